@@ -1,0 +1,132 @@
+// Typed errors with stable codes: callers and tests branch on `code`, never on message text.
+
+export type ErrorCode =
+  | "TOOL_DENIED"
+  | "APPROVAL_REQUIRED"
+  | "RATE_LIMITED"
+  | "LEDGER_UNAVAILABLE"
+  | "SESSION_ENDED"
+  | "SESSION_NOT_FOUND"
+  | "CALL_NOT_FOUND"
+  | "CALL_ID_CONFLICT"
+  | "AGENT_UNKNOWN"
+  | "POLICY_INVALID"
+  | "INVALID_ARGS"
+  | "INVALID_REQUEST"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "LEDGER_KEY_MISSING";
+
+/** Base of every error Warden throws on purpose. */
+export class WardenError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** The decision a refused call carried, so callers can show the rule and reason. */
+export interface RefusalInfo {
+  callId: string;
+  tool: string;
+  ruleId: string | null;
+  reason: string;
+}
+
+/** Policy said deny (or the tool is outside the agent's job description). */
+export class ToolDeniedError extends WardenError {
+  readonly refusal: RefusalInfo;
+  constructor(refusal: RefusalInfo) {
+    super("TOOL_DENIED", `tool "${refusal.tool}" denied: ${refusal.reason}`, { ...refusal });
+    this.refusal = refusal;
+  }
+}
+
+/** Policy said ask, and no approver answered for this call. */
+export class ApprovalRequiredError extends WardenError {
+  readonly refusal: RefusalInfo;
+  constructor(refusal: RefusalInfo) {
+    super("APPROVAL_REQUIRED", `tool "${refusal.tool}" needs a human approval: ${refusal.reason}`, {
+      ...refusal,
+    });
+    this.refusal = refusal;
+  }
+}
+
+/** A token bucket of the policy's `limits:` ran dry. */
+export class RateLimitedError extends WardenError {
+  readonly refusal: RefusalInfo;
+  readonly retryAfterMs: number;
+  constructor(refusal: RefusalInfo, retryAfterMs: number) {
+    super("RATE_LIMITED", `tool "${refusal.tool}" rate limited: ${refusal.reason}`, {
+      ...refusal,
+      retryAfterMs,
+    });
+    this.refusal = refusal;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The ledger could not make a record durable; the call did not run. */
+export class LedgerUnavailableError extends WardenError {
+  constructor(message: string, cause?: unknown) {
+    super("LEDGER_UNAVAILABLE", `ledger unavailable: ${message}`);
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+export class SessionEndedError extends WardenError {
+  constructor(sessionId: string) {
+    super("SESSION_ENDED", `session ${sessionId} has ended`, { session: sessionId });
+  }
+}
+
+export class SessionNotFoundError extends WardenError {
+  constructor(sessionId: string) {
+    super("SESSION_NOT_FOUND", `no session ${sessionId}`, { session: sessionId });
+  }
+}
+
+export class AgentUnknownError extends WardenError {
+  constructor(agent: string) {
+    super("AGENT_UNKNOWN", `agent "${agent}" is not in the policy's agents registry`, { agent });
+  }
+}
+
+/** One problem found in a policy file, located for a human. */
+export interface PolicyIssue {
+  file: string;
+  line: number;
+  column: number;
+  path: (string | number)[];
+  message: string;
+}
+
+export class PolicyInvalidError extends WardenError {
+  readonly issues: PolicyIssue[];
+  constructor(issues: PolicyIssue[]) {
+    const first = issues[0];
+    const where = first ? `${first.file}:${first.line}:${first.column}: ${first.message}` : "invalid policy";
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
+    super("POLICY_INVALID", `policy invalid: ${where}${more}`, { issues });
+    this.issues = issues;
+  }
+}
+
+/** Arguments that are not plain JSON (cycles, functions, NaN, …). Nothing ran. */
+export class InvalidArgsError extends WardenError {
+  constructor(message: string, path: (string | number)[]) {
+    super("INVALID_ARGS", `invalid tool arguments at ${formatPath(path)}: ${message}`, { path });
+  }
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = "$";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return out;
+}

@@ -1,0 +1,116 @@
+// The ledger contract: record shapes, the store interface every backend implements, and query filters.
+import type { JsonObject } from "../json.js";
+
+export type RecordKind =
+  | "session.start"
+  | "call.intent"
+  | "approval.request"
+  | "approval.decision"
+  | "call.outcome"
+  | "secret.lease"
+  | "secret.revoke"
+  | "sandbox.violation"
+  | "alert"
+  | "session.end"
+  | "policy.load";
+
+/** What a caller hands the ledger: everything but the position in the chain. */
+export interface RecordInput {
+  kind: RecordKind;
+  session: string | null;
+  agent: string | null;
+  callId: string | null;
+  data: JsonObject;
+}
+
+/**
+ * A sealed record. `hash = SHA-256(prevHash ‖ canonical JSON of the record without `hash`)`, hex;
+ * the first record of a chain uses GENESIS_HASH as prevHash. `v` is the record format version.
+ */
+export interface LedgerRecord extends RecordInput {
+  v: 1;
+  chain: string;
+  seq: number;
+  ts: string;
+  hash: string;
+}
+
+/** A signed statement "chain `chain` had `hash` at `seq`", Ed25519 over canonical {chain, seq, hash, ts}. */
+export interface Checkpoint {
+  chain: string;
+  seq: number;
+  hash: string;
+  ts: string;
+  /** base64 Ed25519 signature. */
+  signature: string;
+  /** sha256:<hex> of the signing public key (SPKI DER), so a verifier knows which key to use. */
+  keyId: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Computes the records of one batch from the chain head read inside the store's transaction. */
+export type Sealer = (head: ChainHead | null) => { records: LedgerRecord[]; checkpoint: Checkpoint | null };
+
+export interface SessionRow {
+  id: string;
+  agent: string;
+  onBehalfOf: string;
+  intent: string;
+  parent: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+export interface RecordQuery {
+  session?: string;
+  agent?: string;
+  tool?: string;
+  callId?: string;
+  /** effect of call.intent records: allow | deny | ask */
+  decision?: string;
+  kinds?: RecordKind[];
+  /** ISO timestamp; records at or after it. */
+  since?: string;
+  /** Newest first when true (for `warden log`); chain order otherwise. */
+  newestFirst?: boolean;
+  limit?: number;
+}
+
+export interface TokenRow {
+  id: string;
+  /** sha256 hex of the secret token; the token itself is never stored. */
+  hash: string;
+  role: "agent" | "approver" | "auditor" | "admin";
+  agent: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/**
+ * A ledger backend. Appends are atomic per batch: all records (and the checkpoint) of a batch are
+ * durable when the promise resolves, or none is and it rejects. The store also keeps the derived
+ * tables (sessions) in the same transaction, from the records' kinds.
+ */
+export interface LedgerStore {
+  /** Reads the head of `chain` inside the write transaction, calls `seal`, writes its result. */
+  append(chain: string, seal: Sealer): Promise<LedgerRecord[]>;
+  appendCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  head(chain: string): Promise<ChainHead | null>;
+  chains(): Promise<string[]>;
+  /** Records of one chain in seq order, from `fromSeq` (inclusive), at most `limit`. */
+  readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]>;
+  query(q: RecordQuery): Promise<LedgerRecord[]>;
+  checkpoints(chain: string): Promise<Checkpoint[]>;
+  session(id: string): Promise<SessionRow | null>;
+  sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]>;
+  putToken(row: TokenRow): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRow | null>;
+  close(): Promise<void>;
+}
+
+export const GENESIS_HASH = "0".repeat(64);

@@ -1,0 +1,79 @@
+// The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
+import type { JsonValue } from "../json.js";
+
+export type Effect = "allow" | "deny" | "ask";
+export type Mode = "enforce" | "monitor";
+
+/** A registered agent: an "employee" with an owner and a job description (the tools it may use at all). */
+export interface AgentProfile {
+  name: string;
+  team: string;
+  developer: string;
+  description: string;
+  /** Tool name globs. A tool outside these is denied whatever the rules say. */
+  tools: string[];
+}
+
+/** What a policy sees of a call. */
+export interface EvalInput {
+  tool: string;
+  args: JsonValue;
+  agent: { name: string; team: string | null; developer: string | null };
+  session: { id: string; onBehalfOf: string; intent: string; parent: string | null };
+  now: Date;
+}
+
+/** A decision is a value. `ruleId` names what decided: a rule's id, "agent.tools", or "default". */
+export interface PolicyDecision {
+  effect: Effect;
+  ruleId: string;
+  reason: string;
+}
+
+export type LimitKey = "agent" | "tool" | "session" | "user";
+
+/** A token bucket: `calls` per `everyMs`, holding at most `burst` tokens. */
+export interface LimitSpec {
+  id: string;
+  key: LimitKey;
+  /** Tool globs the limit counts; all tools when absent. */
+  tools: string[] | null;
+  /** Agent globs the limit applies to; all agents when absent. */
+  agents: string[] | null;
+  calls: number;
+  everyMs: number;
+  burst: number;
+  reason: string;
+}
+
+/** A policy's own regression test: a call and the decision it must get. */
+export interface PolicyTestCase {
+  name: string;
+  agent: string;
+  tool: string;
+  args: JsonValue;
+  onBehalfOf: string;
+  intent: string;
+  expect: Effect;
+  /** When set, the deciding rule must be this one. */
+  rule: string | null;
+}
+
+export interface CompiledPolicy {
+  /** sha256:<hex> of the RFC 8785 canonical JSON of the parsed document. */
+  readonly digest: string;
+  /** Where it came from (file path, or "<inline>"). */
+  readonly source: string;
+  readonly mode: Mode;
+  readonly defaultEffect: Effect;
+  /** null when the policy has no `agents:` registry (then any agent name is accepted). */
+  readonly agents: ReadonlyMap<string, AgentProfile> | null;
+  readonly limits: readonly LimitSpec[];
+  readonly tests: readonly PolicyTestCase[];
+  /** Pure and synchronous. Never throws: a failing `when:` fails closed (see policy/evaluate.ts). */
+  evaluate(input: EvalInput): PolicyDecision;
+  /** JSON paths (e.g. `$.body`, `$.attachments[*].content`) whose values the ledger keeps only as digests. */
+  redactionsFor(tool: string): readonly string[];
+  /** Whether the agent's job description covers the tool (true when there is no registry). */
+  agentMayUse(agent: string, tool: string): boolean;
+}
