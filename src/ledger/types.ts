@@ -50,6 +50,8 @@ export interface Checkpoint {
 export interface ChainHead {
   seq: number;
   hash: string;
+  /** Seq of the chain's latest checkpoint (0 if none), read in the same transaction, so "every N" holds across processes. */
+  checkpointSeq?: number;
 }
 
 /** Computes the records of one batch from the chain head read inside the store's transaction. */

@@ -1,0 +1,35 @@
+// Argument parsing for commands: node's parseArgs, strict, with usage errors as exit code 2.
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { CliIO } from "./io.js";
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** Runs a command body, turning usage errors and Warden errors into messages and exit codes. */
+export async function runCommand(io: CliIO, help: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`warden: ${err.message}\n\n${help}`);
+      return 2;
+    }
+    const code = (err as { code?: unknown }).code;
+    io.stderr(`warden: ${typeof code === "string" ? `${code}: ` : ""}${(err as Error).message ?? String(err)}`);
+    return 1;
+  }
+}
+
+export function requireValue(value: string | undefined, name: string): string {
+  if (value === undefined || value === "") throw new UsageError(`missing ${name}`);
+  return value;
+}

@@ -1,0 +1,48 @@
+// The `warden` command: a thin dispatcher; every command is a function in its own file.
+import { readFileSync } from "node:fs";
+import { exportCommand } from "./export.js";
+import { initCommand } from "./init.js";
+import type { CliIO, Command } from "./io.js";
+import { logCommand, sessionsCommand } from "./log.js";
+import { policyCommand } from "./policy.js";
+import { startCommand } from "./start.js";
+import { tokenCommand } from "./token.js";
+import { verifyCommand } from "./verify.js";
+import { whoCommand } from "./who.js";
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  init: { run: initCommand, summary: "create .warden/ with an example policy, keys and the ledger" },
+  start: { run: startCommand, summary: "serve the HTTP decision API" },
+  policy: { run: policyCommand, summary: "check | eval | test | replay a policy file" },
+  verify: { run: verifyCommand, summary: "verify the ledger's hash chain and signed checkpoints" },
+  export: { run: exportCommand, summary: "export the ledger as verifiable JSON lines" },
+  log: { run: logCommand, summary: "list ledger records" },
+  sessions: { run: sessionsCommand, summary: "list sessions" },
+  who: { run: whoCommand, summary: "print the accountability chain of a call" },
+  token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: warden <command> [options]   (warden <command> --help for its options)\n\n${lines.join("\n")}`;
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    io.stdout(pkg.version);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`warden: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  return command.run(rest, io);
+}

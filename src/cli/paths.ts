@@ -1,0 +1,27 @@
+// Where Warden keeps its files unless told otherwise: .warden/ in the working folder.
+import { resolve } from "node:path";
+import type { CliIO } from "./io.js";
+
+export interface WardenPaths {
+  dir: string;
+  policy: string;
+  db: string;
+  adminToken: string;
+}
+
+/** --dir, then $WARDEN_DIR, then ./.warden; --policy/--db (or $WARDEN_POLICY/$WARDEN_DB) override single files. */
+export function wardenPaths(io: CliIO, flags: { dir?: string; policy?: string; db?: string }): WardenPaths {
+  const dir = resolve(io.cwd, flags.dir ?? io.env.WARDEN_DIR ?? ".warden");
+  return {
+    dir,
+    policy: resolve(io.cwd, flags.policy ?? io.env.WARDEN_POLICY ?? resolve(dir, "policy.yaml")),
+    db: resolve(io.cwd, flags.db ?? io.env.WARDEN_DB ?? resolve(dir, "ledger.db")),
+    adminToken: resolve(dir, "admin.token"),
+  };
+}
+
+export const PATH_OPTIONS = {
+  dir: { type: "string" },
+  policy: { type: "string" },
+  db: { type: "string" },
+} as const;

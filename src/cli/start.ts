@@ -1,0 +1,80 @@
+// `warden start`: the HTTP decision service, with the policy reloaded on SIGHUP and on file change.
+import { existsSync, readFileSync } from "node:fs";
+import { Warden } from "../warden.js";
+import { startServer } from "../server/index.js";
+import { parse, runCommand, UsageError } from "./args.js";
+import { initWarden } from "./init.js";
+import type { CliIO, Command } from "./io.js";
+import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+
+const HELP = `usage: warden start [--dir DIR] [--policy FILE] [--db FILE] [--host HOST] [--port PORT] [--quickstart]
+
+Serves the decision API (POST /v1/sessions, /v1/decisions, …), /healthz and /metrics on HOST:PORT
+(default 127.0.0.1:8787; env WARDEN_HOST, WARDEN_PORT). The policy is reloaded on SIGHUP and when
+its file changes; an invalid policy is refused and the old one stays. A policy that does not load
+at start stops the start (exit 1).
+
+--quickstart  first run: create DIR (see warden init) with an example policy, keys, the ledger and
+              an admin token (kept in DIR/admin.token, mode 0600), and print a curl example.`;
+
+export const startCommand: Command = (argv: string[], io: CliIO) =>
+  runCommand(io, HELP, async () => {
+    const { values } = parse(
+      argv,
+      { ...PATH_OPTIONS, host: { type: "string" }, port: { type: "string" }, quickstart: { type: "boolean" } },
+      false,
+    );
+    if (values.help) return io.stdout(HELP), 0;
+    const paths = wardenPaths(io, values);
+    const host = values.host ?? io.env.WARDEN_HOST ?? "127.0.0.1";
+    const port = Number(values.port ?? io.env.WARDEN_PORT ?? 8787);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be 0–65535");
+    if (values.quickstart) {
+      const init = await initWarden(paths, { adminToken: true });
+      for (const path of init.created) io.stdout(`created ${path}`);
+    } else if (!existsSync(paths.policy)) {
+      throw new Error(`no policy at ${paths.policy} (run warden init, or pass --policy)`);
+    }
+
+    const warden = await Warden.open({
+      policy: paths.policy,
+      db: paths.db,
+      watchPolicy: true,
+      onPolicyReload: (result) =>
+        result.ok
+          ? result.changed && io.stdout(`warden: policy reloaded (${result.digest})`)
+          : io.stderr(`warden: policy reload refused, the previous policy stays: ${result.error.message}`),
+    });
+    const server = await startServer(warden, { host, port });
+    io.stdout(`warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode})`);
+    if (values.quickstart) printQuickstart(io, server.url, paths.adminToken);
+
+    await new Promise<void>((resolve) => {
+      const reload = () => void warden.reloadPolicy().catch((err) => io.stderr(`warden: reload failed: ${err}`));
+      const stop = () => resolve();
+      process.on("SIGHUP", reload);
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    io.stdout("warden: shutting down");
+    await server.close();
+    await warden.close();
+    return 0;
+  });
+
+function printQuickstart(io: CliIO, url: string, tokenFile: string) {
+  if (!existsSync(tokenFile)) return;
+  const token = readFileSync(tokenFile, "utf8").trim();
+  io.stdout(`
+Admin token (also in ${tokenFile}):
+  ${token}
+
+Try it:
+  export WARDEN_TOKEN=${token}
+  SESSION=$(curl -s ${url}/v1/sessions -H "authorization: Bearer $WARDEN_TOKEN" -H 'content-type: application/json' \\
+    -d '{"agent":"support-bot","onBehalfOf":"alice@example.com","intent":"answer ticket #123"}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')
+  curl -s ${url}/v1/decisions -H "authorization: Bearer $WARDEN_TOKEN" -H 'content-type: application/json' \\
+    -d '{"session":"'$SESSION'","tool":"read_ticket","args":{"id":123},"rationale":"the user asked about ticket 123"}'
+  curl -s "${url}/v1/ledger?limit=5" -H "authorization: Bearer $WARDEN_TOKEN"
+`);
+}

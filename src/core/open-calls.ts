@@ -1,0 +1,45 @@
+// Allowed calls waiting for their outcome, and caller-chosen ids being claimed right now.
+
+export interface OpenCall {
+  session: string;
+  agent: string;
+  tool: string;
+  startedAt: number;
+}
+
+/** Bounded: a caller that never reports outcomes must not grow memory without end. */
+const MAX_OPEN = 100_000;
+
+export class OpenCalls {
+  readonly #calls = new Map<string, OpenCall>();
+  readonly #claiming = new Set<string>();
+
+  reserve(callId: string): boolean {
+    if (this.#claiming.has(callId) || this.#calls.has(callId)) return false;
+    this.#claiming.add(callId);
+    return true;
+  }
+
+  release(callId: string): void {
+    this.#claiming.delete(callId);
+  }
+
+  add(callId: string, call: Omit<OpenCall, "startedAt">): void {
+    if (this.#calls.size >= MAX_OPEN) {
+      // The oldest falls back to the ledger lookup, which still finds it.
+      const oldest = this.#calls.keys().next().value;
+      if (oldest !== undefined) this.#calls.delete(oldest);
+    }
+    this.#calls.set(callId, { ...call, startedAt: Date.now() });
+  }
+
+  take(callId: string): OpenCall | undefined {
+    const call = this.#calls.get(callId);
+    if (call) this.#calls.delete(callId);
+    return call;
+  }
+
+  restore(callId: string, call: OpenCall): void {
+    this.#calls.set(callId, call);
+  }
+}

@@ -1,0 +1,37 @@
+// The shapes a tool call takes through the gate: the request, the decision, the outcome.
+import type { Effect, Mode } from "../policy/index.js";
+
+/** One tool call as every entry point (library, HTTP, MCP, adapters) hands it to the gate. */
+export interface ToolCallRequest {
+  session: string;
+  tool: string;
+  args: unknown;
+  /** The model's stated reason for this call, stored with the intent record. */
+  rationale?: string | null;
+  /** A caller-chosen id (e.g. the model's tool-call id); generated when absent. */
+  callId?: string | null;
+}
+
+/** What the gate decided, and what it will act on. */
+export interface GateDecision {
+  callId: string;
+  session: string;
+  tool: string;
+  /** The policy's verdict. */
+  effect: Effect;
+  /** What happens: equals `effect` in enforce mode, always "allow" in monitor mode. */
+  enforced: Effect;
+  ruleId: string;
+  reason: string;
+  mode: Mode;
+  policyDigest: string;
+  /** Set when a rate limit turned the call into a deny. */
+  code: "RATE_LIMITED" | null;
+  retryAfterMs: number | null;
+  /** Argument paths the ledger holds only as digests. */
+  redacted: string[];
+}
+
+export type Outcome =
+  | { status: "ok"; result?: unknown; durationMs?: number }
+  | { status: "error"; error?: unknown; durationMs?: number };

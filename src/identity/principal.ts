@@ -1,0 +1,19 @@
+// The accountability chain of a session: the prompting user, then each agent down to the one acting.
+
+/** One link of the chain, from the human who asked down to the agent that calls the tool. */
+export type Principal =
+  | { kind: "user"; id: string }
+  | { kind: "agent"; name: string; team: string | null; developer: string | null; session: string };
+
+export type PrincipalChain = Principal[];
+
+/** "alice@example.com → support-bot (support, dana@example.com) → summarizer (…)" */
+export function formatChain(chain: PrincipalChain): string {
+  return chain
+    .map((p) =>
+      p.kind === "user"
+        ? p.id
+        : `${p.name}${p.team || p.developer ? ` (${[p.team, p.developer].filter(Boolean).join(", ")})` : ""}`,
+    )
+    .join(" → ");
+}

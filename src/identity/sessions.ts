@@ -1,0 +1,150 @@
+// Opens, resolves and ends sessions; each one is a ledger record, and the store's sessions table is its index.
+import { AgentUnknownError, SessionEndedError, SessionNotFoundError, WardenError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { LedgerRecord, RecordInput, SessionRow } from "../ledger/index.js";
+import type { CompiledPolicy } from "../policy/index.js";
+import type { PrincipalChain } from "./principal.js";
+import type { SessionInfo, SessionRequest } from "./session-info.js";
+
+export interface SessionRegistryDeps {
+  append(input: RecordInput): Promise<LedgerRecord>;
+  lookup(id: string): Promise<SessionRow | null>;
+  policy(): CompiledPolicy;
+  /** Seals the ledger's head with a signed checkpoint (done at every session end). */
+  checkpoint(): Promise<void>;
+}
+
+const MAX_TEXT = 1024;
+
+export class SessionRegistry {
+  readonly #deps: SessionRegistryDeps;
+  /** Sessions this process has seen, so the hot path needs no store read. */
+  readonly #cache = new Map<string, SessionInfo>();
+
+  constructor(deps: SessionRegistryDeps) {
+    this.#deps = deps;
+  }
+
+  async open(req: SessionRequest): Promise<SessionInfo> {
+    for (const field of ["agent", "onBehalfOf", "intent"] as const) {
+      const value = req[field];
+      if (typeof value !== "string" || value.length === 0 || value.length > MAX_TEXT) {
+        throw new WardenError("INVALID_REQUEST", `session ${field} must be a non-empty string of at most ${MAX_TEXT} characters`);
+      }
+    }
+    const agents = this.#deps.policy().agents;
+    const profile = agents ? agents.get(req.agent) : undefined;
+    if (agents && !profile) throw new AgentUnknownError(req.agent);
+
+    const parent = req.parent ? await this.active(req.parent) : null;
+    const id = newId("ses");
+    const self = {
+      kind: "agent" as const,
+      name: req.agent,
+      team: profile?.team ?? null,
+      developer: profile?.developer ?? null,
+      session: id,
+    };
+    const principal: PrincipalChain = parent
+      ? [...parent.principal, self]
+      : [{ kind: "user", id: req.onBehalfOf }, self];
+    const record = await this.#deps.append({
+      kind: "session.start",
+      session: id,
+      agent: req.agent,
+      callId: null,
+      data: {
+        onBehalfOf: req.onBehalfOf,
+        intent: req.intent,
+        parent: parent?.id ?? null,
+        principal,
+      },
+    });
+    const info: SessionInfo = {
+      id,
+      agent: req.agent,
+      team: self.team,
+      developer: self.developer,
+      onBehalfOf: req.onBehalfOf,
+      intent: req.intent,
+      parent: parent?.id ?? null,
+      principal,
+      startedAt: record.ts,
+      endedAt: null,
+      endReason: null,
+    };
+    this.#cache.set(id, info);
+    return info;
+  }
+
+  /** The session, whether active or ended; SESSION_NOT_FOUND when unknown. */
+  async get(id: string): Promise<SessionInfo> {
+    const cached = this.#cache.get(id);
+    if (cached) return cached;
+    const row = await this.#deps.lookup(id);
+    if (!row) throw new SessionNotFoundError(id);
+    const info = await this.#fromRow(row);
+    this.#cache.set(id, info);
+    return info;
+  }
+
+  /** The session if it is still open; SESSION_ENDED otherwise. */
+  async active(id: string): Promise<SessionInfo> {
+    const info = await this.get(id);
+    if (info.endedAt) throw new SessionEndedError(id);
+    return info;
+  }
+
+  /** Ends the session (idempotent: ending an ended session is SESSION_ENDED). */
+  async end(id: string, reason = "ended"): Promise<SessionInfo> {
+    const info = await this.active(id);
+    // Mark first so calls racing the end record are refused, not slipped in after it.
+    info.endedAt = new Date().toISOString();
+    info.endReason = reason;
+    try {
+      const record = await this.#deps.append({
+        kind: "session.end",
+        session: id,
+        agent: info.agent,
+        callId: null,
+        data: { reason },
+      });
+      info.endedAt = record.ts;
+      // The store now says it ended; dropping it keeps the cache to open sessions only.
+      this.#cache.delete(id);
+    } catch (err) {
+      info.endedAt = null;
+      info.endReason = null;
+      throw err;
+    }
+    await this.#deps.checkpoint();
+    return info;
+  }
+
+  async #fromRow(row: SessionRow): Promise<SessionInfo> {
+    const profile = this.#deps.policy().agents?.get(row.agent);
+    const self = {
+      kind: "agent" as const,
+      name: row.agent,
+      team: profile?.team ?? null,
+      developer: profile?.developer ?? null,
+      session: row.id,
+    };
+    const parentChain: PrincipalChain = row.parent
+      ? (await this.get(row.parent)).principal
+      : [{ kind: "user", id: row.onBehalfOf }];
+    return {
+      id: row.id,
+      agent: row.agent,
+      team: self.team,
+      developer: self.developer,
+      onBehalfOf: row.onBehalfOf,
+      intent: row.intent,
+      parent: row.parent,
+      principal: [...parentChain, self],
+      startedAt: row.startedAt,
+      endedAt: row.endedAt,
+      endReason: row.endReason,
+    };
+  }
+}

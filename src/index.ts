@@ -1,0 +1,25 @@
+// The public API of agent-warden.
+export type { ReloadResult } from "./core/live-policy.js";
+export type { GateDecision, Outcome, ToolCallRequest } from "./core/request.js";
+export {
+  AgentUnknownError,
+  ApprovalRequiredError,
+  type ErrorCode,
+  InvalidArgsError,
+  LedgerUnavailableError,
+  PolicyInvalidError,
+  type PolicyIssue,
+  RateLimitedError,
+  type RefusalInfo,
+  SessionEndedError,
+  SessionNotFoundError,
+  ToolDeniedError,
+  WardenError,
+} from "./errors.js";
+export { guarded } from "./guarded.js";
+export { formatChain, type Principal, type PrincipalChain, type SessionInfo } from "./identity/index.js";
+export type { JsonObject, JsonValue } from "./json.js";
+export type { LedgerRecord, LedgerStore, RecordKind } from "./ledger/index.js";
+export type { CompiledPolicy, Effect, Mode, PolicyDecision } from "./policy/index.js";
+export { type CallOptions, type GuardedFunction, type GuardOptions, Session } from "./session.js";
+export { Warden, type WardenOptions } from "./warden.js";

@@ -1,0 +1,117 @@
+// Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
+import type { JsonValue } from "../json.js";
+import { formatDuration } from "./duration.js";
+import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
+import { compileGlobs } from "./glob.js";
+import type { PolicyDocument, RuleDocument } from "./schema.js";
+import type { AgentProfile, CompiledPolicy, LimitSpec, PolicyTestCase } from "./types.js";
+
+/** Entries of the per-tool redaction cache before it is cleared. */
+const REDACT_CACHE_LIMIT = 10_000;
+
+export function compilePolicy(doc: PolicyDocument, source: string, digest: string): CompiledPolicy {
+  const agents = compileAgents(doc.agents);
+  const engine = new RuleEngine(compileRules(doc), doc.default ?? "deny", agents);
+  const profiles: ReadonlyMap<string, AgentProfile> | null =
+    agents === null ? null : new Map([...agents].map(([name, a]) => [name, a.profile]));
+  const redactionsFor = compileRedactions(doc.redact ?? {});
+
+  return Object.freeze({
+    digest,
+    source,
+    mode: doc.mode ?? "enforce",
+    defaultEffect: doc.default ?? "deny",
+    agents: profiles,
+    limits: Object.freeze((doc.limits ?? []).map(toLimitSpec)),
+    tests: Object.freeze((doc.tests ?? []).map(toTestCase)),
+    evaluate: (input) => engine.evaluate(input),
+    redactionsFor,
+    agentMayUse: (agent, tool) => {
+      if (agents === null) return true;
+      return agents.get(agent)?.mayUse(tool) ?? false;
+    },
+  } satisfies CompiledPolicy);
+}
+
+function compileAgents(agents: PolicyDocument["agents"]): Map<string, RegisteredAgent> | null {
+  if (agents === undefined) return null;
+  const out = new Map<string, RegisteredAgent>();
+  for (const [name, a] of Object.entries(agents)) {
+    const profile: AgentProfile = { name, ...a, tools: [...a.tools] };
+    out.set(name, { profile, mayUse: compileGlobs(a.tools) });
+  }
+  return out;
+}
+
+/** blocked_tools and allowed_tools become the first two rules, so they name a decision they share. */
+function compileRules(doc: PolicyDocument): CompiledRule[] {
+  const rules: CompiledRule[] = [];
+  if (doc.blocked_tools !== undefined && doc.blocked_tools.length > 0) {
+    rules.push(listRule("blocked_tools", "deny", doc.blocked_tools, "the tool is listed in blocked_tools"));
+  }
+  if (doc.allowed_tools !== undefined && doc.allowed_tools.length > 0) {
+    rules.push(listRule("allowed_tools", "allow", doc.allowed_tools, "the tool is listed in allowed_tools"));
+  }
+  for (const rule of doc.rules ?? []) rules.push(compileRule(rule));
+  return rules;
+}
+
+function listRule(id: string, effect: "allow" | "deny", tools: string[], reason: string): CompiledRule {
+  return { id, effect, reason, matchesTool: compileGlobs(tools), matchesAgent: null, when: null };
+}
+
+function compileRule(rule: RuleDocument): CompiledRule {
+  const tools = rule.tools ?? (rule.tool === undefined ? [] : [rule.tool]);
+  return {
+    id: rule.id,
+    effect: rule.decision,
+    reason: rule.reason ?? `rule ${rule.id}`,
+    matchesTool: compileGlobs(tools),
+    matchesAgent: rule.agents === undefined ? null : compileGlobs(rule.agents),
+    when: rule.when ?? null,
+  };
+}
+
+function toLimitSpec(limit: NonNullable<PolicyDocument["limits"]>[number]): LimitSpec {
+  return {
+    id: limit.id,
+    key: limit.key,
+    tools: limit.tools ?? null,
+    agents: limit.agents ?? null,
+    calls: limit.calls,
+    everyMs: limit.per,
+    burst: limit.burst ?? limit.calls,
+    reason:
+      limit.reason ??
+      `limit ${limit.id}: ${limit.calls} calls per ${formatDuration(limit.per)} per ${limit.key}`,
+  };
+}
+
+function toTestCase(test: NonNullable<PolicyDocument["tests"]>[number], index: number): PolicyTestCase {
+  return {
+    name: test.name ?? `tests[${index}]: ${test.agent} ${test.tool} → ${test.expect}`,
+    agent: test.agent,
+    tool: test.tool,
+    args: test.args as JsonValue,
+    onBehalfOf: test.onBehalfOf,
+    intent: test.intent,
+    expect: test.expect,
+    rule: test.rule ?? null,
+  };
+}
+
+/** Paths of every `redact:` entry whose glob matches the tool, in file order, without repeats. */
+function compileRedactions(redact: Record<string, string[]>): (tool: string) => readonly string[] {
+  const entries = Object.entries(redact).map(([glob, paths]) => ({ matches: compileGlobs([glob]), paths }));
+  const cache = new Map<string, readonly string[]>();
+  return (tool) => {
+    const hit = cache.get(tool);
+    if (hit !== undefined) return hit;
+    const paths = new Set<string>();
+    for (const entry of entries) if (entry.matches(tool)) for (const p of entry.paths) paths.add(p);
+    const found = Object.freeze([...paths]);
+    if (cache.size >= REDACT_CACHE_LIMIT) cache.clear();
+    cache.set(tool, found);
+    return found;
+  };
+}

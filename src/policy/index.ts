@@ -1,0 +1,20 @@
+// The policy stage's public surface: the only module other stages import.
+
+export { RULE_CACHE_LIMIT } from "./evaluate.js";
+export { compileGlobs } from "./glob.js";
+export { type LimitContext, RateLimiter, type TakeResult } from "./limits.js";
+export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./load.js";
+export { type PolicyTestResult, runPolicyTests } from "./policy-tests.js";
+export { applyRedactions, type RedactionResult } from "./redact.js";
+export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
+export type {
+  AgentProfile,
+  CompiledPolicy,
+  Effect,
+  EvalInput,
+  LimitKey,
+  LimitSpec,
+  Mode,
+  PolicyDecision,
+  PolicyTestCase,
+} from "./types.js";

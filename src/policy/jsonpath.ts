@@ -1,0 +1,39 @@
+// The small JSON path dialect of `redact:`: $, .key, ["key"], [n], [*].
+
+export type PathStep = { kind: "key"; key: string } | { kind: "index"; index: number } | { kind: "any" };
+
+/** The steps of `path`, or a string saying what is wrong with it. */
+export function parseJsonPath(path: string): PathStep[] | string {
+  if (!path.startsWith("$")) return `JSON path ${JSON.stringify(path)} must start with $`;
+  const steps: PathStep[] = [];
+  let i = 1;
+  while (i < path.length) {
+    const rest = path.slice(i);
+    const dot = /^\.([A-Za-z0-9_$-]+)/.exec(rest);
+    const quoted = /^\[\s*("(?:[^"\\]|\\.)*"|'[^'\\]*')\s*\]/.exec(rest);
+    const index = /^\[\s*(0|[1-9][0-9]{0,8})\s*\]/.exec(rest);
+    const any = /^\[\s*\*\s*\]/.exec(rest);
+    if (dot) steps.push({ kind: "key", key: dot[1]! });
+    else if (quoted) {
+      const raw = quoted[1]!;
+      const key = raw.startsWith("'") ? raw.slice(1, -1) : unquote(raw);
+      if (key === null) return `bad quoted key in JSON path ${JSON.stringify(path)}`;
+      steps.push({ kind: "key", key });
+    } else if (index) steps.push({ kind: "index", index: Number(index[1]) });
+    else if (any) steps.push({ kind: "any" });
+    else
+      return `bad JSON path ${JSON.stringify(path)} at character ${i + 1} (use $, .key, ["key"], [n] or [*])`;
+    const matched = dot ?? quoted ?? index ?? any;
+    i += matched![0].length;
+  }
+  return steps;
+}
+
+function unquote(raw: string): string | null {
+  try {
+    const v: unknown = JSON.parse(raw);
+    return typeof v === "string" ? v : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,104 @@
+// The structure of a policy document as zod strict schemas; leaf checks (globs, CEL, durations) run here too.
+import * as z from "zod";
+import { compileCondition } from "./cel.js";
+import { parseDuration } from "./duration.js";
+import { globProblem } from "./glob.js";
+import { parseJsonPath } from "./jsonpath.js";
+
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9_.:/@-]+$/;
+
+const glob = z.string().superRefine((s, ctx) => {
+  const problem = globProblem(s);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+});
+const globs = z.array(glob);
+const id = z.string().regex(ID_PATTERN, "an id uses only letters, digits and _ . : -");
+const effect = z.enum(["allow", "deny", "ask"]);
+
+/** Compiled during validation so a CEL syntax error is reported with every other issue. */
+const when = z.string().transform((source, ctx) => {
+  const compiled = compileCondition(source);
+  if (typeof compiled === "string") {
+    ctx.addIssue({ code: "custom", message: compiled });
+    return z.NEVER;
+  }
+  return compiled;
+});
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null) {
+    ctx.addIssue({
+      code: "custom",
+      message: `bad duration ${JSON.stringify(text)} (use e.g. 500ms, 10s, 1m, 1h)`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const jsonPath = z.string().superRefine((s, ctx) => {
+  const steps = parseJsonPath(s);
+  if (typeof steps === "string") ctx.addIssue({ code: "custom", message: steps });
+});
+
+const agent = z.strictObject({
+  team: z.string().min(1),
+  developer: z.string().min(1),
+  description: z.string().default(""),
+  tools: globs,
+});
+
+const rule = z.strictObject({
+  id,
+  tools: globs.min(1).optional(),
+  tool: glob.optional(),
+  agents: globs.optional(),
+  decision: effect,
+  when: when.optional(),
+  reason: z.string().optional(),
+});
+
+const limit = z.strictObject({
+  id,
+  key: z.enum(["agent", "tool", "session", "user"]),
+  tools: globs.optional(),
+  agents: globs.optional(),
+  calls: z.int().positive(),
+  per: duration,
+  burst: z.int().positive().optional(),
+  reason: z.string().optional(),
+});
+
+const policyTest = z.strictObject({
+  name: z.string().optional(),
+  agent: z.string().min(1),
+  tool: z.string().min(1),
+  args: z.json().default({}),
+  onBehalfOf: z.string().default("test@example.com"),
+  intent: z.string().default("policy test"),
+  expect: effect,
+  rule: z.string().optional(),
+});
+
+export const policySchema = z.strictObject({
+  version: z.literal(1).optional(),
+  mode: z.enum(["enforce", "monitor"]).optional(),
+  default: effect.optional(),
+  allowed_tools: globs.optional(),
+  blocked_tools: globs.optional(),
+  agents: z
+    .record(
+      z.string().regex(AGENT_NAME_PATTERN, "an agent name uses only letters, digits and _ . : / @ -"),
+      agent,
+    )
+    .optional(),
+  rules: z.array(rule).optional(),
+  limits: z.array(limit).optional(),
+  redact: z.record(glob, z.array(jsonPath)).optional(),
+  tests: z.array(policyTest).optional(),
+});
+
+export type PolicyDocument = z.output<typeof policySchema>;
+export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];

@@ -1,0 +1,63 @@
+// Checks that span several parts of a document (unique ids, names that must exist); zod sees one value at a time.
+import type { RawIssue } from "./locate.js";
+
+/** Rule ids a policy test may name besides the policy's own rules. */
+export const BUILTIN_RULE_IDS = ["default", "agent.tools", "agent.unknown", "blocked_tools", "allowed_tools"];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const items = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * Runs on the raw document, tolerating anything malformed (zod reports that), so these issues are
+ * found even when some other part of the file is broken.
+ */
+export function crossCheck(doc: unknown): RawIssue[] {
+  if (!isObj(doc)) return [];
+  const issues: RawIssue[] = [];
+  const ruleIds = uniqueIds(doc.rules, "rules", "rule", issues);
+  uniqueIds(doc.limits, "limits", "limit", issues);
+
+  items(doc.rules).forEach((rule, i) => {
+    if (!isObj(rule)) return;
+    if ("tool" in rule && "tools" in rule) {
+      issues.push({
+        path: ["rules", i, "tool"],
+        message: "a rule has either `tool` or `tools`, not both",
+        atKey: true,
+      });
+    } else if (!("tool" in rule) && !("tools" in rule)) {
+      issues.push({ path: ["rules", i], message: "a rule needs `tools` (a list of globs) or `tool`" });
+    }
+  });
+
+  const registry = isObj(doc.agents) ? doc.agents : null;
+  items(doc.tests).forEach((test, i) => {
+    if (!isObj(test)) return;
+    if (registry !== null && typeof test.agent === "string" && !Object.hasOwn(registry, test.agent)) {
+      issues.push({
+        path: ["tests", i, "agent"],
+        message: `test names agent "${test.agent}", which is not in agents`,
+      });
+    }
+    if (typeof test.rule === "string" && !ruleIds.has(test.rule) && !BUILTIN_RULE_IDS.includes(test.rule)) {
+      issues.push({
+        path: ["tests", i, "rule"],
+        message: `test expects rule "${test.rule}", which does not exist`,
+      });
+    }
+  });
+  return issues;
+}
+
+function uniqueIds(list: unknown, section: string, what: string, issues: RawIssue[]): Set<string> {
+  const seen = new Set<string>();
+  items(list).forEach((entry, i) => {
+    if (!isObj(entry) || typeof entry.id !== "string") return;
+    if (seen.has(entry.id)) {
+      issues.push({ path: [section, i, "id"], message: `duplicate ${what} id "${entry.id}"` });
+    }
+    seen.add(entry.id);
+  });
+  return seen;
+}

@@ -1,0 +1,208 @@
+// The HTTP decision service: the same gate as the library, for agents in any language.
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { WardenError } from "../errors.js";
+import { sinceToIso } from "../time.js";
+import { accountabilityOf } from "../identity/index.js";
+import type { LedgerRecord, RecordKind, TokenRow } from "../ledger/index.js";
+import type { Warden } from "../warden.js";
+import { MAX_BODY_BYTES, readJson } from "./body.js";
+import { errorBody, sendError } from "./http-errors.js";
+import type { Metrics } from "./metrics.js";
+import { authenticate, type Role } from "./tokens.js";
+
+type Env = { Variables: { token: TokenRow } };
+
+const text = (max: number) => z.string().min(1).max(max);
+const SessionBody = z.strictObject({
+  agent: text(256),
+  onBehalfOf: text(1024),
+  intent: text(1024),
+  parent: text(128).nullish(),
+});
+const DecisionBody = z.strictObject({
+  session: text(128),
+  tool: text(256),
+  args: z.unknown().optional(),
+  rationale: z.string().max(16 * 1024).nullish(),
+  callId: text(128).nullish(),
+});
+const OutcomeBody = z.strictObject({
+  status: z.enum(["ok", "error"]),
+  result: z.unknown().optional(),
+  error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
+  durationMs: z.number().nonnegative().finite().optional(),
+});
+const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
+const LEDGER_KINDS = new Set<string>([
+  "session.start", "call.intent", "approval.request", "approval.decision", "call.outcome", "secret.lease",
+  "secret.revoke", "sandbox.violation", "alert", "session.end", "policy.load",
+]);
+
+export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
+  const app = new Hono<Env>();
+  const store = warden.ledger.store;
+
+  app.onError((err, c) => sendError(c, err));
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", "no such route"), 404));
+
+  app.get("/healthz", async (c) => c.json({ ok: true, ledger: await warden.ledger.head() }));
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
+  );
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer (\S+)$/.exec(header);
+    const token = match?.[1] ? await authenticate(store, match[1]) : null;
+    if (!token) {
+      c.header("www-authenticate", 'Bearer realm="warden"');
+      return c.json(errorBody("UNAUTHENTICATED", "a valid bearer token is required"), 401);
+    }
+    c.set("token", token);
+    await next();
+  });
+
+  app.post("/v1/sessions", async (c) => {
+    const token = allow(c, ["agent", "admin"]);
+    const body = await readJson(c, SessionBody);
+    if (token.role === "agent" && body.agent !== token.agent) {
+      throw new WardenError("FORBIDDEN", "an agent token opens sessions only for its own agent");
+    }
+    if (body.parent) await ownSession(c, body.parent);
+    const session = await warden.session(body);
+    return c.json(
+      { id: session.id, agent: session.agent, onBehalfOf: session.onBehalfOf, intent: session.intent, parent: session.parent, principal: session.principal },
+      201,
+    );
+  });
+
+  app.post("/v1/decisions", async (c) => {
+    const started = performance.now();
+    allow(c, ["agent", "admin"]);
+    const body = await readJson(c, DecisionBody);
+    await ownSession(c, body.session);
+    const d = await warden.gate.decide(body);
+    metrics.decisionSeconds.observe((performance.now() - started) / 1000);
+    if (d.retryAfterMs !== null) c.header("retry-after", String(Math.ceil(d.retryAfterMs / 1000)));
+    return c.json({
+      callId: d.callId,
+      decision: d.enforced,
+      effect: d.effect,
+      reason: d.reason,
+      ruleId: d.ruleId,
+      mode: d.mode,
+      code: d.code,
+      retryAfterMs: d.retryAfterMs,
+      policy: d.policyDigest,
+    });
+  });
+
+  app.post("/v1/calls/:id/outcome", async (c) => {
+    const token = allow(c, ["agent", "admin"]);
+    const body = await readJson(c, OutcomeBody);
+    const callId = c.req.param("id");
+    if (token.role === "agent") {
+      const [intent] = await store.query({ callId, kinds: ["call.intent"], limit: 1 });
+      if (intent && intent.agent !== token.agent) throw forbiddenCall();
+    }
+    const outcome =
+      body.status === "ok"
+        ? { status: "ok" as const, result: body.result, durationMs: body.durationMs }
+        : { status: "error" as const, error: { code: body.error?.code ?? "error" }, durationMs: body.durationMs };
+    await warden.gate.recordOutcome(callId, outcome);
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/sessions/:id/end", async (c) => {
+    allow(c, ["agent", "admin"]);
+    const body = c.req.header("content-length") === "0" ? {} : await readJson(c, EndBody).catch(emptyBody(c));
+    await ownSession(c, c.req.param("id"));
+    const ended = await warden.sessions.end(c.req.param("id"), body.reason ?? "ended");
+    return c.json({ id: ended.id, endedAt: ended.endedAt, reason: ended.endReason });
+  });
+
+  app.get("/v1/sessions", async (c) => {
+    allow(c, ["auditor", "admin"]);
+    const active = c.req.query("active");
+    const rows = await store.sessions({
+      agent: c.req.query("agent"),
+      active: active === undefined ? undefined : active === "true",
+      limit: boundedLimit(c.req.query("limit")),
+    });
+    return c.json({ sessions: rows });
+  });
+
+  app.get("/v1/sessions/:id", async (c) => {
+    allow(c, ["auditor", "admin"]);
+    return c.json(await warden.sessions.get(c.req.param("id")));
+  });
+
+  app.get("/v1/ledger", async (c) => {
+    allow(c, ["auditor", "admin"]);
+    const q = c.req.query();
+    const kinds = q.kind?.split(",").filter(Boolean);
+    if (kinds?.some((k) => !LEDGER_KINDS.has(k))) throw new WardenError("INVALID_REQUEST", "unknown record kind");
+    const records: LedgerRecord[] = await store.query({
+      session: q.session,
+      agent: q.agent,
+      tool: q.tool,
+      callId: q.call,
+      decision: q.decision,
+      kinds: kinds as RecordKind[] | undefined,
+      since: q.since ? sinceToIso(q.since) : undefined,
+      newestFirst: q.order !== "asc",
+      limit: boundedLimit(q.limit),
+    });
+    return c.json({ records });
+  });
+
+  app.get("/v1/calls/:id/chain", async (c) => {
+    allow(c, ["auditor", "admin"]);
+    return c.json(await accountabilityOf(store, c.req.param("id")));
+  });
+
+  /** An agent token may act only on sessions of its own agent. */
+  async function ownSession(c: Context<Env>, sessionId: string) {
+    const token = c.get("token");
+    if (token.role !== "agent") return;
+    const session = await warden.sessions.get(sessionId);
+    if (session.agent !== token.agent) throw new WardenError("FORBIDDEN", "this session belongs to another agent");
+  }
+
+  return app;
+}
+
+function allow(c: Context<Env>, roles: Role[]): TokenRow {
+  const token = c.get("token");
+  if (!roles.includes(token.role)) {
+    throw new WardenError("FORBIDDEN", `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`);
+  }
+  return token;
+}
+
+function forbiddenCall(): WardenError {
+  return new WardenError("FORBIDDEN", "this call belongs to another agent");
+}
+
+function emptyBody(c: Context) {
+  return (err: unknown) => {
+    // An end request may come without a body at all.
+    if (!c.req.header("content-type")) return {};
+    throw err;
+  };
+}
+
+function boundedLimit(value: string | undefined): number {
+  const n = value === undefined ? 100 : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new WardenError("INVALID_REQUEST", "limit must be 1–10000");
+  return n;
+}

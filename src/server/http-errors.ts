@@ -1,0 +1,33 @@
+// Every error leaves the API as JSON {error: {code, message, issues?}} with a status that fits the code.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { type ErrorCode, PolicyInvalidError, WardenError } from "../errors.js";
+
+const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+  INVALID_REQUEST: 400,
+  INVALID_ARGS: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  SESSION_NOT_FOUND: 404,
+  CALL_NOT_FOUND: 404,
+  SESSION_ENDED: 409,
+  CALL_ID_CONFLICT: 409,
+  AGENT_UNKNOWN: 422,
+  POLICY_INVALID: 422,
+  RATE_LIMITED: 429,
+  LEDGER_UNAVAILABLE: 503,
+};
+
+export function errorBody(code: string, message: string, issues?: unknown) {
+  return { error: issues === undefined ? { code, message } : { code, message, issues } };
+}
+
+export function sendError(c: Context, err: unknown) {
+  if (err instanceof WardenError) {
+    const issues = err instanceof PolicyInvalidError ? err.issues : err.details?.issues;
+    return c.json(errorBody(err.code, err.message, issues), STATUS[err.code] ?? 400);
+  }
+  // Unexpected failures say nothing of their cause to the client: it may hold arguments or secrets.
+  return c.json(errorBody("INTERNAL", "internal error"), 500);
+}

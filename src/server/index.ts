@@ -1,0 +1,42 @@
+// Starts the HTTP service on a local address (127.0.0.1 unless told otherwise).
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Warden } from "../warden.js";
+import { createApp } from "./app.js";
+import { Metrics } from "./metrics.js";
+
+export { createApp } from "./app.js";
+export { Metrics } from "./metrics.js";
+export { authenticate, createToken, hashToken, ROLES, type Role } from "./tokens.js";
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  warden: Warden,
+  options: { host?: string; port?: number } = {},
+): Promise<RunningServer> {
+  const metrics = new Metrics(warden.ledger);
+  const app = createApp(warden, metrics);
+  const host = options.host ?? "127.0.0.1";
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8787 }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        metrics.close();
+        server.close(() => resolve());
+        // Keep-alive connections would hold close() open; they carry no state worth waiting for.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}

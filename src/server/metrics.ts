@@ -1,0 +1,43 @@
+// Prometheus metrics, derived from what the ledger made durable (so they never count a call twice or miss one).
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import type { Ledger } from "../ledger/index.js";
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #records = new Counter({
+    name: "warden_ledger_records_total",
+    help: "Records made durable in the ledger, by kind",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly #decisions = new Counter({
+    name: "warden_decisions_total",
+    help: "Tool-call decisions, by policy effect and enforced effect",
+    labelNames: ["effect", "enforced"],
+    registers: [this.registry],
+  });
+  readonly decisionSeconds = new Histogram({
+    name: "warden_http_decision_seconds",
+    help: "Time to answer POST /v1/decisions, including the durable intent record",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly #unsubscribe: () => void;
+
+  constructor(ledger: Ledger) {
+    collectDefaultMetrics({ register: this.registry, prefix: "warden_process_" });
+    this.#unsubscribe = ledger.onAppend((records) => {
+      for (const r of records) {
+        this.#records.inc({ kind: r.kind });
+        if (r.kind === "call.intent") {
+          const d = r.data.decision as { effect?: string; enforced?: string } | undefined;
+          this.#decisions.inc({ effect: d?.effect ?? "unknown", enforced: d?.enforced ?? "unknown" });
+        }
+      }
+    });
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+}

@@ -1,0 +1,52 @@
+// Bearer tokens: minted once, stored only as SHA-256 digests, each bound to one role (and one agent).
+import { createHash, randomBytes } from "node:crypto";
+import { WardenError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { LedgerStore, TokenRow } from "../ledger/index.js";
+
+export type Role = TokenRow["role"];
+export const ROLES: readonly Role[] = ["agent", "approver", "auditor", "admin"];
+
+const TOKEN_PATTERN = /^wdn_[A-Za-z0-9_-]{43}$/;
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** Mints a token; the returned secret is shown once and never stored. */
+export async function createToken(
+  store: LedgerStore,
+  request: { role: Role; agent?: string | null },
+): Promise<{ id: string; token: string; role: Role; agent: string | null }> {
+  if (!ROLES.includes(request.role)) {
+    throw new WardenError("INVALID_REQUEST", `role must be one of ${ROLES.join(", ")}`);
+  }
+  const agent = request.agent ?? null;
+  if (request.role === "agent" && !agent) {
+    throw new WardenError("INVALID_REQUEST", "an agent token must name its agent (--agent NAME)");
+  }
+  if (request.role !== "agent" && agent) {
+    throw new WardenError("INVALID_REQUEST", "only agent tokens are bound to an agent");
+  }
+  const token = `wdn_${randomBytes(32).toString("base64url")}`;
+  const row: TokenRow = {
+    id: newId("tok"),
+    hash: hashToken(token),
+    role: request.role,
+    agent,
+    createdAt: new Date().toISOString(),
+    revokedAt: null,
+  };
+  await store.putToken(row);
+  return { id: row.id, token, role: row.role, agent };
+}
+
+/**
+ * The token row for a presented secret, or null. Lookup is by digest, so the comparison that matters
+ * happens on SHA-256 outputs and leaks nothing useful about the secret through timing.
+ */
+export async function authenticate(store: LedgerStore, presented: string): Promise<TokenRow | null> {
+  if (!TOKEN_PATTERN.test(presented)) return null;
+  const row = await store.tokenByHash(hashToken(presented));
+  return row && !row.revokedAt ? row : null;
+}

@@ -1,0 +1,112 @@
+// A session as library users hold it: guard tools, check calls, record outcomes, end it.
+import type { Gate } from "./core/gate.js";
+import type { GateDecision, Outcome } from "./core/request.js";
+import type { SessionInfo, SessionRegistry } from "./identity/index.js";
+
+/** Per-call context a caller can attach: the model's reasoning and its tool-call id. */
+export interface CallOptions {
+  rationale?: string;
+  callId?: string;
+}
+
+export interface GuardOptions<A extends unknown[]> {
+  /** The model's stated reason, fixed or derived from the call's arguments. */
+  rationale?: string | ((...args: A) => string | undefined);
+}
+
+/** A guarded tool: the same call signature, plus `.with()` to attach per-call context. */
+export type GuardedFunction<A extends unknown[], R> = ((...args: A) => Promise<Awaited<R>>) & {
+  /** The same tool, for one call with a rationale and/or call id: `sendEmail.with({ rationale })(args)`. */
+  with(options: CallOptions): (...args: A) => Promise<Awaited<R>>;
+  readonly toolName: string;
+};
+
+/**
+ * One agent acting for one user with one declared intent.
+ *
+ * @example
+ * const session = await warden.session({ agent: "support-bot", onBehalfOf: "alice@example.com", intent: "ticket #123" });
+ * const readTicket = session.guard("read_ticket", async (a: { id: number }) => ({ id: a.id, body: "…" }));
+ * await readTicket({ id: 123 });
+ * await session.end();
+ */
+export class Session {
+  readonly #gate: Gate;
+  readonly #registry: SessionRegistry;
+  readonly #info: SessionInfo;
+
+  /** @internal Sessions come from `warden.session()`. */
+  constructor(gate: Gate, registry: SessionRegistry, info: SessionInfo) {
+    this.#gate = gate;
+    this.#registry = registry;
+    this.#info = info;
+  }
+
+  get id(): string {
+    return this.#info.id;
+  }
+  get agent(): string {
+    return this.#info.agent;
+  }
+  get onBehalfOf(): string {
+    return this.#info.onBehalfOf;
+  }
+  get intent(): string {
+    return this.#info.intent;
+  }
+  get parent(): string | null {
+    return this.#info.parent;
+  }
+  /** user → agent → sub-agent, as recorded with every call. */
+  get principal(): SessionInfo["principal"] {
+    return this.#info.principal;
+  }
+
+  /**
+   * Wraps `fn` so every call is decided by policy and recorded before it runs. A refused call throws
+   * ToolDeniedError (TOOL_DENIED), RateLimitedError (RATE_LIMITED) or ApprovalRequiredError; a call
+   * whose intent cannot be recorded throws LedgerUnavailableError and never runs.
+   * Arguments are recorded as the single argument when there is one, else as an array.
+   */
+  guard<A extends unknown[], R>(
+    name: string,
+    fn: (...args: A) => R | Promise<R>,
+    options: GuardOptions<A> = {},
+  ): GuardedFunction<A, R> {
+    const call =
+      (callOptions: CallOptions) =>
+      (...args: A): Promise<Awaited<R>> => {
+        const fixed = options.rationale;
+        const rationale = callOptions.rationale ?? (typeof fixed === "function" ? fixed(...args) : fixed);
+        return this.#gate.run(
+          { session: this.id, tool: name, args: argsOf(args), rationale, callId: callOptions.callId },
+          () => fn(...args),
+        );
+      };
+    return Object.assign(call({}), { with: call, toolName: name });
+  }
+
+  /** Runs `fn` as tool `name` with `args` recorded — for callers that already hold the arguments. */
+  run<R>(name: string, args: unknown, fn: () => R | Promise<R>, options: CallOptions = {}): Promise<Awaited<R>> {
+    return this.#gate.run({ session: this.id, tool: name, args, ...options }, fn);
+  }
+
+  /** Decides and records a call without running anything; follow with `recordOutcome`. */
+  check(tool: string, args: unknown, options: CallOptions = {}): Promise<GateDecision> {
+    return this.#gate.decide({ session: this.id, tool, args, ...options });
+  }
+
+  /** Records the outcome of a call allowed by `check()` that the caller ran itself. */
+  recordOutcome(callId: string, outcome: Outcome): Promise<void> {
+    return this.#gate.recordOutcome(callId, outcome);
+  }
+
+  /** Ends the session; later calls get SESSION_ENDED. */
+  async end(reason = "ended"): Promise<void> {
+    await this.#registry.end(this.id, reason);
+  }
+}
+
+function argsOf(args: unknown[]): unknown {
+  return args.length === 1 ? args[0] : args;
+}
