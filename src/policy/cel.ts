@@ -32,7 +32,8 @@ const TYPE_NAMES = new Set([
 
 type Expr = ReturnType<typeof parse>["expr"];
 type Program = ReturnType<typeof plan<typeof VARIABLES>>;
-export type CelActivation = Parameters<Program>[0];
+/** Spelled out: the inferred binding type names a private symbol of @bufbuild/cel that declarations cannot. */
+export type CelActivation = { args: CelInput; tool: string; agent: CelInput; session: CelInput; now: CelInput };
 
 /** A compiled `when:`; `test` returns "error" for a run-time error or a non-bool result. */
 export interface CelCondition {
@@ -46,7 +47,7 @@ export function compileCondition(source: string): CelCondition | string {
   try {
     parsed = parse(source);
   } catch (err) {
-    return `bad CEL in when: ${err instanceof Error ? err.message : String(err)}`;
+    return `bad CEL in when: ${syntaxMessage(err)}`;
   }
   const problem = checkNames(parsed.expr, new Set());
   if (problem !== null) return `bad CEL in when: ${problem}`;
@@ -60,7 +61,7 @@ export function compileCondition(source: string): CelCondition | string {
     source,
     test(activation) {
       try {
-        const result = program(activation);
+        const result = program(activation as Parameters<Program>[0]);
         if (isCelError(result)) return "error";
         return typeof result === "boolean" ? result : "error";
       } catch {
@@ -69,6 +70,20 @@ export function compileCondition(source: string): CelCondition | string {
       }
     },
   };
+}
+
+/** The parser's message without its `<input>:line:col:` prefix, with the place inside the expression. */
+function syntaxMessage(err: unknown): string {
+  const e = err as { rawMessage?: unknown; location?: { start?: { line?: unknown; column?: unknown } } };
+  const start = e.location?.start;
+  if (
+    typeof e.rawMessage === "string" &&
+    typeof start?.line === "number" &&
+    typeof start.column === "number"
+  ) {
+    return `${e.rawMessage} (line ${start.line}, column ${start.column} of the expression)`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**

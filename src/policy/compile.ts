@@ -1,5 +1,4 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
-import type { JsonValue } from "../json.js";
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
@@ -92,7 +91,7 @@ function toTestCase(test: NonNullable<PolicyDocument["tests"]>[number], index: n
     name: test.name ?? `tests[${index}]: ${test.agent} ${test.tool} → ${test.expect}`,
     agent: test.agent,
     tool: test.tool,
-    args: test.args as JsonValue,
+    args: test.args,
     onBehalfOf: test.onBehalfOf,
     intent: test.intent,
     expect: test.expect,

@@ -51,6 +51,16 @@ export function formatIssue(issue: PolicyIssue): string {
 }
 
 function analyze(text: string, source: string): { policy?: CompiledPolicy; issues: PolicyIssue[] } {
+  try {
+    return analyzeUnguarded(text, source);
+  } catch (err) {
+    // Callers rely on PolicyInvalidError being the only failure (e.g. a stack overflow on absurd nesting).
+    const message = `cannot read policy: ${err instanceof Error ? err.message : String(err)}`;
+    return { issues: [{ file: source, line: 1, column: 1, path: [], message }] };
+  }
+}
+
+function analyzeUnguarded(text: string, source: string): { policy?: CompiledPolicy; issues: PolicyIssue[] } {
   const parsed = parseText(text, source);
   if (parsed.issues.length > 0) return { issues: parsed.issues };
   const value = parsed.value;
@@ -101,7 +111,9 @@ function sortIssues(issues: PolicyIssue[]): PolicyIssue[] {
   return issues
     .filter((i) => {
       const key = `${i.line}:${i.column}:${i.message}`;
-      return seen.has(key) ? false : (seen.add(key), true);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     })
     .sort((a, b) => a.line - b.line || a.column - b.column);
 }

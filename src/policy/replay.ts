@@ -31,6 +31,8 @@ export interface ReplayReport {
   transitions: Record<string, number>;
   /** Every replayed call per rule that decided it under the candidate. */
   byRule: Record<string, number>;
+  /** Changed calls per rule that decided them under the candidate: which rules a change comes from. */
+  changedByRule: Record<string, number>;
 }
 
 /**
@@ -43,7 +45,11 @@ export interface ReplayReport {
  * console.log(report.transitions["allow→deny"] ?? 0);
  */
 export function replayCalls(candidate: CompiledPolicy, calls: readonly ReplayCall[]): ReplayReport {
-  const report: ReplayReport = { total: 0, unchanged: 0, changed: [], transitions: {}, byRule: {} };
+  const changed: ReplayChange[] = [];
+  // Maps, not objects, while counting: a rule may be called "__proto__".
+  const transitions = new Map<string, number>();
+  const byRule = new Map<string, number>();
+  const changedByRule = new Map<string, number>();
   for (const call of calls) {
     const profile = candidate.agents?.get(call.agent);
     const parsed = new Date(call.ts);
@@ -54,15 +60,11 @@ export function replayCalls(candidate: CompiledPolicy, calls: readonly ReplayCal
       session: call.session,
       now: Number.isNaN(parsed.getTime()) ? new Date() : parsed,
     });
-    report.total += 1;
-    report.byRule[after.ruleId] = (report.byRule[after.ruleId] ?? 0) + 1;
-    if (after.effect === call.before.effect) {
-      report.unchanged += 1;
-      continue;
-    }
-    const transition = `${call.before.effect}→${after.effect}`;
-    report.transitions[transition] = (report.transitions[transition] ?? 0) + 1;
-    report.changed.push({
+    bump(byRule, after.ruleId);
+    if (after.effect === call.before.effect) continue;
+    bump(transitions, `${call.before.effect}→${after.effect}`);
+    bump(changedByRule, after.ruleId);
+    changed.push({
       callId: call.callId,
       ts: call.ts,
       tool: call.tool,
@@ -71,5 +73,16 @@ export function replayCalls(candidate: CompiledPolicy, calls: readonly ReplayCal
       after,
     });
   }
-  return report;
+  return {
+    total: calls.length,
+    unchanged: calls.length - changed.length,
+    changed,
+    transitions: Object.fromEntries(transitions),
+    byRule: Object.fromEntries(byRule),
+    changedByRule: Object.fromEntries(changedByRule),
+  };
+}
+
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

@@ -75,7 +75,9 @@ const policyTest = z.strictObject({
   name: z.string().optional(),
   agent: z.string().min(1),
   tool: z.string().min(1),
-  args: z.json().default({}),
+  args: z
+    .json({ error: "args must be plain JSON: strings, finite numbers, booleans, null, lists and maps" })
+    .default({}),
   onBehalfOf: z.string().default("test@example.com"),
   intent: z.string().default("policy test"),
   expect: effect,

@@ -31,6 +31,14 @@ export function crossCheck(doc: unknown): RawIssue[] {
     }
   });
 
+  // zod's record() skips a "__proto__" key without a word, so the entry would silently vanish.
+  for (const section of ["agents", "redact"]) {
+    const map = doc[section];
+    if (isObj(map) && Object.hasOwn(map, "__proto__")) {
+      issues.push({ path: [section, "__proto__"], message: '"__proto__" is a reserved name', atKey: true });
+    }
+  }
+
   const registry = isObj(doc.agents) ? doc.agents : null;
   items(doc.tests).forEach((test, i) => {
     if (!isObj(test)) return;
