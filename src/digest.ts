@@ -1,6 +1,9 @@
 // SHA-256 digests of JSON values over their RFC 8785 canonical form, as the ledger writes them.
 import { createHash } from "node:crypto";
-import canonicalize from "canonicalize";
+import canonicalizeModule from "canonicalize";
+
+// canonicalize is CommonJS with an ESM-style .d.ts: under NodeNext the default import is the function itself.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");

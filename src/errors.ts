@@ -128,6 +128,8 @@ export class InvalidArgsError extends WardenError {
 
 export function formatPath(path: readonly (string | number)[]): string {
   let out = "$";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  for (const p of path)
+    out +=
+      typeof p === "number" ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
   return out;
 }

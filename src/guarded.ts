@@ -36,6 +36,11 @@ export function guarded(tool: string, options: { rationale?: string } = {}) {
       } catch (err) {
         return Promise.reject(err) as R;
       }
-      return session.run(tool, args.length === 1 ? args[0] : args, () => method.apply(this, args), options) as R;
+      return session.run(
+        tool,
+        args.length === 1 ? args[0] : args,
+        () => method.apply(this, args),
+        options,
+      ) as R;
     };
 }

@@ -87,7 +87,12 @@ export class Session {
   }
 
   /** Runs `fn` as tool `name` with `args` recorded — for callers that already hold the arguments. */
-  run<R>(name: string, args: unknown, fn: () => R | Promise<R>, options: CallOptions = {}): Promise<Awaited<R>> {
+  run<R>(
+    name: string,
+    args: unknown,
+    fn: () => R | Promise<R>,
+    options: CallOptions = {},
+  ): Promise<Awaited<R>> {
     return this.#gate.run({ session: this.id, tool: name, args, ...options }, fn);
   }
 

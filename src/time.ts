@@ -8,6 +8,7 @@ export function sinceToIso(value: string, now = Date.now()): string {
   const age = /^(\d+)(s|m|h|d)$/.exec(value);
   if (age) return new Date(now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS]).toISOString();
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new WardenError("INVALID_REQUEST", `expected an ISO time or an age like 7d, not "${value}"`);
+  if (Number.isNaN(t))
+    throw new WardenError("INVALID_REQUEST", `expected an ISO time or an age like 7d, not "${value}"`);
   return new Date(t).toISOString();
 }

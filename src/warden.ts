@@ -1,6 +1,7 @@
 // Warden as a library: open a policy and a ledger, then open sessions whose tool calls go through the gate.
-import { existsSync } from "node:fs";
+
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
 import { Gate } from "./core/gate.js";
 import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
 import { WardenError } from "./errors.js";
@@ -58,7 +59,9 @@ export class Warden {
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
       policy: () => policy.current,
-      checkpoint: () => ledger.checkpointNow(),
+      checkpoint: async () => {
+        await ledger.checkpointNow();
+      },
     });
     this.gate = new Gate({ ledger, sessions: this.sessions, policy });
   }
@@ -93,7 +96,9 @@ export class Warden {
   }
 
   /** Opens a session: who acts, for whom, why, and under which parent session. */
-  async session(request: SessionRequest | (Omit<SessionRequest, "parent"> & { parent?: Session | string | null })): Promise<Session> {
+  async session(
+    request: SessionRequest | (Omit<SessionRequest, "parent"> & { parent?: Session | string | null }),
+  ): Promise<Session> {
     const parent = request.parent instanceof Session ? request.parent.id : request.parent;
     const info = await this.sessions.open({ ...request, parent });
     return new Session(this.gate, this.sessions, info);

@@ -1,14 +1,24 @@
 // Argument parsing for commands: node's parseArgs, strict, with usage errors as exit code 2.
 import { type ParseArgsConfig, parseArgs } from "node:util";
+
 import type { CliIO } from "./io.js";
 
 export class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
+type HelpOption = { help: { type: "boolean"; short: "h" } };
+
+export function parse<O extends Options>(
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+): ReturnType<
+  typeof parseArgs<{ args: string[]; options: O & HelpOption; allowPositionals: boolean; strict: true }>
+> {
+  const withHelp = { help: { type: "boolean", short: "h" }, ...options } as O & HelpOption;
   try {
-    return parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: withHelp, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -24,7 +34,9 @@ export async function runCommand(io: CliIO, help: string, body: () => Promise<nu
       return 2;
     }
     const code = (err as { code?: unknown }).code;
-    io.stderr(`warden: ${typeof code === "string" ? `${code}: ` : ""}${(err as Error).message ?? String(err)}`);
+    io.stderr(
+      `warden: ${typeof code === "string" ? `${code}: ` : ""}${(err as Error).message ?? String(err)}`,
+    );
     return 1;
   }
 }
@@ -32,4 +44,10 @@ export async function runCommand(io: CliIO, help: string, body: () => Promise<nu
 export function requireValue(value: string | undefined, name: string): string {
   if (value === undefined || value === "") throw new UsageError(`missing ${name}`);
   return value;
+}
+
+/** Prints a command's help; exit code 0. */
+export function printHelp(io: CliIO, help: string): number {
+  io.stdout(help);
+  return 0;
 }

@@ -1,7 +1,7 @@
 // `warden export --jsonl FILE`: the ledger as JSON lines that `warden verify --jsonl` accepts.
 import { existsSync } from "node:fs";
 import { exportJsonl } from "../ledger/index.js";
-import { parse, requireValue, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -13,7 +13,7 @@ Check the file anywhere with: warden verify --jsonl FILE [--key PUBLIC_KEY.pem]`
 export const exportCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
     const { values } = parse(argv, { ...PATH_OPTIONS, jsonl: { type: "string" } }, false);
-    if (values.help) return io.stdout(HELP), 0;
+    if (values.help) return printHelp(io, HELP);
     const out = requireValue(values.jsonl, "--jsonl FILE");
     const db = wardenPaths(io, values).db;
     if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);

@@ -4,7 +4,7 @@ import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { defaultKeyPaths, generateKeyPair, SqliteStore } from "../ledger/index.js";
 import { createToken } from "../server/index.js";
-import { parse, runCommand } from "./args.js";
+import { parse, printHelp, runCommand } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, type WardenPaths, wardenPaths } from "./paths.js";
 
@@ -23,7 +23,10 @@ export interface InitResult {
 }
 
 /** Creates what is missing; never overwrites. */
-export async function initWarden(paths: WardenPaths, options: { adminToken?: boolean } = {}): Promise<InitResult> {
+export async function initWarden(
+  paths: WardenPaths,
+  options: { adminToken?: boolean } = {},
+): Promise<InitResult> {
   const created: string[] = [];
   if (!existsSync(paths.dir)) {
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
@@ -37,7 +40,9 @@ export async function initWarden(paths: WardenPaths, options: { adminToken?: boo
   const newLedger = !existsSync(paths.db);
   if (!existsSync(keys.privateKey)) {
     if (!newLedger) {
-      throw new Error(`${paths.db} exists but its signing key ${keys.privateKey} is missing; restore it first`);
+      throw new Error(
+        `${paths.db} exists but its signing key ${keys.privateKey} is missing; restore it first`,
+      );
     }
     await generateKeyPair(keys);
     created.push(keys.privateKey, keys.publicKey);
@@ -61,7 +66,7 @@ export async function initWarden(paths: WardenPaths, options: { adminToken?: boo
 export const initCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
     const { values } = parse(argv, PATH_OPTIONS, false);
-    if (values.help) return io.stdout(HELP), 0;
+    if (values.help) return printHelp(io, HELP);
     const result = await initWarden(wardenPaths(io, values));
     if (result.created.length === 0) io.stdout("warden: nothing to do, everything exists");
     for (const path of result.created) io.stdout(`created ${path}`);

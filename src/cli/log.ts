@@ -1,7 +1,7 @@
 // `warden log` and `warden sessions`: read the ledger, filtered, as text or JSON lines.
 import type { LedgerRecord } from "../ledger/index.js";
 import { sinceToIso } from "../time.js";
-import { parse, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -32,7 +32,7 @@ export const logCommand: Command = (argv: string[], io: CliIO) =>
       },
       false,
     );
-    if (values.help) return io.stdout(LOG_HELP), 0;
+    if (values.help) return printHelp(io, LOG_HELP);
     if (values.decision && !["allow", "deny", "ask"].includes(values.decision)) {
       throw new UsageError("--decision must be allow, deny or ask");
     }
@@ -56,12 +56,22 @@ export const sessionsCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, SESSIONS_HELP, async () => {
     const { values } = parse(
       argv,
-      { ...PATH_OPTIONS, agent: { type: "string" }, active: { type: "boolean" }, limit: { type: "string" }, json: { type: "boolean" } },
+      {
+        ...PATH_OPTIONS,
+        agent: { type: "string" },
+        active: { type: "boolean" },
+        limit: { type: "string" },
+        json: { type: "boolean" },
+      },
       false,
     );
-    if (values.help) return io.stdout(SESSIONS_HELP), 0;
+    if (values.help) return printHelp(io, SESSIONS_HELP);
     const rows = await withStore(wardenPaths(io, values).db, (store) =>
-      store.sessions({ agent: values.agent, active: values.active ? true : undefined, limit: positive(values.limit ?? "50") }),
+      store.sessions({
+        agent: values.agent,
+        active: values.active ? true : undefined,
+        limit: positive(values.limit ?? "50"),
+      }),
     );
     for (const s of rows) {
       io.stdout(
@@ -85,7 +95,8 @@ export function formatRecord(r: LedgerRecord): string {
   const decision = d.decision as { effect?: string; enforced?: string; ruleId?: string } | undefined;
   const parts = [r.ts, `#${r.seq}`, r.kind.padEnd(13), r.agent ?? "-"];
   if (r.kind === "call.intent" && decision) {
-    const acted = decision.enforced && decision.enforced !== decision.effect ? ` (acted ${decision.enforced})` : "";
+    const acted =
+      decision.enforced && decision.enforced !== decision.effect ? ` (acted ${decision.enforced})` : "";
     parts.push(String(d.tool), `${decision.effect}${acted} [${decision.ruleId}]`, r.callId ?? "");
   } else if (r.kind === "call.outcome") {
     parts.push(String(d.tool), String(d.status), r.callId ?? "");

@@ -35,7 +35,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === "--version") {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     io.stdout(pkg.version);
     return 0;
   }

@@ -110,11 +110,19 @@ async function evaluate(argv: string[], io: CliIO): Promise<number> {
     tool: requireValue(values.tool, "--tool NAME"),
     args,
     agent: { name: agent, team: profile?.team ?? null, developer: profile?.developer ?? null },
-    session: { id: "ses_eval", onBehalfOf: values.user ?? "user@example.com", intent: values.intent ?? "policy eval", parent: null },
+    session: {
+      id: "ses_eval",
+      onBehalfOf: values.user ?? "user@example.com",
+      intent: values.intent ?? "policy eval",
+      parent: null,
+    },
     now: new Date(),
   });
   if (values.json) io.stdout(JSON.stringify({ ...decision, mode: policy.mode, policy: policy.digest }));
-  else io.stdout(`${decision.effect}  rule ${decision.ruleId}: ${decision.reason}${policy.mode === "monitor" ? "  (monitor mode: would be let through)" : ""}`);
+  else
+    io.stdout(
+      `${decision.effect}  rule ${decision.ruleId}: ${decision.reason}${policy.mode === "monitor" ? "  (monitor mode: would be let through)" : ""}`,
+    );
   return 0;
 }
 
@@ -137,12 +145,21 @@ async function test(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function replay(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, { ...PATH_OPTIONS, since: { type: "string" }, json: { type: "boolean" } });
+  const { values, positionals } = parse(argv, {
+    ...PATH_OPTIONS,
+    since: { type: "string" },
+    json: { type: "boolean" },
+  });
   const policy = await load(fileArg(positionals), io);
   if (!policy) return 2;
   const since = values.since ? sinceToIso(values.since) : undefined;
   const calls = await withStore(wardenPaths(io, values).db, async (store) => {
-    const intents = await store.query({ kinds: ["call.intent"], since, newestFirst: false, limit: Number.MAX_SAFE_INTEGER });
+    const intents = await store.query({
+      kinds: ["call.intent"],
+      since,
+      newestFirst: false,
+      limit: Number.MAX_SAFE_INTEGER,
+    });
     const sessions = new Map<string, Awaited<ReturnType<typeof store.session>>>();
     const out: ReplayCall[] = [];
     for (const r of intents) {
@@ -159,17 +176,20 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   io.stdout(`replayed ${calls.length} calls against ${positionals[0]} (${policy.digest})`);
-  for (const change of report.changes) {
+  for (const change of report.changed) {
     io.stdout(
       `  ${change.callId}  ${change.tool}  ${change.before.effect} [${change.before.ruleId}] → ${change.after.effect} [${change.after.ruleId}]`,
     );
   }
   for (const [transition, count] of Object.entries(report.transitions)) io.stdout(`${transition}: ${count}`);
-  if (report.changes.length === 0) io.stdout("no decision would change");
+  if (report.changed.length === 0) io.stdout("no decision would change");
   return 0;
 }
 
-function replayCallOf(r: LedgerRecord, session: { onBehalfOf: string; intent: string; parent: string | null } | null): ReplayCall | null {
+function replayCallOf(
+  r: LedgerRecord,
+  session: { onBehalfOf: string; intent: string; parent: string | null } | null,
+): ReplayCall | null {
   const d = r.data as Record<string, JsonValue>;
   const decision = d.decision as { effect?: string; ruleId?: string } | null;
   if (!decision?.effect || !r.agent || !r.callId) return null;

@@ -1,8 +1,8 @@
 // `warden start`: the HTTP decision service, with the policy reloaded on SIGHUP and on file change.
 import { existsSync, readFileSync } from "node:fs";
-import { Warden } from "../warden.js";
 import { startServer } from "../server/index.js";
-import { parse, runCommand, UsageError } from "./args.js";
+import { Warden } from "../warden.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import { initWarden } from "./init.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -21,10 +21,15 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
     const { values } = parse(
       argv,
-      { ...PATH_OPTIONS, host: { type: "string" }, port: { type: "string" }, quickstart: { type: "boolean" } },
+      {
+        ...PATH_OPTIONS,
+        host: { type: "string" },
+        port: { type: "string" },
+        quickstart: { type: "boolean" },
+      },
       false,
     );
-    if (values.help) return io.stdout(HELP), 0;
+    if (values.help) return printHelp(io, HELP);
     const paths = wardenPaths(io, values);
     const host = values.host ?? io.env.WARDEN_HOST ?? "127.0.0.1";
     const port = Number(values.port ?? io.env.WARDEN_PORT ?? 8787);
@@ -46,11 +51,14 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
           : io.stderr(`warden: policy reload refused, the previous policy stays: ${result.error.message}`),
     });
     const server = await startServer(warden, { host, port });
-    io.stdout(`warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode})`);
+    io.stdout(
+      `warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode})`,
+    );
     if (values.quickstart) printQuickstart(io, server.url, paths.adminToken);
 
     await new Promise<void>((resolve) => {
-      const reload = () => void warden.reloadPolicy().catch((err) => io.stderr(`warden: reload failed: ${err}`));
+      const reload = () =>
+        void warden.reloadPolicy().catch((err) => io.stderr(`warden: reload failed: ${err}`));
       const stop = () => resolve();
       process.on("SIGHUP", reload);
       process.once("SIGINT", stop);

@@ -1,6 +1,6 @@
 // `warden token create`: mints a bearer token for the HTTP service; the secret is printed once.
 import { createToken, ROLES, type Role } from "../server/index.js";
-import { parse, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -19,8 +19,9 @@ export const tokenCommand: Command = (argv: string[], io: CliIO) =>
       agent: { type: "string" },
       json: { type: "boolean" },
     });
-    if (values.help) return io.stdout(HELP), 0;
-    if (positionals[0] !== "create" || positionals.length !== 1) throw new UsageError("expected: warden token create");
+    if (values.help) return printHelp(io, HELP);
+    if (positionals[0] !== "create" || positionals.length !== 1)
+      throw new UsageError("expected: warden token create");
     if (!values.role || !ROLES.includes(values.role as Role)) {
       throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
     }

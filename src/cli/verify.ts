@@ -1,7 +1,7 @@
 // `warden verify`: checks the hash chain and signed checkpoints of a ledger or an export, offline.
 import { existsSync } from "node:fs";
 import { verifyDatabase, verifyJsonl } from "../ledger/index.js";
-import { parse, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -22,7 +22,7 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
       { ...PATH_OPTIONS, jsonl: { type: "string" }, key: { type: "string" }, json: { type: "boolean" } },
       false,
     );
-    if (values.help) return io.stdout(HELP), 0;
+    if (values.help) return printHelp(io, HELP);
     if (values.jsonl && values.db) throw new UsageError("give --db or --jsonl, not both");
     const options = values.key ? { publicKey: values.key } : {};
     let target: string;
@@ -41,12 +41,16 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
       return result.ok ? 0 : 1;
     }
     if (!result.ok) {
-      io.stdout(`FAILED ${target}: chain ${result.chain}, record ${result.seq}: ${result.problem}: ${result.message}`);
+      io.stdout(
+        `FAILED ${target}: chain ${result.chain}, record ${result.seq}: ${result.problem}: ${result.message}`,
+      );
       return 1;
     }
     io.stdout(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);
     for (const chain of result.chains) {
-      io.stdout(`  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq ?? "none"}`);
+      io.stdout(
+        `  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq ?? "none"}`,
+      );
     }
     if (result.keySource === "beside-ledger") {
       io.stdout(

@@ -4,18 +4,18 @@ import { digestJson } from "../digest.js";
 import {
   ApprovalRequiredError,
   RateLimitedError,
+  type RefusalInfo,
   ToolDeniedError,
   WardenError,
-  type RefusalInfo,
 } from "../errors.js";
-import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import type { SessionRegistry } from "../identity/index.js";
+import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { toJsonValue } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
 import { applyRedactions, type PolicyDecision } from "../policy/index.js";
+import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
 import type { GateDecision, Outcome, ToolCallRequest } from "./request.js";
-import type { LivePolicy } from "./live-policy.js";
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 const MAX_RATIONALE = 16 * 1024;
@@ -35,11 +35,17 @@ export class Gate {
   /** Decides a call and makes its intent record durable. Never runs anything. */
   async decide(req: ToolCallRequest): Promise<GateDecision> {
     if (typeof req.tool !== "string" || !TOOL_NAME.test(req.tool)) {
-      throw new WardenError("INVALID_REQUEST", "tool must be 1–256 printable ASCII characters without spaces");
+      throw new WardenError(
+        "INVALID_REQUEST",
+        "tool must be 1–256 printable ASCII characters without spaces",
+      );
     }
     const rationale = req.rationale ?? null;
     if (rationale !== null && (typeof rationale !== "string" || rationale.length > MAX_RATIONALE)) {
-      throw new WardenError("INVALID_REQUEST", `rationale must be a string of at most ${MAX_RATIONALE} characters`);
+      throw new WardenError(
+        "INVALID_REQUEST",
+        `rationale must be a string of at most ${MAX_RATIONALE} characters`,
+      );
     }
     const args = toJsonValue(req.args === undefined ? {} : req.args);
     const session = await this.#sessions.active(req.session);
@@ -50,7 +56,12 @@ export class Gate {
       tool: req.tool,
       args,
       agent: { name: session.agent, team: session.team, developer: session.developer },
-      session: { id: session.id, onBehalfOf: session.onBehalfOf, intent: session.intent, parent: session.parent },
+      session: {
+        id: session.id,
+        onBehalfOf: session.onBehalfOf,
+        intent: session.intent,
+        parent: session.parent,
+      },
       now: new Date(),
     });
     let code: GateDecision["code"] = null;
@@ -98,7 +109,13 @@ export class Gate {
           rationale,
           intent: session.intent,
           principal: session.principal,
-          decision: { effect: verdict.effect, enforced, ruleId: verdict.ruleId, reason: verdict.reason, code },
+          decision: {
+            effect: verdict.effect,
+            enforced,
+            ruleId: verdict.ruleId,
+            reason: verdict.reason,
+            code,
+          },
           mode: policy.mode,
           policy: policy.digest,
         },
@@ -106,7 +123,8 @@ export class Gate {
     } finally {
       this.#open.release(callId);
     }
-    if (enforced === "allow") this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool });
+    if (enforced === "allow")
+      this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool });
     return decision;
   }
 
@@ -126,7 +144,11 @@ export class Gate {
       });
       throw err;
     }
-    await this.recordOutcome(decision.callId, { status: "ok", result, durationMs: performance.now() - started });
+    await this.recordOutcome(decision.callId, {
+      status: "ok",
+      result,
+      durationMs: performance.now() - started,
+    });
     return result;
   }
 

@@ -18,7 +18,11 @@ export class LivePolicy {
   #debounce: NodeJS.Timeout | null = null;
   #reloading: Promise<ReloadResult> | null = null;
 
-  constructor(initial: CompiledPolicy, path: string | null, append: (input: RecordInput) => Promise<LedgerRecord>) {
+  constructor(
+    initial: CompiledPolicy,
+    path: string | null,
+    append: (input: RecordInput) => Promise<LedgerRecord>,
+  ) {
     this.#current = initial;
     this.#path = path;
     this.#append = append;
@@ -46,7 +50,10 @@ export class LivePolicy {
 
   async #reload(): Promise<ReloadResult> {
     if (!this.#path) {
-      return { ok: false, error: new WardenError("INVALID_REQUEST", "this policy was not loaded from a file") };
+      return {
+        ok: false,
+        error: new WardenError("INVALID_REQUEST", "this policy was not loaded from a file"),
+      };
     }
     let candidate: CompiledPolicy;
     try {
@@ -68,7 +75,8 @@ export class LivePolicy {
       }).catch(() => undefined);
       return { ok: false, error: err };
     }
-    if (candidate.digest === this.#current.digest) return { ok: true, digest: candidate.digest, changed: false };
+    if (candidate.digest === this.#current.digest)
+      return { ok: true, digest: candidate.digest, changed: false };
     // Recorded before it takes effect: no decision is ever made under a policy the ledger has not seen.
     await this.#append(loadRecord(candidate, "loaded"));
     this.#current = candidate;

@@ -5,7 +5,8 @@ import type { Effect, Mode } from "../policy/index.js";
 export interface ToolCallRequest {
   session: string;
   tool: string;
-  args: unknown;
+  /** JSON arguments; absent means {}. */
+  args?: unknown;
   /** The model's stated reason for this call, stored with the intent record. */
   rationale?: string | null;
   /** A caller-chosen id (e.g. the model's tool-call id); generated when absent. */

@@ -9,7 +9,13 @@ export interface AccountabilityChain {
   /** The prompting user. */
   user: string;
   /** Each agent from the one the user prompted down to the one that called the tool. */
-  agents: { name: string; team: string | null; developer: string | null; session: string; intent: string | null }[];
+  agents: {
+    name: string;
+    team: string | null;
+    developer: string | null;
+    session: string;
+    intent: string | null;
+  }[];
   tool: string;
   args: JsonValue;
   redacted: string[];
@@ -33,7 +39,13 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
   for (const p of principal) {
     if (p.kind !== "agent") continue;
     const session = await store.session(p.session);
-    agents.push({ name: p.name, team: p.team, developer: p.developer, session: p.session, intent: session?.intent ?? null });
+    agents.push({
+      name: p.name,
+      team: p.team,
+      developer: p.developer,
+      session: p.session,
+      intent: session?.intent ?? null,
+    });
   }
   const decision = (data.decision ?? {}) as Record<string, string>;
   const outcome = records.find((r) => r.kind === "call.outcome");
@@ -83,7 +95,9 @@ function outcomeOf(record: LedgerRecord) {
 export function formatAccountability(chain: AccountabilityChain): string {
   const lines = [`call ${chain.callId} at ${chain.decidedAt}`, `  prompted by   ${chain.user}`];
   for (const a of chain.agents) {
-    const owner = [a.team && `team ${a.team}`, a.developer && `developer ${a.developer}`].filter(Boolean).join(", ");
+    const owner = [a.team && `team ${a.team}`, a.developer && `developer ${a.developer}`]
+      .filter(Boolean)
+      .join(", ");
     lines.push(`  agent         ${a.name}${owner ? ` (${owner})` : ""}`);
     lines.push(`    session     ${a.session}${a.intent ? ` — intent: ${a.intent}` : ""}`);
   }
@@ -95,7 +109,8 @@ export function formatAccountability(chain: AccountabilityChain): string {
   const acted = d.enforced !== d.effect ? ` (acted: ${d.enforced}, ${chain.mode} mode)` : "";
   lines.push(`  decision      ${d.effect}${acted} by rule ${d.ruleId}: ${d.reason}`);
   lines.push(`  policy        ${chain.policyDigest}`);
-  for (const a of chain.approvals) lines.push(`  approval      ${a.decision ?? "?"} by ${a.approver ?? "?"} at ${a.at}`);
+  for (const a of chain.approvals)
+    lines.push(`  approval      ${a.decision ?? "?"} by ${a.approver ?? "?"} at ${a.at}`);
   if (chain.approvals.length === 0) lines.push("  approver      (none)");
   const o = chain.outcome;
   lines.push(

@@ -1,5 +1,6 @@
 // Identity: who acts, for whom, and why. Other stages import from here only.
+
+export { type AccountabilityChain, accountabilityOf, formatAccountability } from "./accountability.js";
 export { formatChain, type Principal, type PrincipalChain } from "./principal.js";
 export type { SessionInfo, SessionRequest } from "./session-info.js";
 export { SessionRegistry, type SessionRegistryDeps } from "./sessions.js";
-export { type AccountabilityChain, accountabilityOf, formatAccountability } from "./accountability.js";

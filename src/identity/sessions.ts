@@ -29,7 +29,10 @@ export class SessionRegistry {
     for (const field of ["agent", "onBehalfOf", "intent"] as const) {
       const value = req[field];
       if (typeof value !== "string" || value.length === 0 || value.length > MAX_TEXT) {
-        throw new WardenError("INVALID_REQUEST", `session ${field} must be a non-empty string of at most ${MAX_TEXT} characters`);
+        throw new WardenError(
+          "INVALID_REQUEST",
+          `session ${field} must be a non-empty string of at most ${MAX_TEXT} characters`,
+        );
       }
     }
     const agents = this.#deps.policy().agents;

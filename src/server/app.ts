@@ -1,11 +1,11 @@
 // The HTTP decision service: the same gate as the library, for agents in any language.
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
-import { sinceToIso } from "../time.js";
 import { accountabilityOf } from "../identity/index.js";
 import type { LedgerRecord, RecordKind, TokenRow } from "../ledger/index.js";
+import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
 import { MAX_BODY_BYTES, readJson } from "./body.js";
 import { errorBody, sendError } from "./http-errors.js";
@@ -25,7 +25,10 @@ const DecisionBody = z.strictObject({
   session: text(128),
   tool: text(256),
   args: z.unknown().optional(),
-  rationale: z.string().max(16 * 1024).nullish(),
+  rationale: z
+    .string()
+    .max(16 * 1024)
+    .nullish(),
   callId: text(128).nullish(),
 });
 const OutcomeBody = z.strictObject({
@@ -36,8 +39,17 @@ const OutcomeBody = z.strictObject({
 });
 const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
 const LEDGER_KINDS = new Set<string>([
-  "session.start", "call.intent", "approval.request", "approval.decision", "call.outcome", "secret.lease",
-  "secret.revoke", "sandbox.violation", "alert", "session.end", "policy.load",
+  "session.start",
+  "call.intent",
+  "approval.request",
+  "approval.decision",
+  "call.outcome",
+  "secret.lease",
+  "secret.revoke",
+  "sandbox.violation",
+  "alert",
+  "session.end",
+  "policy.load",
 ]);
 
 export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
@@ -80,7 +92,14 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     if (body.parent) await ownSession(c, body.parent);
     const session = await warden.session(body);
     return c.json(
-      { id: session.id, agent: session.agent, onBehalfOf: session.onBehalfOf, intent: session.intent, parent: session.parent, principal: session.principal },
+      {
+        id: session.id,
+        agent: session.agent,
+        onBehalfOf: session.onBehalfOf,
+        intent: session.intent,
+        parent: session.parent,
+        principal: session.principal,
+      },
       201,
     );
   });
@@ -117,7 +136,11 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     const outcome =
       body.status === "ok"
         ? { status: "ok" as const, result: body.result, durationMs: body.durationMs }
-        : { status: "error" as const, error: { code: body.error?.code ?? "error" }, durationMs: body.durationMs };
+        : {
+            status: "error" as const,
+            error: { code: body.error?.code ?? "error" },
+            durationMs: body.durationMs,
+          };
     await warden.gate.recordOutcome(callId, outcome);
     return c.body(null, 204);
   });
@@ -150,7 +173,8 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     allow(c, ["auditor", "admin"]);
     const q = c.req.query();
     const kinds = q.kind?.split(",").filter(Boolean);
-    if (kinds?.some((k) => !LEDGER_KINDS.has(k))) throw new WardenError("INVALID_REQUEST", "unknown record kind");
+    if (kinds?.some((k) => !LEDGER_KINDS.has(k)))
+      throw new WardenError("INVALID_REQUEST", "unknown record kind");
     const records: LedgerRecord[] = await store.query({
       session: q.session,
       agent: q.agent,
@@ -175,7 +199,8 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     const token = c.get("token");
     if (token.role !== "agent") return;
     const session = await warden.sessions.get(sessionId);
-    if (session.agent !== token.agent) throw new WardenError("FORBIDDEN", "this session belongs to another agent");
+    if (session.agent !== token.agent)
+      throw new WardenError("FORBIDDEN", "this session belongs to another agent");
   }
 
   return app;
@@ -184,7 +209,10 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
 function allow(c: Context<Env>, roles: Role[]): TokenRow {
   const token = c.get("token");
   if (!roles.includes(token.role)) {
-    throw new WardenError("FORBIDDEN", `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`);
+    throw new WardenError(
+      "FORBIDDEN",
+      `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`,
+    );
   }
   return token;
 }
@@ -203,6 +231,7 @@ function emptyBody(c: Context) {
 
 function boundedLimit(value: string | undefined): number {
   const n = value === undefined ? 100 : Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new WardenError("INVALID_REQUEST", "limit must be 1–10000");
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new WardenError("INVALID_REQUEST", "limit must be 1–10000");
   return n;
 }

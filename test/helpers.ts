@@ -1,0 +1,36 @@
+// Shared test helpers: temporary folders and a Warden on a real SQLite file.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "vitest";
+import { Warden, type WardenOptions } from "../src/index.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+/** A fresh folder removed after the test. */
+export function tempDir(prefix = "warden-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A Warden on a real SQLite ledger in a temp folder, closed after the test. */
+export async function openWarden(policy: WardenOptions["policy"], options: Partial<WardenOptions> = {}) {
+  const dir = tempDir();
+  const warden = await Warden.open({ policy, db: join(dir, "ledger.db"), ...options });
+  onCleanup(() => warden.close());
+  return { warden, dir, db: join(dir, "ledger.db") };
+}
+
+export const PLAIN_POLICY = {
+  allowed_tools: ["read_database", "summarize_text"],
+  blocked_tools: ["send_email", "execute_shell"],
+};
