@@ -1,5 +1,11 @@
 // Ed25519 key files for checkpoint signing: create, load, name (keyId) and locate them beside the ledger.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from "node:crypto";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join, parse } from "node:path";
 import { WardenError } from "../errors.js";

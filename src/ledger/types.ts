@@ -52,6 +52,8 @@ export interface ChainHead {
   hash: string;
   /** Seq of the chain's latest checkpoint (0 if none), read in the same transaction, so "every N" holds across processes. */
   checkpointSeq?: number;
+  /** ts of the head record; the writer never stamps a later record earlier than this, so ts order is seq order. */
+  ts?: string;
 }
 
 /** Computes the records of one batch from the chain head read inside the store's transaction. */

@@ -1,0 +1,109 @@
+// Streams a ledger to a self-contained JSONL file that verifyJsonl checks offline.
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { once } from "node:events";
+import { createWriteStream, existsSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { finished } from "node:stream/promises";
+import { defaultKeyPaths, loadPublicKey } from "./keys.js";
+import { SqliteStore } from "./stores/sqlite.js";
+import type { Checkpoint, LedgerStore } from "./types.js";
+
+const PAGE = 4096;
+
+export interface ExportOptions {
+  /** The key to put in the header; default the `.pub` beside a database path, else none. */
+  publicKey?: KeyObject | null;
+}
+
+export interface ExportSummary {
+  chains: string[];
+  records: number;
+  checkpoints: number;
+}
+
+/**
+ * Writes `{"type":"warden.ledger","version":1,"publicKey":<base64 SPKI DER or null>}`, then each chain's
+ * records in seq order with every checkpoint right after the record at its seq, then
+ * `{"type":"end","records":N,"checkpoints":M}` so a cut-short copy is recognised. The file appears at
+ * `outPath` only once complete.
+ *
+ * @example
+ * const { records } = await exportJsonl(".warden/ledger.db", "ledger.jsonl");
+ */
+export async function exportJsonl(
+  source: LedgerStore | string,
+  outPath: string,
+  options: ExportOptions = {},
+): Promise<ExportSummary> {
+  const ownStore = typeof source === "string";
+  const store = typeof source === "string" ? await SqliteStore.open(source, { readonly: true }) : source;
+  const tmp = `${outPath}.${process.pid}.tmp`;
+  try {
+    const publicKey = options.publicKey !== undefined ? options.publicKey : await keyBeside(source);
+    const out = createWriteStream(tmp, { mode: 0o600 });
+    // Keep a write error (a full disk) instead of letting it crash the process as an unhandled 'error' event.
+    let failure: Error | null = null;
+    out.on("error", (err) => {
+      failure = err;
+    });
+    const write = async (text: string) => {
+      if (failure) throw failure;
+      if (!out.write(text)) await Promise.race([once(out, "drain"), finished(out)]);
+    };
+    const header = { type: "warden.ledger", version: 1, publicKey: publicKey ? spkiBase64(publicKey) : null };
+    await write(`${JSON.stringify(header)}\n`);
+    const summary: ExportSummary = { chains: await store.chains(), records: 0, checkpoints: 0 };
+    for (const chain of summary.chains) {
+      // Checkpoints first: every one of them then refers to a record this export will contain.
+      const checkpoints = await store.checkpoints(chain);
+      let next = 0;
+      for (let from = 1; ; ) {
+        const page = await store.readChain(chain, from, PAGE);
+        if (page.length === 0) break;
+        let chunk = "";
+        for (const r of page) {
+          chunk += `${JSON.stringify({ type: "record", ...r })}\n`;
+          while (next < checkpoints.length && checkpoints[next]!.seq <= r.seq)
+            chunk += line(checkpoints[next++]!);
+        }
+        summary.records += page.length;
+        await write(chunk);
+        from = page.at(-1)!.seq + 1;
+      }
+      // Checkpoints past the last record stay in, so the export shows a cut log as cut.
+      let rest = "";
+      while (next < checkpoints.length) rest += line(checkpoints[next++]!);
+      await write(rest);
+      summary.checkpoints += checkpoints.length;
+    }
+    await write(
+      `${JSON.stringify({ type: "end", records: summary.records, checkpoints: summary.checkpoints })}\n`,
+    );
+    out.end();
+    await finished(out);
+    await rename(tmp, outPath);
+    return summary;
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    if (ownStore) await store.close();
+  }
+}
+
+function line(c: Checkpoint): string {
+  return `${JSON.stringify({ type: "checkpoint", ...c })}\n`;
+}
+
+function spkiBase64(key: KeyObject): string {
+  // Accept the private key too: its public half is what a verifier needs.
+  const pub = key.type === "private" ? createPublicKey(key) : key;
+  return pub.export({ type: "spki", format: "der" }).toString("base64");
+}
+
+async function keyBeside(source: LedgerStore | string): Promise<KeyObject | null> {
+  const path = typeof source === "string" ? source : source instanceof SqliteStore ? source.path : null;
+  if (path === null) return null;
+  const pub = defaultKeyPaths(path).publicKey;
+  return existsSync(pub) ? loadPublicKey(pub) : null;
+}

@@ -1,0 +1,263 @@
+// The ledger writer: group commit of appends into one durable store transaction, hash chaining, signed checkpoints.
+import { type KeyObject, sign } from "node:crypto";
+import { LedgerUnavailableError, WardenError } from "../errors.js";
+import { checkpointMessage, recordHash } from "./hash.js";
+import { label, snapshotInput } from "./input.js";
+import { keyIdOf } from "./keys.js";
+import {
+  type ChainHead,
+  type Checkpoint,
+  GENESIS_HASH,
+  type LedgerRecord,
+  type LedgerStore,
+  type RecordInput,
+  type Sealer,
+} from "./types.js";
+
+export interface LedgerOptions {
+  store: LedgerStore;
+  /** One chain per writer identity; several processes may share one (default "main"). */
+  chain?: string;
+  /** Ed25519 private key that signs checkpoints. */
+  signingKey: KeyObject;
+  /** Seal a checkpoint into the batch once this many records are unsigned (default 1000). */
+  checkpointEvery?: number;
+  /** Also checkpoint this often while records are being added; 0 turns the timer off (default 10). */
+  checkpointSeconds?: number;
+  clock?: () => Date;
+  /** Most records in one transaction (default 1024); more wait for the next. */
+  maxBatch?: number;
+}
+
+export interface LedgerStats {
+  /** Store transactions that committed (each one fsync). */
+  batches: number;
+  failedBatches: number;
+  records: number;
+  checkpoints: number;
+  largestBatch: number;
+}
+
+export type AppendListener = (records: readonly LedgerRecord[]) => void;
+
+interface Pending {
+  input: RecordInput;
+  resolve: (record: LedgerRecord) => void;
+  reject: (err: Error) => void;
+}
+
+interface CheckpointWaiter {
+  resolve: (checkpoint: Checkpoint | null) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Appends records durably. Appends that arrive while a batch is being written (or in the same turn of
+ * the event loop) share the next transaction, so N concurrent callers cost about one fsync, not N.
+ * The ledger owns its store: close() closes it.
+ *
+ * @example
+ * const ledger = await Ledger.open({ store: new MemoryStore(), signingKey });
+ * const record = await ledger.append({ kind: "alert", session: null, agent: null, callId: null, data: { what: "x" } });
+ * await ledger.close();
+ */
+export class Ledger {
+  readonly store: LedgerStore;
+  readonly chain: string;
+  readonly keyId: string;
+  readonly #key: KeyObject;
+  readonly #every: number;
+  readonly #clock: () => Date;
+  readonly #maxBatch: number;
+  readonly #listeners = new Set<AppendListener>();
+  readonly #timer: NodeJS.Timeout | null;
+  #queue: Pending[] = [];
+  #checkpointWaiters: CheckpointWaiter[] = [];
+  #scheduled = false;
+  #flushing = false;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+  // Records this ledger sealed that no checkpoint covers yet, as of its last batch.
+  #unsigned = false;
+  #stats: LedgerStats = { batches: 0, failedBatches: 0, records: 0, checkpoints: 0, largestBatch: 0 };
+
+  private constructor(options: LedgerOptions) {
+    this.store = options.store;
+    this.chain = options.chain ?? "main";
+    this.#key = options.signingKey;
+    this.keyId = keyIdOf(options.signingKey);
+    this.#every = Math.max(1, Math.trunc(options.checkpointEvery ?? 1000));
+    this.#clock = options.clock ?? (() => new Date());
+    this.#maxBatch = Math.max(1, Math.trunc(options.maxBatch ?? 1024));
+    const seconds = options.checkpointSeconds ?? 10;
+    this.#timer = seconds > 0 ? setInterval(() => this.#tick(), seconds * 1000) : null;
+    // The timer must not keep a finished CLI or test process alive.
+    this.#timer?.unref();
+  }
+
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    const key = options.signingKey;
+    if (key?.type !== "private" || key.asymmetricKeyType !== "ed25519") {
+      throw new WardenError(
+        "LEDGER_KEY_MISSING",
+        "the ledger needs an Ed25519 private key to sign checkpoints",
+      );
+    }
+    const chain = label(options.chain ?? "main", "chain");
+    if (!chain) throw new WardenError("INVALID_REQUEST", "the chain name must not be empty");
+    // Touch the store now so a broken database fails at startup, not on the first tool call.
+    const head = await options.store.head(chain);
+    const ledger = new Ledger(options);
+    // A tail left unsigned by a crash gets signed on the first timer tick.
+    ledger.#unsigned = head !== null && head.seq > (head.checkpointSeq ?? 0);
+    return ledger;
+  }
+
+  /** Resolves with the sealed record once it is durable; rejects with LEDGER_UNAVAILABLE if it is not. */
+  async append(input: RecordInput): Promise<LedgerRecord> {
+    if (this.#closed) throw new LedgerUnavailableError("ledger closed");
+    const snapshot = snapshotInput(input);
+    return new Promise<LedgerRecord>((resolve, reject) => {
+      this.#queue.push({ input: snapshot, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Signs the current head now (after pending appends); null when a checkpoint already covers it. */
+  checkpointNow(): Promise<Checkpoint | null> {
+    if (this.#closed) return Promise.reject(new LedgerUnavailableError("ledger closed"));
+    return this.#requestCheckpoint();
+  }
+
+  /** The chain head as the store has it (other processes may have appended since this ledger did). */
+  head(): Promise<ChainHead | null> {
+    return this.store.head(this.chain);
+  }
+
+  stats(): LedgerStats {
+    return { ...this.#stats };
+  }
+
+  /** Calls `listener` with each committed batch's records; returns the unsubscribe function. */
+  onAppend(listener: AppendListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Flushes pending appends, signs the head if unsigned, stops the timer and closes the store. */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#closing = this.#requestCheckpoint().then(
+      () => this.store.close(),
+      async (err: unknown) => {
+        await this.store.close().catch(() => undefined);
+        throw err;
+      },
+    );
+    return this.#closing;
+  }
+
+  #tick(): void {
+    if (this.#unsigned && !this.#closed) this.#requestCheckpoint().catch(() => undefined);
+  }
+
+  #requestCheckpoint(): Promise<Checkpoint | null> {
+    return new Promise<Checkpoint | null>((resolve, reject) => {
+      this.#checkpointWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    // A running flush loop picks the queue up when its batch commits; otherwise wait for the check phase,
+    // after the event loop has delivered every request that is already readable, so they share a batch.
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flushLoop();
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0 || this.#checkpointWaiters.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        // A forced checkpoint must cover everything appended before it was asked for: wait for the last batch.
+        const waiters = this.#queue.length === 0 ? this.#checkpointWaiters.splice(0) : [];
+        await this.#flushBatch(batch, waiters);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #flushBatch(batch: Pending[], waiters: CheckpointWaiter[]): Promise<void> {
+    let checkpoint: Checkpoint | null = null;
+    let unsigned = this.#unsigned;
+    const seal: Sealer = (head) => {
+      const out = this.#seal(head, batch, waiters.length > 0);
+      checkpoint = out.checkpoint;
+      unsigned = out.unsigned;
+      return out;
+    };
+    let records: LedgerRecord[];
+    try {
+      records = await this.store.append(this.chain, seal);
+      if (records.length !== batch.length) throw new Error("store returned a different number of records");
+    } catch (err) {
+      this.#stats.failedBatches++;
+      const e =
+        err instanceof LedgerUnavailableError ? err : new LedgerUnavailableError("append failed", err);
+      for (const p of batch) p.reject(e);
+      for (const w of waiters) w.reject(e);
+      return;
+    }
+    this.#unsigned = unsigned;
+    this.#stats.batches++;
+    this.#stats.records += records.length;
+    this.#stats.largestBatch = Math.max(this.#stats.largestBatch, records.length);
+    if (checkpoint) this.#stats.checkpoints++;
+    for (const [i, p] of batch.entries()) p.resolve(records[i]!);
+    for (const w of waiters) w.resolve(checkpoint);
+    if (records.length > 0) this.#notify(records);
+  }
+
+  // Runs inside the store's transaction with the head it read there: a failed batch never moves the chain.
+  #seal(head: ChainHead | null, batch: Pending[], force: boolean) {
+    let seq = head?.seq ?? 0;
+    let prev = head?.hash ?? GENESIS_HASH;
+    const now = this.#clock().toISOString();
+    // Never earlier than the head (clock steps, other processes): ts order then matches seq order.
+    const ts = head?.ts !== undefined && head.ts > now ? head.ts : now;
+    const records = batch.map(({ input }): LedgerRecord => {
+      seq++;
+      const body = { v: 1 as const, chain: this.chain, seq, ts, ...input };
+      prev = recordHash(prev, body);
+      return { ...body, hash: prev };
+    });
+    const signedSeq = head?.checkpointSeq ?? 0;
+    const due = seq > signedSeq && (force || seq - signedSeq >= this.#every);
+    const checkpoint = due ? this.#sign(seq, prev, ts) : null;
+    return { records, checkpoint, unsigned: !due && seq > signedSeq };
+  }
+
+  #sign(seq: number, hash: string, ts: string): Checkpoint {
+    const signature = sign(null, checkpointMessage({ chain: this.chain, seq, hash, ts }), this.#key);
+    return { chain: this.chain, seq, hash, ts, signature: signature.toString("base64"), keyId: this.keyId };
+  }
+
+  #notify(records: readonly LedgerRecord[]): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(records);
+      } catch {
+        // A failing view (metrics, live tail) must never fail the ledger or the caller whose record is durable.
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// What every store shares: batch sanity checks, the sessions view of records, query normalization, error mapping.
+import { LedgerUnavailableError, WardenError } from "../../errors.js";
+import type { JsonValue } from "../../json.js";
+import type { ChainHead, Checkpoint, LedgerRecord, RecordQuery, SessionRow } from "../types.js";
+
+/**
+ * Refuses a sealed batch that does not continue `head` exactly: a store must never write a gap or a
+ * fork, even if a sealer is buggy.
+ */
+export function checkBatch(
+  chain: string,
+  head: ChainHead | null,
+  records: readonly LedgerRecord[],
+  checkpoint: Checkpoint | null,
+): void {
+  let expected = (head?.seq ?? 0) + 1;
+  for (const r of records) {
+    if (r.chain !== chain || r.seq !== expected)
+      throw new Error("sealed batch does not continue the chain head");
+    expected++;
+  }
+  if (checkpoint && (checkpoint.chain !== chain || checkpoint.seq < 1 || checkpoint.seq >= expected)) {
+    throw new Error("sealed checkpoint is not inside the chain");
+  }
+}
+
+export type SessionChange =
+  | { type: "start"; row: SessionRow }
+  | { type: "end"; id: string; endedAt: string; reason: string | null }
+  | null;
+
+/** How a record changes the sessions table: session.start opens a row, session.end closes it. */
+export function sessionChange(r: LedgerRecord): SessionChange {
+  if (r.session === null) return null;
+  if (r.kind === "session.start") {
+    return {
+      type: "start",
+      row: {
+        id: r.session,
+        agent: r.agent ?? "",
+        onBehalfOf: str(r.data.onBehalfOf) ?? "",
+        intent: str(r.data.intent) ?? "",
+        parent: str(r.data.parent),
+        startedAt: r.ts,
+        endedAt: null,
+        endReason: null,
+      },
+    };
+  }
+  if (r.kind === "session.end")
+    return { type: "end", id: r.session, endedAt: r.ts, reason: str(r.data.reason) };
+  return null;
+}
+
+function str(v: JsonValue | undefined): string | null {
+  return typeof v === "string" ? v : null;
+}
+
+/** A query with `since` as a UTC ISO string (comparable as text) and a checked limit. */
+export function normalizeQuery(q: RecordQuery): RecordQuery {
+  const out = { ...q };
+  if (q.since !== undefined) {
+    const t = Date.parse(q.since);
+    if (Number.isNaN(t)) throw new WardenError("INVALID_REQUEST", "query.since is not an ISO time");
+    out.since = new Date(t).toISOString();
+  }
+  if (q.limit !== undefined && !(Number.isSafeInteger(q.limit) && q.limit >= 0)) {
+    throw new WardenError("INVALID_REQUEST", "query.limit must be a non-negative integer");
+  }
+  return out;
+}
+
+/** Turns whatever a backend threw into a LedgerUnavailableError naming only the operation and an error code. */
+export function toUnavailable(err: unknown, op: string): WardenError {
+  if (err instanceof WardenError) return err;
+  // Only the code: driver messages can quote SQL or values, and a message may end up in front of an agent.
+  const code = (err as { code?: unknown } | null)?.code;
+  const suffix = typeof code === "string" && /^[A-Z0-9_]+$/.test(code) ? ` (${code})` : "";
+  return new LedgerUnavailableError(`${op} failed${suffix}`, err);
+}

@@ -1,0 +1,89 @@
+// The SQLite ledger schema and its versioning (PRAGMA user_version), applied once per database file.
+import type { Database } from "better-sqlite3";
+import { LedgerUnavailableError } from "../../errors.js";
+
+export const SCHEMA_VERSION = 1;
+
+// Secondary indexes end in (ts, chain, seq), the query order, so a filtered page needs no sort.
+// STRICT tables: a value of the wrong type is refused at write time instead of surfacing at verify time.
+const SCHEMA_V1 = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS records (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  v INTEGER NOT NULL,
+  ts TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  session TEXT,
+  agent TEXT,
+  call_id TEXT,
+  data TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (chain, seq)
+) STRICT;
+CREATE INDEX IF NOT EXISTS records_session ON records (session, ts, chain, seq);
+CREATE INDEX IF NOT EXISTS records_call_id ON records (call_id, ts, chain, seq);
+CREATE INDEX IF NOT EXISTS records_agent ON records (agent, ts, chain, seq);
+CREATE INDEX IF NOT EXISTS records_ts ON records (ts, chain, seq);
+CREATE INDEX IF NOT EXISTS records_tool ON records (json_extract(data, '$.tool'), ts, chain, seq);
+CREATE INDEX IF NOT EXISTS records_decision ON records (json_extract(data, '$.decision.effect'), ts, chain, seq);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  ts TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  PRIMARY KEY (chain, seq)
+) STRICT;
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  agent TEXT NOT NULL,
+  on_behalf_of TEXT NOT NULL,
+  intent TEXT NOT NULL,
+  parent TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  end_reason TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS sessions_agent ON sessions (agent, started_at);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions (started_at);
+CREATE TABLE IF NOT EXISTS tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('agent', 'approver', 'auditor', 'admin')),
+  agent TEXT,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+`;
+
+/** Creates or checks the schema. Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
+export function migrate(db: Database, now: () => string): void {
+  const version = () => db.pragma("user_version", { simple: true }) as number;
+  if (version() === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const v = version();
+    if (v === SCHEMA_VERSION) return;
+    if (v > SCHEMA_VERSION) throw newerSchema(v);
+    db.exec(SCHEMA_V1);
+    const meta = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+    meta.run("format", "warden.ledger");
+    meta.run("created_at", now());
+    meta.run("schema_version", String(SCHEMA_VERSION));
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** For read-only opens: the file must already be a ledger this version understands. */
+export function checkSchema(db: Database): void {
+  const v = db.pragma("user_version", { simple: true }) as number;
+  if (v === 0) throw new LedgerUnavailableError("not a Warden ledger database");
+  if (v > SCHEMA_VERSION) throw newerSchema(v);
+}
+
+function newerSchema(v: number): LedgerUnavailableError {
+  return new LedgerUnavailableError(
+    `ledger schema ${v} is newer than this Warden understands (${SCHEMA_VERSION})`,
+  );
+}

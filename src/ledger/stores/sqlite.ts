@@ -1,0 +1,273 @@
+// The SQLite ledger store: WAL, synchronous=FULL, one IMMEDIATE transaction per batch, derived sessions table.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database, { type Statement } from "better-sqlite3";
+import { canonicalJson } from "../hash.js";
+import type {
+  ChainHead,
+  Checkpoint,
+  LedgerRecord,
+  LedgerStore,
+  RecordKind,
+  RecordQuery,
+  Sealer,
+  SessionRow,
+  TokenRow,
+} from "../types.js";
+import { checkBatch, normalizeQuery, sessionChange, toUnavailable } from "./common.js";
+import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
+import { checkSchema, migrate } from "./sqlite-schema.js";
+
+export interface SqliteStoreOptions {
+  /** Open without write access (verify, export, `warden log`); the file must exist. */
+  readonly?: boolean;
+  /** How long a writer waits for another process's transaction (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+type Param = string | number | null;
+
+/**
+ * A ledger in one SQLite file. Several processes may append to the same file: each batch reads the
+ * head inside its own IMMEDIATE transaction, so their records interleave into one valid chain.
+ *
+ * @example
+ * const store = await SqliteStore.open(".warden/ledger.db");
+ * const recent = await store.query({ newestFirst: true, limit: 20 });
+ * await store.close();
+ */
+export class SqliteStore implements LedgerStore {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Statement>();
+  readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
+  readonly #headTx: (chain: string) => ChainHead | null;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#db = db;
+    const tx = db.transaction((chain: string, seal: Sealer) => this.#appendInTx(chain, seal));
+    // IMMEDIATE takes the write lock before reading the head, so no other writer can slip in between.
+    this.#appendTx = (chain, seal) => tx.immediate(chain, seal);
+    // The head's two reads (last record, last checkpoint) must see the same snapshot.
+    const headTx = db.transaction((chain: string) => this.#head(chain));
+    this.#headTx = (chain) => headTx.deferred(chain);
+  }
+
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    let db: Database.Database | null = null;
+    try {
+      if (options.readonly) {
+        db = new Database(path, { readonly: true, fileMustExist: true });
+        db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+        checkSchema(db);
+      } else {
+        if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        db = new Database(path);
+        db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+        db.pragma("journal_mode = WAL");
+        // FULL: the WAL is fsynced at every commit, so a resolved append survives power loss.
+        db.pragma("synchronous = FULL");
+        migrate(db, () => new Date().toISOString());
+      }
+      return new SqliteStore(path, db);
+    } catch (err) {
+      db?.close();
+      throw toUnavailable(err, "opening the ledger database");
+    }
+  }
+
+  async append(chain: string, seal: Sealer): Promise<LedgerRecord[]> {
+    try {
+      return this.#appendTx(chain, seal);
+    } catch (err) {
+      throw toUnavailable(err, "ledger append");
+    }
+  }
+
+  async appendCheckpoint(c: Checkpoint): Promise<void> {
+    this.#write("checkpoint append", () => this.#insertCheckpoint(c));
+  }
+
+  async head(chain: string): Promise<ChainHead | null> {
+    return this.#read("reading the chain head", () => this.#headTx(chain));
+  }
+
+  async chains(): Promise<string[]> {
+    // A skip-scan over the primary key: one index probe per chain instead of a scan of every record.
+    const sql = `WITH RECURSIVE c(chain) AS (
+        SELECT min(chain) FROM records
+        UNION ALL SELECT (SELECT min(chain) FROM records WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+      SELECT chain FROM c WHERE chain IS NOT NULL UNION SELECT DISTINCT chain FROM checkpoints ORDER BY chain`;
+    return this.#read("listing chains", () => this.#all(sql, []).map((r) => String(r.chain)));
+  }
+
+  async readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]> {
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`;
+    return this.#read("reading records", () => this.#all(sql, [chain, fromSeq, limit]).map(toRecord));
+  }
+
+  async query(query: RecordQuery): Promise<LedgerRecord[]> {
+    const q = normalizeQuery(query);
+    if (q.kinds?.length === 0) return [];
+    const where: string[] = [];
+    const params: Param[] = [];
+    const add = (clause: string, value: Param | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    add("session = ?", q.session);
+    add("agent = ?", q.agent);
+    add("call_id = ?", q.callId);
+    // Same expressions as the indexes, so the planner can use them.
+    add("json_extract(data, '$.tool') = ?", q.tool);
+    add("json_extract(data, '$.decision.effect') = ?", q.decision);
+    add("ts >= ?", q.since);
+    if (q.kinds) {
+      where.push(`kind IN (${q.kinds.map(() => "?").join(", ")})`);
+      params.push(...(q.kinds as RecordKind[]));
+    }
+    const dir = q.newestFirst ? "DESC" : "ASC";
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY ts ${dir}, chain ${dir}, seq ${dir} LIMIT ?`;
+    params.push(q.limit ?? -1);
+    return this.#read("querying records", () => this.#all(sql, params).map(toRecord));
+  }
+
+  async checkpoints(chain: string): Promise<Checkpoint[]> {
+    const sql =
+      "SELECT chain, seq, ts, hash, signature, key_id FROM checkpoints WHERE chain = ? ORDER BY seq";
+    return this.#read("reading checkpoints", () => this.#all(sql, [chain]).map(toCheckpoint));
+  }
+
+  async session(id: string): Promise<SessionRow | null> {
+    const row = this.#read("reading a session", () =>
+      this.#stmt("SELECT * FROM sessions WHERE id = ?").get(id),
+    );
+    return row ? toSession(row as Row) : null;
+  }
+
+  async sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (q.agent !== undefined) {
+      where.push("agent = ?");
+      params.push(q.agent);
+    }
+    if (q.active !== undefined) where.push(q.active ? "ended_at IS NULL" : "ended_at IS NOT NULL");
+    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY started_at DESC, id LIMIT ?`;
+    params.push(q.limit ?? -1);
+    return this.#read("reading sessions", () => this.#all(sql, params).map(toSession));
+  }
+
+  async putToken(t: TokenRow): Promise<void> {
+    const sql = `INSERT INTO tokens (id, hash, role, agent, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
+        created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+    this.#write("token write", () =>
+      this.#stmt(sql).run(t.id, t.hash, t.role, t.agent, t.createdAt, t.revokedAt),
+    );
+  }
+
+  async tokenByHash(hash: string): Promise<TokenRow | null> {
+    const row = this.#read("reading a token", () =>
+      this.#stmt("SELECT * FROM tokens WHERE hash = ?").get(hash),
+    );
+    return row ? toToken(row as Row) : null;
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #appendInTx(chain: string, seal: Sealer): LedgerRecord[] {
+    const head = this.#head(chain);
+    const { records, checkpoint } = seal(head);
+    checkBatch(chain, head, records, checkpoint);
+    const insert = this.#stmt(
+      `INSERT INTO records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const r of records) {
+      insert.run(
+        r.chain,
+        r.seq,
+        r.v,
+        r.ts,
+        r.kind,
+        r.session,
+        r.agent,
+        r.callId,
+        canonicalJson(r.data),
+        r.hash,
+      );
+      this.#applySession(r);
+    }
+    if (checkpoint) this.#insertCheckpoint(checkpoint);
+    return records;
+  }
+
+  #head(chain: string): ChainHead | null {
+    const last = this.#stmt(
+      "SELECT seq, hash, ts FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1",
+    ).get(chain) as { seq: number; hash: string; ts: string } | undefined;
+    if (!last) return null;
+    const cp = this.#stmt("SELECT max(seq) AS seq FROM checkpoints WHERE chain = ?").get(chain) as {
+      seq: number | null;
+    };
+    return { seq: last.seq, hash: last.hash, ts: last.ts, checkpointSeq: cp.seq ?? 0 };
+  }
+
+  #insertCheckpoint(c: Checkpoint): void {
+    this.#stmt(
+      "INSERT INTO checkpoints (chain, seq, ts, hash, signature, key_id) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(c.chain, c.seq, c.ts, c.hash, c.signature, c.keyId);
+  }
+
+  #applySession(r: LedgerRecord): void {
+    const change = sessionChange(r);
+    if (change?.type === "start") {
+      const s = change.row;
+      this.#stmt(
+        `INSERT INTO sessions (id, agent, on_behalf_of, intent, parent, started_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+      ).run(s.id, s.agent, s.onBehalfOf, s.intent, s.parent, s.startedAt);
+    } else if (change?.type === "end") {
+      this.#stmt("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL").run(
+        change.endedAt,
+        change.reason,
+        change.id,
+      );
+    }
+  }
+
+  #stmt(sql: string): Statement {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #all(sql: string, params: Param[]): Row[] {
+    return this.#stmt(sql).all(...params) as Row[];
+  }
+
+  #read<T>(op: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toUnavailable(err, op);
+    }
+  }
+
+  #write(op: string, fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      throw toUnavailable(err, op);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// The ledger verifier's entry points: a SQLite file, a JSONL export, or any stream of records and checkpoints.
+import type { KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { Checker } from "./verify/checker.js";
+import { checkDatabase, keyFileBeside } from "./verify/database.js";
+import { checkJsonl } from "./verify/jsonl.js";
+import { givenKey, keyFromPem, NO_KEY, type VerifyKey } from "./verify/key.js";
+import type { KeySource, VerifyResult } from "./verify/result.js";
+
+export type {
+  ChainSummary,
+  KeySource,
+  VerifyFailure,
+  VerifyOk,
+  VerifyProblem,
+  VerifyResult,
+} from "./verify/result.js";
+
+export interface VerifyOptions {
+  /**
+   * The public key to check checkpoints with, obtained out of band. Without it the key stored beside
+   * the ledger is used, which proves less: whoever can rewrite the ledger can also replace that file.
+   * A string is PEM text, or the path of a PEM file.
+   */
+  publicKey?: KeyObject | string;
+}
+
+/**
+ * Verifies a SQLite ledger file (opened read-only) and names the first bad record.
+ *
+ * @example
+ * const result = await verifyDatabase(".warden/ledger.db", { publicKey: await loadPublicKey("ledger.pub") });
+ * if (!result.ok) console.error(`${result.problem} at ${result.chain}#${result.seq}: ${result.message}`);
+ */
+export async function verifyDatabase(path: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  let key: VerifyKey | string = NO_KEY;
+  if (options.publicKey) key = await resolveGiven(options.publicKey);
+  else {
+    const pub = keyFileBeside(path);
+    if (pub !== null) {
+      const pem = await readFile(pub, "utf8").catch(() => null);
+      key = pem === null ? "cannot read the public key beside the ledger" : keyFromPem(pem, "beside-ledger");
+    }
+  }
+  if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
+  return checkDatabase(path, key);
+}
+
+/**
+ * Verifies a JSONL export written by exportJsonl. Without `publicKey` the key in the export's header is used.
+ *
+ * @example
+ * const result = await verifyJsonl("ledger.jsonl");
+ * console.log(result.ok ? `${result.records} records intact` : result.problem);
+ */
+export async function verifyJsonl(path: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  if (!options.publicKey) return checkJsonl(path, null);
+  const key = await resolveGiven(options.publicKey);
+  return typeof key === "string" ? keyProblem(key, "given") : checkJsonl(path, key);
+}
+
+/**
+ * Verifies records and checkpoints given as export lines (`{ type: "record", ...record }` and
+ * `{ type: "checkpoint", ...checkpoint }`), in chain order with each checkpoint after its record.
+ *
+ * @example
+ * const result = await verifyRecords(lines, { publicKey });
+ */
+export async function verifyRecords(
+  source: Iterable<unknown> | AsyncIterable<unknown>,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const key = options.publicKey ? await resolveGiven(options.publicKey) : NO_KEY;
+  if (typeof key === "string") return keyProblem(key, "given");
+  const checker = new Checker(key);
+  for await (const item of source) {
+    const type = item !== null && typeof item === "object" ? (item as { type?: unknown }).type : undefined;
+    if (type === "record") checker.record(item, undefined, true);
+    else if (type === "checkpoint") checker.checkpoint(item, undefined, true);
+    else checker.fail("malformed", null, null, "an item is neither a record nor a checkpoint");
+    if (checker.failure) break;
+  }
+  return checker.finish();
+}
+
+async function resolveGiven(publicKey: KeyObject | string): Promise<VerifyKey | string> {
+  if (typeof publicKey !== "string") return givenKey(publicKey);
+  if (publicKey.startsWith("-----BEGIN")) return keyFromPem(publicKey, "given");
+  const pem = await readFile(publicKey, "utf8").catch(() => null);
+  return pem === null ? "cannot read the given public key file" : keyFromPem(pem, "given");
+}
+
+function keyProblem(message: string, keySource: KeySource): VerifyResult {
+  return { ok: false, chain: null, seq: null, problem: "key-invalid", message, keySource };
+}

@@ -1,0 +1,114 @@
+// Verifies a SQLite ledger file: opened read-only, raw rows read in (chain, seq) pages inside one snapshot.
+import { existsSync } from "node:fs";
+import Database from "better-sqlite3";
+import { defaultKeyPaths } from "../keys.js";
+import { Checker } from "./checker.js";
+import type { VerifyKey } from "./key.js";
+import type { VerifyResult } from "./result.js";
+
+const PAGE = 8192;
+const RECORD_SQL = "SELECT chain, seq, v, ts, kind, session, agent, call_id, data, hash FROM records";
+
+type Cell = string | number | bigint | Buffer | null;
+
+/** Runs the checker over the database at `path`; `key` was resolved by the caller. */
+export async function checkDatabase(path: string, key: VerifyKey): Promise<VerifyResult> {
+  const checker = new Checker(key);
+  if (!existsSync(path)) return unreadable(checker, "no ledger database at this path");
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    // Also the case on read-only media: SQLite needs to create the WAL index (-shm) file beside it.
+    return unreadable(
+      checker,
+      "cannot open the ledger database (on read-only media, copy it somewhere writable)",
+    );
+  }
+  try {
+    // One read transaction: checkpoints and records are seen as of the same instant, even with a live writer.
+    db.exec("BEGIN");
+    const checkpoints = groupCheckpoints(
+      db
+        .prepare("SELECT chain, seq, hash, ts, signature, key_id FROM checkpoints ORDER BY chain, seq")
+        .raw(true)
+        .all() as Cell[][],
+    );
+    const first = db.prepare(`${RECORD_SQL} ORDER BY chain, seq LIMIT ?`).raw(true);
+    const next = db
+      .prepare(`${RECORD_SQL} WHERE (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?`)
+      .raw(true);
+    let rows = first.all(PAGE) as Cell[][];
+    let chain: string | null = null;
+    while (rows.length > 0) {
+      for (const row of rows) {
+        const [rowChain, seq, v, ts, kind, session, agent, callId, data, hash] = row;
+        if (rowChain !== chain) {
+          if (chain !== null) emitRest(checker, checkpoints, chain);
+          chain = typeof rowChain === "string" ? rowChain : null;
+        }
+        checker.row(rowChain, seq, v, ts, kind, session, agent, callId, data, hash);
+        if (chain !== null && typeof seq === "number") emitUpTo(checker, checkpoints, chain, seq);
+        if (checker.failure) return checker.finish();
+      }
+      const last = rows.at(-1)!;
+      rows = next.all(last[0], last[1], PAGE) as Cell[][];
+      // Let the event loop breathe between pages when verifying a live server's database.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const c of checkpoints.keys()) emitRest(checker, checkpoints, c);
+    db.exec("COMMIT");
+    return checker.finish();
+  } catch {
+    return unreadable(checker, "cannot read the ledger tables");
+  } finally {
+    db.close();
+  }
+}
+
+/** The public key file stored beside the database (ledger.pub for ledger.db), if there is one. */
+export function keyFileBeside(path: string): string | null {
+  const pub = defaultKeyPaths(path).publicKey;
+  return existsSync(pub) ? pub : null;
+}
+
+interface PendingCheckpoints {
+  rows: Cell[][];
+  next: number;
+}
+
+function groupCheckpoints(rows: Cell[][]): Map<string, PendingCheckpoints> {
+  const out = new Map<string, PendingCheckpoints>();
+  for (const row of rows) {
+    const chain = String(row[0]);
+    let p = out.get(chain);
+    if (!p) {
+      p = { rows: [], next: 0 };
+      out.set(chain, p);
+    }
+    p.rows.push(row);
+  }
+  return out;
+}
+
+function emitUpTo(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string, seq: number): void {
+  const p = all.get(chain);
+  while (p && p.next < p.rows.length && Number(p.rows[p.next]![1]) <= seq) {
+    checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
+  }
+}
+
+function emitRest(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string): void {
+  const p = all.get(chain);
+  while (p && p.next < p.rows.length) checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
+}
+
+function toCheckpoint(row: Cell[]) {
+  const [chain, seq, hash, ts, signature, keyId] = row;
+  return { chain, seq, hash, ts, signature, keyId };
+}
+
+function unreadable(checker: Checker, message: string): VerifyResult {
+  checker.fail("unreadable", null, null, message);
+  return checker.finish();
+}

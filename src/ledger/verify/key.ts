@@ -1,0 +1,50 @@
+// The verifier's view of keys: parse a public key strictly and name it, without the writer's key helpers.
+import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import type { KeySource } from "./result.js";
+
+export interface VerifyKey {
+  publicKey: KeyObject | null;
+  keyId: string | null;
+  source: KeySource;
+}
+
+export const NO_KEY: VerifyKey = { publicKey: null, keyId: null, source: "none" };
+
+/** A key the caller gave: a public key, or a private key whose public half is meant. */
+export function givenKey(key: KeyObject): VerifyKey | string {
+  const pub = key.type === "private" ? createPublicKey(key) : key;
+  if (pub.type !== "public" || pub.asymmetricKeyType !== "ed25519")
+    return "the given key is not an Ed25519 key";
+  return { publicKey: pub, keyId: keyIdFor(pub), source: "given" };
+}
+
+/** Parses PEM (SPKI) text; a string explaining why not otherwise. */
+export function keyFromPem(pem: string, source: KeySource): VerifyKey | string {
+  try {
+    return ed25519(createPublicKey(pem), source);
+  } catch {
+    return "not a PEM public key";
+  }
+}
+
+/** Parses base64 SPKI DER, refusing non-canonical base64 (two spellings of one key would hide an edit). */
+export function keyFromSpkiBase64(text: string, source: KeySource): VerifyKey | string {
+  const der = Buffer.from(text, "base64");
+  if (der.length === 0 || der.toString("base64") !== text) return "the public key is not canonical base64";
+  try {
+    return ed25519(createPublicKey({ key: der, format: "der", type: "spki" }), source);
+  } catch {
+    return "not an SPKI public key";
+  }
+}
+
+function ed25519(key: KeyObject, source: KeySource): VerifyKey | string {
+  if (key.asymmetricKeyType !== "ed25519") return "not an Ed25519 key";
+  return { publicKey: key, keyId: keyIdFor(key), source };
+}
+
+function keyIdFor(key: KeyObject): string {
+  return `sha256:${createHash("sha256")
+    .update(key.export({ type: "spki", format: "der" }))
+    .digest("hex")}`;
+}

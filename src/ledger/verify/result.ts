@@ -1,0 +1,64 @@
+// What a verification returns: the counts of an intact ledger, or the first problem and where it is.
+
+/** What is wrong, as a stable code; the message says it for a human. */
+export type VerifyProblem =
+  /** Not a record or checkpoint this format defines (unparseable, wrong field, wrong type). */
+  | "malformed"
+  | "unsupported-version"
+  /** Records are missing: the next seq is higher than expected (deleted rows or lines). */
+  | "seq-gap"
+  /** A seq repeats or goes back (duplicated, inserted or reordered records). */
+  | "seq-order"
+  /** The record's hash is not SHA-256(prevHash ‖ its canonical JSON): it or its predecessor was changed. */
+  | "hash-mismatch"
+  /** The Ed25519 signature does not verify: the checkpoint was forged or altered. */
+  | "checkpoint-signature"
+  /** Validly signed, but the record at its seq has another hash: the chain was rewritten. */
+  | "checkpoint-hash"
+  /** A checkpoint repeats, goes back, or is not placed right after its record. */
+  | "checkpoint-order"
+  /** The checkpoint names a key other than the one verifying. */
+  | "checkpoint-unknown-key"
+  /** Checkpoints exist but there is no public key to check them with. */
+  | "key-missing"
+  | "key-invalid"
+  /** The log ends before a checkpoint's seq (cut after signing), or an export lacks its end line. */
+  | "truncated"
+  /** An export's end line counts other totals than the file holds. */
+  | "count-mismatch"
+  /** The file could not be opened or read as a ledger at all. */
+  | "unreadable";
+
+/** "given": the caller supplied the key (the real check). "beside-ledger": the key stored with the ledger, which whoever could edit the ledger could also replace. */
+export type KeySource = "given" | "beside-ledger" | "none";
+
+export interface ChainSummary {
+  chain: string;
+  records: number;
+  checkpoints: number;
+  /** Records after this seq are not covered by any signature yet. */
+  lastCheckpointSeq: number;
+}
+
+export interface VerifyOk {
+  ok: true;
+  chains: ChainSummary[];
+  records: number;
+  checkpoints: number;
+  keySource: KeySource;
+}
+
+export interface VerifyFailure {
+  ok: false;
+  /** null when the problem is not in one chain (file header, unreadable file). */
+  chain: string | null;
+  /** The first bad record's seq (for a gap: the first missing one); null when not about a record. */
+  seq: number | null;
+  problem: VerifyProblem;
+  message: string;
+  /** 1-based line of a JSONL export. */
+  line?: number;
+  keySource: KeySource;
+}
+
+export type VerifyResult = VerifyOk | VerifyFailure;

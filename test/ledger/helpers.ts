@@ -1,0 +1,62 @@
+// Shared fixtures for the ledger tests: temp dirs, keys, sample inputs and a ledger on a real SQLite file.
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "vitest";
+import {
+  generateKeyPair,
+  Ledger,
+  type LedgerOptions,
+  type RecordInput,
+  SqliteStore,
+} from "../../src/ledger/index.js";
+
+const dirs: string[] = [];
+
+/** A fresh directory under the OS temp dir, removed after the test. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "warden-ledger-"));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+export function ephemeralKey(): KeyObject {
+  return generateKeyPairSync("ed25519").privateKey;
+}
+
+export function intent(i: number, extra: Record<string, string> = {}): RecordInput {
+  return {
+    kind: "call.intent",
+    session: `s-${i % 3}`,
+    agent: i % 2 ? "support-bot" : "billing-bot",
+    callId: `c-${i}`,
+    data: {
+      tool: i % 2 ? "read_ticket" : "send_email",
+      args: { id: i, note: "héllo ✓" },
+      decision: { effect: i % 4 ? "allow" : "deny" },
+      ...extra,
+    },
+  };
+}
+
+/** A ledger on `dir/ledger.db` with its key pair beside it, as Warden lays it out. */
+export async function sqliteLedger(
+  dir: string,
+  options: Partial<LedgerOptions> = {},
+): Promise<{ ledger: Ledger; db: string; publicKey: KeyObject }> {
+  const db = join(dir, "ledger.db");
+  const keys = await generateKeyPair(dir);
+  const store = await SqliteStore.open(db);
+  const ledger = await Ledger.open({ store, signingKey: keys.privateKey, checkpointSeconds: 0, ...options });
+  return { ledger, db, publicKey: keys.publicKey };
+}
+
+/** Appends `n` records one batch at a time (awaiting each), so tests get many small batches. */
+export async function appendSerially(ledger: Ledger, n: number, from = 0): Promise<void> {
+  for (let i = from; i < from + n; i++) await ledger.append(intent(i));
+}
