@@ -47,7 +47,13 @@ function convert(value: unknown, path: (string | number)[], ancestors: Set<objec
     const out: JsonObject = {};
     for (const [key, item] of Object.entries(value)) {
       if (item === undefined) continue;
-      out[key] = convert(item, [...path, key], ancestors);
+      // defineProperty, not assignment: a "__proto__" key must stay data, not become the prototype.
+      Object.defineProperty(out, key, {
+        value: convert(item, [...path, key], ancestors),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   } finally {

@@ -33,7 +33,13 @@ const TYPE_NAMES = new Set([
 type Expr = ReturnType<typeof parse>["expr"];
 type Program = ReturnType<typeof plan<typeof VARIABLES>>;
 /** Spelled out: the inferred binding type names a private symbol of @bufbuild/cel that declarations cannot. */
-export type CelActivation = { args: CelInput; tool: string; agent: CelInput; session: CelInput; now: CelInput };
+export type CelActivation = {
+  args: CelInput;
+  tool: string;
+  agent: CelInput;
+  session: CelInput;
+  now: CelInput;
+};
 
 /** A compiled `when:`; `test` returns "error" for a run-time error or a non-bool result. */
 export interface CelCondition {

@@ -278,3 +278,14 @@ describe("@guarded", () => {
     expect(tools.calls).toBe(0);
   });
 });
+
+describe("argument boundary", () => {
+  it("keeps a __proto__ key as data, exactly as the tool receives it", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const session = await warden.session({ agent: "a", onBehalfOf: "u", intent: "t" });
+    const args = JSON.parse('{"__proto__": {"admin": true}, "q": 1}');
+    await session.check("read_database", args, { callId: "proto-1" });
+    const [intent] = await warden.ledger.store.query({ callId: "proto-1", kinds: ["call.intent"] });
+    expect(JSON.stringify(intent!.data.args)).toBe('{"__proto__":{"admin":true},"q":1}');
+  });
+});

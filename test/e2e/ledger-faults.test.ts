@@ -57,7 +57,9 @@ describe.runIf(canMount)("ledger on a failing filesystem", () => {
     execFileSync("mount", ["--bind", dir, readOnly]);
     onCleanup(() => void execFileSync("umount", ["-l", readOnly], { stdio: "ignore" }));
     execFileSync("mount", ["-o", "remount,bind,ro", readOnly]);
-    await expect(Warden.open({ policy: PLAIN_POLICY, db: join(readOnly, "ledger.db") })).rejects.toMatchObject({
+    await expect(
+      Warden.open({ policy: PLAIN_POLICY, db: join(readOnly, "ledger.db") }),
+    ).rejects.toMatchObject({
       code: "LEDGER_UNAVAILABLE",
     });
   });
@@ -73,7 +75,10 @@ describe("ledger that turns read-only while running", () => {
     const store = new Proxy(real, {
       get(target, name) {
         if (name === "append" && readOnly) {
-          return () => Promise.reject(new LedgerUnavailableError("attempt to write a readonly database (SQLITE_READONLY)"));
+          return () =>
+            Promise.reject(
+              new LedgerUnavailableError("attempt to write a readonly database (SQLITE_READONLY)"),
+            );
         }
         const value = Reflect.get(target, name, target);
         return typeof value === "function" ? value.bind(target) : value;
