@@ -1,19 +1,25 @@
-// SHA-256 digests of JSON values over their RFC 8785 canonical form, as the ledger writes them.
+// RFC 8785 canonical JSON and SHA-256 digests over it: the one way the writer side hashes a value.
+// (The ledger verifier keeps its own copy on purpose, so a writer bug cannot hide from it.)
 import { createHash } from "node:crypto";
 import canonicalizeModule from "canonicalize";
 
 // canonicalize is CommonJS with an ESM-style .d.ts: under NodeNext the default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
+/** Canonical JSON text of a JSON value. Throws on values JSON cannot carry (NaN, Infinity, undefined at top). */
+export function canonicalJson(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError("value has no canonical JSON form");
+  return text;
+}
+
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** Canonical JSON text of a JSON-compatible value. */
-export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError("value has no JSON form");
-  return text;
+/** `sha256:<hex>` of the canonical JSON of `value`. */
+export function canonicalDigest(value: unknown): string {
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
 }
 
 /** `sha256:<hex>` of the canonical JSON, and its size in bytes. */

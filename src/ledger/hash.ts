@@ -1,17 +1,7 @@
 // The writer's hashing: RFC 8785 canonical JSON, record hashes and the bytes a checkpoint signs.
 import { createHash } from "node:crypto";
-import canonicalizeModule from "canonicalize";
+import { canonicalJson } from "../digest.js";
 import type { LedgerRecord } from "./types.js";
-
-// The package is CommonJS whose typings declare an ES default export; at runtime the default import is the function.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
-
-/** RFC 8785 canonical JSON of a JSON value. Throws on values JSON cannot carry (NaN, Infinity, undefined at top). */
-export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError("value has no canonical JSON form");
-  return text;
-}
 
 /** `SHA-256(prevHash ‖ canonical JSON of the record without its hash)`, hex. */
 export function recordHash(prevHash: string, record: Omit<LedgerRecord, "hash">): string {

@@ -1,9 +1,9 @@
 // Entry points that turn policy text into a CompiledPolicy, or into every issue found in it.
 import { readFile } from "node:fs/promises";
 import type * as z from "zod";
+import { canonicalDigest } from "../digest.js";
 import { PolicyInvalidError, type PolicyIssue } from "../errors.js";
 import { compilePolicy } from "./compile.js";
-import { canonicalDigest } from "./digest.js";
 import { type DocPath, parseText, type RawIssue } from "./locate.js";
 import { policySchema } from "./schema.js";
 import { crossCheck } from "./semantic.js";

@@ -2,7 +2,8 @@
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, recordHash } from "../../src/ledger/hash.js";
+import { canonicalJson } from "../../src/digest.js";
+import { recordHash } from "../../src/ledger/hash.js";
 import { GENESIS_HASH, type LedgerRecord, verifyJsonl } from "../../src/ledger/index.js";
 
 const record: Omit<LedgerRecord, "hash"> = {

@@ -1,7 +1,7 @@
 // The writer: group commit, fail-closed batches, checkpoints (every N, timer, on demand, at close), listeners.
 import { createPublicKey, verify } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../src/ledger/hash.js";
+import { canonicalJson } from "../../src/digest.js";
 import { Ledger, type LedgerRecord, MemoryStore, verifyRecords } from "../../src/ledger/index.js";
 import { ephemeralKey, intent } from "./helpers.js";
 

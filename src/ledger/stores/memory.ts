@@ -1,7 +1,8 @@
 // An in-memory ledger store with the SQLite store's semantics, plus failure injection for fail-closed tests.
+
+import { canonicalJson } from "../../digest.js";
 import { LedgerUnavailableError } from "../../errors.js";
 import type { JsonObject } from "../../json.js";
-import { canonicalJson } from "../hash.js";
 import type {
   ChainHead,
   Checkpoint,

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
-import { canonicalJson } from "../hash.js";
+import { canonicalJson } from "../../digest.js";
 import type {
   ChainHead,
   Checkpoint,
