@@ -80,7 +80,8 @@ Admin token (also in ${tokenFile}):
 Try it:
   export WARDEN_TOKEN=${token}
   SESSION=$(curl -s ${url}/v1/sessions -H "authorization: Bearer $WARDEN_TOKEN" -H 'content-type: application/json' \\
-    -d '{"agent":"support-bot","onBehalfOf":"alice@example.com","intent":"answer ticket #123"}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')
+    -d '{"agent":"support-bot","onBehalfOf":"alice@example.com","intent":"answer ticket #123"}' \\
+    | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).id')
   curl -s ${url}/v1/decisions -H "authorization: Bearer $WARDEN_TOKEN" -H 'content-type: application/json' \\
     -d '{"session":"'$SESSION'","tool":"read_ticket","args":{"id":123},"rationale":"the user asked about ticket 123"}'
   curl -s "${url}/v1/ledger?limit=5" -H "authorization: Bearer $WARDEN_TOKEN"

@@ -55,7 +55,10 @@ describe("warden start", () => {
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!;
     const token = readFileSync(join(cwd, ".warden/admin.token"), "utf8").trim();
     expect(output()).toContain(token);
-    expect(output()).toContain("curl");
+    // The printed example works as printed.
+    const example = output().split("Try it:\n")[1]!.split("\n\n")[0]!;
+    const ran = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", example], { cwd });
+    expect(ran.stdout).toContain('"decision":"allow"');
 
     const session = await fetch(`${url}/v1/sessions`, {
       method: "POST",
