@@ -1,11 +1,11 @@
 // Random identifiers with a readable prefix: ses_…, call_…, tok_….
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 export type IdPrefix = "ses" | "call" | "tok";
 
-/** 120 random bits, base64url: unguessable, so an id alone grants nothing but is still not a secret. */
+/** 122 random bits (a v4 UUID, drawn from node's buffered CSPRNG pool): unguessable, yet not a secret. */
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomBytes(15).toString("base64url")}`;
+  return `${prefix}_${randomUUID().replaceAll("-", "")}`;
 }
 
 /** Ids supplied by callers (e.g. a model's tool-call id): short printable text only. */

@@ -15,45 +15,68 @@ export const MAX_JSON_DEPTH = 64;
  * because the ledger must record exactly what the tool received.
  */
 export function toJsonValue(value: unknown, path: (string | number)[] = []): JsonValue {
-  return convert(value, path, new Set());
+  // One path stack for the whole walk, copied only into an error: the happy path allocates nothing extra.
+  return convert(value, [...path], new Set());
+}
+
+function fail(message: string, path: (string | number)[]): never {
+  throw new InvalidArgsError(message, [...path]);
 }
 
 function convert(value: unknown, path: (string | number)[], ancestors: Set<object>): JsonValue {
   switch (typeof value) {
     case "string":
+      // A lone surrogate cannot be stored as UTF-8: the ledger would not read back what it hashed.
+      if (!value.isWellFormed()) fail("a string with an unpaired surrogate is not valid Unicode", path);
+      return value;
     case "boolean":
       return value;
     case "number":
-      if (!Number.isFinite(value)) throw new InvalidArgsError(`${value} is not a JSON number`, path);
+      if (!Number.isFinite(value)) fail(`${value} is not a JSON number`, path);
       return value;
     case "object":
       break;
     default:
-      throw new InvalidArgsError(`a ${typeof value} is not a JSON value`, path);
+      fail(`a ${typeof value} is not a JSON value`, path);
   }
   if (value === null) return null;
-  if (path.length >= MAX_JSON_DEPTH) throw new InvalidArgsError(`nested deeper than ${MAX_JSON_DEPTH}`, path);
-  if (ancestors.has(value)) throw new InvalidArgsError("cyclic reference", path);
+  if (path.length >= MAX_JSON_DEPTH) fail(`nested deeper than ${MAX_JSON_DEPTH}`, path);
+  if (ancestors.has(value)) fail("cyclic reference", path);
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      return value.map((item, i) => convert(item, [...path, i], ancestors));
+      const out: JsonValue[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        out[i] = convert(value[i], path, ancestors);
+        path.pop();
+      }
+      return out;
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       const name = (value as object).constructor?.name ?? "object";
-      throw new InvalidArgsError(`a ${name} is not a plain JSON object`, path);
+      fail(`a ${name} is not a plain JSON object`, path);
     }
     const out: JsonObject = {};
-    for (const [key, item] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
       if (item === undefined) continue;
-      // defineProperty, not assignment: a "__proto__" key must stay data, not become the prototype.
-      Object.defineProperty(out, key, {
-        value: convert(item, [...path, key], ancestors),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      if (!key.isWellFormed()) fail("a key with an unpaired surrogate is not valid Unicode", path);
+      path.push(key);
+      const converted = convert(item, path, ancestors);
+      path.pop();
+      if (key === "__proto__") {
+        // defineProperty, not assignment: a "__proto__" key must stay data, not become the prototype.
+        Object.defineProperty(out, key, {
+          value: converted,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        out[key] = converted;
+      }
     }
     return out;
   } finally {

@@ -8,7 +8,7 @@ export interface OpenCall {
 }
 
 /** Bounded: a caller that never reports outcomes must not grow memory without end. */
-const MAX_OPEN = 100_000;
+const MAX_OPEN = 10_000;
 
 export class OpenCalls {
   readonly #calls = new Map<string, OpenCall>();
@@ -25,11 +25,8 @@ export class OpenCalls {
   }
 
   add(callId: string, call: Omit<OpenCall, "startedAt">): void {
-    if (this.#calls.size >= MAX_OPEN) {
-      // The oldest falls back to the ledger lookup, which still finds it.
-      const oldest = this.#calls.keys().next().value;
-      if (oldest !== undefined) this.#calls.delete(oldest);
-    }
+    // When full, the call is simply not cached: its outcome falls back to the ledger lookup.
+    if (this.#calls.size >= MAX_OPEN) return;
     this.#calls.set(callId, { ...call, startedAt: Date.now() });
   }
 

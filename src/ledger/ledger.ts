@@ -171,29 +171,29 @@ export class Ledger {
   }
 
   #schedule(): void {
-    // A running flush loop picks the queue up when its batch commits; otherwise wait for the check phase,
-    // after the event loop has delivered every request that is already readable, so they share a batch.
+    // Wait for the check phase: by then every caller whose previous record just committed has run on to
+    // its next append, and every request already readable has been delivered, so they share one batch.
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#flushLoop();
+      void this.#flush();
     });
   }
 
-  async #flushLoop(): Promise<void> {
+  async #flush(): Promise<void> {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#queue.length > 0 || this.#checkpointWaiters.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        // A forced checkpoint must cover everything appended before it was asked for: wait for the last batch.
-        const waiters = this.#queue.length === 0 ? this.#checkpointWaiters.splice(0) : [];
-        await this.#flushBatch(batch, waiters);
-      }
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      // A forced checkpoint must cover everything appended before it was asked for: wait for the last batch.
+      const waiters = this.#queue.length === 0 ? this.#checkpointWaiters.splice(0) : [];
+      await this.#flushBatch(batch, waiters);
     } finally {
       this.#flushing = false;
     }
+    // Not a tight loop: going back through the check phase lets the callers just released join the next batch.
+    if (this.#queue.length > 0 || this.#checkpointWaiters.length > 0) this.#schedule();
   }
 
   async #flushBatch(batch: Pending[], waiters: CheckpointWaiter[]): Promise<void> {

@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
-import { canonicalJson } from "../../digest.js";
+import { canonicalData } from "../hash.js";
 import type {
   ChainHead,
   Checkpoint,
@@ -199,7 +199,7 @@ export class SqliteStore implements LedgerStore {
         r.session,
         r.agent,
         r.callId,
-        canonicalJson(r.data),
+        canonicalData(r.data),
         r.hash,
       );
       this.#applySession(r);
