@@ -5,6 +5,7 @@ import { initCommand } from "./init.js";
 import type { CliIO, Command } from "./io.js";
 import { logCommand, sessionsCommand } from "./log.js";
 import { policyCommand } from "./policy.js";
+import { scanCommand } from "./scan.js";
 import { startCommand } from "./start.js";
 import { tokenCommand } from "./token.js";
 import { verifyCommand } from "./verify.js";
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sessions: { run: sessionsCommand, summary: "list sessions" },
   who: { run: whoCommand, summary: "print the accountability chain of a call" },
   token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
+  scan: { run: scanCommand, summary: "supply-chain and code checks (npm, Python, MCP, agent tools)" },
 };
 
 function help(): string {

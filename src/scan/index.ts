@@ -1,0 +1,143 @@
+// Public entry of the scanner: `scan(options)` walks a project, runs every rule family and returns a ScanReport.
+
+import { readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { changedFiles } from "./changed.js";
+import { loadConfig } from "./config.js";
+import { ScanError } from "./errors.js";
+import { classify, excludeMatcher, walk } from "./files.js";
+import { scanMcp } from "./mcp/scan-mcp.js";
+import { scanNpmProject, scanPythonProject } from "./projects.js";
+import { scanJsFile } from "./rules/code-rules.js";
+import { scanPythonFile } from "./rules/python-code.js";
+import { checkRequirements } from "./rules/python-pinning.js";
+import { scanSecrets } from "./rules/secrets.js";
+import { applySuppressions } from "./suppressions.js";
+import type { FileError, Finding, ScanOptions, ScanReport } from "./types.js";
+
+export { ScanError } from "./errors.js";
+export { explainRule, RULES, type RuleInfo, ruleInfo } from "./explain.js";
+export { checkToolDescription, isPoisoned, type PoisoningSignal } from "./rules/tool-poisoning.js";
+export * from "./types.js";
+
+const dirOf = (rel: string): string => (dirname(rel) === "." ? "" : dirname(rel));
+
+/** A path is excluded when it or any folder above it is. */
+const excludedPath = (rel: string, excluded: (p: string) => boolean): boolean => {
+  const parts = rel.split("/");
+  return parts.some((_, i) => excluded(parts.slice(0, i + 1).join("/")));
+};
+
+async function selectFiles(
+  root: string,
+  options: ScanOptions,
+  excluded: (p: string) => boolean,
+): Promise<string[]> {
+  if (!options.changedSince) return walk(root, excluded);
+  const changed = await changedFiles(root, options.changedSince);
+  const present = await Promise.all(
+    changed.map(async (f) => ((await stat(join(root, f)).catch(() => null))?.isFile() ? f : undefined)),
+  );
+  return present.filter(
+    (f): f is string => f !== undefined && classify(f) !== undefined && !excludedPath(f, excluded),
+  );
+}
+
+/** Runs `fn` over items with at most `limit` in flight. */
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Scans a project for supply-chain and code risks.
+ *
+ * @example
+ * const report = await scan({ root: "." });
+ * const blocking = report.findings.filter((f) => !f.suppressed && f.severity === "critical");
+ */
+export async function scan(options: ScanOptions): Promise<ScanReport> {
+  const started = performance.now();
+  const root = resolve(options.root);
+  if (!(await stat(root).catch(() => null))?.isDirectory()) {
+    throw new ScanError("SCAN_USAGE", `not a directory: ${options.root}`);
+  }
+  const configPath = options.configPath ? resolve(root, options.configPath) : join(root, ".warden-scan.yaml");
+  const inRoot = relative(root, configPath);
+  const configRel =
+    inRoot && !inRoot.startsWith("..") && !isAbsolute(inRoot) ? inRoot.split(sep).join("/") : configPath;
+  const config = await loadConfig(configPath, configRel, options.configPath !== undefined);
+  const excluded = excludeMatcher([...config.exclude, ...(options.exclude ?? [])]);
+  const files = await selectFiles(root, options, excluded);
+
+  const findings: Finding[] = [];
+  const errors: FileError[] = [];
+  const report: ScanReport = {
+    root,
+    mode: options.changedSince ? "changed" : "full",
+    filesScanned: files.length,
+    findings,
+    errors,
+    installScripts: [],
+    mcpServers: [],
+    durationMs: 0,
+  };
+  if (options.changedSince) report.changedSince = options.changedSince;
+  const add = (r: { findings: Finding[]; errors: FileError[] }): void => {
+    findings.push(...r.findings);
+    errors.push(...r.errors);
+  };
+
+  const npmDirs = new Set<string>();
+  const pyDirs = new Set<string>();
+  const mcpConfigs: string[] = [];
+  await eachLimit(files, 16, async (rel) => {
+    const kind = classify(rel);
+    if (kind === "npm-manifest") return void npmDirs.add(dirOf(rel));
+    if (kind === "mcp-config") return void mcpConfigs.push(rel);
+    let text: string;
+    try {
+      // Sync reads: files are small and the scan is CPU-bound; the thread-pool round trip cost more than the read.
+      text = readFileSync(join(root, rel), "utf8");
+    } catch (e) {
+      return void errors.push({ file: rel, line: 1, column: 1, kind: "read", message: (e as Error).message });
+    }
+    if (kind === "python-manifest") {
+      if (rel.endsWith(".txt")) findings.push(...checkRequirements(rel, text));
+      else pyDirs.add(dirOf(rel));
+      return;
+    }
+    if (kind === "js") add(scanJsFile(rel, text));
+    else if (kind === "python") add(await scanPythonFile(rel, text));
+    findings.push(...(await scanSecrets(rel, text)));
+  });
+
+  for (const dir of [...npmDirs].sort()) {
+    const r = await scanNpmProject(root, dir, config.registry);
+    add(r);
+    report.installScripts.push(...r.installScripts);
+  }
+  for (const dir of [...pyDirs].sort()) add(await scanPythonProject(root, dir));
+  const mcp = await scanMcp(root, mcpConfigs.sort(), options);
+  add(mcp);
+  report.mcpServers = mcp.servers;
+
+  report.findings = applySuppressions(findings, config, options.now ?? new Date()).sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+  errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  report.durationMs = Math.round(performance.now() - started);
+  return report;
+}

@@ -1,0 +1,239 @@
+// What names in one JS/TS file stand for: imports, require()s, aliases, const strings, declared values.
+
+import { type Node, patternNames, unwrap, walk } from "./ast.js";
+
+/** Where an imported name comes from: `imported` is a name, "default" or "*". */
+export interface ImportBinding {
+  source: string;
+  imported: string;
+}
+
+/** A callee resolved to a module member: `name` is "" for the module itself, dotted for nested members. */
+export interface Resolved {
+  source: string;
+  name: string;
+}
+
+export interface FileBindings {
+  imports: Map<string, ImportBinding>;
+  /** `const X = "literal"` anywhere in the file (scope-insensitive, by design: a heuristic). */
+  constStrings: Map<string, string>;
+  /** Initialiser of each declared variable, and each function declaration (last one wins). */
+  values: Map<string, Node>;
+  calls: Node[];
+  classes: Node[];
+  parents: Map<Node, Node>;
+}
+
+export const normalizeSource = (s: string): string => (s.startsWith("node:") ? s.slice(5) : s);
+
+const stringOf = (node: Node | null | undefined): string | undefined =>
+  node?.type === "Literal" && typeof node.value === "string" ? node.value : undefined;
+
+/** `require("x")`, `import("x")` or `await import("x")`: the module name. */
+export function requiredModule(node: Node | null | undefined): string | undefined {
+  if (!node) return undefined;
+  const n = unwrap(node);
+  if (n.type === "ImportExpression") return stringOf(n.source);
+  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "require") {
+    return stringOf(n.arguments[0] as Node | undefined);
+  }
+  return undefined;
+}
+
+function bindDeclarator(id: Node, init: Node, b: FileBindings): void {
+  const mod = requiredModule(init);
+  if (mod !== undefined) {
+    const source = normalizeSource(mod);
+    if (id.type === "Identifier") b.imports.set(id.name, { source, imported: "*" });
+    else if (id.type === "ObjectPattern") {
+      for (const p of id.properties) {
+        if (p.type !== "Property" || p.value.type !== "Identifier") continue;
+        const key = p.key.type === "Identifier" ? p.key.name : stringOf(p.key as Node);
+        if (key) b.imports.set(p.value.name, { source, imported: key });
+      }
+    }
+    return;
+  }
+  if (id.type === "Identifier") {
+    b.values.set(id.name, init);
+    return;
+  }
+  const source = unwrap(init);
+  const fromObject = source.type === "Identifier" || source.type === "MemberExpression";
+  if (id.type === "ObjectPattern" && fromObject) {
+    // `const { exec } = cp` reads a member: remember it as `cp.exec`.
+    for (const p of id.properties) {
+      if (p.type !== "Property" || p.value.type !== "Identifier" || p.computed) continue;
+      const key = p.key.type === "Identifier" ? p.key.name : stringOf(p.key as Node);
+      if (!key) continue;
+      const member = {
+        type: "MemberExpression",
+        object: source,
+        property: { type: "Identifier", name: key },
+      };
+      b.values.set(p.value.name, {
+        ...member,
+        computed: false,
+        optional: false,
+        start: p.start,
+        end: p.end,
+      } as Node);
+    }
+    return;
+  }
+  for (const name of patternNames(id)) b.values.set(name, init);
+}
+
+/** One walk over the program that records everything the rules look names up in. */
+export function collectBindings(program: Node): FileBindings {
+  const b: FileBindings = {
+    imports: new Map(),
+    constStrings: new Map(),
+    values: new Map(),
+    calls: [],
+    classes: [],
+    parents: new Map(),
+  };
+  walk(program, (node, parent) => {
+    if (parent) b.parents.set(node, parent);
+    switch (node.type) {
+      case "ImportDeclaration":
+        for (const s of node.specifiers) {
+          const imported =
+            s.type === "ImportSpecifier"
+              ? s.imported.type === "Literal"
+                ? s.imported.value
+                : s.imported.name
+              : s.type === "ImportDefaultSpecifier"
+                ? "default"
+                : "*";
+          b.imports.set(s.local.name, { source: normalizeSource(node.source.value), imported });
+        }
+        break;
+      case "TSImportEqualsDeclaration":
+        if (node.moduleReference.type === "TSExternalModuleReference") {
+          b.imports.set(node.id.name, {
+            source: normalizeSource(node.moduleReference.expression.value),
+            imported: "*",
+          });
+        }
+        break;
+      case "VariableDeclaration":
+        for (const d of node.declarations) {
+          if (!d.init) continue;
+          bindDeclarator(d.id, d.init, b);
+          const s =
+            d.id.type === "Identifier" && node.kind === "const"
+              ? staticString(d.init, b.constStrings)
+              : undefined;
+          if (s !== undefined && d.id.type === "Identifier") b.constStrings.set(d.id.name, s);
+        }
+        break;
+      case "FunctionDeclaration":
+      case "ClassDeclaration":
+        if (node.id) b.values.set(node.id.name, node);
+        if (node.type === "ClassDeclaration") b.classes.push(node);
+        break;
+      case "ClassExpression":
+        b.classes.push(node);
+        break;
+      case "CallExpression":
+      case "NewExpression":
+        b.calls.push(node);
+        break;
+      default:
+        break;
+    }
+  });
+  return b;
+}
+
+/** The value of an expression that is a compile-time string, or undefined. */
+export function staticString(node: Node, consts: ReadonlyMap<string, string>): string | undefined {
+  const n = unwrap(node);
+  switch (n.type) {
+    case "Literal":
+      return typeof n.value === "string"
+        ? n.value
+        : typeof n.value === "number"
+          ? String(n.value)
+          : undefined;
+    case "TemplateLiteral":
+      return n.expressions.length === 0 ? (n.quasis[0]?.value.cooked ?? undefined) : undefined;
+    case "Identifier":
+      return consts.get(n.name);
+    case "BinaryExpression": {
+      if (n.operator !== "+") return undefined;
+      const l = staticString(n.left, consts);
+      const r = l === undefined ? undefined : staticString(n.right, consts);
+      return l === undefined || r === undefined ? undefined : l + r;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The constant text an expression starts with (`"https://x/" + p` → "https://x/"). */
+export function staticPrefix(node: Node, consts: ReadonlyMap<string, string>): string {
+  const n = unwrap(node);
+  const whole = staticString(n, consts);
+  if (whole !== undefined) return whole;
+  if (n.type === "TemplateLiteral") {
+    let out = "";
+    for (let i = 0; i < n.quasis.length; i++) {
+      out += n.quasis[i]?.value.cooked ?? "";
+      const expr = n.expressions[i];
+      if (!expr) break;
+      const part = staticString(expr, consts);
+      if (part === undefined) return out + staticPrefix(expr, consts);
+      out += part;
+    }
+    return out;
+  }
+  if (n.type === "BinaryExpression" && n.operator === "+") {
+    const l = staticString(n.left, consts);
+    return l === undefined ? staticPrefix(n.left, consts) : l + staticPrefix(n.right, consts);
+  }
+  return "";
+}
+
+/** Resolves a callee (`exec`, `cp.exec`, `fs.promises.rm`, `require("x").y`) to a module member. */
+export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolved | undefined {
+  const n = unwrap(callee);
+  if (depth > 4) return undefined;
+  if (n.type === "Identifier") {
+    const imp = b.imports.get(n.name);
+    if (imp)
+      return {
+        source: imp.source,
+        name: imp.imported === "*" || imp.imported === "default" ? "" : imp.imported,
+      };
+    const alias = b.values.get(n.name);
+    if (alias && alias.type !== "FunctionDeclaration" && alias.type !== "ClassDeclaration") {
+      const a = unwrap(alias);
+      // `const run = promisify(exec)` runs exec.
+      if (a.type === "CallExpression" && isPromisify(a.callee, b) && a.arguments[0]) {
+        return resolveCallee(a.arguments[0] as Node, b, depth + 1);
+      }
+      if (a.type === "Identifier" || a.type === "MemberExpression") return resolveCallee(a, b, depth + 1);
+    }
+    return undefined;
+  }
+  if (n.type === "MemberExpression") {
+    const prop =
+      !n.computed && n.property.type === "Identifier" ? n.property.name : stringOf(n.property as Node);
+    if (prop === undefined) return undefined;
+    const mod = requiredModule(n.object);
+    if (mod !== undefined) return { source: normalizeSource(mod), name: prop };
+    const inner = resolveCallee(n.object, b, depth + 1);
+    if (!inner) return undefined;
+    return { source: inner.source, name: inner.name ? `${inner.name}.${prop}` : prop };
+  }
+  return undefined;
+}
+
+function isPromisify(callee: Node, b: FileBindings): boolean {
+  const r = resolveCallee(callee, b, 3);
+  return r?.source === "util" && (r.name === "promisify" || r.name === "");
+}

@@ -1,0 +1,78 @@
+// Rules mcp-unpinned-server and mcp-inline-secret over MCP client configs.
+
+import { finding } from "../finding.js";
+import { positionOf } from "../location.js";
+import { type McpServerConfig, readMcpConfig } from "../mcp/config-read.js";
+import { launchedPackage } from "../mcp/launch.js";
+import type { FileError, Finding, McpServerEntry } from "../types.js";
+import { looksLikeSecret } from "./secrets.js";
+
+const SECRET_NAME = /key|token|secret|passw|pwd|credential|auth|private|cookie|session|bearer/i;
+const SECRET_FLAG = /^--?(?:[\w-]*(?:api[-_]?key|token|secret|password|passwd|credential|auth)[\w-]*)$/i;
+
+/** `${env:X}`, `${input:x}`, `$VAR`, `%VAR%`: the value is looked up at launch, not written here. */
+const isReference = (v: string): boolean =>
+  v.includes("${") || /^\$[A-Za-z_]\w*$/.test(v) || /^%\w+%$/.test(v);
+
+/** A named value (env var, header) that holds a literal credential. */
+async function secretValue(name: string, value: string): Promise<boolean> {
+  if (value.length < 8 || isReference(value) || /^(?:true|false|yes|no|on|off|\d+)$/i.test(value))
+    return false;
+  return SECRET_NAME.test(name) || looksLikeSecret(value);
+}
+
+async function inlineSecrets(s: McpServerConfig): Promise<string[]> {
+  const where: string[] = [];
+  for (const [k, v] of Object.entries(s.env)) if (await secretValue(k, v)) where.push(`env.${k}`);
+  for (const [k, v] of Object.entries(s.headers)) if (await secretValue(k, v)) where.push(`headers.${k}`);
+  for (let i = 0; i < s.args.length; i++) {
+    const arg = s.args[i]!;
+    const eq = arg.indexOf("=");
+    const flagged =
+      (eq > 0 &&
+        SECRET_FLAG.test(arg.slice(0, eq)) &&
+        !isReference(arg.slice(eq + 1)) &&
+        arg.length > eq + 1) ||
+      (SECRET_FLAG.test(arg) && s.args[i + 1] !== undefined && !isReference(s.args[i + 1]!)) ||
+      (!isReference(arg) && (await looksLikeSecret(arg)));
+    if (flagged) where.push(`args[${SECRET_FLAG.test(arg) ? i + 1 : i}]`);
+  }
+  if (
+    s.url &&
+    /:\/\/[^/@\s]+:[^/@\s]+@|[?&](?:api[-_]?key|token|key|secret|access_token)=(?!\$)/i.test(s.url)
+  )
+    where.push("url");
+  return where;
+}
+
+export interface McpConfigResult {
+  findings: Finding[];
+  errors: FileError[];
+  servers: (McpServerEntry & { config: McpServerConfig })[];
+}
+
+/** Findings and server list for one MCP client config file. */
+export async function checkMcpConfig(rel: string, text: string): Promise<McpConfigResult> {
+  const read = readMcpConfig(rel, text);
+  if ("error" in read) return { findings: [], errors: [read.error], servers: [] };
+  const findings: Finding[] = [];
+  const servers: McpConfigResult["servers"] = [];
+  for (const s of read.servers) {
+    const at = positionOf(text, `"${s.name}"`);
+    const entry: McpServerEntry = { file: rel, name: s.name, transport: s.transport };
+    if (s.command !== undefined) Object.assign(entry, { command: s.command, args: s.args });
+    if (s.url !== undefined) entry.url = s.url;
+    servers.push({ ...entry, config: s });
+    const pkg = s.command ? launchedPackage(s.command, s.args) : undefined;
+    if (pkg && !pkg.pinned) {
+      const msg = `server "${s.name}" runs ${pkg.runner} ${pkg.spec} without a pinned version`;
+      findings.push(finding("mcp-unpinned-server", rel, at, msg, s.name));
+    }
+    const secrets = await inlineSecrets(s);
+    if (secrets.length > 0) {
+      const msg = `server "${s.name}" has an inline secret in ${secrets.join(", ")}`;
+      findings.push(finding("mcp-inline-secret", rel, at, msg, s.name));
+    }
+  }
+  return { findings, errors: [], servers };
+}

@@ -1,0 +1,67 @@
+// Rules py-unpinned-requirement and py-missing-hash over requirements*.txt files.
+
+import { finding } from "../finding.js";
+import { isExactPin, parseRequirement } from "../python/pep508.js";
+import type { Finding } from "../types.js";
+
+interface LogicalLine {
+  text: string;
+  line: number;
+}
+
+/** Joins backslash continuations and drops comments, keeping the first physical line number. */
+function logicalLines(text: string): LogicalLine[] {
+  const out: LogicalLine[] = [];
+  let current: LogicalLine | undefined;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const body = raw.replace(/(^|\s)#.*$/, "");
+    const continued = body.trimEnd().endsWith("\\");
+    const piece = continued ? body.trimEnd().slice(0, -1) : body;
+    current = current
+      ? { text: `${current.text} ${piece}`, line: current.line }
+      : { text: piece, line: i + 1 };
+    if (!continued) {
+      if (current.text.trim()) out.push({ text: current.text.trim(), line: current.line });
+      current = undefined;
+    }
+  });
+  if (current?.text.trim()) out.push({ text: current.text.trim(), line: current.line });
+  return out;
+}
+
+/** Findings for one requirements file. Option lines (-r, -c, --index-url, …) are not requirements. */
+export function checkRequirements(rel: string, text: string): Finding[] {
+  const out: Finding[] = [];
+  for (const { text: line, line: n } of logicalLines(text)) {
+    const at = { line: n, column: 1 };
+    if (line.startsWith("-e ") || line.startsWith("--editable")) {
+      out.push(
+        finding("py-unpinned-requirement", rel, at, `editable install "${line}" is not a pinned release`),
+      );
+      continue;
+    }
+    if (line.startsWith("-")) continue;
+    const [spec = "", ...opts] = line.split(/\s+--/);
+    const hasHash = opts.some((o) => o.startsWith("hash"));
+    const req = parseRequirement(spec);
+    if (!req || req.url !== undefined || /^[a-z+]+:\/\//i.test(spec)) {
+      out.push(
+        finding(
+          "py-unpinned-requirement",
+          rel,
+          at,
+          `"${spec}" installs from a URL or path, not a pinned release`,
+        ),
+      );
+      continue;
+    }
+    if (!isExactPin(req.specifier)) {
+      const what = req.specifier ? `"${req.specifier}"` : "no version";
+      out.push(
+        finding("py-unpinned-requirement", rel, at, `${req.name} has ${what}; pin it with ==`, req.key),
+      );
+    }
+    if (!hasHash) out.push(finding("py-missing-hash", rel, at, `${req.name} has no --hash`, req.key));
+  }
+  return out;
+}

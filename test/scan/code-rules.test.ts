@@ -1,0 +1,213 @@
+// JS/TS code rules: positive and negative cases for shell, eval, tool file writes, tool URLs and Warden bypass.
+
+import { describe, expect, it } from "vitest";
+import { scanJsFile } from "../../src/scan/rules/code-rules.js";
+
+const ids = (src: string, file = "a.ts"): string[] => {
+  const r = scanJsFile(file, src);
+  expect(r.errors).toEqual([]);
+  return r.findings.map((f) => f.ruleId);
+};
+
+describe("code-shell-exec", () => {
+  it.each([
+    ['import { exec } from "child_process"; exec(cmd);'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: JS source text under test
+    ['import cp from "node:child_process"; cp.execSync(`rm -rf ${dir}`);'],
+    ['const { exec } = require("child_process"); exec("ls " + dir);'],
+    ['const cp = require("child_process"); const { exec } = cp; exec(userInput);'],
+    [
+      'import { exec } from "child_process"; import { promisify } from "util"; const run = promisify(exec); run(cmd);',
+    ],
+    ['import { spawn } from "child_process"; spawn("sh", ["-c", script], { shell: true });'],
+    ['import * as cp from "child_process"; cp.spawnSync(program, { shell: true });'],
+    ['import { execFile } from "child_process"; execFile(binary, ["--version"]);'],
+    ['require("child_process").exec(cmd);'],
+    ['import shell from "shelljs"; shell.exec(cmd);'],
+  ])("flags %s", (src) => {
+    expect(ids(src)).toEqual(["code-shell-exec"]);
+  });
+
+  it.each([
+    ['import { exec } from "child_process"; exec("git status");'],
+    ['import { exec } from "child_process"; const CMD = "git status"; exec(CMD);'],
+    ['import { spawn } from "child_process"; spawn("git", ["log", ref]);'],
+    ['import { spawn } from "child_process"; spawn("ls", ["-la"], { shell: true });'],
+    ['import { execFile } from "child_process"; execFile("git", [ref], { shell: false });'],
+    ["function exec(x: string) { return x; } exec(cmd);"],
+  ])("does not flag %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+});
+
+describe("code-dynamic-eval", () => {
+  it.each([
+    ["eval(code);"],
+    ['new Function("a", body);'],
+    ["Function(src)();"],
+    ['import vm from "node:vm"; vm.runInNewContext(code, {});'],
+    ['import { Script } from "vm"; new Script(source);'],
+  ])("flags %s", (src) => {
+    expect(ids(src)).toEqual(["code-dynamic-eval"]);
+  });
+
+  it.each([
+    ['eval("1 + 1");'],
+    ['new Function("return 1");'],
+    ['import vm from "vm"; vm.runInThisContext("1");'],
+  ])("does not flag %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+});
+
+const aiTool = (body: string, wrap = (fn: string) => `session.guard("t", ${fn})`) => `
+import { tool } from "ai";
+import * as fs from "node:fs/promises";
+import { rmSync } from "fs";
+import path from "node:path";
+export const t = tool({ description: "d", execute: ${wrap(`async (args) => { ${body} }`)} });`;
+
+describe("code-tool-arg-file-write", () => {
+  it.each([
+    ["await fs.writeFile(args.path, args.text);"],
+    ["const p = path.join('/tmp', args.name); await fs.writeFile(p, 'x');"],
+    ["const { target } = args; rmSync(target, { recursive: true });"],
+    ["let out; out = args.file; await fs.rm(out);"],
+    ["await fs.rename('/tmp/a', args.to);"],
+  ])("flags %s inside a tool", (body) => {
+    expect(ids(aiTool(body))).toEqual(["code-tool-arg-file-write"]);
+  });
+
+  it("does not flag fixed paths, reads, or writes outside tools", () => {
+    expect(ids(aiTool("await fs.writeFile('/tmp/log', args.text); return fs.readFile(args.path);"))).toEqual(
+      [],
+    );
+    expect(
+      ids('import { writeFile } from "fs/promises"; export const f = (p: string) => writeFile(p, "x");'),
+    ).toEqual([]);
+  });
+});
+
+describe("code-tool-dynamic-url", () => {
+  it.each([
+    ["return fetch(args.url);"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: JS source text under test
+    ["return fetch(`${args.base}/items`);"],
+    ["const u = new URL(args.url); return fetch(u);"],
+  ])("flags %s inside a tool", (body) => {
+    expect(ids(aiTool(body))).toEqual(["code-tool-dynamic-url"]);
+  });
+
+  it.each([
+    ["return fetch('https://api.example.com/items');"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: JS source text under test
+    ["return fetch(`https://api.example.com/items/${args.id}`);"],
+    ["return fetch('https://api.example.com/search?q=' + args.q);"],
+    ["return fetch(new URL(args.path, 'https://api.example.com'));"],
+  ])("does not flag %s", (body) => {
+    expect(ids(aiTool(body))).toEqual([]);
+  });
+
+  it("flags axios and http calls too", () => {
+    const src = `import axios from "axios"; import https from "node:https"; import { tool } from "ai";
+      tool({ execute: guard("x", async ({ url, host }) => { await axios.get(url); https.request({ hostname: host }); }) });`;
+    expect(ids(src)).toEqual(["code-tool-dynamic-url", "code-tool-dynamic-url"]);
+  });
+});
+
+describe("code-tool-bypasses-warden", () => {
+  it.each([
+    ["ai-sdk", 'import { tool } from "ai"; export const t = tool({ execute: async () => 1 });'],
+    ["openai-agents", 'import { tool } from "@openai/agents"; tool({ name: "x", execute: async () => 1 });'],
+    [
+      "langchain tool()",
+      'import { tool } from "@langchain/core/tools"; tool(async (s) => s, { name: "echo" });',
+    ],
+    [
+      "langchain DynamicStructuredTool",
+      'import { DynamicStructuredTool } from "@langchain/core/tools"; new DynamicStructuredTool({ name: "n", func: async () => "" });',
+    ],
+    [
+      "langchain class",
+      'import { StructuredTool } from "@langchain/core/tools"; class T extends StructuredTool { async _call(i) { return i; } }',
+    ],
+    [
+      "mcp server.tool",
+      'import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"; const s = new McpServer({}); s.tool("x", {}, async () => ({}));',
+    ],
+    [
+      "mcp registerTool",
+      'import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"; const s = new McpServer({}); s.registerTool("x", {}, async () => ({}));',
+    ],
+    [
+      "mcp low-level handler",
+      'import { CallToolRequestSchema } from "@modelcontextprotocol/sdk/types.js"; server.setRequestHandler(CallToolRequestSchema, async (req) => ({}));',
+    ],
+    [
+      "handler defined elsewhere",
+      'import { tool } from "ai"; async function run() { return 1; } tool({ execute: run });',
+    ],
+  ])("flags a %s tool that is not gated", (_name, src) => {
+    expect(ids(src)).toEqual(["code-tool-bypasses-warden"]);
+  });
+
+  it.each([
+    ["session.guard()", 'import { tool } from "ai"; tool({ execute: session.guard("t", async () => 1) });'],
+    [
+      "a guarded function by name",
+      'import { tool } from "ai"; const run = guard("t", async () => 1); tool({ execute: run });',
+    ],
+    [
+      "the ai-sdk adapter",
+      'import { tool } from "ai"; import { wardenTools } from "agent-warden/ai-sdk"; const tools = { a: tool({ execute: async () => 1 }) }; export default wardenTools(session, tools);',
+    ],
+    [
+      "an adapter call around the tool",
+      'import { tool } from "@openai/agents"; import * as w from "agent-warden/openai-agents"; w.gate(session, [tool({ execute: async () => 1 })]);',
+    ],
+    [
+      "an adapter reached through another variable",
+      'import { tool } from "ai"; import { wrap } from "agent-warden/ai-sdk"; const t = tool({ execute: async () => 1 }); const all = { t }; wrap(all);',
+    ],
+    [
+      "@guarded on _call",
+      'import { StructuredTool } from "@langchain/core/tools"; import { guarded } from "agent-warden"; class T extends StructuredTool { @guarded("t") async _call(i) { return i; } }',
+    ],
+    [
+      "an MCP server created by the adapter",
+      'import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"; import { guardServer } from "agent-warden/mcp"; const s = guardServer(new McpServer({})); s.tool("x", {}, async () => ({}));',
+    ],
+    [
+      "a tool() that is not an agent tool",
+      'import { tool } from "./mine.js"; tool({ execute: async () => 1 });',
+    ],
+  ])("does not flag a tool gated by %s", (_name, src) => {
+    expect(ids(src)).toEqual([]);
+  });
+
+  it("names the tool and points at its definition", () => {
+    const r = scanJsFile(
+      "t.ts",
+      'import { tool } from "ai";\n\nexport const weather = tool({ execute: async () => 1 });\n',
+    );
+    expect(r.findings[0]).toMatchObject({
+      line: 3,
+      column: 24,
+      message: expect.stringContaining('"weather"'),
+    });
+  });
+});
+
+describe("parsing", () => {
+  it("reports syntax errors as file errors with a position", () => {
+    const r = scanJsFile("bad.ts", "const a = 1;\nlet = ;\n");
+    expect(r.findings).toEqual([]);
+    expect(r.errors[0]).toMatchObject({ file: "bad.ts", line: 2, kind: "parse" });
+  });
+
+  it("parses JSX, TSX, CommonJS and decorators", () => {
+    expect(ids("export const A = () => <div>{x}</div>;", "a.jsx")).toEqual([]);
+    expect(ids("export const A = (p: { x: number }) => <b>{p.x}</b>;", "a.tsx")).toEqual([]);
+    expect(ids("module.exports = function () { return this; };", "a.cjs")).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+// MCP client configs: launch commands, inline secrets, the three config formats, and --probe.
+
+import { afterAll, describe, expect, it } from "vitest";
+import { scan } from "../../src/scan/index.js";
+import { launchedPackage } from "../../src/scan/mcp/launch.js";
+import { checkMcpConfig } from "../../src/scan/rules/mcp-config.js";
+import { cleanupProjects, fakeGithubToken, project } from "./helpers.js";
+
+afterAll(cleanupProjects);
+
+describe("launchedPackage", () => {
+  it.each([
+    ["npx", ["-y", "@modelcontextprotocol/server-github"], false],
+    ["npx", ["-y", "@modelcontextprotocol/server-github@2025.4.8"], true],
+    ["npx", ["server@latest"], false],
+    ["npx", ["server@^1.0.0"], false],
+    ["npx", ["--package", "srv@1.0.0", "srv-bin"], true],
+    ["npx.cmd", ["-y", "srv"], false],
+    ["pnpm", ["dlx", "srv@1.2.3"], true],
+    ["bunx", ["srv"], false],
+    ["uvx", ["mcp-server-fetch"], false],
+    ["uvx", ["mcp-server-fetch==2025.4.7"], true],
+    ["uvx", ["--from", "git+https://github.com/x/y", "y"], false],
+    ["docker", ["run", "-i", "--rm", "-e", "TOKEN", "ghcr.io/github/github-mcp-server"], false],
+    ["docker", ["run", "-i", "ghcr.io/github/github-mcp-server:latest"], false],
+    ["docker", ["run", "-i", "ghcr.io/github/github-mcp-server@sha256:abcd"], true],
+  ])("%s %j pinned=%s", (cmd, args, pinned) => {
+    expect(launchedPackage(cmd, args)?.pinned).toBe(pinned);
+  });
+
+  it("ignores local programs", () => {
+    expect(launchedPackage("node", ["server.js"])).toBeUndefined();
+    expect(launchedPackage("/usr/local/bin/srv", [])).toBeUndefined();
+    expect(launchedPackage("npx", ["./local-server"])).toBeUndefined();
+  });
+});
+
+const secrets = async (server: object) => {
+  const r = await checkMcpConfig(".mcp.json", JSON.stringify({ mcpServers: { s: server } }));
+  return r.findings.filter((f) => f.ruleId === "mcp-inline-secret").map((f) => f.message);
+};
+
+describe("mcp-inline-secret", () => {
+  it.each([
+    [{ command: "node", env: { API_KEY: "sk-live-0123456789abcdef" } }, "env.API_KEY"],
+    [{ command: "node", env: { SOMETHING: fakeGithubToken() } }, "env.SOMETHING"],
+    [{ command: "node", args: ["--api-key=abcdef0123456789"] }, "args[0]"],
+    [{ command: "node", args: ["--token", "abcdef0123456789"] }, "args[1]"],
+    [{ command: "node", args: [fakeGithubToken()] }, "args[0]"],
+    [{ url: "https://mcp.example.com/sse?api_key=abcdef0123456789" }, "url"],
+    [
+      { type: "http", url: "https://mcp.example.com", headers: { Authorization: "Bearer abcdef0123456789" } },
+      "headers.Authorization",
+    ],
+  ])("flags %j", async (server, where) => {
+    expect((await secrets(server))[0]).toContain(where);
+  });
+
+  const ref = (name: string) => `\${${name}}`;
+  it.each([
+    [{ command: "node", env: { API_KEY: ref("env:API_KEY") } }],
+    [{ command: "node", env: { GITHUB_TOKEN: ref("input:gh") } }],
+    [{ command: "node", env: { TOKEN: "$TOKEN" } }],
+    [{ command: "node", env: { AUTH_ENABLED: "true", LOG_LEVEL: "debug" } }],
+    [{ command: "node", args: ["--token", ref("env:TOKEN")] }],
+    [
+      {
+        type: "http",
+        url: "https://mcp.example.com",
+        headers: { Authorization: `Bearer ${ref("input:token")}` },
+      },
+    ],
+  ])("does not flag %j", async (server) => {
+    expect(await secrets(server)).toEqual([]);
+  });
+});
+
+describe("config formats", () => {
+  it("reads Claude Desktop, Cursor, VS Code (JSONC) and .mcp.json files", async () => {
+    const npx = { command: "npx", args: ["-y", "srv"] };
+    const root = await project({
+      "claude_desktop_config.json": JSON.stringify({ mcpServers: { a: npx } }),
+      ".cursor/mcp.json": JSON.stringify({ mcpServers: { b: npx } }),
+      ".vscode/mcp.json": `{\n  // comment\n  "servers": { "c": { "type": "stdio", "command": "npx", "args": ["srv"], }, },\n}\n`,
+      "sub/.mcp.json": JSON.stringify({ mcpServers: { d: npx } }),
+    });
+    const report = await scan({ root });
+    expect(report.findings.map((f) => `${f.file}:${f.line}:${f.package}`)).toEqual([
+      ".cursor/mcp.json:1:b",
+      ".vscode/mcp.json:3:c",
+      "claude_desktop_config.json:1:a",
+      "sub/.mcp.json:1:d",
+    ]);
+  });
+
+  it("reports a config that is not JSON as a parse error with its line", async () => {
+    const root = await project({ ".cursor/mcp.json": '{\n  "mcpServers": {\n    "a": [\n}\n' });
+    const report = await scan({ root });
+    expect(report.errors[0]).toMatchObject({ file: ".cursor/mcp.json", kind: "parse", line: 4 });
+  });
+});
+
+describe("--probe", () => {
+  it("reports a server that exits as mcp-probe-failed, and a slow one as a timeout", async () => {
+    const root = await project({
+      ".mcp.json": JSON.stringify({
+        mcpServers: { slow: { command: "node", args: ["-e", "setTimeout(() => {}, 60000)"] } },
+      }),
+    });
+    const report = await scan({ root, probe: true, probeTimeoutMs: 1_000 });
+    expect(report.findings.map((f) => f.ruleId)).toEqual(["mcp-probe-failed"]);
+    expect(report.mcpServers[0]?.probeError).toMatch(/timed out/);
+  });
+});

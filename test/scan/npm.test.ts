@@ -1,0 +1,120 @@
+// npm: spec classification, lockfile sync, install-script approvals and the configured registry.
+
+import { afterAll, describe, expect, it } from "vitest";
+import { scan } from "../../src/scan/index.js";
+import { classifySpec } from "../../src/scan/rules/npm-pinning.js";
+import { cleanupProjects, project } from "./helpers.js";
+
+afterAll(cleanupProjects);
+
+const integrity =
+  "sha512-C3/Sl4HE0DE5r64UWBljMTua5aFh14/Urc6o45gK7J8HWjEttJJP26M0bK2eSWcas2zpJZrJlcvwyIxR7YqSZA==";
+
+const npmProject = (
+  deps: Record<string, string>,
+  locked: Record<string, string>,
+  extra: object = {},
+  node: object = {},
+) => {
+  const packages: Record<string, object> = { "": { name: "p", version: "1.0.0", dependencies: locked } };
+  for (const [name, version] of Object.entries(locked)) {
+    packages[`node_modules/${name}`] = { version, integrity, ...node };
+  }
+  return {
+    "package.json": JSON.stringify({ name: "p", version: "1.0.0", dependencies: deps, ...extra }, null, 2),
+    "package-lock.json": JSON.stringify(
+      { name: "p", version: "1.0.0", lockfileVersion: 3, packages },
+      null,
+      2,
+    ),
+  };
+};
+
+const rules = async (files: Record<string, string>) =>
+  (await scan({ root: await project(files) })).findings.map((f) => `${f.ruleId}:${f.package ?? ""}`);
+
+describe("classifySpec", () => {
+  it.each([
+    ["1.2.3", "exact"],
+    ["npm:other@1.2.3", "exact"],
+    ["^1.2.3", "unpinned"],
+    ["~1.2", "unpinned"],
+    ["*", "unpinned"],
+    ["", "unpinned"],
+    ["latest", "unpinned"],
+    ["next", "unpinned"],
+    ["npm:other@^1", "unpinned"],
+    ["github:user/repo", "non-registry"],
+    ["git+https://github.com/u/r.git#abc", "non-registry"],
+    ["https://example.com/x.tgz", "non-registry"],
+    ["file:../x", "non-registry"],
+    ["workspace:*", "non-registry"],
+  ])("%j is %s", (spec, kind) => {
+    expect(classifySpec("x", spec).kind).toBe(kind);
+  });
+});
+
+describe("lockfile", () => {
+  it("is in sync when package.json and the lock agree", async () => {
+    expect(await rules(npmProject({ a: "1.0.0" }, { a: "1.0.0" }))).toEqual([]);
+  });
+
+  it("is out of sync when package.json changed a version, added or removed a dependency", async () => {
+    expect(await rules(npmProject({ a: "1.0.1" }, { a: "1.0.0" }))).toEqual(["npm-lockfile-out-of-sync:a"]);
+    expect(await rules(npmProject({ a: "1.0.0", b: "2.0.0" }, { a: "1.0.0" }))).toEqual([
+      "npm-lockfile-out-of-sync:b",
+    ]);
+    expect(await rules(npmProject({}, { a: "1.0.0" }))).toEqual(["npm-lockfile-out-of-sync:a"]);
+  });
+
+  it("reports an unreadable lockfile as a parse error", async () => {
+    const root = await project({
+      "package.json": '{"name":"p","version":"1.0.0"}',
+      "package-lock.json": '{"packages": ',
+    });
+    const report = await scan({ root });
+    expect(report.errors[0]).toMatchObject({ file: "package-lock.json", kind: "parse" });
+  });
+
+  it("does not need a lockfile without dependencies, nor in a workspace member", async () => {
+    expect(await rules({ "package.json": '{"name":"p","version":"1.0.0"}' })).toEqual([]);
+    const files = {
+      ...npmProject({ a: "1.0.0" }, { a: "1.0.0" }),
+      "packages/m/package.json": '{"dependencies":{"a":"1.0.0"}}',
+    };
+    expect(await rules(files)).toEqual([]);
+  });
+});
+
+describe("install scripts", () => {
+  const node = { hasInstallScript: true };
+  it.each([
+    [{ allowScripts: { a: true } }, []],
+    [{ allowScripts: { "a@1.0.0": true } }, []],
+    [{ allowScripts: { a: false } }, []],
+    [{ allowScripts: { "a@0.9.0": true } }, ["npm-install-script:a"]],
+    [{}, ["npm-install-script:a"]],
+  ])("with %j", async (extra, expected) => {
+    expect(await rules(npmProject({ a: "1.0.0" }, { a: "1.0.0" }, extra, node))).toEqual(expected);
+  });
+});
+
+describe("registry", () => {
+  const node = { resolved: "https://npm.internal.example/a/-/a-1.0.0.tgz" };
+  it("uses the project's .npmrc and the config's registry", async () => {
+    const files = npmProject({ a: "1.0.0" }, { a: "1.0.0" }, {}, node);
+    expect(await rules(files)).toEqual(["npm-untrusted-registry:a"]);
+    expect(await rules({ ...files, ".npmrc": "registry=https://npm.internal.example/\n" })).toEqual([]);
+    const cfg = "registry: https://npm.internal.example/\n";
+    expect(await rules({ ...files, ".warden-scan.yaml": cfg })).toEqual([]);
+  });
+
+  it("uses scoped registries for scoped packages", async () => {
+    const files = npmProject({ "@corp/a": "1.0.0" }, { "@corp/a": "1.0.0" }, {}, node);
+    expect(await rules({ ...files, ".npmrc": "@corp:registry=https://npm.internal.example\n" })).toEqual([]);
+  });
+
+  it("accepts entries without `resolved` (npm's omit-lockfile-registry-resolved)", async () => {
+    expect(await rules(npmProject({ a: "1.0.0" }, { a: "1.0.0" }))).toEqual([]);
+  });
+});

@@ -1,0 +1,85 @@
+// Python: shell/eval rules on tree-sitter's tree, requirements pinning and hashes, pyproject against locks.
+
+import { describe, expect, it } from "vitest";
+import { scanPythonFile } from "../../src/scan/rules/python-code.js";
+import { declaredDeps } from "../../src/scan/rules/python-lock.js";
+import { checkRequirements } from "../../src/scan/rules/python-pinning.js";
+
+const ids = async (src: string): Promise<string[]> => {
+  const r = await scanPythonFile("a.py", src);
+  expect(r.errors).toEqual([]);
+  return r.findings.map((f) => f.ruleId);
+};
+
+describe("python code rules", () => {
+  it.each([
+    ["import os\nos.system(cmd)\n", "code-shell-exec"],
+    ["import os\nos.popen('ls ' + d)\n", "code-shell-exec"],
+    ["from os import system as s\ns(f'rm {p}')\n", "code-shell-exec"],
+    ["import subprocess as sp\nsp.run(cmd, shell=True)\n", "code-shell-exec"],
+    ["from subprocess import Popen\nPopen(line, shell=flag)\n", "code-shell-exec"],
+    ["eval(expr)\n", "code-dynamic-eval"],
+    ["exec(compile_me)\n", "code-dynamic-eval"],
+  ])("flags %j", async (src, rule) => {
+    expect(await ids(src)).toEqual([rule]);
+  });
+
+  it.each([
+    ["import os\nos.system('uptime')\n"],
+    ["import subprocess\nsubprocess.run(['ls', path])\n"],
+    ["import subprocess\nsubprocess.run(cmd, shell=False)\n"],
+    ["import subprocess\nCMD = 'ls'\nsubprocess.run(CMD, shell=True)\n"],
+    ["eval('1 + 1')\n"],
+    ["from mylib import eval\neval(x)\n"],
+  ])("does not flag %j", async (src) => {
+    expect(await ids(src)).toEqual([]);
+  });
+
+  it("reports syntax errors with a position", async () => {
+    const r = await scanPythonFile("bad.py", "x = 1\ndef f(:\n  pass\n");
+    expect(r.errors[0]).toMatchObject({ file: "bad.py", line: 2, kind: "parse" });
+  });
+});
+
+describe("requirements files", () => {
+  const hash = "--hash=sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6";
+  const ids = (text: string) =>
+    checkRequirements("requirements.txt", text).map((f) => `${f.ruleId}:${f.line}`);
+
+  it("accepts == pins with hashes, continuation lines, comments and options", () => {
+    expect(
+      ids(`# comment\n-r base.txt\n--index-url https://pypi.org/simple\nrequests==2.32.3 \\\n    ${hash}\n`),
+    ).toEqual([]);
+    expect(ids(`pkg[extra]===1.0 ${hash}  # trailing comment\n`)).toEqual([]);
+  });
+
+  it("flags ranges, bare names, wildcards, URLs and editables", () => {
+    expect(ids(`a>=1 ${hash}\nb ${hash}\nc==1.* ${hash}\ngit+https://x/y.git\n-e ./local\n`)).toEqual([
+      "py-unpinned-requirement:1",
+      "py-unpinned-requirement:2",
+      "py-unpinned-requirement:3",
+      "py-unpinned-requirement:4",
+      "py-unpinned-requirement:5",
+    ]);
+  });
+
+  it("flags pins without a hash", () => {
+    expect(ids("requests==2.32.3\n")).toEqual(["py-missing-hash:1"]);
+  });
+});
+
+describe("pyproject.toml", () => {
+  it("reads PEP 621, optional, PEP 735 groups and Poetry tables", () => {
+    const deps = declaredDeps({
+      project: { dependencies: ["Requests[socks]>=2"], "optional-dependencies": { x: ["httpx"] } },
+      "dependency-groups": { dev: ["pytest>=8; python_version>'3.10'"] },
+      tool: {
+        poetry: {
+          dependencies: { python: "^3.11", Flask_Login: "*" },
+          group: { test: { dependencies: { mypy: "*" } } },
+        },
+      },
+    });
+    expect(deps.map((d) => d.key)).toEqual(["requests", "httpx", "pytest", "flask-login", "mypy"]);
+  });
+});
