@@ -3,9 +3,15 @@ import { randomUUID } from "node:crypto";
 
 export type IdPrefix = "ses" | "call" | "tok";
 
-/** 122 random bits (a v4 UUID, drawn from node's buffered CSPRNG pool): unguessable, yet not a secret. */
+/**
+ * The time in milliseconds (12 hex digits), then 74 random bits (a v4 UUID's tail) from node's buffered CSPRNG pool.
+ * Time first: ids of one moment sort together, so the ledger's call-id index grows at its end instead
+ * of touching a random page per record inside every durable commit. Unguessable, yet not a secret.
+ */
 export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomUUID().replaceAll("-", "")}`;
+  const time = Date.now().toString(16).padStart(12, "0");
+  const random = randomUUID().replaceAll("-", "").slice(12);
+  return `${prefix}_${time}${random}`;
 }
 
 /** Ids supplied by callers (e.g. a model's tool-call id): short printable text only. */
