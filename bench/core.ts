@@ -69,8 +69,9 @@ export async function benchDurable(total = 100_000) {
   const warden = await Warden.open({ policy: { allowed_tools: ["read"] }, db: join(dir, "l.db") });
   const session = await warden.session({ agent: "bench", onBehalfOf: "u", intent: "bench" });
   const one = await timeConcurrent(Math.min(total, 5000), 1, (i) => session.check("read", { i }));
+  const before = warden.ledger.stats();
   const many = await timeConcurrent(total, 64, (i) => session.check("read", { i }));
-  const stats = warden.ledger.stats();
+  const after = warden.ledger.stats();
   await warden.close();
   const verifyStart = process.hrtime.bigint();
   const verdict = await verifyDatabase(join(dir, "l.db"));
@@ -82,7 +83,7 @@ export async function benchDurable(total = 100_000) {
   return {
     one: one.opsPerSec,
     many: many.opsPerSec,
-    recordsPerBatch: stats.records / Math.max(1, stats.batches),
+    recordsPerBatch: (after.records - before.records) / Math.max(1, after.batches - before.batches),
     verifyPerSec: verdict.records / verifySeconds,
     verifiedRecords: verdict.records,
   };

@@ -46,9 +46,12 @@ export async function exportJsonl(
     out.on("error", (err) => {
       failure = err;
     });
+    // One promise for the stream's end, not one per write: each call to finished() adds listeners.
+    const ended = finished(out);
+    ended.catch(() => undefined);
     const write = async (text: string) => {
       if (failure) throw failure;
-      if (!out.write(text)) await Promise.race([once(out, "drain"), finished(out)]);
+      if (!out.write(text)) await Promise.race([once(out, "drain"), ended]);
     };
     const header = { type: "warden.ledger", version: 1, publicKey: publicKey ? spkiBase64(publicKey) : null };
     await write(`${JSON.stringify(header)}\n`);

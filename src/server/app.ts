@@ -1,16 +1,15 @@
 // The HTTP decision service: the same gate as the library, for agents in any language.
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
 import { accountabilityOf } from "../identity/index.js";
 import type { LedgerRecord, RecordKind, TokenRow } from "../ledger/index.js";
 import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
-import { MAX_BODY_BYTES, readJson } from "./body.js";
+import { readJson } from "./body.js";
 import { errorBody, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
-import { authenticate, type Role } from "./tokens.js";
+import { type Role, TokenCache } from "./tokens.js";
 
 type Env = { Variables: { token: TokenRow } };
 
@@ -55,6 +54,7 @@ const LEDGER_KINDS = new Set<string>([
 export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   const app = new Hono<Env>();
   const store = warden.ledger.store;
+  const tokens = new TokenCache(store);
 
   app.onError((err, c) => sendError(c, err));
   app.notFound((c) => c.json(errorBody("NOT_FOUND", "no such route"), 404));
@@ -64,17 +64,10 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
   );
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`), 413),
-    }),
-  );
   app.use("/v1/*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer (\S+)$/.exec(header);
-    const token = match?.[1] ? await authenticate(store, match[1]) : null;
+    const token = match?.[1] ? await tokens.authenticate(match[1]) : null;
     if (!token) {
       c.header("www-authenticate", 'Bearer realm="warden"');
       return c.json(errorBody("UNAUTHENTICATED", "a valid bearer token is required"), 401);

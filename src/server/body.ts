@@ -1,4 +1,5 @@
 // Request bodies: JSON only, bounded in size and nesting, validated by a zod schema.
+import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { WardenError } from "../errors.js";
@@ -7,15 +8,40 @@ import { jsonDepthExceeds } from "../json.js";
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 64;
 
+function tooLarge(): WardenError {
+  return new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
+}
+
+/**
+ * The body as text, never buffering more than MAX_BODY_BYTES. Under the node server the request
+ * stream is read directly: building a web Request (streams, abort signal) for every decision costs
+ * more than the decision itself.
+ */
+async function readText(c: Context): Promise<string> {
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    const buffer = Buffer.from(await c.req.arrayBuffer());
+    if (buffer.length > MAX_BODY_BYTES) throw tooLarge();
+    return buffer.toString("utf8");
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new WardenError("INVALID_REQUEST", "content-type must be application/json");
   }
-  const text = await c.req.text();
-  if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
-    throw new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
-  }
+  const text = await readText(c);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

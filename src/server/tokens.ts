@@ -50,3 +50,28 @@ export async function authenticate(store: LedgerStore, presented: string): Promi
   const row = await store.tokenByHash(hashToken(presented));
   return row && !row.revokedAt ? row : null;
 }
+
+/** How long a looked-up token is trusted without asking the store again (a revocation takes this long). */
+export const TOKEN_CACHE_MS = 5_000;
+const TOKEN_CACHE_MAX = 10_000;
+
+/** Token lookups for the request path, remembered briefly: the store read is the costliest step of a decision. */
+export class TokenCache {
+  readonly #store: LedgerStore;
+  readonly #entries = new Map<string, { row: TokenRow | null; until: number }>();
+
+  constructor(store: LedgerStore) {
+    this.#store = store;
+  }
+
+  async authenticate(presented: string): Promise<TokenRow | null> {
+    const now = Date.now();
+    const hit = this.#entries.get(presented);
+    if (hit && hit.until > now) return hit.row;
+    const row = await authenticate(this.#store, presented);
+    if (this.#entries.size >= TOKEN_CACHE_MAX) this.#entries.clear();
+    // Only known tokens are remembered: random guesses must not be able to fill the cache.
+    if (row) this.#entries.set(presented, { row, until: now + TOKEN_CACHE_MS });
+    return row;
+  }
+}
