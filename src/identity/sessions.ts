@@ -40,6 +40,13 @@ export class SessionRegistry {
     if (agents && !profile) throw new AgentUnknownError(req.agent);
 
     const parent = req.parent ? await this.active(req.parent) : null;
+    // A sub-agent inherits its parent's user: the chain must name one human, not two.
+    if (parent && parent.onBehalfOf !== req.onBehalfOf) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        "a sub-agent session acts for the same user as its parent session",
+      );
+    }
     const id = newId("ses");
     const self = {
       kind: "agent" as const,

@@ -215,6 +215,9 @@ describe("the library", () => {
       "support-bot",
       "summarizer",
     ]);
+    await expect(
+      warden.session({ agent: "summarizer", onBehalfOf: "mallory@example.com", intent: "x", parent }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
     await parent.end();
     await expect(
       warden.session({
