@@ -1,6 +1,9 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core` or `npm run bench -- scan` runs one part.
+// `npm run bench -- core`, `npm run bench -- scan` or `npm run bench -- postgres` runs one part.
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
+import { benchExport, exportTable } from "./export.js";
+import { benchMcp, mcpTable } from "./mcp.js";
+import { benchPostgres } from "./postgres.js";
 import { benchScan } from "./scan.js";
 import { fmt, table } from "./stats.js";
 
@@ -30,4 +33,35 @@ if (!only || only === "scan") {
       ["seconds for the whole scan", fmt(r.seconds, 2), ""],
     ]),
   );
+}
+
+if (!only || only === "postgres") {
+  console.log("\n# PostgreSQL: several instances on one database\n");
+  const rows = await benchPostgres(Number(process.env.BENCH_PG_DECISIONS ?? 50_000));
+  const sqliteOne = rows.find((r) => r.backend === "sqlite" && r.instances === 1)!.perSec;
+  console.log(
+    table([
+      ["backend", "instances", "callers", "durable decisions/s", "p50", "p99", "records/commit", "target"],
+      ...rows.map((r) => [
+        r.backend,
+        String(r.instances),
+        String(r.callers),
+        `${fmt(r.perSec)}${r.backend === "postgres" ? ` (${fmt(r.perSec / sqliteOne, 2)}× SQLite)` : ""}`,
+        `${fmt(r.p50Ms, 2)} ms`,
+        `${fmt(r.p99Ms, 2)} ms`,
+        fmt(r.recordsPerBatch, 1),
+        r.backend === "postgres" && r.instances === 2 ? "≥ 10,000" : "",
+      ]),
+    ]),
+  );
+}
+
+if (!only || only === "mcp") {
+  console.log("\n# warden mcp\n");
+  console.log(mcpTable(await benchMcp()));
+}
+
+if (!only || only === "export") {
+  console.log("\n# export sinks\n");
+  console.log(exportTable(await benchExport()));
 }

@@ -16,7 +16,15 @@ export type ErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
-  | "LEDGER_KEY_MISSING";
+  | "LEDGER_KEY_MISSING"
+  /** Another process holds the ledger chain this instance was told to write (PostgreSQL). */
+  | "LEDGER_CHAIN_LOCKED"
+  /** The database already holds checkpoints signed with another key (PostgreSQL). */
+  | "LEDGER_KEY_MISMATCH"
+  /** An export sink could not deliver events (the exporter retries, then dead-letters). */
+  | "EXPORT_SINK_FAILED"
+  /** The policy's `export:` section names something that cannot be used (a missing secret, a bad file). */
+  | "EXPORT_CONFIG_INVALID";
 
 /** Base of every error Warden throws on purpose. */
 export class WardenError extends Error {

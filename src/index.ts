@@ -16,6 +16,15 @@ export {
   ToolDeniedError,
   WardenError,
 } from "./errors.js";
+export {
+  type ExportEvent,
+  Exporter,
+  type ExporterOptions,
+  type RunnerStats,
+  type Sink,
+  SinkError,
+  type SinkSetup,
+} from "./export/index.js";
 export { guarded } from "./guarded.js";
 export { formatChain, type Principal, type PrincipalChain, type SessionInfo } from "./identity/index.js";
 export type { JsonObject, JsonValue } from "./json.js";

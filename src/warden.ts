@@ -4,27 +4,49 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { Gate } from "./core/gate.js";
 import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
+import { SharedRateLimiter } from "./core/shared-limiter.js";
 import { WardenError } from "./errors.js";
+import { Exporter, type ExporterOptions } from "./export/index.js";
 import { SessionRegistry, type SessionRequest } from "./identity/index.js";
 import {
   defaultKeyPaths,
   generateKeyPair,
+  isPostgresUrl,
   Ledger,
   type LedgerStore,
   loadSigningKey,
   MemoryStore,
+  PostgresStore,
+  type PostgresStoreOptions,
   SqliteStore,
 } from "./ledger/index.js";
 import { type CompiledPolicy, loadPolicyFile, parsePolicy } from "./policy/index.js";
 import { Session } from "./session.js";
+import { openPostgres } from "./warden-postgres.js";
 
 export interface WardenOptions {
   /** A policy file (YAML or JSON), or a policy document as an object. */
   policy: string | Record<string, unknown>;
-  /** A SQLite file path (created if missing), ":memory:" for a throwaway ledger, or a store. Default `.warden/ledger.db`. */
+  /**
+   * A SQLite file path (created if missing), ":memory:" for a throwaway ledger, a `postgres://…` URL
+   * (several instances may share one database; `?schema=NAME` picks the schema), or a store.
+   * Default `.warden/ledger.db`.
+   */
   db?: string | LedgerStore;
-  /** The Ed25519 private key (PEM file) that signs checkpoints. Default: beside the database, created with a new one. */
+  /**
+   * The Ed25519 private key (PEM file) that signs checkpoints. Default: beside a SQLite database,
+   * created with a new one; for PostgreSQL `.warden/ledger.key`, created only while the database has
+   * no key yet (every instance must sign with the same key).
+   */
   signingKey?: string;
+  /**
+   * The ledger chain this instance writes. SQLite: default "main", and several processes may share it.
+   * PostgreSQL: a name no other live instance writes (held by an advisory lock; another holder is
+   * LEDGER_CHAIN_LOCKED); default the first free one of node-1, node-2, …
+   */
+  chain?: string;
+  /** Pool size and timeouts of a PostgreSQL store. */
+  postgres?: Omit<PostgresStoreOptions, "readonly">;
   /** Checkpoint after this many records (default 1000) … */
   checkpointEvery?: number;
   /** … or this many seconds (default 10), whichever comes first. */
@@ -33,6 +55,11 @@ export interface WardenOptions {
   watchPolicy?: boolean;
   /** Called with each reload's result (file watch or SIGHUP), e.g. to log a refusal. */
   onPolicyReload?: (result: ReloadResult) => void;
+  /**
+   * Run the policy's `export:` sinks in this process (default false; `warden start` turns it on).
+   * An object sets exporter options (secrets env, poll interval). Off when the policy has no `export:`.
+   */
+  export?: boolean | ExporterOptions;
 }
 
 /**
@@ -50,14 +77,18 @@ export class Warden {
   readonly ledger: Ledger;
   readonly gate: Gate;
   readonly sessions: SessionRegistry;
+  /** The running exporter, when opened with `export` and the policy has an `export:` section. */
+  exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
 
   private constructor(ledger: Ledger, policy: LivePolicy) {
     this.ledger = ledger;
     this.#policy = policy;
+    const store = ledger.store;
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
+      feed: store instanceof PostgresStore ? store.sessionFeed : null,
       policy: () => policy.current,
       checkpoint: async () => {
         await ledger.checkpointNow();
@@ -71,20 +102,43 @@ export class Warden {
     const compiled = policyPath
       ? await loadPolicyFile(policyPath)
       : parsePolicy(JSON.stringify(options.policy), "<inline>");
-    const { store, signingKey } = await openStore(options.db ?? ".warden/ledger.db", options.signingKey);
-    const ledger = await Ledger.open({
-      store,
-      signingKey,
-      checkpointEvery: options.checkpointEvery,
-      checkpointSeconds: options.checkpointSeconds,
-    });
-    const live = new LivePolicy(compiled, policyPath, (input) => ledger.append(input));
+    const { store, signingKey, chain } = await openStore(options);
+    let ledger: Ledger;
+    try {
+      ledger = await Ledger.open({
+        store,
+        signingKey,
+        chain,
+        checkpointEvery: options.checkpointEvery,
+        checkpointSeconds: options.checkpointSeconds,
+      });
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    // Several instances on one database share their rate limits there; one process keeps them in memory.
+    const buckets = store instanceof PostgresStore ? store.buckets : null;
+    const live = new LivePolicy(
+      compiled,
+      policyPath,
+      (input) => ledger.append(input),
+      buckets ? (limits) => new SharedRateLimiter(buckets, limits) : undefined,
+    );
     const warden = new Warden(ledger, live);
     try {
       await live.recordLoaded();
     } catch (err) {
       await ledger.close().catch(() => undefined);
       throw err;
+    }
+    if (options.export && compiled.export) {
+      try {
+        const exportOptions = typeof options.export === "object" ? options.export : {};
+        warden.exporter = Exporter.fromConfig(ledger, compiled.export, exportOptions);
+      } catch (err) {
+        await ledger.close().catch(() => undefined);
+        throw err;
+      }
     }
     if (options.watchPolicy) live.watch(options.onPolicyReload ?? (() => undefined));
     return warden;
@@ -116,17 +170,27 @@ export class Warden {
 
   async close(): Promise<void> {
     this.#policy.close();
+    // Before the ledger: the exporter reads the store and may append dead-letter alerts.
+    await this.exporter?.close();
     await this.ledger.close();
   }
 }
 
-async function openStore(db: string | LedgerStore, keyPath: string | undefined) {
+async function openStore(options: WardenOptions) {
+  const db = options.db ?? ".warden/ledger.db";
+  const keyPath = options.signingKey;
+  const chain = options.chain;
   if (typeof db !== "string") {
-    return { store: db, signingKey: keyPath ? await loadSigningKey(keyPath) : ephemeralKey() };
+    return { store: db, chain, signingKey: keyPath ? await loadSigningKey(keyPath) : ephemeralKey() };
   }
   if (db === ":memory:") {
-    return { store: new MemoryStore(), signingKey: keyPath ? await loadSigningKey(keyPath) : ephemeralKey() };
+    return {
+      store: new MemoryStore(),
+      chain,
+      signingKey: keyPath ? await loadSigningKey(keyPath) : ephemeralKey(),
+    };
   }
+  if (isPostgresUrl(db)) return openPostgres(db, keyPath ?? ".warden/ledger.key", chain, options.postgres);
   const isNew = !existsSync(db);
   const paths = defaultKeyPaths(db);
   const privateKeyPath = keyPath ?? paths.privateKey;
@@ -140,7 +204,7 @@ async function openStore(db: string | LedgerStore, keyPath: string | undefined) 
     await generateKeyPair(paths);
   }
   const store = await SqliteStore.open(db);
-  return { store, signingKey: await loadSigningKey(privateKeyPath) };
+  return { store, chain, signingKey: await loadSigningKey(privateKeyPath) };
 }
 
 /** A throwaway key for in-memory ledgers, which nobody verifies after the process ends. */

@@ -1,6 +1,6 @@
 // `warden export --jsonl FILE`: the ledger as JSON lines that `warden verify --jsonl` accepts.
 import { existsSync } from "node:fs";
-import { exportJsonl } from "../ledger/index.js";
+import { exportJsonl, isPostgresUrl } from "../ledger/index.js";
 import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -16,7 +16,7 @@ export const exportCommand: Command = (argv: string[], io: CliIO) =>
     if (values.help) return printHelp(io, HELP);
     const out = requireValue(values.jsonl, "--jsonl FILE");
     const db = wardenPaths(io, values).db;
-    if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+    if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`no ledger at ${db}`);
     const written = await exportJsonl(db, out);
     io.stdout(`exported ${written.records} records and ${written.checkpoints} checkpoints to ${out}`);
     return 0;

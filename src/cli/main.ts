@@ -1,9 +1,11 @@
 // The `warden` command: a thin dispatcher; every command is a function in its own file.
 import { readFileSync } from "node:fs";
+import { dbCommand } from "./db.js";
 import { exportCommand } from "./export.js";
 import { initCommand } from "./init.js";
 import type { CliIO, Command } from "./io.js";
 import { logCommand, sessionsCommand } from "./log.js";
+import { mcpCommand } from "./mcp.js";
 import { policyCommand } from "./policy.js";
 import { scanCommand } from "./scan.js";
 import { startCommand } from "./start.js";
@@ -21,6 +23,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sessions: { run: sessionsCommand, summary: "list sessions" },
   who: { run: whoCommand, summary: "print the accountability chain of a call" },
   token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
+  db: { run: dbCommand, summary: "migrate the PostgreSQL ledger schema" },
+  mcp: { run: mcpCommand, summary: "MCP gateway: gate every tool call of MCP servers (stdio or HTTP)" },
   scan: { run: scanCommand, summary: "supply-chain and code checks (npm, Python, MCP, agent tools)" },
 };
 

@@ -1,12 +1,16 @@
 // Where Warden keeps its files unless told otherwise: .warden/ in the working folder.
 import { resolve } from "node:path";
+import { isPostgresUrl } from "../ledger/index.js";
 import type { CliIO } from "./io.js";
 
 export interface WardenPaths {
   dir: string;
   policy: string;
+  /** A SQLite file, or a postgres:// URL (kept as given: it is not a path). */
   db: string;
   adminToken: string;
+  /** The signing key when `db` is PostgreSQL: DIR/ledger.key (a SQLite ledger keeps its key beside it). */
+  key: string;
 }
 
 /** --dir, then $WARDEN_DIR, then ./.warden; --policy/--db (or $WARDEN_POLICY/$WARDEN_DB) override single files. */
@@ -15,8 +19,9 @@ export function wardenPaths(io: CliIO, flags: { dir?: string; policy?: string; d
   return {
     dir,
     policy: resolve(io.cwd, flags.policy ?? io.env.WARDEN_POLICY ?? resolve(dir, "policy.yaml")),
-    db: resolve(io.cwd, flags.db ?? io.env.WARDEN_DB ?? resolve(dir, "ledger.db")),
+    db: dbPath(io, flags.db ?? io.env.WARDEN_DB ?? resolve(dir, "ledger.db")),
     adminToken: resolve(dir, "admin.token"),
+    key: resolve(dir, "ledger.key"),
   };
 }
 
@@ -25,3 +30,7 @@ export const PATH_OPTIONS = {
   policy: { type: "string" },
   db: { type: "string" },
 } as const;
+
+function dbPath(io: CliIO, db: string): string {
+  return isPostgresUrl(db) ? db : resolve(io.cwd, db);
+}

@@ -1,5 +1,6 @@
 // `warden start`: the HTTP decision service, with the policy reloaded on SIGHUP and on file change.
 import { existsSync, readFileSync } from "node:fs";
+import { isPostgresUrl } from "../ledger/index.js";
 import { startServer } from "../server/index.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
@@ -7,12 +8,18 @@ import { initWarden } from "./init.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
-const HELP = `usage: warden start [--dir DIR] [--policy FILE] [--db FILE] [--host HOST] [--port PORT] [--quickstart]
+const HELP = `usage: warden start [--dir DIR] [--policy FILE] [--db FILE|postgres://…] [--chain NAME]
+                    [--host HOST] [--port PORT] [--quickstart]
 
 Serves the decision API (POST /v1/sessions, /v1/decisions, …), /healthz and /metrics on HOST:PORT
 (default 127.0.0.1:8787; env WARDEN_HOST, WARDEN_PORT). The policy is reloaded on SIGHUP and when
 its file changes; an invalid policy is refused and the old one stays. A policy that does not load
 at start stops the start (exit 1).
+
+--db postgres://…  share one PostgreSQL database with other instances (env WARDEN_DB). Each instance
+              writes its own chain: --chain NAME (env WARDEN_CHAIN), default the first free one of
+              node-1, node-2, …; a chain another live instance writes is refused. Checkpoints are
+              signed with DIR/ledger.key, which every instance must share.
 
 --quickstart  first run: create DIR (see warden init) with an example policy, keys, the ledger and
               an admin token (kept in DIR/admin.token, mode 0600), and print a curl example.`;
@@ -25,6 +32,7 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
         ...PATH_OPTIONS,
         host: { type: "string" },
         port: { type: "string" },
+        chain: { type: "string" },
         quickstart: { type: "boolean" },
       },
       false,
@@ -34,6 +42,11 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
     const host = values.host ?? io.env.WARDEN_HOST ?? "127.0.0.1";
     const port = Number(values.port ?? io.env.WARDEN_PORT ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError("--port must be 0–65535");
+    if (values.quickstart && isPostgresUrl(paths.db)) {
+      throw new UsageError(
+        "--quickstart sets up a local SQLite ledger; with PostgreSQL run warden db migrate",
+      );
+    }
     if (values.quickstart) {
       const init = await initWarden(paths, { adminToken: true });
       for (const path of init.created) io.stdout(`created ${path}`);
@@ -44,7 +57,14 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
     const warden = await Warden.open({
       policy: paths.policy,
       db: paths.db,
+      ...(isPostgresUrl(paths.db)
+        ? { signingKey: paths.key, chain: values.chain ?? io.env.WARDEN_CHAIN }
+        : values.chain
+          ? { chain: values.chain }
+          : {}),
       watchPolicy: true,
+      // The policy's `export:` sinks run in this process; their secrets come from this environment.
+      export: { env: io.env },
       onPolicyReload: (result) =>
         result.ok
           ? result.changed && io.stdout(`warden: policy reloaded (${result.digest})`)
@@ -52,8 +72,10 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
     });
     const server = await startServer(warden, { host, port });
     io.stdout(
-      `warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode})`,
+      `warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode}, chain ${warden.ledger.chain})`,
     );
+    const sinks = [...(warden.exporter?.stats().keys() ?? [])];
+    if (sinks.length > 0) io.stdout(`warden: exporting the ledger to ${sinks.join(", ")}`);
     if (values.quickstart) printQuickstart(io, server.url, paths.adminToken);
 
     await new Promise<void>((resolve) => {

@@ -1,17 +1,18 @@
 // `warden verify`: checks the hash chain and signed checkpoints of a ledger or an export, offline.
 import { existsSync } from "node:fs";
-import { verifyDatabase, verifyJsonl } from "../ledger/index.js";
+import { isPostgresUrl, redactUrl, verifyDatabase, verifyJsonl, verifyPostgres } from "../ledger/index.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
-const HELP = `usage: warden verify [--db FILE | --jsonl FILE] [--key PUBLIC_KEY.pem] [--json]
+const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem] [--json]
 
 Recomputes every record's hash and checks every checkpoint's Ed25519 signature. Exit 0 with counts
 when intact; exit 1 naming the first bad record when a record was modified, deleted, inserted or
-reordered, a checkpoint is forged, or the log was cut before its last checkpoint.
+reordered, a checkpoint is forged, or the log was cut before its last checkpoint. On PostgreSQL
+every instance's chain is checked, with its checkpoints, in one snapshot.
 
-Without --key the public key recorded beside the ledger (or in the export) is used: that only shows
+Without --key the public key recorded beside the ledger (in the export, or in the database) is used: that only shows
 the ledger agrees with itself. Pass --key with a copy of the public key kept elsewhere for the strong
 check.`;
 
@@ -32,9 +33,15 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
       if (!existsSync(target)) throw new UsageError(`no file ${target}`);
       result = await verifyJsonl(target, options);
     } else {
-      target = wardenPaths(io, values).db;
-      if (!existsSync(target)) throw new UsageError(`no ledger at ${target}`);
-      result = await verifyDatabase(target, options);
+      const db = wardenPaths(io, values).db;
+      if (isPostgresUrl(db)) {
+        target = redactUrl(db);
+        result = await verifyPostgres(db, options);
+      } else {
+        target = db;
+        if (!existsSync(target)) throw new UsageError(`no ledger at ${target}`);
+        result = await verifyDatabase(target, options);
+      }
     }
     if (values.json) {
       io.stdout(JSON.stringify(result));

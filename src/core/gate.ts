@@ -67,12 +67,14 @@ export class Gate {
     let code: GateDecision["code"] = null;
     let retryAfterMs: number | null = null;
     if (verdict.effect !== "deny") {
-      const taken = this.#policy.limiter.take({
+      const pending = this.#policy.limiter.take({
         tool: req.tool,
         agent: session.agent,
         session: session.id,
         user: session.onBehalfOf,
       });
+      // Only a shared limiter returns a promise: the in-memory one stays free of an extra await.
+      const taken = pending instanceof Promise ? await pending : pending;
       if (!taken.ok) {
         verdict = { effect: "deny", ruleId: `limit:${taken.limit.id}`, reason: taken.limit.reason };
         code = "RATE_LIMITED";

@@ -3,7 +3,8 @@ import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
 import { PolicyInvalidError, WardenError } from "../errors.js";
 import type { LedgerRecord, RecordInput } from "../ledger/index.js";
-import { type CompiledPolicy, loadPolicyFile, RateLimiter } from "../policy/index.js";
+import { type CompiledPolicy, type LimitSpec, loadPolicyFile, RateLimiter } from "../policy/index.js";
+import type { Limiter } from "./shared-limiter.js";
 
 export type ReloadResult =
   | { ok: true; digest: string; changed: boolean }
@@ -11,7 +12,7 @@ export type ReloadResult =
 
 export class LivePolicy {
   #current: CompiledPolicy;
-  readonly limiter: RateLimiter;
+  readonly limiter: Limiter;
   readonly #path: string | null;
   readonly #append: (input: RecordInput) => Promise<LedgerRecord>;
   #watcher: FSWatcher | null = null;
@@ -22,11 +23,13 @@ export class LivePolicy {
     initial: CompiledPolicy,
     path: string | null,
     append: (input: RecordInput) => Promise<LedgerRecord>,
+    /** A limiter shared by several instances; default the in-memory one (this process only). */
+    limiter: (limits: readonly LimitSpec[]) => Limiter = (limits) => new RateLimiter(limits),
   ) {
     this.#current = initial;
     this.#path = path;
     this.#append = append;
-    this.limiter = new RateLimiter(initial.limits);
+    this.limiter = limiter(initial.limits);
   }
 
   get current(): CompiledPolicy {

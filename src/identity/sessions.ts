@@ -1,7 +1,7 @@
 // Opens, resolves and ends sessions; each one is a ledger record, and the store's sessions table is its index.
 import { AgentUnknownError, SessionEndedError, SessionNotFoundError, WardenError } from "../errors.js";
 import { newId } from "../ids.js";
-import type { LedgerRecord, RecordInput, SessionRow } from "../ledger/index.js";
+import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledger/index.js";
 import type { CompiledPolicy } from "../policy/index.js";
 import type { PrincipalChain } from "./principal.js";
 import type { SessionInfo, SessionRequest } from "./session-info.js";
@@ -12,6 +12,8 @@ export interface SessionRegistryDeps {
   policy(): CompiledPolicy;
   /** Seals the ledger's head with a signed checkpoint (done at every session end). */
   checkpoint(): Promise<void>;
+  /** Session ends made by other instances (PostgreSQL); without it the cache is this process's own. */
+  feed?: SessionFeed | null;
 }
 
 const MAX_TEXT = 1024;
@@ -20,9 +22,18 @@ export class SessionRegistry {
   readonly #deps: SessionRegistryDeps;
   /** Sessions this process has seen, so the hot path needs no store read. */
   readonly #cache = new Map<string, SessionInfo>();
+  readonly #feed: SessionFeed | null;
+  /** Bumped by every event from the feed, so a lookup that raced an end does not cache a stale row. */
+  #epoch = 0;
 
   constructor(deps: SessionRegistryDeps) {
     this.#deps = deps;
+    this.#feed = deps.feed ?? null;
+    this.#feed?.subscribe((id) => {
+      this.#epoch++;
+      if (id === null) this.#cache.clear();
+      else this.#cache.delete(id);
+    });
   }
 
   async open(req: SessionRequest): Promise<SessionInfo> {
@@ -90,11 +101,20 @@ export class SessionRegistry {
   /** The session, whether active or ended; SESSION_NOT_FOUND when unknown. */
   async get(id: string): Promise<SessionInfo> {
     const cached = this.#cache.get(id);
-    if (cached) return cached;
+    // Shared sessions: trust the cache only while the feed would have told us of an end elsewhere.
+    if (cached && (this.#feed === null || this.#feed.live)) return cached;
+    const epoch = this.#epoch;
     const row = await this.#deps.lookup(id);
     if (!row) throw new SessionNotFoundError(id);
+    if (cached) {
+      if (row.endedAt !== null && cached.endedAt === null) {
+        cached.endedAt = row.endedAt;
+        cached.endReason = row.endReason;
+      }
+      return cached;
+    }
     const info = await this.#fromRow(row);
-    this.#cache.set(id, info);
+    if (epoch === this.#epoch && (this.#feed === null || this.#feed.live)) this.#cache.set(id, info);
     return info;
   }
 

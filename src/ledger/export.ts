@@ -5,6 +5,8 @@ import { createWriteStream, existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { finished } from "node:stream/promises";
 import { defaultKeyPaths, loadPublicKey } from "./keys.js";
+import { openStoreAt } from "./stores/open.js";
+import { PostgresStore } from "./stores/postgres.js";
 import { SqliteStore } from "./stores/sqlite.js";
 import type { Checkpoint, LedgerStore } from "./types.js";
 
@@ -29,6 +31,7 @@ export interface ExportSummary {
  *
  * @example
  * const { records } = await exportJsonl(".warden/ledger.db", "ledger.jsonl");
+ * // or every instance's chains from PostgreSQL: exportJsonl("postgres://auditor@db/warden", "ledger.jsonl")
  */
 export async function exportJsonl(
   source: LedgerStore | string,
@@ -36,10 +39,13 @@ export async function exportJsonl(
   options: ExportOptions = {},
 ): Promise<ExportSummary> {
   const ownStore = typeof source === "string";
-  const store = typeof source === "string" ? await SqliteStore.open(source, { readonly: true }) : source;
+  const store = typeof source === "string" ? await openStoreAt(source, { readonly: true }) : source;
   const tmp = `${outPath}.${process.pid}.tmp`;
   try {
-    const publicKey = options.publicKey !== undefined ? options.publicKey : await keyBeside(source);
+    const publicKey =
+      options.publicKey !== undefined
+        ? options.publicKey
+        : await keyBeside(store instanceof PostgresStore ? store : source);
     const out = createWriteStream(tmp, { mode: 0o600 });
     // Keep a write error (a full disk) instead of letting it crash the process as an unhandled 'error' event.
     let failure: Error | null = null;
@@ -105,6 +111,11 @@ function spkiBase64(key: KeyObject): string {
 }
 
 async function keyBeside(source: LedgerStore | string): Promise<KeyObject | null> {
+  if (source instanceof PostgresStore) {
+    // The key the writers registered in the database (every instance signs with the same one).
+    const [spki] = await source.publicKeys();
+    return spki ? createPublicKey({ key: Buffer.from(spki, "base64"), format: "der", type: "spki" }) : null;
+  }
   const path = typeof source === "string" ? source : source instanceof SqliteStore ? source.path : null;
   if (path === null) return null;
   const pub = defaultKeyPaths(path).publicKey;

@@ -1,5 +1,6 @@
 // The ledger stage's public surface: the only module other stages import.
 export { type ExportOptions, type ExportSummary, exportJsonl } from "./export.js";
+export { isRecordKind } from "./input.js";
 export {
   defaultKeyPaths,
   type GeneratedKeys,
@@ -12,8 +13,15 @@ export {
 } from "./keys.js";
 export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";
+export { openStoreAt } from "./stores/open.js";
+export { PostgresStore, type PostgresStoreOptions } from "./stores/postgres.js";
+export { PG_SCHEMA_VERSION } from "./stores/postgres-migrations.js";
+export type { MigrateResult } from "./stores/postgres-schema.js";
+export { isPostgresUrl, redactUrl } from "./stores/postgres-url.js";
 export { SqliteStore, type SqliteStoreOptions } from "./stores/sqlite.js";
 export {
+  type BucketResult,
+  type BucketTake,
   type ChainHead,
   type Checkpoint,
   GENESIS_HASH,
@@ -23,7 +31,9 @@ export {
   type RecordKind,
   type RecordQuery,
   type Sealer,
+  type SessionFeed,
   type SessionRow,
+  type SharedBuckets,
   type TokenRow,
 } from "./types.js";
 export {
@@ -36,5 +46,6 @@ export {
   type VerifyResult,
   verifyDatabase,
   verifyJsonl,
+  verifyPostgres,
   verifyRecords,
 } from "./verify.js";

@@ -16,9 +16,16 @@ const KINDS = {
   alert: true,
   "session.end": true,
   "policy.load": true,
+  "mcp.tool.pin": true,
 } as const satisfies Record<RecordKind, true>;
 
-// A lone surrogate survives JSON escaping but not SQLite's UTF-8 columns, so the hash would not survive a round trip.
+/** Whether `kind` names a record kind this ledger writes (for filters taken from users). */
+export function isRecordKind(kind: string): kind is RecordKind {
+  return Object.hasOwn(KINDS, kind);
+}
+
+// A lone surrogate survives JSON escaping but not SQLite's UTF-8 columns, so the hash would not survive a round
+// trip; PostgreSQL text cannot hold NUL at all (inside `data` both are escaped JSON and harmless).
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
@@ -26,8 +33,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * batch, and a caller mutating its object meanwhile must not change what gets recorded.
  */
 export function snapshotInput(input: RecordInput): RecordInput {
-  if (!Object.hasOwn(KINDS, input.kind))
-    throw new WardenError("INVALID_REQUEST", "unknown ledger record kind");
+  if (!isRecordKind(input.kind)) throw new WardenError("INVALID_REQUEST", "unknown ledger record kind");
   const session = label(input.session, "session");
   const agent = label(input.agent, "agent");
   const callId = label(input.callId, "callId");
@@ -41,7 +47,7 @@ export function snapshotInput(input: RecordInput): RecordInput {
 /** Chain names and the session/agent/callId columns: a well-formed string, or null where allowed. */
 export function label(value: unknown, name: string): string | null {
   if (value === null) return null;
-  if (typeof value !== "string" || LONE_SURROGATE.test(value)) {
+  if (typeof value !== "string" || LONE_SURROGATE.test(value) || value.includes("\u0000")) {
     throw new WardenError("INVALID_REQUEST", `${name} must be a well-formed string or null`);
   }
   return value;

@@ -12,7 +12,8 @@ export type RecordKind =
   | "sandbox.violation"
   | "alert"
   | "session.end"
-  | "policy.load";
+  | "policy.load"
+  | "mcp.tool.pin";
 
 /** What a caller hands the ledger: everything but the position in the chain. */
 export interface RecordInput {
@@ -114,7 +115,37 @@ export interface LedgerStore {
   sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]>;
   putToken(row: TokenRow): Promise<void>;
   tokenByHash(hash: string): Promise<TokenRow | null>;
+  /** Export cursor: the last seq of `chain` that sink `sink` acknowledged (0 if none). */
+  getCursor(sink: string, chain: string): Promise<number>;
+  /** Moves the export cursor forward; a lower seq than the stored one is ignored (never moves back). */
+  putCursor(sink: string, chain: string, seq: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One token bucket a call must take a token from: `burst` tokens at most, refilled at `perMs` tokens/ms. */
+export interface BucketTake {
+  key: string;
+  burst: number;
+  perMs: number;
+}
+
+export type BucketResult = { ok: true } | { ok: false; index: number; retryAfterMs: number };
+
+/**
+ * Token buckets kept where every instance sees them (the PostgreSQL store has them), so a rate limit
+ * holds across instances. A take is all-or-nothing: a token from every one of `buckets`, or none
+ * (then `index` names the first empty bucket).
+ */
+export interface SharedBuckets {
+  take(buckets: BucketTake[]): Promise<BucketResult>;
+}
+
+/** Session ends made by other instances, for caches (the PostgreSQL store has it, via LISTEN/NOTIFY). */
+export interface SessionFeed {
+  /** `id` null: events may have been missed (the listener reconnected): drop every cached session. */
+  subscribe(listener: (id: string | null) => void): () => void;
+  /** False while events may be missed; a cache must then re-check the store. */
+  readonly live: boolean;
 }
 
 export const GENESIS_HASH = "0".repeat(64);

@@ -1,10 +1,12 @@
-// The ledger verifier's entry points: a SQLite file, a JSONL export, or any stream of records and checkpoints.
+// The ledger verifier's entry points: a SQLite file, a PostgreSQL database, a JSONL export, or a stream of records.
 import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { splitSchema } from "./stores/postgres-url.js";
 import { Checker } from "./verify/checker.js";
 import { checkDatabase, keyFileBeside } from "./verify/database.js";
 import { checkJsonl } from "./verify/jsonl.js";
 import { givenKey, keyFromPem, NO_KEY, type VerifyKey } from "./verify/key.js";
+import { checkPostgres } from "./verify/postgres.js";
 import type { KeySource, VerifyResult } from "./verify/result.js";
 
 export type {
@@ -44,6 +46,24 @@ export async function verifyDatabase(path: string, options: VerifyOptions = {}):
   }
   if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
   return checkDatabase(path, key);
+}
+
+/**
+ * Verifies a PostgreSQL ledger: every chain (one per instance) and the checkpoints of each, read in one
+ * snapshot. Without `publicKey` the key the writers registered in the database is used.
+ *
+ * @example
+ * const result = await verifyPostgres("postgres://auditor@db/warden", { publicKey: "ledger.pub" });
+ * if (result.ok) for (const c of result.chains) console.log(c.chain, c.records);
+ */
+export async function verifyPostgres(
+  url: string,
+  options: VerifyOptions & { schema?: string } = {},
+): Promise<VerifyResult> {
+  const { connectionString, schema } = splitSchema(url, options.schema);
+  if (!options.publicKey) return checkPostgres(connectionString, schema, null);
+  const key = await resolveGiven(options.publicKey);
+  return typeof key === "string" ? keyProblem(key, "given") : checkPostgres(connectionString, schema, key);
 }
 
 /**

@@ -2,8 +2,8 @@
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
-import type { PolicyDocument, RuleDocument } from "./schema.js";
-import type { AgentProfile, CompiledPolicy, LimitSpec, PolicyTestCase } from "./types.js";
+import type { McpDocument, PolicyDocument, RuleDocument } from "./schema.js";
+import type { AgentProfile, CompiledPolicy, LimitSpec, McpSettings, PolicyTestCase } from "./types.js";
 
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
@@ -29,6 +29,9 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
       if (agents === null) return true;
       return agents.get(agent)?.mayUse(tool) ?? false;
     },
+    neverAllowed: (agent, tool) => engine.neverAllowed(tool, agent),
+    mcp: doc.mcp === undefined ? null : compileMcp(doc.mcp),
+    export: doc.export ?? null,
   } satisfies CompiledPolicy);
 }
 
@@ -112,5 +115,28 @@ function compileRedactions(redact: Record<string, string[]>): (tool: string) => 
     if (cache.size >= REDACT_CACHE_LIMIT) cache.clear();
     cache.set(tool, found);
     return found;
+  };
+}
+
+/** MCP gateway defaults: block poisoned tools, 10 s to connect, 60 s per request, 4 MiB per message. */
+export function compileMcp(mcp: McpDocument): McpSettings {
+  return {
+    servers: Object.entries(mcp.servers ?? {}).map(([name, s]) => ({
+      name,
+      command: s.command ?? null,
+      env: s.env ?? {},
+      cwd: s.cwd ?? null,
+      url: s.url ?? null,
+      headers: s.headers ?? {},
+    })),
+    poisoning: mcp.poisoning ?? "block",
+    identity: {
+      agent: mcp.identity?.agent ?? null,
+      onBehalfOf: mcp.identity?.onBehalfOf ?? null,
+      intent: mcp.identity?.intent ?? null,
+    },
+    connectTimeoutMs: mcp.timeouts?.connect ?? 10_000,
+    requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
+    maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
   };
 }

@@ -92,6 +92,17 @@ export class RuleEngine {
     return { effect: this.defaultEffect, ruleId: "default", reason };
   }
 
+  /** See CompiledPolicy.neverAllowed: decided from the rules that match, without evaluating any `when`. */
+  neverAllowed(tool: string, agentName: string): boolean {
+    if (this.agents !== null) {
+      const registered = this.agents.get(agentName);
+      if (registered === undefined || !registered.mayUse(tool)) return true;
+    }
+    const candidates = this.candidatesFor(tool, agentName);
+    if (candidates.deny.some((rule) => rule.when === null)) return true;
+    return this.defaultEffect === "deny" && candidates.ask.length === 0 && candidates.allow.length === 0;
+  }
+
   private candidatesFor(tool: string, agent: string): Candidates {
     const key = `${tool}\u0000${agent}`;
     const hit = this.cache.get(key);

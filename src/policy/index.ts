@@ -1,5 +1,6 @@
 // The policy stage's public surface: the only module other stages import.
 
+export { compileMcp } from "./compile.js";
 export { RULE_CACHE_LIMIT } from "./evaluate.js";
 export { compileGlobs } from "./glob.js";
 export { type LimitContext, RateLimiter, type TakeResult } from "./limits.js";
@@ -7,6 +8,7 @@ export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./loa
 export { type PolicyTestResult, runPolicyTests } from "./policy-tests.js";
 export { applyRedactions, type RedactionResult } from "./redact.js";
 export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
+export { MCP_SERVER_NAME } from "./schema.js";
 export type {
   AgentProfile,
   CompiledPolicy,
@@ -14,6 +16,8 @@ export type {
   EvalInput,
   LimitKey,
   LimitSpec,
+  McpServerSpec,
+  McpSettings,
   Mode,
   PolicyDecision,
   PolicyTestCase,

@@ -1,5 +1,6 @@
 // The structure of a policy document as zod strict schemas; leaf checks (globs, CEL, durations) run here too.
 import * as z from "zod";
+import { exportSchema } from "../export/config.js";
 import { compileCondition } from "./cel.js";
 import { parseDuration } from "./duration.js";
 import { globProblem } from "./glob.js";
@@ -84,6 +85,41 @@ const policyTest = z.strictObject({
   rule: z.string().optional(),
 });
 
+/** An MCP server name: no `__` and no trailing `_`, so `server__tool` splits one way only. */
+export const MCP_SERVER_NAME = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/;
+const stringMap = z.record(z.string(), z.string());
+const mcpServer = z
+  .strictObject({
+    command: z.array(z.string().min(1)).min(1).optional(),
+    env: stringMap.optional(),
+    cwd: z.string().min(1).optional(),
+    url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }).optional(),
+    headers: stringMap.optional(),
+  })
+  .refine((s) => (s.command === undefined) !== (s.url === undefined), {
+    error: "an MCP server has either `command` (stdio) or `url` (Streamable HTTP), not both",
+  });
+
+/** The `warden mcp` gateway: upstream servers, the poisoning verdict, the default identity, limits. */
+const mcp = z.strictObject({
+  servers: z
+    .record(
+      z.string().regex(MCP_SERVER_NAME, "a server name uses letters, digits, - and single _"),
+      mcpServer,
+    )
+    .optional(),
+  poisoning: z.enum(["block", "warn"]).optional(),
+  identity: z
+    .strictObject({
+      agent: z.string().min(1).max(256).optional(),
+      onBehalfOf: z.string().min(1).max(1024).optional(),
+      intent: z.string().min(1).max(1024).optional(),
+    })
+    .optional(),
+  timeouts: z.strictObject({ connect: duration.optional(), request: duration.optional() }).optional(),
+  maxMessageBytes: z.int().min(1024).optional(),
+});
+
 export const policySchema = z.strictObject({
   version: z.literal(1).optional(),
   mode: z.enum(["enforce", "monitor"]).optional(),
@@ -100,7 +136,10 @@ export const policySchema = z.strictObject({
   limits: z.array(limit).optional(),
   redact: z.record(glob, z.array(jsonPath)).optional(),
   tests: z.array(policyTest).optional(),
+  mcp: mcp.optional(),
+  export: exportSchema.optional(),
 });
 
 export type PolicyDocument = z.output<typeof policySchema>;
 export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];
+export type McpDocument = NonNullable<PolicyDocument["mcp"]>;

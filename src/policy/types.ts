@@ -1,4 +1,5 @@
 // The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
+import type { ExportDocument } from "../export/config.js";
 import type { JsonValue } from "../json.js";
 
 export type Effect = "allow" | "deny" | "ask";
@@ -59,6 +60,28 @@ export interface PolicyTestCase {
   rule: string | null;
 }
 
+/** One upstream MCP server of the `warden mcp` gateway: a command (stdio) or a Streamable HTTP URL. */
+export interface McpServerSpec {
+  name: string;
+  /** argv of a stdio server; null for an HTTP one. */
+  command: string[] | null;
+  env: Record<string, string>;
+  cwd: string | null;
+  url: string | null;
+  headers: Record<string, string>;
+}
+
+/** The policy's `mcp:` section, defaults filled in. */
+export interface McpSettings {
+  servers: McpServerSpec[];
+  /** What a tool definition with poisoning signals gets: hidden and refused, or only recorded. */
+  poisoning: "block" | "warn";
+  identity: { agent: string | null; onBehalfOf: string | null; intent: string | null };
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxMessageBytes: number;
+}
+
 export interface CompiledPolicy {
   /** sha256:<hex> of the RFC 8785 canonical JSON of the parsed document. */
   readonly digest: string;
@@ -76,4 +99,14 @@ export interface CompiledPolicy {
   redactionsFor(tool: string): readonly string[];
   /** Whether the agent's job description covers the tool (true when there is no registry). */
   agentMayUse(agent: string, tool: string): boolean;
+  /**
+   * True when no call of `tool` by `agent` can be allowed, whatever its arguments: outside the job
+   * description, an unconditional deny rule, or no allow/ask rule at all under a deny default.
+   * Rate limits and monitor mode are not considered.
+   */
+  neverAllowed(agent: string, tool: string): boolean;
+  /** The `mcp:` section; null when the policy has none. */
+  readonly mcp: McpSettings | null;
+  /** The `export:` section (read when the exporter starts; a reload does not change running sinks). */
+  readonly export: ExportDocument | null;
 }

@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
 import { accountabilityOf } from "../identity/index.js";
-import type { LedgerRecord, RecordKind, TokenRow } from "../ledger/index.js";
+import { isRecordKind, type LedgerRecord, type RecordKind, type TokenRow } from "../ledger/index.js";
 import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
 import { readJson } from "./body.js";
@@ -37,19 +37,6 @@ const OutcomeBody = z.strictObject({
   durationMs: z.number().nonnegative().finite().optional(),
 });
 const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
-const LEDGER_KINDS = new Set<string>([
-  "session.start",
-  "call.intent",
-  "approval.request",
-  "approval.decision",
-  "call.outcome",
-  "secret.lease",
-  "secret.revoke",
-  "sandbox.violation",
-  "alert",
-  "session.end",
-  "policy.load",
-]);
 
 export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   const app = new Hono<Env>();
@@ -166,8 +153,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     allow(c, ["auditor", "admin"]);
     const q = c.req.query();
     const kinds = q.kind?.split(",").filter(Boolean);
-    if (kinds?.some((k) => !LEDGER_KINDS.has(k)))
-      throw new WardenError("INVALID_REQUEST", "unknown record kind");
+    if (kinds?.some((k) => !isRecordKind(k))) throw new WardenError("INVALID_REQUEST", "unknown record kind");
     const records: LedgerRecord[] = await store.query({
       session: q.session,
       agent: q.agent,

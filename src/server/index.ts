@@ -20,6 +20,8 @@ export async function startServer(
   options: { host?: string; port?: number } = {},
 ): Promise<RunningServer> {
   const metrics = new Metrics(warden.ledger);
+  const exporter = warden.exporter;
+  if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
   const app = createApp(warden, metrics);
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

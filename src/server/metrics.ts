@@ -1,5 +1,5 @@
 // Prometheus metrics, derived from what the ledger made durable (so they never count a call twice or miss one).
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Ledger } from "../ledger/index.js";
 
 export class Metrics {
@@ -34,6 +34,19 @@ export class Metrics {
           this.#decisions.inc({ effect: d?.effect ?? "unknown", enforced: d?.enforced ?? "unknown" });
         }
       }
+    });
+  }
+
+  /** Adds `warden_export_lag_records{sink}`: records each export sink has not acknowledged yet. */
+  trackExport(lag: () => ReadonlyMap<string, number>): void {
+    new Gauge({
+      name: "warden_export_lag_records",
+      help: "Ledger records an export sink has not acknowledged yet",
+      labelNames: ["sink"],
+      registers: [this.registry],
+      collect() {
+        for (const [sink, value] of lag()) this.set({ sink }, value);
+      },
     });
   }
 

@@ -1,4 +1,4 @@
-// One behaviour suite run against every store: the in-memory twin must behave as the SQLite store does.
+// One behaviour suite run against every store: the in-memory twin and PostgreSQL must behave as SQLite does.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,10 +11,12 @@ import {
   SqliteStore,
 } from "../../src/ledger/index.js";
 import { ephemeralKey, intent, tempDir } from "./helpers.js";
+import { pgAvailable, pgStore } from "./pg.js";
 
 const stores: [string, () => Promise<LedgerStore>][] = [
   ["memory", async () => new MemoryStore()],
   ["sqlite", async () => SqliteStore.open(join(tempDir(), "nested", "ledger.db"))],
+  ...(pgAvailable ? [["postgres", () => pgStore()] as [string, () => Promise<LedgerStore>]] : []),
 ];
 
 async function filled(store: LedgerStore): Promise<{ ledger: Ledger; records: LedgerRecord[] }> {

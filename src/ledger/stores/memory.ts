@@ -36,6 +36,7 @@ export class MemoryStore implements LedgerStore {
   readonly #checkpoints = new Map<string, Checkpoint[]>();
   readonly #sessions = new Map<string, SessionRow>();
   readonly #tokens = new Map<string, TokenRow>();
+  readonly #cursors = new Map<string, number>();
   #failures: Error[] = [];
   #failAlways: Error | null = null;
   #closed = false;
@@ -159,6 +160,17 @@ export class MemoryStore implements LedgerStore {
   async tokenByHash(hash: string): Promise<TokenRow | null> {
     for (const t of this.#tokens.values()) if (t.hash === hash) return { ...t };
     return null;
+  }
+
+  async getCursor(sink: string, chain: string): Promise<number> {
+    this.#assertOpen();
+    return this.#cursors.get(JSON.stringify([sink, chain])) ?? 0;
+  }
+
+  async putCursor(sink: string, chain: string, seq: number): Promise<void> {
+    this.#assertOpen();
+    const key = JSON.stringify([sink, chain]);
+    this.#cursors.set(key, Math.max(seq, this.#cursors.get(key) ?? 0));
   }
 
   async close(): Promise<void> {

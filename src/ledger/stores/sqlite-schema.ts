@@ -2,7 +2,7 @@
 import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 // Single-column secondary indexes: every index entry is written inside the durable commit, so narrow
 // keys keep the commit small (a filtered page is sorted after the lookup). Decisions are filtered by
@@ -59,7 +59,19 @@ CREATE TABLE IF NOT EXISTS tokens (
 ) STRICT;
 `;
 
-/** Creates or checks the schema. Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
+// v2: export cursors (outbox): the last record of each chain each export sink acknowledged.
+const SCHEMA_V2 = `
+CREATE TABLE IF NOT EXISTS export_cursors (
+  sink TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (sink, chain)
+) STRICT;
+`;
+
+/**
+ * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
+ * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
 export function migrate(db: Database, now: () => string): void {
   const version = () => db.pragma("user_version", { simple: true }) as number;
   if (version() === SCHEMA_VERSION) return;
@@ -67,11 +79,17 @@ export function migrate(db: Database, now: () => string): void {
     const v = version();
     if (v === SCHEMA_VERSION) return;
     if (v > SCHEMA_VERSION) throw newerSchema(v);
-    db.exec(SCHEMA_V1);
-    const meta = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
-    meta.run("format", "warden.ledger");
-    meta.run("created_at", now());
-    meta.run("schema_version", String(SCHEMA_VERSION));
+    if (v < 1) {
+      db.exec(SCHEMA_V1);
+      const meta = db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+      meta.run("format", "warden.ledger");
+      meta.run("created_at", now());
+    }
+    if (v < 2) db.exec(SCHEMA_V2);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
+      "schema_version",
+      String(SCHEMA_VERSION),
+    );
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -178,6 +178,19 @@ export class SqliteStore implements LedgerStore {
     return row ? toToken(row as Row) : null;
   }
 
+  async getCursor(sink: string, chain: string): Promise<number> {
+    const row = this.#read("reading an export cursor", () =>
+      this.#stmt("SELECT seq FROM export_cursors WHERE sink = ? AND chain = ?").get(sink, chain),
+    ) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  async putCursor(sink: string, chain: string, seq: number): Promise<void> {
+    const sql = `INSERT INTO export_cursors (sink, chain, seq) VALUES (?, ?, ?)
+      ON CONFLICT (sink, chain) DO UPDATE SET seq = max(seq, excluded.seq)`;
+    this.#write("export cursor write", () => this.#stmt(sql).run(sink, chain, seq));
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }

@@ -9,7 +9,7 @@ import type { VerifyResult } from "./result.js";
 const PAGE = 8192;
 const RECORD_SQL = "SELECT chain, seq, v, ts, kind, session, agent, call_id, data, hash FROM records";
 
-type Cell = string | number | bigint | Buffer | null;
+export type Cell = string | number | bigint | Buffer | null;
 
 /** Runs the checker over the database at `path`; `key` was resolved by the caller. */
 export async function checkDatabase(path: string, key: VerifyKey): Promise<VerifyResult> {
@@ -72,12 +72,12 @@ export function keyFileBeside(path: string): string | null {
   return existsSync(pub) ? pub : null;
 }
 
-interface PendingCheckpoints {
+export interface PendingCheckpoints {
   rows: Cell[][];
   next: number;
 }
 
-function groupCheckpoints(rows: Cell[][]): Map<string, PendingCheckpoints> {
+export function groupCheckpoints(rows: Cell[][]): Map<string, PendingCheckpoints> {
   const out = new Map<string, PendingCheckpoints>();
   for (const row of rows) {
     const chain = String(row[0]);
@@ -91,14 +91,19 @@ function groupCheckpoints(rows: Cell[][]): Map<string, PendingCheckpoints> {
   return out;
 }
 
-function emitUpTo(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string, seq: number): void {
+export function emitUpTo(
+  checker: Checker,
+  all: Map<string, PendingCheckpoints>,
+  chain: string,
+  seq: number,
+): void {
   const p = all.get(chain);
   while (p && p.next < p.rows.length && Number(p.rows[p.next]![1]) <= seq) {
     checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
   }
 }
 
-function emitRest(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string): void {
+export function emitRest(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string): void {
   const p = all.get(chain);
   while (p && p.next < p.rows.length) checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
 }

@@ -1,0 +1,172 @@
+// `tools/call` through Warden: review state → policy → durable intent record → upstream call → outcome record.
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  type CallToolResult,
+  McpError,
+  type Result,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { GateDecision } from "../../core/request.js";
+import { WardenError } from "../../errors.js";
+import type { Ledger } from "../../ledger/index.js";
+import type { Session } from "../../session.js";
+import type { ToolCatalog } from "./catalog.js";
+import { RPC } from "./errors.js";
+import { META } from "./identity.js";
+import type { OutcomeQueue } from "./outcomes.js";
+import { progressRelay } from "./progress.js";
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface CallContext {
+  session: Session;
+  catalog: ToolCatalog;
+  outcomes: OutcomeQueue;
+  ledger: Ledger;
+  timeoutMs: number;
+  /** Marks a downstream request as running on an upstream, so that upstream's own requests can be tied to it. */
+  track: (upstream: string, requestId: Extra["requestId"]) => () => void;
+}
+
+const CALLER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Answers a `tools/call` request. A refusal is a tool result with isError, so the model can read it and recover. */
+export async function callTool(
+  ctx: CallContext,
+  params: Record<string, unknown> | undefined,
+  extra: Extra,
+): Promise<Result> {
+  const name = params?.name;
+  const args = params?.arguments ?? {};
+  if (typeof name !== "string") throw new McpError(RPC.invalidParams, "tools/call needs a tool name");
+  if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    throw new McpError(RPC.invalidParams, "tools/call arguments must be an object");
+  }
+  let entry = ctx.catalog.get(name);
+  if (entry === undefined) throw new McpError(RPC.invalidParams, `Unknown tool: ${name}`);
+  const meta = (params?._meta ?? {}) as Record<string, unknown>;
+  if (entry.review.state !== "ok") entry = await ctx.catalog.recheck(entry);
+  if (entry.review.state !== "ok") return blocked(ctx, name, entry.review.state);
+
+  // Outcomes waiting in the queue join this call's intent record in one commit.
+  ctx.outcomes.flush();
+  let decision: GateDecision;
+  try {
+    decision = await ctx.session.check(name, args, { callId: callIdOf(meta), rationale: rationaleOf(meta) });
+  } catch (err) {
+    if (err instanceof WardenError) return refusal(err.code, err.message, null);
+    throw err;
+  }
+  if (decision.enforced !== "allow") {
+    const code = decision.code ?? (decision.enforced === "ask" ? "APPROVAL_REQUIRED" : "TOOL_DENIED");
+    const why =
+      code === "APPROVAL_REQUIRED"
+        ? `it needs a human approval, which this gateway cannot ask for yet. ${decision.reason}`
+        : code === "RATE_LIMITED"
+          ? `${decision.reason}; retry after ${Math.ceil((decision.retryAfterMs ?? 0) / 1000)} s`
+          : decision.reason;
+    return refusal(
+      code,
+      `Warden refused tool "${name}" (${code}, rule ${decision.ruleId}): ${why}`,
+      decision,
+    );
+  }
+
+  const started = performance.now();
+  const untrack = ctx.track(entry.upstream.name, extra.requestId);
+  const forwarded: Record<string, unknown> = { ...params, name: entry.tool.name };
+  const upstreamMeta = stripWardenMeta(meta);
+  if (upstreamMeta === undefined) delete forwarded._meta;
+  else forwarded._meta = upstreamMeta;
+  const progress = progressRelay(meta, extra);
+  try {
+    const result = await entry.upstream.request("tools/call", forwarded, {
+      signal: extra.signal,
+      timeout: ctx.timeoutMs,
+      resetTimeoutOnProgress: true,
+      ...progress.options,
+    });
+    await progress.sent();
+    const durationMs = performance.now() - started;
+    const outcome =
+      result.isError === true
+        ? { status: "error" as const, error: { code: "TOOL_ERROR" }, durationMs }
+        : { status: "ok" as const, result, durationMs };
+    ctx.outcomes.add(() => ctx.session.recordOutcome(decision.callId, outcome));
+    return result;
+  } catch (err) {
+    const durationMs = performance.now() - started;
+    const code = failureCode(err, extra.signal.aborted);
+    ctx.outcomes.add(() =>
+      ctx.session.recordOutcome(decision.callId, { status: "error", error: { code }, durationMs }),
+    );
+    throw err;
+  } finally {
+    untrack();
+  }
+}
+
+function refusal(code: string, text: string, decision: GateDecision | null): CallToolResult {
+  const meta: Record<string, unknown> = { [META.code]: code };
+  if (decision) {
+    meta["warden/callId"] = decision.callId;
+    meta["warden/ruleId"] = decision.ruleId;
+    if (decision.retryAfterMs !== null) meta["warden/retryAfterMs"] = decision.retryAfterMs;
+  }
+  return { content: [{ type: "text", text }], isError: true, _meta: meta };
+}
+
+async function blocked(
+  ctx: CallContext,
+  name: string,
+  state: "changed" | "poisoned",
+): Promise<CallToolResult> {
+  const code = state === "changed" ? "MCP_TOOL_BLOCKED" : "MCP_TOOL_POISONED";
+  const why =
+    state === "changed"
+      ? "its definition changed since it was pinned; an administrator must re-approve it (warden mcp approve)"
+      : "its description looks like prompt injection; an administrator must approve it (warden mcp approve)";
+  // The attempt is recorded even though nothing ran: a blocked tool being called is worth an auditor's look.
+  await ctx.ledger.append({
+    kind: "alert",
+    session: ctx.session.id,
+    agent: ctx.session.agent,
+    callId: null,
+    data: { type: "mcp.tool.refused", tool: name, code },
+  });
+  return refusal(code, `Warden refused tool "${name}" (${code}): ${why}`, null);
+}
+
+function callIdOf(meta: Record<string, unknown>): string | undefined {
+  const id = meta[META.callId];
+  return typeof id === "string" && CALLER_ID.test(id) ? id : undefined;
+}
+
+function rationaleOf(meta: Record<string, unknown>): string | undefined {
+  const r = meta[META.rationale];
+  return typeof r === "string" ? r.slice(0, 16 * 1024) : undefined;
+}
+
+/** Warden's own `_meta` keys stay at the gateway; everything else (progress tokens, tracing) goes upstream. */
+function stripWardenMeta(meta: Record<string, unknown>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const [k, v] of Object.entries(meta)) {
+    if (k.startsWith("warden/") || k === "progressToken") continue;
+    out[k] = v;
+    any = true;
+  }
+  return any ? out : undefined;
+}
+
+function failureCode(err: unknown, cancelled: boolean): string {
+  // An upstream that died also ends the session, which aborts the handler: the upstream's death says more.
+  if (err instanceof McpError && err.code === RPC.connectionClosed) return "UPSTREAM_CLOSED";
+  // The SDK rejects a cancelled request with a RequestTimeout error carrying the reason.
+  if (cancelled) return "CANCELLED";
+  if (err instanceof McpError) {
+    return err.code === RPC.requestTimeout ? "UPSTREAM_TIMEOUT" : `UPSTREAM_RPC_${Math.abs(err.code)}`;
+  }
+  return "UPSTREAM_ERROR";
+}

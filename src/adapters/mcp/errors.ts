@@ -1,0 +1,32 @@
+// Errors of the MCP gateway, each with a stable code (tool results carry it in `_meta["warden/code"]`).
+
+export type McpGatewayCode =
+  | "MCP_CONFIG_INVALID"
+  | "MCP_UPSTREAM_UNAVAILABLE"
+  | "MCP_TOOL_UNKNOWN"
+  | "MCP_TOOL_BLOCKED"
+  | "MCP_TOOL_POISONED"
+  | "MCP_NOTHING_TO_APPROVE";
+
+/** A gateway failure with a stable code; tests and callers branch on `code`. */
+export class McpGatewayError extends Error {
+  readonly code: McpGatewayCode;
+
+  constructor(code: McpGatewayCode, message: string) {
+    super(message);
+    this.name = "McpGatewayError";
+    this.code = code;
+  }
+}
+
+/** JSON-RPC error codes the gateway answers with (the spec's, plus the SDK's connection codes). */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  connectionClosed: -32000,
+  requestTimeout: -32001,
+  notInitialized: -32002,
+} as const;

@@ -1,0 +1,189 @@
+// Everything that is not a tool call, passed through: resources, prompts, completions, logging levels, with paging kept.
+import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
+import type { Extra } from "./call.js";
+import { RPC } from "./errors.js";
+import { decodeCursor, encodeCursor, exposedName, splitName } from "./names.js";
+import { progressRelay } from "./progress.js";
+import type { Upstream } from "./upstream.js";
+
+type Params = Record<string, unknown> | undefined;
+type Capability = "resources" | "prompts" | "completions" | "logging";
+
+export interface ForwardContext {
+  upstreams: readonly Upstream[];
+  prefixed: boolean;
+  timeoutMs: number;
+  track: (upstream: string, requestId: Extra["requestId"]) => () => void;
+}
+
+/** List methods the gateway pages across upstreams, with the array each result carries and whether names are renamed. */
+const LISTS: Record<string, { key: string; capability: Capability; rename: boolean }> = {
+  "resources/list": { key: "resources", capability: "resources", rename: false },
+  "resources/templates/list": { key: "resourceTemplates", capability: "resources", rename: false },
+  "prompts/list": { key: "prompts", capability: "prompts", rename: true },
+};
+
+/** Routes one non-tool request; MethodNotFound for methods the gateway does not relay. */
+export async function forwardRequest(
+  ctx: ForwardContext,
+  method: string,
+  params: Params,
+  extra: Extra,
+): Promise<Result> {
+  const list = LISTS[method];
+  if (list) return listPage(ctx, method, list, params, extra);
+  switch (method) {
+    case "prompts/get":
+      return byName(ctx, method, params, extra);
+    case "resources/read":
+    case "resources/subscribe":
+    case "resources/unsubscribe":
+      return byUri(ctx, method, params, extra);
+    case "completion/complete":
+      return complete(ctx, params, extra);
+    case "logging/setLevel":
+      await Promise.all(
+        withCapability(ctx, "logging").map((u) => send(ctx, u, method, params, extra).catch(() => undefined)),
+      );
+      return {};
+    default:
+      throw new McpError(RPC.methodNotFound, `Method not found: ${method}`);
+  }
+}
+
+function withCapability(ctx: ForwardContext, capability: Capability): Upstream[] {
+  return ctx.upstreams.filter((u) => u.alive && u.capabilities[capability] !== undefined);
+}
+
+async function send(
+  ctx: ForwardContext,
+  upstream: Upstream,
+  method: string,
+  params: Params,
+  extra: Extra,
+): Promise<Result> {
+  if (!upstream.alive) throw new McpError(RPC.connectionClosed, `upstream ${upstream.name} is not connected`);
+  const untrack = ctx.track(upstream.name, extra.requestId);
+  try {
+    const progress = progressRelay(params?._meta as Record<string, unknown> | undefined, extra);
+    const result = await upstream.request(method, params, {
+      signal: extra.signal,
+      timeout: ctx.timeoutMs,
+      resetTimeoutOnProgress: true,
+      ...progress.options,
+    });
+    await progress.sent();
+    return result;
+  } finally {
+    untrack();
+  }
+}
+
+async function listPage(
+  ctx: ForwardContext,
+  method: string,
+  list: { key: string; capability: Capability; rename: boolean },
+  params: Params,
+  extra: Extra,
+): Promise<Result> {
+  const ups = ctx.upstreams;
+  const cursor = typeof params?.cursor === "string" ? params.cursor : undefined;
+  const position = decodeCursor(cursor, ups.length);
+  if (position === null) throw new McpError(RPC.invalidParams, "unknown cursor");
+  for (let index = position.index; index < ups.length; index++) {
+    const upstream = ups[index];
+    if (upstream === undefined || !upstream.alive || upstream.capabilities[list.capability] === undefined)
+      continue;
+    const inner = index === position.index ? position.cursor : undefined;
+    const { cursor: _, ...rest } = params ?? {};
+    const result = await send(
+      ctx,
+      upstream,
+      method,
+      inner === undefined ? rest : { ...rest, cursor: inner },
+      extra,
+    );
+    const items = Array.isArray(result[list.key]) ? (result[list.key] as Record<string, unknown>[]) : [];
+    const renamed =
+      list.rename && ctx.prefixed
+        ? items.map((item) =>
+            typeof item.name === "string"
+              ? { ...item, name: exposedName(upstream.name, item.name, true) }
+              : item,
+          )
+        : items;
+    const upstreamNext = typeof result.nextCursor === "string" ? result.nextCursor : undefined;
+    const next =
+      upstreamNext !== undefined
+        ? encodeCursor({ index, cursor: upstreamNext }, ups.length)
+        : index + 1 < ups.length
+          ? encodeCursor({ index: index + 1, cursor: undefined }, ups.length)
+          : undefined;
+    const { nextCursor: __, ...body } = result;
+    return next === undefined
+      ? { ...body, [list.key]: renamed }
+      : { ...body, [list.key]: renamed, nextCursor: next };
+  }
+  return { [list.key]: [] };
+}
+
+async function byName(ctx: ForwardContext, method: string, params: Params, extra: Extra): Promise<Result> {
+  const name = params?.name;
+  if (typeof name !== "string") throw new McpError(RPC.invalidParams, `${method} needs a name`);
+  const target = route(ctx, name);
+  return send(ctx, target.upstream, method, { ...params, name: target.name }, extra);
+}
+
+function route(ctx: ForwardContext, exposed: string): { upstream: Upstream; name: string } {
+  const split = splitName(
+    exposed,
+    ctx.upstreams.map((u) => u.name),
+  );
+  const upstream = split && ctx.upstreams.find((u) => u.name === split.server);
+  if (!split || !upstream) throw new McpError(RPC.invalidParams, `unknown name: ${exposed}`);
+  return { upstream, name: split.name };
+}
+
+/** A URI is not renamed, so with several upstreams each that serves resources is asked in turn until one answers. */
+async function byUri(ctx: ForwardContext, method: string, params: Params, extra: Extra): Promise<Result> {
+  if (typeof params?.uri !== "string") throw new McpError(RPC.invalidParams, `${method} needs a uri`);
+  const candidates = withCapability(ctx, "resources");
+  if (candidates.length === 0) throw new McpError(RPC.methodNotFound, `Method not found: ${method}`);
+  let last: unknown;
+  for (const upstream of candidates) {
+    try {
+      return await send(ctx, upstream, method, params, extra);
+    } catch (err) {
+      if (extra.signal.aborted) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function complete(ctx: ForwardContext, params: Params, extra: Extra): Promise<Result> {
+  const ref = params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
+  if (ref?.type === "ref/prompt" && typeof ref.name === "string") {
+    const target = route(ctx, ref.name);
+    return send(
+      ctx,
+      target.upstream,
+      "completion/complete",
+      { ...params, ref: { ...ref, name: target.name } },
+      extra,
+    );
+  }
+  if (ref?.type === "ref/resource" && typeof ref.uri === "string") {
+    const candidates = withCapability(ctx, "completions");
+    let last: unknown = new McpError(RPC.invalidParams, "no upstream completes resources");
+    for (const upstream of candidates) {
+      try {
+        return await send(ctx, upstream, "completion/complete", params, extra);
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+  throw new McpError(RPC.invalidParams, "completion/complete needs a ref/prompt or ref/resource");
+}

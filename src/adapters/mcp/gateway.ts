@@ -1,0 +1,172 @@
+// `warden mcp` as a library: a gateway in front of MCP servers, serving stdio or Streamable HTTP clients.
+import { readFileSync } from "node:fs";
+import type { Readable, Writable } from "node:stream";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { McpServerSpec } from "../../policy/index.js";
+import type { Warden } from "../../warden.js";
+import { McpGatewayError } from "./errors.js";
+import type { HttpListener } from "./http.js";
+import type { ConnectionClaims, IdentityDefaults } from "./identity.js";
+import { InitGate } from "./init-gate.js";
+import { PinBook } from "./pins.js";
+import { ToolReviewer } from "./review.js";
+import { type GatewayContext, GatewaySession } from "./session.js";
+import { StdioDownstream } from "./stdio-transport.js";
+import { specTransport, type UpstreamSpec } from "./upstream.js";
+
+export interface GatewayOptions {
+  warden: Warden;
+  /** Upstream servers; default: the policy's `mcp.servers`. An UpstreamSpec brings its own transport (tests, embedding). */
+  servers?: readonly (McpServerSpec | UpstreamSpec)[];
+  /** Overrides the policy's `mcp.identity`. */
+  identity?: Partial<IdentityDefaults>;
+  poisoning?: "block" | "warn";
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxMessageBytes?: number;
+  /** Where stdio upstreams' stderr goes (default inherit: it shows up in the MCP client's server log). */
+  upstreamStderr?: "inherit" | "ignore";
+  /** Errors that reach no caller (a late outcome record failing); default: printed to stderr. */
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * A gateway in front of one or more MCP servers: every tool call goes through a Warden session.
+ *
+ * @example
+ * const warden = await Warden.open({ policy: "policy.yaml", db: ".warden/ledger.db" });
+ * const gateway = await McpGateway.create({
+ *   warden,
+ *   servers: [{ name: "files", command: ["node", "server.js"], env: {}, cwd: null, url: null, headers: {} }],
+ * });
+ * await gateway.serveStdio(); // until the client disconnects
+ * await gateway.close();
+ * await warden.close();
+ */
+export class McpGateway {
+  readonly #ctx: GatewayContext;
+  readonly maxMessageBytes: number;
+  readonly #sessions = new Set<GatewaySession>();
+  readonly #listeners = new Set<HttpListener>();
+
+  private constructor(ctx: GatewayContext, maxMessageBytes: number) {
+    this.#ctx = ctx;
+    this.maxMessageBytes = maxMessageBytes;
+  }
+
+  static async create(options: GatewayOptions): Promise<McpGateway> {
+    const settings = options.warden.policy.mcp;
+    const servers = options.servers ?? settings?.servers ?? [];
+    if (servers.length === 0) {
+      throw new McpGatewayError(
+        "MCP_CONFIG_INVALID",
+        "no upstream MCP server: name one in the policy's mcp.servers or after --",
+      );
+    }
+    const names = new Set<string>();
+    for (const s of servers) {
+      if (names.has(s.name))
+        throw new McpGatewayError("MCP_CONFIG_INVALID", `two upstream servers are named ${s.name}`);
+      names.add(s.name);
+    }
+    const stderr = options.upstreamStderr ?? "inherit";
+    const upstreams = servers.map(
+      (s): UpstreamSpec => ("transport" in s ? s : { name: s.name, transport: specTransport(s, stderr) }),
+    );
+    const pins = new PinBook(options.warden.ledger.store);
+    await pins.reload();
+    const identity = settings?.identity ?? { agent: null, onBehalfOf: null, intent: null };
+    const ctx: GatewayContext = {
+      warden: options.warden,
+      reviewer: new ToolReviewer(
+        options.warden.ledger,
+        pins,
+        options.poisoning ?? settings?.poisoning ?? "block",
+      ),
+      upstreams,
+      identity: {
+        agent: options.identity?.agent ?? identity.agent,
+        onBehalfOf: options.identity?.onBehalfOf ?? identity.onBehalfOf,
+        intent: options.identity?.intent ?? identity.intent,
+      },
+      connectTimeoutMs: options.connectTimeoutMs ?? settings?.connectTimeoutMs ?? 10_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? settings?.requestTimeoutMs ?? 60_000,
+      gatewayInfo: { name: "warden-mcp", version: packageVersion() },
+      onError:
+        options.onError ??
+        ((err) => process.stderr.write(`warden mcp: ${err instanceof Error ? err.message : String(err)}\n`)),
+    };
+    return new McpGateway(ctx, options.maxMessageBytes ?? settings?.maxMessageBytes ?? 4 * 1024 * 1024);
+  }
+
+  /** Open downstream sessions. */
+  get sessions(): ReadonlySet<GatewaySession> {
+    return this.#sessions;
+  }
+
+  /**
+   * Serves one downstream connection on `transport` (already framed: the SDK's or ours). Resolves with the
+   * session once it is initialized; `closed` resolves when the connection ends for any reason.
+   */
+  attach(transport: Transport, claims: ConnectionClaims = {}): { gate: InitGate; closed: Promise<void> } {
+    let finish!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const gate: InitGate = new InitGate(
+      transport,
+      async (request) => {
+        const session = await GatewaySession.open(this.#ctx, gate, request, claims);
+        this.#sessions.add(session);
+        session.onclose = () => {
+          this.#sessions.delete(session);
+          finish();
+        };
+      },
+      () => finish(),
+    );
+    return { gate, closed };
+  }
+
+  /** One session over stdin/stdout (or the given streams); resolves when it ends. */
+  async serveStdio(streams: { input?: Readable; output?: Writable } = {}): Promise<void> {
+    const transport = new StdioDownstream(
+      streams.input ?? process.stdin,
+      streams.output ?? process.stdout,
+      this.maxMessageBytes,
+    );
+    const { gate, closed } = this.attach(transport);
+    await gate.listen();
+    await closed;
+  }
+
+  /** Streamable HTTP on host:port (default 127.0.0.1), path /mcp, bearer tokens as for `warden start`. */
+  async listen(options: { host?: string; port?: number } = {}): Promise<HttpListener> {
+    // Loaded on demand: a stdio gateway has no use for the HTTP stack.
+    const { listenHttp } = await import("./http.js");
+    const listener = await listenHttp(this, this.#ctx.warden.ledger.store, {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0,
+      maxBodyBytes: this.maxMessageBytes,
+    });
+    this.#listeners.add(listener);
+    return listener;
+  }
+
+  /** Stops listening and ends every session (their in-flight calls get outcome records). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((l) => l.close()));
+    await Promise.all([...this.#sessions].map((s) => s.close("gateway stopped")));
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}

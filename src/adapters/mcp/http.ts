@@ -1,0 +1,142 @@
+// The downstream Streamable HTTP listener: bearer tokens (agent or admin), one gateway session per MCP session id.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { LedgerStore, TokenRow } from "../../ledger/index.js";
+import { authenticate } from "../../server/index.js";
+import { RPC } from "./errors.js";
+import type { McpGateway } from "./gateway.js";
+
+export interface HttpListener {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  transport: StreamableHTTPServerTransport;
+  token: string;
+}
+
+const TOKEN_TTL_MS = 5_000;
+export const MCP_PATH = "/mcp";
+
+export async function listenHttp(
+  gateway: McpGateway,
+  store: LedgerStore,
+  options: { host: string; port: number; maxBodyBytes: number },
+): Promise<HttpListener> {
+  const sessions = new Map<string, Entry>();
+  const tokens = new Map<string, { row: TokenRow | null; until: number }>();
+  const authorize = async (req: IncomingMessage): Promise<TokenRow | null> => {
+    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
+    if (!match?.[1]) return null;
+    const hit = tokens.get(match[1]);
+    if (hit && hit.until > Date.now()) return hit.row;
+    const row = await authenticate(store, match[1]);
+    if (tokens.size > 10_000) tokens.clear();
+    if (row) tokens.set(match[1], { row, until: Date.now() + TOKEN_TTL_MS });
+    return row;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== MCP_PATH)
+      return fail(res, 404, RPC.invalidRequest, `not found; the MCP endpoint is ${MCP_PATH}`);
+    const token = await authorize(req);
+    if (!token) {
+      res.setHeader("www-authenticate", 'Bearer realm="warden"');
+      return fail(res, 401, RPC.invalidRequest, "a valid bearer token is required");
+    }
+    if (token.role !== "agent" && token.role !== "admin")
+      return fail(res, 403, RPC.invalidRequest, "an agent or admin token is required");
+    const body = req.method === "POST" ? await readBody(req, res, options.maxBodyBytes) : undefined;
+    if (body === null) return;
+    const sessionId = req.headers["mcp-session-id"];
+    if (typeof sessionId === "string") {
+      const entry = sessions.get(sessionId);
+      if (!entry) return fail(res, 404, RPC.invalidRequest, "session not found");
+      if (entry.token !== token.id)
+        return fail(res, 403, RPC.invalidRequest, "the session belongs to another token");
+      return entry.transport.handleRequest(req, res, body);
+    }
+    if (req.method !== "POST")
+      return fail(res, 400, RPC.invalidRequest, "no session: POST an initialize request first");
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void sessions.set(id, { transport, token: token.id }),
+    });
+    const { gate } = gateway.attach(transport, {
+      tokenAgent: token.role === "agent" ? token.agent : null,
+      mayNameAgent: token.role === "admin",
+      headers: req.headers,
+    });
+    await gate.listen();
+    // The transport drops its session on DELETE or close; so does the map.
+    const gateClose = transport.onclose;
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.delete(transport.sessionId);
+      gateClose?.();
+    };
+    await transport.handleRequest(req, res, body);
+    // Not an initialize request (the transport answered 400): nothing to keep.
+    if (transport.sessionId === undefined) await transport.close().catch(() => undefined);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent)
+        fail(res, 500, RPC.internalError, err instanceof Error ? err.message : "internal error");
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}${MCP_PATH}`,
+    port,
+    close: async () => {
+      await Promise.all([...sessions.values()].map((e) => e.transport.close().catch(() => undefined)));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The parsed JSON body, or null after answering 413 / parse error; the limit holds while reading. */
+async function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<unknown | null> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > max) {
+    fail(res, 413, RPC.invalidRequest, `message larger than ${max} bytes`);
+    req.resume();
+    return null;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      fail(res, 413, RPC.invalidRequest, `message larger than ${max} bytes`);
+      req.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    fail(res, 400, RPC.parseError, "parse error: the body is not JSON");
+    return null;
+  }
+}
+
+function fail(res: ServerResponse, status: number, code: number, message: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
+}

@@ -1,0 +1,15 @@
+// agent-warden/mcp: the MCP gateway (`warden mcp`) as a library, and its pin administration.
+export { type McpGatewayCode, McpGatewayError } from "./errors.js";
+export { type GatewayOptions, McpGateway } from "./gateway.js";
+export type { HttpListener } from "./http.js";
+export {
+  type ConnectionClaims,
+  type IdentityDefaults,
+  META,
+  resolveIdentity,
+  type SessionIdentity,
+} from "./identity.js";
+export { approveTool, definitionDigest, type PinState, pinStates } from "./pins.js";
+export type { GatewaySession } from "./session.js";
+export { StdioDownstream } from "./stdio-transport.js";
+export type { UpstreamSpec } from "./upstream.js";

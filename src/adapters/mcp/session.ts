@@ -1,0 +1,252 @@
+// One downstream MCP session = one Warden session: its upstream connections, its Server, its tool catalog.
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  type Implementation,
+  InitializeRequestSchema,
+  type JSONRPCRequest,
+  McpError,
+  type Notification,
+  type RequestId,
+  type Result,
+  ResultSchema,
+  type ServerNotification,
+  type ServerRequest,
+  SetLevelRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Session } from "../../session.js";
+import type { Warden } from "../../warden.js";
+import { type CallContext, callTool, type Extra } from "./call.js";
+import { mergedCapabilities, relayed } from "./capabilities.js";
+import { ToolCatalog } from "./catalog.js";
+import { RPC } from "./errors.js";
+import { type ForwardContext, forwardRequest } from "./forward.js";
+import { type ConnectionClaims, type IdentityDefaults, resolveIdentity } from "./identity.js";
+import type { InitGate } from "./init-gate.js";
+import { OutcomeQueue } from "./outcomes.js";
+import type { ToolReviewer } from "./review.js";
+import { type DownstreamPeer, Upstream, type UpstreamSpec } from "./upstream.js";
+
+/** What every session of one gateway shares. */
+export interface GatewayContext {
+  warden: Warden;
+  reviewer: ToolReviewer;
+  upstreams: readonly UpstreamSpec[];
+  identity: IdentityDefaults;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  gatewayInfo: Implementation;
+  onError: (err: unknown) => void;
+}
+
+export class GatewaySession {
+  readonly #ctx: GatewayContext;
+  readonly session: Session;
+  readonly #outcomes: OutcomeQueue;
+  readonly #running = new Map<string, RequestId[]>();
+  readonly #calls = new Set<Promise<unknown>>();
+  #upstreams: Upstream[] = [];
+  #server: Server | null = null;
+  #catalog: ToolCatalog | null = null;
+  #initialized!: () => void;
+  readonly #ready = new Promise<void>((resolve) => {
+    this.#initialized = resolve;
+  });
+  #closing: Promise<void> | null = null;
+  onclose: (() => void) | undefined;
+
+  private constructor(ctx: GatewayContext, session: Session) {
+    this.#ctx = ctx;
+    this.session = session;
+    this.#outcomes = new OutcomeQueue(ctx.onError);
+  }
+
+  /** Runs on the first initialize request: opens the Warden session, connects upstreams, reviews tools, serves. */
+  static async open(
+    ctx: GatewayContext,
+    gate: InitGate,
+    request: JSONRPCRequest,
+    claims: ConnectionClaims,
+  ): Promise<GatewaySession> {
+    const init = InitializeRequestSchema.safeParse(request);
+    if (!init.success) throw new McpError(RPC.invalidParams, "invalid initialize request");
+    const { clientInfo, capabilities } = init.data.params;
+    const identity = resolveIdentity(ctx.identity, { ...claims, meta: init.data.params._meta });
+    const session = await ctx.warden.session(identity);
+    const self = new GatewaySession(ctx, session);
+    try {
+      await self.#connectUpstreams({ clientInfo, capabilities });
+      const prefixed = self.#upstreams.length > 1;
+      self.#catalog = new ToolCatalog({
+        upstreams: self.#upstreams,
+        prefixed,
+        reviewer: ctx.reviewer,
+        context: { session: session.id, agent: session.agent },
+        neverAllowed: (tool) => {
+          const policy = ctx.warden.policy;
+          return policy.mode !== "monitor" && policy.neverAllowed(session.agent, tool);
+        },
+        timeoutMs: ctx.requestTimeoutMs,
+      });
+      await self.#catalog.loadAll();
+      self.#server = self.#createServer(prefixed);
+      await self.#server.connect(gate);
+    } catch (err) {
+      await self.close("initialize failed");
+      throw err;
+    }
+    return self;
+  }
+
+  get upstreams(): readonly Upstream[] {
+    return this.#upstreams;
+  }
+
+  /** Ends the session: in-flight calls are cancelled and get outcome records, upstreams close, the Warden session ends. */
+  close(reason: string): Promise<void> {
+    // Upstream requests still waiting for the client to finish initializing give up now.
+    this.#initialized();
+    this.#closing ??= (async () => {
+      await this.#server?.close().catch(() => undefined);
+      await Promise.race([
+        Promise.allSettled([...this.#calls]),
+        new Promise((r) => setTimeout(r, 5_000).unref()),
+      ]);
+      await Promise.all(this.#upstreams.map((u) => u.close()));
+      await this.#outcomes.drain();
+      await this.session.end(reason).catch(this.#ctx.onError);
+      this.onclose?.();
+    })();
+    return this.#closing;
+  }
+
+  async #connectUpstreams(info: Parameters<typeof Upstream.connect>[1]): Promise<void> {
+    const peer = this.#peer();
+    const settled = await Promise.allSettled(
+      this.#ctx.upstreams.map((spec) =>
+        Upstream.connect(spec, info, peer, this.#ctx.connectTimeoutMs, () => this.#upstreamClosed()),
+      ),
+    );
+    for (const s of settled) if (s.status === "fulfilled") this.#upstreams.push(s.value);
+    const failed = settled.find((s) => s.status === "rejected");
+    // Fail closed and whole: a session that silently lacks one of its servers would confuse the model.
+    if (failed) throw failed.reason;
+  }
+
+  #upstreamClosed(): void {
+    if (this.#closing || this.#upstreams.length === 0) return;
+    // After the current turn: the dead upstream's pending requests must fail as "closed" before the
+    // session's own shutdown cancels them.
+    if (this.#upstreams.every((u) => !u.alive)) setImmediate(() => void this.close("upstream closed"));
+  }
+
+  #createServer(prefixed: boolean): Server {
+    const single = this.#upstreams.length === 1 ? this.#upstreams[0] : undefined;
+    const info = single?.client.getServerVersion() ?? this.#ctx.gatewayInfo;
+    const instructions = single
+      ? single.instructions
+      : this.#upstreams
+          .filter((u) => u.instructions)
+          .map((u) => `## ${u.name}\n${u.instructions}`)
+          .join("\n\n") || undefined;
+    const capabilities = mergedCapabilities(this.#upstreams);
+    const server = new Server(info, { capabilities, instructions });
+    const forward: ForwardContext = {
+      upstreams: this.#upstreams,
+      prefixed,
+      timeoutMs: this.#ctx.requestTimeoutMs,
+      track: this.#track,
+    };
+    const call: CallContext = {
+      session: this.session,
+      catalog: this.#catalogOrThrow(),
+      outcomes: this.#outcomes,
+      ledger: this.#ctx.warden.ledger,
+      timeoutMs: this.#ctx.requestTimeoutMs,
+      track: this.#track,
+    };
+    server.fallbackRequestHandler = (request, extra) => this.#dispatch(call, forward, request, extra);
+    if (capabilities.logging) {
+      server.setRequestHandler(SetLevelRequestSchema, (request, extra) =>
+        forwardRequest(forward, "logging/setLevel", request.params, extra),
+      );
+    }
+    server.fallbackNotificationHandler = async (notification) => {
+      if (notification.method !== "notifications/roots/list_changed") return;
+      await Promise.all(
+        this.#upstreams.filter((u) => u.alive).map((u) => u.notify(notification).catch(() => undefined)),
+      );
+    };
+    server.oninitialized = () => this.#initialized();
+    server.onclose = () => void this.close("client disconnected");
+    server.onerror = () => undefined;
+    return server;
+  }
+
+  #dispatch(
+    call: CallContext,
+    forward: ForwardContext,
+    request: JSONRPCRequest,
+    extra: Extra,
+  ): Promise<Result> {
+    const params = request.params as Record<string, unknown> | undefined;
+    if (request.method === "tools/call") {
+      const running = callTool(call, params, extra);
+      this.#calls.add(running);
+      void running.catch(() => undefined).finally(() => this.#calls.delete(running));
+      return running;
+    }
+    if (request.method === "tools/list") {
+      const cursor = typeof params?.cursor === "string" ? params.cursor : undefined;
+      return this.#catalogOrThrow()
+        .page(cursor, extra.signal)
+        .catch((err: unknown) => {
+          throw err instanceof RangeError ? new McpError(RPC.invalidParams, err.message) : err;
+        });
+    }
+    return forwardRequest(forward, request.method, params, extra);
+  }
+
+  #catalogOrThrow(): ToolCatalog {
+    if (this.#catalog === null) throw new McpError(RPC.internalError, "session not ready");
+    return this.#catalog;
+  }
+
+  readonly #track = (upstream: string, requestId: RequestId): (() => void) => {
+    const list = this.#running.get(upstream) ?? [];
+    list.push(requestId);
+    this.#running.set(upstream, list);
+    return () => {
+      const at = list.indexOf(requestId);
+      if (at !== -1) list.splice(at, 1);
+    };
+  };
+
+  /** An upstream's own requests and notifications, sent on the stream of the downstream request it is serving. */
+  #peer(): DownstreamPeer {
+    const related = (upstream: string) => this.#running.get(upstream)?.at(-1);
+    return {
+      request: async (upstream, request, options) => {
+        await this.#ready;
+        const server = this.#server;
+        if (server === null || this.#closing) throw new McpError(RPC.connectionClosed, "downstream closed");
+        return server.request(relayed<ServerRequest>(request), ResultSchema, {
+          ...options,
+          relatedRequestId: related(upstream),
+          timeout: this.#ctx.requestTimeoutMs,
+        });
+      },
+      notify: async (upstream, notification: Notification) => {
+        if (notification.method === "notifications/tools/list_changed") {
+          await this.#catalog?.loadAll().catch(this.#ctx.onError);
+        }
+        // Nothing reaches the client before its initialize result and its `initialized` notification.
+        await this.#ready;
+        const server = this.#server;
+        if (server === null || this.#closing) return;
+        await server
+          .notification(relayed<ServerNotification>(notification), { relatedRequestId: related(upstream) })
+          .catch(() => undefined);
+      },
+    };
+  }
+}

@@ -1,0 +1,142 @@
+// One upstream MCP server as the gateway's client: connect (stdio or Streamable HTTP), forward requests, relay its requests back.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  type ClientCapabilities,
+  type Implementation,
+  type Notification,
+  type Progress,
+  type Result,
+  ResultSchema,
+  type ServerCapabilities,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { McpServerSpec } from "../../policy/index.js";
+import { McpGatewayError } from "./errors.js";
+
+/** How to reach one upstream: its name and a fresh transport per connection (one per downstream session). */
+export interface UpstreamSpec {
+  name: string;
+  transport: () => Transport;
+}
+
+/** Where an upstream's own requests and notifications go: the downstream client of the same session. */
+export interface DownstreamPeer {
+  request(
+    upstream: string,
+    request: { method: string; params?: Record<string, unknown> | undefined },
+    options: { signal: AbortSignal; onprogress?: (p: Progress) => void },
+  ): Promise<Result>;
+  notify(upstream: string, notification: Notification): Promise<void>;
+}
+
+/** The client capabilities an upstream may see: what the downstream client declared that the gateway relays. */
+export function relayedCapabilities(client: ClientCapabilities): ClientCapabilities {
+  const out: ClientCapabilities = {};
+  if (client.sampling) out.sampling = client.sampling;
+  if (client.elicitation) out.elicitation = client.elicitation;
+  if (client.roots) out.roots = client.roots;
+  return out;
+}
+
+/** A transport factory for a server from the policy or the command line. */
+export function specTransport(spec: McpServerSpec, stderr: "inherit" | "ignore"): () => Transport {
+  if (spec.url !== null) {
+    const url = new URL(spec.url);
+    return () => new StreamableHTTPClientTransport(url, { requestInit: { headers: spec.headers } });
+  }
+  const [command, ...args] = spec.command ?? [];
+  if (command === undefined)
+    throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${spec.name} has no command`);
+  // Only the SDK's default variables (PATH, HOME, …) plus the configured ones: Warden's own env stays out.
+  const env = { ...getDefaultEnvironment(), ...spec.env };
+  return () => new StdioClientTransport({ command, args, env, cwd: spec.cwd ?? undefined, stderr });
+}
+
+export class Upstream {
+  readonly name: string;
+  readonly client: Client;
+  #alive = true;
+
+  private constructor(name: string, client: Client) {
+    this.name = name;
+    this.client = client;
+  }
+
+  /** Connects and initializes; rejects with MCP_UPSTREAM_UNAVAILABLE when the server cannot be reached in time. */
+  static async connect(
+    spec: UpstreamSpec,
+    info: { clientInfo: Implementation; capabilities: ClientCapabilities },
+    peer: DownstreamPeer,
+    timeoutMs: number,
+    onClose: (upstream: Upstream) => void,
+  ): Promise<Upstream> {
+    const client = new Client(info.clientInfo, { capabilities: relayedCapabilities(info.capabilities) });
+    const upstream = new Upstream(spec.name, client);
+    // Requests the upstream makes of the client (sampling, elicitation, roots) go to the downstream client.
+    client.fallbackRequestHandler = (request, extra) =>
+      peer.request(
+        spec.name,
+        { method: request.method, params: request.params },
+        {
+          signal: extra.signal,
+          onprogress: (progress) => {
+            const token = request.params?._meta?.progressToken;
+            if (token === undefined) return;
+            void extra.sendNotification({
+              method: "notifications/progress",
+              params: { ...progress, progressToken: token },
+            });
+          },
+        },
+      );
+    client.fallbackNotificationHandler = (notification) => peer.notify(spec.name, notification);
+    client.onclose = () => {
+      upstream.#alive = false;
+      onClose(upstream);
+    };
+    // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
+    client.onerror = () => undefined;
+    try {
+      await client.connect(spec.transport(), { timeout: timeoutMs });
+    } catch (err) {
+      upstream.#alive = false;
+      await client.close().catch(() => undefined);
+      const why = err instanceof Error ? err.message : String(err);
+      throw new McpGatewayError("MCP_UPSTREAM_UNAVAILABLE", `upstream ${spec.name} unavailable: ${why}`);
+    }
+    return upstream;
+  }
+
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  get capabilities(): ServerCapabilities {
+    return this.client.getServerCapabilities() ?? {};
+  }
+
+  get instructions(): string | undefined {
+    return this.client.getInstructions();
+  }
+
+  /** Any request, its result passed through as the upstream sent it (no schema narrowing). */
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions,
+  ): Promise<Result> {
+    return this.client.request({ method, params }, ResultSchema, options);
+  }
+
+  notify(notification: Notification): Promise<void> {
+    return this.client.notification(notification);
+  }
+
+  async close(): Promise<void> {
+    this.#alive = false;
+    await this.client.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,132 @@
+// What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
+import { createHash } from "node:crypto";
+import { CALLER_ID_PATTERN } from "../ids.js";
+import { type RefusalInfo, type Session, WardenError } from "../index.js";
+
+/** The gate refuses longer rationales; the model's text is cut to fit rather than losing the call. */
+const MAX_RATIONALE = 16 * 1024;
+
+/**
+ * The Warden call id for a framework's tool-call id: the id itself when Warden accepts it, else
+ * `h:` + the first 32 hex digits of its SHA-256 — deterministic, so the same framework id always maps
+ * to the same Warden id (and a replay still hits CALL_ID_CONFLICT). The original is kept in the rationale.
+ *
+ * @example
+ * wardenCallId("call_abc123"); // "call_abc123"
+ * wardenCallId("toolu 01/xyz"); // "h:…" (32 hex digits)
+ */
+export function wardenCallId(frameworkId: string | undefined): string | undefined {
+  if (frameworkId === undefined || frameworkId === "") return undefined;
+  if (CALLER_ID_PATTERN.test(frameworkId)) return frameworkId;
+  return `h:${createHash("sha256").update(frameworkId, "utf8").digest("hex").slice(0, 32)}`;
+}
+
+/** The rationale to record: the model's text, plus the framework's call id when it had to be mapped. */
+export function rationaleOf(text: string | undefined, frameworkId: string | undefined): string | undefined {
+  const mapped = frameworkId !== undefined && wardenCallId(frameworkId) !== frameworkId;
+  const note = mapped ? `[framework call id: ${cut(JSON.stringify(frameworkId), 1024)}]` : undefined;
+  const parts = [text?.trim() || undefined, note].filter((p): p is string => p !== undefined);
+  if (parts.length === 0) return undefined;
+  const joined = parts.join("\n");
+  return joined.length <= MAX_RATIONALE ? joined : `${cut(joined, MAX_RATIONALE - 1)}…`;
+}
+
+/** The first `n` UTF-16 units, never ending inside a surrogate pair (the gate refuses lone surrogates). */
+function cut(text: string, n: number): string {
+  const head = text.slice(0, n);
+  return /[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head;
+}
+
+/**
+ * A call Warden refused before the tool body ran, as the model should read it. `code` is the refusing
+ * error's code (TOOL_DENIED, APPROVAL_REQUIRED, RATE_LIMITED, LEDGER_UNAVAILABLE, …); `cause` is that error.
+ *
+ * @example
+ * try {
+ *   await gatedTools.send_email.execute?.(args, { toolCallId: "call_1", messages: [] });
+ * } catch (err) {
+ *   if (err instanceof ToolRefusedError && err.code === "TOOL_DENIED") console.log(err.refusal?.reason);
+ * }
+ */
+export class ToolRefusedError extends WardenError {
+  readonly refusal: RefusalInfo | undefined;
+  constructor(cause: WardenError) {
+    const refusal = (cause as { refusal?: RefusalInfo }).refusal;
+    super(cause.code, denialText(cause), { ...cause.details });
+    this.refusal = refusal;
+    this.cause = cause;
+  }
+}
+
+/**
+ * Readable text for the model: what was refused, why, and what it can do instead.
+ *
+ * @example
+ * denialText(new ToolDeniedError({ callId: "c1", tool: "send_email", ruleId: "no-mail", reason: "no mail" }));
+ * // 'Warden refused this tool call (TOOL_DENIED): tool "send_email" denied: no mail. The tool did not run. …'
+ */
+export function denialText(err: WardenError): string {
+  const hint: Partial<Record<string, string>> = {
+    TOOL_DENIED: "Do not retry this call; use another tool or tell the user it is not permitted.",
+    APPROVAL_REQUIRED:
+      "It needs a human's approval, which cannot be given inside this run; tell the user what you wanted to do.",
+    RATE_LIMITED: `Wait ${Math.ceil(Number(err.details?.retryAfterMs ?? 0) / 1000)} s before trying again.`,
+    LEDGER_UNAVAILABLE: "Warden could not record the call; try again later.",
+  };
+  const what = err.message.replace(/[.\s]+$/, "");
+  return `Warden refused this tool call (${err.code}): ${what}. The tool did not run. ${hint[err.code] ?? ""}`.trim();
+}
+
+export type GatedResult<R> = { ok: true; value: R } | { ok: false; refusal: ToolRefusedError };
+
+/** One framework tool call as an adapter hands it to Warden. */
+export interface AdapterCall {
+  tool: string;
+  args: unknown;
+  /** The model's tool-call id, as the framework gave it. */
+  frameworkCallId?: string | undefined;
+  /** The model's text that came with the call. */
+  text?: string | undefined;
+}
+
+/**
+ * Runs `body` through the session's gate. A Warden error raised before the body ran is a refusal,
+ * returned for the adapter to hand to the model its framework's way; errors from the body itself
+ * (including a nested guarded call it made) are rethrown unchanged. The body never runs unless the gate
+ * allowed it: it is only ever invoked by `session.run`.
+ */
+export async function gatedCall<R>(
+  session: Session,
+  call: AdapterCall,
+  body: () => R | Promise<R>,
+): Promise<GatedResult<Awaited<R>>> {
+  let ran = false;
+  try {
+    const value = await session.run(
+      call.tool,
+      call.args,
+      () => {
+        ran = true;
+        return body();
+      },
+      {
+        callId: wardenCallId(call.frameworkCallId),
+        rationale: rationaleOf(call.text, call.frameworkCallId),
+      },
+    );
+    return { ok: true, value };
+  } catch (err) {
+    if (!ran && err instanceof WardenError) return { ok: false, refusal: new ToolRefusedError(err) };
+    throw err;
+  }
+}
+
+/** Arguments a framework passes as a JSON string, parsed for the ledger; unparsable text is kept as text. */
+export function parseArgs(raw: string): unknown {
+  if (raw.trim() === "") return {};
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}

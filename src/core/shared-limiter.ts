@@ -1,0 +1,64 @@
+// Rate limits that hold across instances: the policy's limits matched here, their buckets kept in the database.
+import type { SharedBuckets } from "../ledger/index.js";
+import { compileGlobs, type LimitContext, type LimitSpec, type TakeResult } from "../policy/index.js";
+
+/** What the gate asks a limiter: the in-memory RateLimiter answers at once, a shared one after a round trip. */
+export interface Limiter {
+  take(ctx: LimitContext): TakeResult | Promise<TakeResult>;
+  replaceLimits(limits: readonly LimitSpec[]): void;
+}
+
+interface ActiveLimit {
+  spec: LimitSpec;
+  shape: string;
+  matchesTool: (tool: string) => boolean;
+  matchesAgent: (agent: string) => boolean;
+}
+
+const OK: TakeResult = { ok: true };
+
+/**
+ * The policy's `limits:` as token buckets shared by every instance on one database. A call that no
+ * limit matches costs nothing; one that does waits for the shared take (batched with its neighbours).
+ * The bucket key includes the limit's numbers, so a reload that changes them starts a fresh bucket,
+ * and one that keeps them keeps its tokens, as the in-memory limiter does.
+ *
+ * @example
+ * const limiter = new SharedRateLimiter(store.buckets!, policy.limits);
+ * const taken = await limiter.take({ tool: "send_email", agent: "support-bot", session: "s1", user: "alice" });
+ */
+export class SharedRateLimiter implements Limiter {
+  readonly #buckets: SharedBuckets;
+  #limits: ActiveLimit[] = [];
+
+  constructor(buckets: SharedBuckets, limits: readonly LimitSpec[]) {
+    this.#buckets = buckets;
+    this.replaceLimits(limits);
+  }
+
+  take(ctx: LimitContext): TakeResult | Promise<TakeResult> {
+    const hits: ActiveLimit[] = [];
+    for (const limit of this.#limits) {
+      if (limit.matchesTool(ctx.tool) && limit.matchesAgent(ctx.agent)) hits.push(limit);
+    }
+    if (hits.length === 0) return OK;
+    const buckets = hits.map((l) => ({
+      key: `${l.spec.id}|${l.shape}|${l.spec.key}=${ctx[l.spec.key]}`,
+      burst: l.spec.burst,
+      perMs: l.spec.calls / l.spec.everyMs,
+    }));
+    return this.#buckets.take(buckets).then((r): TakeResult => {
+      if (r.ok) return OK;
+      return { ok: false, limit: hits[r.index]!.spec, retryAfterMs: r.retryAfterMs };
+    });
+  }
+
+  replaceLimits(limits: readonly LimitSpec[]): void {
+    this.#limits = limits.map((spec) => ({
+      spec,
+      shape: `${spec.calls}/${spec.everyMs}/${spec.burst}`,
+      matchesTool: spec.tools === null ? () => true : compileGlobs(spec.tools),
+      matchesAgent: spec.agents === null ? () => true : compileGlobs(spec.agents),
+    }));
+  }
+}

@@ -1,0 +1,214 @@
+// One sink's outbox loop: read pages after the sink's durable cursor, deliver, acknowledge, retry, dead-letter.
+import type { Ledger, LedgerRecord, LedgerStore } from "../ledger/index.js";
+import { backoffDelay, type RetryOptions } from "./backoff.js";
+import { checkpointEvent, recordEvent } from "./event.js";
+import { type ExportEvent, type Sink, SinkError } from "./types.js";
+
+export interface RunnerOptions {
+  batchSize: number;
+  retry: RetryOptions;
+  /** A send that takes longer counts as a failure (default 30 s). */
+  sendTimeoutMs: number;
+  /** How often to look for records other processes appended (their appends do not wake this one). */
+  pollMs: number;
+}
+
+export interface RunnerStats {
+  delivered: number;
+  failures: number;
+  deadLettered: number;
+  /** Records (all chains) the ledger holds that the sink has not acknowledged yet. */
+  lag: number;
+}
+
+// Checkpoints have their own cursor, kept under this suffix of the sink name.
+const CHECKPOINT_CURSOR = "/checkpoints";
+const DEAD_LETTER = "export.dead_letter";
+
+/** Delivers the whole ledger to one sink, at least once, in chain order, from wherever it stopped. */
+export class SinkRunner {
+  readonly sink: Sink;
+  readonly #ledger: Ledger;
+  readonly #store: LedgerStore;
+  readonly #options: RunnerOptions;
+  readonly #stats = { delivered: 0, failures: 0, deadLettered: 0 };
+  // Last known head and acknowledged seq per chain, kept live so the lag gauge moves while a send hangs.
+  readonly #heads = new Map<string, number>();
+  readonly #acked = new Map<string, number>();
+  #closed = false;
+  #dirty = true;
+  #wake: (() => void) | null = null;
+  readonly #done: Promise<void>;
+
+  constructor(ledger: Ledger, sink: Sink, options: RunnerOptions) {
+    this.sink = sink;
+    this.#ledger = ledger;
+    this.#store = ledger.store;
+    this.#options = options;
+    this.#done = this.#loop();
+  }
+
+  stats(): RunnerStats {
+    let lag = 0;
+    for (const [chain, head] of this.#heads) lag += Math.max(0, head - (this.#acked.get(chain) ?? 0));
+    return { ...this.#stats, lag };
+  }
+
+  /** New records exist: run a pass soon. Cheap and synchronous, so the ledger's listener never waits. */
+  notify(records: readonly LedgerRecord[]): void {
+    const last = records.at(-1);
+    if (last) this.#heads.set(last.chain, Math.max(last.seq, this.#heads.get(last.chain) ?? 0));
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  /** Stops after the current send (or after `graceMs`, then closes the sink under it). */
+  async close(graceMs: number): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    const finished = await Promise.race([this.#done.then(() => true), sleep(graceMs).then(() => false)]);
+    await this.sink.close().catch(() => undefined);
+    if (!finished) await Promise.race([this.#done, sleep(graceMs)]);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#closed) {
+      let progressed = false;
+      try {
+        this.#dirty = false;
+        progressed = await this.#pass();
+      } catch {
+        // The store is unreadable (e.g. the database is busy): try again at the next wake-up.
+      }
+      if (!progressed && !this.#dirty) await this.#idle(this.#options.pollMs);
+    }
+  }
+
+  /** One page of one chain (records first, then checkpoints); true if anything was delivered. */
+  async #pass(): Promise<boolean> {
+    let progressed = false;
+    for (const chain of await this.#store.chains()) {
+      if (this.#closed) return false;
+      const cursor = await this.#store.getCursor(this.sink.name, chain);
+      const head = (await this.#store.head(chain))?.seq ?? 0;
+      this.#heads.set(chain, Math.max(head, this.#heads.get(chain) ?? 0));
+      this.#acked.set(chain, cursor);
+      if (progressed) continue;
+      const page = await this.#store.readChain(chain, cursor + 1, this.#options.batchSize);
+      if (page.length > 0) {
+        progressed = true;
+        const delivered = await this.#deliver(page.map(recordEvent));
+        if (delivered > 0) {
+          await this.#store.putCursor(this.sink.name, chain, page[delivered - 1]!.seq);
+          this.#acked.set(chain, page[delivered - 1]!.seq);
+        }
+        continue;
+      }
+      const cpCursor = await this.#store.getCursor(this.sink.name + CHECKPOINT_CURSOR, chain);
+      const checkpoints = (await this.#store.checkpoints(chain)).filter((c) => c.seq > cpCursor);
+      if (checkpoints.length === 0) continue;
+      progressed = true;
+      const batch = checkpoints.slice(0, this.#options.batchSize);
+      const delivered = await this.#deliver(batch.map(checkpointEvent));
+      if (delivered > 0) {
+        await this.#store.putCursor(this.sink.name + CHECKPOINT_CURSOR, chain, batch[delivered - 1]!.seq);
+      }
+    }
+    return progressed;
+  }
+
+  /**
+   * Delivers a prefix of `events` and returns its length: all of them, or after a batch ran out of
+   * attempts, one at a time so that only the event that keeps failing is dead-lettered. 0 when closing.
+   */
+  async #deliver(events: ExportEvent[]): Promise<number> {
+    let batch = events;
+    let failures = 0;
+    while (!this.#closed) {
+      try {
+        await this.#send(batch);
+        this.#stats.delivered += batch.length;
+        return batch.length;
+      } catch (err) {
+        failures++;
+        this.#stats.failures++;
+        const permanent = err instanceof SinkError && err.permanent;
+        if (permanent || failures >= this.#options.retry.attempts) {
+          if (batch.length > 1) {
+            // Find the culprit: retry the first event alone, with fresh attempts.
+            batch = batch.slice(0, 1);
+            failures = 0;
+            continue;
+          }
+          // The cursor moves past the event only once its dead-letter record is durable.
+          return (await this.#deadLetter(batch[0]!, err)) ? 1 : 0;
+        }
+        await this.#idle(backoffDelay(failures, this.#options.retry), true);
+      }
+    }
+    return 0;
+  }
+
+  async #send(batch: ExportEvent[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SinkError(this.sink.name, `send timed out after ${this.#options.sendTimeoutMs} ms`)),
+        this.#options.sendTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.sink.send(batch), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Records in the ledger that `event` was given up on, so the gap is visible and auditable. */
+  async #deadLetter(event: ExportEvent, err: unknown): Promise<boolean> {
+    this.#stats.deadLettered++;
+    // A dead-letter alert about this same sink would fail the same way: skip it rather than loop.
+    if (event.type === "alert" && event.data.type === DEAD_LETTER && event.data.sink === this.sink.name)
+      return true;
+    const code = err instanceof SinkError ? err.code : "EXPORT_SINK_FAILED";
+    const message = err instanceof Error ? err.message : String(err);
+    return this.#ledger
+      .append({
+        kind: "alert",
+        session: event.session,
+        agent: event.agent,
+        callId: null,
+        data: {
+          type: DEAD_LETTER,
+          sink: this.sink.name,
+          event: event.id,
+          code,
+          error: message.slice(0, 500),
+        },
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+  }
+
+  /** Waits `ms`, or until notified (unless `fixed`: a back-off must run its course) or closed. */
+  #idle(ms: number, fixed = false): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      const wake = () => {
+        if (!fixed || this.#closed) done();
+      };
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = wake;
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

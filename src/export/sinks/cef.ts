@@ -1,0 +1,83 @@
+// ArcSight Common Event Format (CEF:0) lines, escaped per the CEF specification.
+import type { JsonValue } from "../../json.js";
+import type { ExportEvent } from "../types.js";
+
+const VERSION = "0.1.0";
+
+/** Header fields: backslash and pipe are escaped; a newline would end the event, so it becomes a space. */
+export function cefHeader(value: string): string {
+  return value.replace(/[\\|]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, " ");
+}
+
+/** Extension values: backslash and equals are escaped, newlines written as \n and \r. */
+export function cefValue(value: string): string {
+  return value
+    .replace(/[\\=]/g, (c) => `\\${c}`)
+    .replace(/\r\n|\n/g, "\\n")
+    .replace(/\r/g, "\\r");
+}
+
+/** CEF severity 0–10: alerts high, refused calls medium, the rest low. */
+export function cefSeverity(e: ExportEvent): number {
+  if (e.type === "alert" || e.type === "sandbox.violation") return 8;
+  if (decisionOf(e)?.enforced === "deny") return 5;
+  return 3;
+}
+
+/**
+ * `CEF:0|Warden|agent-warden|0.1.0|<kind>|<name>|<severity>|<extension>`. Custom string fields carry
+ * their labels (cs1Label=session …) as the spec asks.
+ */
+export function toCef(e: ExportEvent): string {
+  const decision = decisionOf(e);
+  const tool = typeof e.data.tool === "string" ? e.data.tool : null;
+  const name = tool ? `${e.type} ${tool}` : e.type;
+  const ext: [string, string | number | null][] = [
+    ["rt", Date.parse(e.ts)],
+    ["externalId", e.id],
+    ["act", decision ? String(decision.enforced ?? decision.effect ?? "") : null],
+    ["reason", decision && typeof decision.reason === "string" ? decision.reason : null],
+    ["outcome", typeof e.data.status === "string" ? e.data.status : null],
+    ["suser", userOf(e)],
+    ["cs1Label", "session"],
+    ["cs1", e.session],
+    ["cs2Label", "agent"],
+    ["cs2", e.agent],
+    ["cs3Label", "tool"],
+    ["cs3", tool],
+    ["cs4Label", "callId"],
+    ["cs4", e.callId],
+    ["cs5Label", "chain"],
+    ["cs5", e.chain],
+    ["cs6Label", "hash"],
+    ["cs6", e.hash],
+    ["cn1Label", "seq"],
+    ["cn1", e.seq],
+  ];
+  const extension = ext
+    .filter(([k, v]) => v !== null && !(k.endsWith("Label") && valueAfter(ext, k) === null))
+    .map(([k, v]) => `${k}=${cefValue(String(v))}`)
+    .join(" ");
+  const header = ["Warden", "agent-warden", VERSION, e.type, name, String(cefSeverity(e))].map(cefHeader);
+  return `CEF:0|${header.join("|")}|${extension}`;
+}
+
+function valueAfter(ext: [string, string | number | null][], label: string): string | number | null {
+  const key = label.slice(0, -"Label".length);
+  return ext.find(([k]) => k === key)?.[1] ?? null;
+}
+
+function decisionOf(e: ExportEvent): { [k: string]: JsonValue } | null {
+  const d = e.data.decision;
+  return d !== null && typeof d === "object" && !Array.isArray(d) ? d : null;
+}
+
+function userOf(e: ExportEvent): string | null {
+  if (typeof e.data.onBehalfOf === "string") return e.data.onBehalfOf;
+  const principal = Array.isArray(e.data.principal) ? e.data.principal : [];
+  for (const p of principal) {
+    if (p && typeof p === "object" && !Array.isArray(p) && p.kind === "user" && typeof p.id === "string")
+      return p.id;
+  }
+  return null;
+}

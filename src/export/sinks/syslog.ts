@@ -1,0 +1,161 @@
+// Syslog sink: RFC 5424 messages over UDP (one per datagram), TCP or TLS (RFC 5425 octet counting).
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
+import { isIP, connect as netConnect, type Socket } from "node:net";
+import { hostname as osHostname } from "node:os";
+import { connect as tlsConnect } from "node:tls";
+import { formatEvent } from "../format.js";
+import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { toCef } from "./cef.js";
+import { formatSyslog, octetFrame, type SyslogHeader } from "./rfc5424.js";
+
+export interface SyslogSinkOptions {
+  name: string;
+  transport: "udp" | "tcp" | "tls";
+  host: string;
+  /** Default 514 (UDP, TCP) or 6514 (TLS). */
+  port?: number;
+  format?: "json" | "cef" | "ocsf";
+  /** Default 13 (log audit). */
+  facility?: number;
+  appName?: string;
+  hostname?: string;
+  /** CA certificates (PEM text) for TLS; default the system's. */
+  ca?: string;
+  serverName?: string;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Stream transports keep one connection and reconnect on the next send after an error; a send
+ * resolves once the kernel has taken the bytes (syslog has no application-level acknowledgement).
+ */
+export class SyslogSink implements Sink {
+  readonly name: string;
+  readonly #o: SyslogSinkOptions;
+  readonly #header: SyslogHeader;
+  #socket: Socket | null = null;
+  #udp: UdpSocket | null = null;
+
+  constructor(options: SyslogSinkOptions) {
+    this.name = options.name;
+    this.#o = options;
+    this.#header = {
+      facility: options.facility ?? 13,
+      hostname: options.hostname ?? (osHostname().replace(/[^!-~]/g, "") || "-"),
+      appName: options.appName ?? "warden",
+      procId: String(process.pid),
+    };
+  }
+
+  /** The RFC 5424 message for one event (exposed for tests and for the benchmark). */
+  message(e: ExportEvent): string {
+    const format = this.#o.format ?? "json";
+    const msg = format === "cef" ? toCef(e) : JSON.stringify(formatEvent(e, format));
+    return formatSyslog(e, msg, this.#header);
+  }
+
+  async send(events: ExportEvent[]): Promise<void> {
+    const messages = events.map((e) => this.message(e));
+    try {
+      if (this.#o.transport === "udp") await this.#sendUdp(messages);
+      else await this.#sendStream(Buffer.concat(messages.map(octetFrame)));
+    } catch (err) {
+      this.#drop();
+      throw new SinkError(this.name, `${this.#o.transport} ${this.#o.host}: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#drop();
+  }
+
+  /** SNI must not be an IP address (RFC 6066); the certificate is then checked against the IP. */
+  #serverName(): string | undefined {
+    const name = this.#o.serverName ?? this.#o.host;
+    return isIP(name) ? undefined : name;
+  }
+
+  #port(): number {
+    return this.#o.port ?? (this.#o.transport === "tls" ? 6514 : 514);
+  }
+
+  async #sendUdp(messages: string[]): Promise<void> {
+    if (!this.#udp) {
+      const udp = createSocket(this.#o.host.includes(":") ? "udp6" : "udp4");
+      udp.on("error", () => this.#drop());
+      this.#udp = udp;
+    }
+    const udp = this.#udp;
+    for (const m of messages) {
+      await new Promise<void>((resolve, reject) =>
+        udp.send(Buffer.from(m, "utf8"), this.#port(), this.#o.host, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    }
+  }
+
+  async #sendStream(data: Buffer): Promise<void> {
+    const socket = this.#socket ?? (await this.#connect());
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      socket.once("error", onError);
+      socket.write(data, (err) => {
+        socket.off("error", onError);
+        if (err) reject(err);
+        else resolve();
+      });
+    });
+  }
+
+  #connect(): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const port = this.#port();
+      const host = this.#o.host;
+      const socket =
+        this.#o.transport === "tls"
+          ? tlsConnect({ host, port, servername: this.#serverName(), ca: this.#o.ca })
+          : netConnect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error("connect timed out"));
+      }, this.#o.connectTimeoutMs ?? 10_000);
+      const ready = this.#o.transport === "tls" ? "secureConnect" : "connect";
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        this.#socket = socket;
+        resolve(socket);
+      });
+      socket.once("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      // A server that hangs up makes the next send reconnect instead of writing into a dead socket.
+      const forget = () => {
+        if (this.#socket === socket) this.#socket = null;
+      };
+      socket.on("close", forget);
+      // The server's FIN arrives before our next write: reconnect rather than write into a closing socket.
+      socket.on("end", forget);
+      socket.on("error", () => undefined);
+      socket.on("data", () => undefined);
+    });
+  }
+
+  #drop(): void {
+    this.#socket?.destroy();
+    this.#socket = null;
+    try {
+      this.#udp?.close();
+    } catch {
+      // Already closed by an error.
+    }
+    this.#udp = null;
+  }
+}
+
+/** Reads a CA bundle named in the config (a missing file fails at start, not on the first event). */
+export function readCa(path: string | undefined): string | undefined {
+  return path === undefined ? undefined : readFileSync(path, "utf8");
+}

@@ -1,0 +1,48 @@
+// The export contract: the event a sink receives, the Sink interface every backend implements, sink errors.
+import { WardenError } from "../errors.js";
+import type { JsonObject } from "../json.js";
+import type { RecordKind } from "../ledger/index.js";
+
+/**
+ * One ledger record (or signed checkpoint) as it leaves Warden. `id` is stable across retries and
+ * restarts (`<chain>:<seq>`, `<chain>:checkpoint:<seq>` for checkpoints), so a receiver de-duplicates on it.
+ */
+export interface ExportEvent {
+  id: string;
+  type: RecordKind | "checkpoint";
+  chain: string;
+  seq: number;
+  ts: string;
+  /** The record's chain hash (for a checkpoint: the hash it signs). */
+  hash: string;
+  session: string | null;
+  agent: string | null;
+  callId: string | null;
+  /** The record's fields; for a checkpoint `{ signature, keyId }`. */
+  data: JsonObject;
+}
+
+/**
+ * A destination. `send` resolves once the receiver has taken every event (as far as the transport can
+ * tell) and rejects otherwise; the exporter retries the whole batch, so a sink may deliver twice.
+ */
+export interface Sink {
+  readonly name: string;
+  send(events: ExportEvent[]): Promise<void>;
+  /** Releases sockets and files; an in-flight send may reject. */
+  close(): Promise<void>;
+}
+
+/** A failed delivery. `permanent`: retrying the same events cannot help (the receiver refused the data). */
+export class SinkError extends WardenError {
+  readonly permanent: boolean;
+
+  constructor(sink: string, message: string, options: { permanent?: boolean; status?: number } = {}) {
+    super("EXPORT_SINK_FAILED", `export sink ${sink}: ${message}`, {
+      sink,
+      ...(options.status === undefined ? {} : { status: options.status }),
+    });
+    this.name = "SinkError";
+    this.permanent = options.permanent ?? false;
+  }
+}

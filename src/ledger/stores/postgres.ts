@@ -1,0 +1,357 @@
+// The PostgreSQL ledger store: one chain per instance (advisory lock), pooled reads, LISTEN/NOTIFY, shared buckets.
+import pg from "pg";
+import { LedgerUnavailableError, WardenError } from "../../errors.js";
+import type {
+  ChainHead,
+  Checkpoint,
+  LedgerRecord,
+  LedgerStore,
+  RecordQuery,
+  Sealer,
+  SessionFeed,
+  SessionRow,
+  SharedBuckets,
+  TokenRow,
+} from "../types.js";
+import { normalizeQuery, toUnavailable } from "./common.js";
+import { appendBatch, HEAD_SQL, INSERT_CHECKPOINT, toHead } from "./postgres-append.js";
+import { PostgresBuckets } from "./postgres-buckets.js";
+import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
+import { channelName, EventFeed } from "./postgres-events.js";
+import { checkSchema, type MigrateResult, migrate } from "./postgres-schema.js";
+import { redactUrl, splitSchema } from "./postgres-url.js";
+import { ChainWriter } from "./postgres-writer.js";
+import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
+
+export interface PostgresStoreOptions {
+  /** Schema holding Warden's tables (default: `?schema=` in the URL, else `public`); created if missing. */
+  schema?: string;
+  /** Read only (verify, log, export): no migrations, no writer, no listener. */
+  readonly?: boolean;
+  /** Most pooled connections for reads, sessions and rate limits (default 10); plus one writer and one listener. */
+  poolSize?: number;
+  /** Server-side statement timeout, also used for lock waits (default 5000 ms). */
+  statementTimeoutMs?: number;
+  /** Connection timeout (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+type Param = string | number | null | string[] | number[] | (string | null)[];
+
+/**
+ * A ledger in PostgreSQL, shared by several Warden instances. Each instance writes its own chain on a
+ * dedicated connection holding that chain's advisory lock; reads, sessions and rate limits use a pool.
+ *
+ * @example
+ * const store = await PostgresStore.open("postgres://warden@db/warden");
+ * const chain = await store.claimChain(); // "node-1", or the next free one
+ * await store.close();
+ */
+export class PostgresStore implements LedgerStore {
+  /** The URL with its password redacted, for messages. */
+  readonly url: string;
+  readonly schema: string;
+  readonly #pool: pg.Pool;
+  readonly #writer: ChainWriter | null;
+  readonly #feed: EventFeed | null;
+  readonly #buckets: PostgresBuckets | null;
+  readonly #sessionsChannel: string;
+  #closed = false;
+
+  private constructor(url: string, schema: string, pool: pg.Pool, connect: PgConnectOptions | null) {
+    this.url = url;
+    this.schema = schema;
+    this.#pool = pool;
+    this.#writer = connect ? new ChainWriter(connect) : null;
+    this.#feed = connect ? new EventFeed(connect) : null;
+    this.#buckets = connect ? new PostgresBuckets(pool) : null;
+    this.#sessionsChannel = channelName("sessions", schema);
+  }
+
+  static async open(db: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const shown = redactUrl(db);
+    const { connectionString, schema } = splitSchema(db, options.schema);
+    const connect: PgConnectOptions = {
+      connectionString,
+      schema,
+      statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      // The schema in the name lets an operator (or a test) find one Warden's connections in pg_stat_activity.
+      applicationName: `warden/${schema}`.slice(0, 63),
+    };
+    const pool = new pg.Pool({
+      ...clientConfig(connect),
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+    });
+    // Idle clients that the server drops emit 'error' on the pool; the pool replaces them by itself.
+    pool.on("error", () => undefined);
+    const store = new PostgresStore(shown, schema, pool, options.readonly ? null : connect);
+    try {
+      const client = await pool.connect();
+      try {
+        if (options.readonly) await checkSchema(client);
+        else await migrate(client, schema);
+      } finally {
+        client.release();
+      }
+      await store.#feed?.start();
+      return store;
+    } catch (err) {
+      await store.close();
+      throw toUnavailable(err, `opening the ledger database ${shown}`);
+    }
+  }
+
+  /** Applies pending migrations (what `warden db migrate` runs); opening a writable store does it too. */
+  static async migrate(
+    db: string,
+    options: { schema?: string } = {},
+  ): Promise<MigrateResult & { schema: string }> {
+    const { connectionString, schema } = splitSchema(db, options.schema);
+    const connect = {
+      connectionString,
+      schema,
+      statementTimeoutMs: 60_000,
+      connectTimeoutMs: 5000,
+      applicationName: "warden",
+    };
+    const client = new pg.Client(clientConfig(connect));
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      return { ...(await migrate(client, schema)), schema };
+    } catch (err) {
+      throw toUnavailable(err, `migrating ${redactUrl(db)}`);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Makes this store the only writer of `chain` (LEDGER_CHAIN_LOCKED if another process is), or, with no
+   * name, of the first free chain of node-1, node-2, …; returns the chain's name.
+   */
+  async claimChain(chain?: string): Promise<string> {
+    const writer = this.#requireWriter();
+    try {
+      if (chain !== undefined) {
+        await writer.claim(chain);
+        return chain;
+      }
+      return await writer.claimFirstFree("node-");
+    } catch (err) {
+      throw toUnavailable(err, "claiming a ledger chain");
+    }
+  }
+
+  /**
+   * Records the public key checkpoints are signed with. Every instance of one database must sign with
+   * the same key, so that one public key verifies every chain: another key is LEDGER_KEY_MISMATCH.
+   */
+  async registerKey(keyId: string, publicKeySpkiBase64: string): Promise<void> {
+    const rows = await this.#read("registering the signing key", async () => {
+      const client = await this.#pool.connect();
+      let failed: unknown;
+      try {
+        // Locked: two instances starting with different keys must not both register theirs.
+        await client.query("BEGIN");
+        await client.query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
+        await client.query(
+          `INSERT INTO signing_keys (key_id, public_key) SELECT $1, $2
+           WHERE NOT EXISTS (SELECT 1 FROM signing_keys) ON CONFLICT (key_id) DO NOTHING`,
+          [keyId, publicKeySpkiBase64],
+        );
+        const res = await client.query<{ key_id: string }>("SELECT key_id FROM signing_keys");
+        await client.query("COMMIT");
+        return res.rows;
+      } catch (err) {
+        failed = err;
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+      } finally {
+        client.release(failed instanceof Error ? failed : undefined);
+      }
+    });
+    if (rows.some((r) => r.key_id !== keyId)) {
+      throw new WardenError(
+        "LEDGER_KEY_MISMATCH",
+        "this database's checkpoints are signed with another key; every instance must use the same ledger.key",
+      );
+    }
+  }
+
+  /** Public keys (base64 SPKI DER) registered by the writers, oldest first. */
+  async publicKeys(): Promise<string[]> {
+    return this.#read("reading signing keys", async () => {
+      const res = await this.#pool.query<{ public_key: string }>(
+        "SELECT public_key FROM signing_keys ORDER BY added_at, key_id",
+      );
+      return res.rows.map((r) => r.public_key);
+    });
+  }
+
+  /** Rate-limit buckets every instance shares (null when read-only). */
+  get buckets(): SharedBuckets | null {
+    return this.#buckets;
+  }
+
+  /** Session ends from every instance, via LISTEN/NOTIFY (null when read-only). */
+  get sessionFeed(): SessionFeed | null {
+    const feed = this.#feed;
+    if (!feed) return null;
+    return {
+      subscribe: (listener) => feed.subscribe("sessions", listener),
+      get live() {
+        return feed.live;
+      },
+    };
+  }
+
+  append(chain: string, seal: Sealer): Promise<LedgerRecord[]> {
+    const writer = this.#requireWriter();
+    return writer
+      .run(chain, async (client) => {
+        await client.query("BEGIN");
+        try {
+          const records = await appendBatch(client, chain, seal, this.#sessionsChannel);
+          await client.query("COMMIT");
+          return records;
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          throw err;
+        }
+      })
+      .catch((err: unknown) => {
+        throw toUnavailable(err, "ledger append");
+      });
+  }
+
+  async appendCheckpoint(c: Checkpoint): Promise<void> {
+    await this.#read("checkpoint append", () =>
+      this.#pool.query(INSERT_CHECKPOINT, [c.chain, c.seq, c.ts, c.hash, c.signature, c.keyId]),
+    );
+  }
+
+  async head(chain: string): Promise<ChainHead | null> {
+    // One statement: the last record and the last checkpoint are read from one snapshot.
+    const rows = await this.#rows("reading the chain head", HEAD_SQL, [chain]);
+    return toHead(rows[0]);
+  }
+
+  async chains(): Promise<string[]> {
+    // A loose index scan over the primary key: one probe per chain instead of reading every record.
+    const sql = `WITH RECURSIVE c(chain) AS (
+        SELECT min(chain) FROM records
+        UNION ALL SELECT (SELECT min(chain) FROM records WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+      SELECT chain FROM c WHERE chain IS NOT NULL UNION SELECT DISTINCT chain FROM checkpoints ORDER BY chain`;
+    return (await this.#rows("listing chains", sql, [])).map((r) => String(r.chain));
+  }
+
+  async readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]> {
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`;
+    return (await this.#rows("reading records", sql, [chain, fromSeq, limit])).map(toRecord);
+  }
+
+  async query(query: RecordQuery): Promise<LedgerRecord[]> {
+    const q = normalizeQuery(query);
+    if (q.kinds?.length === 0) return [];
+    const where: string[] = [];
+    const params: Param[] = [];
+    const add = (clause: (n: string) => string, value: Param | undefined) => {
+      if (value === undefined) return;
+      params.push(value);
+      where.push(clause(`$${params.length}`));
+    };
+    add((n) => `session = ${n}`, q.session);
+    add((n) => `agent = ${n}`, q.agent);
+    add((n) => `call_id = ${n}`, q.callId);
+    // Columns copied from data at write time (see migration 2); never parsed from the JSON here.
+    add((n) => `tool = ${n}`, q.tool);
+    add((n) => `effect = ${n}`, q.decision);
+    add((n) => `ts >= ${n}`, q.since);
+    add((n) => `kind = ANY(${n}::text[])`, q.kinds as string[] | undefined);
+    const dir = q.newestFirst ? "DESC" : "ASC";
+    params.push(q.limit ?? null);
+    // ts then chain then seq: every instance's records in time order, each chain in its own order.
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY ts ${dir}, chain ${dir}, seq ${dir} LIMIT $${params.length}`;
+    return (await this.#rows("querying records", sql, params)).map(toRecord);
+  }
+
+  async checkpoints(chain: string): Promise<Checkpoint[]> {
+    const sql =
+      "SELECT chain, seq, ts, hash, signature, key_id FROM checkpoints WHERE chain = $1 ORDER BY seq";
+    return (await this.#rows("reading checkpoints", sql, [chain])).map(toCheckpoint);
+  }
+
+  async session(id: string): Promise<SessionRow | null> {
+    const rows = await this.#rows("reading a session", "SELECT * FROM sessions WHERE id = $1", [id]);
+    return rows[0] ? toSession(rows[0]) : null;
+  }
+
+  async sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (q.agent !== undefined) {
+      params.push(q.agent);
+      where.push(`agent = $${params.length}`);
+    }
+    if (q.active !== undefined) where.push(q.active ? "ended_at IS NULL" : "ended_at IS NOT NULL");
+    params.push(q.limit ?? null);
+    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY started_at DESC, id LIMIT $${params.length}`;
+    return (await this.#rows("reading sessions", sql, params)).map(toSession);
+  }
+
+  async putToken(t: TokenRow): Promise<void> {
+    const sql = `INSERT INTO tokens (id, hash, role, agent, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
+        created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+    await this.#rows("token write", sql, [t.id, t.hash, t.role, t.agent, t.createdAt, t.revokedAt]);
+  }
+
+  async tokenByHash(hash: string): Promise<TokenRow | null> {
+    const rows = await this.#rows("reading a token", "SELECT * FROM tokens WHERE hash = $1", [hash]);
+    return rows[0] ? toToken(rows[0]) : null;
+  }
+
+  async getCursor(sink: string, chain: string): Promise<number> {
+    const sql = "SELECT seq FROM export_cursors WHERE sink = $1 AND chain = $2";
+    const rows = await this.#rows("reading an export cursor", sql, [sink, chain]);
+    return rows[0] ? Number(rows[0].seq) : 0;
+  }
+
+  async putCursor(sink: string, chain: string, seq: number): Promise<void> {
+    const sql = `INSERT INTO export_cursors (sink, chain, seq) VALUES ($1, $2, $3)
+      ON CONFLICT (sink, chain) DO UPDATE SET seq = GREATEST(export_cursors.seq, excluded.seq)`;
+    await this.#rows("export cursor write", sql, [sink, chain, seq]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buckets?.close();
+    await this.#feed?.close();
+    await this.#writer?.close();
+    await this.#pool.end().catch(() => undefined);
+  }
+
+  #requireWriter(): ChainWriter {
+    if (!this.#writer) throw new LedgerUnavailableError("the ledger was opened read-only");
+    return this.#writer;
+  }
+
+  async #rows(op: string, sql: string, params: Param[]): Promise<Row[]> {
+    return this.#read(op, async () => (await this.#pool.query<Row>(sql, params)).rows);
+  }
+
+  async #read<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new LedgerUnavailableError("store closed");
+    try {
+      return await fn();
+    } catch (err) {
+      throw toUnavailable(err, op);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// `warden mcp tools` and `warden mcp approve` as functions, on a ledger a gateway wrote.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Warden } from "../../../src/warden.js";
+import { cli } from "../../cli/run-cli.js";
+import { tempDir } from "../../helpers.js";
+import { CHANGING, connectInMemory, gatewayFor, stdioServer } from "./helpers.js";
+
+describe("warden mcp tools | approve", () => {
+  it("lists pin states and approves a changed tool; usage errors exit 2", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "policy.yaml"), '{"default": "allow"}');
+    const open = () => Warden.open({ policy: join(dir, "policy.yaml"), db: join(dir, "ledger.db") });
+    let warden = await open();
+    const first = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    await (await connectInMemory(first)).listTools();
+    await first.close();
+    const second = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], { FIXTURE_VERSION: "2" })],
+    });
+    await (await connectInMemory(second)).listTools();
+    await second.close();
+    await warden.close();
+
+    const listed = await cli(["mcp", "tools", "--dir", dir, "--json"], dir);
+    expect(listed.code).toBe(0);
+    const states = JSON.parse(listed.stdout) as { tool: string; state: string }[];
+    expect(states.find((s) => s.tool === "greet")?.state).toBe("changed");
+    expect(states.find((s) => s.tool === "count")?.state).toBe("pinned");
+    expect((await cli(["mcp", "tools", "--dir", dir], dir)).stdout).toContain(
+      "warden mcp approve changing greet",
+    );
+
+    const approved = await cli(["mcp", "approve", "changing", "greet", "--dir", dir], dir);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain("approved changing/greet");
+    const again = await cli(["mcp", "approve", "changing", "greet", "--dir", dir], dir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("MCP_NOTHING_TO_APPROVE");
+    expect((await cli(["mcp", "approve", "changing", "--dir", dir], dir)).code).toBe(2);
+    expect((await cli(["mcp", "--listen", "nonsense", "--dir", dir], dir)).code).toBe(2);
+
+    warden = await open();
+    const states2 = JSON.parse((await cli(["mcp", "tools", "--dir", dir, "--json"], dir)).stdout) as {
+      tool: string;
+      state: string;
+    }[];
+    expect(states2.find((s) => s.tool === "greet")?.state).toBe("pinned");
+    await warden.close();
+  });
+});

@@ -1,0 +1,121 @@
+// The policy's mcp: section, neverAllowed(), names and cursors, and identity resolution.
+import { describe, expect, it } from "vitest";
+import { resolveIdentity } from "../../../src/adapters/mcp/index.js";
+import { decodeCursor, encodeCursor, exposedName, splitName } from "../../../src/adapters/mcp/names.js";
+import { checkPolicyText, parsePolicy } from "../../../src/policy/index.js";
+
+describe("policy mcp: section", () => {
+  it("compiles servers, poisoning, identity and limits with defaults", () => {
+    const policy = parsePolicy(
+      `mcp:
+  servers:
+    github: { command: [npx, -y, "@modelcontextprotocol/server-github@1.0.0"], env: { GITHUB_TOKEN: x } }
+    files: { url: "http://127.0.0.1:9000/mcp", headers: { authorization: "Bearer y" } }
+  poisoning: warn
+  identity: { agent: ide, intent: coding }
+  timeouts: { request: 30s }
+`,
+      "p.yaml",
+    );
+    expect(policy.mcp).toMatchObject({
+      servers: [
+        {
+          name: "github",
+          command: ["npx", "-y", "@modelcontextprotocol/server-github@1.0.0"],
+          env: { GITHUB_TOKEN: "x" },
+          url: null,
+        },
+        {
+          name: "files",
+          command: null,
+          url: "http://127.0.0.1:9000/mcp",
+          headers: { authorization: "Bearer y" },
+        },
+      ],
+      poisoning: "warn",
+      identity: { agent: "ide", onBehalfOf: null, intent: "coding" },
+      requestTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+    });
+    expect(parsePolicy("{}", "p").mcp).toBeNull();
+  });
+
+  it("reports bad entries with their location", () => {
+    const issues = checkPolicyText(
+      "mcp:\n  servers:\n    a__b: { command: [x] }\n    both: { command: [x], url: 'http://h' }\n  poisoning: maybe\n  colour: red\n",
+      "p.yaml",
+    );
+    expect(issues.map((i) => i.path.join("."))).toEqual(
+      expect.arrayContaining(["mcp.servers.a__b", "mcp.servers.both", "mcp.poisoning", "mcp.colour"]),
+    );
+  });
+});
+
+describe("neverAllowed", () => {
+  const policy = parsePolicy(
+    JSON.stringify({
+      default: "deny",
+      agents: { bot: { team: "t", developer: "d", tools: ["fs__*", "echo", "mail"] } },
+      rules: [
+        { id: "read", tools: ["fs__read*", "echo"], decision: "allow" },
+        { id: "no-write", tool: "fs__write", decision: "deny" },
+        { id: "mail-ask", tool: "mail", decision: "ask", when: "args.to != ''" },
+        { id: "echo-cond", tool: "echo", decision: "deny", when: "args.x == 1" },
+      ],
+    }),
+    "p",
+  );
+  it("is true outside the job, under an unconditional deny, or with nothing that could allow under a deny default", () => {
+    expect(policy.neverAllowed("bot", "shell")).toBe(true);
+    expect(policy.neverAllowed("stranger", "echo")).toBe(true);
+    expect(policy.neverAllowed("bot", "fs__write")).toBe(true);
+    expect(policy.neverAllowed("bot", "fs__delete")).toBe(true);
+  });
+  it("is false when some call could be allowed or asked", () => {
+    expect(policy.neverAllowed("bot", "fs__read_file")).toBe(false);
+    expect(policy.neverAllowed("bot", "echo")).toBe(false);
+    expect(policy.neverAllowed("bot", "mail")).toBe(false);
+    expect(parsePolicy('{"default":"allow"}', "p").neverAllowed("x", "y")).toBe(false);
+  });
+});
+
+describe("names and cursors", () => {
+  it("prefixes with several upstreams and splits at the first __", () => {
+    expect(exposedName("gh", "create_issue", true)).toBe("gh__create_issue");
+    expect(exposedName("gh", "create_issue", false)).toBe("create_issue");
+    expect(splitName("gh__a__b", ["gh", "fs"])).toEqual({ server: "gh", name: "a__b" });
+    expect(splitName("x__a", ["gh", "fs"])).toBeNull();
+    expect(splitName("anything", ["only"])).toEqual({ server: "only", name: "anything" });
+  });
+  it("passes one upstream's cursor through and wraps several", () => {
+    expect(encodeCursor({ index: 0, cursor: "abc" }, 1)).toBe("abc");
+    expect(decodeCursor("abc", 1)).toEqual({ index: 0, cursor: "abc" });
+    const wrapped = encodeCursor({ index: 1, cursor: "next" }, 3);
+    expect(decodeCursor(wrapped, 3)).toEqual({ index: 1, cursor: "next" });
+    expect(decodeCursor(wrapped, 1)).toEqual({ index: 0, cursor: wrapped });
+    expect(decodeCursor("forged", 3)).toBeNull();
+    expect(decodeCursor(encodeCursor({ index: 2, cursor: undefined }, 3), 2)).toBeNull();
+  });
+});
+
+describe("identity", () => {
+  const defaults = { agent: "cfg-agent", onBehalfOf: "cfg-user", intent: "cfg-intent" };
+  it("takes the agent from the token over everything, and headers over _meta over config", () => {
+    expect(
+      resolveIdentity(defaults, {
+        tokenAgent: "tok-agent",
+        headers: { "x-warden-agent": "nope", "x-warden-on-behalf-of": "hdr-user" },
+        meta: { "warden/onBehalfOf": "meta-user", "warden/intent": "meta-intent" },
+      }),
+    ).toEqual({ agent: "tok-agent", onBehalfOf: "hdr-user", intent: "meta-intent" });
+    expect(resolveIdentity(defaults, {})).toEqual({
+      agent: "cfg-agent",
+      onBehalfOf: "cfg-user",
+      intent: "cfg-intent",
+    });
+    expect(
+      resolveIdentity(defaults, { mayNameAgent: true, headers: { "x-warden-agent": "named" } }).agent,
+    ).toBe("named");
+    expect(resolveIdentity({ agent: null, onBehalfOf: null, intent: null }, {}).agent).toBe("mcp-client");
+  });
+});

@@ -1,0 +1,39 @@
+// Shared helpers for the export tests: a Warden with sinks, tool calls through it, waiting for delivery.
+import type { Warden } from "../../src/index.js";
+
+export const POLICY = { allowed_tools: ["read_ticket"], blocked_tools: ["send_email"] };
+
+/** Runs `n` gated calls (every 5th one refused) in one session; returns the session id. */
+export async function runCalls(warden: Warden, n: number): Promise<string> {
+  const session = await warden.session({
+    agent: "support-bot",
+    onBehalfOf: "alice@example.com",
+    intent: "tickets",
+  });
+  const read = session.guard("read_ticket", async (a: { id: number }) => ({ id: a.id }));
+  const send = session.guard("send_email", async (_: { to: string }) => "sent");
+  for (let i = 0; i < n; i++) {
+    if (i % 5 === 4) await send({ to: "x@example.com" }).catch(() => undefined);
+    else await read({ id: i });
+  }
+  await session.end();
+  return session.id;
+}
+
+/** Polls `check` until it returns true (or throws after `timeoutMs`). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Every `<chain>:<seq>` the ledger holds, i.e. the ids an exporter must deliver. */
+export async function expectedIds(warden: Warden): Promise<string[]> {
+  const ids: string[] = [];
+  for (const chain of await warden.ledger.store.chains()) {
+    for (const r of await warden.ledger.store.readChain(chain, 1, 1_000_000)) ids.push(`${r.chain}:${r.seq}`);
+  }
+  return ids;
+}

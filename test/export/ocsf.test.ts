@@ -1,0 +1,107 @@
+// OCSF output through any sink: API Activity for calls, Detection Finding for alerts, Base Event otherwise.
+// No npm package ships the OCSF schema, so events are checked against a zod schema of the fields Warden emits.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import { OCSF_VERSION } from "../../src/export/index.js";
+import { openWarden, tempDir } from "../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+
+const metadata = z.object({
+  version: z.literal(OCSF_VERSION),
+  uid: z.string().regex(/^[^:]+:(checkpoint:)?\d+$/),
+  correlation_uid: z.string(),
+  product: z.object({ name: z.literal("Warden"), vendor_name: z.literal("Warden") }),
+  log_name: z.string(),
+  sequence: z.int().positive(),
+});
+const base = {
+  activity_id: z.int(),
+  severity_id: z.int().min(0).max(6),
+  time: z.int().positive(),
+  metadata,
+  unmapped: z.record(z.string(), z.unknown()),
+};
+const actor = z.object({
+  app_name: z.string(),
+  session: z.object({ uid: z.string() }),
+  user: z.object({ name: z.string() }).optional(),
+});
+const apiActivity = z.strictObject({
+  ...base,
+  class_uid: z.literal(6003),
+  category_uid: z.literal(6),
+  type_uid: z.literal(600399),
+  activity_name: z.string(),
+  status_id: z.union([z.literal(1), z.literal(2)]),
+  status: z.enum(["Success", "Failure"]),
+  actor,
+  api: z.object({
+    operation: z.string(),
+    service: z.object({ name: z.string() }),
+    request: z.object({ uid: z.string() }),
+  }),
+  src_endpoint: z.object({ name: z.string() }),
+  disposition_id: z.union([z.literal(1), z.literal(2)]).optional(),
+  disposition: z.enum(["Allowed", "Blocked"]).optional(),
+});
+const finding = z.strictObject({
+  ...base,
+  class_uid: z.literal(2004),
+  category_uid: z.literal(2),
+  type_uid: z.literal(200401),
+  activity_name: z.literal("Create"),
+  finding_info: z.object({ uid: z.string(), title: z.string(), types: z.array(z.string()).min(1) }),
+  actor,
+});
+const baseEvent = z.strictObject({
+  ...base,
+  class_uid: z.literal(0),
+  category_uid: z.literal(0),
+  type_uid: z.literal(99),
+  activity_name: z.string(),
+  message: z.string(),
+});
+const ocsfEvent = z.union([apiActivity, finding, baseEvent]);
+
+describe("ocsf format", () => {
+  it("emits schema-valid OCSF events for every record, with the stable id as metadata.uid", async () => {
+    const out = tempDir();
+    const path = join(out, "ocsf.jsonl");
+    const { warden } = await openWarden(
+      { ...POLICY, export: { sinks: [{ name: "ocsf-file", type: "jsonl", path, format: "ocsf" }] } },
+      { export: { pollMs: 50 } },
+    );
+    await runCalls(warden, 5);
+    await warden.ledger.append({
+      kind: "alert",
+      session: null,
+      agent: null,
+      callId: null,
+      data: { type: "canary.hit" },
+    });
+    const ids = await expectedIds(warden);
+    const read = () =>
+      readFileSync(path, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { metadata: { uid: string } });
+    await waitFor(() => {
+      try {
+        return ids.every((id) => read().some((e) => e.metadata.uid === id));
+      } catch {
+        return false;
+      }
+    });
+    const events = read().map((e) => ocsfEvent.parse(e));
+    const blocked = events.find((e) => e.class_uid === 6003 && e.disposition === "Blocked");
+    expect(blocked).toMatchObject({
+      api: { operation: "send_email" },
+      status: "Failure",
+      actor: { user: { name: "alice@example.com" } },
+    });
+    expect(events.filter((e) => e.class_uid === 2004)).toHaveLength(1);
+    expect(events.some((e) => e.class_uid === 0 && e.activity_name === "session.start")).toBe(true);
+  });
+});

@@ -1,0 +1,96 @@
+// A Splunk HEC receiver for tests: /services/collector/event with HEC's documented answers and codes.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface HecEvent {
+  time: number;
+  source: string;
+  sourcetype: string;
+  event: { id: string; type: string; [k: string]: unknown };
+  fields: { event_id: string };
+}
+
+export type HecMode = "ok" | "busy" | "hang" | "disabled";
+
+/** Answers as Splunk does; `refuse(event)` makes a batch holding that event fail with code 6. */
+export class HecReceiver {
+  readonly events: HecEvent[] = [];
+  mode: HecMode = "ok";
+  requests = 0;
+  refuse: (e: HecEvent) => boolean = () => false;
+  readonly #server: Server;
+  readonly #token: string;
+  port = 0;
+
+  constructor(token: string) {
+    this.#token = token;
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        this.requests++;
+        if (this.mode === "hang") return;
+        const answer = (status: number, text: string, code: number) => {
+          res.writeHead(status, { "content-type": "application/json" });
+          res.end(JSON.stringify({ text, code }));
+        };
+        if (req.url !== "/services/collector/event") return answer(404, "Not Found", 404);
+        const auth = req.headers.authorization;
+        if (!auth) return answer(401, "Token is required", 2);
+        if (auth !== `Splunk ${this.#token}`) return answer(403, "Invalid token", 4);
+        if (this.mode === "disabled") return answer(403, "Token disabled", 1);
+        if (this.mode === "busy") return answer(503, "Server is busy", 9);
+        const batch = parseConcatenated(Buffer.concat(chunks).toString("utf8"));
+        if (batch === null || batch.length === 0) return answer(400, "Invalid data format", 6);
+        if (batch.some((e) => e.event === undefined)) return answer(400, "Event field is required", 12);
+        if (batch.some((e) => this.refuse(e))) return answer(400, "Invalid data format", 6);
+        this.events.push(...batch);
+        answer(200, "Success", 0);
+      });
+    });
+  }
+
+  async start(port = 0): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(port, "127.0.0.1", resolve));
+    this.port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  ids(): string[] {
+    return this.events.map((e) => e.fields.event_id);
+  }
+
+  async stop(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** HEC bodies are JSON objects one after another, with or without whitespace between them. */
+function parseConcatenated(text: string): HecEvent[] | null {
+  const out: HecEvent[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{") {
+      if (depth++ === 0) start = i;
+    } else if (c === "}" && --depth === 0) {
+      try {
+        out.push(JSON.parse(text.slice(start, i + 1)) as HecEvent);
+      } catch {
+        return null;
+      }
+    } else if (depth === 0 && !/\s/.test(c ?? "")) return null;
+  }
+  return depth === 0 ? out : null;
+}

@@ -1,0 +1,121 @@
+// Splunk HEC sink against a local HEC receiver: delivery, busy retries, refused data dead-lettered, outage + restart.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Warden } from "../../src/index.js";
+import { onCleanup, openWarden, tempDir } from "../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { HecReceiver } from "./receivers/hec.js";
+
+const TOKEN = "11111111-2222-3333-4444-555555555555";
+const ENV = { SPLUNK_HEC_TOKEN: TOKEN };
+
+async function receiver(): Promise<HecReceiver> {
+  const r = await new HecReceiver(TOKEN).start();
+  onCleanup(() => r.stop());
+  return r;
+}
+
+function policy(url: string, extra: Record<string, unknown> = {}) {
+  return {
+    ...POLICY,
+    export: {
+      retry: { attempts: 3, minDelay: "10ms", maxDelay: "40ms" },
+      sinks: [{ name: "splunk", type: "splunk-hec", url, index: "warden", batchSize: 50, ...extra }],
+    },
+  };
+}
+
+describe("splunk-hec sink", () => {
+  it("delivers every event with the token, HEC envelope and a stable event id", async () => {
+    const hec = await receiver();
+    const { warden } = await openWarden(policy(hec.url), { export: { env: ENV, pollMs: 50 } });
+    await runCalls(warden, 30);
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    const intent = hec.events.find((e) => e.event.type === "call.intent");
+    expect(intent).toMatchObject({ source: "warden", sourcetype: "warden:ledger", index: "warden" });
+    expect(intent?.event.id).toBe(intent?.fields.event_id);
+    expect(typeof intent?.time).toBe("number");
+  });
+
+  it("retries a busy collector (503, code 9) without ever writing the token anywhere", async () => {
+    const hec = await receiver();
+    hec.mode = "busy";
+    const { warden } = await openWarden(
+      policy(hec.url, { retry: { attempts: 1000, minDelay: "5ms", maxDelay: "20ms" } }),
+      {
+        export: { env: ENV, pollMs: 50 },
+      },
+    );
+    await runCalls(warden, 5);
+    await waitFor(() => hec.requests > 3);
+    expect(hec.events).toHaveLength(0);
+    hec.mode = "ok";
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    expect(warden.exporter?.stats().get("splunk")?.failures).toBeGreaterThan(0);
+    const alerts = await warden.ledger.store.query({ kinds: ["alert"] });
+    expect(alerts).toHaveLength(0);
+    expect(JSON.stringify(await warden.ledger.store.query({}))).not.toContain(TOKEN);
+  });
+
+  it("dead-letters an event the collector refuses (400, code 6) and delivers the rest of its batch", async () => {
+    const hec = await receiver();
+    hec.refuse = (e) => e.event.type === "session.end";
+    const { warden } = await openWarden(policy(hec.url), { export: { env: ENV, pollMs: 50 } });
+    await runCalls(warden, 10);
+    const ids = await expectedIds(warden);
+    const endId = (await warden.ledger.store.query({ kinds: ["session.end"] })).map(
+      (r) => `${r.chain}:${r.seq}`,
+    )[0];
+    await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length > 0);
+    const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
+    expect(alert?.data).toMatchObject({
+      type: "export.dead_letter",
+      sink: "splunk",
+      event: endId,
+      code: "EXPORT_SINK_FAILED",
+    });
+    expect(JSON.stringify(alert?.data)).not.toContain(TOKEN);
+    // Everything else, including the dead-letter alert itself, arrives.
+    await waitFor(() => hec.ids().includes(`${alert?.chain}:${alert?.seq}`));
+    expect(ids.filter((id) => id !== endId).every((id) => hec.ids().includes(id))).toBe(true);
+    expect(hec.ids()).not.toContain(endId);
+  });
+
+  it("survives a collector outage and a Warden restart mid-export: every event arrives, repeats keep their id", async () => {
+    const hec = await receiver();
+    const port = hec.port;
+    const dir = tempDir();
+    const db = join(dir, "ledger.db");
+    const open = () =>
+      Warden.open({
+        policy: policy(hec.url, {
+          batchSize: 7,
+          retry: { attempts: 1000, minDelay: "5ms", maxDelay: "30ms" },
+        }),
+        db,
+        export: { env: ENV, pollMs: 50, closeGraceMs: 200 },
+      });
+    let warden = await open();
+    await runCalls(warden, 20);
+    await hec.stop();
+    await runCalls(warden, 20);
+    await warden.close();
+    warden = await open();
+    onCleanup(() => warden.close());
+    await runCalls(warden, 20);
+    await new Promise((r) => setTimeout(r, 100));
+    await hec.start(port);
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)), 20_000);
+    // At least once: repeats are allowed, but only of events already sent, with the very same body.
+    const byId = new Map<string, string>();
+    for (const e of hec.events) {
+      const body = JSON.stringify(e.event);
+      expect(byId.get(e.fields.event_id) ?? body).toBe(body);
+      byId.set(e.fields.event_id, body);
+    }
+    expect([...byId.keys()].filter((id) => !id.includes(":checkpoint:")).sort()).toEqual([...ids].sort());
+  });
+});

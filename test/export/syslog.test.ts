@@ -1,0 +1,194 @@
+// Syslog sink against a local receiver: RFC 5424 over UDP, TCP and TLS (RFC 5425 framing), JSON and CEF bodies.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordEvent, SyslogSink } from "../../src/export/index.js";
+import { onCleanup, openWarden } from "../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { parse5424, parseCef, SyslogReceiver } from "./receivers/syslog.js";
+
+let tls: { key: string; cert: string; certPath: string };
+
+beforeAll(() => {
+  const dir = mkdtempSync(join(tmpdir(), "warden-tls-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ],
+    { stdio: "ignore" },
+  );
+  tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8"), certPath: cert };
+});
+
+async function receiver(): Promise<SyslogReceiver> {
+  const r = await new SyslogReceiver().start(tls);
+  onCleanup(() => r.stop());
+  return r;
+}
+
+const cases = [
+  ["udp", "json"],
+  ["tcp", "cef"],
+  ["tls", "cef"],
+  ["tls", "json"],
+] as const;
+
+describe("syslog sink", () => {
+  it.each(cases)(
+    "delivers RFC 5424 over %s with %s bodies, one message per ledger record",
+    async (transport, format) => {
+      const rx = await receiver();
+      const port = transport === "udp" ? rx.udpPort : transport === "tcp" ? rx.tcpPort : rx.tlsPort;
+      const sink = {
+        name: "siem",
+        type: "syslog",
+        transport,
+        host: "127.0.0.1",
+        port,
+        format,
+        ca: tls.certPath,
+        hostname: "warden-test",
+      };
+      const { warden } = await openWarden(
+        { ...POLICY, export: { sinks: [sink] } },
+        { export: { pollMs: 50 } },
+      );
+      await runCalls(warden, 10);
+      const ids = await expectedIds(warden);
+      const parsed = () => rx.messages.map(parse5424);
+      await waitFor(() => ids.every((id) => parsed().some((m) => m.sd["warden@32473"]?.eventId === id)));
+      expect(rx.errors).toEqual([]);
+      for (const m of parsed()) {
+        expect(m).toMatchObject({
+          version: 1,
+          hostname: "warden-test",
+          appName: "warden",
+          procId: String(process.pid),
+        });
+        const id = m.sd["warden@32473"]!.eventId!;
+        if (format === "json") expect(JSON.parse(m.msg)).toMatchObject({ id, type: m.msgId });
+        else {
+          const cef = parseCef(m.msg);
+          expect(cef).toMatchObject({
+            version: "0",
+            vendor: "Warden",
+            product: "agent-warden",
+            signatureId: m.msgId,
+          });
+          expect(cef.ext.externalId).toBe(id);
+        }
+      }
+      const refused = parsed().find((m) => m.msgId === "call.intent" && m.msg.includes("send_email"));
+      // facility 13 (log audit) × 8 + severity 4 (warning) for a refused call.
+      expect(refused?.pri).toBe(13 * 8 + 4);
+      if (format === "cef")
+        expect(parseCef(refused!.msg).ext).toMatchObject({
+          act: "deny",
+          cs3Label: "tool",
+          cs3: "send_email",
+          suser: "alice@example.com",
+        });
+    },
+  );
+
+  it("escapes CEF header and extension values, and SD-PARAM values, exactly as the specs say", async () => {
+    const rx = await receiver();
+    const sink = new SyslogSink({
+      name: "siem",
+      transport: "tcp",
+      host: "127.0.0.1",
+      port: rx.tcpPort,
+      format: "cef",
+    });
+    const tricky = 'a|b\\c=d\ne\r\nf ]"g';
+    const event = recordEvent({
+      v: 1,
+      chain: 'c"h]ain',
+      seq: 7,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "f".repeat(64),
+      kind: "call.intent",
+      session: "ses_1",
+      agent: "bot",
+      callId: "call_1",
+      data: { tool: tricky, decision: { effect: "deny", enforced: "deny", reason: tricky } },
+    });
+    const cefText = parse5424(sink.message(event)).msg;
+    expect(cefText).toContain('call.intent a\\|b\\\\c=d e f ]"g|');
+    expect(cefText).toContain('cs3=a|b\\\\c\\=d\\ne\\nf ]"g');
+    await sink.send([event]);
+    await waitFor(() => rx.messages.length === 1);
+    const msg = parse5424(rx.messages[0]!);
+    expect(msg.sd["warden@32473"]).toEqual({ eventId: 'c"h]ain:7', chain: 'c"h]ain', seq: "7" });
+    const cef = parseCef(msg.msg);
+    expect(cef.name).toBe('call.intent a|b\\c=d e f ]"g');
+    expect(cef.ext.cs3).toBe('a|b\\c=d\ne\nf ]"g');
+    expect(cef.ext.reason).toBe(cef.ext.cs3);
+    await sink.close();
+  });
+
+  it("prefixes a UTF-8 body with the BOM (RFC 5424 §6.4) and counts octets, not characters, in the frame", async () => {
+    const rx = await receiver();
+    const sink = new SyslogSink({ name: "siem", transport: "tcp", host: "127.0.0.1", port: rx.tcpPort });
+    const event = recordEvent({
+      v: 1,
+      chain: "main",
+      seq: 1,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "0",
+      kind: "alert",
+      session: null,
+      agent: null,
+      callId: null,
+      data: { note: "héllo ✓" },
+    });
+    expect(sink.message(event)).toContain("] \ufeff{");
+    await sink.send([event, { ...event, id: "main:2", seq: 2 }]);
+    await waitFor(() => rx.messages.length === 2);
+    expect(JSON.parse(parse5424(rx.messages[1]!).msg).data.note).toBe("héllo ✓");
+    await sink.close();
+  });
+
+  it("rides out a TCP receiver outage: reconnects, and every record arrives", async () => {
+    const rx = await receiver();
+    const port = rx.tcpPort;
+    const sink = { name: "siem", type: "syslog", transport: "tcp", host: "127.0.0.1", port };
+    const retry = { attempts: 1000, minDelay: "10ms", maxDelay: "50ms" };
+    const { warden } = await openWarden(
+      { ...POLICY, export: { retry, sinks: [sink] } },
+      { export: { pollMs: 50 } },
+    );
+    await runCalls(warden, 3);
+    await waitFor(async () => rx.messages.length >= (await expectedIds(warden)).length);
+    await rx.stop();
+    await runCalls(warden, 3);
+    await waitFor(() => warden.exporter!.stats().get("siem")!.failures > 0);
+    const back = await new SyslogReceiver().start(tls, port);
+    onCleanup(() => back.stop());
+    const ids = await expectedIds(warden);
+    const got = () =>
+      new Set([...rx.messages, ...back.messages].map((m) => parse5424(m).sd["warden@32473"]?.eventId));
+    await waitFor(() => ids.every((id) => got().has(id)));
+  });
+});
