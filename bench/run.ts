@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core`, `npm run bench -- scan` or `npm run bench -- postgres` runs one part.
+// `npm run bench -- core`, `npm run bench -- scan`, `npm run bench -- postgres` or `npm run bench -- detect` runs one part.
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
+import { benchDetect } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
@@ -64,4 +65,20 @@ if (!only || only === "mcp") {
 if (!only || only === "export") {
   console.log("\n# export sinks\n");
   console.log(exportTable(await benchExport()));
+}
+
+if (!only || only === "detect") {
+  console.log("\n# detections (all pre-execution detectors, one call)\n");
+  const d = benchDetect();
+  console.log(
+    table([
+      ["measure", "p50", "p99", "target"],
+      [
+        `${fmt(d.bytes)}-byte arguments to an external tool`,
+        `${fmt(d.p50Us, 2)} µs`,
+        `${fmt(d.p99Us, 2)} µs`,
+        "p50 ≤ 20 µs",
+      ],
+    ]),
+  );
 }

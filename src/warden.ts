@@ -5,6 +5,14 @@ import { existsSync } from "node:fs";
 import { Gate } from "./core/gate.js";
 import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
 import { SharedRateLimiter } from "./core/shared-limiter.js";
+import {
+  type Canary,
+  type CanaryKind,
+  canaryOf,
+  canaryRecord,
+  Detections,
+  mintCanary,
+} from "./detect/index.js";
 import { WardenError } from "./errors.js";
 import { Exporter, type ExporterOptions } from "./export/index.js";
 import { SessionRegistry, type SessionRequest } from "./identity/index.js";
@@ -23,6 +31,9 @@ import {
 import { type CompiledPolicy, loadPolicyFile, parsePolicy } from "./policy/index.js";
 import { Session } from "./session.js";
 import { openPostgres } from "./warden-postgres.js";
+
+/** How often an open Warden looks for canaries minted by other processes. */
+const CANARY_POLL_MS = 5_000;
 
 export interface WardenOptions {
   /** A policy file (YAML or JSON), or a policy document as an object. */
@@ -60,6 +71,8 @@ export interface WardenOptions {
    * An object sets exporter options (secrets env, poll interval). Off when the policy has no `export:`.
    */
   export?: boolean | ExporterOptions;
+  /** How often to look for canaries other processes minted (default 5000 ms). */
+  canaryPollMs?: number;
 }
 
 /**
@@ -80,6 +93,8 @@ export class Warden {
   /** The running exporter, when opened with `export` and the policy has an `export:` section. */
   exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
+  readonly #detect = new Detections();
+  #canaryPoll: NodeJS.Timeout | null = null;
 
   private constructor(ledger: Ledger, policy: LivePolicy) {
     this.ledger = ledger;
@@ -94,7 +109,15 @@ export class Warden {
         await ledger.checkpointNow();
       },
     });
-    this.gate = new Gate({ ledger, sessions: this.sessions, policy });
+    this.gate = new Gate({ ledger, sessions: this.sessions, policy, detect: this.#detect });
+    // Canaries minted through this ledger arm the gate at once (others are read at open); an ended
+    // session's flow memory is dropped.
+    ledger.onAppend((records) => {
+      for (const r of records) {
+        if (r.kind === "canary.create") this.#detect.noteRecord(r);
+        else if (r.kind === "session.end" && r.session !== null) this.#detect.endSession(r.session);
+      }
+    });
   }
 
   static async open(options: WardenOptions): Promise<Warden> {
@@ -126,6 +149,7 @@ export class Warden {
     );
     const warden = new Warden(ledger, live);
     try {
+      await warden.#detect.load(store, compiled.detect);
       await live.recordLoaded();
     } catch (err) {
       await ledger.close().catch(() => undefined);
@@ -141,6 +165,7 @@ export class Warden {
       }
     }
     if (options.watchPolicy) live.watch(options.onPolicyReload ?? (() => undefined));
+    warden.#pollCanaries(options.canaryPollMs ?? CANARY_POLL_MS);
     return warden;
   }
 
@@ -163,12 +188,43 @@ export class Warden {
     return new Session(this.gate, this.sessions, await this.sessions.active(sessionId));
   }
 
+  /**
+   * Mints a canary token: a unique fake value recorded in the ledger (`canary.create`). Any later tool
+   * argument holding it is refused and raises a critical alert.
+   * @example
+   * const canary = await warden.createCanary("aws-key", "billing db seed");
+   * // plant canary.value where only an exfiltrating agent would pick it up
+   */
+  async createCanary(kind: CanaryKind, label: string | null = null, domain?: string): Promise<Canary> {
+    const record = await this.ledger.append(canaryRecord(mintCanary(kind, label, domain)));
+    const canary = canaryOf(record);
+    if (canary === null) throw new WardenError("INVALID_REQUEST", "canary record could not be read back");
+    this.#detect.noteRecord(record);
+    return canary;
+  }
+
+  /** Canaries minted by other processes arm this gate within `everyMs` (a minute of overlap covers clock skew). */
+  #pollCanaries(everyMs: number): void {
+    let since = Date.now() - 60_000;
+    this.#canaryPoll = setInterval(() => {
+      const started = Date.now();
+      this.#detect
+        .refreshCanaries(this.ledger.store, since)
+        .then(() => {
+          since = started - 60_000;
+        })
+        .catch(() => undefined); // a failed poll is retried on the next tick
+    }, everyMs);
+    this.#canaryPoll.unref();
+  }
+
   /** Re-reads the policy file: a valid one replaces the old atomically; an invalid one is refused and recorded. */
   reloadPolicy(): Promise<ReloadResult> {
     return this.#policy.reload();
   }
 
   async close(): Promise<void> {
+    if (this.#canaryPoll) clearInterval(this.#canaryPoll);
     this.#policy.close();
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();

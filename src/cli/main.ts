@@ -1,5 +1,7 @@
 // The `warden` command: a thin dispatcher; every command is a function in its own file.
 import { readFileSync } from "node:fs";
+import { alertsCommand } from "./alerts.js";
+import { canaryCommand } from "./canary.js";
 import { dbCommand } from "./db.js";
 import { exportCommand } from "./export.js";
 import { initCommand } from "./init.js";
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   log: { run: logCommand, summary: "list ledger records" },
   sessions: { run: sessionsCommand, summary: "list sessions" },
   who: { run: whoCommand, summary: "print the accountability chain of a call" },
+  alerts: { run: alertsCommand, summary: "list detection alerts and the calls that caused them" },
+  canary: { run: canaryCommand, summary: "create | list canary tokens (bait values that trip a deny)" },
   token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
   db: { run: dbCommand, summary: "migrate the PostgreSQL ledger schema" },
   mcp: { run: mcpCommand, summary: "MCP gateway: gate every tool call of MCP servers (stdio or HTTP)" },

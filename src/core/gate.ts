@@ -1,5 +1,6 @@
-// The pipeline of one tool call: identity → policy → durable intent record → run → outcome record.
+// The pipeline of one tool call: identity → policy → detections → durable intent record → run → outcome record.
 // This is the only file that knows the order of the stages.
+import type { Detections, Screening } from "../detect/index.js";
 import { digestJson } from "../digest.js";
 import {
   ApprovalRequiredError,
@@ -8,11 +9,11 @@ import {
   ToolDeniedError,
   WardenError,
 } from "../errors.js";
-import type { SessionRegistry } from "../identity/index.js";
+import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
-import { toJsonValue } from "../json.js";
+import { type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
-import { applyRedactions, type PolicyDecision } from "../policy/index.js";
+import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
 import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
 import type { GateDecision, Outcome, ToolCallRequest } from "./request.js";
@@ -24,12 +25,14 @@ export class Gate {
   readonly #ledger: Ledger;
   readonly #sessions: SessionRegistry;
   readonly #policy: LivePolicy;
+  readonly #detect: Detections;
   readonly #open = new OpenCalls();
 
-  constructor(deps: { ledger: Ledger; sessions: SessionRegistry; policy: LivePolicy }) {
+  constructor(deps: { ledger: Ledger; sessions: SessionRegistry; policy: LivePolicy; detect: Detections }) {
     this.#ledger = deps.ledger;
     this.#sessions = deps.sessions;
     this.#policy = deps.policy;
+    this.#detect = deps.detect;
   }
 
   /** Decides a call and makes its intent record durable. Never runs anything. */
@@ -81,8 +84,14 @@ export class Gate {
         retryAfterMs = taken.retryAfterMs;
       }
     }
+    const screening = this.#runDetectors(callId, req.tool, args, session, policy, verdict);
+    verdict = screening.verdict;
     const enforced = policy.mode === "monitor" ? "allow" : verdict.effect;
-    const redaction = applyRedactions(args, policy.redactionsFor(req.tool));
+    const redactPaths = policy.redactionsFor(req.tool);
+    const redaction = applyRedactions(
+      args,
+      screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
+    );
 
     const decision: GateDecision = {
       callId,
@@ -99,7 +108,7 @@ export class Gate {
       redacted: redaction.redacted,
     };
     try {
-      await this.#ledger.append({
+      const intent = this.#ledger.append({
         kind: "call.intent",
         session: session.id,
         agent: session.agent,
@@ -120,14 +129,49 @@ export class Gate {
           },
           mode: policy.mode,
           policy: policy.digest,
+          ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
         },
       });
+      // Alerts go into the same group-commit batch, after the intent record they name by call id.
+      await Promise.all([intent, ...screening.alerts.map((a) => this.#ledger.append(a))]);
     } finally {
       this.#open.release(callId);
     }
     if (enforced === "allow")
       this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool });
     return decision;
+  }
+
+  /**
+   * The detections stage (detect/): DLP, canaries, data flow, intent and behaviour drift. A finding can
+   * only strengthen the verdict. Fail closed: if the stage itself breaks, the call is denied.
+   */
+  #runDetectors(
+    callId: string,
+    tool: string,
+    args: JsonValue,
+    session: SessionInfo,
+    policy: CompiledPolicy,
+    verdict: PolicyDecision,
+  ): Screening {
+    const input = {
+      callId,
+      tool,
+      args,
+      session: { id: session.id, agent: session.agent, intent: session.intent },
+      now: Date.now(),
+    };
+    try {
+      return this.#detect.screen(input, policy.detect, verdict, policy.mode === "monitor");
+    } catch {
+      const reason = "the detections stage failed (DETECTOR_FAILED)";
+      return {
+        verdict: verdict.effect === "deny" ? verdict : { effect: "deny", ruleId: "detect:error", reason },
+        alerts: [],
+        logged: [],
+        redact: [],
+      };
+    }
   }
 
   /** Decides, then runs `fn` only when the decision allows it, and records the outcome. */
@@ -168,6 +212,15 @@ export class Gate {
     } catch (err) {
       this.#open.restore(callId, call);
       throw err;
+    }
+    if (outcome.status === "ok" && outcome.result !== undefined) {
+      this.#detect.observeResult(
+        this.#policy.current.detect,
+        call.session,
+        call.tool,
+        callId,
+        outcome.result,
+      );
     }
   }
 

@@ -17,6 +17,7 @@ const KINDS = {
   "session.end": true,
   "policy.load": true,
   "mcp.tool.pin": true,
+  "canary.create": true,
 } as const satisfies Record<RecordKind, true>;
 
 /** Whether `kind` names a record kind this ledger writes (for filters taken from users). */

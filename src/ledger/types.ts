@@ -13,7 +13,8 @@ export type RecordKind =
   | "alert"
   | "session.end"
   | "policy.load"
-  | "mcp.tool.pin";
+  | "mcp.tool.pin"
+  | "canary.create";
 
 /** What a caller hands the ledger: everything but the position in the chain. */
 export interface RecordInput {

@@ -2,8 +2,16 @@
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
-import type { McpDocument, PolicyDocument, RuleDocument } from "./schema.js";
-import type { AgentProfile, CompiledPolicy, LimitSpec, McpSettings, PolicyTestCase } from "./types.js";
+import type { DetectDocument, McpDocument, PolicyDocument, RuleDocument } from "./schema.js";
+import type {
+  AgentProfile,
+  CompiledPolicy,
+  DetectSettings,
+  LimitSpec,
+  McpSettings,
+  PolicyTestCase,
+  ToolLabels,
+} from "./types.js";
 
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
@@ -32,6 +40,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     neverAllowed: (agent, tool) => engine.neverAllowed(tool, agent),
     mcp: doc.mcp === undefined ? null : compileMcp(doc.mcp),
     export: doc.export ?? null,
+    detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
   } satisfies CompiledPolicy);
 }
 
@@ -139,4 +148,89 @@ export function compileMcp(mcp: McpDocument): McpSettings {
     requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
     maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
   };
+}
+
+const NO_LABELS: ToolLabels = Object.freeze({ reads: [], sends: [] });
+
+/** The detect settings: absent detectors are off; labels and intent lookups cached per name. */
+function compileDetect(
+  detect: DetectDocument,
+  tools: NonNullable<PolicyDocument["tools"]>,
+  intents: NonNullable<PolicyDocument["intents"]>,
+): DetectSettings {
+  const labelEntries = Object.entries(tools).map(([glob, l]) => ({ matches: compileGlobs([glob]), l }));
+  const labelCache = new Map<string, ToolLabels>();
+  const intentEntries = Object.entries(intents).map(([pattern, toolGlobs]) => ({
+    matches: intentMatcher(pattern),
+    tools: toolGlobs,
+  }));
+  const intentCache = new Map<string, ((tool: string) => boolean) | null>();
+  const suppressions = (detect.suppress ?? []).map((s) => ({
+    detector: s.detector,
+    matches: compileGlobs([s.tool]),
+    reason: s.reason,
+    expires: Date.parse(s.expires),
+  }));
+  const dlp = detect.dlp;
+  return {
+    dlp: dlp ? { ...dlp, piiAction: dlp.piiAction ?? dlp.action } : null,
+    canary: detect.canary ?? null,
+    flow: (detect.flow ?? []).map((r) => ({
+      id: r.id,
+      afterReads: r.after?.reads ?? null,
+      fromResults: r.from?.results ?? null,
+      fromTools: r.from?.tools ? compileGlobs(r.from.tools) : null,
+      toSends: r.to.sends ?? null,
+      toTools: r.to.tools ? compileGlobs(r.to.tools) : null,
+      action: r.action,
+      reason: r.reason ?? `flow rule ${r.id}`,
+    })),
+    intent: detect.intent ?? null,
+    drift: detect.drift ?? null,
+    rate: detect.rate ?? null,
+    labelsOf: (tool) => {
+      const hit = labelCache.get(tool);
+      if (hit !== undefined) return hit;
+      const reads = new Set<string>();
+      const sends = new Set<string>();
+      for (const e of labelEntries) {
+        if (!e.matches(tool)) continue;
+        for (const r of e.l.reads ?? []) reads.add(r);
+        for (const x of e.l.sends ?? []) sends.add(x);
+      }
+      const found =
+        reads.size + sends.size === 0 ? NO_LABELS : Object.freeze({ reads: [...reads], sends: [...sends] });
+      if (labelCache.size >= REDACT_CACHE_LIMIT) labelCache.clear();
+      labelCache.set(tool, found);
+      return found;
+    },
+    intentTools: (intent) => {
+      if (intentEntries.length === 0) return null;
+      const hit = intentCache.get(intent);
+      if (hit !== undefined) return hit;
+      const globs = intentEntries.filter((e) => e.matches(intent)).flatMap((e) => e.tools);
+      const found = globs.length === 0 ? null : compileGlobs(globs);
+      if (intentCache.size >= REDACT_CACHE_LIMIT) intentCache.clear();
+      intentCache.set(intent, found);
+      return found;
+    },
+    suppressed: (detector, tool, now) => {
+      for (const s of suppressions) {
+        if (s.detector === detector && now < s.expires && s.matches(tool)) return s.reason;
+      }
+      return null;
+    },
+  };
+}
+
+/** An intent glob matches the whole declared intent, case-insensitively; only `*` and `?` are special. */
+function intentMatcher(pattern: string): (intent: string) => boolean {
+  let source = "";
+  for (const ch of pattern) {
+    if (ch === "*") source += ".*";
+    else if (ch === "?") source += ".";
+    else source += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  }
+  const re = new RegExp(`^${source}$`, "is");
+  return (intent) => re.test(intent.trim());
 }

@@ -12,8 +12,12 @@ export { MCP_SERVER_NAME } from "./schema.js";
 export type {
   AgentProfile,
   CompiledPolicy,
+  DetectAction,
+  DetectorName,
+  DetectSettings,
   Effect,
   EvalInput,
+  FlowRuleSpec,
   LimitKey,
   LimitSpec,
   McpServerSpec,
@@ -21,4 +25,5 @@ export type {
   Mode,
   PolicyDecision,
   PolicyTestCase,
+  ToolLabels,
 } from "./types.js";

@@ -82,6 +82,52 @@ export interface McpSettings {
   maxMessageBytes: number;
 }
 
+/** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */
+export type DetectAction = "log" | "alert" | "ask" | "deny";
+export type DetectorName = "dlp" | "canary" | "flow" | "intent" | "drift" | "rate";
+
+/** The `tools:` labels of one tool: data it reads, places it sends to. */
+export interface ToolLabels {
+  reads: readonly string[];
+  sends: readonly string[];
+}
+
+/** One `detect.flow` rule, compiled. */
+export interface FlowRuleSpec {
+  id: string;
+  /** Label read earlier in the session; null for a provenance rule. */
+  afterReads: string | null;
+  /** Provenance rule: argument values seen in earlier results (`email`: email addresses only). */
+  fromResults: "any" | "email" | null;
+  fromTools: ((tool: string) => boolean) | null;
+  toSends: string | null;
+  toTools: ((tool: string) => boolean) | null;
+  action: DetectAction;
+  reason: string;
+}
+
+/** The policy's `detect:`, `tools:` and `intents:` sections, compiled; a detector absent from `detect:` is off. */
+export interface DetectSettings {
+  dlp: {
+    action: DetectAction;
+    secrets: boolean;
+    pii: readonly ("email" | "phone" | "card" | "iban")[];
+    piiAction: DetectAction;
+    maxExternalBytes: number;
+  } | null;
+  canary: { action: DetectAction } | null;
+  flow: readonly FlowRuleSpec[];
+  intent: { action: DetectAction } | null;
+  drift: { action: DetectAction; threshold: number; minObservations: number } | null;
+  rate: { action: DetectAction; factor: number; minMinutes: number; minCalls: number } | null;
+  /** The labels of a tool (every `tools:` glob that matches it, merged); cached. */
+  labelsOf(tool: string): ToolLabels;
+  /** Tool globs the session intent needs, or null when no `intents:` entry matches the intent. */
+  intentTools(intent: string): ((tool: string) => boolean) | null;
+  /** The reason of a suppression in force for this detector and tool at `now`, or null. */
+  suppressed(detector: DetectorName, tool: string, now: number): string | null;
+}
+
 export interface CompiledPolicy {
   /** sha256:<hex> of the RFC 8785 canonical JSON of the parsed document. */
   readonly digest: string;
@@ -109,4 +155,6 @@ export interface CompiledPolicy {
   readonly mcp: McpSettings | null;
   /** The `export:` section (read when the exporter starts; a reload does not change running sinks). */
   readonly export: ExportDocument | null;
+  /** Detections: `detect:`, tool labels and intents (see docs/detect.md). */
+  readonly detect: DetectSettings;
 }

@@ -1,0 +1,59 @@
+// `warden alerts`: the alert records (detections, exporter dead letters), each with the calls that caused it.
+import type { LedgerRecord } from "../ledger/index.js";
+import { sinceToIso } from "../time.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import type { CliIO, Command } from "./io.js";
+import { withStore } from "./open-store.js";
+import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+
+const HELP = `usage: warden alerts [--since 7d|ISO-TIME] [--session ID] [--limit N] [--json] [--db FILE]
+
+Lists alerts, newest first (default limit 50): time, severity, detector, action, message, and the
+calls that caused them (show one with \`warden who CALL_ID\`). --json prints each record as stored.`;
+
+export const alertsCommand: Command = (argv: string[], io: CliIO) =>
+  runCommand(io, HELP, async () => {
+    const { values } = parse(
+      argv,
+      {
+        ...PATH_OPTIONS,
+        since: { type: "string" },
+        session: { type: "string" },
+        limit: { type: "string" },
+        json: { type: "boolean" },
+      },
+      false,
+    );
+    if (values.help) return printHelp(io, HELP);
+    const limit = Number(values.limit ?? "50");
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UsageError("--limit must be a positive whole number");
+    const records = await withStore(wardenPaths(io, values).db, (store) =>
+      store.query({
+        kinds: ["alert"],
+        session: values.session,
+        since: values.since ? sinceToIso(values.since) : undefined,
+        newestFirst: true,
+        limit,
+      }),
+    );
+    for (const r of records) io.stdout(values.json ? JSON.stringify(r) : formatAlert(r));
+    return 0;
+  });
+
+/** One alert on two lines: what and how bad, then the calls it links to. */
+export function formatAlert(r: LedgerRecord): string {
+  const d = r.data as Record<string, unknown>;
+  const calls = Array.isArray(d.callIds) ? d.callIds.map(String) : r.callId ? [r.callId] : [];
+  const score = typeof d.score === "number" ? `  score ${d.score}` : "";
+  const head = [
+    r.ts,
+    `#${r.seq}`,
+    String(d.severity ?? "-").padEnd(8),
+    String(d.detector ?? d.type ?? "alert"),
+    String(d.action ?? "alert"),
+    String(d.message ?? d.reason ?? ""),
+  ].join("  ");
+  const session = r.session ? `  session ${r.session}` : "";
+  return `${head}${score}\n    calls: ${calls.length > 0 ? calls.join(" ") : "-"}${session}`;
+}

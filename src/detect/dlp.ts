@@ -1,0 +1,120 @@
+// DLP on outgoing arguments: credentials, personal data (checksummed where a checksum exists), large payloads.
+import { sha256Hex } from "../digest.js";
+import type { JsonValue } from "../json.js";
+import type { DetectSettings } from "../policy/index.js";
+import { ibanValid, luhnValid } from "./checksums.js";
+import { CARD, EMAIL, GROUP_KIND, HAS_DIGIT, HAS_UPPER_DIGITS, IBAN, PHONE, SECRETS } from "./patterns.js";
+import type { DetectInput, Finding, PreDetector } from "./types.js";
+import { walkStrings } from "./walk.js";
+
+/** Where a match was and a digest of it: never the value, so an alert cannot leak what it caught. */
+export interface DlpMatch {
+  kind: string;
+  path: string;
+  digest: string;
+}
+
+/** Strings shorter than this cannot hold any pattern (the shortest, a phone number, has 9 characters). */
+const MIN_LENGTH = 9;
+/** Matches kept per call: enough to act on, bounded so one huge argument cannot bloat the alert. */
+const MAX_MATCHES = 20;
+
+type DlpSettings = NonNullable<DetectSettings["dlp"]>;
+
+/** Secrets and PII in `args`, as kinds, paths and digests. */
+export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch[]; pii: DlpMatch[] } {
+  const secrets: DlpMatch[] = [];
+  const pii: DlpMatch[] = [];
+  const want = new Set(dlp.pii);
+  const add = (list: DlpMatch[], kind: string, path: string, value: string) => {
+    if (list.length < MAX_MATCHES) list.push({ kind, path, digest: `sha256:${sha256Hex(value)}` });
+  };
+  walkStrings(args, (text, path) => {
+    if (text.length < MIN_LENGTH) return;
+    // test() first: most strings match nothing, and matchAll allocates an iterator even then.
+    if (dlp.secrets && matches(SECRETS, text)) {
+      for (const m of text.matchAll(SECRETS)) {
+        const group = Object.entries(m.groups ?? {}).find(([, v]) => v !== undefined);
+        if (group) add(secrets, GROUP_KIND[group[0]] ?? group[0], path, m[0]);
+      }
+    }
+    if (want.has("email") && text.includes("@")) {
+      for (const m of text.matchAll(EMAIL)) add(pii, "email", path, m[0]);
+    }
+    if (!HAS_DIGIT.test(text)) return;
+    if (want.has("card") && matches(CARD, text)) {
+      for (const m of text.matchAll(CARD)) {
+        const digits = m[0].replace(/[ -]/g, "");
+        if (digits.length >= 13 && luhnValid(digits)) add(pii, "card", path, digits);
+      }
+    }
+    if (want.has("iban") && HAS_UPPER_DIGITS.test(text)) {
+      for (const m of text.matchAll(IBAN)) {
+        const compact = m[0].replace(/ /g, "");
+        if (ibanValid(compact)) add(pii, "iban", path, compact);
+      }
+    }
+    if (want.has("phone") && matches(PHONE, text)) {
+      for (const m of text.matchAll(PHONE)) {
+        const digits = m[0].replace(/\D/g, "");
+        if (digits.length >= 9 && digits.length <= 15) add(pii, "phone", path, digits);
+      }
+    }
+  });
+  return { secrets, pii };
+}
+
+export const dlpDetector: PreDetector = {
+  name: "dlp",
+  actionOf: (s) => s.dlp?.action ?? null,
+  check(input: DetectInput, settings: DetectSettings): Finding[] {
+    const dlp = settings.dlp;
+    if (dlp === null) return [];
+    const findings: Finding[] = [];
+    const { secrets, pii } = scanArgs(input.args, dlp);
+    if (secrets.length > 0) {
+      findings.push({
+        detector: "dlp",
+        severity: "high",
+        action: dlp.action,
+        message: `credentials in the arguments of ${input.tool}: ${kinds(secrets)}`,
+        redact: [...new Set(secrets.map((m) => m.path).filter((p) => !p.endsWith("#key")))],
+        data: { matches: secrets.map((m) => ({ ...m })) },
+      });
+    }
+    if (pii.length > 0) {
+      findings.push({
+        detector: "dlp",
+        severity: "medium",
+        action: dlp.piiAction,
+        message: `personal data in the arguments of ${input.tool}: ${kinds(pii)}`,
+        data: { matches: pii.map((m) => ({ ...m })) },
+      });
+    }
+    if (settings.labelsOf(input.tool).sends.includes("external")) {
+      const bytes = Buffer.byteLength(JSON.stringify(input.args), "utf8");
+      if (bytes > dlp.maxExternalBytes) {
+        findings.push({
+          detector: "dlp",
+          severity: "medium",
+          action: dlp.piiAction,
+          message: `${bytes} bytes of arguments to external tool ${input.tool} (limit ${dlp.maxExternalBytes})`,
+          data: { kind: "large-payload", bytes, limit: dlp.maxExternalBytes },
+        });
+      }
+    }
+    return findings;
+  },
+};
+
+/** test() on a global regex moves lastIndex, and matchAll starts from it: reset it both ways. */
+function matches(re: RegExp, text: string): boolean {
+  re.lastIndex = 0;
+  const found = re.test(text);
+  re.lastIndex = 0;
+  return found;
+}
+
+function kinds(matches: DlpMatch[]): string {
+  return [...new Set(matches.map((m) => m.kind))].join(", ");
+}

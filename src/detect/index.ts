@@ -1,0 +1,14 @@
+// The detect stage's public surface: the only module other stages import.
+export {
+  CANARY_KINDS,
+  type Canary,
+  type CanaryKind,
+  CanarySet,
+  canaryOf,
+  canaryRecord,
+  mintCanary,
+} from "./canary.js";
+export { ibanValid, luhnValid } from "./checksums.js";
+export { type DlpMatch, scanArgs } from "./dlp.js";
+export { DETECTOR_FAILED, Detections, type Screening } from "./engine.js";
+export type { DetectInput, Finding, Severity } from "./types.js";

@@ -1,0 +1,23 @@
+// Intent drift, declared: the session's stated intent maps (policy `intents:`) to the tools it needs.
+import type { DetectSettings } from "../policy/index.js";
+import type { DetectInput, Finding, PreDetector } from "./types.js";
+
+export const intentDetector: PreDetector = {
+  name: "intent",
+  actionOf: (s) => s.intent?.action ?? null,
+  check(input: DetectInput, settings: DetectSettings): Finding[] {
+    if (settings.intent === null) return [];
+    const needs = settings.intentTools(input.session.intent);
+    // An intent no `intents:` entry describes has no expectation to drift from.
+    if (needs === null || needs(input.tool)) return [];
+    return [
+      {
+        detector: "intent",
+        severity: "medium",
+        action: settings.intent.action,
+        message: `${input.tool} is outside the tools the declared intent "${input.session.intent.slice(0, 200)}" needs`,
+        data: { intent: input.session.intent.slice(0, 1024) },
+      },
+    ];
+  },
+};

@@ -1,0 +1,36 @@
+// Visits the strings of a JSON value with their JSON paths, bounded so a huge argument cannot stall the gate.
+import type { JsonValue } from "../json.js";
+
+/** Strings visited per value at most; past this, detectors see a prefix of the value (and say so). */
+export const MAX_STRINGS = 2_000;
+const MAX_DEPTH = 32;
+const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/;
+
+/**
+ * Calls `visit(text, path)` for every string (object keys included as their own path) in document order.
+ * Returns false when the walk stopped at a bound.
+ */
+export function walkStrings(value: JsonValue, visit: (text: string, path: string) => void): boolean {
+  let seen = 0;
+  const go = (v: JsonValue, path: string, depth: number): boolean => {
+    if (typeof v === "string") {
+      if (seen++ >= MAX_STRINGS) return false;
+      visit(v, path);
+      return true;
+    }
+    if (v === null || typeof v !== "object") return true;
+    if (depth >= MAX_DEPTH) return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (!go(v[i] as JsonValue, `${path}[${i}]`, depth + 1)) return false;
+      return true;
+    }
+    for (const key in v) {
+      // The `redact:` path dialect, so a path found here can be handed to applyRedactions.
+      const child = SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      if (key.length >= 6 && !go(key, `${child}#key`, depth + 1)) return false;
+      if (!go(v[key] as JsonValue, child, depth + 1)) return false;
+    }
+    return true;
+  };
+  return go(value, "$", 0);
+}

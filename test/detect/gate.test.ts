@@ -1,0 +1,190 @@
+// Detections through the gate: DLP, canaries, intent, suppressions that expire, and failing closed.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Detections } from "../../src/detect/index.js";
+import { Warden } from "../../src/index.js";
+import { parsePolicy } from "../../src/policy/index.js";
+import { onCleanup, openWarden } from "../helpers.js";
+import { alertsOf, intentOf, LABELLED, outcome } from "./helpers.js";
+
+const AWS = "AKIAIOSFODNN7EXAMPLE";
+
+describe("dlp", () => {
+  it("denies credentials going out with ruleId detect:dlp and an alert without the value", async () => {
+    const { warden } = await openWarden({ ...LABELLED, detect: { dlp: { action: "deny" } } });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const code = await outcome(s.run("http_post", { body: `key=${AWS}` }, () => 1, { callId: "c1" }));
+    expect(code).toBe("TOOL_DENIED");
+    expect((await intentOf(warden, "c1")).decision).toMatchObject({ effect: "deny", ruleId: "detect:dlp" });
+    const [alert] = await alertsOf(warden);
+    expect(alert!.data).toMatchObject({ detector: "dlp", severity: "high", callIds: ["c1"], session: s.id });
+    expect(JSON.stringify(alert)).not.toContain(AWS);
+    // The intent record keeps the argument holding the credential only as a digest.
+    const [intent] = await warden.ledger.store.query({ callId: "c1", kinds: ["call.intent"] });
+    expect(JSON.stringify(intent)).not.toContain(AWS);
+    expect(intent!.data.redacted).toEqual(["$.body"]);
+    expect(await outcome(s.run("http_post", { body: "hello world, nothing here" }, () => 1))).toBe("ok");
+  });
+
+  it("flags a large payload to a tool labelled external, not to an internal one", async () => {
+    const { warden } = await openWarden({
+      ...LABELLED,
+      detect: { dlp: { action: "deny", piiAction: "alert", maxExternalBytes: 100 } },
+    });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const big = { body: "x".repeat(500) };
+    expect(await outcome(s.run("save_note", big, () => 1))).toBe("ok");
+    expect(await outcome(s.run("send_email", big, () => 1))).toBe("ok");
+    const alerts = await alertsOf(warden);
+    expect(alerts.map((a) => (a.data.details as { kind: string }).kind)).toEqual(["large-payload"]);
+  });
+
+  it("a suppression stops findings for its tool until it expires", async () => {
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    const past = new Date(Date.now() - 1000).toISOString();
+    const suppress = (expires: string) => ({
+      ...LABELLED,
+      detect: {
+        dlp: { action: "deny", pii: ["email"] },
+        suppress: [{ detector: "dlp", tool: "crm_*", reason: "CRM stores contacts by design", expires }],
+      },
+    });
+    const live = (await openWarden(suppress(future))).warden;
+    const s = await live.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    expect(await outcome(s.run("crm_update", { email: "ann@customer.example" }, () => 1))).toBe("ok");
+    expect(await outcome(s.run("send_email", { to: "ann@customer.example" }, () => 1))).toBe("TOOL_DENIED");
+    expect(await alertsOf(live)).toHaveLength(1);
+
+    const expired = (await openWarden(suppress(past))).warden;
+    const t = await expired.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    expect(await outcome(t.run("crm_update", { email: "ann@customer.example" }, () => 1))).toBe(
+      "TOOL_DENIED",
+    );
+  });
+
+  it("log action records the finding on the call, raises no alert and lets it run", async () => {
+    const { warden } = await openWarden({
+      detect: { dlp: { action: "log", pii: ["email"] } },
+      default: "allow",
+    });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    await s.run("t", { to: "ann@customer.example" }, () => 1, { callId: "l1" });
+    expect(await alertsOf(warden)).toHaveLength(0);
+    expect((await intentOf(warden, "l1")).detections).toMatchObject([{ detector: "dlp", action: "log" }]);
+  });
+});
+
+describe("canary tokens", () => {
+  it("denies any call carrying a canary, even after a restart, and raises a critical alert", async () => {
+    const { warden, dir } = await openWarden({ default: "allow" });
+    const canary = await warden.createCanary("aws-key", "seed data");
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const code = await outcome(
+      s.run("upload", { text: `creds: ${canary.value}` }, () => 1, { callId: "k1" }),
+    );
+    expect(code).toBe("TOOL_DENIED");
+    expect((await intentOf(warden, "k1")).decision.ruleId).toBe("detect:canary");
+    expect((await alertsOf(warden))[0]!.data).toMatchObject({
+      detector: "canary",
+      severity: "critical",
+      callIds: ["k1"],
+      details: { canaries: [{ id: canary.id, kind: "aws-key", label: "seed data", path: "$.text" }] },
+    });
+    await warden.close();
+
+    const again = await Warden.open({ policy: { default: "allow" }, db: join(dir, "ledger.db") });
+    onCleanup(() => again.close());
+    const t = await again.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    expect(await outcome(t.run("upload", { to: canary.value.toLowerCase() }, () => 1))).toBe("TOOL_DENIED");
+    expect(await outcome(t.run("upload", { to: "AKIAOTHERKEYEXAMPLE1" }, () => 1))).toBe("ok");
+  });
+
+  it("arms a canary another process minted on the same ledger", async () => {
+    const { warden, db } = await openWarden({ default: "allow" }, { canaryPollMs: 20 });
+    const other = await Warden.open({ policy: { default: "allow" }, db });
+    const canary = await other.createCanary("url", "wiki link");
+    await other.close();
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    let code = "ok";
+    for (let i = 0; i < 100 && code === "ok"; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      code = (await s.check("fetch", { url: canary.value })).effect === "deny" ? "denied" : "ok";
+    }
+    expect(code).toBe("denied");
+  });
+
+  it("mints distinct values of every kind", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const values = new Set<string>();
+    for (const kind of ["aws-key", "email", "url", "record"] as const) {
+      values.add((await warden.createCanary(kind)).value);
+      values.add((await warden.createCanary(kind)).value);
+    }
+    expect(values.size).toBe(8);
+  });
+});
+
+describe("intent", () => {
+  const policy = (action: string) => ({
+    default: "allow",
+    intents: { "answer ticket*": ["read_ticket", "kb__*", "send_email"] },
+    detect: { intent: { action } },
+  });
+
+  it("alerts on a tool outside the declared intent and stays quiet inside it", async () => {
+    const { warden } = await openWarden(policy("alert"));
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "Answer ticket #42" });
+    await s.run("kb__search", { q: "reset" }, () => 1);
+    expect(await outcome(s.run("delete_user", { id: 7 }, () => 1, { callId: "d1" }))).toBe("ok");
+    const alerts = await alertsOf(warden);
+    expect(alerts.map((a) => [a.data.detector, a.callId])).toEqual([["intent", "d1"]]);
+  });
+
+  it("denies with action deny; an intent no entry describes is not checked", async () => {
+    const { warden } = await openWarden(policy("deny"));
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "answer ticket 7" });
+    expect(await outcome(s.run("delete_user", {}, () => 1))).toBe("TOOL_DENIED");
+    const other = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "housekeeping" });
+    expect(await outcome(other.run("delete_user", {}, () => 1))).toBe("ok");
+  });
+});
+
+describe("failing closed", () => {
+  it("a detector that throws applies its configured action", () => {
+    const policy = parsePolicy(
+      JSON.stringify({ default: "allow", detect: { dlp: { action: "deny" } } }),
+      "<t>",
+    );
+    const broken = {
+      ...policy.detect,
+      labelsOf: () => {
+        throw new Error("boom");
+      },
+    };
+    const d = new Detections();
+    const r = d.screen(
+      { callId: "c", tool: "t", args: { a: 1 }, session: { id: "s", agent: "a", intent: "i" }, now: 0 },
+      broken,
+      { effect: "allow", ruleId: "default", reason: "default" },
+      false,
+    );
+    expect(r.verdict).toMatchObject({ effect: "deny", ruleId: "detect:dlp" });
+    expect(r.alerts[0]!.data).toMatchObject({ detector: "dlp", details: { code: "DETECTOR_FAILED" } });
+  });
+
+  it("monitor mode records the detector's verdict and alert but lets the call run", async () => {
+    const { warden } = await openWarden({ mode: "monitor", default: "allow", detect: { dlp: {} } });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const d = await s.check("t", { key: AWS });
+    expect(d).toMatchObject({ effect: "deny", enforced: "allow", ruleId: "detect:dlp" });
+    expect(await alertsOf(warden)).toHaveLength(1);
+  });
+
+  it("never weakens a policy deny", async () => {
+    const { warden } = await openWarden({ default: "deny", detect: { dlp: { action: "ask" } } });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const d = await s.check("t", { key: AWS });
+    expect(d).toMatchObject({ effect: "deny", ruleId: "default" });
+    expect((await alertsOf(warden))[0]!.data.detector).toBe("dlp");
+  });
+});
