@@ -7,6 +7,8 @@ import type { SessionInfo, SessionRegistry } from "./identity/index.js";
 export interface CallOptions {
   rationale?: string;
   callId?: string;
+  /** W3C `traceparent` of the caller's span, so exported spans join the agent's trace. */
+  traceparent?: string;
 }
 
 export interface GuardOptions<A extends unknown[]> {
@@ -79,7 +81,14 @@ export class Session {
         const fixed = options.rationale;
         const rationale = callOptions.rationale ?? (typeof fixed === "function" ? fixed(...args) : fixed);
         return this.#gate.run(
-          { session: this.id, tool: name, args: argsOf(args), rationale, callId: callOptions.callId },
+          {
+            session: this.id,
+            tool: name,
+            args: argsOf(args),
+            rationale,
+            callId: callOptions.callId,
+            traceparent: callOptions.traceparent,
+          },
           () => fn(...args),
         );
       };

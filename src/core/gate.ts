@@ -11,11 +11,12 @@ import {
 } from "../errors.js";
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
-import { type JsonValue, toJsonValue } from "../json.js";
+import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
 import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
+import { traceparentOf } from "../trace.js";
 import type { LivePolicy } from "./live-policy.js";
-import { OpenCalls } from "./open-calls.js";
+import { type OpenCall, OpenCalls } from "./open-calls.js";
 import type { GateDecision, Outcome, ToolCallRequest } from "./request.js";
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
@@ -51,6 +52,7 @@ export class Gate {
       );
     }
     const args = toJsonValue(req.args === undefined ? {} : req.args);
+    const traceparent = traceparentOf(req.traceparent);
     const session = await this.#sessions.active(req.session);
     const callId = await this.#claimCallId(req.callId);
 
@@ -129,6 +131,7 @@ export class Gate {
           },
           mode: policy.mode,
           policy: policy.digest,
+          ...(traceparent ? { traceparent } : {}),
           ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
         },
       });
@@ -138,7 +141,7 @@ export class Gate {
       this.#open.release(callId);
     }
     if (enforced === "allow")
-      this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool });
+      this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool, traceparent });
     return decision;
   }
 
@@ -207,7 +210,7 @@ export class Gate {
         session: call.session,
         agent: call.agent,
         callId,
-        data: outcomeData(call.tool, outcome, call.startedAt),
+        data: outcomeData(call, outcome),
       });
     } catch (err) {
       this.#open.restore(callId, call);
@@ -255,6 +258,7 @@ export class Gate {
       session: intent.session ?? "",
       agent: intent.agent ?? "",
       tool: String(intent.data.tool),
+      traceparent: typeof intent.data.traceparent === "string" ? intent.data.traceparent : null,
       startedAt: Date.parse(intent.ts),
     };
   }
@@ -277,12 +281,22 @@ export function refusalError(decision: GateDecision): WardenError {
   return new ToolDeniedError(info);
 }
 
-function outcomeData(tool: string, outcome: Outcome, startedAt: number) {
-  const durationMs = Math.round((outcome.durationMs ?? Date.now() - startedAt) * 1000) / 1000;
+function outcomeData(call: OpenCall, outcome: Outcome) {
+  const { tool } = call;
+  const durationMs = Math.round((outcome.durationMs ?? Date.now() - call.startedAt) * 1000) / 1000;
+  // The outcome carries the trace too: an exported span is built from the record that ends the call.
+  const trace: JsonObject = call.traceparent ? { traceparent: call.traceparent } : {};
   if (outcome.status === "ok") {
-    return { tool, status: "ok", durationMs, result: resultDigest(outcome.result), error: null };
+    return { tool, status: "ok", durationMs, result: resultDigest(outcome.result), error: null, ...trace };
   }
-  return { tool, status: "error", durationMs, result: null, error: { code: errorCode(outcome.error) } };
+  return {
+    tool,
+    status: "error",
+    durationMs,
+    result: null,
+    error: { code: errorCode(outcome.error) },
+    ...trace,
+  };
 }
 
 /** Digest and size of a result, never the result itself: the ledger proves what came back without keeping it. */

@@ -4,6 +4,7 @@ export interface OpenCall {
   session: string;
   agent: string;
   tool: string;
+  traceparent: string | null;
   startedAt: number;
 }
 

@@ -11,6 +11,8 @@ export interface ToolCallRequest {
   rationale?: string | null;
   /** A caller-chosen id (e.g. the model's tool-call id); generated when absent. */
   callId?: string | null;
+  /** W3C `traceparent` of the caller's span, recorded so exported spans join the agent's trace. */
+  traceparent?: string | null;
 }
 
 /** What the gate decided, and what it will act on. */

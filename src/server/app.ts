@@ -89,7 +89,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     allow(c, ["agent", "admin"]);
     const body = await readJson(c, DecisionBody);
     await ownSession(c, body.session);
-    const d = await warden.gate.decide(body);
+    const d = await warden.gate.decide({ ...body, traceparent: c.req.header("traceparent") ?? null });
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     if (d.retryAfterMs !== null) c.header("retry-after", String(Math.ceil(d.retryAfterMs / 1000)));
     return c.json({

@@ -45,4 +45,29 @@ describe("otlp sink", () => {
     const callIds = intents.map((r) => r.callId).sort();
     expect(rx.spans.map((s) => s.attributes["gen_ai.tool.call.id"]).sort()).toEqual(callIds);
   });
+
+  it("joins the caller's W3C trace: the traceparent's trace id, its span as the parent", async () => {
+    const rx = await new OtlpReceiver().start();
+    onCleanup(() => rx.stop());
+    const sink = { name: "traces", type: "otlp", url: rx.url, serviceName: "warden-test" };
+    const { warden } = await openWarden({ ...POLICY, export: { sinks: [sink] } }, { export: { pollMs: 50 } });
+    const session = await warden.session({
+      agent: "support-bot",
+      onBehalfOf: "alice@example.com",
+      intent: "t",
+    });
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    await session.guard("read_ticket", async () => "ok").with({ traceparent })();
+    await session.check("send_email", { to: "x@example.com" }, { traceparent });
+    await waitFor(() => rx.spans.length >= 2);
+    for (const s of rx.spans) {
+      expect(s.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+      expect(s.parentSpanId).toBe("00f067aa0ba902b7");
+    }
+    await expect(
+      session.check("read_ticket", {}, { traceparent: "00-nothex-00f067aa0ba902b7-01" }),
+    ).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+    });
+  });
 });

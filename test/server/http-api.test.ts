@@ -110,6 +110,29 @@ describe("HTTP decision service", () => {
     const stored = await warden.ledger.store.query({ callId: "tc_1", kinds: ["call.intent"] });
     expect(stored).toHaveLength(1);
 
+    // A W3C traceparent header is recorded with the call, so exported spans join the caller's trace.
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const traced = await api(
+      "POST",
+      "/v1/decisions",
+      tokens.agent,
+      { session: id, tool: "read_ticket", callId: "tc_t" },
+      { traceparent },
+    );
+    const [tracedIntent] = await warden.ledger.store.query({
+      callId: traced.body.callId,
+      kinds: ["call.intent"],
+    });
+    expect(tracedIntent!.data.traceparent).toBe(traceparent);
+    const badTrace = await api(
+      "POST",
+      "/v1/decisions",
+      tokens.agent,
+      { session: id, tool: "read_ticket" },
+      { traceparent: "garbage" },
+    );
+    expect(badTrace.status).toBe(400);
+
     const deny = await api("POST", "/v1/decisions", tokens.agent, {
       session: id,
       tool: "send_email",
@@ -132,6 +155,7 @@ describe("HTTP decision service", () => {
     const ledger = await api("GET", `/v1/ledger?session=${id}&order=asc`, tokens.auditor);
     expect(ledger.body.records.map((r: { kind: string }) => r.kind)).toEqual([
       "session.start",
+      "call.intent",
       "call.intent",
       "call.intent",
       "call.outcome",

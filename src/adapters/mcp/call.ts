@@ -53,7 +53,11 @@ export async function callTool(
   ctx.outcomes.flush();
   let decision: GateDecision;
   try {
-    decision = await ctx.session.check(name, args, { callId: callIdOf(meta), rationale: rationaleOf(meta) });
+    decision = await ctx.session.check(name, args, {
+      callId: callIdOf(meta),
+      rationale: rationaleOf(meta),
+      traceparent: typeof meta.traceparent === "string" ? meta.traceparent : undefined,
+    });
   } catch (err) {
     if (err instanceof WardenError) return refusal(err.code, err.message, null);
     throw err;

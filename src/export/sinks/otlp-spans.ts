@@ -1,8 +1,9 @@
-// Tool calls as OpenTelemetry GenAI `execute_tool` spans: the session is the trace, the call id names the span.
+// Tool calls as OpenTelemetry GenAI `execute_tool` spans: the caller's trace (else the session) is the trace.
 import { createHash } from "node:crypto";
 import { type HrTime, SpanKind, SpanStatusCode, TraceFlags } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { parseTraceparent } from "../../trace.js";
 import type { ExportEvent } from "../types.js";
 
 const SCOPE = { name: "agent-warden", version: "0.1.0" };
@@ -21,12 +22,24 @@ export function toolCallSpan(e: ExportEvent, resource: Resource): ReadableSpan |
   const failed = refused || e.data.status === "error";
   const errorType = refused ? "tool_denied" : failed ? errorCode(e) : null;
   const start = hrTime(endMs - durationMs);
-  const traceId = hex(e.session ?? e.callId, 16);
+  // A caller's W3C traceparent puts the span inside the agent's own trace, under its span.
+  const parent = typeof e.data.traceparent === "string" ? parseTraceparent(e.data.traceparent) : null;
+  const traceId = parent?.traceId ?? hex(e.session ?? e.callId, 16);
   const spanId = hex(e.callId, 8);
   return {
     name: `execute_tool ${tool}`,
     kind: SpanKind.INTERNAL,
     spanContext: () => ({ traceId, spanId, traceFlags: TraceFlags.SAMPLED }),
+    ...(parent
+      ? {
+          parentSpanContext: {
+            traceId,
+            spanId: parent.parentSpanId,
+            traceFlags: TraceFlags.SAMPLED,
+            isRemote: true,
+          },
+        }
+      : {}),
     startTime: start,
     endTime: hrTime(endMs),
     duration: hrTime(durationMs),

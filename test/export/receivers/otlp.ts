@@ -10,6 +10,7 @@ interface AnyValue {
 interface OtlpSpan {
   traceId: string;
   spanId: string;
+  parentSpanId?: string;
   name: string;
   kind: number;
   startTimeUnixNano: string | number;
@@ -27,6 +28,7 @@ interface OtlpBody {
 export interface Span {
   traceId: string;
   spanId: string;
+  parentSpanId: string;
   name: string;
   kind: number;
   startNs: bigint;
@@ -89,6 +91,7 @@ function flatten(s: OtlpSpan, service: string): Span {
   return {
     traceId: s.traceId,
     spanId: s.spanId,
+    parentSpanId: s.parentSpanId ?? "",
     name: s.name,
     kind: s.kind,
     startNs: BigInt(s.startTimeUnixNano),
