@@ -39,18 +39,9 @@ export async function checkDatabase(path: string, key: VerifyKey): Promise<Verif
       .prepare(`${RECORD_SQL} WHERE (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?`)
       .raw(true);
     let rows = first.all(PAGE) as Cell[][];
-    let chain: string | null = null;
+    const position: PagePosition = { chain: null };
     while (rows.length > 0) {
-      for (const row of rows) {
-        const [rowChain, seq, v, ts, kind, session, agent, callId, data, hash] = row;
-        if (rowChain !== chain) {
-          if (chain !== null) emitRest(checker, checkpoints, chain);
-          chain = typeof rowChain === "string" ? rowChain : null;
-        }
-        checker.row(rowChain, seq, v, ts, kind, session, agent, callId, data, hash);
-        if (chain !== null && typeof seq === "number") emitUpTo(checker, checkpoints, chain, seq);
-        if (checker.failure) return checker.finish();
-      }
+      if (!checkPage(checker, checkpoints, rows, position)) return checker.finish();
       const last = rows.at(-1)!;
       rows = next.all(last[0], last[1], PAGE) as Cell[][];
       // Let the event loop breathe between pages when verifying a live server's database.
@@ -101,6 +92,35 @@ export function emitUpTo(
   while (p && p.next < p.rows.length && Number(p.rows[p.next]![1]) <= seq) {
     checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
   }
+}
+
+/** Where a paged read stands: the chain of the last row checked. */
+export interface PagePosition {
+  chain: string | null;
+}
+
+/**
+ * Feeds one page of raw record rows (chain, seq, v, ts, kind, session, agent, call_id, data, hash) to
+ * the checker, each chain's checkpoints after the record they seal. False once the checker has failed.
+ */
+export function checkPage(
+  checker: Checker,
+  checkpoints: Map<string, PendingCheckpoints>,
+  rows: Cell[][],
+  position: PagePosition,
+): boolean {
+  for (const row of rows) {
+    const [rowChain, seq, v, ts, kind, session, agent, callId, data, hash] = row;
+    if (rowChain !== position.chain) {
+      if (position.chain !== null) emitRest(checker, checkpoints, position.chain);
+      position.chain = typeof rowChain === "string" ? rowChain : null;
+    }
+    checker.row(rowChain, seq, v, ts, kind, session, agent, callId, data, hash);
+    if (position.chain !== null && typeof seq === "number")
+      emitUpTo(checker, checkpoints, position.chain, seq);
+    if (checker.failure) return false;
+  }
+  return true;
 }
 
 export function emitRest(checker: Checker, all: Map<string, PendingCheckpoints>, chain: string): void {

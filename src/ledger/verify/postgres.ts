@@ -1,7 +1,7 @@
 // Verifies a PostgreSQL ledger: every chain, raw rows in (chain, seq) pages inside one read-only snapshot.
 import pg from "pg";
 import { Checker } from "./checker.js";
-import { type Cell, emitRest, emitUpTo, groupCheckpoints } from "./database.js";
+import { type Cell, checkPage, emitRest, groupCheckpoints, type PagePosition } from "./database.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey } from "./key.js";
 import type { VerifyResult } from "./result.js";
 
@@ -66,18 +66,9 @@ export async function checkPostgres(
         rowMode: "array",
       })
     ).rows.map(numberAt1);
-    let chain: string | null = null;
+    const position: PagePosition = { chain: null };
     while (rows.length > 0) {
-      for (const row of rows) {
-        const [rowChain, seq, v, ts, kind, session, agent, callId, data, hash] = row;
-        if (rowChain !== chain) {
-          if (chain !== null) emitRest(checker, checkpoints, chain);
-          chain = typeof rowChain === "string" ? rowChain : null;
-        }
-        checker.row(rowChain, seq, v, ts, kind, session, agent, callId, data, hash);
-        if (chain !== null && typeof seq === "number") emitUpTo(checker, checkpoints, chain, seq);
-        if (checker.failure) return checker.finish();
-      }
+      if (!checkPage(checker, checkpoints, rows, position)) return checker.finish();
       const last = rows.at(-1)!;
       const next = await client.query({
         text: `${RECORD_SQL} WHERE (chain, seq) > ($1, $2::bigint) ORDER BY chain, seq LIMIT $3`,
