@@ -1,7 +1,11 @@
 // `--probe`: starts a stdio MCP server, lists its tools and runs the poisoning check on their definitions.
 
 import { finding } from "../finding.js";
-import { checkToolDescription } from "../rules/tool-poisoning.js";
+import {
+  checkToolDescription,
+  type ToolDefinitionText,
+  toolDefinitionTexts,
+} from "../rules/tool-poisoning.js";
 import type { Finding } from "../types.js";
 import type { McpServerConfig } from "./config-read.js";
 
@@ -11,36 +15,16 @@ export interface ProbeResult {
   findings: Finding[];
 }
 
-interface ToolDefinition {
-  name: string;
-  description?: string | undefined;
-  inputSchema?: unknown;
-}
-
-/** Every description string a tool exposes to the model: its own and its parameters'. */
-function descriptions(tool: ToolDefinition): string[] {
-  const out = [tool.name, tool.description ?? ""];
-  const visit = (schema: unknown, depth: number): void => {
-    if (typeof schema !== "object" || schema === null || depth > 6) return;
-    for (const [k, v] of Object.entries(schema)) {
-      if ((k === "description" || k === "title") && typeof v === "string") out.push(v);
-      else visit(v, depth + 1);
-    }
-  };
-  visit(tool.inputSchema, 0);
-  return out;
-}
-
 /** Poisoning findings for a list of tool definitions (also used by tests and, later, the gateway). */
 export function poisoningFindings(
   file: string,
   at: { line: number; column: number },
   server: string,
-  tools: ToolDefinition[],
+  tools: ToolDefinitionText[],
 ): Finding[] {
   const out: Finding[] = [];
   for (const tool of tools) {
-    const signals = descriptions(tool).flatMap(checkToolDescription);
+    const signals = toolDefinitionTexts(tool).flatMap(checkToolDescription);
     if (signals.length === 0) continue;
     const what = signals.map((s) => `${s.kind} "${s.excerpt}"`).join("; ");
     out.push(
@@ -85,7 +69,7 @@ export async function probeServer(
   });
   const client = new Client({ name: "warden-scan", version: "0.1.0" });
   try {
-    const tools: ToolDefinition[] = [];
+    const tools: ToolDefinitionText[] = [];
     await withTimeout(
       (async () => {
         await client.connect(transport);
