@@ -1,6 +1,12 @@
 // Rate limits that hold across instances: the policy's limits matched here, their buckets kept in the database.
 import type { SharedBuckets } from "../ledger/index.js";
-import { compileGlobs, type LimitContext, type LimitSpec, type TakeResult } from "../policy/index.js";
+import {
+  type ActiveLimit,
+  activateLimit,
+  type LimitContext,
+  type LimitSpec,
+  type TakeResult,
+} from "../policy/index.js";
 
 /** What the gate asks a limiter: the in-memory RateLimiter answers at once, a shared one after a round trip. */
 export interface Limiter {
@@ -8,11 +14,9 @@ export interface Limiter {
   replaceLimits(limits: readonly LimitSpec[]): void;
 }
 
-interface ActiveLimit {
-  spec: LimitSpec;
+interface SharedLimit extends ActiveLimit {
+  /** The limit's numbers, part of the bucket key so a reload that changes them starts fresh buckets. */
   shape: string;
-  matchesTool: (tool: string) => boolean;
-  matchesAgent: (agent: string) => boolean;
 }
 
 const OK: TakeResult = { ok: true };
@@ -29,7 +33,7 @@ const OK: TakeResult = { ok: true };
  */
 export class SharedRateLimiter implements Limiter {
   readonly #buckets: SharedBuckets;
-  #limits: ActiveLimit[] = [];
+  #limits: SharedLimit[] = [];
 
   constructor(buckets: SharedBuckets, limits: readonly LimitSpec[]) {
     this.#buckets = buckets;
@@ -37,10 +41,7 @@ export class SharedRateLimiter implements Limiter {
   }
 
   take(ctx: LimitContext): TakeResult | Promise<TakeResult> {
-    const hits: ActiveLimit[] = [];
-    for (const limit of this.#limits) {
-      if (limit.matchesTool(ctx.tool) && limit.matchesAgent(ctx.agent)) hits.push(limit);
-    }
+    const hits = this.#limits.filter((limit) => limit.applies(ctx));
     if (hits.length === 0) return OK;
     const buckets = hits.map((l) => ({
       key: `${l.spec.id}|${l.shape}|${l.spec.key}=${ctx[l.spec.key]}`,
@@ -55,10 +56,8 @@ export class SharedRateLimiter implements Limiter {
 
   replaceLimits(limits: readonly LimitSpec[]): void {
     this.#limits = limits.map((spec) => ({
-      spec,
+      ...activateLimit(spec),
       shape: `${spec.calls}/${spec.everyMs}/${spec.burst}`,
-      matchesTool: spec.tools === null ? () => true : compileGlobs(spec.tools),
-      matchesAgent: spec.agents === null ? () => true : compileGlobs(spec.agents),
     }));
   }
 }

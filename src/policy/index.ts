@@ -3,7 +3,13 @@
 export { compileMcp } from "./compile.js";
 export { RULE_CACHE_LIMIT } from "./evaluate.js";
 export { compileGlobs } from "./glob.js";
-export { type LimitContext, RateLimiter, type TakeResult } from "./limits.js";
+export {
+  type ActiveLimit,
+  activateLimit,
+  type LimitContext,
+  RateLimiter,
+  type TakeResult,
+} from "./limits.js";
 export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./load.js";
 export { type PolicyTestResult, runPolicyTests } from "./policy-tests.js";
 export { applyRedactions, type RedactionResult } from "./redact.js";

@@ -11,10 +11,17 @@ export interface LimitContext {
 
 export type TakeResult = { ok: true } | { ok: false; limit: LimitSpec; retryAfterMs: number };
 
-interface ActiveLimit {
+/** A limit with its tool and agent globs compiled: what every limiter matches calls against. */
+export interface ActiveLimit {
   spec: LimitSpec;
-  matchesTool: (tool: string) => boolean;
-  matchesAgent: (agent: string) => boolean;
+  /** Whether the limit counts this call (its tools and agents globs match). */
+  applies(ctx: LimitContext): boolean;
+}
+
+export function activateLimit(spec: LimitSpec): ActiveLimit {
+  const matchesTool = spec.tools === null ? () => true : compileGlobs(spec.tools);
+  const matchesAgent = spec.agents === null ? () => true : compileGlobs(spec.agents);
+  return { spec, applies: (ctx) => matchesTool(ctx.tool) && matchesAgent(ctx.agent) };
 }
 
 interface Bucket {
@@ -57,7 +64,7 @@ export class RateLimiter {
     this.maybeSweep(now);
     const hits: Bucket[] = [];
     for (const limit of this.limits) {
-      if (!limit.matchesTool(ctx.tool) || !limit.matchesAgent(ctx.agent)) continue;
+      if (!limit.applies(ctx)) continue;
       const spec = limit.spec;
       const key = `${spec.id}|${ctx[spec.key]}`;
       let bucket = this.buckets.get(key);
@@ -83,11 +90,7 @@ export class RateLimiter {
    */
   replaceLimits(limits: readonly LimitSpec[]): void {
     const before = new Map(this.limits.map((l) => [l.spec.id, l.spec]));
-    this.limits = limits.map((spec) => ({
-      spec,
-      matchesTool: spec.tools === null ? () => true : compileGlobs(spec.tools),
-      matchesAgent: spec.agents === null ? () => true : compileGlobs(spec.agents),
-    }));
+    this.limits = limits.map(activateLimit);
     const kept = new Set<string>();
     for (const spec of limits) {
       const old = before.get(spec.id);
