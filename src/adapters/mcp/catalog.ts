@@ -1,6 +1,6 @@
 // The tools one downstream session sees: upstream tools reviewed (pins, poisoning), renamed, and filtered by policy.
 import type { Result } from "@modelcontextprotocol/sdk/types.js";
-import { decodeCursor, encodeCursor, exposedName } from "./names.js";
+import { decodeCursor, exposedName, nextCursor } from "./names.js";
 import type { ToolDefinition } from "./pins.js";
 import type { Review, ReviewContext, ToolReviewer } from "./review.js";
 import type { Upstream } from "./upstream.js";
@@ -79,13 +79,7 @@ export class ToolCatalog {
       entries.forEach((entry, i) => {
         if (entry !== null && this.hidden(entry) === null) tools.push({ ...listed[i], name: entry.exposed });
       });
-      const upstreamNext = typeof result.nextCursor === "string" ? result.nextCursor : undefined;
-      const next =
-        upstreamNext !== undefined
-          ? encodeCursor({ index, cursor: upstreamNext }, upstreams.length)
-          : index + 1 < upstreams.length
-            ? encodeCursor({ index: index + 1, cursor: undefined }, upstreams.length)
-            : undefined;
+      const next = nextCursor(result.nextCursor, index, upstreams.length);
       const { tools: _, nextCursor: __, ...rest } = result;
       return next === undefined ? { ...rest, tools } : { ...rest, tools, nextCursor: next };
     }

@@ -2,7 +2,7 @@
 import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
-import { decodeCursor, encodeCursor, exposedName, splitName } from "./names.js";
+import { decodeCursor, exposedName, nextCursor, splitName } from "./names.js";
 import { progressRelay } from "./progress.js";
 import type { Upstream } from "./upstream.js";
 
@@ -112,13 +112,7 @@ async function listPage(
               : item,
           )
         : items;
-    const upstreamNext = typeof result.nextCursor === "string" ? result.nextCursor : undefined;
-    const next =
-      upstreamNext !== undefined
-        ? encodeCursor({ index, cursor: upstreamNext }, ups.length)
-        : index + 1 < ups.length
-          ? encodeCursor({ index: index + 1, cursor: undefined }, ups.length)
-          : undefined;
+    const next = nextCursor(result.nextCursor, index, ups.length);
     const { nextCursor: __, ...body } = result;
     return next === undefined
       ? { ...body, [list.key]: renamed }
