@@ -112,6 +112,9 @@ describe("fuzzing the gateway's downstream", () => {
         await peer.answer("init");
         peer.send(INITIALIZED);
         for (const l of lines) peer.send(l);
+        // One call whose answer is awaited, so executions cannot depend on timing; ids longer than the fuzzed ones.
+        peer.send(call(`final-call-${run}`, "probe", { run }));
+        await peer.answer(`final-call-${run}`);
         peer.send(JSON.stringify({ jsonrpc: "2.0", id: `final-${run}`, method: "ping" }));
         const pong = await peer.answer(`final-${run}`);
         peer.end();
