@@ -24,7 +24,25 @@ export type ErrorCode =
   /** An export sink could not deliver events (the exporter retries, then dead-letters). */
   | "EXPORT_SINK_FAILED"
   /** The policy's `export:` section names something that cannot be used (a missing secret, a bad file). */
-  | "EXPORT_CONFIG_INVALID";
+  | "EXPORT_CONFIG_INVALID"
+  /** An approver refused the call; the reason goes back to the agent. */
+  | "APPROVAL_DENIED"
+  /** Nobody decided before the approval's deadline. */
+  | "APPROVAL_EXPIRED"
+  /** The call differs from the one that was approved (or the approver saw another digest). */
+  | "APPROVAL_MISMATCH"
+  | "APPROVAL_NOT_FOUND"
+  /** The approval was already decided, or this approver already gave their answer. */
+  | "APPROVAL_CLOSED"
+  /** An inbound webhook's signature, timestamp or headers do not verify. */
+  | "WEBHOOK_INVALID"
+  /** An inbound webhook id that was already accepted. */
+  | "WEBHOOK_REPLAYED"
+  | "LINK_INVALID"
+  | "LINK_EXPIRED"
+  | "LINK_USED"
+  /** A dashboard request without the session's CSRF token. */
+  | "CSRF_FAILED";
 
 /** Base of every error Warden throws on purpose. */
 export class WardenError extends Error {
@@ -64,6 +82,32 @@ export class ApprovalRequiredError extends WardenError {
       ...refusal,
     });
     this.refusal = refusal;
+  }
+}
+
+/** An approver denied the call; `reason` is the approver's text, meant for the agent. */
+export class ApprovalDeniedError extends WardenError {
+  readonly refusal: RefusalInfo;
+  readonly approvalId: string;
+  constructor(refusal: RefusalInfo, approvalId: string, approverReason: string | null) {
+    super(
+      "APPROVAL_DENIED",
+      `tool "${refusal.tool}" was denied by an approver${approverReason ? `: ${approverReason}` : ""}`,
+      { ...refusal, approvalId, approverReason },
+    );
+    this.refusal = refusal;
+    this.approvalId = approvalId;
+  }
+}
+
+/** Nobody approved the call before its deadline; it did not run. */
+export class ApprovalExpiredError extends WardenError {
+  readonly refusal: RefusalInfo;
+  readonly approvalId: string;
+  constructor(refusal: RefusalInfo, approvalId: string) {
+    super("APPROVAL_EXPIRED", `tool "${refusal.tool}" was not approved in time`, { ...refusal, approvalId });
+    this.refusal = refusal;
+    this.approvalId = approvalId;
   }
 }
 

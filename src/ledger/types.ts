@@ -93,6 +93,8 @@ export interface TokenRow {
   hash: string;
   role: "agent" | "approver" | "auditor" | "admin";
   agent: string | null;
+  /** The person (or service) behind the token, as approvals and the dashboard name them. */
+  name: string | null;
   createdAt: string;
   revokedAt: string | null;
 }
@@ -116,6 +118,8 @@ export interface LedgerStore {
   sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]>;
   putToken(row: TokenRow): Promise<void>;
   tokenByHash(hash: string): Promise<TokenRow | null>;
+  /** Marks a token revoked; false if there is no such (unrevoked) token. */
+  revokeToken(id: string, at: string): Promise<boolean>;
   /** Export cursor: the last seq of `chain` that sink `sink` acknowledged (0 if none). */
   getCursor(sink: string, chain: string): Promise<number>;
   /** Moves the export cursor forward; a lower seq than the stored one is ignored (never moves back). */

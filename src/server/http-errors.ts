@@ -17,6 +17,17 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   POLICY_INVALID: 422,
   RATE_LIMITED: 429,
   LEDGER_UNAVAILABLE: 503,
+  APPROVAL_NOT_FOUND: 404,
+  APPROVAL_CLOSED: 409,
+  APPROVAL_EXPIRED: 409,
+  APPROVAL_MISMATCH: 409,
+  APPROVAL_DENIED: 403,
+  WEBHOOK_INVALID: 401,
+  WEBHOOK_REPLAYED: 409,
+  LINK_INVALID: 401,
+  LINK_EXPIRED: 410,
+  LINK_USED: 410,
+  CSRF_FAILED: 403,
 };
 
 export function errorBody(code: string, message: string, issues?: unknown) {

@@ -7,6 +7,7 @@ import type { LedgerStore, TokenRow } from "../ledger/index.js";
 export type Role = TokenRow["role"];
 export const ROLES: readonly Role[] = ["agent", "approver", "auditor", "admin"];
 
+const TOKEN_NAME = /^[^\p{Cc}\p{Cf}]{1,256}$/u;
 const TOKEN_PATTERN = /^wdn_[A-Za-z0-9_-]{43}$/;
 
 export function hashToken(token: string): string {
@@ -16,8 +17,8 @@ export function hashToken(token: string): string {
 /** Mints a token; the returned secret is shown once and never stored. */
 export async function createToken(
   store: LedgerStore,
-  request: { role: Role; agent?: string | null },
-): Promise<{ id: string; token: string; role: Role; agent: string | null }> {
+  request: { role: Role; agent?: string | null; name?: string | null },
+): Promise<{ id: string; token: string; role: Role; agent: string | null; name: string | null }> {
   if (!ROLES.includes(request.role)) {
     throw new WardenError("INVALID_REQUEST", `role must be one of ${ROLES.join(", ")}`);
   }
@@ -28,17 +29,25 @@ export async function createToken(
   if (request.role !== "agent" && agent) {
     throw new WardenError("INVALID_REQUEST", "only agent tokens are bound to an agent");
   }
+  const name = request.name ?? null;
+  if (name !== null && !TOKEN_NAME.test(name)) {
+    throw new WardenError("INVALID_REQUEST", "a token name is 1–256 printable characters (e.g. an email address)");
+  }
+  if (request.role === "approver" && !name) {
+    throw new WardenError("INVALID_REQUEST", "an approver token must name its person (--name alice@example.com)");
+  }
   const token = `wdn_${randomBytes(32).toString("base64url")}`;
   const row: TokenRow = {
     id: newId("tok"),
     hash: hashToken(token),
     role: request.role,
     agent,
+    name,
     createdAt: new Date().toISOString(),
     revokedAt: null,
   };
   await store.putToken(row);
-  return { id: row.id, token, role: row.role, agent };
+  return { id: row.id, token, role: row.role, agent, name };
 }
 
 /**
@@ -49,6 +58,11 @@ export async function authenticate(store: LedgerStore, presented: string): Promi
   if (!TOKEN_PATTERN.test(presented)) return null;
   const row = await store.tokenByHash(hashToken(presented));
   return row && !row.revokedAt ? row : null;
+}
+
+/** Who a token speaks for in approvals and the dashboard: its name, else its id. */
+export function tokenIdentity(token: TokenRow): string {
+  return token.name ?? token.id;
 }
 
 /** How long a looked-up token is trusted without asking the store again (a revocation takes this long). */

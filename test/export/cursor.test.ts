@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { type LedgerStore, MemoryStore, SqliteStore } from "../../src/ledger/index.js";
+import { SCHEMA_VERSION } from "../../src/ledger/stores/sqlite-schema.js";
 import { tempDir } from "../helpers.js";
 import { pgAvailable, pgStore } from "../ledger/pg.js";
 
@@ -40,7 +41,7 @@ describe("sqlite schema v2", () => {
     expect(await store.getCursor("siem", "main")).toBe(2);
     await store.close();
     const check = new Database(path, { readonly: true });
-    expect(check.pragma("user_version", { simple: true })).toBe(2);
+    expect(check.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     check.close();
   });
 });

@@ -133,13 +133,18 @@ describe.each(stores)("%s store", (_name, open) => {
       hash: "ab".repeat(32),
       role: "agent" as const,
       agent: "support-bot",
+      name: null,
       createdAt: "2024-01-01T00:00:00.000Z",
       revokedAt: null,
     };
     await store.putToken(row);
     expect(await store.tokenByHash(row.hash)).toEqual(row);
-    await store.putToken({ ...row, revokedAt: "2024-02-01T00:00:00.000Z" });
+    expect(await store.revokeToken("t1", "2024-02-01T00:00:00.000Z")).toBe(true);
+    expect(await store.revokeToken("t1", "2024-03-01T00:00:00.000Z")).toBe(false);
+    expect(await store.revokeToken("nope", "2024-03-01T00:00:00.000Z")).toBe(false);
     expect(await store.tokenByHash(row.hash)).toMatchObject({ revokedAt: "2024-02-01T00:00:00.000Z" });
+    await store.putToken({ ...row, name: "alice@example.com" });
+    expect(await store.tokenByHash(row.hash)).toMatchObject({ name: "alice@example.com", revokedAt: null });
     expect(await store.tokenByHash("cd".repeat(32))).toBeNull();
     await expect(store.putToken({ ...row, id: "t2" })).rejects.toMatchObject({ code: "LEDGER_UNAVAILABLE" });
     await store.close();

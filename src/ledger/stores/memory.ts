@@ -162,6 +162,14 @@ export class MemoryStore implements LedgerStore {
     return null;
   }
 
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    this.#assertOpen();
+    const t = this.#tokens.get(id);
+    if (!t || t.revokedAt) return false;
+    t.revokedAt = at;
+    return true;
+  }
+
   async getCursor(sink: string, chain: string): Promise<number> {
     this.#assertOpen();
     return this.#cursors.get(JSON.stringify([sink, chain])) ?? 0;

@@ -92,11 +92,15 @@ CREATE TABLE export_cursors (
 );
 `;
 
+// v4: tokens name the person behind them (approvals record who decided).
+const V4 = "ALTER TABLE tokens ADD COLUMN name text;";
+
 /** Every migration, oldest first; the last one's version is the schema this Warden writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "ledger tables", sql: V1 },
   { version: 2, name: "signing keys, shared rate buckets, tool and effect columns", sql: V2 },
   { version: 3, name: "export cursors", sql: V3 },
+  { version: 4, name: "token names", sql: V4 },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

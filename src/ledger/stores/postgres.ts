@@ -305,10 +305,17 @@ export class PostgresStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const sql = `INSERT INTO tokens (id, hash, role, agent, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)
+    const sql = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
-        created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
-    await this.#rows("token write", sql, [t.id, t.hash, t.role, t.agent, t.createdAt, t.revokedAt]);
+        name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+    const values = [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt];
+    await this.#rows("token write", sql, values);
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const sql = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id";
+    return (await this.#rows("token revoke", sql, [at, id])).length > 0;
   }
 
   async tokenByHash(hash: string): Promise<TokenRow | null> {

@@ -51,6 +51,7 @@ export function toToken(r: Row): TokenRow {
     hash: String(r.hash),
     role: r.role as TokenRow["role"],
     agent: r.agent as string | null,
+    name: (r.name as string | null | undefined) ?? null,
     createdAt: String(r.created_at),
     revokedAt: r.revoked_at as string | null,
   };

@@ -2,7 +2,7 @@
 import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 // Single-column secondary indexes: every index entry is written inside the durable commit, so narrow
 // keys keep the commit small (a filtered page is sorted after the lookup). Decisions are filtered by
@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS export_cursors (
 ) STRICT;
 `;
 
+// v3: tokens name the person behind them (approvals record who decided).
+function addTokenNames(db: Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
+  if (!columns.includes("name")) db.exec("ALTER TABLE tokens ADD COLUMN name TEXT;");
+}
+
 /**
  * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
  * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
@@ -86,6 +92,7 @@ export function migrate(db: Database, now: () => string): void {
       meta.run("created_at", now());
     }
     if (v < 2) db.exec(SCHEMA_V2);
+    if (v < 3) addTokenNames(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

@@ -163,12 +163,17 @@ export class SqliteStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const sql = `INSERT INTO tokens (id, hash, role, agent, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)
+    const sql = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
-        created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+        name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
     this.#write("token write", () =>
-      this.#stmt(sql).run(t.id, t.hash, t.role, t.agent, t.createdAt, t.revokedAt),
+      this.#stmt(sql).run(t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt),
     );
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const sql = "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+    return this.#write("token revoke", () => this.#stmt(sql).run(at, id).changes > 0);
   }
 
   async tokenByHash(hash: string): Promise<TokenRow | null> {
@@ -276,9 +281,9 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
-  #write(op: string, fn: () => unknown): void {
+  #write<T>(op: string, fn: () => T): T {
     try {
-      fn();
+      return fn();
     } catch (err) {
       throw toUnavailable(err, op);
     }
