@@ -41,6 +41,8 @@ export type ErrorCode =
   | "LINK_INVALID"
   | "LINK_EXPIRED"
   | "LINK_USED"
+  /** The policy's `approvals:` names a webhook or integration whose secret is missing or malformed. */
+  | "APPROVAL_CONFIG_INVALID"
   /** A dashboard request without the session's CSRF token. */
   | "CSRF_FAILED";
 

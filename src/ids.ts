@@ -1,7 +1,7 @@
 // Random identifiers with a readable prefix: ses_…, call_…, tok_….
 import { randomUUID } from "node:crypto";
 
-export type IdPrefix = "ses" | "call" | "tok";
+export type IdPrefix = "ses" | "call" | "tok" | "apr";
 
 /**
  * The time in milliseconds (12 hex digits), then 74 random bits (a v4 UUID's tail) from node's buffered CSPRNG pool.

@@ -2,6 +2,7 @@
 
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
+import { type ApprovalStage, openApprovals } from "./approvals/index.js";
 import { Gate } from "./core/gate.js";
 import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
 import { SharedRateLimiter } from "./core/shared-limiter.js";
@@ -73,6 +74,8 @@ export interface WardenOptions {
   export?: boolean | ExporterOptions;
   /** How often to look for canaries other processes minted (default 5000 ms). */
   canaryPollMs?: number;
+  /** Where the secrets the policy names by environment variable come from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -90,15 +93,18 @@ export class Warden {
   readonly ledger: Ledger;
   readonly gate: Gate;
   readonly sessions: SessionRegistry;
+  /** Pending and decided approvals, action links and chat-ops integrations (see docs/approvals.md). */
+  readonly approvals: ApprovalStage;
   /** The running exporter, when opened with `export` and the policy has an `export:` section. */
   exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
   readonly #detect = new Detections();
   #canaryPoll: NodeJS.Timeout | null = null;
 
-  private constructor(ledger: Ledger, policy: LivePolicy) {
+  private constructor(ledger: Ledger, policy: LivePolicy, approvals: ApprovalStage) {
     this.ledger = ledger;
     this.#policy = policy;
+    this.approvals = approvals;
     const store = ledger.store;
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
@@ -109,13 +115,22 @@ export class Warden {
         await ledger.checkpointNow();
       },
     });
-    this.gate = new Gate({ ledger, sessions: this.sessions, policy, detect: this.#detect });
+    this.gate = new Gate({
+      ledger,
+      sessions: this.sessions,
+      policy,
+      detect: this.#detect,
+      approvals: approvals.queue,
+    });
     // Canaries minted through this ledger arm the gate at once (others are read at open); an ended
     // session's flow memory is dropped.
     ledger.onAppend((records) => {
       for (const r of records) {
         if (r.kind === "canary.create") this.#detect.noteRecord(r);
-        else if (r.kind === "session.end" && r.session !== null) this.#detect.endSession(r.session);
+        else if (r.kind === "session.end" && r.session !== null) {
+          this.#detect.endSession(r.session);
+          approvals.queue.book.endSession(r.session);
+        }
       }
     });
   }
@@ -147,7 +162,20 @@ export class Warden {
       (input) => ledger.append(input),
       buckets ? (limits) => new SharedRateLimiter(buckets, limits) : undefined,
     );
-    const warden = new Warden(ledger, live);
+    let approvals: ApprovalStage;
+    try {
+      approvals = await openApprovals({
+        ledger,
+        channels: compiled.approvalChannels,
+        maxRememberMs: () => live.current.approvalChannels.maxRememberMs,
+        signingKey,
+        env: options.env ?? process.env,
+      });
+    } catch (err) {
+      await ledger.close().catch(() => undefined);
+      throw err;
+    }
+    const warden = new Warden(ledger, live, approvals);
     try {
       await warden.#detect.load(store, compiled.detect);
       await live.recordLoaded();
@@ -228,6 +256,8 @@ export class Warden {
     this.#policy.close();
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();
+    // Before the ledger: notifications still record their attempts.
+    await this.approvals.close();
     await this.ledger.close();
   }
 }

@@ -34,3 +34,18 @@ export const PLAIN_POLICY = {
   allowed_tools: ["read_database", "summarize_text"],
   blocked_tools: ["send_email", "execute_shell"],
 };
+
+/** Plays an approver: decides every pending approval of `warden` as soon as it appears, until the test ends. */
+export function answerApprovals(
+  warden: Warden,
+  decision: "approve" | "deny",
+  reason = "decided by the test",
+) {
+  const approver = { name: "approver@test.example", role: "approver" as const, via: "api" };
+  const timer = setInterval(() => {
+    for (const view of warden.approvals.queue.book.list((v) => v.status === "pending", 10)) {
+      warden.approvals.queue.decide(view.id, { decision, approver, reason }).catch(() => undefined);
+    }
+  }, 5);
+  onCleanup(() => clearInterval(timer));
+}

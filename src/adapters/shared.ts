@@ -70,6 +70,9 @@ export function denialText(err: WardenError): string {
     TOOL_DENIED: "Do not retry this call; use another tool or tell the user it is not permitted.",
     APPROVAL_REQUIRED:
       "It needs a human's approval, which cannot be given inside this run; tell the user what you wanted to do.",
+    APPROVAL_DENIED: "A person reviewed this call and refused it; do not retry it, tell the user why.",
+    APPROVAL_EXPIRED: "Nobody approved it in time; tell the user it is waiting for a human decision.",
+    APPROVAL_MISMATCH: "The call changed after it was approved; ask again with the arguments you mean.",
     RATE_LIMITED: `Wait ${Math.ceil(Number(err.details?.retryAfterMs ?? 0) / 1000)} s before trying again.`,
     LEDGER_UNAVAILABLE: "Warden could not record the call; try again later.",
   };

@@ -37,7 +37,11 @@ export const tokenCommand: Command = (argv: string[], io: CliIO) =>
       throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
     }
     const minted = await withStore(db, (store) =>
-      createToken(store, { role: values.role as Role, agent: values.agent ?? null, name: values.name ?? null }),
+      createToken(store, {
+        role: values.role as Role,
+        agent: values.agent ?? null,
+        name: values.name ?? null,
+      }),
     );
     io.stdout(values.json ? JSON.stringify(minted) : minted.token);
     return 0;

@@ -1,8 +1,11 @@
 // The pipeline of one tool call: identity → policy → detections → durable intent record → run → outcome record.
 // This is the only file that knows the order of the stages.
+import { type Approvals, type ApprovalView, type AskedCall, approvalDigest } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
 import { digestJson } from "../digest.js";
 import {
+  ApprovalDeniedError,
+  ApprovalExpiredError,
   ApprovalRequiredError,
   RateLimitedError,
   type RefusalInfo,
@@ -12,12 +15,12 @@ import {
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
-import type { Ledger } from "../ledger/index.js";
+import type { Ledger, RecordInput } from "../ledger/index.js";
 import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
 import { traceparentOf } from "../trace.js";
 import type { LivePolicy } from "./live-policy.js";
 import { type OpenCall, OpenCalls } from "./open-calls.js";
-import type { GateDecision, Outcome, ToolCallRequest } from "./request.js";
+import type { ApprovalRef, GateDecision, Outcome, ToolCallRequest } from "./request.js";
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 const MAX_RATIONALE = 16 * 1024;
@@ -27,13 +30,21 @@ export class Gate {
   readonly #sessions: SessionRegistry;
   readonly #policy: LivePolicy;
   readonly #detect: Detections;
+  readonly #approvals: Approvals;
   readonly #open = new OpenCalls();
 
-  constructor(deps: { ledger: Ledger; sessions: SessionRegistry; policy: LivePolicy; detect: Detections }) {
+  constructor(deps: {
+    ledger: Ledger;
+    sessions: SessionRegistry;
+    policy: LivePolicy;
+    detect: Detections;
+    approvals: Approvals;
+  }) {
     this.#ledger = deps.ledger;
     this.#sessions = deps.sessions;
     this.#policy = deps.policy;
     this.#detect = deps.detect;
+    this.#approvals = deps.approvals;
   }
 
   /** Decides a call and makes its intent record durable. Never runs anything. */
@@ -88,12 +99,55 @@ export class Gate {
     }
     const screening = this.#runDetectors(callId, req.tool, args, session, policy, verdict);
     verdict = screening.verdict;
-    const enforced = policy.mode === "monitor" ? "allow" : verdict.effect;
+    let enforced = policy.mode === "monitor" ? "allow" : verdict.effect;
     const redactPaths = policy.redactionsFor(req.tool);
     const redaction = applyRedactions(
       args,
       screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
     );
+
+    // An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent.
+    let approval: ApprovalRef | null = null;
+    let approvalRecord: RecordInput | null = null;
+    if (enforced === "ask") {
+      const asked: AskedCall = {
+        callId,
+        session: session.id,
+        agent: session.agent,
+        onBehalfOf: session.onBehalfOf,
+        intent: session.intent,
+        tool: req.tool,
+        args,
+        recordedArgs: redaction.args,
+        redacted: redaction.redacted,
+        rationale,
+        ruleId: verdict.ruleId,
+        reason: verdict.reason,
+        policy: policy.digest,
+        settings: policy.approvalFor(verdict.ruleId),
+      };
+      const remembered = this.#approvals.remembered(asked);
+      if (remembered.approvalId !== null) {
+        enforced = "allow";
+        approval = {
+          id: remembered.approvalId,
+          status: "remembered",
+          expiresAt: null,
+          digest: null,
+          required: null,
+        };
+      } else {
+        const pending = this.#approvals.request(asked, remembered.key);
+        approvalRecord = pending.record;
+        approval = {
+          id: pending.id,
+          status: "pending",
+          expiresAt: pending.expiresAt,
+          digest: pending.digest,
+          required: asked.settings.approvers,
+        };
+      }
+    }
 
     const decision: GateDecision = {
       callId,
@@ -108,6 +162,7 @@ export class Gate {
       code,
       retryAfterMs,
       redacted: redaction.redacted,
+      approval,
     };
     try {
       const intent = this.#ledger.append({
@@ -133,16 +188,107 @@ export class Gate {
           policy: policy.digest,
           ...(traceparent ? { traceparent } : {}),
           ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
+          ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
         },
       });
-      // Alerts go into the same group-commit batch, after the intent record they name by call id.
-      await Promise.all([intent, ...screening.alerts.map((a) => this.#ledger.append(a))]);
+      // Alerts and the approval request go into the same group-commit batch, after the intent record.
+      const more = approvalRecord ? [approvalRecord, ...screening.alerts] : screening.alerts;
+      await Promise.all([intent, ...more.map((a) => this.#ledger.append(a))]);
     } finally {
       this.#open.release(callId);
     }
     if (enforced === "allow")
       this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool, traceparent });
+    if (approval?.status === "pending") this.#approvals.announce(approval.id);
     return decision;
+  }
+
+  /**
+   * Waits for a pending approval and returns the decision as it now stands: allowed, and open for its
+   * outcome, once enough approvers said yes. Throws APPROVAL_DENIED (with the approver's reason),
+   * APPROVAL_EXPIRED, or APPROVAL_MISMATCH when `args` (the arguments the caller is about to run with)
+   * are not the ones approved. Nothing here runs the tool.
+   */
+  async awaitApproval(
+    decision: GateDecision,
+    options: { args?: unknown; traceparent?: string | null; signal?: AbortSignal } = {},
+  ): Promise<GateDecision> {
+    if (decision.approval?.status !== "pending") return decision;
+    const view = await this.#approvals.book.wait(decision.approval.id, options.signal);
+    await this.#settled(decision, view);
+    if (options.args !== undefined) {
+      const now = approvalDigest({
+        tool: view.tool,
+        args: toJsonValue(options.args),
+        session: view.session,
+        agent: view.agent,
+        onBehalfOf: view.onBehalfOf,
+        policy: view.policy,
+      });
+      if (now !== view.digest) {
+        throw new WardenError(
+          "APPROVAL_MISMATCH",
+          `the arguments of call ${decision.callId} changed after they were approved`,
+        );
+      }
+    }
+    // An approval outlives nothing: a session that ended meanwhile runs no more calls.
+    await this.#sessions.active(view.session);
+    const traceparent = traceparentOf(options.traceparent);
+    this.#open.add(decision.callId, {
+      session: view.session,
+      agent: view.agent,
+      tool: view.tool,
+      traceparent,
+    });
+    return { ...decision, enforced: "allow" };
+  }
+
+  /** The state of a call an HTTP agent asked about; waits up to `waitMs` while its approval is pending. */
+  async callState(
+    callId: string,
+    waitMs: number,
+  ): Promise<{ decision: GateDecision["enforced"] | "expired"; approval: ApprovalView | null }> {
+    const [intent] = await this.#ledger.store.query({ callId, kinds: ["call.intent"], limit: 1 });
+    if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    const enforced =
+      (intent.data.decision as { enforced?: GateDecision["enforced"] } | undefined)?.enforced ?? "deny";
+    if (enforced !== "ask") return { decision: enforced, approval: null };
+    await this.#approvals.book.poll();
+    let view = this.#approvals.book.byCall(callId);
+    if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
+    if (view.status === "pending" && waitMs > 0) {
+      view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
+    }
+    if (view.status === "expired") await this.#approvals.expire(view.id).catch(() => undefined);
+    const decision =
+      view.status === "approved"
+        ? "allow"
+        : view.status === "denied"
+          ? "deny"
+          : view.status === "expired"
+            ? "expired"
+            : "ask";
+    return { decision, approval: view };
+  }
+
+  /** Turns a final approval other than "approved" into the error the waiting call throws. */
+  async #settled(decision: GateDecision, view: ApprovalView): Promise<void> {
+    const info: RefusalInfo = {
+      callId: decision.callId,
+      tool: decision.tool,
+      ruleId: decision.ruleId,
+      reason: decision.reason,
+    };
+    if (view.status === "denied") {
+      const deny = view.decisions.find((d) => d.decision === "deny");
+      throw new ApprovalDeniedError(info, view.id, deny?.reason ?? null);
+    }
+    if (view.status !== "approved") {
+      // Best effort: the deadline alone already makes the approval expired for every reader.
+      await this.#approvals.expire(view.id).catch(() => undefined);
+      throw new ApprovalExpiredError(info, view.id);
+    }
   }
 
   /**
@@ -179,7 +325,10 @@ export class Gate {
 
   /** Decides, then runs `fn` only when the decision allows it, and records the outcome. */
   async run<R>(req: ToolCallRequest, fn: () => R | Promise<R>): Promise<Awaited<R>> {
-    const decision = await this.decide(req);
+    let decision = await this.decide(req);
+    if (decision.approval?.status === "pending") {
+      decision = await this.awaitApproval(decision, { args: req.args ?? {}, traceparent: req.traceparent });
+    }
     if (decision.enforced !== "allow") throw refusalError(decision);
     const started = performance.now();
     let result: Awaited<R>;
@@ -242,6 +391,11 @@ export class Gate {
     return requested;
   }
 
+  async #approvedCall(callId: string): Promise<boolean> {
+    await this.#approvals.book.poll();
+    return this.#approvals.book.byCall(callId)?.status === "approved";
+  }
+
   /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
   async #openFromLedger(callId: string) {
     const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
@@ -251,7 +405,8 @@ export class Gate {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
     }
     const decision = intent.data.decision as { enforced?: string } | undefined;
-    if (decision?.enforced !== "allow") {
+    const approved = decision?.enforced === "ask" && (await this.#approvedCall(callId));
+    if (decision?.enforced !== "allow" && !approved) {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} was not allowed to run`);
     }
     return {

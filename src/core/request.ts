@@ -33,6 +33,20 @@ export interface GateDecision {
   retryAfterMs: number | null;
   /** Argument paths the ledger holds only as digests. */
   redacted: string[];
+  /**
+   * For an `ask`: the pending approval the call waits for (`enforced` stays "ask" until it is decided),
+   * or the remembered approval that let it through (`enforced` "allow").
+   */
+  approval: ApprovalRef | null;
+}
+
+export interface ApprovalRef {
+  id: string;
+  status: "pending" | "remembered";
+  /** Pending only: the deadline, the digest approvers see, and how many must approve. */
+  expiresAt: string | null;
+  digest: string | null;
+  required: number | null;
 }
 
 export type Outcome =

@@ -6,5 +6,6 @@ export { Exporter, type ExporterOptions, type SinkSetup } from "./exporter.js";
 export { type BodyFormat, formatEvent } from "./format.js";
 export { OCSF_VERSION, toOcsf } from "./ocsf.js";
 export type { RunnerStats } from "./runner.js";
+export { httpPost } from "./sinks/http.js";
 export * from "./sinks/index.js";
 export { type ExportEvent, type Sink, SinkError } from "./types.js";

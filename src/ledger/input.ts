@@ -9,6 +9,7 @@ const KINDS = {
   "call.intent": true,
   "approval.request": true,
   "approval.decision": true,
+  "approval.notify": true,
   "call.outcome": true,
   "secret.lease": true,
   "secret.revoke": true,

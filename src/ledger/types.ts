@@ -6,6 +6,7 @@ export type RecordKind =
   | "call.intent"
   | "approval.request"
   | "approval.decision"
+  | "approval.notify"
   | "call.outcome"
   | "secret.lease"
   | "secret.revoke"

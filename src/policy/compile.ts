@@ -2,9 +2,17 @@
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
-import type { DetectDocument, McpDocument, PolicyDocument, RuleDocument } from "./schema.js";
+import type {
+  ApprovalsDocument,
+  DetectDocument,
+  McpDocument,
+  PolicyDocument,
+  RuleDocument,
+} from "./schema.js";
 import type {
   AgentProfile,
+  ApprovalChannels,
+  ApprovalSettings,
   CompiledPolicy,
   DetectSettings,
   LimitSpec,
@@ -41,7 +49,37 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     mcp: doc.mcp === undefined ? null : compileMcp(doc.mcp),
     export: doc.export ?? null,
     detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
+    ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
   } satisfies CompiledPolicy);
+}
+
+const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);
+
+/** Approval settings per ask rule, each field falling back to `approvals:`, then to the defaults. */
+function compileApprovals(
+  doc: ApprovalsDocument,
+  rules: readonly RuleDocument[],
+): Pick<CompiledPolicy, "approvalFor" | "approvalChannels"> {
+  const resolve = (over: RuleDocument["approval"] = {}): ApprovalSettings =>
+    Object.freeze({
+      approvers: over.approvers ?? doc.approvers ?? 1,
+      by: Object.freeze([...(over.by ?? doc.by ?? DEFAULT_APPROVERS)]),
+      selfApproval: over.selfApproval ?? doc.selfApproval ?? false,
+      timeoutMs: over.timeout ?? doc.timeout ?? 15 * 60_000,
+      remember: Object.freeze([...(over.remember ?? doc.remember ?? [])]),
+    });
+  const base = resolve();
+  const perRule = new Map(rules.filter((r) => r.approval).map((r) => [r.id, resolve(r.approval)]));
+  const channels: ApprovalChannels = Object.freeze({
+    webhooks: Object.freeze((doc.webhooks ?? []).map((w) => Object.freeze({ ...w }))),
+    integrations: Object.freeze((doc.integrations ?? []).map((i) => Object.freeze({ ...i }))),
+    publicUrl: doc.publicUrl?.replace(/\/+$/, "") ?? null,
+    maxRememberMs: doc.maxRemember ?? 24 * 3_600_000,
+  });
+  return {
+    approvalFor: (ruleId) => (ruleId === null ? base : (perRule.get(ruleId) ?? base)),
+    approvalChannels: channels,
+  };
 }
 
 function compileAgents(agents: PolicyDocument["agents"]): Map<string, RegisteredAgent> | null {

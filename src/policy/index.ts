@@ -1,8 +1,10 @@
 // The policy stage's public surface: the only module other stages import.
 
 export { compileMcp } from "./compile.js";
+export { formatDuration, parseDuration } from "./duration.js";
 export { RULE_CACHE_LIMIT } from "./evaluate.js";
 export { compileGlobs } from "./glob.js";
+export { type PathStep, parseJsonPath } from "./jsonpath.js";
 export {
   type ActiveLimit,
   activateLimit,
@@ -17,6 +19,8 @@ export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } fr
 export { MCP_SERVER_NAME } from "./schema.js";
 export type {
   AgentProfile,
+  ApprovalChannels,
+  ApprovalSettings,
   CompiledPolicy,
   DetectAction,
   DetectorName,

@@ -51,6 +51,51 @@ const agent = z.strictObject({
   tools: globs,
 });
 
+/** Approval state is read back from a week of ledger at start, so no wait may be longer. */
+const upToAWeek = duration.refine((ms) => ms >= 1_000 && ms <= 7 * 24 * 3_600_000, {
+  error: "must be between 1s and 168h",
+});
+
+/** Who must approve an `ask`, for how long it waits, and what a remembered approval is keyed on. */
+const approvalSettings = {
+  /** How many different people must approve (2 = four eyes). */
+  approvers: z.int().min(1).max(10).optional(),
+  /** Who may approve: `role:approver`, `role:admin`, or token names (globs, e.g. `*@sec.example.com`). */
+  by: z
+    .array(
+      glob.refine((b) => !b.startsWith("role:") || b === "role:approver" || b === "role:admin", {
+        error: "a role entry is role:approver or role:admin (agents and auditors never approve)",
+      }),
+    )
+    .min(1)
+    .optional(),
+  /** Whether the user the agent acts for may approve their own agent's call (default false). */
+  selfApproval: z.boolean().optional(),
+  timeout: upToAWeek.optional(),
+  /** Argument fields a remembered approval is keyed on (JSON paths); none = the whole arguments. */
+  remember: z.array(jsonPath).optional(),
+};
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
+const approvals = z.strictObject({
+  ...approvalSettings,
+  /** The longest "remember for a time" an approver may choose (default 24h). */
+  maxRemember: upToAWeek.optional(),
+  /** Signed notifications of new pending approvals (Standard Webhooks); the secret comes from the env. */
+  webhooks: z
+    .array(
+      z.strictObject({
+        name: id,
+        url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+        secretEnv: envName,
+      }),
+    )
+    .optional(),
+  /** Chat-ops bots that may POST decisions, each verified with its own Standard Webhooks secret. */
+  integrations: z.array(z.strictObject({ name: id, secretEnv: envName })).optional(),
+  /** The dashboard's address as approvers reach it, for the action links in notifications. */
+  publicUrl: z.url({ protocol: /^https?$/, error: "publicUrl must be an http(s) URL" }).optional(),
+});
+
 const rule = z.strictObject({
   id,
   tools: globs.min(1).optional(),
@@ -59,6 +104,8 @@ const rule = z.strictObject({
   decision: effect,
   when: when.optional(),
   reason: z.string().optional(),
+  /** For `decision: ask`: overrides of the policy's `approvals:` settings for this rule. */
+  approval: z.strictObject(approvalSettings).optional(),
 });
 
 const limit = z.strictObject({
@@ -219,9 +266,11 @@ export const policySchema = z.strictObject({
   /** Declared-intent globs (case-insensitive, spaces allowed) → the tool globs that intent needs. */
   intents: z.record(z.string().min(1), globs).optional(),
   detect: detect.optional(),
+  approvals: approvals.optional(),
 });
 
 export type PolicyDocument = z.output<typeof policySchema>;
 export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];
 export type McpDocument = NonNullable<PolicyDocument["mcp"]>;
 export type DetectDocument = NonNullable<PolicyDocument["detect"]>;
+export type ApprovalsDocument = NonNullable<PolicyDocument["approvals"]>;

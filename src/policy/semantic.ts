@@ -29,6 +29,13 @@ export function crossCheck(doc: unknown): RawIssue[] {
     } else if (!("tool" in rule) && !("tools" in rule)) {
       issues.push({ path: ["rules", i], message: "a rule needs `tools` (a list of globs) or `tool`" });
     }
+    if ("approval" in rule && rule.decision !== "ask") {
+      issues.push({
+        path: ["rules", i, "approval"],
+        message: "`approval` applies only to a rule with `decision: ask`",
+        atKey: true,
+      });
+    }
   });
 
   // zod's record() skips a "__proto__" key without a word, so the entry would silently vanish.

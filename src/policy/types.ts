@@ -128,6 +128,25 @@ export interface DetectSettings {
   suppressed(detector: DetectorName, tool: string, now: number): string | null;
 }
 
+/** What an `ask` needs: resolved from the rule's `approval:` over the policy's `approvals:`. */
+export interface ApprovalSettings {
+  approvers: number;
+  /** `role:<role>` entries and token-name globs; an approver must match one. */
+  by: readonly string[];
+  selfApproval: boolean;
+  timeoutMs: number;
+  /** JSON paths of the argument fields a remembered approval is keyed on; empty = all arguments. */
+  remember: readonly string[];
+}
+
+/** Where new approvals are announced and which bots may answer (secrets stay in the environment). */
+export interface ApprovalChannels {
+  webhooks: readonly { name: string; url: string; secretEnv: string }[];
+  integrations: readonly { name: string; secretEnv: string }[];
+  publicUrl: string | null;
+  maxRememberMs: number;
+}
+
 export interface CompiledPolicy {
   /** sha256:<hex> of the RFC 8785 canonical JSON of the parsed document. */
   readonly digest: string;
@@ -157,4 +176,7 @@ export interface CompiledPolicy {
   readonly export: ExportDocument | null;
   /** Detections: `detect:`, tool labels and intents (see docs/detect.md). */
   readonly detect: DetectSettings;
+  /** The approval an `ask` of rule `ruleId` needs (the policy-wide settings for asks of no rule). */
+  approvalFor(ruleId: string | null): ApprovalSettings;
+  readonly approvalChannels: ApprovalChannels;
 }

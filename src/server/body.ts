@@ -17,7 +17,7 @@ function tooLarge(): WardenError {
  * stream is read directly: building a web Request (streams, abort signal) for every decision costs
  * more than the decision itself.
  */
-async function readText(c: Context): Promise<string> {
+export async function readText(c: Context): Promise<string> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -41,7 +41,11 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new WardenError("INVALID_REQUEST", "content-type must be application/json");
   }
-  const text = await readText(c);
+  return parseJson(await readText(c), schema);
+}
+
+/** JSON text checked for depth and shape, e.g. a body whose signature was verified over its raw text. */
+export function parseJson<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

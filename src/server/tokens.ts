@@ -31,10 +31,16 @@ export async function createToken(
   }
   const name = request.name ?? null;
   if (name !== null && !TOKEN_NAME.test(name)) {
-    throw new WardenError("INVALID_REQUEST", "a token name is 1–256 printable characters (e.g. an email address)");
+    throw new WardenError(
+      "INVALID_REQUEST",
+      "a token name is 1–256 printable characters (e.g. an email address)",
+    );
   }
   if (request.role === "approver" && !name) {
-    throw new WardenError("INVALID_REQUEST", "an approver token must name its person (--name alice@example.com)");
+    throw new WardenError(
+      "INVALID_REQUEST",
+      "an approver token must name its person (--name alice@example.com)",
+    );
   }
   const token = `wdn_${randomBytes(32).toString("base64url")}`;
   const row: TokenRow = {

@@ -4,7 +4,7 @@ import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ToolRefusedError, wardenAiSdk, wardenTools } from "../../src/adapters/ai-sdk/index.js";
-import { openWarden } from "../helpers.js";
+import { answerApprovals, openWarden } from "../helpers.js";
 import { ADAPTER_POLICY } from "./policy.js";
 
 const usage = {
@@ -52,8 +52,10 @@ function toolsWithSpies() {
 }
 
 describe("agent-warden/ai-sdk", () => {
-  it("gates a real generateText loop: allowed runs, denied and ask are refused, the ledger has it all", async () => {
+  it("gates a real generateText loop: allowed runs, denied and denied-by-a-person are refused, the ledger has it all", async () => {
     const { warden } = await openWarden(ADAPTER_POLICY);
+    // The refund asks a person, who says no: the tool waits, then the model reads the reason.
+    answerApprovals(warden, "deny", "refunds need a ticket");
     const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
     const { ran, tools } = toolsWithSpies();
     const model = new MockLanguageModelV3({
@@ -91,10 +93,7 @@ describe("agent-warden/ai-sdk", () => {
     expect(result.text).toBe("Done.");
     expect(ran).toEqual(["get_weather:Paris"]);
     const errors = result.steps.flatMap((s) => s.content).filter((p) => p.type === "tool-error");
-    expect(errors.map((e) => (e.error as ToolRefusedError).code)).toEqual([
-      "TOOL_DENIED",
-      "APPROVAL_REQUIRED",
-    ]);
+    expect(errors.map((e) => (e.error as ToolRefusedError).code)).toEqual(["TOOL_DENIED", "APPROVAL_DENIED"]);
     expect(errors[0]?.error).toBeInstanceOf(ToolRefusedError);
 
     // The model was told, as text, why its email did not go out.
@@ -102,6 +101,7 @@ describe("agent-warden/ai-sdk", () => {
     expect(secondPrompt).toContain("Warden refused this tool call (TOOL_DENIED)");
     expect(secondPrompt).toContain("agents never send email");
     expect(secondPrompt).toContain("sunny");
+    expect(JSON.stringify(model.doGenerateCalls[2]?.prompt)).toContain("refunds need a ticket");
 
     const intents = await warden.ledger.store.query({ session: session.id, kinds: ["call.intent"] });
     expect(

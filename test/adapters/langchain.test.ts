@@ -10,7 +10,7 @@ import {
   wardenLangChain,
   wardenLangChainTools,
 } from "../../src/adapters/langchain/index.js";
-import { openWarden } from "../helpers.js";
+import { answerApprovals, openWarden } from "../helpers.js";
 import { ADAPTER_POLICY } from "./policy.js";
 
 function toolsWithSpies() {
@@ -49,8 +49,10 @@ const toolMessages = (messages: BaseMessage[]) =>
   messages.filter((m): m is ToolMessage => ToolMessage.isInstance(m));
 
 describe("agent-warden/langchain", () => {
-  it("gates a real createAgent loop: allowed runs, denied and ask come back as error ToolMessages", async () => {
+  it("gates a real createAgent loop: allowed runs, denied and denied-by-a-person come back as error ToolMessages", async () => {
     const { warden } = await openWarden(ADAPTER_POLICY);
+    // The refund asks a person, who says no: the tool waits, then the model reads the reason.
+    answerApprovals(warden, "deny", "refunds need a ticket");
     const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
     const { ran, tools: plain } = toolsWithSpies();
     const model = fakeModel()
@@ -86,7 +88,8 @@ describe("agent-warden/langchain", () => {
     expect(byId.get("call_e1")?.status).toBe("error");
     expect(byId.get("call_e1")?.content).toContain("Warden refused this tool call (TOOL_DENIED)");
     expect(byId.get("call_e1")?.content).toContain("agents never send email");
-    expect(byId.get("call r/1")?.content).toContain("APPROVAL_REQUIRED");
+    expect(byId.get("call r/1")?.content).toContain("APPROVAL_DENIED");
+    expect(byId.get("call r/1")?.content).toContain("refunds need a ticket");
     // The model saw the denial in its next turn.
     expect(JSON.stringify(model.calls[1]?.messages)).toContain("agents never send email");
 

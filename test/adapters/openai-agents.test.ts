@@ -14,7 +14,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { wardenAgent, wardenAgentTools } from "../../src/adapters/openai-agents/index.js";
-import { openWarden } from "../helpers.js";
+import { answerApprovals, openWarden } from "../helpers.js";
 import { ADAPTER_POLICY } from "./policy.js";
 
 /** A Model that answers each turn from a script and keeps what it was sent. */
@@ -97,8 +97,10 @@ function toolOutputSent(model: ScriptedModel, callId: string): string {
 }
 
 describe("agent-warden/openai-agents", () => {
-  it("gates a real Runner loop: allowed runs, denied and ask are refused in text, the ledger has it all", async () => {
+  it("gates a real Runner loop: allowed runs, denied and denied-by-a-person are refused in text, the ledger has it all", async () => {
     const { warden } = await openWarden(ADAPTER_POLICY);
+    // The refund asks a person, who says no: the tool waits, then the model reads the reason.
+    answerApprovals(warden, "deny", "refunds need a ticket");
     const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
     const { ran, tools } = toolsWithSpies();
     const model = new ScriptedModel([
@@ -119,7 +121,8 @@ describe("agent-warden/openai-agents", () => {
     expect(toolOutputSent(model, "call_w1")).toContain("sunny in Paris");
     expect(toolOutputSent(model, "call_e1")).toContain("Warden refused this tool call (TOOL_DENIED)");
     expect(toolOutputSent(model, "call_e1")).toContain("agents never send email");
-    expect(toolOutputSent(model, "call r/1")).toContain("APPROVAL_REQUIRED");
+    expect(toolOutputSent(model, "call r/1")).toContain("APPROVAL_DENIED");
+    expect(toolOutputSent(model, "call r/1")).toContain("refunds need a ticket");
 
     const intents = await warden.ledger.store.query({ session: session.id, kinds: ["call.intent"] });
     expect(

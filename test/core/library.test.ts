@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { guarded, type Session, WardenError } from "../../src/index.js";
-import { openWarden, PLAIN_POLICY, tempDir } from "../helpers.js";
+import { answerApprovals, openWarden, PLAIN_POLICY, tempDir } from "../helpers.js";
 
 const FULL_POLICY = {
   agents: {
@@ -89,7 +89,7 @@ describe("the library", () => {
     expect(JSON.stringify(intent)).not.toContain("secret body text");
   });
 
-  it("asks for approval on outside mail: the body does not run", async () => {
+  it("asks for approval on outside mail: denied by a person, the body does not run", async () => {
     const { warden } = await openWarden(FULL_POLICY);
     const session = await warden.session({
       agent: "support-bot",
@@ -100,8 +100,10 @@ describe("the library", () => {
     const send = session.guard("send_email", async (_a: { to: string; body: string }) => {
       ran = true;
     });
+    answerApprovals(warden, "deny", "not to that address");
     await expect(send({ to: "eve@evil.test", body: "x" })).rejects.toMatchObject({
-      code: "APPROVAL_REQUIRED",
+      code: "APPROVAL_DENIED",
+      message: expect.stringContaining("not to that address"),
     });
     expect(ran).toBe(false);
   });

@@ -5,6 +5,8 @@ import { alertsOf, intentOf, LABELLED, outcome } from "./helpers.js";
 
 const POLICY = {
   ...LABELLED,
+  // Nobody answers in these tests: the asked calls expire after a second.
+  approvals: { timeout: "1s" },
   detect: {
     flow: [
       { id: "pii-out", after: { reads: "customer_pii" }, to: { sends: "external" }, action: "ask" },
@@ -24,7 +26,7 @@ describe("flow rules", () => {
         callId: "send-1",
       }),
     );
-    expect(code).toBe("APPROVAL_REQUIRED");
+    expect(code).toBe("APPROVAL_EXPIRED");
     expect((await intentOf(warden, "send-1")).decision).toMatchObject({
       effect: "ask",
       ruleId: "detect:flow",
@@ -66,7 +68,7 @@ describe("flow rules", () => {
     const code = await outcome(
       s.run("send_email", { to: ["bob@client.example"] }, () => "sent", { callId: "send-2" }),
     );
-    expect(code).toBe("APPROVAL_REQUIRED");
+    expect(code).toBe("APPROVAL_EXPIRED");
     const alert = (await alertsOf(warden)).find((a) => a.callId === "send-2");
     expect(alert?.data).toMatchObject({
       detector: "flow",

@@ -15,9 +15,9 @@ describe("malformed policies: every issue, each located", () => {
 
   it("unknown keys, top-level and nested, point at the key", () => {
     const issues = issuesOf(
-      "version: 1\napprovals: {}\nrules:\n  - id: a\n    tool: x\n    decision: allow\n    colour: red\n",
+      "version: 1\napprovalz: {}\nrules:\n  - id: a\n    tool: x\n    decision: allow\n    colour: red\n",
     );
-    expect(issues.map((i) => i.path)).toEqual([["approvals"], ["rules", 0, "colour"]]);
+    expect(issues.map((i) => i.path)).toEqual([["approvalz"], ["rules", 0, "colour"]]);
     expect(where(issues)).toEqual(["2:1", "7:5"]);
   });
 

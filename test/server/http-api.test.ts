@@ -71,7 +71,7 @@ beforeEach(async () => {
     agent: (await createToken(store, { role: "agent", agent: "support-bot" })).token,
     other: (await createToken(store, { role: "agent", agent: "other-bot" })).token,
     auditor: (await createToken(store, { role: "auditor" })).token,
-    approver: (await createToken(store, { role: "approver" })).token,
+    approver: (await createToken(store, { role: "approver", name: "alice@example.com" })).token,
     admin: (await createToken(store, { role: "admin" })).token,
   };
 });

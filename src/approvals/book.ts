@@ -1,0 +1,250 @@
+// The approvals this process knows of, kept current from the ledger: its own records at once, other
+// processes' (the CLI, other instances) by polling. Waiting calls are woken from here.
+import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
+import { type ApprovalView, fromDecisionRecord, fromRequestRecord, grantOf, statusOf } from "./state.js";
+
+const KINDS = ["approval.request", "approval.decision"] as const;
+/** How far back a new process looks for approvals still pending or remembered. */
+export const LOOKBACK_MS = 7 * 24 * 3_600_000;
+const POLL_MS = 200;
+const PAGE = 1_000;
+
+export interface Grant {
+  approvalId: string;
+  session: string | null;
+  agent: string;
+  onBehalfOf: string;
+  ruleId: string;
+  rememberKey: string;
+  /** ms since epoch; Infinity for "rest of the session". */
+  until: number;
+}
+
+type Waiter = (view: ApprovalView) => void;
+
+export class ApprovalBook {
+  readonly #store: LedgerStore;
+  readonly #byId = new Map<string, ApprovalView>();
+  readonly #byCall = new Map<string, string>();
+  /** Early decisions whose request record this process has not read yet (another writer's chain). */
+  readonly #orphans = new Map<string, LedgerRecord[]>();
+  readonly #grants = new Map<string, Grant[]>();
+  readonly #waiters = new Map<string, Set<Waiter>>();
+  readonly #seen = new Map<string, number>();
+  #since: string;
+  #timer: NodeJS.Timeout | null = null;
+  #polling: Promise<void> | null = null;
+
+  constructor(store: LedgerStore, now = Date.now()) {
+    this.#store = store;
+    this.#since = new Date(now - LOOKBACK_MS).toISOString();
+  }
+
+  /** Reads what the ledger already holds, then keeps polling for records other processes write. */
+  async start(): Promise<void> {
+    await this.poll();
+    this.#timer = setInterval(() => void this.poll().catch(() => {}), POLL_MS);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One round of reading new approval records; concurrent callers share it. */
+  poll(): Promise<void> {
+    this.#polling ??= this.#readNew().finally(() => {
+      this.#polling = null;
+    });
+    return this.#polling;
+  }
+
+  async #readNew(): Promise<void> {
+    let since = this.#since;
+    let newest: string | null = null;
+    for (;;) {
+      const page = await this.#store.query({ kinds: [...KINDS], since, limit: PAGE });
+      for (const r of page) this.apply(r);
+      const last = page.at(-1);
+      if (last) newest = last.ts;
+      // A full page of one timestamp cannot be paged by time: the next poll reads past it.
+      if (!last || page.length < PAGE || last.ts === since) break;
+      since = last.ts;
+    }
+    if (newest !== null) this.#advance(newest);
+    this.#prune(Date.now());
+  }
+
+  /** Decided approvals leave memory a day after their deadline (the ledger keeps them). */
+  #prune(now: number): void {
+    for (const [id, view] of this.#byId) {
+      if (view.status === "pending" || Date.parse(view.expiresAt) > now - 86_400_000) continue;
+      this.#byId.delete(id);
+      this.#byCall.delete(view.callId);
+    }
+  }
+
+  /**
+   * The next poll starts a few seconds before the newest record read: another writer's batch may still
+   * commit with an earlier timestamp. Records read twice are skipped by the seen set.
+   */
+  #advance(ts: string): void {
+    const cut = Date.parse(ts) - 5_000;
+    if (cut <= Date.parse(this.#since)) return;
+    this.#since = new Date(cut).toISOString();
+    for (const [key, at] of this.#seen) if (at < cut) this.#seen.delete(key);
+  }
+
+  /** Folds one record in; a record seen before (by chain and seq) is ignored. */
+  apply(record: LedgerRecord): void {
+    const key = `${record.chain}:${record.seq}`;
+    if (this.#seen.has(key)) return;
+    this.#seen.set(key, Date.parse(record.ts));
+    if (record.kind === "approval.request") {
+      const view = fromRequestRecord(record);
+      if (!view || this.#byId.has(view.id)) return;
+      this.#byId.set(view.id, view);
+      this.#byCall.set(view.callId, view.id);
+      for (const early of this.#orphans.get(view.id) ?? []) this.#applyDecision(early);
+      this.#orphans.delete(view.id);
+      this.#settle(view);
+    } else if (record.kind === "approval.decision") {
+      this.#applyDecision(record);
+    }
+  }
+
+  #applyDecision(record: LedgerRecord): void {
+    const parsed = fromDecisionRecord(record);
+    if (!parsed) return;
+    const view = this.#byId.get(parsed.approvalId);
+    if (!view) {
+      const list = this.#orphans.get(parsed.approvalId) ?? [];
+      list.push(record);
+      this.#orphans.set(parsed.approvalId, list);
+      return;
+    }
+    view.decisions.push(parsed.decision);
+    this.#settle(view);
+  }
+
+  /** Recomputes the status; a final one wakes the waiters and may leave a remembered grant. */
+  #settle(view: ApprovalView, now = Date.now()): void {
+    if (view.status !== "pending") return;
+    view.status = statusOf(view, now);
+    if (view.status === "pending") return;
+    const grant = grantOf(view);
+    if (grant)
+      this.#addGrant(view, grant.scope === "session" ? Number.POSITIVE_INFINITY : Date.parse(grant.until));
+    const waiters = this.#waiters.get(view.id);
+    this.#waiters.delete(view.id);
+    for (const w of waiters ?? []) w(view);
+  }
+
+  #addGrant(view: ApprovalView, until: number): void {
+    const forSession = until === Number.POSITIVE_INFINITY;
+    const grant: Grant = {
+      approvalId: view.id,
+      session: forSession ? view.session : null,
+      agent: view.agent,
+      onBehalfOf: view.onBehalfOf,
+      ruleId: view.ruleId,
+      rememberKey: view.rememberKey,
+      until,
+    };
+    const list = this.#grants.get(view.rememberKey) ?? [];
+    list.push(grant);
+    this.#grants.set(view.rememberKey, list);
+  }
+
+  /** A remembered approval covering this call, if one is in force. */
+  grantFor(
+    q: { session: string; agent: string; onBehalfOf: string; ruleId: string; rememberKey: string },
+    now = Date.now(),
+  ): Grant | null {
+    const list = this.#grants.get(q.rememberKey);
+    if (!list) return null;
+    const live = list.filter((g) => g.until > now);
+    if (live.length !== list.length) {
+      if (live.length === 0) this.#grants.delete(q.rememberKey);
+      else this.#grants.set(q.rememberKey, live);
+    }
+    return (
+      live.find(
+        (g) =>
+          g.agent === q.agent &&
+          g.onBehalfOf === q.onBehalfOf &&
+          g.ruleId === q.ruleId &&
+          (g.session === null || g.session === q.session),
+      ) ?? null
+    );
+  }
+
+  /** Forgets the session's remembered approvals (the session ended). */
+  endSession(session: string): void {
+    for (const [key, list] of this.#grants) {
+      const kept = list.filter((g) => g.session !== session);
+      if (kept.length === 0) this.#grants.delete(key);
+      else if (kept.length !== list.length) this.#grants.set(key, kept);
+    }
+  }
+
+  get(id: string): ApprovalView | null {
+    const view = this.#byId.get(id);
+    if (view) this.#settle(view);
+    return view ?? null;
+  }
+
+  byCall(callId: string): ApprovalView | null {
+    const id = this.#byCall.get(callId);
+    return id === undefined ? null : this.get(id);
+  }
+
+  /** Newest first. */
+  list(filter: (view: ApprovalView) => boolean, limit: number): ApprovalView[] {
+    const out: ApprovalView[] = [];
+    const all = [...this.#byId.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) {
+      const view = all[i]!;
+      this.#settle(view);
+      if (filter(view)) out.push(view);
+    }
+    return out;
+  }
+
+  /** Resolves when the approval is no longer pending (at the latest at its deadline). */
+  wait(id: string, signal?: AbortSignal): Promise<ApprovalView> {
+    const view = this.get(id);
+    if (!view) return Promise.reject(new Error(`unknown approval ${id}`));
+    if (view.status !== "pending") return Promise.resolve(view);
+    return new Promise((resolve, reject) => {
+      const set = this.#waiters.get(id) ?? new Set<Waiter>();
+      this.#waiters.set(id, set);
+      const done = (v: ApprovalView) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", aborted);
+        resolve(v);
+      };
+      const aborted = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        reject(signal?.reason ?? new Error("aborted"));
+      };
+      // The deadline settles it even when no record arrives; a little later, so a decision taken just
+      // before the deadline can still be read.
+      const timer = setTimeout(
+        () => {
+          set.delete(done);
+          signal?.removeEventListener("abort", aborted);
+          void this.poll().finally(() => {
+            const now = this.get(id)!;
+            resolve(now);
+          });
+        },
+        Math.max(0, Date.parse(view.expiresAt) - Date.now()) + 5,
+      );
+      set.add(done);
+      signal?.addEventListener("abort", aborted, { once: true });
+    });
+  }
+}

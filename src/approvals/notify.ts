@@ -1,0 +1,249 @@
+// Tells chat-ops webhooks about new pending approvals: signed POSTs (Standard Webhooks), retried in the background.
+import { createHash } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { WardenError } from "../errors.js";
+import { backoffDelay, httpPost } from "../export/index.js";
+import type { JsonObject } from "../json.js";
+
+/** One receiver of approval notifications. */
+export interface ApprovalWebhook {
+  name: string;
+  /** http: or https: only. */
+  url: string;
+  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional). */
+  secret: string;
+}
+
+/** A new pending approval; `data` is the body's `data` (the approval view and its action links). */
+export interface ApprovalEvent {
+  approvalId: string;
+  callId: string;
+  session: string;
+  agent: string;
+  data: JsonObject;
+}
+
+/**
+ * What happened to one attempt. `failed`: another attempt follows; `gave_up`: none will (a refusal
+ * such as 400, the last attempt, or shutdown). `error` is a short stable code (`timeout`,
+ * `ECONNREFUSED`, `http_500`, …), never a response body or a secret.
+ */
+export interface NotifyEntry {
+  approvalId: string;
+  callId: string;
+  session: string;
+  agent: string;
+  webhook: string;
+  attempt: number;
+  status: "delivered" | "failed" | "gave_up";
+  httpStatus: number | null;
+  error: string | null;
+}
+
+export interface ApprovalNotifierOptions {
+  webhooks: ApprovalWebhook[];
+  /** Called once per attempt (the caller makes it an `approval.notify` ledger record); errors are ignored. */
+  record: (entry: NotifyEntry) => void | Promise<void>;
+  /** Per request (default 5 s). */
+  timeoutMs?: number;
+  /** Attempts per approval and webhook, the first included (default 6). */
+  attempts?: number;
+  /** First back-off (default 200 ms), doubled per failure up to `maxDelayMs` (default 30 s), with jitter. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How long close() lets requests in flight finish before aborting them (default 2 s). */
+  closeTimeoutMs?: number;
+  /** Deliveries (approval × webhook) in progress at most; beyond it new ones give up at once (default 1,000). */
+  maxPending?: number;
+  /** For tests: the jitter source. */
+  random?: () => number;
+}
+
+interface Hook {
+  name: string;
+  url: URL;
+  signer: Webhook;
+}
+
+/**
+ * Sends `approval.requested` to every configured webhook without ever delaying the decision that
+ * created the approval: notify() returns at once and delivery runs in the background. Network errors,
+ * timeouts, 408, 429 and 5xx are retried with back-off; other answers give up at once. Every retry
+ * carries the same `webhook-id`, so a receiver can drop duplicates.
+ *
+ * @example
+ * const notifier = new ApprovalNotifier({
+ *   webhooks: [{ name: "slack-bot", url: "https://bot.example.com/warden", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }],
+ *   record: (entry) => console.log(entry),
+ * });
+ * notifier.notify({ approvalId: "apr_1", callId: "call_1", session: "ses_1", agent: "bot", data: { id: "apr_1" } });
+ * await notifier.close();
+ */
+export class ApprovalNotifier {
+  readonly #o: ApprovalNotifierOptions;
+  readonly #hooks: Hook[];
+  readonly #running = new Set<Promise<void>>();
+  /** Aborted by close(): no new attempt starts and back-off waits end. */
+  readonly #closing = new AbortController();
+  /** Aborted when close() stops waiting: requests still in flight are cut. */
+  readonly #abort = new AbortController();
+  #closed: Promise<void> | null = null;
+
+  constructor(options: ApprovalNotifierOptions) {
+    this.#o = options;
+    this.#hooks = options.webhooks.map((w) => ({ name: w.name, url: httpUrl(w), signer: signer(w) }));
+  }
+
+  /** Starts delivery to every webhook and returns at once; the outcome reaches `record`. */
+  notify(event: ApprovalEvent): void {
+    const payload = JSON.stringify({
+      type: "approval.requested",
+      timestamp: new Date().toISOString(),
+      data: event.data,
+    });
+    for (const hook of this.#hooks) {
+      const refused = this.#closed
+        ? "closed"
+        : this.#running.size >= (this.#o.maxPending ?? 1000)
+          ? "queue_full"
+          : null;
+      if (refused) {
+        void this.#record(entry(event, hook, 1, "gave_up", null, refused));
+        continue;
+      }
+      const delivery: Promise<void> = this.#deliver(event, hook, payload).finally(() =>
+        this.#running.delete(delivery),
+      );
+      this.#running.add(delivery);
+    }
+  }
+
+  /** Stops retrying, lets requests in flight finish for up to `closeTimeoutMs`, then aborts them. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#closing.abort();
+      const all = Promise.all(this.#running);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#o.closeTimeoutMs ?? 2000);
+      });
+      await Promise.race([all, bound]);
+      clearTimeout(timer);
+      this.#abort.abort();
+      await all;
+    })();
+    return this.#closed;
+  }
+
+  async #deliver(event: ApprovalEvent, hook: Hook, payload: string): Promise<void> {
+    const attempts = Math.max(1, this.#o.attempts ?? 6);
+    const retry = {
+      attempts,
+      minDelayMs: this.#o.baseDelayMs ?? 200,
+      maxDelayMs: this.#o.maxDelayMs ?? 30_000,
+    };
+    // Stable across retries and restarts (no clock, no randomness), unique per approval and webhook.
+    const id = `msg_${createHash("sha256").update(`${event.approvalId}\0${hook.name}`).digest("base64url").slice(0, 32)}`;
+    for (let attempt = 1; ; attempt++) {
+      const { httpStatus, error } = await this.#post(hook, id, payload);
+      if (error === null) return this.#record(entry(event, hook, attempt, "delivered", httpStatus, null));
+      const retryable = httpStatus === null || httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
+      const last = !retryable || attempt >= attempts || this.#closing.signal.aborted;
+      await this.#record(entry(event, hook, attempt, last ? "gave_up" : "failed", httpStatus, error));
+      if (last) return;
+      if (!(await this.#wait(backoffDelay(attempt, retry, this.#o.random)))) {
+        // Shut down during the back-off: say so, so the ledger shows the notification never got through.
+        return this.#record(entry(event, hook, attempt + 1, "gave_up", null, "closed"));
+      }
+    }
+  }
+
+  async #post(
+    hook: Hook,
+    id: string,
+    payload: string,
+  ): Promise<{ httpStatus: number | null; error: string | null }> {
+    const timeoutMs = this.#o.timeoutMs ?? 5000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const now = new Date();
+    try {
+      const { status } = await httpPost(hook.url, payload, {
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+          "webhook-signature": hook.signer.sign(id, now, payload),
+        },
+        timeoutMs,
+        signal: AbortSignal.any([timeout, this.#abort.signal]),
+      });
+      return { httpStatus: status, error: status >= 200 && status < 300 ? null : `http_${status}` };
+    } catch (err) {
+      // Codes only: an error message can quote the URL, which may carry a token.
+      if (this.#abort.signal.aborted) return { httpStatus: null, error: "aborted" };
+      const code = (err as NodeJS.ErrnoException).code;
+      if (timeout.aborted || typeof code !== "string") return { httpStatus: null, error: "timeout" };
+      return { httpStatus: null, error: /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : "network_error" };
+    }
+  }
+
+  /** Resolves true after `ms`, or false at once if close() is called first. */
+  #wait(ms: number): Promise<boolean> {
+    const signal = this.#closing.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", done);
+        resolve(true);
+      }, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  async #record(e: NotifyEntry): Promise<void> {
+    // A lost record must not stop delivery or crash the process; the ledger reports its own failures.
+    try {
+      await this.#o.record(e);
+    } catch {}
+  }
+}
+
+function entry(
+  event: ApprovalEvent,
+  hook: Hook,
+  attempt: number,
+  status: NotifyEntry["status"],
+  httpStatus: number | null,
+  error: string | null,
+): NotifyEntry {
+  const { approvalId, callId, session, agent } = event;
+  return { approvalId, callId, session, agent, webhook: hook.name, attempt, status, httpStatus, error };
+}
+
+function httpUrl(w: ApprovalWebhook): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(w.url);
+  } catch {}
+  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
+    throw new WardenError("INVALID_REQUEST", `approval webhook ${w.name}: the url must be http: or https:`, {
+      webhook: w.name,
+    });
+  }
+  return url;
+}
+
+function signer(w: ApprovalWebhook): Webhook {
+  try {
+    return new Webhook(w.secret);
+  } catch {
+    // Never quote the secret.
+    throw new WardenError("INVALID_REQUEST", `approval webhook ${w.name}: the secret is not whsec_<base64>`, {
+      webhook: w.name,
+    });
+  }
+}

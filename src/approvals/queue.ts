@@ -1,0 +1,257 @@
+// The approval queue: an `ask` becomes a pending approval in the ledger, people decide it, the waiting
+// call learns the result. State is the ledger's (see book.ts), so it survives restarts and is shared.
+import { WardenError } from "../errors.js";
+import { newId } from "../ids.js";
+import type { JsonObject, JsonValue } from "../json.js";
+import type { Ledger, RecordInput } from "../ledger/index.js";
+import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
+import { ApprovalBook } from "./book.js";
+import { approvalDigest, rememberKey } from "./digest.js";
+import { type ApprovalView, type RememberScope, requestData } from "./state.js";
+
+/** Who decides, as the entry point authenticated them. */
+export interface Approver {
+  /** The token's name (a person), or the name a verified integration vouches for. */
+  name: string;
+  role: "approver" | "admin" | "agent" | "auditor";
+  /** dashboard, api, cli, webhook:<integration>. */
+  via: string;
+}
+
+export interface DecisionInput {
+  decision: "approve" | "deny";
+  approver: Approver;
+  reason?: string | null;
+  /** Approve only: remember for the rest of the session, or for this many ms (once when absent). */
+  remember?: "once" | "session" | number | null;
+  /** The digest the approver was shown; a different one is refused (APPROVAL_MISMATCH). */
+  digest?: string | null;
+}
+
+/** The call an `ask` is about, as the gate has it. */
+export interface AskedCall {
+  callId: string;
+  session: string;
+  agent: string;
+  onBehalfOf: string;
+  intent: string;
+  tool: string;
+  /** The arguments the call will run with (bound by the digest). */
+  args: JsonValue;
+  /** The arguments as the ledger keeps them (redacted). */
+  recordedArgs: JsonValue;
+  redacted: string[];
+  rationale: string | null;
+  ruleId: string;
+  reason: string;
+  policy: string;
+  settings: ApprovalSettings;
+}
+
+const MAX_REASON = 2_000;
+
+export class Approvals {
+  readonly book: ApprovalBook;
+  readonly #ledger: Ledger;
+  readonly #maxRememberMs: () => number;
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #announce: ((view: ApprovalView) => void) | null;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(deps: {
+    ledger: Ledger;
+    maxRememberMs: () => number;
+    announce?: (view: ApprovalView) => void;
+  }) {
+    this.#ledger = deps.ledger;
+    this.book = new ApprovalBook(deps.ledger.store);
+    this.#maxRememberMs = deps.maxRememberMs;
+    this.#announce = deps.announce ?? null;
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe = this.#ledger.onAppend((records) => {
+      for (const r of records)
+        if (r.kind === "approval.request" || r.kind === "approval.decision") this.book.apply(r);
+    });
+    await this.book.start();
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.book.stop();
+  }
+
+  /** The key and any remembered approval that already covers this call. */
+  remembered(call: AskedCall): { key: string; approvalId: string | null } {
+    const key = rememberKey(call.tool, call.args, call.settings.remember);
+    const grant = this.book.grantFor({
+      session: call.session,
+      agent: call.agent,
+      onBehalfOf: call.onBehalfOf,
+      ruleId: call.ruleId,
+      rememberKey: key,
+    });
+    return { key, approvalId: grant?.approvalId ?? null };
+  }
+
+  /** The `approval.request` record for a new pending approval (the gate appends it with the intent). */
+  request(
+    call: AskedCall,
+    key: string,
+    now = Date.now(),
+  ): { id: string; digest: string; expiresAt: string; record: RecordInput } {
+    const id = newId("apr");
+    const digest = approvalDigest(call);
+    const expiresAt = new Date(now + call.settings.timeoutMs).toISOString();
+    const data = requestData({
+      id,
+      onBehalfOf: call.onBehalfOf,
+      intent: call.intent,
+      tool: call.tool,
+      args: call.recordedArgs,
+      redacted: call.redacted,
+      rationale: call.rationale,
+      ruleId: call.ruleId,
+      reason: call.reason,
+      policy: call.policy,
+      digest,
+      required: call.settings.approvers,
+      by: [...call.settings.by],
+      selfApproval: call.settings.selfApproval,
+      rememberKey: key,
+      expiresAt,
+    });
+    const record: RecordInput = {
+      kind: "approval.request",
+      session: call.session,
+      agent: call.agent,
+      callId: call.callId,
+      data,
+    };
+    return { id, digest, expiresAt, record };
+  }
+
+  /** Tells the notifier (webhooks) about an approval whose request is durable. */
+  announce(id: string): void {
+    const view = this.book.get(id);
+    if (view && this.#announce) this.#announce(view);
+  }
+
+  /**
+   * Records one person's decision. Refused: unknown (APPROVAL_NOT_FOUND), no longer pending
+   * (APPROVAL_CLOSED / APPROVAL_EXPIRED), another digest (APPROVAL_MISMATCH), a role or person the
+   * approval does not accept, the prompting user on their own agent's call, or a second answer from
+   * the same person (FORBIDDEN / APPROVAL_CLOSED). The decision is durable before it counts.
+   */
+  decide(id: string, input: DecisionInput): Promise<ApprovalView> {
+    // One decision per approval at a time in this process, so two clicks cannot both pass the checks.
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.#decide(id, input));
+    this.#locks.set(id, next);
+    void next
+      .finally(() => {
+        if (this.#locks.get(id) === next) this.#locks.delete(id);
+      })
+      .catch(() => {});
+    return next;
+  }
+
+  async #decide(id: string, input: DecisionInput): Promise<ApprovalView> {
+    // Another process may have decided or asked meanwhile: read the ledger first.
+    await this.book.poll();
+    const view = this.book.get(id);
+    if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${id}`);
+    if (view.status === "expired")
+      throw new WardenError("APPROVAL_EXPIRED", `approval ${id} expired at ${view.expiresAt}`);
+    if (view.status !== "pending")
+      throw new WardenError("APPROVAL_CLOSED", `approval ${id} is already ${view.status}`);
+    if (input.digest != null && input.digest !== view.digest) {
+      throw new WardenError(
+        "APPROVAL_MISMATCH",
+        "the call was not the one shown to the approver (digest differs)",
+      );
+    }
+    checkApprover(view, input.approver);
+    const reason = input.reason?.trim() ? input.reason.trim().slice(0, MAX_REASON) : null;
+    if (input.decision === "deny" && reason === null) {
+      throw new WardenError("INVALID_REQUEST", "a denial needs a reason (it goes back to the agent)");
+    }
+    const remember = input.decision === "approve" ? this.#rememberScope(input.remember ?? null) : null;
+    await this.#ledger.append({
+      kind: "approval.decision",
+      session: view.session,
+      agent: view.agent,
+      callId: view.callId,
+      data: {
+        approvalId: id,
+        digest: view.digest,
+        decision: input.decision,
+        approver: input.approver.name,
+        role: input.approver.role,
+        via: input.approver.via,
+        reason,
+        remember: remember as JsonObject | null,
+      },
+    });
+    return this.book.get(id)!;
+  }
+
+  /** Records that nobody decided in time (the waiting call gives up). */
+  async expire(id: string): Promise<void> {
+    const view = this.book.get(id);
+    if (!view || view.decisions.some((d) => d.decision === "expire")) return;
+    if (view.status !== "expired") return;
+    await this.#ledger.append({
+      kind: "approval.decision",
+      session: view.session,
+      agent: view.agent,
+      callId: view.callId,
+      data: {
+        approvalId: id,
+        digest: view.digest,
+        decision: "expire",
+        approver: null,
+        role: null,
+        via: "timeout",
+        reason: null,
+        remember: null,
+      },
+    });
+  }
+
+  #rememberScope(remember: DecisionInput["remember"]): RememberScope | null {
+    if (remember === null || remember === undefined || remember === "once") return null;
+    if (remember === "session") return { scope: "session" };
+    const max = this.#maxRememberMs();
+    if (!Number.isFinite(remember) || remember <= 0 || remember > max) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        `remember must be once, session or a duration up to ${max / 60_000} minutes`,
+      );
+    }
+    return { scope: "time", until: new Date(Date.now() + remember).toISOString() };
+  }
+}
+
+/** Who may decide this approval: never an agent or an auditor, only who `by` names, never oneself. */
+export function checkApprover(view: ApprovalView, approver: Approver): void {
+  if (approver.role !== "approver" && approver.role !== "admin") {
+    throw new WardenError("FORBIDDEN", `a ${approver.role} cannot decide approvals`);
+  }
+  const roleEntries = view.by.filter((b) => b.startsWith("role:")).map((b) => b.slice(5));
+  const names = view.by.filter((b) => !b.startsWith("role:"));
+  const named = names.length > 0 && compileGlobs(names)(approver.name);
+  if (!roleEntries.includes(approver.role) && !named) {
+    throw new WardenError(
+      "FORBIDDEN",
+      `${approver.name} may not decide this approval (allowed: ${view.by.join(", ")})`,
+    );
+  }
+  if (!view.selfApproval && approver.name.toLowerCase() === view.onBehalfOf.toLowerCase()) {
+    throw new WardenError("FORBIDDEN", "the user the agent acts for cannot approve their own agent's call");
+  }
+  if (view.decisions.some((d) => d.approver === approver.name)) {
+    throw new WardenError("APPROVAL_CLOSED", `${approver.name} has already decided this approval`);
+  }
+}

@@ -1,0 +1,139 @@
+// Wires the approvals stage for one Warden: the queue over its ledger, webhook notifications, the
+// action-link key and the chat-ops integrations, all from the policy's `approvals:` section.
+import type { KeyObject } from "node:crypto";
+import { WardenError } from "../errors.js";
+import type { JsonObject } from "../json.js";
+import type { Ledger } from "../ledger/index.js";
+import type { ApprovalChannels } from "../policy/index.js";
+import type { Integration } from "./inbound.js";
+import { ActionLinks } from "./links.js";
+import { ApprovalNotifier } from "./notify.js";
+import { Approvals } from "./queue.js";
+import type { ApprovalView } from "./state.js";
+
+export interface ApprovalStage {
+  queue: Approvals;
+  links: ActionLinks;
+  /** Chat-ops bots that may POST decisions, with their secrets. */
+  integrations: Integration[];
+  close(): Promise<void>;
+}
+
+/**
+ * Webhooks and integrations are read once (like `export:`): a reload does not change them. A secret
+ * the environment lacks stops the start, so no approval is ever announced unsigned or not at all.
+ */
+export async function openApprovals(deps: {
+  ledger: Ledger;
+  channels: ApprovalChannels;
+  maxRememberMs: () => number;
+  signingKey: KeyObject;
+  env: Record<string, string | undefined>;
+}): Promise<ApprovalStage> {
+  const { ledger, channels, env } = deps;
+  const secretOf = (what: string, name: string, envName: string) => {
+    const secret = env[envName];
+    if (!secret) {
+      throw new WardenError(
+        "APPROVAL_CONFIG_INVALID",
+        `approvals ${what} "${name}": environment variable ${envName} is not set`,
+      );
+    }
+    return secret;
+  };
+  const webhooks = channels.webhooks.map((w) => ({
+    name: w.name,
+    url: w.url,
+    secret: secretOf("webhook", w.name, w.secretEnv),
+  }));
+  const integrations = channels.integrations.map((i) => ({
+    name: i.name,
+    secret: secretOf("integration", i.name, i.secretEnv),
+  }));
+  const links = ActionLinks.fromSigningKey(deps.signingKey);
+  const notifier =
+    webhooks.length === 0
+      ? null
+      : newNotifier({
+          webhooks,
+          record: async (entry) => {
+            await ledger.append({
+              kind: "approval.notify",
+              session: entry.session,
+              agent: entry.agent,
+              callId: entry.callId,
+              data: {
+                approvalId: entry.approvalId,
+                webhook: entry.webhook,
+                attempt: entry.attempt,
+                status: entry.status,
+                httpStatus: entry.httpStatus,
+                error: entry.error,
+              },
+            });
+          },
+        });
+  const queue = new Approvals({
+    ledger,
+    maxRememberMs: deps.maxRememberMs,
+    announce: notifier
+      ? (view) =>
+          notifier.notify({
+            approvalId: view.id,
+            callId: view.callId,
+            session: view.session,
+            agent: view.agent,
+            data: notificationData(view, links, channels.publicUrl),
+          })
+      : undefined,
+  });
+  await queue.start();
+  return {
+    queue,
+    links,
+    integrations,
+    async close() {
+      queue.stop();
+      await notifier?.close();
+    },
+  };
+}
+
+function newNotifier(options: ConstructorParameters<typeof ApprovalNotifier>[0]): ApprovalNotifier {
+  try {
+    return new ApprovalNotifier(options);
+  } catch (err) {
+    throw new WardenError("APPROVAL_CONFIG_INVALID", `approvals webhooks: ${(err as Error).message}`);
+  }
+}
+
+/** The body's `data`: what a chat message shows, and links to the dashboard page (never a one-click approve). */
+function notificationData(view: ApprovalView, links: ActionLinks, publicUrl: string | null): JsonObject {
+  const expiresAt = new Date(view.expiresAt);
+  return {
+    approval: {
+      id: view.id,
+      callId: view.callId,
+      session: view.session,
+      agent: view.agent,
+      onBehalfOf: view.onBehalfOf,
+      intent: view.intent,
+      tool: view.tool,
+      args: view.args,
+      redacted: view.redacted,
+      rationale: view.rationale,
+      ruleId: view.ruleId,
+      reason: view.reason,
+      digest: view.digest,
+      required: view.required,
+      expiresAt: view.expiresAt,
+    },
+    links:
+      publicUrl === null
+        ? null
+        : {
+            approve: links.url(publicUrl, { approvalId: view.id, action: "approve", expiresAt }),
+            deny: links.url(publicUrl, { approvalId: view.id, action: "deny", expiresAt }),
+          },
+  };
+}

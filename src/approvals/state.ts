@@ -1,0 +1,168 @@
+// One approval as the ledger tells it: the request record, then the decision records, folded into a state.
+import type { JsonObject, JsonValue } from "../json.js";
+import type { LedgerRecord } from "../ledger/index.js";
+
+export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
+export type RememberScope = { scope: "session" } | { scope: "time"; until: string };
+
+export interface ApprovalDecisionView {
+  approver: string | null;
+  role: string | null;
+  /** How the decision arrived: dashboard, api, cli, webhook:<integration>, timeout. */
+  via: string;
+  decision: "approve" | "deny" | "expire";
+  reason: string | null;
+  remember: RememberScope | null;
+  at: string;
+}
+
+/** What approvers see and what the waiting call is bound to. */
+export interface ApprovalView {
+  id: string;
+  callId: string;
+  session: string;
+  agent: string;
+  onBehalfOf: string;
+  intent: string;
+  tool: string;
+  /** As recorded: redacted fields hold `sha256:` digests. */
+  args: JsonValue;
+  redacted: string[];
+  rationale: string | null;
+  ruleId: string;
+  reason: string;
+  policy: string;
+  digest: string;
+  status: ApprovalStatus;
+  required: number;
+  /** Who may approve: `role:<role>` entries and token-name globs. */
+  by: string[];
+  selfApproval: boolean;
+  rememberKey: string;
+  decisions: ApprovalDecisionView[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** The `approval.request` record's data for a new approval. */
+export function requestData(
+  view: Omit<ApprovalView, "status" | "decisions" | "createdAt" | "callId" | "session" | "agent">,
+): JsonObject {
+  return {
+    approvalId: view.id,
+    digest: view.digest,
+    tool: view.tool,
+    args: view.args,
+    redacted: view.redacted,
+    rationale: view.rationale,
+    intent: view.intent,
+    onBehalfOf: view.onBehalfOf,
+    ruleId: view.ruleId,
+    reason: view.reason,
+    policy: view.policy,
+    required: view.required,
+    by: view.by,
+    selfApproval: view.selfApproval,
+    rememberKey: view.rememberKey,
+    expiresAt: view.expiresAt,
+  };
+}
+
+/** Reads an `approval.request` record back; null for a record that is not one this version wrote. */
+export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
+  const d = record.data as Record<string, JsonValue>;
+  if (typeof d.approvalId !== "string" || typeof d.digest !== "string" || typeof d.expiresAt !== "string")
+    return null;
+  return {
+    id: d.approvalId,
+    callId: record.callId ?? "",
+    session: record.session ?? "",
+    agent: record.agent ?? "",
+    onBehalfOf: str(d.onBehalfOf),
+    intent: str(d.intent),
+    tool: str(d.tool),
+    args: d.args ?? null,
+    redacted: Array.isArray(d.redacted) ? d.redacted.map(String) : [],
+    rationale: typeof d.rationale === "string" ? d.rationale : null,
+    ruleId: str(d.ruleId),
+    reason: str(d.reason),
+    policy: str(d.policy),
+    digest: d.digest,
+    status: "pending",
+    required: typeof d.required === "number" ? d.required : 1,
+    by: Array.isArray(d.by) ? d.by.map(String) : [],
+    selfApproval: d.selfApproval === true,
+    rememberKey: str(d.rememberKey),
+    decisions: [],
+    createdAt: record.ts,
+    expiresAt: d.expiresAt,
+  };
+}
+
+export function fromDecisionRecord(
+  record: LedgerRecord,
+): { approvalId: string; decision: ApprovalDecisionView } | null {
+  const d = record.data as Record<string, JsonValue>;
+  if (typeof d.approvalId !== "string") return null;
+  if (d.decision !== "approve" && d.decision !== "deny" && d.decision !== "expire") return null;
+  return {
+    approvalId: d.approvalId,
+    decision: {
+      approver: typeof d.approver === "string" ? d.approver : null,
+      role: typeof d.role === "string" ? d.role : null,
+      via: str(d.via),
+      decision: d.decision,
+      reason: typeof d.reason === "string" ? d.reason : null,
+      remember: rememberOf(d.remember),
+      at: record.ts,
+    },
+  };
+}
+
+/**
+ * The status the decisions so far give: one deny denies; an expiry (or the deadline passing) expires a
+ * still-pending approval; `required` different approvers approve it.
+ */
+export function statusOf(view: ApprovalView, now: number): ApprovalStatus {
+  let approvers = 0;
+  const seen = new Set<string>();
+  for (const d of view.decisions) {
+    if (d.decision === "deny") return "denied";
+    if (d.decision === "expire") return "expired";
+    if (d.approver !== null && !seen.has(d.approver)) {
+      seen.add(d.approver);
+      approvers++;
+      if (approvers >= view.required) return "approved";
+    }
+  }
+  return now >= Date.parse(view.expiresAt) ? "expired" : "pending";
+}
+
+/**
+ * What an approved approval lets later calls skip asking for: the narrowest choice among its
+ * approvers (one "once" means nothing is remembered). A denial is never remembered.
+ */
+export function grantOf(view: ApprovalView): RememberScope | null {
+  if (view.status !== "approved") return null;
+  let narrowest: RememberScope | null = null;
+  for (const d of view.decisions) {
+    if (d.decision !== "approve") continue;
+    if (d.remember === null) return null;
+    if (narrowest === null || narrower(d.remember, narrowest)) narrowest = d.remember;
+  }
+  return narrowest;
+}
+
+function narrower(a: RememberScope, b: RememberScope): boolean {
+  if (a.scope === "session") return b.scope === "time";
+  return b.scope === "time" && a.until < b.until;
+}
+
+function rememberOf(v: JsonValue | undefined): RememberScope | null {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
+  if (v.scope === "session") return { scope: "session" };
+  if (v.scope === "time" && typeof v.until === "string") return { scope: "time", until: v.until };
+  return null;
+}
+
+const str = (v: JsonValue | undefined): string => (typeof v === "string" ? v : "");

@@ -1,0 +1,169 @@
+// The approvals API over real HTTP: pending decisions, long-polling agents, who may decide, and signed
+// chat-ops decisions (bad signatures, old timestamps and replays refused).
+import { Webhook } from "standardwebhooks";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Warden } from "../../src/index.js";
+import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
+import { onCleanup, openWarden } from "../helpers.js";
+
+const SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
+const POLICY = {
+  default: "allow",
+  rules: [{ id: "mail", tool: "send_email", decision: "ask", reason: "mail leaves the company" }],
+  approvals: { integrations: [{ name: "chatops", secretEnv: "CHATOPS_SECRET" }], timeout: "30s" },
+};
+
+let warden: Warden;
+let server: RunningServer;
+let tokens: Record<"agent" | "auditor" | "approver" | "admin", string>;
+
+async function api(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+beforeEach(async () => {
+  ({ warden } = await openWarden(POLICY, { env: { CHATOPS_SECRET: SECRET } }));
+  server = await startServer(warden, { host: "127.0.0.1", port: 0 });
+  onCleanup(() => server.close());
+  const mint = async (role: "agent" | "auditor" | "approver" | "admin", extra: object) =>
+    (await createToken(warden.ledger.store, { role, ...extra })).token;
+  tokens = {
+    agent: await mint("agent", { agent: "mail-bot" }),
+    auditor: await mint("auditor", { name: "audrey@sec.example.com" }),
+    approver: await mint("approver", { name: "alice@sec.example.com" }),
+    admin: await mint("admin", { name: "root@sec.example.com" }),
+  };
+});
+
+async function pendingCall() {
+  const session = await api("POST", "/v1/sessions", tokens.agent, {
+    agent: "mail-bot",
+    onBehalfOf: "carol@example.com",
+    intent: "reply",
+  });
+  const decided = await api("POST", "/v1/decisions", tokens.agent, {
+    session: session.body.id,
+    tool: "send_email",
+    args: { to: "dave@example.com" },
+  });
+  expect(decided.status).toBe(200);
+  expect(decided.body).toMatchObject({
+    decision: "pending",
+    effect: "ask",
+    approval: { status: "pending", required: 1 },
+  });
+  return decided.body as { callId: string; approval: { id: string; digest: string } };
+}
+
+describe("approvals over HTTP", () => {
+  it("holds an agent's long poll until an approver decides, and enforces who may", async () => {
+    const call = await pendingCall();
+    const still = await api("GET", `/v1/calls/${call.callId}?wait=50ms`, tokens.agent);
+    expect(still.body).toMatchObject({ decision: "pending", approval: { status: "pending" } });
+    const poll = api("GET", `/v1/calls/${call.callId}?wait=20s`, tokens.agent);
+
+    const listed = await api("GET", "/v1/approvals", tokens.auditor);
+    expect(listed.body.approvals).toEqual([
+      expect.objectContaining({ id: call.approval.id, tool: "send_email", args: { to: "dave@example.com" } }),
+    ]);
+    const detail = await api("GET", `/v1/approvals/${call.approval.id}`, tokens.approver);
+    expect(detail.body.approval).toMatchObject({
+      intent: "reply",
+      onBehalfOf: "carol@example.com",
+      digest: call.approval.digest,
+    });
+
+    const decide = (token: string, body: object) =>
+      api("POST", `/v1/approvals/${call.approval.id}/decision`, token, body);
+    expect((await decide(tokens.auditor, { decision: "approve" })).body.error.code).toBe("FORBIDDEN");
+    expect((await decide(tokens.agent, { decision: "approve" })).body.error.code).toBe("FORBIDDEN");
+    expect(
+      (await decide(tokens.approver, { decision: "approve", digest: `sha256:${"a".repeat(64)}` })).status,
+    ).toBe(409);
+    expect((await decide(tokens.approver, { decision: "approve", remember: "forever" })).status).toBe(400);
+    const ok = await decide(tokens.approver, { decision: "approve", digest: call.approval.digest });
+    expect(ok.body.approval).toMatchObject({
+      status: "approved",
+      decisions: [{ approver: "alice@sec.example.com", via: "api" }],
+    });
+
+    await expect(poll).resolves.toMatchObject({
+      body: { decision: "allow", approval: { status: "approved" } },
+    });
+    expect(
+      (await api("POST", `/v1/calls/${call.callId}/outcome`, tokens.agent, { status: "ok" })).status,
+    ).toBe(204);
+    expect(
+      (await api("POST", `/v1/calls/${call.callId}/outcome`, tokens.agent, { status: "ok" })).status,
+    ).toBe(409);
+    expect((await decide(tokens.admin, { decision: "approve" })).body.error.code).toBe("APPROVAL_CLOSED");
+  });
+
+  it("accepts a decision signed by a registered integration once, and refuses forged, old and replayed ones", async () => {
+    const call = await pendingCall();
+    const path = `/v1/approvals/${call.approval.id}/decision`;
+    const body = JSON.stringify({ decision: "deny", reason: "not today", approver: "bob@sec.example.com" });
+    const signed = (secret: string, id: string, at: Date, text = body) => ({
+      "webhook-id": id,
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": new Webhook(secret).sign(id, at, text),
+    });
+    const other = `whsec_${Buffer.from("another secret of thirty-two byt").toString("base64")}`;
+    expect((await api("POST", path, null, body, signed(other, "msg_1", new Date()))).body.error.code).toBe(
+      "WEBHOOK_INVALID",
+    );
+    expect(
+      (await api("POST", path, null, body, signed(SECRET, "msg_2", new Date(Date.now() - 6 * 60_000)))).body
+        .error.code,
+    ).toBe("WEBHOOK_INVALID");
+    const tampered = signed(SECRET, "msg_3", new Date(), body.replace("bob", "eve"));
+    expect((await api("POST", path, null, body, tampered)).body.error.code).toBe("WEBHOOK_INVALID");
+    expect((await api("POST", path, null, body)).status).toBe(401);
+
+    const good = signed(SECRET, "msg_4", new Date());
+    const accepted = await api("POST", path, null, body, good);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.approval).toMatchObject({
+      status: "denied",
+      decisions: [{ approver: "bob@sec.example.com", via: "webhook:chatops", reason: "not today" }],
+    });
+    expect((await api("POST", path, null, body, good)).body.error.code).toBe("WEBHOOK_REPLAYED");
+    const state = await api("GET", `/v1/calls/${call.callId}`, tokens.agent);
+    expect(state.body).toMatchObject({
+      decision: "deny",
+      approval: { decisions: [{ decision: "deny", reason: "not today" }] },
+    });
+  });
+
+  it("redeems an action link once, for its approval only", async () => {
+    const call = await pendingCall();
+    const link = warden.approvals.links.create({
+      approvalId: call.approval.id,
+      action: "approve",
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const redeem = (id: string) => api("POST", `/v1/approvals/${id}/link`, tokens.approver, { link });
+    expect((await redeem("apr_other")).body.error.code).toBe("LINK_INVALID");
+    expect((await redeem(call.approval.id)).body).toEqual({ action: "approve" });
+    expect((await redeem(call.approval.id)).body.error.code).toBe("LINK_USED");
+    expect(
+      (await api("POST", `/v1/approvals/${call.approval.id}/link`, tokens.auditor, { link })).status,
+    ).toBe(403);
+  });
+});
