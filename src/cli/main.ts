@@ -1,6 +1,8 @@
 // The `warden` command: a thin dispatcher; every command is a function in its own file.
+
 import { readFileSync } from "node:fs";
 import { alertsCommand } from "./alerts.js";
+import { approvalsCommand, approveCommand, denyCommand } from "./approvals.js";
 import { canaryCommand } from "./canary.js";
 import { dbCommand } from "./db.js";
 import { exportCommand } from "./export.js";
@@ -26,6 +28,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   who: { run: whoCommand, summary: "print the accountability chain of a call" },
   alerts: { run: alertsCommand, summary: "list detection alerts and the calls that caused them" },
   canary: { run: canaryCommand, summary: "create | list canary tokens (bait values that trip a deny)" },
+  approvals: { run: approvalsCommand, summary: "list pending approvals (--all: decided ones too)" },
+  approve: { run: approveCommand, summary: "approve a pending call (--remember session|1h)" },
+  deny: { run: denyCommand, summary: "deny a pending call with --reason (the agent reads it)" },
   token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
   db: { run: dbCommand, summary: "migrate the PostgreSQL ledger schema" },
   mcp: { run: mcpCommand, summary: "MCP gateway: gate every tool call of MCP servers (stdio or HTTP)" },

@@ -1,0 +1,185 @@
+// `warden approvals | approve | deny`: list pending approvals and decide them, on the local ledger
+// file or through a running Warden's API (--url, with an approver's token in WARDEN_TOKEN).
+import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
+import { Approvals, type ApprovalView, type DecisionInput } from "../approvals/index.js";
+import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
+import { loadPolicyFile, parseDuration } from "../policy/index.js";
+import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import type { CliIO, Command } from "./io.js";
+import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { safeText } from "./text.js";
+
+const REMOTE = `Through a running Warden: --url URL (or WARDEN_URL) and an approver's token in WARDEN_TOKEN;
+the ledger records the token's name. On the local ledger file (no --url): the approver is --as NAME
+(default: your login name), recorded as role admin via cli — holding the ledger file and its key is
+an administrator's power.`;
+
+const LIST_HELP = `usage: warden approvals [--all] [--json] [--url URL] [--dir DIR] [--db FILE]
+
+Lists pending approvals (--all: decided ones too): id, tool, agent, user, expiry, the arguments as
+recorded (redacted fields hold digests) and the digest an approval is bound to.
+
+${REMOTE}`;
+
+const DECIDE_HELP = (
+  verb: "approve" | "deny",
+) => `usage: warden ${verb} ID ${verb === "approve" ? "[--remember session|DURATION] [--reason TEXT]" : "--reason TEXT"} [--digest sha256:…]
+       [--as NAME] [--url URL] [--dir DIR] [--db FILE]
+
+${verb === "approve" ? "Approves" : "Denies"} pending approval ID.${verb === "approve" ? " --remember lets the same action (the tool and the argument fields\nthe policy names) through without asking for the rest of the session, or for a time such as 1h." : " The reason goes back to the agent as the tool's error."}
+--digest refuses the decision unless the approval is bound to exactly that digest (APPROVAL_MISMATCH).
+
+${REMOTE}`;
+
+const OPTIONS = {
+  ...PATH_OPTIONS,
+  url: { type: "string" },
+  as: { type: "string" },
+  json: { type: "boolean" },
+  all: { type: "boolean" },
+  reason: { type: "string" },
+  remember: { type: "string" },
+  digest: { type: "string" },
+} as const;
+
+export const approvalsCommand: Command = (argv, io) =>
+  runCommand(io, LIST_HELP, async () => {
+    const { values, positionals } = parse(argv, OPTIONS);
+    if (values.help) return printHelp(io, LIST_HELP);
+    if (positionals.length > 0) throw new UsageError("warden approvals takes no arguments");
+    const status = values.all ? "all" : "pending";
+    const views = await access(io, values).list(status);
+    if (values.json) {
+      io.stdout(JSON.stringify(views));
+      return 0;
+    }
+    if (views.length === 0) io.stdout(values.all ? "no approvals" : "no pending approvals");
+    for (const v of views) io.stdout(describe(v));
+    return 0;
+  });
+
+export const approveCommand: Command = (argv, io) => decideCommand("approve", argv, io);
+export const denyCommand: Command = (argv, io) => decideCommand("deny", argv, io);
+
+function decideCommand(verb: "approve" | "deny", argv: string[], io: CliIO): Promise<number> {
+  const help = DECIDE_HELP(verb);
+  return runCommand(io, help, async () => {
+    const { values, positionals } = parse(argv, OPTIONS);
+    if (values.help) return printHelp(io, help);
+    const [id] = positionals;
+    if (id === undefined || positionals.length !== 1) throw new UsageError(`expected: warden ${verb} ID`);
+    if (verb === "deny" && !values.reason?.trim())
+      throw new UsageError("a denial needs --reason (the agent reads it)");
+    if (verb === "deny" && values.remember) throw new UsageError("a denial is never remembered");
+    let remember: DecisionInput["remember"] = null;
+    if (values.remember === "session") remember = "session";
+    else if (values.remember !== undefined && values.remember !== "once") {
+      remember = parseDuration(values.remember);
+      if (remember === null) throw new UsageError("--remember is once, session or a duration such as 1h");
+    }
+    const view = await access(io, values).decide(id, {
+      decision: verb,
+      reason: values.reason ?? null,
+      remember,
+      digest: values.digest ?? null,
+    });
+    io.stdout(`${verb === "approve" ? "approved" : "denied"} ${id}: now ${view.status}`);
+    return 0;
+  });
+}
+
+type Values = { url?: string; as?: string; dir?: string; policy?: string; db?: string };
+type Decision = Omit<DecisionInput, "approver">;
+
+interface Access {
+  list(status: "pending" | "all"): Promise<ApprovalView[]>;
+  decide(id: string, decision: Decision): Promise<ApprovalView>;
+}
+
+function access(io: CliIO, values: Values): Access {
+  const url = values.url ?? io.env.WARDEN_URL;
+  return url ? remote(url, io.env.WARDEN_TOKEN) : local(io, values);
+}
+
+/** Through the HTTP API: the server authenticates the token and records its name. */
+function remote(base: string, token: string | undefined): Access {
+  if (!token) throw new UsageError("--url needs an approver's token in WARDEN_TOKEN");
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(new URL(path, base), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+    if (!res.ok) {
+      const error = (json?.error ?? {}) as { code?: string; message?: string };
+      throw Object.assign(new Error(error.message ?? `HTTP ${res.status}`), {
+        code: error.code ?? `HTTP_${res.status}`,
+      });
+    }
+    return json ?? {};
+  };
+  return {
+    list: async (status) => (await call("GET", `/v1/approvals?status=${status}`)).approvals as ApprovalView[],
+    decide: async (id, d) => {
+      const remember = typeof d.remember === "number" ? `${d.remember}ms` : (d.remember ?? undefined);
+      const body = {
+        decision: d.decision,
+        reason: d.reason ?? undefined,
+        remember,
+        digest: d.digest ?? undefined,
+      };
+      return (await call("POST", `/v1/approvals/${encodeURIComponent(id)}/decision`, body))
+        .approval as ApprovalView;
+    },
+  };
+}
+
+/** On the SQLite ledger file beside its signing key, as the local administrator. */
+function local(io: CliIO, values: Values): Access {
+  const paths = wardenPaths(io, values);
+  if (isPostgresUrl(paths.db))
+    throw new UsageError("with PostgreSQL, decide through a running Warden: --url URL");
+  if (!existsSync(paths.db)) throw new UsageError(`no ledger at ${paths.db}`);
+  const withQueue = async <T>(body: (queue: Approvals) => Promise<T>): Promise<T> => {
+    const maxRememberMs = existsSync(paths.policy)
+      ? (await loadPolicyFile(paths.policy)).approvalChannels.maxRememberMs
+      : 24 * 3_600_000;
+    const store = await SqliteStore.open(paths.db);
+    const ledger = await Ledger.open({
+      store,
+      signingKey: await loadSigningKey(defaultKeyPaths(paths.db).privateKey),
+    });
+    const queue = new Approvals({ ledger, maxRememberMs: () => maxRememberMs });
+    try {
+      await queue.start();
+      return await body(queue);
+    } finally {
+      queue.stop();
+      await ledger.close();
+    }
+  };
+  const name = values.as ?? userInfo().username;
+  return {
+    list: (status) =>
+      withQueue(async (q) => q.book.list((v) => status === "all" || v.status === "pending", 1_000)),
+    decide: (id, d) =>
+      withQueue((q) => q.decide(id, { ...d, approver: { name, role: "admin", via: "cli" } })),
+  };
+}
+
+/** One approval, several lines; every value from the agent or its user is escaped on its own line. */
+function describe(v: ApprovalView): string {
+  const t = safeText;
+  const who = v.decisions.map((d) => `${d.decision} by ${d.approver ?? "timeout"}`).join(", ");
+  return [
+    `${v.id}  ${v.status}  ${t(v.tool)}  agent ${t(v.agent)} for ${t(v.onBehalfOf)}  expires ${v.expiresAt}`,
+    `  intent     ${t(v.intent)}`,
+    `  rationale  ${t(v.rationale ?? "(none given)")}`,
+    `  arguments  ${t(JSON.stringify(v.args))}${v.redacted.length ? `  (redacted: ${t(v.redacted.join(", "))})` : ""}`,
+    `  rule       ${t(v.ruleId)}: ${t(v.reason)}`,
+    `  needs      ${v.required} approver(s) from ${v.by.join(", ")}${who ? `; so far: ${t(who)}` : ""}`,
+    `  digest     ${v.digest}`,
+  ].join("\n");
+}

@@ -1,0 +1,67 @@
+// `warden approvals | approve | deny` on the local ledger file and through a running Warden's API.
+import { join } from "node:path";
+import { beforeEach, describe, expect, it } from "vitest";
+import { Warden } from "../../src/index.js";
+import { createToken, startServer } from "../../src/server/index.js";
+import { onCleanup, tempDir } from "../helpers.js";
+import { cli } from "./run-cli.js";
+
+let cwd: string;
+let warden: Warden;
+
+beforeEach(async () => {
+  cwd = tempDir();
+  expect((await cli(["init"], cwd)).code).toBe(0);
+  warden = await Warden.open({ policy: join(cwd, ".warden/policy.yaml"), db: join(cwd, ".warden/ledger.db") });
+  onCleanup(() => warden.close());
+});
+
+async function askMail(to: string, rationale: string) {
+  const session = await warden.session({ agent: "support-bot", onBehalfOf: "carol@example.com", intent: "ticket 7" });
+  return session.check("send_email", { to, subject: "hi", body: "secret body" }, { rationale });
+}
+
+describe("warden approvals / approve / deny", () => {
+  it("lists and decides on the local ledger, escaping what the agent wrote", async () => {
+    const first = await askMail("eve@outside.example", "reply\u001b[2J to the customer");
+    const listed = await cli(["approvals"], cwd);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(first.approval!.id);
+    expect(listed.stdout).toContain("\\u001b[2J");
+    expect(listed.stdout).not.toContain("\u001b");
+    expect(listed.stdout).not.toContain("secret body");
+
+    expect((await cli(["deny", first.approval!.id], cwd)).code).toBe(2);
+    expect((await cli(["approve"], cwd)).code).toBe(2);
+    const wrong = await cli(["approve", first.approval!.id, "--as", "bob", "--digest", `sha256:${"0".repeat(64)}`], cwd);
+    expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining("APPROVAL_MISMATCH") });
+    const ok = await cli(["approve", first.approval!.id, "--as", "bob", "--remember", "1h"], cwd);
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining("now approved") });
+    // The Warden that holds the call learns it from the ledger file.
+    await expect(warden.gate.callState(first.callId, 5_000)).resolves.toMatchObject({ decision: "allow" });
+    const [decision] = await warden.ledger.store.query({ callId: first.callId, kinds: ["approval.decision"] });
+    expect(decision!.data).toMatchObject({ approver: "bob", role: "admin", via: "cli", remember: { scope: "time" } });
+
+    const second = await askMail("mallory@outside.example", "again");
+    const denied = await cli(["deny", second.approval!.id, "--reason", "not to outsiders", "--as", "bob"], cwd);
+    expect(denied.code).toBe(0);
+    await expect(warden.gate.callState(second.callId, 5_000)).resolves.toMatchObject({ decision: "deny" });
+    expect((await cli(["approvals"], cwd)).stdout).toContain("no pending approvals");
+    expect((await cli(["approvals", "--all", "--json"], cwd)).stdout).toContain("not to outsiders");
+  });
+
+  it("decides through the API with an approver's token, which names the approver", async () => {
+    const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
+    onCleanup(() => server.close());
+    const { token } = await createToken(warden.ledger.store, { role: "approver", name: "alice@sec.example.com" });
+    const auditor = await createToken(warden.ledger.store, { role: "auditor", name: "audrey" });
+    const asked = await askMail("eve@outside.example", "reply");
+    const env = { WARDEN_URL: server.url, WARDEN_TOKEN: token };
+    expect((await cli(["approvals"], cwd, env)).stdout).toContain(asked.approval!.id);
+    const refused = await cli(["approve", asked.approval!.id], cwd, { ...env, WARDEN_TOKEN: auditor.token });
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining("FORBIDDEN") });
+    expect((await cli(["approve", asked.approval!.id, "--remember", "session"], cwd, env)).code).toBe(0);
+    const view = warden.approvals.queue.book.get(asked.approval!.id)!;
+    expect(view.decisions).toEqual([expect.objectContaining({ approver: "alice@sec.example.com", via: "api" })]);
+  });
+});
