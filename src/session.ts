@@ -110,6 +110,18 @@ export class Session {
     return this.#gate.decide({ session: this.id, tool, args, ...options });
   }
 
+  /**
+   * For a `check()` that returned a pending approval: waits until people decide, then returns the
+   * decision (allowed, open for `recordOutcome`). Throws APPROVAL_DENIED with the approver's reason,
+   * APPROVAL_EXPIRED, or APPROVAL_MISMATCH when `args` differ from the approved ones.
+   */
+  awaitApproval(
+    decision: GateDecision,
+    options: { args?: unknown; signal?: AbortSignal } = {},
+  ): Promise<GateDecision> {
+    return this.#gate.awaitApproval(decision, options);
+  }
+
   /** Records the outcome of a call allowed by `check()` that the caller ran itself. */
   recordOutcome(callId: string, outcome: Outcome): Promise<void> {
     return this.#gate.recordOutcome(callId, outcome);

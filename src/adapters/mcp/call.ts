@@ -15,7 +15,7 @@ import type { ToolCatalog } from "./catalog.js";
 import { RPC } from "./errors.js";
 import { META } from "./identity.js";
 import type { OutcomeQueue } from "./outcomes.js";
-import { progressRelay } from "./progress.js";
+import { type ProgressRelay, progressRelay } from "./progress.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -62,14 +62,23 @@ export async function callTool(
     if (err instanceof WardenError) return refusal(err.code, err.message, null);
     throw err;
   }
+  const progress = progressRelay(meta, extra);
+  if (decision.approval?.status === "pending") {
+    // The tool call is held until people decide; a client that asked for progress hears why it waits.
+    try {
+      decision = await holdForApproval(ctx, decision, args, progress, extra);
+    } catch (err) {
+      if (err instanceof WardenError)
+        return refusal(err.code, `Warden refused tool "${name}" (${err.code}): ${err.message}`, decision);
+      throw err;
+    }
+  }
   if (decision.enforced !== "allow") {
-    const code = decision.code ?? (decision.enforced === "ask" ? "APPROVAL_REQUIRED" : "TOOL_DENIED");
+    const code = decision.code ?? "TOOL_DENIED";
     const why =
-      code === "APPROVAL_REQUIRED"
-        ? `it needs a human approval, which this gateway cannot ask for yet. ${decision.reason}`
-        : code === "RATE_LIMITED"
-          ? `${decision.reason}; retry after ${Math.ceil((decision.retryAfterMs ?? 0) / 1000)} s`
-          : decision.reason;
+      code === "RATE_LIMITED"
+        ? `${decision.reason}; retry after ${Math.ceil((decision.retryAfterMs ?? 0) / 1000)} s`
+        : decision.reason;
     return refusal(
       code,
       `Warden refused tool "${name}" (${code}, rule ${decision.ruleId}): ${why}`,
@@ -83,7 +92,6 @@ export async function callTool(
   const upstreamMeta = stripWardenMeta(meta);
   if (upstreamMeta === undefined) delete forwarded._meta;
   else forwarded._meta = upstreamMeta;
-  const progress = progressRelay(meta, extra);
   try {
     const result = await entry.upstream.request("tools/call", forwarded, {
       signal: extra.signal,
@@ -108,6 +116,25 @@ export async function callTool(
     throw err;
   } finally {
     untrack();
+  }
+}
+
+const WAITING_NOTICE_MS = 10_000;
+
+async function holdForApproval(
+  ctx: CallContext,
+  decision: GateDecision,
+  args: unknown,
+  progress: ProgressRelay,
+  extra: Extra,
+): Promise<GateDecision> {
+  const notice = `waiting for a human approval (${decision.approval?.id}, until ${decision.approval?.expiresAt}): ${decision.reason}`;
+  progress.waiting(notice);
+  const timer = progress.wanted ? setInterval(() => progress.waiting(notice), WAITING_NOTICE_MS) : null;
+  try {
+    return await ctx.session.awaitApproval(decision, { args, signal: extra.signal });
+  } finally {
+    if (timer) clearInterval(timer);
   }
 }
 

@@ -7,7 +7,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Warden } from "../../../src/warden.js";
-import { openWarden } from "../../helpers.js";
+import { answerApprovals, openWarden } from "../../helpers.js";
 import {
   codeOf,
   connectInMemory,
@@ -70,9 +70,10 @@ describe("server-everything behind warden mcp", () => {
     expect(codeOf(await client.callTool({ name: "get-sum", arguments: { a: 101, b: 2 } }))).toBe(
       "TOOL_DENIED",
     );
-    expect(codeOf(await client.callTool({ name: "get-tiny-image", arguments: {} }))).toBe(
-      "APPROVAL_REQUIRED",
-    );
+    answerApprovals(warden, "deny", "no images today");
+    const image = await client.callTool({ name: "get-tiny-image", arguments: {} });
+    expect(codeOf(image)).toBe("APPROVAL_DENIED");
+    expect(textOf(image)).toContain("no images today");
     for (let i = 0; i < 3; i++) await client.callTool({ name: "echo", arguments: { message: String(i) } });
     const limited = await client.callTool({ name: "echo", arguments: { message: "again" } });
     expect(codeOf(limited)).toBe("RATE_LIMITED");
@@ -85,6 +86,30 @@ describe("server-everything behind warden mcp", () => {
       .callTool({ name: "no-such-tool", arguments: {} })
       .catch((e: { code: number }) => e);
     expect((unknown as { code: number }).code).toBe(-32602);
+  });
+
+  it("holds an ask until a person approves, telling a client that asked for progress why it waits", async () => {
+    const client = await connectInMemory(await gateway());
+    const notices: string[] = [];
+    const call = client.callTool({ name: "get-tiny-image", arguments: {} }, undefined, {
+      onprogress: (p) => notices.push(p.message ?? ""),
+    });
+    const pending = await eventually(async () => warden.approvals.queue.book.list((v) => v.status === "pending", 1)[0]);
+    expect(pending).toMatchObject({ tool: "get-tiny-image", ruleId: "image-ask" });
+    await eventually(async () => notices.length > 0);
+    expect(notices[0]).toContain(`waiting for a human approval (${pending.id}`);
+    await warden.approvals.queue.decide(pending.id, {
+      decision: "approve",
+      approver: { name: "alice@sec.example.com", role: "approver", via: "api" },
+      digest: pending.digest,
+    });
+    const result = await call;
+    expect(result.isError).toBeFalsy();
+    expect(JSON.stringify(result.content)).toContain("image");
+    const outcome = await eventually(async () =>
+      (await records(warden, "call.outcome")).find((r) => r.callId === pending.callId),
+    );
+    expect(outcome.data).toMatchObject({ status: "ok" });
   });
 
   it("passes resources (with pagination cursors), templates, prompts and completions through", async () => {
