@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core`, `npm run bench -- scan`, `npm run bench -- postgres` or `npm run bench -- detect` runs one part.
+// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals` runs one part.
+import { approvalsTable, benchApprovals } from "./approvals.js";
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
 import { benchDetect } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
@@ -81,4 +82,9 @@ if (!only || only === "detect") {
       ],
     ]),
   );
+}
+
+if (!only || only === "approvals") {
+  console.log("\n# approvals\n");
+  console.log(approvalsTable(await benchApprovals(Number(process.env.BENCH_APPROVALS ?? 500))));
 }
