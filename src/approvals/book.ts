@@ -1,9 +1,8 @@
 // The approvals this process knows of, kept current from the ledger: its own records at once, other
 // processes' (the CLI, other instances) by polling. Waiting calls are woken from here.
-import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
+import { APPROVAL_KINDS, type LedgerRecord, type LedgerStore } from "../ledger/index.js";
 import { type ApprovalView, fromDecisionRecord, fromRequestRecord, grantOf, statusOf } from "./state.js";
 
-const KINDS = ["approval.request", "approval.decision"] as const;
 /** How far back a new process looks for approvals still pending or remembered. */
 export const LOOKBACK_MS = 7 * 24 * 3_600_000;
 const POLL_MS = 200;
@@ -64,7 +63,7 @@ export class ApprovalBook {
     let since = this.#since;
     let newest: string | null = null;
     for (;;) {
-      const page = await this.#store.query({ kinds: [...KINDS], since, limit: PAGE });
+      const page = await this.#store.query({ kinds: [...APPROVAL_KINDS], since, limit: PAGE });
       for (const r of page) this.apply(r);
       const last = page.at(-1);
       if (last) newest = last.ts;

@@ -1,6 +1,7 @@
 // What every store shares: batch sanity checks, the sessions view of records, query normalization, error mapping.
 import { LedgerUnavailableError, WardenError } from "../../errors.js";
 import type { JsonValue } from "../../json.js";
+import { isRecordKind } from "../input.js";
 import type { ChainHead, Checkpoint, LedgerRecord, RecordQuery, SessionRow } from "../types.js";
 
 /**
@@ -64,10 +65,25 @@ export function normalizeQuery(q: RecordQuery): RecordQuery {
     if (Number.isNaN(t)) throw new WardenError("INVALID_REQUEST", "query.since is not an ISO time");
     out.since = new Date(t).toISOString();
   }
+  if (q.kinds?.some((k) => !isRecordKind(k))) {
+    throw new WardenError("INVALID_REQUEST", "query.kinds holds an unknown record kind");
+  }
   if (q.limit !== undefined && !(Number.isSafeInteger(q.limit) && q.limit >= 0)) {
     throw new WardenError("INVALID_REQUEST", "query.limit must be a non-negative integer");
   }
   return out;
+}
+
+/**
+ * The record kinds the approval queue polls for, in the order of the partial index that covers them
+ * (SQLite uses a partial index only for a query holding its exact `WHERE` term).
+ */
+export const APPROVAL_KINDS = ["approval.request", "approval.decision"] as const;
+export const APPROVAL_KINDS_SQL = `kind IN (${APPROVAL_KINDS.map((k) => `'${k}'`).join(", ")})`;
+
+/** Whether a query asks for exactly the approval kinds, in index order. */
+export function isApprovalKinds(kinds: readonly string[] | undefined): boolean {
+  return kinds?.length === APPROVAL_KINDS.length && kinds.every((k, i) => k === APPROVAL_KINDS[i]);
 }
 
 /** Turns whatever a backend threw into a LedgerUnavailableError naming only the operation and an error code. */

@@ -1,4 +1,5 @@
 // The PostgreSQL ledger schema as numbered migrations; each runs once, in order, in its own transaction.
+import { APPROVAL_KINDS_SQL } from "./common.js";
 
 export interface Migration {
   version: number;
@@ -92,15 +93,17 @@ CREATE TABLE export_cursors (
 );
 `;
 
-// v4: tokens name the person behind them (approvals record who decided).
-const V4 = "ALTER TABLE tokens ADD COLUMN name text;";
+// v4: tokens name the person behind them (approvals record who decided), and a partial index lets
+// the approval queue poll for its records without scanning every call of the window.
+const V4 = `ALTER TABLE tokens ADD COLUMN name text;
+CREATE INDEX records_approvals ON records (ts) WHERE ${APPROVAL_KINDS_SQL};`;
 
 /** Every migration, oldest first; the last one's version is the schema this Warden writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "ledger tables", sql: V1 },
   { version: 2, name: "signing keys, shared rate buckets, tool and effect columns", sql: V2 },
   { version: 3, name: "export cursors", sql: V3 },
-  { version: 4, name: "token names", sql: V4 },
+  { version: 4, name: "token names, approvals index", sql: V4 },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -13,7 +13,7 @@ import type {
   SharedBuckets,
   TokenRow,
 } from "../types.js";
-import { normalizeQuery, toUnavailable } from "./common.js";
+import { APPROVAL_KINDS_SQL, isApprovalKinds, normalizeQuery, toUnavailable } from "./common.js";
 import { appendBatch, HEAD_SQL, INSERT_CHECKPOINT, toHead } from "./postgres-append.js";
 import { PostgresBuckets } from "./postgres-buckets.js";
 import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
@@ -270,7 +270,8 @@ export class PostgresStore implements LedgerStore {
     add((n) => `tool = ${n}`, q.tool);
     add((n) => `effect = ${n}`, q.decision);
     add((n) => `ts >= ${n}`, q.since);
-    add((n) => `kind = ANY(${n}::text[])`, q.kinds as string[] | undefined);
+    if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
+    else add((n) => `kind = ANY(${n}::text[])`, q.kinds as string[] | undefined);
     const dir = q.newestFirst ? "DESC" : "ASC";
     params.push(q.limit ?? null);
     // ts then chain then seq: every instance's records in time order, each chain in its own order.

@@ -1,6 +1,7 @@
 // The SQLite ledger schema and its versioning (PRAGMA user_version), applied once per database file.
 import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
+import { APPROVAL_KINDS_SQL } from "./common.js";
 
 export const SCHEMA_VERSION = 3;
 
@@ -69,10 +70,12 @@ CREATE TABLE IF NOT EXISTS export_cursors (
 ) STRICT;
 `;
 
-// v3: tokens name the person behind them (approvals record who decided).
-function addTokenNames(db: Database): void {
+// v3: tokens name the person behind them (approvals record who decided), and a partial index lets
+// the approval queue poll for its records without scanning every call of the window.
+function schemaV3(db: Database): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
   if (!columns.includes("name")) db.exec("ALTER TABLE tokens ADD COLUMN name TEXT;");
+  db.exec(`CREATE INDEX IF NOT EXISTS records_approvals ON records (ts) WHERE ${APPROVAL_KINDS_SQL};`);
 }
 
 /**
@@ -92,7 +95,7 @@ export function migrate(db: Database, now: () => string): void {
       meta.run("created_at", now());
     }
     if (v < 2) db.exec(SCHEMA_V2);
-    if (v < 3) addTokenNames(db);
+    if (v < 3) schemaV3(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

@@ -14,7 +14,14 @@ import type {
   SessionRow,
   TokenRow,
 } from "../types.js";
-import { checkBatch, normalizeQuery, sessionChange, toUnavailable } from "./common.js";
+import {
+  APPROVAL_KINDS_SQL,
+  checkBatch,
+  isApprovalKinds,
+  normalizeQuery,
+  sessionChange,
+  toUnavailable,
+} from "./common.js";
 import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
 
@@ -124,7 +131,8 @@ export class SqliteStore implements LedgerStore {
     add("json_extract(data, '$.tool') = ?", q.tool);
     add("json_extract(data, '$.decision.effect') = ?", q.decision);
     add("ts >= ?", q.since);
-    if (q.kinds) {
+    if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
+    else if (q.kinds) {
       where.push(`kind IN (${q.kinds.map(() => "?").join(", ")})`);
       params.push(...(q.kinds as RecordKind[]));
     }
