@@ -1,8 +1,12 @@
 // The public API of agent-warden.
+export type { ApprovalView, Approver, DecisionInput } from "./approvals/index.js";
+export { refusalError } from "./core/gate.js";
 export type { ReloadResult } from "./core/live-policy.js";
-export type { GateDecision, Outcome, ToolCallRequest } from "./core/request.js";
+export type { ApprovalRef, GateDecision, Outcome, ToolCallRequest } from "./core/request.js";
 export {
   AgentUnknownError,
+  ApprovalDeniedError,
+  ApprovalExpiredError,
   ApprovalRequiredError,
   type ErrorCode,
   InvalidArgsError,

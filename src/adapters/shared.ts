@@ -1,7 +1,7 @@
 // What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
 import { createHash } from "node:crypto";
 import { CALLER_ID_PATTERN } from "../ids.js";
-import { type RefusalInfo, type Session, WardenError } from "../index.js";
+import { type GateDecision, type RefusalInfo, refusalError, type Session, WardenError } from "../index.js";
 
 /** The gate refuses longer rationales; the model's text is cut to fit rather than losing the call. */
 const MAX_RATIONALE = 16 * 1024;
@@ -120,6 +120,44 @@ export async function gatedCall<R>(
     return { ok: true, value };
   } catch (err) {
     if (!ran && err instanceof WardenError) return { ok: false, refusal: new ToolRefusedError(err) };
+    throw err;
+  }
+}
+
+/**
+ * Runs `body` for a call the gate already decided (in a framework's approval hook): an allowed call
+ * runs and its outcome is recorded; a pending approval is waited for (it may already be decided) and
+ * bound to `args`; anything else is a refusal, as in `gatedCall`.
+ */
+export async function heldCall<R>(
+  session: Session,
+  decided: GateDecision,
+  args: unknown,
+  body: () => R | Promise<R>,
+): Promise<GatedResult<Awaited<R>>> {
+  let decision: GateDecision;
+  try {
+    decision = await session.awaitApproval(decided, { args });
+    if (decision.enforced !== "allow") throw refusalError(decision);
+  } catch (err) {
+    if (err instanceof WardenError) return { ok: false, refusal: new ToolRefusedError(err) };
+    throw err;
+  }
+  const started = performance.now();
+  try {
+    const value = await body();
+    await session.recordOutcome(decision.callId, {
+      status: "ok",
+      result: value,
+      durationMs: performance.now() - started,
+    });
+    return { ok: true, value };
+  } catch (err) {
+    await session.recordOutcome(decision.callId, {
+      status: "error",
+      error: err,
+      durationMs: performance.now() - started,
+    });
     throw err;
   }
 }

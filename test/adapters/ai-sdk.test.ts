@@ -3,7 +3,12 @@ import { generateText, stepCountIs, tool } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ToolRefusedError, wardenAiSdk, wardenTools } from "../../src/adapters/ai-sdk/index.js";
+import {
+  ToolRefusedError,
+  wardenAiSdk,
+  wardenApprovalResponse,
+  wardenTools,
+} from "../../src/adapters/ai-sdk/index.js";
 import { answerApprovals, openWarden } from "../helpers.js";
 import { ADAPTER_POLICY } from "./policy.js";
 
@@ -118,6 +123,62 @@ describe("agent-warden/ai-sdk", () => {
     );
     const outcomes = await warden.ledger.store.query({ session: session.id, kinds: ["call.outcome"] });
     expect(outcomes.map((r) => [r.callId, r.data.status])).toEqual([["call_w1", "ok"]]);
+  });
+
+  it("asks through the SDK's own approval flow when the tool uses it, and records the person in Warden", async () => {
+    const { warden } = await openWarden(ADAPTER_POLICY);
+    const session = await warden.session({
+      agent: "bot",
+      onBehalfOf: "alice@example.com",
+      intent: "refunds",
+    });
+    const { ran, tools } = toolsWithSpies();
+    // The caller opts into the SDK's flow by giving the tool a needsApproval (its own answer: never).
+    const withFlow = { ...tools, refund: { ...tools.refund, needsApproval: false } };
+    const model = new MockLanguageModelV3({
+      doGenerate: [
+        step(
+          [{ type: "tool-call", toolCallId: "call_r1", toolName: "refund", input: '{"order":"A-1"}' }],
+          "tool-calls",
+        ),
+        step([{ type: "text", text: "Refunded." }], "stop"),
+      ],
+    });
+    const gated = wardenAiSdk(session, { model, tools: withFlow });
+    const first = await generateText({ ...gated, prompt: "refund A-1", stopWhen: stepCountIs(5) });
+    const request = first.content.find((p) => p.type === "tool-approval-request");
+    expect(request).toBeDefined();
+    expect(ran).toEqual([]);
+    const pending = warden.approvals.queue.book.byCall("call_r1");
+    expect(pending).toMatchObject({ status: "pending", tool: "refund" });
+
+    const response = await wardenApprovalResponse(warden, request!, {
+      approved: true,
+      approver: { name: "dana@sec.example.com" },
+    });
+    const second = await generateText({
+      ...gated,
+      messages: [
+        { role: "user", content: "refund A-1" },
+        ...first.response.messages,
+        { role: "tool", content: [response] },
+      ],
+      stopWhen: stepCountIs(5),
+    });
+    expect(second.text).toBe("Refunded.");
+    expect(ran).toEqual(["refund:A-1"]);
+    const records = await warden.ledger.store.query({ callId: "call_r1" });
+    expect(records.map((r) => r.kind)).toEqual([
+      "call.intent",
+      "approval.request",
+      "approval.decision",
+      "call.outcome",
+    ]);
+    expect(records[2]!.data).toMatchObject({
+      approver: "dana@sec.example.com",
+      via: "ai-sdk",
+      decision: "approve",
+    });
   });
 
   it("streams: streamText through the wrapped model records the streamed text as rationale", async () => {

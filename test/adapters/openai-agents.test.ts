@@ -13,8 +13,13 @@ import {
 } from "@openai/agents";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { wardenAgent, wardenAgentTools } from "../../src/adapters/openai-agents/index.js";
-import { answerApprovals, openWarden } from "../helpers.js";
+import {
+  approveInterruption,
+  rejectInterruption,
+  wardenAgent,
+  wardenAgentTools,
+} from "../../src/adapters/openai-agents/index.js";
+import { openWarden } from "../helpers.js";
 import { ADAPTER_POLICY } from "./policy.js";
 
 /** A Model that answers each turn from a script and keeps what it was sent. */
@@ -97,10 +102,8 @@ function toolOutputSent(model: ScriptedModel, callId: string): string {
 }
 
 describe("agent-warden/openai-agents", () => {
-  it("gates a real Runner loop: allowed runs, denied and denied-by-a-person are refused in text, the ledger has it all", async () => {
+  it("gates a real Runner loop: allowed runs, denied is refused in text, ask interrupts the run for a person, the ledger has it all", async () => {
     const { warden } = await openWarden(ADAPTER_POLICY);
-    // The refund asks a person, who says no: the tool waits, then the model reads the reason.
-    answerApprovals(warden, "deny", "refunds need a ticket");
     const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
     const { ran, tools } = toolsWithSpies();
     const model = new ScriptedModel([
@@ -114,14 +117,28 @@ describe("agent-warden/openai-agents", () => {
     ]);
     const agent = wardenAgent(session, new Agent({ name: "assistant", model, tools }));
 
-    const result = await runner.run(agent, "Weather in Paris, mail Bob, refund A-1");
+    // The refund asks a person: the run stops with the SDK's own interruption, and the person's
+    // refusal is recorded in Warden before the run resumes.
+    const interrupted = await runner.run(agent, "Weather in Paris, mail Bob, refund A-1");
+    expect(interrupted.interruptions.map((i) => i.name)).toEqual(["refund"]);
+    const denied = await rejectInterruption(
+      warden,
+      interrupted.state,
+      interrupted.interruptions[0]!,
+      { name: "carol@sec.example.com" },
+      "refunds need a ticket",
+    );
+    expect(denied).toMatchObject({
+      status: "denied",
+      decisions: [{ approver: "carol@sec.example.com", via: "openai-agents" }],
+    });
+    const result = await runner.run(agent, interrupted.state);
 
     expect(result.finalOutput).toBe("Done.");
     expect(ran).toEqual(["get_weather:Paris"]);
     expect(toolOutputSent(model, "call_w1")).toContain("sunny in Paris");
     expect(toolOutputSent(model, "call_e1")).toContain("Warden refused this tool call (TOOL_DENIED)");
     expect(toolOutputSent(model, "call_e1")).toContain("agents never send email");
-    expect(toolOutputSent(model, "call r/1")).toContain("APPROVAL_DENIED");
     expect(toolOutputSent(model, "call r/1")).toContain("refunds need a ticket");
 
     const intents = await warden.ledger.store.query({ session: session.id, kinds: ["call.intent"] });
@@ -138,6 +155,35 @@ describe("agent-warden/openai-agents", () => {
     expect(intents[2]?.data.rationale).toBe('Mail is blocked; refunding.\n[framework call id: "call r/1"]');
     const outcomes = await warden.ledger.store.query({ session: session.id, kinds: ["call.outcome"] });
     expect(outcomes.map((r) => [r.callId, r.data.status])).toEqual([["call_w1", "ok"]]);
+  });
+
+  it("runs an interrupted call once a person approves it, bound to the approved arguments", async () => {
+    const { warden } = await openWarden(ADAPTER_POLICY);
+    const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
+    const { ran, tools } = toolsWithSpies();
+    const model = new ScriptedModel([
+      [say("Refunding."), call("call_r2", "refund", { order: "B-2" })],
+      [say("Refunded.")],
+    ]);
+    const agent = wardenAgent(session, new Agent({ name: "assistant", model, tools }));
+    const interrupted = await runner.run(agent, "refund B-2");
+    expect(ran).toEqual([]);
+    const item = interrupted.interruptions[0]!;
+    // The user the agent acts for cannot approve its call: refused, and the run stays interrupted.
+    await expect(
+      approveInterruption(warden, interrupted.state, item, { name: "alice@example.com" }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await approveInterruption(warden, interrupted.state, item, { name: "dana@sec.example.com" });
+    const result = await runner.run(agent, interrupted.state);
+    expect(result.finalOutput).toBe("Refunded.");
+    expect(ran).toEqual(["refund:B-2"]);
+    const records = await warden.ledger.store.query({ callId: "call_r2" });
+    expect(records.map((r) => r.kind)).toEqual([
+      "call.intent",
+      "approval.request",
+      "approval.decision",
+      "call.outcome",
+    ]);
   });
 
   it("streamed runs record the rationale too", async () => {

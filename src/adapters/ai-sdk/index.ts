@@ -7,6 +7,11 @@ import { wardenTools } from "./tools.js";
 
 export { RationaleLog } from "../rationale-log.js";
 export { denialText, ToolRefusedError, wardenCallId } from "../shared.js";
+export {
+  type ToolApprovalAnswer,
+  type ToolApprovalRequestPart,
+  wardenApprovalResponse,
+} from "./approvals.js";
 export { rationaleMiddleware } from "./rationale.js";
 export { type WardenToolsOptions, wardenTools } from "./tools.js";
 

@@ -1,19 +1,25 @@
 // Gates the `execute` of every tool in an AI SDK tool set through a Warden session.
 import type { ToolExecutionOptions, ToolSet } from "ai";
-import type { Session } from "../../index.js";
+import type { GateDecision, Session } from "../../index.js";
 import type { RationaleLog } from "../rationale-log.js";
-import { gatedCall } from "../shared.js";
+import { gatedCall, heldCall, rationaleOf, wardenCallId } from "../shared.js";
 
 export interface WardenToolsOptions {
   /** Where the model's text for each call id is noted (see `wardenAiSdk`, which wraps the model to fill it). */
   rationales?: RationaleLog;
 }
 
+type NeedsApprovalOptions = Pick<ToolExecutionOptions, "toolCallId" | "messages">;
+
 /**
  * Returns the same tool set with each `execute` going through `session`'s gate; the model's tool-call id
  * becomes the Warden call id. A refused call throws `ToolRefusedError`, which the AI SDK turns into a
- * `tool-error` the model reads as text, so the agent loop goes on. Tools without `execute` (run by the
- * client) are returned unchanged: Warden never sees them run.
+ * `tool-error` the model reads as text, so the agent loop goes on. On a policy `ask`:
+ * - a tool that uses the SDK's own approval flow (it has `needsApproval`) asks through it: Warden
+ *   decides in `needsApproval`, the SDK returns a `tool-approval-request`, and
+ *   `wardenApprovalResponse` records the person's answer in Warden and builds the SDK's response;
+ * - any other tool waits in `execute` until people decide in Warden (dashboard, CLI, chat-ops).
+ * Tools without `execute` (run by the client) are returned unchanged: Warden never sees them run.
  *
  * @example
  * import { generateText, stepCountIs, tool } from "ai";
@@ -29,6 +35,8 @@ export function wardenTools<T extends ToolSet>(
   options: WardenToolsOptions = {},
 ): T {
   const out: ToolSet = {};
+  // Decisions taken in needsApproval, waiting for the execute of the same call.
+  const decided = new Map<string, GateDecision>();
   for (const [name, original] of Object.entries(tools)) {
     const execute = original.execute;
     if (typeof execute !== "function") {
@@ -36,21 +44,44 @@ export function wardenTools<T extends ToolSet>(
       continue;
     }
     const gated = async (input: unknown, opts: ToolExecutionOptions) => {
-      const result = await gatedCall(
-        session,
-        {
-          tool: name,
-          args: input,
-          frameworkCallId: opts.toolCallId,
-          text: options.rationales?.take(opts.toolCallId),
-        },
-        () => execute.call(original, input as never, opts),
-      );
+      const held = decided.get(opts.toolCallId);
+      decided.delete(opts.toolCallId);
+      const body = () => execute.call(original, input as never, opts);
+      const result = held
+        ? await heldCall(session, held, input, body)
+        : await gatedCall(
+            session,
+            {
+              tool: name,
+              args: input,
+              frameworkCallId: opts.toolCallId,
+              text: options.rationales?.take(opts.toolCallId),
+            },
+            body,
+          );
       if (!result.ok) throw result.refusal;
       return result.value;
     };
-    out[name] = { ...original, execute: gated };
+    const own = original.needsApproval;
+    if (own === undefined) {
+      out[name] = { ...original, execute: gated };
+      continue;
+    }
+    // The caller uses the SDK's approval flow: Warden decides here, once, and a pending approval asks.
+    const needsApproval = async (input: unknown, opts: NeedsApprovalOptions) => {
+      const ownAnswer = typeof own === "function" ? await own(input as never, opts as never) : own;
+      let decision = decided.get(opts.toolCallId);
+      if (!decision) {
+        decision = await session.check(name, input, {
+          callId: wardenCallId(opts.toolCallId),
+          rationale: rationaleOf(options.rationales?.take(opts.toolCallId), opts.toolCallId),
+        });
+        decided.set(opts.toolCallId, decision);
+      }
+      return ownAnswer || decision.approval?.status === "pending";
+    };
+    out[name] = { ...original, execute: gated, needsApproval };
   }
-  // Same keys, same tools but for `execute`, whose signature is unchanged.
+  // Same keys, same tools but for `execute` (and `needsApproval`), whose signatures are unchanged.
   return out as T;
 }

@@ -7,6 +7,7 @@ import { type WardenAgentToolsOptions, wardenAgentTools } from "./tools.js";
 
 export { RationaleLog } from "../rationale-log.js";
 export { denialText, ToolRefusedError, wardenCallId } from "../shared.js";
+export { approveInterruption, type InterruptionApprover, rejectInterruption } from "./approvals.js";
 export { rationaleModel } from "./model.js";
 export { type WardenAgentToolsOptions, wardenAgentTools } from "./tools.js";
 

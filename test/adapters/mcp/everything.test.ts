@@ -94,7 +94,9 @@ describe("server-everything behind warden mcp", () => {
     const call = client.callTool({ name: "get-tiny-image", arguments: {} }, undefined, {
       onprogress: (p) => notices.push(p.message ?? ""),
     });
-    const pending = await eventually(async () => warden.approvals.queue.book.list((v) => v.status === "pending", 1)[0]);
+    const pending = await eventually(
+      async () => warden.approvals.queue.book.list((v) => v.status === "pending", 1)[0],
+    );
     expect(pending).toMatchObject({ tool: "get-tiny-image", ruleId: "image-ask" });
     await eventually(async () => notices.length > 0);
     expect(notices[0]).toContain(`waiting for a human approval (${pending.id}`);
