@@ -12,12 +12,19 @@ let warden: Warden;
 beforeEach(async () => {
   cwd = tempDir();
   expect((await cli(["init"], cwd)).code).toBe(0);
-  warden = await Warden.open({ policy: join(cwd, ".warden/policy.yaml"), db: join(cwd, ".warden/ledger.db") });
+  warden = await Warden.open({
+    policy: join(cwd, ".warden/policy.yaml"),
+    db: join(cwd, ".warden/ledger.db"),
+  });
   onCleanup(() => warden.close());
 });
 
 async function askMail(to: string, rationale: string) {
-  const session = await warden.session({ agent: "support-bot", onBehalfOf: "carol@example.com", intent: "ticket 7" });
+  const session = await warden.session({
+    agent: "support-bot",
+    onBehalfOf: "carol@example.com",
+    intent: "ticket 7",
+  });
   return session.check("send_email", { to, subject: "hi", body: "secret body" }, { rationale });
 }
 
@@ -33,17 +40,31 @@ describe("warden approvals / approve / deny", () => {
 
     expect((await cli(["deny", first.approval!.id], cwd)).code).toBe(2);
     expect((await cli(["approve"], cwd)).code).toBe(2);
-    const wrong = await cli(["approve", first.approval!.id, "--as", "bob", "--digest", `sha256:${"0".repeat(64)}`], cwd);
+    const wrong = await cli(
+      ["approve", first.approval!.id, "--as", "bob", "--digest", `sha256:${"0".repeat(64)}`],
+      cwd,
+    );
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining("APPROVAL_MISMATCH") });
     const ok = await cli(["approve", first.approval!.id, "--as", "bob", "--remember", "1h"], cwd);
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringContaining("now approved") });
     // The Warden that holds the call learns it from the ledger file.
     await expect(warden.gate.callState(first.callId, 5_000)).resolves.toMatchObject({ decision: "allow" });
-    const [decision] = await warden.ledger.store.query({ callId: first.callId, kinds: ["approval.decision"] });
-    expect(decision!.data).toMatchObject({ approver: "bob", role: "admin", via: "cli", remember: { scope: "time" } });
+    const [decision] = await warden.ledger.store.query({
+      callId: first.callId,
+      kinds: ["approval.decision"],
+    });
+    expect(decision!.data).toMatchObject({
+      approver: "bob",
+      role: "admin",
+      via: "cli",
+      remember: { scope: "time" },
+    });
 
     const second = await askMail("mallory@outside.example", "again");
-    const denied = await cli(["deny", second.approval!.id, "--reason", "not to outsiders", "--as", "bob"], cwd);
+    const denied = await cli(
+      ["deny", second.approval!.id, "--reason", "not to outsiders", "--as", "bob"],
+      cwd,
+    );
     expect(denied.code).toBe(0);
     await expect(warden.gate.callState(second.callId, 5_000)).resolves.toMatchObject({ decision: "deny" });
     expect((await cli(["approvals"], cwd)).stdout).toContain("no pending approvals");
@@ -53,7 +74,10 @@ describe("warden approvals / approve / deny", () => {
   it("decides through the API with an approver's token, which names the approver", async () => {
     const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
     onCleanup(() => server.close());
-    const { token } = await createToken(warden.ledger.store, { role: "approver", name: "alice@sec.example.com" });
+    const { token } = await createToken(warden.ledger.store, {
+      role: "approver",
+      name: "alice@sec.example.com",
+    });
     const auditor = await createToken(warden.ledger.store, { role: "auditor", name: "audrey" });
     const asked = await askMail("eve@outside.example", "reply");
     const env = { WARDEN_URL: server.url, WARDEN_TOKEN: token };
@@ -62,6 +86,8 @@ describe("warden approvals / approve / deny", () => {
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining("FORBIDDEN") });
     expect((await cli(["approve", asked.approval!.id, "--remember", "session"], cwd, env)).code).toBe(0);
     const view = warden.approvals.queue.book.get(asked.approval!.id)!;
-    expect(view.decisions).toEqual([expect.objectContaining({ approver: "alice@sec.example.com", via: "api" })]);
+    expect(view.decisions).toEqual([
+      expect.objectContaining({ approver: "alice@sec.example.com", via: "api" }),
+    ]);
   });
 });
