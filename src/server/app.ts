@@ -6,7 +6,10 @@ import { accountabilityOf } from "../identity/index.js";
 import { isRecordKind, type LedgerRecord, type RecordKind, type TokenRow } from "../ledger/index.js";
 import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
+import { mountApprovalRoutes, mountIntegrationDecisions } from "./approvals-routes.js";
+import { authenticateRequests, UiSessions } from "./auth.js";
 import { readJson } from "./body.js";
+import { mountDashboard } from "./dashboard.js";
 import { errorBody, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
 import { type Role, TokenCache } from "./tokens.js";
@@ -51,17 +54,11 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
   );
 
-  app.use("/v1/*", async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer (\S+)$/.exec(header);
-    const token = match?.[1] ? await tokens.authenticate(match[1]) : null;
-    if (!token) {
-      c.header("www-authenticate", 'Bearer realm="warden"');
-      return c.json(errorBody("UNAUTHENTICATED", "a valid bearer token is required"), 401);
-    }
-    c.set("token", token);
-    await next();
-  });
+  const ui = new UiSessions(tokens);
+  mountIntegrationDecisions(app, warden);
+  app.use("/v1/*", authenticateRequests(tokens, ui));
+  mountApprovalRoutes(app, warden);
+  mountDashboard(app, warden, ui);
 
   app.post("/v1/sessions", async (c) => {
     const token = allow(c, ["agent", "admin"]);
@@ -92,9 +89,11 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     const d = await warden.gate.decide({ ...body, traceparent: c.req.header("traceparent") ?? null });
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     if (d.retryAfterMs !== null) c.header("retry-after", String(Math.ceil(d.retryAfterMs / 1000)));
+    const pending = d.approval?.status === "pending";
     return c.json({
       callId: d.callId,
-      decision: d.enforced,
+      // "pending": a person decides; GET /v1/calls/{callId}?wait=30s tells the agent when they have.
+      decision: pending ? "pending" : d.enforced,
       effect: d.effect,
       reason: d.reason,
       ruleId: d.ruleId,
@@ -102,6 +101,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
       code: d.code,
       retryAfterMs: d.retryAfterMs,
       policy: d.policyDigest,
+      approval: d.approval,
     });
   });
 

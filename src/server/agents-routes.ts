@@ -1,0 +1,126 @@
+// GET /v1/agents[/:name]: the policy's agent registry ("employee directory") with recent activity from the ledger.
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
+import type { AgentProfile } from "../policy/index.js";
+import type { Warden } from "../warden.js";
+import { type AuthEnv, requireRole } from "./auth.js";
+import { errorBody } from "./http-errors.js";
+
+/** Activity is read from this window and at most this many call records per agent: the page stays cheap. */
+export const ACTIVITY_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const ACTIVITY_SCAN_LIMIT = 1000;
+const DETAIL_LIST = 50;
+
+const AgentName = z.string().min(1).max(256);
+const READERS = ["auditor", "approver", "admin"] as const;
+
+export interface AgentActivity {
+  calls: number;
+  denials: number;
+  asks: number;
+  lastSeen: string | null;
+  /** True when the scan hit its cap, so the counts are lower bounds. */
+  capped: boolean;
+}
+
+export interface CallSummary {
+  callId: string | null;
+  session: string | null;
+  tool: string;
+  effect: string;
+  enforced: string;
+  ruleId: string;
+  reason: string;
+  ts: string;
+}
+
+export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
+  const store = warden.ledger.store;
+
+  app.get("/v1/agents", async (c) => {
+    requireRole(c, READERS);
+    const registry = warden.policy.agents;
+    const names = new Set(registry?.keys() ?? []);
+    // Without a registry (or for agents it lacks) the directory still lists whoever opened sessions.
+    for (const s of await store.sessions({ limit: 200 })) names.add(s.agent);
+    const agents = [];
+    for (const name of [...names].sort()) {
+      const calls = await recentCalls(store, name, ACTIVITY_SCAN_LIMIT);
+      agents.push({ ...profileOf(name, registry?.get(name)), activity: activityOf(calls) });
+    }
+    return c.json({ registry: registry !== null, windowMs: ACTIVITY_WINDOW_MS, agents });
+  });
+
+  app.get("/v1/agents/:name", async (c) => {
+    requireRole(c, READERS);
+    const parsed = AgentName.safeParse(c.req.param("name"));
+    if (!parsed.success) return c.json(errorBody("INVALID_REQUEST", "bad agent name"), 400);
+    const name = parsed.data;
+    const profile = warden.policy.agents?.get(name);
+    const sessions = await store.sessions({ agent: name, limit: 20 });
+    if (!profile && sessions.length === 0) return c.json(errorBody("NOT_FOUND", `no agent ${name}`), 404);
+    const calls = await recentCalls(store, name, ACTIVITY_SCAN_LIMIT);
+    const summaries = calls.map(summaryOf);
+    return c.json({
+      agent: { ...profileOf(name, profile), activity: activityOf(calls) },
+      recentCalls: summaries.slice(0, DETAIL_LIST),
+      denials: summaries.filter((s) => s.effect === "deny").slice(0, DETAIL_LIST),
+      sessions,
+    });
+  });
+}
+
+function profileOf(name: string, profile: AgentProfile | undefined) {
+  return {
+    name,
+    registered: profile !== undefined,
+    team: profile?.team ?? null,
+    developer: profile?.developer ?? null,
+    description: profile?.description ?? null,
+    tools: profile?.tools ?? null,
+  };
+}
+
+/** The agent's call.intent records of the activity window, newest first. */
+function recentCalls(store: LedgerStore, agent: string, limit: number): Promise<LedgerRecord[]> {
+  const since = new Date(Date.now() - ACTIVITY_WINDOW_MS).toISOString();
+  return store.query({ agent, kinds: ["call.intent"], since, newestFirst: true, limit });
+}
+
+function activityOf(calls: LedgerRecord[]): AgentActivity {
+  let denials = 0;
+  let asks = 0;
+  for (const r of calls) {
+    const effect = decisionOf(r).effect;
+    if (effect === "deny") denials++;
+    else if (effect === "ask") asks++;
+  }
+  return {
+    calls: calls.length,
+    denials,
+    asks,
+    lastSeen: calls[0]?.ts ?? null,
+    capped: calls.length >= ACTIVITY_SCAN_LIMIT,
+  };
+}
+
+function decisionOf(r: LedgerRecord): Record<string, unknown> {
+  const d = r.data.decision;
+  return d !== null && typeof d === "object" && !Array.isArray(d) ? d : {};
+}
+
+function summaryOf(r: LedgerRecord): CallSummary {
+  const d = decisionOf(r);
+  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  return {
+    callId: r.callId,
+    session: r.session,
+    tool: str(r.data.tool),
+    effect: str(d.effect),
+    enforced: str(d.enforced),
+    ruleId: str(d.ruleId),
+    reason: str(d.reason),
+    ts: r.ts,
+  };
+}

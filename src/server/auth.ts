@@ -1,0 +1,152 @@
+// Who is calling /v1/*: a bearer token, or a dashboard session cookie whose writes carry the CSRF token.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { WardenError } from "../errors.js";
+import type { TokenRow } from "../ledger/index.js";
+import { errorBody } from "./http-errors.js";
+import type { Role, TokenCache } from "./tokens.js";
+
+export type AuthEnv = { Variables: { token: TokenRow } };
+
+export const SESSION_COOKIE = "warden_session";
+export const CSRF_HEADER = "x-warden-csrf";
+/** A dashboard session ends after this long without a request. */
+export const UI_IDLE_MS = 12 * 60 * 60 * 1000;
+/** Logins beyond this many live sessions push out the least recently used one: memory stays bounded. */
+const MAX_UI_SESSIONS = 10_000;
+
+interface UiSession {
+  /** The bearer secret the user logged in with, kept in memory only, so each request re-checks the token row. */
+  secret: string;
+  csrf: string;
+  lastSeen: number;
+}
+
+export interface UiIdentity {
+  token: TokenRow;
+  csrf: string;
+}
+
+/** Dashboard sessions, kept in this process's memory: a restart logs everyone out, which is acceptable. */
+export class UiSessions {
+  readonly #tokens: TokenCache;
+  readonly #sessions = new Map<string, UiSession>();
+  readonly #now: () => number;
+
+  constructor(tokens: TokenCache, now: () => number = Date.now) {
+    this.#tokens = tokens;
+    this.#now = now;
+  }
+
+  /** Opens a session for a presented bearer token; agent tokens are refused, whatever they are for. */
+  async login(secret: string): Promise<{ id: string } & UiIdentity> {
+    const token = await this.#tokens.authenticate(secret);
+    if (!token) throw new WardenError("UNAUTHENTICATED", "unknown or revoked token");
+    if (token.role === "agent") throw new WardenError("FORBIDDEN", "agent tokens cannot use the dashboard");
+    this.#prune();
+    const id = randomBytes(32).toString("base64url");
+    const csrf = randomBytes(32).toString("base64url");
+    this.#sessions.set(id, { secret, csrf, lastSeen: this.#now() });
+    return { id, token, csrf };
+  }
+
+  /**
+   * The session's token, re-checked now (a revoked token ends the session), or null. `touch: false`
+   * checks without counting as activity (an open live stream must not keep a forgotten tab signed in).
+   */
+  async resolve(id: string, options: { touch?: boolean } = {}): Promise<UiIdentity | null> {
+    const s = this.#sessions.get(id);
+    if (!s) return null;
+    const now = this.#now();
+    if (now - s.lastSeen > UI_IDLE_MS) {
+      this.#sessions.delete(id);
+      return null;
+    }
+    const token = await this.#tokens.authenticate(s.secret);
+    if (!token) {
+      this.#sessions.delete(id);
+      return null;
+    }
+    if (options.touch !== false) {
+      // Re-insert so Map order stays least-recently-used first, for #prune.
+      this.#sessions.delete(id);
+      s.lastSeen = now;
+      this.#sessions.set(id, s);
+    }
+    return { token, csrf: s.csrf };
+  }
+
+  end(id: string): void {
+    this.#sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  #prune(): void {
+    const now = this.#now();
+    for (const [id, s] of this.#sessions) {
+      if (now - s.lastSeen > UI_IDLE_MS) this.#sessions.delete(id);
+    }
+    while (this.#sessions.size >= MAX_UI_SESSIONS) {
+      const oldest = this.#sessions.keys().next().value;
+      if (oldest === undefined) break;
+      this.#sessions.delete(oldest);
+    }
+  }
+}
+
+/** Constant-time comparison of a presented CSRF token with the session's. */
+export function csrfMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(presented, "utf8");
+  const b = Buffer.from(expected, "utf8");
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * The /v1/* gate. A bearer header, when present, decides alone (a bad one is 401, never a fallback to
+ * the cookie). Otherwise the dashboard cookie; its non-GET requests need the CSRF header, because a
+ * browser attaches cookies to requests that other sites trigger.
+ */
+export function authenticateRequests(tokens: TokenCache, ui: UiSessions): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (header !== undefined) {
+      const match = /^Bearer (\S+)$/.exec(header);
+      const token = match?.[1] ? await tokens.authenticate(match[1]) : null;
+      if (!token) return unauthenticated(c);
+      c.set("token", token);
+      return next();
+    }
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    const identity = sessionId ? await ui.resolve(sessionId) : null;
+    if (!identity) return unauthenticated(c);
+    if (!SAFE_METHODS.has(c.req.method) && !csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {
+      return c.json(errorBody("CSRF_FAILED", `this request needs the ${CSRF_HEADER} header`), 403);
+    }
+    c.set("token", identity.token);
+    return next();
+  };
+}
+
+function unauthenticated(c: Context) {
+  c.header("www-authenticate", 'Bearer realm="warden"');
+  return c.json(errorBody("UNAUTHENTICATED", "a valid bearer token is required"), 401);
+}
+
+/** The request's token when its role is one of `roles`; FORBIDDEN otherwise. */
+export function requireRole(c: Context<AuthEnv>, roles: readonly Role[]): TokenRow {
+  const token = c.get("token");
+  if (!roles.includes(token.role)) {
+    throw new WardenError(
+      "FORBIDDEN",
+      `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`,
+    );
+  }
+  return token;
+}

@@ -1,0 +1,62 @@
+// Dashboard sessions: idle expiry, activity, CSRF comparison, and who may open one.
+import { describe, expect, it } from "vitest";
+import { csrfMatches, UI_IDLE_MS, UiSessions } from "../../src/server/auth.js";
+import { createToken } from "../../src/server/index.js";
+import { TokenCache } from "../../src/server/tokens.js";
+import { openWarden } from "../helpers.js";
+
+async function setup() {
+  const { warden } = await openWarden({ allowed_tools: ["x"] });
+  const store = warden.ledger.store;
+  let now = Date.now();
+  const ui = new UiSessions(new TokenCache(store), () => now);
+  const auditor = await createToken(store, { role: "auditor", name: "audrey@example.com" });
+  return { ui, store, auditor, advance: (ms: number) => (now += ms) };
+}
+
+describe("UiSessions", () => {
+  it("ends a session after 12 hours without a request, and each request restarts the clock", async () => {
+    const { ui, auditor, advance } = await setup();
+    const { id } = await ui.login(auditor.token);
+    advance(UI_IDLE_MS - 1_000);
+    expect(await ui.resolve(id)).not.toBeNull();
+    advance(UI_IDLE_MS - 1_000);
+    expect(await ui.resolve(id)).not.toBeNull();
+    advance(UI_IDLE_MS + 1);
+    expect(await ui.resolve(id)).toBeNull();
+    expect(ui.size).toBe(0);
+  });
+
+  it("does not count a check without touch as activity (an open live stream)", async () => {
+    const { ui, auditor, advance } = await setup();
+    const { id } = await ui.login(auditor.token);
+    advance(UI_IDLE_MS - 1_000);
+    expect(await ui.resolve(id, { touch: false })).not.toBeNull();
+    advance(2_000);
+    expect(await ui.resolve(id, { touch: false })).toBeNull();
+  });
+
+  it("refuses agent tokens, unknown tokens, and gives every login its own id and CSRF token", async () => {
+    const { ui, store, auditor } = await setup();
+    const agent = await createToken(store, { role: "agent", agent: "bot" });
+    await expect(ui.login(agent.token)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(ui.login(`wdn_${"a".repeat(43)}`)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    const a = await ui.login(auditor.token);
+    const b = await ui.login(auditor.token);
+    expect(a.id).not.toBe(b.id);
+    expect(a.csrf).not.toBe(b.csrf);
+    ui.end(a.id);
+    expect(await ui.resolve(a.id)).toBeNull();
+    expect(await ui.resolve(b.id)).not.toBeNull();
+  });
+});
+
+describe("csrfMatches", () => {
+  it("accepts only the exact token", () => {
+    expect(csrfMatches("abc", "abc")).toBe(true);
+    expect(csrfMatches("abd", "abc")).toBe(false);
+    expect(csrfMatches("ab", "abc")).toBe(false);
+    expect(csrfMatches("", "abc")).toBe(false);
+    expect(csrfMatches(undefined, "abc")).toBe(false);
+  });
+});

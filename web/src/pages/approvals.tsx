@@ -1,0 +1,98 @@
+// Approvals: the pending queue (live) and the decided ones with who decided.
+import { useRef } from "preact/hooks";
+import { Badge, Empty, ErrorBox, Link, Time, useApi } from "../components/common.js";
+import { useLiveRecords } from "../live.js";
+import { pathTo } from "../router.js";
+import type { ApprovalView } from "../types.js";
+
+/** Refetches on approval records, at most once per 250 ms (a burst of records is one reload). */
+function useReloadOnApprovalRecords(reload: () => void): void {
+  const timer = useRef<number | null>(null);
+  useLiveRecords((r) => {
+    if (!r.kind.startsWith("approval.")) return;
+    if (timer.current !== null) return;
+    timer.current = window.setTimeout(() => {
+      timer.current = null;
+      reload();
+    }, 250);
+  });
+}
+
+function ApprovalTable(props: { approvals: ApprovalView[]; decided: boolean }) {
+  return (
+    <table class="grid" data-testid={props.decided ? "decided-approvals" : "pending-approvals"}>
+      <thead>
+        <tr>
+          <th>Requested</th>
+          <th>Agent</th>
+          <th>On behalf of</th>
+          <th>Tool</th>
+          <th>Rule</th>
+          <th>Status</th>
+          {!props.decided && <th>Expires</th>}
+          <th>{props.decided ? "Decided by" : "Approvals"}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.approvals.map((a) => (
+          <tr key={a.id}>
+            <td>
+              <Link href={pathTo("/approvals", a.id)}>
+                <Time iso={a.createdAt} />
+              </Link>
+            </td>
+            <td>{a.agent}</td>
+            <td>{a.onBehalfOf}</td>
+            <td class="mono">
+              <Link href={pathTo("/approvals", a.id)}>{a.tool}</Link>
+            </td>
+            <td class="mono" title={a.reason}>
+              {a.ruleId}
+            </td>
+            <td>
+              <Badge value={a.status} />
+            </td>
+            {!props.decided && (
+              <td>
+                <Time iso={a.expiresAt} />
+              </td>
+            )}
+            <td>
+              {props.decided
+                ? a.decisions.map((d) => `${d.approver ?? "timeout"} (${d.decision})`).join(", ") || "—"
+                : `${a.decisions.filter((d) => d.decision === "approve").length} of ${a.required}`}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ApprovalsPage() {
+  const pending = useApi<{ approvals: ApprovalView[] }>("/v1/approvals?status=pending&limit=200");
+  const decided = useApi<{ approvals: ApprovalView[] }>("/v1/approvals?status=decided&limit=50");
+  useReloadOnApprovalRecords(() => {
+    pending.reload();
+    decided.reload();
+  });
+  return (
+    <section>
+      <h1>Approvals</h1>
+      <h2>Waiting for a decision</h2>
+      <ErrorBox error={pending.error} />
+      {pending.data && pending.data.approvals.length === 0 && <Empty>Nothing is waiting.</Empty>}
+      {pending.data && pending.data.approvals.length > 0 && (
+        <ApprovalTable approvals={pending.data.approvals} decided={false} />
+      )}
+      <h2>Decided</h2>
+      <ErrorBox error={decided.error} />
+      {decided.data && decided.data.approvals.length === 0 && <Empty>No decisions yet.</Empty>}
+      {decided.data && decided.data.approvals.length > 0 && (
+        <ApprovalTable approvals={decided.data.approvals} decided={true} />
+      )}
+    </section>
+  );
+}
+
+export { useReloadOnApprovalRecords };

@@ -1,0 +1,86 @@
+// A call's accountability chain: the user, each agent down to the caller, the decision, approvals, outcome.
+import { Badge, ErrorBox, Field, formatMs, Link, Time, useApi } from "../components/common.js";
+import { JsonView } from "../components/json-view.js";
+import { pathTo } from "../router.js";
+import type { AccountabilityChain } from "../types.js";
+
+export function CallPage(props: { id: string }) {
+  const { data, error } = useApi<AccountabilityChain>(`/v1/calls/${encodeURIComponent(props.id)}/chain`);
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return <p class="muted">Loading…</p>;
+  const d = data.decision;
+  return (
+    <section>
+      <p class="crumbs">
+        Call / <span class="mono">{data.callId}</span>
+      </p>
+      <h1>
+        <span class="mono">{data.tool}</span> <Badge value={d.effect} />
+      </h1>
+      <h2>Accountability chain</h2>
+      <ol class="chain" data-testid="chain">
+        <li>
+          <span class="label">prompted by</span> <strong>{data.user || "—"}</strong>
+        </li>
+        {data.agents.map((a) => (
+          <li key={a.session}>
+            <span class="label">agent</span> <Link href={pathTo("/agents", a.name)}>{a.name}</Link>
+            {(a.team || a.developer) && (
+              <span class="muted">
+                {" "}
+                ({[a.team && `team ${a.team}`, a.developer].filter(Boolean).join(", ")})
+              </span>
+            )}
+            <div class="sub">
+              session <Link href={pathTo("/sessions", a.session)}>{a.session}</Link>
+              {a.intent && <> — intent: {a.intent}</>}
+            </div>
+          </li>
+        ))}
+        <li>
+          <span class="label">tool</span> <span class="mono">{data.tool}</span>
+        </li>
+      </ol>
+      <dl class="facts">
+        <Field label="Decision">
+          <Badge value={d.effect} /> by rule <span class="mono">{d.ruleId}</span>: {d.reason}
+          {d.enforced !== d.effect && (
+            <span class="muted">
+              {" "}
+              (acted: {d.enforced}, {data.mode} mode)
+            </span>
+          )}
+        </Field>
+        <Field label="Rationale">{data.rationale ?? <span class="muted">(none given)</span>}</Field>
+        <Field label="Decided">
+          <Time iso={data.decidedAt} />
+        </Field>
+        <Field label="Policy">
+          <span class="mono small">{data.policyDigest}</span>
+        </Field>
+        <Field label="Approvals">
+          {data.approvals.length === 0
+            ? "none"
+            : data.approvals.map((a) => (
+                <div key={a.at}>
+                  <Badge value={a.decision ?? "?"} /> by {a.approver ?? "?"} <Time iso={a.at} />
+                </div>
+              ))}
+        </Field>
+        <Field label="Outcome">
+          {data.outcome ? (
+            <>
+              <Badge value={data.outcome.status} />
+              {data.outcome.error && ` (${data.outcome.error})`}
+              {data.outcome.durationMs !== null && ` in ${formatMs(data.outcome.durationMs)}`}
+            </>
+          ) : (
+            <span class="muted">none recorded</span>
+          )}
+        </Field>
+      </dl>
+      <h2>Arguments</h2>
+      <JsonView value={data.args} redacted={data.redacted} />
+    </section>
+  );
+}

@@ -1,0 +1,143 @@
+// Shapes the dashboard reads from the API (a subset of the server's types, as JSON).
+
+export type Role = "approver" | "auditor" | "admin";
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface Me {
+  role: Role;
+  name: string;
+  csrf: string;
+}
+
+export interface LedgerRecord {
+  v: 1;
+  chain: string;
+  seq: number;
+  ts: string;
+  kind: string;
+  session: string | null;
+  agent: string | null;
+  callId: string | null;
+  data: { [key: string]: Json };
+  hash: string;
+}
+
+export interface ApprovalDecision {
+  /** null for the timeout's "expire" entry. */
+  approver: string | null;
+  role: string | null;
+  via: string;
+  decision: "approve" | "deny" | "expire";
+  reason: string | null;
+  remember: string | null;
+  at: string;
+}
+
+export interface ApprovalView {
+  id: string;
+  callId: string;
+  session: string;
+  agent: string;
+  onBehalfOf: string;
+  intent: string;
+  tool: string;
+  args: Json;
+  redacted: string[];
+  rationale: string | null;
+  ruleId: string;
+  reason: string;
+  digest: string;
+  status: "pending" | "approved" | "denied" | "expired";
+  required: number;
+  decisions: ApprovalDecision[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface PreviousCall {
+  callId: string | null;
+  tool: string;
+  effect: string | null;
+  enforced: string | null;
+  ruleId: string | null;
+  rationale: string | null;
+  ts: string;
+}
+
+export interface SessionRow {
+  id: string;
+  agent: string;
+  onBehalfOf: string;
+  intent: string;
+  parent: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  endReason: string | null;
+}
+
+export interface AgentActivity {
+  calls: number;
+  denials: number;
+  asks: number;
+  lastSeen: string | null;
+  capped: boolean;
+}
+
+export interface AgentEntry {
+  name: string;
+  registered: boolean;
+  team: string | null;
+  developer: string | null;
+  description: string | null;
+  tools: string[] | null;
+  activity: AgentActivity;
+}
+
+export interface CallSummary {
+  callId: string | null;
+  session: string | null;
+  tool: string;
+  effect: string;
+  enforced: string;
+  ruleId: string;
+  reason: string;
+  ts: string;
+}
+
+export interface AccountabilityChain {
+  callId: string;
+  user: string;
+  agents: {
+    name: string;
+    team: string | null;
+    developer: string | null;
+    session: string;
+    intent: string | null;
+  }[];
+  tool: string;
+  args: Json;
+  redacted: string[];
+  rationale: string | null;
+  decision: { effect: string; enforced: string; ruleId: string; reason: string };
+  mode: string;
+  policyDigest: string;
+  approvals: { approver: string | null; decision: string | null; at: string }[];
+  outcome: { status: string; durationMs: number | null; error: string | null; at: string } | null;
+  decidedAt: string;
+}
+
+export interface Verification {
+  at: string;
+  durationMs: number;
+  ok: boolean;
+  records: number;
+  checkpoints: number;
+  keySource: string;
+  failure: { chain: string | null; seq: number | null; problem: string; message: string } | null;
+}
+
+export interface ChainIntegrity {
+  chain: string;
+  head: { seq: number; hash: string; ts: string | null } | null;
+  checkpoint: { seq: number; hash: string; ts: string; keyId: string } | null;
+}
