@@ -16,6 +16,8 @@ export interface ApprovalStage {
   links: ActionLinks;
   /** Chat-ops bots that may POST decisions, with their secrets. */
   integrations: Integration[];
+  /** Where action links point when the policy names no `publicUrl` (`warden start` sets its own address). */
+  useServerUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openApprovals(deps: {
     secret: secretOf("integration", i.name, i.secretEnv),
   }));
   const links = ActionLinks.fromSigningKey(deps.signingKey);
+  let serverUrl: string | null = null;
   const notifier =
     webhooks.length === 0
       ? null
@@ -83,7 +86,7 @@ export async function openApprovals(deps: {
             callId: view.callId,
             session: view.session,
             agent: view.agent,
-            data: notificationData(view, links, channels.publicUrl),
+            data: notificationData(view, links, channels.publicUrl ?? serverUrl),
           })
       : undefined,
   });
@@ -92,6 +95,9 @@ export async function openApprovals(deps: {
     queue,
     links,
     integrations,
+    useServerUrl(url) {
+      serverUrl = url.replace(/\/+$/, "");
+    },
     async close() {
       queue.stop();
       await notifier?.close();

@@ -71,6 +71,7 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
           : io.stderr(`warden: policy reload refused, the previous policy stays: ${result.error.message}`),
     });
     const server = await startServer(warden, { host, port });
+    warden.approvals.useServerUrl(server.url);
     io.stdout(
       `warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode}, chain ${warden.ledger.chain})`,
     );

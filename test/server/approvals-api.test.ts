@@ -1,7 +1,10 @@
 // The approvals API over real HTTP: pending decisions, long-polling agents, who may decide, and signed
 // chat-ops decisions (bad signatures, old timestamps and replays refused).
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Warden } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
@@ -149,6 +152,56 @@ describe("approvals over HTTP", () => {
       decision: "deny",
       approval: { decisions: [{ decision: "deny", reason: "not today" }] },
     });
+  });
+
+  it("announces a pending approval with a signed webhook carrying redacted details and action links", async () => {
+    const received: { headers: Record<string, string>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        received.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(received.length === 1 ? 503 : 204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    onCleanup(() => receiver.close());
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const { warden: w } = await openWarden(
+      {
+        ...POLICY,
+        redact: { send_email: ["$.body"] },
+        approvals: { webhooks: [{ name: "chat", url, secretEnv: "HOOK_SECRET" }] },
+      },
+      { env: { HOOK_SECRET: SECRET } },
+    );
+    const s = await startServer(w, { host: "127.0.0.1", port: 0 });
+    onCleanup(() => s.close());
+    w.approvals.useServerUrl(s.url);
+    const session = await w.session({ agent: "mail-bot", onBehalfOf: "carol@example.com", intent: "reply" });
+    const decided = await session.check("send_email", { to: "dave@example.com", body: "the secret plan" });
+    // The first attempt gets a 503 and is retried with the same webhook id.
+    await vi.waitFor(() => expect(received).toHaveLength(2), { timeout: 10_000 });
+    expect(received[1]!.headers["webhook-id"]).toBe(received[0]!.headers["webhook-id"]);
+    const payload = new Webhook(SECRET).verify(received[1]!.body, received[1]!.headers) as {
+      type: string;
+      data: { approval: { id: string; args: { body: string } }; links: { approve: string; deny: string } };
+    };
+    expect(payload.type).toBe("approval.requested");
+    expect(payload.data.approval.id).toBe(decided.approval!.id);
+    expect(received[1]!.body).not.toContain("the secret plan");
+    expect(payload.data.approval.args.body).toMatch(/^sha256:/);
+    const approve = new URL(payload.data.links.approve);
+    expect(approve.origin).toBe(new URL(s.url).origin);
+    expect(approve.pathname).toBe(`/approvals/${decided.approval!.id}`);
+    const notices = await vi.waitFor(async () => {
+      const r = await w.ledger.store.query({ callId: decided.callId, kinds: ["approval.notify"] });
+      expect(r).toHaveLength(2);
+      return r;
+    });
+    expect(notices.map((r) => r.data.status)).toEqual(["failed", "delivered"]);
   });
 
   it("redeems an action link once, for its approval only", async () => {
