@@ -178,21 +178,13 @@ export class Approvals {
       throw new WardenError("INVALID_REQUEST", "a denial needs a reason (it goes back to the agent)");
     }
     const remember = input.decision === "approve" ? this.#rememberScope(input.remember ?? null) : null;
-    await this.#ledger.append({
-      kind: "approval.decision",
-      session: view.session,
-      agent: view.agent,
-      callId: view.callId,
-      data: {
-        approvalId: id,
-        digest: view.digest,
-        decision: input.decision,
-        approver: input.approver.name,
-        role: input.approver.role,
-        via: input.approver.via,
-        reason,
-        remember: remember as JsonObject | null,
-      },
+    await this.#record(view, {
+      decision: input.decision,
+      approver: input.approver.name,
+      role: input.approver.role,
+      via: input.approver.via,
+      reason,
+      remember: remember as JsonObject | null,
     });
     return this.book.get(id)!;
   }
@@ -200,23 +192,25 @@ export class Approvals {
   /** Records that nobody decided in time (the waiting call gives up). */
   async expire(id: string): Promise<void> {
     const view = this.book.get(id);
-    if (!view || view.decisions.some((d) => d.decision === "expire")) return;
-    if (view.status !== "expired") return;
+    if (view?.status !== "expired" || view.decisions.some((d) => d.decision === "expire")) return;
+    await this.#record(view, {
+      decision: "expire",
+      approver: null,
+      role: null,
+      via: "timeout",
+      reason: null,
+      remember: null,
+    });
+  }
+
+  /** One `approval.decision` record, bound to the approval's digest. */
+  async #record(view: ApprovalView, decision: JsonObject): Promise<void> {
     await this.#ledger.append({
       kind: "approval.decision",
       session: view.session,
       agent: view.agent,
       callId: view.callId,
-      data: {
-        approvalId: id,
-        digest: view.digest,
-        decision: "expire",
-        approver: null,
-        role: null,
-        via: "timeout",
-        reason: null,
-        remember: null,
-      },
+      data: { approvalId: view.id, digest: view.digest, ...decision },
     });
   }
 

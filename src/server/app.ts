@@ -7,12 +7,12 @@ import { isRecordKind, type LedgerRecord, type RecordKind, type TokenRow } from 
 import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
 import { mountApprovalRoutes, mountIntegrationDecisions } from "./approvals-routes.js";
-import { authenticateRequests, UiSessions } from "./auth.js";
+import { authenticateRequests, requireRole, UiSessions } from "./auth.js";
 import { readJson } from "./body.js";
 import { mountDashboard } from "./dashboard.js";
 import { errorBody, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
-import { type Role, TokenCache } from "./tokens.js";
+import { TokenCache } from "./tokens.js";
 
 type Env = { Variables: { token: TokenRow } };
 
@@ -61,7 +61,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   mountDashboard(app, warden, ui);
 
   app.post("/v1/sessions", async (c) => {
-    const token = allow(c, ["agent", "admin"]);
+    const token = requireRole(c, ["agent", "admin"]);
     const body = await readJson(c, SessionBody);
     if (token.role === "agent" && body.agent !== token.agent) {
       throw new WardenError("FORBIDDEN", "an agent token opens sessions only for its own agent");
@@ -83,7 +83,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
 
   app.post("/v1/decisions", async (c) => {
     const started = performance.now();
-    allow(c, ["agent", "admin"]);
+    requireRole(c, ["agent", "admin"]);
     const body = await readJson(c, DecisionBody);
     await ownSession(c, body.session);
     const d = await warden.gate.decide({ ...body, traceparent: c.req.header("traceparent") ?? null });
@@ -106,7 +106,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   });
 
   app.post("/v1/calls/:id/outcome", async (c) => {
-    const token = allow(c, ["agent", "admin"]);
+    const token = requireRole(c, ["agent", "admin"]);
     const body = await readJson(c, OutcomeBody);
     const callId = c.req.param("id");
     if (token.role === "agent") {
@@ -126,7 +126,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   });
 
   app.post("/v1/sessions/:id/end", async (c) => {
-    allow(c, ["agent", "admin"]);
+    requireRole(c, ["agent", "admin"]);
     const body = c.req.header("content-length") === "0" ? {} : await readJson(c, EndBody).catch(emptyBody(c));
     await ownSession(c, c.req.param("id"));
     const ended = await warden.sessions.end(c.req.param("id"), body.reason ?? "ended");
@@ -134,7 +134,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   });
 
   app.get("/v1/sessions", async (c) => {
-    allow(c, ["auditor", "admin"]);
+    requireRole(c, ["auditor", "admin"]);
     const active = c.req.query("active");
     const rows = await store.sessions({
       agent: c.req.query("agent"),
@@ -145,12 +145,12 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   });
 
   app.get("/v1/sessions/:id", async (c) => {
-    allow(c, ["auditor", "admin"]);
+    requireRole(c, ["auditor", "admin"]);
     return c.json(await warden.sessions.get(c.req.param("id")));
   });
 
   app.get("/v1/ledger", async (c) => {
-    allow(c, ["auditor", "admin"]);
+    requireRole(c, ["auditor", "admin"]);
     const q = c.req.query();
     const kinds = q.kind?.split(",").filter(Boolean);
     if (kinds?.some((k) => !isRecordKind(k))) throw new WardenError("INVALID_REQUEST", "unknown record kind");
@@ -169,7 +169,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   });
 
   app.get("/v1/calls/:id/chain", async (c) => {
-    allow(c, ["auditor", "admin"]);
+    requireRole(c, ["auditor", "admin"]);
     return c.json(await accountabilityOf(store, c.req.param("id")));
   });
 
@@ -183,17 +183,6 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   }
 
   return app;
-}
-
-function allow(c: Context<Env>, roles: Role[]): TokenRow {
-  const token = c.get("token");
-  if (!roles.includes(token.role)) {
-    throw new WardenError(
-      "FORBIDDEN",
-      `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`,
-    );
-  }
-  return token;
 }
 
 function forbiddenCall(): WardenError {

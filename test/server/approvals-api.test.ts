@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { Warden } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
+import { apiClient } from "./api-client.js";
 
 const SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
 const POLICY = {
@@ -20,25 +21,7 @@ let warden: Warden;
 let server: RunningServer;
 let tokens: Record<"agent" | "auditor" | "approver" | "admin", string>;
 
-async function api(
-  method: string,
-  path: string,
-  token: string | null,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = apiClient(() => server.url);
 
 beforeEach(async () => {
   ({ warden } = await openWarden(POLICY, { env: { CHATOPS_SECRET: SECRET } }));
@@ -167,7 +150,9 @@ describe("approvals over HTTP", () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-    onCleanup(() => receiver.close());
+    onCleanup(() => {
+      receiver.close();
+    });
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const { warden: w } = await openWarden(
       {

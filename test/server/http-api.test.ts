@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Warden } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
+import { apiClient } from "./api-client.js";
 
 const POLICY = {
   agents: {
@@ -19,25 +20,7 @@ let warden: Warden;
 let server: RunningServer;
 let tokens: Record<"agent" | "other" | "auditor" | "admin" | "approver", string>;
 
-async function api(
-  method: string,
-  path: string,
-  token: string | null,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-}
+const api = apiClient(() => server.url);
 
 /** A POST that reads the answer even when the server stops reading the body early (as it must for 413). */
 function rawPost(path: string, token: string, body: string) {
