@@ -43,6 +43,18 @@ export type ErrorCode =
   | "LINK_USED"
   /** The policy's `approvals:` names a webhook or integration whose secret is missing or malformed. */
   | "APPROVAL_CONFIG_INVALID"
+  /** A secret could not be handed out (missing, unreadable, or its provider refused). */
+  | "SECRET_UNAVAILABLE"
+  /** A secrets provider failed (Vault or PostgreSQL unreachable, an unexpected answer). */
+  | "SECRET_PROVIDER_FAILED"
+  /** A sandboxed tool broke its containment (a host it may not reach, a limit); the session was ended. */
+  | "SANDBOX_VIOLATION"
+  /** The egress rules refused a connection (a host not allowed, a private or metadata address, …). */
+  | "EGRESS_DENIED"
+  /** A sandbox option or run spec is invalid; nothing ran. */
+  | "SANDBOX_INVALID"
+  /** The sandbox could not be started (bwrap missing, …); fail closed: nothing ran. */
+  | "SANDBOX_UNAVAILABLE"
   /** A dashboard request without the session's CSRF token. */
   | "CSRF_FAILED";
 

@@ -11,4 +11,5 @@ export {
 export { ibanValid, luhnValid } from "./checksums.js";
 export { type DlpMatch, scanArgs } from "./dlp.js";
 export { DETECTOR_FAILED, Detections, type Screening } from "./engine.js";
+export { GROUP_KIND, SECRETS } from "./patterns.js";
 export type { DetectInput, Finding, Severity } from "./types.js";

@@ -28,6 +28,12 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   LINK_EXPIRED: 410,
   LINK_USED: 410,
   CSRF_FAILED: 403,
+  SECRET_UNAVAILABLE: 503,
+  SECRET_PROVIDER_FAILED: 503,
+  SANDBOX_VIOLATION: 403,
+  EGRESS_DENIED: 403,
+  SANDBOX_INVALID: 400,
+  SANDBOX_UNAVAILABLE: 503,
 };
 
 export function errorBody(code: string, message: string, issues?: unknown) {

@@ -1,0 +1,362 @@
+// Runs a command inside bubblewrap: no network but the egress proxy, read-only system, one writable work folder, limits.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { constants as osConstants, tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
+import type { Readable } from "node:stream";
+import { SandboxError } from "./errors.js";
+import {
+  DEFAULT_MAX_OUTPUT,
+  DEFAULT_TIMEOUT_MS,
+  OutputBuffer,
+  type RunHandle,
+  type RunLimits,
+  type Runner,
+  type RunResult,
+} from "./runner.js";
+
+export interface BubblewrapOptions {
+  /** The bwrap executable (default `bwrap` on PATH). */
+  bwrap?: string;
+  /**
+   * Host path of the egress proxy's Unix socket. When set, it is bound into the sandbox and a socat
+   * forwarder makes it `http://127.0.0.1:<proxyPort>` inside (HTTP_PROXY/HTTPS_PROXY point there);
+   * without it the sandbox has no network at all.
+   */
+  proxySocket?: string | null;
+  /** Port of the forwarder inside the sandbox (default 3128). */
+  proxyPort?: number;
+  /** Extra host paths bound read-only at the same place (a tool's code, a data set). */
+  readOnly?: readonly string[];
+  /** Where fresh per-run work folders are made (default the OS temp folder). */
+  workRoot?: string;
+  /** Defaults for every run; a spec's own limits win. */
+  limits?: RunLimits;
+}
+
+export interface CommandSpec {
+  /** argv; argv[0] is looked up on the sandbox's PATH (/usr/local/bin:/usr/bin:/bin). */
+  command: readonly string[];
+  /** The whole environment besides PATH, HOME, TMPDIR, LANG and the proxy variables. */
+  env?: Readonly<Record<string, string>>;
+  stdin?: string | Uint8Array;
+  limits?: RunLimits;
+  /** A host folder to use as /work (kept afterwards); default a fresh one, removed after the run. */
+  workDir?: string;
+}
+
+/** The sandbox's writable folder and working directory. */
+export const SANDBOX_WORK = "/work";
+const SANDBOX_SOCKET = "/run/warden/proxy.sock";
+const SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+const ETC_FILES = [
+  "/etc/ld.so.cache",
+  "/etc/ld.so.conf",
+  "/etc/ld.so.conf.d",
+  "/etc/alternatives",
+  "/etc/ssl",
+  "/etc/ca-certificates",
+  "/etc/localtime",
+];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const RESERVED_ENV = new Set(["PATH", "HOME", "TMPDIR"]);
+
+/**
+ * Runs commands in bubblewrap. Each run gets new user, PID, network, IPC, UTS and cgroup namespaces
+ * (uid 65534 inside, no capabilities), read-only /usr and the system library folders, a minimal /etc,
+ * a private tmpfs /tmp, and a writable /work; nothing else of the host (no /root, /home, or the
+ * Warden folder) exists inside. The network namespace has only loopback: the egress proxy's socket
+ * is the single way out. Limits: wall clock (the whole tree is killed), RLIMIT_AS/CPU/FSIZE through
+ * prlimit, output caps. kill() ends the run's PID namespace, so every process in it dies at once.
+ *
+ * @example
+ * const proxy = new EgressProxy({ allow: ["api.example.com"], listen: { socketPath: "/run/w/ses_1.sock" } });
+ * await proxy.start();
+ * const runner = new BubblewrapRunner({ proxySocket: "/run/w/ses_1.sock", limits: { timeoutMs: 10_000 } });
+ * const r = await runner.run({ command: ["curl", "-s", "https://api.example.com/"] });
+ */
+export class BubblewrapRunner implements Runner<CommandSpec> {
+  readonly #o: BubblewrapOptions;
+  readonly #running = new Set<RunHandle>();
+
+  constructor(options: BubblewrapOptions = {}) {
+    for (const p of options.readOnly ?? []) checkPath(p, "readOnly");
+    if (options.proxySocket) checkPath(options.proxySocket, "proxySocket");
+    if (options.workRoot) checkPath(options.workRoot, "workRoot");
+    const port = options.proxyPort ?? 3128;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid("proxyPort must be 1–65535");
+    this.#o = options;
+  }
+
+  /** True when bwrap can be run here (and socat, when a proxy socket is configured). */
+  static available(options: Pick<BubblewrapOptions, "bwrap"> = {}): boolean {
+    const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+    return ok(options.bwrap ?? "bwrap", ["--version"]) && ok("socat", ["-V"]);
+  }
+
+  run(spec: CommandSpec): Promise<RunResult> {
+    return this.start(spec).done;
+  }
+
+  /** Kills every run in progress. */
+  kill(reason: string): void {
+    for (const h of [...this.#running]) h.kill(reason);
+  }
+
+  start(spec: CommandSpec): RunHandle {
+    validateSpec(spec);
+    const limits = { ...this.#o.limits, ...spec.limits };
+    const root = this.#o.workRoot ?? tmpdir();
+    let control: string;
+    let work: string;
+    try {
+      control = mkdtempSync(join(root, "warden-sbx-"));
+      work = spec.workDir ?? mkdtempSync(join(root, "warden-work-"));
+      writeFileSync(join(control, "passwd"), "sandbox:x:65534:65534:sandbox:/work:/bin/sh\n");
+      writeFileSync(join(control, "group"), "sandbox:x:65534:\n");
+      writeFileSync(join(control, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+    } catch (err) {
+      throw new SandboxError("SANDBOX_UNAVAILABLE", "could not prepare the sandbox folders", {
+        code: (err as NodeJS.ErrnoException).code ?? null,
+      });
+    }
+    const cleanup = () => {
+      rmSync(control, { recursive: true, force: true });
+      if (!spec.workDir) rmSync(work, { recursive: true, force: true });
+    };
+    const args = this.#args(spec, limits, control, work);
+    let child: ChildProcess;
+    try {
+      child = spawn(this.#o.bwrap ?? "bwrap", args, {
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
+        detached: true,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+    } catch (err) {
+      cleanup();
+      throw new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
+        code: (err as NodeJS.ErrnoException).code ?? null,
+      });
+    }
+    return this.#watch(child, spec, limits, cleanup);
+  }
+
+  #watch(child: ChildProcess, spec: CommandSpec, limits: RunLimits, cleanup: () => void): RunHandle {
+    const started = performance.now();
+    let killed: string | null = null;
+    let nsInit: number | null = null;
+    let exited = false;
+    const kill = (reason: string) => {
+      if (exited) return;
+      killed ??= reason;
+      // The namespace's init first: when it dies the kernel kills every process of the namespace.
+      if (nsInit !== null) signal(nsInit);
+      if (child.pid !== undefined) signal(-child.pid);
+    };
+    const cap = limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+    const out = new OutputBuffer(cap, () => kill("output_limit"));
+    const err = new OutputBuffer(cap, () => kill("output_limit"));
+    child.stdout!.on("data", (c: Buffer) => out.push(c));
+    child.stderr!.on("data", (c: Buffer) => err.push(c));
+    const info = child.stdio[3] as Readable;
+    let infoText = "";
+    info.on("data", (c: Buffer) => {
+      infoText += c.toString("utf8");
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(infoText);
+      if (m && nsInit === null) {
+        nsInit = Number(m[1]);
+        if (killed !== null) signal(nsInit);
+      }
+    });
+    info.on("error", () => undefined);
+    child.stdin!.on("error", () => undefined);
+    child.stdin!.end(spec.stdin === undefined ? undefined : Buffer.from(spec.stdin));
+    const timer = setTimeout(() => kill("timeout"), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let handle: RunHandle;
+    const done = new Promise<RunResult>((resolve, reject) => {
+      child.once("error", (e) => {
+        exited = true;
+        clearTimeout(timer);
+        this.#running.delete(handle);
+        try {
+          cleanup();
+        } catch {}
+        reject(
+          new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
+            code: (e as NodeJS.ErrnoException).code ?? null,
+          }),
+        );
+      });
+      child.once("exit", () => {
+        exited = true;
+        clearTimeout(timer);
+        info.destroy();
+      });
+      child.once("close", (code: number | null, sig: NodeJS.Signals | null) => {
+        exited = true;
+        clearTimeout(timer);
+        this.#running.delete(handle);
+        try {
+          cleanup();
+        } catch {}
+        const signalName = sig ?? signalOf(code);
+        if (
+          killed === null &&
+          (signalName === "SIGXCPU" || (signalName === "SIGKILL" && limits.cpuSeconds))
+        ) {
+          killed = "cpu";
+        }
+        resolve({
+          exitCode: code,
+          signal: signalName,
+          stdout: out.text(),
+          stderr: err.text(),
+          durationMs: performance.now() - started,
+          killed,
+          truncated: out.overflowed || err.overflowed,
+        });
+      });
+    });
+    handle = {
+      done,
+      kill,
+      get pid() {
+        return child.pid ?? null;
+      },
+    };
+    this.#running.add(handle);
+    return handle;
+  }
+
+  #args(spec: CommandSpec, limits: RunLimits, control: string, work: string): string[] {
+    const a = [
+      "--unshare-all",
+      "--unshare-user",
+      "--uid",
+      "65534",
+      "--gid",
+      "65534",
+      "--cap-drop",
+      "ALL",
+      "--die-with-parent",
+      "--new-session",
+      "--hostname",
+      "sandbox",
+      "--info-fd",
+      "3",
+      "--clearenv",
+      "--ro-bind",
+      "/usr",
+      "/usr",
+    ];
+    for (const d of SYSTEM_DIRS) {
+      const host = `/${d}`;
+      let st: ReturnType<typeof lstatSync> | null = null;
+      try {
+        st = lstatSync(host);
+      } catch {}
+      if (st?.isSymbolicLink()) a.push("--symlink", readlinkSync(host), host);
+      else if (st?.isDirectory()) a.push("--ro-bind", host, host);
+    }
+    a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/etc");
+    for (const f of ETC_FILES) if (existsSync(f)) a.push("--ro-bind", f, f);
+    for (const f of ["passwd", "group", "hosts"]) a.push("--ro-bind", join(control, f), `/etc/${f}`);
+    for (const p of this.#o.readOnly ?? []) a.push("--ro-bind", p, p);
+    a.push("--bind", work, SANDBOX_WORK, "--chdir", SANDBOX_WORK);
+    const env: Record<string, string> = {
+      ...spec.env,
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: SANDBOX_WORK,
+      TMPDIR: "/tmp",
+      LANG: spec.env?.LANG ?? "C.UTF-8",
+    };
+    const port = this.#o.proxyPort ?? 3128;
+    if (this.#o.proxySocket) {
+      a.push("--dir", "/run/warden", "--ro-bind", this.#o.proxySocket, SANDBOX_SOCKET);
+      const url = `http://127.0.0.1:${port}`;
+      for (const k of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"]) {
+        env[k] = url;
+      }
+      env.NO_PROXY = "";
+      env.no_proxy = "";
+    }
+    // The sandbox's own root (a tmpfs holding the mount points) read-only too: only /work and /tmp take writes.
+    a.push("--remount-ro", "/");
+    for (const [k, v] of Object.entries(env)) a.push("--setenv", k, v);
+    a.push("--", "/bin/sh", "-c", wrapperScript(this.#o.proxySocket ? port : null, limits), "warden-sandbox");
+    a.push(...spec.command);
+    return a;
+  }
+}
+
+/** The shell that runs first inside: starts the proxy forwarder, waits until it listens, applies rlimits, execs. */
+function wrapperScript(port: number | null, limits: RunLimits): string {
+  const lines: string[] = [];
+  if (port !== null) {
+    const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+    lines.push(
+      `socat TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_SOCKET} </dev/null >/dev/null 2>&1 &`,
+      "i=0",
+      `while ! grep -q '0100007F:${hexPort} 00000000:0000 0A' /proc/net/tcp; do`,
+      '  i=$((i+1)); if [ "$i" -gt 400 ]; then echo "warden: egress forwarder did not start" >&2; exit 125; fi',
+      "  sleep 0.005",
+      "done",
+    );
+  }
+  const rl: string[] = [];
+  if (limits.memoryBytes) rl.push(`--as=${Math.floor(limits.memoryBytes)}`);
+  if (limits.cpuSeconds) {
+    // Soft limit: SIGXCPU (reported as killed "cpu"); the hard one a second later is SIGKILL.
+    const soft = Math.max(1, Math.ceil(limits.cpuSeconds));
+    rl.push(`--cpu=${soft}:${soft + 1}`);
+  }
+  if (limits.fileSizeBytes) rl.push(`--fsize=${Math.floor(limits.fileSizeBytes)}`);
+  lines.push(rl.length > 0 ? `exec prlimit ${rl.join(" ")} -- "$@"` : 'exec "$@"');
+  return lines.join("\n");
+}
+
+function validateSpec(spec: CommandSpec): void {
+  if (!Array.isArray(spec.command) || spec.command.length === 0)
+    throw invalid("command must be a non-empty argv");
+  for (const c of spec.command) {
+    if (typeof c !== "string" || c.includes("\0"))
+      throw invalid("command arguments must be strings without NUL");
+  }
+  if (spec.command[0] === "") throw invalid("command[0] must not be empty");
+  for (const [k, v] of Object.entries(spec.env ?? {})) {
+    if (!ENV_NAME.test(k) || RESERVED_ENV.has(k))
+      throw invalid(`environment variable name "${k.slice(0, 64)}" is not allowed`);
+    if (typeof v !== "string" || v.includes("\0"))
+      throw invalid(`environment variable ${k} must be a string without NUL`);
+  }
+  for (const [k, v] of Object.entries(spec.limits ?? {})) {
+    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0)) {
+      throw invalid(`limit ${k} must be a positive number`);
+    }
+  }
+  if (spec.workDir !== undefined) checkPath(spec.workDir, "workDir");
+}
+
+function checkPath(p: string, what: string): void {
+  if (typeof p !== "string" || !isAbsolute(p) || p.includes("\0") || p === "/") {
+    throw invalid(`${what} must be an absolute path other than /`);
+  }
+}
+
+function invalid(message: string): SandboxError {
+  return new SandboxError("SANDBOX_INVALID", message);
+}
+
+function signal(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {}
+}
+
+/** bwrap exits 128+n when the command died of signal n. */
+function signalOf(code: number | null): string | null {
+  if (code === null || code <= 128 || code > 128 + 64) return null;
+  const n = code - 128;
+  for (const [name, num] of Object.entries(osConstants.signals)) if (num === n) return name;
+  return null;
+}

@@ -1,0 +1,192 @@
+// Egress rules shared by the proxy and guardedFetch: host allow/deny globs, then resolve once and check the address.
+import { lookup as dnsLookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { classifyAddress } from "./addresses.js";
+import { type EgressRefusal, type EgressViolation, SandboxError } from "./errors.js";
+
+/** One resolved address. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Resolves a host name to its addresses. Injectable for tests; the default is the system resolver. */
+export type LookupFn = (host: string) => Promise<ResolvedAddress[]>;
+
+export interface EgressRulesOptions {
+  /** Hosts that may be reached: `api.example.com` (exactly) or `*.example.com` (any subdomain, not the base). */
+  allow: readonly string[];
+  /** Hosts that may never be reached, same syntax; deny wins over allow. */
+  deny?: readonly string[];
+  /** Ports that may be reached (default: any). */
+  ports?: readonly number[];
+  lookup?: LookupFn;
+  /** Bound on one resolution (default 5 s); a slower answer is a refusal. */
+  dnsTimeoutMs?: number;
+}
+
+/** The verdict on one target: the single address to connect to, or why not. */
+export type EgressCheck = { ok: true; host: string; port: number; address: ResolvedAddress } | EgressFailure;
+
+interface EgressFailure {
+  ok: false;
+  violation: EgressViolation;
+}
+
+interface Pattern {
+  /** Set for a pattern without wildcards: only such a pattern can allow a non-public address. */
+  exact: string | null;
+  regex: RegExp | null;
+}
+
+const LABEL = "[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?";
+const HOST_NAME = new RegExp(`^(?:${LABEL}\\.)*${LABEL}$`);
+
+/**
+ * Decides where a sandboxed tool may connect. `check` validates the host, applies deny then allow,
+ * resolves the name ONCE and refuses it if any address it resolved to is not public — unless the host
+ * is listed exactly (not by a glob) in `allow`, which is how a deliberate internal service is allowed.
+ * Metadata addresses (169.254.169.254, fd00:ec2::254) are refused even then. The caller must connect
+ * to the returned address and never resolve the name again (DNS rebinding).
+ *
+ * @example
+ * const rules = new EgressRules({ allow: ["*.github.com", "registry.npmjs.org"], deny: ["gist.github.com"] });
+ * const verdict = await rules.check("api.github.com", 443);
+ * if (verdict.ok) console.log(verdict.address.address);
+ */
+export class EgressRules {
+  readonly #allow: Pattern[];
+  readonly #deny: Pattern[];
+  readonly #ports: Set<number> | null;
+  readonly #lookup: LookupFn;
+  readonly #dnsTimeoutMs: number;
+
+  constructor(o: EgressRulesOptions) {
+    this.#allow = o.allow.map(parsePattern);
+    this.#deny = (o.deny ?? []).map(parsePattern);
+    if (o.ports) {
+      for (const p of o.ports) if (!validPort(p)) throw invalid(`egress port ${String(p)} is not 1–65535`);
+    }
+    this.#ports = o.ports ? new Set(o.ports) : null;
+    this.#lookup = o.lookup ?? systemLookup;
+    this.#dnsTimeoutMs = o.dnsTimeoutMs ?? 5000;
+  }
+
+  /** Host and port checks alone, before any resolution. */
+  checkName(rawHost: string, port: number): { ok: true; host: string; literal: boolean } | EgressFailure {
+    const host = normalizeHost(rawHost);
+    const refuse = (reason: EgressRefusal) => failure(host ?? rawHost.slice(0, 255), port, reason);
+    if (host === null) return refuse("invalid_host");
+    if (!validPort(port) || (this.#ports !== null && !this.#ports.has(port)))
+      return refuse("port_not_allowed");
+    if (this.#deny.some((p) => matches(p, host))) return refuse("denied_host");
+    const literal = isIP(host) !== 0;
+    if (literal && !this.#allow.some((p) => p.exact === host)) return refuse("ip_literal");
+    if (!this.#allow.some((p) => matches(p, host))) return refuse("not_allowed");
+    return { ok: true, host, literal };
+  }
+
+  /** The full check: name rules, one resolution, address rules. Never throws. */
+  async check(rawHost: string, port: number): Promise<EgressCheck> {
+    const named = this.checkName(rawHost, port);
+    if (!named.ok) return named;
+    const { host, literal } = named;
+    let addresses: ResolvedAddress[];
+    if (literal) {
+      addresses = [{ address: host, family: isIP(host) === 6 ? 6 : 4 }];
+    } else {
+      try {
+        addresses = await withTimeout(this.#lookup(host), this.#dnsTimeoutMs);
+      } catch {
+        return failure(host, port, "dns_failed");
+      }
+    }
+    if (!Array.isArray(addresses) || addresses.length === 0) return failure(host, port, "dns_failed");
+    const exact = this.#allow.some((p) => p.exact === host);
+    // Every address is judged, not only the one used: a name that mixes public and private answers is refused.
+    for (const a of addresses) {
+      const family = isIP(a?.address ?? "");
+      if (family === 0) return failure(host, port, "dns_failed");
+      const cls = classifyAddress(a.address);
+      if (cls === "metadata") return failure(host, port, "metadata_address", a.address);
+      if (cls !== null && !exact) return failure(host, port, "blocked_address", a.address);
+    }
+    const first = addresses[0]!;
+    return {
+      ok: true,
+      host,
+      port,
+      address: { address: first.address, family: isIP(first.address) as 4 | 6 },
+    };
+  }
+}
+
+/** Lower case, no trailing dot, IPv6 brackets removed; null when it is neither a host name nor an IP. */
+export function normalizeHost(raw: string): string | null {
+  if (typeof raw !== "string" || raw.length === 0 || raw.length > 255) return null;
+  let h = raw.toLowerCase();
+  if (h.startsWith("[") && h.endsWith("]")) {
+    h = h.slice(1, -1);
+    return isIP(h) === 6 ? h : null;
+  }
+  if (h.endsWith(".")) h = h.slice(0, -1);
+  if (isIP(h) !== 0) return h;
+  return h.length <= 253 && HOST_NAME.test(h) ? h : null;
+}
+
+function parsePattern(raw: string): Pattern {
+  if (typeof raw !== "string") throw invalid("an egress host pattern must be a string");
+  const bad = () =>
+    invalid(`egress host pattern "${raw.slice(0, 100)}" is not a host name or glob such as *.example.com`);
+  if (!/[*?]/.test(raw)) {
+    const host = normalizeHost(raw);
+    if (host === null) throw bad();
+    return { exact: host, regex: null };
+  }
+  const text = raw.toLowerCase().replace(/\.$/, "");
+  // A leading "*." is any number of subdomain labels (not the base); any other * or ? stays inside one label.
+  const lead = text.startsWith("*.");
+  const rest = lead ? text.slice(2) : text;
+  if (
+    rest.length === 0 ||
+    rest.length > 253 ||
+    !/^[a-z0-9_*?.-]+$/.test(rest) ||
+    rest.split(".").some((l) => l === "")
+  ) {
+    throw bad();
+  }
+  if (rest.split(".").every((l) => /^[*?]+$/.test(l))) throw bad(); // "*", "*.*": would allow everything
+  const body = rest.replace(/[.*?-]/g, (c) =>
+    c === "*" ? "[a-z0-9_-]*" : c === "?" ? "[a-z0-9_-]" : `\\${c}`,
+  );
+  return { exact: null, regex: new RegExp(`^${lead ? "(?:[a-z0-9_-]+\\.)+" : ""}${body}$`) };
+}
+
+function matches(p: Pattern, host: string): boolean {
+  return p.exact !== null ? p.exact === host : isIP(host) === 0 && p.regex!.test(host);
+}
+
+function validPort(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p <= 65535;
+}
+
+function failure(host: string, port: number, reason: EgressRefusal, address?: string): EgressFailure {
+  return { ok: false, violation: address ? { host, port, reason, address } : { host, port, reason } };
+}
+
+function invalid(message: string): SandboxError {
+  return new SandboxError("SANDBOX_INVALID", message);
+}
+
+async function systemLookup(host: string): Promise<ResolvedAddress[]> {
+  const all = await dnsLookup(host, { all: true, verbatim: true });
+  return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), ms);
+  });
+  return Promise.race([p, bound]).finally(() => clearTimeout(timer));
+}

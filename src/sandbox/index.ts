@@ -1,0 +1,43 @@
+// The sandbox stage's public surface: egress rules and proxy, runners, the kill switch, alerts, guardedFetch.
+export { type AddressClass, classifyAddress } from "./addresses.js";
+export {
+  type AlertDelivery,
+  type AlertSenderOptions,
+  type AlertWebhook,
+  createAlertSender,
+  type SandboxAlert,
+} from "./alert.js";
+export { type BubblewrapOptions, BubblewrapRunner, type CommandSpec, SANDBOX_WORK } from "./bubblewrap.js";
+export {
+  EgressProxy,
+  type EgressProxyOptions,
+  type HeaderInjection,
+  type ProxyAddress,
+} from "./egress-proxy.js";
+export {
+  type EgressCheck,
+  EgressRules,
+  type EgressRulesOptions,
+  type LookupFn,
+  normalizeHost,
+  type ResolvedAddress,
+} from "./egress-rules.js";
+export {
+  EgressDeniedError,
+  type EgressRefusal,
+  type EgressViolation,
+  SandboxError,
+  type SandboxErrorCode,
+} from "./errors.js";
+export { type GuardedFetchOptions, guardedFetch } from "./guarded-fetch.js";
+export { KillSwitch, type KillSwitchOptions, type ViolationPolicy } from "./kill-switch.js";
+export {
+  type InProcessContext,
+  InProcessRunner,
+  type InProcessSpec,
+  type Killable,
+  type RunHandle,
+  type RunLimits,
+  type Runner,
+  type RunResult,
+} from "./runner.js";

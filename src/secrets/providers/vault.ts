@@ -1,0 +1,328 @@
+// The `vault` provider: KV v2 reads and dynamic credentials through a per-session child token, over plain fetch.
+//
+// Why not node-vault: it is a dependency (with its own request stack) for six endpoints, and hides the
+// timeouts and error texts we must control so that a token or a secret never reaches a message.
+import { SecretError } from "../errors.js";
+import type {
+  Lease,
+  RevokeOptions,
+  RevokeTarget,
+  SecretProvider,
+  SecretSession,
+  SecretSpec,
+} from "../types.js";
+import { leaseId } from "./static.js";
+import { objectAt, VaultHttp, type VaultHttpOptions, VaultRequestError, vaultPath } from "./vault-http.js";
+
+export type VaultAuth = { token: string } | { approle: { roleId: string; secretId: string; mount?: string } };
+
+export interface VaultProviderOptions extends VaultHttpOptions {
+  /** Provider name secret specs refer to (default "vault"). */
+  name?: string;
+  /** How Warden itself logs in: a token, or AppRole (`POST /v1/auth/<mount>/login`, mount default `approle`). */
+  auth: VaultAuth;
+  /** Policies of each session's child token (default: those of Warden's token). */
+  sessionPolicies?: string[];
+}
+
+interface SessionToken {
+  token: string;
+  accessor: string;
+}
+
+interface ParentToken {
+  token: string;
+  /** ms epoch after which to log in again; Infinity for a given token. */
+  renewAt: number;
+}
+
+/**
+ * Each Warden session gets its own child token (`POST /v1/auth/token/create`, TTL = the session's
+ * remaining time), and reads its secrets with it; ending the session revokes that token
+ * (`revoke-self`), and Vault revokes every lease created with it. Lease renewal and revocation use
+ * Warden's own token, so they also work after a crash from the recorded handle
+ * `{type: "vault", leaseId, accessor}`.
+ *
+ * @example
+ * const vault = new VaultProvider({ address: "https://vault.example.com:8200", auth: { approle: { roleId, secretId } } });
+ * const lease = await vault.lease(
+ *   { name: "db", provider: "vault", tools: ["query"], maxTtlMs: 600_000, creds: { mount: "database", role: "readonly" } },
+ *   { id: "ses_1", agent: "bot", onBehalfOf: "alice@example.com", deadline: new Date(Date.now() + 3_600_000) },
+ *   600_000,
+ * );
+ * await vault.endSession("ses_1");
+ */
+export class VaultProvider implements SecretProvider {
+  readonly name: string;
+  readonly #http: VaultHttp;
+  readonly #auth: VaultAuth;
+  readonly #policies: string[] | undefined;
+  readonly #sessions = new Map<string, Promise<SessionToken>>();
+  #parent: Promise<ParentToken> | null = null;
+
+  constructor(options: VaultProviderOptions) {
+    this.name = options.name ?? "vault";
+    this.#http = new VaultHttp(options);
+    this.#auth = options.auth;
+    this.#policies = options.sessionPolicies;
+    if (
+      "token" in this.#auth ? !this.#auth.token : !this.#auth.approle.roleId || !this.#auth.approle.secretId
+    ) {
+      throw new SecretError(
+        "SECRET_PROVIDER_FAILED",
+        `vault provider ${this.name}: no credentials to log in with`,
+      );
+    }
+  }
+
+  async lease(spec: SecretSpec, session: SecretSession, ttlMs: number): Promise<Lease> {
+    const child = await this.#sessionToken(session);
+    if (spec.kv) return this.#readKv(spec, child, ttlMs);
+    if (spec.creds) return this.#readCreds(spec, child, ttlMs);
+    throw new SecretError("SECRET_UNAVAILABLE", `secret ${spec.name}: neither kv nor creds is set`, {
+      secret: spec.name,
+    });
+  }
+
+  async renew(lease: Lease, ttlMs: number): Promise<Lease> {
+    const vaultLease = str(lease.revokeHandle.leaseId);
+    if (!lease.renewable || !vaultLease) {
+      throw new SecretError("SECRET_UNAVAILABLE", `secret ${lease.name}: the lease is not renewable`, {
+        secret: lease.name,
+      });
+    }
+    const { body } = await this.#withParent("renew a lease", (token) =>
+      this.#http.call("renew a lease", "PUT", "sys/leases/renew", token, {
+        lease_id: vaultLease,
+        increment: Math.max(1, Math.ceil(ttlMs / 1000)),
+      }),
+    );
+    const seconds = num(body?.lease_duration);
+    const granted = Math.min(ttlMs, seconds * 1000);
+    return {
+      ...lease,
+      ttlMs: granted,
+      expiresAt: new Date(Date.now() + granted),
+      renewable: body?.renewable === true,
+    };
+  }
+
+  async revoke(lease: RevokeTarget, options: RevokeOptions = {}): Promise<void> {
+    const vaultLease = str(lease.revokeHandle.leaseId);
+    const accessor = str(lease.revokeHandle.accessor);
+    if (vaultLease) {
+      // sync: true — the call returns once the backend has removed the credential, not merely queued it.
+      await this.#withParent("revoke a lease", (token) =>
+        this.#http.call("revoke a lease", "PUT", "sys/leases/revoke", token, {
+          lease_id: vaultLease,
+          sync: true,
+        }),
+      );
+    }
+    if (options.final && accessor) await this.#revokeAccessor(accessor);
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    const entry = this.#sessions.get(sessionId);
+    if (!entry) return;
+    this.#sessions.delete(sessionId);
+    let child: SessionToken;
+    try {
+      child = await entry;
+    } catch {
+      return; // never created: nothing to revoke
+    }
+    try {
+      await this.#http.call("revoke the session token", "POST", "auth/token/revoke-self", child.token);
+    } catch (err) {
+      // 403: the token is already invalid (expired, or revoked with its parent), and so are its leases.
+      if (!(err instanceof VaultRequestError && err.status === 403)) throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#sessions.clear();
+  }
+
+  async #readKv(spec: SecretSpec, child: SessionToken, ttlMs: number): Promise<Lease> {
+    const kv = spec.kv!;
+    const version = kv.version === undefined ? "" : `?version=${Math.trunc(kv.version)}`;
+    const path = `${vaultPath(kv.mount, "mount")}/data/${vaultPath(kv.path, "path")}${version}`;
+    const { body } = await this.#http.call(`read ${spec.name}`, "GET", path, child.token);
+    const value = objectAt(objectAt(body, "data"), "data")?.[kv.field];
+    if (typeof value !== "string" || value === "") {
+      throw new SecretError(
+        "SECRET_UNAVAILABLE",
+        `secret ${spec.name}: field ${kv.field} is not a non-empty string`,
+        {
+          secret: spec.name,
+        },
+      );
+    }
+    return {
+      id: leaseId(this.name),
+      secret: value,
+      provider: this.name,
+      name: spec.name,
+      ttlMs,
+      expiresAt: new Date(Date.now() + ttlMs),
+      renewable: false,
+      revokeHandle: { type: "vault", leaseId: null, accessor: child.accessor },
+    };
+  }
+
+  async #readCreds(spec: SecretSpec, child: SessionToken, ttlMs: number): Promise<Lease> {
+    const creds = spec.creds!;
+    const path = `${vaultPath(creds.mount, "mount")}/creds/${vaultPath(creds.role, "role")}`;
+    const { body } = await this.#http.call(`read ${spec.name}`, "GET", path, child.token);
+    const vaultLease = str(body?.lease_id);
+    const data = objectAt(body, "data");
+    const value = data?.[creds.field ?? "password"];
+    if (!vaultLease || typeof value !== "string" || value === "") {
+      if (vaultLease)
+        await this.revoke({
+          id: vaultLease,
+          provider: this.name,
+          name: spec.name,
+          revokeHandle: { leaseId: vaultLease },
+        }).catch(() => undefined);
+      throw new SecretError(
+        "SECRET_UNAVAILABLE",
+        `secret ${spec.name}: Vault returned no lease or no ${creds.field ?? "password"}`,
+        {
+          secret: spec.name,
+        },
+      );
+    }
+    let renewable = body?.renewable === true;
+    let seconds = num(body?.lease_duration);
+    if (seconds * 1000 > ttlMs && renewable) {
+      // Shorten the lease to what the spec and the session allow (a renewal sets the TTL from now).
+      const renewed = await this.#withParent("shorten a lease", (token) =>
+        this.#http.call("shorten a lease", "PUT", "sys/leases/renew", token, {
+          lease_id: vaultLease,
+          increment: Math.max(1, Math.ceil(ttlMs / 1000)),
+        }),
+      ).catch(() => null);
+      if (renewed) {
+        seconds = num(renewed.body?.lease_duration);
+        renewable = renewed.body?.renewable === true;
+      }
+    }
+    const granted = Math.min(ttlMs, seconds * 1000);
+    const username = data?.username;
+    return {
+      id: vaultLease,
+      secret: value,
+      ...(typeof username === "string" ? { username } : {}),
+      provider: this.name,
+      name: spec.name,
+      ttlMs: granted,
+      expiresAt: new Date(Date.now() + granted),
+      renewable,
+      revokeHandle: { type: "vault", leaseId: vaultLease, accessor: child.accessor },
+    };
+  }
+
+  #sessionToken(session: SecretSession): Promise<SessionToken> {
+    let entry = this.#sessions.get(session.id);
+    if (!entry) {
+      entry = this.#createSessionToken(session);
+      this.#sessions.set(session.id, entry);
+      // A failed creation is not cached: the next lease tries again.
+      entry.catch(() => this.#sessions.get(session.id) === entry && this.#sessions.delete(session.id));
+    }
+    return entry;
+  }
+
+  async #createSessionToken(session: SecretSession): Promise<SessionToken> {
+    const seconds = Math.ceil((session.deadline.getTime() - Date.now()) / 1000);
+    if (seconds <= 0) {
+      throw new SecretError("SECRET_UNAVAILABLE", `session ${session.id} is past its deadline`, {
+        session: session.id,
+      });
+    }
+    const { body } = await this.#withParent("create the session token", (token) =>
+      this.#http.call("create the session token", "POST", "auth/token/create", token, {
+        ttl: `${seconds}s`,
+        explicit_max_ttl: `${seconds}s`,
+        renewable: false,
+        no_parent: false,
+        display_name: `warden-${session.id}`.slice(0, 100),
+        meta: { warden_session: session.id, agent: session.agent, on_behalf_of: session.onBehalfOf },
+        ...(this.#policies ? { policies: this.#policies } : {}),
+      }),
+    );
+    const auth = objectAt(body, "auth");
+    const token = str(auth?.client_token);
+    const accessor = str(auth?.accessor);
+    if (!token || !accessor) throw new VaultRequestError("create the session token", 200, "no_token");
+    return { token, accessor };
+  }
+
+  async #revokeAccessor(accessor: string): Promise<void> {
+    try {
+      await this.#withParent("revoke a session token", (token) =>
+        this.#http.call("revoke a session token", "POST", "auth/token/revoke-accessor", token, { accessor }),
+      );
+    } catch (err) {
+      // 400 "invalid accessor": the token is gone already (revoked, or expired and tidied).
+      if (!(err instanceof VaultRequestError && err.status === 400)) throw err;
+    }
+  }
+
+  /** Runs `fn` with Warden's token; on 403 with an AppRole token, logs in again once and retries. */
+  async #withParent<T>(what: string, fn: (token: string) => Promise<T>): Promise<T> {
+    const parent = await this.#parentToken(what);
+    try {
+      return await fn(parent.token);
+    } catch (err) {
+      if (!("approle" in this.#auth) || !(err instanceof VaultRequestError && err.status === 403)) throw err;
+      this.#parent = null;
+      return fn((await this.#parentToken(what)).token);
+    }
+  }
+
+  #parentToken(what: string): Promise<ParentToken> {
+    const auth = this.#auth;
+    if ("token" in auth) return Promise.resolve({ token: auth.token, renewAt: Number.POSITIVE_INFINITY });
+    const current = this.#parent;
+    if (current) {
+      return current.then((p) => (p.renewAt > Date.now() ? p : this.#login(what)));
+    }
+    return this.#login(what);
+  }
+
+  #login(what: string): Promise<ParentToken> {
+    const auth = this.#auth as { approle: { roleId: string; secretId: string; mount?: string } };
+    const mount = vaultPath(auth.approle.mount ?? "approle", "AppRole mount");
+    const login = (async () => {
+      const { body } = await this.#http.call(`log in (${what})`, "POST", `auth/${mount}/login`, null, {
+        role_id: auth.approle.roleId,
+        secret_id: auth.approle.secretId,
+      });
+      const a = objectAt(body, "auth");
+      const token = str(a?.client_token);
+      if (!token) throw new VaultRequestError("log in", 200, "no_token");
+      const seconds = num(a?.lease_duration);
+      // Log in again at two thirds of the token's life; 0 means it does not expire.
+      return {
+        token,
+        renewAt: seconds > 0 ? Date.now() + (seconds * 1000 * 2) / 3 : Number.POSITIVE_INFINITY,
+      };
+    })();
+    this.#parent = login;
+    login.catch(() => {
+      if (this.#parent === login) this.#parent = null;
+    });
+    return login;
+  }
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : null;
+}
+
+function num(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0;
+}

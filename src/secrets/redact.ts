@@ -1,0 +1,155 @@
+// Takes handed-out secret values back out of what tools return: raw, JSON-escaped, URL-encoded and base64 forms.
+import { WardenError } from "../errors.js";
+import type { JsonValue } from "../json.js";
+import { mapStrings } from "./credentials.js";
+
+/** Shorter values are refused: redacting every "abc" in every result would destroy it. */
+export const MIN_SECRET_LENGTH = 4;
+/** A base64 fragment shorter than this is too likely to occur by chance. */
+const MIN_FRAGMENT = 8;
+const NAME = /^[A-Za-z0-9_.:/@-]{1,128}$/;
+/** Replacement passes before a string is masked whole (a value that re-forms around its own marker). */
+const MAX_PASSES = 8;
+
+interface Registration {
+  name: string;
+  value: string;
+}
+
+interface Matcher {
+  re: RegExp;
+  names: Map<string, string>;
+  values: Registration[];
+}
+
+/**
+ * Remembers the secret values handed out per session and replaces every occurrence, in any string or
+ * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
+ * form (once and twice), its URL encoding, hex, and base64 / base64url, also as a fragment of a
+ * larger base64 text (a Basic auth header, an encoded config) at any byte alignment.
+ *
+ * @example
+ * const redactor = new SecretRedactor();
+ * redactor.register("ses_1", "db", "s3cr3t-pa55");
+ * redactor.redact({ rows: ["password=s3cr3t-pa55"] }); // { rows: ["password=[secret:db]"] }
+ */
+export class SecretRedactor {
+  readonly #sessions = new Map<string, Registration[]>();
+  readonly #matchers = new Map<string, Matcher | null>();
+
+  /** Registers `value` (handed out as secret `name`) for `session`. */
+  register(session: string, name: string, value: string): void {
+    if (!NAME.test(name))
+      throw new WardenError("INVALID_REQUEST", "a secret name must match [A-Za-z0-9_.:/@-]{1,128}");
+    if (value.length < MIN_SECRET_LENGTH) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        `secret ${name}: a value shorter than ${MIN_SECRET_LENGTH} characters cannot be redacted`,
+        {
+          secret: name,
+        },
+      );
+    }
+    const list = this.#sessions.get(session) ?? [];
+    if (list.some((r) => r.value === value && r.name === name)) return;
+    list.push({ name, value });
+    this.#sessions.set(session, list);
+    this.#matchers.clear();
+  }
+
+  /** Forgets the values of `session` (at its end). */
+  forget(session: string): void {
+    if (this.#sessions.delete(session)) this.#matchers.clear();
+  }
+
+  /** How many values are registered (for `session`, or in all). */
+  size(session?: string): number {
+    if (session !== undefined) return this.#sessions.get(session)?.length ?? 0;
+    let n = 0;
+    for (const list of this.#sessions.values()) n += list.length;
+    return n;
+  }
+
+  /** `value` with every registered value of `session` (of every session when omitted) replaced. */
+  redact(value: JsonValue, session?: string): JsonValue {
+    const matcher = this.#matcher(session);
+    return matcher === null ? value : mapStrings(value, (text) => redactText(text, matcher));
+  }
+
+  /** One string, as redact() treats each string. */
+  redactText(text: string, session?: string): string {
+    const matcher = this.#matcher(session);
+    return matcher === null ? text : redactText(text, matcher);
+  }
+
+  #matcher(session: string | undefined): Matcher | null {
+    const key = session === undefined ? "\0all" : `s:${session}`;
+    if (this.#matchers.has(key)) return this.#matchers.get(key) ?? null;
+    const values =
+      session === undefined ? [...this.#sessions.values()].flat() : (this.#sessions.get(session) ?? []);
+    const matcher = values.length === 0 ? null : buildMatcher(values);
+    this.#matchers.set(key, matcher);
+    return matcher;
+  }
+}
+
+function buildMatcher(values: Registration[]): Matcher {
+  const names = new Map<string, string>();
+  for (const { name, value } of values) {
+    for (const form of formsOf(value)) if (!names.has(form)) names.set(form, name);
+  }
+  // Longest first, so a value wins over a shorter one it contains.
+  const forms = [...names.keys()].sort((a, b) => b.length - a.length);
+  const re = new RegExp(forms.map(escapeRegExp).join("|"), "g");
+  return { re, names, values };
+}
+
+function redactText(text: string, matcher: Matcher): string {
+  let out = text;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    matcher.re.lastIndex = 0;
+    if (!matcher.re.test(out)) return out;
+    matcher.re.lastIndex = 0;
+    out = out.replace(matcher.re, (form) => `[secret:${matcher.names.get(form) ?? "?"}]`);
+  }
+  matcher.re.lastIndex = 0;
+  // Still there after MAX_PASSES: the value keeps re-forming around its markers; hide the whole string.
+  return matcher.re.test(out) ? `[secret:${matcher.values.map((v) => v.name).join(",")}]` : out;
+}
+
+/** The encodings of `value` that a tool's output may carry. */
+export function formsOf(value: string): Set<string> {
+  const forms = new Set<string>([value]);
+  const once = JSON.stringify(value).slice(1, -1);
+  forms.add(once);
+  forms.add(JSON.stringify(once).slice(1, -1));
+  try {
+    forms.add(encodeURIComponent(value));
+  } catch {}
+  const bytes = Buffer.from(value, "utf8");
+  forms.add(bytes.toString("hex"));
+  forms.add(bytes.toString("hex").toUpperCase());
+  for (const b64 of [
+    bytes.toString("base64"),
+    bytes.toString("base64").replace(/=+$/, ""),
+    bytes.toString("base64url"),
+  ]) {
+    if (b64.length >= MIN_SECRET_LENGTH) forms.add(b64);
+  }
+  // Inside a longer base64 text the value starts at byte offset 0, 1 or 2 of a 3-byte group: keep the
+  // characters that depend on the value's bytes alone.
+  for (let k = 0; k < 3; k++) {
+    const enc = Buffer.concat([Buffer.alloc(k), bytes]).toString("base64");
+    const core = enc.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+    if (core.length >= MIN_FRAGMENT) {
+      forms.add(core);
+      forms.add(core.replaceAll("+", "-").replaceAll("/", "_"));
+    }
+  }
+  forms.delete("");
+  return forms;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,88 @@
+// The secrets contract: what a secret spec names, what a provider hands out, and what a revocation needs.
+import type { JsonObject } from "../json.js";
+
+/** The Warden session a secret is leased for; `deadline` bounds every lease of the session. */
+export interface SecretSession {
+  id: string;
+  agent: string;
+  onBehalfOf: string;
+  deadline: Date;
+}
+
+/** A KV v2 read: `GET /v1/<mount>/data/<path>`, the value of `field`. */
+export interface VaultKvSource {
+  mount: string;
+  path: string;
+  field: string;
+  /** A fixed version; the latest when absent. */
+  version?: number;
+}
+
+/** Dynamic credentials: `GET /v1/<mount>/creds/<role>`; `field` is the secret (default `password`). */
+export interface VaultCredsSource {
+  mount: string;
+  role: string;
+  field?: string;
+}
+
+/**
+ * One named secret: which provider makes it, which tools may receive it (globs), and how long a lease
+ * may live at most. The source fields a provider reads are its own: `variable` (env), `path` (file),
+ * `kv` or `creds` (vault); the postgres provider needs none.
+ */
+export interface SecretSpec {
+  name: string;
+  /** The `name` of a configured provider. */
+  provider: string;
+  tools: readonly string[];
+  maxTtlMs: number;
+  variable?: string;
+  path?: string;
+  kv?: VaultKvSource;
+  creds?: VaultCredsSource;
+}
+
+/**
+ * What is needed to revoke a lease after a crash, never the value: e.g. `{type: "vault", leaseId,
+ * accessor}` or `{type: "postgres-role", role}`. Recorded in the ledger.
+ */
+export type RevokeHandle = JsonObject;
+
+/** A secret handed out for one session. */
+export interface Lease {
+  id: string;
+  /** The value. Never logged, recorded or put in an error. */
+  secret: string;
+  /** A login name that goes with the secret (dynamic database credentials); not secret. */
+  username?: string;
+  provider: string;
+  name: string;
+  ttlMs: number;
+  expiresAt: Date;
+  renewable: boolean;
+  revokeHandle: RevokeHandle;
+}
+
+/** What revoke() needs: a live Lease, or one rebuilt from its ledger record. */
+export type RevokeTarget = Pick<Lease, "id" | "provider" | "name" | "revokeHandle">;
+
+export interface RevokeOptions {
+  /**
+   * The session is over (or its process died): also end what the session shares between its leases,
+   * such as the Vault child token.
+   */
+  final?: boolean;
+}
+
+/** A source of secrets. Revoking what is already gone succeeds. */
+export interface SecretProvider {
+  readonly name: string;
+  /** A fresh lease of `spec` for `session`, living at most `ttlMs`. */
+  lease(spec: SecretSpec, session: SecretSession, ttlMs: number): Promise<Lease>;
+  renew?(lease: Lease, ttlMs: number): Promise<Lease>;
+  revoke(lease: RevokeTarget, options?: RevokeOptions): Promise<void>;
+  /** Ends what the provider keeps per session (a Vault child token, and with it its leases). */
+  endSession?(sessionId: string): Promise<void>;
+  /** Releases connections; does not revoke anything. */
+  close(): Promise<void>;
+}

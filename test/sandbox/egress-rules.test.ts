@@ -1,0 +1,154 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { classifyAddress, EgressRules, SandboxError } from "../../src/sandbox/index.js";
+import { fixedLookup } from "./fixtures.js";
+
+describe("classifyAddress", () => {
+  it.each([
+    ["169.254.169.254", "metadata"],
+    ["fd00:ec2::254", "metadata"],
+    ["127.0.0.1", "loopback"],
+    ["::1", "loopback"],
+    ["10.1.2.3", "private"],
+    ["172.31.0.1", "private"],
+    ["192.168.1.1", "private"],
+    ["100.100.1.1", "cgnat"],
+    ["169.254.1.1", "link-local"],
+    ["fe80::1", "link-local"],
+    ["fc00::1", "private"],
+    ["224.0.0.1", "multicast"],
+    ["ff02::1", "multicast"],
+    ["0.0.0.0", "unspecified"],
+    ["::", "unspecified"],
+    ["::ffff:127.0.0.1", "loopback"],
+    ["::ffff:7f00:1", "loopback"],
+    ["::ffff:169.254.169.254", "metadata"],
+    ["64:ff9b::10.0.0.1", "private"],
+    ["2002:0a00:0001::1", "private"],
+    ["not an ip", "reserved"],
+  ])("%s is %s", (ip, cls) => {
+    expect(classifyAddress(ip)).toBe(cls);
+  });
+
+  it.each(["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"])(
+    "%s is public",
+    (ip) => {
+      expect(classifyAddress(ip)).toBeNull();
+    },
+  );
+
+  it("every 10/8, 127/8 and 192.168/16 address is refused, in IPv4 and IPv4-mapped form", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(10, 127, 192),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        (a, b, c, d) => {
+          const ip = a === 192 ? `192.168.${c}.${d}` : `${a}.${b}.${c}.${d}`;
+          return classifyAddress(ip) !== null && classifyAddress(`::ffff:${ip}`) !== null;
+        },
+      ),
+    );
+  });
+});
+
+describe("EgressRules", () => {
+  const lookup = fixedLookup({
+    "api.example.com": "93.184.216.34",
+    "deep.sub.example.com": "93.184.216.35",
+    "example.com": "93.184.216.36",
+    "internal.example.com": "10.0.0.5",
+    "meta.example.com": "169.254.169.254",
+    "named.test": "127.0.0.1",
+  });
+  const rules = new EgressRules({
+    allow: ["*.example.com", "named.test", "10.9.9.9"],
+    deny: ["evil.example.com"],
+    lookup,
+  });
+
+  it("allows by exact name and *.domain glob (subdomains, not the base)", async () => {
+    expect(await rules.check("api.example.com", 443)).toMatchObject({
+      ok: true,
+      address: { address: "93.184.216.34" },
+    });
+    expect(await rules.check("DEEP.sub.example.com.", 443)).toMatchObject({
+      ok: true,
+      host: "deep.sub.example.com",
+    });
+    expect(await rules.check("example.com", 443)).toMatchObject({
+      ok: false,
+      violation: { reason: "not_allowed" },
+    });
+  });
+
+  it("deny wins, IP literals and bad names are refused", async () => {
+    expect(await rules.check("evil.example.com", 443)).toMatchObject({
+      violation: { reason: "denied_host" },
+    });
+    expect(await rules.check("93.184.216.34", 443)).toMatchObject({ violation: { reason: "ip_literal" } });
+    expect(await rules.check("[::1]", 443)).toMatchObject({ violation: { reason: "ip_literal" } });
+    expect(await rules.check("a b.example.com", 443)).toMatchObject({
+      violation: { reason: "invalid_host" },
+    });
+    expect(await rules.check("api.example.com", 0)).toMatchObject({
+      violation: { reason: "port_not_allowed" },
+    });
+    expect(await rules.check("unknown.example.com", 443)).toMatchObject({
+      violation: { reason: "dns_failed" },
+    });
+  });
+
+  it("refuses private answers for glob-allowed names, allows them for exactly named hosts, never metadata", async () => {
+    expect(await rules.check("internal.example.com", 80)).toMatchObject({
+      violation: { reason: "blocked_address", address: "10.0.0.5" },
+    });
+    expect(await rules.check("named.test", 80)).toMatchObject({
+      ok: true,
+      address: { address: "127.0.0.1" },
+    });
+    expect(await rules.check("meta.example.com", 80)).toMatchObject({
+      violation: { reason: "metadata_address" },
+    });
+    // An IP literal listed exactly is a deliberate choice.
+    expect(await rules.check("10.9.9.9", 80)).toMatchObject({ ok: true });
+  });
+
+  it("refuses a name whose answers mix public and private addresses, and a slow resolver", async () => {
+    const mixed = new EgressRules({
+      allow: ["*.example.com"],
+      lookup: async () => [
+        { address: "93.184.216.34", family: 4 },
+        { address: "127.0.0.1", family: 4 },
+      ],
+    });
+    expect(await mixed.check("a.example.com", 80)).toMatchObject({
+      violation: { reason: "blocked_address" },
+    });
+    const slow = new EgressRules({
+      allow: ["*.example.com"],
+      dnsTimeoutMs: 20,
+      lookup: () => new Promise(() => {}),
+    });
+    expect(await slow.check("a.example.com", 80)).toMatchObject({ violation: { reason: "dns_failed" } });
+  });
+
+  it("matches ? and * inside one label; a glob never matches an IP literal", async () => {
+    const r = new EgressRules({
+      allow: ["api-?.example.org", "*-eu.cdn.example.org", "*.0.0.1"],
+      lookup: async () => [{ address: "93.184.216.34", family: 4 }],
+    });
+    expect((await r.check("api-1.example.org", 443)).ok).toBe(true);
+    expect((await r.check("api-12.example.org", 443)).ok).toBe(false);
+    expect((await r.check("img-eu.cdn.example.org", 443)).ok).toBe(true);
+    expect((await r.check("a.b-eu.cdn.example.org", 443)).ok).toBe(false);
+    expect(await r.check("127.0.0.1", 443)).toMatchObject({ violation: { reason: "ip_literal" } });
+  });
+
+  it("rejects malformed patterns", () => {
+    for (const bad of ["*", "*.*", "*.?", "", "exa mple.com", "a..com", "http://a.com"]) {
+      expect(() => new EgressRules({ allow: [bad] })).toThrow(SandboxError);
+    }
+  });
+});

@@ -1,0 +1,444 @@
+// A FAKE HashiCorp Vault for tests: an in-repo node:http server written from Vault's public HTTP API
+// documentation (token auth method, AppRole login, KV v2, database `creds`, sys/leases). It is not Vault
+// and was not derived from Vault's source; it implements only the endpoints the vault provider uses,
+// with the semantics the docs describe:
+//   - every request but AppRole login needs `X-Vault-Token`; a missing, unknown, expired or revoked
+//     token gets 403 `{"errors":["permission denied"]}`; so does a path the token's policies do not
+//     grant, or a namespace (`X-Vault-Namespace`) other than the server's;
+//   - `POST /v1/auth/token/create` makes a child of the calling token (unless `no_parent`, root only),
+//     with `ttl` / `explicit_max_ttl`, policies a subset of the parent's (all of them when omitted), and
+//     answers with an `auth` block (`client_token`, `accessor`, `policies`, `lease_duration`, …);
+//   - revoking a token (revoke-self, revoke-accessor, or expiry) revokes its children and every lease
+//     created with it or them; `revoke-accessor` of an unknown accessor is 400 `invalid accessor`;
+//   - `GET /v1/<mount>/data/<path>` answers `{data: {data, metadata}}` (404 when absent);
+//   - `GET /v1/<mount>/creds/<role>` creates a user and answers `lease_id`, `lease_duration`,
+//     `renewable`, `data: {username, password}`;
+//   - `PUT /v1/sys/leases/renew` sets the TTL to `increment` from now, capped by the role's max TTL
+//     counted from issue; `PUT /v1/sys/leases/revoke` revokes at once (an unknown lease is a no-op).
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FakeVaultRole {
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+}
+
+export interface FakeVaultOptions {
+  namespace?: string;
+  /** KV v2 secrets: `"<mount>/<path>"` → data (version 1). */
+  kv?: Record<string, Record<string, unknown>>;
+  /** Database roles: `"<mount>/<role>"`. */
+  roles?: Record<string, FakeVaultRole>;
+  /** AppRoles: role_id → secret_id, policies, token TTL. */
+  approles?: Record<string, { secretId: string; policies: string[]; tokenTtlSeconds: number }>;
+  /** Policy name → path patterns (relative to /v1/, a trailing `*` matches any rest). "root" grants all. */
+  policies?: Record<string, string[]>;
+}
+
+interface Token {
+  id: string;
+  accessor: string;
+  policies: string[];
+  parent: Token | null;
+  children: Set<Token>;
+  leases: Set<FakeLease>;
+  /** ms epoch; null = never expires. */
+  expireAt: number | null;
+  createdAt: number;
+  creationTtl: number;
+  displayName: string;
+  meta: Record<string, string>;
+  orphan: boolean;
+  path: string;
+  revoked: boolean;
+}
+
+export interface FakeLease {
+  id: string;
+  role: FakeVaultRole;
+  issuedAt: number;
+  expireAt: number;
+  username: string;
+  password: string;
+  revoked: boolean;
+  token: Token;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  withToken: boolean;
+  body: Record<string, unknown> | null;
+}
+
+/** Paths every token may use (Vault's built-in `default` policy, the part we need). */
+const DEFAULT_POLICY = ["auth/token/lookup-self", "auth/token/renew-self", "auth/token/revoke-self"];
+
+export class FakeVault {
+  readonly rootToken: string;
+  address = "";
+  /** Requests seen, without tokens. Bodies are kept for assertions (tests only). */
+  readonly requests: LoggedRequest[] = [];
+  readonly #o: FakeVaultOptions;
+  readonly #tokens = new Map<string, Token>();
+  readonly #accessors = new Map<string, Token>();
+  readonly #leases = new Map<string, FakeLease>();
+  readonly #server: Server;
+  #offsetMs = 0;
+
+  private constructor(options: FakeVaultOptions) {
+    this.#o = options;
+    const root = this.#mint(["root"], null, null, "root", {}, "auth/token/root");
+    this.rootToken = root.id;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch(() => send(res, 500, { errors: ["internal error"] }));
+    });
+  }
+
+  static async start(options: FakeVaultOptions = {}): Promise<FakeVault> {
+    const vault = new FakeVault(options);
+    await new Promise<void>((resolve) => vault.#server.listen(0, "127.0.0.1", resolve));
+    vault.address = `http://127.0.0.1:${(vault.#server.address() as AddressInfo).port}`;
+    return vault;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.closeAllConnections();
+      this.#server.close(() => resolve());
+    });
+  }
+
+  /** Moves the server's clock forward (expiry tests). */
+  advance(ms: number): void {
+    this.#offsetMs += ms;
+  }
+
+  /** Whether these database credentials would still log in: their lease is live. */
+  credsValid(username: string, password: string): boolean {
+    for (const lease of this.#leases.values()) {
+      if (lease.username === username) return lease.password === password && this.#leaseLive(lease);
+    }
+    return false;
+  }
+
+  leaseState(id: string): { live: boolean; ttlSeconds: number } | null {
+    const lease = this.#leases.get(id);
+    if (!lease) return null;
+    const live = this.#leaseLive(lease);
+    return { live, ttlSeconds: live ? Math.round((lease.expireAt - this.#now()) / 1000) : 0 };
+  }
+
+  /** Whether `token` is valid now (tests hold the tokens they were given). */
+  tokenValid(token: string): boolean {
+    return this.#valid(this.#tokens.get(token) ?? null) !== null;
+  }
+
+  /** Tokens that are valid now, root excluded. */
+  liveTokens(): number {
+    let n = 0;
+    for (const t of this.#tokens.values()) if (t.id !== this.rootToken && this.#valid(t)) n++;
+    return n;
+  }
+
+  #now(): number {
+    return Date.now() + this.#offsetMs;
+  }
+
+  #mint(
+    policies: string[],
+    parent: Token | null,
+    ttlSeconds: number | null,
+    displayName: string,
+    meta: Record<string, string>,
+    path: string,
+  ): Token {
+    const now = this.#now();
+    const token: Token = {
+      id: `hvs.${randomBytes(18).toString("base64url")}`,
+      accessor: randomBytes(12).toString("base64url"),
+      policies,
+      parent,
+      children: new Set(),
+      leases: new Set(),
+      expireAt: ttlSeconds === null ? null : now + ttlSeconds * 1000,
+      createdAt: now,
+      creationTtl: ttlSeconds ?? 0,
+      displayName,
+      meta,
+      orphan: parent === null,
+      path,
+      revoked: false,
+    };
+    parent?.children.add(token);
+    this.#tokens.set(token.id, token);
+    this.#accessors.set(token.accessor, token);
+    return token;
+  }
+
+  /** The token if it is usable now; an expired one (or one whose parent is gone) is revoked on the spot. */
+  #valid(token: Token | null): Token | null {
+    if (!token || token.revoked) return null;
+    if (
+      (token.expireAt !== null && token.expireAt <= this.#now()) ||
+      (token.parent && !this.#valid(token.parent))
+    ) {
+      this.#revokeToken(token);
+      return null;
+    }
+    return token;
+  }
+
+  #revokeToken(token: Token): void {
+    if (token.revoked) return;
+    token.revoked = true;
+    this.#accessors.delete(token.accessor);
+    for (const lease of token.leases) lease.revoked = true;
+    for (const child of token.children) this.#revokeToken(child);
+  }
+
+  #leaseLive(lease: FakeLease): boolean {
+    if (lease.revoked) return false;
+    if (!this.#valid(lease.token)) return false;
+    return lease.expireAt > this.#now();
+  }
+
+  #allowed(token: Token, path: string): boolean {
+    if (token.policies.includes("root")) return true;
+    if (DEFAULT_POLICY.includes(path)) return true;
+    for (const name of token.policies) {
+      for (const pattern of this.#o.policies?.[name] ?? []) {
+        if (pattern.endsWith("*") ? path.startsWith(pattern.slice(0, -1)) : path === pattern) return true;
+      }
+    }
+    return false;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://vault");
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown> | null = null;
+    if (chunks.length > 0) {
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+      } catch {
+        return send(res, 400, { errors: ["failed to parse JSON input"] });
+      }
+    }
+    const method = req.method ?? "GET";
+    const tokenHeader = req.headers["x-vault-token"];
+    this.requests.push({ method, path: url.pathname, withToken: typeof tokenHeader === "string", body });
+    if (!url.pathname.startsWith("/v1/")) return send(res, 404, { errors: [] });
+    const path = url.pathname.slice(4).split("/").map(decodeURIComponent).join("/");
+    const namespace = req.headers["x-vault-namespace"];
+    if ((this.#o.namespace ?? undefined) !== (typeof namespace === "string" ? namespace : undefined)) {
+      return send(res, 403, { errors: ["permission denied"] });
+    }
+    if (method === "POST" && /^auth\/approle\/login$/.test(path)) return this.#login(res, body);
+    const token = this.#valid(
+      typeof tokenHeader === "string" ? (this.#tokens.get(tokenHeader) ?? null) : null,
+    );
+    if (!token || !this.#allowed(token, path)) return send(res, 403, { errors: ["permission denied"] });
+
+    if (method === "POST" && path === "auth/token/create") return this.#createToken(res, token, body ?? {});
+    if (method === "GET" && path === "auth/token/lookup-self") return this.#lookupSelf(res, token);
+    if ((method === "POST" || method === "PUT") && path === "auth/token/revoke-self") {
+      this.#revokeToken(token);
+      return send(res, 204, null);
+    }
+    if ((method === "POST" || method === "PUT") && path === "auth/token/revoke-accessor") {
+      const target = this.#accessors.get(String(body?.accessor ?? ""));
+      if (!target || !this.#valid(target)) return send(res, 400, { errors: ["invalid accessor"] });
+      this.#revokeToken(target);
+      return send(res, 204, null);
+    }
+    if ((method === "PUT" || method === "POST") && path === "sys/leases/renew")
+      return this.#renew(res, body ?? {});
+    if ((method === "PUT" || method === "POST") && path === "sys/leases/revoke") {
+      const lease = this.#leases.get(String(body?.lease_id ?? ""));
+      if (lease) lease.revoked = true;
+      return send(res, 204, null);
+    }
+    const kv = /^(.+?)\/data\/(.+)$/.exec(path);
+    if (method === "GET" && kv) return this.#readKv(res, kv[1]!, kv[2]!, url.searchParams.get("version"));
+    const creds = /^(.+?)\/creds\/([^/]+)$/.exec(path);
+    if (method === "GET" && creds) return this.#creds(res, token, creds[1]!, creds[2]!);
+    return send(res, 404, { errors: [] });
+  }
+
+  #login(res: ServerResponse, body: Record<string, unknown> | null): undefined {
+    const role = this.#o.approles?.[String(body?.role_id ?? "")];
+    if (!role || role.secretId !== body?.secret_id) {
+      return send(res, 400, { errors: ["invalid role or secret ID"] });
+    }
+    const token = this.#mint(role.policies, null, role.tokenTtlSeconds, "approle", {}, "auth/approle/login");
+    send(res, 200, envelope({ auth: authBlock(token, { role_name: "warden" }) }));
+  }
+
+  #createToken(res: ServerResponse, parent: Token, body: Record<string, unknown>): undefined {
+    const isRoot = parent.policies.includes("root");
+    if (body.no_parent === true && !isRoot) {
+      return send(res, 400, { errors: ["root or sudo privileges required to create orphan token"] });
+    }
+    let policies = parent.policies;
+    if (Array.isArray(body.policies)) {
+      policies = body.policies.map(String);
+      if (!isRoot && !policies.every((p) => parent.policies.includes(p))) {
+        return send(res, 400, { errors: ["child policies must be subset of parent"] });
+      }
+    }
+    let ttl = parseTtl(body.ttl) ?? 768 * 3600;
+    const max = parseTtl(body.explicit_max_ttl);
+    if (max !== null && max > 0) ttl = Math.min(ttl, max);
+    const meta = (body.meta ?? {}) as Record<string, string>;
+    const display = `token-${String(body.display_name ?? "")}`;
+    const child = this.#mint(
+      policies,
+      body.no_parent === true ? null : parent,
+      ttl,
+      display,
+      meta,
+      "auth/token/create",
+    );
+    send(res, 200, envelope({ auth: authBlock(child, meta, body.renewable !== false) }));
+  }
+
+  #lookupSelf(res: ServerResponse, token: Token): undefined {
+    const ttl = token.expireAt === null ? 0 : Math.max(0, Math.round((token.expireAt - this.#now()) / 1000));
+    send(
+      res,
+      200,
+      envelope({
+        data: {
+          accessor: token.accessor,
+          creation_time: Math.floor(token.createdAt / 1000),
+          creation_ttl: token.creationTtl,
+          display_name: token.displayName,
+          expire_time: token.expireAt === null ? null : new Date(token.expireAt).toISOString(),
+          explicit_max_ttl: 0,
+          id: token.id,
+          meta: token.meta,
+          num_uses: 0,
+          orphan: token.orphan,
+          path: token.path,
+          policies: token.policies,
+          renewable: false,
+          ttl,
+          type: "service",
+        },
+      }),
+    );
+  }
+
+  #readKv(res: ServerResponse, mount: string, path: string, version: string | null): undefined {
+    const data = this.#o.kv?.[`${mount}/${path}`];
+    if (!data || (version !== null && version !== "1")) return send(res, 404, { errors: [] });
+    send(
+      res,
+      200,
+      envelope({
+        data: {
+          data,
+          metadata: {
+            created_time: "2026-01-01T00:00:00.000000Z",
+            custom_metadata: null,
+            deletion_time: "",
+            destroyed: false,
+            version: 1,
+          },
+        },
+      }),
+    );
+  }
+
+  #creds(res: ServerResponse, token: Token, mount: string, roleName: string): undefined {
+    const role = this.#o.roles?.[`${mount}/${roleName}`];
+    if (!role) return send(res, 400, { errors: [`unknown role: ${roleName}`] });
+    const now = this.#now();
+    const ttl = Math.min(role.defaultTtlSeconds, role.maxTtlSeconds);
+    const lease: FakeLease = {
+      id: `${mount}/creds/${roleName}/${randomUUID()}`,
+      role,
+      issuedAt: now,
+      expireAt: now + ttl * 1000,
+      username: `v-token-${roleName}-${randomBytes(6).toString("hex")}`,
+      password: randomBytes(15).toString("base64url"),
+      revoked: false,
+      token,
+    };
+    this.#leases.set(lease.id, lease);
+    token.leases.add(lease);
+    send(res, 200, {
+      ...envelope({ data: { username: lease.username, password: lease.password } }),
+      lease_id: lease.id,
+      lease_duration: ttl,
+      renewable: true,
+    });
+  }
+
+  #renew(res: ServerResponse, body: Record<string, unknown>): undefined {
+    const lease = this.#leases.get(String(body.lease_id ?? ""));
+    if (!lease || !this.#leaseLive(lease)) return send(res, 400, { errors: ["lease not found"] });
+    const now = this.#now();
+    const increment = typeof body.increment === "number" ? body.increment : lease.role.defaultTtlSeconds;
+    const left = Math.floor((lease.issuedAt + lease.role.maxTtlSeconds * 1000 - now) / 1000);
+    const ttl = Math.max(0, Math.min(increment, left));
+    lease.expireAt = now + ttl * 1000;
+    send(res, 200, { ...envelope({}), lease_id: lease.id, renewable: ttl > 0, lease_duration: ttl });
+  }
+}
+
+function envelope(fields: Record<string, unknown>): Record<string, unknown> {
+  return {
+    request_id: randomUUID(),
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data: null,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    ...fields,
+  };
+}
+
+function authBlock(
+  token: Token,
+  metadata: Record<string, string>,
+  renewable = true,
+): Record<string, unknown> {
+  return {
+    client_token: token.id,
+    accessor: token.accessor,
+    policies: token.policies,
+    token_policies: token.policies,
+    metadata,
+    lease_duration: token.creationTtl,
+    renewable,
+    entity_id: "",
+    token_type: "service",
+    orphan: token.orphan,
+  };
+}
+
+/** "90s", "15m", "2h" or a number of seconds. */
+function parseTtl(v: unknown): number | null {
+  if (typeof v === "number" && Number.isFinite(v)) return Math.max(0, Math.trunc(v));
+  if (typeof v !== "string" || v === "") return null;
+  const m = /^(\d+)(s|m|h)?$/.exec(v);
+  if (!m) return null;
+  return Number(m[1]) * ({ s: 1, m: 60, h: 3600 } as const)[(m[2] ?? "s") as "s" | "m" | "h"];
+}
+
+function send(res: ServerResponse, status: number, body: unknown): undefined {
+  if (status === 204 || body === null) {
+    res.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+    .end(text);
+}

@@ -1,0 +1,178 @@
+// The redactor: registered values out of nested results in every encoding; credential formats found and masked.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { JsonValue } from "../../src/json.js";
+import { redactCredentials, SecretRedactor, scanCredentials } from "../../src/secrets/index.js";
+
+const SECRET = 'pa55"w\\rd-Ω-9f8e7d';
+
+function strings(value: JsonValue, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      strings(v, out);
+    }
+  }
+  return out;
+}
+
+describe("SecretRedactor", () => {
+  it("replaces the value in nested results, keys included", () => {
+    const r = new SecretRedactor();
+    r.register("ses_1", "db", SECRET);
+    const out = r.redact({
+      rows: [{ dsn: `postgres://u:${SECRET}@h/db`, n: 1 }, [null, true, `${SECRET}${SECRET}`]],
+      [SECRET]: "as a key",
+    });
+    expect(out).toEqual({
+      rows: [{ dsn: "postgres://u:[secret:db]@h/db", n: 1 }, [null, true, "[secret:db][secret:db]"]],
+      "[secret:db]": "as a key",
+    });
+  });
+
+  it("finds JSON-escaped (once and twice), URL-encoded, hex and base64 forms", () => {
+    const r = new SecretRedactor();
+    r.register("ses_1", "db", SECRET);
+    const once = JSON.stringify(SECRET).slice(1, -1);
+    const twice = JSON.stringify(once).slice(1, -1);
+    const b64 = Buffer.from(SECRET).toString("base64");
+    const basic = Buffer.from(`admin:${SECRET}`).toString("base64"); // a Basic auth header
+    const texts = [
+      JSON.stringify({ password: SECRET }),
+      `{"body":"${twice}"}`,
+      `?p=${encodeURIComponent(SECRET)}`,
+      Buffer.from(SECRET).toString("hex"),
+      b64,
+      b64.replace(/=+$/, ""),
+      Buffer.from(SECRET).toString("base64url"),
+      `Authorization: Basic ${basic}`,
+      Buffer.from(`xy${SECRET}`).toString("base64"),
+    ];
+    for (const text of texts) {
+      const out = r.redactText(text);
+      expect(out, text).toContain("[secret:db]");
+      expect(out).not.toContain(SECRET);
+      expect(out).not.toContain(once);
+    }
+  });
+
+  it("keeps sessions apart when asked, and forgets a session", () => {
+    const r = new SecretRedactor();
+    r.register("ses_1", "a", "alpha-secret-1");
+    r.register("ses_2", "b", "bravo-secret-2");
+    expect(r.redactText("alpha-secret-1 bravo-secret-2", "ses_1")).toBe("[secret:a] bravo-secret-2");
+    expect(r.redactText("alpha-secret-1 bravo-secret-2")).toBe("[secret:a] [secret:b]");
+    r.forget("ses_1");
+    expect(r.redactText("alpha-secret-1 bravo-secret-2")).toBe("alpha-secret-1 [secret:b]");
+    expect(r.size()).toBe(1);
+  });
+
+  it("prefers the longer of two values that overlap", () => {
+    const r = new SecretRedactor();
+    r.register("s", "short", "token-abc");
+    r.register("s", "long", "token-abc-extended");
+    expect(r.redactText("x token-abc-extended y token-abc")).toBe("x [secret:long] y [secret:short]");
+  });
+
+  it("refuses values too short to redact and bad names, without quoting the value", () => {
+    const r = new SecretRedactor();
+    expect(() => r.register("s", "x", "abc")).toThrow(expect.objectContaining({ code: "INVALID_REQUEST" }));
+    expect(() => r.register("s", "bad name", "long-enough")).toThrow(
+      expect.objectContaining({ code: "INVALID_REQUEST" }),
+    );
+    try {
+      r.register("s", "x", "abc");
+    } catch (err) {
+      expect((err as Error).message).not.toContain("abc");
+    }
+  });
+
+  it("property: never throws and never leaves the registered value in any string or key", () => {
+    const json = fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<JsonValue>;
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 4, maxLength: 24 }),
+        json,
+        fc.string(),
+        fc.string(),
+        (secret, shape, pre, post) => {
+          const r = new SecretRedactor();
+          r.register("s", "k", secret);
+          const value: JsonValue = {
+            shape,
+            text: `${pre}${secret}${post}`,
+            list: [secret, `${secret}${secret}`],
+          };
+          const out = r.redact(value);
+          const escaped = JSON.stringify(secret).slice(1, -1);
+          for (const s of strings(out)) {
+            expect(s.includes(secret)).toBe(false);
+            expect(s.includes(escaped)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("property: a value that re-forms around its own marker is still removed", () => {
+    const r = new SecretRedactor();
+    r.register("s", "N", "N]ab");
+    const out = r.redactText("N]abab");
+    expect(out).not.toContain("N]ab");
+  });
+});
+
+describe("scanCredentials / redactCredentials", () => {
+  const pem = [
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
+    "KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==",
+    "-----END RSA PRIVATE KEY-----",
+  ].join("\n");
+  const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+  const samples: [string, string][] = [
+    ["aws-access-key", "AKIAIOSFODNN7EXAMPLE"],
+    ["private-key", pem],
+    ["jwt", jwt],
+    ["bearer-token", "Bearer abcdefghijklmnopqrstuvwxyz0123"],
+    ["github-token", `ghp_${"a1B2c3D4e5".repeat(4)}`],
+    ["slack-token", "xoxb-1234567890-abcdefghij"],
+  ];
+
+  it("finds each format with its kind and offsets", () => {
+    for (const [kind, value] of samples) {
+      const text = `before ${value} after`;
+      const findings = scanCredentials(text);
+      expect(findings, kind).toEqual([{ kind, start: 7, end: 7 + value.length }]);
+    }
+  });
+
+  it("masks a whole PEM block, and a truncated one to the end of its body", () => {
+    expect(redactCredentials(`key:\n${pem}\nend`)).toBe("key:\n[credential:private-key]\nend");
+    const cut = pem.split("\n").slice(0, 2).join("\n");
+    expect(redactCredentials(`k=${cut}`)).toBe("k=[credential:private-key]");
+    // JSON-escaped newlines, as a serialized result would carry them.
+    expect(redactCredentials(JSON.stringify({ k: pem }))).toBe('{"k":"[credential:private-key]"}');
+  });
+
+  it("masks credentials in nested JSON, keys included", () => {
+    const out = redactCredentials({ a: [`token ${jwt}`], [samples[0]![1]]: { b: "fine" } });
+    expect(out).toEqual({ a: ["token [credential:jwt]"], "[credential:aws-access-key]": { b: "fine" } });
+  });
+
+  it("property: never throws, and what it masks is no longer found", () => {
+    const piece = fc.oneof(fc.string(), fc.constantFrom(...samples.map(([, v]) => v)));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+        const text = pieces.join(" ");
+        const masked = redactCredentials(text);
+        for (const [, v] of samples) expect(masked.includes(v)).toBe(false);
+        for (const f of scanCredentials(text)) expect(f.start).toBeLessThan(f.end);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

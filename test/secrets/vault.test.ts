@@ -1,0 +1,193 @@
+// The vault provider against the in-repo fake Vault (test/secrets/fake-vault.ts): child tokens, KV v2, dynamic creds, renew, revoke.
+import { afterEach, describe, expect, it } from "vitest";
+import { type SecretSpec, VaultProvider } from "../../src/secrets/index.js";
+import { FakeVault, type FakeVaultOptions } from "./fake-vault.js";
+import { session } from "./helpers.js";
+
+const KV_VALUE = "kv-s3cret-value-0001";
+const OPTIONS: FakeVaultOptions = {
+  kv: { "secret/app/stripe": { api_key: KV_VALUE, other: 5 } },
+  roles: { "database/readonly": { defaultTtlSeconds: 3600, maxTtlSeconds: 7200 } },
+  approles: { "role-123": { secretId: "secret-456", policies: ["warden"], tokenTtlSeconds: 3600 } },
+  policies: {
+    warden: [
+      "auth/token/create",
+      "auth/token/revoke-accessor",
+      "sys/leases/renew",
+      "sys/leases/revoke",
+      "secret/data/*",
+      "database/creds/*",
+    ],
+  },
+};
+
+const kvSpec: SecretSpec = {
+  name: "stripe",
+  provider: "vault",
+  tools: ["*"],
+  maxTtlMs: 600_000,
+  kv: { mount: "secret", path: "app/stripe", field: "api_key" },
+};
+const credsSpec: SecretSpec = {
+  name: "db",
+  provider: "vault",
+  tools: ["*"],
+  maxTtlMs: 600_000,
+  creds: { mount: "database", role: "readonly" },
+};
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+async function setup(options: FakeVaultOptions = OPTIONS, approle = false) {
+  const vault = await FakeVault.start(options);
+  closers.push(() => vault.close());
+  const provider = new VaultProvider({
+    address: vault.address,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    auth: approle ? { approle: { roleId: "role-123", secretId: "secret-456" } } : { token: vault.rootToken },
+    timeoutMs: 2000,
+  });
+  closers.push(() => provider.close());
+  return { vault, provider };
+}
+
+describe("VaultProvider", () => {
+  it("reads a KV v2 field through a per-session child token whose TTL is the session's", async () => {
+    const { vault, provider } = await setup();
+    const s = session(120_000);
+    const lease = await provider.lease(kvSpec, s, 60_000);
+    expect(lease.secret).toBe(KV_VALUE);
+    expect(lease).toMatchObject({ provider: "vault", name: "stripe", ttlMs: 60_000, renewable: false });
+    expect(lease.revokeHandle).toMatchObject({ type: "vault", leaseId: null });
+    const create = vault.requests.find((r) => r.path === "/v1/auth/token/create")!;
+    expect(create.body).toMatchObject({ ttl: "120s", no_parent: false });
+    const read = vault.requests.find((r) => r.path === "/v1/secret/data/app/stripe")!;
+    expect(read.withToken).toBe(true);
+    // One child token per session, reused.
+    await provider.lease(kvSpec, s, 60_000);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/create")).toHaveLength(1);
+    expect(vault.liveTokens()).toBe(1);
+  });
+
+  it("leases dynamic credentials, shortens them to the TTL asked, renews within the role's max", async () => {
+    const { vault, provider } = await setup();
+    const lease = await provider.lease(credsSpec, session(3 * 3_600_000), 600_000);
+    expect(lease.username).toMatch(/^v-token-readonly-/);
+    expect(lease.ttlMs).toBe(600_000);
+    expect(lease.renewable).toBe(true);
+    expect(vault.leaseState(lease.id)).toEqual({ live: true, ttlSeconds: 600 });
+    expect(vault.credsValid(lease.username!, lease.secret)).toBe(true);
+    const renewed = await provider.renew(lease, 900_000);
+    expect(renewed.ttlMs).toBe(900_000);
+    const long = await provider.renew(renewed, 7_100_000);
+    expect(long.ttlMs).toBe(7_100_000);
+    vault.advance(7000 * 1000);
+    // 200 s before the role's max TTL: Vault caps the renewal.
+    const capped = await provider.renew(long, 3_600_000);
+    expect(capped.ttlMs).toBeLessThanOrEqual(200_000);
+    // Past the child token's life (the session deadline) the lease is gone with it.
+    vault.advance(4000 * 1000);
+    await expect(provider.renew(capped, 60_000)).rejects.toMatchObject({ code: "SECRET_UNAVAILABLE" });
+  });
+
+  it("revokes a lease synchronously, and ending the session revokes the child token and its leases", async () => {
+    const { vault, provider } = await setup();
+    const s = session();
+    const a = await provider.lease(credsSpec, s, 600_000);
+    const b = await provider.lease(credsSpec, s, 600_000);
+    await provider.revoke(a);
+    expect(vault.credsValid(a.username!, a.secret)).toBe(false);
+    expect(vault.requests.find((r) => r.path === "/v1/sys/leases/revoke")?.body).toEqual({
+      lease_id: a.id,
+      sync: true,
+    });
+    expect(vault.credsValid(b.username!, b.secret)).toBe(true);
+    await provider.endSession(s.id);
+    expect(vault.requests.some((r) => r.path === "/v1/auth/token/revoke-self")).toBe(true);
+    expect(vault.credsValid(b.username!, b.secret)).toBe(false);
+    expect(vault.liveTokens()).toBe(0);
+    // Revoking again (or revoking what died with the token) succeeds.
+    await provider.revoke(b, { final: true });
+    await provider.endSession(s.id);
+  });
+
+  it("a final revoke from the recorded handle alone kills the child token (crash recovery)", async () => {
+    const { vault, provider } = await setup();
+    const s = session();
+    const kv = await provider.lease(kvSpec, s, 60_000);
+    const creds = await provider.lease(credsSpec, s, 60_000);
+    const other = new VaultProvider({ address: vault.address, auth: { token: vault.rootToken } });
+    await other.revoke(
+      { id: kv.id, provider: "vault", name: kv.name, revokeHandle: kv.revokeHandle },
+      { final: true },
+    );
+    expect(vault.liveTokens()).toBe(0);
+    expect(vault.credsValid(creds.username!, creds.secret)).toBe(false);
+    // The second lease of the same token: its accessor is already invalid, which is fine.
+    await other.revoke(
+      { id: creds.id, provider: "vault", name: creds.name, revokeHandle: creds.revokeHandle },
+      { final: true },
+    );
+  });
+
+  it("logs in with AppRole and sends the namespace header", async () => {
+    const { vault, provider } = await setup({ ...OPTIONS, namespace: "team-a" }, true);
+    const lease = await provider.lease(kvSpec, session(), 60_000);
+    expect(lease.secret).toBe(KV_VALUE);
+    expect(vault.requests[0]).toMatchObject({ path: "/v1/auth/approle/login", withToken: false });
+  });
+
+  it("maps refusals to SECRET_UNAVAILABLE and never puts a token or value in the error", async () => {
+    const { vault, provider } = await setup();
+    const bad = new VaultProvider({ address: vault.address, auth: { token: "hvs.not-a-real-token" } });
+    const errors = [
+      await bad.lease(kvSpec, session(), 1000).catch((e: unknown) => e),
+      await provider
+        .lease({ ...kvSpec, kv: { mount: "secret", path: "nope", field: "x" } }, session(), 1000)
+        .catch((e: unknown) => e),
+      await provider
+        .lease({ ...kvSpec, kv: { mount: "secret", path: "app/stripe", field: "other" } }, session(), 1000)
+        .catch((e: unknown) => e),
+      await provider
+        .lease({ ...kvSpec, kv: { mount: "secret", path: "../sys", field: "x" } }, session(), 1000)
+        .catch((e: unknown) => e),
+    ] as (Error & { code: string })[];
+    for (const err of errors) {
+      expect(err.code).toBe("SECRET_UNAVAILABLE");
+      const text = `${err.message} ${JSON.stringify((err as { details?: unknown }).details)}`;
+      expect(text).not.toContain(vault.rootToken);
+      expect(text).not.toContain("hvs.not-a-real-token");
+      expect(text).not.toContain(KV_VALUE);
+    }
+  });
+
+  it("fails with SECRET_PROVIDER_FAILED on an unreachable server or a timeout", async () => {
+    const dead = new VaultProvider({ address: "http://127.0.0.1:9", auth: { token: "t" }, timeoutMs: 500 });
+    await expect(dead.lease(kvSpec, session(), 1000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+    });
+    const { createServer } = await import("node:http");
+    const hang = createServer(() => undefined);
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          hang.closeAllConnections();
+          hang.close(() => r());
+        }),
+    );
+    const port = (hang.address() as { port: number }).port;
+    const slow = new VaultProvider({
+      address: `http://127.0.0.1:${port}`,
+      auth: { token: "t" },
+      timeoutMs: 200,
+    });
+    await expect(slow.lease(kvSpec, session(), 1000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+      details: { error: "timeout" },
+    });
+  });
+});
