@@ -2,7 +2,14 @@
 export type { ApprovalView, Approver, DecisionInput } from "./approvals/index.js";
 export { refusalError } from "./core/gate.js";
 export type { ReloadResult } from "./core/live-policy.js";
-export type { ApprovalRef, GateDecision, Outcome, ToolCallRequest } from "./core/request.js";
+export type {
+  ApprovalRef,
+  CommandResult,
+  GateDecision,
+  Outcome,
+  ToolCallRequest,
+  ToolContext,
+} from "./core/request.js";
 export {
   AgentUnknownError,
   ApprovalDeniedError,

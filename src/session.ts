@@ -1,6 +1,6 @@
 // A session as library users hold it: guard tools, check calls, record outcomes, end it.
 import type { Gate } from "./core/gate.js";
-import type { GateDecision, Outcome } from "./core/request.js";
+import type { CommandResult, GateDecision, Outcome, ToolContext } from "./core/request.js";
 import type { SessionInfo, SessionRegistry } from "./identity/index.js";
 
 /** Per-call context a caller can attach: the model's reasoning and its tool-call id. */
@@ -93,6 +93,46 @@ export class Session {
         );
       };
     return Object.assign(call({}), { with: call, toolName: name });
+  }
+
+  /**
+   * Like `guard`, for a one-argument tool that needs what only Warden may hand it: the secrets the
+   * policy injects as `context` (`ctx.secrets`, never in the recorded or model-visible arguments) and a
+   * `fetch` held to the policy's egress allowlist. Its result reaches the caller with handed-out
+   * values masked as `[secret:NAME]`.
+   *
+   * @example
+   * const listRepos = session.guardWithContext("github_list_repos", async (a: { org: string }, ctx) =>
+   *   (await ctx.fetch(`https://api.github.com/orgs/${a.org}/repos`, { headers: { authorization: `Bearer ${ctx.secrets.githubToken}` } })).json());
+   */
+  guardWithContext<A, R>(
+    name: string,
+    fn: (args: A, ctx: ToolContext) => R | Promise<R>,
+    options: { rationale?: string } = {},
+  ): (args: A, callOptions?: CallOptions) => Promise<Awaited<R>> {
+    return (args, callOptions = {}) =>
+      this.#gate.run(
+        { session: this.id, tool: name, args, rationale: options.rationale, ...callOptions },
+        (ctx) => fn(args, ctx),
+      );
+  }
+
+  /**
+   * Runs command tool `name` (listed under the policy's `sandbox.commands`) in a bubblewrap sandbox:
+   * read-only system, private /tmp and /work, no network but Warden's egress proxy, the policy's
+   * limits, and secrets injected as environment variables or proxy headers. `args` is what the ledger
+   * records; `run` is the command line made from it.
+   *
+   * @example
+   * const out = await session.command("execute_shell", { script }, { command: ["/bin/sh", "-c", script] });
+   */
+  command(
+    name: string,
+    args: unknown,
+    run: { command: readonly string[]; stdin?: string },
+    options: CallOptions = {},
+  ): Promise<CommandResult> {
+    return this.#gate.command({ session: this.id, tool: name, args, ...options }, run);
   }
 
   /** Runs `fn` as tool `name` with `args` recorded — for callers that already hold the arguments. */

@@ -3,6 +3,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type ApprovalStage, openApprovals } from "./approvals/index.js";
+import { Execution } from "./core/execute.js";
 import { Gate } from "./core/gate.js";
 import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
 import { SharedRateLimiter } from "./core/shared-limiter.js";
@@ -17,6 +18,7 @@ import {
 import { WardenError } from "./errors.js";
 import { Exporter, type ExporterOptions } from "./export/index.js";
 import { SessionRegistry, type SessionRequest } from "./identity/index.js";
+import type { JsonValue } from "./json.js";
 import {
   defaultKeyPaths,
   generateKeyPair,
@@ -30,6 +32,8 @@ import {
   SqliteStore,
 } from "./ledger/index.js";
 import { type CompiledPolicy, loadPolicyFile, parsePolicy } from "./policy/index.js";
+import { Containment } from "./sandbox/index.js";
+import { openSecrets, type SecretStage } from "./secrets/index.js";
 import { Session } from "./session.js";
 import { openPostgres } from "./warden-postgres.js";
 
@@ -95,16 +99,26 @@ export class Warden {
   readonly sessions: SessionRegistry;
   /** Pending and decided approvals, action links and chat-ops integrations (see docs/approvals.md). */
   readonly approvals: ApprovalStage;
+  /** The secrets broker and redactor, when the policy has a `secrets:` section. */
+  readonly secrets: SecretStage | null;
+  readonly #containment: Containment;
   /** The running exporter, when opened with `export` and the policy has an `export:` section. */
   exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
   readonly #detect = new Detections();
   #canaryPoll: NodeJS.Timeout | null = null;
 
-  private constructor(ledger: Ledger, policy: LivePolicy, approvals: ApprovalStage) {
+  private constructor(
+    ledger: Ledger,
+    policy: LivePolicy,
+    approvals: ApprovalStage,
+    secrets: SecretStage | null,
+    env: Record<string, string | undefined>,
+  ) {
     this.ledger = ledger;
     this.#policy = policy;
     this.approvals = approvals;
+    this.secrets = secrets;
     const store = ledger.store;
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
@@ -115,12 +129,24 @@ export class Warden {
         await ledger.checkpointNow();
       },
     });
+    this.#containment = new Containment({
+      settings: () => policy.current.containment,
+      endSession: (id, reason) => this.sessions.end(id, reason),
+      record: (input) => ledger.append(input),
+      recentRecords: async (session) =>
+        (
+          await ledger.store.query({ session, newestFirst: true, limit: 50 })
+        ).reverse() as unknown as JsonValue[],
+      env,
+    });
     this.gate = new Gate({
       ledger,
       sessions: this.sessions,
       policy,
       detect: this.#detect,
       approvals: approvals.queue,
+      execution: new Execution({ secrets, policy }),
+      containment: this.#containment,
     });
     // Canaries minted through this ledger arm the gate at once (others are read at open); an ended
     // session's flow memory is dropped.
@@ -130,6 +156,9 @@ export class Warden {
         else if (r.kind === "session.end" && r.session !== null) {
           this.#detect.endSession(r.session);
           approvals.queue.book.endSession(r.session);
+          // Everything the session holds ends with it: running commands, then secret leases.
+          this.#containment.killSession(r.session, "session ended");
+          secrets?.broker.endSession(r.session).catch(() => undefined); // failures are recorded and retried
         }
       }
     });
@@ -175,7 +204,18 @@ export class Warden {
       await ledger.close().catch(() => undefined);
       throw err;
     }
-    const warden = new Warden(ledger, live, approvals);
+    const env = options.env ?? process.env;
+    let secrets: SecretStage | null = null;
+    let warden: Warden;
+    try {
+      if (compiled.secrets) secrets = await openSecrets({ settings: compiled.secrets, ledger, env });
+      warden = new Warden(ledger, live, approvals, secrets, env);
+    } catch (err) {
+      await secrets?.close().catch(() => undefined);
+      await approvals.close().catch(() => undefined);
+      await ledger.close().catch(() => undefined);
+      throw err;
+    }
     try {
       await warden.#detect.load(store, compiled.detect);
       await live.recordLoaded();
@@ -256,7 +296,9 @@ export class Warden {
     this.#policy.close();
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();
-    // Before the ledger: notifications still record their attempts.
+    // Before the ledger: notifications record their attempts, and leases their revocation.
+    this.#containment.close();
+    await this.secrets?.close();
     await this.approvals.close();
     await this.ledger.close();
   }

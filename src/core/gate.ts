@@ -17,10 +17,20 @@ import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
 import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
+import type { Containment } from "../sandbox/index.js";
+import type { Injections } from "../secrets/index.js";
 import { traceparentOf } from "../trace.js";
+import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import { type OpenCall, OpenCalls } from "./open-calls.js";
-import type { ApprovalRef, GateDecision, Outcome, ToolCallRequest } from "./request.js";
+import type {
+  ApprovalRef,
+  CommandResult,
+  GateDecision,
+  Outcome,
+  ToolCallRequest,
+  ToolContext,
+} from "./request.js";
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
 const MAX_RATIONALE = 16 * 1024;
@@ -31,6 +41,8 @@ export class Gate {
   readonly #policy: LivePolicy;
   readonly #detect: Detections;
   readonly #approvals: Approvals;
+  readonly #execution: Execution;
+  readonly #containment: Containment;
   readonly #open = new OpenCalls();
 
   constructor(deps: {
@@ -39,12 +51,16 @@ export class Gate {
     policy: LivePolicy;
     detect: Detections;
     approvals: Approvals;
+    execution: Execution;
+    containment: Containment;
   }) {
     this.#ledger = deps.ledger;
     this.#sessions = deps.sessions;
     this.#policy = deps.policy;
     this.#detect = deps.detect;
     this.#approvals = deps.approvals;
+    this.#execution = deps.execution;
+    this.#containment = deps.containment;
   }
 
   /** Decides a call and makes its intent record durable. Never runs anything. */
@@ -324,16 +340,84 @@ export class Gate {
   }
 
   /** Decides, then runs `fn` only when the decision allows it, and records the outcome. */
-  async run<R>(req: ToolCallRequest, fn: () => R | Promise<R>): Promise<Awaited<R>> {
+  async run<R>(req: ToolCallRequest, fn: (ctx: ToolContext) => R | Promise<R>): Promise<Awaited<R>> {
+    // A command tool runs only sandboxed (session.command): refused before anything is recorded.
+    if (this.#containment.isCommand(req.tool)) {
+      throw new WardenError(
+        "SANDBOX_INVALID",
+        `tool "${req.tool}" is a command tool: run it with session.command()`,
+      );
+    }
+    return this.#execute(req, async (decision, session, injections): Promise<Awaited<R>> => {
+      const result = await fn(this.#execution.context(decision.callId, injections));
+      return this.#execution.screenResult(result, session.id, req.tool);
+    });
+  }
+
+  /**
+   * Runs a command tool in a bubblewrap sandbox whose only network is the egress proxy, with the
+   * secrets the policy injects. A connection the egress rules refuse kills it (and, by default, ends
+   * the session): the call then fails with SANDBOX_VIOLATION.
+   */
+  async command(
+    req: ToolCallRequest,
+    run: { command: readonly string[]; stdin?: string },
+  ): Promise<CommandResult> {
+    if (!this.#containment.isCommand(req.tool)) {
+      throw new WardenError("SANDBOX_INVALID", `tool "${req.tool}" is not listed under sandbox.commands`);
+    }
+    return this.#execute(req, async (decision, session, injections) => {
+      const result = await this.#containment.run(
+        { session: session.id, agent: session.agent, callId: decision.callId, tool: req.tool },
+        {
+          command: run.command,
+          ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
+          env: injections.env,
+          headers: injections.headers,
+        },
+      );
+      if (result.violation) {
+        const v = result.violation;
+        throw new WardenError(
+          "SANDBOX_VIOLATION",
+          `tool "${req.tool}" tried to reach ${v.host}:${v.port} (${v.reason}); it was stopped`,
+          {
+            host: v.host,
+            port: v.port,
+            reason: v.reason,
+          },
+        );
+      }
+      return this.#execution.screenResult(
+        {
+          exitCode: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+          durationMs: result.durationMs,
+          killed: result.killed,
+        },
+        session.id,
+        req.tool,
+      );
+    });
+  }
+
+  /** decide → approval → secrets → run → outcome; the body runs only when everything before allowed it. */
+  async #execute<R>(
+    req: ToolCallRequest,
+    body: (decision: GateDecision, session: SessionInfo, injections: Injections) => Promise<R>,
+  ): Promise<R> {
     let decision = await this.decide(req);
     if (decision.approval?.status === "pending") {
       decision = await this.awaitApproval(decision, { args: req.args ?? {}, traceparent: req.traceparent });
     }
     if (decision.enforced !== "allow") throw refusalError(decision);
     const started = performance.now();
-    let result: Awaited<R>;
+    let result: R;
     try {
-      result = await fn();
+      const session = await this.#sessions.active(decision.session);
+      const injections = await this.#execution.inject(session, req.tool, decision.callId);
+      result = await body(decision, session, injections);
     } catch (err) {
       await this.recordOutcome(decision.callId, {
         status: "error",

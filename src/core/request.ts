@@ -49,6 +49,25 @@ export interface ApprovalRef {
   required: number | null;
 }
 
+/** What an in-process tool gets besides its arguments (see `session.guardWithContext`). */
+export interface ToolContext {
+  callId: string;
+  /** Secrets the policy injects as `context`, by their `inject.context` key; never shown to the model. */
+  secrets: Readonly<Record<string, string>>;
+  /** `fetch` limited to the policy's `egress:` allowlist (private and metadata addresses refused). */
+  fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** What a sandboxed command tool returns (output with handed-out secrets masked). */
+export interface CommandResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  /** Why Warden stopped it: timeout, output_limit, violation, … */
+  killed: string | null;
+}
+
 export type Outcome =
   | { status: "ok"; result?: unknown; durationMs?: number }
   | { status: "error"; error?: unknown; durationMs?: number };

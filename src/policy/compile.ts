@@ -5,19 +5,25 @@ import { compileGlobs } from "./glob.js";
 import type {
   ApprovalsDocument,
   DetectDocument,
+  EgressDocument,
   McpDocument,
   PolicyDocument,
   RuleDocument,
+  SandboxDocument,
+  SecretsDocument,
 } from "./schema.js";
 import type {
   AgentProfile,
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
+  ContainmentSettings,
   DetectSettings,
   LimitSpec,
   McpSettings,
   PolicyTestCase,
+  SecretItem,
+  SecretsSettings,
   ToolLabels,
 } from "./types.js";
 
@@ -50,7 +56,47 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     export: doc.export ?? null,
     detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
+    secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
+    containment: compileContainment(doc.egress ?? {}, doc.sandbox ?? {}),
   } satisfies CompiledPolicy);
+}
+
+function compileSecrets(doc: SecretsDocument): SecretsSettings {
+  const items: SecretItem[] = Object.entries(doc.items).map(([name, item]) => ({
+    name,
+    provider: item.provider,
+    tools: [...item.tools],
+    maxTtlMs: item.maxTtl ?? 3_600_000,
+    inject: item.inject,
+    ...(item.variable !== undefined ? { variable: item.variable } : {}),
+    ...(item.path !== undefined ? { path: item.path } : {}),
+    ...(item.kv !== undefined ? { kv: item.kv } : {}),
+    ...(item.creds !== undefined ? { creds: item.creds } : {}),
+  }));
+  return {
+    items,
+    providers: { env: { type: "env" }, file: { type: "file" }, ...doc.providers },
+    sessionMaxMs: doc.sessionMax ?? 8 * 3_600_000,
+    results: doc.results ?? "redact",
+  };
+}
+
+function compileContainment(egress: EgressDocument, sandbox: SandboxDocument): ContainmentSettings {
+  const commands = Object.entries(sandbox.commands ?? {}).map(([glob, limits]) => ({
+    matches: compileGlobs([glob]),
+    limits: {
+      ...(limits.timeout !== undefined ? { timeoutMs: limits.timeout } : {}),
+      ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
+      ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+    },
+  }));
+  return {
+    allow: [...(egress.allow ?? [])],
+    deny: [...(egress.deny ?? [])],
+    onViolation: egress.onViolation ?? "kill-session",
+    alert: egress.alert ?? null,
+    commandLimits: (tool) => commands.find((c) => c.matches(tool))?.limits ?? null,
+  };
 }
 
 const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);

@@ -22,6 +22,7 @@ export type {
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
+  ContainmentSettings,
   DetectAction,
   DetectorName,
   DetectSettings,
@@ -35,5 +36,9 @@ export type {
   Mode,
   PolicyDecision,
   PolicyTestCase,
+  SecretInjection,
+  SecretItem,
+  SecretProviderConfig,
+  SecretsSettings,
   ToolLabels,
 } from "./types.js";

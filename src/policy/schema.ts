@@ -244,6 +244,102 @@ const detect = z.strictObject({
     .optional(),
 });
 
+/** How a leased secret reaches the tool: never through the model-visible arguments. */
+const inject = z.union([
+  z.strictObject({ env: envName }),
+  z.strictObject({
+    header: z.strictObject({
+      host: z.string().min(1).max(253),
+      name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"),
+      prefix: z.string().max(64).optional(),
+    }),
+  }),
+  z.strictObject({ context: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "an identifier") }),
+]);
+const secretName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a secret name uses letters, digits and _ . -");
+const secretProvider = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("env") }),
+  z.strictObject({ type: z.literal("file") }),
+  z.strictObject({
+    type: z.literal("vault"),
+    address: z.url({ protocol: /^https?$/, error: "address must be an http(s) URL" }),
+    tokenEnv: envName.optional(),
+    approle: z
+      .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
+      .optional(),
+    namespace: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("postgres"),
+    adminUrlEnv: envName,
+    group: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a PostgreSQL role name"),
+  }),
+]);
+const secrets = z.strictObject({
+  /** Leases of a session never outlive this (default 8h): sessions have no other deadline. */
+  sessionMax: upToAWeek.optional(),
+  /** Tool results holding a credential (cloud keys, private keys, JWTs, bearer tokens): mask or refuse. */
+  results: z.enum(["redact", "block"]).optional(),
+  providers: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a provider name"), secretProvider)
+    .optional(),
+  items: z.record(
+    secretName,
+    z.strictObject({
+      provider: z.string().min(1),
+      tools: globs.min(1),
+      inject,
+      maxTtl: upToAWeek.optional(),
+      /** env: the variable; file: the path; vault: `kv` or `creds`. */
+      variable: envName.optional(),
+      path: z.string().min(1).optional(),
+      kv: z
+        .strictObject({
+          mount: z.string().min(1),
+          path: z.string().min(1),
+          field: z.string().min(1),
+          version: z.int().positive().optional(),
+        })
+        .optional(),
+      creds: z
+        .strictObject({
+          mount: z.string().min(1),
+          role: z.string().min(1),
+          field: z.string().min(1).optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+const hostGlob = z
+  .string()
+  .regex(/^[A-Za-z0-9*?.-]{1,253}$/, "a host name glob such as api.example.com or *.example.com");
+const egress = z.strictObject({
+  allow: z.array(hostGlob).optional(),
+  deny: z.array(hostGlob).optional(),
+  /** kill-session: stop everything the session does; deny-request: refuse only that connection. */
+  onViolation: z.enum(["kill-session", "deny-request"]).optional(),
+  alert: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+      secretEnv: envName,
+    })
+    .optional(),
+});
+const sandbox = z.strictObject({
+  /** Tools of kind `command`: run in a short-lived bubblewrap sandbox with these limits. */
+  commands: z
+    .record(
+      glob,
+      z.strictObject({
+        timeout: upToAWeek.optional(),
+        memoryMb: z.int().min(16).max(65_536).optional(),
+        cpuSeconds: z.int().min(1).max(86_400).optional(),
+      }),
+    )
+    .optional(),
+});
+
 export const policySchema = z.strictObject({
   version: z.literal(1).optional(),
   mode: z.enum(["enforce", "monitor"]).optional(),
@@ -267,6 +363,9 @@ export const policySchema = z.strictObject({
   intents: z.record(z.string().min(1), globs).optional(),
   detect: detect.optional(),
   approvals: approvals.optional(),
+  secrets: secrets.optional(),
+  egress: egress.optional(),
+  sandbox: sandbox.optional(),
 });
 
 export type PolicyDocument = z.output<typeof policySchema>;
@@ -274,3 +373,6 @@ export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];
 export type McpDocument = NonNullable<PolicyDocument["mcp"]>;
 export type DetectDocument = NonNullable<PolicyDocument["detect"]>;
 export type ApprovalsDocument = NonNullable<PolicyDocument["approvals"]>;
+export type SecretsDocument = NonNullable<PolicyDocument["secrets"]>;
+export type EgressDocument = NonNullable<PolicyDocument["egress"]>;
+export type SandboxDocument = NonNullable<PolicyDocument["sandbox"]>;

@@ -38,6 +38,39 @@ export function crossCheck(doc: unknown): RawIssue[] {
     }
   });
 
+  const secrets = isObj(doc.secrets) ? doc.secrets : null;
+  const providers = new Set([
+    "env",
+    "file",
+    ...Object.keys(isObj(secrets?.providers) ? secrets.providers : {}),
+  ]);
+  const providerTypes = isObj(secrets?.providers) ? secrets.providers : {};
+  for (const [name, item] of Object.entries(isObj(secrets?.items) ? secrets.items : {})) {
+    if (!isObj(item) || typeof item.provider !== "string") continue;
+    const at = ["secrets", "items", name];
+    if (!providers.has(item.provider)) {
+      issues.push({
+        path: [...at, "provider"],
+        message: `provider "${item.provider}" is not env, file or one of secrets.providers`,
+      });
+      continue;
+    }
+    const p = providerTypes[item.provider];
+    const type =
+      item.provider === "env" || item.provider === "file" ? item.provider : isObj(p) ? p.type : null;
+    if (type === "env" && typeof item.variable !== "string")
+      issues.push({ path: at, message: "an env secret needs `variable`" });
+    if (type === "file" && typeof item.path !== "string")
+      issues.push({ path: at, message: "a file secret needs `path`" });
+    if (type === "vault" && "kv" in item === "creds" in item)
+      issues.push({ path: at, message: "a vault secret needs either `kv` or `creds`" });
+    if (type === "vault" && isObj(p) && "tokenEnv" in p === "approle" in p)
+      issues.push({
+        path: ["secrets", "providers", item.provider],
+        message: "a vault provider needs either `tokenEnv` or `approle`",
+      });
+  }
+
   // zod's record() skips a "__proto__" key without a word, so the entry would silently vanish.
   for (const section of ["agents", "redact"]) {
     const map = doc[section];

@@ -147,6 +147,54 @@ export interface ApprovalChannels {
   maxRememberMs: number;
 }
 
+/** How a leased secret reaches a tool: an env variable of a sandboxed command, a header the egress proxy adds, or the context object of an in-process tool. */
+export type SecretInjection =
+  | { env: string }
+  | { header: { host: string; name: string; prefix?: string | undefined } }
+  | { context: string };
+
+export interface SecretItem {
+  name: string;
+  provider: string;
+  tools: readonly string[];
+  maxTtlMs: number;
+  inject: SecretInjection;
+  variable?: string;
+  path?: string;
+  kv?: { mount: string; path: string; field: string; version?: number | undefined };
+  creds?: { mount: string; role: string; field?: string | undefined };
+}
+
+export type SecretProviderConfig =
+  | { type: "env" }
+  | { type: "file" }
+  | {
+      type: "vault";
+      address: string;
+      tokenEnv?: string | undefined;
+      approle?: { roleIdEnv: string; secretIdEnv: string; mount?: string | undefined } | undefined;
+      namespace?: string | undefined;
+    }
+  | { type: "postgres"; adminUrlEnv: string; group: string };
+
+/** The `secrets:` section, read at start (like `export:`): providers hold connections. */
+export interface SecretsSettings {
+  items: readonly SecretItem[];
+  providers: Readonly<Record<string, SecretProviderConfig>>;
+  sessionMaxMs: number;
+  results: "redact" | "block";
+}
+
+/** The `egress:` and `sandbox:` sections: where sandboxed commands may connect, and their limits. */
+export interface ContainmentSettings {
+  allow: readonly string[];
+  deny: readonly string[];
+  onViolation: "kill-session" | "deny-request";
+  alert: { url: string; secretEnv: string } | null;
+  /** The limits of a command tool, or null when `tool` is not one (it runs in process). */
+  commandLimits(tool: string): { timeoutMs?: number; memoryMb?: number; cpuSeconds?: number } | null;
+}
+
 export interface CompiledPolicy {
   /** sha256:<hex> of the RFC 8785 canonical JSON of the parsed document. */
   readonly digest: string;
@@ -179,4 +227,7 @@ export interface CompiledPolicy {
   /** The approval an `ask` of rule `ruleId` needs (the policy-wide settings for asks of no rule). */
   approvalFor(ruleId: string | null): ApprovalSettings;
   readonly approvalChannels: ApprovalChannels;
+  /** null when the policy has no `secrets:` section. */
+  readonly secrets: SecretsSettings | null;
+  readonly containment: ContainmentSettings;
 }

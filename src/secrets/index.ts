@@ -9,6 +9,7 @@ export { type VaultAuth, VaultProvider, type VaultProviderOptions } from "./prov
 export type { BrokerInstance, RevokeReason } from "./records.js";
 export type { RecoverOptions, RecoveryReport } from "./recover.js";
 export { MIN_SECRET_LENGTH, SecretRedactor } from "./redact.js";
+export { type Injections, injectionsOf, openSecrets, type SecretStage } from "./setup.js";
 export type {
   Lease,
   RevokeHandle,

@@ -1,0 +1,70 @@
+// The stages around running a tool: secrets leased for the call (secrets/), the contained run of a
+// command tool (sandbox/), and the result the model sees, with handed-out values and credentials masked.
+import { WardenError } from "../errors.js";
+import type { SessionInfo } from "../identity/index.js";
+import { type JsonValue, toJsonValue } from "../json.js";
+import { guardedFetch } from "../sandbox/index.js";
+import {
+  type Injections,
+  injectionsOf,
+  redactCredentials,
+  type SecretStage,
+  scanCredentials,
+} from "../secrets/index.js";
+import type { LivePolicy } from "./live-policy.js";
+import type { ToolContext } from "./request.js";
+
+const NONE: Injections = Object.freeze({ env: {}, headers: [], context: {} }) as Injections;
+
+export class Execution {
+  readonly #secrets: SecretStage | null;
+  readonly #policy: LivePolicy;
+
+  constructor(deps: { secrets: SecretStage | null; policy: LivePolicy }) {
+    this.#secrets = deps.secrets;
+    this.#policy = deps.policy;
+  }
+
+  /** Leases the secrets the policy gives `tool`; each lease is recorded before its value is used. */
+  async inject(session: SessionInfo, tool: string, callId: string): Promise<Injections> {
+    const stage = this.#secrets;
+    if (!stage || stage.broker.secretsFor(tool).length === 0) return NONE;
+    const deadline = new Date(Date.parse(session.startedAt) + stage.settings.sessionMaxMs);
+    const leases = await stage.broker.leaseFor(
+      { id: session.id, agent: session.agent, onBehalfOf: session.onBehalfOf, deadline },
+      tool,
+      { callId },
+    );
+    return injectionsOf(leases, stage.items);
+  }
+
+  /** What an in-process tool receives besides its arguments. */
+  context(callId: string, injections: Injections): ToolContext {
+    const { allow, deny } = this.#policy.current.containment;
+    return { callId, secrets: { ...injections.context }, fetch: guardedFetch(allow, deny) };
+  }
+
+  /**
+   * The result as the model may see it: values handed out to the session become `[secret:NAME]`, and
+   * credential formats are masked, or refused when the policy says `results: block`. Without a
+   * `secrets:` section results pass unchanged.
+   */
+  screenResult<R>(result: R, session: string, tool: string): R {
+    const stage = this.#secrets;
+    if (!stage || result === undefined) return result;
+    let json: JsonValue;
+    try {
+      json = toJsonValue(result);
+    } catch {
+      return result; // not plain JSON (a stream, a class instance): nothing Warden can rewrite
+    }
+    const masked = stage.redactor.redact(json, session);
+    if (stage.settings.results === "block" && scanCredentials(JSON.stringify(masked)).length > 0) {
+      throw new WardenError(
+        "CREDENTIAL_IN_RESULT",
+        `the result of tool "${tool}" holds a credential; it was withheld`,
+      );
+    }
+    return redactCredentials(masked) as R;
+  }
+}

@@ -1,0 +1,147 @@
+// Runs one command tool contained: a fresh egress proxy on a private socket, a bubblewrap sandbox whose
+// only network is that proxy, and a kill switch that stops everything the session does on a violation.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JsonValue } from "../json.js";
+import type { RecordInput } from "../ledger/index.js";
+import type { ContainmentSettings } from "../policy/index.js";
+import { createAlertSender, type SandboxAlert } from "./alert.js";
+import { BubblewrapRunner } from "./bubblewrap.js";
+import { EgressProxy, type HeaderInjection } from "./egress-proxy.js";
+import type { EgressViolation } from "./errors.js";
+import { SandboxError } from "./errors.js";
+import { KillSwitch } from "./kill-switch.js";
+import type { RunResult } from "./runner.js";
+
+export interface CommandCall {
+  session: string;
+  agent: string;
+  callId: string;
+  tool: string;
+}
+
+export interface ContainedRun {
+  command: readonly string[];
+  stdin?: string;
+  /** Variables for the command (secrets injected as environment variables among them). */
+  env: Record<string, string>;
+  /** Headers the proxy adds to plain-HTTP requests to their host (secrets the command never sees). */
+  headers: HeaderInjection[];
+}
+
+export type ContainedResult = RunResult & { violation: EgressViolation | null };
+
+export class Containment {
+  readonly #settings: () => ContainmentSettings;
+  readonly #endSession: (id: string, reason: string) => Promise<unknown>;
+  readonly #record: (input: RecordInput) => Promise<unknown>;
+  readonly #alert: ((alert: SandboxAlert) => unknown) | null;
+  readonly #running = new Map<string, Set<BubblewrapRunner>>();
+
+  /** The alert webhook is read once (its secret comes from the environment); the rules at every run. */
+  constructor(deps: {
+    settings: () => ContainmentSettings;
+    endSession: (id: string, reason: string) => Promise<unknown>;
+    record: (input: RecordInput) => Promise<unknown>;
+    recentRecords: (session: string) => Promise<readonly JsonValue[]>;
+    env: Record<string, string | undefined>;
+  }) {
+    this.#settings = deps.settings;
+    this.#endSession = deps.endSession;
+    this.#record = deps.record;
+    const alert = deps.settings().alert;
+    if (alert) {
+      const secret = deps.env[alert.secretEnv];
+      if (!secret) {
+        throw new SandboxError(
+          "SANDBOX_INVALID",
+          `egress.alert: environment variable ${alert.secretEnv} is not set`,
+        );
+      }
+      this.#alert = createAlertSender({
+        webhook: { url: alert.url, secret },
+        recentRecords: deps.recentRecords,
+      });
+    } else this.#alert = null;
+  }
+
+  /** Whether `tool` is a command tool (it must run here, never in process). */
+  isCommand(tool: string): boolean {
+    return this.#settings().commandLimits(tool) !== null;
+  }
+
+  async run(call: CommandCall, run: ContainedRun): Promise<ContainedResult> {
+    const settings = this.#settings();
+    const limits = settings.commandLimits(call.tool);
+    if (limits === null) throw new SandboxError("SANDBOX_INVALID", `tool ${call.tool} is not a command tool`);
+    const dir = await mkdtemp(join(tmpdir(), "warden-egress-"));
+    const socketPath = join(dir, "proxy.sock");
+    const runner = new BubblewrapRunner({
+      proxySocket: socketPath,
+      limits: {
+        ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
+        ...(limits.memoryMb !== undefined ? { memoryBytes: limits.memoryMb * 1024 * 1024 } : {}),
+        ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+      },
+    });
+    let violation: EgressViolation | null = null;
+    const killSwitch = new KillSwitch({
+      session: call.session,
+      agent: call.agent,
+      callId: call.callId,
+      tool: call.tool,
+      policy: settings.onViolation,
+      target: runner,
+      endSession: (id, reason) => this.#endSession(id, reason),
+      record: (input) => this.#record(input),
+      ...(this.#alert ? { alert: this.#alert } : {}),
+    });
+    const proxy = new EgressProxy({
+      allow: settings.allow,
+      deny: settings.deny,
+      listen: { socketPath },
+      inject: run.headers,
+      onViolation: (v) => {
+        violation ??= v;
+        return killSwitch.onViolation(v);
+      },
+    });
+    this.#track(call.session, runner);
+    try {
+      await proxy.start();
+      const result = await runner.run({
+        command: run.command,
+        env: run.env,
+        ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
+      });
+      await killSwitch.settled();
+      return { ...result, violation };
+    } finally {
+      this.#untrack(call.session, runner);
+      await proxy.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Kills every command the session is running (its session ended). */
+  killSession(session: string, reason: string): void {
+    for (const runner of this.#running.get(session) ?? []) runner.kill(reason);
+  }
+
+  close(): void {
+    for (const session of this.#running.keys()) this.killSession(session, "warden closing");
+  }
+
+  #track(session: string, runner: BubblewrapRunner): void {
+    const set = this.#running.get(session) ?? new Set();
+    set.add(runner);
+    this.#running.set(session, set);
+  }
+
+  #untrack(session: string, runner: BubblewrapRunner): void {
+    const set = this.#running.get(session);
+    set?.delete(runner);
+    if (set?.size === 0) this.#running.delete(session);
+  }
+}

@@ -1,0 +1,172 @@
+// Secrets and containment through the whole pipeline: a sandboxed command gets its secrets as configured,
+// reaches only allowed hosts, and a violation kills it, ends the session, revokes its leases and alerts
+// the SOC; no handed-out value reaches the ledger.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { Webhook } from "standardwebhooks";
+import { describe, expect, it, vi } from "vitest";
+import type { Warden } from "../../src/index.js";
+import { BubblewrapRunner } from "../../src/sandbox/index.js";
+import { openWarden } from "../helpers.js";
+import { admin, afterTest, PG_BASE, pgAvailable } from "../ledger/pg.js";
+import { localServer } from "../sandbox/fixtures.js";
+import { assertNoSecret } from "../secrets/helpers.js";
+
+const ALERT_SECRET = `whsec_${randomBytes(24).toString("base64")}`;
+const API_TOKEN = `tok-${randomBytes(12).toString("hex")}`;
+const UPSTREAM_KEY = `key-${randomBytes(12).toString("hex")}`;
+const CTX_TOKEN = `ctx-${randomBytes(12).toString("hex")}`;
+
+async function setup(
+  extraSecrets: Record<string, unknown> = {},
+  providers: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+) {
+  const upstream = await localServer();
+  const alerts = await localServer(() => ({ status: 204, body: "" }));
+  const { warden } = await openWarden(
+    {
+      default: "allow",
+      secrets: {
+        providers,
+        items: {
+          api_token: {
+            provider: "env",
+            variable: "API_TOKEN",
+            tools: ["fetch_report"],
+            inject: { env: "API_TOKEN" },
+          },
+          upstream_key: {
+            provider: "env",
+            variable: "UPSTREAM_KEY",
+            tools: ["fetch_report"],
+            inject: { header: { host: "localhost", name: "x-api-key" } },
+          },
+          ctx_token: {
+            provider: "env",
+            variable: "CTX_TOKEN",
+            tools: ["lookup"],
+            inject: { context: "token" },
+          },
+          ...extraSecrets,
+        },
+      },
+      egress: {
+        allow: ["localhost"],
+        alert: { url: `http://127.0.0.1:${alerts.port}/soc`, secretEnv: "ALERT_SECRET" },
+      },
+      sandbox: { commands: { fetch_report: { timeout: "10s" } } },
+    },
+    { env: { API_TOKEN, UPSTREAM_KEY, CTX_TOKEN, ALERT_SECRET, ...env } },
+  );
+  return { warden, upstream, alerts };
+}
+
+const canSandbox = BubblewrapRunner.available();
+/** The test database's URL with another login. */
+function loginUrl(user: string, password: string): string {
+  const url = new URL(PG_BASE);
+  url.username = user;
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+const open = (warden: Warden) =>
+  warden.session({ agent: "report-bot", onBehalfOf: "alice@example.com", intent: "q3 report" });
+
+describe.skipIf(!canSandbox)("contained execution with secrets", () => {
+  it("injects secrets as configured, masks them in what the model sees, and records none", async () => {
+    const { warden, upstream } = await setup();
+    const session = await open(warden);
+    const script = `echo "token=$API_TOKEN"; curl -s http://localhost:${upstream.port}/report`;
+    const out = await session.command(
+      "fetch_report",
+      { report: "q3" },
+      { command: ["/bin/sh", "-c", script] },
+    );
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toContain("token=[secret:api_token]");
+    expect(out.stdout).toContain("ok /report");
+    // The header went in at the proxy: the command never held UPSTREAM_KEY.
+    expect(upstream.seen[0]!.headers["x-api-key"]).toBe(UPSTREAM_KEY);
+
+    const lookup = session.guardWithContext(
+      "lookup",
+      async (a: { q: string }, ctx) => `${a.q}: ${ctx.secrets.token}`,
+    );
+    await expect(lookup({ q: "who" })).resolves.toBe("who: [secret:ctx_token]");
+    await expect(session.run("fetch_report", {}, () => "in process")).rejects.toMatchObject({
+      code: "SANDBOX_INVALID",
+    });
+
+    await session.end();
+    const records = await warden.ledger.store.query({});
+    for (const secret of [API_TOKEN, UPSTREAM_KEY, CTX_TOKEN]) assertNoSecret(records, secret);
+    const kinds = records.map((r) => r.kind);
+    expect(kinds.filter((k) => k === "secret.lease")).toHaveLength(3);
+    await vi.waitFor(async () => {
+      const revoked = await warden.ledger.store.query({ kinds: ["secret.revoke"] });
+      expect(revoked).toHaveLength(3);
+    });
+  });
+
+  it("kills a command that reaches for a host it may not, ends the session and alerts the SOC with its records", async () => {
+    const { warden, upstream, alerts } = await setup();
+    const session = await open(warden);
+    const started = Date.now();
+    const script = `curl -s http://127.0.0.1:${upstream.port}/exfil; sleep 20`;
+    await expect(
+      session.command("fetch_report", { report: "q3" }, { command: ["/bin/sh", "-c", script] }),
+    ).rejects.toMatchObject({ code: "SANDBOX_VIOLATION" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(upstream.seen).toHaveLength(0);
+    await expect(session.check("lookup", { q: "x" })).rejects.toMatchObject({ code: "SESSION_ENDED" });
+    const [violation] = await warden.ledger.store.query({ kinds: ["sandbox.violation"] });
+    expect(violation!.data).toMatchObject({ host: "127.0.0.1", reason: "ip_literal", tool: "fetch_report" });
+    await vi.waitFor(() => expect(alerts.seen).toHaveLength(1));
+    const alert = new Webhook(ALERT_SECRET).verify(
+      alerts.seen[0]!.body,
+      alerts.seen[0]!.headers as Record<string, string>,
+    ) as {
+      type: string;
+      data: { session: string; records: { kind: string }[] };
+    };
+    expect(alert.type).toBe("sandbox.violation");
+    expect(alert.data.session).toBe(session.id);
+    expect(alert.data.records.map((r) => r.kind)).toContain("call.intent");
+    assertNoSecret(await warden.ledger.store.query({}), API_TOKEN);
+  });
+
+  it.skipIf(!pgAvailable)(
+    "hands out a PostgreSQL login that stops working when the session ends",
+    async () => {
+      const group = `wt_e2e_${randomBytes(4).toString("hex")}`;
+      await admin((c) => c.query(`CREATE ROLE "${group}" NOLOGIN`));
+      afterTest(() => admin(async (c) => void (await c.query(`DROP ROLE IF EXISTS "${group}"`))));
+      const { warden } = await setup(
+        { db: { provider: "appdb", tools: ["query_db"], inject: { context: "db" } } },
+        { appdb: { type: "postgres", adminUrlEnv: "PG_ADMIN", group } },
+        { PG_ADMIN: PG_BASE },
+      );
+      const session = await open(warden);
+      let login: { user: string; password: string } | null = null;
+      const query = session.guardWithContext("query_db", async (_a: { sql: string }, ctx) => {
+        login = { user: ctx.secrets.dbUsername!, password: ctx.secrets.db! };
+        const client = new pg.Client({ connectionString: loginUrl(login.user, login.password) });
+        await client.connect();
+        const { rows } = await client.query("SELECT current_user AS who");
+        await client.end();
+        return rows[0].who as string;
+      });
+      const who = await query({ sql: "select 1" });
+      expect(who).toMatch(/^warden_/);
+      await session.end();
+      await vi.waitFor(async () => {
+        const client = new pg.Client({ connectionString: loginUrl(login!.user, login!.password) });
+        await expect(client.connect()).rejects.toThrow();
+        await client.end().catch(() => undefined);
+      });
+      assertNoSecret(await warden.ledger.store.query({}), login!.password);
+    },
+  );
+});
