@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals` runs one part.
+// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|sandbox` runs one part.
 import { approvalsTable, benchApprovals } from "./approvals.js";
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
 import { benchDetect } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
+import { benchSandbox, sandboxTable } from "./sandbox.js";
 import { benchScan } from "./scan.js";
 import { fmt, table } from "./stats.js";
 
@@ -87,4 +88,9 @@ if (!only || only === "detect") {
 if (!only || only === "approvals") {
   console.log("\n# approvals\n");
   console.log(approvalsTable(await benchApprovals(Number(process.env.BENCH_APPROVALS ?? 500))));
+}
+
+if (!only || only === "sandbox") {
+  console.log("\n# sandbox and egress proxy\n");
+  console.log(sandboxTable(await benchSandbox()));
 }

@@ -38,6 +38,7 @@ import { Session } from "./session.js";
 import { openPostgres } from "./warden-postgres.js";
 
 /** How often an open Warden looks for canaries minted by other processes. */
+const SESSION_SWEEP_MS = 5_000;
 const CANARY_POLL_MS = 5_000;
 
 export interface WardenOptions {
@@ -107,6 +108,8 @@ export class Warden {
   readonly #policy: LivePolicy;
   readonly #detect = new Detections();
   #canaryPoll: NodeJS.Timeout | null = null;
+  /** Ends sessions past `sessions.maxDuration` or idle past `sessions.idleTimeout`. */
+  #sweep: NodeJS.Timeout | null = null;
 
   private constructor(
     ledger: Ledger,
@@ -234,6 +237,8 @@ export class Warden {
     }
     if (options.watchPolicy) live.watch(options.onPolicyReload ?? (() => undefined));
     warden.#pollCanaries(options.canaryPollMs ?? CANARY_POLL_MS);
+    warden.#sweep = setInterval(() => void warden.sessions.sweep(), SESSION_SWEEP_MS);
+    warden.#sweep.unref();
     return warden;
   }
 
@@ -293,6 +298,7 @@ export class Warden {
 
   async close(): Promise<void> {
     if (this.#canaryPoll) clearInterval(this.#canaryPoll);
+    if (this.#sweep) clearInterval(this.#sweep);
     this.#policy.close();
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();

@@ -14,6 +14,9 @@ import {
 import type { LivePolicy } from "./live-policy.js";
 import type { ToolContext } from "./request.js";
 
+/** Leases of a session with no `sessions.maxDuration` still end this long after it started. */
+const DEFAULT_LEASE_HORIZON_MS = 8 * 3_600_000;
+
 const NONE: Injections = Object.freeze({ env: {}, headers: [], context: {} }) as Injections;
 
 export class Execution {
@@ -29,7 +32,8 @@ export class Execution {
   async inject(session: SessionInfo, tool: string, callId: string): Promise<Injections> {
     const stage = this.#secrets;
     if (!stage || stage.broker.secretsFor(tool).length === 0) return NONE;
-    const deadline = new Date(Date.parse(session.startedAt) + stage.settings.sessionMaxMs);
+    const maxMs = this.#policy.current.sessionLimits.maxDurationMs ?? DEFAULT_LEASE_HORIZON_MS;
+    const deadline = new Date(Date.parse(session.startedAt) + maxMs);
     const leases = await stage.broker.leaseFor(
       { id: session.id, agent: session.agent, onBehalfOf: session.onBehalfOf, deadline },
       tool,

@@ -25,6 +25,9 @@ export class SessionRegistry {
   readonly #feed: SessionFeed | null;
   /** Bumped by every event from the feed, so a lookup that raced an end does not cache a stale row. */
   #epoch = 0;
+  /** When this process last saw each open session act (for `sessions.idleTimeout`). */
+  readonly #lastActive = new Map<string, number>();
+  readonly #startedHere = Date.now();
 
   constructor(deps: SessionRegistryDeps) {
     this.#deps = deps;
@@ -95,6 +98,7 @@ export class SessionRegistry {
       endReason: null,
     };
     this.#cache.set(id, info);
+    this.#lastActive.set(id, Date.now());
     return info;
   }
 
@@ -122,12 +126,43 @@ export class SessionRegistry {
   async active(id: string): Promise<SessionInfo> {
     const info = await this.get(id);
     if (info.endedAt) throw new SessionEndedError(id);
+    const over = this.#overLimit(info, Date.now());
+    if (over !== null) {
+      await this.end(id, over).catch(() => undefined); // refused either way
+      throw new SessionEndedError(id);
+    }
+    this.#lastActive.set(id, Date.now());
     return info;
+  }
+
+  /**
+   * Ends the open sessions this process knows that passed the policy's `sessions.maxDuration` or sat
+   * idle longer than `sessions.idleTimeout`, so their secrets are revoked without waiting for a call.
+   */
+  async sweep(now = Date.now()): Promise<void> {
+    const limits = this.#deps.policy().sessionLimits;
+    if (limits.maxDurationMs === null && limits.idleTimeoutMs === null) return;
+    for (const info of [...this.#cache.values()]) {
+      if (info.endedAt !== null) continue;
+      const over = this.#overLimit(info, now);
+      if (over !== null) await this.end(info.id, over).catch(() => undefined);
+    }
+  }
+
+  /** "deadline" or "idle" when the session must end now; null while it may go on. */
+  #overLimit(info: SessionInfo, now: number): "deadline" | "idle" | null {
+    const { maxDurationMs, idleTimeoutMs } = this.#deps.policy().sessionLimits;
+    if (maxDurationMs !== null && now - Date.parse(info.startedAt) > maxDurationMs) return "deadline";
+    // A session opened before this process started counts as active when the process started.
+    const last = this.#lastActive.get(info.id) ?? Math.max(this.#startedHere, Date.parse(info.startedAt));
+    if (idleTimeoutMs !== null && now - last > idleTimeoutMs) return "idle";
+    return null;
   }
 
   /** Ends the session (idempotent: ending an ended session is SESSION_ENDED). */
   async end(id: string, reason = "ended"): Promise<SessionInfo> {
-    const info = await this.active(id);
+    const info = await this.get(id);
+    if (info.endedAt) throw new SessionEndedError(id);
     // Mark first so calls racing the end record are refused, not slipped in after it.
     info.endedAt = new Date().toISOString();
     info.endReason = reason;
@@ -142,6 +177,7 @@ export class SessionRegistry {
       info.endedAt = record.ts;
       // The store now says it ended; dropping it keeps the cache to open sessions only.
       this.#cache.delete(id);
+      this.#lastActive.delete(id);
     } catch (err) {
       info.endedAt = null;
       info.endReason = null;

@@ -56,6 +56,10 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     export: doc.export ?? null,
     detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
+    sessionLimits: {
+      maxDurationMs: doc.sessions?.maxDuration ?? null,
+      idleTimeoutMs: doc.sessions?.idleTimeout ?? null,
+    },
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
     containment: compileContainment(doc.egress ?? {}, doc.sandbox ?? {}),
   } satisfies CompiledPolicy);
@@ -76,7 +80,6 @@ function compileSecrets(doc: SecretsDocument): SecretsSettings {
   return {
     items,
     providers: { env: { type: "env" }, file: { type: "file" }, ...doc.providers },
-    sessionMaxMs: doc.sessionMax ?? 8 * 3_600_000,
     results: doc.results ?? "redact",
   };
 }

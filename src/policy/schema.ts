@@ -276,8 +276,6 @@ const secretProvider = z.discriminatedUnion("type", [
   }),
 ]);
 const secrets = z.strictObject({
-  /** Leases of a session never outlive this (default 8h): sessions have no other deadline. */
-  sessionMax: upToAWeek.optional(),
   /** Tool results holding a credential (cloud keys, private keys, JWTs, bearer tokens): mask or refuse. */
   results: z.enum(["redact", "block"]).optional(),
   providers: z
@@ -363,6 +361,10 @@ export const policySchema = z.strictObject({
   intents: z.record(z.string().min(1), globs).optional(),
   detect: detect.optional(),
   approvals: approvals.optional(),
+  /** How long a session may live and sit idle; ending it revokes its secrets and kills its commands. */
+  sessions: z
+    .strictObject({ maxDuration: upToAWeek.optional(), idleTimeout: upToAWeek.optional() })
+    .optional(),
   secrets: secrets.optional(),
   egress: egress.optional(),
   sandbox: sandbox.optional(),

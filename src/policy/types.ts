@@ -181,7 +181,6 @@ export type SecretProviderConfig =
 export interface SecretsSettings {
   items: readonly SecretItem[];
   providers: Readonly<Record<string, SecretProviderConfig>>;
-  sessionMaxMs: number;
   results: "redact" | "block";
 }
 
@@ -227,6 +226,8 @@ export interface CompiledPolicy {
   /** The approval an `ask` of rule `ruleId` needs (the policy-wide settings for asks of no rule). */
   approvalFor(ruleId: string | null): ApprovalSettings;
   readonly approvalChannels: ApprovalChannels;
+  /** `sessions:` — null when unlimited. Leases never outlive maxDuration (8h when unset). */
+  readonly sessionLimits: { maxDurationMs: number | null; idleTimeoutMs: number | null };
   /** null when the policy has no `secrets:` section. */
   readonly secrets: SecretsSettings | null;
   readonly containment: ContainmentSettings;
