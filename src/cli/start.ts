@@ -11,8 +11,9 @@ import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 const HELP = `usage: warden start [--dir DIR] [--policy FILE] [--db FILE|postgres://…] [--chain NAME]
                     [--host HOST] [--port PORT] [--quickstart]
 
-Serves the decision API (POST /v1/sessions, /v1/decisions, …), /healthz and /metrics on HOST:PORT
-(default 127.0.0.1:8787; env WARDEN_HOST, WARDEN_PORT). The policy is reloaded on SIGHUP and when
+Serves the decision API (POST /v1/sessions, /v1/decisions, …), the approvals API, the dashboard (/;
+log in with a token), /healthz and /metrics on HOST:PORT (default 127.0.0.1:8787; env WARDEN_HOST,
+WARDEN_PORT). The policy is reloaded on SIGHUP and when
 its file changes; an invalid policy is refused and the old one stays. A policy that does not load
 at start stops the start (exit 1).
 
