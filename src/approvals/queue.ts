@@ -159,8 +159,13 @@ export class Approvals {
 
   async #decide(id: string, input: DecisionInput): Promise<ApprovalView> {
     // Decisions of other processes arrive by polling; one that lands between two polls is folded in
-    // by the same rules (one deny denies, each person counts once), so no extra read is needed here.
-    const view = this.book.get(id);
+    // by the same rules (one deny denies, each person counts once). An approval asked for elsewhere
+    // since the last poll is read now.
+    let view = this.book.get(id);
+    if (!view) {
+      await this.book.poll();
+      view = this.book.get(id);
+    }
     if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${id}`);
     if (view.status === "expired")
       throw new WardenError("APPROVAL_EXPIRED", `approval ${id} expired at ${view.expiresAt}`);
