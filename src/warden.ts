@@ -102,7 +102,8 @@ export class Warden {
   readonly approvals: ApprovalStage;
   /** The secrets broker and redactor, when the policy has a `secrets:` section. */
   readonly secrets: SecretStage | null;
-  readonly #containment: Containment;
+  /** Runs command tools and sandboxed MCP servers behind the egress proxy (policy `egress:`, `sandbox:`). */
+  readonly containment: Containment;
   /** The running exporter, when opened with `export` and the policy has an `export:` section. */
   exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
@@ -132,7 +133,7 @@ export class Warden {
         await ledger.checkpointNow();
       },
     });
-    this.#containment = new Containment({
+    this.containment = new Containment({
       settings: () => policy.current.containment,
       endSession: (id, reason) => this.sessions.end(id, reason),
       record: (input) => ledger.append(input),
@@ -149,7 +150,7 @@ export class Warden {
       detect: this.#detect,
       approvals: approvals.queue,
       execution: new Execution({ secrets, policy }),
-      containment: this.#containment,
+      containment: this.containment,
     });
     // Canaries minted through this ledger arm the gate at once (others are read at open); an ended
     // session's flow memory is dropped.
@@ -160,7 +161,7 @@ export class Warden {
           this.#detect.endSession(r.session);
           approvals.queue.book.endSession(r.session);
           // Everything the session holds ends with it: running commands, then secret leases.
-          this.#containment.killSession(r.session, "session ended");
+          this.containment.killSession(r.session, "session ended");
           secrets?.broker.endSession(r.session).catch(() => undefined); // failures are recorded and retried
         }
       }
@@ -303,7 +304,7 @@ export class Warden {
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();
     // Before the ledger: notifications record their attempts, and leases their revocation.
-    this.#containment.close();
+    this.containment.close();
     await this.secrets?.close();
     await this.approvals.close();
     await this.ledger.close();

@@ -64,7 +64,9 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
 
     const warden = await Warden.open({ policy: paths.policy, db: paths.db, watchPolicy: true });
     const servers: McpServerSpec[] | undefined =
-      command.length > 0 ? [{ name, command, env: {}, cwd: null, url: null, headers: {} }] : undefined;
+      command.length > 0
+        ? [{ name, command, env: {}, cwd: null, url: null, headers: {}, sandbox: null }]
+        : undefined;
     let gateway: McpGateway;
     try {
       gateway = await mcp.McpGateway.create({

@@ -224,6 +224,7 @@ export function compileMcp(mcp: McpDocument): McpSettings {
       cwd: s.cwd ?? null,
       url: s.url ?? null,
       headers: s.headers ?? {},
+      sandbox: s.sandbox ? { readOnly: [...s.sandbox.readOnly] } : null,
     })),
     poisoning: mcp.poisoning ?? "block",
     identity: {

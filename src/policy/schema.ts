@@ -142,6 +142,10 @@ const mcpServer = z
     cwd: z.string().min(1).optional(),
     url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }).optional(),
     headers: stringMap.optional(),
+    /** Launch the stdio server sandboxed (egress: rules apply); `readOnly` are host paths it may read (its code). */
+    sandbox: z
+      .strictObject({ readOnly: z.array(z.string().regex(/^\//, "an absolute path")).default([]) })
+      .optional(),
   })
   .refine((s) => (s.command === undefined) !== (s.url === undefined), {
     error: "an MCP server has either `command` (stdio) or `url` (Streamable HTTP), not both",

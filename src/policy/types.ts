@@ -69,6 +69,8 @@ export interface McpServerSpec {
   cwd: string | null;
   url: string | null;
   headers: Record<string, string>;
+  /** Run the stdio server in a bubblewrap sandbox behind the egress proxy; null runs it directly. */
+  sandbox: { readOnly: string[] } | null;
 }
 
 /** The policy's `mcp:` section, defaults filled in. */

@@ -103,9 +103,46 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     for (const h of [...this.#running]) h.kill(reason);
   }
 
+  /**
+   * The bwrap command line for a long-running process whose stdio the caller owns (an MCP server the
+   * gateway talks to): the same sandbox as `start`, without output capture or a wall-clock limit.
+   * Kill it by killing bwrap: `--die-with-parent` takes the whole namespace with it.
+   */
+  wrap(spec: CommandSpec): { command: string; args: string[]; env: Record<string, string>; cleanup(): void } {
+    validateSpec(spec);
+    const { control, work, cleanup } = this.#folders(spec);
+    const limits = { ...this.#o.limits, ...spec.limits };
+    return {
+      command: this.#o.bwrap ?? "bwrap",
+      args: this.#args(spec, limits, control, work, false),
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      cleanup,
+    };
+  }
+
   start(spec: CommandSpec): RunHandle {
     validateSpec(spec);
     const limits = { ...this.#o.limits, ...spec.limits };
+    const { control, work, cleanup } = this.#folders(spec);
+    const args = this.#args(spec, limits, control, work, true);
+    let child: ChildProcess;
+    try {
+      child = spawn(this.#o.bwrap ?? "bwrap", args, {
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
+        detached: true,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+    } catch (err) {
+      cleanup();
+      throw new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
+        code: (err as NodeJS.ErrnoException).code ?? null,
+      });
+    }
+    return this.#watch(child, spec, limits, cleanup);
+  }
+
+  /** The run's control folder (passwd, group, hosts) and its work folder, and how to remove them. */
+  #folders(spec: CommandSpec): { control: string; work: string; cleanup: () => void } {
     const root = this.#o.workRoot ?? tmpdir();
     let control: string;
     let work: string;
@@ -124,21 +161,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       rmSync(control, { recursive: true, force: true });
       if (!spec.workDir) rmSync(work, { recursive: true, force: true });
     };
-    const args = this.#args(spec, limits, control, work);
-    let child: ChildProcess;
-    try {
-      child = spawn(this.#o.bwrap ?? "bwrap", args, {
-        stdio: ["pipe", "pipe", "pipe", "pipe"],
-        detached: true,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-      });
-    } catch (err) {
-      cleanup();
-      throw new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
-        code: (err as NodeJS.ErrnoException).code ?? null,
-      });
-    }
-    return this.#watch(child, spec, limits, cleanup);
+    return { control, work, cleanup };
   }
 
   #watch(child: ChildProcess, spec: CommandSpec, limits: RunLimits, cleanup: () => void): RunHandle {
@@ -228,7 +251,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     return handle;
   }
 
-  #args(spec: CommandSpec, limits: RunLimits, control: string, work: string): string[] {
+  #args(spec: CommandSpec, limits: RunLimits, control: string, work: string, infoFd: boolean): string[] {
     const a = [
       "--unshare-all",
       "--unshare-user",
@@ -242,8 +265,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       "--new-session",
       "--hostname",
       "sandbox",
-      "--info-fd",
-      "3",
+      ...(infoFd ? ["--info-fd", "3"] : []),
       "--clearenv",
       "--ro-bind",
       "/usr",
@@ -261,8 +283,9 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/etc");
     for (const f of ETC_FILES) if (existsSync(f)) a.push("--ro-bind", f, f);
     for (const f of ["passwd", "group", "hosts"]) a.push("--ro-bind", join(control, f), `/etc/${f}`);
-    for (const p of this.#o.readOnly ?? []) a.push("--ro-bind", p, p);
+    // The work folder first: a read-only path below /work (a checkout there) must not be hidden by it.
     a.push("--bind", work, SANDBOX_WORK, "--chdir", SANDBOX_WORK);
+    for (const p of this.#o.readOnly ?? []) a.push("--ro-bind", p, p);
     const env: Record<string, string> = {
       ...spec.env,
       PATH: "/usr/local/bin:/usr/bin:/bin",

@@ -12,7 +12,7 @@ import { EgressProxy, type HeaderInjection } from "./egress-proxy.js";
 import type { EgressViolation } from "./errors.js";
 import { SandboxError } from "./errors.js";
 import { KillSwitch } from "./kill-switch.js";
-import type { RunResult } from "./runner.js";
+import type { Killable, RunResult } from "./runner.js";
 
 export interface CommandCall {
   session: string;
@@ -32,12 +32,22 @@ export interface ContainedRun {
 
 export type ContainedResult = RunResult & { violation: EgressViolation | null };
 
+/** A long-running sandboxed process (an MCP server) whose stdio the caller owns. */
+export interface SandboxedServer {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  /** The bwrap process once started: a violation kills it, and the namespace dies with it. */
+  attach(pid: number | null): void;
+  close(): Promise<void>;
+}
+
 export class Containment {
   readonly #settings: () => ContainmentSettings;
   readonly #endSession: (id: string, reason: string) => Promise<unknown>;
   readonly #record: (input: RecordInput) => Promise<unknown>;
   readonly #alert: ((alert: SandboxAlert) => unknown) | null;
-  readonly #running = new Map<string, Set<BubblewrapRunner>>();
+  readonly #running = new Map<string, Set<Killable>>();
 
   /** The alert webhook is read once (its secret comes from the environment); the rules at every run. */
   constructor(deps: {
@@ -124,6 +134,64 @@ export class Containment {
     }
   }
 
+  /**
+   * Sandboxes a server process for `session` (an MCP server the gateway launches): bubblewrap with
+   * `readOnly` paths (its code) and the egress proxy as its only network, under the same kill switch.
+   */
+  async launchServer(
+    call: { session: string; agent: string; server: string },
+    command: readonly string[],
+    env: Record<string, string>,
+    readOnly: readonly string[],
+  ): Promise<SandboxedServer> {
+    const settings = this.#settings();
+    const dir = await mkdtemp(join(tmpdir(), "warden-egress-"));
+    const socketPath = join(dir, "proxy.sock");
+    let pid: number | null = null;
+    const target: Killable = {
+      kill: () => {
+        if (pid === null) return;
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      },
+    };
+    const killSwitch = new KillSwitch({
+      session: call.session,
+      agent: call.agent,
+      tool: `mcp:${call.server}`,
+      policy: settings.onViolation,
+      target,
+      endSession: (id, reason) => this.#endSession(id, reason),
+      record: (input) => this.#record(input),
+      ...(this.#alert ? { alert: this.#alert } : {}),
+    });
+    const proxy = new EgressProxy({
+      allow: settings.allow,
+      deny: settings.deny,
+      listen: { socketPath },
+      onViolation: killSwitch.onViolation,
+    });
+    await proxy.start();
+    const wrapped = new BubblewrapRunner({ proxySocket: socketPath, readOnly }).wrap({ command, env });
+    this.#track(call.session, target);
+    return {
+      command: wrapped.command,
+      args: wrapped.args,
+      env: wrapped.env,
+      attach: (p) => {
+        pid = p;
+      },
+      close: async () => {
+        this.#untrack(call.session, target);
+        target.kill("closed");
+        await proxy.close().catch(() => undefined);
+        wrapped.cleanup();
+        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      },
+    };
+  }
+
   /** Kills every command the session is running (its session ended). */
   killSession(session: string, reason: string): void {
     for (const runner of this.#running.get(session) ?? []) runner.kill(reason);
@@ -133,13 +201,13 @@ export class Containment {
     for (const session of this.#running.keys()) this.killSession(session, "warden closing");
   }
 
-  #track(session: string, runner: BubblewrapRunner): void {
+  #track(session: string, runner: Killable): void {
     const set = this.#running.get(session) ?? new Set();
     set.add(runner);
     this.#running.set(session, set);
   }
 
-  #untrack(session: string, runner: BubblewrapRunner): void {
+  #untrack(session: string, runner: Killable): void {
     const set = this.#running.get(session);
     set?.delete(runner);
     if (set?.size === 0) this.#running.delete(session);

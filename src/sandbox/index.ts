@@ -8,7 +8,13 @@ export {
   type SandboxAlert,
 } from "./alert.js";
 export { type BubblewrapOptions, BubblewrapRunner, type CommandSpec, SANDBOX_WORK } from "./bubblewrap.js";
-export { type CommandCall, type ContainedResult, type ContainedRun, Containment } from "./contain.js";
+export {
+  type CommandCall,
+  type ContainedResult,
+  type ContainedRun,
+  Containment,
+  type SandboxedServer,
+} from "./contain.js";
 export {
   EgressProxy,
   type EgressProxyOptions,

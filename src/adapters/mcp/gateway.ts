@@ -71,7 +71,10 @@ export class McpGateway {
     }
     const stderr = options.upstreamStderr ?? "inherit";
     const upstreams = servers.map(
-      (s): UpstreamSpec => ("transport" in s ? s : { name: s.name, transport: specTransport(s, stderr) }),
+      (s): UpstreamSpec =>
+        "transport" in s
+          ? s
+          : { name: s.name, transport: specTransport(s, stderr, options.warden.containment) },
     );
     const pins = new PinBook(options.warden.ledger.store);
     await pins.reload();

@@ -119,11 +119,18 @@ export class GatewaySession {
     return this.#closing;
   }
 
-  async #connectUpstreams(info: Parameters<typeof Upstream.connect>[1]): Promise<void> {
+  async #connectUpstreams(info: Parameters<typeof Upstream.connect>[2]): Promise<void> {
     const peer = this.#peer();
     const settled = await Promise.allSettled(
       this.#ctx.upstreams.map((spec) =>
-        Upstream.connect(spec, info, peer, this.#ctx.connectTimeoutMs, () => this.#upstreamClosed()),
+        Upstream.connect(
+          spec,
+          { id: this.session.id, agent: this.session.agent },
+          info,
+          peer,
+          this.#ctx.connectTimeoutMs,
+          () => this.#upstreamClosed(),
+        ),
       ),
     );
     for (const s of settled) if (s.status === "fulfilled") this.#upstreams.push(s.value);

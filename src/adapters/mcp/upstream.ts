@@ -1,4 +1,5 @@
 // One upstream MCP server as the gateway's client: connect (stdio or Streamable HTTP), forward requests, relay its requests back.
+
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -14,12 +15,14 @@ import {
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerSpec } from "../../policy/index.js";
+import type { Containment, SandboxedServer } from "../../sandbox/index.js";
 import { McpGatewayError } from "./errors.js";
 
 /** How to reach one upstream: its name and a fresh transport per connection (one per downstream session). */
 export interface UpstreamSpec {
   name: string;
-  transport: () => Transport;
+  /** A new transport for one gateway session (a sandboxed server is launched for that session). */
+  transport: (session: { id: string; agent: string }) => Transport | Promise<Transport>;
 }
 
 /** Where an upstream's own requests and notifications go: the downstream client of the same session. */
@@ -42,7 +45,11 @@ export function relayedCapabilities(client: ClientCapabilities): ClientCapabilit
 }
 
 /** A transport factory for a server from the policy or the command line. */
-export function specTransport(spec: McpServerSpec, stderr: "inherit" | "ignore"): () => Transport {
+export function specTransport(
+  spec: McpServerSpec,
+  stderr: "inherit" | "ignore",
+  containment: Containment,
+): UpstreamSpec["transport"] {
   if (spec.url !== null) {
     const url = new URL(spec.url);
     return () => new StreamableHTTPClientTransport(url, { requestInit: { headers: spec.headers } });
@@ -52,7 +59,40 @@ export function specTransport(spec: McpServerSpec, stderr: "inherit" | "ignore")
     throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${spec.name} has no command`);
   // Only the SDK's default variables (PATH, HOME, …) plus the configured ones: Warden's own env stays out.
   const env = { ...getDefaultEnvironment(), ...spec.env };
-  return () => new StdioClientTransport({ command, args, env, cwd: spec.cwd ?? undefined, stderr });
+  const sandbox = spec.sandbox;
+  if (sandbox === null) {
+    return () => new StdioClientTransport({ command, args, env, cwd: spec.cwd ?? undefined, stderr });
+  }
+  return async (session) => {
+    const server = await containment.launchServer(
+      { session: session.id, agent: session.agent, server: spec.name },
+      [command, ...args],
+      { ...spec.env },
+      sandbox.readOnly,
+    );
+    return sandboxedTransport(server, stderr);
+  };
+}
+
+/** A stdio transport to a sandboxed server: bwrap's pid goes to the kill switch, close tears the sandbox down. */
+function sandboxedTransport(server: SandboxedServer, stderr: "inherit" | "ignore"): Transport {
+  const transport = new StdioClientTransport({
+    command: server.command,
+    args: server.args,
+    env: server.env,
+    stderr,
+  });
+  const start = transport.start.bind(transport);
+  const close = transport.close.bind(transport);
+  transport.start = async () => {
+    await start();
+    server.attach(transport.pid);
+  };
+  transport.close = async () => {
+    await close();
+    await server.close();
+  };
+  return transport;
 }
 
 export class Upstream {
@@ -68,6 +108,7 @@ export class Upstream {
   /** Connects and initializes; rejects with MCP_UPSTREAM_UNAVAILABLE when the server cannot be reached in time. */
   static async connect(
     spec: UpstreamSpec,
+    session: { id: string; agent: string },
     info: { clientInfo: Implementation; capabilities: ClientCapabilities },
     peer: DownstreamPeer,
     timeoutMs: number,
@@ -100,7 +141,7 @@ export class Upstream {
     // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
     client.onerror = () => undefined;
     try {
-      await client.connect(spec.transport(), { timeout: timeoutMs });
+      await client.connect(await spec.transport(session), { timeout: timeoutMs });
     } catch (err) {
       upstream.#alive = false;
       await client.close().catch(() => undefined);

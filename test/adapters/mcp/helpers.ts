@@ -22,7 +22,15 @@ export function stdioServer(
   args: string[] = [],
   env: Record<string, string> = {},
 ): McpServerSpec {
-  return { name, command: [process.execPath, script, ...args], env, cwd: null, url: null, headers: {} };
+  return {
+    name,
+    command: [process.execPath, script, ...args],
+    env,
+    cwd: null,
+    url: null,
+    headers: {},
+    sandbox: null,
+  };
 }
 
 /** A gateway in this process, closed after the test. */

@@ -106,7 +106,15 @@ describe("a bad upstream server", () => {
     const { warden } = await openWarden(ALLOW);
     const gateway = await gatewayFor(warden, {
       servers: [
-        { name: "missing", command: ["/no/such/binary"], env: {}, cwd: null, url: null, headers: {} },
+        {
+          name: "missing",
+          command: ["/no/such/binary"],
+          env: {},
+          cwd: null,
+          url: null,
+          headers: {},
+          sandbox: null,
+        },
       ],
     });
     const peer = rawStdio(gateway);

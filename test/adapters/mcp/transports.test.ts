@@ -185,6 +185,7 @@ describe("warden mcp over Streamable HTTP", () => {
           cwd: null,
           url: url.href,
           headers: { authorization: `Bearer ${agent}` },
+          sandbox: null,
         },
       ],
     });

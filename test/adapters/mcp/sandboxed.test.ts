@@ -1,0 +1,54 @@
+// An upstream MCP server launched in the sandbox: it reaches allowed hosts through the egress proxy,
+// cannot read host files, and a connection to a host it may not reach kills it and ends the session.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { BubblewrapRunner } from "../../../src/sandbox/index.js";
+import { openWarden, tempDir } from "../../helpers.js";
+import { localServer } from "../../sandbox/fixtures.js";
+import { connectInMemory, gatewayFor, records, textOf } from "./helpers.js";
+
+const root = new URL("../../../", import.meta.url).pathname;
+const FETCHER = `${root}test/adapters/mcp/fixtures/fetch-server.mjs`;
+
+describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server", () => {
+  it("reaches only allowed hosts, sees no host files, and is killed with its session on a violation", async () => {
+    const upstream = await localServer();
+    const secretFile = join(tempDir(), "host-secret.txt");
+    writeFileSync(secretFile, "host secret");
+    const { warden } = await openWarden({ default: "allow", egress: { allow: ["localhost"] } });
+    const gateway = await gatewayFor(warden, {
+      servers: [
+        {
+          name: "fetcher",
+          command: [process.execPath, FETCHER],
+          env: {},
+          cwd: null,
+          url: null,
+          headers: {},
+          sandbox: { readOnly: [root.replace(/\/$/, "")] },
+        },
+      ],
+    });
+    const client = await connectInMemory(gateway);
+    const ok = await client.callTool({
+      name: "fetch_url",
+      arguments: { url: `http://localhost:${upstream.port}/hello` },
+    });
+    expect(textOf(ok)).toBe("ok /hello");
+    const file = await client.callTool({ name: "read_file", arguments: { path: secretFile } });
+    expect(textOf(file)).toContain("failed: ENOENT");
+
+    const bad = await client
+      .callTool({ name: "fetch_url", arguments: { url: `http://127.0.0.1:${upstream.port}/exfil` } })
+      .catch((err: unknown) => err);
+    expect(bad).toBeDefined();
+    expect(upstream.seen.map((s) => s.url)).toEqual(["/hello"]);
+    await vi.waitFor(async () => {
+      const [violation] = await records(warden, "sandbox.violation");
+      expect(violation?.data).toMatchObject({ host: "127.0.0.1", reason: "ip_literal", tool: "mcp:fetcher" });
+      const [end] = await records(warden, "session.end");
+      expect(end).toBeDefined();
+    });
+  });
+});
