@@ -55,8 +55,8 @@ export type ErrorCode =
   | "SANDBOX_INVALID"
   /** The sandbox could not be started (bwrap missing, …); fail closed: nothing ran. */
   | "SANDBOX_UNAVAILABLE"
-  /** A tool result held a credential and the policy's `secrets.results` is `block`. */
-  | "CREDENTIAL_IN_RESULT"
+  /** A result held a credential (`secrets.results: block`), or could not be screened for secrets. */
+  | "RESULT_WITHHELD"
   /** A dashboard request without the session's CSRF token. */
   | "CSRF_FAILED";
 

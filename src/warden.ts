@@ -203,6 +203,11 @@ export class Warden {
         maxRememberMs: () => live.current.approvalChannels.maxRememberMs,
         signingKey,
         env: options.env ?? process.env,
+        // Read from the store: the registry is built after this stage, and an end by another process counts.
+        sessionOpen: async (id) => {
+          const row = await ledger.store.session(id);
+          return row !== null && row.endedAt === null;
+        },
       });
     } catch (err) {
       await ledger.close().catch(() => undefined);

@@ -58,11 +58,16 @@ export class Approvals {
   readonly #announce: ((view: ApprovalView) => void) | null;
   #unsubscribe: (() => void) | null = null;
 
+  readonly #sessionOpen: (session: string) => Promise<boolean>;
+
   constructor(deps: {
     ledger: Ledger;
     maxRememberMs: () => number;
     announce?: (view: ApprovalView) => void;
+    /** Whether the session is still open: an ended session's approvals take no decisions. */
+    sessionOpen?: (session: string) => Promise<boolean>;
   }) {
+    this.#sessionOpen = deps.sessionOpen ?? (async () => true);
     this.#ledger = deps.ledger;
     this.book = new ApprovalBook(deps.ledger.store);
     this.#maxRememberMs = deps.maxRememberMs;
@@ -166,11 +171,17 @@ export class Approvals {
       await this.book.poll();
       view = this.book.get(id);
     }
+    if (input.approver.role !== "approver" && input.approver.role !== "admin") {
+      throw new WardenError("FORBIDDEN", `a ${input.approver.role} cannot decide approvals`);
+    }
     if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${id}`);
     if (view.status === "expired")
       throw new WardenError("APPROVAL_EXPIRED", `approval ${id} expired at ${view.expiresAt}`);
     if (view.status !== "pending")
       throw new WardenError("APPROVAL_CLOSED", `approval ${id} is already ${view.status}`);
+    if (!(await this.#sessionOpen(view.session))) {
+      throw new WardenError("APPROVAL_CLOSED", `the session of approval ${id} has ended`);
+    }
     if (input.digest != null && input.digest !== view.digest) {
       throw new WardenError(
         "APPROVAL_MISMATCH",
@@ -250,7 +261,8 @@ export function checkApprover(view: ApprovalView, approver: Approver): void {
   if (!view.selfApproval && approver.name.toLowerCase() === view.onBehalfOf.toLowerCase()) {
     throw new WardenError("FORBIDDEN", "the user the agent acts for cannot approve their own agent's call");
   }
-  if (view.decisions.some((d) => d.approver === approver.name)) {
+  const name = approver.name.toLowerCase();
+  if (view.decisions.some((d) => d.approver?.toLowerCase() === name)) {
     throw new WardenError("APPROVAL_CLOSED", `${approver.name} has already decided this approval`);
   }
 }

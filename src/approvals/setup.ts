@@ -31,6 +31,7 @@ export async function openApprovals(deps: {
   maxRememberMs: () => number;
   signingKey: KeyObject;
   env: Record<string, string | undefined>;
+  sessionOpen?: (session: string) => Promise<boolean>;
 }): Promise<ApprovalStage> {
   const { ledger, channels, env } = deps;
   const secretOf = (what: string, name: string, envName: string) => {
@@ -79,6 +80,7 @@ export async function openApprovals(deps: {
   const queue = new Approvals({
     ledger,
     maxRememberMs: deps.maxRememberMs,
+    ...(deps.sessionOpen ? { sessionOpen: deps.sessionOpen } : {}),
     announce: notifier
       ? (view) =>
           notifier.notify({

@@ -129,8 +129,10 @@ export function statusOf(view: ApprovalView, now: number): ApprovalStatus {
   for (const d of view.decisions) {
     if (d.decision === "deny") return "denied";
     if (d.decision === "expire") return "expired";
-    if (d.approver !== null && !seen.has(d.approver)) {
-      seen.add(d.approver);
+    // People are counted by name, case-folded: "Alice" and "alice" are one approver.
+    const who = d.approver?.toLowerCase() ?? null;
+    if (who !== null && !seen.has(who)) {
+      seen.add(who);
       approvers++;
       if (approvers >= view.required) return "approved";
     }

@@ -151,7 +151,14 @@ function local(io: CliIO, values: Values): Access {
       store,
       signingKey: await loadSigningKey(defaultKeyPaths(paths.db).privateKey),
     });
-    const queue = new Approvals({ ledger, maxRememberMs: () => maxRememberMs });
+    const queue = new Approvals({
+      ledger,
+      maxRememberMs: () => maxRememberMs,
+      sessionOpen: async (id) => {
+        const row = await store.session(id);
+        return row !== null && row.endedAt === null;
+      },
+    });
     try {
       await queue.start();
       return await body(queue);

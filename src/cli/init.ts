@@ -52,7 +52,7 @@ export async function initWarden(
   try {
     if (newLedger) created.push(paths.db);
     if (options.adminToken && !existsSync(paths.adminToken)) {
-      adminToken = (await createToken(store, { role: "admin" })).token;
+      adminToken = (await createToken(store, { role: "admin", name: "admin" })).token;
       await writeFile(paths.adminToken, `${adminToken}\n`, { mode: 0o600 });
       await chmod(paths.adminToken, 0o600);
       created.push(paths.adminToken);

@@ -60,15 +60,41 @@ export class Execution {
     try {
       json = toJsonValue(result);
     } catch {
-      return result; // not plain JSON (a stream, a class instance): nothing Warden can rewrite
+      // Not plain JSON (a Date, a Buffer, a class instance): Warden cannot look inside it. Fine while the
+      // session holds no secret; otherwise it must not pass unscreened.
+      if (stage.redactor.size(session) === 0) return result;
+      throw new WardenError(
+        "RESULT_WITHHELD",
+        `the result of tool "${tool}" is not plain JSON and could not be screened for secrets; it was withheld`,
+      );
     }
     const masked = stage.redactor.redact(json, session);
     if (stage.settings.results === "block" && scanCredentials(JSON.stringify(masked)).length > 0) {
       throw new WardenError(
-        "CREDENTIAL_IN_RESULT",
+        "RESULT_WITHHELD",
         `the result of tool "${tool}" holds a credential; it was withheld`,
       );
     }
     return redactCredentials(masked) as R;
+  }
+
+  /**
+   * The error a tool threw, as its caller (and the model) may see it: values handed out to the session
+   * masked in its message and stack, like results. The ledger keeps only its code either way.
+   */
+  screenError(err: unknown, session: string): unknown {
+    const stage = this.#secrets;
+    if (!stage || stage.redactor.size(session) === 0 || !(err instanceof Error)) return err;
+    const mask = (text: string) => redactCredentials(stage.redactor.redactText(text, session)) as string;
+    try {
+      err.message = mask(err.message);
+      if (typeof err.stack === "string") err.stack = mask(err.stack);
+    } catch {
+      return new WardenError(
+        "RESULT_WITHHELD",
+        "the tool failed; its error could not be screened for secrets",
+      );
+    }
+    return err;
   }
 }

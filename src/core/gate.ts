@@ -63,8 +63,12 @@ export class Gate {
     this.#containment = deps.containment;
   }
 
-  /** Decides a call and makes its intent record durable. Never runs anything. */
-  async decide(req: ToolCallRequest): Promise<GateDecision> {
+  /**
+   * Decides a call and makes its intent record durable. Never runs anything. A command tool is allowed
+   * only on the way into its sandbox (`sandboxed`, from `command()`): a caller that runs tools itself
+   * (check, HTTP, MCP) gets a deny for it.
+   */
+  async decide(req: ToolCallRequest, sandboxed = false): Promise<GateDecision> {
     if (typeof req.tool !== "string" || !TOOL_NAME.test(req.tool)) {
       throw new WardenError(
         "INVALID_REQUEST",
@@ -96,6 +100,10 @@ export class Gate {
       },
       now: new Date(),
     });
+    if (!sandboxed && verdict.effect !== "deny" && policy.containment.commandLimits(req.tool) !== null) {
+      const reason = "a command tool runs only in its sandbox (session.command)";
+      verdict = { effect: "deny", ruleId: "sandbox:command", reason };
+    }
     let code: GateDecision["code"] = null;
     let retryAfterMs: number | null = null;
     if (verdict.effect !== "deny") {
@@ -277,6 +285,8 @@ export class Gate {
       view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
     }
     if (view.status === "expired") await this.#approvals.expire(view.id).catch(() => undefined);
+    // An approval outlives nothing: a session that ended meanwhile runs no more calls.
+    if (view.status === "approved") await this.#sessions.active(view.session);
     const decision =
       view.status === "approved"
         ? "allow"
@@ -366,48 +376,53 @@ export class Gate {
     if (!this.#containment.isCommand(req.tool)) {
       throw new WardenError("SANDBOX_INVALID", `tool "${req.tool}" is not listed under sandbox.commands`);
     }
-    return this.#execute(req, async (decision, session, injections) => {
-      const result = await this.#containment.run(
-        { session: session.id, agent: session.agent, callId: decision.callId, tool: req.tool },
-        {
-          command: run.command,
-          ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
-          env: injections.env,
-          headers: injections.headers,
-        },
-      );
-      if (result.violation) {
-        const v = result.violation;
-        throw new WardenError(
-          "SANDBOX_VIOLATION",
-          `tool "${req.tool}" tried to reach ${v.host}:${v.port} (${v.reason}); it was stopped`,
+    return this.#execute(
+      req,
+      async (decision, session, injections) => {
+        const result = await this.#containment.run(
+          { session: session.id, agent: session.agent, callId: decision.callId, tool: req.tool },
           {
-            host: v.host,
-            port: v.port,
-            reason: v.reason,
+            command: run.command,
+            ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
+            env: injections.env,
+            headers: injections.headers,
           },
         );
-      }
-      return this.#execution.screenResult(
-        {
-          exitCode: result.exitCode,
-          stdout: result.stdout,
-          stderr: result.stderr,
-          durationMs: result.durationMs,
-          killed: result.killed,
-        },
-        session.id,
-        req.tool,
-      );
-    });
+        if (result.violation) {
+          const v = result.violation;
+          throw new WardenError(
+            "SANDBOX_VIOLATION",
+            `tool "${req.tool}" tried to reach ${v.host}:${v.port} (${v.reason}); it was stopped`,
+            {
+              host: v.host,
+              port: v.port,
+              reason: v.reason,
+            },
+          );
+        }
+        return this.#execution.screenResult(
+          {
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+            stderr: result.stderr,
+            durationMs: result.durationMs,
+            killed: result.killed,
+          },
+          session.id,
+          req.tool,
+        );
+      },
+      true,
+    );
   }
 
   /** decide → approval → secrets → run → outcome; the body runs only when everything before allowed it. */
   async #execute<R>(
     req: ToolCallRequest,
     body: (decision: GateDecision, session: SessionInfo, injections: Injections) => Promise<R>,
+    sandboxed = false,
   ): Promise<R> {
-    let decision = await this.decide(req);
+    let decision = await this.decide(req, sandboxed);
     if (decision.approval?.status === "pending") {
       decision = await this.awaitApproval(decision, { args: req.args ?? {}, traceparent: req.traceparent });
     }
@@ -424,7 +439,7 @@ export class Gate {
         error: err,
         durationMs: performance.now() - started,
       });
-      throw err;
+      throw this.#execution.screenError(err, decision.session);
     }
     await this.recordOutcome(decision.callId, {
       status: "ok",
@@ -477,7 +492,10 @@ export class Gate {
 
   async #approvedCall(callId: string): Promise<boolean> {
     await this.#approvals.book.poll();
-    return this.#approvals.book.byCall(callId)?.status === "approved";
+    const view = this.#approvals.book.byCall(callId);
+    if (view?.status !== "approved") return false;
+    await this.#sessions.active(view.session);
+    return true;
   }
 
   /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */

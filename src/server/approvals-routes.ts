@@ -32,8 +32,15 @@ const DecisionBody = z.strictObject({
     .regex(/^sha256:[0-9a-f]{64}$/)
     .nullish(),
 });
-/** A chat-ops bot also names the person who clicked; the integration's signature vouches for it. */
-const IntegrationBody = DecisionBody.extend({ approver: z.string().min(1).max(256) });
+/**
+ * A chat-ops bot also names the person who clicked (its signature vouches for that), and the approval
+ * and digest it decides: a signed body can then not be replayed against another approval.
+ */
+const IntegrationBody = DecisionBody.extend({
+  approver: z.string().min(1).max(256),
+  approvalId: z.string().min(1).max(128),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+});
 const LinkBody = z.strictObject({ link: z.string().min(1).max(2_048) });
 const STATUS = z.enum(["pending", "decided", "all"]);
 
@@ -50,6 +57,9 @@ export function mountIntegrationDecisions(app: Hono<AuthEnv>, warden: Warden): v
     const raw = await readText(c);
     const verified = verifyIntegrationRequest(warden.approvals.integrations, headersOf(c), raw, seen);
     const body = parseJson(raw, IntegrationBody);
+    if (body.approvalId !== c.req.param("id")) {
+      throw new WardenError("WEBHOOK_INVALID", "the signed body names another approval than the URL");
+    }
     const approver: Approver = {
       name: body.approver,
       role: "approver",
@@ -110,6 +120,13 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     const body = await readJson(c, DecisionBody);
     // A cookie-authenticated request came from the dashboard; a bearer one from a script or the CLI.
     const via = c.req.header("authorization") === undefined ? "dashboard" : "api";
+    // Four eyes and "not your own call" compare people: a token that decides must name its person.
+    if (token.name === null && (token.role === "approver" || token.role === "admin")) {
+      throw new WardenError(
+        "FORBIDDEN",
+        "this token has no name; decide with a named token (warden token create --name)",
+      );
+    }
     const approver: Approver = { name: tokenIdentity(token), role: token.role, via };
     return c.json({ approval: await queue.decide(c.req.param("id"), decisionInput(body, approver)) });
   });

@@ -243,6 +243,21 @@ describe("the approval queue", () => {
     ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
   });
 
+  it("takes no decision once the approval's session has ended, and an approved call of an ended session does not run", async () => {
+    const { warden, session } = await setup({ ...POLICY, approvals: { timeout: "60s" } });
+    const first = await session.check("send_email", { to: "dave@example.com" });
+    const second = await session.check("send_email", { to: "erin@example.com" });
+    await warden.approvals.queue.decide(second.approval!.id, { decision: "approve", approver: ALICE });
+    await session.end();
+    await expect(
+      warden.approvals.queue.decide(first.approval!.id, { decision: "approve", approver: ALICE }),
+    ).rejects.toMatchObject({ code: "APPROVAL_CLOSED" });
+    await expect(warden.gate.callState(second.callId, 0)).rejects.toMatchObject({ code: "SESSION_ENDED" });
+    await expect(warden.gate.recordOutcome(second.callId, { status: "ok" })).rejects.toMatchObject({
+      code: "SESSION_ENDED",
+    });
+  });
+
   it("keeps pending approvals across a restart, and another process's decision wakes the waiting call", async () => {
     const { warden, db, dir, session } = await setup({ ...POLICY, approvals: { timeout: "60s" } });
     const decided = await session.check("send_email", { to: "dave@example.com" });

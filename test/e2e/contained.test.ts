@@ -98,6 +98,21 @@ describe.skipIf(!canSandbox)("contained execution with secrets", () => {
     await expect(session.run("fetch_report", {}, () => "in process")).rejects.toMatchObject({
       code: "SANDBOX_INVALID",
     });
+    // A caller that runs tools itself never gets a command tool allowed.
+    await expect(session.check("fetch_report", {})).resolves.toMatchObject({
+      enforced: "deny",
+      ruleId: "sandbox:command",
+    });
+    // What the tool throws or returns in a shape Warden cannot rewrite never carries a handed-out value.
+    const leaky = session.guardWithContext("lookup", async (_a: object, ctx) => {
+      throw new Error(`bad token ${ctx.secrets.token}`);
+    });
+    await expect(leaky({})).rejects.toThrow("bad token [secret:ctx_token]");
+    const dated = session.guardWithContext("lookup", async (_a: object, ctx) => ({
+      at: new Date(),
+      v: ctx.secrets.token,
+    }));
+    await expect(dated({})).rejects.toMatchObject({ code: "RESULT_WITHHELD" });
 
     await session.end();
     const records = await warden.ledger.store.query({});

@@ -104,7 +104,13 @@ describe("approvals over HTTP", () => {
   it("accepts a decision signed by a registered integration once, and refuses forged, old and replayed ones", async () => {
     const call = await pendingCall();
     const path = `/v1/approvals/${call.approval.id}/decision`;
-    const body = JSON.stringify({ decision: "deny", reason: "not today", approver: "bob@sec.example.com" });
+    const body = JSON.stringify({
+      decision: "deny",
+      reason: "not today",
+      approver: "bob@sec.example.com",
+      approvalId: call.approval.id,
+      digest: call.approval.digest,
+    });
     const signed = (secret: string, id: string, at: Date, text = body) => ({
       "webhook-id": id,
       "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
@@ -122,6 +128,16 @@ describe("approvals over HTTP", () => {
     expect((await api("POST", path, null, body, tampered)).body.error.code).toBe("WEBHOOK_INVALID");
     expect((await api("POST", path, null, body)).status).toBe(401);
 
+    // A validly signed body for this approval, sent to another approval's URL, is refused.
+    const other2 = await pendingCall();
+    const elsewhere = await api(
+      "POST",
+      `/v1/approvals/${other2.approval.id}/decision`,
+      null,
+      body,
+      signed(SECRET, "msg_5", new Date()),
+    );
+    expect(elsewhere.body.error.code).toBe("WEBHOOK_INVALID");
     const good = signed(SECRET, "msg_4", new Date());
     const accepted = await api("POST", path, null, body, good);
     expect(accepted.status).toBe(200);
