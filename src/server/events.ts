@@ -126,6 +126,8 @@ export interface StreamOptions {
    * so a stream opened before a revocation does not outlive it.
    */
   stillAllowed?: () => Promise<boolean>;
+  /** Which records this listener may see (all when absent). */
+  visible?: (record: LedgerRecord) => boolean;
 }
 
 /** The SSE stream of one client: records, a heartbeat comment, and a bounded queue. */
@@ -148,7 +150,8 @@ export function eventStream(feed: RecordFeed, options: StreamOptions = {}): Read
         };
         const unsubscribe = feed.subscribe((records) => {
           for (const r of records)
-            send(`event: record\nid: ${r.chain}:${r.seq}\ndata: ${JSON.stringify(r)}\n\n`);
+            if (options.visible?.(r) ?? true)
+              send(`event: record\nid: ${r.chain}:${r.seq}\ndata: ${JSON.stringify(r)}\n\n`);
         });
         const heartbeat = setInterval(() => {
           const check = options.stillAllowed?.() ?? Promise.resolve(true);
@@ -187,8 +190,10 @@ export function mountEvents(
 ): RecordFeed {
   const feed = new RecordFeed(ledger, options.pollMs);
   app.get("/v1/events", (c) => {
-    requireRole(c, ["auditor", "approver", "admin"]);
+    const token = requireRole(c, ["auditor", "approver", "admin"]);
     const stream = eventStream(feed, {
+      // Approvers may not read the ledger: their stream carries approval records only.
+      ...(token.role === "approver" ? { visible: (r: LedgerRecord) => r.kind.startsWith("approval.") } : {}),
       heartbeatMs: options.heartbeatMs,
       stillAllowed: options.recheck?.(c),
     });

@@ -267,7 +267,7 @@ describe("GET /v1/events", () => {
 
   it("streams new records, from this process and from another writer of the same file", async () => {
     const res = await fetch(`${server.url}/v1/events`, {
-      headers: { authorization: `Bearer ${tokens.approver.token}` },
+      headers: { authorization: `Bearer ${tokens.auditor.token}` },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
@@ -289,6 +289,36 @@ describe("GET /v1/events", () => {
     // Each record once, in seq order.
     const seqs = [...text.matchAll(/^id: main:(\d+)$/gm)].map((m) => Number(m[1]));
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+  });
+
+  it("gives an approver, who may not read the ledger, approval records only", async () => {
+    const res = await fetch(`${server.url}/v1/events`, {
+      headers: { authorization: `Bearer ${tokens.approver.token}` },
+    });
+    const reader = res.body!.getReader();
+    onCleanup(() => reader.cancel());
+    let text = await readUntil(reader, (t) => t.includes("event: ready"));
+    const session = await warden.session({ agent: "support-bot", onBehalfOf: "alice", intent: "ticket 1" });
+    await session.check("read_ticket", { id: 1 });
+    const other = await warden.session({ agent: "support-bot", onBehalfOf: "bob", intent: "ticket 2" });
+    await other.end();
+    const marker = await warden.ledger.append({
+      kind: "approval.notify",
+      session: null,
+      agent: null,
+      callId: null,
+      data: {
+        approvalId: "apr_test",
+        webhook: "w",
+        attempt: 1,
+        status: "delivered",
+        httpStatus: 204,
+        error: null,
+      },
+    });
+    text = await readUntil(reader, (t) => t.includes(`main:${marker.seq}`), text);
+    expect(text).not.toContain('"kind":"session.start"');
+    expect(text).not.toContain('"kind":"call.intent"');
   });
 
   it("drops a client that stops reading instead of buffering without end", async () => {
