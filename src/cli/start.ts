@@ -109,5 +109,7 @@ Try it:
   curl -s ${url}/v1/decisions -H "authorization: Bearer $WARDEN_TOKEN" -H 'content-type: application/json' \\
     -d '{"session":"'$SESSION'","tool":"read_ticket","args":{"id":123},"rationale":"the user asked about ticket 123"}'
   curl -s "${url}/v1/ledger?limit=5" -H "authorization: Bearer $WARDEN_TOKEN"
+
+Dashboard: ${url}/ (log in with the admin token; an email to an outside address asks for approval)
 `);
 }
