@@ -1,8 +1,8 @@
-// The pipeline of one tool call: identity → policy → detections → durable intent record → run → outcome record.
+// The pipeline of one tool call: identity → policy → detections → approval → durable intent record →
+// secrets → run (in process, or sandboxed for command tools) → outcome record.
 // This is the only file that knows the order of the stages.
 import { type Approvals, type ApprovalView, type AskedCall, approvalDigest } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
-import { digestJson } from "../digest.js";
 import {
   ApprovalDeniedError,
   ApprovalExpiredError,
@@ -14,7 +14,7 @@ import {
 } from "../errors.js";
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
-import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
+import { type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
 import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
 import type { Containment } from "../sandbox/index.js";
@@ -22,7 +22,8 @@ import type { Injections } from "../secrets/index.js";
 import { traceparentOf } from "../trace.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
-import { type OpenCall, OpenCalls } from "./open-calls.js";
+import { OpenCalls } from "./open-calls.js";
+import { outcomeData } from "./outcome.js";
 import type {
   ApprovalRef,
   CommandResult,
@@ -536,46 +537,4 @@ export function refusalError(decision: GateDecision): WardenError {
   if (decision.code === "RATE_LIMITED") return new RateLimitedError(info, decision.retryAfterMs ?? 0);
   if (decision.enforced === "ask") return new ApprovalRequiredError(info);
   return new ToolDeniedError(info);
-}
-
-function outcomeData(call: OpenCall, outcome: Outcome) {
-  const { tool } = call;
-  const durationMs = Math.round((outcome.durationMs ?? Date.now() - call.startedAt) * 1000) / 1000;
-  // The outcome carries the trace too: an exported span is built from the record that ends the call.
-  const trace: JsonObject = call.traceparent ? { traceparent: call.traceparent } : {};
-  if (outcome.status === "ok") {
-    return { tool, status: "ok", durationMs, result: resultDigest(outcome.result), error: null, ...trace };
-  }
-  return {
-    tool,
-    status: "error",
-    durationMs,
-    result: null,
-    error: { code: errorCode(outcome.error) },
-    ...trace,
-  };
-}
-
-/** Digest and size of a result, never the result itself: the ledger proves what came back without keeping it. */
-function resultDigest(result: unknown) {
-  if (result === undefined) return null;
-  try {
-    return digestJson(toJsonValue(result));
-  } catch {
-    return { digest: null, size: null, type: typeof result };
-  }
-}
-
-/** A stable code, never the message: error text can carry secrets or personal data. */
-function errorCode(err: unknown): string {
-  if (err instanceof WardenError) return err.code;
-  if (typeof err === "string") return "string";
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return typeof code === "string" && /^[\w.-]{1,64}$/.test(code) ? code : err.name;
-  }
-  if (err && typeof err === "object" && typeof (err as { code?: unknown }).code === "string") {
-    return String((err as { code: string }).code).slice(0, 64);
-  }
-  return "error";
 }
