@@ -1,11 +1,9 @@
 // The pipeline of one tool call: identity → policy → detections → approval → durable intent record →
 // secrets → run (in process, or sandboxed for command tools) → outcome record.
 // This is the only file that knows the order of the stages.
-import { type Approvals, type ApprovalView, type AskedCall, approvalDigest } from "../approvals/index.js";
+import type { Approvals, AskedCall } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
 import {
-  ApprovalDeniedError,
-  ApprovalExpiredError,
   ApprovalRequiredError,
   RateLimitedError,
   type RefusalInfo,
@@ -20,6 +18,7 @@ import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../po
 import type { Containment } from "../sandbox/index.js";
 import type { Injections } from "../secrets/index.js";
 import { traceparentOf } from "../trace.js";
+import { ApprovalWaits, type CallState } from "./approval-waits.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
@@ -45,6 +44,7 @@ export class Gate {
   readonly #execution: Execution;
   readonly #containment: Containment;
   readonly #open = new OpenCalls();
+  readonly #waits: ApprovalWaits;
 
   constructor(deps: {
     ledger: Ledger;
@@ -60,6 +60,11 @@ export class Gate {
     this.#policy = deps.policy;
     this.#detect = deps.detect;
     this.#approvals = deps.approvals;
+    this.#waits = new ApprovalWaits({
+      approvals: deps.approvals,
+      sessions: deps.sessions,
+      store: deps.ledger.store,
+    });
     this.#execution = deps.execution;
     this.#containment = deps.containment;
   }
@@ -239,83 +244,19 @@ export class Gate {
     options: { args?: unknown; traceparent?: string | null; signal?: AbortSignal } = {},
   ): Promise<GateDecision> {
     if (decision.approval?.status !== "pending") return decision;
-    const view = await this.#approvals.book.wait(decision.approval.id, options.signal);
-    await this.#settled(decision, view);
-    if (options.args !== undefined) {
-      const now = approvalDigest({
-        tool: view.tool,
-        args: toJsonValue(options.args),
-        session: view.session,
-        agent: view.agent,
-        onBehalfOf: view.onBehalfOf,
-        policy: view.policy,
-      });
-      if (now !== view.digest) {
-        throw new WardenError(
-          "APPROVAL_MISMATCH",
-          `the arguments of call ${decision.callId} changed after they were approved`,
-        );
-      }
-    }
-    // An approval outlives nothing: a session that ended meanwhile runs no more calls.
-    await this.#sessions.active(view.session);
-    const traceparent = traceparentOf(options.traceparent);
+    const view = await this.#waits.settled(decision, options);
     this.#open.add(decision.callId, {
       session: view.session,
       agent: view.agent,
       tool: view.tool,
-      traceparent,
+      traceparent: traceparentOf(options.traceparent),
     });
     return { ...decision, enforced: "allow" };
   }
 
   /** The state of a call an HTTP agent asked about; waits up to `waitMs` while its approval is pending. */
-  async callState(
-    callId: string,
-    waitMs: number,
-  ): Promise<{ decision: GateDecision["enforced"] | "expired"; approval: ApprovalView | null }> {
-    const [intent] = await this.#ledger.store.query({ callId, kinds: ["call.intent"], limit: 1 });
-    if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
-    const enforced =
-      (intent.data.decision as { enforced?: GateDecision["enforced"] } | undefined)?.enforced ?? "deny";
-    if (enforced !== "ask") return { decision: enforced, approval: null };
-    await this.#approvals.book.poll();
-    let view = this.#approvals.book.byCall(callId);
-    if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
-    if (view.status === "pending" && waitMs > 0) {
-      view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
-    }
-    if (view.status === "expired") await this.#approvals.expire(view.id).catch(() => undefined);
-    // An approval outlives nothing: a session that ended meanwhile runs no more calls.
-    if (view.status === "approved") await this.#sessions.active(view.session);
-    const decision =
-      view.status === "approved"
-        ? "allow"
-        : view.status === "denied"
-          ? "deny"
-          : view.status === "expired"
-            ? "expired"
-            : "ask";
-    return { decision, approval: view };
-  }
-
-  /** Turns a final approval other than "approved" into the error the waiting call throws. */
-  async #settled(decision: GateDecision, view: ApprovalView): Promise<void> {
-    const info: RefusalInfo = {
-      callId: decision.callId,
-      tool: decision.tool,
-      ruleId: decision.ruleId,
-      reason: decision.reason,
-    };
-    if (view.status === "denied") {
-      const deny = view.decisions.find((d) => d.decision === "deny");
-      throw new ApprovalDeniedError(info, view.id, deny?.reason ?? null);
-    }
-    if (view.status !== "approved") {
-      // Best effort: the deadline alone already makes the approval expired for every reader.
-      await this.#approvals.expire(view.id).catch(() => undefined);
-      throw new ApprovalExpiredError(info, view.id);
-    }
+  callState(callId: string, waitMs: number): Promise<CallState> {
+    return this.#waits.callState(callId, waitMs);
   }
 
   /**
@@ -491,14 +432,6 @@ export class Gate {
     return requested;
   }
 
-  async #approvedCall(callId: string): Promise<boolean> {
-    await this.#approvals.book.poll();
-    const view = this.#approvals.book.byCall(callId);
-    if (view?.status !== "approved") return false;
-    await this.#sessions.active(view.session);
-    return true;
-  }
-
   /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
   async #openFromLedger(callId: string) {
     const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
@@ -508,7 +441,7 @@ export class Gate {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
     }
     const decision = intent.data.decision as { enforced?: string } | undefined;
-    const approved = decision?.enforced === "ask" && (await this.#approvedCall(callId));
+    const approved = decision?.enforced === "ask" && (await this.#waits.approved(callId));
     if (decision?.enforced !== "allow" && !approved) {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} was not allowed to run`);
     }

@@ -1,0 +1,106 @@
+// The waiting side of an approval: a call held until people decide, and an HTTP agent asking how its
+// call stands. Every way out is checked against the approved digest and the session still being open.
+import { type Approvals, type ApprovalView, approvalDigest } from "../approvals/index.js";
+import { ApprovalDeniedError, ApprovalExpiredError, type RefusalInfo, WardenError } from "../errors.js";
+import type { SessionRegistry } from "../identity/index.js";
+import { toJsonValue } from "../json.js";
+import type { LedgerStore } from "../ledger/index.js";
+import type { GateDecision } from "./request.js";
+
+export interface CallState {
+  decision: GateDecision["enforced"] | "expired";
+  approval: ApprovalView | null;
+}
+
+export class ApprovalWaits {
+  readonly #approvals: Approvals;
+  readonly #sessions: SessionRegistry;
+  readonly #store: LedgerStore;
+
+  constructor(deps: { approvals: Approvals; sessions: SessionRegistry; store: LedgerStore }) {
+    this.#approvals = deps.approvals;
+    this.#sessions = deps.sessions;
+    this.#store = deps.store;
+  }
+
+  /** Waits for the decision's approval; returns it approved, or throws what the waiting call must throw. */
+  async settled(
+    decision: GateDecision,
+    options: { args?: unknown; signal?: AbortSignal },
+  ): Promise<ApprovalView> {
+    const view = await this.#approvals.book.wait(decision.approval!.id, options.signal);
+    await this.#refuseUnapproved(decision, view);
+    if (options.args !== undefined) {
+      const now = approvalDigest({
+        tool: view.tool,
+        args: toJsonValue(options.args),
+        session: view.session,
+        agent: view.agent,
+        onBehalfOf: view.onBehalfOf,
+        policy: view.policy,
+      });
+      if (now !== view.digest) {
+        throw new WardenError(
+          "APPROVAL_MISMATCH",
+          `the arguments of call ${decision.callId} changed after they were approved`,
+        );
+      }
+    }
+    // An approval outlives nothing: a session that ended meanwhile runs no more calls.
+    await this.#sessions.active(view.session);
+    return view;
+  }
+
+  async callState(callId: string, waitMs: number): Promise<CallState> {
+    const [intent] = await this.#store.query({ callId, kinds: ["call.intent"], limit: 1 });
+    if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    const enforced =
+      (intent.data.decision as { enforced?: GateDecision["enforced"] } | undefined)?.enforced ?? "deny";
+    if (enforced !== "ask") return { decision: enforced, approval: null };
+    await this.#approvals.book.poll();
+    let view = this.#approvals.book.byCall(callId);
+    if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
+    if (view.status === "pending" && waitMs > 0) {
+      view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
+    }
+    if (view.status === "expired") await this.#approvals.expire(view.id).catch(() => undefined);
+    if (view.status === "approved") await this.#sessions.active(view.session);
+    const decision =
+      view.status === "approved"
+        ? "allow"
+        : view.status === "denied"
+          ? "deny"
+          : view.status === "expired"
+            ? "expired"
+            : "ask";
+    return { decision, approval: view };
+  }
+
+  /** Whether an asked call was approved and its session is still open (for an outcome recorded later). */
+  async approved(callId: string): Promise<boolean> {
+    await this.#approvals.book.poll();
+    const view = this.#approvals.book.byCall(callId);
+    if (view?.status !== "approved") return false;
+    await this.#sessions.active(view.session);
+    return true;
+  }
+
+  /** Turns a final approval other than "approved" into the error the waiting call throws. */
+  async #refuseUnapproved(decision: GateDecision, view: ApprovalView): Promise<void> {
+    const info: RefusalInfo = {
+      callId: decision.callId,
+      tool: decision.tool,
+      ruleId: decision.ruleId,
+      reason: decision.reason,
+    };
+    if (view.status === "denied") {
+      const deny = view.decisions.find((d) => d.decision === "deny");
+      throw new ApprovalDeniedError(info, view.id, deny?.reason ?? null);
+    }
+    if (view.status !== "approved") {
+      // Best effort: the deadline alone already makes the approval expired for every reader.
+      await this.#approvals.expire(view.id).catch(() => undefined);
+      throw new ApprovalExpiredError(info, view.id);
+    }
+  }
+}
