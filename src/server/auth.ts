@@ -15,6 +15,8 @@ export const CSRF_HEADER = "x-warden-csrf";
 export const UI_IDLE_MS = 12 * 60 * 60 * 1000;
 /** Logins beyond this many live sessions push out the least recently used one: memory stays bounded. */
 const MAX_UI_SESSIONS = 10_000;
+/** Logins of one token beyond this many end its least recently used dashboard session. */
+const MAX_UI_SESSIONS_PER_TOKEN = 20;
 
 interface UiSession {
   /** The bearer secret the user logged in with, kept in memory only, so each request re-checks the token row. */
@@ -45,6 +47,9 @@ export class UiSessions {
     if (!token) throw new WardenError("UNAUTHENTICATED", "unknown or revoked token");
     if (token.role === "agent") throw new WardenError("FORBIDDEN", "agent tokens cannot use the dashboard");
     this.#prune();
+    // One token cannot crowd everyone else out of the bounded session table.
+    const mine = [...this.#sessions].filter(([, s]) => s.secret === secret);
+    if (mine.length >= MAX_UI_SESSIONS_PER_TOKEN) this.#sessions.delete(mine[0]![0]);
     const id = randomBytes(32).toString("base64url");
     const csrf = randomBytes(32).toString("base64url");
     this.#sessions.set(id, { secret, csrf, lastSeen: this.#now() });

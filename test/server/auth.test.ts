@@ -36,6 +36,17 @@ describe("UiSessions", () => {
     expect(await ui.resolve(id, { touch: false })).toBeNull();
   });
 
+  it("keeps at most 20 dashboard sessions per token, so one token cannot log everyone else out", async () => {
+    const { ui, store, auditor } = await setup();
+    const other = await createToken(store, { role: "approver", name: "ann@example.com" });
+    const theirs = await ui.login(other.token);
+    const first = await ui.login(auditor.token);
+    for (let i = 0; i < 25; i++) await ui.login(auditor.token);
+    expect(await ui.resolve(first.id)).toBeNull();
+    expect(await ui.resolve(theirs.id)).not.toBeNull();
+    expect(ui.size).toBe(21);
+  });
+
   it("refuses agent tokens, unknown tokens, and gives every login its own id and CSRF token", async () => {
     const { ui, store, auditor } = await setup();
     const agent = await createToken(store, { role: "agent", agent: "bot" });
