@@ -82,55 +82,31 @@ export class Containment {
   }
 
   async run(call: CommandCall, run: ContainedRun): Promise<ContainedResult> {
-    const settings = this.#settings();
-    const limits = settings.commandLimits(call.tool);
+    const limits = this.#settings().commandLimits(call.tool);
     if (limits === null) throw new SandboxError("SANDBOX_INVALID", `tool ${call.tool} is not a command tool`);
-    const dir = await mkdtemp(join(tmpdir(), "warden-egress-"));
-    const socketPath = join(dir, "proxy.sock");
-    const runner = new BubblewrapRunner({
-      proxySocket: socketPath,
-      limits: {
-        ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
-        ...(limits.memoryMb !== undefined ? { memoryBytes: limits.memoryMb * 1024 * 1024 } : {}),
-        ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
-      },
-    });
-    let violation: EgressViolation | null = null;
-    const killSwitch = new KillSwitch({
-      session: call.session,
-      agent: call.agent,
-      callId: call.callId,
-      tool: call.tool,
-      policy: settings.onViolation,
-      target: runner,
-      endSession: (id, reason) => this.#endSession(id, reason),
-      record: (input) => this.#record(input),
-      ...(this.#alert ? { alert: this.#alert } : {}),
-    });
-    const proxy = new EgressProxy({
-      allow: settings.allow,
-      deny: settings.deny,
-      listen: { socketPath },
-      inject: run.headers,
-      onViolation: (v) => {
-        violation ??= v;
-        return killSwitch.onViolation(v);
-      },
-    });
-    this.#track(call.session, runner);
+    const egress = await this.#egress(
+      call,
+      (proxySocket) =>
+        new BubblewrapRunner({
+          proxySocket,
+          limits: {
+            ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
+            ...(limits.memoryMb !== undefined ? { memoryBytes: limits.memoryMb * 1024 * 1024 } : {}),
+            ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+          },
+        }),
+      run.headers,
+    );
     try {
-      await proxy.start();
-      const result = await runner.run({
+      const result = await egress.target.run({
         command: run.command,
         env: run.env,
         ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
       });
-      await killSwitch.settled();
-      return { ...result, violation };
+      await egress.settled();
+      return { ...result, violation: egress.violation() };
     } finally {
-      this.#untrack(call.session, runner);
-      await proxy.close().catch(() => undefined);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await egress.close();
     }
   }
 
@@ -144,22 +120,58 @@ export class Containment {
     env: Record<string, string>,
     readOnly: readonly string[],
   ): Promise<SandboxedServer> {
+    let pid: number | null = null;
+    let wrapped: ReturnType<BubblewrapRunner["wrap"]> | null = null;
+    const egress = await this.#egress<Killable>(
+      { ...call, callId: null, tool: `mcp:${call.server}` },
+      (proxySocket) => {
+        wrapped = new BubblewrapRunner({ proxySocket, readOnly }).wrap({ command, env });
+        return {
+          kill: () => {
+            if (pid === null) return;
+            try {
+              process.kill(pid, "SIGKILL");
+            } catch {}
+          },
+        };
+      },
+    );
+    const { command: bwrap, args, env: bwrapEnv, cleanup } = wrapped!;
+    return {
+      command: bwrap,
+      args,
+      env: bwrapEnv,
+      attach: (p) => {
+        pid = p;
+      },
+      close: async () => {
+        egress.target.kill("closed");
+        await egress.close();
+        cleanup();
+      },
+    };
+  }
+
+  /**
+   * One contained process's egress: a proxy on a private socket applying the policy's rules, whose
+   * refusals go to a kill switch over `target` (made with the socket's path). The target counts as a
+   * running process of the session until `close()`.
+   */
+  async #egress<T extends Killable>(
+    call: { session: string; agent: string; callId: string | null; tool: string },
+    makeTarget: (socketPath: string) => T,
+    headers: readonly HeaderInjection[] = [],
+  ) {
     const settings = this.#settings();
     const dir = await mkdtemp(join(tmpdir(), "warden-egress-"));
     const socketPath = join(dir, "proxy.sock");
-    let pid: number | null = null;
-    const target: Killable = {
-      kill: () => {
-        if (pid === null) return;
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
-      },
-    };
+    const target = makeTarget(socketPath);
+    let violation: EgressViolation | null = null;
     const killSwitch = new KillSwitch({
       session: call.session,
       agent: call.agent,
-      tool: `mcp:${call.server}`,
+      callId: call.callId,
+      tool: call.tool,
       policy: settings.onViolation,
       target,
       endSession: (id, reason) => this.#endSession(id, reason),
@@ -170,26 +182,25 @@ export class Containment {
       allow: settings.allow,
       deny: settings.deny,
       listen: { socketPath },
-      onViolation: killSwitch.onViolation,
+      inject: headers,
+      onViolation: (v) => {
+        violation ??= v;
+        return killSwitch.onViolation(v);
+      },
     });
-    await proxy.start();
-    const wrapped = new BubblewrapRunner({ proxySocket: socketPath, readOnly }).wrap({ command, env });
-    this.#track(call.session, target);
-    return {
-      command: wrapped.command,
-      args: wrapped.args,
-      env: wrapped.env,
-      attach: (p) => {
-        pid = p;
-      },
-      close: async () => {
-        this.#untrack(call.session, target);
-        target.kill("closed");
-        await proxy.close().catch(() => undefined);
-        wrapped.cleanup();
-        await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      },
+    const close = async () => {
+      this.#untrack(call.session, target);
+      await proxy.close().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     };
+    this.#track(call.session, target);
+    try {
+      await proxy.start();
+    } catch (err) {
+      await close();
+      throw err;
+    }
+    return { target, violation: () => violation, settled: () => killSwitch.settled(), close };
   }
 
   /** Kills every command the session is running (its session ended). */
