@@ -195,6 +195,8 @@ export class Warden {
       (input) => ledger.append(input),
       buckets ? (limits) => new SharedRateLimiter(buckets, limits) : undefined,
     );
+    // Secrets the policy names by environment variable (webhooks, providers, the alert) come from here.
+    const env = options.env ?? process.env;
     let approvals: ApprovalStage;
     try {
       approvals = await openApprovals({
@@ -202,7 +204,7 @@ export class Warden {
         channels: compiled.approvalChannels,
         maxRememberMs: () => live.current.approvalChannels.maxRememberMs,
         signingKey,
-        env: options.env ?? process.env,
+        env,
         // Read from the store: the registry is built after this stage, and an end by another process counts.
         sessionOpen: async (id) => {
           const row = await ledger.store.session(id);
@@ -213,7 +215,6 @@ export class Warden {
       await ledger.close().catch(() => undefined);
       throw err;
     }
-    const env = options.env ?? process.env;
     let secrets: SecretStage | null = null;
     let warden: Warden;
     try {

@@ -29,9 +29,14 @@ export class Execution {
   }
 
   /** Leases the secrets the policy gives `tool`; each lease is recorded before its value is used. */
-  async inject(session: SessionInfo, tool: string, callId: string): Promise<Injections> {
+  async inject(
+    tool: string,
+    callId: string,
+    resolveSession: () => Promise<SessionInfo>,
+  ): Promise<Injections> {
     const stage = this.#secrets;
     if (!stage || stage.broker.secretsFor(tool).length === 0) return NONE;
+    const session = await resolveSession();
     const maxMs = this.#policy.current.sessionLimits.maxDurationMs ?? DEFAULT_LEASE_HORIZON_MS;
     const deadline = new Date(Date.parse(session.startedAt) + maxMs);
     const leases = await stage.broker.leaseFor(

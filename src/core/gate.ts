@@ -300,9 +300,9 @@ export class Gate {
         `tool "${req.tool}" is a command tool: run it with session.command()`,
       );
     }
-    return this.#execute(req, async (decision, session, injections): Promise<Awaited<R>> => {
+    return this.#execute(req, async (decision, injections): Promise<Awaited<R>> => {
       const result = await fn(this.#execution.context(decision.callId, injections));
-      return this.#execution.screenResult(result, session.id, req.tool);
+      return this.#execution.screenResult(result, decision.session, req.tool);
     });
   }
 
@@ -320,9 +320,10 @@ export class Gate {
     }
     return this.#execute(
       req,
-      async (decision, session, injections) => {
+      async (decision, injections) => {
+        const { agent } = await this.#sessions.get(decision.session);
         const result = await this.#containment.run(
-          { session: session.id, agent: session.agent, callId: decision.callId, tool: req.tool },
+          { session: decision.session, agent, callId: decision.callId, tool: req.tool },
           {
             command: run.command,
             ...(run.stdin !== undefined ? { stdin: run.stdin } : {}),
@@ -350,7 +351,7 @@ export class Gate {
             durationMs: result.durationMs,
             killed: result.killed,
           },
-          session.id,
+          decision.session,
           req.tool,
         );
       },
@@ -361,7 +362,7 @@ export class Gate {
   /** decide → approval → secrets → run → outcome; the body runs only when everything before allowed it. */
   async #execute<R>(
     req: ToolCallRequest,
-    body: (decision: GateDecision, session: SessionInfo, injections: Injections) => Promise<R>,
+    body: (decision: GateDecision, injections: Injections) => Promise<R>,
     sandboxed = false,
   ): Promise<R> {
     let decision = await this.decide(req, sandboxed);
@@ -372,9 +373,11 @@ export class Gate {
     const started = performance.now();
     let result: R;
     try {
-      const session = await this.#sessions.active(decision.session);
-      const injections = await this.#execution.inject(session, req.tool, decision.callId);
-      result = await body(decision, session, injections);
+      // The session is read again only for a tool that gets secrets (their lease ends with it).
+      const injections = await this.#execution.inject(req.tool, decision.callId, () =>
+        this.#sessions.active(decision.session),
+      );
+      result = await body(decision, injections);
     } catch (err) {
       await this.recordOutcome(decision.callId, {
         status: "error",

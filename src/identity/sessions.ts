@@ -152,6 +152,7 @@ export class SessionRegistry {
   /** "deadline" or "idle" when the session must end now; null while it may go on. */
   #overLimit(info: SessionInfo, now: number): "deadline" | "idle" | null {
     const { maxDurationMs, idleTimeoutMs } = this.#deps.policy().sessionLimits;
+    if (maxDurationMs === null && idleTimeoutMs === null) return null;
     if (maxDurationMs !== null && now - Date.parse(info.startedAt) > maxDurationMs) return "deadline";
     // A session opened before this process started counts as active when the process started.
     const last = this.#lastActive.get(info.id) ?? Math.max(this.#startedHere, Date.parse(info.startedAt));
