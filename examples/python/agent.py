@@ -17,6 +17,11 @@ def read_ticket(id: int) -> str:
     return f"ticket {id}: my invoice is wrong"
 
 
+@session.audit_agent_tool("send_email")
+def send_email(to: str, subject: str, body: str) -> str:
+    return f"sent to {to}"
+
+
 @session.audit_agent_tool("execute_shell")
 def execute_shell(command: str) -> str:
     raise SystemExit("this body must never run")
@@ -27,4 +32,11 @@ try:
     execute_shell(command="cat /etc/passwd", rationale="curious")
 except ToolDenied as denied:
     print(f"refused as expected: {denied}")
+
+# Mail that leaves the company asks a person: approve or deny it in the dashboard (or `warden approve`).
+print("waiting for a person to decide the email to an outside address ...", flush=True)
+try:
+    print(send_email(to="customer@outside.example", subject="Your invoice", body="...", rationale="reply to the customer"))
+except ToolDenied as denied:
+    print(f"not sent: {denied}")
 session.end()

@@ -12,8 +12,10 @@
     send_email(to="bob@example.com", subject="Hi", body="...", rationale="the user asked for a reply")
 
 Each call asks Warden first; the function runs only when the decision is "allow", and its outcome
-is reported afterwards. A refused call raises ToolDenied (or RateLimited / ApprovalRequired) and the
-function body never runs. Any failure to reach Warden raises WardenUnavailable: fail closed.
+is reported afterwards. When the policy asks a person ("pending"), the call waits for the decision
+(long-polling GET /v1/calls/{id}). A refused call raises ToolDenied (or RateLimited, ApprovalDenied
+with the approver's reason, ApprovalExpired) and the function body never runs. Any failure to reach
+Warden raises WardenUnavailable: fail closed.
 """
 
 from __future__ import annotations
@@ -54,10 +56,20 @@ class RateLimited(ToolDenied):
         self.code = "RATE_LIMITED"
 
 
-class ApprovalRequired(ToolDenied):
+class ApprovalDenied(ToolDenied):
+    """A person refused the call; `reason` is what they wrote."""
+
+    def __init__(self, decision: dict, reason: Optional[str]):
+        super().__init__(decision)
+        self.code = "APPROVAL_DENIED"
+        self.reason = reason
+        self.args = (f"APPROVAL_DENIED: {reason or 'denied by an approver'}",)
+
+
+class ApprovalExpired(ToolDenied):
     def __init__(self, decision: dict):
         super().__init__(decision)
-        self.code = "APPROVAL_REQUIRED"
+        self.code = "APPROVAL_EXPIRED"
 
 
 class WardenClient:
@@ -106,6 +118,13 @@ class Session:
             body["callId"] = call_id
         return self.client.request("POST", "/v1/decisions", body)
 
+    def await_approval(self, decision: dict) -> dict:
+        """Waits until people decide a pending call; returns the call's state (decision allow, deny or expired)."""
+        while True:
+            state = self.client.request("GET", f"/v1/calls/{decision['callId']}?wait=30s")
+            if state["decision"] != "pending":
+                return state
+
     def outcome(self, call_id: str, ok: bool, duration_ms: float, error_code: Optional[str] = None) -> None:
         body: dict = {"status": "ok" if ok else "error", "durationMs": duration_ms}
         if not ok:
@@ -126,11 +145,16 @@ class Session:
             def guarded(*args: Any, rationale: Optional[str] = None, call_id: Optional[str] = None, **kwargs: Any) -> Any:
                 bound = signature.bind(*args, **kwargs)
                 decision = self.decide(name, dict(bound.arguments), rationale, call_id)
-                if decision["decision"] != "allow":
+                if decision["decision"] == "pending":
+                    state = self.await_approval(decision)
+                    if state["decision"] == "deny":
+                        denials = [d for d in state["approval"]["decisions"] if d["decision"] == "deny"]
+                        raise ApprovalDenied(decision, denials[0]["reason"] if denials else None)
+                    if state["decision"] != "allow":
+                        raise ApprovalExpired(decision)
+                elif decision["decision"] != "allow":
                     if decision.get("code") == "RATE_LIMITED":
                         raise RateLimited(decision)
-                    if decision["decision"] == "ask":
-                        raise ApprovalRequired(decision)
                     raise ToolDenied(decision)
                 started = time.monotonic()
                 try:

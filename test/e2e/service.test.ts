@@ -26,9 +26,9 @@ function startWarden(cwd: string, args: string[]) {
   return { child, output: () => out };
 }
 
-async function waitFor(pred: () => boolean, what: string, ms = 10_000) {
+async function waitFor(pred: () => boolean | Promise<boolean>, what: string, ms = 10_000) {
   const until = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -67,13 +67,29 @@ describe("warden start", () => {
     });
     expect(session.status).toBe(201);
 
-    // The Python example client (standard library only) against the running service.
-    const python = await promisify(execFile)("python3", [join(ROOT, "examples/python/agent.py")], {
+    // The Python example client (standard library only) against the running service. Its email to an
+    // outside address waits for a person: the admin denies it with a reason, which the client raises.
+    const run = promisify(execFile)("python3", [join(ROOT, "examples/python/agent.py")], {
       cwd,
       env: { ...process.env, WARDEN_URL: url, WARDEN_TOKEN: token },
     });
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    let pending: { id: string; digest: string } | undefined;
+    await waitFor(async () => {
+      const listed = await (await fetch(`${url}/v1/approvals`, { headers: auth })).json();
+      pending = (listed as { approvals: { id: string; digest: string }[] }).approvals[0];
+      return pending !== undefined;
+    }, "a pending approval");
+    const denied = await fetch(`${url}/v1/approvals/${pending!.id}/decision`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ decision: "deny", reason: "not before the audit", digest: pending!.digest }),
+    });
+    expect(denied.status).toBe(200);
+    const python = await run;
     expect(python.stdout).toContain("ticket 123");
     expect(python.stdout).toContain("refused as expected");
+    expect(python.stdout).toContain("not sent: APPROVAL_DENIED: not before the audit");
 
     const policyFile = join(cwd, ".warden/policy.yaml");
     const original = readFileSync(policyFile, "utf8");
