@@ -2,7 +2,6 @@
 
 export type ErrorCode =
   | "TOOL_DENIED"
-  | "APPROVAL_REQUIRED"
   | "RATE_LIMITED"
   | "LEDGER_UNAVAILABLE"
   | "SESSION_ENDED"
@@ -86,17 +85,6 @@ export class ToolDeniedError extends WardenError {
   readonly refusal: RefusalInfo;
   constructor(refusal: RefusalInfo) {
     super("TOOL_DENIED", `tool "${refusal.tool}" denied: ${refusal.reason}`, { ...refusal });
-    this.refusal = refusal;
-  }
-}
-
-/** Policy said ask, and no approver answered for this call. */
-export class ApprovalRequiredError extends WardenError {
-  readonly refusal: RefusalInfo;
-  constructor(refusal: RefusalInfo) {
-    super("APPROVAL_REQUIRED", `tool "${refusal.tool}" needs a human approval: ${refusal.reason}`, {
-      ...refusal,
-    });
     this.refusal = refusal;
   }
 }

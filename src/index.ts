@@ -14,7 +14,6 @@ export {
   AgentUnknownError,
   ApprovalDeniedError,
   ApprovalExpiredError,
-  ApprovalRequiredError,
   type ErrorCode,
   InvalidArgsError,
   LedgerUnavailableError,

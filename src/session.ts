@@ -66,8 +66,9 @@ export class Session {
 
   /**
    * Wraps `fn` so every call is decided by policy and recorded before it runs. A refused call throws
-   * ToolDeniedError (TOOL_DENIED), RateLimitedError (RATE_LIMITED) or ApprovalRequiredError; a call
-   * whose intent cannot be recorded throws LedgerUnavailableError and never runs.
+   * ToolDeniedError (TOOL_DENIED) or RateLimitedError (RATE_LIMITED); an `ask` waits for people and
+   * then runs or throws ApprovalDeniedError / ApprovalExpiredError (or APPROVAL_MISMATCH); a call whose
+   * intent cannot be recorded throws LedgerUnavailableError and never runs.
    * Arguments are recorded as the single argument when there is one, else as an array.
    */
   guard<A extends unknown[], R>(

@@ -39,7 +39,7 @@ function cut(text: string, n: number): string {
 
 /**
  * A call Warden refused before the tool body ran, as the model should read it. `code` is the refusing
- * error's code (TOOL_DENIED, APPROVAL_REQUIRED, RATE_LIMITED, LEDGER_UNAVAILABLE, …); `cause` is that error.
+ * error's code (TOOL_DENIED, APPROVAL_DENIED, RATE_LIMITED, LEDGER_UNAVAILABLE, …); `cause` is that error.
  *
  * @example
  * try {
@@ -68,8 +68,6 @@ export class ToolRefusedError extends WardenError {
 export function denialText(err: WardenError): string {
   const hint: Partial<Record<string, string>> = {
     TOOL_DENIED: "Do not retry this call; use another tool or tell the user it is not permitted.",
-    APPROVAL_REQUIRED:
-      "It needs a human's approval, which cannot be given inside this run; tell the user what you wanted to do.",
     APPROVAL_DENIED: "A person reviewed this call and refused it; do not retry it, tell the user why.",
     APPROVAL_EXPIRED: "Nobody approved it in time; tell the user it is waiting for a human decision.",
     APPROVAL_MISMATCH: "The call changed after it was approved; ask again with the arguments you mean.",

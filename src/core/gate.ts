@@ -3,13 +3,7 @@
 // This is the only file that knows the order of the stages.
 import type { Approvals, AskedCall } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
-import {
-  ApprovalRequiredError,
-  RateLimitedError,
-  type RefusalInfo,
-  ToolDeniedError,
-  WardenError,
-} from "../errors.js";
+import { RateLimitedError, type RefusalInfo, ToolDeniedError, WardenError } from "../errors.js";
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
@@ -462,7 +456,7 @@ function conflict(callId: string): WardenError {
   return new WardenError("CALL_ID_CONFLICT", `call id ${callId} was already used`);
 }
 
-/** The error a refused call throws in the library. */
+/** The error a refused call throws in the library (an `ask` never gets here: it waits for its approval). */
 export function refusalError(decision: GateDecision): WardenError {
   const info: RefusalInfo = {
     callId: decision.callId,
@@ -471,6 +465,5 @@ export function refusalError(decision: GateDecision): WardenError {
     reason: decision.reason,
   };
   if (decision.code === "RATE_LIMITED") return new RateLimitedError(info, decision.retryAfterMs ?? 0);
-  if (decision.enforced === "ask") return new ApprovalRequiredError(info);
   return new ToolDeniedError(info);
 }
