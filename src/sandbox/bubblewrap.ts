@@ -196,14 +196,18 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     child.stdin!.end(spec.stdin === undefined ? undefined : Buffer.from(spec.stdin));
     const timer = setTimeout(() => kill("timeout"), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let handle: RunHandle;
+    // The run is over (it ended, or bwrap never started): forget it and remove its folders.
+    const finish = () => {
+      exited = true;
+      clearTimeout(timer);
+      this.#running.delete(handle);
+      try {
+        cleanup();
+      } catch {}
+    };
     const done = new Promise<RunResult>((resolve, reject) => {
       child.once("error", (e) => {
-        exited = true;
-        clearTimeout(timer);
-        this.#running.delete(handle);
-        try {
-          cleanup();
-        } catch {}
+        finish();
         reject(
           new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
             code: (e as NodeJS.ErrnoException).code ?? null,
@@ -216,12 +220,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
         info.destroy();
       });
       child.once("close", (code: number | null, sig: NodeJS.Signals | null) => {
-        exited = true;
-        clearTimeout(timer);
-        this.#running.delete(handle);
-        try {
-          cleanup();
-        } catch {}
+        finish();
         const signalName = sig ?? signalOf(code);
         if (
           killed === null &&
