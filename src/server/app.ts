@@ -7,7 +7,7 @@ import { isRecordKind, type LedgerRecord, type RecordKind, type TokenRow } from 
 import { sinceToIso } from "../time.js";
 import type { Warden } from "../warden.js";
 import { mountApprovalRoutes, mountIntegrationDecisions } from "./approvals-routes.js";
-import { authenticateRequests, requireRole, UiSessions } from "./auth.js";
+import { authenticateRequests, requireOwnCall, requireRole, UiSessions } from "./auth.js";
 import { readJson } from "./body.js";
 import { mountDashboard } from "./dashboard.js";
 import { errorBody, sendError } from "./http-errors.js";
@@ -109,10 +109,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     const token = requireRole(c, ["agent", "admin"]);
     const body = await readJson(c, OutcomeBody);
     const callId = c.req.param("id");
-    if (token.role === "agent") {
-      const [intent] = await store.query({ callId, kinds: ["call.intent"], limit: 1 });
-      if (intent && intent.agent !== token.agent) throw forbiddenCall();
-    }
+    await requireOwnCall(store, token, callId);
     const outcome =
       body.status === "ok"
         ? { status: "ok" as const, result: body.result, durationMs: body.durationMs }
@@ -183,10 +180,6 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   }
 
   return app;
-}
-
-function forbiddenCall(): WardenError {
-  return new WardenError("FORBIDDEN", "this call belongs to another agent");
 }
 
 function emptyBody(c: Context) {

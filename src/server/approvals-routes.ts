@@ -12,8 +12,7 @@ import {
 import { WardenError } from "../errors.js";
 import { parseDuration } from "../policy/index.js";
 import type { Warden } from "../warden.js";
-import type { AuthEnv } from "./auth.js";
-import { requireRole } from "./auth.js";
+import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
 import { parseJson, readJson, readText } from "./body.js";
 import { tokenIdentity } from "./tokens.js";
 
@@ -147,11 +146,7 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     if (waitMs === null || waitMs > MAX_WAIT_MS) {
       throw new WardenError("INVALID_REQUEST", "wait is a duration up to 60s, e.g. wait=30s");
     }
-    if (token.role === "agent") {
-      const [intent] = await warden.ledger.store.query({ callId, kinds: ["call.intent"], limit: 1 });
-      if (intent && intent.agent !== token.agent)
-        throw new WardenError("FORBIDDEN", "this call belongs to another agent");
-    }
+    await requireOwnCall(warden.ledger.store, token, callId);
     const state = await warden.gate.callState(callId, waitMs);
     const approval = state.approval;
     return c.json({

@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
-import type { TokenRow } from "../ledger/index.js";
+import type { LedgerStore, TokenRow } from "../ledger/index.js";
 import { errorBody } from "./http-errors.js";
 import type { Role, TokenCache } from "./tokens.js";
 
@@ -154,4 +154,13 @@ export function requireRole(c: Context<AuthEnv>, roles: readonly Role[]): TokenR
     );
   }
   return token;
+}
+
+/** An agent token acts only on its own agent's calls (other roles are checked by requireRole). */
+export async function requireOwnCall(store: LedgerStore, token: TokenRow, callId: string): Promise<void> {
+  if (token.role !== "agent") return;
+  const [intent] = await store.query({ callId, kinds: ["call.intent"], limit: 1 });
+  if (intent && intent.agent !== token.agent) {
+    throw new WardenError("FORBIDDEN", "this call belongs to another agent");
+  }
 }
