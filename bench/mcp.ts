@@ -1,4 +1,5 @@
-// MCP gateway benchmark: tools/call of server-everything's echo, direct vs through `warden mcp` (stdio, HTTP) vs mcp-proxy.
+// MCP gateway benchmark: tools/call of server-everything's echo, direct vs through `warden mcp` (stdio, HTTP) vs
+// mcp-proxy, beside two floors: a byte relay (the extra hop) and a naive durable relay (the hop and one fsync).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "dist/cli/bin.js");
 const EVERYTHING = join(ROOT, "node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 const MCP_PROXY = join(ROOT, "node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs");
+const RELAY = join(import.meta.dirname, "relay-child.js");
 
 export interface McpRun {
   name: string;
@@ -24,30 +26,48 @@ export interface McpRun {
   callsPerSec: number;
 }
 
-/** Sequential echo calls after a warm-up; per-call latencies in ms. */
-async function measure(name: string, transport: Transport, calls: number, warmup: number): Promise<McpRun> {
+const ROUNDS = 4;
+
+interface Contender {
+  name: string;
+  client: Client;
+  times: number[];
+  ms: number;
+}
+
+async function connect(name: string, transport: Transport, warmup: number): Promise<Contender> {
   const client = new Client({ name: "bench", version: "1" });
   await client.connect(transport);
-  try {
-    for (let i = 0; i < warmup; i++) await client.callTool({ name: "echo", arguments: { message: `w${i}` } });
-    const times: number[] = [];
-    const start = performance.now();
-    for (let i = 0; i < calls; i++) {
-      const t0 = performance.now();
-      await client.callTool({ name: "echo", arguments: { message: `m${i}` } });
-      times.push(performance.now() - t0);
+  for (let i = 0; i < warmup; i++) await client.callTool({ name: "echo", arguments: { message: `w${i}` } });
+  return { name, client, times: [], ms: 0 };
+}
+
+/**
+ * Sequential echo calls, every contender in turn for ROUNDS rounds (calls/ROUNDS each time): a machine
+ * whose speed drifts during the run moves every figure alike instead of favouring whoever ran first.
+ */
+async function race(contenders: Contender[], calls: number): Promise<McpRun[]> {
+  const perRound = Math.ceil(calls / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of contenders) {
+      const start = performance.now();
+      for (let i = 0; i < perRound; i++) {
+        const t0 = performance.now();
+        await c.client.callTool({ name: "echo", arguments: { message: `m${round}.${i}` } });
+        c.times.push(performance.now() - t0);
+      }
+      c.ms += performance.now() - start;
     }
-    const total = performance.now() - start;
-    times.sort((a, b) => a - b);
-    return {
-      name,
-      p50Ms: percentile(times, 50),
-      p99Ms: percentile(times, 99),
-      callsPerSec: (calls * 1000) / total,
-    };
-  } finally {
-    await client.close();
   }
+  return contenders.map((c) => {
+    const sorted = [...c.times].sort((a, b) => a - b);
+    return {
+      name: c.name,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      callsPerSec: (sorted.length * 1000) / c.ms,
+    };
+  });
 }
 
 /** A Warden folder on the project's disk (durable fsyncs, like production), with an agent token. */
@@ -108,74 +128,77 @@ export async function benchMcp(calls = 2_000, warmup = 300): Promise<McpRun[]> {
 }
 
 async function runAll(calls: number, warmup: number): Promise<McpRun[]> {
-  const runs: McpRun[] = [];
   const stdio = (command: string, args: string[]) =>
     new StdioClientTransport({ command, args, stderr: "ignore" });
-  runs.push(await measure("direct stdio", stdio(process.execPath, [EVERYTHING]), calls, warmup));
-
   const { dir, token } = await wardenDir();
+  const children: ChildProcess[] = [];
+  const contenders: Contender[] = [];
   try {
-    const gateway = stdio(process.execPath, [
-      BIN,
-      "mcp",
-      "--dir",
-      dir,
-      "--agent",
-      "bench",
-      "--",
-      process.execPath,
-      EVERYTHING,
-    ]);
-    runs.push(await measure("warden mcp, stdio ↔ stdio", gateway, calls, warmup));
-
-    const proxyPort = 18_000 + Math.floor(Math.random() * 1000);
-    const proxy = await startFront(
-      [
-        MCP_PROXY,
-        "--port",
-        String(proxyPort),
-        "--host",
-        "127.0.0.1",
-        "--server",
-        "stream",
-        "--",
-        process.execPath,
-        EVERYTHING,
-      ],
-      `http://127.0.0.1:${proxyPort}/mcp`,
+    const port = 18_000 + Math.floor(Math.random() * 1000);
+    const proxyUrl = `http://127.0.0.1:${port}/mcp`;
+    const frontUrl = `http://127.0.0.1:${port + 1}/mcp`;
+    const node = process.execPath;
+    children.push(
+      await startFront(
+        [
+          MCP_PROXY,
+          "--port",
+          String(port),
+          "--host",
+          "127.0.0.1",
+          "--server",
+          "stream",
+          "--",
+          node,
+          EVERYTHING,
+        ],
+        proxyUrl,
+      ),
+      await startFront(
+        [BIN, "mcp", "--dir", dir, "--listen", `127.0.0.1:${port + 1}`, "--", node, EVERYTHING],
+        frontUrl,
+      ),
     );
-    try {
-      const url = new URL(`http://127.0.0.1:${proxyPort}/mcp`);
-      runs.push(
-        await measure("mcp-proxy, HTTP → stdio", new StreamableHTTPClientTransport(url), calls, warmup),
-      );
-    } finally {
-      await stop(proxy);
-    }
-
-    const port = proxyPort + 1;
-    const front = await startFront(
-      [BIN, "mcp", "--dir", dir, "--listen", `127.0.0.1:${port}`, "--", process.execPath, EVERYTHING],
-      `http://127.0.0.1:${port}/mcp`,
+    const add = async (name: string, transport: Transport) =>
+      contenders.push(await connect(name, transport, warmup));
+    await add("direct stdio", stdio(node, [EVERYTHING]));
+    await add(
+      "byte relay, stdio ↔ stdio (floor: one more hop)",
+      stdio(node, [RELAY, "bytes", "--", node, EVERYTHING]),
     );
-    try {
-      const url = new URL(`http://127.0.0.1:${port}/mcp`);
-      const transport = new StreamableHTTPClientTransport(url, {
+    await add(
+      "naive durable relay (floor: hop + one FULL commit)",
+      stdio(node, [RELAY, "durable", "--", node, EVERYTHING]),
+    );
+    await add(
+      "MCP SDK relay + the same commit (floor with the SDK)",
+      stdio(node, [RELAY, "sdk", "--", node, EVERYTHING]),
+    );
+    await add(
+      "warden mcp, stdio ↔ stdio",
+      stdio(node, [BIN, "mcp", "--dir", dir, "--agent", "bench", "--", node, EVERYTHING]),
+    );
+    await add("mcp-proxy, HTTP → stdio", new StreamableHTTPClientTransport(new URL(proxyUrl)));
+    await add(
+      "warden mcp --listen, HTTP → stdio",
+      new StreamableHTTPClientTransport(new URL(frontUrl), {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
-      });
-      runs.push(await measure("warden mcp --listen, HTTP → stdio", transport, calls, warmup));
-    } finally {
-      await stop(front);
-    }
+      }),
+    );
+    const runs = await race(contenders, calls);
+    await Promise.all(contenders.map((c) => c.client.close()));
+    await Promise.all(children.map(stop));
     const store = await SqliteStore.open(join(dir, "ledger.db"));
     const intents = (await store.query({ kinds: ["call.intent"] })).length;
     await store.close();
-    if (intents < 2 * (calls + warmup))
-      throw new Error(`expected ${2 * (calls + warmup)} intent records, found ${intents}`);
+    const expected = 2 * (ROUNDS * Math.ceil(calls / ROUNDS) + warmup);
+    if (intents < expected) throw new Error(`expected ${expected} intent records, found ${intents}`);
+    return runs;
   } finally {
+    await Promise.all(contenders.map((c) => c.client.close().catch(() => undefined)));
+    await Promise.all(children.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
-  return runs;
 }
 
 export function mcpTable(runs: McpRun[]): string {
