@@ -235,6 +235,7 @@ export function compileMcp(mcp: McpDocument): McpSettings {
     connectTimeoutMs: mcp.timeouts?.connect ?? 10_000,
     requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
     maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
+    allowedOrigins: mcp.allowedOrigins ?? [],
   };
 }
 

@@ -169,6 +169,9 @@ const mcp = z.strictObject({
     .optional(),
   timeouts: z.strictObject({ connect: duration.optional(), request: duration.optional() }).optional(),
   maxMessageBytes: z.int().min(1024).optional(),
+  allowedOrigins: z
+    .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin is scheme://host[:port], without a path"))
+    .optional(),
 });
 
 const detectAction = z.enum(["log", "alert", "ask", "deny"]);

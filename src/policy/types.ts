@@ -82,6 +82,8 @@ export interface McpSettings {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   maxMessageBytes: number;
+  /** Browser origins besides the gateway's own that may reach `warden mcp --listen`. */
+  allowedOrigins: string[];
 }
 
 /** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */

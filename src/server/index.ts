@@ -3,10 +3,13 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Warden } from "../warden.js";
 import { createApp } from "./app.js";
+import { errorBody } from "./http-errors.js";
 import { Metrics } from "./metrics.js";
+import { siteCheck } from "./site-check.js";
 
 export { createApp } from "./app.js";
 export { Metrics } from "./metrics.js";
+export { siteCheck } from "./site-check.js";
 export { authenticate, createToken, hashToken, ROLES, type Role } from "./tokens.js";
 
 export interface RunningServer {
@@ -24,8 +27,15 @@ export async function startServer(
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
   const app = createApp(warden, metrics);
   const host = options.host ?? "127.0.0.1";
+  const refusedSite = siteCheck(host);
+  // Before any route, the unauthenticated ones (/healthz, /metrics, the dashboard's pages) included.
+  const fetch: typeof app.fetch = (req, env, ctx) => {
+    const refused = refusedSite(req.headers.get("host") ?? undefined, req.headers.get("origin") ?? undefined);
+    if (refused === null) return app.fetch(req, env, ctx);
+    return Response.json(errorBody("FORBIDDEN", refused), { status: 403 });
+  };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: options.port ?? 8787 }, () => resolve(s));
+    const s = serve({ fetch, hostname: host, port: options.port ?? 8787 }, () => resolve(s));
     s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;

@@ -151,6 +151,7 @@ export class McpGateway {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 0,
       maxBodyBytes: this.maxMessageBytes,
+      allowedOrigins: () => this.#ctx.warden.policy.mcp?.allowedOrigins ?? [],
     });
     this.#listeners.add(listener);
     return listener;

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { LedgerStore, TokenRow } from "../../ledger/index.js";
-import { authenticate } from "../../server/index.js";
+import { authenticate, siteCheck } from "../../server/index.js";
 import { RPC } from "./errors.js";
 import type { McpGateway } from "./gateway.js";
 
@@ -25,7 +25,13 @@ export const MCP_PATH = "/mcp";
 export async function listenHttp(
   gateway: McpGateway,
   store: LedgerStore,
-  options: { host: string; port: number; maxBodyBytes: number },
+  options: {
+    host: string;
+    port: number;
+    maxBodyBytes: number;
+    /** Browser origins allowed besides the gateway's own, read per request (the policy may reload). */
+    allowedOrigins: () => readonly string[];
+  },
 ): Promise<HttpListener> {
   const sessions = new Map<string, Entry>();
   const tokens = new Map<string, { row: TokenRow | null; until: number }>();
@@ -40,7 +46,10 @@ export async function listenHttp(
     return row;
   };
 
+  const refusedSite = siteCheck(options.host, options.allowedOrigins);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const refused = refusedSite(req.headers.host, req.headers.origin);
+    if (refused !== null) return fail(res, 403, RPC.invalidRequest, refused);
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== MCP_PATH)
       return fail(res, 404, RPC.invalidRequest, `not found; the MCP endpoint is ${MCP_PATH}`);

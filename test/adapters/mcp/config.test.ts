@@ -14,6 +14,7 @@ describe("policy mcp: section", () => {
   poisoning: warn
   identity: { agent: ide, intent: coding }
   timeouts: { request: 30s }
+  allowedOrigins: ["https://agents.example.com"]
 `,
       "p.yaml",
     );
@@ -36,17 +37,24 @@ describe("policy mcp: section", () => {
       identity: { agent: "ide", onBehalfOf: null, intent: "coding" },
       requestTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,
+      allowedOrigins: ["https://agents.example.com"],
     });
     expect(parsePolicy("{}", "p").mcp).toBeNull();
   });
 
   it("reports bad entries with their location", () => {
     const issues = checkPolicyText(
-      "mcp:\n  servers:\n    a__b: { command: [x] }\n    both: { command: [x], url: 'http://h' }\n  poisoning: maybe\n  colour: red\n",
+      "mcp:\n  servers:\n    a__b: { command: [x] }\n    both: { command: [x], url: 'http://h' }\n  poisoning: maybe\n  colour: red\n  allowedOrigins: ['https://a.example/path']\n",
       "p.yaml",
     );
     expect(issues.map((i) => i.path.join("."))).toEqual(
-      expect.arrayContaining(["mcp.servers.a__b", "mcp.servers.both", "mcp.poisoning", "mcp.colour"]),
+      expect.arrayContaining([
+        "mcp.servers.a__b",
+        "mcp.servers.both",
+        "mcp.poisoning",
+        "mcp.colour",
+        "mcp.allowedOrigins.0",
+      ]),
     );
   });
 });

@@ -1,5 +1,6 @@
 // The real downstream transports: `warden mcp` over stdio (the built CLI), and Streamable HTTP with bearer tokens.
 import { writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -119,6 +120,7 @@ describe("warden mcp over Streamable HTTP", () => {
   async function setup() {
     const { warden } = await openWarden({
       ...POLICY,
+      mcp: { allowedOrigins: ["https://agents.example.com"] },
       agents: {
         "ide-agent": { team: "dev", developer: "dana@example.com", tools: ["echo", "get-sum", "trigger-*"] },
       },
@@ -230,5 +232,51 @@ describe("warden mcp over Streamable HTTP", () => {
     const bad = await post({ authorization: `Bearer ${agent}` }, "{not json");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+
+  it("refuses a browser origin it does not know and a host name rebound to it (DNS rebinding)", async () => {
+    const { warden, url, agent } = await setup();
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+    });
+    const post = (headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          url,
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              authorization: `Bearer ${agent}`,
+              ...headers,
+            },
+          },
+          (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => {
+              body += c;
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on("error", reject);
+        req.end(init);
+      });
+    const sessionsBefore = (await records(warden, "session.start")).length;
+    const evil = await post({ origin: "http://evil.example" });
+    expect(evil.status).toBe(403);
+    expect(evil.body).toContain("origin http://evil.example not allowed");
+    expect((await post({ origin: "null" })).status).toBe(403);
+    expect((await post({ host: `evil.example:${url.port}` })).status).toBe(403);
+    expect((await records(warden, "session.start")).length).toBe(sessionsBefore);
+    // The policy's allowed origin and local pages pass, as does a client that sends no Origin.
+    expect((await post({ origin: "https://agents.example.com" })).status).toBe(200);
+    expect((await post({ origin: "http://localhost:6274" })).status).toBe(200);
+    expect((await post({ host: `localhost:${url.port}` })).status).toBe(200);
   });
 });
