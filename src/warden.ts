@@ -124,10 +124,11 @@ export class Warden {
     this.approvals = approvals;
     this.secrets = secrets;
     const store = ledger.store;
+    const feed = store instanceof PostgresStore || store instanceof SqliteStore ? store.sessionFeed : null;
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
-      feed: store instanceof PostgresStore ? store.sessionFeed : null,
+      feed,
       policy: () => policy.current,
       checkpoint: async () => {
         await ledger.checkpointNow();
@@ -152,20 +153,25 @@ export class Warden {
       execution: new Execution({ secrets, policy }),
       containment: this.containment,
     });
-    // Canaries minted through this ledger arm the gate at once (others are read at open); an ended
-    // session's flow memory is dropped.
+    // Canaries minted through this ledger arm the gate at once (others are read at open).
     ledger.onAppend((records) => {
       for (const r of records) {
         if (r.kind === "canary.create") this.#detect.noteRecord(r);
-        else if (r.kind === "session.end" && r.session !== null) {
-          this.#detect.endSession(r.session);
-          approvals.queue.book.endSession(r.session);
-          // Everything the session holds ends with it: running commands, then secret leases.
-          this.containment.killSession(r.session, "session ended");
-          secrets?.broker.endSession(r.session).catch(() => undefined); // failures are recorded and retried
-        }
+        else if (r.kind === "session.end" && r.session !== null) this.#sessionEnded(r.session);
       }
     });
+    // A session ended by another process lets go of what it holds here too (each step is idempotent).
+    feed?.subscribe((id) => {
+      if (id !== null) this.#sessionEnded(id);
+    });
+  }
+
+  /** An ended session's flow memory and remembered approvals go; its running commands and leases end. */
+  #sessionEnded(id: string): void {
+    this.#detect.endSession(id);
+    this.approvals.queue.book.endSession(id);
+    this.containment.killSession(id, "session ended");
+    this.secrets?.broker.endSession(id).catch(() => undefined); // failures are recorded and retried
   }
 
   static async open(options: WardenOptions): Promise<Warden> {

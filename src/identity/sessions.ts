@@ -12,7 +12,7 @@ export interface SessionRegistryDeps {
   policy(): CompiledPolicy;
   /** Seals the ledger's head with a signed checkpoint (done at every session end). */
   checkpoint(): Promise<void>;
-  /** Session ends made by other instances (PostgreSQL); without it the cache is this process's own. */
+  /** Session ends made by other processes (PostgreSQL NOTIFY, or polling the SQLite file). */
   feed?: SessionFeed | null;
 }
 

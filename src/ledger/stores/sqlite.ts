@@ -11,6 +11,7 @@ import type {
   RecordKind,
   RecordQuery,
   Sealer,
+  SessionFeed,
   SessionRow,
   TokenRow,
 } from "../types.js";
@@ -49,6 +50,7 @@ export class SqliteStore implements LedgerStore {
   readonly #statements = new Map<string, Statement>();
   readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
   readonly #headTx: (chain: string) => ChainHead | null;
+  #endWatch: SessionEndWatch | null = null;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -204,7 +206,18 @@ export class SqliteStore implements LedgerStore {
     this.#write("export cursor write", () => this.#stmt(sql).run(sink, chain, seq));
   }
 
+  /**
+   * Session ends written by other processes on this file (the CLI, `warden start` beside `warden mcp`),
+   * seen within SESSION_POLL_MS: the polling starts with the first subscriber and costs one pragma read
+   * while nobody else writes.
+   */
+  get sessionFeed(): SessionFeed {
+    this.#endWatch ??= new SessionEndWatch(this.#db);
+    return this.#endWatch;
+  }
+
   async close(): Promise<void> {
+    this.#endWatch?.stop();
     if (this.#db.open) this.#db.close();
   }
 
@@ -295,5 +308,93 @@ export class SqliteStore implements LedgerStore {
     } catch (err) {
       throw toUnavailable(err, op);
     }
+  }
+}
+
+const SESSION_POLL_MS = 200;
+/** A writer's batch may commit with a timestamp a little before the newest one already read. */
+const SESSION_POLL_SLACK_MS = 5_000;
+
+class SessionEndWatch implements SessionFeed {
+  readonly #db: Database.Database;
+  readonly #listeners = new Set<(id: string | null) => void>();
+  readonly #version: Statement;
+  readonly #ends: Statement;
+  #timer: NodeJS.Timeout | null = null;
+  #lastVersion: unknown = null;
+  #since = new Date(Date.now() - SESSION_POLL_SLACK_MS).toISOString();
+  /** Ends already reported, by chain:seq, with their time (pruned once behind the slack window). */
+  readonly #seen = new Map<string, number>();
+  #live = true;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    // data_version moves only when another connection commits: a lone writer never queries.
+    this.#version = db.prepare("PRAGMA data_version").pluck();
+    this.#ends = db.prepare(
+      "SELECT chain, seq, ts, session FROM records WHERE ts >= ? AND kind = 'session.end' ORDER BY ts",
+    );
+  }
+
+  get live(): boolean {
+    return this.#live;
+  }
+
+  subscribe(listener: (id: string | null) => void): () => void {
+    this.#listeners.add(listener);
+    if (this.#timer === null) {
+      this.#timer = setInterval(() => this.#poll(), SESSION_POLL_MS);
+      this.#timer.unref();
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #poll(): void {
+    if (!this.#db.open) {
+      this.stop();
+      return;
+    }
+    try {
+      const version = this.#version.get();
+      if (version === this.#lastVersion && this.#live) return;
+      const rows = this.#ends.all(this.#since) as {
+        chain: string;
+        seq: number;
+        ts: string;
+        session: string | null;
+      }[];
+      this.#lastVersion = version;
+      if (!this.#live) {
+        // Ends may have been missed while the file could not be read: every cached session is suspect.
+        this.#live = true;
+        this.#emit(null);
+      }
+      for (const r of rows) {
+        const key = `${r.chain}:${r.seq}`;
+        if (this.#seen.has(key)) continue;
+        this.#seen.set(key, Date.parse(r.ts));
+        if (r.session !== null) this.#emit(r.session);
+      }
+      const newest = rows.at(-1);
+      if (newest) this.#advance(newest.ts);
+    } catch {
+      this.#live = false;
+    }
+  }
+
+  #advance(ts: string): void {
+    const cut = Date.parse(ts) - SESSION_POLL_SLACK_MS;
+    if (cut <= Date.parse(this.#since)) return;
+    this.#since = new Date(cut).toISOString();
+    for (const [key, at] of this.#seen) if (at < cut) this.#seen.delete(key);
+  }
+
+  #emit(id: string | null): void {
+    for (const listener of this.#listeners) listener(id);
   }
 }
