@@ -312,7 +312,7 @@ export class SqliteStore implements LedgerStore {
 }
 
 const SESSION_POLL_MS = 200;
-/** A writer's batch may commit with a timestamp a little before the newest one already read. */
+/** A writer's batch commits just after it is stamped: each poll reads back this far behind the clock. */
 const SESSION_POLL_SLACK_MS = 5_000;
 
 class SessionEndWatch implements SessionFeed {
@@ -362,6 +362,7 @@ class SessionEndWatch implements SessionFeed {
     try {
       const version = this.#version.get();
       if (version === this.#lastVersion && this.#live) return;
+      const now = Date.now();
       const rows = this.#ends.all(this.#since) as {
         chain: string;
         seq: number;
@@ -380,15 +381,16 @@ class SessionEndWatch implements SessionFeed {
         this.#seen.set(key, Date.parse(r.ts));
         if (r.session !== null) this.#emit(r.session);
       }
-      const newest = rows.at(-1);
-      if (newest) this.#advance(newest.ts);
+      // By the clock, not by the newest end: with no ends the window must still move, or each poll
+      // would read every record written since the start.
+      this.#advance(now);
     } catch {
       this.#live = false;
     }
   }
 
-  #advance(ts: string): void {
-    const cut = Date.parse(ts) - SESSION_POLL_SLACK_MS;
+  #advance(now: number): void {
+    const cut = now - SESSION_POLL_SLACK_MS;
     if (cut <= Date.parse(this.#since)) return;
     this.#since = new Date(cut).toISOString();
     for (const [key, at] of this.#seen) if (at < cut) this.#seen.delete(key);
