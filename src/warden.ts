@@ -108,6 +108,7 @@ export class Warden {
   exporter: Exporter | null = null;
   readonly #policy: LivePolicy;
   readonly #detect = new Detections();
+  readonly #endListeners = new Set<(session: string) => void>();
   #canaryPoll: NodeJS.Timeout | null = null;
   /** Ends sessions past `sessions.maxDuration` or idle past `sessions.idleTimeout`. */
   #sweep: NodeJS.Timeout | null = null;
@@ -172,6 +173,17 @@ export class Warden {
     this.approvals.queue.book.endSession(id);
     this.containment.killSession(id, "session ended");
     this.secrets?.broker.endSession(id).catch(() => undefined); // failures are recorded and retried
+    for (const listener of this.#endListeners) listener(id);
+  }
+
+  /**
+   * Calls `listener` with the id of each session that ends, here or (on a shared database) in another
+   * process, whatever the cause: explicit, idle, deadline, violation. It may hear one end twice.
+   * Returns the unsubscribe function.
+   */
+  onSessionEnd(listener: (session: string) => void): () => void {
+    this.#endListeners.add(listener);
+    return () => this.#endListeners.delete(listener);
   }
 
   static async open(options: WardenOptions): Promise<Warden> {

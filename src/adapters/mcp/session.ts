@@ -52,6 +52,7 @@ export class GatewaySession {
     this.#initialized = resolve;
   });
   #closing: Promise<void> | null = null;
+  #unsubscribe: () => void = () => undefined;
   onclose: (() => void) | undefined;
 
   private constructor(ctx: GatewayContext, session: Session) {
@@ -73,6 +74,10 @@ export class GatewaySession {
     const identity = resolveIdentity(ctx.identity, { ...claims, meta: init.data.params._meta });
     const session = await ctx.warden.session(identity);
     const self = new GatewaySession(ctx, session);
+    // Ended elsewhere (idle timeout, deadline, a violation, an admin): the connection and upstreams go too.
+    self.#unsubscribe = ctx.warden.onSessionEnd((id) => {
+      if (id === session.id) void self.close("session ended");
+    });
     try {
       await self.#connectUpstreams({ clientInfo, capabilities });
       const prefixed = self.#upstreams.length > 1;
@@ -106,6 +111,7 @@ export class GatewaySession {
     // Upstream requests still waiting for the client to finish initializing give up now.
     this.#initialized();
     this.#closing ??= (async () => {
+      this.#unsubscribe();
       await this.#server?.close().catch(() => undefined);
       await Promise.race([
         Promise.allSettled([...this.#calls]),

@@ -142,3 +142,26 @@ describe("the ledger", () => {
     expect(textOf(await client.callTool({ name: "count", arguments: {} }))).toBe("1");
   });
 });
+
+describe("a session ended elsewhere", () => {
+  it("closes the connection and its upstreams; a call in flight is cancelled and gets its outcome", async () => {
+    const { warden } = await openWarden(ALLOW);
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const client = await connectInMemory(gateway);
+    const closed = new Promise<void>((resolve) => {
+      client.onclose = () => resolve();
+    });
+    const pending = client.callTool({ name: "hang", arguments: {} }).catch((err: unknown) => err);
+    await eventually(async () => (await records(warden, "call.intent")).length === 1);
+    const [open] = [...gateway.sessions];
+    // An admin, an idle timeout or a violation in another process: the same end record.
+    await warden.sessions.end(open!.session.id, "ended by an admin");
+    await closed;
+    await eventually(async () => gateway.sessions.size === 0);
+    expect(open!.upstreams.every((u) => !u.alive)).toBe(true);
+    const outcome = await eventually(async () => (await records(warden, "call.outcome"))[0]);
+    expect(outcome.data).toMatchObject({ tool: "hang", status: "error" });
+    expect((await records(warden, "session.end")).map((r) => r.data.reason)).toEqual(["ended by an admin"]);
+    await pending;
+  });
+});
