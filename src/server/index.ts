@@ -27,7 +27,11 @@ export async function startServer(
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
   const app = createApp(warden, metrics);
   const host = options.host ?? "127.0.0.1";
-  const refusedSite = siteCheck(host);
+  // Behind a reverse proxy the dashboard's pages come from approvals.publicUrl: that origin is ours too.
+  const refusedSite = siteCheck(host, () => {
+    const publicUrl = warden.policy.approvalChannels.publicUrl;
+    return publicUrl === null ? [] : [new URL(publicUrl).origin];
+  });
   // Before any route, the unauthenticated ones (/healthz, /metrics, the dashboard's pages) included.
   const fetch: typeof app.fetch = (req, env, ctx) => {
     const refused = refusedSite(req.headers.get("host") ?? undefined, req.headers.get("origin") ?? undefined);

@@ -6,7 +6,8 @@ const LOOPBACK_NAME = /^(127(?:\.\d{1,3}){3}|\[::1\]|::1|localhost)$/i;
  * A page on another site can get its own DNS name resolved to 127.0.0.1 and then talk to a local
  * listener as if same-origin. Two checks stop it, as the MCP Streamable HTTP transport requires:
  * - a listener bound to a loopback address answers only to loopback host names (the rebound page
- *   sends its own name in Host), whatever the port, so SSH tunnels keep working;
+ *   sends its own name in Host), whatever the port, so SSH tunnels keep working, and to the hosts of
+ *   `allowedOrigins` (a reverse proxy that passes its public Host);
  * - a request that carries an Origin (browsers do) must come from a loopback origin, from the origin
  *   the request itself names in Host (the listener's own pages), or from one of `allowedOrigins`.
  * Clients that are not browsers send no Origin and only meet the first check.
@@ -19,8 +20,11 @@ export function siteCheck(
   const loopbackListener = LOOPBACK_NAME.test(listenHost);
   return (host, origin) => {
     const hostName = host === undefined ? null : hostnameOf(host);
-    if (loopbackListener && (hostName === null || !LOOPBACK_NAME.test(hostName)))
-      return "host not allowed: this listener answers only to loopback names";
+    if (loopbackListener && (hostName === null || !LOOPBACK_NAME.test(hostName))) {
+      const named = host?.toLowerCase();
+      if (!allowedOrigins().some((o) => parseOrigin(o.toLowerCase())?.host === named))
+        return "host not allowed: this listener answers only to loopback names";
+    }
     if (origin === undefined) return null;
     const wanted = origin.toLowerCase();
     const url = parseOrigin(wanted);

@@ -28,6 +28,11 @@ describe("siteCheck", () => {
       expect(loopback("127.0.0.1:8787", origin)).toBe(`origin ${origin} not allowed`);
   });
 
+  it("lets a reverse proxy pass the public host of an allowed origin", () => {
+    expect(loopback("agents.example.com", "https://agents.example.com")).toBeNull();
+    expect(loopback("agents.example.com:444", undefined)).toMatch(/^host not allowed/);
+  });
+
   it("on a network listener, checks origins only: same-origin pages pass under any host name", () => {
     const network = siteCheck("0.0.0.0");
     expect(network("warden.internal:8787", undefined)).toBeNull();
@@ -38,29 +43,47 @@ describe("siteCheck", () => {
   });
 });
 
+/** A GET that may set Host and Origin (fetch may not). */
+function fetchRaw(url: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
 describe("warden start behind the check", () => {
   it("refuses a rebound host name and a foreign origin before any route, /healthz included", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
     onCleanup(() => server.close());
-    const get = (path: string, headers: Record<string, string>) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(`${server.url}${path}`, { headers }, (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => {
-            body += c;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on("error", reject);
-        req.end();
-      });
+    const get = (path: string, headers: Record<string, string>) => fetchRaw(`${server.url}${path}`, headers);
     expect((await get("/healthz", {})).status).toBe(200);
     const rebound = await get("/healthz", { host: `evil.example:${server.port}` });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body).error.code).toBe("FORBIDDEN");
     expect((await get("/metrics", { origin: "http://evil.example" })).status).toBe(403);
     expect((await get("/healthz", { origin: `http://localhost:${server.port}` })).status).toBe(200);
+  });
+
+  it("takes the dashboard's pages from approvals.publicUrl, behind a reverse proxy", async () => {
+    const { warden } = await openWarden({
+      default: "allow",
+      approvals: { publicUrl: "https://warden.corp.example/" },
+    });
+    const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
+    onCleanup(() => server.close());
+    const status = async (headers: Record<string, string>) =>
+      (await fetchRaw(`${server.url}/healthz`, headers)).status;
+    expect(await status({ origin: "https://warden.corp.example" })).toBe(200);
+    expect(await status({ host: "warden.corp.example", origin: "https://warden.corp.example" })).toBe(200);
+    expect(await status({ origin: "https://evil.example" })).toBe(403);
   });
 });
