@@ -236,6 +236,7 @@ export function compileMcp(mcp: McpDocument): McpSettings {
     requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
     maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
     allowedOrigins: mcp.allowedOrigins ?? [],
+    maxSessionsPerToken: mcp.maxSessionsPerToken ?? null,
   };
 }
 

@@ -172,6 +172,7 @@ const mcp = z.strictObject({
   allowedOrigins: z
     .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin is scheme://host[:port], without a path"))
     .optional(),
+  maxSessionsPerToken: z.int().min(1).max(100_000).optional(),
 });
 
 const detectAction = z.enum(["log", "alert", "ask", "deny"]);

@@ -84,6 +84,8 @@ export interface McpSettings {
   maxMessageBytes: number;
   /** Browser origins besides the gateway's own that may reach `warden mcp --listen`. */
   allowedOrigins: string[];
+  /** Open Streamable HTTP sessions one token may hold; null: the gateway's default. */
+  maxSessionsPerToken: number | null;
 }
 
 /** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */

@@ -14,6 +14,9 @@ import { type GatewayContext, GatewaySession } from "./session.js";
 import { StdioDownstream } from "./stdio-transport.js";
 import { specTransport, type UpstreamSpec } from "./upstream.js";
 
+/** Open MCP sessions one token may hold over HTTP when the policy does not say (mcp.maxSessionsPerToken). */
+const MAX_SESSIONS_PER_TOKEN = 16;
+
 export interface GatewayOptions {
   warden: Warden;
   /** Upstream servers; default: the policy's `mcp.servers`. An UpstreamSpec brings its own transport (tests, embedding). */
@@ -152,6 +155,7 @@ export class McpGateway {
       port: options.port ?? 0,
       maxBodyBytes: this.maxMessageBytes,
       allowedOrigins: () => this.#ctx.warden.policy.mcp?.allowedOrigins ?? [],
+      maxSessionsPerToken: () => this.#ctx.warden.policy.mcp?.maxSessionsPerToken ?? MAX_SESSIONS_PER_TOKEN,
     });
     this.#listeners.add(listener);
     return listener;

@@ -31,9 +31,13 @@ export async function listenHttp(
     maxBodyBytes: number;
     /** Browser origins allowed besides the gateway's own, read per request (the policy may reload). */
     allowedOrigins: () => readonly string[];
+    /** How many MCP sessions one token may hold open at once (each runs its own upstream servers). */
+    maxSessionsPerToken: () => number;
   },
 ): Promise<HttpListener> {
   const sessions = new Map<string, Entry>();
+  /** Sessions open or being opened, by token id. */
+  const held = new Map<string, number>();
   const tokens = new Map<string, { row: TokenRow | null; until: number }>();
   const authorize = async (req: IncomingMessage): Promise<TokenRow | null> => {
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
@@ -72,25 +76,47 @@ export async function listenHttp(
     }
     if (req.method !== "POST")
       return fail(res, 400, RPC.invalidRequest, "no session: POST an initialize request first");
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => void sessions.set(id, { transport, token: token.id }),
-    });
-    const { gate } = gateway.attach(transport, {
-      tokenAgent: token.role === "agent" ? token.agent : null,
-      mayNameAgent: token.role === "admin",
-      headers: req.headers,
-    });
-    await gate.listen();
-    // The transport drops its session on DELETE or close; so does the map.
-    const gateClose = transport.onclose;
-    transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
-      gateClose?.();
+    // Each session starts its own upstream servers: one token must not be able to start them without end.
+    const count = held.get(token.id) ?? 0;
+    const max = options.maxSessionsPerToken();
+    if (count >= max) {
+      const why = `this token already holds ${count} MCP sessions (mcp.maxSessionsPerToken); end one with DELETE`;
+      return fail(res, 429, RPC.invalidRequest, why);
+    }
+    held.set(token.id, count + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (held.get(token.id) ?? 1) - 1;
+      if (left > 0) held.set(token.id, left);
+      else held.delete(token.id);
     };
-    await transport.handleRequest(req, res, body);
-    // Not an initialize request (the transport answered 400): nothing to keep.
-    if (transport.sessionId === undefined) await transport.close().catch(() => undefined);
+    try {
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => void sessions.set(id, { transport, token: token.id }),
+      });
+      const { gate } = gateway.attach(transport, {
+        tokenAgent: token.role === "agent" ? token.agent : null,
+        mayNameAgent: token.role === "admin",
+        headers: req.headers,
+      });
+      await gate.listen();
+      // The transport drops its session on DELETE or close; so do the maps.
+      const gateClose = transport.onclose;
+      transport.onclose = () => {
+        if (transport.sessionId) sessions.delete(transport.sessionId);
+        release();
+        gateClose?.();
+      };
+      await transport.handleRequest(req, res, body);
+      // Not an initialize request (the transport answered 400): nothing to keep.
+      if (transport.sessionId === undefined) await transport.close().catch(() => undefined);
+    } catch (err) {
+      release();
+      throw err;
+    }
   };
 
   const server = createServer((req, res) => {

@@ -279,4 +279,21 @@ describe("warden mcp over Streamable HTTP", () => {
     expect((await post({ origin: "http://localhost:6274" })).status).toBe(200);
     expect((await post({ host: `localhost:${url.port}` })).status).toBe(200);
   });
+
+  it("holds each token to mcp.maxSessionsPerToken open sessions, freed by DELETE", async () => {
+    const { warden } = await openWarden({ ...POLICY, mcp: { maxSessionsPerToken: 2 } });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("everything", EVERYTHING)] });
+    const url = new URL((await gateway.listen({ port: 0 })).url);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "ide-agent" });
+    const other = await createToken(warden.ledger.store, { role: "agent", agent: "ide-agent" });
+    const first = http(url, token);
+    await connectClient(first);
+    await connectClient(http(url, token));
+    await expect(connectClient(http(url, token))).rejects.toThrow(/429|maxSessionsPerToken/);
+    // Another token has its own allowance.
+    await connectClient(http(url, other.token));
+    await first.terminateSession();
+    const third = await connectClient(http(url, token));
+    expect(textOf(await third.callTool({ name: "echo", arguments: { message: "hi" } }))).toContain("hi");
+  });
 });
