@@ -22,8 +22,9 @@ export function siteCheck(
     const hostName = host === undefined ? null : hostnameOf(host);
     if (loopbackListener && (hostName === null || !LOOPBACK_NAME.test(hostName))) {
       const named = host?.toLowerCase();
-      if (!allowedOrigins().some((o) => parseOrigin(o.toLowerCase())?.host === named))
-        return "host not allowed: this listener answers only to loopback names";
+      const allowed =
+        named !== undefined && allowedOrigins().some((o) => parseOrigin(o.toLowerCase())?.host === named);
+      if (!allowed) return "host not allowed: this listener answers only to loopback names";
     }
     if (origin === undefined) return null;
     const wanted = origin.toLowerCase();

@@ -31,6 +31,8 @@ describe("siteCheck", () => {
   it("lets a reverse proxy pass the public host of an allowed origin", () => {
     expect(loopback("agents.example.com", "https://agents.example.com")).toBeNull();
     expect(loopback("agents.example.com:444", undefined)).toMatch(/^host not allowed/);
+    const odd = siteCheck("127.0.0.1", () => ["http://[bad"]);
+    expect(odd(undefined, undefined)).toMatch(/^host not allowed/);
   });
 
   it("on a network listener, checks origins only: same-origin pages pass under any host name", () => {
