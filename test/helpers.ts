@@ -1,5 +1,6 @@
 // Shared test helpers: temporary folders and a Warden on a real SQLite file.
 import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
@@ -48,4 +49,23 @@ export function answerApprovals(
     }
   }, 5);
   onCleanup(() => clearInterval(timer));
+}
+
+/** An HTTP request that may set Host and Origin (fetch may not): its status and body text. */
+export function rawRequest(
+  url: string | URL,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? "GET", headers: options.headers ?? {} }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
 }

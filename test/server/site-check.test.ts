@@ -1,8 +1,7 @@
 // DNS rebinding defence: loopback listeners answer only to loopback names; browsers only from known origins.
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { siteCheck, startServer } from "../../src/server/index.js";
-import { onCleanup, openWarden } from "../helpers.js";
+import { onCleanup, openWarden, rawRequest } from "../helpers.js";
 
 describe("siteCheck", () => {
   const loopback = siteCheck("127.0.0.1", () => ["https://agents.example.com"]);
@@ -45,28 +44,13 @@ describe("siteCheck", () => {
   });
 });
 
-/** A GET that may set Host and Origin (fetch may not). */
-function fetchRaw(url: string, headers: Record<string, string>) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 describe("warden start behind the check", () => {
   it("refuses a rebound host name and a foreign origin before any route, /healthz included", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
     onCleanup(() => server.close());
-    const get = (path: string, headers: Record<string, string>) => fetchRaw(`${server.url}${path}`, headers);
+    const get = (path: string, headers: Record<string, string>) =>
+      rawRequest(`${server.url}${path}`, { headers });
     expect((await get("/healthz", {})).status).toBe(200);
     const rebound = await get("/healthz", { host: `evil.example:${server.port}` });
     expect(rebound.status).toBe(403);
@@ -83,7 +67,7 @@ describe("warden start behind the check", () => {
     const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
     onCleanup(() => server.close());
     const status = async (headers: Record<string, string>) =>
-      (await fetchRaw(`${server.url}/healthz`, headers)).status;
+      (await rawRequest(`${server.url}/healthz`, { headers })).status;
     expect(await status({ origin: "https://warden.corp.example" })).toBe(200);
     expect(await status({ host: "warden.corp.example", origin: "https://warden.corp.example" })).toBe(200);
     expect(await status({ origin: "https://evil.example" })).toBe(403);

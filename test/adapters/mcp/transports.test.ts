@@ -1,6 +1,5 @@
 // The real downstream transports: `warden mcp` over stdio (the built CLI), and Streamable HTTP with bearer tokens.
 import { writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -8,7 +7,7 @@ import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { SqliteStore } from "../../../src/ledger/index.js";
 import { createToken } from "../../../src/server/index.js";
-import { openWarden, tempDir } from "../../helpers.js";
+import { openWarden, rawRequest, tempDir } from "../../helpers.js";
 import {
   CLI,
   codeOf,
@@ -243,29 +242,15 @@ describe("warden mcp over Streamable HTTP", () => {
       params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
     });
     const post = (headers: Record<string, string>) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request(
-          url,
-          {
-            method: "POST",
-            headers: {
-              "content-type": "application/json",
-              accept: "application/json, text/event-stream",
-              authorization: `Bearer ${agent}`,
-              ...headers,
-            },
-          },
-          (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => {
-              body += c;
-            });
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-          },
-        );
-        req.on("error", reject);
-        req.end(init);
+      rawRequest(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${agent}`,
+          ...headers,
+        },
+        body: init,
       });
     const sessionsBefore = (await records(warden, "session.start")).length;
     const evil = await post({ origin: "http://evil.example" });
