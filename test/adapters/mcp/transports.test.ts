@@ -115,6 +115,14 @@ describe("examples/mcp", () => {
   });
 });
 
+/** An initialize request as a raw HTTP body. */
+const INIT_BODY = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+});
+
 describe("warden mcp over Streamable HTTP", () => {
   async function setup() {
     const { warden } = await openWarden({
@@ -201,13 +209,7 @@ describe("warden mcp over Streamable HTTP", () => {
 
   it("refuses requests without a valid agent or admin token, unknown sessions, and oversized bodies", async () => {
     const { url, agent, auditor } = await setup();
-    const init = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
-    });
-    const post = (headers: Record<string, string>, body = init) =>
+    const post = (headers: Record<string, string>, body = INIT_BODY) =>
       fetch(url, {
         method: "POST",
         headers: {
@@ -235,12 +237,6 @@ describe("warden mcp over Streamable HTTP", () => {
 
   it("refuses a browser origin it does not know and a host name rebound to it (DNS rebinding)", async () => {
     const { warden, url, agent } = await setup();
-    const init = JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
-    });
     const post = (headers: Record<string, string>) =>
       rawRequest(url, {
         method: "POST",
@@ -250,7 +246,7 @@ describe("warden mcp over Streamable HTTP", () => {
           authorization: `Bearer ${agent}`,
           ...headers,
         },
-        body: init,
+        body: INIT_BODY,
       });
     const sessionsBefore = (await records(warden, "session.start")).length;
     const evil = await post({ origin: "http://evil.example" });
