@@ -173,7 +173,13 @@ export class Warden {
     this.approvals.queue.book.endSession(id);
     this.containment.killSession(id, "session ended");
     this.secrets?.broker.endSession(id).catch(() => undefined); // failures are recorded and retried
-    for (const listener of this.#endListeners) listener(id);
+    for (const listener of this.#endListeners) {
+      try {
+        listener(id);
+      } catch {
+        // A failing listener (a gateway session) must not keep the end from the others.
+      }
+    }
   }
 
   /**

@@ -119,17 +119,22 @@ export class McpGateway {
     const closed = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    let preparing: Promise<GatewaySession> | null = null;
     const gate: InitGate = new InitGate(
       transport,
       async (request) => {
-        const session = await GatewaySession.open(this.#ctx, gate, request, claims);
+        preparing = GatewaySession.open(this.#ctx, gate, request, claims);
+        const session = await preparing;
         this.#sessions.add(session);
         session.onclose = () => {
           this.#sessions.delete(session);
           finish();
         };
+        // The client left while its upstreams were starting: nothing will use them.
+        if (gate.closed) await session.close("client disconnected");
       },
-      () => finish(),
+      // Ended before it was ready: a session still being prepared closes itself first (see above).
+      () => void (preparing ?? Promise.reject()).then(() => undefined, finish),
     );
     return { gate, closed };
   }

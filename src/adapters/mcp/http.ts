@@ -92,29 +92,39 @@ export async function listenHttp(
       if (left > 0) held.set(token.id, left);
       else held.delete(token.id);
     };
+    let attached = false;
     try {
       const transport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         onsessioninitialized: (id) => void sessions.set(id, { transport, token: token.id }),
       });
-      const { gate } = gateway.attach(transport, {
+      const { gate, closed } = gateway.attach(transport, {
         tokenAgent: token.role === "agent" ? token.agent : null,
         mayNameAgent: token.role === "admin",
         headers: req.headers,
       });
+      // The slot is free once the session is wholly gone, upstreams included, not when its transport
+      // closes: a DELETE while the upstreams are still starting must not make room for another.
+      void closed.then(release);
+      attached = true;
       await gate.listen();
-      // The transport drops its session on DELETE or close; so do the maps.
+      // The transport drops its session on DELETE or close; so does the map.
       const gateClose = transport.onclose;
       transport.onclose = () => {
         if (transport.sessionId) sessions.delete(transport.sessionId);
-        release();
         gateClose?.();
       };
-      await transport.handleRequest(req, res, body);
-      // Not an initialize request (the transport answered 400): nothing to keep.
-      if (transport.sessionId === undefined) await transport.close().catch(() => undefined);
+      let failed = true;
+      try {
+        await transport.handleRequest(req, res, body);
+        failed = false;
+      } finally {
+        // Not an initialize request (the transport answered 400), or it failed: nothing to keep.
+        if (failed || transport.sessionId === undefined) await transport.close().catch(() => undefined);
+      }
     } catch (err) {
-      release();
+      // Once attached, the slot goes back when the connection has ended (`closed`).
+      if (!attached) release();
       throw err;
     }
   };

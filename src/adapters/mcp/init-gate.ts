@@ -35,6 +35,11 @@ export class InitGate implements Transport {
     return this.#inner.sessionId;
   }
 
+  /** The connection has ended (possibly while its session was still being prepared). */
+  get closed(): boolean {
+    return this.#state === "closed";
+  }
+
   readonly setProtocolVersion = (version: string): void => this.#inner.setProtocolVersion?.(version);
 
   /** Starts the inner transport and begins holding messages. */
@@ -92,6 +97,8 @@ export class InitGate implements Transport {
     this.#held.push([message, extra]);
     this.#prepare(message, extra).then(
       () => {
+        // The client left while the session was being prepared: whoever prepared it closes it.
+        if (this.#state !== "preparing") return;
         this.#state = "ready";
         const held = this.#held;
         this.#held = [];

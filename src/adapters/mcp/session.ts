@@ -13,6 +13,7 @@ import {
   type ServerRequest,
   SetLevelRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { SessionEndedError } from "../../errors.js";
 import type { Session } from "../../session.js";
 import type { Warden } from "../../warden.js";
 import { type CallContext, callTool, type Extra } from "./call.js";
@@ -53,6 +54,9 @@ export class GatewaySession {
   });
   #closing: Promise<void> | null = null;
   #unsubscribe: () => void = () => undefined;
+  /** Serving; before that an end of the Warden session is remembered and open() fails with it. */
+  #opened = false;
+  #endedWhileOpening = false;
   onclose: (() => void) | undefined;
 
   private constructor(ctx: GatewayContext, session: Session) {
@@ -76,7 +80,9 @@ export class GatewaySession {
     const self = new GatewaySession(ctx, session);
     // Ended elsewhere (idle timeout, deadline, a violation, an admin): the connection and upstreams go too.
     self.#unsubscribe = ctx.warden.onSessionEnd((id) => {
-      if (id === session.id) void self.close("session ended");
+      if (id !== session.id) return;
+      if (self.#opened) void self.close("session ended");
+      else self.#endedWhileOpening = true;
     });
     try {
       await self.#connectUpstreams({ clientInfo, capabilities });
@@ -93,12 +99,16 @@ export class GatewaySession {
         timeoutMs: ctx.requestTimeoutMs,
       });
       await self.#catalog.loadAll();
+      // Ended while the upstreams started: they stop (below) and the client hears why.
+      if (self.#endedWhileOpening)
+        throw new McpError(RPC.internalError, "the Warden session ended while it was opening");
       self.#server = self.#createServer(prefixed);
       await self.#server.connect(gate);
     } catch (err) {
       await self.close("initialize failed");
       throw err;
     }
+    self.#opened = true;
     return self;
   }
 
@@ -110,19 +120,25 @@ export class GatewaySession {
   close(reason: string): Promise<void> {
     // Upstream requests still waiting for the client to finish initializing give up now.
     this.#initialized();
-    this.#closing ??= (async () => {
-      this.#unsubscribe();
-      await this.#server?.close().catch(() => undefined);
-      await Promise.race([
-        Promise.allSettled([...this.#calls]),
-        new Promise((r) => setTimeout(r, 5_000).unref()),
-      ]);
-      await Promise.all(this.#upstreams.map((u) => u.close()));
-      await this.#outcomes.drain();
-      await this.session.end(reason).catch(this.#ctx.onError);
-      this.onclose?.();
-    })();
+    // Set before any step runs: closing the transport calls back here synchronously (server.onclose).
+    this.#closing ??= Promise.resolve().then(() => this.#shutDown(reason));
     return this.#closing;
+  }
+
+  async #shutDown(reason: string): Promise<void> {
+    this.#unsubscribe();
+    await this.#server?.close().catch(() => undefined);
+    await Promise.race([
+      Promise.allSettled([...this.#calls]),
+      new Promise((r) => setTimeout(r, 5_000).unref()),
+    ]);
+    await Promise.all(this.#upstreams.map((u) => u.close()));
+    await this.#outcomes.drain();
+    // A session ended elsewhere is already what this step wants.
+    await this.session.end(reason).catch((err: unknown) => {
+      if (!(err instanceof SessionEndedError)) this.#ctx.onError(err);
+    });
+    this.onclose?.();
   }
 
   async #connectUpstreams(info: Parameters<typeof Upstream.connect>[2]): Promise<void> {

@@ -361,8 +361,12 @@ class SessionEndWatch implements SessionFeed {
     }
     try {
       const version = this.#version.get();
-      if (version === this.#lastVersion && this.#live) return;
       const now = Date.now();
+      if (version === this.#lastVersion && this.#live) {
+        // Nobody else wrote: the window moves on, so the next real read starts near the present.
+        this.#advance(now);
+        return;
+      }
       const rows = this.#ends.all(this.#since) as {
         chain: string;
         seq: number;
@@ -397,6 +401,12 @@ class SessionEndWatch implements SessionFeed {
   }
 
   #emit(id: string | null): void {
-    for (const listener of this.#listeners) listener(id);
+    for (const listener of this.#listeners) {
+      try {
+        listener(id);
+      } catch {
+        // One failing listener must not keep the end from the others; the row is not read again.
+      }
+    }
   }
 }

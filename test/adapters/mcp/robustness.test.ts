@@ -1,8 +1,12 @@
 // Bad peers never crash the gateway: malformed input, unknown methods, oversized lines, dying, hanging and vanishing peers.
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../../../src/ledger/index.js";
 import { Warden } from "../../../src/warden.js";
 import { onCleanup, openWarden } from "../../helpers.js";
+import { alive } from "../../sandbox/fixtures.js";
 import {
   CHANGING,
   codeOf,
@@ -146,7 +150,11 @@ describe("the ledger", () => {
 describe("a session ended elsewhere", () => {
   it("closes the connection and its upstreams; a call in flight is cancelled and gets its outcome", async () => {
     const { warden } = await openWarden(ALLOW);
-    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const errors: unknown[] = [];
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING)],
+      onError: (err) => errors.push(err),
+    });
     const client = await connectInMemory(gateway);
     const closed = new Promise<void>((resolve) => {
       client.onclose = () => resolve();
@@ -163,5 +171,64 @@ describe("a session ended elsewhere", () => {
     expect(outcome.data).toMatchObject({ tool: "hang", status: "error" });
     expect((await records(warden, "session.end")).map((r) => r.data.reason)).toEqual(["ended by an admin"]);
     await pending;
+    // Closed once: no second shutdown trying to end the ended session.
+    expect(errors).toEqual([]);
+  });
+});
+
+describe("a session whose client or Warden session goes while it opens", () => {
+  /** A stdio upstream that starts only after `gate` resolves, so a test can act while it starts. */
+  function slowUpstream(gate: Promise<void>, started: StdioClientTransport[]) {
+    return {
+      name: "slow",
+      transport: async () => {
+        await gate;
+        const t = new StdioClientTransport({ command: process.execPath, args: [CHANGING], stderr: "ignore" });
+        started.push(t);
+        return t;
+      },
+    };
+  }
+
+  it("stops the upstreams of a session its client left while they were starting", async () => {
+    const { warden } = await openWarden(ALLOW);
+    let go!: () => void;
+    const started: StdioClientTransport[] = [];
+    const gateway = await gatewayFor(warden, {
+      servers: [slowUpstream(new Promise<void>((r) => (go = r)), started)],
+    });
+    const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+    const { gate, closed } = gateway.attach(gatewaySide);
+    await gate.listen();
+    await clientSide.start();
+    await clientSide.send(JSON.parse(INIT) as JSONRPCMessage);
+    await eventually(async () => (await records(warden, "session.start")).length === 1);
+    await clientSide.close();
+    go();
+    await closed;
+    expect(gateway.sessions.size).toBe(0);
+    expect(started).toHaveLength(1);
+    expect(started[0]!.pid === null || !alive(started[0]!.pid)).toBe(true);
+    expect(await records(warden, "session.end")).toHaveLength(1);
+  });
+
+  it("fails the initialize and stops the upstreams when the Warden session ends meanwhile", async () => {
+    const { warden } = await openWarden(ALLOW);
+    let go!: () => void;
+    const started: StdioClientTransport[] = [];
+    const errors: unknown[] = [];
+    const gateway = await gatewayFor(warden, {
+      servers: [slowUpstream(new Promise<void>((r) => (go = r)), started)],
+      onError: (err) => errors.push(err),
+    });
+    const connecting = connectInMemory(gateway).catch((err: unknown) => err);
+    const start = await eventually(async () => (await records(warden, "session.start"))[0]);
+    await warden.sessions.end(start.session!, "ended by an admin");
+    go();
+    expect(await connecting).toMatchObject({ message: expect.stringMatching(/ended while it was opening/) });
+    await eventually(async () => gateway.sessions.size === 0 && started.length === 1);
+    await eventually(async () => started[0]!.pid === null || !alive(started[0]!.pid));
+    expect((await records(warden, "session.end")).map((r) => r.data.reason)).toEqual(["ended by an admin"]);
+    expect(errors).toEqual([]);
   });
 });
