@@ -1,6 +1,6 @@
 // The approvals this process knows of, kept current from the ledger: its own records at once, other
 // processes' (the CLI, other instances) by polling. Waiting calls are woken from here.
-import { APPROVAL_KINDS, type LedgerRecord, type LedgerStore } from "../ledger/index.js";
+import { APPROVAL_KINDS, type LedgerRecord, type LedgerStore, ReadWindow } from "../ledger/index.js";
 import { type ApprovalView, fromDecisionRecord, fromRequestRecord, grantOf, statusOf } from "./state.js";
 
 /** How far back a new process looks for approvals still pending or remembered. */
@@ -29,14 +29,13 @@ export class ApprovalBook {
   readonly #orphans = new Map<string, LedgerRecord[]>();
   readonly #grants = new Map<string, Grant[]>();
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #seen = new Map<string, number>();
-  #since: string;
+  readonly #window: ReadWindow;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
 
   constructor(store: LedgerStore, now = Date.now()) {
     this.#store = store;
-    this.#since = new Date(now - LOOKBACK_MS).toISOString();
+    this.#window = new ReadWindow(now - LOOKBACK_MS);
   }
 
   /** Reads what the ledger already holds, then keeps polling for records other processes write. */
@@ -60,7 +59,7 @@ export class ApprovalBook {
   }
 
   async #readNew(): Promise<void> {
-    let since = this.#since;
+    let since = this.#window.since;
     let newest: string | null = null;
     for (;;) {
       const page = await this.#store.query({ kinds: [...APPROVAL_KINDS], since, limit: PAGE });
@@ -84,22 +83,14 @@ export class ApprovalBook {
     }
   }
 
-  /**
-   * The next poll starts a few seconds before the newest record read: another writer's batch may still
-   * commit with an earlier timestamp. Records read twice are skipped by the seen set.
-   */
+  /** The next poll starts a few seconds before the newest record read (see ReadWindow). */
   #advance(ts: string): void {
-    const cut = Date.parse(ts) - 5_000;
-    if (cut <= Date.parse(this.#since)) return;
-    this.#since = new Date(cut).toISOString();
-    for (const [key, at] of this.#seen) if (at < cut) this.#seen.delete(key);
+    this.#window.moveTo(Date.parse(ts) - 5_000);
   }
 
   /** Folds one record in; a record seen before (by chain and seq) is ignored. */
   apply(record: LedgerRecord): void {
-    const key = `${record.chain}:${record.seq}`;
-    if (this.#seen.has(key)) return;
-    this.#seen.set(key, Date.parse(record.ts));
+    if (!this.#window.isNew(record)) return;
     if (record.kind === "approval.request") {
       const view = fromRequestRecord(record);
       if (!view || this.#byId.has(view.id)) return;

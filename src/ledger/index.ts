@@ -12,6 +12,7 @@ export {
   signingKeyFileExposed,
 } from "./keys.js";
 export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
+export { ReadWindow } from "./read-window.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";
 export { openStoreAt } from "./stores/open.js";

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
 import { canonicalData } from "../hash.js";
+import { ReadWindow } from "../read-window.js";
 import type {
   ChainHead,
   Checkpoint,
@@ -322,9 +323,7 @@ class SessionEndWatch implements SessionFeed {
   readonly #ends: Statement;
   #timer: NodeJS.Timeout | null = null;
   #lastVersion: unknown = null;
-  #since = new Date(Date.now() - SESSION_POLL_SLACK_MS).toISOString();
-  /** Ends already reported, by chain:seq, with their time (pruned once behind the slack window). */
-  readonly #seen = new Map<string, number>();
+  readonly #window = new ReadWindow(Date.now() - SESSION_POLL_SLACK_MS);
   #live = true;
 
   constructor(db: Database.Database) {
@@ -364,10 +363,10 @@ class SessionEndWatch implements SessionFeed {
       const now = Date.now();
       if (version === this.#lastVersion && this.#live) {
         // Nobody else wrote: the window moves on, so the next real read starts near the present.
-        this.#advance(now);
+        this.#window.moveTo(now - SESSION_POLL_SLACK_MS);
         return;
       }
-      const rows = this.#ends.all(this.#since) as {
+      const rows = this.#ends.all(this.#window.since) as {
         chain: string;
         seq: number;
         ts: string;
@@ -379,25 +378,13 @@ class SessionEndWatch implements SessionFeed {
         this.#live = true;
         this.#emit(null);
       }
-      for (const r of rows) {
-        const key = `${r.chain}:${r.seq}`;
-        if (this.#seen.has(key)) continue;
-        this.#seen.set(key, Date.parse(r.ts));
-        if (r.session !== null) this.#emit(r.session);
-      }
+      for (const r of rows) if (this.#window.isNew(r) && r.session !== null) this.#emit(r.session);
       // By the clock, not by the newest end: with no ends the window must still move, or each poll
       // would read every record written since the start.
-      this.#advance(now);
+      this.#window.moveTo(now - SESSION_POLL_SLACK_MS);
     } catch {
       this.#live = false;
     }
-  }
-
-  #advance(now: number): void {
-    const cut = now - SESSION_POLL_SLACK_MS;
-    if (cut <= Date.parse(this.#since)) return;
-    this.#since = new Date(cut).toISOString();
-    for (const [key, at] of this.#seen) if (at < cut) this.#seen.delete(key);
   }
 
   #emit(id: string | null): void {
