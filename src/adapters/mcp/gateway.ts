@@ -133,8 +133,12 @@ export class McpGateway {
         // The client left while its upstreams were starting: nothing will use them.
         if (gate.closed) await session.close("client disconnected");
       },
-      // Ended before it was ready: a session still being prepared closes itself first (see above).
-      () => void (preparing ?? Promise.reject()).then(() => undefined, finish),
+      () => {
+        // Ended before it was ready. A session still being prepared closes itself (above) and that
+        // finishes; with none, or one that failed, the connection is over now.
+        if (preparing === null) finish();
+        else void preparing.catch(finish);
+      },
     );
     return { gate, closed };
   }
