@@ -1,5 +1,5 @@
 // The SQLite ledger store: WAL, synchronous=FULL, one IMMEDIATE transaction per batch, derived sessions table.
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database, { type Statement } from "better-sqlite3";
 import { canonicalData } from "../hash.js";
@@ -72,7 +72,7 @@ export class SqliteStore implements LedgerStore {
         db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
         checkSchema(db);
       } else {
-        if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        if (path !== ":memory:") createPrivately(path);
         db = new Database(path);
         db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
         db.pragma("journal_mode = WAL");
@@ -310,6 +310,18 @@ export class SqliteStore implements LedgerStore {
       throw toUnavailable(err, op);
     }
   }
+}
+
+/**
+ * Creates a new ledger file readable by its owner only (0600, like its key), whoever opens it. SQLite
+ * gives the -wal and -shm files the mode of the database file, so they inherit it.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (existsSync(path)) return;
+  // "a": never truncates a file another process created in between. chmod because open's mode passes the umask.
+  closeSync(openSync(path, "a", 0o600));
+  chmodSync(path, 0o600);
 }
 
 const SESSION_POLL_MS = 200;
