@@ -60,6 +60,9 @@ const ETC_FILES = [
 ];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const RESERVED_ENV = new Set(["PATH", "HOME", "TMPDIR"]);
+const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
+const PROXY_VARIABLES = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"];
+const SPAWNER_VARIABLES = ["LOGNAME", "SHELL", "TERM", "USER", "USERNAME"];
 
 /**
  * Runs commands in bubblewrap. Each run gets new user, PID, network, IPC, UTS and cgroup namespaces
@@ -113,9 +116,9 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     const { control, work, cleanup } = this.#folders(spec);
     const limits = { ...this.#o.limits, ...spec.limits };
     return {
-      command: this.#o.bwrap ?? "bwrap",
-      args: this.#args(spec, limits, control, work, false),
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      command: this.#bwrapPath(),
+      args: this.#args(limits, control, work, false, spec),
+      env: this.#env(spec),
       cleanup,
     };
   }
@@ -124,13 +127,13 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     validateSpec(spec);
     const limits = { ...this.#o.limits, ...spec.limits };
     const { control, work, cleanup } = this.#folders(spec);
-    const args = this.#args(spec, limits, control, work, true);
+    const args = this.#args(limits, control, work, true, spec);
     let child: ChildProcess;
     try {
-      child = spawn(this.#o.bwrap ?? "bwrap", args, {
+      child = spawn(this.#bwrapPath(), args, {
         stdio: ["pipe", "pipe", "pipe", "pipe"],
         detached: true,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        env: this.#env(spec),
       });
     } catch (err) {
       cleanup();
@@ -250,7 +253,43 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     return handle;
   }
 
-  #args(spec: CommandSpec, limits: RunLimits, control: string, work: string, infoFd: boolean): string[] {
+  /**
+   * The bwrap executable: an absolute path, since bwrap's own environment is the sandbox's (whose PATH
+   * is not the host's). A bare name is looked up on the host PATH once.
+   */
+  #bwrapPath(): string {
+    const name = this.#o.bwrap ?? "bwrap";
+    if (isAbsolute(name)) return name;
+    for (const dir of (process.env.PATH ?? "/usr/bin:/bin").split(":")) {
+      if (dir !== "" && existsSync(join(dir, name))) return join(dir, name);
+    }
+    return name;
+  }
+
+  /**
+   * The sandbox's whole environment, given to the bwrap process itself (no --clearenv, no --setenv):
+   * bwrap passes its environment on to the command, and a value there is readable only through
+   * /proc/PID/environ (the owner and root), never through /proc/PID/cmdline like an argument.
+   */
+  #env(spec: CommandSpec): Record<string, string> {
+    const env: Record<string, string> = {
+      ...spec.env,
+      PATH: SANDBOX_PATH,
+      HOME: SANDBOX_WORK,
+      TMPDIR: "/tmp",
+      LANG: spec.env?.LANG ?? "C.UTF-8",
+    };
+    if (this.#o.proxySocket) {
+      const url = `http://127.0.0.1:${this.#o.proxyPort ?? 3128}`;
+      for (const k of PROXY_VARIABLES) env[k] = url;
+      env.NO_PROXY = "";
+      env.no_proxy = "";
+    }
+    return env;
+  }
+
+  #args(limits: RunLimits, control: string, work: string, infoFd: boolean, spec: CommandSpec): string[] {
+    const own = this.#env(spec);
     const a = [
       "--unshare-all",
       "--unshare-user",
@@ -265,7 +304,8 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       "--hostname",
       "sandbox",
       ...(infoFd ? ["--info-fd", "3"] : []),
-      "--clearenv",
+      // Variables a spawner adds on its own (the MCP SDK adds the user's LOGNAME, SHELL, TERM, USER).
+      ...SPAWNER_VARIABLES.filter((k) => !(k in own)).flatMap((k) => ["--unsetenv", k]),
       "--ro-bind",
       "/usr",
       "/usr",
@@ -285,26 +325,12 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     // The work folder first: a read-only path below /work (a checkout there) must not be hidden by it.
     a.push("--bind", work, SANDBOX_WORK, "--chdir", SANDBOX_WORK);
     for (const p of this.#o.readOnly ?? []) a.push("--ro-bind", p, p);
-    const env: Record<string, string> = {
-      ...spec.env,
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      HOME: SANDBOX_WORK,
-      TMPDIR: "/tmp",
-      LANG: spec.env?.LANG ?? "C.UTF-8",
-    };
     const port = this.#o.proxyPort ?? 3128;
     if (this.#o.proxySocket) {
       a.push("--dir", "/run/warden", "--ro-bind", this.#o.proxySocket, SANDBOX_SOCKET);
-      const url = `http://127.0.0.1:${port}`;
-      for (const k of ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"]) {
-        env[k] = url;
-      }
-      env.NO_PROXY = "";
-      env.no_proxy = "";
     }
     // The sandbox's own root (a tmpfs holding the mount points) read-only too: only /work and /tmp take writes.
     a.push("--remount-ro", "/");
-    for (const [k, v] of Object.entries(env)) a.push("--setenv", k, v);
     a.push("--", "/bin/sh", "-c", wrapperScript(this.#o.proxySocket ? port : null, limits), "warden-sandbox");
     a.push(...spec.command);
     return a;

@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BubblewrapRunner, EgressProxy, InProcessRunner } from "../../src/sandbox/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
-import { alive, descendants, fixedLookup, localServer, until } from "./fixtures.js";
+import { alive, cmdlinesHolding, descendants, fixedLookup, localServer, until } from "./fixtures.js";
 
 const available = BubblewrapRunner.available();
 if (!available) console.warn("bwrap or socat is missing: the bubblewrap tests are skipped");
@@ -44,6 +45,27 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
     expect(r.stdout).toContain("GREETING=hello");
     expect(r.stdout).not.toMatch(/ (HOSTNAME|USER|SSH_|NODE_)/);
     expect(readFileSync(join(work, "out.txt"), "utf8")).toBe("hi\n");
+  });
+
+  it("keeps environment values off every command line while the command runs", async () => {
+    const token = `tok-${randomBytes(16).toString("hex")}`;
+    const work = tempDir();
+    const handle = new BubblewrapRunner().start({
+      workDir: work,
+      env: { API_TOKEN: token },
+      // Holds the token, says so through a file, and stays running until the test has looked.
+      command: [
+        "sh",
+        "-c",
+        'printf %s "$API_TOKEN" > /work/seen; while [ ! -e /work/stop ]; do sleep 0.01; done',
+      ],
+    });
+    expect(await until(() => existsSync(join(work, "seen")), 10_000)).toBe(true);
+    expect(readFileSync(join(work, "seen"), "utf8")).toBe(token);
+    expect(alive(handle.pid!)).toBe(true);
+    expect(cmdlinesHolding(token)).toEqual([]);
+    writeFileSync(join(work, "stop"), "");
+    expect((await handle.done).exitCode).toBe(0);
   });
 
   it("has no network: a local server is unreachable without the proxy", async () => {

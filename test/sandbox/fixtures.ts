@@ -104,3 +104,15 @@ export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   }
   return cond();
 }
+
+/** The pids whose /proc/PID/cmdline (any process on the machine) contains `value`. */
+export function cmdlinesHolding(value: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`).includes(value)) found.push(Number(name));
+    } catch {}
+  }
+  return found;
+}

@@ -1,11 +1,12 @@
 // An upstream MCP server launched in the sandbox: it reaches allowed hosts through the egress proxy,
 // cannot read host files, and a connection to a host it may not reach kills it and ends the session.
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { BubblewrapRunner } from "../../../src/sandbox/index.js";
 import { openWarden, tempDir } from "../../helpers.js";
-import { localServer } from "../../sandbox/fixtures.js";
+import { cmdlinesHolding, localServer } from "../../sandbox/fixtures.js";
 import { connectInMemory, gatewayFor, records, textOf } from "./helpers.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
@@ -50,5 +51,27 @@ describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server"
       const [end] = await records(warden, "session.end");
       expect(end).toBeDefined();
     });
+  });
+
+  it("gets its configured env without the values on any command line", async () => {
+    const token = `tok-${randomBytes(16).toString("hex")}`;
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, {
+      servers: [
+        {
+          name: "fetcher",
+          command: [process.execPath, FETCHER],
+          env: { UPSTREAM_TOKEN: token },
+          cwd: null,
+          url: null,
+          headers: {},
+          sandbox: { readOnly: [root.replace(/\/$/, "")] },
+        },
+      ],
+    });
+    const client = await connectInMemory(gateway);
+    const environ = await client.callTool({ name: "read_file", arguments: { path: "/proc/self/environ" } });
+    expect(textOf(environ).split("\0")).toContain(`UPSTREAM_TOKEN=${token}`);
+    expect(cmdlinesHolding(token)).toEqual([]);
   });
 });
