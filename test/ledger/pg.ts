@@ -70,3 +70,25 @@ export async function pgStore(
 export function afterTest(fn: () => Promise<void>): void {
   cleanups.push(fn);
 }
+
+/**
+ * Cuts (pg_terminate_backend) the connections of `applicationName` once one of them waits for a lock,
+ * i.e. while Warden holds it checked out in the middle of its work; returns how many were cut.
+ */
+export async function terminateWhenBlocked(applicationName: string): Promise<number> {
+  return admin(async (c) => {
+    for (;;) {
+      const waiting = await c.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        [applicationName],
+      );
+      if (waiting.rowCount !== 0) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    const cut = await c.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+      [applicationName],
+    );
+    return cut.rowCount ?? 0;
+  });
+}

@@ -4,18 +4,18 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresProvider, type SecretSpec } from "../../src/secrets/index.js";
 import { scramVerifier } from "../../src/secrets/providers/scram.js";
-import { admin, afterTest, PG_BASE, pgAvailable } from "../ledger/pg.js";
+import { admin, afterTest, PG_BASE, pgAvailable, terminateWhenBlocked } from "../ledger/pg.js";
 import { session } from "./helpers.js";
 
 const spec: SecretSpec = { name: "app-db", provider: "postgres", tools: ["sql_*"], maxTtlMs: 600_000 };
 
 /** A fresh group role and role prefix, both dropped (with any role left behind) after the test. */
-async function setup() {
+async function setup(adminUrl = PG_BASE) {
   const tag = randomBytes(4).toString("hex");
   const group = `wt_group_${tag}`;
   const prefix = `wt${tag}_`;
   await admin((c) => c.query(`CREATE ROLE "${group}" NOLOGIN`));
-  const provider = new PostgresProvider({ adminUrl: PG_BASE, group, rolePrefix: prefix });
+  const provider = new PostgresProvider({ adminUrl, group, rolePrefix: prefix });
   afterTest(async () => {
     await provider.close().catch(() => undefined);
     await admin(async (c) => {
@@ -126,6 +126,37 @@ describe.skipIf(!pgAvailable)("PostgresProvider", () => {
         code: "SECRET_PROVIDER_FAILED",
       });
     }
+  });
+
+  it("a connection cut in the middle of a revocation fails that revocation, not the process; revoking again works", async () => {
+    const applicationName = `wt-secrets-${randomBytes(4).toString("hex")}`;
+    const url = new URL(PG_BASE);
+    url.searchParams.set("application_name", applicationName);
+    const { provider } = await setup(url.toString());
+    const lease = await provider.lease(spec, session(), 60_000);
+    const handle = { id: lease.id, provider: "postgres", name: lease.name, revokeHandle: lease.revokeHandle };
+    const table = `wt_owned_${randomBytes(4).toString("hex")}`;
+    await admin((c) =>
+      c.query(`CREATE TABLE "${table}" (); ALTER TABLE "${table}" OWNER TO "${lease.username}"`),
+    );
+    afterTest(() => admin((c) => c.query(`DROP TABLE IF EXISTS "${table}"`)).then(() => undefined));
+    const cut = await admin(async (c) => {
+      // The provider's DROP OWNED waits, inside its transaction, for this lock on a table the role owns.
+      await c.query("BEGIN");
+      await c.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+      const revoking = provider.revoke(handle).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      await terminateWhenBlocked(applicationName);
+      const failed = await revoking;
+      await c.query("ROLLBACK");
+      return failed;
+    });
+    expect(cut).toMatchObject({ code: "SECRET_PROVIDER_FAILED" });
+    await provider.revoke(handle);
+    const exists = await admin((c) => c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [lease.username]));
+    expect(exists.rowCount).toBe(0);
   });
 
   it("fails with SECRET_PROVIDER_FAILED (a SQLSTATE, no statement) when the group does not exist", async () => {

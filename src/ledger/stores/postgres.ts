@@ -86,6 +86,9 @@ export class PostgresStore implements LedgerStore {
     });
     // Idle clients that the server drops emit 'error' on the pool; the pool replaces them by itself.
     pool.on("error", () => undefined);
+    // A checked-out client has no pool listener: a connection cut mid-transaction (pg_terminate_backend,
+    // a server restart) would otherwise crash the process. The operation fails; release drops the client.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     const store = new PostgresStore(shown, schema, pool, options.readonly ? null : connect);
     try {
       const client = await pool.connect();

@@ -60,6 +60,8 @@ export class PostgresProvider implements SecretProvider {
     this.#pool = new pg.Pool({ connectionString: options.adminUrl, max: options.maxConnections ?? 2 });
     // An idle admin connection dying must not crash the process; the next query reconnects.
     this.#pool.on("error", () => undefined);
+    // Nor one cut while checked out (between the statements of a lease or a revocation): that call fails.
+    this.#pool.on("connect", (client) => client.on("error", () => undefined));
   }
 
   async lease(spec: SecretSpec, session: SecretSession, ttlMs: number): Promise<Lease> {
