@@ -317,12 +317,19 @@ const secrets = z.strictObject({
     }),
   ),
 });
-const hostGlob = z
+/** A host (name, glob or IP; an IPv6 address in brackets) and optionally `:port` or `:*` (any port). */
+const egressEntry = z
   .string()
-  .regex(/^[A-Za-z0-9*?.-]{1,253}$/, "a host name glob such as api.example.com or *.example.com");
+  .regex(
+    /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9*?._-]{1,253})(?::(?:\*|[1-9][0-9]{0,4}))?$/,
+    "a host with an optional port: api.example.com, *.example.com, host:8443 or host:*",
+  )
+  .refine((v) => Number(/:(\d+)$/.exec(v)?.[1] ?? 1) <= 65535, { error: "a port is 1–65535" });
 const egress = z.strictObject({
-  allow: z.array(hostGlob).optional(),
-  deny: z.array(hostGlob).optional(),
+  /** Without a port an entry allows 443 and 80 only. */
+  allow: z.array(egressEntry).optional(),
+  /** Without a port an entry denies every port. */
+  deny: z.array(egressEntry).optional(),
   /** kill-session: stop everything the session does; deny-request: refuse only that connection. */
   onViolation: z.enum(["kill-session", "deny-request"]).optional(),
   alert: z

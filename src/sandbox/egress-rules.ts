@@ -14,11 +14,15 @@ export interface ResolvedAddress {
 export type LookupFn = (host: string) => Promise<ResolvedAddress[]>;
 
 export interface EgressRulesOptions {
-  /** Hosts that may be reached: `api.example.com` (exactly) or `*.example.com` (any subdomain, not the base). */
+  /**
+   * Hosts that may be reached, each with its ports: `api.example.com` (exactly; ports 443 and 80),
+   * `*.example.com` (any subdomain, not the base), `host:8443` (that port only), `host:*` (any port),
+   * `[::1]:8080` (an IPv6 literal with a port).
+   */
   allow: readonly string[];
-  /** Hosts that may never be reached, same syntax; deny wins over allow. */
+  /** Hosts that may never be reached, same syntax, except that an entry without a port denies every port; deny wins. */
   deny?: readonly string[];
-  /** Ports that may be reached (default: any). */
+  /** Ports that may be reached whatever the entries say (default: no further limit). */
   ports?: readonly number[];
   lookup?: LookupFn;
   /** Bound on one resolution (default 5 s); a slower answer is a refusal. */
@@ -37,7 +41,13 @@ interface Pattern {
   /** Set for a pattern without wildcards: only such a pattern can allow a non-public address. */
   exact: string | null;
   regex: RegExp | null;
+  /** The ports the entry covers; null for every port. */
+  ports: ReadonlySet<number> | null;
 }
+
+/** The ports an allow entry without `:port` covers: HTTPS and plain HTTP. */
+export const DEFAULT_EGRESS_PORTS: readonly number[] = Object.freeze([443, 80]);
+const ENTRY = /^(\[[^\]]*\]|[^:]*)(?::(\*|\d{1,5}))?$/;
 
 const LABEL = "[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?";
 const HOST_NAME = new RegExp(`^(?:${LABEL}\\.)*${LABEL}$`);
@@ -62,8 +72,8 @@ export class EgressRules {
   readonly #dnsTimeoutMs: number;
 
   constructor(o: EgressRulesOptions) {
-    this.#allow = o.allow.map(parsePattern);
-    this.#deny = (o.deny ?? []).map(parsePattern);
+    this.#allow = o.allow.map((raw) => parseEntry(raw, new Set(DEFAULT_EGRESS_PORTS)));
+    this.#deny = (o.deny ?? []).map((raw) => parseEntry(raw, null));
     if (o.ports) {
       for (const p of o.ports) if (!validPort(p)) throw invalid(`egress port ${String(p)} is not 1–65535`);
     }
@@ -79,10 +89,13 @@ export class EgressRules {
     if (host === null) return refuse("invalid_host");
     if (!validPort(port) || (this.#ports !== null && !this.#ports.has(port)))
       return refuse("port_not_allowed");
-    if (this.#deny.some((p) => matches(p, host))) return refuse("denied_host");
+    if (this.#deny.some((p) => matches(p, host) && covers(p, port))) return refuse("denied_host");
     const literal = isIP(host) !== 0;
     if (literal && !this.#allow.some((p) => p.exact === host)) return refuse("ip_literal");
-    if (!this.#allow.some((p) => matches(p, host))) return refuse("not_allowed");
+    const named = this.#allow.filter((p) => matches(p, host));
+    if (named.length === 0) return refuse("not_allowed");
+    // An allowed host on a port its entries do not list is refused like an unknown host.
+    if (!named.some((p) => covers(p, port))) return refuse("port_not_allowed");
     return { ok: true, host, literal };
   }
 
@@ -102,7 +115,7 @@ export class EgressRules {
       }
     }
     if (!Array.isArray(addresses) || addresses.length === 0) return failure(host, port, "dns_failed");
-    const exact = this.#allow.some((p) => p.exact === host);
+    const exact = this.#allow.some((p) => p.exact === host && covers(p, port));
     // Every address is judged, not only the one used: a name that mixes public and private answers is refused.
     for (const a of addresses) {
       const family = isIP(a?.address ?? "");
@@ -134,8 +147,19 @@ export function normalizeHost(raw: string): string | null {
   return h.length <= 253 && HOST_NAME.test(h) ? h : null;
 }
 
-function parsePattern(raw: string): Pattern {
+/** One `allow`/`deny` entry: a host pattern and an optional `:port` or `:*` (without one, `portless`). */
+function parseEntry(raw: string, portless: ReadonlySet<number> | null): Pattern {
   if (typeof raw !== "string") throw invalid("an egress host pattern must be a string");
+  const m = ENTRY.exec(raw);
+  const port = m?.[2];
+  if (!m || (port !== undefined && port !== "*" && !validPort(Number(port)))) {
+    throw invalid(`egress entry "${raw.slice(0, 100)}" is not host, host:port or host:* (port 1–65535)`);
+  }
+  const ports = port === undefined ? portless : port === "*" ? null : new Set([Number(port)]);
+  return { ...parsePattern(m[1]!), ports };
+}
+
+function parsePattern(raw: string): Omit<Pattern, "ports"> {
   const bad = () =>
     invalid(`egress host pattern "${raw.slice(0, 100)}" is not a host name or glob such as *.example.com`);
   if (!/[*?]/.test(raw)) {
@@ -160,6 +184,10 @@ function parsePattern(raw: string): Pattern {
     c === "*" ? "[a-z0-9_-]*" : c === "?" ? "[a-z0-9_-]" : `\\${c}`,
   );
   return { exact: null, regex: new RegExp(`^${lead ? "(?:[a-z0-9_-]+\\.)+" : ""}${body}$`) };
+}
+
+function covers(p: Pattern, port: number): boolean {
+  return p.ports === null || p.ports.has(port);
 }
 
 function matches(p: Pattern, host: string): boolean {

@@ -2,12 +2,13 @@
 // reaches only allowed hosts, and a violation kills it, ends the session, revokes its leases and alerts
 // the SOC; no handed-out value reaches the ledger.
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import pg from "pg";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import type { Warden } from "../../src/index.js";
 import { BubblewrapRunner } from "../../src/sandbox/index.js";
-import { openWarden } from "../helpers.js";
+import { onCleanup, openWarden } from "../helpers.js";
 import { admin, afterTest, PG_BASE, pgAvailable } from "../ledger/pg.js";
 import { localServer } from "../sandbox/fixtures.js";
 import { assertNoSecret } from "../secrets/helpers.js";
@@ -52,7 +53,7 @@ async function setup(
         },
       },
       egress: {
-        allow: ["localhost"],
+        allow: [`localhost:${upstream.port}`],
         alert: { url: `http://127.0.0.1:${alerts.port}/soc`, secretEnv: "ALERT_SECRET" },
       },
       sandbox: { commands: { fetch_report: { timeout: "10s" } } },
@@ -150,6 +151,30 @@ describe.skipIf(!canSandbox)("contained execution with secrets", () => {
     expect(alert.data.session).toBe(session.id);
     expect(alert.data.records.map((r) => r.kind)).toContain("call.intent");
     assertNoSecret(await warden.ledger.store.query({}), API_TOKEN);
+  });
+
+  it("an allowed host is reachable on its listed port only: a TCP service on another port is a violation", async () => {
+    const { warden, upstream, alerts } = await setup();
+    let connections = 0;
+    const service = createNetServer((socket) => {
+      connections++;
+      socket.end("SSH-2.0-not-for-agents\r\n");
+    });
+    await new Promise<void>((r) => service.listen(0, "127.0.0.1", r));
+    onCleanup(() => new Promise<void>((r) => service.close(() => r())));
+    const port = (service.address() as AddressInfo).port;
+    const session = await open(warden);
+    // CONNECT (curl -p) is a raw TCP tunnel: the kind of connection a port rule exists for.
+    const script = `curl -s http://localhost:${upstream.port}/ok; curl -s -p http://localhost:${port}/; sleep 20`;
+    await expect(
+      session.command("fetch_report", { report: "q3" }, { command: ["/bin/sh", "-c", script] }),
+    ).rejects.toMatchObject({ code: "SANDBOX_VIOLATION" });
+    expect(upstream.seen.map((r) => r.url)).toEqual(["/ok"]);
+    expect(connections).toBe(0);
+    await expect(session.check("lookup", { q: "x" })).rejects.toMatchObject({ code: "SESSION_ENDED" });
+    const [violation] = await warden.ledger.store.query({ kinds: ["sandbox.violation"] });
+    expect(violation!.data).toMatchObject({ host: "localhost", port, reason: "port_not_allowed" });
+    await vi.waitFor(() => expect(alerts.seen).toHaveLength(1));
   });
 
   it.skipIf(!pgAvailable)(

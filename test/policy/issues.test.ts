@@ -30,6 +30,21 @@ describe("malformed policies: every issue, each located", () => {
     expect(issues[0]?.file).toBe("p.json");
   });
 
+  it("egress entries take an optional port 1–65535 or *", () => {
+    const ok = parsePolicy(
+      'egress:\n  allow: [api.example.com, "git.example.com:22", "*.cdn.example.com:*", "[::1]:8080"]\n',
+      "policy.yaml",
+    );
+    expect(ok.containment.allow).toHaveLength(4);
+    const issues = issuesOf('egress:\n  allow: ["a.com:70000", "a.com:", "a.com:x"]\n  deny: ["b.com:0"]\n');
+    expect(issues.map((i) => i.path)).toEqual([
+      ["egress", "allow", 0],
+      ["egress", "allow", 1],
+      ["egress", "allow", 2],
+      ["egress", "deny", 0],
+    ]);
+  });
+
   it("wrong types", () => {
     const issues = issuesOf("rules:\n  - id: a\n    tools: x\n    decision: 3\n");
     expect(issues.map((i) => i.path)).toEqual([

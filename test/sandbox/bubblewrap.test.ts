@@ -82,7 +82,7 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
     const dir = tempDir();
     const socketPath = join(dir, "proxy.sock");
     const proxy = new EgressProxy({
-      allow: ["allowed.test"],
+      allow: ["allowed.test:*"],
       lookup: fixedLookup({ "allowed.test": "127.0.0.1", "evil.test": "127.0.0.1" }),
       listen: { socketPath },
     });

@@ -15,7 +15,7 @@ async function startProxy(o: Partial<EgressProxyOptions> = {}) {
     "meta.example.com": "169.254.169.254",
   });
   const proxy = new EgressProxy({
-    allow: ["allowed.test", "*.example.com"],
+    allow: ["allowed.test:*", "*.example.com:*"],
     deny: ["evil.test"],
     lookup,
     onViolation: (v) => {
@@ -147,7 +147,7 @@ describe("EgressProxy", () => {
   it("injects headers into plain-HTTP requests to the named host only, replacing the client's", async () => {
     const server = await localServer();
     const { address } = await startProxy({
-      allow: ["allowed.test", "other.test"],
+      allow: ["allowed.test:*", "other.test:*"],
       lookup: fixedLookup({ "allowed.test": "127.0.0.1", "other.test": "127.0.0.1" }),
       inject: [{ host: "allowed.test", header: "Authorization", value: "Bearer injected" }],
     });

@@ -146,8 +146,59 @@ describe("EgressRules", () => {
     expect(await r.check("127.0.0.1", 443)).toMatchObject({ violation: { reason: "ip_literal" } });
   });
 
+  it("allows ports 443 and 80 unless an entry names its ports; deny without a port covers every port", async () => {
+    const r = new EgressRules({
+      allow: ["api.example.com", "git.example.com:22", "*.cdn.example.com:*", "[::1]:8080", "localhost"],
+      deny: ["bad.cdn.example.com:25"],
+      lookup: fixedLookup({
+        "api.example.com": "93.184.216.34",
+        "git.example.com": "93.184.216.35",
+        "img.cdn.example.com": "93.184.216.36",
+        "bad.cdn.example.com": "93.184.216.37",
+        localhost: "127.0.0.1",
+      }),
+    });
+    expect((await r.check("api.example.com", 443)).ok).toBe(true);
+    expect((await r.check("api.example.com", 80)).ok).toBe(true);
+    expect(await r.check("api.example.com", 8443)).toMatchObject({
+      violation: { host: "api.example.com", port: 8443, reason: "port_not_allowed" },
+    });
+    expect((await r.check("git.example.com", 22)).ok).toBe(true);
+    expect(await r.check("git.example.com", 443)).toMatchObject({
+      violation: { reason: "port_not_allowed" },
+    });
+    expect((await r.check("img.cdn.example.com", 5432)).ok).toBe(true);
+    expect((await r.check("bad.cdn.example.com", 443)).ok).toBe(true);
+    expect(await r.check("bad.cdn.example.com", 25)).toMatchObject({ violation: { reason: "denied_host" } });
+    expect((await r.check("::1", 8080)).ok).toBe(true);
+    expect(await r.check("::1", 8081)).toMatchObject({ violation: { reason: "port_not_allowed" } });
+    // An exact allow of localhost reaches its web ports only, not every service on the machine.
+    expect((await r.check("localhost", 80)).ok).toBe(true);
+    expect(await r.check("localhost", 8787)).toMatchObject({ violation: { reason: "port_not_allowed" } });
+
+    const denyAll = new EgressRules({ allow: ["*.example.com:*"], deny: ["evil.example.com"] });
+    expect(denyAll.checkName("evil.example.com", 8080)).toMatchObject({
+      violation: { reason: "denied_host" },
+    });
+  });
+
   it("rejects malformed patterns", () => {
-    for (const bad of ["*", "*.*", "*.?", "", "exa mple.com", "a..com", "http://a.com"]) {
+    for (const bad of [
+      "*",
+      "*.*",
+      "*.?",
+      "",
+      "exa mple.com",
+      "a..com",
+      "http://a.com",
+      "a.com:0",
+      "a.com:65536",
+      "a.com:",
+      "a.com:80:81",
+      "a.com:http",
+      "*:*",
+      "[::1:80",
+    ]) {
       expect(() => new EgressRules({ allow: [bad] })).toThrow(SandboxError);
     }
   });

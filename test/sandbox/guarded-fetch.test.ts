@@ -10,7 +10,7 @@ describe("guardedFetch", () => {
         : { status: 200, body: `${s.method} ${s.url} ${s.body}` },
     );
     const lookup = fixedLookup({ "local.test": "127.0.0.1" });
-    const fetch = guardedFetch(["local.test"], [], lookup);
+    const fetch = guardedFetch(["local.test:*"], [], lookup);
     const get = await fetch(`http://local.test:${server.port}/a?b=1`);
     expect(get.status).toBe(200);
     expect(await get.text()).toBe("GET /a?b=1 ");
@@ -25,7 +25,7 @@ describe("guardedFetch", () => {
     const server = await localServer();
     const violations: EgressViolation[] = [];
     const fetch = guardedFetch(
-      ["*.example.com", "local.test"],
+      ["*.example.com:*", "local.test"],
       ["bad.example.com"],
       fixedLookup({
         "bad.example.com": "93.184.216.34",
@@ -41,6 +41,8 @@ describe("guardedFetch", () => {
       ["http://169.254.169.254/latest/meta-data/", "ip_literal"],
       ["http://[fd00:ec2::254]/", "ip_literal"],
       [`http://loop.example.com:${server.port}/`, "blocked_address"],
+      // An exact allow without a port covers 443 and 80 only.
+      [`http://local.test:${server.port}/`, "port_not_allowed"],
       ["file:///etc/passwd", "bad_request"],
     ];
     for (const [url, reason] of cases) {
@@ -58,7 +60,7 @@ describe("guardedFetch", () => {
       body: "",
       headers: { location: "http://169.254.169.254/" },
     }));
-    const fetch = guardedFetch(["local.test"], [], fixedLookup({ "local.test": "127.0.0.1" }));
+    const fetch = guardedFetch(["local.test:*"], [], fixedLookup({ "local.test": "127.0.0.1" }));
     await expect(fetch(`http://local.test:${server.port}/`)).rejects.toMatchObject({ code: "EGRESS_DENIED" });
     const manual = await fetch(`http://local.test:${server.port}/`, { redirect: "manual" });
     expect(manual.status).toBe(301);
@@ -67,7 +69,7 @@ describe("guardedFetch", () => {
   it("DNS rebinding: one resolution, the connection goes to the checked public address only", async () => {
     const server = await localServer();
     const lookup = fixedLookup({ "rebind.example.com": ["8.8.8.8", "127.0.0.1"] });
-    const fetch = guardedFetch(["*.example.com"], [], lookup, { timeoutMs: 300 });
+    const fetch = guardedFetch(["*.example.com:*"], [], lookup, { timeoutMs: 300 });
     const err = await fetch(`http://rebind.example.com:${server.port}/`).catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(EgressDeniedError); // allowed, then unreachable here
     expect(lookup.calls).toEqual(["rebind.example.com"]);

@@ -69,7 +69,7 @@ describe.skipIf(!available)("kill switch on a real sandbox", () => {
     });
     let violationAt = 0;
     const proxy = new EgressProxy({
-      allow: ["allowed.test"],
+      allow: ["allowed.test:*"],
       lookup: fixedLookup({ "allowed.test": "127.0.0.1", "evil.test": "127.0.0.1" }),
       listen: { socketPath },
       onViolation: (v: EgressViolation) => {
@@ -172,7 +172,7 @@ describe.skipIf(!available)("kill switch on a real sandbox", () => {
       },
     });
     const proxy = new EgressProxy({
-      allow: ["allowed.test"],
+      allow: ["allowed.test:*"],
       lookup: fixedLookup({ "allowed.test": "127.0.0.1" }),
       listen: { socketPath },
       onViolation: ks.onViolation,

@@ -17,7 +17,10 @@ describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server"
     const upstream = await localServer();
     const secretFile = join(tempDir(), "host-secret.txt");
     writeFileSync(secretFile, "host secret");
-    const { warden } = await openWarden({ default: "allow", egress: { allow: ["localhost"] } });
+    const { warden } = await openWarden({
+      default: "allow",
+      egress: { allow: [`localhost:${upstream.port}`] },
+    });
     const gateway = await gatewayFor(warden, {
       servers: [
         {
