@@ -69,13 +69,13 @@ export async function benchSandbox(runs = 30, requests = 1000) {
     });
   });
   const rxPort = await listen(receiver);
-  const tcpProxy = new EgressProxy({ allow: ["allowed.test"], lookup });
+  const tcpProxy = new EgressProxy({ allow: ["allowed.test:*"], lookup });
   const { port: proxyPort } = await tcpProxy.start();
   try {
     const plain = await sample(runs, () => new Promise((r) => spawn("true").once("close", r)));
     const bwrap = await sample(runs, () => new BubblewrapRunner().run({ command: ["true"] }));
     const socketPath = join(dir, "proxy.sock");
-    const unixProxy = new EgressProxy({ allow: ["allowed.test"], lookup, listen: { socketPath } });
+    const unixProxy = new EgressProxy({ allow: ["allowed.test:*"], lookup, listen: { socketPath } });
     await unixProxy.start();
     const bwrapProxied = await sample(runs, () =>
       new BubblewrapRunner({ proxySocket: socketPath }).run({ command: ["true"] }),
@@ -111,7 +111,7 @@ export async function benchSandbox(runs = 30, requests = 1000) {
       });
       let at = 0;
       const proxy = new EgressProxy({
-        allow: ["allowed.test"],
+        allow: ["allowed.test:*"],
         lookup,
         listen: { socketPath: sock },
         onViolation: (v: EgressViolation) => {
