@@ -10,7 +10,7 @@ const PAGE = 1_000;
 
 export interface Grant {
   approvalId: string;
-  session: string | null;
+  session: string;
   agent: string;
   onBehalfOf: string;
   ruleId: string;
@@ -131,11 +131,11 @@ export class ApprovalBook {
     for (const w of waiters ?? []) w(view);
   }
 
+  /** Remembered approvals, for a time or not, stay within the session the approver saw. */
   #addGrant(view: ApprovalView, until: number): void {
-    const forSession = until === Number.POSITIVE_INFINITY;
     const grant: Grant = {
       approvalId: view.id,
-      session: forSession ? view.session : null,
+      session: view.session,
       agent: view.agent,
       onBehalfOf: view.onBehalfOf,
       ruleId: view.ruleId,
@@ -165,7 +165,7 @@ export class ApprovalBook {
           g.agent === q.agent &&
           g.onBehalfOf === q.onBehalfOf &&
           g.ruleId === q.ruleId &&
-          (g.session === null || g.session === q.session),
+          g.session === q.session,
       ) ?? null
     );
   }

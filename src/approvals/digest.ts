@@ -27,22 +27,53 @@ export function approvalDigest(call: ApprovedCall): string {
 }
 
 /**
- * The structured action a remembered approval covers: the tool and the values of the argument fields
- * the policy names (all arguments when it names none). Never a raw string match: two calls share a
- * key only when those fields hold equal JSON values.
+ * The argument fields a remembered approval is keyed on: the rule's `remember` paths and every field
+ * its condition reads, or null for the exact arguments (the rule declared no scope, or its condition
+ * reads the arguments in a way that cannot be narrowed to paths).
  */
-export function rememberKey(tool: string, args: JsonValue, paths: readonly string[]): string {
-  if (paths.length === 0) return canonicalDigest({ tool, args });
+export function rememberPaths(settings: {
+  remember: readonly string[];
+  conditionReads: readonly string[] | "all";
+}): string[] | null {
+  if (settings.remember.length === 0 || settings.conditionReads === "all") return null;
+  const paths = new Set<string>();
+  for (const path of [...settings.remember, ...settings.conditionReads]) {
+    const steps = parseJsonPath(path);
+    // Validated at load; one that does not parse keys on everything rather than nothing.
+    if (typeof steps === "string") return null;
+    paths.add(spelled(steps));
+  }
+  return [...paths].sort();
+}
+
+/** One spelling per path (`$.to` and `$["to"]` are one field): `$["to"][0][*]`. */
+function spelled(steps: readonly PathStep[]): string {
+  const parts = steps.map((s) =>
+    s.kind === "key" ? `[${JSON.stringify(s.key)}]` : s.kind === "index" ? `[${s.index}]` : "[*]",
+  );
+  return `$${parts.join("")}`;
+}
+
+/**
+ * The structured action a remembered approval covers: the tool and the values at `paths` (all
+ * arguments when null). Never a raw string match: two calls share a key only when every path holds
+ * equal JSON values; a missing field reaches no value, so it matches only another call that lacks it
+ * too — as the approver saw it.
+ */
+export function rememberKey(tool: string, args: JsonValue, paths: readonly string[] | null): string {
+  if (paths === null) return canonicalDigest({ tool, args });
   const fields: Record<string, JsonValue[]> = {};
   for (const path of paths) {
     const steps = parseJsonPath(path);
-    fields[path] = typeof steps === "string" ? [] : valuesAt(args, steps, 0);
+    // Paths are validated at load; one that does not parse keys on everything rather than nothing.
+    if (typeof steps === "string") return canonicalDigest({ tool, args });
+    fields[path] = valuesAt(args, steps);
   }
   return canonicalDigest({ tool, fields });
 }
 
 /** Every value a path reaches (wildcards reach several); a missing field reaches none. */
-function valuesAt(value: JsonValue, steps: readonly PathStep[], at: number): JsonValue[] {
+export function valuesAt(value: JsonValue, steps: readonly PathStep[], at = 0): JsonValue[] {
   const step = steps[at];
   if (step === undefined) return [value];
   if (Array.isArray(value)) {

@@ -6,7 +6,7 @@ import type { JsonObject, JsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
 import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
-import { approvalDigest, rememberKey } from "./digest.js";
+import { approvalDigest, rememberKey, rememberPaths } from "./digest.js";
 import { type ApprovalView, type RememberScope, requestData } from "./state.js";
 
 /** Who decides, as the entry point authenticated them. */
@@ -89,7 +89,7 @@ export class Approvals {
 
   /** The key and any remembered approval that already covers this call. */
   remembered(call: AskedCall): { key: string; approvalId: string | null } {
-    const key = rememberKey(call.tool, call.args, call.settings.remember);
+    const key = rememberKey(call.tool, call.args, rememberPaths(call.settings));
     const grant = this.book.grantFor({
       session: call.session,
       agent: call.agent,
@@ -125,6 +125,7 @@ export class Approvals {
       by: [...call.settings.by],
       selfApproval: call.settings.selfApproval,
       rememberKey: key,
+      rememberPaths: rememberPaths(call.settings),
       expiresAt,
     });
     const record: RecordInput = {

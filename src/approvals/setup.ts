@@ -135,6 +135,7 @@ function notificationData(view: ApprovalView, links: ActionLinks, publicUrl: str
       digest: view.digest,
       required: view.required,
       expiresAt: view.expiresAt,
+      scope: { ...view.scope },
     },
     links:
       publicUrl === null

@@ -1,6 +1,7 @@
 // One approval as the ledger tells it: the request record, then the decision records, folded into a state.
 import type { JsonObject, JsonValue } from "../json.js";
 import type { LedgerRecord } from "../ledger/index.js";
+import { type ScopeWords, scopeWords } from "./scope-words.js";
 
 export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
 export type RememberScope = { scope: "session" } | { scope: "time"; until: string };
@@ -39,6 +40,10 @@ export interface ApprovalView {
   by: string[];
   selfApproval: boolean;
   rememberKey: string;
+  /** The argument fields a remembered approval is keyed on; null: the exact arguments. */
+  rememberPaths: string[] | null;
+  /** What remembering it would let through, per choice, in words (shown before the approver chooses). */
+  scope: ScopeWords;
   decisions: ApprovalDecisionView[];
   createdAt: string;
   expiresAt: string;
@@ -46,7 +51,7 @@ export interface ApprovalView {
 
 /** The `approval.request` record's data for a new approval. */
 export function requestData(
-  view: Omit<ApprovalView, "status" | "decisions" | "createdAt" | "callId" | "session" | "agent">,
+  view: Omit<ApprovalView, "status" | "decisions" | "createdAt" | "callId" | "session" | "agent" | "scope">,
 ): JsonObject {
   return {
     approvalId: view.id,
@@ -64,6 +69,7 @@ export function requestData(
     by: view.by,
     selfApproval: view.selfApproval,
     rememberKey: view.rememberKey,
+    rememberPaths: view.rememberPaths,
     expiresAt: view.expiresAt,
   };
 }
@@ -73,6 +79,9 @@ export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
   const d = record.data as Record<string, JsonValue>;
   if (typeof d.approvalId !== "string" || typeof d.digest !== "string" || typeof d.expiresAt !== "string")
     return null;
+  const tool = str(d.tool);
+  const args = d.args ?? null;
+  const rememberPaths = Array.isArray(d.rememberPaths) ? d.rememberPaths.map(String) : null;
   return {
     id: d.approvalId,
     callId: record.callId ?? "",
@@ -80,8 +89,8 @@ export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
     agent: record.agent ?? "",
     onBehalfOf: str(d.onBehalfOf),
     intent: str(d.intent),
-    tool: str(d.tool),
-    args: d.args ?? null,
+    tool,
+    args,
     redacted: Array.isArray(d.redacted) ? d.redacted.map(String) : [],
     rationale: typeof d.rationale === "string" ? d.rationale : null,
     ruleId: str(d.ruleId),
@@ -93,6 +102,8 @@ export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
     by: Array.isArray(d.by) ? d.by.map(String) : [],
     selfApproval: d.selfApproval === true,
     rememberKey: str(d.rememberKey),
+    rememberPaths,
+    scope: scopeWords(tool, args, rememberPaths),
     decisions: [],
     createdAt: record.ts,
     expiresAt: d.expiresAt,

@@ -27,7 +27,7 @@ const DECIDE_HELP = (
 ) => `usage: warden ${verb} ID ${verb === "approve" ? "[--remember session|DURATION] [--reason TEXT]" : "--reason TEXT"} [--digest sha256:…]
        [--as NAME] [--url URL] [--dir DIR] [--db FILE]
 
-${verb === "approve" ? "Approves" : "Denies"} pending approval ID.${verb === "approve" ? " --remember lets the same action (the tool and the argument fields\nthe policy names) through without asking for the rest of the session, or for a time such as 1h." : " The reason goes back to the agent as the tool's error."}
+${verb === "approve" ? "Approves" : "Denies"} pending approval ID.${verb === "approve" ? ' --remember lets later calls of the same action through without asking, for\nthe rest of the session or for a time such as 1h, in this session. What counts as the same action is\nlisted as "remember" by warden approvals: the exact arguments, or the argument fields the rule\'s\nremember: names together with every field its condition reads.' : " The reason goes back to the agent as the tool's error."}
 --digest refuses the decision unless the approval is bound to exactly that digest (APPROVAL_MISMATCH).
 
 ${REMOTE}`;
@@ -188,5 +188,7 @@ function describe(v: ApprovalView): string {
     `  rule       ${t(v.ruleId)}: ${t(v.reason)}`,
     `  needs      ${v.required} approver(s) from ${v.by.join(", ")}${who ? `; so far: ${t(who)}` : ""}`,
     `  digest     ${v.digest}`,
+    `  remember   ${t(v.scope.covers)}`,
+    `             (--remember session: for the rest of this session; --remember 1h: for 1 hour, in this session)`,
   ].join("\n");
 }

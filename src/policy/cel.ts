@@ -3,6 +3,7 @@ import { type CelInput, CelScalar, celEnv, isCelError, parse, plan } from "@bufb
 import { strings } from "@bufbuild/cel/ext";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { JsonValue } from "../json.js";
+import { argsRead } from "./cel-reads.js";
 import type { EvalInput } from "./types.js";
 
 const VARIABLES = {
@@ -44,6 +45,8 @@ export type CelActivation = {
 /** A compiled `when:`; `test` returns "error" for a run-time error or a non-bool result. */
 export interface CelCondition {
   readonly source: string;
+  /** JSON paths of the argument values the condition reads, or "all" when that cannot be told. */
+  readonly argsRead: readonly string[] | "all";
   test(activation: CelActivation): boolean | "error";
 }
 
@@ -65,6 +68,7 @@ export function compileCondition(source: string): CelCondition | string {
   }
   return {
     source,
+    argsRead: Object.freeze(argsRead(parsed.expr)),
     test(activation) {
       try {
         const result = program(activation as Parameters<Program>[0]);

@@ -1,4 +1,5 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
+import type { CelCondition } from "./cel.js";
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
@@ -109,16 +110,23 @@ function compileApprovals(
   doc: ApprovalsDocument,
   rules: readonly RuleDocument[],
 ): Pick<CompiledPolicy, "approvalFor" | "approvalChannels"> {
-  const resolve = (over: RuleDocument["approval"] = {}): ApprovalSettings =>
+  // The section's `remember` is a default only for rules that opt in with `remember: default`: a
+  // scope nobody wrote for a rule must not widen what its approvals cover.
+  const resolve = (over: RuleDocument["approval"] = {}, when?: CelCondition): ApprovalSettings =>
     Object.freeze({
       approvers: over.approvers ?? doc.approvers ?? 1,
       by: Object.freeze([...(over.by ?? doc.by ?? DEFAULT_APPROVERS)]),
       selfApproval: over.selfApproval ?? doc.selfApproval ?? false,
       timeoutMs: over.timeout ?? doc.timeout ?? 15 * 60_000,
-      remember: Object.freeze([...(over.remember ?? doc.remember ?? [])]),
+      remember: Object.freeze([
+        ...(over.remember === "default" ? (doc.remember ?? []) : (over.remember ?? [])),
+      ]),
+      conditionReads: when?.argsRead ?? Object.freeze([]),
     });
   const base = resolve();
-  const perRule = new Map(rules.filter((r) => r.approval).map((r) => [r.id, resolve(r.approval)]));
+  const perRule = new Map(
+    rules.filter((r) => r.decision === "ask").map((r) => [r.id, resolve(r.approval, r.when)]),
+  );
   const channels: ApprovalChannels = Object.freeze({
     webhooks: Object.freeze((doc.webhooks ?? []).map((w) => Object.freeze({ ...w }))),
     integrations: Object.freeze((doc.integrations ?? []).map((i) => Object.freeze({ ...i }))),

@@ -72,7 +72,10 @@ const approvalSettings = {
   /** Whether the user the agent acts for may approve their own agent's call (default false). */
   selfApproval: z.boolean().optional(),
   timeout: upToAWeek.optional(),
-  /** Argument fields a remembered approval is keyed on (JSON paths); none = the whole arguments. */
+  /**
+   * Argument fields a remembered approval is keyed on (JSON paths). In `approvals:` a default that
+   * only rules with `remember: default` take; a rule without `remember` keys on all its arguments.
+   */
   remember: z.array(jsonPath).optional(),
 };
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
@@ -104,8 +107,16 @@ const rule = z.strictObject({
   decision: effect,
   when: when.optional(),
   reason: z.string().optional(),
-  /** For `decision: ask`: overrides of the policy's `approvals:` settings for this rule. */
-  approval: z.strictObject(approvalSettings).optional(),
+  /**
+   * For `decision: ask`: overrides of the policy's `approvals:` settings for this rule. Its `remember`
+   * is the rule's own (absent: the exact arguments only); `default` opts in to `approvals.remember`.
+   */
+  approval: z
+    .strictObject({
+      ...approvalSettings,
+      remember: z.union([z.array(jsonPath), z.literal("default")]).optional(),
+    })
+    .optional(),
 });
 
 const limit = z.strictObject({

@@ -143,6 +143,11 @@ export interface ApprovalSettings {
   timeoutMs: number;
   /** JSON paths of the argument fields a remembered approval is keyed on; empty = all arguments. */
   remember: readonly string[];
+  /**
+   * JSON paths of the arguments the asking rule's `when:` reads ("all" when that cannot be told): a
+   * remembered approval covers a later call only if these are unchanged too.
+   */
+  conditionReads: readonly string[] | "all";
 }
 
 /** Where new approvals are announced and which bots may answer (secrets stay in the environment). */

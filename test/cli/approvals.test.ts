@@ -37,6 +37,7 @@ describe("warden approvals / approve / deny", () => {
     expect(listed.stdout).toContain("\\u001b[2J");
     expect(listed.stdout).not.toContain("\u001b");
     expect(listed.stdout).not.toContain("secret body");
+    expect(listed.stdout).toContain("remember   later `send_email` calls with ");
 
     expect((await cli(["deny", first.approval!.id], cwd)).code).toBe(2);
     expect((await cli(["approve"], cwd)).code).toBe(2);

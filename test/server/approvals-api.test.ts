@@ -188,9 +188,16 @@ describe("approvals over HTTP", () => {
     expect(received[1]!.headers["webhook-id"]).toBe(received[0]!.headers["webhook-id"]);
     const payload = new Webhook(SECRET).verify(received[1]!.body, received[1]!.headers) as {
       type: string;
-      data: { approval: { id: string; args: { body: string } }; links: { approve: string; deny: string } };
+      data: {
+        approval: { id: string; args: { body: string }; scope: { session: string } };
+        links: { approve: string; deny: string };
+      };
     };
     expect(payload.type).toBe("approval.requested");
+    // What "remember" would let through, in words, before anyone chooses it.
+    expect(payload.data.approval.scope.session).toBe(
+      "later `send_email` calls with exactly these arguments, for the rest of this session",
+    );
     expect(payload.data.approval.id).toBe(decided.approval!.id);
     expect(received[1]!.body).not.toContain("the secret plan");
     expect(payload.data.approval.args.body).toMatch(/^sha256:/);

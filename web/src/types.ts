@@ -49,6 +49,8 @@ export interface ApprovalView {
   digest: string;
   status: "pending" | "approved" | "denied" | "expired";
   required: number;
+  /** What remembering it lets through, in words, per choice of the decision form. */
+  scope: { covers: string; once: string; session: string; "1h": string };
   decisions: ApprovalDecision[];
   createdAt: string;
   expiresAt: string;

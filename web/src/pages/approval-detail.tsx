@@ -13,7 +13,8 @@ const REMEMBER = [
   { value: "once", label: "This call only" },
   { value: "session", label: "For the rest of this session" },
   { value: "1h", label: "For 1 hour" },
-];
+] as const;
+type Remember = (typeof REMEMBER)[number]["value"];
 
 interface Detail {
   approval: ApprovalView;
@@ -43,7 +44,7 @@ function useActionLink(id: string): { preselected: Choice | null; error: unknown
 function DecisionForm(props: { approval: ApprovalView; preselected: Choice | null; onDone: () => void }) {
   const [choice, setChoice] = useState<Choice | null>(props.preselected);
   const [reason, setReason] = useState("");
-  const [remember, setRemember] = useState("once");
+  const [remember, setRemember] = useState<Remember>("once");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => setChoice(props.preselected), [props.preselected]);
@@ -95,7 +96,11 @@ function DecisionForm(props: { approval: ApprovalView; preselected: Choice | nul
       {choice === "approve" && (
         <label>
           Remember
-          <select name="remember" value={remember} onChange={(e) => setRemember(e.currentTarget.value)}>
+          <select
+            name="remember"
+            value={remember}
+            onChange={(e) => setRemember(e.currentTarget.value as Remember)}
+          >
             {REMEMBER.map((r) => (
               <option key={r.value} value={r.value}>
                 {r.label}
@@ -103,6 +108,11 @@ function DecisionForm(props: { approval: ApprovalView; preselected: Choice | nul
             ))}
           </select>
         </label>
+      )}
+      {choice === "approve" && (
+        <p class="note" data-testid="remember-scope">
+          Approves {props.approval.scope[remember]}.
+        </p>
       )}
       <label>
         Reason {choice === "deny" ? "(sent back to the agent)" : "(optional)"}
