@@ -1,7 +1,6 @@
 // `warden alerts`: the alert records (detections, exporter dead letters), each with the calls that caused it.
 import type { LedgerRecord } from "../ledger/index.js";
-import { sinceToIso } from "../time.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -32,7 +31,7 @@ export const alertsCommand: Command = (argv: string[], io: CliIO) =>
       store.query({
         kinds: ["alert"],
         session: values.session,
-        since: values.since ? sinceToIso(values.since) : undefined,
+        since: sinceOption(values.since),
         newestFirst: true,
         limit,
       }),

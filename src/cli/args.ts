@@ -1,6 +1,7 @@
 // Argument parsing for commands: node's parseArgs, strict, with usage errors as exit code 2.
 import { type ParseArgsConfig, parseArgs } from "node:util";
 
+import { sinceToIso } from "../time.js";
 import type { CliIO } from "./io.js";
 
 export class UsageError extends Error {}
@@ -44,6 +45,16 @@ export async function runCommand(io: CliIO, help: string, body: () => Promise<nu
 export function requireValue(value: string | undefined, name: string): string {
   if (value === undefined || value === "") throw new UsageError(`missing ${name}`);
   return value;
+}
+
+/** A --since value (7d, ISO-TIME) as an ISO time; a value that names no time is a usage error (exit 2). */
+export function sinceOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return sinceToIso(value);
+  } catch (err) {
+    throw new UsageError(`--since: ${(err as Error).message}`);
+  }
 }
 
 /** Prints a command's help; exit code 0. */

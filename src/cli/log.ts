@@ -1,7 +1,6 @@
 // `warden log` and `warden sessions`: read the ledger, filtered, as text or JSON lines.
 import type { LedgerRecord } from "../ledger/index.js";
-import { sinceToIso } from "../time.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -43,7 +42,7 @@ export const logCommand: Command = (argv: string[], io: CliIO) =>
         agent: values.agent,
         tool: values.tool,
         decision: values.decision,
-        since: values.since ? sinceToIso(values.since) : undefined,
+        since: sinceOption(values.since),
         newestFirst: true,
         limit,
       }),

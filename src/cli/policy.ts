@@ -11,8 +11,7 @@ import {
   replayCalls,
   runPolicyTests,
 } from "../policy/index.js";
-import { sinceToIso } from "../time.js";
-import { parse, requireValue, runCommand, UsageError } from "./args.js";
+import { parse, requireValue, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -152,7 +151,7 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
   });
   const policy = await load(fileArg(positionals), io);
   if (!policy) return 2;
-  const since = values.since ? sinceToIso(values.since) : undefined;
+  const since = sinceOption(values.since);
   const calls = await withStore(wardenPaths(io, values).db, async (store) => {
     const intents = await store.query({
       kinds: ["call.intent"],

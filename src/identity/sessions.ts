@@ -42,10 +42,15 @@ export class SessionRegistry {
   async open(req: SessionRequest): Promise<SessionInfo> {
     for (const field of ["agent", "onBehalfOf", "intent"] as const) {
       const value = req[field];
-      if (typeof value !== "string" || value.length === 0 || value.length > MAX_TEXT) {
+      if (
+        typeof value !== "string" ||
+        value.length === 0 ||
+        value.length > MAX_TEXT ||
+        !value.isWellFormed()
+      ) {
         throw new WardenError(
           "INVALID_REQUEST",
-          `session ${field} must be a non-empty string of at most ${MAX_TEXT} characters`,
+          `session ${field} must be a non-empty, well-formed string of at most ${MAX_TEXT} characters`,
         );
       }
     }

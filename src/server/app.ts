@@ -16,7 +16,10 @@ import { TokenCache } from "./tokens.js";
 
 type Env = { Variables: { token: TokenRow } };
 
-const text = (max: number) => z.string().min(1).max(max);
+// Well-formed: a lone surrogate is the same mistake in every field, so it gets the same code everywhere.
+const wellFormed = (s: z.ZodString) =>
+  s.refine((v) => v.isWellFormed(), "not valid Unicode (a lone surrogate)");
+const text = (max: number) => wellFormed(z.string().min(1).max(max));
 const SessionBody = z.strictObject({
   agent: text(256),
   onBehalfOf: text(1024),
@@ -27,10 +30,7 @@ const DecisionBody = z.strictObject({
   session: text(128),
   tool: text(256),
   args: z.unknown().optional(),
-  rationale: z
-    .string()
-    .max(16 * 1024)
-    .nullish(),
+  rationale: wellFormed(z.string().max(16 * 1024)).nullish(),
   callId: text(128).nullish(),
 });
 const OutcomeBody = z.strictObject({
@@ -84,7 +84,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   app.post("/v1/decisions", async (c) => {
     const started = performance.now();
     requireRole(c, ["agent", "admin"]);
-    const body = await readJson(c, DecisionBody);
+    const body = await readJson(c, DecisionBody, { argsField: "args" });
     await ownSession(c, body.session);
     const d = await warden.gate.decide({ ...body, traceparent: c.req.header("traceparent") ?? null });
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);

@@ -2,14 +2,26 @@
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { WardenError } from "../errors.js";
-import { jsonDepthExceeds } from "../json.js";
+import { InvalidArgsError, WardenError } from "../errors.js";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 64;
 
 function tooLarge(): WardenError {
   return new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
+}
+
+// Fatal: a byte sequence that is not UTF-8 is refused, never turned into U+FFFD and hashed into the
+// ledger as if the caller had sent that character. ignoreBOM keeps a BOM, which JSON.parse refuses.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new WardenError("INVALID_REQUEST", "body is not valid UTF-8");
+  }
 }
 
 /**
@@ -24,7 +36,7 @@ export async function readText(c: Context): Promise<string> {
   if (!incoming) {
     const buffer = Buffer.from(await c.req.arrayBuffer());
     if (buffer.length > MAX_BODY_BYTES) throw tooLarge();
-    return buffer.toString("utf8");
+    return decodeUtf8(buffer);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -33,19 +45,35 @@ export async function readText(c: Context): Promise<string> {
     if (size > MAX_BODY_BYTES) throw tooLarge();
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks, size).toString("utf8");
+  return decodeUtf8(Buffer.concat(chunks, size));
 }
 
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export interface ParseOptions {
+  /**
+   * The field that carries tool arguments: nesting too deep there is INVALID_ARGS, the code the library
+   * gives the same arguments (and the HTTP service a body one level shallower), not INVALID_REQUEST.
+   */
+  argsField?: string;
+}
+
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  options: ParseOptions = {},
+): Promise<z.output<S>> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new WardenError("INVALID_REQUEST", "content-type must be application/json");
   }
-  return parseJson(await readText(c), schema);
+  return parseJson(await readText(c), schema, options);
 }
 
 /** JSON text checked for depth and shape, e.g. a body whose signature was verified over its raw text. */
-export function parseJson<S extends z.ZodType>(text: string, schema: S): z.output<S> {
+export function parseJson<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  options: ParseOptions = {},
+): z.output<S> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -53,6 +81,11 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S): z.outpu
     throw new WardenError("INVALID_REQUEST", "body is not valid JSON");
   }
   if (jsonDepthExceeds(parsed, MAX_BODY_DEPTH)) {
+    const field = options.argsField;
+    const args = field !== undefined && isObject(parsed) ? parsed[field] : undefined;
+    if (field !== undefined && jsonDepthExceeds(args, MAX_BODY_DEPTH - 1)) {
+      throw new InvalidArgsError(`nested deeper than ${MAX_JSON_DEPTH}`, []);
+    }
     throw new WardenError("INVALID_REQUEST", `body nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   const result = schema.safeParse(parsed);
@@ -61,4 +94,8 @@ export function parseJson<S extends z.ZodType>(text: string, schema: S): z.outpu
     throw new WardenError("INVALID_REQUEST", "body does not match the expected shape", { issues });
   }
   return result.data;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }

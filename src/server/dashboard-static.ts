@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Context, Env, Hono } from "hono";
+import { errorBody } from "./http-errors.js";
 
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -80,14 +81,17 @@ export function mountStatic<E extends Env>(app: Hono<E>, webRoot: string | null 
   const current = (): WebFiles | null => {
     if (files) return files;
     const root = webRoot ?? defaultWebRoot();
-    if (!root) return null;
+    if (!root || !existsSync(join(root, "index.html"))) return null;
     files = loadFiles(root);
     return files;
   };
 
   const page = (c: Context) => {
     const web = current();
-    if (!web) return secure(c.text("the dashboard is not built: run npm run build", 503));
+    if (!web)
+      return secure(
+        c.json(errorBody("DASHBOARD_UNAVAILABLE", "the dashboard is not built: run npm run build"), 503),
+      );
     return secure(
       c.body(new Uint8Array(web.index), 200, {
         "content-type": "text/html; charset=utf-8",
@@ -99,7 +103,7 @@ export function mountStatic<E extends Env>(app: Hono<E>, webRoot: string | null 
 
   app.get("/assets/:name", (c) => {
     const asset = current()?.assets.get(c.req.param("name"));
-    if (!asset) return secure(c.text("not found", 404));
+    if (!asset) return secure(c.json(errorBody("NOT_FOUND", "no such asset"), 404));
     return secure(
       c.body(new Uint8Array(asset.body), 200, { "content-type": asset.type, "cache-control": "no-cache" }),
     );

@@ -89,7 +89,11 @@ describe("warden CLI", () => {
     expect(denied.map((r) => r.callId)).toEqual(["call-shell-1"]);
     expect((await cli(["log", "--tool", "read_ticket"], cwd)).stdout).toContain("call-read-1");
     expect((await cli(["log", "--since", "1h"], cwd)).stdout.trim().split("\n").length).toBeGreaterThan(3);
-    expect((await cli(["log", "--since", "yesterday-ish"], cwd)).code).toBe(1);
+    expect((await cli(["log", "--since", "yesterday-ish"], cwd)).code).toBe(2);
+    // An age reaching before the earliest date is a usage error too, not "Invalid time value".
+    const tooFar = await cli(["log", "--since", "9999999999999d"], cwd);
+    expect(tooFar.code).toBe(2);
+    expect(tooFar.stderr).not.toMatch(/Invalid time value/);
     expect((await cli(["sessions"], cwd)).stdout).toContain("answer ticket #123");
     const who = await cli(["who", callIds[0]!], cwd);
     expect(who.code).toBe(0);
