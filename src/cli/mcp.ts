@@ -1,7 +1,7 @@
 // `warden mcp`: the MCP gateway (stdio or Streamable HTTP), and `warden mcp tools | approve` for tool pins.
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import type { McpGateway } from "../adapters/mcp/index.js";
+import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { MCP_SERVER_NAME, type McpServerSpec } from "../policy/index.js";
 import { Warden } from "../warden.js";
@@ -16,7 +16,8 @@ const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--l
                   [--poisoning block|warn] [--name NAME] [--dir DIR] [--policy FILE] [--db FILE]
                   [-- COMMAND ARGS...]
        warden mcp tools [--json]
-       warden mcp approve SERVER TOOL
+       warden mcp approve SERVER TOOL [--force]
+       warden mcp approve SERVER (--prompt NAME | --resource URI | --template URI | --instructions) [--force]
 
 A gateway in front of MCP servers: every tools/call is decided by the policy and recorded in the
 ledger before it runs. Upstreams come from the policy's mcp.servers, or from the command after --
@@ -26,8 +27,11 @@ HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or ad
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent.
 
-tools     every pinned upstream tool: pinned, changed (blocked) or poisoned (blocked)
-approve   pin the definition last seen for a changed or poisoned tool, unblocking it`;
+tools     everything pinned (tools, prompts, resources, templates, server instructions): pinned,
+          changed (hidden; with what changed) or poisoned (hidden; with the findings)
+approve   print what changed and the findings, then pin the definition last seen, unblocking it;
+          a definition with poisoning findings needs --force. The ledger records who approved
+          which digest`;
 
 export const mcpCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -43,13 +47,19 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       poisoning: { type: "string" },
       name: { type: "string" },
       json: { type: "boolean" },
+      force: { type: "boolean" },
+      prompt: { type: "string" },
+      resource: { type: "string" },
+      template: { type: "string" },
+      instructions: { type: "boolean" },
     });
     if (values.help) return printHelp(io, HELP);
     const paths = wardenPaths(io, values);
     // Loaded here, not at the top: other commands should not pay for the MCP SDK.
     const mcp = await import("../adapters/mcp/index.js");
-    if (positionals[0] === "tools") return listTools(io, paths.db, values.json === true, mcp.pinStates);
-    if (positionals[0] === "approve") return approve(io, paths.db, positionals.slice(1), mcp.approveTool);
+    if (positionals[0] === "tools") return listTools(io, paths.db, values.json === true, mcp);
+    if (positionals[0] === "approve")
+      return approve(io, paths.db, approveSubject(positionals.slice(1), values), values.force === true, mcp);
     if (positionals.length > 0) throw new UsageError(`unknown subcommand "${positionals[0]}"`);
     if (dash !== -1 && command.length === 0) throw new UsageError("no command after --");
     const poisoning = values.poisoning;
@@ -108,37 +118,72 @@ function hostPort(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2] ?? "127.0.0.1", port };
 }
 
-async function listTools(io: CliIO, db: string, json: boolean, pinStates: Mcp["pinStates"]): Promise<number> {
-  const states = await withStore(db, (store) => pinStates(store));
+async function listTools(io: CliIO, db: string, json: boolean, mcp: Mcp): Promise<number> {
+  const states = await withStore(db, (store) => mcp.pinStates(store));
   if (json) {
     io.stdout(JSON.stringify(states));
     return 0;
   }
   if (states.length === 0) {
-    io.stdout("no pinned MCP tools yet (they are pinned the first time warden mcp sees them)");
+    io.stdout("nothing pinned yet (warden mcp pins what an upstream shows the first time it sees it)");
     return 0;
   }
   for (const s of states) {
-    const pending = s.pending
-      ? ` → ${s.pending.slice(0, 19)}… (warden mcp approve ${s.server} ${s.tool})`
-      : "";
-    io.stdout(
-      `${s.state.padEnd(8)} ${s.server}/${s.tool}  ${s.pinned.slice(0, 19)}… ${s.action} ${s.since}${pending}`,
-    );
+    const what =
+      s.item === "tool" ? `${s.server}/${s.name}` : `${s.server} ${s.item}${s.name ? ` ${s.name}` : ""}`;
+    io.stdout(`${s.state.padEnd(8)} ${what}  ${s.pinned.slice(0, 19)}… ${s.action} ${s.since}`);
+    if (s.pending === null) continue;
+    io.stdout(`    seen ${s.pending.slice(0, 19)}… → ${approveCommand(s)}`);
+    for (const f of s.findings) io.stdout(`    finding ${f.kind}: ${f.excerpt}`);
+    if (s.state === "changed" || s.pinnedDefinition !== null) {
+      const paths = mcp.definitionDiff(s.pinnedDefinition, s.pendingDefinition).map((c) => c.path);
+      if (s.pinnedDefinition !== null && paths.length > 0) io.stdout(`    changed: ${paths.join(", ")}`);
+    }
   }
   return 0;
+}
+
+function approveCommand(s: { server: string; item: string; name: string }): string {
+  const flag: Record<string, string> = {
+    tool: ` ${quoteArg(s.name)}`,
+    prompt: ` --prompt ${quoteArg(s.name)}`,
+    resource: ` --resource ${quoteArg(s.name)}`,
+    "resource-template": ` --template ${quoteArg(s.name)}`,
+    instructions: " --instructions",
+  };
+  return `warden mcp approve ${s.server}${flag[s.item] ?? ""}`;
+}
+
+const quoteArg = (text: string): string =>
+  /^[\w.:/@-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+
+function approveSubject(
+  args: string[],
+  values: { prompt?: string; resource?: string; template?: string; instructions?: boolean },
+): PinSubject {
+  const [server, tool, ...rest] = args;
+  const chosen = [
+    tool === undefined ? null : ({ item: "tool", name: tool } as const),
+    values.prompt === undefined ? null : ({ item: "prompt", name: values.prompt } as const),
+    values.resource === undefined ? null : ({ item: "resource", name: values.resource } as const),
+    values.template === undefined ? null : ({ item: "resource-template", name: values.template } as const),
+    values.instructions ? ({ item: "instructions", name: "" } as const) : null,
+  ].filter((c) => c !== null);
+  if (server === undefined || rest.length > 0 || chosen.length !== 1 || chosen[0] === undefined) {
+    throw new UsageError(
+      "expected: warden mcp approve SERVER TOOL, or SERVER with one of --prompt, --resource, --template, --instructions",
+    );
+  }
+  return { server, ...chosen[0] };
 }
 
 async function approve(
   io: CliIO,
   db: string,
-  args: string[],
-  approveTool: Mcp["approveTool"],
+  subject: PinSubject,
+  force: boolean,
+  mcp: Mcp,
 ): Promise<number> {
-  const [server, tool] = args;
-  if (server === undefined || tool === undefined || args.length !== 2) {
-    throw new UsageError("expected: warden mcp approve SERVER TOOL");
-  }
   if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
   const store = await SqliteStore.open(db);
   const ledger = await Ledger.open({
@@ -146,8 +191,21 @@ async function approve(
     signingKey: await loadSigningKey(defaultKeyPaths(db).privateKey),
   });
   try {
-    const done = await approveTool(ledger, server, tool, `local:${userInfo().username}`);
-    io.stdout(`approved ${server}/${tool}: ${done.previous} → ${done.digest}`);
+    const what = mcp.describeSubject(subject);
+    const state = (await mcp.pinStates(ledger.store)).find(
+      (s) => s.server === subject.server && s.item === subject.item && s.name === subject.name,
+    );
+    // What the approver is about to accept, before it is accepted (or refused for its findings).
+    if (state?.pending) {
+      io.stdout(`${what}: ${state.state}, pinned ${state.pinned} → seen ${state.pending}`);
+      if (state.pinnedDefinition === null)
+        io.stdout("the pin does not record its definition (written before definitions were kept); seen:");
+      for (const line of mcp.formatDiff(mcp.definitionDiff(state.pinnedDefinition, state.pendingDefinition)))
+        io.stdout(`  ${line}`);
+      for (const f of state.findings) io.stdout(`  finding ${f.kind}: ${f.excerpt}`);
+    }
+    const done = await mcp.approvePin(ledger, subject, `local:${userInfo().username}`, { force });
+    io.stdout(`approved ${what}: ${done.previous} → ${done.digest}`);
     return 0;
   } finally {
     await ledger.close();

@@ -1,9 +1,13 @@
 // Everything that is not a tool call, passed through: resources, prompts, completions, logging levels, with paging kept.
 import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
+import type { JsonObject } from "../../json.js";
+import { checkTexts } from "../../scan/rules/tool-poisoning.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
 import { decodeCursor, exposedName, nextCursor, splitName } from "./names.js";
+import { describeSubject, type PinItem } from "./pins.js";
 import { progressRelay } from "./progress.js";
+import type { ReviewContext, ToolReviewer } from "./review.js";
 import type { Upstream } from "./upstream.js";
 
 type Params = Record<string, unknown> | undefined;
@@ -14,13 +18,31 @@ export interface ForwardContext {
   prefixed: boolean;
   timeoutMs: number;
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
+  /** Pins and checks every prompt, resource and template listed, like tools. */
+  reviewer: ToolReviewer;
+  context: ReviewContext;
+}
+
+interface ListSpec {
+  key: string;
+  capability: Capability;
+  rename: boolean;
+  /** What each item is pinned as, and the field that names it. */
+  item: PinItem;
+  id: string;
 }
 
 /** List methods the gateway pages across upstreams, with the array each result carries and whether names are renamed. */
-const LISTS: Record<string, { key: string; capability: Capability; rename: boolean }> = {
-  "resources/list": { key: "resources", capability: "resources", rename: false },
-  "resources/templates/list": { key: "resourceTemplates", capability: "resources", rename: false },
-  "prompts/list": { key: "prompts", capability: "prompts", rename: true },
+const LISTS: Record<string, ListSpec> = {
+  "resources/list": { key: "resources", capability: "resources", rename: false, item: "resource", id: "uri" },
+  "resources/templates/list": {
+    key: "resourceTemplates",
+    capability: "resources",
+    rename: false,
+    item: "resource-template",
+    id: "uriTemplate",
+  },
+  "prompts/list": { key: "prompts", capability: "prompts", rename: true, item: "prompt", id: "name" },
 };
 
 /** Routes one non-tool request; MethodNotFound for methods the gateway does not relay. */
@@ -82,11 +104,13 @@ async function send(
 async function listPage(
   ctx: ForwardContext,
   method: string,
-  list: { key: string; capability: Capability; rename: boolean },
+  list: ListSpec,
   params: Params,
   extra: Extra,
 ): Promise<Result> {
   const ups = ctx.upstreams;
+  // An approval may have been written by another process since the last page.
+  await ctx.reviewer.refresh();
   const cursor = typeof params?.cursor === "string" ? params.cursor : undefined;
   const position = decodeCursor(cursor, ups.length);
   if (position === null) throw new McpError(RPC.invalidParams, "unknown cursor");
@@ -103,7 +127,8 @@ async function listPage(
       inner === undefined ? rest : { ...rest, cursor: inner },
       extra,
     );
-    const items = Array.isArray(result[list.key]) ? (result[list.key] as Record<string, unknown>[]) : [];
+    const listed = Array.isArray(result[list.key]) ? (result[list.key] as unknown[]) : [];
+    const items = await shown(ctx, upstream, list, listed);
     const renamed =
       list.rename && ctx.prefixed
         ? items.map((item) =>
@@ -121,11 +146,67 @@ async function listPage(
   return { [list.key]: [] };
 }
 
+/** The items of one listed page that may be shown: well-formed, and neither changed since pinned nor poisoned. */
+async function shown(
+  ctx: ForwardContext,
+  upstream: Upstream,
+  list: ListSpec,
+  listed: unknown[],
+): Promise<Record<string, unknown>[]> {
+  const items = listed.filter(
+    (item): item is JsonObject =>
+      typeof item === "object" &&
+      item !== null &&
+      !Array.isArray(item) &&
+      typeof (item as Record<string, unknown>)[list.id] === "string",
+  );
+  const reviews = await Promise.all(
+    items.map((item) =>
+      ctx.reviewer.reviewItem(
+        { server: upstream.name, item: list.item, name: item[list.id] as string },
+        item,
+        ctx.context,
+      ),
+    ),
+  );
+  return items.filter((_, i) => reviews[i]?.state === "ok");
+}
+
 async function byName(ctx: ForwardContext, method: string, params: Params, extra: Extra): Promise<Result> {
   const name = params?.name;
   if (typeof name !== "string") throw new McpError(RPC.invalidParams, `${method} needs a name`);
   const target = route(ctx, name);
-  return send(ctx, target.upstream, method, { ...params, name: target.name }, extra);
+  const subject = { server: target.upstream.name, item: "prompt" as const, name: target.name };
+  refuseHidden(ctx, subject);
+  const result = await send(ctx, target.upstream, method, { ...params, name: target.name }, extra);
+  // The description a prompt comes back with is read by the model like the listed one.
+  if (
+    ctx.reviewer.poisoning === "block" &&
+    typeof result.description === "string" &&
+    checkTexts([result.description]).length > 0
+  ) {
+    throw new McpError(
+      RPC.invalidParams,
+      `Warden refused ${describeSubject(subject)}: its description looks like prompt injection`,
+      {
+        code: "MCP_TOOL_POISONED",
+      },
+    );
+  }
+  return result;
+}
+
+/** A subject whose last review hid it is refused (re-listing reviews it again, after an approval). */
+function refuseHidden(ctx: ForwardContext, subject: { server: string; item: PinItem; name: string }): void {
+  const review = ctx.reviewer.latest(subject);
+  if (review === undefined || review.state === "ok") return;
+  const why =
+    review.state === "changed" ? "it changed since it was pinned" : "it looks like prompt injection";
+  throw new McpError(
+    RPC.invalidParams,
+    `Warden refused ${describeSubject(subject)}: ${why}; an administrator must approve it (warden mcp approve)`,
+    { code: review.state === "changed" ? "MCP_TOOL_BLOCKED" : "MCP_TOOL_POISONED" },
+  );
 }
 
 function route(ctx: ForwardContext, exposed: string): { upstream: Upstream; name: string } {
@@ -145,6 +226,7 @@ async function byUri(ctx: ForwardContext, method: string, params: Params, extra:
   if (candidates.length === 0) throw new McpError(RPC.methodNotFound, `Method not found: ${method}`);
   let last: unknown;
   for (const upstream of candidates) {
+    refuseHidden(ctx, { server: upstream.name, item: "resource", name: params.uri });
     try {
       return await send(ctx, upstream, method, params, extra);
     } catch (err) {

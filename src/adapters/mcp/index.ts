@@ -9,7 +9,17 @@ export {
   resolveIdentity,
   type SessionIdentity,
 } from "./identity.js";
-export { approveTool, definitionDigest, type PinState, pinStates } from "./pins.js";
+export { type DefinitionChange, definitionDiff, formatDiff } from "./pin-diff.js";
+export {
+  approvePin,
+  approveTool,
+  describeSubject,
+  type PinItem,
+  type PinState,
+  type PinSubject,
+  pinDigest,
+  pinStates,
+} from "./pins.js";
 export type { GatewaySession } from "./session.js";
 export { StdioDownstream } from "./stdio-transport.js";
 export type { UpstreamSpec } from "./upstream.js";

@@ -1,9 +1,26 @@
-// Reviews each upstream tool definition the gateway sees: pin it, detect changes (rug pulls) and poisoning, record findings.
+// Reviews everything an upstream shows the client (tools, prompts, resources, templates, instructions): pin it,
+// detect changes (rug pulls) and poisoning, record findings as alerts.
 import type { JsonObject } from "../../json.js";
 import type { Ledger } from "../../ledger/index.js";
 // The rule file itself, not scan/index.js: the gateway must not load the whole scanner (parsers, tree-sitter).
-import { checkToolDefinition, type PoisoningSignal } from "../../scan/rules/tool-poisoning.js";
-import { definitionDigest, type PinBook, type ToolDefinition } from "./pins.js";
+import {
+  checkTexts,
+  checkToolDefinition,
+  definitionTexts,
+  type PoisoningSignal,
+} from "../../scan/rules/tool-poisoning.js";
+import {
+  describeSubject,
+  legacyToolDigest,
+  PIN_SCHEME,
+  type Pin,
+  type PinBook,
+  type PinSubject,
+  pinDigest,
+  pinKey,
+  pinnedFields,
+  type ToolDefinition,
+} from "./pins.js";
 
 export type ReviewState = "ok" | "changed" | "poisoned";
 
@@ -25,6 +42,8 @@ export class ToolReviewer {
   readonly #poisoning: "block" | "warn";
   readonly #alerted = new Set<string>();
   readonly #pinning = new Map<string, Promise<unknown>>();
+  /** The latest review of each subject, for requests that name one (prompts/get, resources/read). */
+  readonly #latest = new Map<string, Review>();
 
   constructor(ledger: Ledger, pins: PinBook, poisoning: "block" | "warn") {
     this.#ledger = ledger;
@@ -41,63 +60,111 @@ export class ToolReviewer {
     return this.#pins.reload();
   }
 
-  /** `otherTools`: tool names of the other upstreams, for the shadowing check. */
-  async review(
+  /** A tool; `otherTools`: tool names of the other upstreams, for the shadowing check. */
+  review(
     server: string,
-    tool: ToolDefinition,
+    tool: ToolDefinition & Record<string, unknown>,
     otherTools: readonly string[],
     ctx: ReviewContext,
   ): Promise<Review> {
-    const digest = definitionDigest(tool);
-    const signals = checkToolDefinition(tool, otherTools);
+    const definition = tool as JsonObject;
+    return this.reviewItem(
+      { server, item: "tool", name: tool.name },
+      definition,
+      ctx,
+      checkToolDefinition(tool, otherTools),
+    );
+  }
+
+  /** The latest review of a subject this process has seen, if any. */
+  latest(subject: PinSubject): Review | undefined {
+    return this.#latest.get(pinKey(subject));
+  }
+
+  /** Any subject: pins it on first sight, compares it with its pin, checks every text it shows. */
+  async reviewItem(
+    subject: PinSubject,
+    definition: JsonObject,
+    ctx: ReviewContext,
+    signals: PoisoningSignal[] = checkTexts(definitionTexts(pinnedFields(subject.item, definition))),
+  ): Promise<Review> {
+    const fields = pinnedFields(subject.item, definition);
+    const digest = pinDigest(subject.item, definition);
     const findings = signals.map((s) => ({ kind: s.kind, excerpt: s.excerpt }));
-    const pinKey = `${server}\u0000${tool.name}`;
-    let pin = this.#pins.get(server, tool.name);
-    if (pin === undefined) {
-      // Two sessions seeing a new tool at once write one pin record, not two.
-      const pending = this.#pinning.get(pinKey);
-      if (pending) await pending;
-      pin = this.#pins.get(server, tool.name);
-      if (pin === undefined) {
-        const writing = this.#pins.pin(this.#ledger, {
-          server,
-          tool: tool.name,
-          digest,
-          action: "pin",
-          extra: { findings },
-        });
-        this.#pinning.set(pinKey, writing);
-        try {
-          pin = await writing;
-        } finally {
-          this.#pinning.delete(pinKey);
-        }
-      }
-    }
+    const key = pinKey(subject);
+    const pin = await this.#pinFor(subject, definition, fields, digest, findings);
     if (signals.length > 0) {
-      await this.#alertOnce(`poison\u0000${pinKey}\u0000${digest}`, ctx, {
+      const blocking = this.#poisoning === "block";
+      await this.#alertOnce(`poison\u0000${key}\u0000${digest}`, ctx, {
         type: "mcp.tool.poisoning",
-        server,
-        tool: tool.name,
+        ...subjectData(subject),
         digest,
+        scheme: PIN_SCHEME,
         mode: this.#poisoning,
+        severity: blocking ? "high" : "medium",
+        action: blocking ? "hidden" : "warned",
+        message: `${describeSubject(subject)} looks like prompt injection (${findings.map((f) => f.kind).join(", ")})${blocking ? "; hidden until warden mcp approve" : ""}`,
         findings,
+        definition: fields,
       });
     }
+    let review: Review;
     if (pin.digest !== digest) {
-      await this.#alertOnce(`changed\u0000${pinKey}\u0000${digest}`, ctx, {
+      await this.#alertOnce(`changed\u0000${key}\u0000${digest}`, ctx, {
         type: "mcp.tool.changed",
-        server,
-        tool: tool.name,
+        ...subjectData(subject),
         pinned: pin.digest,
         seen: digest,
+        scheme: PIN_SCHEME,
+        severity: "high",
+        action: "hidden",
+        message: `${describeSubject(subject)} changed since it was pinned; hidden until warden mcp approve`,
+        definition: fields,
       });
-      return { state: "changed", digest, signals };
+      review = { state: "changed", digest, signals };
+    } else {
+      const approved = pin.action === "approve";
+      review =
+        signals.length > 0 && this.#poisoning === "block" && !approved
+          ? { state: "poisoned", digest, signals }
+          : { state: "ok", digest, signals };
     }
-    const approved = pin.action === "approve";
-    if (signals.length > 0 && this.#poisoning === "block" && !approved)
-      return { state: "poisoned", digest, signals };
-    return { state: "ok", digest, signals };
+    this.#latest.set(key, review);
+    return review;
+  }
+
+  /** The pin to compare with: written on first sight, and a scheme-1 pin that still matches rewritten. */
+  async #pinFor(
+    subject: PinSubject,
+    definition: JsonObject,
+    fields: JsonObject,
+    digest: string,
+    findings: JsonObject[],
+  ): Promise<Pin> {
+    const key = pinKey(subject);
+    // Two sessions seeing a new subject at once write one pin record, not two.
+    const pending = this.#pinning.get(key);
+    if (pending) await pending.catch(() => undefined);
+    const pin = this.#pins.get(subject);
+    if (pin !== undefined && pin.scheme === PIN_SCHEME) return pin;
+    // A pin from before every field was pinned covers a tool's name, description and input schema:
+    // when those still match, the rest is taken as it is now, as on first sight. Otherwise it changed.
+    if (pin !== undefined && legacyToolDigest(definition as unknown as ToolDefinition) !== pin.digest)
+      return pin;
+    const writing = this.#pins.pin(this.#ledger, {
+      ...subject,
+      digest,
+      action: pin?.action ?? "pin",
+      scheme: PIN_SCHEME,
+      definition: fields,
+      extra: pin === undefined ? { findings } : { findings, migratedFrom: pin.digest },
+    });
+    this.#pinning.set(key, writing);
+    try {
+      return await writing;
+    } finally {
+      this.#pinning.delete(key);
+    }
   }
 
   async #alertOnce(key: string, ctx: ReviewContext, data: JsonObject): Promise<void> {
@@ -116,4 +183,8 @@ export class ToolReviewer {
       throw err;
     }
   }
+}
+
+function subjectData(s: PinSubject): JsonObject {
+  return { server: s.server, item: s.item, name: s.name, ...(s.item === "tool" ? { tool: s.name } : {}) };
 }

@@ -48,6 +48,8 @@ export class GatewaySession {
   #upstreams: Upstream[] = [];
   #server: Server | null = null;
   #catalog: ToolCatalog | null = null;
+  /** Each upstream's instructions that passed review (pinned, unchanged, not poisoned). */
+  readonly #instructions = new Map<string, string>();
   #initialized!: () => void;
   readonly #ready = new Promise<void>((resolve) => {
     this.#initialized = resolve;
@@ -99,6 +101,7 @@ export class GatewaySession {
         timeoutMs: ctx.requestTimeoutMs,
       });
       await self.#catalog.loadAll();
+      await self.#reviewInstructions();
       // Ended while the upstreams started: they stop (below) and the client hears why.
       if (self.#endedWhileOpening)
         throw new McpError(RPC.internalError, "the Warden session ended while it was opening");
@@ -161,6 +164,23 @@ export class GatewaySession {
     if (failed) throw failed.reason;
   }
 
+  /** Server instructions reach the model like a tool description: pinned and checked, left out when not ok. */
+  async #reviewInstructions(): Promise<void> {
+    const context = { session: this.session.id, agent: this.session.agent };
+    for (const upstream of this.#upstreams) {
+      const text = upstream.instructions;
+      if (text === undefined || text === "") continue;
+      const subject = { server: upstream.name, item: "instructions" as const, name: "" };
+      let review = await this.#ctx.reviewer.reviewItem(subject, { instructions: text }, context);
+      if (review.state !== "ok") {
+        // An approval may have been written since this process read its pins.
+        await this.#ctx.reviewer.refresh();
+        review = await this.#ctx.reviewer.reviewItem(subject, { instructions: text }, context);
+      }
+      if (review.state === "ok") this.#instructions.set(upstream.name, text);
+    }
+  }
+
   #upstreamClosed(): void {
     if (this.#closing || this.#upstreams.length === 0) return;
     // After the current turn: the dead upstream's pending requests must fail as "closed" before the
@@ -171,11 +191,12 @@ export class GatewaySession {
   #createServer(prefixed: boolean): Server {
     const single = this.#upstreams.length === 1 ? this.#upstreams[0] : undefined;
     const info = single?.client.getServerVersion() ?? this.#ctx.gatewayInfo;
+    const shown = this.#instructions;
     const instructions = single
-      ? single.instructions
+      ? shown.get(single.name)
       : this.#upstreams
-          .filter((u) => u.instructions)
-          .map((u) => `## ${u.name}\n${u.instructions}`)
+          .filter((u) => shown.has(u.name))
+          .map((u) => `## ${u.name}\n${shown.get(u.name)}`)
           .join("\n\n") || undefined;
     const capabilities = mergedCapabilities(this.#upstreams);
     const server = new Server(info, { capabilities, instructions });
@@ -184,6 +205,8 @@ export class GatewaySession {
       prefixed,
       timeoutMs: this.#ctx.requestTimeoutMs,
       track: this.#track,
+      reviewer: this.#ctx.reviewer,
+      context: { session: this.session.id, agent: this.session.agent },
     };
     const call: CallContext = {
       session: this.session,

@@ -81,24 +81,61 @@ export function isPoisoned(text: string): boolean {
   return checkToolDescription(text).length > 0;
 }
 
-/** A tool definition as MCP lists it; only the fields the model reads matter here. */
+/** A tool definition as MCP lists it; every field a client or model sees is checked. */
 export interface ToolDefinitionText {
   name: string;
   description?: string | undefined;
   inputSchema?: unknown;
+  [field: string]: unknown;
 }
 
-/** Every string of a definition the model reads: name, description, and parameter descriptions and titles. */
+// Deep enough for real schemas; a definition nested deeper than this is not read further.
+const MAX_TEXT_DEPTH = 12;
+
+/**
+ * Every string of a definition a client or model reads: name, title, description; in the input and
+ * output schemas the descriptions, titles, defaults and examples; annotations (title, hints); `_meta`.
+ * Schema keywords and property names are structure, not prose, and are left out.
+ */
 export function toolDefinitionTexts(tool: ToolDefinitionText): string[] {
-  const out = [tool.name, tool.description ?? ""];
-  const visit = (schema: unknown, depth: number): void => {
-    if (typeof schema !== "object" || schema === null || depth > 8) return;
-    for (const [k, v] of Object.entries(schema)) {
-      if ((k === "description" || k === "title") && typeof v === "string") out.push(v);
-      else visit(v, depth + 1);
-    }
-  };
-  visit(tool.inputSchema, 0);
+  const out: string[] = [];
+  for (const [field, value] of Object.entries(tool)) {
+    if (field === "inputSchema" || field === "outputSchema") schemaTexts(value, 0, out);
+    else allStrings(value, 0, out);
+  }
+  return out;
+}
+
+/** The strings of any JSON value (prompt and resource definitions, `_meta`, annotations). */
+export function definitionTexts(value: unknown): string[] {
+  const out: string[] = [];
+  allStrings(value, 0, out);
+  return out;
+}
+
+function allStrings(value: unknown, depth: number, out: string[]): void {
+  if (typeof value === "string") out.push(value);
+  else if (typeof value === "object" && value !== null && depth <= MAX_TEXT_DEPTH)
+    for (const v of Object.values(value)) allStrings(v, depth + 1, out);
+}
+
+const SCHEMA_PROSE = new Set(["description", "title", "default", "examples", "const", "enum", "$comment"]);
+
+function schemaTexts(schema: unknown, depth: number, out: string[]): void {
+  if (typeof schema !== "object" || schema === null || depth > MAX_TEXT_DEPTH) return;
+  for (const [k, v] of Object.entries(schema)) {
+    if (SCHEMA_PROSE.has(k) && !Array.isArray(schema)) allStrings(v, depth + 1, out);
+    else schemaTexts(v, depth + 1, out);
+  }
+}
+
+/** Poisoning signals of any list of texts, one signal per kind (the first seen). */
+export function checkTexts(texts: readonly string[]): PoisoningSignal[] {
+  const out: PoisoningSignal[] = [];
+  for (const text of texts) {
+    for (const signal of checkToolDescription(text))
+      if (!out.some((s) => s.kind === signal.kind)) out.push(signal);
+  }
   return out;
 }
 
@@ -114,14 +151,14 @@ export function checkToolDefinition(
   tool: ToolDefinitionText,
   otherTools: readonly string[] = [],
 ): PoisoningSignal[] {
-  const out: PoisoningSignal[] = [];
   const texts = toolDefinitionTexts(tool);
-  for (const text of texts) {
-    for (const signal of checkToolDescription(text))
-      if (!out.some((s) => s.kind === signal.kind)) out.push(signal);
-  }
+  const out = checkTexts(texts);
   if (!out.some((s) => s.kind === "tool-shadowing")) {
-    const shadow = shadowingSignal(texts.slice(1), tool.name, otherTools);
+    const shadow = shadowingSignal(
+      texts.filter((t) => t !== tool.name),
+      tool.name,
+      otherTools,
+    );
     if (shadow) out.push(shadow);
   }
   return out;

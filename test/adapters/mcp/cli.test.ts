@@ -28,13 +28,15 @@ describe("warden mcp tools | approve", () => {
     const states = JSON.parse(listed.stdout) as { tool: string; state: string }[];
     expect(states.find((s) => s.tool === "greet")?.state).toBe("changed");
     expect(states.find((s) => s.tool === "count")?.state).toBe("pinned");
-    expect((await cli(["mcp", "tools", "--dir", dir], dir)).stdout).toContain(
-      "warden mcp approve changing greet",
-    );
+    const table = (await cli(["mcp", "tools", "--dir", dir], dir)).stdout;
+    expect(table).toContain("warden mcp approve changing greet");
+    expect(table).toContain("changed: description");
 
     const approved = await cli(["mcp", "approve", "changing", "greet", "--dir", dir], dir);
     expect(approved.code).toBe(0);
-    expect(approved.stdout).toContain("approved changing/greet");
+    expect(approved.stdout).toContain('- description: "Greets someone by name."');
+    expect(approved.stdout).toContain('+ description: "Greets someone by name, politely."');
+    expect(approved.stdout).toContain("approved tool greet on server changing");
     const again = await cli(["mcp", "approve", "changing", "greet", "--dir", dir], dir);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("MCP_NOTHING_TO_APPROVE");
@@ -48,5 +50,39 @@ describe("warden mcp tools | approve", () => {
     }[];
     expect(states2.find((s) => s.tool === "greet")?.state).toBe("pinned");
     await warden.close();
+  });
+});
+
+describe("warden mcp approve of a poisoned definition", () => {
+  it("prints the findings and refuses without --force; the ledger records who approved which digest", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "policy.yaml"), '{"default": "allow"}');
+    const warden = await Warden.open({ policy: join(dir, "policy.yaml"), db: join(dir, "ledger.db") });
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], { FIXTURE_POISON: "1" })],
+    });
+    await (await connectInMemory(gateway)).listTools();
+    await gateway.close();
+    await warden.close();
+
+    const table = (await cli(["mcp", "tools", "--dir", dir], dir)).stdout;
+    expect(table).toMatch(/^poisoned changing\/helper/m);
+    expect(table).toContain("finding hidden-instruction-tag: <IMPORTANT>");
+    const refused = await cli(["mcp", "approve", "changing", "helper", "--dir", dir], dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("finding credential-access");
+    expect(refused.stderr).toContain("MCP_APPROVAL_REFUSED");
+    const forced = await cli(["mcp", "approve", "changing", "helper", "--force", "--dir", dir], dir);
+    expect(forced.code).toBe(0);
+    const reopened = await Warden.open({ policy: join(dir, "policy.yaml"), db: join(dir, "ledger.db") });
+    const pins = await reopened.ledger.store.query({ kinds: ["mcp.tool.pin"] });
+    const last = pins.filter((p) => p.data.tool === "helper").at(-1);
+    expect(last?.data).toMatchObject({
+      action: "approve",
+      forced: true,
+      approver: expect.stringMatching(/^local:/),
+    });
+    expect(forced.stdout).toContain(String(last?.data.digest));
+    await reopened.close();
   });
 });
