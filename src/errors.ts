@@ -4,6 +4,8 @@ export type ErrorCode =
   | "TOOL_DENIED"
   | "RATE_LIMITED"
   | "LEDGER_UNAVAILABLE"
+  /** The tool ran, but its outcome could not be recorded: do not run it again. */
+  | "OUTCOME_UNRECORDED"
   | "SESSION_ENDED"
   | "SESSION_NOT_FOUND"
   | "CALL_NOT_FOUND"
@@ -133,6 +135,24 @@ export class RateLimitedError extends WardenError {
 export class LedgerUnavailableError extends WardenError {
   constructor(message: string, cause?: unknown) {
     super("LEDGER_UNAVAILABLE", `ledger unavailable: ${message}`);
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
+/**
+ * The tool ran, but the ledger could not record its outcome. Unlike LEDGER_UNAVAILABLE (nothing ran), a
+ * caller must not retry: `result` is what the tool returned (screened like any result), or `toolError`
+ * what it threw.
+ */
+export class OutcomeUnrecordedError extends WardenError {
+  readonly result: unknown;
+  readonly toolError: unknown;
+  constructor(callId: string, ran: { result?: unknown; error?: unknown }, cause?: unknown) {
+    super("OUTCOME_UNRECORDED", `the tool ran, but the outcome of call ${callId} could not be recorded`, {
+      callId,
+    });
+    this.result = ran.result;
+    this.toolError = ran.error;
     if (cause !== undefined) this.cause = cause;
   }
 }

@@ -1,5 +1,6 @@
 // The public API of agent-warden.
 export type { ApprovalView, Approver, DecisionInput } from "./approvals/index.js";
+export type { RunContext, RunPlan } from "./core/call-runner.js";
 export { refusalError } from "./core/gate.js";
 export type { ReloadResult } from "./core/live-policy.js";
 export type {
@@ -17,6 +18,7 @@ export {
   type ErrorCode,
   InvalidArgsError,
   LedgerUnavailableError,
+  OutcomeUnrecordedError,
   PolicyInvalidError,
   type PolicyIssue,
   RateLimitedError,

@@ -163,6 +163,26 @@ export class Session {
     return this.#gate.awaitApproval(decision, options);
   }
 
+  /**
+   * Runs `fn` for a call `check()` already decided (a framework that decides in its own approval hook
+   * and runs later): waits for a pending approval bound to `args`, then runs with every guarantee of
+   * `run` (secrets, screening, one outcome record, the stop at session end). A refused decision throws
+   * its refusal and `fn` never runs.
+   */
+  runChecked<R>(
+    decision: GateDecision,
+    args: unknown,
+    fn: () => R | Promise<R>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Awaited<R>> {
+    return this.#gate.proceed(decision, {
+      tool: decision.tool,
+      args,
+      signal: options.signal,
+      body: async (): Promise<Awaited<R>> => await fn(),
+    });
+  }
+
   /** Records the outcome of a call allowed by `check()` that the caller ran itself. */
   recordOutcome(callId: string, outcome: Outcome): Promise<void> {
     return this.#gate.recordOutcome(callId, outcome);

@@ -153,6 +153,7 @@ export class Warden {
       approvals: approvals.queue,
       execution: new Execution({ secrets, policy }),
       containment: this.containment,
+      onSessionEnd: (listener) => this.onSessionEnd(listener),
     });
     // Canaries minted through this ledger arm the gate at once (others are read at open).
     ledger.onAppend((records) => {

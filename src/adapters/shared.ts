@@ -1,7 +1,7 @@
 // What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
 import { createHash } from "node:crypto";
 import { CALLER_ID_PATTERN } from "../ids.js";
-import { type GateDecision, type RefusalInfo, refusalError, type Session, WardenError } from "../index.js";
+import { type GateDecision, type RefusalInfo, type Session, WardenError } from "../index.js";
 
 /** The gate refuses longer rationales; the model's text is cut to fit rather than losing the call. */
 const MAX_RATIONALE = 16 * 1024;
@@ -75,8 +75,15 @@ export function denialText(err: WardenError): string {
     LEDGER_UNAVAILABLE: "Warden could not record the call; try again later.",
   };
   const what = err.message.replace(/[.\s]+$/, "");
-  return `Warden refused this tool call (${err.code}): ${what}. The tool did not run. ${hint[err.code] ?? ""}`.trim();
+  const ran = AFTER_RUN[err.code] ?? "The tool did not run.";
+  return `Warden refused this tool call (${err.code}): ${what}. ${ran} ${hint[err.code] ?? ""}`.trim();
 }
+
+/** Refusals that can come after the tool started: the model must not read "the tool did not run". */
+const AFTER_RUN: Partial<Record<string, string>> = {
+  RESULT_WITHHELD: "The tool ran, but its result is not shown.",
+  SESSION_ENDED: "The session ended; its calls were stopped and no further calls will run.",
+};
 
 export type GatedResult<R> = { ok: true; value: R } | { ok: false; refusal: ToolRefusedError };
 
@@ -91,74 +98,64 @@ export interface AdapterCall {
 }
 
 /**
- * Runs `body` through the session's gate. A Warden error raised before the body ran is a refusal,
- * returned for the adapter to hand to the model its framework's way; errors from the body itself
- * (including a nested guarded call it made) are rethrown unchanged. The body never runs unless the gate
- * allowed it: it is only ever invoked by `session.run`.
+ * Runs `body` through the session's gate. A Warden error raised by the pipeline (a refusal before the
+ * body ran, a result withheld, the session ended meanwhile) is a refusal, returned for the adapter to
+ * hand to the model its framework's way; errors from the body itself (including a nested guarded call
+ * it made) are rethrown, screened. The body never runs unless the gate allowed it.
  */
-export async function gatedCall<R>(
+export function gatedCall<R>(
   session: Session,
   call: AdapterCall,
   body: () => R | Promise<R>,
 ): Promise<GatedResult<Awaited<R>>> {
-  let ran = false;
-  try {
-    const value = await session.run(
-      call.tool,
-      call.args,
-      () => {
-        ran = true;
-        return body();
-      },
-      {
-        callId: wardenCallId(call.frameworkCallId),
-        rationale: rationaleOf(call.text, call.frameworkCallId),
-      },
-    );
-    return { ok: true, value };
-  } catch (err) {
-    if (!ran && err instanceof WardenError) return { ok: false, refusal: new ToolRefusedError(err) };
-    throw err;
-  }
+  return throughGate(body, (run) =>
+    session.run(call.tool, call.args, run, {
+      callId: wardenCallId(call.frameworkCallId),
+      rationale: rationaleOf(call.text, call.frameworkCallId),
+    }),
+  );
 }
 
 /**
- * Runs `body` for a call the gate already decided (in a framework's approval hook): an allowed call
- * runs and its outcome is recorded; a pending approval is waited for (it may already be decided) and
- * bound to `args`; anything else is a refusal, as in `gatedCall`.
+ * Runs `body` for a call the gate already decided (in a framework's approval hook), through the same
+ * pipeline: a pending approval is waited for (it may already be decided) and bound to `args`; the
+ * result is screened and its outcome recorded once. Refusals as in `gatedCall`.
  */
-export async function heldCall<R>(
+export function heldCall<R>(
   session: Session,
   decided: GateDecision,
   args: unknown,
   body: () => R | Promise<R>,
 ): Promise<GatedResult<Awaited<R>>> {
-  let decision: GateDecision;
+  return throughGate(body, (run) => session.runChecked(decided, args, run));
+}
+
+async function throughGate<R>(
+  body: () => R | Promise<R>,
+  gate: (run: () => Promise<Awaited<R>>) => Promise<Awaited<R>>,
+): Promise<GatedResult<Awaited<R>>> {
+  // The body's own failure is told apart from the pipeline's by identity (screening masks in place).
+  let bodyFailure: unknown = NONE;
+  const run = async (): Promise<Awaited<R>> => {
+    try {
+      return await body();
+    } catch (err) {
+      bodyFailure = err;
+      throw err;
+    }
+  };
   try {
-    decision = await session.awaitApproval(decided, { args });
-    if (decision.enforced !== "allow") throw refusalError(decision);
+    return { ok: true, value: await gate(run) };
   } catch (err) {
-    if (err instanceof WardenError) return { ok: false, refusal: new ToolRefusedError(err) };
-    throw err;
-  }
-  const started = performance.now();
-  try {
-    const value = await body();
-    await session.recordOutcome(decision.callId, {
-      status: "ok",
-      result: value,
-      durationMs: performance.now() - started,
-    });
-    return { ok: true, value };
-  } catch (err) {
-    await session.recordOutcome(decision.callId, {
-      status: "error",
-      error: err,
-      durationMs: performance.now() - started,
-    });
+    // OUTCOME_UNRECORDED: the tool ran; that is an operational failure to surface, not a refusal.
+    if (err !== bodyFailure && err instanceof WardenError && err.code !== "OUTCOME_UNRECORDED") {
+      return { ok: false, refusal: new ToolRefusedError(err) };
+    }
     throw err;
   }
 }
+
+const NONE = Symbol("none");
 
 /** Arguments a framework passes as a JSON string, parsed for the ledger; unparsable text is kept as text. */
 export function parseArgs(raw: string): unknown {

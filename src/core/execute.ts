@@ -48,9 +48,9 @@ export class Execution {
   }
 
   /** What an in-process tool receives besides its arguments. */
-  context(callId: string, injections: Injections): ToolContext {
+  context(callId: string, injections: Injections, signal: AbortSignal): ToolContext {
     const { allow, deny } = this.#policy.current.containment;
-    return { callId, secrets: { ...injections.context }, fetch: guardedFetch(allow, deny) };
+    return { callId, secrets: { ...injections.context }, fetch: guardedFetch(allow, deny), signal };
   }
 
   /**
@@ -85,13 +85,25 @@ export class Execution {
 
   /**
    * The error a tool threw, as its caller (and the model) may see it: values handed out to the session
-   * masked in its message and stack, like results. The ledger keeps only its code either way.
+   * and credential formats masked in its message and stack, like results; with `results: block`, an
+   * error whose text holds a credential is withheld. The ledger keeps only its code either way.
    */
   screenError(err: unknown, session: string): unknown {
     const stage = this.#secrets;
-    if (!stage || stage.redactor.size(session) === 0 || !(err instanceof Error)) return err;
+    if (!stage || !(err instanceof Error)) return err;
+    const leased = stage.redactor.size(session) > 0;
     const mask = (text: string) => redactCredentials(stage.redactor.redactText(text, session)) as string;
     try {
+      const text = `${err.message}\n${typeof err.stack === "string" ? err.stack : ""}`;
+      const masked = leased ? stage.redactor.redactText(text, session) : text;
+      const credentials = scanCredentials(masked).length > 0;
+      if (!leased && !credentials) return err;
+      if (credentials && stage.settings.results === "block") {
+        return new WardenError(
+          "RESULT_WITHHELD",
+          "the tool failed with an error that held a credential; it was withheld",
+        );
+      }
       err.message = mask(err.message);
       if (typeof err.stack === "string") err.stack = mask(err.stack);
     } catch {

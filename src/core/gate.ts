@@ -8,11 +8,18 @@ import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
-import { applyRedactions, type CompiledPolicy, type PolicyDecision } from "../policy/index.js";
+import {
+  applyRedactions,
+  type CompiledPolicy,
+  type LimitContext,
+  type PolicyDecision,
+  type TakeResult,
+} from "../policy/index.js";
 import type { Containment } from "../sandbox/index.js";
 import type { Injections } from "../secrets/index.js";
 import { traceparentOf } from "../trace.js";
 import { ApprovalWaits, type CallState } from "./approval-waits.js";
+import { CallRunner, type RunPlan } from "./call-runner.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
@@ -39,6 +46,7 @@ export class Gate {
   readonly #containment: Containment;
   readonly #open = new OpenCalls();
   readonly #waits: ApprovalWaits;
+  readonly #runner: CallRunner;
 
   constructor(deps: {
     ledger: Ledger;
@@ -48,6 +56,8 @@ export class Gate {
     approvals: Approvals;
     execution: Execution;
     containment: Containment;
+    /** Session ends, here or in another process (Warden.onSessionEnd): they stop the session's calls. */
+    onSessionEnd: (listener: (session: string) => void) => () => void;
   }) {
     this.#ledger = deps.ledger;
     this.#sessions = deps.sessions;
@@ -61,6 +71,14 @@ export class Gate {
     });
     this.#execution = deps.execution;
     this.#containment = deps.containment;
+    this.#runner = new CallRunner({
+      execution: deps.execution,
+      awaitApproval: (decision, options) => this.awaitApproval(decision, options),
+      refusal: refusalError,
+      session: (id) => this.#sessions.active(id),
+      recordOutcome: (callId, outcome) => this.recordOutcome(callId, outcome),
+      onSessionEnd: deps.onSessionEnd,
+    });
   }
 
   /**
@@ -68,110 +86,30 @@ export class Gate {
    * only on the way into its sandbox (`sandboxed`, from `command()`): a caller that runs tools itself
    * (check, HTTP, MCP) gets a deny for it.
    */
-  async decide(req: ToolCallRequest, sandboxed = false): Promise<GateDecision> {
-    if (typeof req.tool !== "string" || !TOOL_NAME.test(req.tool)) {
-      throw new WardenError(
-        "INVALID_REQUEST",
-        "tool must be 1–256 printable ASCII characters without spaces",
-      );
-    }
-    const rationale = req.rationale ?? null;
-    if (rationale !== null && (typeof rationale !== "string" || rationale.length > MAX_RATIONALE)) {
-      throw new WardenError(
-        "INVALID_REQUEST",
-        `rationale must be a string of at most ${MAX_RATIONALE} characters`,
-      );
-    }
-    const args = toJsonValue(req.args === undefined ? {} : req.args);
-    const traceparent = traceparentOf(req.traceparent);
+  async decide(req: ToolCallRequest, options: { sandboxed?: boolean } = {}): Promise<GateDecision> {
+    const { args, rationale, traceparent } = checkRequest(req);
     const session = await this.#sessions.active(req.session);
     const callId = await this.#claimCallId(req.callId);
-
     const policy = this.#policy.current;
-    let verdict: PolicyDecision = policy.evaluate({
-      tool: req.tool,
-      args,
-      agent: { name: session.agent, team: session.team, developer: session.developer },
-      session: {
-        id: session.id,
-        onBehalfOf: session.onBehalfOf,
-        intent: session.intent,
-        parent: session.parent,
-      },
-      now: new Date(),
-    });
-    if (!sandboxed && verdict.effect !== "deny" && policy.containment.commandLimits(req.tool) !== null) {
-      const reason = "a command tool runs only in its sandbox (session.command)";
-      verdict = { effect: "deny", ruleId: "sandbox:command", reason };
-    }
-    let code: GateDecision["code"] = null;
-    let retryAfterMs: number | null = null;
-    if (verdict.effect !== "deny") {
-      const pending = this.#policy.limiter.take({
-        tool: req.tool,
-        agent: session.agent,
-        session: session.id,
-        user: session.onBehalfOf,
-      });
-      // Only a shared limiter returns a promise: the in-memory one stays free of an extra await.
-      const taken = pending instanceof Promise ? await pending : pending;
-      if (!taken.ok) {
-        verdict = { effect: "deny", ruleId: `limit:${taken.limit.id}`, reason: taken.limit.reason };
-        code = "RATE_LIMITED";
-        retryAfterMs = taken.retryAfterMs;
-      }
-    }
+
+    let verdict = this.#policyVerdict(policy, req.tool, args, session, options.sandboxed === true);
+    // Only a shared limiter answers with a promise: the in-memory one stays free of an extra await.
+    const taking = verdict.effect === "deny" ? null : this.#takeLimits(req.tool, session);
+    const limited = taking instanceof Promise ? await taking : taking;
+    if (limited?.refused) verdict = limited.refused.verdict;
     const screening = this.#runDetectors(callId, req.tool, args, session, policy, verdict);
     verdict = screening.verdict;
-    let enforced = policy.mode === "monitor" ? "allow" : verdict.effect;
     const redactPaths = policy.redactionsFor(req.tool);
     const redaction = applyRedactions(
       args,
       screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
     );
-
-    // An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent.
-    let approval: ApprovalRef | null = null;
-    let approvalRecord: RecordInput | null = null;
-    if (enforced === "ask") {
-      const asked: AskedCall = {
-        callId,
-        session: session.id,
-        agent: session.agent,
-        onBehalfOf: session.onBehalfOf,
-        intent: session.intent,
-        tool: req.tool,
-        args,
-        recordedArgs: redaction.args,
-        redacted: redaction.redacted,
-        rationale,
-        ruleId: verdict.ruleId,
-        reason: verdict.reason,
-        policy: policy.digest,
-        settings: policy.approvalFor(verdict.ruleId),
-      };
-      const remembered = this.#approvals.remembered(asked);
-      if (remembered.approvalId !== null) {
-        enforced = "allow";
-        approval = {
-          id: remembered.approvalId,
-          status: "remembered",
-          expiresAt: null,
-          digest: null,
-          required: null,
-        };
-      } else {
-        const pending = this.#approvals.request(asked, remembered.key);
-        approvalRecord = pending.record;
-        approval = {
-          id: pending.id,
-          status: "pending",
-          expiresAt: pending.expiresAt,
-          digest: pending.digest,
-          required: asked.settings.approvers,
-        };
-      }
-    }
+    const enforcedByPolicy = policy.mode === "monitor" ? "allow" : verdict.effect;
+    const asked =
+      enforcedByPolicy === "ask"
+        ? this.#ask({ callId, tool: req.tool, args, rationale, session, policy, verdict, redaction })
+        : null;
+    const enforced = asked ? asked.enforced : enforcedByPolicy;
 
     const decision: GateDecision = {
       callId,
@@ -183,48 +121,161 @@ export class Gate {
       reason: verdict.reason,
       mode: policy.mode,
       policyDigest: policy.digest,
-      code,
-      retryAfterMs,
+      code: limited?.refused ? "RATE_LIMITED" : null,
+      retryAfterMs: limited?.refused?.retryAfterMs ?? null,
       redacted: redaction.redacted,
-      approval,
+      approval: asked?.approval ?? null,
     };
     try {
-      const intent = this.#ledger.append({
-        kind: "call.intent",
-        session: session.id,
-        agent: session.agent,
-        callId,
-        data: {
-          tool: req.tool,
-          args: redaction.args,
-          redacted: redaction.redacted,
-          rationale,
-          intent: session.intent,
-          principal: session.principal,
-          decision: {
-            effect: verdict.effect,
-            enforced,
-            ruleId: verdict.ruleId,
-            reason: verdict.reason,
-            code,
-          },
-          mode: policy.mode,
-          policy: policy.digest,
-          ...(traceparent ? { traceparent } : {}),
-          ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
-          ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
-        },
+      await this.#recordIntent(decision, {
+        args: redaction.args,
+        rationale,
+        traceparent,
+        session,
+        detections: screening.logged,
+        more: asked?.record ? [asked.record, ...screening.alerts] : screening.alerts,
       });
-      // Alerts and the approval request go into the same group-commit batch, after the intent record.
-      const more = approvalRecord ? [approvalRecord, ...screening.alerts] : screening.alerts;
-      await Promise.all([intent, ...more.map((a) => this.#ledger.append(a))]);
+    } catch (err) {
+      // Nothing was recorded, so nothing happened: the tokens this call took go back (docs/policy.md).
+      if (limited?.took)
+        await Promise.resolve(this.#policy.limiter.refund(limited.took)).catch(() => undefined);
+      throw err;
     } finally {
       this.#open.release(callId);
     }
     if (enforced === "allow")
       this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool, traceparent });
-    if (approval?.status === "pending") this.#approvals.announce(approval.id);
+    if (decision.approval?.status === "pending") this.#approvals.announce(decision.approval.id);
     return decision;
+  }
+
+  /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
+  #policyVerdict(
+    policy: CompiledPolicy,
+    tool: string,
+    args: JsonValue,
+    session: SessionInfo,
+    sandboxed: boolean,
+  ): PolicyDecision {
+    const verdict = policy.evaluate({
+      tool,
+      args,
+      agent: { name: session.agent, team: session.team, developer: session.developer },
+      session: {
+        id: session.id,
+        onBehalfOf: session.onBehalfOf,
+        intent: session.intent,
+        parent: session.parent,
+      },
+      now: new Date(),
+    });
+    if (!sandboxed && verdict.effect !== "deny" && policy.containment.commandLimits(tool) !== null) {
+      return {
+        effect: "deny",
+        ruleId: "sandbox:command",
+        reason: "a command tool runs only in its sandbox (session.command)",
+      };
+    }
+    return verdict;
+  }
+
+  /** Rate limits: a token from every matching bucket, or a deny with the wait. */
+  #takeLimits(tool: string, session: SessionInfo): Limited | Promise<Limited> {
+    const ctx = { tool, agent: session.agent, session: session.id, user: session.onBehalfOf };
+    const pending = this.#policy.limiter.take(ctx);
+    return pending instanceof Promise ? pending.then((t) => limitedBy(ctx, t)) : limitedBy(ctx, pending);
+  }
+
+  /** An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent. */
+  #ask(call: {
+    callId: string;
+    tool: string;
+    args: JsonValue;
+    rationale: string | null;
+    session: SessionInfo;
+    policy: CompiledPolicy;
+    verdict: PolicyDecision;
+    redaction: { args: JsonValue; redacted: string[] };
+  }): { enforced: GateDecision["enforced"]; approval: ApprovalRef; record: RecordInput | null } {
+    const { session, verdict, policy } = call;
+    const asked: AskedCall = {
+      callId: call.callId,
+      session: session.id,
+      agent: session.agent,
+      onBehalfOf: session.onBehalfOf,
+      intent: session.intent,
+      tool: call.tool,
+      args: call.args,
+      recordedArgs: call.redaction.args,
+      redacted: call.redaction.redacted,
+      rationale: call.rationale,
+      ruleId: verdict.ruleId,
+      reason: verdict.reason,
+      policy: policy.digest,
+      settings: policy.approvalFor(verdict.ruleId),
+    };
+    const remembered = this.#approvals.remembered(asked);
+    if (remembered.approvalId !== null) {
+      const approval: ApprovalRef = {
+        id: remembered.approvalId,
+        status: "remembered",
+        expiresAt: null,
+        digest: null,
+        required: null,
+      };
+      return { enforced: "allow", approval, record: null };
+    }
+    const pending = this.#approvals.request(asked, remembered.key);
+    const approval: ApprovalRef = {
+      id: pending.id,
+      status: "pending",
+      expiresAt: pending.expiresAt,
+      digest: pending.digest,
+      required: asked.settings.approvers,
+    };
+    return { enforced: "ask", approval, record: pending.record };
+  }
+
+  /** The intent record, and with it in one group commit the approval request and the detectors' alerts. */
+  async #recordIntent(
+    decision: GateDecision,
+    extra: {
+      args: JsonValue;
+      rationale: string | null;
+      traceparent: string | null;
+      session: SessionInfo;
+      detections: Screening["logged"];
+      more: RecordInput[];
+    },
+  ): Promise<void> {
+    const { session, approval } = { session: extra.session, approval: decision.approval };
+    const intent = this.#ledger.append({
+      kind: "call.intent",
+      session: session.id,
+      agent: session.agent,
+      callId: decision.callId,
+      data: {
+        tool: decision.tool,
+        args: extra.args,
+        redacted: decision.redacted,
+        rationale: extra.rationale,
+        intent: session.intent,
+        principal: session.principal,
+        decision: {
+          effect: decision.effect,
+          enforced: decision.enforced,
+          ruleId: decision.ruleId,
+          reason: decision.reason,
+          code: decision.code,
+        },
+        mode: decision.mode,
+        policy: decision.policyDigest,
+        ...(extra.traceparent ? { traceparent: extra.traceparent } : {}),
+        ...(extra.detections.length > 0 ? { detections: extra.detections } : {}),
+        ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
+      },
+    });
+    await Promise.all([intent, ...extra.more.map((a) => this.#ledger.append(a))]);
   }
 
   /**
@@ -235,7 +286,11 @@ export class Gate {
    */
   async awaitApproval(
     decision: GateDecision,
-    options: { args?: unknown; traceparent?: string | null; signal?: AbortSignal } = {},
+    options: {
+      args?: unknown;
+      traceparent?: string | null | undefined;
+      signal?: AbortSignal | undefined;
+    } = {},
   ): Promise<GateDecision> {
     if (decision.approval?.status !== "pending") return decision;
     const view = await this.#waits.settled(decision, options);
@@ -294,9 +349,13 @@ export class Gate {
         `tool "${req.tool}" is a command tool: run it with session.command()`,
       );
     }
-    return this.#execute(req, async (decision, injections): Promise<Awaited<R>> => {
-      const result = await fn(this.#execution.context(decision.callId, injections));
-      return this.#execution.screenResult(result, decision.session, req.tool);
+    const decision = await this.decide(req);
+    return this.proceed<Awaited<R>>(decision, {
+      tool: req.tool,
+      args: req.args ?? {},
+      traceparent: req.traceparent,
+      body: async ({ injections, signal }): Promise<Awaited<R>> =>
+        await fn(this.#execution.context(decision.callId, injections, signal)),
     });
   }
 
@@ -312,9 +371,12 @@ export class Gate {
     if (!this.#containment.isCommand(req.tool)) {
       throw new WardenError("SANDBOX_INVALID", `tool "${req.tool}" is not listed under sandbox.commands`);
     }
-    return this.#execute(
-      req,
-      async (decision, injections) => {
+    const decision = await this.decide(req, { sandboxed: true });
+    return this.proceed(decision, {
+      tool: req.tool,
+      args: req.args ?? {},
+      traceparent: req.traceparent,
+      body: async ({ injections }) => {
         const { agent } = await this.#sessions.get(decision.session);
         const result = await this.#containment.run(
           { session: decision.session, agent, callId: decision.callId, tool: req.tool },
@@ -330,62 +392,27 @@ export class Gate {
           throw new WardenError(
             "SANDBOX_VIOLATION",
             `tool "${req.tool}" tried to reach ${v.host}:${v.port} (${v.reason}); it was stopped`,
-            {
-              host: v.host,
-              port: v.port,
-              reason: v.reason,
-            },
+            { host: v.host, port: v.port, reason: v.reason },
           );
         }
-        return this.#execution.screenResult(
-          {
-            exitCode: result.exitCode,
-            stdout: result.stdout,
-            stderr: result.stderr,
-            durationMs: result.durationMs,
-            killed: result.killed,
-          },
-          decision.session,
-          req.tool,
-        );
+        return {
+          exitCode: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+          durationMs: result.durationMs,
+          killed: result.killed,
+        };
       },
-      true,
-    );
+    });
   }
 
-  /** decide → approval → secrets → run → outcome; the body runs only when everything before allowed it. */
-  async #execute<R>(
-    req: ToolCallRequest,
-    body: (decision: GateDecision, injections: Injections) => Promise<R>,
-    sandboxed = false,
-  ): Promise<R> {
-    let decision = await this.decide(req, sandboxed);
-    if (decision.approval?.status === "pending") {
-      decision = await this.awaitApproval(decision, { args: req.args ?? {}, traceparent: req.traceparent });
-    }
-    if (decision.enforced !== "allow") throw refusalError(decision);
-    const started = performance.now();
-    let result: R;
-    try {
-      // The session is read again only for a tool that gets secrets (their lease ends with it).
-      const injections = await this.#execution.inject(req.tool, decision.callId, () =>
-        this.#sessions.active(decision.session),
-      );
-      result = await body(decision, injections);
-    } catch (err) {
-      await this.recordOutcome(decision.callId, {
-        status: "error",
-        error: err,
-        durationMs: performance.now() - started,
-      });
-      throw this.#execution.screenError(err, decision.session);
-    }
-    await this.recordOutcome(decision.callId, {
-      status: "ok",
-      result,
-      durationMs: performance.now() - started,
-    });
-    return result;
+  /**
+   * Everything after the decision (core/call-runner.ts): the approval wait bound to `plan.args`,
+   * secrets, the run, screening, the outcome record, the stop at session end. Every entry point that
+   * runs a tool itself comes through here, whether it decided just now or earlier (`check()`).
+   */
+  proceed<R>(decision: GateDecision, plan: RunPlan<R>): Promise<R> {
+    return this.#runner.run(decision, plan);
   }
 
   /** Records what happened to an allowed call (for callers that run tools themselves). */
@@ -450,6 +477,42 @@ export class Gate {
       startedAt: Date.parse(intent.ts),
     };
   }
+}
+
+interface Limited {
+  /** What the call took tokens for (given back if its intent cannot be recorded). */
+  took: LimitContext | null;
+  refused: { verdict: PolicyDecision; retryAfterMs: number } | null;
+}
+
+function limitedBy(ctx: LimitContext, taken: TakeResult): Limited {
+  if (taken.ok) return { took: ctx, refused: null };
+  const verdict: PolicyDecision = {
+    effect: "deny",
+    ruleId: `limit:${taken.limit.id}`,
+    reason: taken.limit.reason,
+  };
+  return { took: null, refused: { verdict, retryAfterMs: taken.retryAfterMs } };
+}
+
+/** The request's own fields, checked before anything is looked up: tool name, rationale, JSON arguments. */
+function checkRequest(req: ToolCallRequest): {
+  args: JsonValue;
+  rationale: string | null;
+  traceparent: string | null;
+} {
+  if (typeof req.tool !== "string" || !TOOL_NAME.test(req.tool)) {
+    throw new WardenError("INVALID_REQUEST", "tool must be 1–256 printable ASCII characters without spaces");
+  }
+  const rationale = req.rationale ?? null;
+  if (rationale !== null && (typeof rationale !== "string" || rationale.length > MAX_RATIONALE)) {
+    throw new WardenError(
+      "INVALID_REQUEST",
+      `rationale must be a string of at most ${MAX_RATIONALE} characters`,
+    );
+  }
+  const args = toJsonValue(req.args === undefined ? {} : req.args);
+  return { args, rationale, traceparent: traceparentOf(req.traceparent) };
 }
 
 function conflict(callId: string): WardenError {

@@ -56,6 +56,8 @@ export interface ToolContext {
   secrets: Readonly<Record<string, string>>;
   /** `fetch` limited to the policy's `egress:` allowlist (private and metadata addresses refused). */
   fetch: (input: string | URL, init?: RequestInit) => Promise<Response>;
+  /** Aborted when the call is stopped (its session ended): the result will not be used, stop working. */
+  signal: AbortSignal;
 }
 
 /** What a sandboxed command tool returns (output with handed-out secrets masked). */

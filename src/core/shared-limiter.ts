@@ -11,6 +11,8 @@ import {
 /** What the gate asks a limiter: the in-memory RateLimiter answers at once, a shared one after a round trip. */
 export interface Limiter {
   take(ctx: LimitContext): TakeResult | Promise<TakeResult>;
+  /** Gives back what a successful `take` with the same context spent (its intent was never recorded). */
+  refund(ctx: LimitContext): void | Promise<void>;
   replaceLimits(limits: readonly LimitSpec[]): void;
 }
 
@@ -44,7 +46,7 @@ export class SharedRateLimiter implements Limiter {
     const hits = this.#limits.filter((limit) => limit.applies(ctx));
     if (hits.length === 0) return OK;
     const buckets = hits.map((l) => ({
-      key: `${l.spec.id}|${l.shape}|${l.spec.key}=${ctx[l.spec.key]}`,
+      key: bucketKey(l, ctx),
       burst: l.spec.burst,
       perMs: l.spec.calls / l.spec.everyMs,
     }));
@@ -54,10 +56,19 @@ export class SharedRateLimiter implements Limiter {
     });
   }
 
+  refund(ctx: LimitContext): void | Promise<void> {
+    const keys = this.#limits.filter((limit) => limit.applies(ctx)).map((l) => bucketKey(l, ctx));
+    if (keys.length > 0) return this.#buckets.refund(keys);
+  }
+
   replaceLimits(limits: readonly LimitSpec[]): void {
     this.#limits = limits.map((spec) => ({
       ...activateLimit(spec),
       shape: `${spec.calls}/${spec.everyMs}/${spec.burst}`,
     }));
   }
+}
+
+function bucketKey(limit: SharedLimit, ctx: LimitContext): string {
+  return `${limit.spec.id}|${limit.shape}|${limit.spec.key}=${ctx[limit.spec.key]}`;
 }

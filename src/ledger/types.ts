@@ -144,6 +144,8 @@ export type BucketResult = { ok: true } | { ok: false; index: number; retryAfter
  */
 export interface SharedBuckets {
   take(buckets: BucketTake[]): Promise<BucketResult>;
+  /** Gives back the token a take spent on each of `keys` (a call whose intent could not be recorded). */
+  refund(keys: string[]): Promise<void>;
 }
 
 /** Session ends made by other instances, for caches (the PostgreSQL store has it, via LISTEN/NOTIFY). */

@@ -84,6 +84,18 @@ export class RateLimiter {
     return { ok: true };
   }
 
+  /** Gives back the token `take(ctx)` spent in each matching bucket (its call was never recorded). */
+  refund(ctx: LimitContext): void {
+    const now = this.clock();
+    for (const limit of this.limits) {
+      if (!limit.applies(ctx)) continue;
+      const bucket = this.buckets.get(`${limit.spec.id}|${ctx[limit.spec.key]}`);
+      if (bucket === undefined) continue;
+      refill(bucket, limit.spec, now);
+      bucket.tokens = Math.min(limit.spec.burst, bucket.tokens + 1);
+    }
+  }
+
   /**
    * Swaps in the limits of a reloaded policy. Buckets of a limit whose id, key and numbers are
    * unchanged keep their tokens, so a reload cannot be used to reset a rate limit.

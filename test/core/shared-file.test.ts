@@ -51,6 +51,9 @@ it.skipIf(!BubblewrapRunner.available())(
     await server.sessions.end(session.id, "ended by the SOC");
     const out = await run.catch((err: unknown) => err);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(out).toMatchObject({ killed: "session ended" });
+    // The call stops with the session (the sandbox is killed too) and its outcome says why.
+    expect(out).toMatchObject({ code: "SESSION_ENDED" });
+    const outcomes = await gateway.ledger.store.query({ session: session.id, kinds: ["call.outcome"] });
+    expect(outcomes.map((r) => r.data.error)).toEqual([{ code: "SESSION_ENDED" }]);
   },
 );

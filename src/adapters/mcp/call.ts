@@ -7,6 +7,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { Gate } from "../../core/gate.js";
 import type { GateDecision } from "../../core/request.js";
 import { WardenError } from "../../errors.js";
 import type { Ledger } from "../../ledger/index.js";
@@ -24,6 +25,8 @@ export interface CallContext {
   catalog: ToolCatalog;
   outcomes: OutcomeQueue;
   ledger: Ledger;
+  /** The core pipeline: everything after the decision runs through `gate.proceed`. */
+  gate: Gate;
   timeoutMs: number;
   /** Marks a downstream request as running on an upstream, so that upstream's own requests can be tied to it. */
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
@@ -62,18 +65,7 @@ export async function callTool(
     if (err instanceof WardenError) return refusal(err.code, err.message, null);
     throw err;
   }
-  const progress = progressRelay(meta, extra);
-  if (decision.approval?.status === "pending") {
-    // The tool call is held until people decide; a client that asked for progress hears why it waits.
-    try {
-      decision = await holdForApproval(ctx, decision, args, progress, extra);
-    } catch (err) {
-      if (err instanceof WardenError)
-        return refusal(err.code, `Warden refused tool "${name}" (${err.code}): ${err.message}`, decision);
-      throw err;
-    }
-  }
-  if (decision.enforced !== "allow") {
+  if (decision.enforced === "deny") {
     const code = decision.code ?? "TOOL_DENIED";
     const why =
       code === "RATE_LIMITED"
@@ -85,57 +77,64 @@ export async function callTool(
       decision,
     );
   }
-
-  const started = performance.now();
-  const untrack = ctx.track(entry.upstream.name, extra.requestId);
+  const progress = progressRelay(meta, extra);
   const forwarded: Record<string, unknown> = { ...params, name: entry.tool.name };
   const upstreamMeta = stripWardenMeta(meta);
   if (upstreamMeta === undefined) delete forwarded._meta;
   else forwarded._meta = upstreamMeta;
+  const upstream = entry.upstream;
   try {
-    const result = await entry.upstream.request("tools/call", forwarded, {
+    // The core pipeline runs everything after the decision: the approval held (with progress notices),
+    // the upstream call, the screening of its result, the outcome record, the stop at session end.
+    return await ctx.gate.proceed<Result>(decision, {
+      tool: name,
+      args,
       signal: extra.signal,
-      timeout: ctx.timeoutMs,
-      resetTimeoutOnProgress: true,
-      ...progress.options,
+      onWaiting: (held) => waitingNotices(progress, held),
+      body: async ({ signal }) => {
+        const untrack = ctx.track(upstream.name, extra.requestId);
+        try {
+          const result = await upstream.request("tools/call", forwarded, {
+            signal,
+            timeout: ctx.timeoutMs,
+            resetTimeoutOnProgress: true,
+            ...progress.options,
+          });
+          await progress.sent();
+          return result;
+        } finally {
+          untrack();
+        }
+      },
+      outcomeOf: (result) =>
+        result.isError === true
+          ? { status: "error", error: { code: "TOOL_ERROR" } }
+          : { status: "ok", result },
+      failureOf: (err) =>
+        err instanceof WardenError ? err : { code: failureCode(err, extra.signal.aborted) },
+      // Outcomes waiting in the queue join the next call's intent record in one commit.
+      deferOutcome: (write) => ctx.outcomes.add(write),
     });
-    await progress.sent();
-    const durationMs = performance.now() - started;
-    const outcome =
-      result.isError === true
-        ? { status: "error" as const, error: { code: "TOOL_ERROR" }, durationMs }
-        : { status: "ok" as const, result, durationMs };
-    ctx.outcomes.add(() => ctx.session.recordOutcome(decision.callId, outcome));
-    return result;
   } catch (err) {
-    const durationMs = performance.now() - started;
-    const code = failureCode(err, extra.signal.aborted);
-    ctx.outcomes.add(() =>
-      ctx.session.recordOutcome(decision.callId, { status: "error", error: { code }, durationMs }),
-    );
+    // A refusal after the decision (approval denied, expired or changed; a result withheld; the session
+    // ended) is a tool result the model reads. An upstream failure stays the JSON-RPC error it was.
+    if (err instanceof WardenError && err.code !== "OUTCOME_UNRECORDED") {
+      return refusal(err.code, `Warden refused tool "${name}" (${err.code}): ${err.message}`, decision);
+    }
     throw err;
-  } finally {
-    untrack();
   }
 }
 
 const WAITING_NOTICE_MS = 10_000;
 
-async function holdForApproval(
-  ctx: CallContext,
-  decision: GateDecision,
-  args: unknown,
-  progress: ProgressRelay,
-  extra: Extra,
-): Promise<GateDecision> {
+/** A client that asked for progress hears why its call waits, now and every WAITING_NOTICE_MS. */
+function waitingNotices(progress: ProgressRelay, decision: GateDecision): () => void {
   const notice = `waiting for a human approval (${decision.approval?.id}, until ${decision.approval?.expiresAt}): ${decision.reason}`;
   progress.waiting(notice);
   const timer = progress.wanted ? setInterval(() => progress.waiting(notice), WAITING_NOTICE_MS) : null;
-  try {
-    return await ctx.session.awaitApproval(decision, { args, signal: extra.signal });
-  } finally {
+  return () => {
     if (timer) clearInterval(timer);
-  }
+  };
 }
 
 function refusal(code: string, text: string, decision: GateDecision | null): CallToolResult {

@@ -213,6 +213,7 @@ export class GatewaySession {
       catalog: this.#catalogOrThrow(),
       outcomes: this.#outcomes,
       ledger: this.#ctx.warden.ledger,
+      gate: this.#ctx.warden.gate,
       timeoutMs: this.#ctx.requestTimeoutMs,
       track: this.#track,
     };

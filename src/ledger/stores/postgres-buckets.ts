@@ -26,6 +26,7 @@ const LOCK = `SELECT key, tokens, at_ms, extract(epoch FROM clock_timestamp()) *
   FROM rate_buckets WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`;
 const UPDATE = `UPDATE rate_buckets AS r SET tokens = u.t, at_ms = u.a
   FROM unnest($1::text[], $2::float8[], $3::float8[]) AS u(k, t, a) WHERE r.key = u.k`;
+const REFUND = `UPDATE rate_buckets SET tokens = least(burst, tokens + 1) WHERE key = ANY($1::text[])`;
 // A full bucket holds nothing a fresh one would not: dropping it loses no state.
 const SWEEP = `DELETE FROM rate_buckets
   WHERE tokens + greatest(0, extract(epoch FROM clock_timestamp()) * 1000 - at_ms) * per_ms >= burst`;
@@ -55,6 +56,15 @@ export class PostgresBuckets implements SharedBuckets {
       this.#queue.push({ buckets, resolve, reject });
       if (!this.#flushing) setImmediate(() => void this.#flush());
     });
+  }
+
+  async refund(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.#pool.query(REFUND, [[...keys].sort()]);
+    } catch (err) {
+      throw toUnavailable(err, "rate limit refund");
+    }
   }
 
   close(): void {

@@ -1,0 +1,163 @@
+// Everything after the decision, for every entry point: wait for the approval and check its digest,
+// lease secrets, run, screen the result or error, write the outcome record exactly once, and stop the
+// call when its session ends. Entry points only choose how a refusal looks.
+import { OutcomeUnrecordedError, SessionEndedError, type WardenError } from "../errors.js";
+import type { SessionInfo } from "../identity/index.js";
+import type { Injections } from "../secrets/index.js";
+import type { Execution } from "./execute.js";
+import type { GateDecision, Outcome } from "./request.js";
+
+/** What the body of a call gets: its decision, the secrets leased for it, and a signal that ends it. */
+export interface RunContext {
+  decision: GateDecision;
+  injections: Injections;
+  /** Aborted when the caller gives up or the session ends (anywhere): stop work and return. */
+  signal: AbortSignal;
+}
+
+/** How one decided call runs. */
+export interface RunPlan<R> {
+  tool: string;
+  /** The arguments about to run: a pending approval binds to exactly these (else APPROVAL_MISMATCH). */
+  args: unknown;
+  traceparent?: string | null | undefined;
+  /** The caller's own cancellation (a client that left, a framework's abort). */
+  signal?: AbortSignal | undefined;
+  /** Called while the call waits for people; returns a function that stops the notices. */
+  onWaiting?: ((decision: GateDecision) => () => void) | undefined;
+  body: (run: RunContext) => Promise<R>;
+  /** What the outcome record says of a result (default: ok). An MCP `isError` result is a tool error. */
+  outcomeOf?: ((result: R) => Outcome) | undefined;
+  /** What the outcome record says of an error the body threw (default: the error's own code). */
+  failureOf?: ((err: unknown) => unknown) | undefined;
+  /**
+   * Hands the outcome write to the caller's batching (the MCP gateway joins it to the next intent's
+   * commit) instead of awaiting it here. Its failure is then the caller's to report.
+   */
+  deferOutcome?: ((write: () => Promise<void>) => void) | undefined;
+}
+
+export interface CallRunnerDeps {
+  execution: Execution;
+  /** Waits for a pending approval; resolves with the allowed decision or throws the refusal. */
+  awaitApproval: (
+    decision: GateDecision,
+    options: { args: unknown; traceparent?: string | null | undefined; signal?: AbortSignal | undefined },
+  ) => Promise<GateDecision>;
+  /** The refusal a decision that does not allow the call throws. */
+  refusal: (decision: GateDecision) => WardenError;
+  session: (id: string) => Promise<SessionInfo>;
+  recordOutcome: (callId: string, outcome: Outcome) => Promise<void>;
+  /** Subscribes to session ends (here or in another process); returns the unsubscribe function. */
+  onSessionEnd: (listener: (session: string) => void) => () => void;
+}
+
+export class CallRunner {
+  readonly #deps: CallRunnerDeps;
+  /** Calls running now, by session, so that a session end stops them. */
+  readonly #running = new Map<string, Set<AbortController>>();
+
+  constructor(deps: CallRunnerDeps) {
+    this.#deps = deps;
+    deps.onSessionEnd((session) => {
+      const calls = this.#running.get(session);
+      if (!calls) return;
+      this.#running.delete(session);
+      for (const call of calls) call.abort(new SessionEndedError(session));
+    });
+  }
+
+  /** Runs a decided call to its end; the body runs only when the decision (and its approval) allow it. */
+  async run<R>(decided: GateDecision, plan: RunPlan<R>): Promise<R> {
+    let decision = decided;
+    if (decision.approval?.status === "pending") {
+      const stopNotices = plan.onWaiting?.(decision);
+      try {
+        decision = await this.#deps.awaitApproval(decision, {
+          args: plan.args,
+          traceparent: plan.traceparent,
+          signal: plan.signal,
+        });
+      } finally {
+        stopNotices?.();
+      }
+    }
+    if (decision.enforced !== "allow") throw this.#deps.refusal(decision);
+
+    const stop = this.#watch(decision.session, plan.signal);
+    const started = performance.now();
+    const outcome = (o: Outcome) => this.#writeOutcome(decision.callId, plan, o);
+    let result: R;
+    try {
+      // The session is read again only for a tool that gets secrets (their lease ends with it).
+      const injections = await this.#deps.execution.inject(plan.tool, decision.callId, () =>
+        this.#deps.session(decision.session),
+      );
+      stop.signal.throwIfAborted();
+      const raw = await untilAborted(plan.body({ decision, injections, signal: stop.signal }), stop.signal);
+      result = this.#deps.execution.screenResult(raw, decision.session, plan.tool);
+    } catch (err) {
+      // A stopped call ends with the stop's reason (SESSION_ENDED, the caller's abort), whatever the body does later.
+      const reason: unknown = stop.signal.aborted ? stop.signal.reason : err;
+      const shown = this.#deps.execution.screenError(reason, decision.session);
+      stop.release();
+      const recorded = plan.failureOf ? plan.failureOf(shown) : shown;
+      await outcome({ status: "error", error: recorded, durationMs: performance.now() - started }).catch(
+        (failure: unknown) => {
+          throw new OutcomeUnrecordedError(decision.callId, { error: shown }, failure);
+        },
+      );
+      throw shown;
+    }
+    stop.release();
+    const recorded: Outcome = plan.outcomeOf?.(result) ?? { status: "ok", result };
+    await outcome({ ...recorded, durationMs: performance.now() - started }).catch((failure: unknown) => {
+      throw new OutcomeUnrecordedError(decision.callId, { result }, failure);
+    });
+    return result;
+  }
+
+  async #writeOutcome<R>(callId: string, plan: RunPlan<R>, outcome: Outcome): Promise<void> {
+    const write = () => this.#deps.recordOutcome(callId, outcome);
+    if (plan.deferOutcome) plan.deferOutcome(write);
+    else await write();
+  }
+
+  /** One abort for the call: the caller's signal or the session's end, whichever comes first. */
+  #watch(session: string, caller: AbortSignal | undefined) {
+    const controller = new AbortController();
+    const onCaller = () => controller.abort(caller?.reason);
+    if (caller?.aborted) onCaller();
+    else caller?.addEventListener("abort", onCaller, { once: true });
+    const calls = this.#running.get(session) ?? new Set<AbortController>();
+    this.#running.set(session, calls);
+    calls.add(controller);
+    return {
+      signal: controller.signal,
+      release: () => {
+        caller?.removeEventListener("abort", onCaller);
+        calls.delete(controller);
+        if (calls.size === 0 && this.#running.get(session) === calls) this.#running.delete(session);
+      },
+    };
+  }
+}
+
+/** The body's promise, or the abort's reason as soon as the signal fires (the body's late result is dropped). */
+function untilAborted<R>(work: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
