@@ -55,8 +55,8 @@ export class Execution {
 
   /**
    * The result as the model may see it: values handed out to the session become `[secret:NAME]`, and
-   * credential formats are masked, or refused when the policy says `results: block`. Without a
-   * `secrets:` section results pass unchanged.
+   * credential formats are masked; under `results: block` (see SecretsSettings.resultsFor) a result
+   * holding either is refused instead. Without a `secrets:` section results pass unchanged.
    */
   screenResult<R>(result: R, session: string, tool: string): R {
     const stage = this.#secrets;
@@ -74,7 +74,11 @@ export class Execution {
       );
     }
     const masked = stage.redactor.redact(json, session);
-    if (stage.settings.results === "block" && scanCredentials(JSON.stringify(masked)).length > 0) {
+    // Under block a handed-out value (in a form masking recognises) withholds the result like a credential.
+    if (
+      stage.settings.resultsFor(tool) === "block" &&
+      (scanCredentials(JSON.stringify(masked)).length > 0 || JSON.stringify(masked) !== JSON.stringify(json))
+    ) {
       throw new WardenError(
         "RESULT_WITHHELD",
         `the result of tool "${tool}" holds a credential; it was withheld`,

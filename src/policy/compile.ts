@@ -78,10 +78,13 @@ function compileSecrets(doc: SecretsDocument): SecretsSettings {
     ...(item.kv !== undefined ? { kv: item.kv } : {}),
     ...(item.creds !== undefined ? { creds: item.creds } : {}),
   }));
+  const envTools = compileGlobs(items.filter((i) => "env" in i.inject).flatMap((i) => i.tools));
+  const explicit = doc.results;
   return {
     items,
     providers: { env: { type: "env" }, file: { type: "file" }, ...doc.providers },
-    results: doc.results ?? "redact",
+    results: explicit ?? "redact",
+    resultsFor: (tool) => explicit ?? (envTools(tool) ? "block" : "redact"),
   };
 }
 

@@ -192,7 +192,14 @@ export type SecretProviderConfig =
 export interface SecretsSettings {
   items: readonly SecretItem[];
   providers: Readonly<Record<string, SecretProviderConfig>>;
+  /** `secrets.results` as written ("redact" when unset): the policy-wide setting. */
   results: "redact" | "block";
+  /**
+   * What `tool`'s results get: `secrets.results` when the policy sets it; otherwise `block` for a tool
+   * that receives a secret through `env` (it holds the value and can print it in a form no masking
+   * recognises), `redact` for the rest.
+   */
+  resultsFor(tool: string): "redact" | "block";
 }
 
 /** The `egress:` and `sandbox:` sections: where sandboxed commands may connect, and their limits. */

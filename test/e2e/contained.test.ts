@@ -22,6 +22,7 @@ async function setup(
   extraSecrets: Record<string, unknown> = {},
   providers: Record<string, unknown> = {},
   env: Record<string, string> = {},
+  results?: "redact" | "block",
 ) {
   const upstream = await localServer();
   const alerts = await localServer(() => ({ status: 204, body: "" }));
@@ -29,6 +30,7 @@ async function setup(
     {
       default: "allow",
       secrets: {
+        ...(results ? { results } : {}),
         providers,
         items: {
           api_token: {
@@ -77,7 +79,7 @@ const open = (warden: Warden) =>
 
 describe.skipIf(!canSandbox)("contained execution with secrets", () => {
   it("injects secrets as configured, masks them in what the model sees, and records none", async () => {
-    const { warden, upstream } = await setup();
+    const { warden, upstream } = await setup({}, {}, {}, "redact");
     const session = await open(warden);
     const script = `echo "token=$API_TOKEN"; curl -s http://localhost:${upstream.port}/report`;
     const out = await session.command(
@@ -124,6 +126,21 @@ describe.skipIf(!canSandbox)("contained execution with secrets", () => {
       const revoked = await warden.ledger.store.query({ kinds: ["secret.revoke"] });
       expect(revoked).toHaveLength(3);
     });
+  });
+
+  it("withholds the results of a tool holding an env secret by default, and masks those of a context tool", async () => {
+    const { warden } = await setup();
+    const session = await open(warden);
+    for (const script of ['echo "token=$API_TOKEN"', 'printf %s "$API_TOKEN" | base64']) {
+      await expect(
+        session.command("fetch_report", { report: "q3" }, { command: ["/bin/sh", "-c", script] }),
+      ).rejects.toMatchObject({ code: "RESULT_WITHHELD" });
+    }
+    // Output without a handed-out value or a credential passes.
+    const plain = await session.command("fetch_report", {}, { command: ["/bin/sh", "-c", "echo done"] });
+    expect(plain.stdout).toBe("done\n");
+    const lookup = session.guardWithContext("lookup", async (_a: object, ctx) => `t=${ctx.secrets.token}`);
+    await expect(lookup({})).resolves.toBe("t=[secret:ctx_token]");
   });
 
   it("kills a command that reaches for a host it may not, ends the session and alerts the SOC with its records", async () => {
