@@ -3,6 +3,7 @@ import { type CelInput, CelScalar, celEnv, isCelError, parse, plan } from "@bufb
 import { strings } from "@bufbuild/cel/ext";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { JsonValue } from "../json.js";
+import { CONDITION_FUNCS, CONDITION_TYPES } from "./cel-lib/index.js";
 import { argsRead } from "./cel-reads.js";
 import type { EvalInput } from "./types.js";
 
@@ -14,7 +15,11 @@ const VARIABLES = {
   now: CelScalar.DYN,
 } as const;
 
-const ENV = celEnv({ funcs: strings, variables: VARIABLES });
+const ENV = celEnv({
+  funcs: [...strings, ...CONDITION_FUNCS],
+  registry: CONDITION_TYPES,
+  variables: VARIABLES,
+});
 
 /** Identifiers that name CEL types (`type(x) == int`) rather than variables. */
 const TYPE_NAMES = new Set([
