@@ -49,7 +49,11 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
   app.onError((err, c) => sendError(c, err));
   app.notFound((c) => c.json(errorBody("NOT_FOUND", "no such route"), 404));
 
-  app.get("/healthz", async (c) => c.json({ ok: true, ledger: await warden.ledger.head() }));
+  // Unauthenticated, so it says only whether this instance works: no chain head, no counts.
+  app.get("/healthz", async (c) => {
+    const health = await metrics.health.check();
+    return c.json(health, health.ok ? 200 : 503);
+  });
   app.get("/metrics", async (c) =>
     c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
   );

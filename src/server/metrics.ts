@@ -1,6 +1,7 @@
 // Prometheus metrics, derived from what the ledger made durable (so they never count a call twice or miss one).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Ledger } from "../ledger/index.js";
+import { LedgerHealth } from "./health.js";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -23,8 +24,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly #unsubscribe: () => void;
+  /** Whether the ledger's writes work now (GET /healthz). */
+  readonly health: LedgerHealth;
 
   constructor(ledger: Ledger) {
+    this.health = new LedgerHealth(ledger);
     collectDefaultMetrics({ register: this.registry, prefix: "warden_process_" });
     this.#unsubscribe = ledger.onAppend((records) => {
       for (const r of records) {
@@ -52,5 +56,6 @@ export class Metrics {
 
   close(): void {
     this.#unsubscribe();
+    this.health.close();
   }
 }
