@@ -1,6 +1,15 @@
 // Runs a command inside bubblewrap: no network but the egress proxy, read-only system, one writable work folder, limits.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { constants as osConstants, tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -14,6 +23,7 @@ import {
   type Runner,
   type RunResult,
 } from "./runner.js";
+import { seccompAvailable, seccompFilter } from "./seccomp.js";
 
 export interface BubblewrapOptions {
   /** The bwrap executable (default `bwrap` on PATH). */
@@ -32,6 +42,11 @@ export interface BubblewrapOptions {
   workRoot?: string;
   /** Defaults for every run; a spec's own limits win. */
   limits?: RunLimits;
+  /**
+   * Run the command under the seccomp filter of seccomp.ts (default true). Only a benchmark that
+   * measures the filter's cost turns it off.
+   */
+  seccomp?: boolean;
 }
 
 export interface CommandSpec {
@@ -48,6 +63,8 @@ export interface CommandSpec {
 /** The sandbox's writable folder and working directory. */
 export const SANDBOX_WORK = "/work";
 const SANDBOX_SOCKET = "/run/warden/proxy.sock";
+/** The BPF program in a run's control folder (not secret), opened as bwrap's fd 4 for --seccomp. */
+const SECCOMP_FILE = "seccomp.bpf";
 const SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 const ETC_FILES = [
   "/etc/ld.so.cache",
@@ -81,6 +98,7 @@ const SPAWNER_VARIABLES = ["LOGNAME", "SHELL", "TERM", "USER", "USERNAME"];
 export class BubblewrapRunner implements Runner<CommandSpec> {
   readonly #o: BubblewrapOptions;
   readonly #running = new Set<RunHandle>();
+  readonly #seccomp: boolean;
 
   constructor(options: BubblewrapOptions = {}) {
     for (const p of options.readOnly ?? []) checkPath(p, "readOnly");
@@ -89,12 +107,13 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     const port = options.proxyPort ?? 3128;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid("proxyPort must be 1–65535");
     this.#o = options;
+    this.#seccomp = options.seccomp ?? true;
   }
 
-  /** True when bwrap can be run here (and socat, when a proxy socket is configured). */
+  /** True when bwrap and socat can be run here and the seccomp filter can be built. */
   static available(options: Pick<BubblewrapOptions, "bwrap"> = {}): boolean {
     const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
-    return ok(options.bwrap ?? "bwrap", ["--version"]) && ok("socat", ["-V"]);
+    return ok(options.bwrap ?? "bwrap", ["--version"]) && ok("socat", ["-V"]) && seccompAvailable();
   }
 
   run(spec: CommandSpec): Promise<RunResult> {
@@ -115,10 +134,21 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     validateSpec(spec);
     const { control, work, cleanup } = this.#folders(spec);
     const limits = { ...this.#o.limits, ...spec.limits };
+    const args = this.#args(limits, control, work, false, spec);
+    const env = this.#env(spec);
+    if (!this.#seccomp) return { command: this.#bwrapPath(), args, env, cleanup };
+    // The caller's spawner passes only stdio, so a shell opens the filter as bwrap's fd 4.
     return {
-      command: this.#bwrapPath(),
-      args: this.#args(limits, control, work, false, spec),
-      env: this.#env(spec),
+      command: "/bin/sh",
+      args: [
+        "-c",
+        'f=$1; shift; exec "$@" 4<"$f"',
+        "warden-bwrap",
+        join(control, SECCOMP_FILE),
+        this.#bwrapPath(),
+        ...args,
+      ],
+      env,
       cleanup,
     };
   }
@@ -129,9 +159,11 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     const { control, work, cleanup } = this.#folders(spec);
     const args = this.#args(limits, control, work, true, spec);
     let child: ChildProcess;
+    let filter: number | null = null;
     try {
+      if (this.#seccomp) filter = openSync(join(control, SECCOMP_FILE), "r");
       child = spawn(this.#bwrapPath(), args, {
-        stdio: ["pipe", "pipe", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe", "pipe", filter ?? "ignore"],
         detached: true,
         env: this.#env(spec),
       });
@@ -140,6 +172,8 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       throw new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
         code: (err as NodeJS.ErrnoException).code ?? null,
       });
+    } finally {
+      if (filter !== null) closeSync(filter);
     }
     return this.#watch(child, spec, limits, cleanup);
   }
@@ -147,6 +181,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
   /** The run's control folder (passwd, group, hosts) and its work folder, and how to remove them. */
   #folders(spec: CommandSpec): { control: string; work: string; cleanup: () => void } {
     const root = this.#o.workRoot ?? tmpdir();
+    const filter = this.#seccomp ? seccompFilter() : null;
     let control: string;
     let work: string;
     try {
@@ -155,6 +190,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       writeFileSync(join(control, "passwd"), "sandbox:x:65534:65534:sandbox:/work:/bin/sh\n");
       writeFileSync(join(control, "group"), "sandbox:x:65534:\n");
       writeFileSync(join(control, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+      if (filter !== null) writeFileSync(join(control, SECCOMP_FILE), filter);
     } catch (err) {
       throw new SandboxError("SANDBOX_UNAVAILABLE", "could not prepare the sandbox folders", {
         code: (err as NodeJS.ErrnoException).code ?? null,
@@ -304,6 +340,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
       "--hostname",
       "sandbox",
       ...(infoFd ? ["--info-fd", "3"] : []),
+      ...(this.#seccomp ? ["--seccomp", "4"] : []),
       // Variables a spawner adds on its own (the MCP SDK adds the user's LOGNAME, SHELL, TERM, USER).
       ...SPAWNER_VARIABLES.filter((k) => !(k in own)).flatMap((k) => ["--unsetenv", k]),
       "--ro-bind",

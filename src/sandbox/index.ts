@@ -48,3 +48,4 @@ export {
   type Runner,
   type RunResult,
 } from "./runner.js";
+export { NAMESPACE_CLONE_FLAGS, REFUSED_SYSCALLS, seccompAvailable } from "./seccomp.js";
