@@ -129,6 +129,8 @@ export class Warden {
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
+      lastRecordAt: async (id) =>
+        (await ledger.store.query({ session: id, newestFirst: true, limit: 1 }))[0]?.ts ?? null,
       feed,
       policy: () => policy.current,
       checkpoint: async () => {

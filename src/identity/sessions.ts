@@ -14,9 +14,22 @@ export interface SessionRegistryDeps {
   checkpoint(): Promise<void>;
   /** Session ends made by other processes (PostgreSQL NOTIFY, or polling the SQLite file). */
   feed?: SessionFeed | null;
+  /**
+   * When the session's newest record was written, by any process: asked before a session that looks idle
+   * here is ended, since it may be busy on another instance (or was dropped from the cache).
+   */
+  lastRecordAt?(id: string): Promise<string | null>;
+  /** Open sessions kept in memory at most (default MAX_CACHED_SESSIONS). */
+  maxCached?: number;
+  now?: () => number;
 }
 
 const MAX_TEXT = 1024;
+/**
+ * Beyond this many, the least recently used open session is dropped from memory (about 1 KB each): it is
+ * read back from the store when used again, and the sweep no longer sees it until then.
+ */
+export const MAX_CACHED_SESSIONS = 10_000;
 
 export class SessionRegistry {
   readonly #deps: SessionRegistryDeps;
@@ -27,10 +40,15 @@ export class SessionRegistry {
   #epoch = 0;
   /** When this process last saw each open session act (for `sessions.idleTimeout`). */
   readonly #lastActive = new Map<string, number>();
-  readonly #startedHere = Date.now();
+  readonly #now: () => number;
+  readonly #startedHere: number;
+  readonly #maxCached: number;
 
   constructor(deps: SessionRegistryDeps) {
     this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#startedHere = this.#now();
+    this.#maxCached = Math.max(1, deps.maxCached ?? MAX_CACHED_SESSIONS);
     this.#feed = deps.feed ?? null;
     this.#feed?.subscribe((id) => {
       this.#epoch++;
@@ -102,9 +120,26 @@ export class SessionRegistry {
       endedAt: null,
       endReason: null,
     };
-    this.#cache.set(id, info);
-    this.#lastActive.set(id, Date.now());
+    this.#remember(info);
+    this.#lastActive.set(id, this.#now());
     return info;
+  }
+
+  /** How many sessions this process holds in memory. */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
+  /** Caches `info` as the most recently used, dropping the least recently used beyond the bound. */
+  #remember(info: SessionInfo): void {
+    this.#cache.delete(info.id);
+    this.#cache.set(info.id, info);
+    while (this.#cache.size > this.#maxCached) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#cache.delete(oldest);
+      this.#lastActive.delete(oldest);
+    }
   }
 
   /** The session, whether active or ended; SESSION_NOT_FOUND when unknown. */
@@ -123,7 +158,7 @@ export class SessionRegistry {
       return cached;
     }
     const info = await this.#fromRow(row);
-    if (epoch === this.#epoch && (this.#feed === null || this.#feed.live)) this.#cache.set(id, info);
+    if (epoch === this.#epoch && (this.#feed === null || this.#feed.live)) this.#remember(info);
     return info;
   }
 
@@ -131,12 +166,15 @@ export class SessionRegistry {
   async active(id: string): Promise<SessionInfo> {
     const info = await this.get(id);
     if (info.endedAt) throw new SessionEndedError(id);
-    const over = this.#overLimit(info, Date.now());
+    const now = this.#now();
+    const over = this.#overLimit(info, now) === null ? null : await this.#confirmedOverLimit(info, now);
     if (over !== null) {
       await this.end(id, over).catch(() => undefined); // refused either way
       throw new SessionEndedError(id);
     }
-    this.#lastActive.set(id, Date.now());
+    this.#lastActive.set(id, now);
+    // Used now: the last to be dropped from the cache.
+    if (this.#cache.get(id) === info) this.#remember(info);
     return info;
   }
 
@@ -144,14 +182,28 @@ export class SessionRegistry {
    * Ends the open sessions this process knows that passed the policy's `sessions.maxDuration` or sat
    * idle longer than `sessions.idleTimeout`, so their secrets are revoked without waiting for a call.
    */
-  async sweep(now = Date.now()): Promise<void> {
+  async sweep(now = this.#now()): Promise<void> {
     const limits = this.#deps.policy().sessionLimits;
     if (limits.maxDurationMs === null && limits.idleTimeoutMs === null) return;
     for (const info of [...this.#cache.values()]) {
-      if (info.endedAt !== null) continue;
-      const over = this.#overLimit(info, now);
+      if (info.endedAt !== null || this.#overLimit(info, now) === null) continue;
+      const over = await this.#confirmedOverLimit(info, now).catch(() => null);
       if (over !== null) await this.end(info.id, over).catch(() => undefined);
     }
+  }
+
+  /**
+   * #overLimit, with an idle verdict checked against the ledger first: a record of the session written
+   * since this process last saw it act (by another instance) counts as activity.
+   */
+  async #confirmedOverLimit(info: SessionInfo, now: number): Promise<"deadline" | "idle" | null> {
+    const over = this.#overLimit(info, now);
+    if (over !== "idle" || !this.#deps.lastRecordAt) return over;
+    const last = await this.#deps.lastRecordAt(info.id);
+    const at = last === null ? Number.NaN : Date.parse(last);
+    if (!(at > (this.#lastActive.get(info.id) ?? Number.NEGATIVE_INFINITY))) return over;
+    this.#lastActive.set(info.id, at);
+    return this.#overLimit(info, now);
   }
 
   /** "deadline" or "idle" when the session must end now; null while it may go on. */
@@ -170,7 +222,7 @@ export class SessionRegistry {
     const info = await this.get(id);
     if (info.endedAt) throw new SessionEndedError(id);
     // Mark first so calls racing the end record are refused, not slipped in after it.
-    info.endedAt = new Date().toISOString();
+    info.endedAt = new Date(this.#now()).toISOString();
     info.endReason = reason;
     try {
       const record = await this.#deps.append({

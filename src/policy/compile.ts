@@ -28,6 +28,9 @@ import type {
   ToolLabels,
 } from "./types.js";
 
+/** `sessions.idleTimeout` when the policy does not set it. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60_000;
+
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
 
@@ -59,7 +62,9 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
     sessionLimits: {
       maxDurationMs: doc.sessions?.maxDuration ?? null,
-      idleTimeoutMs: doc.sessions?.idleTimeout ?? null,
+      // Unset is the default; null says "never": sessions nobody ends must not pile up in a long-running service.
+      idleTimeoutMs:
+        doc.sessions?.idleTimeout === undefined ? DEFAULT_IDLE_TIMEOUT_MS : doc.sessions.idleTimeout,
     },
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
     containment: compileContainment(doc.egress ?? {}, doc.sandbox ?? {}),

@@ -389,7 +389,7 @@ export const policySchema = z.strictObject({
   approvals: approvals.optional(),
   /** How long a session may live and sit idle; ending it revokes its secrets and kills its commands. */
   sessions: z
-    .strictObject({ maxDuration: upToAWeek.optional(), idleTimeout: upToAWeek.optional() })
+    .strictObject({ maxDuration: upToAWeek.optional(), idleTimeout: upToAWeek.nullable().optional() })
     .optional(),
   secrets: secrets.optional(),
   egress: egress.optional(),

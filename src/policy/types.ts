@@ -244,7 +244,7 @@ export interface CompiledPolicy {
   /** The approval an `ask` of rule `ruleId` needs (the policy-wide settings for asks of no rule). */
   approvalFor(ruleId: string | null): ApprovalSettings;
   readonly approvalChannels: ApprovalChannels;
-  /** `sessions:` — null when unlimited. Leases never outlive maxDuration (8h when unset). */
+  /** `sessions:` — null when unlimited (idleTimeout: 1h when unset, null when set to null). Leases never outlive maxDuration (8h when unset). */
   readonly sessionLimits: { maxDurationMs: number | null; idleTimeoutMs: number | null };
   /** null when the policy has no `secrets:` section. */
   readonly secrets: SecretsSettings | null;
