@@ -1,0 +1,119 @@
+"""Warden's HTTP API over httpx, sync and async, with error answers raised as the exceptions of errors.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Mapping, Optional
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._json import as_object
+from .errors import WardenError, WardenUnavailable, error_for
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class Http:
+    """One Warden URL and bearer token; the httpx clients are made on first use and closed by ``close``."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: Optional[httpx.BaseTransport] = None,
+        async_transport: Optional[httpx.AsyncBaseTransport] = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("the Warden url must be http:// or https:// with a host")
+        if not token or any(ch in token for ch in "\r\n "):
+            raise ValueError("the Warden token must be a non-empty string without spaces or line breaks")
+        self.base_url = url.rstrip("/")
+        self._headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
+        self._timeout = timeout
+        self._transport = transport
+        self._async_transport = async_transport
+        self._client: Optional[httpx.Client] = None
+        self._async_client: Optional[httpx.AsyncClient] = None
+
+    def request(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None) -> object:
+        if self._client is None:
+            self._client = httpx.Client(headers=self._headers, timeout=self._timeout, transport=self._transport)
+        try:
+            response = self._client.request(
+                method, self.base_url + path, content=_encode(body), headers=_content_type(body), timeout=timeout or self._timeout
+            )
+        except httpx.HTTPError as err:
+            raise _unavailable(err) from None
+        return _answer(response)
+
+    async def arequest(
+        self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
+    ) -> object:
+        if self._async_client is None:
+            self._async_client = httpx.AsyncClient(
+                headers=self._headers, timeout=self._timeout, transport=self._async_transport
+            )
+        try:
+            response = await self._async_client.request(
+                method, self.base_url + path, content=_encode(body), headers=_content_type(body), timeout=timeout or self._timeout
+            )
+        except httpx.HTTPError as err:
+            raise _unavailable(err) from None
+        return _answer(response)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+
+
+def _encode(body: Optional[Mapping[str, Any]]) -> Optional[bytes]:
+    # allow_nan=False: a NaN that slipped past the argument check must not become invalid JSON on the wire.
+    return None if body is None else json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def _content_type(body: Optional[Mapping[str, Any]]) -> Dict[str, str]:
+    return {} if body is None else {"content-type": "application/json"}
+
+
+def _unavailable(err: httpx.HTTPError) -> WardenUnavailable:
+    # The exception's class says what failed (refused, timed out); its text may carry the URL, never the token.
+    return WardenUnavailable(f"Warden could not be reached ({type(err).__name__})")
+
+
+def _answer(response: httpx.Response) -> object:
+    if response.status_code == 204:
+        return None
+    try:
+        payload: object = response.json()
+    except ValueError:
+        payload = None
+    if response.is_success:
+        if payload is None:
+            raise WardenUnavailable("Warden answered with something other than JSON", status=response.status_code)
+        return payload
+    body = as_object(payload)
+    error = as_object(body.get("error")) if body is not None else None
+    code = error.get("code") if error is not None else None
+    if error is None or not isinstance(code, str):
+        # A proxy's error page or a crash: nothing Warden decided, so the call cannot go ahead.
+        raise WardenUnavailable(f"Warden answered HTTP {response.status_code}", status=response.status_code)
+    message = error.get("message")
+    issues = error.get("issues")
+    err: WardenError = error_for(
+        code,
+        message if isinstance(message, str) else code,
+        response.status_code,
+        None if issues is None else {"issues": issues},
+    )
+    raise err

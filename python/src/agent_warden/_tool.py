@@ -1,0 +1,131 @@
+"""The tool decorator: the function runs only when Warden allowed its call, and its outcome is recorded."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import time
+from typing import Any, Awaitable, Callable, Dict, Generic, Optional, Tuple, TypeVar, cast
+
+from ._json import JsonValue, to_json_value
+from .session import Session
+
+if sys.version_info >= (3, 10):
+    from typing import ParamSpec
+else:
+    from typing_extensions import ParamSpec
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Keyword-only arguments every guarded tool takes for Warden; the wrapped function never sees them.
+CALL_KEYWORDS = ("rationale", "tool_call_id")
+
+
+class GuardedTool(Generic[P, R]):
+    """
+    A function whose every call Warden decides first. Call it as the function itself, with two more
+    keyword-only arguments for Warden: ``rationale=`` (the model's reason) and ``tool_call_id=`` (the
+    model's id for the call, which becomes the Warden call id). ``.using(rationale=…, tool_call_id=…)``
+    gives the same with the function's exact signature, for strict type checkers.
+
+    A refused call raises (ToolDenied, RateLimited, ApprovalDenied, …, WardenUnavailable) and the body
+    never runs. An async function gives an async tool.
+    """
+
+    __name__: str
+    __doc__: Optional[str]
+
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[P, R],
+        session_of: Callable[[], Session],
+        approval_timeout: Optional[float],
+    ) -> None:
+        signature = inspect.signature(fn)
+        taken = [k for k in CALL_KEYWORDS if k in signature.parameters]
+        if taken:
+            raise TypeError(f"tool {name!r}: parameter {taken[0]!r} is reserved for Warden (the model's context)")
+        self.tool_name = name
+        self._fn = fn
+        self._signature = signature
+        self._session_of = session_of
+        self._approval_timeout = approval_timeout
+        self._is_async = inspect.iscoroutinefunction(fn)
+        functools.update_wrapper(self, fn)
+
+    # PEP 612 cannot add keyword-only parameters to a ParamSpec: the call form takes any arguments (the
+    # signature is checked when it is bound, before Warden is asked); `.using()` keeps the exact one.
+    def __call__(self, *args: Any, rationale: Optional[str] = None, tool_call_id: Optional[str] = None, **kwargs: Any) -> R:
+        return self._invoke(args, kwargs, rationale, tool_call_id)
+
+    def using(self, *, rationale: Optional[str] = None, tool_call_id: Optional[str] = None) -> Callable[P, R]:
+        """The tool for one call with the model's rationale and/or tool-call id."""
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            return self._invoke(args, kwargs, rationale, tool_call_id)
+
+        return call
+
+    def _invoke(
+        self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]
+    ) -> R:
+        if self._is_async:
+            return cast(R, self._run_async(args, kwargs, rationale, call_id))
+        return self._run_sync(args, kwargs, rationale, call_id)
+
+    def _recorded(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> JsonValue:
+        """The arguments by parameter name, defaults included: what the body will receive."""
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        named: Dict[str, Any] = {}
+        for name, value in bound.arguments.items():
+            kind = self._signature.parameters[name].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                named.update(value)
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                named[name] = list(value)
+            else:
+                named[name] = value
+        return to_json_value(named)
+
+    def _run_sync(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> R:
+        session = self._session_of()
+        decision = session.check(self.tool_name, self._recorded(args, kwargs), rationale=rationale, call_id=call_id)
+        decision = session.wait_for_approval(decision, timeout=self._approval_timeout)
+        started = time.perf_counter()
+        try:
+            result = self._fn(*args, **kwargs)
+        except BaseException as err:
+            session.record_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            raise
+        session.record_outcome(decision.call_id, result=result, duration_ms=_since(started))
+        return result
+
+    async def _run_async(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> Any:
+        session = self._session_of()
+        decision = await session.acheck(self.tool_name, self._recorded(args, kwargs), rationale=rationale, call_id=call_id)
+        decision = await session.await_approval(decision, timeout=self._approval_timeout)
+        started = time.perf_counter()
+        try:
+            result = await cast(Callable[..., Awaitable[Any]], self._fn)(*args, **kwargs)
+        except BaseException as err:
+            await session.arecord_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            raise
+        await session.arecord_outcome(decision.call_id, result=result, duration_ms=_since(started))
+        return result
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def guard(
+    name: str, session_of: Callable[[], Session], *, approval_timeout: Optional[float] = None
+) -> Callable[[Callable[P, R]], GuardedTool[P, R]]:
+    def decorate(fn: Callable[P, R]) -> GuardedTool[P, R]:
+        return GuardedTool(name, fn, session_of, approval_timeout)
+
+    return decorate

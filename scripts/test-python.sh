@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# npm run test:python: the agent-warden Python package's strict type check and its tests against a real
+# `warden start`. The virtual environment python/.venv is (re)installed only when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "test:python: '$PYTHON' not found. The Python package's tests need Python 3.9 or newer (set PYTHON= to choose one)." >&2
+  exit 1
+fi
+
+venv=python/.venv
+stamp="$venv/.agent-warden-installed"
+wanted="$(sha256sum python/pyproject.toml | cut -d' ' -f1) $("$PYTHON" --version 2>&1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  echo "test:python: installing the package and its test extras into $venv"
+  "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --editable "./python[test]"
+  # The framework adapters are tested wherever their framework installs from the configured package
+  # index; where it does not, their tests are skipped (pytest -ra names them) and the rest still runs.
+  for extra in langchain openai-agents; do
+    "$venv/bin/python" -m pip install --quiet --retries 1 --editable "./python[$extra]" ||
+      echo "test:python: the [$extra] extra did not install here; its adapter tests will be skipped" >&2
+  done
+  echo "$wanted" >"$stamp"
+fi
+
+# The tests run the real CLI: build it when it is missing (npm test builds it before this step).
+[ -f dist/cli/bin.js ] || npm run build --silent
+
+node_modules/.bin/pyright --project python --pythonpath "$venv/bin/python"
+
+status=0
+"$venv/bin/python" -m pytest python/tests -q || status=$?
+if [ "$status" -eq 5 ]; then
+  echo "test:python: pytest collected no tests: that is a failure, not a pass" >&2
+  exit 1
+fi
+exit "$status"
