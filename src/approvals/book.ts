@@ -33,8 +33,19 @@ export class ApprovalBook {
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
 
-  constructor(store: LedgerStore, now = Date.now()) {
+  readonly #onDeadline: (id: string) => Promise<void>;
+
+  /**
+   * `onDeadline` records the expiry of an approval whose waiting call reached its deadline; the ledger
+   * may refuse it because a decision came first, and the call then gets that decision.
+   */
+  constructor(
+    store: LedgerStore,
+    options: { onDeadline?: (id: string) => Promise<void> } = {},
+    now = Date.now(),
+  ) {
     this.#store = store;
+    this.#onDeadline = options.onDeadline ?? (async () => {});
     this.#window = new ReadWindow(now - LOOKBACK_MS);
   }
 
@@ -118,11 +129,18 @@ export class ApprovalBook {
     this.#settle(view);
   }
 
-  /** Recomputes the status; a final one wakes the waiters and may leave a remembered grant. */
+  /**
+   * Recomputes the status; a decision in the ledger wakes the waiters and may leave a remembered grant.
+   * A deadline that passed with no decision recorded reads as expired, but a decision the ledger took
+   * before it (read late from another process) still settles the approval; waiters are woken by their
+   * own deadline, which records the expiry first.
+   */
   #settle(view: ApprovalView, now = Date.now()): void {
-    if (view.status !== "pending") return;
+    if (view.status === "approved" || view.status === "denied") return;
+    if (view.status === "expired" && view.decisions.some((d) => d.decision === "expire")) return;
     view.status = statusOf(view, now);
     if (view.status === "pending") return;
+    if (view.status === "expired" && !view.decisions.some((d) => d.decision === "expire")) return;
     const grant = grantOf(view);
     if (grant)
       this.#addGrant(view, grant.scope === "session" ? Number.POSITIVE_INFINITY : Date.parse(grant.until));
@@ -206,7 +224,10 @@ export class ApprovalBook {
   wait(id: string, signal?: AbortSignal): Promise<ApprovalView> {
     const view = this.get(id);
     if (!view) return Promise.reject(new Error(`unknown approval ${id}`));
-    if (view.status !== "pending") return Promise.resolve(view);
+    // Past its deadline with no expiry recorded yet: the deadline step below settles it at once.
+    const unrecordedExpiry =
+      view.status === "expired" && !view.decisions.some((d) => d.decision === "expire");
+    if (view.status !== "pending" && !unrecordedExpiry) return Promise.resolve(view);
     return new Promise((resolve, reject) => {
       const set = this.#waiters.get(id) ?? new Set<Waiter>();
       this.#waiters.set(id, set);
@@ -220,16 +241,18 @@ export class ApprovalBook {
         set.delete(done);
         reject(signal?.reason ?? new Error("aborted"));
       };
-      // The deadline settles it even when no record arrives; a little later, so a decision taken just
-      // before the deadline can still be read.
+      // At the deadline the expiry is recorded, unless the ledger already holds a decision (taken just
+      // before it, perhaps by another process): the call then gets what the ledger says.
       const timer = setTimeout(
         () => {
           set.delete(done);
           signal?.removeEventListener("abort", aborted);
-          void this.poll().finally(() => {
-            const now = this.get(id)!;
-            resolve(now);
-          });
+          void this.poll()
+            .then(() => this.#onDeadline(id))
+            .catch(() => undefined)
+            .then(() => this.poll())
+            .catch(() => undefined)
+            .finally(() => resolve(this.get(id)!));
         },
         Math.max(0, Date.parse(view.expiresAt) - Date.now()) + 5,
       );

@@ -69,7 +69,7 @@ export class Approvals {
   }) {
     this.#sessionOpen = deps.sessionOpen ?? (async () => true);
     this.#ledger = deps.ledger;
-    this.book = new ApprovalBook(deps.ledger.store);
+    this.book = new ApprovalBook(deps.ledger.store, { onDeadline: (id) => this.expire(id) });
     this.#maxRememberMs = deps.maxRememberMs;
     this.#announce = deps.announce ?? null;
   }
@@ -206,7 +206,10 @@ export class Approvals {
     return this.book.get(id)!;
   }
 
-  /** Records that nobody decided in time (the waiting call gives up). */
+  /**
+   * Records that nobody decided in time, unless a decision got into the ledger first: then that one
+   * stands, and the book reads it. Either way the book then tells the approval as the ledger has it.
+   */
   async expire(id: string): Promise<void> {
     const view = this.book.get(id);
     if (view?.status !== "expired" || view.decisions.some((d) => d.decision === "expire")) return;
@@ -220,15 +223,32 @@ export class Approvals {
     });
   }
 
-  /** One `approval.decision` record, bound to the approval's digest. */
+  /**
+   * One `approval.decision` record, bound to the approval's digest. The store takes it only while the
+   * approval has no final decision in the ledger (whoever wrote it) and from a person who has not
+   * decided yet; a refusal means another decision came first, which the book then reads.
+   */
   async #record(view: ApprovalView, decision: JsonObject): Promise<void> {
-    await this.#ledger.append({
-      kind: "approval.decision",
-      session: view.session,
-      agent: view.agent,
-      callId: view.callId,
-      data: { approvalId: view.id, digest: view.digest, ...decision },
-    });
+    try {
+      await this.#ledger.append({
+        kind: "approval.decision",
+        session: view.session,
+        agent: view.agent,
+        callId: view.callId,
+        data: {
+          approvalId: view.id,
+          digest: view.digest,
+          ...decision,
+          required: view.required,
+          expiresAt: view.expiresAt,
+        },
+      });
+    } catch (err) {
+      if (err instanceof WardenError && (err.code === "APPROVAL_CLOSED" || err.code === "APPROVAL_EXPIRED")) {
+        await this.book.poll().catch(() => undefined);
+      }
+      throw err;
+    }
   }
 
   #rememberScope(remember: DecisionInput["remember"]): RememberScope | null {

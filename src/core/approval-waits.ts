@@ -63,7 +63,11 @@ export class ApprovalWaits {
     if (view.status === "pending" && waitMs > 0) {
       view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
     }
-    if (view.status === "expired") await this.#approvals.expire(view.id).catch(() => undefined);
+    if (view.status === "expired") {
+      // Recording the expiry is refused if a decision reached the ledger first; that one then stands.
+      await this.#approvals.expire(view.id).catch(() => undefined);
+      view = this.#approvals.book.get(view.id) ?? view;
+    }
     if (view.status === "approved") await this.#sessions.active(view.session);
     const decision =
       view.status === "approved"

@@ -185,15 +185,30 @@ export class Ledger {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      // A forced checkpoint must cover everything appended before it was asked for: wait for the last batch.
-      const waiters = this.#queue.length === 0 ? this.#checkpointWaiters.splice(0) : [];
+      const batch = this.#queue.splice(0, this.#batchLength());
+      // A forced checkpoint must cover everything appended before it was asked for: wait for the last
+      // batch. Not a lone decision's batch, whose refusal would fail the checkpoint too.
+      const lone = batch.length === 1 && batch[0]!.input.kind === "approval.decision";
+      const waiters = this.#queue.length === 0 && !lone ? this.#checkpointWaiters.splice(0) : [];
       await this.#flushBatch(batch, waiters);
     } finally {
       this.#flushing = false;
     }
     // Not a tight loop: going back through the check phase lets the callers just released join the next batch.
     if (this.#queue.length > 0 || this.#checkpointWaiters.length > 0) this.#schedule();
+  }
+
+  /**
+   * How many queued records the next batch takes. An `approval.decision` goes in a batch of its own:
+   * the store may refuse it (the approval already has its final decision), and that refusal must not
+   * fail the records of other callers.
+   */
+  #batchLength(): number {
+    const limit = Math.min(this.#maxBatch, this.#queue.length);
+    const solo = (p: Pending) => p.input.kind === "approval.decision";
+    if (limit > 0 && solo(this.#queue[0]!)) return 1;
+    for (let i = 1; i < limit; i++) if (solo(this.#queue[i]!)) return i;
+    return limit;
   }
 
   async #flushBatch(batch: Pending[], waiters: CheckpointWaiter[]): Promise<void> {
@@ -211,8 +226,8 @@ export class Ledger {
       if (records.length !== batch.length) throw new Error("store returned a different number of records");
     } catch (err) {
       this.#stats.failedBatches++;
-      const e =
-        err instanceof LedgerUnavailableError ? err : new LedgerUnavailableError("append failed", err);
+      // A store's refusal of a record (a typed WardenError, e.g. APPROVAL_CLOSED) reaches the caller as is.
+      const e = err instanceof WardenError ? err : new LedgerUnavailableError("append failed", err);
       for (const p of batch) p.reject(e);
       for (const w of waiters) w.reject(e);
       return;

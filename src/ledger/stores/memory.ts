@@ -13,6 +13,7 @@ import type {
   SessionRow,
   TokenRow,
 } from "../types.js";
+import { claimDecision, type DecisionRow } from "./approval-decisions.js";
 import { checkBatch, normalizeQuery, sessionChange, toUnavailable } from "./common.js";
 
 export interface MemoryStoreOptions {
@@ -35,6 +36,7 @@ export class MemoryStore implements LedgerStore {
   readonly #records = new Map<string, LedgerRecord[]>();
   readonly #checkpoints = new Map<string, Checkpoint[]>();
   readonly #sessions = new Map<string, SessionRow>();
+  readonly #decisions = new Map<string, DecisionRow[]>();
   readonly #tokens = new Map<string, TokenRow>();
   readonly #cursors = new Map<string, number>();
   #failures: Error[] = [];
@@ -65,7 +67,13 @@ export class MemoryStore implements LedgerStore {
       const { records, checkpoint } = seal(head);
       checkBatch(chain, head, records, checkpoint);
       const stored = records.map(storedCopy);
+      const claims = this.#claims(stored);
       this.#takeFailure();
+      for (const c of claims) {
+        const rows = this.#decisions.get(c.approvalId) ?? [];
+        rows.push({ approver: c.approver, final: c.final });
+        this.#decisions.set(c.approvalId, rows);
+      }
       const list = this.#records.get(chain) ?? [];
       this.#records.set(chain, list);
       for (const r of stored) {
@@ -77,6 +85,21 @@ export class MemoryStore implements LedgerStore {
     } catch (err) {
       throw toUnavailable(err, "ledger append");
     }
+  }
+
+  /** The decision rows the batch adds, checked against each other and the stored ones (all or none). */
+  #claims(records: readonly LedgerRecord[]) {
+    const added = new Map<string, DecisionRow[]>();
+    const claims = [];
+    for (const r of records) {
+      const id = typeof r.data.approvalId === "string" ? r.data.approvalId : "";
+      const earlier = [...(this.#decisions.get(id) ?? []), ...(added.get(id) ?? [])];
+      const claim = claimDecision(r, earlier);
+      if (claim === null) continue;
+      added.set(id, [...(added.get(id) ?? []), { approver: claim.approver, final: claim.final }]);
+      claims.push(claim);
+    }
+    return claims;
   }
 
   async appendCheckpoint(checkpoint: Checkpoint): Promise<void> {

@@ -4,6 +4,7 @@ import type { JsonObject, JsonValue } from "../../json.js";
 import { canonicalData } from "../hash.js";
 import type { ChainHead, Checkpoint, LedgerRecord, Sealer, SessionRow } from "../types.js";
 import { checkBatch, sessionChange } from "./common.js";
+import { claimDecisions } from "./postgres-approval-decisions.js";
 import { RECORD_COLUMNS, type Row } from "./sqlite-rows.js";
 
 export const HEAD_SQL = `SELECT seq, hash, ts, (SELECT max(seq) FROM checkpoints WHERE chain = $1) AS cp
@@ -57,6 +58,7 @@ export async function appendBatch(
       ],
     });
     await applySessions(client, records, sessionsChannel);
+    await claimDecisions(client, records);
   }
   if (checkpoint) {
     const c: Checkpoint = checkpoint;

@@ -15,6 +15,7 @@ import type {
 } from "../types.js";
 import { APPROVAL_KINDS_SQL, isApprovalKinds, normalizeQuery, toUnavailable } from "./common.js";
 import { appendBatch, HEAD_SQL, INSERT_CHECKPOINT, toHead } from "./postgres-append.js";
+import { ensureApprovalDecisions } from "./postgres-approval-decisions.js";
 import { PostgresBuckets } from "./postgres-buckets.js";
 import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
 import { channelName, EventFeed } from "./postgres-events.js";
@@ -94,7 +95,10 @@ export class PostgresStore implements LedgerStore {
       const client = await pool.connect();
       try {
         if (options.readonly) await checkSchema(client);
-        else await migrate(client, schema);
+        else {
+          await migrate(client, schema);
+          await ensureApprovalDecisions(client, schema);
+        }
       } finally {
         client.release();
       }

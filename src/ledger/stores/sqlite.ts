@@ -16,6 +16,7 @@ import type {
   SessionRow,
   TokenRow,
 } from "../types.js";
+import { claimDecision, decidedApproval } from "./approval-decisions.js";
 import {
   APPROVAL_KINDS_SQL,
   checkBatch,
@@ -24,6 +25,7 @@ import {
   sessionChange,
   toUnavailable,
 } from "./common.js";
+import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
 import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
 
@@ -79,6 +81,7 @@ export class SqliteStore implements LedgerStore {
         // FULL: the WAL is fsynced at every commit, so a resolved append survives power loss.
         db.pragma("synchronous = FULL");
         migrate(db, () => new Date().toISOString());
+        ensureApprovalDecisions(db);
       }
       return new SqliteStore(path, db);
     } catch (err) {
@@ -243,9 +246,25 @@ export class SqliteStore implements LedgerStore {
         r.hash,
       );
       this.#applySession(r);
+      this.#claimDecision(r);
     }
     if (checkpoint) this.#insertCheckpoint(checkpoint);
     return records;
+  }
+
+  /** Inside the IMMEDIATE transaction, which no other process's append can interleave with. */
+  #claimDecision(r: LedgerRecord): void {
+    const id = decidedApproval(r);
+    if (id === null) return;
+    const earlier = (
+      this.#stmt(
+        "SELECT approver, final FROM approval_decisions WHERE approval_id = ? ORDER BY position",
+      ).all(id) as { approver: string | null; final: number }[]
+    ).map((row) => ({ approver: row.approver, final: row.final === 1 }));
+    const claim = claimDecision(r, earlier)!;
+    this.#stmt(
+      "INSERT INTO approval_decisions (approval_id, position, approver, final) VALUES (?, ?, ?, ?)",
+    ).run(claim.approvalId, claim.position, claim.approver, claim.final ? 1 : 0);
   }
 
   #head(chain: string): ChainHead | null {
