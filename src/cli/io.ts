@@ -11,8 +11,24 @@ export interface CliIO {
 export type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 export const processIO = (): CliIO => ({
-  stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
-  stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  stdout: writerTo(process.stdout),
+  stderr: writerTo(process.stderr),
   cwd: process.cwd(),
   env: process.env,
 });
+
+/**
+ * Lines to `stream`, until its reader goes away: `warden verify | head -1` closes the pipe (EPIPE), and
+ * the rest of the output has nowhere to go. That is no failure of the command, whose exit status stands;
+ * without a listener the 'error' event would end the process with a stack trace instead.
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text.endsWith("\n") ? text : `${text}\n`);
+  };
+}
