@@ -188,6 +188,14 @@ export class Session {
     return this.#gate.recordOutcome(callId, outcome);
   }
 
+  /**
+   * Counts as activity for `sessions.idleTimeout` without a tool call (an MCP client reading a resource
+   * or listing prompts). SESSION_ENDED when the session has ended or is past its limits.
+   */
+  async touch(): Promise<void> {
+    await this.#registry.active(this.id);
+  }
+
   /** Ends the session; later calls get SESSION_ENDED. */
   async end(reason = "ended"): Promise<void> {
     await this.#registry.end(this.id, reason);

@@ -230,7 +230,10 @@ function compileRedactions(redact: Record<string, string[]>): (tool: string) => 
   };
 }
 
-/** MCP gateway defaults: block poisoned tools, 10 s to connect, 60 s per request, 4 MiB per message. */
+/**
+ * MCP gateway defaults: block poisoned tools, 10 s to connect, 60 s per request, 4 MiB per message,
+ * HTTP sessions idle 30 min end, results up to 16 MiB.
+ */
 export function compileMcp(mcp: McpDocument): McpSettings {
   return {
     servers: Object.entries(mcp.servers ?? {}).map(([name, s]) => ({
@@ -253,6 +256,8 @@ export function compileMcp(mcp: McpDocument): McpSettings {
     maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
     allowedOrigins: mcp.allowedOrigins ?? [],
     maxSessionsPerToken: mcp.maxSessionsPerToken ?? null,
+    idleTimeoutMs: mcp.idleTimeout ?? 30 * 60_000,
+    maxResultBytes: mcp.maxResultBytes ?? 16 * 1024 * 1024,
   };
 }
 

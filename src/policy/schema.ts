@@ -184,6 +184,10 @@ const mcp = z.strictObject({
     .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin is scheme://host[:port], without a path"))
     .optional(),
   maxSessionsPerToken: z.int().min(1).max(100_000).optional(),
+  /** An HTTP gateway session with no request or stream open this long is ended (default 30m). */
+  idleTimeout: upToAWeek.optional(),
+  /** Largest upstream result passed to the client, in bytes of JSON (default 16 MiB). */
+  maxResultBytes: z.int().min(1024).optional(),
 });
 
 const detectAction = z.enum(["log", "alert", "ask", "deny"]);

@@ -86,6 +86,10 @@ export interface McpSettings {
   allowedOrigins: string[];
   /** Open Streamable HTTP sessions one token may hold; null: the gateway's default. */
   maxSessionsPerToken: number | null;
+  /** An HTTP gateway session with no request in flight and no stream open this long is ended. */
+  idleTimeoutMs: number;
+  /** Largest upstream result (bytes of JSON) relayed to the client; a larger one is refused and recorded. */
+  maxResultBytes: number;
 }
 
 /** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */

@@ -16,6 +16,17 @@ import { specTransport, type UpstreamSpec } from "./upstream.js";
 
 /** Open MCP sessions one token may hold over HTTP when the policy does not say (mcp.maxSessionsPerToken). */
 const MAX_SESSIONS_PER_TOKEN = 16;
+/** How long an HTTP session may sit with nothing open when the policy does not say (mcp.idleTimeout). */
+const IDLE_TIMEOUT_MS = 30 * 60_000;
+
+/** One downstream connection being served. */
+export interface Attached {
+  gate: InitGate;
+  /** Resolves when the connection and its session are wholly gone (upstreams stopped). */
+  closed: Promise<void>;
+  /** Ends the connection and its session, recording `reason`; resolves once it is gone. */
+  end(reason: string): Promise<void>;
+}
 
 export interface GatewayOptions {
   warden: Warden;
@@ -114,7 +125,7 @@ export class McpGateway {
    * Serves one downstream connection on `transport` (already framed: the SDK's or ours). Resolves with the
    * session once it is initialized; `closed` resolves when the connection ends for any reason.
    */
-  attach(transport: Transport, claims: ConnectionClaims = {}): { gate: InitGate; closed: Promise<void> } {
+  attach(transport: Transport, claims: ConnectionClaims = {}): Attached {
     let finish!: () => void;
     const closed = new Promise<void>((resolve) => {
       finish = resolve;
@@ -140,7 +151,15 @@ export class McpGateway {
         else void preparing.catch(finish);
       },
     );
-    return { gate, closed };
+    // Ends the connection with a reason of the caller's (idle, replaced), whether or not it is serving yet.
+    const end = async (reason: string): Promise<void> => {
+      const session =
+        preparing === null ? null : await (preparing as Promise<GatewaySession>).catch(() => null);
+      if (session === null) await transport.close().catch(() => undefined);
+      else await session.close(reason);
+      await closed;
+    };
+    return { gate, closed, end };
   }
 
   /** One session over stdin/stdout (or the given streams); resolves when it ends. */
@@ -165,6 +184,7 @@ export class McpGateway {
       maxBodyBytes: this.maxMessageBytes,
       allowedOrigins: () => this.#ctx.warden.policy.mcp?.allowedOrigins ?? [],
       maxSessionsPerToken: () => this.#ctx.warden.policy.mcp?.maxSessionsPerToken ?? MAX_SESSIONS_PER_TOKEN,
+      idleTimeoutMs: () => this.#ctx.warden.policy.mcp?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     });
     this.#listeners.add(listener);
     return listener;
@@ -172,8 +192,10 @@ export class McpGateway {
 
   /** Stops listening and ends every session (their in-flight calls get outcome records). */
   async close(): Promise<void> {
+    // Sessions first: closing a listener's connections would otherwise record "client disconnected".
+    const ending = [...this.#sessions].map((s) => s.close("gateway stopped"));
     await Promise.all([...this.#listeners].map((l) => l.close()));
-    await Promise.all([...this.#sessions].map((s) => s.close("gateway stopped")));
+    await Promise.all(ending);
   }
 }
 

@@ -11,12 +11,24 @@ import type { McpGateway } from "./gateway.js";
 export interface HttpListener {
   url: string;
   port: number;
+  /**
+   * Ends the sessions with no request in flight and no stream open for longer than `mcp.idleTimeout`
+   * at `now`; runs by itself every so often. Resolves with how many it ended.
+   */
+  closeIdle(now?: number): Promise<number>;
+  /** Ends every session opened with this token (a revoked token); resolves with how many. */
+  endSessionsOf(tokenId: string, reason: string): Promise<number>;
   close(): Promise<void>;
 }
 
 interface Entry {
   transport: StreamableHTTPServerTransport;
   token: string;
+  /** Requests and streams of this session still open (a live SDK client keeps its GET stream open). */
+  open: number;
+  /** When the last of them ended (or the session started). */
+  quietSince: number;
+  end(reason: string): Promise<void>;
 }
 
 const TOKEN_TTL_MS = 5_000;
@@ -33,6 +45,8 @@ export async function listenHttp(
     allowedOrigins: () => readonly string[];
     /** How many MCP sessions one token may hold open at once (each runs its own upstream servers). */
     maxSessionsPerToken: () => number;
+    /** How long a session may sit with nothing open before it is ended. */
+    idleTimeoutMs: () => number;
   },
 ): Promise<HttpListener> {
   const sessions = new Map<string, Entry>();
@@ -72,13 +86,21 @@ export async function listenHttp(
       if (!entry) return fail(res, 404, RPC.invalidRequest, "session not found");
       if (entry.token !== token.id)
         return fail(res, 403, RPC.invalidRequest, "the session belongs to another token");
+      entry.open++;
+      res.once("close", () => {
+        entry.open--;
+        entry.quietSince = Date.now();
+      });
       return entry.transport.handleRequest(req, res, body);
     }
     if (req.method !== "POST")
       return fail(res, 400, RPC.invalidRequest, "no session: POST an initialize request first");
     // Each session starts its own upstream servers: one token must not be able to start them without end.
-    const count = held.get(token.id) ?? 0;
     const max = options.maxSessionsPerToken();
+    // SDK clients never send DELETE on close: a token at its limit first gives up its quietest session
+    // that nothing is connected to (an abandoned one), so reconnecting never locks it out.
+    if ((held.get(token.id) ?? 0) >= max) await replaceQuietest(token.id);
+    const count = held.get(token.id) ?? 0;
     if (count >= max) {
       const why = `this token already holds ${count} MCP sessions (mcp.maxSessionsPerToken); end one with DELETE`;
       return fail(res, 429, RPC.invalidRequest, why);
@@ -94,11 +116,12 @@ export async function listenHttp(
     };
     let attached = false;
     try {
-      const transport = new StreamableHTTPServerTransport({
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => void sessions.set(id, { transport, token: token.id }),
+        onsessioninitialized: (id) =>
+          void sessions.set(id, { transport, token: token.id, open: 0, quietSince: Date.now(), end }),
       });
-      const { gate, closed } = gateway.attach(transport, {
+      const { gate, closed, end } = gateway.attach(transport, {
         tokenAgent: token.role === "agent" ? token.agent : null,
         mayNameAgent: token.role === "admin",
         headers: req.headers,
@@ -129,6 +152,31 @@ export async function listenHttp(
     }
   };
 
+  const replaceQuietest = async (tokenId: string): Promise<void> => {
+    let quietest: Entry | undefined;
+    for (const e of sessions.values())
+      if (e.token === tokenId && e.open === 0 && (!quietest || e.quietSince < quietest.quietSince))
+        quietest = e;
+    await quietest?.end("replaced: the token reached mcp.maxSessionsPerToken");
+  };
+  const closeIdle = async (now = Date.now()): Promise<number> => {
+    const limit = options.idleTimeoutMs();
+    const idle = [...sessions.values()].filter((e) => e.open === 0 && now - e.quietSince > limit);
+    await Promise.all(idle.map((e) => e.end("idle timeout")));
+    return idle.length;
+  };
+  const endSessionsOf = async (tokenId: string, reason: string): Promise<number> => {
+    const held = [...sessions.values()].filter((e) => e.token === tokenId);
+    await Promise.all(held.map((e) => e.end(reason)));
+    return held.length;
+  };
+  // Often enough that a session outlives its timeout by at most a tenth of it (and at most a minute).
+  const idleTimer = setInterval(
+    () => void closeIdle().catch(() => undefined),
+    Math.min(60_000, Math.max(1_000, options.idleTimeoutMs() / 10)),
+  );
+  idleTimer.unref();
+
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent)
@@ -145,7 +193,10 @@ export async function listenHttp(
   return {
     url: `http://${host}:${port}${MCP_PATH}`,
     port,
+    closeIdle,
+    endSessionsOf,
     close: async () => {
+      clearInterval(idleTimer);
       await Promise.all([...sessions.values()].map((e) => e.transport.close().catch(() => undefined)));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -235,13 +235,21 @@ export class GatewaySession {
     return server;
   }
 
-  #dispatch(
+  async #dispatch(
     call: CallContext,
     forward: ForwardContext,
     request: JSONRPCRequest,
     extra: Extra,
   ): Promise<Result> {
     const params = request.params as Record<string, unknown> | undefined;
+    // Every request is activity (sessions.idleTimeout), not only tool calls, which the check itself counts.
+    if (request.method !== "tools/call") {
+      await this.session.touch().catch((err: unknown) => {
+        if (err instanceof SessionEndedError)
+          throw new McpError(RPC.connectionClosed, "the Warden session has ended", { code: err.code });
+        throw err;
+      });
+    }
     if (request.method === "tools/call") {
       const running = callTool(call, params, extra);
       this.#calls.add(running);

@@ -95,10 +95,23 @@ function sandboxedTransport(server: SandboxedServer, stderr: "inherit" | "ignore
   return transport;
 }
 
+/** How long a gateway session's end waits for an upstream to answer its DELETE. */
+const TERMINATE_TIMEOUT_MS = 2_000;
+
+/** A transport that can end its server-side session (Streamable HTTP: DELETE with the session id). */
+interface Terminable {
+  sessionId?: string | undefined;
+  terminateSession(): Promise<void>;
+}
+
+const terminable = (t: Transport | null): t is Transport & Terminable =>
+  t !== null && typeof (t as Partial<Terminable>).terminateSession === "function";
+
 export class Upstream {
   readonly name: string;
   readonly client: Client;
   #alive = true;
+  #transport: Transport | null = null;
 
   private constructor(name: string, client: Client) {
     this.name = name;
@@ -141,7 +154,8 @@ export class Upstream {
     // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
     client.onerror = () => undefined;
     try {
-      await client.connect(await spec.transport(session), { timeout: timeoutMs });
+      upstream.#transport = await spec.transport(session);
+      await client.connect(upstream.#transport, { timeout: timeoutMs });
     } catch (err) {
       upstream.#alive = false;
       await client.close().catch(() => undefined);
@@ -176,8 +190,21 @@ export class Upstream {
     return this.client.notification(notification);
   }
 
+  /** Stops the connection; a Streamable HTTP upstream's session is ended with DELETE first (bounded wait). */
   async close(): Promise<void> {
+    const wasAlive = this.#alive;
     this.#alive = false;
+    const transport = this.#transport;
+    if (wasAlive && terminable(transport) && transport.sessionId !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        transport.terminateSession().catch(() => undefined),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, TERMINATE_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     await this.client.close().catch(() => undefined);
   }
 }

@@ -1,0 +1,145 @@
+// Sessions that live all day: activity, idle HTTP sessions, clients that never send DELETE, clean ends upstream and down.
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createToken } from "../../../src/server/index.js";
+import { openWarden } from "../../helpers.js";
+import {
+  CHANGING,
+  connectClient,
+  connectInMemory,
+  eventually,
+  gatewayFor,
+  records,
+  stdioServer,
+  textOf,
+} from "./helpers.js";
+
+const WITH_RESOURCES = { FIXTURE_PROMPT_DESC: "Summarises the notes." };
+const http = (url: URL, token: string) =>
+  new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function endReasons(warden: Parameters<typeof records>[0]): Promise<unknown[]> {
+  return (await records(warden, "session.end")).map((r) => r.data.reason);
+}
+
+describe("gateway sessions", () => {
+  it("counts every request as activity: a client that only reads resources is not ended as idle", async () => {
+    const { warden } = await openWarden({ default: "allow", sessions: { idleTimeout: "10s" } });
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], WITH_RESOURCES)],
+    });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const client = await connectInMemory(gateway);
+    for (let i = 0; i < 4; i++) {
+      vi.setSystemTime(Date.now() + 8_000);
+      expect((await client.readResource({ uri: "mem://notes" })).contents).toHaveLength(1);
+      await warden.sessions.sweep();
+    }
+    expect(await endReasons(warden)).toEqual([]);
+    vi.setSystemTime(Date.now() + 11_000);
+    await warden.sessions.sweep();
+    expect(await endReasons(warden)).toEqual(["idle"]);
+    await expect(client.readResource({ uri: "mem://notes" })).rejects.toThrow();
+  });
+
+  it("records `gateway stopped` for every session when the gateway stops", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const url = new URL((await gateway.listen({ port: 0 })).url);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    await connectClient(http(url, token));
+    await connectInMemory(gateway);
+    await gateway.close();
+    expect(await endReasons(warden)).toEqual(["gateway stopped", "gateway stopped"]);
+  });
+});
+
+describe("HTTP sessions a client abandons", () => {
+  it("lets a client that reconnects 17 times without DELETE keep working (default limit 16 per token)", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const url = new URL((await gateway.listen({ port: 0 })).url);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    for (let i = 0; i < 17; i++) {
+      const client = await connectClient(http(url, token));
+      expect(textOf(await client.callTool({ name: "greet", arguments: { name: `n${i}` } }))).toBe(
+        `Hello, n${i}!`,
+      );
+      await client.close();
+    }
+    const ended = await eventually(async () => {
+      const reasons = await endReasons(warden);
+      return reasons.length > 0 ? reasons : undefined;
+    });
+    expect(ended).toEqual(["replaced: the token reached mcp.maxSessionsPerToken"]);
+    expect(gateway.sessions.size).toBe(16);
+  });
+
+  it("ends a session nothing is connected to after mcp.idleTimeout, but not one whose client is still there", async () => {
+    const { warden } = await openWarden({ default: "allow", mcp: { idleTimeout: "5m" } });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const listener = await gateway.listen({ port: 0 });
+    const url = new URL(listener.url);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const live = await connectClient(http(url, token));
+    const gone = await connectClient(http(url, token));
+    await gone.callTool({ name: "count", arguments: {} });
+    await gone.close();
+    expect(await listener.closeIdle(Date.now() + 60_000)).toBe(0);
+    const ended = await eventually(async () => {
+      const n = await listener.closeIdle(Date.now() + 6 * 60_000);
+      return n > 0 ? n : undefined;
+    });
+    expect(ended).toBe(1);
+    expect(await endReasons(warden)).toEqual(["idle timeout"]);
+    expect(textOf(await live.callTool({ name: "greet", arguments: { name: "still here" } }))).toBe(
+      "Hello, still here!",
+    );
+  });
+
+  it("ends every session a token holds on request (a revoked token)", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const listener = await gateway.listen({ port: 0 });
+    const url = new URL(listener.url);
+    const revoked = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const kept = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    await connectClient(http(url, revoked.token));
+    await connectClient(http(url, revoked.token));
+    const other = await connectClient(http(url, kept.token));
+    expect(await listener.endSessionsOf(revoked.id, "token revoked")).toBe(2);
+    expect(await endReasons(warden)).toEqual(["token revoked", "token revoked"]);
+    expect(textOf(await other.callTool({ name: "greet", arguments: { name: "x" } }))).toBe("Hello, x!");
+  });
+
+  it("ends the upstream's Streamable HTTP session (DELETE) when a gateway session ends", async () => {
+    const { warden: inner } = await openWarden({ default: "allow" });
+    const innerGateway = await gatewayFor(inner, { servers: [stdioServer("changing", CHANGING)] });
+    const innerUrl = (await innerGateway.listen({ port: 0 })).url;
+    const { token } = await createToken(inner.ledger.store, { role: "agent", agent: "a" });
+    const { warden: outer } = await openWarden({ default: "allow" });
+    const front = await gatewayFor(outer, {
+      servers: [
+        {
+          name: "inner",
+          command: null,
+          env: {},
+          cwd: null,
+          url: innerUrl,
+          headers: { authorization: `Bearer ${token}` },
+          sandbox: null,
+        },
+      ],
+    });
+    const client = await connectInMemory(front);
+    expect(textOf(await client.callTool({ name: "greet", arguments: { name: "hop" } }))).toBe("Hello, hop!");
+    await client.close();
+    await eventually(async () => (await endReasons(outer)).length > 0);
+    expect(await eventually(async () => (await endReasons(inner))[0])).toBe("client disconnected");
+    expect(innerGateway.sessions.size).toBe(0);
+  });
+});
