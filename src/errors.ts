@@ -58,6 +58,8 @@ export type ErrorCode =
   | "SANDBOX_UNAVAILABLE"
   /** A result held a credential (`secrets.results: block`), or could not be screened for secrets. */
   | "RESULT_WITHHELD"
+  /** An upstream MCP result larger than `mcp.maxResultBytes`; it was not relayed. */
+  | "RESULT_TOO_LARGE"
   /** A dashboard request without the session's CSRF token. */
   | "CSRF_FAILED";
 

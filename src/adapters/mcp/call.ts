@@ -28,6 +28,8 @@ export interface CallContext {
   /** The core pipeline: everything after the decision runs through `gate.proceed`. */
   gate: Gate;
   timeoutMs: number;
+  /** mcp.maxResultBytes, read per call (the policy may reload). */
+  maxResultBytes: () => number;
   /** Marks a downstream request as running on an upstream, so that upstream's own requests can be tied to it. */
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
 }
@@ -101,6 +103,7 @@ export async function callTool(
             ...progress.options,
           });
           await progress.sent();
+          refuseOversized(result, ctx.maxResultBytes());
           return result;
         } finally {
           untrack();
@@ -122,6 +125,18 @@ export async function callTool(
       return refusal(err.code, `Warden refused tool "${name}" (${err.code}): ${err.message}`, decision);
     }
     throw err;
+  }
+}
+
+/** A result over the cap is not relayed: the client and the outcome record get RESULT_TOO_LARGE. */
+function refuseOversized(result: Result, limit: number): void {
+  const size = Buffer.byteLength(JSON.stringify(result), "utf8");
+  if (size > limit) {
+    throw new WardenError(
+      "RESULT_TOO_LARGE",
+      `the upstream result is ${size} bytes, more than mcp.maxResultBytes (${limit})`,
+      { size, limit },
+    );
   }
 }
 

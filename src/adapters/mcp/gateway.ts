@@ -38,6 +38,8 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   maxMessageBytes?: number;
+  /** Largest upstream result relayed (bytes of JSON); overrides mcp.maxResultBytes. */
+  maxResultBytes?: number;
   /** Where stdio upstreams' stderr goes (default inherit: it shows up in the MCP client's server log). */
   upstreamStderr?: "inherit" | "ignore";
   /** Errors that reach no caller (a late outcome record failing); default: printed to stderr. */
@@ -109,6 +111,7 @@ export class McpGateway {
       connectTimeoutMs: options.connectTimeoutMs ?? settings?.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? settings?.requestTimeoutMs ?? 60_000,
       gatewayInfo: { name: "warden-mcp", version: packageVersion() },
+      maxResultBytes: options.maxResultBytes,
       onError:
         options.onError ??
         ((err) => process.stderr.write(`warden mcp: ${err instanceof Error ? err.message : String(err)}\n`)),

@@ -36,8 +36,13 @@ export interface GatewayContext {
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   gatewayInfo: Implementation;
+  /** Overrides the policy's mcp.maxResultBytes. */
+  maxResultBytes: number | undefined;
   onError: (err: unknown) => void;
 }
+
+/** Largest upstream result relayed when neither the options nor the policy say (mcp.maxResultBytes). */
+const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 export class GatewaySession {
   readonly #ctx: GatewayContext;
@@ -215,6 +220,8 @@ export class GatewaySession {
       ledger: this.#ctx.warden.ledger,
       gate: this.#ctx.warden.gate,
       timeoutMs: this.#ctx.requestTimeoutMs,
+      maxResultBytes: () =>
+        this.#ctx.maxResultBytes ?? this.#ctx.warden.policy.mcp?.maxResultBytes ?? MAX_RESULT_BYTES,
       track: this.#track,
     };
     server.fallbackRequestHandler = (request, extra) => this.#dispatch(call, forward, request, extra);

@@ -5,6 +5,7 @@ import { createToken } from "../../../src/server/index.js";
 import { openWarden } from "../../helpers.js";
 import {
   CHANGING,
+  codeOf,
   connectClient,
   connectInMemory,
   eventually,
@@ -141,5 +142,26 @@ describe("HTTP sessions a client abandons", () => {
     await eventually(async () => (await endReasons(outer)).length > 0);
     expect(await eventually(async () => (await endReasons(inner))[0])).toBe("client disconnected");
     expect(innerGateway.sessions.size).toBe(0);
+  });
+});
+
+describe("mcp.maxResultBytes", () => {
+  it("refuses an upstream result over the cap with a clear error and an outcome record", async () => {
+    const { warden } = await openWarden({ default: "allow", mcp: { maxResultBytes: 64 * 1024 } });
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], { FIXTURE_BIG: "1" })],
+    });
+    const client = await connectInMemory(gateway);
+    expect(textOf(await client.callTool({ name: "big", arguments: { bytes: 10_000 } }))).toHaveLength(10_000);
+    const refused = await client.callTool({ name: "big", arguments: { bytes: 200_000 } });
+    expect(refused.isError).toBe(true);
+    expect(codeOf(refused)).toBe("RESULT_TOO_LARGE");
+    expect(textOf(refused)).toMatch(/more than mcp.maxResultBytes \(65536\)/);
+    const outcomes = await eventually(async () => {
+      const all = await records(warden, "call.outcome");
+      return all.length === 2 ? all : undefined;
+    });
+    expect(outcomes.map((o) => o.data.status)).toEqual(["ok", "error"]);
+    expect(outcomes[1]?.data.error).toMatchObject({ code: "RESULT_TOO_LARGE" });
   });
 });
