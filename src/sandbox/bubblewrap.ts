@@ -10,9 +10,26 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { constants as osConstants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { Readable } from "node:stream";
+import {
+  type CommandSpec,
+  checkRunnerOptions,
+  ETC_FILES,
+  SANDBOX_ETC,
+  SANDBOX_SOCKET,
+  SANDBOX_WORK,
+  type SandboxRunner,
+  type SandboxRunnerOptions,
+  SYSTEM_DIRS,
+  sandboxEnv,
+  signal,
+  signalOf,
+  validateSpec,
+  type WrappedCommand,
+  wrapperScript,
+} from "./command.js";
 import { SandboxError } from "./errors.js";
 import {
   DEFAULT_MAX_OUTPUT,
@@ -20,28 +37,13 @@ import {
   OutputBuffer,
   type RunHandle,
   type RunLimits,
-  type Runner,
   type RunResult,
 } from "./runner.js";
 import { seccompAvailable, seccompFilter } from "./seccomp.js";
 
-export interface BubblewrapOptions {
+export interface BubblewrapOptions extends SandboxRunnerOptions {
   /** The bwrap executable (default `bwrap` on PATH). */
   bwrap?: string;
-  /**
-   * Host path of the egress proxy's Unix socket. When set, it is bound into the sandbox and a socat
-   * forwarder makes it `http://127.0.0.1:<proxyPort>` inside (HTTP_PROXY/HTTPS_PROXY point there);
-   * without it the sandbox has no network at all.
-   */
-  proxySocket?: string | null;
-  /** Port of the forwarder inside the sandbox (default 3128). */
-  proxyPort?: number;
-  /** Extra host paths bound read-only at the same place (a tool's code, a data set). */
-  readOnly?: readonly string[];
-  /** Where fresh per-run work folders are made (default the OS temp folder). */
-  workRoot?: string;
-  /** Defaults for every run; a spec's own limits win. */
-  limits?: RunLimits;
   /**
    * Run the command under the seccomp filter of seccomp.ts (default true). Only a benchmark that
    * measures the filter's cost turns it off.
@@ -49,36 +51,8 @@ export interface BubblewrapOptions {
   seccomp?: boolean;
 }
 
-export interface CommandSpec {
-  /** argv; argv[0] is looked up on the sandbox's PATH (/usr/local/bin:/usr/bin:/bin). */
-  command: readonly string[];
-  /** The whole environment besides PATH, HOME, TMPDIR, LANG and the proxy variables. */
-  env?: Readonly<Record<string, string>>;
-  stdin?: string | Uint8Array;
-  limits?: RunLimits;
-  /** A host folder to use as /work (kept afterwards); default a fresh one, removed after the run. */
-  workDir?: string;
-}
-
-/** The sandbox's writable folder and working directory. */
-export const SANDBOX_WORK = "/work";
-const SANDBOX_SOCKET = "/run/warden/proxy.sock";
 /** The BPF program in a run's control folder (not secret), opened as bwrap's fd 4 for --seccomp. */
 const SECCOMP_FILE = "seccomp.bpf";
-const SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
-const ETC_FILES = [
-  "/etc/ld.so.cache",
-  "/etc/ld.so.conf",
-  "/etc/ld.so.conf.d",
-  "/etc/alternatives",
-  "/etc/ssl",
-  "/etc/ca-certificates",
-  "/etc/localtime",
-];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const RESERVED_ENV = new Set(["PATH", "HOME", "TMPDIR"]);
-const SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin";
-const PROXY_VARIABLES = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"];
 const SPAWNER_VARIABLES = ["LOGNAME", "SHELL", "TERM", "USER", "USERNAME"];
 
 /**
@@ -95,17 +69,13 @@ const SPAWNER_VARIABLES = ["LOGNAME", "SHELL", "TERM", "USER", "USERNAME"];
  * const runner = new BubblewrapRunner({ proxySocket: "/run/w/ses_1.sock", limits: { timeoutMs: 10_000 } });
  * const r = await runner.run({ command: ["curl", "-s", "https://api.example.com/"] });
  */
-export class BubblewrapRunner implements Runner<CommandSpec> {
+export class BubblewrapRunner implements SandboxRunner {
   readonly #o: BubblewrapOptions;
   readonly #running = new Set<RunHandle>();
   readonly #seccomp: boolean;
 
   constructor(options: BubblewrapOptions = {}) {
-    for (const p of options.readOnly ?? []) checkPath(p, "readOnly");
-    if (options.proxySocket) checkPath(options.proxySocket, "proxySocket");
-    if (options.workRoot) checkPath(options.workRoot, "workRoot");
-    const port = options.proxyPort ?? 3128;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid("proxyPort must be 1–65535");
+    checkRunnerOptions(options);
     this.#o = options;
     this.#seccomp = options.seccomp ?? true;
   }
@@ -130,7 +100,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
    * gateway talks to): the same sandbox as `start`, without output capture or a wall-clock limit.
    * Kill it by killing bwrap: `--die-with-parent` takes the whole namespace with it.
    */
-  wrap(spec: CommandSpec): { command: string; args: string[]; env: Record<string, string>; cleanup(): void } {
+  wrap(spec: CommandSpec): WrappedCommand {
     validateSpec(spec);
     const { control, work, cleanup } = this.#folders(spec);
     const limits = { ...this.#o.limits, ...spec.limits };
@@ -187,9 +157,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     try {
       control = mkdtempSync(join(root, "warden-sbx-"));
       work = spec.workDir ?? mkdtempSync(join(root, "warden-work-"));
-      writeFileSync(join(control, "passwd"), "sandbox:x:65534:65534:sandbox:/work:/bin/sh\n");
-      writeFileSync(join(control, "group"), "sandbox:x:65534:\n");
-      writeFileSync(join(control, "hosts"), "127.0.0.1 localhost\n::1 localhost\n");
+      for (const [name, text] of Object.entries(SANDBOX_ETC)) writeFileSync(join(control, name), text);
       if (filter !== null) writeFileSync(join(control, SECCOMP_FILE), filter);
     } catch (err) {
       throw new SandboxError("SANDBOX_UNAVAILABLE", "could not prepare the sandbox folders", {
@@ -308,20 +276,7 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
    * /proc/PID/environ (the owner and root), never through /proc/PID/cmdline like an argument.
    */
   #env(spec: CommandSpec): Record<string, string> {
-    const env: Record<string, string> = {
-      ...spec.env,
-      PATH: SANDBOX_PATH,
-      HOME: SANDBOX_WORK,
-      TMPDIR: "/tmp",
-      LANG: spec.env?.LANG ?? "C.UTF-8",
-    };
-    if (this.#o.proxySocket) {
-      const url = `http://127.0.0.1:${this.#o.proxyPort ?? 3128}`;
-      for (const k of PROXY_VARIABLES) env[k] = url;
-      env.NO_PROXY = "";
-      env.no_proxy = "";
-    }
-    return env;
+    return sandboxEnv(spec, this.#o.proxySocket ? (this.#o.proxyPort ?? 3128) : null);
   }
 
   #args(limits: RunLimits, control: string, work: string, infoFd: boolean, spec: CommandSpec): string[] {
@@ -372,76 +327,4 @@ export class BubblewrapRunner implements Runner<CommandSpec> {
     a.push(...spec.command);
     return a;
   }
-}
-
-/** The shell that runs first inside: starts the proxy forwarder, waits until it listens, applies rlimits, execs. */
-function wrapperScript(port: number | null, limits: RunLimits): string {
-  const lines: string[] = [];
-  if (port !== null) {
-    const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-    lines.push(
-      `socat TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_SOCKET} </dev/null >/dev/null 2>&1 &`,
-      "i=0",
-      `while ! grep -q '0100007F:${hexPort} 00000000:0000 0A' /proc/net/tcp; do`,
-      '  i=$((i+1)); if [ "$i" -gt 400 ]; then echo "warden: egress forwarder did not start" >&2; exit 125; fi',
-      "  sleep 0.005",
-      "done",
-    );
-  }
-  const rl: string[] = [];
-  if (limits.memoryBytes) rl.push(`--as=${Math.floor(limits.memoryBytes)}`);
-  if (limits.cpuSeconds) {
-    // Soft limit: SIGXCPU (reported as killed "cpu"); the hard one a second later is SIGKILL.
-    const soft = Math.max(1, Math.ceil(limits.cpuSeconds));
-    rl.push(`--cpu=${soft}:${soft + 1}`);
-  }
-  if (limits.fileSizeBytes) rl.push(`--fsize=${Math.floor(limits.fileSizeBytes)}`);
-  lines.push(rl.length > 0 ? `exec prlimit ${rl.join(" ")} -- "$@"` : 'exec "$@"');
-  return lines.join("\n");
-}
-
-function validateSpec(spec: CommandSpec): void {
-  if (!Array.isArray(spec.command) || spec.command.length === 0)
-    throw invalid("command must be a non-empty argv");
-  for (const c of spec.command) {
-    if (typeof c !== "string" || c.includes("\0"))
-      throw invalid("command arguments must be strings without NUL");
-  }
-  if (spec.command[0] === "") throw invalid("command[0] must not be empty");
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    if (!ENV_NAME.test(k) || RESERVED_ENV.has(k))
-      throw invalid(`environment variable name "${k.slice(0, 64)}" is not allowed`);
-    if (typeof v !== "string" || v.includes("\0"))
-      throw invalid(`environment variable ${k} must be a string without NUL`);
-  }
-  for (const [k, v] of Object.entries(spec.limits ?? {})) {
-    if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0)) {
-      throw invalid(`limit ${k} must be a positive number`);
-    }
-  }
-  if (spec.workDir !== undefined) checkPath(spec.workDir, "workDir");
-}
-
-function checkPath(p: string, what: string): void {
-  if (typeof p !== "string" || !isAbsolute(p) || p.includes("\0") || p === "/") {
-    throw invalid(`${what} must be an absolute path other than /`);
-  }
-}
-
-function invalid(message: string): SandboxError {
-  return new SandboxError("SANDBOX_INVALID", message);
-}
-
-function signal(pid: number): void {
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {}
-}
-
-/** bwrap exits 128+n when the command died of signal n. */
-function signalOf(code: number | null): string | null {
-  if (code === null || code <= 128 || code > 128 + 64) return null;
-  const n = code - 128;
-  for (const [name, num] of Object.entries(osConstants.signals)) if (num === n) return name;
-  return null;
 }

@@ -7,7 +7,14 @@ export {
   createAlertSender,
   type SandboxAlert,
 } from "./alert.js";
-export { type BubblewrapOptions, BubblewrapRunner, type CommandSpec, SANDBOX_WORK } from "./bubblewrap.js";
+export { type BubblewrapOptions, BubblewrapRunner } from "./bubblewrap.js";
+export {
+  type CommandSpec,
+  SANDBOX_WORK,
+  type SandboxRunner,
+  type SandboxRunnerOptions,
+  type WrappedCommand,
+} from "./command.js";
 export {
   type CommandCall,
   type ContainedResult,

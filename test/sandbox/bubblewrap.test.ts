@@ -57,7 +57,7 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
       command: [
         "sh",
         "-c",
-        'printf %s "$API_TOKEN" > /work/seen; while [ ! -e /work/stop ]; do sleep 0.01; done',
+        'printf %s "$API_TOKEN" > /work/seen.tmp && mv /work/seen.tmp /work/seen; while [ ! -e /work/stop ]; do sleep 0.01; done',
       ],
     });
     expect(await until(() => existsSync(join(work, "seen")), 10_000)).toBe(true);
