@@ -53,7 +53,9 @@ export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
   });
 
   app.get("/v1/agents/:name", async (c) => {
-    requireRole(c, READERS);
+    const token = requireRole(c, READERS);
+    // Approvers may not read the ledger or the session list: they get the directory entry, not its history.
+    const ledgerAccess = token.role !== "approver";
     const parsed = AgentName.safeParse(c.req.param("name"));
     if (!parsed.success) return c.json(errorBody("INVALID_REQUEST", "bad agent name"), 400);
     const name = parsed.data;
@@ -61,12 +63,13 @@ export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
     const sessions = await store.sessions({ agent: name, limit: 20 });
     if (!profile && sessions.length === 0) return c.json(errorBody("NOT_FOUND", `no agent ${name}`), 404);
     const calls = await recentCalls(store, name, ACTIVITY_SCAN_LIMIT);
-    const summaries = calls.map(summaryOf);
+    const summaries = ledgerAccess ? calls.map(summaryOf) : [];
     return c.json({
       agent: { ...profileOf(name, profile), activity: activityOf(calls) },
+      ledgerAccess,
       recentCalls: summaries.slice(0, DETAIL_LIST),
       denials: summaries.filter((s) => s.effect === "deny").slice(0, DETAIL_LIST),
-      sessions,
+      sessions: ledgerAccess ? sessions : [],
     });
   });
 }

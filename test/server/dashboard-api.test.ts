@@ -379,12 +379,30 @@ describe("GET /v1/agents", () => {
         activity: expect.objectContaining({ calls: 2, denials: 1 }),
       }),
     ]);
-    const one = await call("GET", "/v1/agents/support-bot", { bearer: tokens.approver.token });
+    const one = await call("GET", "/v1/agents/support-bot", { bearer: tokens.auditor.token });
+    expect(one.body.ledgerAccess).toBe(true);
     expect(one.body.denials).toEqual([expect.objectContaining({ tool: "send_email", ruleId: "no-mail" })]);
     expect(one.body.recentCalls).toHaveLength(2);
     expect(one.body.sessions).toEqual([expect.objectContaining({ id: session.id })]);
     expect((await call("GET", "/v1/agents/nobody", { bearer: tokens.admin.token })).status).toBe(404);
     expect((await call("GET", "/v1/agents", { bearer: tokens.agent.token })).status).toBe(403);
+  });
+
+  it("shows an approver no more than /v1/sessions and /v1/ledger allow it: the profile, no calls or sessions", async () => {
+    const session = await warden.session({ agent: "support-bot", onBehalfOf: "alice", intent: "ticket 1" });
+    await session.check("send_email", { to: "x" });
+    expect((await call("GET", "/v1/sessions", { bearer: tokens.approver.token })).status).toBe(403);
+    expect((await call("GET", "/v1/ledger", { bearer: tokens.approver.token })).status).toBe(403);
+    const one = await call("GET", "/v1/agents/support-bot", { bearer: tokens.approver.token });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({
+      agent: { name: "support-bot", team: "support" },
+      ledgerAccess: false,
+      recentCalls: [],
+      denials: [],
+      sessions: [],
+    });
+    expect(JSON.stringify(one.body)).not.toContain(session.id);
   });
 });
 

@@ -90,6 +90,8 @@ function CallTable(props: { calls: CallSummary[] }) {
 export function AgentDetailPage(props: { name: string }) {
   const { data, error } = useApi<{
     agent: AgentEntry;
+    /** False for approvers: calls and sessions are for auditors and admins. */
+    ledgerAccess: boolean;
     recentCalls: CallSummary[];
     denials: CallSummary[];
     sessions: SessionRow[];
@@ -114,6 +116,18 @@ export function AgentDetailPage(props: { name: string }) {
           <Activity entry={a} />
         </Field>
       </dl>
+      {data.ledgerAccess ? (
+        <AgentHistory {...data} />
+      ) : (
+        <Empty>Calls and sessions are shown to auditors and admins.</Empty>
+      )}
+    </section>
+  );
+}
+
+function AgentHistory(data: { recentCalls: CallSummary[]; denials: CallSummary[]; sessions: SessionRow[] }) {
+  return (
+    <>
       <h2>Denials</h2>
       {data.denials.length === 0 ? (
         <Empty>No denials in the last 24 hours.</Empty>
@@ -142,6 +156,6 @@ export function AgentDetailPage(props: { name: string }) {
           ))}
         </ul>
       )}
-    </section>
+    </>
   );
 }
