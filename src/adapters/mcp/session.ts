@@ -88,7 +88,7 @@ export class GatewaySession {
     // Ended elsewhere (idle timeout, deadline, a violation, an admin): the connection and upstreams go too.
     self.#unsubscribe = ctx.warden.onSessionEnd((id) => {
       if (id !== session.id) return;
-      if (self.#opened) void self.close("session ended");
+      if (self.#opened) void self.#endedElsewhere();
       else self.#endedWhileOpening = true;
     });
     try {
@@ -122,6 +122,18 @@ export class GatewaySession {
 
   get upstreams(): readonly Upstream[] {
     return this.#upstreams;
+  }
+
+  /**
+   * The Warden session ended (an admin, a timeout, another process): the core pipeline has already
+   * stopped its calls, so their refusals (SESSION_ENDED) reach the client before the connection closes.
+   */
+  async #endedElsewhere(): Promise<void> {
+    await Promise.race([
+      Promise.allSettled([...this.#calls]),
+      new Promise((r) => setTimeout(r, 1_000).unref()),
+    ]);
+    await this.close("session ended");
   }
 
   /** Ends the session: in-flight calls are cancelled and get outcome records, upstreams close, the Warden session ends. */

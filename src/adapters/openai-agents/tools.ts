@@ -64,7 +64,7 @@ function gateFunctionTool<C>(
     if (callId === undefined) return own;
     let decision = decided.get(callId);
     if (!decision) {
-      decision = await session.check(t.name, input, {
+      decision = await session.check(t.name, typeof input === "string" ? parseArgs(input) : input, {
         callId: wardenCallId(callId),
         rationale: rationaleOf(log?.take(callId), callId),
       });

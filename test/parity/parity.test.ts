@@ -1,0 +1,266 @@
+// The parity table: every guarantee Warden states, tested on every entry point that reaches a tool.
+// Rows are entry points (entry-points.ts), cells are the `it`s below. Where an entry point cannot offer a
+// guarantee by its nature (the caller runs the tool itself), its cell tests what it offers instead, as
+// docs/guarantees.md says.
+import { describe, expect, it } from "vitest";
+import type { Warden } from "../../src/index.js";
+import { BubblewrapRunner } from "../../src/sandbox/index.js";
+import { answerApprovals } from "../helpers.js";
+import {
+  type Args,
+  type Bodies,
+  ENTRY_POINTS,
+  type Harness,
+  pendingApproval,
+  type Seen,
+} from "./entry-points.js";
+
+const KEY = "AKIAIOSFODNN7EXAMPLE";
+
+function policy(results?: "redact" | "block") {
+  return {
+    version: 1,
+    default: "deny",
+    rules: [
+      { id: "run", tools: ["work", "leak", "fail_leak", "hang"], decision: "allow" },
+      { id: "human", tools: ["asked"], decision: "ask", reason: "a person decides" },
+      { id: "never", tools: ["refused"], decision: "deny", reason: "never this tool" },
+    ],
+    ...(results ? { secrets: { results, items: {} } } : {}),
+  };
+}
+
+/** The test's tool bodies: what ran, whether the intent was durable when it started, a call that hangs. */
+function fixture() {
+  const ran: string[] = [];
+  const intentWasDurable: boolean[] = [];
+  let ledgerOf: () => Warden = () => {
+    throw new Error("not open yet");
+  };
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let hangStarted: () => void = () => undefined;
+  const started = new Promise<void>((r) => {
+    hangStarted = r;
+  });
+  const bodies: Bodies = {
+    work: async () => {
+      ran.push("work");
+      const intents = await ledgerOf().ledger.store.query({ tool: "work", kinds: ["call.intent"] });
+      intentWasDurable.push(intents.length > 0);
+      return { done: true };
+    },
+    refused: async () => {
+      ran.push("refused");
+      return "ran anyway";
+    },
+    asked: async (a: Args) => {
+      ran.push(`asked:${a.n}`);
+      return "done";
+    },
+    leak: async () => {
+      ran.push("leak");
+      return `key ${KEY}`;
+    },
+    fail_leak: async () => {
+      ran.push("fail_leak");
+      throw new Error(`failed with ${KEY}`);
+    },
+    hang: async () => {
+      ran.push("hang");
+      hangStarted();
+      await released;
+      return "too late";
+    },
+  };
+  return {
+    ran,
+    intentWasDurable,
+    bodies,
+    started,
+    release,
+    bind: (h: Harness) => {
+      ledgerOf = () => h.warden;
+    },
+  };
+}
+
+async function open(entry: (typeof ENTRY_POINTS)[number], results?: "redact" | "block") {
+  const f = fixture();
+  const h = await entry.open(policy(results), f.bodies);
+  f.bind(h);
+  return { h, f };
+}
+
+/** Polls `check` (records another process writes, outcomes written just after a response). */
+async function eventually<T>(check: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The outcome records of every call of `tool`, grouped by call. */
+async function outcomesOf(warden: Warden, tool: string) {
+  const store = warden.ledger.store;
+  const intents = await store.query({ tool, kinds: ["call.intent"] });
+  return Promise.all(
+    intents.map(async (i) => ({
+      callId: i.callId,
+      outcomes: await store.query({ callId: i.callId!, kinds: ["call.outcome"] }),
+    })),
+  );
+}
+
+function hasNoKey(seen: Seen) {
+  expect(JSON.stringify(seen)).not.toContain(KEY);
+}
+
+const approver = { name: "approver@test.example", role: "approver" as const, via: "api" };
+
+for (const entry of ENTRY_POINTS) {
+  const missing = entry.needs === "bubblewrap" && !BubblewrapRunner.available();
+  describe.skipIf(missing)(`${entry.name}${missing ? " (skipped: bubblewrap is not installed)" : ""}`, () => {
+    it("records the intent durably before the body runs", async () => {
+      const { h, f } = await open(entry);
+      const seen = await h.call("work", { n: 1 });
+      expect(seen.ok).toBe(true);
+      expect(f.intentWasDurable).toEqual([true]);
+    });
+
+    it("never runs the body of a refused call", async () => {
+      const { h, f } = await open(entry);
+      const seen = await h.call("refused", { n: 1 });
+      expect(seen).toMatchObject({ ok: false, code: "TOOL_DENIED" });
+      expect(f.ran).not.toContain("refused");
+    });
+
+    it("holds an ask until a person approves, then runs it", async () => {
+      const { h, f } = await open(entry);
+      answerApprovals(h.warden, "approve");
+      const seen = await h.call("asked", { n: 1 });
+      expect(seen, JSON.stringify(seen)).toMatchObject({ ok: true });
+      expect(f.ran).toContain("asked:1");
+    });
+
+    it("never runs an ask a person denied", async () => {
+      const { h, f } = await open(entry);
+      answerApprovals(h.warden, "deny", "not today");
+      const seen = await h.call("asked", { n: 1 });
+      expect(seen).toMatchObject({ ok: false, code: "APPROVAL_DENIED" });
+      expect(f.ran.filter((r) => r.startsWith("asked"))).toEqual([]);
+    });
+
+    it("binds an approval to the arguments that run (changed → APPROVAL_MISMATCH)", async () => {
+      const { h, f } = await open(entry);
+      const approve = async () => {
+        const view = await pendingApproval(h.warden);
+        await h.warden.approvals.queue.decide(view.id, {
+          decision: "approve",
+          approver,
+          digest: view.digest,
+        });
+      };
+      if (h.callChanged) {
+        const seen = await h.callChanged("asked", { n: 1 }, { n: 666 }, approve);
+        expect(seen).toMatchObject({ ok: false, code: "APPROVAL_MISMATCH" });
+        expect(f.ran.filter((r) => r.startsWith("asked"))).toEqual([]);
+        return;
+      }
+      // Given once (one JSON message, or the caller runs the tool itself): what ran is what was decided.
+      const calling = h.call("asked", { n: 7 });
+      await approve();
+      expect((await calling).ok).toBe(true);
+      const [intent] = await h.warden.ledger.store.query({ tool: "asked", kinds: ["call.intent"] });
+      expect(intent!.data.args).toEqual({ n: 7 });
+      expect(f.ran).toEqual(["asked:7"]);
+    });
+
+    it("screens results and errors with secrets.results: redact", async () => {
+      const { h, f } = await open(entry, "redact");
+      const leak = await h.call("leak", { n: 1 });
+      const fail = await h.call("fail_leak", { n: 1 });
+      expect(f.ran).toEqual(expect.arrayContaining(["leak", "fail_leak"]));
+      if (h.runs === "caller") {
+        // The caller ran the tool and holds its result: Warden records only its digest.
+        const outcomes = await h.warden.ledger.store.query({ kinds: ["call.outcome"] });
+        expect(outcomes).toHaveLength(2);
+        expect(JSON.stringify(outcomes)).not.toContain(KEY);
+        return;
+      }
+      expect(leak.ok).toBe(true);
+      hasNoKey(leak);
+      // A failure reaches the caller as an error, or as text (OpenAI Agents, an MCP isError result).
+      hasNoKey(fail);
+    });
+
+    it("withholds results and errors holding a credential with secrets.results: block", async () => {
+      const { h, f } = await open(entry, "block");
+      const leak = await h.call("leak", { n: 1 });
+      const fail = await h.call("fail_leak", { n: 1 });
+      expect(f.ran).toEqual(expect.arrayContaining(["leak", "fail_leak"]));
+      if (h.runs === "caller") {
+        const outcomes = await h.warden.ledger.store.query({ kinds: ["call.outcome"] });
+        expect(JSON.stringify(outcomes)).not.toContain(KEY);
+        return;
+      }
+      expect(leak).toMatchObject({ ok: false, code: "RESULT_WITHHELD" });
+      hasNoKey(leak);
+      expect(fail).toMatchObject({ ok: false, code: "RESULT_WITHHELD" });
+      hasNoKey(fail);
+    });
+
+    it("stops a call in flight when its session is ended elsewhere", async () => {
+      const { h, f } = await open(entry);
+      const calling = h.call("hang", { n: 1 });
+      await f.started;
+      const session = await h.session();
+      await h.warden.sessions.end(session, "ended by the SOC");
+      if (h.runs === "caller") {
+        // Warden cannot stop a tool its caller runs: the end refuses every later call, and the running
+        // call's outcome is still recorded once when it finishes.
+        expect(await h.call("work", { n: 1 })).toMatchObject({ ok: false, code: "SESSION_ENDED" });
+        f.release();
+        expect((await calling).ok).toBe(true);
+      } else {
+        const seen = await calling;
+        expect(seen.ok).toBe(false);
+        // An MCP client may instead see its connection close: the gateway session ends with the session.
+        if (!entry.name.startsWith("warden mcp")) expect(seen).toMatchObject({ code: "SESSION_ENDED" });
+        f.release();
+      }
+      const [call] = await eventually(async () => {
+        const calls = await outcomesOf(h.warden, "hang");
+        return calls.length === 1 && calls[0]!.outcomes.length > 0 ? calls : undefined;
+      });
+      expect(call!.outcomes).toHaveLength(1);
+      if (h.runs === "warden") {
+        expect(call!.outcomes[0]!.data).toMatchObject({ status: "error", error: { code: "SESSION_ENDED" } });
+      }
+    });
+
+    it("writes exactly one outcome record per call that ran, none for a refused one", async () => {
+      const { h } = await open(entry);
+      await h.call("work", { n: 1 });
+      await h.call("work", { n: 2 });
+      await h.call("fail_leak", { n: 1 });
+      await h.call("refused", { n: 1 });
+      for (const tool of ["work", "fail_leak"]) {
+        const calls = await eventually(async () => {
+          const c = await outcomesOf(h.warden, tool);
+          return c.every((x) => x.outcomes.length > 0) ? c : undefined;
+        });
+        expect(calls.map((c) => c.outcomes.length)).toEqual(tool === "work" ? [1, 1] : [1]);
+      }
+      // Give a late duplicate the time to appear before saying there is none.
+      await new Promise((r) => setTimeout(r, 100));
+      for (const c of await outcomesOf(h.warden, "work")) expect(c.outcomes).toHaveLength(1);
+      expect((await outcomesOf(h.warden, "refused")).map((c) => c.outcomes.length)).toEqual([0]);
+    });
+  });
+}
