@@ -1,0 +1,27 @@
+"""What a refused call tells the model, so an agent loop can go on instead of crashing."""
+
+from __future__ import annotations
+
+from .errors import RateLimited, WardenError
+
+_HINTS = {
+    "TOOL_DENIED": "Do not retry this call; use another tool or tell the user it is not permitted.",
+    "APPROVAL_DENIED": "A person reviewed this call and refused it; do not retry it, tell the user why.",
+    "APPROVAL_EXPIRED": "Nobody approved it in time; tell the user it is waiting for a human decision.",
+    "APPROVAL_WAIT_TIMEOUT": "Nobody approved it yet; tell the user it is waiting for a human decision.",
+    "APPROVAL_MISMATCH": "The call changed after it was approved; ask again with the arguments you mean.",
+    "LEDGER_UNAVAILABLE": "Warden could not record the call; try again later.",
+    "WARDEN_UNAVAILABLE": "Warden could not be reached; try again later.",
+}
+
+
+def denial_text(err: WardenError) -> str:
+    """
+    Readable text for the model: what was refused, why, and what it can do instead (the same text as
+    the TypeScript adapters' ``denialText``).
+    """
+    hint = _HINTS.get(err.code, "")
+    if isinstance(err, RateLimited):
+        hint = f"Wait {-(-err.retry_after_ms // 1000)} s before trying again."
+    what = err.message.rstrip(". \n\t")
+    return f"Warden refused this tool call ({err.code}): {what}. The tool did not run. {hint}".strip()

@@ -1,0 +1,1 @@
+"""Adapters for agent frameworks: each gates the framework's tools through a Warden session."""
