@@ -4,6 +4,7 @@ import { WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
+import { personKey } from "../people.js";
 import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
 import { approvalDigest, rememberKey, rememberPaths } from "./digest.js";
@@ -46,6 +47,8 @@ export interface AskedCall {
   reason: string;
   policy: string;
   settings: ApprovalSettings;
+  /** The agent's registered developer (policy `agents:`), null when the agent is not registered. */
+  developer: string | null;
 }
 
 const MAX_REASON = 2_000;
@@ -124,6 +127,7 @@ export class Approvals {
       required: call.settings.approvers,
       by: [...call.settings.by],
       selfApproval: call.settings.selfApproval,
+      developer: call.settings.excludeDeveloper ? call.developer : null,
       rememberKey: key,
       rememberPaths: rememberPaths(call.settings),
       expiresAt,
@@ -279,11 +283,16 @@ export function checkApprover(view: ApprovalView, approver: Approver): void {
       `${approver.name} may not decide this approval (allowed: ${view.by.join(", ")})`,
     );
   }
-  if (!view.selfApproval && approver.name.toLowerCase() === view.onBehalfOf.toLowerCase()) {
+  // People are compared as personKey spells them: case, spacing and look-alike letters do not make
+  // another person.
+  const name = personKey(approver.name);
+  if (!view.selfApproval && name === personKey(view.onBehalfOf)) {
     throw new WardenError("FORBIDDEN", "the user the agent acts for cannot approve their own agent's call");
   }
-  const name = approver.name.toLowerCase();
-  if (view.decisions.some((d) => d.approver?.toLowerCase() === name)) {
+  if (view.developer !== null && name === personKey(view.developer)) {
+    throw new WardenError("FORBIDDEN", "the agent's registered developer cannot approve that agent's calls");
+  }
+  if (view.decisions.some((d) => d.approver !== null && personKey(d.approver) === name)) {
     throw new WardenError("APPROVAL_CLOSED", `${approver.name} has already decided this approval`);
   }
 }

@@ -1,6 +1,7 @@
 // One approval as the ledger tells it: the request record, then the decision records, folded into a state.
 import type { JsonObject, JsonValue } from "../json.js";
 import type { LedgerRecord } from "../ledger/index.js";
+import { personKey } from "../people.js";
 import { type ScopeWords, scopeWords } from "./scope-words.js";
 
 export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
@@ -39,6 +40,8 @@ export interface ApprovalView {
   /** Who may approve: `role:<role>` entries and token-name globs. */
   by: string[];
   selfApproval: boolean;
+  /** The agent's developer, who may not approve (approvals.excludeDeveloper); null: no one excluded. */
+  developer: string | null;
   rememberKey: string;
   /** The argument fields a remembered approval is keyed on; null: the exact arguments. */
   rememberPaths: string[] | null;
@@ -68,6 +71,7 @@ export function requestData(
     required: view.required,
     by: view.by,
     selfApproval: view.selfApproval,
+    developer: view.developer,
     rememberKey: view.rememberKey,
     rememberPaths: view.rememberPaths,
     expiresAt: view.expiresAt,
@@ -101,6 +105,7 @@ export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
     required: typeof d.required === "number" ? d.required : 1,
     by: Array.isArray(d.by) ? d.by.map(String) : [],
     selfApproval: d.selfApproval === true,
+    developer: typeof d.developer === "string" ? d.developer : null,
     rememberKey: str(d.rememberKey),
     rememberPaths,
     scope: scopeWords(tool, args, rememberPaths),
@@ -140,8 +145,8 @@ export function statusOf(view: ApprovalView, now: number): ApprovalStatus {
   for (const d of view.decisions) {
     if (d.decision === "deny") return "denied";
     if (d.decision === "expire") return "expired";
-    // People are counted by name, case-folded: "Alice" and "alice" are one approver.
-    const who = d.approver?.toLowerCase() ?? null;
+    // People are counted by personKey: "Alice", "alice" and a Cyrillic "аlice" are one approver.
+    const who = d.approver === null ? null : personKey(d.approver);
     if (who !== null && !seen.has(who)) {
       seen.add(who);
       approvers++;

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
 import { Approvals, type ApprovalView, type DecisionInput } from "../approvals/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
+import { normalizeName } from "../people.js";
 import { loadPolicyFile, parseDuration } from "../policy/index.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
@@ -167,7 +168,7 @@ function local(io: CliIO, values: Values): Access {
       await ledger.close();
     }
   };
-  const name = values.as ?? userInfo().username;
+  const name = normalizeName(values.as ?? userInfo().username);
   return {
     list: (status) =>
       withQueue(async (q) => q.book.list((v) => status === "all" || v.status === "pending", 1_000)),

@@ -10,7 +10,8 @@ const HELP = `usage: warden token create --role agent|approver|auditor|admin [--
 
 Roles: agent (opens sessions for its own --agent and asks for decisions; never reads the ledger or
 approves), approver (decides pending approvals; --name is required and is what the ledger records as
-the approver), auditor (reads the ledger and the dashboard), admin (everything). Only the token's
+the approver; it is stored trimmed and NFKC-normalised, and refused if it differs from an existing
+token's name only by case, spacing or look-alike characters), auditor (reads the ledger and the dashboard), admin (everything). Only the token's
 SHA-256 digest is stored; the token is printed once. A revoked token stops working within 5 s.`;
 
 export const tokenCommand: Command = (argv: string[], io: CliIO) =>

@@ -213,6 +213,7 @@ export class Gate {
       reason: verdict.reason,
       policy: policy.digest,
       settings: policy.approvalFor(verdict.ruleId),
+      developer: session.developer,
     };
     const remembered = this.#approvals.remembered(asked);
     if (remembered.approvalId !== null) {

@@ -119,6 +119,8 @@ export interface LedgerStore {
   sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]>;
   putToken(row: TokenRow): Promise<void>;
   tokenByHash(hash: string): Promise<TokenRow | null>;
+  /** The distinct names of all tokens, revoked ones too (a new name must not pass for one of them). */
+  tokenNames(): Promise<string[]>;
   /** Marks a token revoked; false if there is no such (unrevoked) token. */
   revokeToken(id: string, at: string): Promise<boolean>;
   /** Export cursor: the last seq of `chain` that sink `sink` acknowledged (0 if none). */

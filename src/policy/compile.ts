@@ -125,6 +125,7 @@ function compileApprovals(
       approvers: over.approvers ?? doc.approvers ?? 1,
       by: Object.freeze([...(over.by ?? doc.by ?? DEFAULT_APPROVERS)]),
       selfApproval: over.selfApproval ?? doc.selfApproval ?? false,
+      excludeDeveloper: over.excludeDeveloper ?? doc.excludeDeveloper ?? true,
       timeoutMs: over.timeout ?? doc.timeout ?? 15 * 60_000,
       remember: Object.freeze([
         ...(over.remember === "default" ? (doc.remember ?? []) : (over.remember ?? [])),

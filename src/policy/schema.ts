@@ -71,6 +71,8 @@ const approvalSettings = {
     .optional(),
   /** Whether the user the agent acts for may approve their own agent's call (default false). */
   selfApproval: z.boolean().optional(),
+  /** Whether the agent's registered developer (`agents:`) is kept from approving its calls (default true). */
+  excludeDeveloper: z.boolean().optional(),
   timeout: upToAWeek.optional(),
   /**
    * Argument fields a remembered approval is keyed on (JSON paths). In `approvals:` a default that

@@ -144,6 +144,8 @@ export interface ApprovalSettings {
   /** `role:<role>` entries and token-name globs; an approver must match one. */
   by: readonly string[];
   selfApproval: boolean;
+  /** The agent's registered developer may not approve its calls. */
+  excludeDeveloper: boolean;
   timeoutMs: number;
   /** JSON paths of the argument fields a remembered approval is keyed on; empty = all arguments. */
   remember: readonly string[];

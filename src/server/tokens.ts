@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { LedgerStore, TokenRow } from "../ledger/index.js";
+import { normalizeName, personKey } from "../people.js";
 
 export type Role = TokenRow["role"];
 export const ROLES: readonly Role[] = ["agent", "approver", "auditor", "admin"];
@@ -29,7 +30,8 @@ export async function createToken(
   if (request.role !== "agent" && agent) {
     throw new WardenError("INVALID_REQUEST", "only agent tokens are bound to an agent");
   }
-  const name = request.name ?? null;
+  // Stored normalized (NFKC, trimmed), so what the ledger records as the approver is one spelling.
+  const name = request.name == null ? null : normalizeName(request.name);
   if (name !== null && !TOKEN_NAME.test(name)) {
     throw new WardenError(
       "INVALID_REQUEST",
@@ -42,6 +44,7 @@ export async function createToken(
       "an approver token must name its person (--name alice@example.com)",
     );
   }
+  if (name !== null) await refuseLookAlike(store, name);
   const token = `wdn_${randomBytes(32).toString("base64url")}`;
   const row: TokenRow = {
     id: newId("tok"),
@@ -54,6 +57,22 @@ export async function createToken(
   };
   await store.putToken(row);
   return { id: row.id, token, role: row.role, agent, name };
+}
+
+/**
+ * A name that differs from an existing token's name only by case, spacing or look-alike characters
+ * would pass for that person in the ledger and to the dashboard's readers: refused. The same name
+ * again (another token for the same person) is fine.
+ */
+async function refuseLookAlike(store: LedgerStore, name: string): Promise<void> {
+  const key = personKey(name);
+  const clash = (await store.tokenNames()).find((n) => normalizeName(n) !== name && personKey(n) === key);
+  if (clash !== undefined) {
+    throw new WardenError(
+      "INVALID_REQUEST",
+      `the name ${JSON.stringify(name)} differs from the existing token name ${JSON.stringify(clash)} only by case, spacing or look-alike characters`,
+    );
+  }
 }
 
 /**

@@ -185,6 +185,11 @@ export class MemoryStore implements LedgerStore {
     return null;
   }
 
+  async tokenNames(): Promise<string[]> {
+    this.#assertOpen();
+    return [...new Set([...this.#tokens.values()].flatMap((t) => (t.name === null ? [] : [t.name])))];
+  }
+
   async revokeToken(id: string, at: string): Promise<boolean> {
     this.#assertOpen();
     const t = this.#tokens.get(id);

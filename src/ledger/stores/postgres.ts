@@ -331,6 +331,11 @@ export class PostgresStore implements LedgerStore {
     return rows[0] ? toToken(rows[0]) : null;
   }
 
+  async tokenNames(): Promise<string[]> {
+    const sql = "SELECT DISTINCT name FROM tokens WHERE name IS NOT NULL";
+    return (await this.#rows("reading token names", sql, [])).map((r) => String(r.name));
+  }
+
   async getCursor(sink: string, chain: string): Promise<number> {
     const sql = "SELECT seq FROM export_cursors WHERE sink = $1 AND chain = $2";
     const rows = await this.#rows("reading an export cursor", sql, [sink, chain]);

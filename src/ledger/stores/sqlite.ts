@@ -197,6 +197,12 @@ export class SqliteStore implements LedgerStore {
     return row ? toToken(row as Row) : null;
   }
 
+  async tokenNames(): Promise<string[]> {
+    return this.#read("reading token names", () =>
+      this.#stmt("SELECT DISTINCT name FROM tokens WHERE name IS NOT NULL").pluck().all(),
+    ) as string[];
+  }
+
   async getCursor(sink: string, chain: string): Promise<number> {
     const row = this.#read("reading an export cursor", () =>
       this.#stmt("SELECT seq FROM export_cursors WHERE sink = ? AND chain = ?").get(sink, chain),
