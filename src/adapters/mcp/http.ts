@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { LedgerStore, TokenRow } from "../../ledger/index.js";
 import { authenticate, siteCheck } from "../../server/index.js";
 import { RPC } from "./errors.js";
+import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
 
 export interface HttpListener {
@@ -118,6 +119,8 @@ export async function listenHttp(
     try {
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        // SSE events carry ids, so a client that lost its connection resumes with Last-Event-ID.
+        eventStore: new SessionEventStore(),
         onsessioninitialized: (id) =>
           void sessions.set(id, { transport, token: token.id, open: 0, quietSince: Date.now(), end }),
       });

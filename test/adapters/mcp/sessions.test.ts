@@ -1,6 +1,7 @@
 // Sessions that live all day: activity, idle HTTP sessions, clients that never send DELETE, clean ends upstream and down.
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { SessionEventStore } from "../../../src/adapters/mcp/event-store.js";
 import { createToken } from "../../../src/server/index.js";
 import { openWarden } from "../../helpers.js";
 import {
@@ -164,5 +165,103 @@ describe("mcp.maxResultBytes", () => {
     });
     expect(outcomes.map((o) => o.data.status)).toEqual(["ok", "error"]);
     expect(outcomes[1]?.data.error).toMatchObject({ code: "RESULT_TOO_LARGE" });
+  });
+});
+
+describe("resumable HTTP streams", () => {
+  /** Reads SSE events from a response until `stop` says enough; the connection is then dropped. */
+  async function readEvents(
+    response: Response,
+    stop: (events: { id?: string; data: string }[]) => boolean,
+  ): Promise<{ id?: string; data: string }[]> {
+    const events: { id?: string; data: string }[] = [];
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    while (!stop(events)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end !== -1; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event: { id?: string; data: string } = { data: "" };
+        for (const line of block.split("\n")) {
+          if (line.startsWith("id:")) event.id = line.slice(3).trim();
+          if (line.startsWith("data:")) event.data += line.slice(5).trim();
+        }
+        events.push(event);
+        if (stop(events)) break;
+      }
+    }
+    await reader.cancel().catch(() => undefined);
+    return events;
+  }
+
+  it("gives SSE events ids and replays what a client missed after Last-Event-ID", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const url = new URL((await gateway.listen({ port: 0 })).url);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+    };
+    const post = (body: unknown) => fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+    const init = await post({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    });
+    headers["mcp-session-id"] = String(init.headers.get("mcp-session-id"));
+    await readEvents(init, (events) => events.some((e) => e.data.includes('"id":0')));
+    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" })).body?.cancel();
+
+    const call = await post({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "greet", arguments: { name: "again" } },
+    });
+    // The client reads only the first event (it carries an id), then its connection drops.
+    const first = await readEvents(call, (events) => events.length >= 1);
+    const lastEventId = first[0]?.id;
+    expect(lastEventId).toMatch(/^\d+$/);
+
+    // Until the gateway has seen the drop, the stream is still connected (409), as for any client retrying.
+    const resumed = await eventually(async () => {
+      const response = await fetch(url, {
+        method: "GET",
+        headers: { ...headers, accept: "text/event-stream", "last-event-id": String(lastEventId) },
+      });
+      if (response.status === 200) return response;
+      expect(response.status).toBe(409);
+      await response.body?.cancel();
+      return undefined;
+    });
+    const replayed = await readEvents(resumed, (events) => events.some((e) => e.data.includes('"id":7')));
+    const result = replayed.find((e) => e.data.includes('"id":7'));
+    expect(result?.id).toMatch(/^\d+$/);
+    expect(JSON.parse(result?.data ?? "{}").result.content[0].text).toBe("Hello, again!");
+  });
+});
+
+describe("SessionEventStore", () => {
+  it("keeps the newest events within its limits and replays only the same stream", async () => {
+    const store = new SessionEventStore({ events: 3, bytes: 1024 * 1024 });
+    const msg = (id: number) => ({ jsonrpc: "2.0" as const, id, result: {} });
+    const ids = [];
+    for (let i = 1; i <= 5; i++) ids.push(await store.storeEvent(i % 2 === 0 ? "b" : "a", msg(i)));
+    expect(await store.getStreamIdForEventId(String(ids[0]))).toBeUndefined();
+    expect(await store.getStreamIdForEventId(String(ids[2]))).toBe("a");
+    const sent: unknown[] = [];
+    const stream = await store.replayEventsAfter(String(ids[2]), {
+      send: async (_id, m) => void sent.push((m as { id: number }).id),
+    });
+    expect(stream).toBe("a");
+    expect(sent).toEqual([5]);
   });
 });
