@@ -33,7 +33,12 @@ class Service:
     output: List[str]
 
     def approvals(self) -> List[Dict[str, object]]:
-        answer = httpx.get(f"{self.url}/v1/approvals", headers=self._auth(self.approver_token)).json()
+        return self.approvals_with_status("pending")
+
+    def approvals_with_status(self, status: str) -> List[Dict[str, object]]:
+        answer = httpx.get(
+            f"{self.url}/v1/approvals", params={"status": status}, headers=self._auth(self.approver_token)
+        ).json()
         return list(answer["approvals"])
 
     def decide(self, approval: Dict[str, object], decision: str, reason: Optional[str] = None) -> None:

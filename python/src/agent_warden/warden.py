@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Callable, Dict, Optional, Type, TypeVar
+from typing import Callable, Dict, Literal, Optional, Type, TypeVar
 
 import httpx
 
 from ._http import DEFAULT_TIMEOUT, Http
 from ._tool import GuardedTool, P, guard
+from .decision import ApprovalRef
 from .session import SessionScope, current_session
 
 R = TypeVar("R")
@@ -56,6 +57,23 @@ class Warden:
         """Like ``session.tool``, for the session open around each call (``with warden.session(…)``)."""
         return tool(name, approval_timeout=approval_timeout)
 
+    def decide(
+        self, approval: ApprovalRef, decision: Literal["approve", "deny"], *, reason: Optional[str] = None
+    ) -> None:
+        """
+        Approves or denies a pending approval as this client's token (an approver or admin token with a
+        name: the ledger records that person). Bound to the digest the approval showed: a call that
+        changed since is refused with APPROVAL_MISMATCH.
+        """
+        self._http.request("POST", f"/v1/approvals/{approval.id}/decision", _decision_of(approval, decision, reason))
+
+    async def adecide(
+        self, approval: ApprovalRef, decision: Literal["approve", "deny"], *, reason: Optional[str] = None
+    ) -> None:
+        await self._http.arequest(
+            "POST", f"/v1/approvals/{approval.id}/decision", _decision_of(approval, decision, reason)
+        )
+
     def close(self) -> None:
         self._http.close()
 
@@ -77,6 +95,15 @@ class Warden:
         self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         await self.aclose()
+
+
+def _decision_of(approval: ApprovalRef, decision: str, reason: Optional[str]) -> Dict[str, str]:
+    body = {"decision": decision}
+    if approval.digest is not None:
+        body["digest"] = approval.digest
+    if reason is not None:
+        body["reason"] = reason
+    return body
 
 
 def tool(name: str, *, approval_timeout: Optional[float] = None) -> Callable[[Callable[P, R]], GuardedTool[P, R]]:
