@@ -5,6 +5,7 @@ import {
   activateLimit,
   type LimitContext,
   type LimitSpec,
+  limitKeyOf,
   type TakeResult,
 } from "../policy/index.js";
 
@@ -70,5 +71,5 @@ export class SharedRateLimiter implements Limiter {
 }
 
 function bucketKey(limit: SharedLimit, ctx: LimitContext): string {
-  return `${limit.spec.id}|${limit.shape}|${limit.spec.key}=${ctx[limit.spec.key]}`;
+  return `${limit.spec.id}|${limit.shape}|${limit.spec.key}=${limitKeyOf(limit.spec, ctx)}`;
 }

@@ -9,6 +9,7 @@ export {
   type ActiveLimit,
   activateLimit,
   type LimitContext,
+  limitKeyOf,
   RateLimiter,
   type TakeResult,
 } from "./limits.js";

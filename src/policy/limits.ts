@@ -1,4 +1,5 @@
 // Token-bucket rate limits from the policy's `limits:`, checked for all matching limits at once.
+import { personKey } from "../people.js";
 import { compileGlobs } from "./glob.js";
 import type { LimitSpec } from "./types.js";
 
@@ -16,6 +17,14 @@ export interface ActiveLimit {
   spec: LimitSpec;
   /** Whether the limit counts this call (its tools and agents globs match). */
   applies(ctx: LimitContext): boolean;
+}
+
+/**
+ * The value a limit counts by for this call. A user is one person however the caller spells them
+ * ("Alice@Example.com ", full-width letters): each spelling must not get its own bucket.
+ */
+export function limitKeyOf(spec: LimitSpec, ctx: LimitContext): string {
+  return spec.key === "user" ? personKey(ctx.user) : ctx[spec.key];
 }
 
 export function activateLimit(spec: LimitSpec): ActiveLimit {
@@ -66,7 +75,7 @@ export class RateLimiter {
     for (const limit of this.limits) {
       if (!limit.applies(ctx)) continue;
       const spec = limit.spec;
-      const key = `${spec.id}|${ctx[spec.key]}`;
+      const key = `${spec.id}|${limitKeyOf(spec, ctx)}`;
       let bucket = this.buckets.get(key);
       if (bucket === undefined) {
         bucket = { limitId: spec.id, tokens: spec.burst, at: now };
@@ -89,7 +98,7 @@ export class RateLimiter {
     const now = this.clock();
     for (const limit of this.limits) {
       if (!limit.applies(ctx)) continue;
-      const bucket = this.buckets.get(`${limit.spec.id}|${ctx[limit.spec.key]}`);
+      const bucket = this.buckets.get(`${limit.spec.id}|${limitKeyOf(limit.spec, ctx)}`);
       if (bucket === undefined) continue;
       refill(bucket, limit.spec, now);
       bucket.tokens = Math.min(limit.spec.burst, bucket.tokens + 1);

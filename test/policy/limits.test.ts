@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { SharedRateLimiter } from "../../src/core/shared-limiter.js";
 import { type LimitSpec, parsePolicy, RateLimiter } from "../../src/policy/index.js";
+import { pgAvailable, pgStore } from "../ledger/pg.js";
 
 function spec(over: Partial<LimitSpec> = {}): LimitSpec {
   return {
@@ -58,6 +60,27 @@ describe("RateLimiter", () => {
       expect(l.take(ctx({ [key]: "x" })).ok).toBe(false);
       expect(l.take(ctx({ [key]: "y" })).ok).toBe(true);
     }
+  });
+
+  it("counts a user by one spelling: case, spaces and compatibility forms share the user's bucket", async () => {
+    const spellings = [
+      "alice@example.com",
+      "Alice@Example.COM",
+      "  alice@example.com\t",
+      "ａｌｉｃｅ@example.com",
+    ];
+    const limiter = new RateLimiter([spec({ key: "user", calls: 4, burst: 4 })], fakeClock().clock);
+    for (const user of spellings) expect(limiter.take(ctx({ user })).ok).toBe(true);
+    expect(limiter.take(ctx({ user: "ALICE@example.com" })).ok).toBe(false);
+    expect(limiter.take(ctx({ user: "bob@example.com" })).ok).toBe(true);
+    limiter.refund(ctx({ user: " Alice@example.com" }));
+    expect(limiter.take(ctx({ user: "alice@example.com" })).ok).toBe(true);
+    if (!pgAvailable) return;
+    // The same across instances: the shared buckets are keyed by the same spelling.
+    const store = await pgStore();
+    const shared = new SharedRateLimiter(store.buckets!, [spec({ key: "user", calls: 4, burst: 4 })]);
+    for (const user of spellings) expect((await shared.take(ctx({ user }))).ok).toBe(true);
+    expect((await shared.take(ctx({ user: "ALICE@example.com" }))).ok).toBe(false);
   });
 
   it("counts only calls whose tool and agent match the limit's globs", () => {
