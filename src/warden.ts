@@ -125,7 +125,7 @@ export class Warden {
     this.approvals = approvals;
     this.secrets = secrets;
     const store = ledger.store;
-    const feed = store instanceof PostgresStore || store instanceof SqliteStore ? store.sessionFeed : null;
+    const feed = store.sessionFeed ?? null;
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
@@ -215,7 +215,7 @@ export class Warden {
       throw err;
     }
     // Several instances on one database share their rate limits there; one process keeps them in memory.
-    const buckets = store instanceof PostgresStore ? store.buckets : null;
+    const buckets = ledger.store.buckets ?? null;
     const live = new LivePolicy(
       compiled,
       policyPath,
@@ -253,21 +253,18 @@ export class Warden {
       await ledger.close().catch(() => undefined);
       throw err;
     }
+    // From here the Warden owns everything started so far: a failing step closes all of it, and the
+    // policy.load record is written only once nothing else can fail.
     try {
       await warden.#detect.load(store, compiled.detect);
-      await live.recordLoaded();
-    } catch (err) {
-      await ledger.close().catch(() => undefined);
-      throw err;
-    }
-    if (options.export && compiled.export) {
-      try {
+      if (options.export && compiled.export) {
         const exportOptions = typeof options.export === "object" ? options.export : {};
         warden.exporter = Exporter.fromConfig(ledger, compiled.export, exportOptions);
-      } catch (err) {
-        await ledger.close().catch(() => undefined);
-        throw err;
       }
+      await live.recordLoaded();
+    } catch (err) {
+      await warden.close().catch(() => undefined);
+      throw err;
     }
     if (options.watchPolicy) live.watch(options.onPolicyReload ?? (() => undefined));
     warden.#pollCanaries(options.canaryPollMs ?? CANARY_POLL_MS);

@@ -106,6 +106,13 @@ export interface TokenRow {
  * tables (sessions) in the same transaction, from the records' kinds.
  */
 export interface LedgerStore {
+  /**
+   * Capability: session ends written by other processes or instances on the same database, so every
+   * process stops what the session holds (the SQLite and PostgreSQL stores have it).
+   */
+  readonly sessionFeed?: SessionFeed | null;
+  /** Capability: token buckets every instance sees, so rate limits hold across instances (PostgreSQL). */
+  readonly buckets?: SharedBuckets | null;
   /** Reads the head of `chain` inside the write transaction, calls `seal`, writes its result. */
   append(chain: string, seal: Sealer): Promise<LedgerRecord[]>;
   appendCheckpoint(checkpoint: Checkpoint): Promise<void>;

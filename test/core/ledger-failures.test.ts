@@ -1,8 +1,9 @@
 // What a caller sees when the ledger fails around a call: before it ran (nothing ran, nothing spent) and after.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OutcomeUnrecordedError, Warden } from "../../src/index.js";
 import { MemoryStore } from "../../src/ledger/index.js";
-import { onCleanup } from "../helpers.js";
+import { onCleanup, tempDir } from "../helpers.js";
 
 async function open(policy: Record<string, unknown>) {
   const store = new MemoryStore();
@@ -41,5 +42,32 @@ describe("ledger failures around a call", () => {
     await expect(send()).resolves.toBe("sent");
     await expect(send()).resolves.toBe("sent");
     await expect(send()).rejects.toMatchObject({ code: "RATE_LIMITED" });
+  });
+});
+
+describe("Warden.open that fails part way", () => {
+  it("unwinds what it started and records no policy load", async () => {
+    const dir = tempDir();
+    const db = join(dir, "ledger.db");
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const policy = {
+      default: "allow",
+      approvals: { timeout: "5m" },
+      export: {
+        sinks: [
+          { name: "hooks", type: "webhook", url: "http://127.0.0.1:1/", secretEnv: "UNSET_HOOK_SECRET" },
+        ],
+      },
+    };
+    const err = await Warden.open({ policy, db, export: { env: {} } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "EXPORT_CONFIG_INVALID" });
+    // No poll, sweep or recovery timer was left running against a closed ledger.
+    expect(timers()).toBeLessThanOrEqual(before);
+    // The start that failed left no policy.load record behind.
+    const warden = await Warden.open({ policy: { default: "allow" }, db });
+    onCleanup(() => warden.close());
+    const loads = await warden.ledger.store.query({ kinds: ["policy.load"] });
+    expect(loads).toHaveLength(1);
   });
 });
