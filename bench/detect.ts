@@ -77,3 +77,58 @@ export function benchDetect(samples = 50_000) {
   times.sort((a, b) => a - b);
   return { bytes, p50Us: percentile(times, 50) / 1000, p99Us: percentile(times, 99) / 1000 };
 }
+
+/**
+ * Value-level flow tracking at scale: a session holding 10,000 tracked result values (each searched in
+ * its plain, hex, base64 and base64url forms) and a call with about 10 KB of arguments, none of them
+ * leaked, so every byte is searched. Measures the whole detections stage for that call.
+ */
+export function benchTrackedValues(values = 10_000, samples = 5_000) {
+  const settings = parsePolicy(
+    JSON.stringify({
+      default: "allow",
+      detect: {
+        flow: [{ id: "no-results-out", from: { results: "any" }, to: { tools: ["post_*"] }, action: "deny" }],
+      },
+    }),
+    "<bench>",
+  ).detect;
+  const detect = new Detections();
+  const session = { id: "ses_values", agent: "support", intent: "work", parent: null };
+  const allow = { effect: "allow", ruleId: "default", reason: "default" } as const;
+  detect.screen(
+    { callId: "r0", tool: "read_all", args: {}, session, now: Date.now() },
+    settings,
+    allow,
+    false,
+  );
+  const rows = Array.from({ length: values }, (_, i) => ({
+    token: `tok_${i.toString(36)}_${((i * 2654435761) >>> 0).toString(16)}`,
+  }));
+  detect.observeResult(settings, session.id, "read_all", "r0", rows);
+  const paragraph = sampleArgs() as { body: string };
+  const args = {
+    channel: "#support",
+    text: paragraph.body.repeat(12).slice(0, 10_000),
+    thread: "1712345678.000100",
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(args));
+  const run = (i: number) =>
+    detect.screen(
+      { callId: `p${i}`, tool: "post_message", args, session, now: Date.now() },
+      settings,
+      allow,
+      false,
+    );
+  if (run(0).verdict.effect !== "allow")
+    throw new Error("the benchmark's arguments must hold no tracked value");
+  for (let i = 0; i < 500; i++) run(i);
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t = process.hrtime.bigint();
+    run(i);
+    times.push(Number(process.hrtime.bigint() - t));
+  }
+  times.sort((a, b) => a - b);
+  return { values, bytes, p50Us: percentile(times, 50) / 1000, p99Us: percentile(times, 99) / 1000 };
+}

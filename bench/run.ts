@@ -2,7 +2,7 @@
 // `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|sandbox` runs one part.
 import { approvalsTable, benchApprovals } from "./approvals.js";
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
-import { benchDetect } from "./detect.js";
+import { benchDetect, benchTrackedValues } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
@@ -72,6 +72,7 @@ if (!only || only === "export") {
 if (!only || only === "detect") {
   console.log("\n# detections (all pre-execution detectors, one call)\n");
   const d = benchDetect();
+  const v = benchTrackedValues();
   console.log(
     table([
       ["measure", "p50", "p99", "target"],
@@ -80,6 +81,12 @@ if (!only || only === "detect") {
         `${fmt(d.p50Us, 2)} µs`,
         `${fmt(d.p99Us, 2)} µs`,
         "p50 ≤ 20 µs",
+      ],
+      [
+        `${fmt(v.bytes)}-byte arguments against ${fmt(v.values)} tracked values`,
+        `${fmt(v.p50Us, 2)} µs`,
+        `${fmt(v.p99Us, 2)} µs`,
+        "p50 ≤ 100 µs",
       ],
     ]),
   );

@@ -325,7 +325,7 @@ export class Gate {
       callId,
       tool,
       args,
-      session: { id: session.id, agent: session.agent, intent: session.intent },
+      session: { id: session.id, agent: session.agent, intent: session.intent, parent: session.parent },
       now: Date.now(),
     };
     try {

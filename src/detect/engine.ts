@@ -150,7 +150,7 @@ export class Detections {
   }
 
   #learn(input: DetectInput, settings: DetectSettings, enforced: Effect): void {
-    const state = this.#sessions.touch(input.session.id);
+    const state = this.#sessions.touch(input.session.id, input.session.parent ?? null);
     this.#baseline.addTransition(input.session.agent, state.lastTool ?? START, input.tool);
     state.lastTool = input.tool;
     // Only a call that will run reads anything.

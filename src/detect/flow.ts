@@ -1,9 +1,12 @@
 // Data-flow rules across one session's calls: "after reading X, sending outside needs approval", and
 // "a value taken from a tool result may not flow into this tool's arguments without approval".
-import type { DetectSettings, FlowRuleSpec } from "../policy/index.js";
-import { type SessionStates, valueHash, valuesIn } from "./session-state.js";
+import type { DetectSettings, FlowRuleSpec, ToolLabels } from "../policy/index.js";
+import type { SessionStates, TrackedValues, ValueHit } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { walkStrings } from "./walk.js";
+
+/** Paths and source calls a finding names at most. */
+const MAX_LISTED = 20;
 
 export function flowDetector(sessions: SessionStates): PreDetector {
   return {
@@ -11,10 +14,11 @@ export function flowDetector(sessions: SessionStates): PreDetector {
     actionOf: (s) => strongest(s.flow),
     check(input: DetectInput, settings: DetectSettings): Finding[] {
       if (settings.flow.length === 0) return [];
-      const state = sessions.get(input.session.id);
-      if (state === undefined) return [];
+      // A sub-agent's first call already sees what its parent session read.
+      const state = sessions.touch(input.session.id, input.session.parent ?? null);
       const labels = settings.labelsOf(input.tool);
       const findings: Finding[] = [];
+      let hits: ArgumentHit[] | undefined;
       for (const rule of settings.flow) {
         if (rule.toSends !== null && !labels.sends.includes(rule.toSends)) continue;
         if (rule.toTools !== null && !rule.toTools(input.tool)) continue;
@@ -30,7 +34,9 @@ export function flowDetector(sessions: SessionStates): PreDetector {
             data: { rule: rule.id, label: rule.afterReads },
           });
         } else if (state.values.size > 0) {
-          const hit = fromResults(input, rule, state.values);
+          // One search of the arguments serves every provenance rule.
+          hits ??= argumentHits(input, state.values);
+          const hit = fromResults(input, rule, hits, settings.labelsOf);
           if (hit !== null) findings.push(hit);
         }
       }
@@ -39,32 +45,48 @@ export function flowDetector(sessions: SessionStates): PreDetector {
   };
 }
 
+interface ArgumentHit extends ValueHit {
+  path: string;
+}
+
+function argumentHits(input: DetectInput, values: TrackedValues): ArgumentHit[] {
+  const hits: ArgumentHit[] = [];
+  walkStrings(input.args, (text, path) => values.find(text, (hit) => hits.push({ ...hit, path })));
+  return hits;
+}
+
 function fromResults(
   input: DetectInput,
   rule: FlowRuleSpec,
-  values: ReadonlyMap<number, { tool: string; callId: string; email: boolean }>,
+  hits: readonly ArgumentHit[],
+  labelsOf: (tool: string) => ToolLabels,
 ): Finding | null {
   const paths: string[] = [];
+  const forms = new Set<string>();
   const sources = new Set<string>();
-  walkStrings(input.args, (text, path) => {
-    valuesIn(text, (value, email) => {
-      if (rule.fromResults === "email" && !email) return;
-      const source = values.get(valueHash(value));
-      if (source === undefined) return;
-      if (rule.fromResults === "email" && !source.email) return;
-      if (rule.fromTools !== null && !rule.fromTools(source.tool)) return;
-      if (paths.length < 20 && !paths.includes(path)) paths.push(path);
-      sources.add(source.callId);
-    });
-  });
+  for (const { source, form, path } of hits) {
+    if (rule.fromResults === "email" && !source.email) continue;
+    if (rule.fromTools !== null && !rule.fromTools(source.tool)) continue;
+    if (rule.fromPaths !== null && !rule.fromPaths(source.path)) continue;
+    if (rule.fromLabels !== null && !labelsOf(source.tool).reads.some((l) => rule.fromLabels?.includes(l))) {
+      continue;
+    }
+    if (rule.toPaths !== null && !rule.toPaths(path)) continue;
+    if (paths.length < MAX_LISTED && !paths.includes(path)) paths.push(path);
+    forms.add(form);
+    sources.add(source.callId);
+  }
   if (sources.size === 0) return null;
+  const what = rule.fromResults === "email" ? "email addresses" : "values";
+  const encoded = [...forms].filter((f) => f !== "plain");
   return {
     detector: "flow",
     severity: "high",
     action: rule.action,
-    message: `${rule.reason}: ${input.tool} arguments carry ${rule.fromResults === "email" ? "email addresses" : "values"} from earlier tool results`,
-    relatedCalls: [...sources].slice(0, 20),
-    data: { rule: rule.id, paths },
+    message: `${rule.reason}: ${input.tool} arguments carry ${what} from earlier tool results${encoded.length > 0 ? ` (${encoded.join(", ")} encoded)` : ""}`,
+    relatedCalls: [...sources].slice(0, MAX_LISTED),
+    // Paths and encodings only: the values themselves never leave the detector.
+    data: { rule: rule.id, paths, forms: [...forms].sort() },
   };
 }
 

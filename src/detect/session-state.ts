@@ -1,96 +1,148 @@
 // What each session's calls taught the stateful detectors: labels read, values seen in results, last tool.
 import type { JsonValue } from "../json.js";
+import { decodedViews, encodedForms } from "./encodings.js";
 import { EMAIL } from "./patterns.js";
+import { ANCHOR, foldCase, ValueMatcher } from "./value-matcher.js";
 import { walkStrings } from "./walk.js";
 
 /** Sessions kept at most; the oldest is forgotten first (a restart forgets all: see docs/detect.md). */
 const MAX_SESSIONS = 10_000;
-/** Result values kept per session; the oldest go first. Hashes, not values, keep each entry small. */
-const MAX_VALUES = 4_096;
-export const MIN_VALUE_LENGTH = 6;
+/** Result values kept per session tree (a session and its sub-agents); the oldest go first. */
+export const MAX_VALUES = 16_384;
+/** Values shorter than this are not tracked: "ok", "true" or a short id would match everywhere. */
+export const MIN_VALUE_LENGTH = ANCHOR;
+/** Letters-only words shorter than this are not tracked either ("completed", "customer"). */
+const MIN_WORD_LENGTH = 16;
 /** Whole strings longer than this are not kept as values (emails inside them still are). */
 const MAX_VALUE_LENGTH = 512;
+const WORDS = /^[\p{L}\s]+$/u;
 
-/** Where a value came from: the tool and call whose result held it. */
+/** Where a value came from: the tool and call whose result held it, and where in that result. */
 export interface Provenance {
   tool: string;
   callId: string;
+  path: string;
   email: boolean;
+  /** Set when the value was forgotten; its patterns are dropped at the next rebuild. */
+  forgotten: boolean;
+}
+
+/** A tracked value found in a text, and the form it had there. */
+export interface ValueHit {
+  source: Provenance;
+  form: string;
+}
+
+/** Result values of one session tree, searchable in all their encoded forms in one pass per text. */
+export class TrackedValues {
+  readonly #live = new Map<string, Provenance>();
+  #matcher = new ValueMatcher<{ source: Provenance; form: string }>();
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  remember(value: string, source: Omit<Provenance, "forgotten">): void {
+    const key = foldCase(value);
+    const known = this.#live.get(key);
+    if (known !== undefined) {
+      // Seen again: the newest source counts, and a value that was ever an email stays one.
+      known.forgotten = true;
+      this.#live.delete(key);
+    } else if (this.#live.size >= MAX_VALUES) {
+      const oldest = this.#live.entries().next().value;
+      if (oldest !== undefined) {
+        oldest[1].forgotten = true;
+        this.#live.delete(oldest[0]);
+      }
+    }
+    const provenance: Provenance = {
+      ...source,
+      email: source.email || (known?.email ?? false),
+      forgotten: false,
+    };
+    this.#live.set(key, provenance);
+    for (const { form, pattern } of encodedForms(value, MIN_VALUE_LENGTH)) {
+      this.#matcher.add(pattern, { source: provenance, form });
+    }
+    // Forgotten values' patterns are dropped once they outnumber the live ones.
+    if (this.#matcher.size > 16 * (this.#live.size + 64)) this.#rebuild();
+  }
+
+  /** Calls `found` for each tracked value in `text` (as written, URL-decoded or JSON-unescaped). */
+  find(text: string, found: (hit: ValueHit) => void): void {
+    if (this.#live.size === 0) return;
+    for (const view of decodedViews(text)) {
+      this.#matcher.scan(view, (hit) => {
+        if (!hit.source.forgotten) found(hit);
+      });
+    }
+  }
+
+  #rebuild(): void {
+    const next = new ValueMatcher<{ source: Provenance; form: string }>();
+    for (const [value, source] of this.#live) {
+      for (const { form, pattern } of encodedForms(value, MIN_VALUE_LENGTH))
+        next.add(pattern, { source, form });
+    }
+    this.#matcher = next;
+  }
 }
 
 export interface SessionState {
   /** data label → the last call that read it */
   reads: Map<string, string>;
-  values: Map<number, Provenance>;
+  /** Shared by the whole session tree: a value a sub-agent read is tracked in its parent too. */
+  values: TrackedValues;
   lastTool: string | null;
 }
 
-/**
- * A 53-bit hash of a string (two 32-bit FNV-1a variants). Not cryptographic: it only bounds memory, and a
- * collision can at worst ask for an approval that was not needed.
- */
-export function valueHash(text: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 13);
-  }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
-}
-
-/** The values of a string worth tracking: the whole string when short enough, and every email inside it. */
+/** The values of a string worth tracking: the whole string when it looks like data, and every email in it. */
 export function valuesIn(text: string, visit: (value: string, email: boolean) => void): void {
   if (text.length < MIN_VALUE_LENGTH) return;
-  const hasAt = text.includes("@");
-  if (text.length <= MAX_VALUE_LENGTH) visit(text.toLowerCase(), false);
-  if (!hasAt) return;
-  for (const m of text.matchAll(EMAIL)) visit(m[0].toLowerCase(), true);
+  if (text.length <= MAX_VALUE_LENGTH && (text.length >= MIN_WORD_LENGTH || !WORDS.test(text))) {
+    visit(text, false);
+  }
+  if (!text.includes("@")) return;
+  for (const m of text.matchAll(EMAIL)) if (m[0].length >= MIN_VALUE_LENGTH) visit(m[0], true);
 }
 
 export class SessionStates {
   readonly #sessions = new Map<string, SessionState>();
+  /** session → the root of its tree, learned as sessions make calls. */
+  readonly #roots = new Map<string, string>();
 
   get(id: string): SessionState | undefined {
     return this.#sessions.get(id);
   }
 
-  /** The state of a session, created on first use. */
-  touch(id: string): SessionState {
+  /** The state of a session, created on first use; `parent` joins it to its parent's tracked values. */
+  touch(id: string, parent: string | null = null): SessionState {
     let s = this.#sessions.get(id);
     if (s === undefined) {
       if (this.#sessions.size >= MAX_SESSIONS) {
         const oldest = this.#sessions.keys().next().value;
-        if (oldest !== undefined) this.#sessions.delete(oldest);
+        if (oldest !== undefined) this.end(oldest);
       }
-      s = { reads: new Map(), values: new Map(), lastTool: null };
+      const root = parent === null ? id : (this.#roots.get(parent) ?? parent);
+      const shared = root === id ? new TrackedValues() : this.touch(root).values;
+      this.#roots.set(id, root);
+      s = { reads: new Map(), values: shared, lastTool: null };
       this.#sessions.set(id, s);
     }
     return s;
   }
 
-  /** Remembers the string values of a tool result, hashed, as flowing from `tool`. */
+  /** Remembers the string values of a tool result as flowing from `tool`, with their paths. */
   rememberResult(session: string, tool: string, callId: string, result: JsonValue): void {
     const state = this.touch(session);
-    walkStrings(result, (text) => {
-      valuesIn(text, (value, email) => {
-        const key = valueHash(value);
-        const known = state.values.get(key);
-        // A value that is both a whole string and an email counts as an email.
-        if (known !== undefined) {
-          state.values.delete(key);
-          email = email || known.email;
-        } else if (state.values.size >= MAX_VALUES) {
-          const oldest = state.values.keys().next().value;
-          if (oldest !== undefined) state.values.delete(oldest);
-        }
-        state.values.set(key, { tool, callId, email });
-      });
+    walkStrings(result, (text, path) => {
+      valuesIn(text, (value, email) => state.values.remember(value, { tool, callId, path, email }));
     });
   }
 
   end(session: string): void {
     this.#sessions.delete(session);
+    this.#roots.delete(session);
   }
 }

@@ -9,7 +9,8 @@ export interface DetectInput {
   callId: string;
   tool: string;
   args: JsonValue;
-  session: { id: string; agent: string; intent: string };
+  /** `parent`: the session this sub-agent session was opened under; values flow across the tree. */
+  session: { id: string; agent: string; intent: string; parent?: string | null };
   now: number;
 }
 

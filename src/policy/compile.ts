@@ -3,6 +3,7 @@ import type { CelCondition } from "./cel.js";
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileGlobs } from "./glob.js";
+import { pathScope } from "./jsonpath.js";
 import type {
   ApprovalsDocument,
   DetectDocument,
@@ -290,10 +291,13 @@ function compileDetect(
     flow: (detect.flow ?? []).map((r) => ({
       id: r.id,
       afterReads: r.after?.reads ?? null,
-      fromResults: r.from?.results ?? null,
+      fromResults: r.from === undefined ? null : (r.from.results ?? "any"),
       fromTools: r.from?.tools ? compileGlobs(r.from.tools) : null,
+      fromPaths: r.from?.paths ? pathScope(r.from.paths) : null,
+      fromLabels: r.from?.labels ?? null,
       toSends: r.to.sends ?? null,
       toTools: r.to.tools ? compileGlobs(r.to.tools) : null,
+      toPaths: r.to.paths ? pathScope(r.to.paths) : null,
       action: r.action,
       reason: r.reason ?? `flow rule ${r.id}`,
     })),

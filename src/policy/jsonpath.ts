@@ -37,3 +37,24 @@ function unquote(raw: string): string | null {
     return null;
   }
 }
+
+/**
+ * A test of whether a concrete path (as detectors report them: `$.to[0]`, `$["a b"]`, a `#key` suffix
+ * for an object key itself) lies at or below one of `patterns`; `[*]` matches any key or index.
+ */
+export function pathScope(patterns: readonly string[]): (path: string) => boolean {
+  const compiled = patterns.map(parseJsonPath).filter((p): p is PathStep[] => typeof p !== "string");
+  return (path) => {
+    const steps = parseJsonPath(path.endsWith("#key") ? path.slice(0, -4) : path);
+    if (typeof steps === "string") return false;
+    return compiled.some(
+      (pattern) => pattern.length <= steps.length && pattern.every((p, i) => stepMatches(p, steps[i]!)),
+    );
+  };
+}
+
+function stepMatches(pattern: PathStep, step: PathStep): boolean {
+  if (pattern.kind === "any") return step.kind !== "any";
+  if (pattern.kind === "key") return step.kind === "key" && step.key === pattern.key;
+  return step.kind === "index" && step.index === pattern.index;
+}

@@ -206,10 +206,24 @@ const flowRule = z
     id,
     /** Fires after the session read data with this label … */
     after: z.strictObject({ reads: label }).optional(),
-    /** … or when an argument value came out of an earlier tool result (`email`: only email addresses). */
-    from: z.strictObject({ results: z.enum(["any", "email"]), tools: globs.optional() }).optional(),
-    /** The calls it applies to: tools with this `sends:` label and/or these tool globs. */
-    to: z.strictObject({ sends: label.optional(), tools: globs.optional() }),
+    /**
+     * … or when an argument holds a value that came out of an earlier tool result (`email`: only email
+     * addresses; default any), from these tools, these paths of their results, tools with these labels.
+     */
+    from: z
+      .strictObject({
+        results: z.enum(["any", "email"]).optional(),
+        tools: globs.optional(),
+        paths: z.array(jsonPath).min(1).optional(),
+        labels: z.array(label).min(1).optional(),
+      })
+      .optional(),
+    /** The calls it applies to: tools with this `sends:` label and/or these tool globs; these argument paths. */
+    to: z.strictObject({
+      sends: label.optional(),
+      tools: globs.optional(),
+      paths: z.array(jsonPath).min(1).optional(),
+    }),
     action: detectAction.default("ask"),
     reason: z.string().optional(),
   })

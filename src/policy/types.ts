@@ -109,9 +109,14 @@ export interface FlowRuleSpec {
   afterReads: string | null;
   /** Provenance rule: argument values seen in earlier results (`email`: email addresses only). */
   fromResults: "any" | "email" | null;
+  /** Source scope: the result's tool, the path of the value in that result, the tool's `reads:` labels. */
   fromTools: ((tool: string) => boolean) | null;
+  fromPaths: ((path: string) => boolean) | null;
+  fromLabels: readonly string[] | null;
   toSends: string | null;
   toTools: ((tool: string) => boolean) | null;
+  /** Sink scope: only values found at or below these argument paths count. */
+  toPaths: ((path: string) => boolean) | null;
   action: DetectAction;
   reason: string;
 }
