@@ -9,10 +9,11 @@ import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
 import { SharedRateLimiter } from "./core/shared-limiter.js";
 import {
   type Canary,
-  type CanaryKind,
   canaryOf,
   canaryRecord,
+  customCanary,
   Detections,
+  type MintableKind,
   mintCanary,
 } from "./detect/index.js";
 import { WardenError } from "./errors.js";
@@ -299,8 +300,29 @@ export class Warden {
    * const canary = await warden.createCanary("aws-key", "billing db seed");
    * // plant canary.value where only an exfiltrating agent would pick it up
    */
-  async createCanary(kind: CanaryKind, label: string | null = null, domain?: string): Promise<Canary> {
-    const record = await this.ledger.append(canaryRecord(mintCanary(kind, label, domain)));
+  async createCanary(kind: MintableKind, label: string | null = null, domain?: string): Promise<Canary> {
+    return this.#recordCanary(mintCanary(kind, label, domain));
+  }
+
+  /**
+   * Registers an existing honeytoken as a canary (kind `custom`): any later tool argument holding it,
+   * as written or encoded, is refused like a minted one. Throws INVALID_REQUEST for a value that is too
+   * short or too long (see CUSTOM_CANARY_LENGTH).
+   * @example
+   * await warden.addCanary("AKIAHONEYTOKEN0000001", "key planted in the old deploy repo");
+   */
+  async addCanary(value: string, label: string | null = null): Promise<Canary> {
+    let canary: Canary;
+    try {
+      canary = customCanary(value, label);
+    } catch (err) {
+      throw new WardenError("INVALID_REQUEST", err instanceof Error ? err.message : String(err));
+    }
+    return this.#recordCanary(canary);
+  }
+
+  async #recordCanary(minted: Canary): Promise<Canary> {
+    const record = await this.ledger.append(canaryRecord(minted));
     const canary = canaryOf(record);
     if (canary === null) throw new WardenError("INVALID_REQUEST", "canary record could not be read back");
     this.#detect.noteRecord(record);

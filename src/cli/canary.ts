@@ -1,20 +1,30 @@
-// `warden canary create|list`: mint bait values recorded in the ledger; any tool argument holding one is refused.
-import { CANARY_KINDS, type CanaryKind, canaryOf } from "../detect/index.js";
+// `warden canary create|add|list`: bait values recorded in the ledger; any tool argument holding one is refused.
+import {
+  type Canary,
+  CUSTOM_CANARY_LENGTH,
+  canaryOf,
+  MINTABLE_KINDS,
+  type MintableKind,
+} from "../detect/index.js";
 import { isPostgresUrl } from "../ledger/index.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
-import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { PATH_OPTIONS, type WardenPaths, wardenPaths } from "./paths.js";
 
 const HELP = `usage: warden canary create --kind aws-key|email|url|record [--label L] [--domain D] [--json]
+       warden canary add --value VALUE [--label L] [--json]
        warden canary list [--json]
-       (both take [--dir DIR] [--policy FILE] [--db FILE])
+       (all take [--dir DIR] [--policy FILE] [--db FILE])
 
-A canary is a unique fake value (an AWS key, an email address, a URL, a customer record id) recorded
-in the ledger as a canary.create record. Plant it where only a leaking agent would pick it up: any
-tool call whose arguments hold it is denied (policy detect.canary.action, default deny) and raises a
-critical alert. A running Warden (warden start) arms a canary minted here within 5 seconds.`;
+A canary is a bait value recorded in the ledger as a canary.create record. create mints a unique fake
+value (an AWS key, an email address, a URL, a customer record id); add registers a honeytoken you
+already planted (${CUSTOM_CANARY_LENGTH.min} to ${CUSTOM_CANARY_LENGTH.max} characters, kind custom). Plant it where only a leaking agent would pick it
+up: any tool call whose arguments hold it, in any letter case, inside a longer text, or encoded as
+base64, base64url, hex, URL-encoding or JSON escapes, is denied (policy detect.canary.action, default
+deny) and raises a critical alert. A running Warden (warden start) arms a canary recorded here within
+5 seconds.`;
 
 export const canaryCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -23,6 +33,7 @@ export const canaryCommand: Command = (argv: string[], io: CliIO) =>
       kind: { type: "string" },
       label: { type: "string" },
       domain: { type: "string" },
+      value: { type: "string" },
       json: { type: "boolean" },
     });
     if (values.help) return printHelp(io, HELP);
@@ -39,25 +50,44 @@ export const canaryCommand: Command = (argv: string[], io: CliIO) =>
       }
       return 0;
     }
-    if (positionals[0] !== "create" || positionals.length !== 1) throw new UsageError("give create or list");
+    const verb = positionals[0];
+    if ((verb !== "create" && verb !== "add") || positionals.length !== 1) {
+      throw new UsageError("give create, add or list");
+    }
+    if (verb === "add") {
+      const value = values.value;
+      if (value === undefined || value === "") throw new UsageError("add needs --value");
+      const { min, max } = CUSTOM_CANARY_LENGTH;
+      if (value.length < min || value.length > max) {
+        throw new UsageError(`--value must have ${min} to ${max} characters`);
+      }
+      const c = await withWarden(paths, (warden) => warden.addCanary(value, values.label ?? null));
+      io.stdout(values.json ? JSON.stringify(c) : `registered canary ${c.id}${describe(c)}`);
+      return 0;
+    }
     const kind = values.kind;
-    if (kind === undefined || !(CANARY_KINDS as readonly string[]).includes(kind)) {
-      throw new UsageError(`--kind must be one of ${CANARY_KINDS.join(", ")}`);
+    if (kind === undefined || !(MINTABLE_KINDS as readonly string[]).includes(kind)) {
+      throw new UsageError(`--kind must be one of ${MINTABLE_KINDS.join(", ")}`);
     }
-    const warden = await Warden.open({
-      policy: paths.policy,
-      db: paths.db,
-      ...(isPostgresUrl(paths.db) ? { signingKey: paths.key } : {}),
-    });
-    try {
-      const c = await warden.createCanary(kind as CanaryKind, values.label ?? null, values.domain);
-      io.stdout(
-        values.json
-          ? JSON.stringify(c)
-          : `${c.value}\n(canary ${c.id}, ${c.kind}${c.label ? `, "${c.label}"` : ""})`,
-      );
-    } finally {
-      await warden.close();
-    }
+    const c = await withWarden(paths, (warden) =>
+      warden.createCanary(kind as MintableKind, values.label ?? null, values.domain),
+    );
+    io.stdout(values.json ? JSON.stringify(c) : `${c.value}\n(canary ${c.id}${describe(c)})`);
     return 0;
   });
+
+const describe = (c: Canary) => `, ${c.kind}${c.label ? `, "${c.label}"` : ""}`;
+
+/** A Warden on the CLI's paths (it writes the record and, on PostgreSQL, signs its checkpoints). */
+async function withWarden<T>(paths: WardenPaths, fn: (warden: Warden) => Promise<T>): Promise<T> {
+  const warden = await Warden.open({
+    policy: paths.policy,
+    db: paths.db,
+    ...(isPostgresUrl(paths.db) ? { signingKey: paths.key } : {}),
+  });
+  try {
+    return await fn(warden);
+  } finally {
+    await warden.close();
+  }
+}

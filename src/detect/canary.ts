@@ -3,11 +3,19 @@ import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../json.js";
 import type { LedgerRecord, RecordInput } from "../ledger/index.js";
 import type { DetectSettings } from "../policy/index.js";
+import { decodedViews, encodedForms } from "./encodings.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
+import { ANCHOR, ValueMatcher } from "./value-matcher.js";
 import { walkStrings } from "./walk.js";
 
-export const CANARY_KINDS = ["aws-key", "email", "url", "record"] as const;
+/** Kinds Warden mints, and `custom`: an existing honeytoken registered with `warden canary add`. */
+export const CANARY_KINDS = ["aws-key", "email", "url", "record", "custom"] as const;
 export type CanaryKind = (typeof CANARY_KINDS)[number];
+/** Kinds `mintCanary` can make up. */
+export const MINTABLE_KINDS = ["aws-key", "email", "url", "record"] as const;
+export type MintableKind = (typeof MINTABLE_KINDS)[number];
+/** A registered honeytoken's length bounds: shorter ones would match by chance, longer ones are not tokens. */
+export const CUSTOM_CANARY_LENGTH = { min: 12, max: 512 } as const;
 
 /** A minted canary. The value is stored as is: it is bait, not a secret, and the gate must recognise it. */
 export interface Canary {
@@ -28,7 +36,7 @@ function random(n: number, alphabet = BASE32): string {
 }
 
 /** A fresh canary value of `kind`; `domain` names where fake emails and URLs point. */
-export function mintCanary(kind: CanaryKind, label: string | null, domain = "example.com"): Canary {
+export function mintCanary(kind: MintableKind, label: string | null, domain = "example.com"): Canary {
   const lower = "abcdefghijklmnopqrstuvwxyz0123456789";
   const value =
     kind === "aws-key"
@@ -38,7 +46,22 @@ export function mintCanary(kind: CanaryKind, label: string | null, domain = "exa
         : kind === "url"
           ? `https://${domain}/s/${random(20, lower)}`
           : `cus_${random(20, lower)}`;
-  return { id: `can_${random(16, lower)}`, kind, label, value, createdAt: new Date().toISOString() };
+  return { id: canaryId(), kind, label, value, createdAt: new Date().toISOString() };
+}
+
+const canaryId = () => `can_${random(16, "abcdefghijklmnopqrstuvwxyz0123456789")}`;
+
+/**
+ * A canary for an existing honeytoken (a fake key already planted in a repository, a decoy customer
+ * record). Throws a RangeError for a value outside CUSTOM_CANARY_LENGTH or holding a control character.
+ */
+export function customCanary(value: string, label: string | null): Canary {
+  const { min, max } = CUSTOM_CANARY_LENGTH;
+  if (value.length < min || value.length > max) {
+    throw new RangeError(`a canary value has ${min} to ${max} characters`);
+  }
+  if (/\p{Cc}/u.test(value)) throw new RangeError("a canary value has no control characters");
+  return { id: canaryId(), kind: "custom", label, value, createdAt: new Date().toISOString() };
 }
 
 /** The `canary.create` record of a canary. */
@@ -66,33 +89,36 @@ export function canaryOf(r: LedgerRecord): Canary | null {
   };
 }
 
-/** Every known canary, searched with one case-insensitive regex rebuilt when a canary is added. */
+/** Every known canary, found in one pass per string: as written, in any case, and in every encoded form. */
 export class CanarySet {
   readonly #byValue = new Map<string, Canary>();
-  #re: RegExp | null = null;
+  readonly #matcher = new ValueMatcher<{ canary: Canary; form: string }>();
 
   add(c: Canary): void {
     const key = c.value.toLowerCase();
     if (this.#byValue.has(key)) return;
     this.#byValue.set(key, c);
-    const alternatives = [...this.#byValue.keys()].map((v) => v.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-    this.#re = new RegExp(alternatives.join("|"), "gi");
+    for (const { form, pattern } of encodedForms(c.value, ANCHOR))
+      this.#matcher.add(pattern, { canary: c, form });
   }
 
   get size(): number {
     return this.#byValue.size;
   }
 
-  /** Canaries found in `value`, with the path of the string that held each. */
-  find(value: JsonValue): { canary: Canary; path: string }[] {
-    const re = this.#re;
-    if (re === null) return [];
-    const found: { canary: Canary; path: string }[] = [];
+  /** Canaries found in `value`, with the path of the string that held each and the form it had there. */
+  find(value: JsonValue): { canary: Canary; path: string; form: string }[] {
+    if (this.#byValue.size === 0) return [];
+    const found: { canary: Canary; path: string; form: string }[] = [];
     walkStrings(value, (text, path) => {
-      if (text.length < 8) return;
-      for (const m of text.matchAll(re)) {
-        const canary = this.#byValue.get(m[0].toLowerCase());
-        if (canary) found.push({ canary, path });
+      if (text.length < ANCHOR) return;
+      const seen = new Set<Canary>();
+      for (const view of decodedViews(text)) {
+        this.#matcher.scan(view, ({ canary, form }) => {
+          if (seen.has(canary)) return;
+          seen.add(canary);
+          found.push({ canary, path, form });
+        });
       }
     });
     return found;
@@ -121,6 +147,7 @@ export function canaryDetector(set: CanarySet): PreDetector {
               kind: f.canary.kind,
               label: f.canary.label,
               path: f.path,
+              form: f.form,
             })),
           },
         },

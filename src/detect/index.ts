@@ -4,8 +4,12 @@ export {
   type Canary,
   type CanaryKind,
   CanarySet,
+  CUSTOM_CANARY_LENGTH,
   canaryOf,
   canaryRecord,
+  customCanary,
+  MINTABLE_KINDS,
+  type MintableKind,
   mintCanary,
 } from "./canary.js";
 export { ibanValid, luhnValid } from "./checksums.js";

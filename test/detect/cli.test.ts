@@ -38,6 +38,31 @@ describe("warden canary / warden alerts", () => {
     expect((await cli(["alerts", "--session", "ses_none"], cwd)).stdout).toBe("");
   });
 
+  it("registers an existing honeytoken, found later in any encoded form", async () => {
+    expect((await cli(["init"], cwd)).code).toBe(0);
+    const token = "AKIAHONEYTOKEN0000042";
+    const added = await cli(["canary", "add", "--value", token, "--label", "old deploy repo", "--json"], cwd);
+    expect(added.code).toBe(0);
+    const canary = JSON.parse(added.stdout) as { value: string; id: string; kind: string };
+    expect(canary).toMatchObject({ value: token, kind: "custom" });
+    expect((await cli(["canary", "list"], cwd)).stdout).toContain(canary.id);
+
+    const warden = await Warden.open({
+      policy: join(cwd, ".warden/policy.yaml"),
+      db: join(cwd, ".warden/ledger.db"),
+    });
+    const s = await warden.session({ agent: "support-bot", onBehalfOf: "a@example.com", intent: "x" });
+    const b64 = Buffer.from(`key=${token}`).toString("base64");
+    for (const body of [b64, Buffer.from(token).toString("hex"), encodeURIComponent(`k=${token}&x`)]) {
+      expect((await s.check("read_ticket", { id: 1, note: body })).effect, body).toBe("deny");
+    }
+    expect((await s.check("read_ticket", { id: 1, note: "nothing" })).effect).toBe("allow");
+    await warden.close();
+    expect((await cli(["canary", "add", "--value", "short"], cwd)).code).toBe(2);
+    expect((await cli(["canary", "add"], cwd)).code).toBe(2);
+    expect((await cli(["canary", "create", "--kind", "custom"], cwd)).code).toBe(2);
+  });
+
   it("refuses a bad kind with exit 2", async () => {
     expect((await cli(["canary", "create", "--kind", "password"], cwd)).code).toBe(2);
     expect((await cli(["canary"], cwd)).code).toBe(2);

@@ -113,6 +113,35 @@ describe("canary tokens", () => {
     expect(code).toBe("denied");
   });
 
+  it("finds a canary encoded: base64 at any alignment, base64url, hex, URL-encoded, JSON-escaped", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const canary = await warden.createCanary("record", "decoy customer");
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const v = canary.value;
+    for (const text of [
+      Buffer.from(v).toString("base64"),
+      Buffer.from(`a${v}`).toString("base64"),
+      Buffer.from(`ab${v}!`).toString("base64url"),
+      Buffer.from(v).toString("hex").toUpperCase(),
+      `q=${encodeURIComponent(`"${v}"`)}`,
+      JSON.stringify(JSON.stringify({ id: v })),
+      v.toUpperCase(),
+    ]) {
+      expect((await s.check("upload", { text })).effect, text).toBe("deny");
+    }
+    const [alert] = await alertsOf(warden);
+    expect(alert!.data).toMatchObject({ details: { canaries: [{ id: canary.id, form: "base64" }] } });
+  });
+
+  it("registers an existing honeytoken with addCanary, and refuses one too short to be unique", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const canary = await warden.addCanary("ghp_decoyDecoyDecoy0000", "planted token");
+    expect(canary.kind).toBe("custom");
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    expect((await s.check("upload", { text: `token ghp_decoyDecoyDecoy0000 here` })).effect).toBe("deny");
+    await expect(warden.addCanary("abc")).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+  });
+
   it("mints distinct values of every kind", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const values = new Set<string>();
