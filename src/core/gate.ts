@@ -16,7 +16,6 @@ import {
   type TakeResult,
 } from "../policy/index.js";
 import type { Containment } from "../sandbox/index.js";
-import type { Injections } from "../secrets/index.js";
 import { traceparentOf } from "../trace.js";
 import { ApprovalWaits, type CallState } from "./approval-waits.js";
 import { CallRunner, type RunPlan } from "./call-runner.js";
