@@ -44,6 +44,7 @@ export {
   type SandboxErrorCode,
 } from "./errors.js";
 export { type GuardedFetchOptions, guardedFetch } from "./guarded-fetch.js";
+export { type GvisorOptions, GvisorRunner } from "./gvisor.js";
 export { KillSwitch, type KillSwitchOptions, type ViolationPolicy } from "./kill-switch.js";
 export {
   type InProcessContext,
