@@ -16,7 +16,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Warden } from "../src/index.js";
-import { exportJsonl, verifyDatabase } from "../src/ledger/index.js";
+import { exportJsonl, loadSigningKey, verifyDatabase } from "../src/ledger/index.js";
 import { parsePolicy } from "../src/policy/index.js";
 import { fmt, percentile, table, timeConcurrent, timeLoop } from "./stats.js";
 
@@ -78,7 +78,9 @@ export async function benchDurable(total = 100_000) {
   const verifySeconds = Number(process.hrtime.bigint() - verifyStart) / 1e9;
   if (!verdict.ok) throw new Error("benchmark ledger does not verify");
   // The naive peer for verification: nothing to verify; report the export size instead for context.
-  await exportJsonl(join(dir, "l.db"), join(dir, "l.jsonl"));
+  await exportJsonl(join(dir, "l.db"), join(dir, "l.jsonl"), {
+    signingKey: await loadSigningKey(join(dir, "l.key")),
+  });
   rmSync(dir, { recursive: true, force: true });
   return {
     one: one.opsPerSec,

@@ -1,6 +1,6 @@
 // Where Warden keeps its files unless told otherwise: .warden/ in the working folder.
 import { resolve } from "node:path";
-import { isPostgresUrl } from "../ledger/index.js";
+import { defaultKeyPaths, isPostgresUrl } from "../ledger/index.js";
 import type { CliIO } from "./io.js";
 
 export interface WardenPaths {
@@ -24,6 +24,18 @@ export function wardenPaths(io: CliIO, flags: { dir?: string; policy?: string; d
     key: resolve(dir, "ledger.key"),
   };
 }
+
+/**
+ * The signing key's file: --key-file, then $WARDEN_LEDGER_KEY_FILE (keep the key off the database's
+ * disk in production), then the key beside a SQLite ledger (ledger.key for ledger.db), or DIR/ledger.key.
+ */
+export function signingKeyPath(io: CliIO, flags: { "key-file"?: string }, paths: WardenPaths): string {
+  const given = flags["key-file"] ?? io.env.WARDEN_LEDGER_KEY_FILE;
+  if (given) return resolve(io.cwd, given);
+  return isPostgresUrl(paths.db) ? paths.key : defaultKeyPaths(paths.db).privateKey;
+}
+
+export const KEY_FILE_OPTION = { "key-file": { type: "string" } } as const;
 
 export const PATH_OPTIONS = {
   dir: { type: "string" },

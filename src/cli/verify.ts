@@ -5,27 +5,45 @@ import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
-const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem] [--json]
+const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem]
+                     [--against FILE …] [--json]
 
 Recomputes every record's hash and checks every checkpoint's Ed25519 signature. Exit 0 with counts
-when intact; exit 1 naming the first bad record when a record was modified, deleted, inserted or
-reordered, a checkpoint is forged, or the log was cut before its last checkpoint. On PostgreSQL
-every instance's chain is checked, with its checkpoints, in one snapshot.
+when intact; exit 1 naming the first bad record or chain when a record was modified, deleted, inserted
+or reordered, a checkpoint is forged, the log was cut before its last checkpoint, a chain that a
+signed checkpoint names is missing, the records after the last checkpoint (the unsealed tail) are
+more or older than the writer's signed cadence allows, or the ledger is empty. On PostgreSQL every
+instance's chain is checked, with its checkpoints, in one snapshot. An export's signed end line is
+checked too.
+
+--against FILE  checkpoints taken elsewhere (a JSONL export, or a JSONL export sink's file kept by a
+                SIEM); each must be here over the same record. Repeat for several files. This catches
+                what an attacker holding the database can do unseen: cut the tail, or rewrite it.
 
 Without --key the public key recorded beside the ledger (in the export, or in the database) is used: that only shows
 the ledger agrees with itself. Pass --key with a copy of the public key kept elsewhere for the strong
-check.`;
+check. See docs/ledger.md for the trust model.`;
 
 export const verifyCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
     const { values } = parse(
       argv,
-      { ...PATH_OPTIONS, jsonl: { type: "string" }, key: { type: "string" }, json: { type: "boolean" } },
+      {
+        ...PATH_OPTIONS,
+        jsonl: { type: "string" },
+        key: { type: "string" },
+        against: { type: "string", multiple: true },
+        json: { type: "boolean" },
+      },
       false,
     );
     if (values.help) return printHelp(io, HELP);
     if (values.jsonl && values.db) throw new UsageError("give --db or --jsonl, not both");
-    const options = values.key ? { publicKey: values.key } : {};
+    for (const file of values.against ?? []) if (!existsSync(file)) throw new UsageError(`no file ${file}`);
+    const options = {
+      ...(values.key ? { publicKey: values.key } : {}),
+      ...(values.against ? { against: values.against } : {}),
+    };
     let target: string;
     let result: Awaited<ReturnType<typeof verifyDatabase>>;
     if (values.jsonl) {
@@ -55,10 +73,15 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
     }
     io.stdout(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);
     for (const chain of result.chains) {
+      const tail =
+        chain.unsealed === 0
+          ? "every record sealed"
+          : `unsealed tail: ${chain.unsealed} records since ${chain.unsealedSince}`;
       io.stdout(
-        `  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq ?? "none"}`,
+        `  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq || "none"}; ${tail}`,
       );
     }
+    if (values.against) io.stdout(`every checkpoint in ${values.against.join(", ")} is here`);
     if (result.keySource === "beside-ledger") {
       io.stdout(
         "note: checked with the public key stored beside the ledger; this shows the ledger is consistent with itself. For the strong check pass --key with a copy of the public key kept elsewhere.",

@@ -28,6 +28,11 @@ export function checkpointEvent(c: Checkpoint): ExportEvent {
     session: null,
     agent: null,
     callId: null,
-    data: { signature: c.signature, keyId: c.keyId },
+    // Everything the signature covers travels with it, so a receiver's copy can witness the ledger (verify --against).
+    data: {
+      signature: c.signature,
+      keyId: c.keyId,
+      ...(c.v === 2 ? { v: c.v, chains: { ...c.chains }, cadence: { ...c.cadence! } } : {}),
+    },
   };
 }

@@ -18,7 +18,7 @@ export interface ExportEvent {
   session: string | null;
   agent: string | null;
   callId: string | null;
-  /** The record's fields; for a checkpoint `{ signature, keyId }`. */
+  /** The record's fields; for a checkpoint `{ signature, keyId }`, plus `{ v, chains, cadence }` from format 2. */
   data: JsonObject;
 }
 

@@ -1,20 +1,31 @@
-// Streams a ledger to a self-contained JSONL file that verifyJsonl checks offline.
-import { createPublicKey, type KeyObject } from "node:crypto";
+// Streams a ledger to a self-contained JSONL file that verifyJsonl checks offline, sealed by a signed end line.
+import { createPublicKey, type KeyObject, sign } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { finished } from "node:stream/promises";
-import { defaultKeyPaths, loadPublicKey } from "./keys.js";
+import { canonicalJson } from "../digest.js";
+import { WardenError } from "../errors.js";
+import { defaultKeyPaths, keyIdOf, loadPublicKey } from "./keys.js";
 import { openStoreAt } from "./stores/open.js";
 import { PostgresStore } from "./stores/postgres.js";
 import { SqliteStore } from "./stores/sqlite.js";
-import type { Checkpoint, LedgerStore } from "./types.js";
+import { type Checkpoint, GENESIS_HASH, type LedgerStore } from "./types.js";
 
 const PAGE = 4096;
 
+/** The export format: 2 ends with a signed end line (format 1 files, unsigned, still verify). */
+export const EXPORT_VERSION = 2;
+
 export interface ExportOptions {
-  /** The key to put in the header; default the `.pub` beside a database path, else none. */
+  /**
+   * The ledger's Ed25519 private key, which signs the end line (what the file holds: its totals and each
+   * chain's last record), so no line can be dropped or the end rewritten without the key.
+   */
+  signingKey: KeyObject;
+  /** The key to put in the header; default the `.pub` beside a database path, else the signing key's public half. */
   publicKey?: KeyObject | null;
+  clock?: () => Date;
 }
 
 export interface ExportSummary {
@@ -24,20 +35,29 @@ export interface ExportSummary {
 }
 
 /**
- * Writes `{"type":"warden.ledger","version":1,"publicKey":<base64 SPKI DER or null>}`, then each chain's
- * records in seq order with every checkpoint right after the record at its seq, then
- * `{"type":"end","records":N,"checkpoints":M}` so a cut-short copy is recognised. The file appears at
+ * Writes `{"type":"warden.ledger","version":2,"publicKey":<base64 SPKI DER or null>}`, then each chain's
+ * records in seq order with every checkpoint right after the record at its seq, then the end line
+ * `{"type":"end","records":N,"checkpoints":M,"chains":{<chain>:{seq,hash}},"ts",keyId,signature}`,
+ * signed like a checkpoint over canonical {type, records, checkpoints, chains, ts}. The file appears at
  * `outPath` only once complete.
  *
  * @example
- * const { records } = await exportJsonl(".warden/ledger.db", "ledger.jsonl");
- * // or every instance's chains from PostgreSQL: exportJsonl("postgres://auditor@db/warden", "ledger.jsonl")
+ * const signingKey = await loadSigningKey(".warden/ledger.key");
+ * const { records } = await exportJsonl(".warden/ledger.db", "ledger.jsonl", { signingKey });
+ * // or every instance's chains from PostgreSQL: exportJsonl("postgres://auditor@db/warden", "ledger.jsonl", { signingKey })
  */
 export async function exportJsonl(
   source: LedgerStore | string,
   outPath: string,
-  options: ExportOptions = {},
+  options: ExportOptions,
 ): Promise<ExportSummary> {
+  const signingKey = options.signingKey;
+  if (signingKey?.type !== "private" || signingKey.asymmetricKeyType !== "ed25519") {
+    throw new WardenError(
+      "LEDGER_KEY_MISSING",
+      "an export's end line is signed: give the ledger's signing key",
+    );
+  }
   const ownStore = typeof source === "string";
   const store = typeof source === "string" ? await openStoreAt(source, { readonly: true }) : source;
   const tmp = `${outPath}.${process.pid}.tmp`;
@@ -45,7 +65,7 @@ export async function exportJsonl(
     const publicKey =
       options.publicKey !== undefined
         ? options.publicKey
-        : await keyBeside(store instanceof PostgresStore ? store : source);
+        : ((await keyBeside(store instanceof PostgresStore ? store : source)) ?? signingKey);
     const out = createWriteStream(tmp, { mode: 0o600 });
     // Keep a write error (a full disk) instead of letting it crash the process as an unhandled 'error' event.
     let failure: Error | null = null;
@@ -59,10 +79,16 @@ export async function exportJsonl(
       if (failure) throw failure;
       if (!out.write(text)) await Promise.race([once(out, "drain"), ended]);
     };
-    const header = { type: "warden.ledger", version: 1, publicKey: publicKey ? spkiBase64(publicKey) : null };
+    const header = {
+      type: "warden.ledger",
+      version: EXPORT_VERSION,
+      publicKey: publicKey ? spkiBase64(publicKey) : null,
+    };
     await write(`${JSON.stringify(header)}\n`);
     const summary: ExportSummary = { chains: await store.chains(), records: 0, checkpoints: 0 };
+    const heads: Record<string, { seq: number; hash: string }> = {};
     for (const chain of summary.chains) {
+      heads[chain] = { seq: 0, hash: GENESIS_HASH };
       // Checkpoints first: every one of them then refers to a record this export will contain.
       const checkpoints = await store.checkpoints(chain);
       let next = 0;
@@ -76,6 +102,7 @@ export async function exportJsonl(
             chunk += line(checkpoints[next++]!);
         }
         summary.records += page.length;
+        heads[chain] = { seq: page.at(-1)!.seq, hash: page.at(-1)!.hash };
         await write(chunk);
         from = page.at(-1)!.seq + 1;
       }
@@ -86,7 +113,7 @@ export async function exportJsonl(
       summary.checkpoints += checkpoints.length;
     }
     await write(
-      `${JSON.stringify({ type: "end", records: summary.records, checkpoints: summary.checkpoints })}\n`,
+      `${JSON.stringify(endLine(summary, heads, signingKey, options.clock ?? (() => new Date())))}\n`,
     );
     out.end();
     await finished(out);
@@ -98,6 +125,24 @@ export async function exportJsonl(
   } finally {
     if (ownStore) await store.close();
   }
+}
+
+/** The end line: what the file holds, signed with the ledger key. */
+function endLine(
+  summary: ExportSummary,
+  heads: Record<string, { seq: number; hash: string }>,
+  key: KeyObject,
+  clock: () => Date,
+) {
+  const body = {
+    type: "end",
+    records: summary.records,
+    checkpoints: summary.checkpoints,
+    chains: heads,
+    ts: clock().toISOString(),
+  };
+  const signature = sign(null, Buffer.from(canonicalJson(body), "utf8"), key).toString("base64");
+  return { ...body, keyId: keyIdOf(key), signature };
 }
 
 function line(c: Checkpoint): string {

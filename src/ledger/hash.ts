@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../digest.js";
 import type { JsonObject } from "../json.js";
-import type { LedgerRecord } from "./types.js";
+import type { Checkpoint, LedgerRecord } from "./types.js";
 
 // A record's data is canonicalized twice per append (its hash, its stored column). Records are frozen
 // snapshots once sealed, so the text can be remembered per object instead of computed again.
@@ -30,7 +30,12 @@ export function recordHash(prevHash: string, record: Omit<LedgerRecord, "hash">)
   return createHash("sha256").update(prevHash, "utf8").update(body, "utf8").digest("hex");
 }
 
-/** The exact bytes a checkpoint signature covers: canonical JSON of {chain, seq, hash, ts}. */
-export function checkpointMessage(c: { chain: string; seq: number; hash: string; ts: string }): Buffer {
-  return Buffer.from(canonicalJson({ chain: c.chain, seq: c.seq, hash: c.hash, ts: c.ts }), "utf8");
+/**
+ * The exact bytes a checkpoint signature covers: canonical JSON of {chain, seq, hash, ts}, plus
+ * {v, chains, cadence} for format 2.
+ */
+export function checkpointMessage(c: Omit<Checkpoint, "signature" | "keyId">): Buffer {
+  const base = { chain: c.chain, seq: c.seq, hash: c.hash, ts: c.ts };
+  const body = c.v === 2 ? { ...base, v: 2, chains: c.chains ?? {}, cadence: c.cadence ?? null } : base;
+  return Buffer.from(canonicalJson(body), "utf8");
 }

@@ -5,6 +5,7 @@ import { checkpointMessage, recordHash } from "./hash.js";
 import { label, snapshotInput } from "./input.js";
 import { keyIdOf } from "./keys.js";
 import {
+  type Cadence,
   type ChainHead,
   type Checkpoint,
   GENESIS_HASH,
@@ -12,7 +13,11 @@ import {
   type LedgerStore,
   type RecordInput,
   type Sealer,
+  type SignedHeads,
 } from "./types.js";
+
+/** The documented default cadence: a checkpoint once 1,000 records are unsigned, and 10 s after a record. */
+export const DEFAULT_CADENCE: Cadence = { records: 1000, seconds: 10 };
 
 export interface LedgerOptions {
   store: LedgerStore;
@@ -22,7 +27,11 @@ export interface LedgerOptions {
   signingKey: KeyObject;
   /** Seal a checkpoint into the batch once this many records are unsigned (default 1000). */
   checkpointEvery?: number;
-  /** Also checkpoint this often while records are being added; 0 turns the timer off (default 10). */
+  /**
+   * Also checkpoint this often while records are being added, so no record stays unsigned longer; 0
+   * turns the timer off (default 10). Both numbers are signed into each checkpoint: verify holds the
+   * unsigned tail to them.
+   */
   checkpointSeconds?: number;
   clock?: () => Date;
   /** Most records in one transaction (default 1024); more wait for the next. */
@@ -66,7 +75,7 @@ export class Ledger {
   readonly chain: string;
   readonly keyId: string;
   readonly #key: KeyObject;
-  readonly #every: number;
+  readonly #cadence: Cadence;
   readonly #clock: () => Date;
   readonly #maxBatch: number;
   readonly #listeners = new Set<AppendListener>();
@@ -86,10 +95,13 @@ export class Ledger {
     this.chain = options.chain ?? "main";
     this.#key = options.signingKey;
     this.keyId = keyIdOf(options.signingKey);
-    this.#every = Math.max(1, Math.trunc(options.checkpointEvery ?? 1000));
+    const seconds = Math.max(0, options.checkpointSeconds ?? DEFAULT_CADENCE.seconds);
+    this.#cadence = {
+      records: Math.max(1, Math.trunc(options.checkpointEvery ?? DEFAULT_CADENCE.records)),
+      seconds,
+    };
     this.#clock = options.clock ?? (() => new Date());
     this.#maxBatch = Math.max(1, Math.trunc(options.maxBatch ?? 1024));
-    const seconds = options.checkpointSeconds ?? 10;
     this.#timer = seconds > 0 ? setInterval(() => this.#tick(), seconds * 1000) : null;
     // The timer must not keep a finished CLI or test process alive.
     this.#timer?.unref();
@@ -108,8 +120,11 @@ export class Ledger {
     // Touch the store now so a broken database fails at startup, not on the first tool call.
     const head = await options.store.head(chain);
     const ledger = new Ledger(options);
-    // A tail left unsigned by a crash gets signed on the first timer tick.
-    ledger.#unsigned = head !== null && head.seq > (head.checkpointSeq ?? 0);
+    // A tail left unsigned by a crash is signed now: until then verify reports it as an unsealed tail.
+    if (head !== null && head.seq > (head.checkpointSeq ?? 0)) {
+      ledger.#unsigned = true;
+      await ledger.checkpointNow().catch(() => undefined);
+    }
     return ledger;
   }
 
@@ -214,8 +229,8 @@ export class Ledger {
   async #flushBatch(batch: Pending[], waiters: CheckpointWaiter[]): Promise<void> {
     let checkpoint: Checkpoint | null = null;
     let unsigned = this.#unsigned;
-    const seal: Sealer = (head) => {
-      const out = this.#seal(head, batch, waiters.length > 0);
+    const seal: Sealer = (head, signed) => {
+      const out = this.#seal(head, signed, batch, waiters.length > 0);
       checkpoint = out.checkpoint;
       unsigned = out.unsigned;
       return out;
@@ -243,7 +258,7 @@ export class Ledger {
   }
 
   // Runs inside the store's transaction with the head it read there: a failed batch never moves the chain.
-  #seal(head: ChainHead | null, batch: Pending[], force: boolean) {
+  #seal(head: ChainHead | null, signed: SignedHeads, batch: Pending[], force: boolean) {
     let seq = head?.seq ?? 0;
     let prev = head?.hash ?? GENESIS_HASH;
     const now = this.#clock().toISOString();
@@ -256,14 +271,15 @@ export class Ledger {
       return { ...body, hash: prev };
     });
     const signedSeq = head?.checkpointSeq ?? 0;
-    const due = seq > signedSeq && (force || seq - signedSeq >= this.#every);
-    const checkpoint = due ? this.#sign(seq, prev, ts) : null;
+    const due = seq > signedSeq && (force || seq - signedSeq >= this.#cadence.records);
+    const checkpoint = due ? this.#sign(seq, prev, ts, { ...signed, [this.chain]: seq }) : null;
     return { records, checkpoint, unsigned: !due && seq > signedSeq };
   }
 
-  #sign(seq: number, hash: string, ts: string): Checkpoint {
-    const signature = sign(null, checkpointMessage({ chain: this.chain, seq, hash, ts }), this.#key);
-    return { chain: this.chain, seq, hash, ts, signature: signature.toString("base64"), keyId: this.keyId };
+  #sign(seq: number, hash: string, ts: string, chains: SignedHeads): Checkpoint {
+    const body = { v: 2 as const, chain: this.chain, seq, hash, ts, chains, cadence: { ...this.#cadence } };
+    const signature = sign(null, checkpointMessage(body), this.#key).toString("base64");
+    return { ...body, signature, keyId: this.keyId };
   }
 
   #notify(records: readonly LedgerRecord[]): void {

@@ -38,7 +38,17 @@ export interface LedgerRecord extends RecordInput {
   hash: string;
 }
 
-/** A signed statement "chain `chain` had `hash` at `seq`", Ed25519 over canonical {chain, seq, hash, ts}. */
+/** How often a writer promises to checkpoint: once `records` records are unsigned, and `seconds` after a record (0: no timer). */
+export interface Cadence {
+  records: number;
+  seconds: number;
+}
+
+/**
+ * A signed statement "chain `chain` had `hash` at `seq`". Format 1 (older ledgers, `v` absent) signs
+ * canonical {chain, seq, hash, ts}; format 2 signs canonical {v, chain, seq, hash, ts, chains, cadence},
+ * so the set of chains and the promised cadence cannot be changed or dropped without the key.
+ */
 export interface Checkpoint {
   chain: string;
   seq: number;
@@ -48,7 +58,16 @@ export interface Checkpoint {
   signature: string;
   /** sha256:<hex> of the signing public key (SPKI DER), so a verifier knows which key to use. */
   keyId: string;
+  /** 2 for this format; absent on format-1 checkpoints. */
+  v?: 2;
+  /** Every chain the database held checkpoints for, with its latest checkpointed seq (this one's own included). */
+  chains?: SignedHeads;
+  /** The cadence the writer keeps from this checkpoint on. */
+  cadence?: Cadence;
 }
+
+/** Chain name → the seq of its latest checkpoint. */
+export type SignedHeads = Record<string, number>;
 
 export interface ChainHead {
   seq: number;
@@ -59,8 +78,14 @@ export interface ChainHead {
   ts?: string;
 }
 
-/** Computes the records of one batch from the chain head read inside the store's transaction. */
-export type Sealer = (head: ChainHead | null) => { records: LedgerRecord[]; checkpoint: Checkpoint | null };
+/**
+ * Computes the records of one batch from the chain head read inside the store's transaction, and
+ * `signed`, every chain's latest checkpoint as of that transaction (what a new checkpoint attests).
+ */
+export type Sealer = (
+  head: ChainHead | null,
+  signed: SignedHeads,
+) => { records: LedgerRecord[]; checkpoint: Checkpoint | null };
 
 export interface SessionRow {
   id: string;

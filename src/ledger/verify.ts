@@ -8,6 +8,8 @@ import { checkJsonl } from "./verify/jsonl.js";
 import { givenKey, keyFromPem, NO_KEY, type VerifyKey } from "./verify/key.js";
 import { checkPostgres } from "./verify/postgres.js";
 import type { KeySource, VerifyResult } from "./verify/result.js";
+import { type Cadence, DEFAULT_CADENCE, type SealingRules } from "./verify/sealing.js";
+import { readWitnessLines } from "./verify/witness.js";
 
 export type {
   ChainSummary,
@@ -25,6 +27,31 @@ export interface VerifyOptions {
    * A string is PEM text, or the path of a PEM file.
    */
   publicKey?: KeyObject | string;
+  /**
+   * When the unsealed tail's age is measured (default: now). An export is measured at its signed end
+   * time instead.
+   */
+  now?: Date;
+  /** The cadence held against chains with no format-2 checkpoint (default 1,000 records, 10 s). */
+  cadence?: Cadence;
+  /**
+   * Files holding checkpoints taken elsewhere (a JSONL export, a JSONL sink's copy at a SIEM): every
+   * checkpoint there must be here, over the same record, or verification fails.
+   */
+  against?: readonly string[];
+}
+
+/** The rules every chain's end is held to; a string says why a witness file cannot be used. */
+async function rulesOf(options: VerifyOptions): Promise<SealingRules | string> {
+  const rules: SealingRules = { now: options.now ?? new Date(), cadence: options.cadence ?? DEFAULT_CADENCE };
+  if (!options.against?.length) return rules;
+  const witnesses: unknown[] = [];
+  for (const path of options.against) {
+    const lines = await readWitnessLines(path);
+    if (typeof lines === "string") return `${path}: ${lines}`;
+    witnesses.push(...lines);
+  }
+  return { ...rules, witnesses };
 }
 
 /**
@@ -45,7 +72,8 @@ export async function verifyDatabase(path: string, options: VerifyOptions = {}):
     }
   }
   if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
-  return checkDatabase(path, key);
+  const rules = await rulesOf(options);
+  return typeof rules === "string" ? witnessProblem(rules, key.source) : checkDatabase(path, key, rules);
 }
 
 /**
@@ -61,9 +89,13 @@ export async function verifyPostgres(
   options: VerifyOptions & { schema?: string } = {},
 ): Promise<VerifyResult> {
   const { connectionString, schema } = splitSchema(url, options.schema);
-  if (!options.publicKey) return checkPostgres(connectionString, schema, null);
+  const rules = await rulesOf(options);
+  if (typeof rules === "string") return witnessProblem(rules, options.publicKey ? "given" : "beside-ledger");
+  if (!options.publicKey) return checkPostgres(connectionString, schema, null, rules);
   const key = await resolveGiven(options.publicKey);
-  return typeof key === "string" ? keyProblem(key, "given") : checkPostgres(connectionString, schema, key);
+  return typeof key === "string"
+    ? keyProblem(key, "given")
+    : checkPostgres(connectionString, schema, key, rules);
 }
 
 /**
@@ -74,9 +106,11 @@ export async function verifyPostgres(
  * console.log(result.ok ? `${result.records} records intact` : result.problem);
  */
 export async function verifyJsonl(path: string, options: VerifyOptions = {}): Promise<VerifyResult> {
-  if (!options.publicKey) return checkJsonl(path, null);
+  const rules = await rulesOf(options);
+  if (typeof rules === "string") return witnessProblem(rules, options.publicKey ? "given" : "beside-ledger");
+  if (!options.publicKey) return checkJsonl(path, null, rules);
   const key = await resolveGiven(options.publicKey);
-  return typeof key === "string" ? keyProblem(key, "given") : checkJsonl(path, key);
+  return typeof key === "string" ? keyProblem(key, "given") : checkJsonl(path, key, rules);
 }
 
 /**
@@ -108,6 +142,10 @@ async function resolveGiven(publicKey: KeyObject | string): Promise<VerifyKey | 
   if (publicKey.startsWith("-----BEGIN")) return keyFromPem(publicKey, "given");
   const pem = await readFile(publicKey, "utf8").catch(() => null);
   return pem === null ? "cannot read the given public key file" : keyFromPem(pem, "given");
+}
+
+function witnessProblem(message: string, keySource: KeySource): VerifyResult {
+  return { ok: false, chain: null, seq: null, problem: "unreadable", message, keySource };
 }
 
 function keyProblem(message: string, keySource: KeySource): VerifyResult {

@@ -1,11 +1,14 @@
 // Shared fixtures for the ledger tests: temp dirs, keys, sample inputs and a ledger on a real SQLite file.
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { canonicalJson } from "../../src/digest.js";
 import {
+  type Checkpoint,
   generateKeyPair,
+  keyIdOf,
   Ledger,
   type LedgerOptions,
   type RecordInput,
@@ -48,15 +51,25 @@ export function intent(i: number, extra: Record<string, string> = {}): RecordInp
 export async function sqliteLedger(
   dir: string,
   options: Partial<LedgerOptions> = {},
-): Promise<{ ledger: Ledger; db: string; publicKey: KeyObject }> {
+): Promise<{ ledger: Ledger; db: string; publicKey: KeyObject; signingKey: KeyObject }> {
   const db = join(dir, "ledger.db");
   const keys = await generateKeyPair(dir);
   const store = await SqliteStore.open(db);
   const ledger = await Ledger.open({ store, signingKey: keys.privateKey, checkpointSeconds: 0, ...options });
-  return { ledger, db, publicKey: keys.publicKey };
+  return { ledger, db, publicKey: keys.publicKey, signingKey: keys.privateKey };
 }
 
 /** Appends `n` records one batch at a time (awaiting each), so tests get many small batches. */
 export async function appendSerially(ledger: Ledger, n: number, from = 0): Promise<void> {
   for (let i = from; i < from + n; i++) await ledger.append(intent(i));
+}
+
+/** A checkpoint as the previous version wrote it (format 1: signs {chain, seq, hash, ts} only). */
+export function v1Checkpoint(
+  key: KeyObject,
+  at: { chain: string; seq: number; hash: string; ts: string },
+): Checkpoint {
+  const { chain, seq, hash, ts } = at;
+  const signature = sign(null, Buffer.from(canonicalJson({ chain, seq, hash, ts })), key).toString("base64");
+  return { chain, seq, hash, ts, signature, keyId: keyIdOf(createPublicKey(key)) };
 }

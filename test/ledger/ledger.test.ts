@@ -142,14 +142,14 @@ describe("checkpoints", () => {
     expect((await store.checkpoints("main")).map((c) => c.seq)).toEqual([3, 6, 17]);
   });
 
-  it("signs {chain, seq, hash, ts} with the ledger key", async () => {
+  it("signs {v: 2, chain, seq, hash, ts, chains, cadence} with the ledger key", async () => {
     const { store, ledger, publicKey } = await memoryLedger();
     const rec = await ledger.append(intent(0));
     const cp = await ledger.checkpointNow();
-    expect(cp).toMatchObject({ chain: "main", seq: 1, hash: rec.hash, keyId: ledger.keyId });
-    const message = Buffer.from(
-      canonicalJson({ chain: cp!.chain, seq: cp!.seq, hash: cp!.hash, ts: cp!.ts }),
-    );
+    expect(cp).toMatchObject({ chain: "main", seq: 1, hash: rec.hash, keyId: ledger.keyId, v: 2 });
+    expect(cp).toMatchObject({ chains: { main: 1 }, cadence: { records: 1000, seconds: 0 } });
+    const { signature: _, keyId: __, ...signed } = cp!;
+    const message = Buffer.from(canonicalJson(signed));
     expect(verify(null, message, publicKey, Buffer.from(cp!.signature, "base64"))).toBe(true);
     expect(await store.checkpoints("main")).toEqual([cp]);
     // Nothing new since: no second checkpoint.

@@ -6,6 +6,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import {
   exportJsonl,
+  generateKeyPair,
   keyIdOf,
   Ledger,
   MemoryStore,
@@ -16,7 +17,7 @@ import {
   verifyPostgres,
 } from "../../src/ledger/index.js";
 import { cli } from "../cli/run-cli.js";
-import { appendSerially, ephemeralKey, intent, tempDir } from "./helpers.js";
+import { appendSerially, ephemeralKey, intent, tempDir, v1Checkpoint } from "./helpers.js";
 import { admin, afterTest, freshSchema, PG_BASE, pgAvailable, pgStore } from "./pg.js";
 
 const V1_FIXTURE = join(import.meta.dirname, "fixtures/postgres-v1.sql");
@@ -71,7 +72,8 @@ describe.skipIf(!pgAvailable)("PostgreSQL store", () => {
           [r.chain, r.seq, r.v, r.ts, r.kind, r.session, r.agent, r.callId, JSON.stringify(r.data), r.hash],
         );
       }
-      for (const cp of await mem.checkpoints("node-1")) {
+      // Format-1 checkpoints at the same places, as the previous version signed them.
+      for (const cp of (await mem.checkpoints("node-1")).map((c) => v1Checkpoint(key, c))) {
         await c.query("INSERT INTO checkpoints VALUES ($1,$2,$3,$4,$5,$6)", [
           cp.chain,
           cp.seq,
@@ -200,7 +202,10 @@ describe.skipIf(!pgAvailable)("PostgreSQL store", () => {
     const order = all.map((r) => `${r.ts}|${r.chain}|${String(r.seq).padStart(4, "0")}`);
     expect(order).toEqual([...order].sort());
     const out = join(tempDir(), "all.jsonl");
-    expect(await exportJsonl(url, out)).toMatchObject({ chains: ["node-1", "node-2"], records: 19 });
+    expect(await exportJsonl(url, out, { signingKey: key })).toMatchObject({
+      chains: ["node-1", "node-2"],
+      records: 19,
+    });
     expect(await verifyJsonl(out, { publicKey: createPublicKey(key) })).toMatchObject({
       ok: true,
       records: 19,
@@ -243,7 +248,8 @@ describe.skipIf(!pgAvailable)("PostgreSQL store", () => {
     expect(migrated).toMatchObject({ code: 0 });
     expect(migrated.stdout).toContain(`0 → ${PG_SCHEMA_VERSION}`);
     const store = await pgStore({}, url);
-    const ledger = await ledgerOn(store, "node-1");
+    const keys = await generateKeyPair(join(dir, "keys"));
+    const ledger = await ledgerOn(store, "node-1", keys.privateKey);
     for (let i = 0; i < 3; i++) await ledger.append(intent(i));
     await ledger.checkpointNow();
     const log = await cli(["log", "--db", url, "--json"], dir);
@@ -255,6 +261,11 @@ describe.skipIf(!pgAvailable)("PostgreSQL store", () => {
     const viaEnv = await cli(["verify"], dir, { WARDEN_DB: url });
     expect(viaEnv.code).toBe(0);
     expect((await cli(["db", "migrate"], dir)).code).toBe(2);
-    expect((await cli(["export", "--db", url, "--jsonl", join(dir, "e.jsonl")], dir)).code).toBe(0);
+    const exported = ["export", "--db", url, "--jsonl", join(dir, "e.jsonl")];
+    // The end line is signed: without the key (none in DIR) the export is refused.
+    expect((await cli(exported, dir)).code).not.toBe(0);
+    expect((await cli([...exported, "--key-file", keys.paths.privateKey], dir)).code).toBe(0);
+    const viaKeyEnv = await cli(exported, dir, { WARDEN_LEDGER_KEY_FILE: keys.paths.privateKey });
+    expect(viaKeyEnv.code).toBe(0);
   });
 });

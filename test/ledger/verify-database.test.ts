@@ -53,7 +53,16 @@ describe("verifyDatabase", () => {
   it("passes an intact ledger with its counts, using the key beside it", async () => {
     expect(await verifyDatabase(db)).toEqual({
       ok: true,
-      chains: [{ chain: "main", records: 12, checkpoints: 3, lastCheckpointSeq: 12 }],
+      chains: [
+        {
+          chain: "main",
+          records: 12,
+          checkpoints: 3,
+          lastCheckpointSeq: 12,
+          unsealed: 0,
+          unsealedSince: null,
+        },
+      ],
       records: 12,
       checkpoints: 3,
       keySource: "beside-ledger",

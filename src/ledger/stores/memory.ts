@@ -64,7 +64,10 @@ export class MemoryStore implements LedgerStore {
     try {
       this.#assertOpen();
       const head = this.#head(chain);
-      const { records, checkpoint } = seal(head);
+      const signed = Object.fromEntries(
+        [...this.#checkpoints].flatMap(([name, list]) => (list.length > 0 ? [[name, list.at(-1)!.seq]] : [])),
+      );
+      const { records, checkpoint } = seal(head, signed);
       checkBatch(chain, head, records, checkpoint);
       const stored = records.map(storedCopy);
       const claims = this.#claims(stored);

@@ -2,15 +2,25 @@
 import type pg from "pg";
 import type { JsonObject, JsonValue } from "../../json.js";
 import { canonicalData } from "../hash.js";
-import type { ChainHead, Checkpoint, LedgerRecord, Sealer, SessionRow } from "../types.js";
+import type { ChainHead, LedgerRecord, Sealer, SessionRow } from "../types.js";
 import { checkBatch, sessionChange } from "./common.js";
 import { claimDecisions } from "./postgres-approval-decisions.js";
-import { RECORD_COLUMNS, type Row } from "./sqlite-rows.js";
+import { CHECKPOINT_COLUMNS, checkpointValues, RECORD_COLUMNS, type Row } from "./sqlite-rows.js";
 
 export const HEAD_SQL = `SELECT seq, hash, ts, (SELECT max(seq) FROM checkpoints WHERE chain = $1) AS cp
   FROM records WHERE chain = $1 ORDER BY seq DESC LIMIT 1`;
-export const INSERT_CHECKPOINT =
-  "INSERT INTO checkpoints (chain, seq, ts, hash, signature, key_id) VALUES ($1, $2, $3, $4, $5, $6)";
+// The head as HEAD_SQL reads it, plus every chain's latest checkpoint (a skip-scan: one probe per
+// chain), in one statement so a batch still costs one round trip before its insert.
+const APPEND_HEAD_SQL = `WITH RECURSIVE c(chain) AS (
+    SELECT min(chain) FROM checkpoints
+    UNION ALL SELECT (SELECT min(chain) FROM checkpoints WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+  SELECT h.seq, h.hash, h.ts, (SELECT max(seq) FROM checkpoints WHERE chain = $1) AS cp,
+    (SELECT coalesce(json_agg(json_build_array(c.chain,
+        (SELECT max(seq) FROM checkpoints k WHERE k.chain = c.chain))), '[]') FROM c WHERE c.chain IS NOT NULL)::text AS signed
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT seq, hash, ts FROM records WHERE chain = $1 ORDER BY seq DESC LIMIT 1) h ON true`;
+export const INSERT_CHECKPOINT = `INSERT INTO checkpoints (${CHECKPOINT_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 const INSERT_RECORDS = `INSERT INTO records (${RECORD_COLUMNS}, tool, effect)
   SELECT * FROM unnest($1::text[], $2::int8[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])`;
@@ -32,10 +42,11 @@ export async function appendBatch(
   sessionsChannel: string,
 ): Promise<LedgerRecord[]> {
   // Named statements: the writer's connection parses and plans them once, not once per batch.
-  const head = toHead(
-    (await client.query<Row>({ name: "warden_head", text: HEAD_SQL, values: [chain] })).rows[0],
-  );
-  const { records, checkpoint } = seal(head);
+  const row = (await client.query<Row>({ name: "warden_head", text: APPEND_HEAD_SQL, values: [chain] }))
+    .rows[0];
+  const head = row?.seq === null ? null : toHead(row);
+  const pairs = JSON.parse(String(row?.signed ?? "[]")) as [string, number][];
+  const { records, checkpoint } = seal(head, Object.fromEntries(pairs));
   checkBatch(chain, head, records, checkpoint);
   if (records.length > 0) {
     const col = <T>(f: (r: LedgerRecord) => T) => records.map(f);
@@ -60,10 +71,7 @@ export async function appendBatch(
     await applySessions(client, records, sessionsChannel);
     await claimDecisions(client, records);
   }
-  if (checkpoint) {
-    const c: Checkpoint = checkpoint;
-    await client.query(INSERT_CHECKPOINT, [c.chain, c.seq, c.ts, c.hash, c.signature, c.keyId]);
-  }
+  if (checkpoint) await client.query(INSERT_CHECKPOINT, checkpointValues(checkpoint));
   return records;
 }
 

@@ -98,12 +98,17 @@ CREATE TABLE export_cursors (
 const V4 = `ALTER TABLE tokens ADD COLUMN name text;
 CREATE INDEX records_approvals ON records (ts) WHERE ${APPROVAL_KINDS_SQL};`;
 
+// v5: checkpoint format 2 also signs the set of chains and the cadence; format-1 rows keep v = 1.
+const V5 = `ALTER TABLE checkpoints ADD COLUMN v integer NOT NULL DEFAULT 1, ADD COLUMN chains text,
+  ADD COLUMN cadence text;`;
+
 /** Every migration, oldest first; the last one's version is the schema this Warden writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "ledger tables", sql: V1 },
   { version: 2, name: "signing keys, shared rate buckets, tool and effect columns", sql: V2 },
   { version: 3, name: "export cursors", sql: V3 },
   { version: 4, name: "token names, approvals index", sql: V4 },
+  { version: 5, name: "checkpoint format 2 (chains, cadence)", sql: V5 },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

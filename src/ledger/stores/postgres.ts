@@ -22,7 +22,16 @@ import { channelName, EventFeed } from "./postgres-events.js";
 import { checkSchema, type MigrateResult, migrate } from "./postgres-schema.js";
 import { redactUrl, splitSchema } from "./postgres-url.js";
 import { ChainWriter } from "./postgres-writer.js";
-import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
+import {
+  CHECKPOINT_COLUMNS,
+  checkpointValues,
+  RECORD_COLUMNS,
+  type Row,
+  toCheckpoint,
+  toRecord,
+  toSession,
+  toToken,
+} from "./sqlite-rows.js";
 
 export interface PostgresStoreOptions {
   /** Schema holding Warden's tables (default: `?schema=` in the URL, else `public`); created if missing. */
@@ -235,9 +244,7 @@ export class PostgresStore implements LedgerStore {
   }
 
   async appendCheckpoint(c: Checkpoint): Promise<void> {
-    await this.#read("checkpoint append", () =>
-      this.#pool.query(INSERT_CHECKPOINT, [c.chain, c.seq, c.ts, c.hash, c.signature, c.keyId]),
-    );
+    await this.#read("checkpoint append", () => this.#pool.query(INSERT_CHECKPOINT, checkpointValues(c)));
   }
 
   async head(chain: string): Promise<ChainHead | null> {
@@ -288,8 +295,7 @@ export class PostgresStore implements LedgerStore {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    const sql =
-      "SELECT chain, seq, ts, hash, signature, key_id FROM checkpoints WHERE chain = $1 ORDER BY seq";
+    const sql = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = $1 ORDER BY seq`;
     return (await this.#rows("reading checkpoints", sql, [chain])).map(toCheckpoint);
   }
 

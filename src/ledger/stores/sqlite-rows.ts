@@ -1,6 +1,16 @@
 // Maps SQLite rows of the ledger tables to the contract's shapes.
+
+import { canonicalJson } from "../../digest.js";
 import type { JsonObject } from "../../json.js";
-import type { Checkpoint, LedgerRecord, RecordKind, SessionRow, TokenRow } from "../types.js";
+import type {
+  Cadence,
+  Checkpoint,
+  LedgerRecord,
+  RecordKind,
+  SessionRow,
+  SignedHeads,
+  TokenRow,
+} from "../types.js";
 
 export type Row = Record<string, string | number | null>;
 
@@ -21,8 +31,11 @@ export function toRecord(r: Row): LedgerRecord {
   };
 }
 
+/** The checkpoint columns, format-2 fields included (`v`, and `chains` and `cadence` as JSON text). */
+export const CHECKPOINT_COLUMNS = "chain, seq, ts, hash, signature, key_id, v, chains, cadence";
+
 export function toCheckpoint(r: Row): Checkpoint {
-  return {
+  const base: Checkpoint = {
     chain: String(r.chain),
     seq: Number(r.seq),
     hash: String(r.hash),
@@ -30,6 +43,29 @@ export function toCheckpoint(r: Row): Checkpoint {
     signature: String(r.signature),
     keyId: String(r.key_id),
   };
+  if (Number(r.v ?? 1) !== 2) return base;
+  return {
+    ...base,
+    v: 2,
+    chains: JSON.parse(String(r.chains)) as SignedHeads,
+    cadence: JSON.parse(String(r.cadence)) as Cadence,
+  };
+}
+
+/** The values of CHECKPOINT_COLUMNS for an insert. */
+export function checkpointValues(c: Checkpoint): (string | number | null)[] {
+  const v2 = c.v === 2;
+  return [
+    c.chain,
+    c.seq,
+    c.ts,
+    c.hash,
+    c.signature,
+    c.keyId,
+    v2 ? 2 : 1,
+    v2 ? canonicalJson(c.chains ?? {}) : null,
+    v2 ? canonicalJson(c.cadence ?? null) : null,
+  ];
 }
 
 export function toSession(r: Row): SessionRow {

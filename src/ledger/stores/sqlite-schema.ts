@@ -3,7 +3,7 @@ import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 // Single-column secondary indexes: every index entry is written inside the durable commit, so narrow
 // keys keep the commit small (a filtered page is sorted after the lookup). Decisions are filtered by
@@ -78,6 +78,15 @@ function schemaV3(db: Database): void {
   db.exec(`CREATE INDEX IF NOT EXISTS records_approvals ON records (ts) WHERE ${APPROVAL_KINDS_SQL};`);
 }
 
+// v4: checkpoint format 2 also signs the set of chains and the cadence; format-1 rows keep v = 1.
+function schemaV4(db: Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('checkpoints')").pluck().all();
+  if (columns.includes("v")) return;
+  db.exec(`ALTER TABLE checkpoints ADD COLUMN v INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE checkpoints ADD COLUMN chains TEXT;
+ALTER TABLE checkpoints ADD COLUMN cadence TEXT;`);
+}
+
 /**
  * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
  * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
@@ -96,6 +105,7 @@ export function migrate(db: Database, now: () => string): void {
     }
     if (v < 2) db.exec(SCHEMA_V2);
     if (v < 3) schemaV3(db);
+    if (v < 4) schemaV4(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

@@ -14,6 +14,7 @@ import type {
   Sealer,
   SessionFeed,
   SessionRow,
+  SignedHeads,
   TokenRow,
 } from "../types.js";
 import { claimDecision, decidedApproval } from "./approval-decisions.js";
@@ -26,7 +27,16 @@ import {
   toUnavailable,
 } from "./common.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
-import { RECORD_COLUMNS, type Row, toCheckpoint, toRecord, toSession, toToken } from "./sqlite-rows.js";
+import {
+  CHECKPOINT_COLUMNS,
+  checkpointValues,
+  RECORD_COLUMNS,
+  type Row,
+  toCheckpoint,
+  toRecord,
+  toSession,
+  toToken,
+} from "./sqlite-rows.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
 
 export interface SqliteStoreOptions {
@@ -150,8 +160,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    const sql =
-      "SELECT chain, seq, ts, hash, signature, key_id FROM checkpoints WHERE chain = ? ORDER BY seq";
+    const sql = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? ORDER BY seq`;
     return this.#read("reading checkpoints", () => this.#all(sql, [chain]).map(toCheckpoint));
   }
 
@@ -233,7 +242,7 @@ export class SqliteStore implements LedgerStore {
 
   #appendInTx(chain: string, seal: Sealer): LedgerRecord[] {
     const head = this.#head(chain);
-    const { records, checkpoint } = seal(head);
+    const { records, checkpoint } = seal(head, this.#signedHeads());
     checkBatch(chain, head, records, checkpoint);
     const insert = this.#stmt(
       `INSERT INTO records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -284,10 +293,22 @@ export class SqliteStore implements LedgerStore {
     return { seq: last.seq, hash: last.hash, ts: last.ts, checkpointSeq: cp.seq ?? 0 };
   }
 
+  // A skip-scan over the checkpoints' primary key: one probe per chain, however many checkpoints there are.
+  #signedHeads(): SignedHeads {
+    const rows = this.#all(
+      `WITH RECURSIVE c(chain) AS (
+        SELECT min(chain) FROM checkpoints
+        UNION ALL SELECT (SELECT min(chain) FROM checkpoints WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+      SELECT chain, (SELECT max(seq) FROM checkpoints k WHERE k.chain = c.chain) AS seq FROM c WHERE chain IS NOT NULL`,
+      [],
+    );
+    return Object.fromEntries(rows.map((r) => [String(r.chain), Number(r.seq)]));
+  }
+
   #insertCheckpoint(c: Checkpoint): void {
-    this.#stmt(
-      "INSERT INTO checkpoints (chain, seq, ts, hash, signature, key_id) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(c.chain, c.seq, c.ts, c.hash, c.signature, c.keyId);
+    this.#stmt(`INSERT INTO checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      ...checkpointValues(c),
+    );
   }
 
   #applySession(r: LedgerRecord): void {

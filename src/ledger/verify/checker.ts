@@ -1,23 +1,15 @@
 // The verifier's core: a streaming state machine per chain that re-derives every hash and checks every signature.
-import { createHash, verify } from "node:crypto";
+import { createHash } from "node:crypto";
 // Deliberately not the writer's hash.ts: a bug or shortcut there must not be able to hide here too.
 import { canonical, recordBody } from "./canonical.js";
+import { isObject, readCheckpoint, shape } from "./checkpoint.js";
 import type { VerifyKey } from "./key.js";
-import type { ChainSummary, VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
+import type { VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
+import { type ChainState, type SealingRules, sealingProblem } from "./sealing.js";
+import { type Witnesses, witnessMap } from "./witness.js";
 
 const GENESIS = "0".repeat(64);
 const RECORD_FIELDS = ["v", "chain", "seq", "ts", "kind", "session", "agent", "callId", "data", "hash"];
-const CHECKPOINT_FIELDS = ["chain", "seq", "hash", "ts", "signature", "keyId"];
-
-interface ChainState {
-  summary: ChainSummary;
-  nextSeq: number;
-  lastHash: string;
-  /** The first checkpoint seen before its record, if any: the log was cut, or lines were moved. */
-  pendingSeq: number | null;
-}
-
-type Obj = Record<string, unknown>;
 
 /**
  * Feed it records and checkpoints in chain order (a checkpoint right after the record at its seq);
@@ -26,13 +18,27 @@ type Obj = Record<string, unknown>;
 export class Checker {
   failure: VerifyFailure | null = null;
   readonly #key: VerifyKey;
+  readonly #rules: SealingRules;
   readonly #chains = new Map<string, ChainState>();
   #current: ChainState | null = null;
   #records = 0;
   #checkpoints = 0;
+  /** Witnessed checkpoints (chain → seq → hash); `#unseen` those not yet found here. */
+  readonly #witnesses: Witnesses = new Map();
+  readonly #unseen: Witnesses = new Map();
 
-  constructor(key: VerifyKey) {
+  /** `rules`: what the end of each chain must satisfy (unsealed tail, chain set, witnesses); see sealing.ts. */
+  constructor(key: VerifyKey, rules: SealingRules = {}) {
     this.#key = key;
+    this.#rules = rules;
+    if (rules.witnesses) {
+      const witnesses = witnessMap(rules.witnesses, key);
+      if (typeof witnesses === "string") this.fail("witness-mismatch", null, null, witnesses);
+      else {
+        this.#witnesses = witnesses;
+        for (const [chain, seqs] of witnesses) this.#unseen.set(chain, new Map(seqs));
+      }
+    }
   }
 
   /** A parsed record object; `tagged`: it may also carry `type` (an export line). False once verification failed. */
@@ -107,8 +113,20 @@ export class Checker {
     if (expected !== hash) {
       return this.fail("hash-mismatch", chain, n, "hash does not match the record and its predecessor", line);
     }
+    const witnessed = this.#witnesses.get(chain)?.get(n);
+    if (witnessed !== undefined && witnessed !== hash) {
+      return this.fail(
+        "witness-mismatch",
+        chain,
+        n,
+        "a checkpoint held elsewhere signed another hash for this record: the chain was rewritten",
+        line,
+      );
+    }
     st.lastHash = hash;
     st.nextSeq = n + 1;
+    st.summary.unsealedSince ??= ts;
+    st.summary.unsealed++;
     st.summary.records++;
     this.#records++;
     return true;
@@ -116,38 +134,9 @@ export class Checker {
 
   checkpoint(raw: unknown, line?: number, tagged = false): boolean {
     if (this.failure) return false;
-    const o = shape(raw, CHECKPOINT_FIELDS, tagged);
-    if (typeof o === "string") return this.fail("malformed", null, null, `not a checkpoint: ${o}`, line);
-    const { chain, seq, hash, ts, signature, keyId } = o;
-    if (typeof chain !== "string")
-      return this.fail("malformed", null, null, "checkpoint chain is not a string", line);
-    if (!Number.isSafeInteger(seq) || (seq as number) < 1) {
-      return this.fail("malformed", chain, null, "checkpoint seq is not a positive integer", line);
-    }
-    const n = seq as number;
-    if (
-      typeof hash !== "string" ||
-      typeof ts !== "string" ||
-      typeof signature !== "string" ||
-      typeof keyId !== "string"
-    ) {
-      return this.fail("malformed", chain, n, "a checkpoint field has the wrong type", line);
-    }
-    const { publicKey, keyId: trusted } = this.#key;
-    if (!publicKey)
-      return this.fail("key-missing", chain, n, "checkpoints exist but no public key was found", line);
-    if (keyId !== trusted)
-      return this.fail("checkpoint-unknown-key", chain, n, "checkpoint signed by another key", line);
-    const sig = Buffer.from(signature, "base64");
-    const payload = canonical({ chain, seq, hash, ts }) ?? "";
-    // Canonical base64 only: otherwise a flipped padding bit would leave the same signature bytes.
-    if (
-      sig.length !== 64 ||
-      sig.toString("base64") !== signature ||
-      !verify(null, Buffer.from(payload), publicKey, sig)
-    ) {
-      return this.fail("checkpoint-signature", chain, n, "checkpoint signature does not verify", line);
-    }
+    const read = readCheckpoint(raw, tagged, this.#key);
+    if ("problem" in read) return this.fail(read.problem, read.chain, read.seq, read.message, line);
+    const { chain, seq: n, hash, scope } = read;
     const st = this.#state(chain);
     if (n <= st.summary.lastCheckpointSeq) {
       return this.fail("checkpoint-order", chain, n, "checkpoint repeats or goes back", line);
@@ -167,11 +156,32 @@ export class Checker {
     }
     st.summary.checkpoints++;
     st.summary.lastCheckpointSeq = n;
+    if (n === lastSeq) {
+      st.summary.unsealed = 0;
+      st.summary.unsealedSince = null;
+    }
+    st.lastScope = scope;
+    this.#unseen.get(chain)?.delete(n);
     this.#checkpoints++;
     return true;
   }
 
-  /** Ends the stream: a checkpoint past the last record means the log was cut after it was signed. */
+  /** The key checkpoints are checked with (an export's signed end line uses it too). */
+  get key(): VerifyKey {
+    return this.#key;
+  }
+
+  /** Each chain's last verified record so far: seq and hash (0 and the genesis hash before any). */
+  heads(): Map<string, { seq: number; hash: string }> {
+    const out = new Map<string, { seq: number; hash: string }>();
+    for (const [chain, st] of this.#chains) out.set(chain, { seq: st.nextSeq - 1, hash: st.lastHash });
+    return out;
+  }
+
+  /**
+   * Ends the stream: a checkpoint past the last record means the log was cut after it was signed; then
+   * the rules of sealing.ts (unsealed tails, the signed set of chains, witnesses).
+   */
   finish(): VerifyResult {
     if (!this.failure) {
       for (const st of this.#chains.values()) {
@@ -186,6 +196,10 @@ export class Checker {
         break;
       }
     }
+    if (!this.failure) {
+      const found = sealingProblem(this.#chains, this.#rules) ?? this.#witnessMissing();
+      if (found) this.fail(found.problem, found.chain, found.seq, found.message);
+    }
     if (this.failure) return this.failure;
     return {
       ok: true,
@@ -194,6 +208,22 @@ export class Checker {
       checkpoints: this.#checkpoints,
       keySource: this.#key.source,
     };
+  }
+
+  /** The first witnessed checkpoint absent here. */
+  #witnessMissing(): { problem: VerifyProblem; chain: string; seq: number; message: string } | null {
+    for (const [chain, seqs] of this.#unseen) {
+      let seq = Number.POSITIVE_INFINITY;
+      for (const s of seqs.keys()) seq = Math.min(seq, s);
+      if (!Number.isFinite(seq)) continue;
+      return {
+        problem: "witness-mismatch",
+        chain,
+        seq,
+        message: `the checkpoint at seq ${seq}, held elsewhere, is absent here: the ledger was cut or its checkpoints removed`,
+      };
+    }
+    return null;
   }
 
   fail(
@@ -220,33 +250,24 @@ export class Checker {
     let st = this.#chains.get(chain);
     if (!st) {
       st = {
-        summary: { chain, records: 0, checkpoints: 0, lastCheckpointSeq: 0 },
+        summary: {
+          chain,
+          records: 0,
+          checkpoints: 0,
+          lastCheckpointSeq: 0,
+          unsealed: 0,
+          unsealedSince: null,
+        },
         nextSeq: 1,
         lastHash: GENESIS,
         pendingSeq: null,
+        lastScope: null,
       };
       this.#chains.set(chain, st);
     }
     this.#current = st;
     return st;
   }
-}
-
-/** The object if it has exactly `fields` (plus `type` when tagged), or why not. */
-function shape(raw: unknown, fields: readonly string[], tagged: boolean): Obj | string {
-  if (!isObject(raw)) return "not a JSON object";
-  let count = 0;
-  for (const f of fields) {
-    if (!Object.hasOwn(raw, f)) return `missing "${f}"`;
-    count++;
-  }
-  if (tagged && Object.hasOwn(raw, "type")) count++;
-  if (Object.keys(raw).length !== count) return "unexpected field";
-  return raw;
-}
-
-function isObject(v: unknown): v is Obj {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function str(v: unknown): string | null {

@@ -5,6 +5,7 @@ import { defaultKeyPaths } from "../keys.js";
 import { Checker } from "./checker.js";
 import type { VerifyKey } from "./key.js";
 import type { VerifyResult } from "./result.js";
+import type { SealingRules } from "./sealing.js";
 
 const PAGE = 8192;
 const RECORD_SQL = "SELECT chain, seq, v, ts, kind, session, agent, call_id, data, hash FROM records";
@@ -12,8 +13,12 @@ const RECORD_SQL = "SELECT chain, seq, v, ts, kind, session, agent, call_id, dat
 export type Cell = string | number | bigint | Buffer | null;
 
 /** Runs the checker over the database at `path`; `key` was resolved by the caller. */
-export async function checkDatabase(path: string, key: VerifyKey): Promise<VerifyResult> {
-  const checker = new Checker(key);
+export async function checkDatabase(
+  path: string,
+  key: VerifyKey,
+  rules: SealingRules,
+): Promise<VerifyResult> {
+  const checker = new Checker(key, rules);
   if (!existsSync(path)) return unreadable(checker, "no ledger database at this path");
   let db: Database.Database;
   try {
@@ -28,9 +33,12 @@ export async function checkDatabase(path: string, key: VerifyKey): Promise<Verif
   try {
     // One read transaction: checkpoints and records are seen as of the same instant, even with a live writer.
     db.exec("BEGIN");
+    // Files written before checkpoint format 2 (schema 4) have no v, chains, cadence columns.
+    const columns = db.prepare("SELECT name FROM pragma_table_info('checkpoints')").pluck().all();
+    const v2 = columns.includes("v") ? "v, chains, cadence" : "1, NULL, NULL";
     const checkpoints = groupCheckpoints(
       db
-        .prepare("SELECT chain, seq, hash, ts, signature, key_id FROM checkpoints ORDER BY chain, seq")
+        .prepare(`SELECT chain, seq, hash, ts, signature, key_id, ${v2} FROM checkpoints ORDER BY chain, seq`)
         .raw(true)
         .all() as Cell[][],
     );
@@ -128,9 +136,22 @@ export function emitRest(checker: Checker, all: Map<string, PendingCheckpoints>,
   while (p && p.next < p.rows.length) checker.checkpoint(toCheckpoint(p.rows[p.next++]!));
 }
 
+/** A checkpoint row (chain, seq, hash, ts, signature, key_id, v, chains, cadence) as the checker takes it. */
 function toCheckpoint(row: Cell[]) {
-  const [chain, seq, hash, ts, signature, keyId] = row;
-  return { chain, seq, hash, ts, signature, keyId };
+  const [chain, seq, hash, ts, signature, keyId, v, chains, cadence] = row;
+  const base = { chain, seq, hash, ts, signature, keyId };
+  if (v === 1 || v === null || v === undefined) return base;
+  return { ...base, v: Number(v), chains: parseJson(chains), cadence: parseJson(cadence) };
+}
+
+/** Stored JSON text; anything unparseable stays as is, so the checker reports it as malformed. */
+function parseJson(cell: Cell | undefined): unknown {
+  if (typeof cell !== "string") return cell;
+  try {
+    return JSON.parse(cell);
+  } catch {
+    return cell;
+  }
 }
 
 function unreadable(checker: Checker, message: string): VerifyResult {

@@ -1,17 +1,26 @@
-// Verifies a JSONL export: header line, record and checkpoint lines in chain order, end line with the totals.
+// Verifies a JSONL export: header line, record and checkpoint lines in chain order, end line with the totals (signed from format 2).
 import { createReadStream } from "node:fs";
 import { Checker } from "./checker.js";
+import { checkEndLine } from "./end-line.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey } from "./key.js";
-import type { VerifyResult } from "./result.js";
+import type { VerifyProblem, VerifyResult } from "./result.js";
+import type { SealingRules } from "./sealing.js";
 
 const MAX_LINE = 64 * 1024 * 1024;
 
 type Obj = Record<string, unknown>;
-type FileProblem = "malformed" | "truncated" | "count-mismatch" | "unreadable";
+type FileProblem = VerifyProblem;
 
-/** Reads `path` as a stream, line by line; never throws on bad content. `given` overrides the header's key. */
-export async function checkJsonl(path: string, given: VerifyKey | null): Promise<VerifyResult> {
-  const lines = new LineState(given);
+/**
+ * Reads `path` as a stream, line by line; never throws on bad content. `given` overrides the header's
+ * key. `rules.now` applies to format-1 files; a format-2 file's tail age is measured at its signed end.
+ */
+export async function checkJsonl(
+  path: string,
+  given: VerifyKey | null,
+  rules: SealingRules,
+): Promise<VerifyResult> {
+  const lines = new LineState(given, rules);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let rest = "";
   let lineNo = 0;
@@ -50,12 +59,16 @@ export async function checkJsonl(path: string, given: VerifyKey | null): Promise
 /** The per-line state machine: header first, then entries, then exactly one end line. */
 class LineState {
   #checker: Checker = new Checker(NO_KEY);
-  #given: VerifyKey | null;
+  readonly #given: VerifyKey | null;
+  // Shared with the checker, which reads `now` only at the end: format 2 sets it from the end line.
+  readonly #rules: SealingRules;
+  #version: 1 | 2 = 2;
   #phase: "header" | "entries" | "done" = "header";
   #endLine: Obj | null = null;
 
-  constructor(given: VerifyKey | null) {
+  constructor(given: VerifyKey | null, rules: SealingRules) {
     this.#given = given;
+    this.#rules = { ...rules };
   }
 
   line(text: string, lineNo: number): boolean {
@@ -72,26 +85,50 @@ class LineState {
     if (this.#phase === "header") return this.#header(o as Obj, lineNo);
     if (this.#phase === "done") return this.fail("malformed", "content after the end line", lineNo);
     if (type === "record") return this.#checker.record(o, lineNo, true);
-    if (type === "checkpoint") return this.#checker.checkpoint(o, lineNo, true);
+    if (type === "checkpoint") {
+      // A format-1 file holds format-1 checkpoints only: a downgraded copy cannot keep newer ones.
+      if (this.#version === 1 && Object.hasOwn(o as Obj, "v"))
+        return this.fail("malformed", "a format-2 checkpoint in a format-1 export", lineNo);
+      return this.#checker.checkpoint(o, lineNo, true);
+    }
     if (type === "end") {
       this.#phase = "done";
       this.#endLine = o as Obj;
       const keys = Object.keys(o as Obj)
         .sort()
         .join(",");
-      if (keys !== "checkpoints,records,type")
-        return this.fail("malformed", "end line has unexpected fields", lineNo);
+      const expected =
+        this.#version === 1
+          ? "checkpoints,records,type"
+          : "chains,checkpoints,keyId,records,signature,ts,type";
+      if (keys !== expected) return this.fail("malformed", "end line has unexpected fields", lineNo);
+      this.#endLineNo = lineNo;
       return true;
     }
     return this.fail("malformed", "unknown line type", lineNo);
   }
 
+  #endLineNo = 0;
+
   end(): VerifyResult {
     if (this.#phase === "header") return this.stop("malformed", "empty export (no header line)", 1);
+    const end = this.#endLine;
+    if (end === null) {
+      // A problem inside the lines (a checkpoint past its records) says more than the missing end.
+      const inside = this.#checker.finish();
+      return inside.ok ? this.stop("truncated", "the export ends without its end line") : inside;
+    }
+    if (this.#version === 2) {
+      // Before finish(): the signed end time is what the tail's age is measured at.
+      const why = checkEndLine(end, this.#checker.key, this.#checker.heads());
+      if (why !== null) {
+        this.#checker.fail(why.problem, why.chain ?? null, why.seq ?? null, why.message, this.#endLineNo);
+        return this.result();
+      }
+      this.#rules.now = new Date(end.ts as string);
+    }
     const result = this.#checker.finish();
     if (!result.ok) return result;
-    const end = this.#endLine;
-    if (end === null) return this.stop("truncated", "the export ends without its end line");
     if (end.records !== result.records || end.checkpoints !== result.checkpoints) {
       return this.stop("count-mismatch", "the end line's totals differ from the lines in the file");
     }
@@ -118,16 +155,17 @@ class LineState {
     if (o.type !== "warden.ledger" || keys !== "publicKey,type,version") {
       return this.fail("malformed", "the first line is not a warden.ledger header", lineNo);
     }
-    if (o.version !== 1) {
+    if (o.version !== 1 && o.version !== 2) {
       this.#checker.fail(
         "unsupported-version",
         null,
         null,
-        `export version ${String(o.version)} is not 1`,
+        `export version ${String(o.version)} is not 1 or 2`,
         lineNo,
       );
       return false;
     }
+    this.#version = o.version;
     const headerKey = o.publicKey;
     if (headerKey !== null && typeof headerKey !== "string")
       return this.fail("malformed", "publicKey is not a string", lineNo);
@@ -140,7 +178,7 @@ class LineState {
       this.#checker.fail("key-invalid", null, null, why, lineNo);
       return false;
     }
-    this.#checker = new Checker(key);
+    this.#checker = new Checker(key, this.#rules);
     this.#phase = "entries";
     return true;
   }

@@ -4,6 +4,7 @@ import { Checker } from "./checker.js";
 import { type Cell, checkPage, emitRest, groupCheckpoints, type PagePosition } from "./database.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey } from "./key.js";
 import type { VerifyResult } from "./result.js";
+import type { SealingRules } from "./sealing.js";
 
 const PAGE = 8192;
 // seq as text, parsed here: the verifier does not rely on the writer's connection settings.
@@ -19,6 +20,7 @@ export async function checkPostgres(
   connectionString: string,
   schema: string,
   key: VerifyKey | null,
+  rules: SealingRules,
 ): Promise<VerifyResult> {
   if (!SCHEMA_NAME.test(schema)) return unreadable(new Checker(key ?? NO_KEY), "bad schema name");
   const client = new pg.Client({
@@ -32,7 +34,7 @@ export async function checkPostgres(
   } catch {
     return unreadable(new Checker(key ?? NO_KEY), "cannot connect to the ledger database");
   }
-  let checker = new Checker(key ?? NO_KEY);
+  let checker = new Checker(key ?? NO_KEY, rules);
   try {
     // One snapshot: checkpoints and records as of the same instant, while instances keep writing.
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -52,10 +54,17 @@ export async function checkPostgres(
           keySource: "beside-ledger",
         };
       }
-      checker = new Checker(found);
+      checker = new Checker(found, rules);
     }
+    // Schemas before migration 5 have no v, chains, cadence columns (format-1 checkpoints only).
+    const v2 = await client.query(
+      "SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'checkpoints' AND column_name = 'v'",
+      [schema],
+    );
     const cps = await client.query({
-      text: "SELECT chain, seq::text AS seq_text, hash, ts, signature, key_id FROM checkpoints ORDER BY chain, seq",
+      text: `SELECT chain, seq::text AS seq_text, hash, ts, signature, key_id, ${
+        v2.rowCount ? "v, chains, cadence" : "1, NULL, NULL"
+      } FROM checkpoints ORDER BY chain, seq`,
       rowMode: "array",
     });
     const checkpoints = groupCheckpoints(cps.rows.map(numberAt1));

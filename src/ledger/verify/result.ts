@@ -26,6 +26,16 @@ export type VerifyProblem =
   | "truncated"
   /** An export's end line counts other totals than the file holds. */
   | "count-mismatch"
+  /** A format-2 export's end line is not signed by the ledger key (the file was rewritten). */
+  | "end-signature"
+  /** More records past the last checkpoint, or older ones, than the writer's signed cadence allows. */
+  | "unsealed-tail"
+  /** A chain that a signed checkpoint names is missing, or ends before the checkpoint it was attested at. */
+  | "chain-missing"
+  /** A checkpoint held elsewhere (--against) is absent here, or here with another hash. */
+  | "witness-mismatch"
+  /** The ledger holds no record at all. */
+  | "empty"
   /** The file could not be opened or read as a ledger at all. */
   | "unreadable";
 
@@ -38,6 +48,10 @@ export interface ChainSummary {
   checkpoints: number;
   /** Records after this seq are not covered by any signature yet. */
   lastCheckpointSeq: number;
+  /** How many records follow the last checkpoint (the unsealed tail). */
+  unsealed: number;
+  /** ts of the tail's first record, null when every record is sealed. */
+  unsealedSince: string | null;
 }
 
 export interface VerifyOk {
