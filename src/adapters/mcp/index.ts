@@ -9,6 +9,7 @@ export {
   resolveIdentity,
   type SessionIdentity,
 } from "./identity.js";
+export { orderedDelivery } from "./ordered-delivery.js";
 export { type DefinitionChange, definitionDiff, formatDiff } from "./pin-diff.js";
 export {
   approvePin,

@@ -17,6 +17,7 @@ import {
 import type { McpServerSpec } from "../../policy/index.js";
 import type { Containment, SandboxedServer } from "../../sandbox/index.js";
 import { McpGatewayError } from "./errors.js";
+import { orderedDelivery } from "./ordered-delivery.js";
 
 /** How to reach one upstream: its name and a fresh transport per connection (one per downstream session). */
 export interface UpstreamSpec {
@@ -154,7 +155,7 @@ export class Upstream {
     // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
     client.onerror = () => undefined;
     try {
-      upstream.#transport = await spec.transport(session);
+      upstream.#transport = orderedDelivery(await spec.transport(session));
       await client.connect(upstream.#transport, { timeout: timeoutMs });
     } catch (err) {
       upstream.#alive = false;

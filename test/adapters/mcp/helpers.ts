@@ -13,6 +13,7 @@ const root = fileURLToPath(new URL("../../../", import.meta.url));
 export const EVERYTHING = `${root}node_modules/@modelcontextprotocol/server-everything/dist/index.js`;
 export const FILESYSTEM = `${root}node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`;
 export const CHANGING = `${root}test/adapters/mcp/fixtures/changing-server.mjs`;
+export const PROGRESS = `${root}test/adapters/mcp/fixtures/progress-server.mjs`;
 export const CLI = `${root}dist/cli/bin.js`;
 
 /** A stdio upstream spec for `node SCRIPT ARGS…`. */
