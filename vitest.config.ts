@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Probes the real components once: the summary names any that are missing; under CI one missing fails the run.
+    globalSetup: ["test/global-setup.ts"],
   },
 });
