@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
+# Where only a local package index answers, pip would retry each unreachable one five times per package.
+export PIP_RETRIES="${PIP_RETRIES:-0}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "test:python: '$PYTHON' not found. The Python package's tests need Python 3.9 or newer (set PYTHON= to choose one)." >&2
   exit 1
@@ -20,7 +22,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]
   # The framework adapters are tested wherever their framework installs from the configured package
   # index; where it does not, their tests are skipped (pytest -ra names them) and the rest still runs.
   for extra in test-langchain test-openai-agents; do
-    "$venv/bin/python" -m pip install --quiet --retries 1 --editable "./python[$extra]" ||
+    "$venv/bin/python" -m pip install --quiet --editable "./python[$extra]" ||
       echo "test:python: the [$extra] extra did not install here; its adapter tests will be skipped" >&2
   done
   echo "$wanted" >"$stamp"
