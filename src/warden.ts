@@ -234,9 +234,9 @@ export class Warden {
         signingKey,
         env,
         // Read from the store: the registry is built after this stage, and an end by another process counts.
-        sessionOpen: async (id) => {
+        sessionEnd: async (id) => {
           const row = await ledger.store.session(id);
-          return row !== null && row.endedAt === null;
+          return row?.endedAt ? { at: row.endedAt, reason: row.endReason } : null;
         },
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { Ledger, RecordInput } from "../ledger/index.js";
 import { personKey } from "../people.js";
 import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
+import { callerState, THIS_PROCESS } from "./caller.js";
 import { approvalDigest, rememberKey, rememberPaths } from "./digest.js";
 import { type ApprovalView, type RememberScope, requestData } from "./state.js";
 
@@ -47,11 +48,18 @@ export interface AskedCall {
   reason: string;
   policy: string;
   settings: ApprovalSettings;
+  /** "here": this process waits and would run the tool; "remote": the caller runs it itself (HTTP). */
+  caller: "here" | "remote";
   /** The agent's registered developer (policy `agents:`), null when the agent is not registered. */
   developer: string | null;
 }
 
 const MAX_REASON = 2_000;
+
+export interface SessionEnd {
+  at: string;
+  reason: string | null;
+}
 
 export class Approvals {
   readonly book: ApprovalBook;
@@ -61,16 +69,18 @@ export class Approvals {
   readonly #announce: ((view: ApprovalView) => void) | null;
   #unsubscribe: (() => void) | null = null;
 
-  readonly #sessionOpen: (session: string) => Promise<boolean>;
+  readonly #sessionEnd: (session: string) => Promise<SessionEnd | null>;
+  /** Ends are final: once read, a session's end is not read again. */
+  readonly #ended = new Map<string, SessionEnd>();
 
   constructor(deps: {
     ledger: Ledger;
     maxRememberMs: () => number;
     announce?: (view: ApprovalView) => void;
-    /** Whether the session is still open: an ended session's approvals take no decisions. */
-    sessionOpen?: (session: string) => Promise<boolean>;
+    /** When and why the session ended, null while open: an ended session's approvals are closed. */
+    sessionEnd?: (session: string) => Promise<SessionEnd | null>;
   }) {
-    this.#sessionOpen = deps.sessionOpen ?? (async () => true);
+    this.#sessionEnd = deps.sessionEnd ?? (async () => null);
     this.#ledger = deps.ledger;
     this.book = new ApprovalBook(deps.ledger.store, { onDeadline: (id) => this.expire(id) });
     this.#maxRememberMs = deps.maxRememberMs;
@@ -128,6 +138,7 @@ export class Approvals {
       by: [...call.settings.by],
       selfApproval: call.settings.selfApproval,
       developer: call.settings.excludeDeveloper ? call.developer : null,
+      caller: call.caller === "here" ? THIS_PROCESS : null,
       rememberKey: key,
       rememberPaths: rememberPaths(call.settings),
       expiresAt,
@@ -140,6 +151,34 @@ export class Approvals {
       data,
     };
     return { id, digest, expiresAt, record };
+  }
+
+  /**
+   * The approval as a reader should see it now: a pending one whose session ended is closed (with the
+   * session's end), and a pending one says whether its waiting caller is still there.
+   */
+  async current(view: ApprovalView): Promise<ApprovalView> {
+    if (view.status !== "pending") return view;
+    const ended = await this.#endOf(view.session);
+    if (ended !== null) {
+      return {
+        ...view,
+        status: "closed",
+        closed: { at: ended.at, reason: `session ended${ended.reason ? `: ${ended.reason}` : ""}` },
+      };
+    }
+    return { ...view, callerState: callerState(view.caller) };
+  }
+
+  async #endOf(session: string): Promise<SessionEnd | null> {
+    const known = this.#ended.get(session);
+    if (known) return known;
+    const end = await this.#sessionEnd(session);
+    if (end !== null) {
+      if (this.#ended.size >= 10_000) this.#ended.clear();
+      this.#ended.set(session, end);
+    }
+    return end;
   }
 
   /** Tells the notifier (webhooks) about an approval whose request is durable. */
@@ -184,8 +223,12 @@ export class Approvals {
       throw new WardenError("APPROVAL_EXPIRED", `approval ${id} expired at ${view.expiresAt}`);
     if (view.status !== "pending")
       throw new WardenError("APPROVAL_CLOSED", `approval ${id} is already ${view.status}`);
-    if (!(await this.#sessionOpen(view.session))) {
-      throw new WardenError("APPROVAL_CLOSED", `the session of approval ${id} has ended`);
+    const ended = await this.#endOf(view.session);
+    if (ended !== null) {
+      throw new WardenError(
+        "APPROVAL_CLOSED",
+        `the session of approval ${id} has ended${ended.reason ? ` (${ended.reason})` : ""}`,
+      );
     }
     if (input.digest != null && input.digest !== view.digest) {
       throw new WardenError(

@@ -8,7 +8,7 @@ import type { ApprovalChannels } from "../policy/index.js";
 import type { Integration } from "./inbound.js";
 import { ActionLinks } from "./links.js";
 import { ApprovalNotifier } from "./notify.js";
-import { Approvals } from "./queue.js";
+import { Approvals, type SessionEnd } from "./queue.js";
 import type { ApprovalView } from "./state.js";
 
 export interface ApprovalStage {
@@ -31,7 +31,7 @@ export async function openApprovals(deps: {
   maxRememberMs: () => number;
   signingKey: KeyObject;
   env: Record<string, string | undefined>;
-  sessionOpen?: (session: string) => Promise<boolean>;
+  sessionEnd?: (session: string) => Promise<SessionEnd | null>;
 }): Promise<ApprovalStage> {
   const { ledger, channels, env } = deps;
   const secretOf = (what: string, name: string, envName: string) => {
@@ -80,7 +80,7 @@ export async function openApprovals(deps: {
   const queue = new Approvals({
     ledger,
     maxRememberMs: deps.maxRememberMs,
-    ...(deps.sessionOpen ? { sessionOpen: deps.sessionOpen } : {}),
+    ...(deps.sessionEnd ? { sessionEnd: deps.sessionEnd } : {}),
     announce: notifier
       ? (view) =>
           notifier.notify({

@@ -2,9 +2,11 @@
 import type { JsonObject, JsonValue } from "../json.js";
 import type { LedgerRecord } from "../ledger/index.js";
 import { personKey } from "../people.js";
+import { type CallerProcess, type CallerState, callerOf } from "./caller.js";
 import { type ScopeWords, scopeWords } from "./scope-words.js";
 
-export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
+/** "closed": still pending in the ledger, but its session ended, so it takes no decision and nothing runs. */
+export type ApprovalStatus = "pending" | "approved" | "denied" | "expired" | "closed";
 export type RememberScope = { scope: "session" } | { scope: "time"; until: string };
 
 export interface ApprovalDecisionView {
@@ -40,6 +42,12 @@ export interface ApprovalView {
   /** Who may approve: `role:<role>` entries and token-name globs. */
   by: string[];
   selfApproval: boolean;
+  /** The process that asked and would run the tool; null: a caller that runs it itself (HTTP). */
+  caller: CallerProcess | null;
+  /** While pending: whether that caller is still there, in words (see Approvals.current). */
+  callerState: CallerState | null;
+  /** Why a pending approval is closed: its session ended (when, and the session's end reason). */
+  closed: { at: string; reason: string } | null;
   /** The agent's developer, who may not approve (approvals.excludeDeveloper); null: no one excluded. */
   developer: string | null;
   rememberKey: string;
@@ -54,7 +62,10 @@ export interface ApprovalView {
 
 /** The `approval.request` record's data for a new approval. */
 export function requestData(
-  view: Omit<ApprovalView, "status" | "decisions" | "createdAt" | "callId" | "session" | "agent" | "scope">,
+  view: Omit<
+    ApprovalView,
+    "status" | "decisions" | "createdAt" | "callId" | "session" | "agent" | "scope" | "callerState" | "closed"
+  >,
 ): JsonObject {
   return {
     approvalId: view.id,
@@ -72,6 +83,7 @@ export function requestData(
     by: view.by,
     selfApproval: view.selfApproval,
     developer: view.developer,
+    caller: view.caller === null ? null : { ...view.caller },
     rememberKey: view.rememberKey,
     rememberPaths: view.rememberPaths,
     expiresAt: view.expiresAt,
@@ -106,6 +118,9 @@ export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
     by: Array.isArray(d.by) ? d.by.map(String) : [],
     selfApproval: d.selfApproval === true,
     developer: typeof d.developer === "string" ? d.developer : null,
+    caller: callerOf(d.caller),
+    callerState: null,
+    closed: null,
     rememberKey: str(d.rememberKey),
     rememberPaths,
     scope: scopeWords(tool, args, rememberPaths),

@@ -155,9 +155,9 @@ function local(io: CliIO, values: Values): Access {
     const queue = new Approvals({
       ledger,
       maxRememberMs: () => maxRememberMs,
-      sessionOpen: async (id) => {
+      sessionEnd: async (id) => {
         const row = await store.session(id);
-        return row !== null && row.endedAt === null;
+        return row?.endedAt ? { at: row.endedAt, reason: row.endReason } : null;
       },
     });
     try {
@@ -171,7 +171,10 @@ function local(io: CliIO, values: Values): Access {
   const name = normalizeName(values.as ?? userInfo().username);
   return {
     list: (status) =>
-      withQueue(async (q) => q.book.list((v) => status === "all" || v.status === "pending", 1_000)),
+      withQueue(async (q) => {
+        const views = await Promise.all(q.book.list(() => true, 1_000).map((v) => q.current(v)));
+        return views.filter((v) => status === "all" || v.status === "pending");
+      }),
     decide: (id, d) =>
       withQueue((q) => q.decide(id, { ...d, approver: { name, role: "admin", via: "cli" } })),
   };
@@ -189,6 +192,8 @@ function describe(v: ApprovalView): string {
     `  rule       ${t(v.ruleId)}: ${t(v.reason)}`,
     `  needs      ${v.required} approver(s) from ${v.by.join(", ")}${who ? `; so far: ${t(who)}` : ""}`,
     `  digest     ${v.digest}`,
+    ...(v.closed ? [`  closed     ${t(v.closed.reason)} at ${v.closed.at}`] : []),
+    ...(v.callerState ? [`  caller     ${t(v.callerState.text)}`] : []),
     `  remember   ${t(v.scope.covers)}`,
     `             (--remember session: for the rest of this session; --remember 1h: for 1 hour, in this session)`,
   ].join("\n");

@@ -69,10 +69,12 @@ export class ApprovalWaits {
       view = this.#approvals.book.get(view.id) ?? view;
     }
     if (view.status === "approved") await this.#sessions.active(view.session);
+    // A pending approval of an ended session is closed: nothing will run, so the caller is told deny.
+    view = await this.#approvals.current(view);
     const decision =
       view.status === "approved"
         ? "allow"
-        : view.status === "denied"
+        : view.status === "denied" || view.status === "closed"
           ? "deny"
           : view.status === "expired"
             ? "expired"

@@ -83,9 +83,13 @@ export class Gate {
   /**
    * Decides a call and makes its intent record durable. Never runs anything. A command tool is allowed
    * only on the way into its sandbox (`sandboxed`, from `command()`): a caller that runs tools itself
-   * (check, HTTP, MCP) gets a deny for it.
+   * (check, HTTP, MCP) gets a deny for it. `remoteCaller`: the caller runs the tool in another
+   * process (HTTP), so no process here waits on an approval.
    */
-  async decide(req: ToolCallRequest, options: { sandboxed?: boolean } = {}): Promise<GateDecision> {
+  async decide(
+    req: ToolCallRequest,
+    options: { sandboxed?: boolean; remoteCaller?: boolean } = {},
+  ): Promise<GateDecision> {
     const { args, rationale, traceparent } = checkRequest(req);
     const session = await this.#sessions.active(req.session);
     const callId = await this.#claimCallId(req.callId);
@@ -106,7 +110,17 @@ export class Gate {
     const enforcedByPolicy = policy.mode === "monitor" ? "allow" : verdict.effect;
     const asked =
       enforcedByPolicy === "ask"
-        ? this.#ask({ callId, tool: req.tool, args, rationale, session, policy, verdict, redaction })
+        ? this.#ask({
+            callId,
+            tool: req.tool,
+            args,
+            rationale,
+            session,
+            policy,
+            verdict,
+            redaction,
+            remoteCaller: options.remoteCaller === true,
+          })
         : null;
     const enforced = asked ? asked.enforced : enforcedByPolicy;
 
@@ -195,6 +209,7 @@ export class Gate {
     policy: CompiledPolicy;
     verdict: PolicyDecision;
     redaction: { args: JsonValue; redacted: string[] };
+    remoteCaller: boolean;
   }): { enforced: GateDecision["enforced"]; approval: ApprovalRef; record: RecordInput | null } {
     const { session, verdict, policy } = call;
     const asked: AskedCall = {
@@ -213,6 +228,7 @@ export class Gate {
       policy: policy.digest,
       settings: policy.approvalFor(verdict.ruleId),
       developer: session.developer,
+      caller: call.remoteCaller ? "remote" : "here",
     };
     const remembered = this.#approvals.remembered(asked);
     if (remembered.approvalId !== null) {

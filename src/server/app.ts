@@ -90,7 +90,10 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
     requireRole(c, ["agent", "admin"]);
     const body = await readJson(c, DecisionBody, { argsField: "args" });
     await ownSession(c, body.session);
-    const d = await warden.gate.decide({ ...body, traceparent: c.req.header("traceparent") ?? null });
+    const d = await warden.gate.decide(
+      { ...body, traceparent: c.req.header("traceparent") ?? null },
+      { remoteCaller: true },
+    );
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     if (d.retryAfterMs !== null) c.header("retry-after", String(Math.ceil(d.retryAfterMs / 1000)));
     const pending = d.approval?.status === "pending";

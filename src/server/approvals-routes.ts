@@ -80,16 +80,20 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1_000)
       throw new WardenError("INVALID_REQUEST", "limit must be 1–1000");
     await queue.book.poll();
+    // A pending approval of an ended session reads as closed, so the status is judged on the current view.
     const wanted = (v: ApprovalView) =>
       status.data === "all" || (status.data === "pending") === (v.status === "pending");
-    return c.json({ approvals: queue.book.list(wanted, limit) });
+    const candidates = queue.book.list((v) => status.data !== "pending" || v.status === "pending", 1_000);
+    const current = await Promise.all(candidates.map((v) => queue.current(v)));
+    return c.json({ approvals: current.filter(wanted).slice(0, limit) });
   });
 
   app.get("/v1/approvals/:id", async (c) => {
     requireRole(c, ["approver", "auditor", "admin"]);
     await queue.book.poll();
-    const view = queue.book.get(c.req.param("id"));
-    if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${c.req.param("id")}`);
+    const known = queue.book.get(c.req.param("id"));
+    if (!known) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${c.req.param("id")}`);
+    const view = await queue.current(known);
     // The session's calls before this one, as approvers judge the request in its context.
     const records = await warden.ledger.store.query({
       session: view.session,
@@ -157,6 +161,7 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
         status: approval.status,
         expiresAt: approval.expiresAt,
         digest: approval.digest,
+        closed: approval.closed,
         decisions: approval.decisions.map((d) => ({ decision: d.decision, reason: d.reason, at: d.at })),
       },
     });

@@ -72,6 +72,20 @@ describe("warden approvals / approve / deny", () => {
     expect((await cli(["approvals", "--all", "--json"], cwd)).stdout).toContain("not to outsiders");
   });
 
+  it("lists the approvals of an ended session as closed, with the reason", async () => {
+    const session = await warden.session({
+      agent: "support-bot",
+      onBehalfOf: "carol@example.com",
+      intent: "t",
+    });
+    const asked = await session.check("send_email", { to: "eve@outside.example", subject: "hi", body: "b" });
+    await session.end("ticket closed");
+    expect((await cli(["approvals"], cwd)).stdout).toContain("no pending approvals");
+    const all = await cli(["approvals", "--all"], cwd);
+    expect(all.stdout).toContain(`${asked.approval!.id}  closed`);
+    expect(all.stdout).toContain("closed     session ended: ticket closed");
+  });
+
   it("decides through the API with an approver's token, which names the approver", async () => {
     const server = await startServer(warden, { host: "127.0.0.1", port: 0 });
     onCleanup(() => server.close());

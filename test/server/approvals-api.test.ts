@@ -58,6 +58,32 @@ async function pendingCall() {
 }
 
 describe("approvals over HTTP", () => {
+  it("shows the approvals of an ended session as closed, with the reason, and says an HTTP caller cannot be watched", async () => {
+    const call = await pendingCall();
+    const open = await api("GET", `/v1/approvals/${call.approval.id}`, tokens.approver);
+    expect(open.body.approval).toMatchObject({
+      status: "pending",
+      closed: null,
+      callerState: { state: "unknown", text: expect.stringContaining("runs the tool itself") },
+    });
+    const [intent] = await warden.ledger.store.query({ callId: call.callId, kinds: ["call.intent"] });
+    expect((await api("POST", `/v1/sessions/${intent!.session}/end`, tokens.agent, {})).status).toBe(200);
+
+    const closed = { status: "closed", closed: { reason: expect.stringContaining("session ended") } };
+    const read = await api("GET", `/v1/approvals/${call.approval.id}`, tokens.approver);
+    expect(read.body.approval).toMatchObject(closed);
+    expect((await api("GET", "/v1/approvals", tokens.approver)).body.approvals).toEqual([]);
+    const decidedList = (await api("GET", "/v1/approvals?status=decided", tokens.approver)).body.approvals;
+    expect(decidedList).toHaveLength(1);
+    expect(decidedList[0]).toMatchObject({ id: call.approval.id, ...closed });
+    const state = await api("GET", `/v1/calls/${call.callId}`, tokens.agent);
+    expect(state.body).toMatchObject({ decision: "deny", approval: closed });
+    const decided = await api("POST", `/v1/approvals/${call.approval.id}/decision`, tokens.approver, {
+      decision: "approve",
+    });
+    expect(decided.body.error).toMatchObject({ code: "APPROVAL_CLOSED" });
+  });
+
   it("holds an agent's long poll until an approver decides, and enforces who may", async () => {
     const call = await pendingCall();
     const still = await api("GET", `/v1/calls/${call.callId}?wait=50ms`, tokens.agent);

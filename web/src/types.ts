@@ -47,8 +47,12 @@ export interface ApprovalView {
   ruleId: string;
   reason: string;
   digest: string;
-  status: "pending" | "approved" | "denied" | "expired";
+  status: "pending" | "approved" | "denied" | "expired" | "closed";
   required: number;
+  /** Why a pending approval is closed (its session ended). */
+  closed: { at: string; reason: string } | null;
+  /** While pending: whether the process that waits to run the call is still there. */
+  callerState: { state: "running" | "gone" | "unknown"; text: string } | null;
   /** What remembering it lets through, in words, per choice of the decision form. */
   scope: { covers: string; once: string; session: string; "1h": string };
   decisions: ApprovalDecision[];

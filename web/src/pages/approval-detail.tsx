@@ -167,6 +167,18 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
             <Field label="Rule">
               <span class="mono">{a.ruleId}</span> — {a.reason}
             </Field>
+            {a.closed && (
+              <Field label="Closed">
+                {a.closed.reason} (<Time iso={a.closed.at} />)
+              </Field>
+            )}
+            {a.callerState && (
+              <Field label="Waiting caller">
+                <span class={a.callerState.state === "gone" ? "error" : ""} data-testid="caller-state">
+                  {a.callerState.text}
+                </span>
+              </Field>
+            )}
             <Field label="Approvals">
               {approvals} of {a.required} required
             </Field>
