@@ -18,8 +18,10 @@ an administrator's power.`;
 
 const LIST_HELP = `usage: warden approvals [--all] [--json] [--url URL] [--dir DIR] [--db FILE]
 
-Lists pending approvals (--all: decided ones too): id, tool, agent, user, expiry, the arguments as
-recorded (redacted fields hold digests) and the digest an approval is bound to.
+Lists pending approvals (--all: decided and closed ones too): id, status, tool, agent, user, expiry,
+the arguments as recorded (redacted fields hold digests), the digest an approval is bound to, what
+--remember would cover, whether the waiting caller is still there, and for a closed approval (its
+session ended) why.
 
 ${REMOTE}`;
 
