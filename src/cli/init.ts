@@ -1,8 +1,14 @@
 // `warden init`: a .warden/ folder with an example policy, a signing key pair and an empty ledger.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { defaultKeyPaths, generateKeyPair, SqliteStore } from "../ledger/index.js";
+import {
+  createFileDurably,
+  defaultKeyPaths,
+  generateKeyPair,
+  makeFolderDurably,
+  SqliteStore,
+} from "../ledger/index.js";
 import { createToken } from "../server/index.js";
 import { parse, printHelp, runCommand } from "./args.js";
 import type { CliIO, Command } from "./io.js";
@@ -29,7 +35,7 @@ export async function initWarden(
 ): Promise<InitResult> {
   const created: string[] = [];
   if (!existsSync(paths.dir)) {
-    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    await makeFolderDurably(paths.dir, 0o700);
     created.push(paths.dir);
   }
   if (!existsSync(paths.policy)) {
@@ -53,8 +59,8 @@ export async function initWarden(
     if (newLedger) created.push(paths.db);
     if (options.adminToken && !existsSync(paths.adminToken)) {
       adminToken = (await createToken(store, { role: "admin", name: "admin" })).token;
-      await writeFile(paths.adminToken, `${adminToken}\n`, { mode: 0o600 });
-      await chmod(paths.adminToken, 0o600);
+      // Durable: a token lost to a crash after it was shown once would lock the admin out.
+      await createFileDurably(paths.adminToken, `${adminToken}\n`, 0o600);
       created.push(paths.adminToken);
     }
   } finally {

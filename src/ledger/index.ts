@@ -1,4 +1,5 @@
 // The ledger stage's public surface: the only module other stages import.
+export { createFileDurably, makeFolderDurably } from "./durable-file.js";
 export { type ExportOptions, type ExportSummary, exportJsonl } from "./export.js";
 export { isRecordKind } from "./input.js";
 export {

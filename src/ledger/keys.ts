@@ -6,9 +6,10 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, join, parse } from "node:path";
 import { WardenError } from "../errors.js";
+import { createFileDurably, makeFolderDurably } from "./durable-file.js";
 
 export interface KeyPaths {
   /** PKCS#8 PEM, mode 0600. */
@@ -49,13 +50,11 @@ export async function generateKeyPair(target: string | KeyPaths): Promise<Genera
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const privatePem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
   const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
-  await mkdir(dirname(paths.privateKey), { recursive: true, mode: 0o700 });
-  await mkdir(dirname(paths.publicKey), { recursive: true, mode: 0o700 });
-  // "wx": fail if it exists. chmod after writing because the mode given to open is filtered by the umask.
-  await writeFile(paths.privateKey, privatePem, { mode: 0o600, flag: "wx" });
-  await chmod(paths.privateKey, 0o600);
-  await writeFile(paths.publicKey, publicPem, { mode: 0o644, flag: "wx" });
-  await chmod(paths.publicKey, 0o644);
+  await makeFolderDurably(dirname(paths.privateKey), 0o700);
+  await makeFolderDurably(dirname(paths.publicKey), 0o700);
+  // Durable and never over an existing file: a key lost or emptied by a crash makes the ledger unverifiable.
+  await createFileDurably(paths.privateKey, privatePem, 0o600);
+  await createFileDurably(paths.publicKey, publicPem, 0o644);
   return { privateKey, publicKey, keyId: keyIdOf(publicKey), paths };
 }
 
