@@ -189,6 +189,14 @@ describe("dashboard in Chromium", () => {
     }
 
     await page.getByRole("button", { name: "Approve", exact: true }).click();
+    // What remembering would cover is stated before the approver chooses it.
+    await page.getByTestId("remember-scope").getByText("Approves this call only.").waitFor();
+    await page.getByLabel("Remember").selectOption("session");
+    await page
+      .getByTestId("remember-scope")
+      .getByText(/later `refund` calls with .*, for the rest of this session\./)
+      .waitFor();
+    await page.getByLabel("Remember").selectOption("once");
     await page.getByRole("button", { name: "Confirm approve" }).click();
     await expect(running).resolves.toEqual({ refunded: 30 });
     await page.locator("h1 .badge", { hasText: "approved" }).waitFor();
