@@ -130,6 +130,8 @@ def start(directory: Path) -> Service:
 
 
 def stop(service: Service) -> None:
+    if service.process.poll() is not None:
+        return
     # A long poll still held open (a cancelled approval wait) may delay a graceful stop: do not wait long.
     service.process.terminate()
     try:

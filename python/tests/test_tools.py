@@ -15,6 +15,7 @@ from agent_warden import (
     ApprovalWaitCancelled,
     ApprovalWaitTimeout,
     InvalidArgs,
+    OutcomeUnrecorded,
     RateLimited,
     SessionEnded,
     SessionNotFound,
@@ -182,7 +183,7 @@ def test_an_unreachable_warden_fails_closed(closed_port: int) -> None:
 
 def test_a_warden_that_goes_away_mid_session_runs_no_more_tools(tmp_path: Path) -> None:
     own = start(tmp_path)
-    ran: List[int] = []
+    ran: List[object] = []
     try:
         warden = Warden(own.url, own.agent_token)
         session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
@@ -192,12 +193,24 @@ def test_a_warden_that_goes_away_mid_session_runs_no_more_tools(tmp_path: Path) 
             ran.append(id)
             return id
 
+        @session.tool("lookup_order")
+        def lookup_order(order: str) -> str:
+            # Warden stops while the tool runs: the tool ran, its outcome cannot be recorded.
+            stop(own)
+            ran.append(order)
+            return f"order {order} shipped"
+
         assert read_ticket(1) == 1
+        with pytest.raises(OutcomeUnrecorded) as unrecorded:
+            lookup_order("A-1")
     finally:
         stop(own)
+    assert unrecorded.value.code == "OUTCOME_UNRECORDED"
+    assert unrecorded.value.result == "order A-1 shipped"
+    assert isinstance(unrecorded.value.__cause__, WardenUnavailable)
     with pytest.raises(WardenUnavailable):
         read_ticket(2)
-    assert ran == [1]
+    assert ran == [1, "A-1"]
 
 
 def _approve_when_asked(service: Service, session_id: str, decision: str, reason: str = "") -> None:

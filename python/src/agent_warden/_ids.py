@@ -34,13 +34,18 @@ def rationale_of(text: Optional[str], framework_id: Optional[str]) -> Optional[s
     """The rationale to record: the model's text, plus the framework's call id when it had to be mapped."""
     parts: List[str] = []
     if text and text.strip():
-        parts.append(text.strip())
+        parts.append(valid_text(text.strip()))
     if framework_id and warden_call_id(framework_id) != framework_id:
         parts.append(f"[framework call id: {_cut(json.dumps(framework_id, ensure_ascii=False), 1024)}]")
     if not parts:
         return None
     joined = "\n".join(parts)
     return joined if _utf16_length(joined) <= MAX_RATIONALE else _cut(joined, MAX_RATIONALE - 1) + "…"
+
+
+def valid_text(text: str) -> str:
+    """``text`` with unpaired surrogates (which Warden refuses) replaced by U+FFFD; pairs become their character."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _utf16_length(text: str) -> int:

@@ -99,9 +99,9 @@ class GuardedTool(Generic[P, R]):
         try:
             result = self._fn(*args, **kwargs)
         except BaseException as err:
-            session.record_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            session.record_ran(decision.call_id, started, error=err)
             raise
-        session.record_outcome(decision.call_id, result=result, duration_ms=_since(started))
+        session.record_ran(decision.call_id, started, result=result)
         return result
 
     async def _run_async(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> Any:
@@ -112,14 +112,10 @@ class GuardedTool(Generic[P, R]):
         try:
             result = await cast(Callable[..., Awaitable[Any]], self._fn)(*args, **kwargs)
         except BaseException as err:
-            await session.arecord_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            await session.arecord_ran(decision.call_id, started, error=err)
             raise
-        await session.arecord_outcome(decision.call_id, result=result, duration_ms=_since(started))
+        await session.arecord_ran(decision.call_id, started, result=result)
         return result
-
-
-def _since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 def guard(

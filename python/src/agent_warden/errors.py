@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArgs",
     "InvalidRequest",
     "LedgerUnavailable",
+    "OutcomeUnrecorded",
     "RateLimited",
     "Refusal",
     "SessionEnded",
@@ -164,6 +165,22 @@ class ApprovalWaitCancelled(ToolRefused):
             approvalId=approval_id,
         )
         self.approval_id = approval_id
+
+
+class OutcomeUnrecorded(WardenError):
+    """
+    The tool ran, but Warden could not record its outcome. Unlike a refusal (nothing ran), do not retry:
+    ``result`` is what the tool returned, or ``tool_error`` what it raised; ``__cause__`` is the failure.
+    """
+
+    def __init__(self, call_id: str, *, result: object = None, tool_error: Optional[BaseException] = None) -> None:
+        super().__init__(
+            "OUTCOME_UNRECORDED",
+            f"the tool ran, but the outcome of call {call_id} could not be recorded",
+            details={"callId": call_id},
+        )
+        self.result = result
+        self.tool_error = tool_error
 
 
 class InvalidArgs(WardenError):

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, TypeVar
 
 from ._http import Http
+from ._ids import valid_text
 from ._json import JsonValue, as_list, as_object, canonical, to_json_value
 from .decision import Decision, parse_decision
 from .errors import (
@@ -21,7 +22,9 @@ from .errors import (
     ApprovalWaitCancelled,
     ApprovalWaitTimeout,
     InvalidArgs,
+    OutcomeUnrecorded,
     SessionNotFound,
+    WardenError,
     WardenUnavailable,
 )
 
@@ -134,6 +137,16 @@ class Session:
         """Records what became of an allowed call the caller ran itself: its result, or the error it raised."""
         self._http.request("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms))
 
+    def record_ran(self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None) -> None:
+        """
+        ``record_outcome`` for a call whose tool already ran (``started`` from ``time.perf_counter()``):
+        a failure to record raises OutcomeUnrecorded, which carries the result or the tool's error.
+        """
+        try:
+            self.record_outcome(call_id, result=result, error=error, duration_ms=_since(started))
+        except WardenError as failure:
+            raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
+
     def end(self, reason: str = "ended") -> None:
         """Ends the session; later calls get SESSION_ENDED."""
         self._http.request("POST", f"/v1/sessions/{self.id}/end", {"reason": reason})
@@ -173,6 +186,15 @@ class Session:
         duration_ms: Optional[float] = None,
     ) -> None:
         await self._http.arequest("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms))
+
+    async def arecord_ran(
+        self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None
+    ) -> None:
+        """``record_ran`` for async code."""
+        try:
+            await self.arecord_outcome(call_id, result=result, error=error, duration_ms=_since(started))
+        except WardenError as failure:
+            raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
 
     async def aend(self, reason: str = "ended") -> None:
         await self._http.arequest("POST", f"/v1/sessions/{self.id}/end", {"reason": reason})
@@ -237,6 +259,10 @@ class SessionScope:
                 _current.reset(token)
 
 
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
 def _end_quietly_if_raising(end: Callable[[], None], exc: Optional[BaseException]) -> None:
     # When the block already failed, its error is the one to see; otherwise a failed end must be noticed.
     try:
@@ -251,7 +277,8 @@ def _decision_body(
 ) -> Dict[str, Any]:
     body: Dict[str, Any] = {"session": session, "tool": tool, "args": args}
     if rationale:
-        body["rationale"] = rationale
+        # The model's text is context, not arguments: a broken character is replaced rather than refused.
+        body["rationale"] = valid_text(rationale)
     if call_id:
         body["callId"] = call_id
     return body

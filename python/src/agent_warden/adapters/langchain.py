@@ -66,9 +66,9 @@ class WardenTool(BaseTool):
         try:
             output = self.inner.run(tool_input, *args, tool_call_id=tool_call_id, **kwargs)
         except BaseException as err:
-            self.session.record_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            self.session.record_ran(decision.call_id, started, error=err)
             raise
-        self.session.record_outcome(decision.call_id, result=_content(output), duration_ms=_since(started))
+        self.session.record_ran(decision.call_id, started, result=_content(output))
         return output
 
     async def arun(
@@ -81,9 +81,9 @@ class WardenTool(BaseTool):
         try:
             output = await self.inner.arun(tool_input, *args, tool_call_id=tool_call_id, **kwargs)
         except BaseException as err:
-            await self.session.arecord_outcome(decision.call_id, error=err, duration_ms=_since(started))
+            await self.session.arecord_ran(decision.call_id, started, error=err)
             raise
-        await self.session.arecord_outcome(decision.call_id, result=_content(output), duration_ms=_since(started))
+        await self.session.arecord_ran(decision.call_id, started, result=_content(output))
         return output
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
@@ -137,9 +137,6 @@ def _refusal_or_raise(err: WardenError) -> WardenError:
         return err
     raise err
 
-
-def _since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
 
 
 def warden_langchain_tools(

@@ -122,9 +122,9 @@ class WardenAgents:
             try:
                 result = await inner(context, arguments)
             except BaseException as err:
-                await self.session.arecord_outcome(decision.call_id, error=err, duration_ms=_since(started))
+                await self.session.arecord_ran(decision.call_id, started, error=err)
                 raise
-            await self.session.arecord_outcome(decision.call_id, result=result, duration_ms=_since(started))
+            await self.session.arecord_ran(decision.call_id, started, result=result)
             return result
 
         return dataclasses.replace(tool, on_invoke_tool=invoke, needs_approval=needs_approval)
@@ -161,6 +161,3 @@ def _parse(arguments: str) -> Any:
 def _is_refusal(err: WardenError) -> bool:
     return isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in ("LEDGER_UNAVAILABLE", "INVALID_ARGS")
 
-
-def _since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

@@ -77,9 +77,9 @@ def run_tool_call(
     try:
         value = fn(**args) if isinstance(args, dict) else fn(args)
     except BaseException as err:
-        session.record_outcome(decision.call_id, error=err, duration_ms=(time.perf_counter() - started) * 1000)
+        session.record_ran(decision.call_id, started, error=err)
         raise
-    session.record_outcome(decision.call_id, result=value, duration_ms=(time.perf_counter() - started) * 1000)
+    session.record_ran(decision.call_id, started, result=value)
     return ToolCallResult(ok=True, value=value)
 
 
@@ -110,7 +110,7 @@ async def arun_tool_call(
         if inspect.isawaitable(value):
             value = await value
     except BaseException as err:
-        await session.arecord_outcome(decision.call_id, error=err, duration_ms=(time.perf_counter() - started) * 1000)
+        await session.arecord_ran(decision.call_id, started, error=err)
         raise
-    await session.arecord_outcome(decision.call_id, result=value, duration_ms=(time.perf_counter() - started) * 1000)
+    await session.arecord_ran(decision.call_id, started, result=value)
     return ToolCallResult(ok=True, value=value)
