@@ -95,15 +95,18 @@ function compileSecrets(doc: SecretsDocument): SecretsSettings {
 }
 
 function compileContainment(egress: EgressDocument, sandbox: SandboxDocument): ContainmentSettings {
+  const runtime = sandbox.runtime ?? "bubblewrap";
   const commands = Object.entries(sandbox.commands ?? {}).map(([glob, limits]) => ({
     matches: compileGlobs([glob]),
     limits: {
       ...(limits.timeout !== undefined ? { timeoutMs: limits.timeout } : {}),
       ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
       ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+      runtime: limits.runtime ?? runtime,
     },
   }));
   return {
+    runtime,
     allow: [...(egress.allow ?? [])],
     deny: [...(egress.deny ?? [])],
     onViolation: egress.onViolation ?? "kill-session",
@@ -245,7 +248,7 @@ export function compileMcp(mcp: McpDocument): McpSettings {
       cwd: s.cwd ?? null,
       url: s.url ?? null,
       headers: s.headers ?? {},
-      sandbox: s.sandbox ? { readOnly: [...s.sandbox.readOnly] } : null,
+      sandbox: s.sandbox ? { readOnly: [...s.sandbox.readOnly], runtime: s.sandbox.runtime ?? null } : null,
     })),
     poisoning: mcp.poisoning ?? "block",
     identity: {

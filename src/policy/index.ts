@@ -37,6 +37,7 @@ export type {
   Mode,
   PolicyDecision,
   PolicyTestCase,
+  SandboxRuntime,
   SecretInjection,
   SecretItem,
   SecretProviderConfig,

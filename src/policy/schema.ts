@@ -145,6 +145,9 @@ const policyTest = z.strictObject({
   rule: z.string().optional(),
 });
 
+/** What isolates a sandboxed command: bubblewrap namespaces (with seccomp) or gVisor's user-space kernel. */
+const sandboxRuntime = z.enum(["bubblewrap", "gvisor"]);
+
 /** An MCP server name: no `__` and no trailing `_`, so `server__tool` splits one way only. */
 export const MCP_SERVER_NAME = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/;
 const stringMap = z.record(z.string(), z.string());
@@ -157,7 +160,11 @@ const mcpServer = z
     headers: stringMap.optional(),
     /** Launch the stdio server sandboxed (egress: rules apply); `readOnly` are host paths it may read (its code). */
     sandbox: z
-      .strictObject({ readOnly: z.array(z.string().regex(/^\//, "an absolute path")).default([]) })
+      .strictObject({
+        readOnly: z.array(z.string().regex(/^\//, "an absolute path")).default([]),
+        /** Default: the policy's `sandbox.runtime`. */
+        runtime: sandboxRuntime.optional(),
+      })
       .optional(),
   })
   .refine((s) => (s.command === undefined) !== (s.url === undefined), {
@@ -371,7 +378,9 @@ const egress = z.strictObject({
     .optional(),
 });
 const sandbox = z.strictObject({
-  /** Tools of kind `command`: run in a short-lived bubblewrap sandbox with these limits. */
+  /** The runtime of every sandbox unless a command or MCP server names its own (default bubblewrap). */
+  runtime: sandboxRuntime.optional(),
+  /** Tools of kind `command`: run in a short-lived sandbox with these limits. */
   commands: z
     .record(
       glob,
@@ -379,6 +388,7 @@ const sandbox = z.strictObject({
         timeout: upToAWeek.optional(),
         memoryMb: z.int().min(16).max(65_536).optional(),
         cpuSeconds: z.int().min(1).max(86_400).optional(),
+        runtime: sandboxRuntime.optional(),
       }),
     )
     .optional(),

@@ -69,8 +69,11 @@ export interface McpServerSpec {
   cwd: string | null;
   url: string | null;
   headers: Record<string, string>;
-  /** Run the stdio server in a bubblewrap sandbox behind the egress proxy; null runs it directly. */
-  sandbox: { readOnly: string[] } | null;
+  /**
+   * Run the stdio server sandboxed behind the egress proxy; null runs it directly. `runtime` null: the
+   * policy's `sandbox.runtime`.
+   */
+  sandbox: { readOnly: string[]; runtime?: SandboxRuntime | null } | null;
 }
 
 /** The policy's `mcp:` section, defaults filled in. */
@@ -213,14 +216,21 @@ export interface SecretsSettings {
   resultsFor(tool: string): "redact" | "block";
 }
 
+/** What isolates a sandboxed command: bubblewrap namespaces with seccomp, or gVisor's user-space kernel. */
+export type SandboxRuntime = "bubblewrap" | "gvisor";
+
 /** The `egress:` and `sandbox:` sections: where sandboxed commands may connect, and their limits. */
 export interface ContainmentSettings {
+  /** `sandbox.runtime` (default bubblewrap): sandboxed MCP servers and commands that name none. */
+  runtime: SandboxRuntime;
   allow: readonly string[];
   deny: readonly string[];
   onViolation: "kill-session" | "deny-request";
   alert: { url: string; secretEnv: string } | null;
   /** The limits of a command tool, or null when `tool` is not one (it runs in process). */
-  commandLimits(tool: string): { timeoutMs?: number; memoryMb?: number; cpuSeconds?: number } | null;
+  commandLimits(
+    tool: string,
+  ): { timeoutMs?: number; memoryMb?: number; cpuSeconds?: number; runtime: SandboxRuntime } | null;
 }
 
 export interface CompiledPolicy {

@@ -1,16 +1,18 @@
-// Runs one command tool contained: a fresh egress proxy on a private socket, a bubblewrap sandbox whose
-// only network is that proxy, and a kill switch that stops everything the session does on a violation.
+// Runs one command tool contained: a fresh egress proxy on a private socket, a sandbox (bubblewrap or
+// gVisor) whose only network is that proxy, and a kill switch that stops everything the session does on a violation.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JsonValue } from "../json.js";
 import type { RecordInput } from "../ledger/index.js";
-import type { ContainmentSettings } from "../policy/index.js";
+import type { ContainmentSettings, SandboxRuntime } from "../policy/index.js";
 import { createAlertSender, type SandboxAlert } from "./alert.js";
 import { BubblewrapRunner } from "./bubblewrap.js";
+import type { SandboxRunner, SandboxRunnerOptions, WrappedCommand } from "./command.js";
 import { EgressProxy, type HeaderInjection } from "./egress-proxy.js";
 import type { EgressViolation } from "./errors.js";
 import { SandboxError } from "./errors.js";
+import { GvisorRunner } from "./gvisor.js";
 import { KillSwitch } from "./kill-switch.js";
 import type { Killable, RunResult } from "./runner.js";
 
@@ -37,7 +39,7 @@ export interface SandboxedServer {
   command: string;
   args: string[];
   env: Record<string, string>;
-  /** The bwrap process once started: a violation kills it, and the namespace dies with it. */
+  /** The bwrap or runsc process once started: a violation kills it, and the sandbox dies with it. */
   attach(pid: number | null): void;
   close(): Promise<void>;
 }
@@ -59,6 +61,8 @@ export class Containment {
   }) {
     this.#settings = deps.settings;
     this.#endSession = deps.endSession;
+    // What runs of a crashed Warden left (their processes died with it; their bundles and state did not).
+    GvisorRunner.cleanLeftovers();
     this.#record = deps.record;
     const alert = deps.settings().alert;
     if (alert) {
@@ -87,7 +91,7 @@ export class Containment {
     const egress = await this.#egress(
       call,
       (proxySocket) =>
-        new BubblewrapRunner({
+        runnerFor(limits.runtime, {
           proxySocket,
           limits: {
             ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
@@ -95,6 +99,7 @@ export class Containment {
             ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
           },
         }),
+      limits.runtime,
       run.headers,
     );
     try {
@@ -111,21 +116,24 @@ export class Containment {
   }
 
   /**
-   * Sandboxes a server process for `session` (an MCP server the gateway launches): bubblewrap with
-   * `readOnly` paths (its code) and the egress proxy as its only network, under the same kill switch.
+   * Sandboxes a server process for `session` (an MCP server the gateway launches): `runtime` (default
+   * the policy's `sandbox.runtime`) with `readOnly` paths (its code) and the egress proxy as its only
+   * network, under the same kill switch.
    */
   async launchServer(
     call: { session: string; agent: string; server: string },
     command: readonly string[],
     env: Record<string, string>,
     readOnly: readonly string[],
+    runtime: SandboxRuntime | null = null,
   ): Promise<SandboxedServer> {
     let pid: number | null = null;
-    let wrapped: ReturnType<BubblewrapRunner["wrap"]> | null = null;
+    let wrapped: WrappedCommand | null = null;
+    const chosen = runtime ?? this.#settings().runtime;
     const egress = await this.#egress<Killable>(
       { ...call, callId: null, tool: `mcp:${call.server}` },
       (proxySocket) => {
-        wrapped = new BubblewrapRunner({ proxySocket, readOnly }).wrap({ command, env });
+        wrapped = runnerFor(chosen, { proxySocket, readOnly }).wrap({ command, env });
         return {
           kill: () => {
             if (pid === null) return;
@@ -135,12 +143,13 @@ export class Containment {
           },
         };
       },
+      chosen,
     );
-    const { command: bwrap, args, env: bwrapEnv, cleanup } = wrapped!;
+    const { command: sandbox, args, env: sandboxEnv, cleanup } = wrapped!;
     return {
-      command: bwrap,
+      command: sandbox,
       args,
-      env: bwrapEnv,
+      env: sandboxEnv,
       attach: (p) => {
         pid = p;
       },
@@ -160,6 +169,7 @@ export class Containment {
   async #egress<T extends Killable>(
     call: { session: string; agent: string; callId: string | null; tool: string },
     makeTarget: (socketPath: string) => T,
+    runtime: SandboxRuntime,
     headers: readonly HeaderInjection[] = [],
   ) {
     const settings = this.#settings();
@@ -181,7 +191,8 @@ export class Containment {
     const proxy = new EgressProxy({
       allow: settings.allow,
       deny: settings.deny,
-      listen: { socketPath },
+      // mkdtemp made the folder 0700: only this user can reach the socket, whatever its own mode.
+      listen: { socketPath, mode: runtime === "gvisor" ? 0o666 : 0o600 },
       inject: headers,
       onViolation: (v) => {
         violation ??= v;
@@ -223,4 +234,9 @@ export class Containment {
     set?.delete(runner);
     if (set?.size === 0) this.#running.delete(session);
   }
+}
+
+/** The runner of a sandbox runtime: the same interface and guarantees, a different isolation. */
+function runnerFor(runtime: SandboxRuntime, options: SandboxRunnerOptions): SandboxRunner {
+  return runtime === "gvisor" ? new GvisorRunner(options) : new BubblewrapRunner(options);
 }

@@ -23,7 +23,16 @@ export interface HeaderInjection {
 
 export interface EgressProxyOptions extends EgressRulesOptions {
   /** A Unix socket (for a sandbox) or a TCP port on 127.0.0.1 (default: a random one). */
-  listen?: { socketPath: string } | { port?: number };
+  listen?:
+    | {
+        socketPath: string;
+        /**
+         * The socket file's mode (default 0600). A gVisor sandbox's user needs 0666, safe only in a
+         * folder no other user can enter.
+         */
+        mode?: number;
+      }
+    | { port?: number };
   /**
    * Plain-HTTP only: CONNECT is a blind TLS tunnel, so HTTPS requests cannot get headers without
    * terminating TLS with a per-session CA, which this proxy does not do.
@@ -133,7 +142,7 @@ export class EgressProxy {
     return this.#violations;
   }
 
-  /** Starts listening; on a Unix socket the file is made 0600. */
+  /** Starts listening; on a Unix socket the file is made 0600 (or `listen.mode`). */
   start(): Promise<ProxyAddress> {
     const listen = this.#o.listen ?? {};
     return new Promise((resolve, reject) => {
@@ -142,7 +151,7 @@ export class EgressProxy {
         this.#server.off("error", reject);
         if ("socketPath" in listen) {
           try {
-            chmodSync(listen.socketPath, 0o600);
+            chmodSync(listen.socketPath, listen.mode ?? 0o600);
           } catch (err) {
             this.#server.close();
             return reject(err);

@@ -348,6 +348,7 @@ function shareSocket(socketPath: string): void {
       "proxySocket must be in a folder only this user can enter (0700)",
     );
   }
+  // Not there yet for wrap() before the proxy starts: the proxy then creates it with this mode itself.
   try {
     chmodSync(socketPath, 0o666);
   } catch {}

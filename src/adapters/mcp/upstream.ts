@@ -70,6 +70,7 @@ export function specTransport(
       [command, ...args],
       { ...spec.env },
       sandbox.readOnly,
+      sandbox.runtime ?? null,
     );
     return sandboxedTransport(server, stderr);
   };
