@@ -12,6 +12,7 @@ import { readJson } from "./body.js";
 import { mountDashboard } from "./dashboard.js";
 import { errorBody, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
+import { type TokenLimitOptions, TokenLimits } from "./token-limits.js";
 import { TokenCache } from "./tokens.js";
 
 type Env = { Variables: { token: TokenRow } };
@@ -41,10 +42,16 @@ const OutcomeBody = z.strictObject({
 });
 const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
 
-export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
+export interface AppOptions {
+  /** Per-token request and byte budgets (DEFAULT_TOKEN_LIMITS when unset). */
+  tokenLimits?: Partial<TokenLimitOptions>;
+}
+
+export function createApp(warden: Warden, metrics: Metrics, options: AppOptions = {}): Hono<Env> {
   const app = new Hono<Env>();
   const store = warden.ledger.store;
   const tokens = new TokenCache(store);
+  const limits = new TokenLimits(options.tokenLimits);
 
   app.onError((err, c) => sendError(c, err));
   app.notFound((c) => c.json(errorBody("NOT_FOUND", "no such route"), 404));
@@ -60,7 +67,7 @@ export function createApp(warden: Warden, metrics: Metrics): Hono<Env> {
 
   const ui = new UiSessions(tokens);
   mountIntegrationDecisions(app, warden);
-  app.use("/v1/*", authenticateRequests(tokens, ui));
+  app.use("/v1/*", authenticateRequests(tokens, ui, limits));
   mountApprovalRoutes(app, warden);
   mountDashboard(app, warden, ui);
 

@@ -5,6 +5,7 @@ import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
 import type { LedgerStore, TokenRow } from "../ledger/index.js";
 import { errorBody } from "./http-errors.js";
+import type { TokenLimits } from "./token-limits.js";
 import type { Role, TokenCache } from "./tokens.js";
 
 export type AuthEnv = { Variables: { token: TokenRow } };
@@ -118,14 +119,28 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
  * the cookie). Otherwise the dashboard cookie; its non-GET requests need the CSRF header, because a
  * browser attaches cookies to requests that other sites trigger.
  */
-export function authenticateRequests(tokens: TokenCache, ui: UiSessions): MiddlewareHandler<AuthEnv> {
+export function authenticateRequests(
+  tokens: TokenCache,
+  ui: UiSessions,
+  limits: TokenLimits,
+): MiddlewareHandler<AuthEnv> {
+  const admit = (c: Context<AuthEnv>, token: TokenRow) => {
+    c.set("token", token);
+    try {
+      limits.admit(c, token.id);
+    } catch (err) {
+      const retryAfterMs = (err as WardenError).details?.retryAfterMs;
+      if (typeof retryAfterMs === "number") c.header("retry-after", String(Math.ceil(retryAfterMs / 1000)));
+      throw err;
+    }
+  };
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header !== undefined) {
       const match = /^Bearer (\S+)$/.exec(header);
       const token = match?.[1] ? await tokens.authenticate(match[1]) : null;
       if (!token) return unauthenticated(c);
-      c.set("token", token);
+      admit(c, token);
       return next();
     }
     const sessionId = getCookie(c, SESSION_COOKIE);
@@ -134,7 +149,7 @@ export function authenticateRequests(tokens: TokenCache, ui: UiSessions): Middle
     if (!SAFE_METHODS.has(c.req.method) && !csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {
       return c.json(errorBody("CSRF_FAILED", `this request needs the ${CSRF_HEADER} header`), 403);
     }
-    c.set("token", identity.token);
+    admit(c, identity.token);
     return next();
   };
 }

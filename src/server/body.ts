@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
+import { chargeBody } from "./token-limits.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 64;
@@ -35,6 +36,7 @@ export async function readText(c: Context): Promise<string> {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {
     const buffer = Buffer.from(await c.req.arrayBuffer());
+    chargeBody(c, buffer.length);
     if (buffer.length > MAX_BODY_BYTES) throw tooLarge();
     return decodeUtf8(buffer);
   }
@@ -42,9 +44,13 @@ export async function readText(c: Context): Promise<string> {
   let size = 0;
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
+    if (size > MAX_BODY_BYTES) {
+      chargeBody(c, size);
+      throw tooLarge();
+    }
     chunks.push(chunk);
   }
+  chargeBody(c, size);
   return decodeUtf8(Buffer.concat(chunks, size));
 }
 

@@ -2,14 +2,15 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Warden } from "../warden.js";
-import { createApp } from "./app.js";
+import { type AppOptions, createApp } from "./app.js";
 import { errorBody } from "./http-errors.js";
 import { Metrics } from "./metrics.js";
 import { siteCheck } from "./site-check.js";
 
-export { createApp } from "./app.js";
+export { type AppOptions, createApp } from "./app.js";
 export { Metrics } from "./metrics.js";
 export { siteCheck } from "./site-check.js";
+export { DEFAULT_TOKEN_LIMITS, type TokenLimitOptions } from "./token-limits.js";
 export { authenticate, createToken, hashToken, ROLES, type Role } from "./tokens.js";
 
 export interface RunningServer {
@@ -20,12 +21,12 @@ export interface RunningServer {
 
 export async function startServer(
   warden: Warden,
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number } & AppOptions = {},
 ): Promise<RunningServer> {
   const metrics = new Metrics(warden.ledger);
   const exporter = warden.exporter;
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
-  const app = createApp(warden, metrics);
+  const app = createApp(warden, metrics, { tokenLimits: options.tokenLimits });
   const host = options.host ?? "127.0.0.1";
   // Behind a reverse proxy the dashboard's pages come from approvals.publicUrl: that origin is ours too.
   const refusedSite = siteCheck(host, () => {

@@ -1,0 +1,116 @@
+// Per-token limits on requests and body bytes, so one token cannot hold the event loop for everyone else.
+import type { Context } from "hono";
+import { WardenError } from "../errors.js";
+
+export interface TokenLimitOptions {
+  /** Requests a token may make per second on average, and at once. */
+  requestsPerSecond: number;
+  requestBurst: number;
+  /** Body bytes a token may send per second on average, and at once (parsing costs CPU per byte). */
+  bytesPerSecond: number;
+  byteBurst: number;
+}
+
+/**
+ * Bytes bound the CPU a token can take: a 1 MB body of 60,000 keys costs about 0.65 s to parse, hash
+ * and record, so 512 KiB/s keeps one token below about a third of a core, while 2,500 small decisions
+ * a second still fit.
+ */
+export const DEFAULT_TOKEN_LIMITS: TokenLimitOptions = {
+  requestsPerSecond: 2_500,
+  requestBurst: 5_000,
+  bytesPerSecond: 512 * 1024,
+  byteBurst: 2 * 1024 * 1024,
+};
+
+interface Budget {
+  requests: number;
+  bytes: number;
+  at: number;
+}
+
+/** Budgets of tokens seen lately; full ones are dropped past this many, so the table stays bounded. */
+const MAX_BUDGETS = 10_000;
+
+/** The body bytes of the current request that admission did not charge (a body without content-length). */
+const meters = new WeakMap<object, (bytes: number) => void>();
+
+export class TokenLimits {
+  readonly #o: TokenLimitOptions;
+  readonly #now: () => number;
+  readonly #budgets = new Map<string, Budget>();
+
+  constructor(options: Partial<TokenLimitOptions> = {}, now: () => number = Date.now) {
+    this.#o = { ...DEFAULT_TOKEN_LIMITS, ...options };
+    this.#now = now;
+  }
+
+  /**
+   * Charges one request and its declared body size to `tokenId`, or throws RATE_LIMITED (nothing
+   * charged) when the token's budget is spent. Checked before the body is read, so a refused flood
+   * costs no parsing.
+   */
+  admit(c: Context, tokenId: string): void {
+    const declared = Math.max(0, Number(c.req.header("content-length") ?? 0) || 0);
+    const budget = this.#budget(tokenId);
+    if (budget.requests < 1 || budget.bytes < declared || budget.bytes < 0) {
+      const o = this.#o;
+      const waitMs = Math.max(
+        budget.requests < 1 ? ((1 - budget.requests) / o.requestsPerSecond) * 1000 : 0,
+        ((Math.min(declared, o.byteBurst) - budget.bytes) / o.bytesPerSecond) * 1000,
+      );
+      const retryAfterMs = Math.max(1, Math.ceil(waitMs));
+      throw new WardenError("RATE_LIMITED", "this token sent more than its share of requests or bytes", {
+        retryAfterMs,
+      });
+    }
+    budget.requests -= 1;
+    budget.bytes -= declared;
+    meters.set(c.req.raw, (bytes) => {
+      // Only what the declared length did not cover; a budget may go below zero, refusing what follows.
+      if (bytes > declared) budget.bytes -= bytes - declared;
+    });
+  }
+
+  #budget(tokenId: string): Budget {
+    const now = this.#now();
+    const o = this.#o;
+    let budget = this.#budgets.get(tokenId);
+    if (!budget) {
+      if (this.#budgets.size >= MAX_BUDGETS) this.#dropFull(now);
+      budget = { requests: o.requestBurst, bytes: o.byteBurst, at: now };
+      this.#budgets.set(tokenId, budget);
+      return budget;
+    }
+    // A clock that steps back refills nothing.
+    const seconds = Math.max(0, now - budget.at) / 1000;
+    budget.requests = Math.min(o.requestBurst, budget.requests + seconds * o.requestsPerSecond);
+    budget.bytes = Math.min(o.byteBurst, budget.bytes + seconds * o.bytesPerSecond);
+    budget.at = now;
+    return budget;
+  }
+
+  /** Forgets budgets that have refilled: they hold nothing a fresh one would not. */
+  #dropFull(now: number): void {
+    const o = this.#o;
+    for (const [id, b] of this.#budgets) {
+      const seconds = Math.max(0, now - b.at) / 1000;
+      if (
+        b.requests + seconds * o.requestsPerSecond >= o.requestBurst &&
+        b.bytes + seconds * o.bytesPerSecond >= o.byteBurst
+      )
+        this.#budgets.delete(id);
+    }
+    // Still full of busy tokens: the oldest entry goes (its token starts again with a full budget).
+    while (this.#budgets.size >= MAX_BUDGETS) {
+      const oldest = this.#budgets.keys().next().value;
+      if (oldest === undefined) break;
+      this.#budgets.delete(oldest);
+    }
+  }
+}
+
+/** Charges the bytes of a body just read to the token that sent it (see TokenLimits.admit). */
+export function chargeBody(c: Context, bytes: number): void {
+  meters.get(c.req.raw)?.(bytes);
+}

@@ -1,0 +1,113 @@
+// One token cannot stall the service: per-token budgets of requests and body bytes, checked before parsing.
+import { request } from "node:http";
+import { describe, expect, it } from "vitest";
+import { createApp, createToken, Metrics, startServer } from "../../src/server/index.js";
+import { onCleanup, openWarden, PLAIN_POLICY } from "../helpers.js";
+import { apiClient } from "./api-client.js";
+
+/** A POST with a declared length that reads the answer even when the server refuses before reading the body. */
+function post(url: string, token: string, body: string) {
+  return new Promise<{ status: number; body: string; retryAfter: string | undefined }>((resolve, reject) => {
+    const req = request(url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+      },
+    });
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        text += c;
+      });
+      res.on("end", () => {
+        const retryAfter = res.headers["retry-after"];
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text,
+          retryAfter: typeof retryAfter === "string" ? retryAfter : undefined,
+        });
+      });
+    });
+    req.on("error", (err) => (req.writableEnded ? undefined : reject(err)));
+    req.end(body);
+  });
+}
+
+describe("per-token limits", () => {
+  it("refuses a flood of large decisions from one token before parsing them; /healthz and other tokens are answered", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    const store = warden.ledger.store;
+    const flooder = (await createToken(store, { role: "agent", agent: "flood-bot" })).token;
+    const other = (await createToken(store, { role: "agent", agent: "calm-bot" })).token;
+    const floodSession = await warden.session({ agent: "flood-bot", onBehalfOf: "u", intent: "flood" });
+    const calmSession = await warden.session({ agent: "calm-bot", onBehalfOf: "u", intent: "work" });
+    // About 0.9 MB in 60,000 keys: the kind of body that took 0.65 s to parse, hash and record.
+    const args: Record<string, number> = {};
+    for (let i = 0; i < 60_000; i++) args[`k${i}`] = i;
+    const big = JSON.stringify({ session: floodSession.id, tool: "read_database", args });
+    expect(big.length).toBeLessThan(1024 * 1024);
+
+    const flood = Array.from({ length: 24 }, () => post(`${server.url}/v1/decisions`, flooder, big));
+    const api = apiClient(() => server.url);
+    const [health, calm] = await Promise.all([
+      api("GET", "/healthz", null),
+      api("POST", "/v1/decisions", other, { session: calmSession.id, tool: "read_database", args: { q: 1 } }),
+    ]);
+    const answers = await Promise.all(flood);
+    expect(health).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(calm).toMatchObject({ status: 200, body: { decision: "allow" } });
+    const admitted = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    // The 2 MiB byte budget admits two such bodies at once, a few more as it refills; most are refused unread.
+    expect(admitted.length).toBeGreaterThanOrEqual(1);
+    expect(admitted.length).toBeLessThan(answers.length / 2);
+    expect(refused.length).toBe(answers.length - admitted.length);
+    for (const r of refused) {
+      expect(JSON.parse(r.body).error.code).toBe("RATE_LIMITED");
+      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    }
+    const recorded = await store.query({ session: floodSession.id, kinds: ["call.intent"] });
+    expect(recorded).toHaveLength(admitted.length);
+  });
+
+  it("charges a body without a declared length once it is read, and refuses the next request", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const metrics = new Metrics(warden.ledger);
+    onCleanup(() => metrics.close());
+    const app = createApp(warden, metrics, { tokenLimits: { bytesPerSecond: 1, byteBurst: 2_000 } });
+    const { token } = await createToken(warden.ledger.store, { role: "admin" });
+    const session = await warden.session({ agent: "a", onBehalfOf: "u", intent: "i" });
+    const decide = (pad: string) =>
+      app.request("/v1/decisions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ session: session.id, tool: "read_database", args: { pad } }),
+      });
+    expect((await decide("x".repeat(5_000))).status).toBe(200);
+    const next = await decide("");
+    expect(next.status).toBe(429);
+    expect(next.headers.get("retry-after")).toMatch(/^\d+$/);
+  });
+
+  it("limits requests per token", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const metrics = new Metrics(warden.ledger);
+    onCleanup(() => metrics.close());
+    const app = createApp(warden, metrics, { tokenLimits: { requestsPerSecond: 0.001, requestBurst: 3 } });
+    const store = warden.ledger.store;
+    const [a, b] = [
+      (await createToken(store, { role: "auditor" })).token,
+      (await createToken(store, { role: "auditor" })).token,
+    ];
+    const get = (token: string) =>
+      app.request("/v1/sessions", { headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 3; i++) expect((await get(a)).status).toBe(200);
+    expect((await get(a)).status).toBe(429);
+    expect((await get(b)).status).toBe(200);
+  });
+});
