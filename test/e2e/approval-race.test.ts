@@ -11,6 +11,8 @@ import { afterTest, freshSchema, pgAvailable } from "../ledger/pg.js";
 
 const ROUNDS = Number(process.env.RACE_ROUNDS ?? 50);
 const DECIDERS = 4;
+/** Fifty rounds of five processes take seconds alone and much longer on a shared machine. */
+const RACE_TIMEOUT = 180_000;
 
 const policy = (approvers: number) => ({
   default: "allow",
@@ -47,6 +49,7 @@ async function race(db: string, parent: Warden, approvers: number, keyPath?: str
   });
   await Promise.all(deciders.map((d) => d.ready));
   const session = await parent.session({ agent: "bot", onBehalfOf: "carol@example.com", intent: "race" });
+  const outcomes = new Map<string, string>();
   for (let round = 0; round < ROUNDS; round++) {
     const asked = await session.check("send_email", { to: `r${round}@example.com` });
     const id = asked.approval!.id;
@@ -75,12 +78,24 @@ async function race(db: string, parent: Warden, approvers: number, keyPath?: str
     expect(denies === 1 ? approves < approvers : approves === approvers && denies === 0).toBe(true);
     expect(new Set(records.map((r) => r.data.approver)).size).toBe(records.length);
     const outcome = denies === 1 ? "denied" : "approved";
+    outcomes.set(id, outcome);
     expect(answers.filter((a) => a.ok).length).toBe(records.length);
     const reads = await Promise.all(deciders.map((d) => d.ask({ type: "read", id })));
     await parent.approvals.queue.book.poll();
     expect([...reads.map((r) => r.status), parent.approvals.queue.book.get(id)!.status]).toEqual(
       Array(DECIDERS + 1).fill(outcome),
     );
+  }
+  // After a restart too: a fresh reader of the ledger tells every round's outcome the same way.
+  const fresh = await Warden.open({
+    policy: policy(approvers),
+    db,
+    ...(keyPath ? { signingKey: keyPath, postgres: { poolSize: 2 } } : {}),
+  });
+  try {
+    for (const [id, outcome] of outcomes) expect(fresh.approvals.queue.book.get(id)?.status).toBe(outcome);
+  } finally {
+    await fresh.close();
   }
   await Promise.all(
     deciders.map((d) => {
@@ -92,30 +107,42 @@ async function race(db: string, parent: Warden, approvers: number, keyPath?: str
 }
 
 describe("one decision per approval, under a race", () => {
-  it("SQLite, deciders in four processes, one approver needed: one decision per round, 50 rounds", async () => {
-    const db = join(tempDir(), "ledger.db");
-    const parent = await Warden.open({ policy: policy(1), db });
-    onCleanup(() => parent.close());
-    await race(db, parent, 1);
-  });
+  it(
+    "SQLite, deciders in four processes, one approver needed: one decision per round, 50 rounds",
+    async () => {
+      const db = join(tempDir(), "ledger.db");
+      const parent = await Warden.open({ policy: policy(1), db });
+      onCleanup(() => parent.close());
+      await race(db, parent, 1);
+    },
+    RACE_TIMEOUT,
+  );
 
-  it("SQLite, four eyes: one final outcome, no decision after it, each person once", async () => {
-    const db = join(tempDir(), "ledger.db");
-    const parent = await Warden.open({ policy: policy(2), db });
-    onCleanup(() => parent.close());
-    await race(db, parent, 2);
-  });
+  it(
+    "SQLite, four eyes: one final outcome, no decision after it, each person once",
+    async () => {
+      const db = join(tempDir(), "ledger.db");
+      const parent = await Warden.open({ policy: policy(2), db });
+      onCleanup(() => parent.close());
+      await race(db, parent, 2);
+    },
+    RACE_TIMEOUT,
+  );
 
-  it.skipIf(!pgAvailable)("PostgreSQL, four instances: one decision per round, 50 rounds", async () => {
-    const { url } = freshSchema();
-    const keys = await generateKeyPair(tempDir());
-    const parent = await Warden.open({
-      policy: policy(1),
-      db: url,
-      signingKey: keys.paths.privateKey,
-      postgres: { poolSize: 2 },
-    });
-    afterTest(() => parent.close());
-    await race(url, parent, 1, keys.paths.privateKey);
-  });
+  it.skipIf(!pgAvailable)(
+    "PostgreSQL, four instances: one decision per round, 50 rounds",
+    async () => {
+      const { url } = freshSchema();
+      const keys = await generateKeyPair(tempDir());
+      const parent = await Warden.open({
+        policy: policy(1),
+        db: url,
+        signingKey: keys.paths.privateKey,
+        postgres: { poolSize: 2 },
+      });
+      afterTest(() => parent.close());
+      await race(url, parent, 1, keys.paths.privateKey);
+    },
+    RACE_TIMEOUT,
+  );
 });
