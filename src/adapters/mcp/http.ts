@@ -19,6 +19,11 @@ export interface HttpListener {
   closeIdle(now?: number): Promise<number>;
   /** Ends every session opened with this token (a revoked token); resolves with how many. */
   endSessionsOf(tokenId: string, reason: string): Promise<number>;
+  /**
+   * Ends the sessions of tokens revoked since (by `warden token revoke` or any process on the store);
+   * runs by itself every TOKEN_TTL_MS. Resolves with how many sessions it ended.
+   */
+  endRevoked(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export async function listenHttp(
   const sessions = new Map<string, Entry>();
   /** Sessions open or being opened, by token id. */
   const held = new Map<string, number>();
+  /** The digest of each token that holds sessions, to ask the store whether it was revoked. */
+  const holderHashes = new Map<string, string>();
   const tokens = new Map<string, { row: TokenRow | null; until: number }>();
   const authorize = async (req: IncomingMessage): Promise<TokenRow | null> => {
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
@@ -107,13 +114,17 @@ export async function listenHttp(
       return fail(res, 429, RPC.invalidRequest, why);
     }
     held.set(token.id, count + 1);
+    holderHashes.set(token.id, token.hash);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       const left = (held.get(token.id) ?? 1) - 1;
       if (left > 0) held.set(token.id, left);
-      else held.delete(token.id);
+      else {
+        held.delete(token.id);
+        holderHashes.delete(token.id);
+      }
     };
     let attached = false;
     try {
@@ -173,6 +184,19 @@ export async function listenHttp(
     await Promise.all(held.map((e) => e.end(reason)));
     return held.length;
   };
+  const endRevoked = async (): Promise<number> => {
+    let ended = 0;
+    for (const [tokenId, hash] of [...holderHashes]) {
+      const row = await store.tokenByHash(hash);
+      if (row !== null && row.revokedAt === null) continue;
+      // No new request may pass on a cached lookup of the revoked token either.
+      for (const [secret, hit] of tokens) if (hit.row?.id === tokenId) tokens.delete(secret);
+      ended += await endSessionsOf(tokenId, "token revoked");
+    }
+    return ended;
+  };
+  const revokeTimer = setInterval(() => void endRevoked().catch(() => undefined), TOKEN_TTL_MS);
+  revokeTimer.unref();
   // Often enough that a session outlives its timeout by at most a tenth of it (and at most a minute).
   const idleTimer = setInterval(
     () => void closeIdle().catch(() => undefined),
@@ -198,8 +222,10 @@ export async function listenHttp(
     port,
     closeIdle,
     endSessionsOf,
+    endRevoked,
     close: async () => {
       clearInterval(idleTimer);
+      clearInterval(revokeTimer);
       await Promise.all([...sessions.values()].map((e) => e.transport.close().catch(() => undefined)));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

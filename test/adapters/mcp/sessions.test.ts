@@ -119,6 +119,27 @@ describe("HTTP sessions a client abandons", () => {
     expect(textOf(await other.callTool({ name: "greet", arguments: { name: "x" } }))).toBe("Hello, x!");
   });
 
+  it("revoking a token (from any process) ends the MCP sessions it holds, their upstreams with them; other tokens' go on", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const listener = await gateway.listen({ port: 0 });
+    const url = new URL(listener.url);
+    const store = warden.ledger.store;
+    const revoked = await createToken(store, { role: "agent", agent: "a" });
+    const kept = await createToken(store, { role: "agent", agent: "a" });
+    const gone = await connectClient(http(url, revoked.token));
+    const other = await connectClient(http(url, kept.token));
+    expect(await listener.endRevoked()).toBe(0);
+    // As `warden token revoke` does, possibly from another process.
+    expect(await store.revokeToken(revoked.id, new Date().toISOString())).toBe(true);
+    expect(await listener.endRevoked()).toBe(1);
+    expect(await endReasons(warden)).toEqual(["token revoked"]);
+    await expect(gone.callTool({ name: "greet", arguments: { name: "x" } })).rejects.toThrow();
+    // The cached lookup of the revoked token is gone too: a new session is refused.
+    await expect(connectClient(http(url, revoked.token))).rejects.toThrow();
+    expect(textOf(await other.callTool({ name: "greet", arguments: { name: "y" } }))).toBe("Hello, y!");
+  });
+
   it("ends the upstream's Streamable HTTP session (DELETE) when a gateway session ends", async () => {
     const { warden: inner } = await openWarden({ default: "allow" });
     const innerGateway = await gatewayFor(inner, { servers: [stdioServer("changing", CHANGING)] });
