@@ -11,6 +11,7 @@ import pytest
 
 from agent_warden import (
     ApprovalDenied,
+    ApprovalExpired,
     ApprovalMismatch,
     ApprovalWaitCancelled,
     ApprovalWaitTimeout,
@@ -253,6 +254,21 @@ def test_an_ask_a_person_denies_raises_their_reason(warden: Warden, service: Ser
     assert denied.value.approver_reason == "not before the audit"
     assert denied.value.refusal.rule_id == "mail-outside-asks"
     assert sent == []
+
+
+def test_an_approval_nobody_gives_in_time_expires(warden: Warden) -> None:
+    refunded: List[str] = []
+    with warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t") as session:
+
+        @session.tool("refund")
+        def refund(order: str) -> None:
+            refunded.append(order)
+
+        with pytest.raises(ApprovalExpired) as expired:
+            refund("A-1")
+    assert expired.value.code == "APPROVAL_EXPIRED"
+    assert expired.value.refusal.rule_id == "refunds-ask"
+    assert refunded == []
 
 
 def test_waiting_for_an_approval_stops_at_its_timeout(warden: Warden) -> None:
