@@ -26,6 +26,12 @@ export interface RunPlan<R> {
   /** Called while the call waits for people; returns a function that stops the notices. */
   onWaiting?: ((decision: GateDecision) => () => void) | undefined;
   body: (run: RunContext) => Promise<R>;
+  /**
+   * The body stops by itself when its session ends and then fails with its own error (a sandboxed
+   * command: the containment kills it, and a violation that ended the session reads SANDBOX_VIOLATION,
+   * not SESSION_ENDED). The runner then waits for the body instead of dropping it at once.
+   */
+  stopsWithSession?: true | undefined;
   /** What the outcome record says of a result (default: ok). An MCP `isError` result is a tool error. */
   outcomeOf?: ((result: R) => Outcome) | undefined;
   /** What the outcome record says of an error the body threw (default: the error's own code). */
@@ -94,12 +100,12 @@ export class CallRunner {
         this.#deps.session(decision.session),
       );
       stop.signal.throwIfAborted();
-      const raw = await untilAborted(plan.body({ decision, injections, signal: stop.signal }), stop.signal);
+      const running = plan.body({ decision, injections, signal: stop.signal });
+      const raw = await (plan.stopsWithSession ? running : untilAborted(running, stop.signal));
       result = this.#deps.execution.screenResult(raw, decision.session, plan.tool);
     } catch (err) {
-      // A stopped call ends with the stop's reason (SESSION_ENDED, the caller's abort), whatever the body does later.
-      const reason: unknown = stop.signal.aborted ? stop.signal.reason : err;
-      const shown = this.#deps.execution.screenError(reason, decision.session);
+      // A stopped call ends with the stop's reason (SESSION_ENDED, the caller's abort).
+      const shown = this.#deps.execution.screenError(err, decision.session);
       stop.release();
       const recorded = plan.failureOf ? plan.failureOf(shown) : shown;
       await outcome({ status: "error", error: recorded, durationMs: performance.now() - started }).catch(

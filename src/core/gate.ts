@@ -3,7 +3,13 @@
 // This is the only file that knows the order of the stages.
 import type { Approvals, AskedCall } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
-import { RateLimitedError, type RefusalInfo, ToolDeniedError, WardenError } from "../errors.js";
+import {
+  RateLimitedError,
+  type RefusalInfo,
+  SessionEndedError,
+  ToolDeniedError,
+  WardenError,
+} from "../errors.js";
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
@@ -392,6 +398,7 @@ export class Gate {
       tool: req.tool,
       args: req.args ?? {},
       traceparent: req.traceparent,
+      stopsWithSession: true,
       body: async ({ injections }) => {
         const { agent } = await this.#sessions.get(decision.session);
         const result = await this.#containment.run(
@@ -411,6 +418,7 @@ export class Gate {
             { host: v.host, port: v.port, reason: v.reason },
           );
         }
+        if (result.killed === "session ended") throw new SessionEndedError(decision.session);
         return {
           exitCode: result.exitCode,
           stdout: result.stdout,
