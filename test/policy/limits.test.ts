@@ -76,9 +76,11 @@ describe("RateLimiter", () => {
     limiter.refund(ctx({ user: " Alice@example.com" }));
     expect(limiter.take(ctx({ user: "alice@example.com" })).ok).toBe(true);
     if (!pgAvailable) return;
-    // The same across instances: the shared buckets are keyed by the same spelling.
+    // The same across instances: the shared buckets are keyed by the same spelling (4 an hour: no refill meanwhile).
     const store = await pgStore();
-    const shared = new SharedRateLimiter(store.buckets!, [spec({ key: "user", calls: 4, burst: 4 })]);
+    const shared = new SharedRateLimiter(store.buckets!, [
+      spec({ key: "user", calls: 4, burst: 4, everyMs: 3_600_000 }),
+    ]);
     for (const user of spellings) expect((await shared.take(ctx({ user }))).ok).toBe(true);
     expect((await shared.take(ctx({ user: "ALICE@example.com" }))).ok).toBe(false);
   });
