@@ -11,6 +11,7 @@ import { intentDetector } from "./intent.js";
 import { rateDetector } from "./rate.js";
 import { SessionStates } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
+import { urlHosts } from "./url-hosts.js";
 
 /** call.intent records read at open to learn each agent's baseline, newest first. */
 const BASELINE_RECORDS = 100_000;
@@ -95,6 +96,16 @@ export class Detections {
     const findings: Finding[] = [];
     // A suppressed finding still keeps a credential out of the intent record.
     const redact: string[] = [];
+    let hosts: string[] | undefined;
+    const call = {
+      tool: input.tool,
+      agent: input.session.agent,
+      // Read only when a finding meets a suppression scoped to hosts.
+      hosts: () => {
+        hosts ??= urlHosts(input.args);
+        return hosts;
+      },
+    };
     for (const d of this.#detectors) {
       let found: Finding[];
       try {
@@ -104,7 +115,7 @@ export class Detections {
       }
       for (const f of found) {
         if (f.redact !== undefined) redact.push(...f.redact);
-        if (settings.suppressed(f.detector, input.tool, input.now) === null) findings.push(f);
+        if (settings.suppressed(f.detector, call, input.now) === null) findings.push(f);
       }
     }
     let verdict = policyVerdict;

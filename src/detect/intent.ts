@@ -7,7 +7,7 @@ export const intentDetector: PreDetector = {
   actionOf: (s) => s.intent?.action ?? null,
   check(input: DetectInput, settings: DetectSettings): Finding[] {
     if (settings.intent === null) return [];
-    const needs = settings.intentTools(input.session.intent);
+    const needs = settings.intentTools(input.session.intent, input.session.agent);
     // An intent no `intents:` entry describes has no expectation to drift from.
     if (needs === null || needs(input.tool)) return [];
     return [

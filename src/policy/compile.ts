@@ -276,14 +276,17 @@ function compileDetect(
 ): DetectSettings {
   const labelEntries = Object.entries(tools).map(([glob, l]) => ({ matches: compileGlobs([glob]), l }));
   const labelCache = new Map<string, ToolLabels>();
-  const intentEntries = Object.entries(intents).map(([pattern, toolGlobs]) => ({
+  const intentEntries = Object.entries(intents).map(([pattern, entry]) => ({
     matches: intentMatcher(pattern),
-    tools: toolGlobs,
+    agents: Array.isArray(entry) ? null : compileGlobs(entry.agents),
+    tools: Array.isArray(entry) ? entry : entry.tools,
   }));
   const intentCache = new Map<string, ((tool: string) => boolean) | null>();
   const suppressions = (detect.suppress ?? []).map((s) => ({
     detector: s.detector,
     matches: compileGlobs([s.tool]),
+    agents: s.agents === undefined ? null : compileGlobs(s.agents),
+    hosts: s.hosts === undefined ? null : s.hosts.map(hostMatcher),
     reason: s.reason,
     expires: Date.parse(s.expires),
   }));
@@ -323,19 +326,28 @@ function compileDetect(
       labelCache.set(tool, found);
       return found;
     },
-    intentTools: (intent) => {
+    intentTools: (intent, agent) => {
       if (intentEntries.length === 0) return null;
-      const hit = intentCache.get(intent);
+      const key = `${intent}\u0000${agent}`;
+      const hit = intentCache.get(key);
       if (hit !== undefined) return hit;
-      const globs = intentEntries.filter((e) => e.matches(intent)).flatMap((e) => e.tools);
+      const globs = intentEntries
+        .filter((e) => e.matches(intent) && (e.agents === null || e.agents(agent)))
+        .flatMap((e) => e.tools);
       const found = globs.length === 0 ? null : compileGlobs(globs);
       if (intentCache.size >= REDACT_CACHE_LIMIT) intentCache.clear();
-      intentCache.set(intent, found);
+      intentCache.set(key, found);
       return found;
     },
-    suppressed: (detector, tool, now) => {
+    suppressed: (detector, call, now) => {
       for (const s of suppressions) {
-        if (s.detector === detector && now < s.expires && s.matches(tool)) return s.reason;
+        if (s.detector !== detector || now >= s.expires || !s.matches(call.tool)) continue;
+        if (s.agents !== null && !s.agents(call.agent)) continue;
+        if (s.hosts !== null) {
+          const hosts = call.hosts();
+          if (hosts.length === 0 || !hosts.every((h) => s.hosts?.some((m) => m(h)))) continue;
+        }
+        return s.reason;
       }
       return null;
     },
@@ -352,4 +364,15 @@ function intentMatcher(pattern: string): (intent: string) => boolean {
   }
   const re = new RegExp(`^${source}$`, "is");
   return (intent) => re.test(intent.trim());
+}
+
+/** A host glob (`*.example.com`), matched case-insensitively against a whole, non-empty host name. */
+function hostMatcher(glob: string): (host: string) => boolean {
+  const source = glob
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  const re = new RegExp(`^${source}$`);
+  return (host) => host !== "" && re.test(host.toLowerCase());
 }

@@ -283,6 +283,17 @@ const detect = z.strictObject({
       z.strictObject({
         detector: z.enum(["dlp", "canary", "flow", "intent", "drift", "rate"]),
         tool: glob,
+        /** Only for these agents (globs); every agent when absent. */
+        agents: globs.min(1).optional(),
+        /** Only when every URL in the arguments goes to one of these hosts (and there is one). */
+        hosts: z
+          .array(
+            z
+              .string()
+              .regex(/^[A-Za-z0-9*?.-]{1,253}$/, "a host name glob such as api.example.com or *.example.com"),
+          )
+          .min(1)
+          .optional(),
         reason: z.string().min(1),
         expires: z.iso.datetime({ offset: true }).or(z.iso.date()),
       }),
@@ -413,8 +424,13 @@ export const policySchema = z.strictObject({
   mcp: mcp.optional(),
   export: exportSchema.optional(),
   tools: z.record(glob, toolLabels).optional(),
-  /** Declared-intent globs (case-insensitive, spaces allowed) → the tool globs that intent needs. */
-  intents: z.record(z.string().min(1), globs).optional(),
+  /**
+   * Declared-intent globs (case-insensitive, spaces allowed) → the tool globs that intent needs, or
+   * `{agents, tools}` to hold only for those agents (a finance intent says nothing about devops agents).
+   */
+  intents: z
+    .record(z.string().min(1), z.union([globs, z.strictObject({ agents: globs.min(1), tools: globs })]))
+    .optional(),
   detect: detect.optional(),
   approvals: approvals.optional(),
   /** How long a session may live and sit idle; ending it revokes its secrets and kills its commands. */

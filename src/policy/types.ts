@@ -140,10 +140,17 @@ export interface DetectSettings {
   rate: { action: DetectAction; factor: number; minMinutes: number; minCalls: number } | null;
   /** The labels of a tool (every `tools:` glob that matches it, merged); cached. */
   labelsOf(tool: string): ToolLabels;
-  /** Tool globs the session intent needs, or null when no `intents:` entry matches the intent. */
-  intentTools(intent: string): ((tool: string) => boolean) | null;
-  /** The reason of a suppression in force for this detector and tool at `now`, or null. */
-  suppressed(detector: DetectorName, tool: string, now: number): string | null;
+  /** Tool globs the session intent needs for this agent, or null when no `intents:` entry applies. */
+  intentTools(intent: string, agent: string): ((tool: string) => boolean) | null;
+  /**
+   * The reason of a suppression in force for this detector, tool and agent at `now`, or null. `hosts`
+   * are the hosts of the URLs in the call's arguments (a `hosts:` suppression needs one, all listed).
+   */
+  suppressed(
+    detector: DetectorName,
+    call: { tool: string; agent: string; hosts: () => readonly string[] },
+    now: number,
+  ): string | null;
 }
 
 /** What an `ask` needs: resolved from the rule's `approval:` over the policy's `approvals:`. */

@@ -217,3 +217,35 @@ describe("failing closed", () => {
     expect((await alertsOf(warden))[0]!.data.detector).toBe("dlp");
   });
 });
+
+describe("scoped DLP suppression through the gate", () => {
+  it("lets personal data reach the CRM's host for the sales agent only, and nowhere else", async () => {
+    const { warden } = await openWarden({
+      default: "allow",
+      detect: {
+        dlp: { action: "deny", pii: ["email"] },
+        suppress: [
+          {
+            detector: "dlp",
+            tool: "http_post",
+            hosts: ["api.crm.example"],
+            agents: ["sales-bot"],
+            reason: "CRM",
+            expires: "2999-01-01",
+          },
+        ],
+      },
+    });
+    const sales = await warden.session({ agent: "sales-bot", onBehalfOf: "u", intent: "x" });
+    const other = await warden.session({ agent: "support-bot", onBehalfOf: "u", intent: "x" });
+    const lead = (url: string) => ({ url, body: { email: "ann@customer.example" } });
+    expect((await sales.check("http_post", lead("https://api.crm.example/leads"))).effect).toBe("allow");
+    expect((await sales.check("http_post", lead("https://API.crm.example./leads"))).effect).toBe("allow");
+    expect(
+      (await sales.check("http_post", lead("https://evil.example/?u=https://api.crm.example/"))).effect,
+    ).toBe("deny");
+    expect((await sales.check("http_post", lead("https://api.crm.example.evil.com/"))).effect).toBe("deny");
+    expect((await sales.check("http_post", { body: { email: "ann@customer.example" } })).effect).toBe("deny");
+    expect((await other.check("http_post", lead("https://api.crm.example/leads"))).effect).toBe("deny");
+  });
+});
