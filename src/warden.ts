@@ -28,7 +28,6 @@ import {
   type LedgerStore,
   loadSigningKey,
   MemoryStore,
-  PostgresStore,
   type PostgresStoreOptions,
   SqliteStore,
 } from "./ledger/index.js";
