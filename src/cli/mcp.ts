@@ -1,9 +1,12 @@
 // `warden mcp`: the MCP gateway (stdio or Streamable HTTP), and `warden mcp tools | approve` for tool pins.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { MCP_SERVER_NAME, type McpServerSpec } from "../policy/index.js";
+import { stripJsonc } from "../scan/jsonc.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
@@ -15,6 +18,7 @@ type Mcp = typeof import("../adapters/mcp/index.js");
 const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--listen HOST:PORT]
                   [--poisoning block|warn] [--name NAME] [--dir DIR] [--policy FILE] [--db FILE]
                   [-- COMMAND ARGS...]
+       warden mcp wrap FILE | unwrap FILE [--dir DIR] [--policy FILE] [--db FILE]
        warden mcp tools [--json]
        warden mcp approve SERVER TOOL [--force]
        warden mcp approve SERVER (--prompt NAME | --resource URI | --template URI | --instructions) [--force]
@@ -27,6 +31,11 @@ HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or ad
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent.
 
+wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
+          VS Code: servers) so each stdio server runs behind warden mcp with this policy and ledger;
+          its env is passed on by name (--pass-env). Writes FILE.warden-backup first; idempotent
+unwrap    restore each wrapped server's own command and args
+--pass-env A,B  (with --) pass these variables of warden's environment on to the server
 tools     everything pinned (tools, prompts, resources, templates, server instructions): pinned,
           changed (hidden; with what changed) or poisoned (hidden; with the findings)
 approve   print what changed and the findings, then pin the definition last seen, unblocking it;
@@ -52,6 +61,7 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       resource: { type: "string" },
       template: { type: "string" },
       instructions: { type: "boolean" },
+      "pass-env": { type: "string" },
     });
     if (values.help) return printHelp(io, HELP);
     const paths = wardenPaths(io, values);
@@ -60,6 +70,8 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     if (positionals[0] === "tools") return listTools(io, paths.db, values.json === true, mcp);
     if (positionals[0] === "approve")
       return approve(io, paths.db, approveSubject(positionals.slice(1), values), values.force === true, mcp);
+    if (positionals[0] === "wrap" || positionals[0] === "unwrap")
+      return rewriteConfig(io, positionals[0], positionals.slice(1), paths, mcp);
     if (positionals.length > 0) throw new UsageError(`unknown subcommand "${positionals[0]}"`);
     if (dash !== -1 && command.length === 0) throw new UsageError("no command after --");
     const poisoning = values.poisoning;
@@ -75,7 +87,17 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     const warden = await Warden.open({ policy: paths.policy, db: paths.db, watchPolicy: true });
     const servers: McpServerSpec[] | undefined =
       command.length > 0
-        ? [{ name, command, env: {}, cwd: null, url: null, headers: {}, sandbox: null }]
+        ? [
+            {
+              name,
+              command,
+              env: passedEnv(io, values["pass-env"]),
+              cwd: null,
+              url: null,
+              headers: {},
+              sandbox: null,
+            },
+          ]
         : undefined;
     let gateway: McpGateway;
     try {
@@ -110,6 +132,55 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     await warden.close();
     return 0;
   });
+
+/** The named variables of warden's own environment, for the server after -- (a wrapped client config's env). */
+function passedEnv(io: CliIO, names: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of (names ?? "").split(",").filter((n) => n !== "")) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(`--pass-env: "${name}" is not a variable name`);
+    const value = io.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+async function rewriteConfig(
+  io: CliIO,
+  how: "wrap" | "unwrap",
+  args: string[],
+  paths: { policy: string; db: string },
+  mcp: Mcp,
+): Promise<number> {
+  const [given, ...rest] = args;
+  if (given === undefined || rest.length > 0) throw new UsageError(`expected: warden mcp ${how} FILE`);
+  const file = resolve(io.cwd, given);
+  if (!existsSync(file)) throw new UsageError(`no file ${file}`);
+  const text = readFileSync(file, "utf8");
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stripJsonc(text));
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (mcp.serverTable(doc) === null)
+    throw new UsageError(`${file} has no mcpServers or servers table (not an MCP client config)`);
+  const launcher = [process.execPath, fileURLToPath(new URL("./bin.js", import.meta.url))];
+  const changes =
+    how === "wrap"
+      ? mcp.wrapConfig(doc, { launcher, policy: paths.policy, db: paths.db })
+      : mcp.unwrapConfig(doc);
+  for (const c of changes) io.stdout(`${c.server}: ${c.action}`);
+  if (!changes.some((c) => c.action === "wrapped" || c.action === "unwrapped")) {
+    io.stdout(`${file}: nothing to change`);
+    return 0;
+  }
+  const backup = `${file}.warden-backup`;
+  writeFileSync(backup, text, { mode: statSync(file).mode & 0o777 });
+  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  io.stdout(`${file}: ${how === "wrap" ? "wrapped" : "unwrapped"} (the previous version is in ${backup})`);
+  return 0;
+}
 
 function hostPort(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);

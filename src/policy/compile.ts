@@ -243,7 +243,11 @@ export function compileMcp(mcp: McpDocument): McpSettings {
   return {
     servers: Object.entries(mcp.servers ?? {}).map(([name, s]) => ({
       name,
-      command: s.command ?? null,
+      command:
+        s.command === undefined
+          ? null
+          : [...(typeof s.command === "string" ? [s.command] : s.command), ...(s.args ?? [])],
+      sse: s.type === "sse",
       env: s.env ?? {},
       cwd: s.cwd ?? null,
       url: s.url ?? null,

@@ -151,12 +151,20 @@ const sandboxRuntime = z.enum(["bubblewrap", "gvisor"]);
 /** An MCP server name: no `__` and no trailing `_`, so `server__tool` splits one way only. */
 export const MCP_SERVER_NAME = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/;
 const stringMap = z.record(z.string(), z.string());
+/**
+ * One upstream, in Warden's own form (`command` as a list) or as MCP clients write it (Claude Desktop,
+ * Claude Code's .mcp.json, Cursor, VS Code): `command` a string with `args`, `type`, `url`, `headers`.
+ * `${VAR}` and `${VAR:-default}` in command, args, env, url and headers are expanded at launch.
+ */
 const mcpServer = z
   .strictObject({
-    command: z.array(z.string().min(1)).min(1).optional(),
+    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    args: z.array(z.string()).optional(),
     env: stringMap.optional(),
     cwd: z.string().min(1).optional(),
-    url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }).optional(),
+    /** `stdio` for a command; `http` (or `streamable-http`) and `sse` for a url. */
+    type: z.enum(["stdio", "http", "streamable-http", "sse"]).optional(),
+    url: z.string().min(1).optional(),
     headers: stringMap.optional(),
     /** Launch the stdio server sandboxed (egress: rules apply); `readOnly` are host paths it may read (its code). */
     sandbox: z
@@ -168,7 +176,14 @@ const mcpServer = z
       .optional(),
   })
   .refine((s) => (s.command === undefined) !== (s.url === undefined), {
-    error: "an MCP server has either `command` (stdio) or `url` (Streamable HTTP), not both",
+    error: "an MCP server has either `command` (stdio) or `url` (Streamable HTTP or SSE), not both",
+  })
+  .refine((s) => s.url === undefined || /^(?:https?:\/\/|\$\{)/.test(s.url), {
+    error: "url must be an http(s) URL, or start with an environment reference",
+  })
+  .refine((s) => s.args === undefined || s.command !== undefined, { error: "`args` needs a `command`" })
+  .refine((s) => s.type === undefined || (s.type === "stdio") === (s.command !== undefined), {
+    error: "type stdio goes with `command`; http and sse with `url`",
   });
 
 /** The `warden mcp` gateway: upstream servers, the poisoning verdict, the default identity, limits. */

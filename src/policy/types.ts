@@ -68,6 +68,8 @@ export interface McpServerSpec {
   env: Record<string, string>;
   cwd: string | null;
   url: string | null;
+  /** The url speaks the older HTTP+SSE transport instead of Streamable HTTP. */
+  sse?: boolean;
   headers: Record<string, string>;
   /**
    * Run the stdio server sandboxed behind the egress proxy; null runs it directly. `runtime` null: the

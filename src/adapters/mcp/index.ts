@@ -1,4 +1,11 @@
 // agent-warden/mcp: the MCP gateway (`warden mcp`) as a library, and its pin administration.
+export {
+  type ConfigChange,
+  serverTable,
+  unwrapConfig,
+  type WrapOptions,
+  wrapConfig,
+} from "./client-config.js";
 export { type McpGatewayCode, McpGatewayError } from "./errors.js";
 export { type GatewayOptions, McpGateway } from "./gateway.js";
 export type { HttpListener } from "./http.js";

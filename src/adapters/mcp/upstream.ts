@@ -1,6 +1,7 @@
 // One upstream MCP server as the gateway's client: connect (stdio or Streamable HTTP), forward requests, relay its requests back.
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -17,6 +18,7 @@ import {
 import type { McpServerSpec } from "../../policy/index.js";
 import type { Containment, SandboxedServer } from "../../sandbox/index.js";
 import { McpGatewayError } from "./errors.js";
+import { expandSpec } from "./expand.js";
 import { orderedDelivery } from "./ordered-delivery.js";
 
 /** How to reach one upstream: its name and a fresh transport per connection (one per downstream session). */
@@ -45,32 +47,37 @@ export function relayedCapabilities(client: ClientCapabilities): ClientCapabilit
   return out;
 }
 
-/** A transport factory for a server from the policy or the command line. */
+/** A transport factory for a server from the policy or the command line; `${VAR}` references expand per launch. */
 export function specTransport(
-  spec: McpServerSpec,
+  configured: McpServerSpec,
   stderr: "inherit" | "ignore",
   containment: Containment,
 ): UpstreamSpec["transport"] {
-  if (spec.url !== null) {
-    const url = new URL(spec.url);
-    return () => new StreamableHTTPClientTransport(url, { requestInit: { headers: spec.headers } });
-  }
-  const [command, ...args] = spec.command ?? [];
-  if (command === undefined)
-    throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${spec.name} has no command`);
-  // Only the SDK's default variables (PATH, HOME, …) plus the configured ones: Warden's own env stays out.
-  const env = { ...getDefaultEnvironment(), ...spec.env };
-  const sandbox = spec.sandbox;
-  if (sandbox === null) {
-    return () => new StdioClientTransport({ command, args, env, cwd: spec.cwd ?? undefined, stderr });
-  }
+  if (configured.url === null && (configured.command ?? []).length === 0)
+    throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${configured.name} has no command`);
   return async (session) => {
+    const spec = expandSpec(configured);
+    if (spec.url !== null) {
+      const url = URL.canParse(spec.url) ? new URL(spec.url) : null;
+      if (url === null || !/^https?:$/.test(url.protocol))
+        throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${spec.name}: url is not an http(s) URL`);
+      const requestInit = { headers: spec.headers };
+      return spec.sse
+        ? new SSEClientTransport(url, { requestInit })
+        : new StreamableHTTPClientTransport(url, { requestInit });
+    }
+    const [command = "", ...args] = spec.command ?? [];
+    if (spec.sandbox === null) {
+      // Only the SDK's default variables (PATH, HOME, …) plus the configured ones: Warden's own env stays out.
+      const env = { ...getDefaultEnvironment(), ...spec.env };
+      return new StdioClientTransport({ command, args, env, cwd: spec.cwd ?? undefined, stderr });
+    }
     const server = await containment.launchServer(
       { session: session.id, agent: session.agent, server: spec.name },
       [command, ...args],
       { ...spec.env },
-      sandbox.readOnly,
-      sandbox.runtime ?? null,
+      spec.sandbox.readOnly,
+      spec.sandbox.runtime ?? null,
     );
     return sandboxedTransport(server, stderr);
   };
