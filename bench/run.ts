@@ -6,7 +6,7 @@ import { benchDetect, benchTrackedValues } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
-import { benchSandbox, sandboxTable } from "./sandbox.js";
+import { benchRuntimes, benchSandbox, runtimesTable, sandboxTable } from "./sandbox.js";
 import { benchScan } from "./scan.js";
 import { fmt, table } from "./stats.js";
 
@@ -100,4 +100,6 @@ if (!only || only === "approvals") {
 if (!only || only === "sandbox") {
   console.log("\n# sandbox and egress proxy\n");
   console.log(sandboxTable(await benchSandbox()));
+  console.log("\n# sandbox runtimes\n");
+  console.log(runtimesTable(await benchRuntimes()));
 }

@@ -1,4 +1,5 @@
-// Contained execution: bwrap start-to-exit, egress proxy overhead per request, violation → killed → alert delivered.
+// Contained execution per runtime (plain spawn, bubblewrap with and without seccomp, gVisor): start-to-exit,
+// a GET through the egress proxy from inside, violation → process tree gone; proxy overhead; alert delivery.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
@@ -10,6 +11,8 @@ import {
   createAlertSender,
   EgressProxy,
   type EgressViolation,
+  GvisorRunner,
+  type Killable,
   KillSwitch,
   type LookupFn,
 } from "../src/sandbox/index.js";
@@ -145,6 +148,156 @@ export async function benchSandbox(runs = 30, requests = 1000) {
     receiver.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One contender: how to run argv with the egress proxy at `socketPath` (its TCP URL for plain spawn). */
+interface Contender {
+  name: string;
+  run(
+    argv: string[],
+    proxy: { socketPath: string; url: string },
+    target: (k: Killable) => void,
+  ): Promise<unknown>;
+}
+
+/** Plain spawn: no isolation; the proxy reached over TCP; a kill ends the process group. */
+const plainSpawn: Contender = {
+  name: "plain spawn",
+  run: (argv, proxy, target) =>
+    new Promise((resolve) => {
+      const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", http_proxy: proxy.url, HTTP_PROXY: proxy.url };
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: "ignore", env });
+      target({
+        kill: () => {
+          try {
+            process.kill(-child.pid!, "SIGKILL");
+          } catch {}
+        },
+      });
+      child.once("close", resolve);
+    }),
+};
+
+function runnerContender(
+  name: string,
+  make: (socketPath: string) => BubblewrapRunner | GvisorRunner,
+): Contender {
+  return {
+    name,
+    run: (argv, proxy, target) => {
+      const runner = make(proxy.socketPath);
+      target(runner);
+      return runner.run({ command: argv });
+    },
+  };
+}
+
+/** Start-to-exit of `true`, one loopback GET through the egress proxy from inside, violation → tree gone. */
+export async function benchRuntimes(runs = 20) {
+  const dir = mkdtempSync(join(tmpdir(), "warden-bench-rt-"));
+  const upstream = createServer((_req, res) => res.end("ok"));
+  const upPort = await listen(upstream);
+  const contenders: Contender[] = [
+    plainSpawn,
+    runnerContender("bubblewrap", (s) => new BubblewrapRunner({ proxySocket: s, seccomp: false })),
+    runnerContender("bubblewrap + seccomp", (s) => new BubblewrapRunner({ proxySocket: s })),
+  ];
+  if (GvisorRunner.available()) {
+    contenders.push(runnerContender("gVisor (runsc, ptrace)", (s) => new GvisorRunner({ proxySocket: s })));
+  }
+  const rows: { name: string; start: Dist; get: Dist; gone: Dist }[] = [];
+  try {
+    for (const c of contenders) {
+      const start: number[] = [];
+      const get: number[] = [];
+      const gone: number[] = [];
+      for (let i = 0; i < runs + 2; i++) {
+        // A fresh proxy per run, on a private socket (0666 in a 0700 folder, as Containment does).
+        const sockDir = mkdtempSync(join(dir, "p-"));
+        const socketPath = join(sockDir, "proxy.sock");
+        let target: Killable = { kill: () => undefined };
+        let violationAt = 0;
+        const ks = new KillSwitch({
+          session: "ses_bench",
+          tool: "bench",
+          policy: "kill-session",
+          target: { kill: (reason) => target.kill(reason) },
+          record: () => undefined,
+          endSession: () => undefined,
+        });
+        const proxy = new EgressProxy({
+          allow: [`allowed.test:${upPort}`],
+          lookup,
+          listen: { socketPath, mode: 0o666 },
+          onViolation: (v: EgressViolation) => {
+            violationAt = performance.now();
+            return ks.onViolation(v);
+          },
+        });
+        const tcp = new EgressProxy({
+          allow: [`allowed.test:${upPort}`],
+          lookup,
+          onViolation: (v: EgressViolation) => {
+            violationAt = performance.now();
+            return ks.onViolation(v);
+          },
+        });
+        const { url } = await tcp.start();
+        await proxy.start();
+        const via = { socketPath, url: url! };
+        const set = (k: Killable) => {
+          target = k;
+        };
+        const warm = i < 2;
+        let t = performance.now();
+        await c.run(["true"], via, set);
+        if (!warm) start.push(performance.now() - t);
+        let out = "";
+        const timed = ["sh", "-c", `curl -s -o /dev/null -w '%{time_total}' http://allowed.test:${upPort}/`];
+        if (c === plainSpawn) {
+          t = performance.now();
+          await new Promise((r) => {
+            const child = spawn(timed[0]!, timed.slice(1), {
+              env: { PATH: process.env.PATH ?? "/usr/bin:/bin", http_proxy: url! },
+            });
+            child.stdout.on("data", (d: Buffer) => {
+              out += d.toString();
+            });
+            child.once("close", r);
+          });
+        } else {
+          const runner = c.name.startsWith("gVisor")
+            ? new GvisorRunner({ proxySocket: socketPath })
+            : new BubblewrapRunner({ proxySocket: socketPath, seccomp: c.name.includes("seccomp") });
+          out = (await runner.run({ command: timed })).stdout;
+        }
+        if (!warm) get.push(Number(out) * 1000);
+        await c.run(["sh", "-c", `sleep 30 & curl -s http://evil.test:${upPort}/; sleep 30`], via, set);
+        if (!warm) gone.push(performance.now() - violationAt);
+        await ks.settled();
+        await proxy.close();
+        await tcp.close();
+      }
+      rows.push({ name: c.name, start: dist(start), get: dist(get), gone: dist(gone) });
+    }
+    return { runs, rows };
+  } finally {
+    upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function runtimesTable(r: Awaited<ReturnType<typeof benchRuntimes>>): string {
+  const ms = (d: Dist) => `${fmt(d.p50, 2)} / ${fmt(d.p99, 2)} ms`;
+  return table([
+    [
+      `runtime (${r.runs} runs each, p50 / p99)`,
+      "`true` start to exit",
+      "GET via egress proxy",
+      "violation → tree gone",
+    ],
+    ...r.rows.map((row) => [row.name, ms(row.start), ms(row.get), ms(row.gone)]),
+  ]);
 }
 
 export function sandboxTable(r: Awaited<ReturnType<typeof benchSandbox>>): string {

@@ -157,11 +157,11 @@ export class GvisorRunner implements SandboxRunner {
         code: (err as NodeJS.ErrnoException).code ?? null,
       });
     }
-    return this.#watch(child, spec, limits, run.cleanup);
+    return this.#watch(child, spec, limits, run.state, run.cleanup);
   }
 
   /** Writes the run's bundle (root folder, /etc files, OCI spec) and returns runsc's argv and the cleanup. */
-  #prepare(spec: CommandSpec, limits: RunLimits): { argv: string[]; cleanup: () => void } {
+  #prepare(spec: CommandSpec, limits: RunLimits): { argv: string[]; state: string; cleanup: () => void } {
     if (this.#o.proxySocket) shareSocket(this.#o.proxySocket);
     const root = this.#o.workRoot ?? tmpdir();
     const runsc = this.#o.runsc ?? "runsc";
@@ -220,12 +220,14 @@ export class GvisorRunner implements SandboxRunner {
     const argv = existsSync("/usr/bin/setpriv")
       ? ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", ...runscArgs]
       : runscArgs;
+    // The state folder is this run's alone: once no process of it is left, removing the folder is all
+    // `runsc delete` would do (and asking runsc costs a process start per call).
     const cleanup = () => {
-      stopContainers(runsc, state);
+      for (const pid of processesMentioning(state)) signal(pid);
       rmSync(dir, { recursive: true, force: true });
       if (!spec.workDir) rmSync(work, { recursive: true, force: true });
     };
-    return { argv, cleanup };
+    return { argv, state, cleanup };
   }
 
   /** The container's file system: the host's system folders read-only, /etc files, /tmp, /work, the proxy socket. */
@@ -258,15 +260,23 @@ export class GvisorRunner implements SandboxRunner {
     return mounts;
   }
 
-  #watch(child: ChildProcess, spec: CommandSpec, limits: RunLimits, cleanup: () => void): RunHandle {
+  #watch(
+    child: ChildProcess,
+    spec: CommandSpec,
+    limits: RunLimits,
+    state: string,
+    cleanup: () => void,
+  ): RunHandle {
     const started = performance.now();
     let killed: string | null = null;
     let exited = false;
-    // runsc, its gofer and the sandbox share the process group; the sandbox also dies with runsc.
+    // runsc and its gofer share the process group; the sandbox has its own session and would die with
+    // runsc only once the kernel delivers its parent-death signal, so it is killed directly as well.
     const kill = (reason: string) => {
       if (exited) return;
       killed ??= reason;
       if (child.pid !== undefined) signal(-child.pid);
+      for (const pid of processesMentioning(state)) signal(pid);
     };
     const cap = limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const out = new OutputBuffer(cap, () => kill("output_limit"));
