@@ -8,6 +8,7 @@ import { dbCommand } from "./db.js";
 import { exportCommand } from "./export.js";
 import { initCommand } from "./init.js";
 import type { CliIO, Command } from "./io.js";
+import { keyCommand } from "./key.js";
 import { logCommand, sessionsCommand } from "./log.js";
 import { mcpCommand } from "./mcp.js";
 import { policyCommand } from "./policy.js";
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: "serve the HTTP decision API" },
   policy: { run: policyCommand, summary: "check | eval | test | replay a policy file" },
   verify: { run: verifyCommand, summary: "verify the ledger's hash chain and signed checkpoints" },
+  key: { run: keyCommand, summary: "rotate the ledger's signing key (lost or retired)" },
   export: { run: exportCommand, summary: "export the ledger as verifiable JSON lines" },
   log: { run: logCommand, summary: "list ledger records" },
   sessions: { run: sessionsCommand, summary: "list sessions" },

@@ -5,7 +5,7 @@ import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
-const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem]
+const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem …]
                      [--against FILE …] [--json]
 
 Recomputes every record's hash and checks every checkpoint's Ed25519 signature. Exit 0 with counts
@@ -22,7 +22,8 @@ checked too.
 
 Without --key the public key recorded beside the ledger (in the export, or in the database) is used: that only shows
 the ledger agrees with itself. Pass --key with a copy of the public key kept elsewhere for the strong
-check. See docs/ledger.md for the trust model.`;
+check; after a key rotation give the old and the new key (--key old.pub --key new.pub). See
+docs/ledger.md for the trust model.`;
 
 export const verifyCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -31,7 +32,7 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
       {
         ...PATH_OPTIONS,
         jsonl: { type: "string" },
-        key: { type: "string" },
+        key: { type: "string", multiple: true },
         against: { type: "string", multiple: true },
         json: { type: "boolean" },
       },

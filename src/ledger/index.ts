@@ -14,6 +14,7 @@ export {
 } from "./keys.js";
 export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
 export { ReadWindow } from "./read-window.js";
+export { type RotateOptions, type RotateResult, rotateSigningKey } from "./rotate.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";
 export { openStoreAt } from "./stores/open.js";

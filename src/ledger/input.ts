@@ -19,6 +19,7 @@ const KINDS = {
   "policy.load": true,
   "mcp.tool.pin": true,
   "canary.create": true,
+  "key.rotate": true,
 } as const satisfies Record<RecordKind, true>;
 
 /** Whether `kind` names a record kind this ledger writes (for filters taken from users). */

@@ -15,7 +15,8 @@ export type RecordKind =
   | "session.end"
   | "policy.load"
   | "mcp.tool.pin"
-  | "canary.create";
+  | "canary.create"
+  | "key.rotate";
 
 /** What a caller hands the ledger: everything but the position in the chain. */
 export interface RecordInput {

@@ -5,7 +5,7 @@ import { splitSchema } from "./stores/postgres-url.js";
 import { Checker } from "./verify/checker.js";
 import { checkDatabase, keyFileBeside } from "./verify/database.js";
 import { checkJsonl } from "./verify/jsonl.js";
-import { givenKey, keyFromPem, NO_KEY, type VerifyKey } from "./verify/key.js";
+import { givenKey, keyFromPem, NO_KEY, type VerifyKey, withKeys } from "./verify/key.js";
 import { checkPostgres } from "./verify/postgres.js";
 import type { KeySource, VerifyResult } from "./verify/result.js";
 import { type Cadence, DEFAULT_CADENCE, type SealingRules } from "./verify/sealing.js";
@@ -26,7 +26,7 @@ export interface VerifyOptions {
    * the ledger is used, which proves less: whoever can rewrite the ledger can also replace that file.
    * A string is PEM text, or the path of a PEM file.
    */
-  publicKey?: KeyObject | string;
+  publicKey?: KeyObject | string | readonly (KeyObject | string)[];
   /**
    * When the unsealed tail's age is measured (default: now). An export is measured at its signed end
    * time instead.
@@ -65,11 +65,19 @@ export async function verifyDatabase(path: string, options: VerifyOptions = {}):
   let key: VerifyKey | string = NO_KEY;
   if (options.publicKey) key = await resolveGiven(options.publicKey);
   else {
-    const pub = keyFileBeside(path);
-    if (pub !== null) {
+    // ledger.pub, then the keys a rotation retired (ledger.retired-<time>.pub), so old checkpoints verify.
+    const found: VerifyKey[] = [];
+    for (const pub of keyFileBeside(path)) {
       const pem = await readFile(pub, "utf8").catch(() => null);
-      key = pem === null ? "cannot read the public key beside the ledger" : keyFromPem(pem, "beside-ledger");
+      const k =
+        pem === null ? "cannot read the public key beside the ledger" : keyFromPem(pem, "beside-ledger");
+      if (typeof k === "string") {
+        key = k;
+        break;
+      }
+      found.push(k);
     }
+    if (typeof key !== "string" && found.length > 0) key = withKeys(found[0]!, found.slice(1));
   }
   if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
   const rules = await rulesOf(options);
@@ -137,8 +145,21 @@ export async function verifyRecords(
   return checker.finish();
 }
 
-async function resolveGiven(publicKey: KeyObject | string): Promise<VerifyKey | string> {
-  if (typeof publicKey !== "string") return givenKey(publicKey);
+/** Every given key is trusted (several: the keys before and after a rotation); the first names the source. */
+async function resolveGiven(
+  publicKey: KeyObject | string | readonly (KeyObject | string)[],
+): Promise<VerifyKey | string> {
+  if (Array.isArray(publicKey)) {
+    const keys: VerifyKey[] = [];
+    for (const one of publicKey as readonly (KeyObject | string)[]) {
+      const k = await resolveGiven(one);
+      if (typeof k === "string") return k;
+      keys.push(k);
+    }
+    if (keys.length === 0) return "no public key given";
+    return withKeys(keys[0]!, keys.slice(1));
+  }
+  if (typeof publicKey !== "string") return givenKey(publicKey as KeyObject);
   if (publicKey.startsWith("-----BEGIN")) return keyFromPem(publicKey, "given");
   const pem = await readFile(publicKey, "utf8").catch(() => null);
   return pem === null ? "cannot read the given public key file" : keyFromPem(pem, "given");

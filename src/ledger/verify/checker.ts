@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 // Deliberately not the writer's hash.ts: a bug or shortcut there must not be able to hide here too.
 import { canonical, recordBody } from "./canonical.js";
 import { isObject, readCheckpoint, shape } from "./checkpoint.js";
-import type { VerifyKey } from "./key.js";
+import { keyFromSpkiBase64, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
 import { type ChainState, type SealingRules, sealingProblem } from "./sealing.js";
 import { type Witnesses, witnessMap } from "./witness.js";
@@ -17,7 +17,9 @@ const RECORD_FIELDS = ["v", "chain", "seq", "ts", "kind", "session", "agent", "c
  */
 export class Checker {
   failure: VerifyFailure | null = null;
-  readonly #key: VerifyKey;
+  #key: VerifyKey;
+  /** Keys a key.rotate record retired: checkpoints of that chain after it must not use them. */
+  readonly #retired = new Map<string, { chain: string; seq: number }>();
   readonly #rules: SealingRules;
   readonly #chains = new Map<string, ChainState>();
   #current: ChainState | null = null;
@@ -123,6 +125,7 @@ export class Checker {
         line,
       );
     }
+    if (kind === "key.rotate") this.#followRotation(chain, n, dataText);
     st.lastHash = hash;
     st.nextSeq = n + 1;
     st.summary.unsealedSince ??= ts;
@@ -137,6 +140,16 @@ export class Checker {
     const read = readCheckpoint(raw, tagged, this.#key);
     if ("problem" in read) return this.fail(read.problem, read.chain, read.seq, read.message, line);
     const { chain, seq: n, hash, scope } = read;
+    const retired = this.#retired.get(read.keyId);
+    if (retired && retired.chain === chain && n > retired.seq) {
+      return this.fail(
+        "checkpoint-unknown-key",
+        chain,
+        n,
+        `checkpoint signed with a key retired at ${retired.chain}#${retired.seq}`,
+        line,
+      );
+    }
     const st = this.#state(chain);
     if (n <= st.summary.lastCheckpointSeq) {
       return this.fail("checkpoint-order", chain, n, "checkpoint repeats or goes back", line);
@@ -208,6 +221,26 @@ export class Checker {
       checkpoints: this.#checkpoints,
       keySource: this.#key.source,
     };
+  }
+
+  /**
+   * A key.rotate record (its hash already verified): checkpoints after it must not use the retired key.
+   * Without a given key, the new key it names is trusted from here on, as the key beside the ledger is:
+   * that shows self-consistency only. With given keys, the new key must be among them.
+   */
+  #followRotation(chain: string, seq: number, dataText: string): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(dataText);
+    } catch {
+      return;
+    }
+    if (!isObject(data)) return;
+    if (typeof data.from === "string") this.#retired.set(data.from, { chain, seq });
+    if (this.#key.source !== "given" && typeof data.publicKey === "string") {
+      const next = keyFromSpkiBase64(data.publicKey, this.#key.source);
+      if (typeof next !== "string") this.#key = withKeys(this.#key, [next]);
+    }
   }
 
   /** The first witnessed checkpoint absent here. */

@@ -1,7 +1,7 @@
 // Reads one checkpoint as the verifier trusts it: exact fields, format 1 or 2, canonical base64, a valid Ed25519 signature.
 import { verify } from "node:crypto";
 import { canonical } from "./canonical.js";
-import type { VerifyKey } from "./key.js";
+import { trustedKey, type VerifyKey } from "./key.js";
 import type { VerifyProblem } from "./result.js";
 import type { Cadence } from "./sealing.js";
 
@@ -23,6 +23,7 @@ export interface SignedCheckpoint {
   hash: string;
   ts: string;
   scope: CheckpointScope | null;
+  keyId: string;
 }
 
 export interface CheckpointProblem {
@@ -57,9 +58,9 @@ export function readCheckpoint(
   }
   const scope = v2 ? checkpointScope(o, chain, n) : null;
   if (typeof scope === "string") return bad("malformed", chain, n, scope);
-  const { publicKey, keyId: trusted } = key;
-  if (!publicKey) return bad("key-missing", chain, n, "checkpoints exist but no public key was found");
-  if (keyId !== trusted) return bad("checkpoint-unknown-key", chain, n, "checkpoint signed by another key");
+  if (!key.publicKey) return bad("key-missing", chain, n, "checkpoints exist but no public key was found");
+  const publicKey = trustedKey(key, keyId);
+  if (!publicKey) return bad("checkpoint-unknown-key", chain, n, "checkpoint signed by another key");
   const sig = Buffer.from(signature, "base64");
   const payload =
     canonical(scope ? { chain, seq, hash, ts, v: 2, ...scope } : { chain, seq, hash, ts }) ?? "";
@@ -71,7 +72,7 @@ export function readCheckpoint(
   ) {
     return bad("checkpoint-signature", chain, n, "checkpoint signature does not verify");
   }
-  return { chain, seq: n, hash, ts, scope };
+  return { chain, seq: n, hash, ts, scope, keyId };
 }
 
 /** The signed `chains` and `cadence` of a format-2 checkpoint, checked; or why they are malformed. */

@@ -1,5 +1,6 @@
 // Verifies a SQLite ledger file: opened read-only, raw rows read in (chain, seq) pages inside one snapshot.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { join, parse } from "node:path";
 import Database from "better-sqlite3";
 import { defaultKeyPaths } from "../keys.js";
 import { Checker } from "./checker.js";
@@ -65,10 +66,15 @@ export async function checkDatabase(
   }
 }
 
-/** The public key file stored beside the database (ledger.pub for ledger.db), if there is one. */
-export function keyFileBeside(path: string): string | null {
+/** The public key files beside the database: ledger.pub for ledger.db, then ledger.retired-*.pub oldest first. */
+export function keyFileBeside(path: string): string[] {
   const pub = defaultKeyPaths(path).publicKey;
-  return existsSync(pub) ? pub : null;
+  const { dir, name } = parse(path);
+  const retired = readdirSync(dir || ".")
+    .filter((f) => f.startsWith(`${name}.retired-`) && f.endsWith(".pub"))
+    .sort()
+    .map((f) => join(dir, f));
+  return [...(existsSync(pub) ? [pub] : []), ...retired];
 }
 
 export interface PendingCheckpoints {

@@ -1,7 +1,7 @@
 // Checks the signed end line of a format-2 export: its signature, and that it names exactly the chains and heads the file holds.
 import { verify } from "node:crypto";
 import { canonical } from "./canonical.js";
-import type { VerifyKey } from "./key.js";
+import { trustedKey, type VerifyKey } from "./key.js";
 import type { VerifyProblem } from "./result.js";
 
 type Obj = Record<string, unknown>;
@@ -28,15 +28,15 @@ export function checkEndLine(
   }
   if (!key.publicKey)
     return { problem: "key-missing", message: "the end line is signed but no public key was found" };
-  if (keyId !== key.keyId)
-    return { problem: "end-signature", message: "the end line is signed by another key" };
+  const publicKey = trustedKey(key, keyId);
+  if (!publicKey) return { problem: "end-signature", message: "the end line is signed by another key" };
   const sig = Buffer.from(signature, "base64");
   const payload = canonical({ type: "end", records, checkpoints, chains, ts });
   if (
     payload === undefined ||
     sig.length !== 64 ||
     sig.toString("base64") !== signature ||
-    !verify(null, Buffer.from(payload), key.publicKey, sig)
+    !verify(null, Buffer.from(payload), publicKey, sig)
   ) {
     return {
       problem: "end-signature",

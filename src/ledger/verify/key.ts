@@ -6,6 +6,25 @@ export interface VerifyKey {
   publicKey: KeyObject | null;
   keyId: string | null;
   source: KeySource;
+  /** Further trusted keys by id (keys before or after a rotation); `publicKey` is trusted too. */
+  others?: ReadonlyMap<string, KeyObject>;
+}
+
+/** The public key trusted under `keyId`, if any. */
+export function trustedKey(key: VerifyKey, keyId: string): KeyObject | null {
+  if (key.publicKey && keyId === key.keyId) return key.publicKey;
+  return key.others?.get(keyId) ?? null;
+}
+
+/** `key` trusting `more` as well. */
+export function withKeys(key: VerifyKey, more: readonly VerifyKey[]): VerifyKey {
+  const others = new Map(key.others ?? []);
+  for (const k of more) if (k.publicKey && k.keyId) others.set(k.keyId, k.publicKey);
+  if (!key.publicKey) {
+    const [first] = others;
+    if (first) return { publicKey: first[1], keyId: first[0], source: key.source, others };
+  }
+  return { ...key, others };
 }
 
 export const NO_KEY: VerifyKey = { publicKey: null, keyId: null, source: "none" };
@@ -43,7 +62,7 @@ function ed25519(key: KeyObject, source: KeySource): VerifyKey | string {
   return { publicKey: key, keyId: keyIdFor(key), source };
 }
 
-function keyIdFor(key: KeyObject): string {
+export function keyIdFor(key: KeyObject): string {
   return `sha256:${createHash("sha256")
     .update(key.export({ type: "spki", format: "der" }))
     .digest("hex")}`;

@@ -1,0 +1,101 @@
+// A lost or leaked signing key: warden key rotate moves the ledger to a new key with a signed record, and verify follows it.
+import { createPublicKey, sign } from "node:crypto";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { checkpointMessage } from "../../src/ledger/hash.js";
+import { Ledger, loadSigningKey, SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
+import { cli } from "../cli/run-cli.js";
+import { appendSerially, sqliteLedger, tempDir } from "./helpers.js";
+
+async function rotatedAfterLoss() {
+  const dir = tempDir();
+  const {
+    ledger,
+    db,
+    publicKey: oldPublic,
+    signingKey: oldKey,
+  } = await sqliteLedger(dir, { checkpointEvery: 4 });
+  await appendSerially(ledger, 6);
+  await ledger.close();
+  // The crash of issue 14: the key file came back empty.
+  writeFileSync(join(dir, "ledger.key"), "");
+  const rotated = await cli(["key", "rotate", "--reason", "ledger.key lost in a crash", "--db", db], dir);
+  expect(rotated.stderr).toBe("");
+  expect(rotated.code).toBe(0);
+  const newKey = await loadSigningKey(join(dir, "ledger.key"));
+  const next = await Ledger.open({
+    store: await SqliteStore.open(db),
+    signingKey: newKey,
+    checkpointSeconds: 0,
+  });
+  await appendSerially(next, 3, 6);
+  await next.close();
+  return { dir, db, oldPublic, oldKey, newPublic: createPublicKey(newKey) };
+}
+
+describe("warden key rotate", () => {
+  it("writes a new key, keeps the old public key, and records the rotation; verify follows it", async () => {
+    const { dir, db, oldPublic, newPublic } = await rotatedAfterLoss();
+    const retired = readdirSync(dir).filter((f) => f.startsWith("ledger.retired-"));
+    expect(retired.sort()).toEqual([expect.stringMatching(/\.key$/), expect.stringMatching(/\.pub$/)]);
+    const conn = new Database(db, { readonly: true });
+    const record = conn.prepare("SELECT seq, data FROM records WHERE kind = 'key.rotate'").get() as {
+      seq: number;
+      data: string;
+    };
+    conn.close();
+    expect(record.seq).toBe(7);
+    expect(JSON.parse(record.data)).toMatchObject({
+      reason: "ledger.key lost in a crash",
+      oldKey: "lost",
+    });
+    // Beside the ledger: ledger.pub and the retired public key.
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 10, keySource: "beside-ledger" });
+    // Given: both keys verify the whole; the old one alone stops at the first checkpoint after the rotation.
+    expect(await verifyDatabase(db, { publicKey: [oldPublic, newPublic] })).toMatchObject({ ok: true });
+    expect(await verifyDatabase(db, { publicKey: oldPublic })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      seq: 7,
+    });
+    const both = await cli(
+      [
+        "verify",
+        "--db",
+        db,
+        "--key",
+        join(dir, retired.find((f) => f.endsWith(".pub"))!),
+        "--key",
+        join(dir, "ledger.pub"),
+      ],
+      dir,
+    );
+    expect(both.code).toBe(0);
+  });
+
+  it("refuses a checkpoint after the rotation signed with the retired key", async () => {
+    const { db, oldKey, oldPublic, newPublic } = await rotatedAfterLoss();
+    // Someone holding the leaked old key signs the head as if nothing had happened.
+    const conn = new Database(db);
+    const head = conn.prepare("SELECT seq, hash, ts FROM records ORDER BY seq DESC LIMIT 1").get() as {
+      seq: number;
+      hash: string;
+      ts: string;
+    };
+    conn.prepare("DELETE FROM checkpoints WHERE seq = ?").run(head.seq);
+    const body = { chain: "main", seq: head.seq, hash: head.hash, ts: head.ts };
+    const signature = sign(null, checkpointMessage(body), oldKey).toString("base64");
+    const keyId = (await import("../../src/ledger/index.js")).keyIdOf(oldPublic);
+    conn
+      .prepare("INSERT INTO checkpoints (chain, seq, ts, hash, signature, key_id) VALUES (?, ?, ?, ?, ?, ?)")
+      .run("main", head.seq, head.ts, head.hash, signature, keyId);
+    conn.close();
+    expect(await verifyDatabase(db, { publicKey: [oldPublic, newPublic] })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      seq: head.seq,
+    });
+  });
+});
