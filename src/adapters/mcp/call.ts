@@ -178,7 +178,14 @@ async function blocked(
     session: ctx.session.id,
     agent: ctx.session.agent,
     callId: null,
-    data: { type: "mcp.tool.refused", tool: name, code },
+    data: {
+      type: "mcp.tool.refused",
+      tool: name,
+      code,
+      severity: state === "changed" ? "high" : "medium",
+      action: "refused",
+      message: `a call of ${state} tool ${name} was refused (${code})`,
+    },
   });
   return refusal(code, `Warden refused tool "${name}" (${code}): ${why}`, null);
 }

@@ -8,6 +8,7 @@ import {
   pinStates,
 } from "../../../src/adapters/mcp/index.js";
 import { legacyToolDigest } from "../../../src/adapters/mcp/pins.js";
+import { formatAlert } from "../../../src/cli/alerts.js";
 import { openWarden } from "../../helpers.js";
 import {
   allTools,
@@ -43,6 +44,12 @@ describe("tool pinning", () => {
     expect(alerts.map((a) => a.data.type)).toEqual(
       expect.arrayContaining(["mcp.tool.changed", "mcp.tool.refused"]),
     );
+    // `warden alerts` shows each with its severity and message.
+    const shown = alerts.map(formatAlert).join("\n");
+    expect(shown).toMatch(
+      /high\s+mcp\.tool\.changed\s+hidden\s+tool greet on server changing changed since it was pinned/,
+    );
+    expect(shown).toMatch(/high\s+mcp\.tool\.refused\s+refused\s+a call of changed tool greet was refused/);
     const changed = (await pinStates(warden.ledger.store)).find((s) => s.tool === "greet");
     expect(changed).toMatchObject({ server: "changing", state: "changed" });
 
