@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { alertsCommand } from "./alerts.js";
 import { approvalsCommand, approveCommand, denyCommand } from "./approvals.js";
+import { backupCommand } from "./backup.js";
 import { canaryCommand } from "./canary.js";
 import { dbCommand } from "./db.js";
 import { exportCommand } from "./export.js";
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   start: { run: startCommand, summary: "serve the HTTP decision API" },
   policy: { run: policyCommand, summary: "check | eval | test | replay a policy file" },
   verify: { run: verifyCommand, summary: "verify the ledger's hash chain and signed checkpoints" },
+  backup: { run: backupCommand, summary: "a consistent copy of a live SQLite ledger (WAL included)" },
   key: { run: keyCommand, summary: "rotate the ledger's signing key (lost or retired)" },
   export: { run: exportCommand, summary: "export the ledger as verifiable JSON lines" },
   log: { run: logCommand, summary: "list ledger records" },
