@@ -341,3 +341,44 @@ describe("rewrites of a JSONL export", () => {
     });
   });
 });
+
+describe("archives", () => {
+  it("a later export proves it continues an earlier one; one rebuilt after a cut does not, even signed with the key", async () => {
+    const dir = tempDir();
+    const keys = await generateKeyPair(dir);
+    const db = join(dir, "ledger.db");
+    const open = async () =>
+      Ledger.open({ store: await SqliteStore.open(db), signingKey: keys.privateKey, checkpointEvery: 5 });
+    const first = await open();
+    for (let i = 0; i < 12; i++) await first.append(intent(i));
+    await first.close();
+    const earlier = join(dir, "archive-1.jsonl");
+    await exportJsonl(db, earlier, { signingKey: keys.privateKey });
+    const again = await open();
+    for (let i = 12; i < 20; i++) await again.append(intent(i));
+    await again.close();
+    const later = join(dir, "archive-2.jsonl");
+    await exportJsonl(db, later, { signingKey: keys.privateKey });
+    expect(await verifyJsonl(later, { publicKey: keys.publicKey, against: [earlier] })).toMatchObject({
+      ok: true,
+      records: 20,
+    });
+    // Someone with the database and the key cuts back to seq 10 and writes a different history.
+    const conn = new Database(db);
+    conn.prepare("DELETE FROM records WHERE seq > 10").run();
+    conn.prepare("DELETE FROM checkpoints WHERE seq > 10").run();
+    conn.close();
+    const forger = await open();
+    for (let i = 0; i < 10; i++) await forger.append(intent(900 + i));
+    await forger.close();
+    const rebuilt = join(dir, "archive-2-rebuilt.jsonl");
+    await exportJsonl(db, rebuilt, { signingKey: keys.privateKey });
+    expect(await verifyJsonl(rebuilt, { publicKey: keys.publicKey })).toMatchObject({ ok: true });
+    expect(await verifyJsonl(rebuilt, { publicKey: keys.publicKey, against: [earlier] })).toMatchObject({
+      ok: false,
+      problem: "witness-mismatch",
+      chain: "main",
+      seq: 12, // the earlier archive's last checkpoint, over another record 12
+    });
+  });
+});
