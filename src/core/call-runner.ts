@@ -53,6 +53,8 @@ export interface CallRunnerDeps {
   /** The refusal a decision that does not allow the call throws. */
   refusal: (decision: GateDecision) => WardenError;
   session: (id: string) => Promise<SessionInfo>;
+  /** Keeps the session from idling out while the call waits or runs; returns the release. */
+  holdSession: (id: string) => () => void;
   recordOutcome: (callId: string, outcome: Outcome) => Promise<void>;
   /** Subscribes to session ends (here or in another process); returns the unsubscribe function. */
   onSessionEnd: (listener: (session: string) => void) => () => void;
@@ -75,6 +77,15 @@ export class CallRunner {
 
   /** Runs a decided call to its end; the body runs only when the decision (and its approval) allow it. */
   async run<R>(decided: GateDecision, plan: RunPlan<R>): Promise<R> {
+    const release = this.#deps.holdSession(decided.session);
+    try {
+      return await this.#run(decided, plan);
+    } finally {
+      release();
+    }
+  }
+
+  async #run<R>(decided: GateDecision, plan: RunPlan<R>): Promise<R> {
     let decision = decided;
     if (decision.approval?.status === "pending") {
       const stopNotices = plan.onWaiting?.(decision);

@@ -81,6 +81,7 @@ export class Gate {
       awaitApproval: (decision, options) => this.awaitApproval(decision, options),
       refusal: refusalError,
       session: (id) => this.#sessions.active(id),
+      holdSession: (id) => this.#sessions.hold(id),
       recordOutcome: (callId, outcome) => this.recordOutcome(callId, outcome),
       onSessionEnd: deps.onSessionEnd,
     });

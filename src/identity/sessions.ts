@@ -40,6 +40,8 @@ export class SessionRegistry {
   #epoch = 0;
   /** When this process last saw each open session act (for `sessions.idleTimeout`). */
   readonly #lastActive = new Map<string, number>();
+  /** Calls running (or waiting for people) now, per session: a session busy with them is not idle. */
+  readonly #inFlight = new Map<string, number>();
   readonly #now: () => number;
   readonly #startedHere: number;
   readonly #maxCached: number;
@@ -179,6 +181,23 @@ export class SessionRegistry {
   }
 
   /**
+   * Marks the session busy while a call of it runs or waits for its approval, however long: an idle
+   * timeout counts from when the last such call finished. Returns the release.
+   */
+  hold(id: string): () => void {
+    this.#inFlight.set(id, (this.#inFlight.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#inFlight.get(id) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(id, left);
+      else this.#inFlight.delete(id);
+      this.#lastActive.set(id, this.#now());
+    };
+  }
+
+  /**
    * Ends the open sessions this process knows that passed the policy's `sessions.maxDuration` or sat
    * idle longer than `sessions.idleTimeout`, so their secrets are revoked without waiting for a call.
    */
@@ -211,6 +230,7 @@ export class SessionRegistry {
     const { maxDurationMs, idleTimeoutMs } = this.#deps.policy().sessionLimits;
     if (maxDurationMs === null && idleTimeoutMs === null) return null;
     if (maxDurationMs !== null && now - Date.parse(info.startedAt) > maxDurationMs) return "deadline";
+    if (this.#inFlight.has(info.id)) return null;
     // A session opened before this process started counts as active when the process started.
     const last = this.#lastActive.get(info.id) ?? Math.max(this.#startedHere, Date.parse(info.startedAt));
     if (idleTimeoutMs !== null && now - last > idleTimeoutMs) return "idle";

@@ -75,6 +75,23 @@ describe("session idle timeout and cache", () => {
     await expect(sessions.active(s.id)).rejects.toMatchObject({ code: "SESSION_ENDED" });
   });
 
+  it("a call running (or waiting for people) longer than the idle timeout keeps its session open", async () => {
+    const { clock, sessions } = await registry("default: allow\n");
+    const s = await open(sessions);
+    const release = sessions.hold(s.id);
+    clock.now += 3 * 60 * MINUTE;
+    await sessions.sweep();
+    expect((await sessions.get(s.id)).endedAt).toBeNull();
+    // Idle time counts from when the call finished.
+    release();
+    clock.now += 59 * MINUTE;
+    await sessions.sweep();
+    expect((await sessions.get(s.id)).endedAt).toBeNull();
+    clock.now += 2 * MINUTE;
+    await sessions.sweep();
+    expect(await sessions.get(s.id)).toMatchObject({ endReason: "idle" });
+  });
+
   it("keeps at most maxCached sessions in memory; a dropped one is read back and still works", async () => {
     const { clock, sessions } = await registry("default: allow\n", 3);
     const ids = [];
