@@ -74,10 +74,11 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
     }
     io.stdout(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);
     for (const chain of result.chains) {
+      const age = Math.max(0, Math.round((Date.now() - Date.parse(chain.unsealedSince ?? "")) / 1000));
       const tail =
         chain.unsealed === 0
           ? "every record sealed"
-          : `unsealed tail: ${chain.unsealed} records since ${chain.unsealedSince}`;
+          : `unsealed tail: ${chain.unsealed} records, the oldest ${age} s old (${chain.unsealedSince})`;
       io.stdout(
         `  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq || "none"}; ${tail}`,
       );

@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { generateKeyPair, Ledger, SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
-import { intent, tempDir } from "./helpers.js";
+import { cli } from "../cli/run-cli.js";
+import { intent, sqliteLedger, tempDir } from "./helpers.js";
 
 const T0 = Date.parse("2026-03-01T08:00:00.000Z");
 
@@ -98,5 +99,20 @@ describe("checkpoint cadence", () => {
       chains: [{ unsealed: 0, lastCheckpointSeq: 3 }],
     });
     await restarted.close();
+  });
+});
+
+describe("warden verify on a live ledger", () => {
+  it("reports each chain's unsealed tail: its length and age", async () => {
+    const dir = tempDir();
+    const { ledger, db } = await sqliteLedger(dir, { checkpointSeconds: 0 });
+    for (let i = 0; i < 2; i++) await ledger.append(intent(i));
+    const run = await cli(["verify", "--db", db], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /chain main: 2 records, last checkpoint at none; unsealed tail: 2 records, the oldest \d+ s old/,
+    );
+    await ledger.close();
+    expect((await cli(["verify", "--db", db], dir)).stdout).toContain("every record sealed");
   });
 });
