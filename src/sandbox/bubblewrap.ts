@@ -25,21 +25,14 @@ import {
   SYSTEM_DIRS,
   sandboxEnv,
   signal,
-  signalOf,
   validateSpec,
   type WrappedCommand,
   wrapperScript,
 } from "./command.js";
 import { SandboxError } from "./errors.js";
-import {
-  DEFAULT_MAX_OUTPUT,
-  DEFAULT_TIMEOUT_MS,
-  OutputBuffer,
-  type RunHandle,
-  type RunLimits,
-  type RunResult,
-} from "./runner.js";
+import type { RunHandle, RunLimits, RunResult } from "./runner.js";
 import { seccompAvailable, seccompFilter } from "./seccomp.js";
+import { watchProcess } from "./watch.js";
 
 export interface BubblewrapOptions extends SandboxRunnerOptions {
   /** The bwrap executable (default `bwrap` on PATH). */
@@ -172,89 +165,32 @@ export class BubblewrapRunner implements SandboxRunner {
   }
 
   #watch(child: ChildProcess, spec: CommandSpec, limits: RunLimits, cleanup: () => void): RunHandle {
-    const started = performance.now();
-    let killed: string | null = null;
     let nsInit: number | null = null;
-    let exited = false;
-    const kill = (reason: string) => {
-      if (exited) return;
-      killed ??= reason;
-      // The namespace's init first: when it dies the kernel kills every process of the namespace.
-      if (nsInit !== null) signal(nsInit);
-      if (child.pid !== undefined) signal(-child.pid);
-    };
-    const cap = limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-    const out = new OutputBuffer(cap, () => kill("output_limit"));
-    const err = new OutputBuffer(cap, () => kill("output_limit"));
-    child.stdout!.on("data", (c: Buffer) => out.push(c));
-    child.stderr!.on("data", (c: Buffer) => err.push(c));
     const info = child.stdio[3] as Readable;
+    const watched = watchProcess(child, {
+      program: "bwrap",
+      spec,
+      limits,
+      cleanup,
+      running: this.#running,
+      // The namespace's init first: when it dies the kernel kills every process of the namespace.
+      killTree: () => {
+        if (nsInit !== null) signal(nsInit);
+        if (child.pid !== undefined) signal(-child.pid);
+      },
+      onExit: () => info.destroy(),
+    });
     let infoText = "";
     info.on("data", (c: Buffer) => {
       infoText += c.toString("utf8");
       const m = /"child-pid"\s*:\s*(\d+)/.exec(infoText);
       if (m && nsInit === null) {
         nsInit = Number(m[1]);
-        if (killed !== null) signal(nsInit);
+        if (watched.killedReason() !== null) signal(nsInit);
       }
     });
     info.on("error", () => undefined);
-    child.stdin!.on("error", () => undefined);
-    child.stdin!.end(spec.stdin === undefined ? undefined : Buffer.from(spec.stdin));
-    const timer = setTimeout(() => kill("timeout"), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    let handle: RunHandle;
-    // The run is over (it ended, or bwrap never started): forget it and remove its folders.
-    const finish = () => {
-      exited = true;
-      clearTimeout(timer);
-      this.#running.delete(handle);
-      try {
-        cleanup();
-      } catch {}
-    };
-    const done = new Promise<RunResult>((resolve, reject) => {
-      child.once("error", (e) => {
-        finish();
-        reject(
-          new SandboxError("SANDBOX_UNAVAILABLE", "could not start bwrap", {
-            code: (e as NodeJS.ErrnoException).code ?? null,
-          }),
-        );
-      });
-      child.once("exit", () => {
-        exited = true;
-        clearTimeout(timer);
-        info.destroy();
-      });
-      child.once("close", (code: number | null, sig: NodeJS.Signals | null) => {
-        finish();
-        const signalName = sig ?? signalOf(code);
-        if (
-          killed === null &&
-          (signalName === "SIGXCPU" || (signalName === "SIGKILL" && limits.cpuSeconds))
-        ) {
-          killed = "cpu";
-        }
-        resolve({
-          exitCode: code,
-          signal: signalName,
-          stdout: out.text(),
-          stderr: err.text(),
-          durationMs: performance.now() - started,
-          killed,
-          truncated: out.overflowed || err.overflowed,
-        });
-      });
-    });
-    handle = {
-      done,
-      kill,
-      get pid() {
-        return child.pid ?? null;
-      },
-    };
-    this.#running.add(handle);
-    return handle;
+    return watched.handle;
   }
 
   /**

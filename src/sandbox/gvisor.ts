@@ -30,20 +30,13 @@ import {
   SYSTEM_DIRS,
   sandboxEnv,
   signal,
-  signalOf,
   validateSpec,
   type WrappedCommand,
   wrapperScript,
 } from "./command.js";
 import { SandboxError } from "./errors.js";
-import {
-  DEFAULT_MAX_OUTPUT,
-  DEFAULT_TIMEOUT_MS,
-  OutputBuffer,
-  type RunHandle,
-  type RunLimits,
-  type RunResult,
-} from "./runner.js";
+import type { RunHandle, RunLimits, RunResult } from "./runner.js";
+import { watchProcess } from "./watch.js";
 
 export interface GvisorOptions extends SandboxRunnerOptions {
   /** The runsc executable (default `runsc` on PATH). */
@@ -267,76 +260,19 @@ export class GvisorRunner implements SandboxRunner {
     state: string,
     cleanup: () => void,
   ): RunHandle {
-    const started = performance.now();
-    let killed: string | null = null;
-    let exited = false;
-    // runsc and its gofer share the process group; the sandbox has its own session and would die with
-    // runsc only once the kernel delivers its parent-death signal, so it is killed directly as well.
-    const kill = (reason: string) => {
-      if (exited) return;
-      killed ??= reason;
-      if (child.pid !== undefined) signal(-child.pid);
-      for (const pid of processesMentioning(state)) signal(pid);
-    };
-    const cap = limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-    const out = new OutputBuffer(cap, () => kill("output_limit"));
-    const err = new OutputBuffer(cap, () => kill("output_limit"));
-    child.stdout!.on("data", (c: Buffer) => out.push(c));
-    child.stderr!.on("data", (c: Buffer) => err.push(c));
-    child.stdin!.on("error", () => undefined);
-    child.stdin!.end(spec.stdin === undefined ? undefined : Buffer.from(spec.stdin));
-    const timer = setTimeout(() => kill("timeout"), limits.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    let handle: RunHandle;
-    const finish = () => {
-      exited = true;
-      clearTimeout(timer);
-      this.#running.delete(handle);
-      try {
-        cleanup();
-      } catch {}
-    };
-    const done = new Promise<RunResult>((resolve, reject) => {
-      child.once("error", (e) => {
-        finish();
-        reject(
-          new SandboxError("SANDBOX_UNAVAILABLE", "could not start runsc", {
-            code: (e as NodeJS.ErrnoException).code ?? null,
-          }),
-        );
-      });
-      child.once("exit", () => {
-        exited = true;
-        clearTimeout(timer);
-      });
-      child.once("close", (code: number | null, sig: NodeJS.Signals | null) => {
-        finish();
-        const signalName = sig ?? signalOf(code);
-        if (
-          killed === null &&
-          (signalName === "SIGXCPU" || (signalName === "SIGKILL" && limits.cpuSeconds))
-        ) {
-          killed = "cpu";
-        }
-        resolve({
-          exitCode: code,
-          signal: signalName,
-          stdout: out.text(),
-          stderr: err.text(),
-          durationMs: performance.now() - started,
-          killed,
-          truncated: out.overflowed || err.overflowed,
-        });
-      });
-    });
-    handle = {
-      done,
-      kill,
-      get pid() {
-        return child.pid ?? null;
+    return watchProcess(child, {
+      program: "runsc",
+      spec,
+      limits,
+      cleanup,
+      running: this.#running,
+      // runsc and its gofer share the process group; the sandbox has its own session and would die with
+      // runsc only once the kernel delivers its parent-death signal, so it is killed directly as well.
+      killTree: () => {
+        if (child.pid !== undefined) signal(-child.pid);
+        for (const pid of processesMentioning(state)) signal(pid);
       },
-    };
-    this.#running.add(handle);
-    return handle;
+    }).handle;
   }
 }
 
