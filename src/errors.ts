@@ -184,6 +184,8 @@ export interface PolicyIssue {
   column: number;
   path: (string | number)[];
   message: string;
+  /** Absent for an error; a warning (e.g. a condition naming a field its tool's args schema lacks) leaves the policy valid. */
+  severity?: "warning";
 }
 
 export class PolicyInvalidError extends WardenError {

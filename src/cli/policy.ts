@@ -6,6 +6,7 @@ import type { LedgerRecord } from "../ledger/index.js";
 import {
   type CompiledPolicy,
   checkPolicyText,
+  formatIssue,
   loadPolicyFile,
   type ReplayCall,
   replayCalls,
@@ -18,7 +19,8 @@ import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
 const HELP = `usage: warden policy <command> FILE …
 
-  check FILE                     list every problem as file:line:column (exit 2 on any)
+  check FILE                     list every problem as file:line:column (exit 2 on any error;
+                                 warnings, e.g. a field missing from a tool's args schema, exit 0)
   eval FILE --agent A --tool T [--args JSON] [--user U] [--intent TEXT]
                                  print the decision and the rule that made it
   test FILE                      run the policy's own tests: section (exit 1 on any miss)
@@ -74,9 +76,11 @@ async function check(argv: string[], io: CliIO): Promise<number> {
     return 2;
   }
   const issues = checkPolicyText(text, file);
-  for (const i of issues) io.stderr(`${i.file}:${i.line}:${i.column}: ${i.message}`);
-  if (issues.length > 0) {
-    io.stderr(`${issues.length} problem${issues.length === 1 ? "" : "s"}`);
+  for (const i of issues) io.stderr(formatIssue(i));
+  // Warnings are shown but leave the policy valid and the exit code 0.
+  const errors = issues.filter((i) => i.severity !== "warning").length;
+  if (errors > 0) {
+    io.stderr(`${errors} problem${errors === 1 ? "" : "s"}`);
     return 2;
   }
   const policy = await loadPolicyFile(file);

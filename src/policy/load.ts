@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import type * as z from "zod";
 import { canonicalDigest } from "../digest.js";
 import { PolicyInvalidError, type PolicyIssue } from "../errors.js";
+import { checkArgTypes } from "./arg-types.js";
 import { compilePolicy } from "./compile.js";
 import { type DocPath, parseText, type RawIssue } from "./locate.js";
 import { policySchema } from "./schema.js";
@@ -24,11 +25,14 @@ import type { CompiledPolicy } from "./types.js";
  */
 export function parsePolicy(text: string, source: string): CompiledPolicy {
   const { policy, issues } = analyze(text, source);
-  if (policy === undefined) throw new PolicyInvalidError(issues);
+  if (policy === undefined) throw new PolicyInvalidError(issues.filter((i) => i.severity !== "warning"));
   return policy;
 }
 
-/** Every issue in a policy text, in file order; [] when it is valid. For `warden policy check`. */
+/**
+ * Every issue in a policy text, in file order, for `warden policy check`: the policy is valid when
+ * none is an error (warnings carry `severity: "warning"`).
+ */
 export function checkPolicyText(text: string, source: string): PolicyIssue[] {
   return analyze(text, source).issues;
 }
@@ -47,7 +51,8 @@ export async function loadPolicyFile(path: string): Promise<CompiledPolicy> {
 
 /** `file:line:column: message`, the form editors and CI annotate. */
 export function formatIssue(issue: PolicyIssue): string {
-  return `${issue.file}:${issue.line}:${issue.column}: ${issue.message}`;
+  const warning = issue.severity === "warning" ? "warning: " : "";
+  return `${issue.file}:${issue.line}:${issue.column}: ${warning}${issue.message}`;
 }
 
 function analyze(text: string, source: string): { policy?: CompiledPolicy; issues: PolicyIssue[] } {
@@ -71,9 +76,10 @@ function analyzeUnguarded(text: string, source: string): { policy?: CompiledPoli
   const raw: RawIssue[] = [];
   const result = policySchema.safeParse(value);
   if (!result.success) for (const issue of result.error.issues) raw.push(...fromZod(issue, value));
-  raw.push(...crossCheck(value));
-  if (raw.length > 0 || !result.success) return { issues: sortIssues(raw.map(parsed.locate)) };
-  return { policy: compilePolicy(result.data, source, canonicalDigest(value)), issues: [] };
+  raw.push(...crossCheck(value), ...checkArgTypes(value));
+  const issues = sortIssues(raw.map(parsed.locate));
+  if (!result.success || issues.some((i) => i.severity !== "warning")) return { issues };
+  return { policy: compilePolicy(result.data, source, canonicalDigest(value)), issues };
 }
 
 function fromZod(issue: z.core.$ZodIssue, doc: unknown): RawIssue[] {

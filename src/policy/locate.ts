@@ -9,6 +9,8 @@ export interface RawIssue {
   path: DocPath;
   message: string;
   atKey?: boolean;
+  /** A warning is reported but does not make the policy invalid. */
+  severity?: "warning";
 }
 
 export interface ParsedText {
@@ -31,6 +33,7 @@ export function parseText(text: string, source: string): ParsedText {
     ...at(offsetOf(doc, issue.path, issue.atKey === true)),
     path: [...issue.path],
     message: issue.message,
+    ...(issue.severity === undefined ? {} : { severity: issue.severity }),
   });
   const issues = doc.errors.map((err) => ({
     file: source,

@@ -220,8 +220,20 @@ const alertAction = z.enum(["log", "alert"]);
 const label = z.string().regex(ID_PATTERN, "a label uses only letters, digits and _ . : -");
 const labels = z.union([label, z.array(label)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
-/** Data labels of a tool: what it reads, where it sends (e.g. `sends: external`). */
-const toolLabels = z.strictObject({ reads: labels.optional(), sends: labels.optional() });
+/**
+ * Data labels of a tool: what it reads, where it sends (e.g. `sends: external`); and the JSON Schema of
+ * its arguments, against which `when:` conditions of the rules for that tool are type-checked.
+ */
+const toolLabels = z.strictObject({
+  reads: labels.optional(),
+  sends: labels.optional(),
+  args: z
+    .record(z.string(), z.json())
+    .refine((s) => s.type === undefined || s.type === "object", {
+      error: "an args schema describes an object: `type: object` with `properties`",
+    })
+    .optional(),
+});
 
 const flowRule = z
   .strictObject({
