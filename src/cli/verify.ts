@@ -14,7 +14,9 @@ or reordered, a checkpoint is forged, the log was cut before its last checkpoint
 signed checkpoint names is missing, the records after the last checkpoint (the unsealed tail) are
 more or older than the writer's signed cadence allows, or the ledger is empty. On PostgreSQL every
 instance's chain is checked, with its checkpoints, in one snapshot. An export's signed end line is
-checked too.
+checked too. A ledger or export whose early records were archived verifies from the signed
+checkpoint its first record is chained to (a checkpoint line before it, or one in an --against file);
+the output names that checkpoint.
 
 --against FILE  checkpoints taken elsewhere (a JSONL export, or a JSONL export sink's file kept by a
                 SIEM); each must be here over the same record. Repeat for several files. This catches
@@ -79,8 +81,12 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
         chain.unsealed === 0
           ? "every record sealed"
           : `unsealed tail: ${chain.unsealed} records, the oldest ${age} s old (${chain.unsealedSince})`;
+      const start =
+        chain.archivedThrough === undefined
+          ? ""
+          : ` after signed checkpoint ${chain.archivedThrough} (earlier records archived)`;
       io.stdout(
-        `  chain ${chain.chain}: ${chain.records} records, last checkpoint at ${chain.lastCheckpointSeq || "none"}; ${tail}`,
+        `  chain ${chain.chain}: ${chain.records} records${start}, last checkpoint at ${chain.lastCheckpointSeq || "none"}; ${tail}`,
       );
     }
     if (values.against) io.stdout(`every checkpoint in ${values.against.join(", ")} is here`);

@@ -92,11 +92,16 @@ export async function exportJsonl(
       // Checkpoints first: every one of them then refers to a record this export will contain.
       const checkpoints = await store.checkpoints(chain);
       let next = 0;
+      let started = false;
       for (let from = 1; ; ) {
         const page = await store.readChain(chain, from, PAGE);
         if (page.length === 0) break;
         let chunk = "";
         for (const r of page) {
+          // A chain whose early records were archived resumes at a checkpoint before its first record.
+          while (!started && next < checkpoints.length && checkpoints[next]!.seq < r.seq)
+            chunk += line(checkpoints[next++]!);
+          started = true;
           chunk += `${JSON.stringify({ type: "record", ...r })}\n`;
           while (next < checkpoints.length && checkpoints[next]!.seq <= r.seq)
             chunk += line(checkpoints[next++]!);

@@ -106,6 +106,12 @@ export class Checker {
         line,
       );
     }
+    if (n > st.nextSeq && this.#fresh(st)) {
+      // A chain that starts later than seq 1 continues an archive: a checkpoint of that archive, held
+      // elsewhere (--against), must have signed the hash this record was chained to.
+      const anchor = this.#witnesses.get(chain)?.get(n - 1);
+      if (anchor !== undefined) this.#startAfter(st, n - 1, anchor);
+    }
     if (n > st.nextSeq)
       return this.fail("seq-gap", chain, st.nextSeq, `records ${st.nextSeq}..${n - 1} are missing`, line);
     if (n < st.nextSeq)
@@ -151,6 +157,21 @@ export class Checker {
       );
     }
     const st = this.#state(chain);
+    if (this.#fresh(st)) {
+      // A checkpoint before any record of its chain is where an archived chain resumes: its signed hash
+      // is the predecessor of the next record. A checkpoint held elsewhere must agree with it.
+      const witnessed = this.#witnesses.get(chain)?.get(n);
+      if (witnessed !== undefined && witnessed !== hash) {
+        return this.fail(
+          "witness-mismatch",
+          chain,
+          n,
+          "a checkpoint held elsewhere signed another hash at this seq: the chain was rewritten",
+          line,
+        );
+      }
+      this.#startAfter(st, n, hash);
+    }
     if (n <= st.summary.lastCheckpointSeq) {
       return this.fail("checkpoint-order", chain, n, "checkpoint repeats or goes back", line);
     }
@@ -241,6 +262,23 @@ export class Checker {
       const next = keyFromSpkiBase64(data.publicKey, this.#key.source);
       if (typeof next !== "string") this.#key = withKeys(this.#key, [next]);
     }
+  }
+
+  /** No record or checkpoint of this chain seen yet. */
+  #fresh(st: ChainState): boolean {
+    return st.summary.records === 0 && st.summary.checkpoints === 0 && st.nextSeq === 1;
+  }
+
+  /**
+   * The chain resumes after `seq`, whose record had `hash`: the records up to it are archived elsewhere,
+   * so checkpoints held elsewhere at or before it are not expected here.
+   */
+  #startAfter(st: ChainState, seq: number, hash: string): void {
+    st.nextSeq = seq + 1;
+    st.lastHash = hash;
+    st.summary.archivedThrough = seq;
+    const unseen = this.#unseen.get(st.summary.chain);
+    for (const s of unseen?.keys() ?? []) if (s <= seq) unseen?.delete(s);
   }
 
   /** The first witnessed checkpoint absent here. */

@@ -128,6 +128,9 @@ export function checkPage(
     if (rowChain !== position.chain) {
       if (position.chain !== null) emitRest(checker, checkpoints, position.chain);
       position.chain = typeof rowChain === "string" ? rowChain : null;
+      // A chain whose early records were archived resumes at a checkpoint below its first record.
+      if (position.chain !== null && typeof seq === "number")
+        emitUpTo(checker, checkpoints, position.chain, seq - 1);
     }
     checker.row(rowChain, seq, v, ts, kind, session, agent, callId, data, hash);
     if (position.chain !== null && typeof seq === "number")

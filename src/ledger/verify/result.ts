@@ -52,6 +52,11 @@ export interface ChainSummary {
   unsealed: number;
   /** ts of the tail's first record, null when every record is sealed. */
   unsealedSince: string | null;
+  /**
+   * Present when the chain starts after a signed checkpoint instead of at seq 1: the records up to this
+   * seq were archived (see docs/ledger.md, Retention) and are not checked here.
+   */
+  archivedThrough?: number;
 }
 
 export interface VerifyOk {
