@@ -61,7 +61,9 @@ export type ErrorCode =
   /** An upstream MCP result larger than `mcp.maxResultBytes`; it was not relayed. */
   | "RESULT_TOO_LARGE"
   /** A dashboard request without the session's CSRF token. */
-  | "CSRF_FAILED";
+  | "CSRF_FAILED"
+  /** `warden prune` refused: the archive does not verify or cover the records, or no checkpoint at that seq. */
+  | "LEDGER_PRUNE_REFUSED";
 
 /** Base of every error Warden throws on purpose. */
 export class WardenError extends Error {

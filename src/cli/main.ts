@@ -13,6 +13,7 @@ import { keyCommand } from "./key.js";
 import { logCommand, sessionsCommand } from "./log.js";
 import { mcpCommand } from "./mcp.js";
 import { policyCommand } from "./policy.js";
+import { pruneCommand } from "./prune.js";
 import { scanCommand } from "./scan.js";
 import { startCommand } from "./start.js";
 import { tokenCommand } from "./token.js";
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   backup: { run: backupCommand, summary: "a consistent copy of a live SQLite ledger (WAL included)" },
   key: { run: keyCommand, summary: "rotate the ledger's signing key (lost or retired)" },
   export: { run: exportCommand, summary: "export the ledger as verifiable JSON lines" },
+  prune: { run: pruneCommand, summary: "remove archived records from a SQLite ledger up to a checkpoint" },
   log: { run: logCommand, summary: "list ledger records" },
   sessions: { run: sessionsCommand, summary: "list sessions" },
   who: { run: whoCommand, summary: "print the accountability chain of a call" },

@@ -13,6 +13,7 @@ export {
   signingKeyFileExposed,
 } from "./keys.js";
 export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
+export { type PruneOptions, type PruneSummary, pruneSqlite } from "./prune.js";
 export { ReadWindow } from "./read-window.js";
 export { type RotateOptions, type RotateResult, rotateSigningKey } from "./rotate.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
