@@ -11,7 +11,7 @@ Removes a SQLite ledger's records up to and including SEQ, which must be the seq
 checkpoint, and the checkpoints before it. Refused (exit 1, LEDGER_PRUNE_REFUSED) unless FILE, an
 export made with warden export, verifies with the ledger's public key (--key, else the keys beside
 the ledger), holds a signed checkpoint at or after SEQ, and the ledger verifies against it: the
-records removed are then exactly the archive's. The checkpoint at SEQ stays, so warden verify
+records removed are then exactly the archive's. At least one record must stay after SEQ. The checkpoint at SEQ stays, so warden verify
 checks the ledger from it on. --chain names the chain when the ledger holds several. Keep the archive,
 on write-once storage, with the public keys; see docs/ledger.md (Retention).`;
 

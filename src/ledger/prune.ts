@@ -38,6 +38,10 @@ export async function pruneSqlite(db: string, options: PruneOptions): Promise<Pr
   const chain = options.chain ?? onlyChain(live.chains.map((c) => c.chain));
   const liveChain = live.chains.find((c) => c.chain === chain);
   if (!liveChain) refuse(`the ledger has no chain ${chain}`);
+  // A record must stay after SEQ: a ledger left with none would not verify (it looks emptied).
+  if (through >= (liveChain.archivedThrough ?? 0) + liveChain.records) {
+    refuse(`seq ${through} is the chain's last record: prune through an earlier checkpoint`);
+  }
   // The archive is checked with the ledger's keys: one signed by some other key proves nothing here.
   const archived = await verifyJsonl(archive, keys.publicKey ? keys : { publicKey: keyFilesOf(db) });
   if (!archived.ok) refuse(`the archive does not verify: ${archived.problem}: ${archived.message}`);

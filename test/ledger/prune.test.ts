@@ -69,6 +69,13 @@ describe("pruneSqlite", () => {
     expect(count("records")).toBe(12);
   });
 
+  it("refuses to remove the chain's last record", async () => {
+    await expect(pruneSqlite(db, { through: 12, archive })).rejects.toMatchObject({
+      code: "LEDGER_PRUNE_REFUSED",
+    });
+    expect(count("records")).toBe(12);
+  });
+
   it("refuses an archive that does not reach the seq", async () => {
     const early = join(dir, "early.jsonl");
     const dir2 = tempDir();

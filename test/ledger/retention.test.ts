@@ -48,6 +48,11 @@ describe("a database that starts at a checkpoint", () => {
     });
   });
 
+  it("fails as empty when no record follows the checkpoint it starts at", async () => {
+    removeThrough(12);
+    expect(await verifyDatabase(db, { publicKey })).toMatchObject({ ok: false, problem: "empty" });
+  });
+
   it("still catches a rewritten first record after the checkpoint", async () => {
     removeThrough(5);
     const sql = new Database(db);

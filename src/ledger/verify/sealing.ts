@@ -49,7 +49,9 @@ export function sealingProblem(
   chains: ReadonlyMap<string, ChainState>,
   rules: SealingRules,
 ): SealingProblem | null {
-  if (chains.size === 0) {
+  // Chains that resume at a checkpoint with no record after it do not count: with every record gone,
+  // what is left cannot be told from a ledger emptied down to its last checkpoint.
+  if ([...chains.values()].every((st) => st.summary.records === 0)) {
     return { problem: "empty", chain: null, seq: null, message: "the ledger holds no record" };
   }
   for (const st of chains.values()) {
