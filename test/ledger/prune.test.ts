@@ -62,6 +62,24 @@ describe("pruneSqlite", () => {
     expect(await verifyDatabase(db)).toMatchObject({ ok: true, chains: [{ archivedThrough: 10 }] });
   });
 
+  it("prunes while a writer has the ledger open; the writer goes on and the ledger verifies", async () => {
+    const liveDir = tempDir();
+    const live = await sqliteLedger(liveDir, { checkpointEvery: 5 });
+    await appendSerially(live.ledger, 12);
+    const liveArchive = join(liveDir, "archive.jsonl");
+    await exportJsonl(live.db, liveArchive, { signingKey: live.signingKey });
+    expect(await pruneSqlite(live.db, { through: 10, archive: liveArchive })).toMatchObject({
+      removedRecords: 10,
+    });
+    await appendSerially(live.ledger, 4, 12);
+    await live.ledger.close();
+    expect(await verifyDatabase(live.db, { publicKey: live.publicKey })).toMatchObject({
+      ok: true,
+      records: 6,
+      chains: [{ archivedThrough: 10, lastCheckpointSeq: 16 }],
+    });
+  });
+
   it("refuses a seq that is not a checkpoint's, and removes nothing", async () => {
     await expect(pruneSqlite(db, { through: 7, archive })).rejects.toMatchObject({
       code: "LEDGER_PRUNE_REFUSED",
