@@ -1,5 +1,6 @@
 // Checks `when:` conditions against the argument schemas declared under `tools:` (Cedar-style validation).
 import { parse } from "@bufbuild/cel";
+import { argsChain, type Step } from "./cel-reads.js";
 import { compileGlobs, globProblem } from "./glob.js";
 import type { RawIssue } from "./locate.js";
 
@@ -27,7 +28,6 @@ const LITERAL_NAMES: Record<string, string> = {
 const COMPARISONS = new Set(["_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_"]);
 
 /** One step of an `args…` chain: a field name or a constant list index. */
-type Step = { key: string } | { index: number };
 interface ArgsRef {
   steps: Step[];
   /** The schema of the value the chain reaches, or null when the schema does not say. */
@@ -207,27 +207,6 @@ function resolve(steps: readonly Step[], root: Obj, tool: string): ArgsRef | str
     return `${chainText(steps.slice(0, i + 1))} is not a field of the args schema of tool "${tool}" (fields: ${fields || "none"})`;
   }
   return { steps: [...steps], schema };
-}
-
-/** The steps of an `args…` chain of field selections (`has()` too) and constant indexes, or null. */
-function argsChain(e: Expr): Step[] | null {
-  const kind = e.exprKind;
-  if (kind.case === "identExpr") return kind.value.name === "args" ? [] : null;
-  if (kind.case === "selectExpr" && kind.value.operand !== undefined) {
-    const base = argsChain(kind.value.operand);
-    return base === null ? null : [...base, { key: kind.value.field }];
-  }
-  if (kind.case === "callExpr" && kind.value.function === "_[_]" && kind.value.target === undefined) {
-    const [operand, index] = kind.value.args;
-    if (operand === undefined || index?.exprKind.case !== "constExpr") return null;
-    const base = argsChain(operand);
-    const constant = index.exprKind.value.constantKind;
-    if (base === null) return null;
-    if (constant.case === "stringValue") return [...base, { key: constant.value }];
-    if (constant.case === "int64Value") return [...base, { index: Number(constant.value) }];
-    return null;
-  }
-  return null;
 }
 
 function chainText(steps: readonly Step[]): string {

@@ -2,7 +2,8 @@
 import type { parse } from "@bufbuild/cel";
 
 type Expr = NonNullable<ReturnType<typeof parse>["expr"]>;
-type Step = { key: string } | { index: number };
+/** One step of an `args…` chain: a field, or an array index. */
+export type Step = { key: string } | { index: number };
 
 /**
  * The JSON paths (`$["to"]`, `$["items"][0]`) of every argument value the expression reads, or "all"
@@ -49,8 +50,8 @@ export function argsRead(expr: Expr | undefined): string[] | "all" {
   return walk(expr) ? [...paths].sort() : "all";
 }
 
-/** The steps of an `args…` chain of field selections and constant indexes, or null if `e` is not one. */
-function argsChain(e: Expr): Step[] | null {
+/** The steps of an `args…` chain of field selections (`has()` too) and constant indexes, or null if `e` is not one. */
+export function argsChain(e: Expr): Step[] | null {
   const kind = e.exprKind;
   if (kind.case === "identExpr") return kind.value.name === "args" ? [] : null;
   if (kind.case === "selectExpr" && kind.value.operand !== undefined) {
