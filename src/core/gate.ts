@@ -271,7 +271,8 @@ export class Gate {
       more: RecordInput[];
     },
   ): Promise<void> {
-    const { session, approval } = { session: extra.session, approval: decision.approval };
+    const { session } = extra;
+    const { approval } = decision;
     const intent = this.#ledger.append({
       kind: "call.intent",
       session: session.id,
