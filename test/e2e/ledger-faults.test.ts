@@ -5,18 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LedgerUnavailableError, Warden } from "../../src/index.js";
 import { type LedgerStore, SqliteStore } from "../../src/ledger/index.js";
+import { mountTmpfs } from "../disk.js";
 import { onCleanup, PLAIN_POLICY, tempDir } from "../helpers.js";
-
-/** Root in a sandbox may still be refused mount(2); then only the injected-failure tests in test/ledger run. */
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    onCleanup(() => void execFileSync("umount", ["-l", dir], { stdio: "ignore" }));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const probe = tempDir("warden-mount-probe-");
 const canMount = mountTmpfs(probe, "64k");

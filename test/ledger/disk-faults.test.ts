@@ -1,10 +1,11 @@
 // Real disk faults on a small tmpfs: a full disk and a read-only filesystem make appends fail closed.
 import { execFileSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ledger, loadSigningKey, SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
+import { fillUp } from "../disk.js";
 import { appendSerially, intent, sqliteLedger } from "./helpers.js";
 
 /** Mounting needs root (or CAP_SYS_ADMIN) and a kernel that allows it here; find out once, and say why not. */
@@ -32,19 +33,6 @@ async function withTmpfs(size: string, fn: (dir: string) => Promise<void>): Prom
   } finally {
     execFileSync("umount", [dir]);
     rmdirSync(dir);
-  }
-}
-
-/** Writes zeros until the filesystem is full. */
-function fillUp(path: string): void {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(4096);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
   }
 }
 

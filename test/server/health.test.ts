@@ -1,39 +1,15 @@
 // GET /healthz: 503 "degraded" while ledger writes fail (a full disk), ok again once they work; no chain head.
-import { execFileSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Warden } from "../../src/index.js";
 import { HEALTH_PROBE_MS, LedgerHealth } from "../../src/server/health.js";
 import { createToken, startServer } from "../../src/server/index.js";
+import { fillUp, mountTmpfs } from "../disk.js";
 import { onCleanup, openWarden, PLAIN_POLICY, tempDir } from "../helpers.js";
 import { apiClient } from "./api-client.js";
 
-/** Mounting needs root (or CAP_SYS_ADMIN); without it the real-disk test is skipped. */
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    onCleanup(() => void execFileSync("umount", ["-l", dir], { stdio: "ignore" }));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const canMount = mountTmpfs(tempDir("warden-mount-probe-"), "64k");
-
-/** Writes zeros to `path` until the filesystem is full. */
-function fillUp(path: string): void {
-  const fd = openSync(path, "w");
-  const chunk = Buffer.alloc(4096);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe("GET /healthz", () => {
   it("publishes no chain head to unauthenticated callers", async () => {
