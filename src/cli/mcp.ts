@@ -2,9 +2,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
-import { defaultKeyPaths, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
+import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { MCP_SERVER_NAME, type McpServerSpec } from "../policy/index.js";
 import { stripJsonc } from "../scan/jsonc.js";
 import { Warden } from "../warden.js";
@@ -17,7 +16,7 @@ type Mcp = typeof import("../adapters/mcp/index.js");
 
 const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--listen HOST:PORT]
                   [--poisoning block|warn] [--name NAME] [--dir DIR] [--policy FILE] [--db FILE]
-                  [-- COMMAND ARGS...]
+                  [-- COMMAND ARGS... | --url URL [--transport http|sse] [--header-env H=VAR,...]]
        warden mcp wrap FILE | unwrap FILE [--dir DIR] [--policy FILE] [--db FILE]
        warden mcp tools [--json]
        warden mcp approve SERVER TOOL [--force]
@@ -25,17 +24,21 @@ const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--l
 
 A gateway in front of MCP servers: every tools/call is decided by the policy and recorded in the
 ledger before it runs. Upstreams come from the policy's mcp.servers, or from the command after --
-(one stdio server, named NAME, default "upstream"). Downstream is stdio, or Streamable HTTP on
+(one stdio server, named NAME, default "upstream") or --url (one Streamable HTTP or, with --transport
+sse, SSE server). Downstream is stdio, or Streamable HTTP on
 HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or admin role).
 
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent.
 
 wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
-          VS Code: servers) so each stdio server runs behind warden mcp with this policy and ledger;
-          its env is passed on by name (--pass-env). Writes FILE.warden-backup first; idempotent
-unwrap    restore each wrapped server's own command and args
+          VS Code: servers) so each server runs behind npx -y agent-warden@VERSION mcp with this
+          policy and ledger: a stdio server's env is passed on by name (--pass-env), a URL server's
+          headers move into the entry's env (--header-env), values as written. Writes
+          FILE.warden-backup first; idempotent
+unwrap    restore each wrapped server as it was
 --pass-env A,B  (with --) pass these variables of warden's environment on to the server
+--header-env H=VAR,...  (with --url) send header H with the value of variable VAR; \${X} in it expands
 tools     everything pinned (tools, prompts, resources, templates, server instructions): pinned,
           changed (hidden; with what changed) or poisoned (hidden; with the findings)
 approve   print what changed and the findings, then pin the definition last seen, unblocking it;
@@ -62,6 +65,9 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       template: { type: "string" },
       instructions: { type: "boolean" },
       "pass-env": { type: "string" },
+      url: { type: "string" },
+      transport: { type: "string" },
+      "header-env": { type: "string" },
     });
     if (values.help) return printHelp(io, HELP);
     const paths = wardenPaths(io, values);
@@ -84,21 +90,8 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     if (!existsSync(paths.policy))
       throw new Error(`no policy at ${paths.policy} (run warden init, or pass --policy)`);
 
+    const servers = commandLineServer(io, name, command, values);
     const warden = await Warden.open({ policy: paths.policy, db: paths.db, watchPolicy: true });
-    const servers: McpServerSpec[] | undefined =
-      command.length > 0
-        ? [
-            {
-              name,
-              command,
-              env: passedEnv(io, values["pass-env"]),
-              cwd: null,
-              url: null,
-              headers: {},
-              sandbox: null,
-            },
-          ]
-        : undefined;
     let gateway: McpGateway;
     try {
       gateway = await mcp.McpGateway.create({
@@ -133,6 +126,46 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     return 0;
   });
 
+/** The one server named on the command line (after --, or --url), or undefined: the policy's mcp.servers. */
+function commandLineServer(
+  io: CliIO,
+  name: string,
+  command: string[],
+  values: { url?: string; transport?: string; "header-env"?: string; "pass-env"?: string },
+): McpServerSpec[] | undefined {
+  const base = { name, cwd: null, sandbox: null };
+  if (values.url !== undefined) {
+    if (command.length > 0) throw new UsageError("--url and a command after -- exclude each other");
+    const transport = values.transport ?? "http";
+    if (!["http", "streamable-http", "sse"].includes(transport))
+      throw new UsageError("--transport must be http, streamable-http or sse");
+    const headers = headersFromEnv(io, values["header-env"]);
+    const spec = { ...base, command: null, env: {}, url: values.url, headers };
+    return [transport === "sse" ? { ...spec, sse: true } : spec];
+  }
+  if (values.transport !== undefined || values["header-env"] !== undefined)
+    throw new UsageError("--transport and --header-env go with --url");
+  if (command.length === 0) return undefined;
+  return [{ ...base, command, env: passedEnv(io, values["pass-env"]), url: null, headers: {} }];
+}
+
+/**
+ * Headers for a --url server from warden's environment (a wrapped client config's headers, moved into its
+ * env so no value is on the command line). A `${VAR}` the client left unexpanded is expanded at launch.
+ */
+function headersFromEnv(io: CliIO, pairs: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (pairs ?? "").split(",").filter((p) => p !== "")) {
+    const [header = "", variable = ""] = pair.split("=", 2);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+      throw new UsageError(`--header-env: "${pair}" is not HEADER=VARIABLE`);
+    const value = io.env[variable];
+    if (value === undefined) throw new UsageError(`--header-env: ${variable} (header ${header}) is not set`);
+    headers[header] = value;
+  }
+  return headers;
+}
+
 /** The named variables of warden's own environment, for the server after -- (a wrapped client config's env). */
 function passedEnv(io: CliIO, names: string | undefined): Record<string, string> {
   const env: Record<string, string> = {};
@@ -165,10 +198,14 @@ async function rewriteConfig(
   }
   if (mcp.serverTable(doc) === null)
     throw new UsageError(`${file} has no mcpServers or servers table (not an MCP client config)`);
-  const launcher = [process.execPath, fileURLToPath(new URL("./bin.js", import.meta.url))];
   const changes =
     how === "wrap"
-      ? mcp.wrapConfig(doc, { launcher, policy: paths.policy, db: paths.db })
+      ? mcp.wrapConfig(doc, {
+          // The published package at this version: the same on every machine, and pinned for warden scan.
+          launcher: ["npx", "-y", `agent-warden@${packageVersion()}`],
+          policy: mcp.clientPath(file, paths.policy),
+          db: isPostgresUrl(paths.db) ? paths.db : mcp.clientPath(file, paths.db),
+        })
       : mcp.unwrapConfig(doc);
   for (const c of changes) io.stdout(`${c.server}: ${c.action}`);
   if (!changes.some((c) => c.action === "wrapped" || c.action === "unwrapped")) {
@@ -180,6 +217,13 @@ async function rewriteConfig(
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
   io.stdout(`${file}: ${how === "wrap" ? "wrapped" : "unwrapped"} (the previous version is in ${backup})`);
   return 0;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 function hostPort(text: string): { host: string; port: number } {

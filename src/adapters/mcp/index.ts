@@ -1,6 +1,7 @@
 // agent-warden/mcp: the MCP gateway (`warden mcp`) as a library, and its pin administration.
 export {
   type ConfigChange,
+  clientPath,
   serverTable,
   unwrapConfig,
   type WrapOptions,

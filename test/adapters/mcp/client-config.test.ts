@@ -1,41 +1,116 @@
 // MCP client configs as their users write them: wrapped behind Warden, started exactly as each client would, unwrapped.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
 import { SqliteStore } from "../../../src/ledger/index.js";
 import { checkMcpConfig } from "../../../src/scan/rules/mcp-config.js";
+import { createToken } from "../../../src/server/index.js";
 import { openWarden, tempDir } from "../../helpers.js";
-import { CHANGING, CLI, connectClient, gatewayFor, records, textOf } from "./helpers.js";
+import { CHANGING, CLI, connectClient, gatewayFor, records, stdioServer, textOf } from "./helpers.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 const INSTRUCTIONS = "Greets people by name.";
 /** A `${NAME}` reference as a config holds it. */
 const ref = (name: string) => `\${${name}}`;
 
-/** The same server in each client's format; its env must reach the server (it becomes its instructions). */
-const FORMATS: Record<string, { file: string; doc: (entry: Record<string, unknown>) => unknown }> = {
-  "Claude Desktop": { file: "claude_desktop_config.json", doc: (e) => ({ mcpServers: { greeter: e } }) },
-  "Claude Code": { file: ".mcp.json", doc: (e) => ({ mcpServers: { greeter: { type: "stdio", ...e } } }) },
-  Cursor: { file: "mcp.json", doc: (e) => ({ mcpServers: { greeter: e } }) },
-  "VS Code": { file: "mcp.json", doc: (e) => ({ servers: { greeter: { type: "stdio", ...e } } }) },
+type Entry = { command: string; args: string[]; env?: Record<string, string>; type?: string };
+
+/**
+ * The same server in each client's format, at the place each client reads it; its env must reach the
+ * server (it becomes its instructions). `launch` turns the wrapped entry into what that client starts:
+ * VS Code and Cursor expand `${workspaceFolder}` and start project servers in the project folder.
+ */
+const FORMATS: Record<
+  string,
+  { file: string; table: "mcpServers" | "servers"; type?: string; workspace?: boolean }
+> = {
+  "Claude Desktop": { file: "claude_desktop_config.json", table: "mcpServers" },
+  "Claude Code": { file: ".mcp.json", table: "mcpServers", type: "stdio" },
+  Cursor: { file: ".cursor/mcp.json", table: "mcpServers", workspace: true },
+  "VS Code": { file: ".vscode/mcp.json", table: "servers", type: "stdio", workspace: true },
 };
 
+const configDoc = (table: string, servers: Record<string, unknown>) => ({ [table]: servers });
+
 const warden = (dir: string, ...args: string[]) =>
-  execFileSync(process.execPath, [CLI, ...args, "--dir", dir], { cwd: dir, encoding: "utf8" });
+  execFileSync(process.execPath, [CLI, ...args, "--dir", join(dir, ".warden")], {
+    cwd: dir,
+    encoding: "utf8",
+  });
+
+/**
+ * A project folder where `npx -y agent-warden@VERSION` finds this checkout as the installed package (as
+ * after `npm install agent-warden`), so the wrapped entry starts offline exactly as written.
+ */
+function project(): string {
+  const dir = tempDir();
+  mkdirSync(join(dir, ".warden"));
+  writeFileSync(join(dir, ".warden", "policy.yaml"), '{"default": "allow"}');
+  mkdirSync(join(dir, "node_modules", ".bin"), { recursive: true });
+  symlinkSync(ROOT, join(dir, "node_modules", "agent-warden"));
+  // What npm writes for the package's bin (dist/ from the build is not executable by itself).
+  writeFileSync(
+    join(dir, "node_modules", ".bin", "warden"),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, "dist", "cli", "bin.js")}" "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+/** Starts a wrapped entry as its client would: its command, args and env over the default environment. */
+async function launch(dir: string, entry: Entry, workspace: boolean, extraEnv: Record<string, string> = {}) {
+  const expand = (text: string) => (workspace ? text.replaceAll(ref("workspaceFolder"), dir) : text);
+  return connectClient(
+    new StdioClientTransport({
+      command: entry.command,
+      args: entry.args.map(expand),
+      env: {
+        ...getDefaultEnvironment(),
+        ...extraEnv,
+        ...entry.env,
+        // Never the registry: the package must come from the project's node_modules.
+        npm_config_offline: "true",
+      },
+      cwd: dir,
+      stderr: "ignore",
+    }),
+  );
+}
+
+async function ledgerTools(dir: string): Promise<{ tools: unknown[]; all: string }> {
+  const store = await SqliteStore.open(join(dir, ".warden", "ledger.db"));
+  try {
+    const all = await store.query({});
+    return {
+      tools: all.filter((r) => r.kind === "call.intent").map((r) => r.data.tool),
+      all: JSON.stringify(all),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
 
 describe("warden mcp wrap | unwrap", () => {
   it.each(Object.keys(FORMATS))(
     "wraps a %s config; the entry, started as the client would, calls through Warden",
     async (format) => {
-      const { file, doc } = FORMATS[format] as (typeof FORMATS)[string];
-      const dir = tempDir();
-      writeFileSync(join(dir, "policy.yaml"), '{"default": "allow"}');
+      const { file, table, type, workspace = false } = FORMATS[format] as (typeof FORMATS)[string];
+      const dir = project();
       const path = join(dir, file);
-      const original = doc({
-        command: process.execPath,
-        args: [CHANGING],
-        env: { FIXTURE_INSTRUCTIONS: INSTRUCTIONS },
+      mkdirSync(dirname(path), { recursive: true });
+      const original = configDoc(table, {
+        greeter: {
+          ...(type ? { type } : {}),
+          command: process.execPath,
+          args: [CHANGING],
+          env: { FIXTURE_INSTRUCTIONS: INSTRUCTIONS },
+        },
       });
       writeFileSync(path, JSON.stringify(original, null, 2));
 
@@ -46,37 +121,78 @@ describe("warden mcp wrap | unwrap", () => {
       expect(readFileSync(path, "utf8")).toBe(wrapped);
       expect((await checkMcpConfig(file, wrapped)).findings).toEqual([]);
 
-      // Exactly what the client does: its command, args and env (over the default environment).
-      const doc2 = JSON.parse(wrapped) as Record<string, Record<string, Record<string, unknown>>>;
-      const entry = (doc2.mcpServers ?? doc2.servers)?.greeter as {
-        command: string;
-        args: string[];
-        env: Record<string, string>;
-      };
-      const client = await connectClient(
-        new StdioClientTransport({
-          command: entry.command,
-          args: entry.args,
-          env: { ...getDefaultEnvironment(), ...entry.env },
-          cwd: dir,
-          stderr: "ignore",
-        }),
-      );
+      const entry = (JSON.parse(wrapped) as Record<string, Record<string, Entry>>)[table]?.greeter as Entry;
+      // Portable: the published package at this version, and (in a project config) no absolute path.
+      expect([entry.command, ...entry.args.slice(0, 2)]).toEqual([
+        "npx",
+        "-y",
+        `agent-warden@${PKG.version}`,
+      ]);
+      if (file !== "claude_desktop_config.json") expect(wrapped).not.toContain(dir);
+      const client = await launch(dir, entry, workspace);
       expect(client.getInstructions()).toBe(INSTRUCTIONS);
       expect(textOf(await client.callTool({ name: "greet", arguments: { name: format } }))).toBe(
         `Hello, ${format}!`,
       );
       await client.close();
-      const store = await SqliteStore.open(join(dir, "ledger.db"));
-      try {
-        expect((await store.query({ kinds: ["call.intent"] })).map((r) => r.data.tool)).toEqual(["greet"]);
-      } finally {
-        await store.close();
-      }
+      expect((await ledgerTools(dir)).tools).toEqual(["greet"]);
 
       expect(warden(dir, "mcp", "unwrap", path)).toContain("greeter: unwrapped");
       expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(original);
       expect(existsSync(`${path}.warden-backup`)).toBe(true);
+    },
+  );
+
+  it.each(Object.keys(FORMATS).filter((f) => f !== "Claude Desktop"))(
+    "wraps a %s URL server: headers move to env as written, and the secret reaches neither file nor ledger",
+    async (format) => {
+      const { file, table, workspace = false } = FORMATS[format] as (typeof FORMATS)[string];
+      const { warden: inner } = await openWarden({ default: "allow" });
+      const innerGateway = await gatewayFor(inner, { servers: [stdioServer("changing", CHANGING)] });
+      const innerUrl = (await innerGateway.listen({ port: 0 })).url;
+      const { token } = await createToken(inner.ledger.store, { role: "agent", agent: "a" });
+
+      const dir = project();
+      const path = join(dir, file);
+      mkdirSync(dirname(path), { recursive: true });
+      const original = configDoc(table, {
+        "remote.greeter": {
+          type: "http",
+          url: innerUrl,
+          headers: { Authorization: `Bearer ${ref("GREETER_TOKEN")}` },
+          disabled: false,
+        },
+        legacy: { type: "sse", url: "https://mcp.example.com/sse" },
+      });
+      writeFileSync(path, JSON.stringify(original, null, 2));
+
+      const said = warden(dir, "mcp", "wrap", path);
+      expect(said).toContain("remote.greeter: wrapped");
+      expect(said).toContain("legacy: wrapped");
+      const wrapped = readFileSync(path, "utf8");
+      expect((await checkMcpConfig(file, wrapped)).findings).toEqual([]);
+      const servers = (
+        JSON.parse(wrapped) as Record<string, Record<string, Entry & Record<string, unknown>>>
+      )[table] as Record<string, Entry & Record<string, unknown>>;
+      const entry = servers["remote.greeter"] as Entry & Record<string, unknown>;
+      expect(entry).toMatchObject({ type: "stdio", disabled: false });
+      expect(entry.url).toBeUndefined();
+      expect(entry.env).toEqual({ WARDEN_HEADER_AUTHORIZATION: `Bearer ${ref("GREETER_TOKEN")}` });
+      expect(servers.legacy?.args).toEqual(expect.arrayContaining(["--transport", "sse"]));
+
+      // The client expands nothing here: Warden expands the reference from the environment it was given.
+      const client = await launch(dir, entry, workspace, { GREETER_TOKEN: token });
+      expect(textOf(await client.callTool({ name: "greet", arguments: { name: format } }))).toBe(
+        `Hello, ${format}!`,
+      );
+      await client.close();
+      const outer = await ledgerTools(dir);
+      expect(outer.tools).toEqual(["greet"]);
+      expect(outer.all).not.toContain(token);
+      expect(wrapped).not.toContain(token);
+
+      expect(warden(dir, "mcp", "unwrap", path)).toContain("remote.greeter: unwrapped");
+      expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(original);
     },
   );
 });
