@@ -62,6 +62,14 @@ export type ErrorCode =
   | "RESULT_TOO_LARGE"
   /** A dashboard request without the session's CSRF token. */
   | "CSRF_FAILED"
+  /** A provider's bearer token failed a check (signature, issuer, audience, expiry, type); `details.reason` says which. */
+  | "TOKEN_INVALID"
+  /** The identity provider's discovery document or keys could not be fetched; fail closed. */
+  | "PROVIDER_UNAVAILABLE"
+  /** A single sign-on could not complete (unknown or replayed state, a refused code, an ID token that fails). */
+  | "SSO_FAILED"
+  /** `identity.onBehalfOf: verified` and the user came from no verified token. */
+  | "IDENTITY_UNVERIFIED"
   /** `warden prune` refused: the archive does not verify or cover the records, or no checkpoint at that seq. */
   | "LEDGER_PRUNE_REFUSED";
 

@@ -1,0 +1,79 @@
+// A verified token's claims as Warden's identity: the role from groups, the person's name, the agent, the user it acts for.
+import type { JWTPayload } from "jose";
+import { WardenError } from "../../errors.js";
+import { normalizeName } from "../../people.js";
+import type { ProviderConfig, ProviderRole } from "./config.js";
+
+/** Who a provider token (or a single sign-on) speaks for. */
+export interface ProviderIdentity {
+  issuer: string;
+  subject: string;
+  role: ProviderRole;
+  /** The person (email or subject), or for an agent's token the agent. */
+  name: string;
+  /** The agent, for role agent. */
+  agent: string | null;
+  /** The user an agent acts for, only from a delegation the provider signed (RFC 8693 `act`). */
+  onBehalfOf: string | null;
+  /** When the token stops being valid (ms since the epoch). */
+  expiresAt: number;
+}
+
+const PRINTABLE = /^[^\p{Cc}\p{Cf}]{1,256}$/u;
+
+/** The groups claim as a list: an array of strings, or one space-separated string. */
+export function groupsOf(claims: JWTPayload, config: ProviderConfig): string[] {
+  const value = claims[config.claims.groups];
+  if (typeof value === "string") return value.split(" ").filter(Boolean);
+  return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
+}
+
+/** The first role, in precedence order, whose groups the caller is in; null when none. */
+export function roleOf(groups: readonly string[], config: ProviderConfig): ProviderRole | null {
+  const mine = new Set(groups);
+  return config.roles.find((r) => r.groups.some((g) => mine.has(g)))?.role ?? null;
+}
+
+/** The configured name claim when present (an email only when not marked unverified), else the subject. */
+export function personName(claims: JWTPayload, config: ProviderConfig): string {
+  const claim = config.claims.name;
+  const value = claims[claim];
+  const unverified = claim === "email" && claims.email_verified === false;
+  const name = typeof value === "string" && !unverified ? normalizeName(value) : (claims.sub ?? "");
+  if (!PRINTABLE.test(name))
+    throw new WardenError("TOKEN_INVALID", "the token names no usable subject", { reason: "subject" });
+  return name;
+}
+
+/**
+ * The identity a verified token carries. A token with an `act` claim was issued to an agent acting for the
+ * token's subject (RFC 8693 §4.1): it is an agent's whatever groups the user is in, and the user is verified.
+ */
+export function identityOf(claims: JWTPayload, config: ProviderConfig): ProviderIdentity {
+  const subject = claims.sub;
+  if (typeof subject !== "string" || subject.length === 0)
+    throw new WardenError("TOKEN_INVALID", "the token has no subject", { reason: "subject" });
+  const base = { issuer: String(claims.iss), subject, expiresAt: Number(claims.exp) * 1000 };
+  const act = claims.act as { sub?: unknown } | undefined;
+  if (act !== undefined) {
+    const agent = agentOf(claims, config) ?? (typeof act?.sub === "string" ? act.sub : null);
+    if (agent === null)
+      throw new WardenError("TOKEN_INVALID", "the delegated token names no agent", { reason: "agent" });
+    return { ...base, role: "agent", name: agent, agent, onBehalfOf: personName(claims, config) };
+  }
+  const role = roleOf(groupsOf(claims, config), config);
+  if (role === null)
+    throw new WardenError("FORBIDDEN", "the provider's token is in no group that has a Warden role");
+  if (role === "agent") {
+    const agent = agentOf(claims, config);
+    if (agent === null)
+      throw new WardenError("TOKEN_INVALID", "the agent's token names no agent", { reason: "agent" });
+    return { ...base, role, name: agent, agent, onBehalfOf: null };
+  }
+  return { ...base, role, name: personName(claims, config), agent: null, onBehalfOf: null };
+}
+
+function agentOf(claims: JWTPayload, config: ProviderConfig): string | null {
+  const value = claims[config.claims.agent];
+  return typeof value === "string" && PRINTABLE.test(value) ? value : null;
+}

@@ -1,0 +1,13 @@
+// An OpenID provider as a source of identity: its config, its tokens' verification, its claims as roles.
+export { groupsOf, identityOf, type ProviderIdentity, personName, roleOf } from "./claims.js";
+export {
+  isLoopback,
+  type ProviderConfig,
+  type ProviderDocument,
+  type ProviderRole,
+  providerConfig,
+  providerSchema,
+} from "./config.js";
+export { discover, type Fetch, type ProviderMetadata } from "./discovery.js";
+export { JwksCache } from "./jwks.js";
+export { ALGORITHMS, ProviderTokens, type VerifierOptions } from "./verifier.js";
