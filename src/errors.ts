@@ -44,6 +44,8 @@ export type ErrorCode =
   | "LINK_USED"
   /** The policy's `approvals:` names a webhook or integration whose secret is missing or malformed. */
   | "APPROVAL_CONFIG_INVALID"
+  /** An approval's held arguments were sealed with another key, or altered: they are not shown. */
+  | "APPROVAL_ARGS_UNREADABLE"
   /** A secret could not be handed out (missing, unreadable, or its provider refused). */
   | "SECRET_UNAVAILABLE"
   /** A secrets provider failed (Vault or PostgreSQL unreachable, an unexpected answer). */

@@ -174,6 +174,8 @@ export class Warden {
   #sessionEnded(id: string): void {
     this.#detect.endSession(id);
     this.approvals.queue.book.endSession(id);
+    // A closed approval takes no decision: what its deciders could read goes with the session.
+    this.approvals.queue.held?.releaseSession(id).catch(() => undefined);
     this.containment.killSession(id, "session ended");
     this.secrets?.broker.endSession(id).catch(() => undefined); // failures are recorded and retried
     for (const listener of this.#endListeners) {

@@ -34,18 +34,22 @@ export class ApprovalBook {
   #polling: Promise<void> | null = null;
 
   readonly #onDeadline: (id: string) => Promise<void>;
+  readonly #onSettled: (view: ApprovalView) => void;
+  readonly #told = new WeakSet<ApprovalView>();
 
   /**
    * `onDeadline` records the expiry of an approval whose waiting call reached its deadline; the ledger
-   * may refuse it because a decision came first, and the call then gets that decision.
+   * may refuse it because a decision came first, and the call then gets that decision. `onSettled`
+   * hears of each approval once the ledger holds its final decision (approved, denied, expired).
    */
   constructor(
     store: LedgerStore,
-    options: { onDeadline?: (id: string) => Promise<void> } = {},
+    options: { onDeadline?: (id: string) => Promise<void>; onSettled?: (view: ApprovalView) => void } = {},
     now = Date.now(),
   ) {
     this.#store = store;
     this.#onDeadline = options.onDeadline ?? (async () => {});
+    this.#onSettled = options.onSettled ?? (() => {});
     this.#window = new ReadWindow(now - LOOKBACK_MS);
   }
 
@@ -137,7 +141,11 @@ export class ApprovalBook {
    */
   #settle(view: ApprovalView, now = Date.now()): void {
     if (view.status === "approved" || view.status === "denied") return;
-    if (view.status === "expired" && view.decisions.some((d) => d.decision === "expire")) return;
+    if (view.status === "expired" && view.decisions.some((d) => d.decision === "expire")) {
+      // Read as expired by the clock first, its expiry record arrived now.
+      this.#tellSettled(view);
+      return;
+    }
     view.status = statusOf(view, now);
     if (view.status === "pending") return;
     if (view.status === "expired" && !view.decisions.some((d) => d.decision === "expire")) return;
@@ -147,6 +155,14 @@ export class ApprovalBook {
     const waiters = this.#waiters.get(view.id);
     this.#waiters.delete(view.id);
     for (const w of waiters ?? []) w(view);
+    this.#tellSettled(view);
+  }
+
+  /** Once per approval: `onSettled` may do I/O, and settled views are read again and again. */
+  #tellSettled(view: ApprovalView): void {
+    if (this.#told.has(view)) return;
+    this.#told.add(view);
+    this.#onSettled(view);
   }
 
   /** Remembered approvals, for a time or not, stay within the session the approver saw. */

@@ -9,6 +9,7 @@ import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
 import { callerState, THIS_PROCESS } from "./caller.js";
 import { approvalDigest, rememberKey, rememberPaths } from "./digest.js";
+import type { HeldApproval, HeldArgs, HeldArgsRead } from "./held-args/index.js";
 import { type ApprovalView, type RememberScope, requestData } from "./state.js";
 
 /** Who decides, as the entry point authenticated them. */
@@ -42,6 +43,11 @@ export interface AskedCall {
   args: JsonValue;
   /** The arguments as the ledger keeps them (redacted). */
   recordedArgs: JsonValue;
+  /**
+   * What deciders may read while the approval is pending: the arguments with the policy's `redact:`
+   * values in clear (credentials DLP found stay digests). Null when the policy redacted nothing.
+   */
+  shownArgs: JsonValue | null;
   redacted: string[];
   rationale: string | null;
   ruleId: string;
@@ -67,6 +73,8 @@ export class Approvals {
   readonly #maxRememberMs: () => number;
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #announce: ((view: ApprovalView) => void) | null;
+  /** Sealed arguments of pending approvals; null where the store cannot keep them (then digests only). */
+  readonly held: HeldArgs | null;
   #unsubscribe: (() => void) | null = null;
 
   readonly #sessionEnd: (session: string) => Promise<SessionEnd | null>;
@@ -79,10 +87,17 @@ export class Approvals {
     announce?: (view: ApprovalView) => void;
     /** When and why the session ended, null while open: an ended session's approvals are closed. */
     sessionEnd?: (session: string) => Promise<SessionEnd | null>;
+    held?: HeldArgs | null;
   }) {
     this.#sessionEnd = deps.sessionEnd ?? (async () => null);
     this.#ledger = deps.ledger;
-    this.book = new ApprovalBook(deps.ledger.store, { onDeadline: (id) => this.expire(id) });
+    this.held = deps.held ?? null;
+    this.book = new ApprovalBook(deps.ledger.store, {
+      onDeadline: (id) => this.expire(id),
+      // A decided approval's arguments go at once, whichever process decided it; a failed delete is
+      // retried by the deadline sweep, and reads past the deadline find nothing meanwhile.
+      onSettled: (view) => void this.held?.release(view.id).catch(() => undefined),
+    });
     this.#maxRememberMs = deps.maxRememberMs;
     this.#announce = deps.announce ?? null;
   }
@@ -93,11 +108,38 @@ export class Approvals {
         if (r.kind === "approval.request" || r.kind === "approval.decision") this.book.apply(r);
     });
     await this.book.start();
+    this.held?.start();
   }
 
   stop(): void {
     this.#unsubscribe?.();
     this.book.stop();
+    this.held?.stop();
+  }
+
+  /**
+   * Seals what deciders may read of a new approval, before its request record is written (the gate
+   * awaits it: an approval is never asked for with arguments its approvers could not read).
+   */
+  async hold(approval: HeldApproval, shownArgs: JsonValue): Promise<void> {
+    await this.held?.hold(approval, shownArgs);
+  }
+
+  /** Drops held arguments whose approval was not recorded after all (the ledger write failed). */
+  async release(approvalId: string): Promise<void> {
+    await this.held?.release(approvalId);
+  }
+
+  /**
+   * The held arguments of `view` for `reader`: only someone this approval accepts as a decider (role
+   * and \`by\`) reads them, and only while it is pending; anyone else gets null.
+   */
+  async heldArgsFor(
+    view: ApprovalView,
+    reader: Pick<Approver, "name" | "role">,
+  ): Promise<HeldArgsRead | null> {
+    if (!this.held || view.status !== "pending" || !mayDecide(view, reader)) return null;
+    return this.held.read(view.id);
   }
 
   /** The key and any remembered approval that already covers this call. */
@@ -312,15 +354,20 @@ export class Approvals {
   }
 }
 
+/** Whether the approval accepts this person as a decider at all: an approver or admin whom `by` names. */
+export function mayDecide(view: Pick<ApprovalView, "by">, person: Pick<Approver, "name" | "role">): boolean {
+  if (person.role !== "approver" && person.role !== "admin") return false;
+  const roleEntries = view.by.filter((b) => b.startsWith("role:")).map((b) => b.slice(5));
+  const names = view.by.filter((b) => !b.startsWith("role:"));
+  return roleEntries.includes(person.role) || (names.length > 0 && compileGlobs(names)(person.name));
+}
+
 /** Who may decide this approval: never an agent or an auditor, only who `by` names, never oneself. */
 export function checkApprover(view: ApprovalView, approver: Approver): void {
   if (approver.role !== "approver" && approver.role !== "admin") {
     throw new WardenError("FORBIDDEN", `a ${approver.role} cannot decide approvals`);
   }
-  const roleEntries = view.by.filter((b) => b.startsWith("role:")).map((b) => b.slice(5));
-  const names = view.by.filter((b) => !b.startsWith("role:"));
-  const named = names.length > 0 && compileGlobs(names)(approver.name);
-  if (!roleEntries.includes(approver.role) && !named) {
+  if (!mayDecide(view, approver)) {
     throw new WardenError(
       "FORBIDDEN",
       `${approver.name} may not decide this approval (allowed: ${view.by.join(", ")})`,

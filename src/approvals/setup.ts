@@ -5,6 +5,7 @@ import { WardenError } from "../errors.js";
 import type { JsonObject } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
 import type { ApprovalChannels } from "../policy/index.js";
+import { ArgsSeal, HeldArgs } from "./held-args/index.js";
 import type { Integration } from "./inbound.js";
 import { ActionLinks } from "./links.js";
 import { ApprovalNotifier } from "./notify.js";
@@ -79,6 +80,7 @@ export async function openApprovals(deps: {
         });
   const queue = new Approvals({
     ledger,
+    held: heldArgsOf(ledger, deps.signingKey),
     maxRememberMs: deps.maxRememberMs,
     ...(deps.sessionEnd ? { sessionEnd: deps.sessionEnd } : {}),
     announce: notifier
@@ -105,6 +107,12 @@ export async function openApprovals(deps: {
       await notifier?.close();
     },
   };
+}
+
+/** Held arguments on the ledger's own database, under a key derived from its signing key. */
+export function heldArgsOf(ledger: Ledger, signingKey: KeyObject): HeldArgs | null {
+  const table = ledger.store.heldArgs ?? null;
+  return table ? new HeldArgs(table, ArgsSeal.fromSigningKey(signingKey)) : null;
 }
 
 function newNotifier(options: ConstructorParameters<typeof ApprovalNotifier>[0]): ApprovalNotifier {

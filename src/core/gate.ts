@@ -1,7 +1,7 @@
 // The pipeline of one tool call: identity → policy → detections → approval → durable intent record →
 // secrets → run (in process, or sandboxed for command tools) → outcome record.
 // This is the only file that knows the order of the stages.
-import type { Approvals, AskedCall } from "../approvals/index.js";
+import type { Approvals, AskedCall, HeldApproval } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
 import {
   RateLimitedError,
@@ -126,6 +126,13 @@ export class Gate {
             policy,
             verdict,
             redaction,
+            // Deciders read the policy's redacted values; credentials DLP found stay digests even for them.
+            shownArgs:
+              redactPaths.length === 0
+                ? null
+                : screening.redact.length > 0
+                  ? applyRedactions(args, screening.redact).args
+                  : args,
             remoteCaller: options.remoteCaller === true,
           })
         : null;
@@ -146,7 +153,9 @@ export class Gate {
       redacted: redaction.redacted,
       approval: asked?.approval ?? null,
     };
+    const held = asked?.held ?? null;
     try {
+      if (held) await this.#approvals.hold(held.approval, held.args);
       await this.#recordIntent(decision, {
         args: redaction.args,
         rationale,
@@ -159,6 +168,7 @@ export class Gate {
       // Nothing was recorded, so nothing happened: the tokens this call took go back (docs/policy.md).
       if (limited?.took)
         await Promise.resolve(this.#policy.limiter.refund(limited.took)).catch(() => undefined);
+      if (held) await this.#approvals.release(held.approval.id).catch(() => undefined);
       throw err;
     } finally {
       this.#open.release(callId);
@@ -216,8 +226,14 @@ export class Gate {
     policy: CompiledPolicy;
     verdict: PolicyDecision;
     redaction: { args: JsonValue; redacted: string[] };
+    shownArgs: JsonValue | null;
     remoteCaller: boolean;
-  }): { enforced: GateDecision["enforced"]; approval: ApprovalRef; record: RecordInput | null } {
+  }): {
+    enforced: GateDecision["enforced"];
+    approval: ApprovalRef;
+    record: RecordInput | null;
+    held: { approval: HeldApproval; args: JsonValue } | null;
+  } {
     const { session, verdict, policy } = call;
     const asked: AskedCall = {
       callId: call.callId,
@@ -228,6 +244,7 @@ export class Gate {
       tool: call.tool,
       args: call.args,
       recordedArgs: call.redaction.args,
+      shownArgs: call.shownArgs,
       redacted: call.redaction.redacted,
       rationale: call.rationale,
       ruleId: verdict.ruleId,
@@ -246,7 +263,7 @@ export class Gate {
         digest: null,
         required: null,
       };
-      return { enforced: "allow", approval, record: null };
+      return { enforced: "allow", approval, record: null, held: null };
     }
     const pending = this.#approvals.request(asked, remembered.key);
     const approval: ApprovalRef = {
@@ -256,7 +273,15 @@ export class Gate {
       digest: pending.digest,
       required: asked.settings.approvers,
     };
-    return { enforced: "ask", approval, record: pending.record };
+    // Held only when a redaction hid something from the record: otherwise the ledger already shows it all.
+    const held =
+      asked.shownArgs !== null && asked.redacted.length > 0
+        ? {
+            approval: { id: pending.id, session: session.id, expiresAt: pending.expiresAt },
+            args: asked.shownArgs,
+          }
+        : null;
+    return { enforced: "ask", approval, record: pending.record, held };
   }
 
   /** The intent record, and with it in one group commit the approval request and the detectors' alerts. */

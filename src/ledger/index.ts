@@ -30,6 +30,8 @@ export {
   type ChainHead,
   type Checkpoint,
   GENESIS_HASH,
+  type HeldArgsRow,
+  type HeldArgsTable,
   type LedgerRecord,
   type LedgerStore,
   type RecordInput,

@@ -139,6 +139,11 @@ export interface LedgerStore {
   readonly sessionFeed?: SessionFeed | null;
   /** Capability: token buckets every instance sees, so rate limits hold across instances (PostgreSQL). */
   readonly buckets?: SharedBuckets | null;
+  /**
+   * Capability: the sealed (encrypted) arguments of pending approvals, kept beside the ledger and never
+   * in it, so approvers see what the ledger holds only as digests (the SQLite, PostgreSQL and memory stores).
+   */
+  readonly heldArgs?: HeldArgsTable | null;
   /** Reads the head of `chain` inside the write transaction, calls `seal`, writes its result. */
   append(chain: string, seal: Sealer): Promise<LedgerRecord[]>;
   appendCheckpoint(checkpoint: Checkpoint): Promise<void>;
@@ -181,6 +186,27 @@ export interface SharedBuckets {
   take(buckets: BucketTake[]): Promise<BucketResult>;
   /** Gives back the token a take spent on each of `keys` (a call whose intent could not be recorded). */
   refund(keys: string[]): Promise<void>;
+}
+
+/** One pending approval's sealed arguments: ciphertext only; `approvals/held-args` seals and opens it. */
+export interface HeldArgsRow {
+  approvalId: string;
+  session: string;
+  /** ISO-8601; a row past it is never returned and is swept. */
+  expiresAt: string;
+  sealed: string;
+}
+
+/** Rows live only while their approval is pending: deleted when it is decided, expires or its session ends. */
+export interface HeldArgsTable {
+  /** Inserts or replaces the row of `approvalId`. */
+  put(row: HeldArgsRow): Promise<void>;
+  /** The row, or null when there is none or it expired by `now` (ISO-8601). */
+  get(approvalId: string, now: string): Promise<HeldArgsRow | null>;
+  delete(approvalId: string): Promise<void>;
+  deleteSession(session: string): Promise<void>;
+  /** Removes rows expired by `now` (ISO-8601); returns how many. */
+  deleteExpired(now: string): Promise<number>;
 }
 
 /** Session ends made by other instances, for caches (the PostgreSQL store has it, via LISTEN/NOTIFY). */

@@ -6,10 +6,12 @@ import {
   type ApprovalView,
   type Approver,
   type DecisionInput,
+  type HeldArgsRead,
   SeenIds,
   verifyIntegrationRequest,
 } from "../approvals/index.js";
 import { WardenError } from "../errors.js";
+import type { TokenRow } from "../ledger/index.js";
 import { parseDuration } from "../policy/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
@@ -84,8 +86,14 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     const wanted = (v: ApprovalView) =>
       status.data === "all" || (status.data === "pending") === (v.status === "pending");
     const candidates = queue.book.list((v) => status.data !== "pending" || v.status === "pending", 1_000);
-    const current = await Promise.all(candidates.map((v) => queue.current(v)));
-    return c.json({ approvals: current.filter(wanted).slice(0, limit) });
+    const current = (await Promise.all(candidates.map((v) => queue.current(v))))
+      .filter(wanted)
+      .slice(0, limit);
+    const reader = readerOf(c.get("token"));
+    const approvals = await Promise.all(
+      current.map(async (v) => ({ ...v, heldArgs: heldArgsBody(await queue.heldArgsFor(v, reader)) })),
+    );
+    return c.json({ approvals });
   });
 
   app.get("/v1/approvals/:id", async (c) => {
@@ -115,7 +123,9 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
           ts: r.ts,
         };
       });
-    return c.json({ approval: view, previousCalls });
+    // The redacted values in clear, only for someone this approval accepts as a decider, while pending.
+    const heldArgs = heldArgsBody(await queue.heldArgsFor(view, readerOf(c.get("token"))));
+    return c.json({ approval: { ...view, heldArgs }, previousCalls });
   });
 
   app.post("/v1/approvals/:id/decision", async (c) => {
@@ -179,6 +189,18 @@ function decisionInput(body: z.output<typeof DecisionBody>, approver: Approver):
     remember,
     digest: body.digest ?? null,
   };
+}
+
+function readerOf(token: TokenRow): { name: string; role: TokenRow["role"] } {
+  return { name: tokenIdentity(token), role: token.role };
+}
+
+/** `null`: nothing to show this reader (none held, or not a decider of this approval). */
+function heldArgsBody(read: HeldArgsRead | null) {
+  if (read === null || read.state === "none") return null;
+  return read.state === "held"
+    ? { state: read.state, args: read.args, until: read.until }
+    : { state: read.state, message: read.message };
 }
 
 function headersOf(c: Context): Record<string, string | undefined> {

@@ -15,6 +15,7 @@ import type {
 } from "../types.js";
 import { claimDecision, type DecisionRow } from "./approval-decisions.js";
 import { checkBatch, normalizeQuery, sessionChange, toUnavailable } from "./common.js";
+import { MemoryHeldArgs } from "./memory-held-args.js";
 
 export interface MemoryStoreOptions {
   /** Simulated commit latency (the fsync), so appends arriving meanwhile can be seen to batch up. */
@@ -32,6 +33,8 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements LedgerStore {
   /** append() calls so far: one per batch, the unit a real store pays an fsync for. */
   appendCalls = 0;
+  /** Sealed arguments of pending approvals. */
+  readonly heldArgs = new MemoryHeldArgs();
   readonly #latencyMs: number;
   readonly #records = new Map<string, LedgerRecord[]>();
   readonly #checkpoints = new Map<string, Checkpoint[]>();

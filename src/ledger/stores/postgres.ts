@@ -19,6 +19,7 @@ import { ensureApprovalDecisions } from "./postgres-approval-decisions.js";
 import { PostgresBuckets } from "./postgres-buckets.js";
 import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
 import { channelName, EventFeed } from "./postgres-events.js";
+import { ensureHeldArgs, PostgresHeldArgs } from "./postgres-held-args.js";
 import { checkSchema, type MigrateResult, migrate } from "./postgres-schema.js";
 import { redactUrl, splitSchema } from "./postgres-url.js";
 import { ChainWriter } from "./postgres-writer.js";
@@ -65,6 +66,8 @@ export class PostgresStore implements LedgerStore {
   readonly #writer: ChainWriter | null;
   readonly #feed: EventFeed | null;
   readonly #buckets: PostgresBuckets | null;
+  /** Sealed arguments of pending approvals, shared by every instance (read-only opens read them only). */
+  readonly heldArgs: PostgresHeldArgs;
   readonly #sessionsChannel: string;
   #closed = false;
 
@@ -75,6 +78,7 @@ export class PostgresStore implements LedgerStore {
     this.#writer = connect ? new ChainWriter(connect) : null;
     this.#feed = connect ? new EventFeed(connect) : null;
     this.#buckets = connect ? new PostgresBuckets(pool) : null;
+    this.heldArgs = new PostgresHeldArgs(pool);
     this.#sessionsChannel = channelName("sessions", schema);
   }
 
@@ -107,6 +111,7 @@ export class PostgresStore implements LedgerStore {
         else {
           await migrate(client, schema);
           await ensureApprovalDecisions(client, schema);
+          await ensureHeldArgs(client, schema);
         }
       } finally {
         client.release();

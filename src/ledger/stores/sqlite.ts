@@ -7,6 +7,7 @@ import { ReadWindow } from "../read-window.js";
 import type {
   ChainHead,
   Checkpoint,
+  HeldArgsTable,
   LedgerRecord,
   LedgerStore,
   RecordKind,
@@ -27,6 +28,7 @@ import {
   toUnavailable,
 } from "./common.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
+import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
 import {
   CHECKPOINT_COLUMNS,
   checkpointValues,
@@ -59,15 +61,18 @@ type Param = string | number | null;
  */
 export class SqliteStore implements LedgerStore {
   readonly path: string;
+  /** Sealed arguments of pending approvals (null when opened read-only). */
+  readonly heldArgs: HeldArgsTable | null;
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Statement>();
   readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
   readonly #headTx: (chain: string) => ChainHead | null;
   #endWatch: SessionEndWatch | null = null;
 
-  private constructor(path: string, db: Database.Database) {
+  private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
     this.#db = db;
+    this.heldArgs = readonly ? null : new SqliteHeldArgs(db);
     const tx = db.transaction((chain: string, seal: Sealer) => this.#appendInTx(chain, seal));
     // IMMEDIATE takes the write lock before reading the head, so no other writer can slip in between.
     this.#appendTx = (chain, seal) => tx.immediate(chain, seal);
@@ -92,8 +97,9 @@ export class SqliteStore implements LedgerStore {
         db.pragma("synchronous = FULL");
         migrate(db, () => new Date().toISOString());
         ensureApprovalDecisions(db);
+        ensureHeldArgs(db);
       }
-      return new SqliteStore(path, db);
+      return new SqliteStore(path, db, options.readonly === true);
     } catch (err) {
       db?.close();
       throw toUnavailable(err, "opening the ledger database");
