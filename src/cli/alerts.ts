@@ -36,6 +36,11 @@ export const alertsCommand: Command = (argv: string[], io: CliIO) =>
         limit,
       }),
     );
+    if (records.length === 0 && !values.json) {
+      const filtered = values.since !== undefined || values.session !== undefined;
+      io.stdout(filtered ? "no alerts match" : "no alerts: nothing has raised one");
+      return 0;
+    }
     for (const r of records) io.stdout(values.json ? JSON.stringify(r) : formatAlert(r));
     return 0;
   });

@@ -3,8 +3,21 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 
 import { sinceToIso } from "../time.js";
 import type { CliIO } from "./io.js";
+import { didYouMean } from "./suggest.js";
 
-export class UsageError extends Error {}
+/** The command was called wrongly, or what it names is not there: exit code 2. */
+export class UsageError extends Error {
+  /** Print the command's help after the message (a bad flag), or not (a missing file). */
+  readonly showHelp: boolean;
+
+  constructor(message: string, options: { showHelp?: boolean } = {}) {
+    super(message);
+    this.showHelp = options.showHelp ?? true;
+  }
+}
+
+/** A file or ledger the command needs is missing: exit 2, the path and what to do, without the help text. */
+export const missing = (message: string): UsageError => new UsageError(message, { showHelp: false });
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -21,8 +34,25 @@ export function parse<O extends Options>(
   try {
     return parseArgs({ args: argv, options: withHelp, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(withSuggestion(err as Error & { code?: string }, Object.keys(withHelp)));
   }
+}
+
+/** node's message for an unknown option, plus the known option it was probably meant to be. */
+export function withSuggestion(err: Error & { code?: string }, known: string[]): string {
+  if (err.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return err.message;
+  const given = /'(--?[^'=]+)/.exec(err.message)?.[1];
+  if (given === undefined) return err.message;
+  const first = err.message.split(". ")[0] ?? err.message;
+  return `${first}${didYouMean(
+    given,
+    known.map((name) => `--${name}`),
+  )}`;
+}
+
+/** A sub-command word that is not one of `choices`: a usage error that names the closest one. */
+export function unknownChoice(what: string, given: string, choices: readonly string[]): UsageError {
+  return new UsageError(`unknown ${what} "${given}"${didYouMean(given, choices)}`);
 }
 
 /** Runs a command body, turning usage errors and Warden errors into messages and exit codes. */
@@ -31,7 +61,7 @@ export async function runCommand(io: CliIO, help: string, body: () => Promise<nu
     return await body();
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`warden: ${err.message}\n\n${help}`);
+      io.stderr(err.showHelp ? `warden: ${err.message}\n\n${help}` : `warden: ${err.message}`);
       return 2;
     }
     const code = (err as { code?: unknown }).code;

@@ -1,18 +1,23 @@
 // `warden backup --to FILE`: a consistent copy of a live SQLite ledger (WAL included) through SQLite's online backup.
-import { closeSync, existsSync, openSync } from "node:fs";
-import { copyFile } from "node:fs/promises";
+import { closeSync, createReadStream, existsSync, openSync } from "node:fs";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import { defaultKeyPaths, isPostgresUrl, verifyDatabase } from "../ledger/index.js";
-import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { isStdout, stdoutStream } from "./stdout-stream.js";
 
-const HELP = `usage: warden backup --to FILE [--dir DIR | --db FILE]
+const HELP = `usage: warden backup --to FILE|- [--dir DIR | --db FILE]
 
 Copies a SQLite ledger while warden start keeps writing, through SQLite's online backup: the copy
 holds every committed record, also those still in ledger.db-wal (ledger.db copied alone, while the
 service runs, lacks them). ledger.pub is copied beside the backup (FILE with .pub), never ledger.key.
-The copy is then verified. For PostgreSQL use pg_dump.`;
+The copy is then verified. --to - writes the verified copy to standard output (no .pub; the summary
+goes to stderr), e.g. warden backup --to - | gzip > ledger.db.gz. For PostgreSQL use pg_dump.`;
 
 export const backupCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -22,7 +27,8 @@ export const backupCommand: Command = (argv: string[], io: CliIO) =>
     const db = wardenPaths(io, values).db;
     if (isPostgresUrl(db))
       throw new UsageError("warden backup copies a SQLite ledger; use pg_dump for PostgreSQL");
-    if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+    if (!existsSync(db)) throw missing(`no ledger at ${db}`);
+    if (isStdout(to)) return backupToStdout(io, db);
     if (existsSync(to)) throw new UsageError(`${to} exists; choose a new file`);
     const pages = await backupLedger(db, to);
     const verdict = await verifyDatabase(to);
@@ -33,6 +39,25 @@ export const backupCommand: Command = (argv: string[], io: CliIO) =>
     io.stdout(`backup ${to}: ${pages} pages, ${verdict.records} records, verified`);
     return 0;
   });
+
+/** The backup made in a private temporary folder, verified with the ledger's public key, then streamed out. */
+async function backupToStdout(io: CliIO, db: string): Promise<number> {
+  const folder = await mkdtemp(join(tmpdir(), "warden-backup-"));
+  try {
+    const copy = join(folder, "ledger.db");
+    const pages = await backupLedger(db, copy);
+    const verdict = await verifyDatabase(copy);
+    if (!verdict.ok) {
+      io.stderr(`the backup does not verify, nothing written: ${verdict.problem}: ${verdict.message}`);
+      return 1;
+    }
+    await pipeline(createReadStream(copy), stdoutStream(io), { end: false });
+    io.stderr(`backup to standard output: ${pages} pages, ${verdict.records} records, verified`);
+    return 0;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
 
 /** SQLite's online backup of `db` into `to` (readers and the writer go on), and the public key beside it. */
 export async function backupLedger(db: string, to: string): Promise<number> {

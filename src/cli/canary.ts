@@ -8,7 +8,8 @@ import {
 } from "../detect/index.js";
 import { isPostgresUrl } from "../ledger/index.js";
 import { Warden } from "../warden.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
+import { requireLedger, requirePolicy } from "./existing.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, type WardenPaths, wardenPaths } from "./paths.js";
@@ -51,9 +52,10 @@ export const canaryCommand: Command = (argv: string[], io: CliIO) =>
       return 0;
     }
     const verb = positionals[0];
-    if ((verb !== "create" && verb !== "add") || positionals.length !== 1) {
-      throw new UsageError("give create, add or list");
-    }
+    if (verb === undefined) throw new UsageError("give create, add or list");
+    if (verb !== "create" && verb !== "add")
+      throw unknownChoice("canary command", verb, ["create", "add", "list"]);
+    if (positionals.length !== 1) throw new UsageError(`warden canary ${verb} takes no other arguments`);
     if (verb === "add") {
       const value = values.value;
       if (value === undefined || value === "") throw new UsageError("add needs --value");
@@ -80,6 +82,8 @@ const describe = (c: Canary) => `, ${c.kind}${c.label ? `, "${c.label}"` : ""}`;
 
 /** A Warden on the CLI's paths (it writes the record and, on PostgreSQL, signs its checkpoints). */
 async function withWarden<T>(paths: WardenPaths, fn: (warden: Warden) => Promise<T>): Promise<T> {
+  requirePolicy(paths);
+  requireLedger(paths);
   const warden = await Warden.open({
     policy: paths.policy,
     db: paths.db,

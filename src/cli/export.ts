@@ -1,28 +1,50 @@
-// `warden export --jsonl FILE`: the ledger as JSON lines that `warden verify --jsonl` accepts.
+// `warden export --jsonl FILE|-`: the ledger as JSON lines that `warden verify --jsonl` accepts.
 import { existsSync } from "node:fs";
 import { exportJsonl, isPostgresUrl, loadSigningKey } from "../ledger/index.js";
-import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, requireValue, runCommand } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
+import { progressBar } from "./progress.js";
+import { isStdout, stdoutStream } from "./stdout-stream.js";
 
-const HELP = `usage: warden export --jsonl FILE [--db FILE] [--key-file LEDGER.key]
+const HELP = `usage: warden export --jsonl FILE|- [--db FILE] [--key-file LEDGER.key] [--quiet]
 
 Writes every record and signed checkpoint, in chain order, with the public key in a header line and
 an end line signed with the ledger key (its totals and each chain's last record), so no line can be
-dropped or the end rewritten unnoticed. The key: --key-file, else $WARDEN_LEDGER_KEY_FILE, else the
-ledger.key beside a SQLite ledger (DIR/ledger.key for PostgreSQL).
+dropped or the end rewritten unnoticed. --jsonl - writes to standard output (the summary then goes
+to stderr). The key: --key-file, else $WARDEN_LEDGER_KEY_FILE, else the ledger.key beside a SQLite
+ledger (DIR/ledger.key for PostgreSQL). On a terminal a progress bar shows on stderr (--quiet: none).
 Check the file anywhere with: warden verify --jsonl FILE [--key PUBLIC_KEY.pem]`;
 
 export const exportCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
-    const { values } = parse(argv, { ...PATH_OPTIONS, ...KEY_FILE_OPTION, jsonl: { type: "string" } }, false);
+    const { values } = parse(
+      argv,
+      {
+        ...PATH_OPTIONS,
+        ...KEY_FILE_OPTION,
+        jsonl: { type: "string" },
+        quiet: { type: "boolean", short: "q" },
+      },
+      false,
+    );
     if (values.help) return printHelp(io, HELP);
     const out = requireValue(values.jsonl, "--jsonl FILE");
     const paths = wardenPaths(io, values);
-    const db = paths.db;
-    if (!isPostgresUrl(db) && !existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+    if (!isPostgresUrl(paths.db) && !existsSync(paths.db)) throw missing(`no ledger at ${paths.db}`);
     const signingKey = await loadSigningKey(signingKeyPath(io, values, paths));
-    const written = await exportJsonl(db, out, { signingKey });
-    io.stdout(`exported ${written.records} records and ${written.checkpoints} checkpoints to ${out}`);
+    const progress = progressBar(io, "exporting", values.quiet === true);
+    let written: Awaited<ReturnType<typeof exportJsonl>>;
+    try {
+      written = await exportJsonl(paths.db, isStdout(out) ? stdoutStream(io) : out, {
+        signingKey,
+        onProgress: progress.update,
+      });
+    } finally {
+      progress.stop();
+    }
+    const summary = `exported ${written.records} records and ${written.checkpoints} checkpoints`;
+    if (isStdout(out)) io.stderr(`${summary} to standard output`);
+    else io.stdout(`${summary} to ${out}`);
     return 0;
   });

@@ -5,6 +5,13 @@ export interface CliIO {
   stderr(text: string): void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * Standard output as a stream, for output that is not lines of text (`warden export --jsonl -`),
+   * written with backpressure. Without it such output goes through `stdout`, chunk by chunk.
+   */
+  stdoutStream?: NodeJS.WritableStream;
+  /** Where progress bars are drawn (stderr); drawn only when it is a TTY. */
+  terminal?: NodeJS.WriteStream;
 }
 
 /** A command takes its own argv (after the command name) and returns the process exit code. */
@@ -15,6 +22,8 @@ export const processIO = (): CliIO => ({
   stderr: writerTo(process.stderr),
   cwd: process.cwd(),
   env: process.env,
+  stdoutStream: process.stdout,
+  terminal: process.stderr,
 });
 
 /**

@@ -1,7 +1,7 @@
 // `warden key rotate`: a new signing key for a SQLite ledger whose key was lost or must be retired.
 import { existsSync } from "node:fs";
 import { isPostgresUrl, rotateSigningKey } from "../ledger/index.js";
-import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -26,7 +26,7 @@ export const keyCommand: Command = (argv: string[], io: CliIO) =>
     const reason = requireValue(values.reason, "--reason TEXT");
     const db = wardenPaths(io, values).db;
     if (isPostgresUrl(db)) throw new UsageError("warden key rotate works on a SQLite ledger only");
-    if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+    if (!existsSync(db)) throw missing(`no ledger at ${db}`);
     const result = await rotateSigningKey(db, { reason });
     for (const file of result.retired) io.stdout(`retired ${file}`);
     io.stdout(

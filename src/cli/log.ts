@@ -4,12 +4,15 @@ import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { safeText } from "./text.js";
 
 const LOG_HELP = `usage: warden log [--session ID] [--agent NAME] [--tool NAME] [--decision allow|deny|ask]
                   [--since 7d|ISO-TIME] [--limit N] [--json] [--db FILE]
 
-Lists ledger records, newest first (default limit 50). --decision shows only call decisions with
-that effect. --json prints one record per line as stored.`;
+Lists ledger records, newest first (default limit 50), in aligned columns: time, seq, kind, agent,
+tool, what happened (a call's decision and rule, and its approval; who approved or denied, with
+the scope remembered and the reason; an outcome's status), call id. --decision shows only call
+decisions with that effect. --json prints one record per line as stored.`;
 
 const SESSIONS_HELP = `usage: warden sessions [--agent NAME] [--active] [--limit N] [--json] [--db FILE]
 
@@ -47,7 +50,15 @@ export const logCommand: Command = (argv: string[], io: CliIO) =>
         limit,
       }),
     );
-    for (const r of records) io.stdout(values.json ? JSON.stringify(r) : formatRecord(r));
+    if (values.json) {
+      for (const r of records) io.stdout(JSON.stringify(r));
+      return 0;
+    }
+    if (records.length === 0) {
+      io.stdout("no records match");
+      return 0;
+    }
+    for (const line of table([[...LOG_COLUMNS], ...records.map(recordColumns)])) io.stdout(line);
     return 0;
   });
 
@@ -88,21 +99,67 @@ function positive(value: string): number {
   return n;
 }
 
-/** One line a record: when, where in the chain, what, and for calls the tool and decision. */
-export function formatRecord(r: LedgerRecord): string {
+/** The columns of `warden log`: time, seq, kind, agent, tool, what happened, call id. */
+export const LOG_COLUMNS = ["TIME", "SEQ", "KIND", "AGENT", "TOOL", "WHAT", "CALL"] as const;
+
+/** One record as the columns of a `warden log` row; agent-supplied text is escaped (see safeText). */
+export function recordColumns(r: LedgerRecord): string[] {
   const d = r.data as Record<string, unknown>;
-  const decision = d.decision as { effect?: string; enforced?: string; ruleId?: string } | undefined;
-  const parts = [r.ts, `#${r.seq}`, r.kind.padEnd(13), r.agent ?? "-"];
-  if (r.kind === "call.intent" && decision) {
+  const text = (v: unknown) => (v === undefined || v === null || v === "" ? "-" : safeText(String(v)));
+  return [r.ts, `#${r.seq}`, r.kind, text(r.agent), text(d.tool), describeRecord(r.kind, d), text(r.callId)];
+}
+
+function describeRecord(kind: string, d: Record<string, unknown>): string {
+  const t = (v: unknown) => safeText(String(v ?? ""));
+  if (kind === "call.intent") {
+    const decision = d.decision as { effect?: string; enforced?: string; ruleId?: string } | undefined;
+    if (!decision) return "-";
     const acted =
       decision.enforced && decision.enforced !== decision.effect ? ` (acted ${decision.enforced})` : "";
-    parts.push(String(d.tool), `${decision.effect}${acted} [${decision.ruleId}]`, r.callId ?? "");
-  } else if (r.kind === "call.outcome") {
-    parts.push(String(d.tool), String(d.status), r.callId ?? "");
-  } else if (r.kind === "policy.load") {
-    parts.push(String(d.status), String(d.digest ?? ""));
-  } else if (r.session) {
-    parts.push(r.session);
+    const approval = d.approval as { id?: string; status?: string } | undefined;
+    const asked = approval?.id ? `  approval ${t(approval.id)} ${t(approval.status)}` : "";
+    return `${decision.effect}${acted} [${t(decision.ruleId)}]${asked}`;
   }
-  return parts.join("  ");
+  if (kind === "call.outcome") {
+    const error = d.error as { code?: string } | undefined;
+    return `${t(d.status)}${error?.code ? ` ${t(error.code)}` : ""}${typeof d.durationMs === "number" ? ` ${d.durationMs} ms` : ""}`;
+  }
+  if (kind === "approval.request") {
+    const by = Array.isArray(d.by) ? d.by.map(t).join(", ") : "";
+    return `${t(d.approvalId)} asks ${t(d.required)} of ${by || "-"} [${t(d.ruleId)}] until ${t(d.expiresAt)}`;
+  }
+  if (kind === "approval.decision") {
+    const scope = d.remember as { scope?: string; until?: string } | null | undefined;
+    const remember = !scope?.scope
+      ? ""
+      : `  remember ${scope.scope === "time" ? `until ${t(scope.until)}` : t(scope.scope)}`;
+    const reason = d.reason ? `: ${t(d.reason)}` : "";
+    const who = d.approver ? ` by ${t(d.approver)} (${t(d.role)} via ${t(d.via)})` : "";
+    return `${t(d.approvalId)} ${t(d.decision)}${who}${remember}${reason}`;
+  }
+  if (kind === "approval.notify") {
+    return `${t(d.approvalId)} ${t(d.webhook)} attempt ${t(d.attempt)} ${t(d.status)}`;
+  }
+  if (kind === "policy.load") return `${t(d.status)} ${t(d.digest ?? "")}`.trim();
+  if (kind === "alert")
+    return `${t(d.severity ?? "-")} ${t(d.detector ?? d.type ?? "alert")}: ${t(d.message ?? "")}`;
+  return "-";
+}
+
+/**
+ * Rows as aligned columns, each as wide as its widest cell; the last column is not padded.
+ * @example
+ * table([["a", "bb"], ["ccc", "d"]]); // ["a    bb", "ccc  d"]
+ */
+export function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
 }

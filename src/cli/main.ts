@@ -16,6 +16,7 @@ import { policyCommand } from "./policy.js";
 import { pruneCommand } from "./prune.js";
 import { scanCommand } from "./scan.js";
 import { startCommand } from "./start.js";
+import { didYouMean } from "./suggest.js";
 import { tokenCommand } from "./token.js";
 import { verifyCommand } from "./verify.js";
 import { whoCommand } from "./who.js";
@@ -37,7 +38,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   approvals: { run: approvalsCommand, summary: "list pending approvals (--all: decided ones too)" },
   approve: { run: approveCommand, summary: "approve a pending call (--remember session|1h)" },
   deny: { run: denyCommand, summary: "deny a pending call with --reason (the agent reads it)" },
-  token: { run: tokenCommand, summary: "mint a bearer token for the HTTP API" },
+  token: { run: tokenCommand, summary: "create | list | revoke bearer tokens for the HTTP API" },
   db: { run: dbCommand, summary: "migrate the PostgreSQL ledger schema" },
   mcp: { run: mcpCommand, summary: "MCP gateway: gate every tool call of MCP servers (stdio or HTTP)" },
   scan: { run: scanCommand, summary: "supply-chain and code checks (npm, Python, MCP, agent tools)" },
@@ -46,25 +47,37 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return `usage: warden <command> [options]   (warden <command> --help for its options)\n\n${lines.join("\n")}`;
+  return `usage: warden <command> [options]   (warden <command> --help for its options)
+       warden -v | --version
+
+${lines.join("\n")}
+
+Exit codes: 0 success, 1 a finding or failure (see each command), 2 a usage error or a missing file.
+Where an option names an output FILE, - means standard output.`;
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.stdout(help());
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    io.stderr(help());
+    return 2;
   }
-  if (name === "--version") {
+  if (name === "--help" || name === "-h" || name === "help") {
+    io.stdout(help());
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
       version: string;
     };
     io.stdout(pkg.version);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own keys only: "constructor" is no command.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.stderr(`warden: unknown command "${name}"\n\n${help()}`);
+    const hint = didYouMean(name, Object.keys(COMMANDS));
+    io.stderr(`warden: unknown command "${name}"${hint}\n\nRun warden --help for the list of commands.`);
     return 2;
   }
   return command.run(rest, io);

@@ -11,21 +11,39 @@ import {
   type ReplayCall,
   replayCalls,
   runPolicyTests,
+  testPositions,
 } from "../policy/index.js";
-import { parse, requireValue, runCommand, sinceOption, UsageError } from "./args.js";
+import { parse, requireValue, runCommand, sinceOption, UsageError, unknownChoice } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import {
+  formatTestResults,
+  type LocatedResult,
+  TEST_FORMATS,
+  type TestFormat,
+} from "./policy-test-report.js";
+import { progressBar } from "./progress.js";
 
 const HELP = `usage: warden policy <command> FILE …
 
-  check FILE                     list every problem as file:line:column (exit 2 on any error;
-                                 warnings, e.g. a field missing from a tool's args schema, exit 0)
-  eval FILE --agent A --tool T [--args JSON] [--user U] [--intent TEXT]
-                                 print the decision and the rule that made it
-  test FILE                      run the policy's own tests: section (exit 1 on any miss)
-  replay FILE [--since 7d] [--db LEDGER]
-                                 evaluate FILE against the calls in the ledger and print what would change`;
+  check FILE [--no-tests]        list every problem as file:line:column (exit 2 on any error;
+                                 warnings, e.g. a field missing from a tool's args schema, exit 0),
+                                 then run the policy's tests: section (exit 1 on a failing test)
+  eval FILE --agent A --tool T [--args JSON] [--user U] [--intent TEXT] [--json] [--fail-on deny|ask]
+                                 print the decision and the rule that made it; --fail-on deny exits 1
+                                 on deny, --fail-on ask on ask or deny
+  test FILE [--format text|json|junit]
+                                 run the policy's own tests: section (exit 1 on any miss); each
+                                 failure names the test's file and line
+  replay FILE [--since 7d] [--db LEDGER] [--json] [--fail-on-change] [--quiet]
+                                 evaluate FILE against the calls in the ledger and print what would
+                                 change; --fail-on-change exits 1 when any decision would change
+
+Exit codes: 0 as expected, 1 a failing test or a --fail-on condition met, 2 a usage error or an
+invalid policy.`;
+
+const SUBCOMMANDS = ["check", "eval", "test", "replay"] as const;
 
 export const policyCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -40,12 +58,14 @@ export const policyCommand: Command = (argv: string[], io: CliIO) =>
       case "replay":
         return replay(rest, io);
       case undefined:
+        io.stderr(HELP);
+        return 2;
       case "-h":
       case "--help":
         io.stdout(HELP);
-        return sub ? 0 : 2;
+        return 0;
       default:
-        throw new UsageError(`unknown policy command "${sub}"`);
+        throw unknownChoice("policy command", sub, SUBCOMMANDS);
     }
   });
 
@@ -66,7 +86,7 @@ async function load(file: string, io: CliIO): Promise<CompiledPolicy | null> {
 }
 
 async function check(argv: string[], io: CliIO): Promise<number> {
-  const { positionals } = parse(argv, {});
+  const { values, positionals } = parse(argv, { "no-tests": { type: "boolean" } });
   const file = fileArg(positionals);
   let text: string;
   try {
@@ -85,7 +105,14 @@ async function check(argv: string[], io: CliIO): Promise<number> {
   }
   const policy = await loadPolicyFile(file);
   io.stdout(`OK ${file} (${policy.digest})`);
-  return 0;
+  if (values["no-tests"] || policy.tests.length === 0) return 0;
+  const results = locatedResults(policy, text, file);
+  const failed = results.filter((r) => !r.ok);
+  // Only the failures, then the count: what a CI log needs from a check.
+  const report = formatTestResults(failed, "text", file).split("\n");
+  for (const line of report.slice(0, -1)) io.stdout(line);
+  io.stdout(`tests: ${results.length - failed.length} passed, ${failed.length} failed`);
+  return failed.length > 0 ? 1 : 0;
 }
 
 async function evaluate(argv: string[], io: CliIO): Promise<number> {
@@ -96,7 +123,11 @@ async function evaluate(argv: string[], io: CliIO): Promise<number> {
     user: { type: "string" },
     intent: { type: "string" },
     json: { type: "boolean" },
+    "fail-on": { type: "string" },
   });
+  const failOn = values["fail-on"];
+  if (failOn !== undefined && failOn !== "deny" && failOn !== "ask")
+    throw new UsageError("--fail-on must be deny or ask");
   const policy = await load(fileArg(positionals), io);
   if (!policy) return 2;
   let args: JsonValue = {};
@@ -126,25 +157,29 @@ async function evaluate(argv: string[], io: CliIO): Promise<number> {
     io.stdout(
       `${decision.effect}  rule ${decision.ruleId}: ${decision.reason}${policy.mode === "monitor" ? "  (monitor mode: would be let through)" : ""}`,
     );
-  return 0;
+  const fails =
+    (failOn === "deny" && decision.effect === "deny") ||
+    (failOn === "ask" && (decision.effect === "ask" || decision.effect === "deny"));
+  return fails ? 1 : 0;
 }
 
 async function test(argv: string[], io: CliIO): Promise<number> {
-  const { positionals } = parse(argv, {});
-  const policy = await load(fileArg(positionals), io);
+  const { values, positionals } = parse(argv, { format: { type: "string" } });
+  const format = values.format ?? "text";
+  if (!(TEST_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${TEST_FORMATS.join(", ")}`);
+  const file = fileArg(positionals);
+  const policy = await load(file, io);
   if (!policy) return 2;
-  const results = runPolicyTests(policy);
-  for (const r of results) {
-    const rule = r.expectedRule ? ` by ${r.expectedRule}` : "";
-    io.stdout(
-      r.ok
-        ? `ok    ${r.name}`
-        : `FAIL  ${r.name}: expected ${r.expected}${rule}, got ${r.got.effect} by ${r.got.ruleId} (${r.got.reason})`,
-    );
-  }
-  const failed = results.filter((r) => !r.ok).length;
-  io.stdout(`${results.length - failed} passed, ${failed} failed`);
-  return failed > 0 ? 1 : 0;
+  const results = locatedResults(policy, await readFile(file, "utf8"), file);
+  io.stdout(formatTestResults(results, format as TestFormat, file));
+  return results.some((r) => !r.ok) ? 1 : 0;
+}
+
+/** The policy's test results, each with the file and line where the test is written. */
+function locatedResults(policy: CompiledPolicy, text: string, file: string): LocatedResult[] {
+  const positions = testPositions(text, file);
+  return runPolicyTests(policy).map((r, i) => ({ ...r, ...(positions[i] ?? { file, line: 1, column: 1 }) }));
 }
 
 async function replay(argv: string[], io: CliIO): Promise<number> {
@@ -152,10 +187,13 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
     ...PATH_OPTIONS,
     since: { type: "string" },
     json: { type: "boolean" },
+    "fail-on-change": { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
   });
   const policy = await load(fileArg(positionals), io);
   if (!policy) return 2;
   const since = sinceOption(values.since);
+  const progress = progressBar(io, "replaying", values.quiet === true);
   const calls = await withStore(wardenPaths(io, values).db, async (store) => {
     const intents = await store.query({
       kinds: ["call.intent"],
@@ -165,18 +203,20 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
     });
     const sessions = new Map<string, Awaited<ReturnType<typeof store.session>>>();
     const out: ReplayCall[] = [];
-    for (const r of intents) {
+    for (const [i, r] of intents.entries()) {
+      if (i % 256 === 0) progress.update(i, intents.length);
       if (!r.session) continue;
       if (!sessions.has(r.session)) sessions.set(r.session, await store.session(r.session));
       const call = replayCallOf(r, sessions.get(r.session) ?? null);
       if (call) out.push(call);
     }
     return out;
-  });
+  }).finally(() => progress.stop());
   const report = replayCalls(policy, calls);
+  const exit = values["fail-on-change"] && report.changed.length > 0 ? 1 : 0;
   if (values.json) {
     io.stdout(JSON.stringify(report));
-    return 0;
+    return exit;
   }
   io.stdout(`replayed ${calls.length} calls against ${positionals[0]} (${policy.digest})`);
   for (const change of report.changed) {
@@ -186,7 +226,7 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
   }
   for (const [transition, count] of Object.entries(report.transitions)) io.stdout(`${transition}: ${count}`);
   if (report.changed.length === 0) io.stdout("no decision would change");
-  return 0;
+  return exit;
 }
 
 function replayCallOf(

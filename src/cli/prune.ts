@@ -1,7 +1,7 @@
 // `warden prune --through SEQ --archive FILE`: removes archived records from a live SQLite ledger up to a signed checkpoint.
 import { existsSync } from "node:fs";
 import { isPostgresUrl, pruneSqlite, verifyDatabase } from "../ledger/index.js";
-import { parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -33,10 +33,10 @@ export const pruneCommand: Command = (argv: string[], io: CliIO) =>
     if (!/^[1-9]\d*$/.test(throughText)) throw new UsageError("--through takes a positive integer");
     const through = Number(throughText);
     const archive = requireValue(values.archive, "--archive FILE");
-    if (!existsSync(archive)) throw new UsageError(`no file ${archive}`);
+    if (!existsSync(archive)) throw missing(`no file ${archive}`);
     const db = wardenPaths(io, values).db;
     if (isPostgresUrl(db)) throw new UsageError("warden prune removes records from a SQLite ledger only");
-    if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+    if (!existsSync(db)) throw missing(`no ledger at ${db}`);
     const done = await pruneSqlite(db, {
       through,
       archive,

@@ -16,7 +16,9 @@ import {
 import { formatJson } from "../scan/report/json.js";
 import { formatSarif } from "../scan/report/sarif.js";
 import { formatText, worstSeverity } from "../scan/report/text.js";
+import { withSuggestion } from "./args.js";
 import type { CliIO, Command } from "./io.js";
+import { progressBar } from "./progress.js";
 
 /** Every option, once: the parser and the help text are both built from this table. */
 export const SCAN_OPTIONS = {
@@ -35,6 +37,12 @@ export const SCAN_OPTIONS = {
     type: "string",
     arg: "REF",
     help: "scan only files changed since git REF, plus untracked files (manifests and lockfiles when they changed)",
+  },
+  quiet: {
+    type: "boolean",
+    arg: "",
+    help: "no progress bar (it is drawn on stderr only when that is a terminal)",
+    short: "q",
   },
   probe: {
     type: "boolean",
@@ -98,7 +106,7 @@ export const scanCommand: Command = async (argv, io) => {
   try {
     parsed = parseArgs({ args: argv, options: SCAN_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    return usage(io, (e as Error).message);
+    return usage(io, withSuggestion(e as Error & { code?: string }, Object.keys(SCAN_OPTIONS)));
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
@@ -125,15 +133,17 @@ export const scanCommand: Command = async (argv, io) => {
   if (v.json && v.sarif === "-")
     return usage(io, "--json and --sarif - both want stdout; give --sarif a FILE");
 
+  const progress = progressBar(io, "scanning", v.quiet === true);
   try {
     const report = await scan({
+      onProgress: progress.update,
       root: resolve(io.cwd, positionals[0] ?? "."),
       ...(v.config !== undefined ? { configPath: resolve(io.cwd, v.config) } : {}),
       ...(v["changed-since"] !== undefined ? { changedSince: v["changed-since"] } : {}),
       ...(v.exclude !== undefined ? { exclude: v.exclude } : {}),
       ...(timeout !== undefined ? { probeTimeoutMs: timeout } : {}),
       probe: v.probe === true,
-    });
+    }).finally(() => progress.stop());
     const sarif = v.sarif === undefined ? undefined : formatSarif(report, toolVersion());
     if (v.sarif === "-") io.stdout(sarif!);
     else io.stdout(v.json ? formatJson(report) : formatText(report));

@@ -4,12 +4,13 @@ import { isPostgresUrl } from "../ledger/index.js";
 import { startServer } from "../server/index.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { requireLedger, requirePolicy } from "./existing.js";
 import { initWarden } from "./init.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
 const HELP = `usage: warden start [--dir DIR] [--policy FILE] [--db FILE|postgres://…] [--chain NAME]
-                    [--host HOST] [--port PORT] [--quickstart]
+                    [--host HOST] [--port PORT] [--init | --quickstart]
 
 Serves the decision API (POST /v1/sessions, /v1/decisions, …), the approvals API, the dashboard (/;
 log in with a token), /healthz and /metrics on HOST:PORT (default 127.0.0.1:8787; env WARDEN_HOST,
@@ -22,6 +23,11 @@ at start stops the start (exit 1).
               node-1, node-2, …; a chain another live instance writes is refused. Checkpoints are
               signed with DIR/ledger.key, which every instance must share.
 
+The ledger, its signing key and the policy must exist (warden init makes them): a --db or --dir
+that names nothing is refused (exit 2) and named, never created.
+
+--init        create what is missing first, as warden init does (a new PostgreSQL database: the
+              signing key DIR/ledger.key)
 --quickstart  first run: create DIR (see warden init) with an example policy, keys, the ledger and
               an admin token (kept in DIR/admin.token, mode 0600), and print a curl example.`;
 
@@ -35,6 +41,7 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
         port: { type: "string" },
         chain: { type: "string" },
         quickstart: { type: "boolean" },
+        init: { type: "boolean" },
       },
       false,
     );
@@ -48,12 +55,13 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
         "--quickstart sets up a local SQLite ledger; with PostgreSQL run warden db migrate",
       );
     }
-    if (values.quickstart) {
-      const init = await initWarden(paths, { adminToken: true });
+    if (values.quickstart || (values.init && !isPostgresUrl(paths.db))) {
+      const init = await initWarden(paths, { adminToken: values.quickstart === true });
       for (const path of init.created) io.stdout(`created ${path}`);
-    } else if (!existsSync(paths.policy)) {
-      throw new Error(`no policy at ${paths.policy} (run warden init, or pass --policy)`);
     }
+    requirePolicy(paths);
+    // PostgreSQL with --init: Warden.open creates DIR/ledger.key, only while the database has no key.
+    if (!values.init && !values.quickstart) requireLedger(paths);
 
     const warden = await Warden.open({
       policy: paths.policy,

@@ -1,12 +1,13 @@
 // `warden verify`: checks the hash chain and signed checkpoints of a ledger or an export, offline.
 import { existsSync } from "node:fs";
 import { isPostgresUrl, redactUrl, verifyDatabase, verifyJsonl, verifyPostgres } from "../ledger/index.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { progressBar } from "./progress.js";
 
 const HELP = `usage: warden verify [--db FILE|postgres://… | --jsonl FILE] [--key PUBLIC_KEY.pem …]
-                     [--against FILE …] [--json]
+                     [--against FILE …] [--json] [--quiet]
 
 Recomputes every record's hash and checks every checkpoint's Ed25519 signature. Exit 0 with counts
 when intact; exit 1 naming the first bad record or chain when a record was modified, deleted, inserted
@@ -25,7 +26,7 @@ the output names that checkpoint.
 Without --key the public key recorded beside the ledger (in the export, or in the database) is used: that only shows
 the ledger agrees with itself. Pass --key with a copy of the public key kept elsewhere for the strong
 check; after a key rotation give the old and the new key (--key old.pub --key new.pub). See
-docs/ledger.md for the trust model.`;
+docs/ledger.md for the trust model. On a terminal a progress bar shows on stderr (--quiet: none).`;
 
 export const verifyCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
@@ -37,32 +38,39 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
         key: { type: "string", multiple: true },
         against: { type: "string", multiple: true },
         json: { type: "boolean" },
+        quiet: { type: "boolean", short: "q" },
       },
       false,
     );
     if (values.help) return printHelp(io, HELP);
     if (values.jsonl && values.db) throw new UsageError("give --db or --jsonl, not both");
-    for (const file of values.against ?? []) if (!existsSync(file)) throw new UsageError(`no file ${file}`);
+    for (const file of values.against ?? []) if (!existsSync(file)) throw missing(`no file ${file}`);
+    const progress = progressBar(io, "verifying", values.quiet === true);
     const options = {
       ...(values.key ? { publicKey: values.key } : {}),
       ...(values.against ? { against: values.against } : {}),
+      onProgress: progress.update,
     };
     let target: string;
     let result: Awaited<ReturnType<typeof verifyDatabase>>;
-    if (values.jsonl) {
-      target = values.jsonl;
-      if (!existsSync(target)) throw new UsageError(`no file ${target}`);
-      result = await verifyJsonl(target, options);
-    } else {
-      const db = wardenPaths(io, values).db;
-      if (isPostgresUrl(db)) {
-        target = redactUrl(db);
-        result = await verifyPostgres(db, options);
+    try {
+      if (values.jsonl) {
+        target = values.jsonl;
+        if (!existsSync(target)) throw missing(`no file ${target}`);
+        result = await verifyJsonl(target, options);
       } else {
-        target = db;
-        if (!existsSync(target)) throw new UsageError(`no ledger at ${target}`);
-        result = await verifyDatabase(target, options);
+        const db = wardenPaths(io, values).db;
+        if (isPostgresUrl(db)) {
+          target = redactUrl(db);
+          result = await verifyPostgres(db, options);
+        } else {
+          target = db;
+          if (!existsSync(target)) throw missing(`no ledger at ${target}`);
+          result = await verifyDatabase(target, options);
+        }
       }
+    } finally {
+      progress.stop();
     }
     if (values.json) {
       io.stdout(JSON.stringify(result));

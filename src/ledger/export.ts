@@ -26,6 +26,8 @@ export interface ExportOptions {
   /** The key to put in the header; default the `.pub` beside a database path, else the signing key's public half. */
   publicKey?: KeyObject | null;
   clock?: () => Date;
+  /** Told the records written so far and the records the chains hold (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ExportSummary {
@@ -39,7 +41,8 @@ export interface ExportSummary {
  * records in seq order with every checkpoint right after the record at its seq, then the end line
  * `{"type":"end","records":N,"checkpoints":M,"chains":{<chain>:{seq,hash}},"ts",keyId,signature}`,
  * signed like a checkpoint over canonical {type, records, checkpoints, chains, ts}. The file appears at
- * `outPath` only once complete.
+ * `outPath` only once complete. `out` may instead be a stream (standard output for `--jsonl -`): the
+ * lines go there as they are made, and the stream is left open.
  *
  * @example
  * const signingKey = await loadSigningKey(".warden/ledger.key");
@@ -48,7 +51,7 @@ export interface ExportSummary {
  */
 export async function exportJsonl(
   source: LedgerStore | string,
-  outPath: string,
+  out: string | NodeJS.WritableStream,
   options: ExportOptions,
 ): Promise<ExportSummary> {
   const signingKey = options.signingKey;
@@ -60,24 +63,26 @@ export async function exportJsonl(
   }
   const ownStore = typeof source === "string";
   const store = typeof source === "string" ? await openStoreAt(source, { readonly: true }) : source;
-  const tmp = `${outPath}.${process.pid}.tmp`;
+  const tmp = typeof out === "string" ? `${out}.${process.pid}.tmp` : null;
   try {
     const publicKey =
       options.publicKey !== undefined
         ? options.publicKey
         : ((await keyBeside(store instanceof PostgresStore ? store : source)) ?? signingKey);
-    const out = createWriteStream(tmp, { mode: 0o600 });
-    // Keep a write error (a full disk) instead of letting it crash the process as an unhandled 'error' event.
+    const sink: NodeJS.WritableStream =
+      tmp === null ? (out as NodeJS.WritableStream) : createWriteStream(tmp, { mode: 0o600 });
+    // Keep a write error (a full disk, a closed pipe) instead of letting it crash the process as an unhandled 'error' event.
     let failure: Error | null = null;
-    out.on("error", (err) => {
+    const onError = (err: Error) => {
       failure = err;
-    });
+    };
+    sink.on("error", onError);
     // One promise for the stream's end, not one per write: each call to finished() adds listeners.
-    const ended = finished(out);
+    const ended = finished(sink);
     ended.catch(() => undefined);
     const write = async (text: string) => {
       if (failure) throw failure;
-      if (!out.write(text)) await Promise.race([once(out, "drain"), ended]);
+      if (text !== "" && !sink.write(text)) await Promise.race([once(sink, "drain"), ended]);
     };
     const header = {
       type: "warden.ledger",
@@ -87,6 +92,10 @@ export async function exportJsonl(
     await write(`${JSON.stringify(header)}\n`);
     const summary: ExportSummary = { chains: await store.chains(), records: 0, checkpoints: 0 };
     const heads: Record<string, { seq: number; hash: string }> = {};
+    let total = 0;
+    if (options.onProgress) {
+      for (const chain of summary.chains) total += (await store.head(chain))?.seq ?? 0;
+    }
     for (const chain of summary.chains) {
       heads[chain] = { seq: 0, hash: GENESIS_HASH };
       // Checkpoints first: every one of them then refers to a record this export will contain.
@@ -107,6 +116,7 @@ export async function exportJsonl(
             chunk += line(checkpoints[next++]!);
         }
         summary.records += page.length;
+        options.onProgress?.(summary.records, Math.max(total, summary.records));
         heads[chain] = { seq: page.at(-1)!.seq, hash: page.at(-1)!.hash };
         await write(chunk);
         from = page.at(-1)!.seq + 1;
@@ -120,12 +130,17 @@ export async function exportJsonl(
     await write(
       `${JSON.stringify(endLine(summary, heads, signingKey, options.clock ?? (() => new Date())))}\n`,
     );
-    out.end();
-    await finished(out);
-    await rename(tmp, outPath);
+    if (tmp !== null) {
+      sink.end();
+      await finished(sink);
+      await rename(tmp, out as string);
+    } else {
+      sink.off("error", onError);
+      if (failure) throw failure;
+    }
     return summary;
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
+    if (tmp !== null) await rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   } finally {
     if (ownStore) await store.close();

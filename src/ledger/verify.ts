@@ -39,6 +39,11 @@ export interface VerifyOptions {
    * checkpoint there must be here, over the same record, or verification fails.
    */
   against?: readonly string[];
+  /**
+   * Told how far verification is (a SQLite ledger: records checked of the records there; an export:
+   * bytes read of the file's size), for a progress bar. It only observes: nothing it does changes the result.
+   */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The rules every chain's end is held to; a string says why a witness file cannot be used. */
@@ -81,7 +86,9 @@ export async function verifyDatabase(path: string, options: VerifyOptions = {}):
   }
   if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
   const rules = await rulesOf(options);
-  return typeof rules === "string" ? witnessProblem(rules, key.source) : checkDatabase(path, key, rules);
+  return typeof rules === "string"
+    ? witnessProblem(rules, key.source)
+    : checkDatabase(path, key, rules, options.onProgress);
 }
 
 /**
@@ -116,9 +123,11 @@ export async function verifyPostgres(
 export async function verifyJsonl(path: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const rules = await rulesOf(options);
   if (typeof rules === "string") return witnessProblem(rules, options.publicKey ? "given" : "beside-ledger");
-  if (!options.publicKey) return checkJsonl(path, null, rules);
+  if (!options.publicKey) return checkJsonl(path, null, rules, options.onProgress);
   const key = await resolveGiven(options.publicKey);
-  return typeof key === "string" ? keyProblem(key, "given") : checkJsonl(path, key, rules);
+  return typeof key === "string"
+    ? keyProblem(key, "given")
+    : checkJsonl(path, key, rules, options.onProgress);
 }
 
 /**

@@ -14,7 +14,7 @@ export {
   type TakeResult,
 } from "./limits.js";
 export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./load.js";
-export { type PolicyTestResult, runPolicyTests } from "./policy-tests.js";
+export { type PolicyTestResult, runPolicyTests, testPositions } from "./policy-tests.js";
 export { applyRedactions, type RedactionResult } from "./redact.js";
 export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
 export { MCP_SERVER_NAME } from "./schema.js";

@@ -1,4 +1,5 @@
 // Runs a policy's own `tests:` section: each case is one call and the decision it must get.
+import { parseText } from "./locate.js";
 import type { CompiledPolicy, Effect, PolicyDecision } from "./types.js";
 
 export interface PolicyTestResult {
@@ -28,5 +29,19 @@ export function runPolicyTests(policy: CompiledPolicy, now: Date = new Date()): 
     });
     const ok = got.effect === test.expect && (test.rule === null || got.ruleId === test.rule);
     return { name: test.name, ok, expected: test.expect, got, expectedRule: test.rule };
+  });
+}
+
+/** Where each of the `tests:` cases of a policy's text starts (file, 1-based line and column), in order. */
+export function testPositions(
+  text: string,
+  source: string,
+): { file: string; line: number; column: number }[] {
+  const parsed = parseText(text, source);
+  const tests = (parsed.value as { tests?: unknown } | undefined)?.tests;
+  if (!Array.isArray(tests)) return [];
+  return tests.map((_, i) => {
+    const { file, line, column } = parsed.locate({ path: ["tests", i], message: "" });
+    return { file, line, column };
   });
 }

@@ -99,7 +99,9 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
   const npmDirs = new Set<string>();
   const pyDirs = new Set<string>();
   const mcpConfigs: string[] = [];
+  let seen = 0;
   await eachLimit(files, 16, async (rel) => {
+    options.onProgress?.(++seen, files.length);
     const kind = classify(rel);
     if (kind === "npm-manifest") return void npmDirs.add(dirOf(rel));
     if (kind === "mcp-config") return void mcpConfigs.push(rel);

@@ -82,4 +82,6 @@ export interface ScanOptions {
   exclude?: string[];
   /** "Today" for suppression expiry, for tests. */
   now?: Date;
+  /** Told the files started so far and the files selected (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }

@@ -32,11 +32,15 @@ describe.runIf(existsSync(BIN))("a closed stdout pipe", () => {
       [["verify"], 1],
       [["log", "--json"], 0],
       [["--help"], 0],
-      [[], 2],
       [["policy", "check", ".warden/policy.yaml"], 0],
     ] as const) {
       const run = await runWithClosedStdout([...args], cwd);
       expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: status, stderr: "" });
     }
+    // No command: the usage goes to stderr (it is an error), and still no EPIPE trace.
+    const bare = await runWithClosedStdout([], cwd);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^usage: warden/);
+    expect(bare.stderr).not.toMatch(/EPIPE|Error/);
   });
 });

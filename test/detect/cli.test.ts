@@ -35,7 +35,7 @@ describe("warden canary / warden alerts", () => {
     expect(listed.stdout).not.toContain(canary.value);
     const json = await cli(["alerts", "--json", "--since", "1h", "--session", s.id], cwd);
     expect(JSON.parse(json.stdout.trim()).data.detector).toBe("canary");
-    expect((await cli(["alerts", "--session", "ses_none"], cwd)).stdout).toBe("");
+    expect((await cli(["alerts", "--session", "ses_none"], cwd)).stdout).toBe("no alerts match\n");
   });
 
   it("registers an existing honeytoken, found later in any encoded form", async () => {

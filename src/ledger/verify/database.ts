@@ -18,6 +18,7 @@ export async function checkDatabase(
   path: string,
   key: VerifyKey,
   rules: SealingRules,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<VerifyResult> {
   const checker = new Checker(key, rules);
   if (!existsSync(path)) return unreadable(checker, "no ledger database at this path");
@@ -49,8 +50,12 @@ export async function checkDatabase(
       .raw(true);
     let rows = first.all(PAGE) as Cell[][];
     const position: PagePosition = { chain: null };
+    const total = onProgress ? Number(db.prepare("SELECT count(*) FROM records").pluck().get()) : 0;
+    let done = 0;
     while (rows.length > 0) {
       if (!checkPage(checker, checkpoints, rows, position)) return checker.finish();
+      done += rows.length;
+      onProgress?.(done, total);
       const last = rows.at(-1)!;
       rows = next.all(last[0], last[1], PAGE) as Cell[][];
       // Let the event loop breathe between pages when verifying a live server's database.

@@ -1,5 +1,6 @@
 // Verifies a JSONL export: header line, record and checkpoint lines in chain order, end line with the totals (signed from format 2).
 import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
 import { Checker } from "./checker.js";
 import { checkEndLine } from "./end-line.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey } from "./key.js";
@@ -19,14 +20,24 @@ export async function checkJsonl(
   path: string,
   given: VerifyKey | null,
   rules: SealingRules,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<VerifyResult> {
   const lines = new LineState(given, rules);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let rest = "";
   let lineNo = 0;
   const stream = createReadStream(path, { highWaterMark: 1 << 16 });
+  const size = onProgress
+    ? await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      )
+    : 0;
+  let read = 0;
   try {
     for await (const chunk of stream) {
+      read += (chunk as Buffer).length;
+      onProgress?.(read, Math.max(size, read));
       let text: string;
       try {
         text = rest + decoder.decode(chunk as Buffer, { stream: true });
