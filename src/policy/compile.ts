@@ -1,4 +1,5 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
+import { compileIdentity } from "../identity/config.js";
 import type { CelCondition } from "./cel.js";
 import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
@@ -59,6 +60,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     neverAllowed: (agent, tool) => engine.neverAllowed(tool, agent),
     mcp: doc.mcp === undefined ? null : compileMcp(doc.mcp),
     export: doc.export ?? null,
+    identity: compileIdentity(doc.identity),
     detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
     sessionLimits: {

@@ -1,6 +1,7 @@
 // The structure of a policy document as zod strict schemas; leaf checks (globs, CEL, durations) run here too.
 import * as z from "zod";
 import { exportSchema } from "../export/config.js";
+import { identitySchema } from "../identity/config.js";
 import { compileCondition } from "./cel.js";
 import { parseDuration } from "./duration.js";
 import { globProblem } from "./glob.js";
@@ -450,6 +451,8 @@ export const policySchema = z.strictObject({
   tests: z.array(policyTest).optional(),
   mcp: mcp.optional(),
   export: exportSchema.optional(),
+  /** Where callers' identities come from: the company's OpenID provider, and whether users must be verified. */
+  identity: identitySchema.optional(),
   tools: z.record(glob, toolLabels).optional(),
   /**
    * Declared-intent globs (case-insensitive, spaces allowed) → the tool globs that intent needs, or

@@ -1,5 +1,6 @@
 // The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
 import type { ExportDocument } from "../export/config.js";
+import type { IdentitySettings } from "../identity/config.js";
 import type { JsonValue } from "../json.js";
 
 export type Effect = "allow" | "deny" | "ask";
@@ -269,6 +270,8 @@ export interface CompiledPolicy {
   readonly mcp: McpSettings | null;
   /** The `export:` section (read when the exporter starts; a reload does not change running sinks). */
   readonly export: ExportDocument | null;
+  /** The `identity:` section: the OpenID provider (null when none) and the `onBehalfOf` rule. */
+  readonly identity: IdentitySettings;
   /** Detections: `detect:`, tool labels and intents (see docs/detect.md). */
   readonly detect: DetectSettings;
   /** The approval an `ask` of rule `ruleId` needs (the policy-wide settings for asks of no rule). */

@@ -45,6 +45,8 @@ const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
 export interface AppOptions {
   /** Per-token request and byte budgets (DEFAULT_TOKEN_LIMITS when unset). */
   tokenLimits?: Partial<TokenLimitOptions>;
+  /** The clock dashboard sessions expire by (tests move it). */
+  now?: () => number;
 }
 
 export function createApp(warden: Warden, metrics: Metrics, options: AppOptions = {}): Hono<Env> {
@@ -65,7 +67,7 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
     c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
   );
 
-  const ui = new UiSessions(tokens);
+  const ui = new UiSessions(tokens, options.now);
   mountIntegrationDecisions(app, warden);
   app.use("/v1/*", authenticateRequests(tokens, ui, limits));
   mountApprovalRoutes(app, warden);

@@ -16,6 +16,7 @@ import { parseDuration } from "../policy/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
 import { parseJson, readJson, readText } from "./body.js";
+import { isProviderRow } from "./provider-principal.js";
 import { tokenIdentity } from "./tokens.js";
 
 const remember = z.union([
@@ -132,7 +133,16 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     const token = requireRole(c, ["approver", "admin", "agent", "auditor"]);
     const body = await readJson(c, DecisionBody);
     // A cookie-authenticated request came from the dashboard; a bearer one from a script or the CLI.
-    const via = c.req.header("authorization") === undefined ? "dashboard" : "api";
+    // A person the identity provider vouched for says so: "sso" (dashboard) or "provider-token" (bearer).
+    const viaProvider = isProviderRow(token);
+    const via =
+      c.req.header("authorization") === undefined
+        ? viaProvider
+          ? "sso"
+          : "dashboard"
+        : viaProvider
+          ? "provider-token"
+          : "api";
     // Four eyes and "not your own call" compare people: a token that decides must name its person.
     if (token.name === null && (token.role === "approver" || token.role === "admin")) {
       throw new WardenError(

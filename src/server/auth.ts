@@ -3,8 +3,10 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
+import type { ProviderIdentity } from "../identity/provider/index.js";
 import type { LedgerStore, TokenRow } from "../ledger/index.js";
 import { errorBody } from "./http-errors.js";
+import { providerRow } from "./provider-principal.js";
 import type { TokenLimits } from "./token-limits.js";
 import type { Role, TokenCache } from "./tokens.js";
 
@@ -21,7 +23,9 @@ const MAX_UI_SESSIONS_PER_TOKEN = 20;
 
 interface UiSession {
   /** The bearer secret the user logged in with, kept in memory only, so each request re-checks the token row. */
-  secret: string;
+  secret: string | null;
+  /** A single sign-on instead: who the provider said, until its ID token expires (then the session ends). */
+  signedOn: { row: TokenRow; expiresAt: number; idToken: string } | null;
   csrf: string;
   lastSeen: number;
 }
@@ -47,13 +51,31 @@ export class UiSessions {
     const token = await this.#tokens.authenticate(secret);
     if (!token) throw new WardenError("UNAUTHENTICATED", "unknown or revoked token");
     if (token.role === "agent") throw new WardenError("FORBIDDEN", "agent tokens cannot use the dashboard");
+    return this.#open(token, { secret, signedOn: null });
+  }
+
+  /** Opens a session for a person the identity provider signed on; it ends when their ID token expires. */
+  loginSignedOn(identity: ProviderIdentity, idToken: string): { id: string } & UiIdentity {
+    if (identity.role === "agent") throw new WardenError("FORBIDDEN", "agents cannot use the dashboard");
+    const row = providerRow(identity);
+    return this.#open(row, { secret: null, signedOn: { row, expiresAt: identity.expiresAt, idToken } });
+  }
+
+  /** The ID token a single sign-on session was opened with (for the provider's logout), else null. */
+  idTokenOf(id: string): string | null {
+    return this.#sessions.get(id)?.signedOn?.idToken ?? null;
+  }
+
+  #open(token: TokenRow, how: Pick<UiSession, "secret" | "signedOn">): { id: string } & UiIdentity {
     this.#prune();
-    // One token cannot crowd everyone else out of the bounded session table.
-    const mine = [...this.#sessions].filter(([, s]) => s.secret === secret);
+    // One token (or person) cannot crowd everyone else out of the bounded session table.
+    const mine = [...this.#sessions].filter(([, s]) =>
+      how.secret !== null ? s.secret === how.secret : s.signedOn?.row.id === token.id,
+    );
     if (mine.length >= MAX_UI_SESSIONS_PER_TOKEN) this.#sessions.delete(mine[0]![0]);
     const id = randomBytes(32).toString("base64url");
     const csrf = randomBytes(32).toString("base64url");
-    this.#sessions.set(id, { secret, csrf, lastSeen: this.#now() });
+    this.#sessions.set(id, { ...how, csrf, lastSeen: this.#now() });
     return { id, token, csrf };
   }
 
@@ -65,11 +87,11 @@ export class UiSessions {
     const s = this.#sessions.get(id);
     if (!s) return null;
     const now = this.#now();
-    if (now - s.lastSeen > UI_IDLE_MS) {
+    if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt)) {
       this.#sessions.delete(id);
       return null;
     }
-    const token = await this.#tokens.authenticate(s.secret);
+    const token = s.signedOn !== null ? s.signedOn.row : await this.#tokens.authenticate(s.secret ?? "");
     if (!token) {
       this.#sessions.delete(id);
       return null;
@@ -94,7 +116,8 @@ export class UiSessions {
   #prune(): void {
     const now = this.#now();
     for (const [id, s] of this.#sessions) {
-      if (now - s.lastSeen > UI_IDLE_MS) this.#sessions.delete(id);
+      if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt))
+        this.#sessions.delete(id);
     }
     while (this.#sessions.size >= MAX_UI_SESSIONS) {
       const oldest = this.#sessions.keys().next().value;

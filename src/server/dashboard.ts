@@ -10,6 +10,7 @@ import { mountStatic, SECURITY_HEADERS } from "./dashboard-static.js";
 import { mountEvents } from "./events.js";
 import { errorBody } from "./http-errors.js";
 import { mountIntegrity } from "./integrity-routes.js";
+import { mountSignOn, providerLogoutUrl, signOnFor } from "./sso-routes.js";
 import { tokenIdentity } from "./tokens.js";
 
 const LoginBody = z.strictObject({ token: z.string().min(1).max(256) });
@@ -29,6 +30,8 @@ export function mountDashboard(
   ui: UiSessions,
   options: DashboardOptions = {},
 ): void {
+  const sso = signOnFor(warden);
+  mountSignOn(app, warden, ui, sso);
   app.use("/ui/*", async (c, next) => {
     await next();
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
@@ -62,9 +65,12 @@ export function mountDashboard(
     if (!csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {
       return c.json(errorBody("CSRF_FAILED", `this request needs the ${CSRF_HEADER} header`), 403);
     }
+    const idToken = ui.idTokenOf(id);
     ui.end(id);
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c), httpOnly: true, sameSite: "Strict" });
-    return c.body(null, 204);
+    // A single sign-on ends at the provider too: the browser goes there next.
+    const logoutUrl = await providerLogoutUrl(c, warden, sso, idToken).catch(() => null);
+    return logoutUrl === null ? c.body(null, 204) : c.json({ logoutUrl });
   });
 
   const store = warden.ledger.store;

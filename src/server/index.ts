@@ -26,7 +26,7 @@ export async function startServer(
   const metrics = new Metrics(warden.ledger);
   const exporter = warden.exporter;
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
-  const app = createApp(warden, metrics, { tokenLimits: options.tokenLimits });
+  const app = createApp(warden, metrics, { tokenLimits: options.tokenLimits, now: options.now });
   const host = options.host ?? "127.0.0.1";
   // Behind a reverse proxy the dashboard's pages come from approvals.publicUrl: that origin is ours too.
   const refusedSite = siteCheck(host, () => {

@@ -71,9 +71,17 @@ export async function currentUser(): Promise<Me | null> {
   }
 }
 
-export async function logout(): Promise<void> {
-  await api<null>("/ui/logout", { method: "POST" }).catch(() => undefined);
+/** Ends the session; for a single sign-on, returns the provider's logout page to go to next. */
+export async function logout(): Promise<string | null> {
+  const ended = await api<{ logoutUrl?: string } | null>("/ui/logout", { method: "POST" }).catch(() => null);
   setCsrf(null);
+  return ended?.logoutUrl ?? null;
+}
+
+/** Whether the server offers single sign-on with the company's identity provider. */
+export async function signOnEnabled(): Promise<boolean> {
+  const answer = await api<{ enabled: boolean }>("/ui/sso").catch(() => null);
+  return answer?.enabled === true;
 }
 
 /** A message fit to show: the code for people who grep logs, the message for everyone. */

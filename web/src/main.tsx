@@ -114,9 +114,11 @@ function App() {
             type="button"
             class="link"
             onClick={async () => {
-              await logout();
+              const providerLogout = await logout();
               disconnectLive();
-              setMe(null);
+              // A single sign-on also ends at the provider, which sends the browser back to /login.
+              if (providerLogout) location.assign(providerLogout);
+              else setMe(null);
             }}
           >
             Sign out

@@ -10,4 +10,5 @@ export {
 } from "./config.js";
 export { discover, type Fetch, type ProviderMetadata } from "./discovery.js";
 export { JwksCache } from "./jwks.js";
+export { type SignedOn, SignOn, type SignOnOptions } from "./sign-on.js";
 export { ALGORITHMS, ProviderTokens, type VerifierOptions } from "./verifier.js";

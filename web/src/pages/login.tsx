@@ -1,7 +1,8 @@
-// Login with a Warden token (approver, auditor or admin); agent tokens are refused by the server.
+// Login with the company's identity provider (when configured) or a Warden token (approver, auditor or admin).
 import { useState } from "preact/hooks";
 import { login } from "../api.js";
 import { ErrorBox } from "../components/common.js";
+import { SignOnLogin } from "../components/sign-on.js";
 import type { Me } from "../types.js";
 
 export function LoginPage(props: { onLogin: (me: Me) => void }) {
@@ -23,6 +24,7 @@ export function LoginPage(props: { onLogin: (me: Me) => void }) {
   return (
     <section class="login">
       <h1>Warden</h1>
+      <SignOnLogin />
       <p class="muted">
         Sign in with a token from <span class="mono">warden token create</span>.
       </p>

@@ -1,0 +1,113 @@
+// Single sign-on for the dashboard: /ui/sso/login sends the browser to the identity provider, /ui/sso/callback
+// opens a dashboard session for the person it signed on, logout ends the provider's session too.
+import type { Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { WardenError } from "../errors.js";
+import { type ProviderConfig, SignOn } from "../identity/provider/index.js";
+import type { Warden } from "../warden.js";
+import { type AuthEnv, SESSION_COOKIE, type UiSessions } from "./auth.js";
+import { errorBody } from "./http-errors.js";
+
+/** Holds the state of a started sign-in, so the callback can tell it returns to the browser that started it. */
+export const SSO_STATE_COOKIE = "warden_sso_state";
+export const SSO_CALLBACK_PATH = "/ui/sso/callback";
+
+/** The SignOn for the policy's provider, built again when a reload changes it; null without one. */
+export function signOnFor(warden: Warden, env: NodeJS.ProcessEnv = process.env): () => SignOn | null {
+  let built: { config: ProviderConfig; sso: SignOn } | null = null;
+  return () => {
+    const config = warden.policy.identity.provider;
+    if (config === null || config.clientId === null) return null;
+    if (built?.config !== config) {
+      const secret = config.clientSecretEnv === null ? null : (env[config.clientSecretEnv] ?? null);
+      if (config.clientSecretEnv !== null && !secret)
+        throw new WardenError(
+          "PROVIDER_UNAVAILABLE",
+          `the client secret variable ${config.clientSecretEnv} is not set`,
+        );
+      built = { config, sso: new SignOn(config, { clientSecret: secret }) };
+    }
+    return built.sso;
+  };
+}
+
+export function mountSignOn(
+  app: Hono<AuthEnv>,
+  warden: Warden,
+  ui: UiSessions,
+  sso: () => SignOn | null,
+): void {
+  app.get("/ui/sso", (c) => c.json({ enabled: sso() !== null }));
+
+  app.get("/ui/sso/login", async (c) => {
+    const signOn = sso();
+    if (!signOn) return c.json(errorBody("NOT_FOUND", "single sign-on is not configured"), 404);
+    const { url, state } = await signOn.start(
+      `${baseUrl(c, warden)}${SSO_CALLBACK_PATH}`,
+      safeNext(c.req.query("next")),
+    );
+    // Lax: the provider sends the browser back with a top-level GET from its own site.
+    setCookie(c, SSO_STATE_COOKIE, state, {
+      httpOnly: true,
+      sameSite: "Lax",
+      path: "/ui/sso",
+      secure: isHttps(c),
+      maxAge: 600,
+    });
+    return c.redirect(url, 302);
+  });
+
+  app.get(SSO_CALLBACK_PATH, async (c) => {
+    const signOn = sso();
+    if (!signOn) return c.json(errorBody("NOT_FOUND", "single sign-on is not configured"), 404);
+    const browserState = getCookie(c, SSO_STATE_COOKIE);
+    deleteCookie(c, SSO_STATE_COOKIE, {
+      path: "/ui/sso",
+      secure: isHttps(c),
+      httpOnly: true,
+      sameSite: "Lax",
+    });
+    try {
+      const done = await signOn.finish(new URL(c.req.url), browserState);
+      const session = ui.loginSignedOn(done.identity, done.idToken);
+      setCookie(c, SESSION_COOKIE, session.id, {
+        httpOnly: true,
+        sameSite: "Strict",
+        path: "/",
+        secure: isHttps(c),
+      });
+      return c.redirect(done.next, 302);
+    } catch (err) {
+      // The login page says what went wrong; the URL carries only the stable code.
+      const code = err instanceof WardenError ? err.code : "SSO_FAILED";
+      return c.redirect(`/login?sso_error=${encodeURIComponent(code)}`, 302);
+    }
+  });
+}
+
+/** Where the provider should send the browser after its logout; null for a token session or no provider. */
+export async function providerLogoutUrl(
+  c: Context,
+  warden: Warden,
+  sso: () => SignOn | null,
+  idToken: string | null,
+): Promise<string | null> {
+  const signOn = sso();
+  if (!signOn || idToken === null) return null;
+  return signOn.logoutUrl(idToken, `${baseUrl(c, warden)}/login`);
+}
+
+/** approvals.publicUrl behind a reverse proxy, else this request's own origin (the site check vouches for its Host). */
+function baseUrl(c: Context, warden: Warden): string {
+  const publicUrl = warden.policy.approvalChannels.publicUrl;
+  return publicUrl === null ? new URL(c.req.url).origin : new URL(publicUrl).origin;
+}
+
+/** Only a path on this site: never another origin (`//evil`, `https:`) to send a freshly signed-on browser to. */
+function safeNext(next: string | undefined): string {
+  return next !== undefined && next.length <= 2048 && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : "/";
+}
+
+function isHttps(c: Context): boolean {
+  return new URL(c.req.url).protocol === "https:";
+}
