@@ -44,6 +44,8 @@ export type ErrorCode =
   | "LINK_USED"
   /** The policy's `approvals:` names a webhook or integration whose secret is missing or malformed. */
   | "APPROVAL_CONFIG_INVALID"
+  /** A chat service (Slack) refused or did not answer a message about an approval. */
+  | "APPROVAL_NOTIFY_FAILED"
   /** An approval's held arguments were sealed with another key, or altered: they are not shown. */
   | "APPROVAL_ARGS_UNREADABLE"
   /** A secret could not be handed out (missing, unreadable, or its provider refused). */

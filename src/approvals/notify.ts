@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { WardenError } from "../errors.js";
 import { backoffDelay, httpPost } from "../export/index.js";
-import type { JsonObject } from "../json.js";
+import type { JsonObject, JsonValue } from "../json.js";
 
 /** One receiver of approval notifications. */
 export interface ApprovalWebhook {
@@ -12,6 +12,8 @@ export interface ApprovalWebhook {
   url: string;
   /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional). */
   secret: string;
+  /** Also send the held arguments (`data.approval.heldArgs`); default false. */
+  includeArgs?: boolean;
 }
 
 /** A new pending approval; `data` is the body's `data` (the approval view and its action links). */
@@ -21,6 +23,8 @@ export interface ApprovalEvent {
   session: string;
   agent: string;
   data: JsonObject;
+  /** The held arguments, for webhooks with `includeArgs` only; null when none are held. */
+  heldArgs?: JsonValue | null;
 }
 
 /**
@@ -63,6 +67,7 @@ interface Hook {
   name: string;
   url: URL;
   signer: Webhook;
+  includeArgs: boolean;
 }
 
 /**
@@ -91,17 +96,27 @@ export class ApprovalNotifier {
 
   constructor(options: ApprovalNotifierOptions) {
     this.#o = options;
-    this.#hooks = options.webhooks.map((w) => ({ name: w.name, url: httpUrl(w), signer: signer(w) }));
+    this.#hooks = options.webhooks.map((w) => ({
+      name: w.name,
+      url: httpUrl(w),
+      signer: signer(w),
+      includeArgs: w.includeArgs === true,
+    }));
   }
 
   /** Starts delivery to every webhook and returns at once; the outcome reaches `record`. */
   notify(event: ApprovalEvent): void {
-    const payload = JSON.stringify({
-      type: "approval.requested",
-      timestamp: new Date().toISOString(),
-      data: event.data,
-    });
+    const timestamp = new Date().toISOString();
+    const body = (data: JsonObject) => JSON.stringify({ type: "approval.requested", timestamp, data });
+    const plain = body(event.data);
+    // Only receivers that opted in get the redacted values, inside the approval object they describe.
+    const approval = event.data.approval;
+    const withArgs =
+      event.heldArgs != null && approval !== null && typeof approval === "object" && !Array.isArray(approval)
+        ? body({ ...event.data, approval: { ...approval, heldArgs: event.heldArgs } })
+        : plain;
     for (const hook of this.#hooks) {
+      const payload = hook.includeArgs ? withArgs : plain;
       const refused = this.#closed
         ? "closed"
         : this.#running.size >= (this.#o.maxPending ?? 1000)

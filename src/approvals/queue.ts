@@ -76,6 +76,7 @@ export class Approvals {
   /** Sealed arguments of pending approvals; null where the store cannot keep them (then digests only). */
   readonly held: HeldArgs | null;
   #unsubscribe: (() => void) | null = null;
+  readonly #settled = new Set<(view: ApprovalView) => void>();
 
   readonly #sessionEnd: (session: string) => Promise<SessionEnd | null>;
   /** Ends are final: once read, a session's end is not read again. */
@@ -96,7 +97,10 @@ export class Approvals {
       onDeadline: (id) => this.expire(id),
       // A decided approval's arguments go at once, whichever process decided it; a failed delete is
       // retried by the deadline sweep, and reads past the deadline find nothing meanwhile.
-      onSettled: (view) => void this.held?.release(view.id).catch(() => undefined),
+      onSettled: (view) => {
+        void this.held?.release(view.id).catch(() => undefined);
+        for (const listener of this.#settled) listener(view);
+      },
     });
     this.#maxRememberMs = deps.maxRememberMs;
     this.#announce = deps.announce ?? null;
@@ -115,6 +119,12 @@ export class Approvals {
     this.#unsubscribe?.();
     this.book.stop();
     this.held?.stop();
+  }
+
+  /** Calls `listener` once with each approval that gets its final decision (read here or from another process). */
+  onSettled(listener: (view: ApprovalView) => void): () => void {
+    this.#settled.add(listener);
+    return () => this.#settled.delete(listener);
   }
 
   /**

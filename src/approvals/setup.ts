@@ -2,14 +2,15 @@
 // action-link key and the chat-ops integrations, all from the policy's `approvals:` section.
 import type { KeyObject } from "node:crypto";
 import { WardenError } from "../errors.js";
-import type { JsonObject } from "../json.js";
+import type { JsonObject, JsonValue } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
 import type { ApprovalChannels } from "../policy/index.js";
 import { ArgsSeal, HeldArgs } from "./held-args/index.js";
 import type { Integration } from "./inbound.js";
 import { ActionLinks } from "./links.js";
-import { ApprovalNotifier } from "./notify.js";
+import { ApprovalNotifier, type NotifyEntry } from "./notify.js";
 import { Approvals, type SessionEnd } from "./queue.js";
+import { SlackChannel } from "./slack/channel.js";
 import type { ApprovalView } from "./state.js";
 
 export interface ApprovalStage {
@@ -17,6 +18,8 @@ export interface ApprovalStage {
   links: ActionLinks;
   /** Chat-ops bots that may POST decisions, with their secrets. */
   integrations: Integration[];
+  /** Native Slack channels (policy `approvals.slack`), by name: their interactivity endpoint's handlers. */
+  slack: ReadonlyMap<string, SlackChannel>;
   /** Where action links point when the policy names no `publicUrl` (`warden start` sets its own address). */
   useServerUrl(url: string): void;
   close(): Promise<void>;
@@ -49,6 +52,12 @@ export async function openApprovals(deps: {
     name: w.name,
     url: w.url,
     secret: secretOf("webhook", w.name, w.secretEnv),
+    includeArgs: w.includeArgs,
+  }));
+  const slackSecrets = channels.slack.map((s) => ({
+    settings: s,
+    botToken: secretOf("slack channel", s.name, s.botTokenEnv),
+    signingSecret: secretOf("slack channel", s.name, s.signingSecretEnv),
   }));
   const integrations = channels.integrations.map((i) => ({
     name: i.name,
@@ -56,57 +65,73 @@ export async function openApprovals(deps: {
   }));
   const links = ActionLinks.fromSigningKey(deps.signingKey);
   let serverUrl: string | null = null;
-  const notifier =
-    webhooks.length === 0
-      ? null
-      : newNotifier({
-          webhooks,
-          record: async (entry) => {
-            await ledger.append({
-              kind: "approval.notify",
-              session: entry.session,
-              agent: entry.agent,
-              callId: entry.callId,
-              data: {
-                approvalId: entry.approvalId,
-                webhook: entry.webhook,
-                attempt: entry.attempt,
-                status: entry.status,
-                httpStatus: entry.httpStatus,
-                error: entry.error,
-              },
-            });
-          },
-        });
+  const record = async (entry: NotifyEntry) => {
+    await ledger.append({
+      kind: "approval.notify",
+      session: entry.session,
+      agent: entry.agent,
+      callId: entry.callId,
+      data: {
+        approvalId: entry.approvalId,
+        webhook: entry.webhook,
+        attempt: entry.attempt,
+        status: entry.status,
+        httpStatus: entry.httpStatus,
+        error: entry.error,
+      },
+    });
+  };
+  const notifier = webhooks.length === 0 ? null : newNotifier({ webhooks, record });
+  const argsToWebhooks = webhooks.some((w) => w.includeArgs);
+  let slack: SlackChannel[] = [];
   const queue = new Approvals({
     ledger,
     held: heldArgsOf(ledger, deps.signingKey),
     maxRememberMs: deps.maxRememberMs,
     ...(deps.sessionEnd ? { sessionEnd: deps.sessionEnd } : {}),
-    announce: notifier
-      ? (view) =>
-          notifier.notify({
-            approvalId: view.id,
-            callId: view.callId,
-            session: view.session,
-            agent: view.agent,
-            data: notificationData(view, links, channels.publicUrl ?? serverUrl),
-          })
-      : undefined,
+    announce:
+      notifier || slackSecrets.length > 0
+        ? (view) => {
+            for (const channel of slack) channel.announce(view);
+            if (!notifier) return;
+            const data = notificationData(view, links, channels.publicUrl ?? serverUrl);
+            const event = {
+              approvalId: view.id,
+              callId: view.callId,
+              session: view.session,
+              agent: view.agent,
+              data,
+            };
+            if (!argsToWebhooks) return notifier.notify(event);
+            // Read after the request is durable; a failed read sends digests only, never delays the call.
+            void heldFor(queue, view.id).then((heldArgs) => notifier.notify({ ...event, heldArgs }));
+          }
+        : undefined,
+  });
+  slack = slackSecrets.map((s) => new SlackChannel({ ...s, queue, record }));
+  const unsubscribe = queue.onSettled((view) => {
+    for (const channel of slack) channel.settled(view);
   });
   await queue.start();
   return {
     queue,
     links,
     integrations,
+    slack: new Map(slack.map((c) => [c.name, c])),
     useServerUrl(url) {
       serverUrl = url.replace(/\/+$/, "");
     },
     async close() {
+      unsubscribe();
       queue.stop();
-      await notifier?.close();
+      await Promise.all([notifier?.close(), ...slack.map((c) => c.close())]);
     },
   };
+}
+
+async function heldFor(queue: Approvals, id: string): Promise<JsonValue | null> {
+  const read = await queue.held?.read(id).catch(() => null);
+  return read?.state === "held" ? read.args : null;
 }
 
 /** Held arguments on the ledger's own database, under a key derived from its signing key. */

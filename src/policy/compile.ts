@@ -143,7 +143,19 @@ function compileApprovals(
     rules.filter((r) => r.decision === "ask").map((r) => [r.id, resolve(r.approval, r.when)]),
   );
   const channels: ApprovalChannels = Object.freeze({
-    webhooks: Object.freeze((doc.webhooks ?? []).map((w) => Object.freeze({ ...w }))),
+    webhooks: Object.freeze(
+      (doc.webhooks ?? []).map((w) => Object.freeze({ ...w, includeArgs: w.includeArgs ?? false })),
+    ),
+    slack: Object.freeze(
+      (doc.slack ?? []).map((c) =>
+        Object.freeze({
+          ...c,
+          apiUrl: (c.apiUrl ?? "https://slack.com/api").replace(/\/+$/, ""),
+          includeArgs: c.includeArgs ?? false,
+          users: Object.freeze({ ...(c.users ?? {}) }),
+        }),
+      ),
+    ),
     integrations: Object.freeze((doc.integrations ?? []).map((i) => Object.freeze({ ...i }))),
     publicUrl: doc.publicUrl?.replace(/\/+$/, "") ?? null,
     maxRememberMs: doc.maxRemember ?? 24 * 3_600_000,

@@ -42,5 +42,6 @@ export type {
   SecretItem,
   SecretProviderConfig,
   SecretsSettings,
+  SlackChannelSettings,
   ToolLabels,
 } from "./types.js";

@@ -93,6 +93,36 @@ const approvals = z.strictObject({
         name: id,
         url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
         secretEnv: envName,
+        /**
+         * Also send the held arguments (the values `redact:` hides from the ledger) to this receiver
+         * (default false: digests only). Only for a receiver whose readers may decide the approvals.
+         */
+        includeArgs: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  /** Native Slack approvals: a Block Kit message per pending approval, decided with its buttons. */
+  slack: z
+    .array(
+      z.strictObject({
+        name: id,
+        /** The channel id (C…) the bot posts to; the bot must be a member. */
+        channel: z.string().regex(/^[A-Z0-9]{2,32}$/, "a Slack channel id such as C0123ABCD"),
+        /** The bot token (xoxb-…) comes from this environment variable. */
+        botTokenEnv: envName,
+        /** The app's signing secret, which verifies its interactive requests, from this variable. */
+        signingSecretEnv: envName,
+        /** Slack's Web API base (default https://slack.com/api). */
+        apiUrl: z.url({ protocol: /^https?$/, error: "apiUrl must be an http(s) URL" }).optional(),
+        /** Show the held arguments in the message (default false: the redacted values show as digests). */
+        includeArgs: z.boolean().optional(),
+        /** Slack user id (U…/W…) → the approver name recorded; a user not listed cannot decide. */
+        users: z
+          .record(
+            z.string().regex(/^[UW][A-Z0-9]{2,32}$/, "a Slack user id such as U0123ABCD"),
+            z.string().min(1).max(256),
+          )
+          .optional(),
       }),
     )
     .optional(),

@@ -174,9 +174,22 @@ export interface ApprovalSettings {
   conditionReads: readonly string[] | "all";
 }
 
+/** One Slack workspace channel where approvals are posted and decided (secrets stay in the environment). */
+export interface SlackChannelSettings {
+  name: string;
+  channel: string;
+  botTokenEnv: string;
+  signingSecretEnv: string;
+  apiUrl: string;
+  includeArgs: boolean;
+  /** Slack user id → approver name. */
+  users: Readonly<Record<string, string>>;
+}
+
 /** Where new approvals are announced and which bots may answer (secrets stay in the environment). */
 export interface ApprovalChannels {
-  webhooks: readonly { name: string; url: string; secretEnv: string }[];
+  webhooks: readonly { name: string; url: string; secretEnv: string; includeArgs: boolean }[];
+  slack: readonly SlackChannelSettings[];
   integrations: readonly { name: string; secretEnv: string }[];
   publicUrl: string | null;
   maxRememberMs: number;

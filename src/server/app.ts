@@ -12,6 +12,7 @@ import { readJson } from "./body.js";
 import { mountDashboard } from "./dashboard.js";
 import { errorBody, sendError } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
+import { mountSlack } from "./slack-routes.js";
 import { type TokenLimitOptions, TokenLimits } from "./token-limits.js";
 import { TokenCache } from "./tokens.js";
 
@@ -69,6 +70,7 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
 
   const ui = new UiSessions(tokens, options.now);
   mountIntegrationDecisions(app, warden);
+  mountSlack(app, warden);
   app.use("/v1/*", authenticateRequests(tokens, ui, limits));
   mountApprovalRoutes(app, warden);
   mountDashboard(app, warden, ui);
