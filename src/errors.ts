@@ -75,7 +75,9 @@ export type ErrorCode =
   /** `identity.onBehalfOf: verified` and the user came from no verified token. */
   | "IDENTITY_UNVERIFIED"
   /** `warden prune` refused: the archive does not verify or cover the records, or no checkpoint at that seq. */
-  | "LEDGER_PRUNE_REFUSED";
+  | "LEDGER_PRUNE_REFUSED"
+  /** A ledger record whose data does not match its kind's schema (src/ledger/records/): corruption, or a forged record. */
+  | "LEDGER_RECORD_MALFORMED";
 
 /** Base of every error Warden throws on purpose. */
 export class WardenError extends Error {
@@ -210,6 +212,24 @@ export class PolicyInvalidError extends WardenError {
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
     super("POLICY_INVALID", `policy invalid: ${where}${more}`, { issues });
     this.issues = issues;
+  }
+}
+
+/**
+ * A record whose data does not match its kind's schema: read back from a ledger (`chain`, `seq` say
+ * where), or handed to the ledger by a writer that got past the types (then both are null).
+ */
+export class MalformedRecordError extends WardenError {
+  constructor(
+    where: { chain: string | null; seq: number | null; kind: string },
+    problem: { path: string; message: string },
+  ) {
+    const at = where.chain === null ? "" : ` (chain ${where.chain}, seq ${where.seq})`;
+    const field = problem.path ? `data.${problem.path}` : "data";
+    super("LEDGER_RECORD_MALFORMED", `malformed ${where.kind} record${at}: ${field}: ${problem.message}`, {
+      ...where,
+      path: problem.path,
+    });
   }
 }
 

@@ -2,8 +2,8 @@
 // call learns the result. State is the ledger's (see book.ts), so it survives restarts and is shared.
 import { WardenError } from "../errors.js";
 import { newId } from "../ids.js";
-import type { JsonObject, JsonValue } from "../json.js";
-import type { Ledger, RecordInput } from "../ledger/index.js";
+import type { JsonValue } from "../json.js";
+import type { ApprovalDecisionData, Ledger, RecordInput } from "../ledger/index.js";
 import { personKey } from "../people.js";
 import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
@@ -300,7 +300,7 @@ export class Approvals {
       role: input.approver.role,
       via: input.approver.via,
       reason,
-      remember: remember as JsonObject | null,
+      remember,
     });
     return this.book.get(id)!;
   }
@@ -327,7 +327,10 @@ export class Approvals {
    * approval has no final decision in the ledger (whoever wrote it) and from a person who has not
    * decided yet; a refusal means another decision came first, which the book then reads.
    */
-  async #record(view: ApprovalView, decision: JsonObject): Promise<void> {
+  async #record(
+    view: ApprovalView,
+    decision: Omit<ApprovalDecisionData, "approvalId" | "digest" | "required" | "expiresAt">,
+  ): Promise<void> {
     try {
       await this.#ledger.append({
         kind: "approval.decision",

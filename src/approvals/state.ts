@@ -1,6 +1,6 @@
 // One approval as the ledger tells it: the request record, then the decision records, folded into a state.
-import type { JsonObject, JsonValue } from "../json.js";
-import type { LedgerRecord } from "../ledger/index.js";
+import type { JsonValue } from "../json.js";
+import type { ApprovalRequestData, LedgerRecord } from "../ledger/index.js";
 import { personKey } from "../people.js";
 import { type CallerProcess, type CallerState, callerOf } from "./caller.js";
 import { type ScopeWords, scopeWords } from "./scope-words.js";
@@ -66,7 +66,7 @@ export function requestData(
     ApprovalView,
     "status" | "decisions" | "createdAt" | "callId" | "session" | "agent" | "scope" | "callerState" | "closed"
   >,
-): JsonObject {
+): ApprovalRequestData {
   return {
     approvalId: view.id,
     digest: view.digest,

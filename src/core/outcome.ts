@@ -12,11 +12,18 @@ export function outcomeData(call: OpenCall, outcome: Outcome) {
   // The outcome carries the trace too: an exported span is built from the record that ends the call.
   const trace: JsonObject = call.traceparent ? { traceparent: call.traceparent } : {};
   if (outcome.status === "ok") {
-    return { tool, status: "ok", durationMs, result: resultDigest(outcome.result), error: null, ...trace };
+    return {
+      tool,
+      status: "ok" as const,
+      durationMs,
+      result: resultDigest(outcome.result),
+      error: null,
+      ...trace,
+    };
   }
   return {
     tool,
-    status: "error",
+    status: "error" as const,
     durationMs,
     result: null,
     error: { code: errorCode(outcome.error) },

@@ -1,7 +1,6 @@
 // The ledger stage's public surface: the only module other stages import.
 export { createFileDurably, makeFolderDurably } from "./durable-file.js";
 export { type ExportOptions, type ExportSummary, exportJsonl } from "./export.js";
-export { isRecordKind } from "./input.js";
 export {
   defaultKeyPaths,
   type GeneratedKeys,
@@ -15,6 +14,34 @@ export {
 export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
 export { type PruneOptions, type PruneSummary, pruneSqlite } from "./prune.js";
 export { ReadWindow } from "./read-window.js";
+export type {
+  AlertData,
+  ApprovalDecisionData,
+  ApprovalNotifyData,
+  ApprovalRequestData,
+  CallIntentData,
+  CallOutcomeData,
+  CanaryCreateData,
+  KeyRotateData,
+  McpToolPinData,
+  PolicyLoadData,
+  SandboxViolationData,
+  SecretLeaseData,
+  SecretRevokeData,
+  SessionEndData,
+  SessionStartData,
+} from "./records/index.js";
+export {
+  checkRecordData,
+  isRecordKind,
+  RECORD_KINDS,
+  RECORD_SCHEMAS,
+  RECORD_VERSION,
+  type RecordData,
+  type RecordShapeProblem,
+  type TypedRecord,
+} from "./records/index.js";
+export { type ParsedRecord, parseRecord, readRecord } from "./records/read.js";
 export { type RotateOptions, type RotateResult, rotateSigningKey } from "./rotate.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";

@@ -1,31 +1,10 @@
 // Checks and snapshots what a caller appends, before it joins a batch: one bad input must not sink its batch-mates.
-import { InvalidArgsError, WardenError } from "../errors.js";
+import { InvalidArgsError, MalformedRecordError, WardenError } from "../errors.js";
 import { type JsonObject, toJsonValue } from "../json.js";
-import type { RecordInput, RecordKind } from "./types.js";
+import { checkRecordData, isRecordKind, RECORD_VERSION } from "./records/index.js";
+import type { RecordInput, SealableInput } from "./types.js";
 
-// `satisfies` makes the compiler flag a RecordKind added to the union but not here.
-const KINDS = {
-  "session.start": true,
-  "call.intent": true,
-  "approval.request": true,
-  "approval.decision": true,
-  "approval.notify": true,
-  "call.outcome": true,
-  "secret.lease": true,
-  "secret.revoke": true,
-  "sandbox.violation": true,
-  alert: true,
-  "session.end": true,
-  "policy.load": true,
-  "mcp.tool.pin": true,
-  "canary.create": true,
-  "key.rotate": true,
-} as const satisfies Record<RecordKind, true>;
-
-/** Whether `kind` names a record kind this ledger writes (for filters taken from users). */
-export function isRecordKind(kind: string): kind is RecordKind {
-  return Object.hasOwn(KINDS, kind);
-}
+export { isRecordKind };
 
 // A lone surrogate survives JSON escaping but not SQLite's UTF-8 columns, so the hash would not survive a round
 // trip; PostgreSQL text cannot hold NUL at all (inside `data` both are escaped JSON and harmless).
@@ -35,7 +14,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * A deep copy of `input` as plain JSON. The copy matters: the record is hashed later, in the next
  * batch, and a caller mutating its object meanwhile must not change what gets recorded.
  */
-export function snapshotInput(input: RecordInput): RecordInput {
+export function snapshotInput(input: RecordInput): SealableInput {
   if (!isRecordKind(input.kind)) throw new WardenError("INVALID_REQUEST", "unknown ledger record kind");
   const session = label(input.session, "session");
   const agent = label(input.agent, "agent");
@@ -44,6 +23,10 @@ export function snapshotInput(input: RecordInput): RecordInput {
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new InvalidArgsError("record data must be a JSON object", ["data"]);
   }
+  // Typed writers cannot build a wrong shape; this stops one that got past the types (a cast, plain JS),
+  // so the ledger never seals a record `warden verify` would call malformed.
+  const shape = checkRecordData(RECORD_VERSION, input.kind, data);
+  if (!shape.ok) throw new MalformedRecordError({ chain: null, seq: null, kind: input.kind }, shape.problem);
   return { kind: input.kind, session, agent, callId, data: data as JsonObject };
 }
 

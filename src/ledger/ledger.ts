@@ -12,6 +12,7 @@ import {
   type LedgerRecord,
   type LedgerStore,
   type RecordInput,
+  type SealableInput,
   type Sealer,
   type SignedHeads,
 } from "./types.js";
@@ -50,7 +51,7 @@ export interface LedgerStats {
 export type AppendListener = (records: readonly LedgerRecord[]) => void;
 
 interface Pending {
-  input: RecordInput;
+  input: SealableInput;
   resolve: (record: LedgerRecord) => void;
   reject: (err: Error) => void;
 }

@@ -1,25 +1,26 @@
 // The ledger contract: record shapes, the store interface every backend implements, and query filters.
 import type { JsonObject } from "../json.js";
 
-export type RecordKind =
-  | "session.start"
-  | "call.intent"
-  | "approval.request"
-  | "approval.decision"
-  | "approval.notify"
-  | "call.outcome"
-  | "secret.lease"
-  | "secret.revoke"
-  | "sandbox.violation"
-  | "alert"
-  | "session.end"
-  | "policy.load"
-  | "mcp.tool.pin"
-  | "canary.create"
-  | "key.rotate";
+import type { RecordData, RecordKind } from "./records/index.js";
 
-/** What a caller hands the ledger: everything but the position in the chain. */
-export interface RecordInput {
+export type { RecordKind };
+
+/**
+ * What a caller hands the ledger: everything but the position in the chain. Generic over the kind, so
+ * `data` must have that kind's shape (src/ledger/records/); `RecordInput` alone is any kind's.
+ */
+export type RecordInput<K extends RecordKind = RecordKind> = {
+  [P in K]: {
+    kind: P;
+    session: string | null;
+    agent: string | null;
+    callId: string | null;
+    data: RecordData<P>;
+  };
+}[K];
+
+/** A record input after the ledger checked and copied it: its data is plain JSON of its kind's shape. */
+export interface SealableInput {
   kind: RecordKind;
   session: string | null;
   agent: string | null;
@@ -30,8 +31,9 @@ export interface RecordInput {
 /**
  * A sealed record. `hash = SHA-256(prevHash ‖ canonical JSON of the record without `hash`)`, hex;
  * the first record of a chain uses GENESIS_HASH as prevHash. `v` is the record format version.
+ * `data` is as stored, not yet checked against its kind: readers go through records/read.ts for a typed view.
  */
-export interface LedgerRecord extends RecordInput {
+export interface LedgerRecord extends SealableInput {
   v: 1;
   chain: string;
   seq: number;

@@ -1,5 +1,5 @@
 // What a refused connection does: kill the sandbox at once (or refuse only that connection), then record, end, alert.
-import type { RecordInput } from "../ledger/types.js";
+import type { RecordInput, SandboxViolationData } from "../ledger/index.js";
 import type { SandboxAlert } from "./alert.js";
 import type { EgressViolation } from "./errors.js";
 import type { Killable } from "./runner.js";
@@ -89,7 +89,7 @@ export class KillSwitch {
   async #follow(v: EgressViolation, at: string, kill: boolean, first: boolean): Promise<void> {
     const o = this.#o;
     const action = kill ? "killed" : "denied";
-    const data = {
+    const data: SandboxViolationData = {
       host: v.host,
       port: v.port,
       reason: v.reason,

@@ -66,7 +66,7 @@ describe("session idle timeout and cache", () => {
       session: s.id,
       agent: "a",
       callId: "c1",
-      data: { tool: "t" },
+      data: { tool: "t", args: {}, decision: { effect: "allow" } },
     });
     clock.now += 20 * MINUTE;
     await sessions.sweep();

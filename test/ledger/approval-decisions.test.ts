@@ -10,7 +10,7 @@ const decision = (
   approver: string | null,
   what: "approve" | "deny" | "expire",
   required = 1,
-): RecordInput => ({
+): RecordInput<"approval.decision"> => ({
   kind: "approval.decision",
   session: "s-1",
   agent: "bot",
@@ -20,6 +20,10 @@ const decision = (
     digest: "sha256:x",
     decision: what,
     approver,
+    role: null,
+    via: "api",
+    reason: null,
+    remember: null,
     required,
     expiresAt: "2999-01-01T00:00:00.000Z",
   },

@@ -32,7 +32,7 @@ export function ephemeralKey(): KeyObject {
   return generateKeyPairSync("ed25519").privateKey;
 }
 
-export function intent(i: number, extra: Record<string, string> = {}): RecordInput {
+export function intent(i: number, extra: Record<string, string> = {}): RecordInput<"call.intent"> {
   return {
     kind: "call.intent",
     session: `s-${i % 3}`,

@@ -110,7 +110,7 @@ describe("fail closed", () => {
   it("refuses bad input alone, without failing the batch it would have joined", async () => {
     const { ledger } = await memoryLedger();
     const good = ledger.append(intent(0));
-    const bad = ledger.append({ ...intent(1), data: { n: Number.NaN } });
+    const bad = ledger.append({ ...intent(1), data: { ...intent(1).data, args: { n: Number.NaN } } });
     const badKind = ledger.append({ ...intent(2), kind: "nope" as "alert" });
     const badAgent = ledger.append({ ...intent(3), agent: "x\ud800" });
     await expect(bad).rejects.toMatchObject({ code: "INVALID_ARGS" });

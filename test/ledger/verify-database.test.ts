@@ -188,7 +188,7 @@ describe("verifyDatabase", () => {
       const prev = rowAt(sql, 6);
       for (let seq = 12; seq >= 7; seq--)
         sql.prepare("UPDATE records SET seq = seq + 1 WHERE seq = ?").run(seq);
-      const forged = { ...prev, seq: 7, data: { tool: "wire_money" } };
+      const forged = { ...prev, seq: 7, data: { ...prev.data, tool: "wire_money" } };
       const hash = recordHash(prev.hash, forged);
       sql
         .prepare(

@@ -45,7 +45,13 @@ describe.skipIf(!available)("kill switch on a real sandbox", () => {
     const work = tempDir();
     const socketPath = join(dir, "proxy.sock");
     const records: RecordInput[] = [
-      { kind: "call.intent", session: "ses_1", agent: "bot", callId: "c1", data: { tool: "run_code" } },
+      {
+        kind: "call.intent",
+        session: "ses_1",
+        agent: "bot",
+        callId: "c1",
+        data: { tool: "run_code", args: {}, decision: { effect: "allow" } },
+      },
     ];
     const ended: [string, string][] = [];
     const runner = new BubblewrapRunner({ proxySocket: socketPath });
@@ -188,7 +194,7 @@ describe.skipIf(!available)("kill switch on a real sandbox", () => {
     });
     await ks.settled();
     expect(r).toMatchObject({ exitCode: 0, killed: null, stdout: "403 ok /after" });
-    expect(records.map((x) => x.data.action)).toEqual(["denied"]);
+    expect(records.map((x) => (x.kind === "sandbox.violation" ? x.data.action : x.kind))).toEqual(["denied"]);
   });
 });
 

@@ -268,7 +268,7 @@ describe.skipIf(!pgAvailable)("SecretBroker with Vault and PostgreSQL", () => {
       session: s.id,
       agent: s.agent,
       callId: null,
-      data: { onBehalfOf: s.onBehalfOf, intent: "test" },
+      data: { onBehalfOf: s.onBehalfOf, intent: "test", parent: null },
     });
   }
 

@@ -1,5 +1,7 @@
 // The verifier's core: a streaming state machine per chain that re-derives every hash and checks every signature.
 import { createHash } from "node:crypto";
+// The record schemas are the format's definition, shared with writers on purpose; nothing else of the writer is.
+import { checkRecordData } from "../records/index.js";
 // Deliberately not the writer's hash.ts: a bug or shortcut there must not be able to hide here too.
 import { canonical, recordBody } from "./canonical.js";
 import { isObject, readCheckpoint, shape } from "./checkpoint.js";
@@ -131,6 +133,8 @@ export class Checker {
         line,
       );
     }
+    const shapeProblem = this.#shapeProblem(v, kind, dataText);
+    if (shapeProblem !== null) return this.fail("malformed-data", chain, n, shapeProblem, line);
     if (kind === "key.rotate") this.#followRotation(chain, n, dataText);
     st.lastHash = hash;
     st.nextSeq = n + 1;
@@ -249,6 +253,23 @@ export class Checker {
    * Without a given key, the new key it names is trusted from here on, as the key beside the ledger is:
    * that shows self-consistency only. With given keys, the new key must be among them.
    */
+  /**
+   * Why a hash-valid record's data does not match its kind's schema at its format version, or null.
+   * Checked after the hash: a record changed after sealing is a hash mismatch first.
+   */
+  #shapeProblem(v: number, kind: string, dataText: string): string | null {
+    let data: unknown;
+    try {
+      data = JSON.parse(dataText);
+    } catch {
+      return "record data is not JSON";
+    }
+    const checked = checkRecordData(v, kind, data);
+    if (checked.ok) return null;
+    const { path, message } = checked.problem;
+    return `${kind} record data${path ? `.${path}` : ""}: ${message}`;
+  }
+
   #followRotation(chain: string, seq: number, dataText: string): void {
     let data: unknown;
     try {

@@ -5,6 +5,11 @@ export type VerifyProblem =
   /** Not a record or checkpoint this format defines (unparseable, wrong field, wrong type). */
   | "malformed"
   | "unsupported-version"
+  /**
+   * Hash-valid, but the record's data does not match its kind's schema at its format version
+   * (src/ledger/records/), or its kind is unknown: written by something other than Warden, or corrupt.
+   */
+  | "malformed-data"
   /** Records are missing: the next seq is higher than expected (deleted rows or lines). */
   | "seq-gap"
   /** A seq repeats or goes back (duplicated, inserted or reordered records). */

@@ -254,7 +254,7 @@ describe("everything a client sees is pinned and checked", () => {
       description: "Greets someone by name.",
       inputSchema: { type: "object", properties: { name: { type: "string" } } },
     };
-    const legacy = async (tool: string, digest: string, action = "pin") =>
+    const legacy = async (tool: string, digest: string, action: "pin" | "approve" = "pin") =>
       warden.ledger.append({
         kind: "mcp.tool.pin",
         session: null,

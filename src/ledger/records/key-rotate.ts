@@ -1,0 +1,14 @@
+// `key.rotate`: the ledger's signing key was replaced; the verifier refuses the old key on this chain after it.
+import { z } from "zod";
+
+export const keyRotate = z.object({
+  /** Key id of the retired key; null when there was none to read. */
+  from: z.string().nullable(),
+  to: z.string(),
+  /** The new public key, SPKI DER base64. */
+  publicKey: z.string(),
+  reason: z.string(),
+  oldKey: z.enum(["retired", "lost"]),
+});
+
+export type KeyRotateData = z.infer<typeof keyRotate>;
