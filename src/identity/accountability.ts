@@ -1,8 +1,7 @@
 // `warden who CALL_ID`: the accountability chain of one call, read back from the ledger.
 import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
-import type { Principal } from "./principal.js";
+import { type LedgerRecord, type LedgerStore, readRecord } from "../ledger/index.js";
 
 export interface AccountabilityChain {
   callId: string;
@@ -28,12 +27,18 @@ export interface AccountabilityChain {
   decidedAt: string;
 }
 
+/**
+ * The chain of `callId` as its records tell it. A record of the call whose data does not match its
+ * kind's schema throws LEDGER_RECORD_MALFORMED (naming chain and seq): an audit tool must show
+ * corruption, not paper over it. Fields a v1 record may lack (the format's first records) read as "".
+ */
 export async function accountabilityOf(store: LedgerStore, callId: string): Promise<AccountabilityChain> {
   const records = await store.query({ callId });
-  const intent = records.find((r) => r.kind === "call.intent");
-  if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
-  const data = intent.data as Record<string, JsonValue>;
-  const principal = (data.principal ?? []) as unknown as Principal[];
+  const found = records.find((r) => r.kind === "call.intent");
+  if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+  const intent = readRecord(found, "call.intent");
+  const { data } = intent;
+  const principal = data.principal ?? [];
   const user = principal.find((p) => p.kind === "user");
   const agents = [];
   for (const p of principal) {
@@ -47,24 +52,24 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
       intent: session?.intent ?? null,
     });
   }
-  const decision = (data.decision ?? {}) as Record<string, string>;
+  const { decision } = data;
   const outcome = records.find((r) => r.kind === "call.outcome");
   return {
     callId,
     user: user?.kind === "user" ? user.id : "",
     agents,
-    tool: String(data.tool),
-    args: data.args ?? null,
-    redacted: (data.redacted ?? []) as string[],
-    rationale: typeof data.rationale === "string" ? data.rationale : null,
+    tool: data.tool,
+    args: data.args,
+    redacted: data.redacted ?? [],
+    rationale: data.rationale ?? null,
     decision: {
-      effect: decision.effect ?? "",
+      effect: decision.effect,
       enforced: decision.enforced ?? "",
       ruleId: decision.ruleId ?? "",
       reason: decision.reason ?? "",
     },
-    mode: String(data.mode ?? ""),
-    policyDigest: String(data.policy ?? ""),
+    mode: data.mode ?? "",
+    policyDigest: data.policy ?? "",
     approvals: records.filter((r) => r.kind === "approval.decision").map(approvalOf),
     outcome: outcome ? outcomeOf(outcome) : null,
     decidedAt: intent.ts,
@@ -72,23 +77,13 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
 }
 
 function approvalOf(record: LedgerRecord) {
-  const d = record.data as Record<string, JsonValue>;
-  return {
-    approver: typeof d.approver === "string" ? d.approver : null,
-    decision: typeof d.decision === "string" ? d.decision : null,
-    at: record.ts,
-  };
+  const { data, ts } = readRecord(record, "approval.decision");
+  return { approver: data.approver, decision: data.decision, at: ts };
 }
 
 function outcomeOf(record: LedgerRecord) {
-  const d = record.data as Record<string, JsonValue>;
-  const error = d.error as { code?: string } | null;
-  return {
-    status: String(d.status),
-    durationMs: typeof d.durationMs === "number" ? d.durationMs : null,
-    error: error?.code ?? null,
-    at: record.ts,
-  };
+  const { data, ts } = readRecord(record, "call.outcome");
+  return { status: data.status, durationMs: data.durationMs, error: data.error?.code ?? null, at: ts };
 }
 
 /** The chain as a person reads it, one link a line. */
