@@ -4,7 +4,7 @@ import { type Approvals, type ApprovalView, approvalDigest } from "../approvals/
 import { ApprovalDeniedError, ApprovalExpiredError, type RefusalInfo, WardenError } from "../errors.js";
 import type { SessionRegistry } from "../identity/index.js";
 import { toJsonValue } from "../json.js";
-import type { LedgerStore } from "../ledger/index.js";
+import { type LedgerStore, readRecord } from "../ledger/index.js";
 import type { GateDecision } from "./request.js";
 
 export interface CallState {
@@ -52,10 +52,10 @@ export class ApprovalWaits {
   }
 
   async callState(callId: string, waitMs: number): Promise<CallState> {
-    const [intent] = await this.#store.query({ callId, kinds: ["call.intent"], limit: 1 });
-    if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
-    const enforced =
-      (intent.data.decision as { enforced?: GateDecision["enforced"] } | undefined)?.enforced ?? "deny";
+    const [found] = await this.#store.query({ callId, kinds: ["call.intent"], limit: 1 });
+    if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    // A malformed intent throws (LEDGER_RECORD_MALFORMED); one without `enforced` (the format's first) ran nothing.
+    const enforced = readRecord(found, "call.intent").data.decision.enforced ?? "deny";
     if (enforced !== "ask") return { decision: enforced, approval: null };
     await this.#approvals.book.poll();
     let view = this.#approvals.book.byCall(callId);

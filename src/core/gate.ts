@@ -13,7 +13,7 @@ import {
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
-import type { Ledger, RecordInput } from "../ledger/index.js";
+import { type Ledger, type RecordInput, readRecord } from "../ledger/index.js";
 import {
   applyRedactions,
   type CompiledPolicy,
@@ -510,21 +510,22 @@ export class Gate {
   /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
   async #openFromLedger(callId: string) {
     const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
-    const intent = records.find((r) => r.kind === "call.intent");
-    if (!intent) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    const found = records.find((r) => r.kind === "call.intent");
+    if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    const intent = readRecord(found, "call.intent");
     if (records.some((r) => r.kind === "call.outcome")) {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
     }
-    const decision = intent.data.decision as { enforced?: string } | undefined;
-    const approved = decision?.enforced === "ask" && (await this.#waits.approved(callId));
-    if (decision?.enforced !== "allow" && !approved) {
+    const { enforced } = intent.data.decision;
+    const approved = enforced === "ask" && (await this.#waits.approved(callId));
+    if (enforced !== "allow" && !approved) {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} was not allowed to run`);
     }
     return {
       session: intent.session ?? "",
       agent: intent.agent ?? "",
-      tool: String(intent.data.tool),
-      traceparent: typeof intent.data.traceparent === "string" ? intent.data.traceparent : null,
+      tool: intent.data.tool,
+      traceparent: intent.data.traceparent ?? null,
       startedAt: Date.parse(intent.ts),
     };
   }
