@@ -1,11 +1,11 @@
 // GET /v1/agents[/:name]: the policy's agent registry ("employee directory") with recent activity from the ledger.
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
 import type { AgentProfile } from "../policy/index.js";
-import type { Warden } from "../warden.js";
 import { type AuthEnv, requireRole } from "./auth.js";
 import { errorBody } from "./http-errors.js";
+import type { RouteDeps } from "./routes.js";
 
 /** Activity is read from this window and at most this many call records per agent: the page stays cheap. */
 export const ACTIVITY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -13,7 +13,6 @@ export const ACTIVITY_SCAN_LIMIT = 1000;
 const DETAIL_LIST = 50;
 
 const AgentName = z.string().min(1).max(256);
-const READERS = ["auditor", "approver", "admin"] as const;
 
 export interface AgentActivity {
   calls: number;
@@ -35,11 +34,12 @@ export interface CallSummary {
   ts: string;
 }
 
-export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
+export function agentsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   const store = warden.ledger.store;
+  const readers = requireRole("auditor", "approver", "admin");
 
-  app.get("/v1/agents", async (c) => {
-    requireRole(c, READERS);
+  app.get("/", authenticated, readers, async (c) => {
     const registry = warden.policy.agents;
     const names = new Set(registry?.keys() ?? []);
     // Without a registry (or for agents it lacks) the directory still lists whoever opened sessions.
@@ -52,10 +52,9 @@ export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
     return c.json({ registry: registry !== null, windowMs: ACTIVITY_WINDOW_MS, agents });
   });
 
-  app.get("/v1/agents/:name", async (c) => {
-    const token = requireRole(c, READERS);
+  app.get("/:name", authenticated, readers, async (c) => {
     // Approvers may not read the ledger or the session list: they get the directory entry, not its history.
-    const ledgerAccess = token.role !== "approver";
+    const ledgerAccess = c.var.principal.role !== "approver";
     const parsed = AgentName.safeParse(c.req.param("name"));
     if (!parsed.success) return c.json(errorBody("INVALID_REQUEST", "bad agent name"), 400);
     const name = parsed.data;
@@ -72,6 +71,8 @@ export function mountAgents(app: Hono<AuthEnv>, warden: Warden): void {
       sessions: ledgerAccess ? sessions : [],
     });
   });
+
+  return app;
 }
 
 function profileOf(name: string, profile: AgentProfile | undefined) {

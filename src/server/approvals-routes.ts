@@ -1,6 +1,6 @@
-// The approvals API: list and read approvals, decide them (bearer token, dashboard session, or a signed
-// chat-ops integration), redeem action links, and let an HTTP agent wait for its call's approval.
-import type { Context, Hono } from "hono";
+// /v1/approvals: list and read approvals, decide them (bearer token, dashboard session, or a signed
+// chat-ops integration), redeem action links.
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import {
   type ApprovalView,
@@ -11,12 +11,11 @@ import {
   verifyIntegrationRequest,
 } from "../approvals/index.js";
 import { WardenError } from "../errors.js";
-import type { TokenRow } from "../ledger/index.js";
 import { parseDuration } from "../policy/index.js";
 import type { Warden } from "../warden.js";
-import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
+import { type AuthEnv, type Principal, requireRole } from "./auth.js";
 import { parseJson, readJson, readText } from "./body.js";
-import { isProviderRow } from "./provider-principal.js";
+import type { RouteDeps } from "./routes.js";
 import { tokenIdentity } from "./tokens.js";
 
 const remember = z.union([
@@ -46,37 +45,11 @@ const IntegrationBody = DecisionBody.extend({
 const LinkBody = z.strictObject({ link: z.string().min(1).max(2_048) });
 const STATUS = z.enum(["pending", "decided", "all"]);
 
-/** Longest a GET /v1/calls/{id}?wait= holds the request. */
-const MAX_WAIT_MS = 60_000;
-
-/** Signed decisions from chat-ops bots: registered before the bearer check, they carry no token. */
-export function mountIntegrationDecisions(app: Hono<AuthEnv>, warden: Warden): void {
-  const seen = new SeenIds();
-  app.post("/v1/approvals/:id/decision", async (c, next) => {
-    if (c.req.header("authorization") !== undefined || c.req.header("webhook-signature") === undefined) {
-      return next();
-    }
-    const raw = await readText(c);
-    const verified = verifyIntegrationRequest(warden.approvals.integrations, headersOf(c), raw, seen);
-    const body = parseJson(raw, IntegrationBody);
-    if (body.approvalId !== c.req.param("id")) {
-      throw new WardenError("WEBHOOK_INVALID", "the signed body names another approval than the URL");
-    }
-    const approver: Approver = {
-      name: body.approver,
-      role: "approver",
-      via: `webhook:${verified.integration}`,
-    };
-    const view = await warden.approvals.queue.decide(c.req.param("id"), decisionInput(body, approver));
-    return c.json({ approval: view });
-  });
-}
-
-export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
+export function approvalsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
   const queue = warden.approvals.queue;
 
-  app.get("/v1/approvals", async (c) => {
-    requireRole(c, ["approver", "auditor", "admin"]);
+  app.get("/", authenticated, requireRole("approver", "auditor", "admin"), async (c) => {
     const status = STATUS.safeParse(c.req.query("status") ?? "pending");
     if (!status.success) throw new WardenError("INVALID_REQUEST", "status is pending, decided or all");
     const limit = Number(c.req.query("limit") ?? 100);
@@ -90,15 +63,14 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
     const current = (await Promise.all(candidates.map((v) => queue.current(v))))
       .filter(wanted)
       .slice(0, limit);
-    const reader = readerOf(c.get("token"));
+    const reader = readerOf(c.var.principal);
     const approvals = await Promise.all(
       current.map(async (v) => ({ ...v, heldArgs: heldArgsBody(await queue.heldArgsFor(v, reader)) })),
     );
     return c.json({ approvals });
   });
 
-  app.get("/v1/approvals/:id", async (c) => {
-    requireRole(c, ["approver", "auditor", "admin"]);
+  app.get("/:id", authenticated, requireRole("approver", "auditor", "admin"), async (c) => {
     await queue.book.poll();
     const known = queue.book.get(c.req.param("id"));
     if (!known) throw new WardenError("APPROVAL_NOT_FOUND", `no approval ${c.req.param("id")}`);
@@ -125,67 +97,64 @@ export function mountApprovalRoutes(app: Hono<AuthEnv>, warden: Warden): void {
         };
       });
     // The redacted values in clear, only for someone this approval accepts as a decider, while pending.
-    const heldArgs = heldArgsBody(await queue.heldArgsFor(view, readerOf(c.get("token"))));
+    const heldArgs = heldArgsBody(await queue.heldArgsFor(view, readerOf(c.var.principal)));
     return c.json({ approval: { ...view, heldArgs }, previousCalls });
   });
 
-  app.post("/v1/approvals/:id/decision", async (c) => {
-    const token = requireRole(c, ["approver", "admin", "agent", "auditor"]);
-    const body = await readJson(c, DecisionBody);
-    // A cookie-authenticated request came from the dashboard; a bearer one from a script or the CLI.
-    // A person the identity provider vouched for says so: "sso" (dashboard) or "provider-token" (bearer).
-    const viaProvider = isProviderRow(token);
-    const via =
-      c.req.header("authorization") === undefined
-        ? viaProvider
-          ? "sso"
-          : "dashboard"
-        : viaProvider
-          ? "provider-token"
-          : "api";
-    // Four eyes and "not your own call" compare people: a token that decides must name its person.
-    if (token.name === null && (token.role === "approver" || token.role === "admin")) {
-      throw new WardenError(
-        "FORBIDDEN",
-        "this token has no name; decide with a named token (warden token create --name)",
-      );
-    }
-    const approver: Approver = { name: tokenIdentity(token), role: token.role, via };
-    return c.json({ approval: await queue.decide(c.req.param("id"), decisionInput(body, approver)) });
-  });
+  // A chat-ops bot's signed request is answered by its first step; everyone else is authenticated.
+  app.post(
+    "/:id/decision",
+    signedDecision(warden),
+    authenticated,
+    requireRole("approver", "admin", "agent", "auditor"),
+    async (c) => {
+      const principal = c.var.principal;
+      const body = await readJson(c, DecisionBody);
+      // Four eyes and "not your own call" compare people: a token that decides must name its person.
+      if (principal.name === null && (principal.role === "approver" || principal.role === "admin")) {
+        throw new WardenError(
+          "FORBIDDEN",
+          "this token has no name; decide with a named token (warden token create --name)",
+        );
+      }
+      const approver: Approver = { name: tokenIdentity(principal), role: principal.role, via: principal.via };
+      return c.json({ approval: await queue.decide(c.req.param("id"), decisionInput(body, approver)) });
+    },
+  );
 
-  app.post("/v1/approvals/:id/link", async (c) => {
-    requireRole(c, ["approver", "admin"]);
+  app.post("/:id/link", authenticated, requireRole("approver", "admin"), async (c) => {
     const { link } = await readJson(c, LinkBody);
     const action = warden.approvals.links.redeem(c.req.param("id"), link);
     return c.json({ action });
   });
 
-  /** Where an HTTP agent learns what became of its call; `?wait=30s` holds the answer while it is pending. */
-  app.get("/v1/calls/:id", async (c) => {
-    const token = requireRole(c, ["agent", "auditor", "admin"]);
-    const callId = c.req.param("id");
-    const wait = c.req.query("wait");
-    const waitMs = wait === undefined ? 0 : parseDuration(wait);
-    if (waitMs === null || waitMs > MAX_WAIT_MS) {
-      throw new WardenError("INVALID_REQUEST", "wait is a duration up to 60s, e.g. wait=30s");
+  return app;
+}
+
+/**
+ * Decisions from chat-ops bots: a request with a Standard Webhooks signature and no bearer header is
+ * verified and answered here, without a token; any other goes on to authentication.
+ */
+function signedDecision(warden: Warden): MiddlewareHandler<AuthEnv, "/:id/decision"> {
+  const seen = new SeenIds();
+  return async (c, next) => {
+    if (c.req.header("authorization") !== undefined || c.req.header("webhook-signature") === undefined) {
+      return next();
     }
-    await requireOwnCall(warden.ledger.store, token, callId);
-    const state = await warden.gate.callState(callId, waitMs);
-    const approval = state.approval;
-    return c.json({
-      callId,
-      decision: state.decision === "ask" ? "pending" : state.decision,
-      approval: approval && {
-        id: approval.id,
-        status: approval.status,
-        expiresAt: approval.expiresAt,
-        digest: approval.digest,
-        closed: approval.closed,
-        decisions: approval.decisions.map((d) => ({ decision: d.decision, reason: d.reason, at: d.at })),
-      },
-    });
-  });
+    const raw = await readText(c);
+    const verified = verifyIntegrationRequest(warden.approvals.integrations, headersOf(c), raw, seen);
+    const body = parseJson(raw, IntegrationBody);
+    if (body.approvalId !== c.req.param("id")) {
+      throw new WardenError("WEBHOOK_INVALID", "the signed body names another approval than the URL");
+    }
+    const approver: Approver = {
+      name: body.approver,
+      role: "approver",
+      via: `webhook:${verified.integration}`,
+    };
+    const view = await warden.approvals.queue.decide(c.req.param("id"), decisionInput(body, approver));
+    return c.json({ approval: view });
+  };
 }
 
 function decisionInput(body: z.output<typeof DecisionBody>, approver: Approver): DecisionInput {
@@ -201,8 +170,8 @@ function decisionInput(body: z.output<typeof DecisionBody>, approver: Approver):
   };
 }
 
-function readerOf(token: TokenRow): { name: string; role: TokenRow["role"] } {
-  return { name: tokenIdentity(token), role: token.role };
+function readerOf(principal: Principal): { name: string; role: Principal["role"] } {
+  return { name: tokenIdentity(principal), role: principal.role };
 }
 
 /** `null`: nothing to show this reader (none held, or not a decider of this approval). */

@@ -1,204 +1,132 @@
-// Who is calling /v1/*: a bearer token, or a dashboard session cookie whose writes carry the CSRF token.
-import { randomBytes, timingSafeEqual } from "node:crypto";
+// Who is calling, and may they: credentials turn a request into a principal; routes name the roles they admit.
 import type { Context, MiddlewareHandler } from "hono";
-import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
-import type { ProviderIdentity } from "../identity/provider/index.js";
 import type { LedgerStore, TokenRow } from "../ledger/index.js";
-import { errorBody } from "./http-errors.js";
-import { providerRow } from "./provider-principal.js";
 import type { TokenLimits } from "./token-limits.js";
-import type { Role, TokenCache } from "./tokens.js";
+import type { Role } from "./tokens.js";
 
-export type AuthEnv = { Variables: { token: TokenRow } };
-
-export const SESSION_COOKIE = "warden_session";
-export const CSRF_HEADER = "x-warden-csrf";
-/** A dashboard session ends after this long without a request. */
-export const UI_IDLE_MS = 12 * 60 * 60 * 1000;
-/** Logins beyond this many live sessions push out the least recently used one: memory stays bounded. */
-const MAX_UI_SESSIONS = 10_000;
-/** Logins of one token beyond this many end its least recently used dashboard session. */
-const MAX_UI_SESSIONS_PER_TOKEN = 20;
-
-interface UiSession {
-  /** The bearer secret the user logged in with, kept in memory only, so each request re-checks the token row. */
-  secret: string | null;
-  /** A single sign-on instead: who the provider said, until its ID token expires (then the session ends). */
-  signedOn: { row: TokenRow; expiresAt: number; idToken: string } | null;
-  csrf: string;
-  lastSeen: number;
-}
-
-export interface UiIdentity {
-  token: TokenRow;
-  csrf: string;
-}
-
-/** Dashboard sessions, kept in this process's memory: a restart logs everyone out, which is acceptable. */
-export class UiSessions {
-  readonly #tokens: TokenCache;
-  readonly #sessions = new Map<string, UiSession>();
-  readonly #now: () => number;
-
-  constructor(tokens: TokenCache, now: () => number = Date.now) {
-    this.#tokens = tokens;
-    this.#now = now;
-  }
-
-  /** Opens a session for a presented bearer token; agent tokens are refused, whatever they are for. */
-  async login(secret: string): Promise<{ id: string } & UiIdentity> {
-    const token = await this.#tokens.authenticate(secret);
-    if (!token) throw new WardenError("UNAUTHENTICATED", "unknown or revoked token");
-    if (token.role === "agent") throw new WardenError("FORBIDDEN", "agent tokens cannot use the dashboard");
-    return this.#open(token, { secret, signedOn: null });
-  }
-
-  /** Opens a session for a person the identity provider signed on; it ends when their ID token expires. */
-  loginSignedOn(identity: ProviderIdentity, idToken: string): { id: string } & UiIdentity {
-    if (identity.role === "agent") throw new WardenError("FORBIDDEN", "agents cannot use the dashboard");
-    const row = providerRow(identity);
-    return this.#open(row, { secret: null, signedOn: { row, expiresAt: identity.expiresAt, idToken } });
-  }
-
-  /** The ID token a single sign-on session was opened with (for the provider's logout), else null. */
-  idTokenOf(id: string): string | null {
-    return this.#sessions.get(id)?.signedOn?.idToken ?? null;
-  }
-
-  #open(token: TokenRow, how: Pick<UiSession, "secret" | "signedOn">): { id: string } & UiIdentity {
-    this.#prune();
-    // One token (or person) cannot crowd everyone else out of the bounded session table.
-    const mine = [...this.#sessions].filter(([, s]) =>
-      how.secret !== null ? s.secret === how.secret : s.signedOn?.row.id === token.id,
-    );
-    if (mine.length >= MAX_UI_SESSIONS_PER_TOKEN) this.#sessions.delete(mine[0]![0]);
-    const id = randomBytes(32).toString("base64url");
-    const csrf = randomBytes(32).toString("base64url");
-    this.#sessions.set(id, { ...how, csrf, lastSeen: this.#now() });
-    return { id, token, csrf };
-  }
-
+/** Who a request acts as, once a credential has proved it. */
+export interface Principal {
+  /** Stable for one credential: per-token budgets and MCP session ownership are kept by it (a token's id). */
+  id: string;
+  role: Role;
+  /** The agent an agent-role principal is bound to. */
+  agent: string | null;
+  /** The person it names (null: an unnamed token, known by its id). */
+  name: string | null;
   /**
-   * The session's token, re-checked now (a revoked token ends the session), or null. `touch: false`
-   * checks without counting as activity (an open live stream must not keep a forgotten tab signed in).
+   * How it came, as the ledger names it for approvals: a token sent by a program ("api"), a dashboard
+   * session opened with a token ("dashboard") or by single sign-on ("sso"), an identity provider's
+   * access token ("provider-token").
    */
-  async resolve(id: string, options: { touch?: boolean } = {}): Promise<UiIdentity | null> {
-    const s = this.#sessions.get(id);
-    if (!s) return null;
-    const now = this.#now();
-    if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt)) {
-      this.#sessions.delete(id);
-      return null;
-    }
-    const token = s.signedOn !== null ? s.signedOn.row : await this.#tokens.authenticate(s.secret ?? "");
-    if (!token) {
-      this.#sessions.delete(id);
-      return null;
-    }
-    if (options.touch !== false) {
-      // Re-insert so Map order stays least-recently-used first, for #prune.
-      this.#sessions.delete(id);
-      s.lastSeen = now;
-      this.#sessions.set(id, s);
-    }
-    return { token, csrf: s.csrf };
-  }
-
-  end(id: string): void {
-    this.#sessions.delete(id);
-  }
-
-  get size(): number {
-    return this.#sessions.size;
-  }
-
-  #prune(): void {
-    const now = this.#now();
-    for (const [id, s] of this.#sessions) {
-      if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt))
-        this.#sessions.delete(id);
-    }
-    while (this.#sessions.size >= MAX_UI_SESSIONS) {
-      const oldest = this.#sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.#sessions.delete(oldest);
-    }
-  }
+  via: "api" | "dashboard" | "sso" | "provider-token";
+  /** Whether the credential still holds now (token not revoked, session not ended), for long streams. */
+  stillValid(): Promise<boolean>;
 }
 
-/** Constant-time comparison of a presented CSRF token with the session's. */
-export function csrfMatches(presented: string | undefined, expected: string): boolean {
-  if (presented === undefined) return false;
-  const a = Buffer.from(presented, "utf8");
-  const b = Buffer.from(expected, "utf8");
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-const SAFE_METHODS = new Set(["GET", "HEAD"]);
+export type AuthEnv = { Variables: { principal: Principal } };
 
 /**
- * The /v1/* gate. A bearer header, when present, decides alone (a bad one is 401, never a fallback to
- * the cookie). Otherwise the dashboard cookie; its non-GET requests need the CSRF header, because a
- * browser attaches cookies to requests that other sites trigger.
+ * One kind of credential (a bearer token, a dashboard session cookie, …). The first kind a request
+ * carries decides alone: a bad bearer header is 401, never a fallback to the cookie.
  */
-export function authenticateRequests(
-  tokens: TokenCache,
-  ui: UiSessions,
-  limits: TokenLimits,
+export interface Credential {
+  carriedBy(c: Context): boolean;
+  /** The principal it proves, or null (401). Throws a WardenError for a refusal of its own (CSRF_FAILED). */
+  principal(c: Context): Promise<Principal | null>;
+}
+
+export interface AuthenticateOptions {
+  /** Per-token request and byte budgets, charged once the principal is known. */
+  limits?: TokenLimits;
+  /** The WWW-Authenticate challenge of a 401. */
+  challenge?: string;
+}
+
+/**
+ * The middleware that authenticates a route's requests with the first of `credentials` they carry;
+ * it sets `principal` for the rest of the chain.
+ *
+ * @example
+ * const authenticated = authenticate([bearerToken(tokens)]);
+ * app.get("/v1/sessions", authenticated, requireRole("auditor", "admin"), (c) => c.json({}));
+ */
+export function authenticate(
+  credentials: readonly Credential[],
+  options: AuthenticateOptions = {},
 ): MiddlewareHandler<AuthEnv> {
-  const admit = (c: Context<AuthEnv>, token: TokenRow) => {
-    c.set("token", token);
-    try {
-      limits.admit(c, token.id);
-    } catch (err) {
-      const retryAfterMs = (err as WardenError).details?.retryAfterMs;
-      if (typeof retryAfterMs === "number") c.header("retry-after", String(Math.ceil(retryAfterMs / 1000)));
-      throw err;
-    }
-  };
+  const challenge = options.challenge ?? 'Bearer realm="warden"';
   return async (c, next) => {
-    const header = c.req.header("authorization");
-    if (header !== undefined) {
-      const match = /^Bearer (\S+)$/.exec(header);
-      const token = match?.[1] ? await tokens.authenticate(match[1]) : null;
-      if (!token) return unauthenticated(c);
-      admit(c, token);
-      return next();
+    const credential = credentials.find((k) => k.carriedBy(c));
+    const principal = credential === undefined ? null : await credential.principal(c);
+    if (principal === null) {
+      c.header("www-authenticate", challenge);
+      throw new WardenError("UNAUTHENTICATED", "a valid bearer token is required");
     }
-    const sessionId = getCookie(c, SESSION_COOKIE);
-    const identity = sessionId ? await ui.resolve(sessionId) : null;
-    if (!identity) return unauthenticated(c);
-    if (!SAFE_METHODS.has(c.req.method) && !csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {
-      return c.json(errorBody("CSRF_FAILED", `this request needs the ${CSRF_HEADER} header`), 403);
-    }
-    admit(c, identity.token);
-    return next();
+    c.set("principal", principal);
+    if (options.limits) admit(c, options.limits, principal.id);
+    await next();
   };
 }
 
-function unauthenticated(c: Context) {
-  c.header("www-authenticate", 'Bearer realm="warden"');
-  return c.json(errorBody("UNAUTHENTICATED", "a valid bearer token is required"), 401);
-}
-
-/** The request's token when its role is one of `roles`; FORBIDDEN otherwise. */
-export function requireRole(c: Context<AuthEnv>, roles: readonly Role[]): TokenRow {
-  const token = c.get("token");
-  if (!roles.includes(token.role)) {
-    throw new WardenError(
-      "FORBIDDEN",
-      `this needs one of the roles ${roles.join(", ")}; the token has ${token.role}`,
-    );
+function admit(c: Context, limits: TokenLimits, tokenId: string): void {
+  try {
+    limits.admit(c, tokenId);
+  } catch (err) {
+    const retryAfterMs = err instanceof WardenError ? err.details?.retryAfterMs : undefined;
+    if (typeof retryAfterMs === "number") c.header("retry-after", String(Math.ceil(retryAfterMs / 1000)));
+    throw err;
   }
-  return token;
 }
 
-/** An agent token acts only on its own agent's calls (other roles are checked by requireRole). */
-export async function requireOwnCall(store: LedgerStore, token: TokenRow, callId: string): Promise<void> {
-  if (token.role !== "agent") return;
+/**
+ * Admits a principal whose role is one of `roles`; FORBIDDEN otherwise. Placed after `authenticate`
+ * in a route's chain; a chain without it is refused (UNAUTHENTICATED), never let through.
+ */
+export function requireRole(...roles: readonly Role[]): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const principal = c.var.principal as Principal | undefined;
+    if (principal === undefined) throw new WardenError("UNAUTHENTICATED", "a valid bearer token is required");
+    const role = principal.role;
+    if (!roles.includes(role)) {
+      throw new WardenError(
+        "FORBIDDEN",
+        `this needs one of the roles ${roles.join(", ")}; the token has ${role}`,
+      );
+    }
+    await next();
+  };
+}
+
+/** An agent acts only on its own agent's calls (other roles are checked by requireRole). */
+export async function requireOwnCall(
+  store: LedgerStore,
+  principal: Principal,
+  callId: string,
+): Promise<void> {
+  if (principal.role !== "agent") return;
   const [intent] = await store.query({ callId, kinds: ["call.intent"], limit: 1 });
-  if (intent && intent.agent !== token.agent) {
+  if (intent && intent.agent !== principal.agent) {
     throw new WardenError("FORBIDDEN", "this call belongs to another agent");
   }
+}
+
+/** An agent acts only on sessions of its own agent (`session` reads one; other roles need no read). */
+export async function requireOwnSession(
+  principal: Principal,
+  sessionId: string,
+  session: (id: string) => Promise<{ agent: string }>,
+): Promise<void> {
+  if (principal.role !== "agent") return;
+  if ((await session(sessionId)).agent !== principal.agent)
+    throw new WardenError("FORBIDDEN", "this session belongs to another agent");
+}
+
+/** The principal of a token row. */
+export function tokenPrincipal(
+  token: TokenRow,
+  via: Principal["via"],
+  stillValid: () => Promise<boolean>,
+): Principal {
+  return { id: token.id, role: token.role, agent: token.agent, name: token.name, via, stillValid };
 }

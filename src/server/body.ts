@@ -1,7 +1,7 @@
 // Request bodies: JSON only, bounded in size and nesting, validated by a zod schema.
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
 import { chargeBody } from "./token-limits.js";
@@ -9,8 +9,8 @@ import { chargeBody } from "./token-limits.js";
 export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 64;
 
-function tooLarge(): WardenError {
-  return new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${MAX_BODY_BYTES} bytes`);
+function tooLarge(max: number): WardenError {
+  return new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${max} bytes`);
 }
 
 // Fatal: a byte sequence that is not UTF-8 is refused, never turned into U+FFFD and hashed into the
@@ -26,27 +26,27 @@ function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * The body as text, never buffering more than MAX_BODY_BYTES. Under the node server the request
- * stream is read directly: building a web Request (streams, abort signal) for every decision costs
- * more than the decision itself.
+ * The body as text, never buffering more than `max` bytes (PAYLOAD_TOO_LARGE past it). Under the node
+ * server the request stream is read directly: building a web Request (streams, abort signal) for every
+ * decision costs more than the decision itself.
  */
-export async function readText(c: Context): Promise<string> {
+export async function readText(c: Context, max = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > max) throw tooLarge(max);
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {
     const buffer = Buffer.from(await c.req.arrayBuffer());
     chargeBody(c, buffer.length);
-    if (buffer.length > MAX_BODY_BYTES) throw tooLarge();
+    if (buffer.length > max) throw tooLarge(max);
     return decodeUtf8(buffer);
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of incoming as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > max) {
       chargeBody(c, size);
-      throw tooLarge();
+      throw tooLarge(max);
     }
     chunks.push(chunk);
   }
@@ -104,4 +104,16 @@ export function parseJson<S extends z.ZodType>(
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * A string field of `min`–`max` characters that is well-formed Unicode: a lone surrogate is the same
+ * mistake in every field, so it gets the same code everywhere.
+ */
+export function wellFormedText(max: number, min = 1) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((v) => v.isWellFormed(), "not valid Unicode (a lone surrogate)");
 }

@@ -1,7 +1,8 @@
 // GET /v1/events: every new ledger record as a server-sent event, whichever process wrote it.
-import type { Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { Ledger, LedgerRecord } from "../ledger/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
+import type { RouteDeps } from "./routes.js";
 
 export const POLL_MS = 300;
 export const HEARTBEAT_MS = 15_000;
@@ -178,24 +179,18 @@ export function eventStream(feed: RecordFeed, options: StreamOptions = {}): Read
   );
 }
 
-export function mountEvents(
-  app: Hono<AuthEnv>,
-  ledger: Ledger,
-  options: {
-    pollMs?: number;
-    heartbeatMs?: number;
-    /** Builds the per-request check that a stream's caller may still listen. */
-    recheck?: (c: Context<AuthEnv>) => () => Promise<boolean>;
-  } = {},
-): RecordFeed {
-  const feed = new RecordFeed(ledger, options.pollMs);
-  app.get("/v1/events", (c) => {
-    const token = requireRole(c, ["auditor", "approver", "admin"]);
+/** GET /v1/events: the live feed of the dashboard. */
+export function eventsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const feed = new RecordFeed(warden.ledger);
+  app.get("/", authenticated, requireRole("auditor", "approver", "admin"), (c) => {
+    const principal = c.var.principal;
     const stream = eventStream(feed, {
       // Approvers may not read the ledger: their stream carries approval records only.
-      ...(token.role === "approver" ? { visible: (r: LedgerRecord) => r.kind.startsWith("approval.") } : {}),
-      heartbeatMs: options.heartbeatMs,
-      stillAllowed: options.recheck?.(c),
+      ...(principal.role === "approver"
+        ? { visible: (r: LedgerRecord) => r.kind.startsWith("approval.") }
+        : {}),
+      stillAllowed: () => principal.stillValid(),
     });
     return c.body(stream, 200, {
       "content-type": "text/event-stream; charset=utf-8",
@@ -203,5 +198,5 @@ export function mountEvents(
       "x-accel-buffering": "no",
     });
   });
-  return feed;
+  return app;
 }

@@ -40,15 +40,32 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   SANDBOX_UNAVAILABLE: 503,
 };
 
+/** What a client may learn of an error: a Warden error's code and message, nothing of any other. */
+export interface PublicError {
+  status: ContentfulStatusCode;
+  code: string;
+  message: string;
+  issues?: unknown;
+}
+
+export function publicError(err: unknown): PublicError {
+  if (err instanceof WardenError) {
+    const issues = err instanceof PolicyInvalidError ? err.issues : err.details?.issues;
+    const status = STATUS[err.code] ?? 400;
+    return issues === undefined
+      ? { status, code: err.code, message: err.message }
+      : { status, code: err.code, message: err.message, issues };
+  }
+  // Unexpected failures say nothing of their cause to the client: it may hold arguments or secrets.
+  return { status: 500, code: "INTERNAL", message: "internal error" };
+}
+
 export function errorBody(code: string, message: string, issues?: unknown) {
   return { error: issues === undefined ? { code, message } : { code, message, issues } };
 }
 
-export function sendError(c: Context, err: unknown) {
-  if (err instanceof WardenError) {
-    const issues = err instanceof PolicyInvalidError ? err.issues : err.details?.issues;
-    return c.json(errorBody(err.code, err.message, issues), STATUS[err.code] ?? 400);
-  }
-  // Unexpected failures say nothing of their cause to the client: it may hold arguments or secrets.
-  return c.json(errorBody("INTERNAL", "internal error"), 500);
+/** The service's rendering of an error: `{error: {code, message, issues?}}`. */
+export function sendError(c: Context, err: unknown): Response {
+  const e = publicError(err);
+  return c.json(errorBody(e.code, e.message, e.issues), e.status);
 }

@@ -1,8 +1,9 @@
 // GET /v1/integrity and POST /v1/integrity/verify: checkpoints per chain and the verifier's last verdict.
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { WardenError } from "../errors.js";
 import { type LedgerStore, SqliteStore, type VerifyResult, verifyDatabase } from "../ledger/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
+import type { RouteDeps } from "./routes.js";
 
 export interface VerificationReport {
   at: string;
@@ -61,11 +62,12 @@ export class IntegrityState {
   }
 }
 
-export function mountIntegrity(app: Hono<AuthEnv>, store: LedgerStore): IntegrityState {
+export function integrityRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const store = warden.ledger.store;
   const state = new IntegrityState(store);
 
-  app.get("/v1/integrity", async (c) => {
-    requireRole(c, ["auditor", "approver", "admin"]);
+  app.get("/", authenticated, requireRole("auditor", "approver", "admin"), async (c) => {
     const chains = [];
     for (const chain of await store.chains()) {
       const head = await store.head(chain);
@@ -81,10 +83,9 @@ export function mountIntegrity(app: Hono<AuthEnv>, store: LedgerStore): Integrit
     return c.json({ chains, lastVerification: state.last });
   });
 
-  app.post("/v1/integrity/verify", async (c) => {
-    requireRole(c, ["auditor", "admin"]);
-    return c.json({ verification: await state.verify() });
-  });
+  app.post("/verify", authenticated, requireRole("auditor", "admin"), async (c) =>
+    c.json({ verification: await state.verify() }),
+  );
 
-  return state;
+  return app;
 }

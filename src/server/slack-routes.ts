@@ -1,17 +1,17 @@
 // Slack's interactivity endpoint: POST /slack/{channel name}/interactions, verified by Slack's signing secret.
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import type { Warden } from "../warden.js";
-import type { AuthEnv } from "./auth.js";
 import { readText } from "./body.js";
 import { errorBody } from "./http-errors.js";
 
 /**
- * Mounted before the bearer check: Slack carries no token, its signature (v0, the channel's signing
+ * Outside /v1 and its bearer check: Slack carries no token, its signature (v0, the channel's signing
  * secret) is what authenticates the request. Set the Slack app's Interactivity Request URL to
  * `<publicUrl>/slack/<name>/interactions`.
  */
-export function mountSlack(app: Hono<AuthEnv>, warden: Warden): void {
-  app.post("/slack/:name/interactions", async (c) => {
+export function slackRoutes(warden: Warden): Hono {
+  const app = new Hono();
+  app.post("/:name/interactions", async (c) => {
     const channel = warden.approvals.slack.get(c.req.param("name"));
     if (!channel) return c.json(errorBody("NOT_FOUND", "no such Slack channel"), 404);
     const raw = await readText(c);
@@ -21,4 +21,5 @@ export function mountSlack(app: Hono<AuthEnv>, warden: Warden): void {
     );
     return c.body(reply.body, reply.status as 200);
   });
+  return app;
 }

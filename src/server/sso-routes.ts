@@ -1,12 +1,12 @@
 // Single sign-on for the dashboard: /ui/sso/login sends the browser to the identity provider, /ui/sso/callback
 // opens a dashboard session for the person it signed on, logout ends the provider's session too.
-import type { Context, Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
 import { type ProviderConfig, SignOn } from "../identity/provider/index.js";
 import type { Warden } from "../warden.js";
-import { type AuthEnv, SESSION_COOKIE, type UiSessions } from "./auth.js";
 import { errorBody } from "./http-errors.js";
+import { SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
 /** Holds the state of a started sign-in, so the callback can tell it returns to the browser that started it. */
 export const SSO_STATE_COOKIE = "warden_sso_state";
@@ -31,15 +31,12 @@ export function signOnFor(warden: Warden, env: NodeJS.ProcessEnv = process.env):
   };
 }
 
-export function mountSignOn(
-  app: Hono<AuthEnv>,
-  warden: Warden,
-  ui: UiSessions,
-  sso: () => SignOn | null,
-): void {
-  app.get("/ui/sso", (c) => c.json({ enabled: sso() !== null }));
+/** /ui/sso: whether sign-on is offered, its start, and the provider's callback (SSO_CALLBACK_PATH). */
+export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | null): Hono {
+  const app = new Hono();
+  app.get("/", (c) => c.json({ enabled: sso() !== null }));
 
-  app.get("/ui/sso/login", async (c) => {
+  app.get("/login", async (c) => {
     const signOn = sso();
     if (!signOn) return c.json(errorBody("NOT_FOUND", "single sign-on is not configured"), 404);
     const { url, state } = await signOn.start(
@@ -57,7 +54,7 @@ export function mountSignOn(
     return c.redirect(url, 302);
   });
 
-  app.get(SSO_CALLBACK_PATH, async (c) => {
+  app.get("/callback", async (c) => {
     const signOn = sso();
     if (!signOn) return c.json(errorBody("NOT_FOUND", "single sign-on is not configured"), 404);
     const browserState = getCookie(c, SSO_STATE_COOKIE);
@@ -83,6 +80,8 @@ export function mountSignOn(
       return c.redirect(`/login?sso_error=${encodeURIComponent(code)}`, 302);
     }
   });
+
+  return app;
 }
 
 /** Where the provider should send the browser after its logout; null for a token session or no provider. */

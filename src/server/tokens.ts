@@ -86,7 +86,7 @@ export async function authenticate(store: LedgerStore, presented: string): Promi
 }
 
 /** Who a token speaks for in approvals and the dashboard: its name, else its id. */
-export function tokenIdentity(token: TokenRow): string {
+export function tokenIdentity(token: Pick<TokenRow, "id" | "name">): string {
   return token.name ?? token.id;
 }
 
@@ -112,5 +112,16 @@ export class TokenCache {
     // Only known tokens are remembered: random guesses must not be able to fill the cache.
     if (row) this.#entries.set(presented, { row, until: now + TOKEN_CACHE_MS });
     return row;
+  }
+
+  /** Whether the token is still unrevoked, asked of the store now (not the cache). */
+  async stillValid(token: TokenRow): Promise<boolean> {
+    const row = await this.#store.tokenByHash(token.hash);
+    return row !== null && row.revokedAt === null;
+  }
+
+  /** Drops the cached lookups of a token known to be revoked: no request may pass on them. */
+  forget(tokenId: string): void {
+    for (const [secret, hit] of this.#entries) if (hit.row?.id === tokenId) this.#entries.delete(secret);
   }
 }

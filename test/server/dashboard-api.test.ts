@@ -124,7 +124,8 @@ describe("dashboard login", () => {
   it("marks the cookie Secure when the request came over https", async () => {
     const metrics = new Metrics(warden.ledger);
     onCleanup(() => metrics.close());
-    const app = createApp(warden, metrics);
+    // Served on a network address: a loopback listener would refuse the host name (the site check).
+    const app = createApp(warden, metrics, { host: "0.0.0.0" });
     const res = await app.request("https://warden.example.com/ui/login", {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -1,10 +1,22 @@
-// The downstream Streamable HTTP listener: bearer tokens (agent or admin), one gateway session per MCP session id.
+// The downstream Streamable HTTP listener: bearer tokens (agent or admin), one gateway session per MCP session id,
+// served by the same hono app factory as `warden start` (site check, authentication, body limit, errors).
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { LedgerStore, TokenRow } from "../../ledger/index.js";
-import { authenticate, siteCheck } from "../../server/index.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { Context } from "hono";
+import { WardenError } from "../../errors.js";
+import type { LedgerStore } from "../../ledger/index.js";
+import {
+  type AuthEnv,
+  authenticate,
+  bearerToken,
+  createHttpApp,
+  type ErrorRenderer,
+  listenApp,
+  type Principal,
+  readText,
+  requireRole,
+  TokenCache,
+} from "../../server/index.js";
 import { RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
@@ -21,15 +33,28 @@ export interface HttpListener {
   endSessionsOf(tokenId: string, reason: string): Promise<number>;
   /**
    * Ends the sessions of tokens revoked since (by `warden token revoke` or any process on the store);
-   * runs by itself every TOKEN_TTL_MS. Resolves with how many sessions it ended.
+   * runs by itself every REVOCATION_CHECK_MS. Resolves with how many sessions it ended.
    */
   endRevoked(): Promise<number>;
   close(): Promise<void>;
 }
 
+export interface HttpListenerOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  /** Browser origins allowed besides the gateway's own, read per request (the policy may reload). */
+  allowedOrigins: () => readonly string[];
+  /** How many MCP sessions one token may hold open at once (each runs its own upstream servers). */
+  maxSessionsPerToken: () => number;
+  /** How long a session may sit with nothing open before it is ended. */
+  idleTimeoutMs: () => number;
+}
+
 interface Entry {
-  transport: StreamableHTTPServerTransport;
-  token: string;
+  transport: WebStandardStreamableHTTPServerTransport;
+  /** The principal (token) that opened it; only it may use the session. */
+  owner: string;
   /** Requests and streams of this session still open (a live SDK client keeps its GET stream open). */
   open: number;
   /** When the last of them ended (or the session started). */
@@ -37,108 +62,110 @@ interface Entry {
   end(reason: string): Promise<void>;
 }
 
-const TOKEN_TTL_MS = 5_000;
+/** How often the tokens holding sessions are checked for revocation (the token cache's lifetime too). */
+const REVOCATION_CHECK_MS = 5_000;
 export const MCP_PATH = "/mcp";
+
+/** Errors on the MCP endpoint are JSON-RPC errors, the Warden code in `data.code`. */
+const renderRpcError: ErrorRenderer = (c, e) =>
+  rpcError(c, e.status, e.status >= 500 ? RPC.internalError : RPC.invalidRequest, e.message, e.code);
 
 export async function listenHttp(
   gateway: McpGateway,
   store: LedgerStore,
-  options: {
-    host: string;
-    port: number;
-    maxBodyBytes: number;
-    /** Browser origins allowed besides the gateway's own, read per request (the policy may reload). */
-    allowedOrigins: () => readonly string[];
-    /** How many MCP sessions one token may hold open at once (each runs its own upstream servers). */
-    maxSessionsPerToken: () => number;
-    /** How long a session may sit with nothing open before it is ended. */
-    idleTimeoutMs: () => number;
-  },
+  options: HttpListenerOptions,
 ): Promise<HttpListener> {
   const sessions = new Map<string, Entry>();
-  /** Sessions open or being opened, by token id. */
+  /** Sessions open or being opened, by principal id. */
   const held = new Map<string, number>();
-  /** The digest of each token that holds sessions, to ask the store whether it was revoked. */
-  const holderHashes = new Map<string, string>();
-  const tokens = new Map<string, { row: TokenRow | null; until: number }>();
-  const authorize = async (req: IncomingMessage): Promise<TokenRow | null> => {
-    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "");
-    if (!match?.[1]) return null;
-    const hit = tokens.get(match[1]);
-    if (hit && hit.until > Date.now()) return hit.row;
-    const row = await authenticate(store, match[1]);
-    if (tokens.size > 10_000) tokens.clear();
-    if (row) tokens.set(match[1], { row, until: Date.now() + TOKEN_TTL_MS });
-    return row;
+  /** The principals that hold sessions, to ask whether their credential still holds. */
+  const holders = new Map<string, Principal>();
+  const tokens = new TokenCache(store);
+
+  const app = createHttpApp<AuthEnv>({
+    listenHost: options.host,
+    allowedOrigins: options.allowedOrigins,
+    renderError: renderRpcError,
+    notFoundMessage: `not found; the MCP endpoint is ${MCP_PATH}`,
+  });
+  const authenticated = authenticate([bearerToken(tokens)]);
+
+  app.all(MCP_PATH, authenticated, requireRole("agent", "admin"), async (c) => {
+    const principal = c.var.principal;
+    let body: unknown;
+    if (c.req.method === "POST") {
+      const text = await readText(c, options.maxBodyBytes);
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return rpcError(c, 400, RPC.parseError, "parse error: the body is not JSON", "INVALID_REQUEST");
+      }
+    }
+    const sessionId = c.req.header("mcp-session-id");
+    if (sessionId !== undefined) {
+      const entry = sessions.get(sessionId);
+      if (!entry) throw new WardenError("SESSION_NOT_FOUND", "session not found");
+      if (entry.owner !== principal.id)
+        throw new WardenError("FORBIDDEN", "the session belongs to another token");
+      entry.open++;
+      const response = await entry.transport
+        .handleRequest(c.req.raw, { parsedBody: body })
+        .catch((err: unknown) => {
+          quiet(entry);
+          throw err;
+        });
+      return whenSent(response, () => quiet(entry));
+    }
+    if (c.req.method !== "POST")
+      throw new WardenError("INVALID_REQUEST", "no session: POST an initialize request first");
+    return openSession(c, principal, body);
+  });
+
+  const quiet = (entry: Entry) => {
+    entry.open--;
+    entry.quietSince = Date.now();
   };
 
-  const refusedSite = siteCheck(options.host, options.allowedOrigins);
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const refused = refusedSite(req.headers.host, req.headers.origin);
-    if (refused !== null) return fail(res, 403, RPC.invalidRequest, refused);
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== MCP_PATH)
-      return fail(res, 404, RPC.invalidRequest, `not found; the MCP endpoint is ${MCP_PATH}`);
-    const token = await authorize(req);
-    if (!token) {
-      res.setHeader("www-authenticate", 'Bearer realm="warden"');
-      return fail(res, 401, RPC.invalidRequest, "a valid bearer token is required");
-    }
-    if (token.role !== "agent" && token.role !== "admin")
-      return fail(res, 403, RPC.invalidRequest, "an agent or admin token is required");
-    const body = req.method === "POST" ? await readBody(req, res, options.maxBodyBytes) : undefined;
-    if (body === null) return;
-    const sessionId = req.headers["mcp-session-id"];
-    if (typeof sessionId === "string") {
-      const entry = sessions.get(sessionId);
-      if (!entry) return fail(res, 404, RPC.invalidRequest, "session not found");
-      if (entry.token !== token.id)
-        return fail(res, 403, RPC.invalidRequest, "the session belongs to another token");
-      entry.open++;
-      res.once("close", () => {
-        entry.open--;
-        entry.quietSince = Date.now();
-      });
-      return entry.transport.handleRequest(req, res, body);
-    }
-    if (req.method !== "POST")
-      return fail(res, 400, RPC.invalidRequest, "no session: POST an initialize request first");
+  const openSession = async (c: Context<AuthEnv>, principal: Principal, body: unknown): Promise<Response> => {
     // Each session starts its own upstream servers: one token must not be able to start them without end.
     const max = options.maxSessionsPerToken();
     // SDK clients never send DELETE on close: a token at its limit first gives up its quietest session
     // that nothing is connected to (an abandoned one), so reconnecting never locks it out.
-    if ((held.get(token.id) ?? 0) >= max) await replaceQuietest(token.id);
-    const count = held.get(token.id) ?? 0;
+    if ((held.get(principal.id) ?? 0) >= max) await replaceQuietest(principal.id);
+    const count = held.get(principal.id) ?? 0;
     if (count >= max) {
-      const why = `this token already holds ${count} MCP sessions (mcp.maxSessionsPerToken); end one with DELETE`;
-      return fail(res, 429, RPC.invalidRequest, why);
+      throw new WardenError(
+        "RATE_LIMITED",
+        `this token already holds ${count} MCP sessions (mcp.maxSessionsPerToken); end one with DELETE`,
+      );
     }
-    held.set(token.id, count + 1);
-    holderHashes.set(token.id, token.hash);
+    held.set(principal.id, count + 1);
+    holders.set(principal.id, principal);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      const left = (held.get(token.id) ?? 1) - 1;
-      if (left > 0) held.set(token.id, left);
+      const left = (held.get(principal.id) ?? 1) - 1;
+      if (left > 0) held.set(principal.id, left);
       else {
-        held.delete(token.id);
-        holderHashes.delete(token.id);
+        held.delete(principal.id);
+        holders.delete(principal.id);
       }
     };
     let attached = false;
     try {
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        // SSE events carry ids, so a client that lost its connection resumes with Last-Event-ID.
-        eventStore: new SessionEventStore(),
-        onsessioninitialized: (id) =>
-          void sessions.set(id, { transport, token: token.id, open: 0, quietSince: Date.now(), end }),
-      });
+      const transport: WebStandardStreamableHTTPServerTransport =
+        new WebStandardStreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          // SSE events carry ids, so a client that lost its connection resumes with Last-Event-ID.
+          eventStore: new SessionEventStore(),
+          onsessioninitialized: (id) =>
+            void sessions.set(id, { transport, owner: principal.id, open: 0, quietSince: Date.now(), end }),
+        });
       const { gate, closed, end } = gateway.attach(transport, {
-        tokenAgent: token.role === "agent" ? token.agent : null,
-        mayNameAgent: token.role === "admin",
-        headers: req.headers,
+        tokenAgent: principal.role === "agent" ? principal.agent : null,
+        mayNameAgent: principal.role === "admin",
+        headers: Object.fromEntries(c.req.raw.headers),
       });
       // The slot is free once the session is wholly gone, upstreams included, not when its transport
       // closes: a DELETE while the upstreams are still starting must not make room for another.
@@ -153,8 +180,9 @@ export async function listenHttp(
       };
       let failed = true;
       try {
-        await transport.handleRequest(req, res, body);
+        const response = await transport.handleRequest(c.req.raw, { parsedBody: body });
         failed = false;
+        return response;
       } finally {
         // Not an initialize request (the transport answered 400), or it failed: nothing to keep.
         if (failed || transport.sessionId === undefined) await transport.close().catch(() => undefined);
@@ -166,10 +194,10 @@ export async function listenHttp(
     }
   };
 
-  const replaceQuietest = async (tokenId: string): Promise<void> => {
+  const replaceQuietest = async (owner: string): Promise<void> => {
     let quietest: Entry | undefined;
     for (const e of sessions.values())
-      if (e.token === tokenId && e.open === 0 && (!quietest || e.quietSince < quietest.quietSince))
+      if (e.owner === owner && e.open === 0 && (!quietest || e.quietSince < quietest.quietSince))
         quietest = e;
     await quietest?.end("replaced: the token reached mcp.maxSessionsPerToken");
   };
@@ -179,23 +207,22 @@ export async function listenHttp(
     await Promise.all(idle.map((e) => e.end("idle timeout")));
     return idle.length;
   };
-  const endSessionsOf = async (tokenId: string, reason: string): Promise<number> => {
-    const held = [...sessions.values()].filter((e) => e.token === tokenId);
-    await Promise.all(held.map((e) => e.end(reason)));
-    return held.length;
+  const endSessionsOf = async (owner: string, reason: string): Promise<number> => {
+    const owned = [...sessions.values()].filter((e) => e.owner === owner);
+    await Promise.all(owned.map((e) => e.end(reason)));
+    return owned.length;
   };
   const endRevoked = async (): Promise<number> => {
     let ended = 0;
-    for (const [tokenId, hash] of [...holderHashes]) {
-      const row = await store.tokenByHash(hash);
-      if (row !== null && row.revokedAt === null) continue;
+    for (const [id, principal] of [...holders]) {
+      if (await principal.stillValid()) continue;
       // No new request may pass on a cached lookup of the revoked token either.
-      for (const [secret, hit] of tokens) if (hit.row?.id === tokenId) tokens.delete(secret);
-      ended += await endSessionsOf(tokenId, "token revoked");
+      tokens.forget(id);
+      ended += await endSessionsOf(id, "token revoked");
     }
     return ended;
   };
-  const revokeTimer = setInterval(() => void endRevoked().catch(() => undefined), TOKEN_TTL_MS);
+  const revokeTimer = setInterval(() => void endRevoked().catch(() => undefined), REVOCATION_CHECK_MS);
   revokeTimer.unref();
   // Often enough that a session outlives its timeout by at most a tenth of it (and at most a minute).
   const idleTimer = setInterval(
@@ -204,22 +231,10 @@ export async function listenHttp(
   );
   idleTimer.unref();
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent)
-        fail(res, 500, RPC.internalError, err instanceof Error ? err.message : "internal error");
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const listening = await listenApp(app, { host: options.host, port: options.port });
   return {
-    url: `http://${host}:${port}${MCP_PATH}`,
-    port,
+    url: `${listening.origin}${MCP_PATH}`,
+    port: listening.port,
     closeIdle,
     endSessionsOf,
     endRevoked,
@@ -227,41 +242,50 @@ export async function listenHttp(
       clearInterval(idleTimer);
       clearInterval(revokeTimer);
       await Promise.all([...sessions.values()].map((e) => e.transport.close().catch(() => undefined)));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
 
-/** The parsed JSON body, or null after answering 413 / parse error; the limit holds while reading. */
-async function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<unknown | null> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > max) {
-    fail(res, 413, RPC.invalidRequest, `message larger than ${max} bytes`);
-    req.resume();
-    return null;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      fail(res, 413, RPC.invalidRequest, `message larger than ${max} bytes`);
-      req.destroy();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    fail(res, 400, RPC.parseError, "parse error: the body is not JSON");
-    return null;
-  }
+function rpcError(c: Context, status: number, rpc: number, message: string, code: string): Response {
+  return c.json({ jsonrpc: "2.0", id: null, error: { code: rpc, message, data: { code } } }, status as 400);
 }
 
-function fail(res: ServerResponse, status: number, code: number, message: string): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
+/** The response, with `done` called once its body is wholly sent or the client goes away. */
+function whenSent(response: Response, done: () => void): Response {
+  const body = response.body;
+  if (body === null) {
+    done();
+    return response;
+  }
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done();
+  };
+  const reader = body.getReader();
+  const relayed = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: ended, value } = await reader.read();
+        if (ended) {
+          finish();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    async cancel(reason) {
+      finish();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(relayed, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }

@@ -1,8 +1,8 @@
 // Dashboard sessions: idle expiry, activity, CSRF comparison, and who may open one.
 import { describe, expect, it } from "vitest";
-import { csrfMatches, UI_IDLE_MS, UiSessions } from "../../src/server/auth.js";
 import { createToken } from "../../src/server/index.js";
 import { TokenCache } from "../../src/server/tokens.js";
+import { csrfMatches, UI_IDLE_MS, UiSessions } from "../../src/server/ui-sessions.js";
 import { openWarden } from "../helpers.js";
 
 async function setup() {

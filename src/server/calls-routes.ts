@@ -1,0 +1,71 @@
+// /v1/calls/:id: what became of a call (waiting for its approval), its outcome, its chain of accountability.
+import { Hono } from "hono";
+import { z } from "zod";
+import { WardenError } from "../errors.js";
+import { accountabilityOf } from "../identity/index.js";
+import { parseDuration } from "../policy/index.js";
+import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
+import { readJson } from "./body.js";
+import type { RouteDeps } from "./routes.js";
+
+const OutcomeBody = z.strictObject({
+  status: z.enum(["ok", "error"]),
+  result: z.unknown().optional(),
+  error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
+  durationMs: z.number().nonnegative().finite().optional(),
+});
+
+/** Longest a GET /v1/calls/{id}?wait= holds the request. */
+const MAX_WAIT_MS = 60_000;
+
+export function callsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const store = warden.ledger.store;
+
+  app.post("/:id/outcome", authenticated, requireRole("agent", "admin"), async (c) => {
+    const body = await readJson(c, OutcomeBody);
+    const callId = c.req.param("id");
+    await requireOwnCall(store, c.var.principal, callId);
+    const outcome =
+      body.status === "ok"
+        ? { status: "ok" as const, result: body.result, durationMs: body.durationMs }
+        : {
+            status: "error" as const,
+            error: { code: body.error?.code ?? "error" },
+            durationMs: body.durationMs,
+          };
+    await warden.gate.recordOutcome(callId, outcome);
+    return c.body(null, 204);
+  });
+
+  /** Where an HTTP agent learns what became of its call; `?wait=30s` holds the answer while it is pending. */
+  app.get("/:id", authenticated, requireRole("agent", "auditor", "admin"), async (c) => {
+    const callId = c.req.param("id");
+    const wait = c.req.query("wait");
+    const waitMs = wait === undefined ? 0 : parseDuration(wait);
+    if (waitMs === null || waitMs > MAX_WAIT_MS) {
+      throw new WardenError("INVALID_REQUEST", "wait is a duration up to 60s, e.g. wait=30s");
+    }
+    await requireOwnCall(store, c.var.principal, callId);
+    const state = await warden.gate.callState(callId, waitMs);
+    const approval = state.approval;
+    return c.json({
+      callId,
+      decision: state.decision === "ask" ? "pending" : state.decision,
+      approval: approval && {
+        id: approval.id,
+        status: approval.status,
+        expiresAt: approval.expiresAt,
+        digest: approval.digest,
+        closed: approval.closed,
+        decisions: approval.decisions.map((d) => ({ decision: d.decision, reason: d.reason, at: d.at })),
+      },
+    });
+  });
+
+  app.get("/:id/chain", authenticated, requireRole("auditor", "admin"), async (c) =>
+    c.json(await accountabilityOf(store, c.req.param("id"))),
+  );
+
+  return app;
+}

@@ -1,0 +1,73 @@
+// The MCP listener on the service's HTTP stack: JSON-RPC errors with Warden's codes, and an unexpected
+// failure that says nothing of its cause.
+import { describe, expect, it } from "vitest";
+import { createToken } from "../../../src/server/index.js";
+import { openWarden } from "../../helpers.js";
+import { EVERYTHING, gatewayFor, stdioServer } from "./helpers.js";
+
+const INIT = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+});
+
+async function listening() {
+  const { warden } = await openWarden({ default: "allow" });
+  const gateway = await gatewayFor(warden, { servers: [stdioServer("everything", EVERYTHING)] });
+  const listener = await gateway.listen({ port: 0 });
+  const post = (headers: Record<string, string>, path = "/mcp") =>
+    fetch(new URL(path, listener.url), {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        ...headers,
+      },
+      body: INIT,
+    });
+  return { warden, post };
+}
+
+interface RpcError {
+  jsonrpc: string;
+  id: null;
+  error: { code: number; message: string; data: { code: string } };
+}
+
+describe("warden mcp --listen errors", () => {
+  it("answers refusals as JSON-RPC errors carrying Warden's code", async () => {
+    const { warden, post } = await listening();
+    const none = await post({});
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="warden"');
+    const body = (await none.json()) as RpcError;
+    expect(body).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
+    expect(body.error.data.code).toBe("UNAUTHENTICATED");
+    const { token } = await createToken(warden.ledger.store, { role: "approver", name: "ann@example.com" });
+    const approver = await post({ authorization: `Bearer ${token}` });
+    expect(approver.status).toBe(403);
+    expect(((await approver.json()) as RpcError).error.data.code).toBe("FORBIDDEN");
+    const elsewhere = await post({ authorization: `Bearer ${token}` }, "/v1/sessions");
+    expect(elsewhere.status).toBe(404);
+    expect(((await elsewhere.json()) as RpcError).error.message).toContain("/mcp");
+  });
+
+  it("says nothing of an unexpected failure", async () => {
+    const { warden, post } = await listening();
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    // The store fails the way a broken database does, with a message that must not reach the client.
+    warden.ledger.store.tokenByHash = async () => {
+      throw new Error("database said: password marker-7f3a rejected");
+    };
+    const res = await post({ authorization: `Bearer ${token}` });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).not.toContain("marker-7f3a");
+    expect(JSON.parse(text)).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32603, message: "internal error", data: { code: "INTERNAL" } },
+    });
+  });
+});
