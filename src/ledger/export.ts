@@ -8,8 +8,6 @@ import { canonicalJson } from "../digest.js";
 import { WardenError } from "../errors.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey } from "./keys.js";
 import { openStoreAt } from "./stores/open.js";
-import { PostgresStore } from "./stores/postgres.js";
-import { SqliteStore } from "./stores/sqlite.js";
 import { type Checkpoint, GENESIS_HASH, type LedgerStore } from "./types.js";
 
 const PAGE = 4096;
@@ -68,7 +66,7 @@ export async function exportJsonl(
     const publicKey =
       options.publicKey !== undefined
         ? options.publicKey
-        : ((await keyBeside(store instanceof PostgresStore ? store : source)) ?? signingKey);
+        : ((await publicKeyOf(store, typeof source === "string" ? source : null)) ?? signingKey);
     const sink: NodeJS.WritableStream =
       tmp === null ? (out as NodeJS.WritableStream) : createWriteStream(tmp, { mode: 0o600 });
     // Keep a write error (a full disk, a closed pipe) instead of letting it crash the process as an unhandled 'error' event.
@@ -175,14 +173,14 @@ function spkiBase64(key: KeyObject): string {
   return pub.export({ type: "spki", format: "der" }).toString("base64");
 }
 
-async function keyBeside(source: LedgerStore | string): Promise<KeyObject | null> {
-  if (source instanceof PostgresStore) {
-    // The key the writers registered in the database (every instance signs with the same one).
-    const [spki] = await source.publicKeys();
+/** The key registered in the database (every PostgreSQL instance signs with the same one), or the one beside its file. */
+async function publicKeyOf(store: LedgerStore, given: string | null): Promise<KeyObject | null> {
+  if (store.publicKeys) {
+    const [spki] = await store.publicKeys();
     return spki ? createPublicKey({ key: Buffer.from(spki, "base64"), format: "der", type: "spki" }) : null;
   }
-  const path = typeof source === "string" ? source : source instanceof SqliteStore ? source.path : null;
-  if (path === null) return null;
+  const path = store.file ?? given;
+  if (path === null || path === undefined) return null;
   const pub = defaultKeyPaths(path).publicKey;
   return existsSync(pub) ? loadPublicKey(pub) : null;
 }

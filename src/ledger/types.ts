@@ -146,6 +146,13 @@ export interface LedgerStore {
    * in it, so approvers see what the ledger holds only as digests (the SQLite, PostgreSQL and memory stores).
    */
   readonly heldArgs?: HeldArgsTable | null;
+  /**
+   * Capability: the database file, so a verifier can read it on its own, apart from this process's
+   * writer, and find the key beside it (the SQLite store; null for an in-memory database).
+   */
+  readonly file?: string | null;
+  /** Capability: the public keys the writers registered in the database, oldest first (PostgreSQL). */
+  publicKeys?(): Promise<string[]>;
   /** Reads the head of `chain` inside the write transaction, calls `seal`, writes its result. */
   append(chain: string, seal: Sealer): Promise<LedgerRecord[]>;
   appendCheckpoint(checkpoint: Checkpoint): Promise<void>;

@@ -1,7 +1,7 @@
 // GET /v1/integrity and POST /v1/integrity/verify: checkpoints per chain and the verifier's last verdict.
 import { Hono } from "hono";
 import { WardenError } from "../errors.js";
-import { type LedgerStore, SqliteStore, type VerifyResult, verifyDatabase } from "../ledger/index.js";
+import { type LedgerStore, type VerifyResult, verifyDatabase } from "../ledger/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
 import type { RouteDeps } from "./routes.js";
 
@@ -37,7 +37,8 @@ export class IntegrityState {
     const store = this.#store;
     // The separate verifier reads the file itself, read-only, with the key beside it: it shares nothing
     // with this process's writer. Other backends are checked with `warden verify`, which has their URL.
-    if (!(store instanceof SqliteStore) || store.path === ":memory:") {
+    const file = store.file;
+    if (file === null || file === undefined) {
       throw new WardenError(
         "INVALID_REQUEST",
         "the dashboard verifies SQLite ledgers; run `warden verify` for this one",
@@ -45,7 +46,7 @@ export class IntegrityState {
     }
     const started = performance.now();
     const at = new Date().toISOString();
-    const result = await verifyDatabase(store.path);
+    const result = await verifyDatabase(file);
     const report: VerificationReport = {
       at,
       durationMs: Math.round(performance.now() - started),

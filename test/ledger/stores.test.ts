@@ -31,7 +31,7 @@ async function filled(store: LedgerStore): Promise<{ ledger: Ledger; records: Le
   return { ledger, records };
 }
 
-describe.each(stores)("%s store", (_name, open) => {
+describe.each(stores)("%s store", (name, open) => {
   it("starts empty and chains from the genesis hash with contiguous seqs", async () => {
     const store = await open();
     expect(await store.head("main")).toBeNull();
@@ -148,6 +148,31 @@ describe.each(stores)("%s store", (_name, open) => {
     expect(await store.tokenByHash("cd".repeat(32))).toBeNull();
     await expect(store.putToken({ ...row, id: "t2" })).rejects.toMatchObject({ code: "LEDGER_UNAVAILABLE" });
     await store.close();
+  });
+
+  it("keeps export cursors per sink and chain, and never moves one back", async () => {
+    const store = await open();
+    expect(await store.getCursor("siem", "main")).toBe(0);
+    await store.putCursor("siem", "main", 7);
+    await store.putCursor("siem", "main", 3);
+    await store.putCursor("siem", "node-2", 2);
+    expect(await store.getCursor("siem", "main")).toBe(7);
+    expect(await store.getCursor("siem", "node-2")).toBe(2);
+    expect(await store.getCursor("other", "main")).toBe(0);
+    await store.putCursor("siem", "main", 9);
+    expect(await store.getCursor("siem", "main")).toBe(9);
+    await store.close();
+  });
+
+  it("lists every chain with records or checkpoints, and offers its capabilities as members", async () => {
+    const { ledger } = await filled(await open());
+    const store = ledger.store;
+    expect(await store.chains()).toEqual(["main"]);
+    // What other code may rely on without knowing the store's class.
+    if (name === "sqlite") expect(store.file).toMatch(/ledger\.db$/);
+    if (name === "postgres") expect(await store.publicKeys?.()).toEqual([]);
+    if (name === "memory") expect([store.file, store.publicKeys]).toEqual([undefined, undefined]);
+    await ledger.close();
   });
 
   it("refuses a batch that does not continue the head, and keeps nothing of it", async () => {

@@ -5,7 +5,7 @@ import { canonicalData } from "../hash.js";
 import type { ChainHead, LedgerRecord, Sealer, SessionRow } from "../types.js";
 import { checkBatch, sessionChange } from "./common.js";
 import { claimDecisions } from "./postgres-approval-decisions.js";
-import { CHECKPOINT_COLUMNS, checkpointValues, RECORD_COLUMNS, type Row } from "./sqlite-rows.js";
+import { CHECKPOINT_COLUMNS, checkpointValues, RECORD_COLUMNS, type Row } from "./rows.js";
 
 export const HEAD_SQL = `SELECT seq, hash, ts, (SELECT max(seq) FROM checkpoints WHERE chain = $1) AS cp
   FROM records WHERE chain = $1 ORDER BY seq DESC LIMIT 1`;

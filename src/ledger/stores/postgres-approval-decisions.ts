@@ -8,7 +8,7 @@ import {
   decidedApproval,
 } from "./approval-decisions.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
-import { RECORD_COLUMNS, type Row, toRecord } from "./sqlite-rows.js";
+import { RECORD_COLUMNS, type Row, toRecord } from "./rows.js";
 
 const INSERT =
   "INSERT INTO approval_decisions (approval_id, position, approver, final) VALUES ($1, $2, $3, $4)";

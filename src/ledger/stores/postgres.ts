@@ -13,7 +13,7 @@ import type {
   SharedBuckets,
   TokenRow,
 } from "../types.js";
-import { APPROVAL_KINDS_SQL, isApprovalKinds, normalizeQuery, toUnavailable } from "./common.js";
+import { normalizeQuery, toUnavailable } from "./common.js";
 import { appendBatch, HEAD_SQL, INSERT_CHECKPOINT, toHead } from "./postgres-append.js";
 import { ensureApprovalDecisions } from "./postgres-approval-decisions.js";
 import { PostgresBuckets } from "./postgres-buckets.js";
@@ -21,18 +21,26 @@ import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
 import { channelName, EventFeed } from "./postgres-events.js";
 import { ensureHeldArgs, PostgresHeldArgs } from "./postgres-held-args.js";
 import { checkSchema, type MigrateResult, migrate } from "./postgres-schema.js";
+import { POSTGRES } from "./postgres-sql.js";
 import { redactUrl, splitSchema } from "./postgres-url.js";
 import { ChainWriter } from "./postgres-writer.js";
+import { checkpointValues, type Row, toCheckpoint, toRecord, toSession, toToken } from "./rows.js";
 import {
-  CHECKPOINT_COLUMNS,
-  checkpointValues,
-  RECORD_COLUMNS,
-  type Row,
-  toCheckpoint,
-  toRecord,
-  toSession,
-  toToken,
-} from "./sqlite-rows.js";
+  CHAINS_SQL,
+  CHECKPOINTS_SQL,
+  GET_CURSOR_SQL,
+  numbered,
+  PUT_CURSOR_SQL,
+  PUT_TOKEN_SQL,
+  READ_CHAIN_SQL,
+  REVOKE_TOKEN_SQL,
+  recordQuery,
+  SESSION_SQL,
+  type SqlParam,
+  sessionQuery,
+  TOKEN_BY_HASH_SQL,
+  TOKEN_NAMES_SQL,
+} from "./sql.js";
 
 export interface PostgresStoreOptions {
   /** Schema holding Warden's tables (default: `?schema=` in the URL, else `public`); created if missing. */
@@ -47,7 +55,10 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
 }
 
-type Param = string | number | null | string[] | number[] | (string | null)[];
+type Param = SqlParam | number[] | (string | null)[];
+
+/** A shared statement (sql.ts) with PostgreSQL's numbered placeholders. */
+const pgSql = (text: string): string => numbered(POSTGRES, text);
 
 /**
  * A ledger in PostgreSQL, shared by several Warden instances. Each instance writes its own chain on a
@@ -259,104 +270,61 @@ export class PostgresStore implements LedgerStore {
   }
 
   async chains(): Promise<string[]> {
-    // A loose index scan over the primary key: one probe per chain instead of reading every record.
-    const sql = `WITH RECURSIVE c(chain) AS (
-        SELECT min(chain) FROM records
-        UNION ALL SELECT (SELECT min(chain) FROM records WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
-      SELECT chain FROM c WHERE chain IS NOT NULL UNION SELECT DISTINCT chain FROM checkpoints ORDER BY chain`;
-    return (await this.#rows("listing chains", sql, [])).map((r) => String(r.chain));
+    return (await this.#rows("listing chains", CHAINS_SQL, [])).map((r) => String(r.chain));
   }
 
   async readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]> {
-    const sql = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = $1 AND seq >= $2 ORDER BY seq LIMIT $3`;
-    return (await this.#rows("reading records", sql, [chain, fromSeq, limit])).map(toRecord);
+    return (await this.#rows("reading records", pgSql(READ_CHAIN_SQL), [chain, fromSeq, limit])).map(
+      toRecord,
+    );
   }
 
   async query(query: RecordQuery): Promise<LedgerRecord[]> {
     const q = normalizeQuery(query);
     if (q.kinds?.length === 0) return [];
-    const where: string[] = [];
-    const params: Param[] = [];
-    const add = (clause: (n: string) => string, value: Param | undefined) => {
-      if (value === undefined) return;
-      params.push(value);
-      where.push(clause(`$${params.length}`));
-    };
-    add((n) => `session = ${n}`, q.session);
-    add((n) => `agent = ${n}`, q.agent);
-    add((n) => `call_id = ${n}`, q.callId);
-    // Columns copied from data at write time (see migration 2); never parsed from the JSON here.
-    add((n) => `tool = ${n}`, q.tool);
-    add((n) => `effect = ${n}`, q.decision);
-    add((n) => `ts >= ${n}`, q.since);
-    if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
-    else add((n) => `kind = ANY(${n}::text[])`, q.kinds as string[] | undefined);
-    const dir = q.newestFirst ? "DESC" : "ASC";
-    params.push(q.limit ?? null);
-    // ts then chain then seq: every instance's records in time order, each chain in its own order.
-    const sql = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY ts ${dir}, chain ${dir}, seq ${dir} LIMIT $${params.length}`;
-    return (await this.#rows("querying records", sql, params)).map(toRecord);
+    const { text, params } = recordQuery(POSTGRES, q);
+    return (await this.#rows("querying records", text, params)).map(toRecord);
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    const sql = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = $1 ORDER BY seq`;
-    return (await this.#rows("reading checkpoints", sql, [chain])).map(toCheckpoint);
+    return (await this.#rows("reading checkpoints", pgSql(CHECKPOINTS_SQL), [chain])).map(toCheckpoint);
   }
 
   async session(id: string): Promise<SessionRow | null> {
-    const rows = await this.#rows("reading a session", "SELECT * FROM sessions WHERE id = $1", [id]);
-    return rows[0] ? toSession(rows[0]) : null;
+    const [row] = await this.#rows("reading a session", pgSql(SESSION_SQL), [id]);
+    return row ? toSession(row) : null;
   }
 
   async sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]> {
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (q.agent !== undefined) {
-      params.push(q.agent);
-      where.push(`agent = $${params.length}`);
-    }
-    if (q.active !== undefined) where.push(q.active ? "ended_at IS NULL" : "ended_at IS NOT NULL");
-    params.push(q.limit ?? null);
-    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY started_at DESC, id LIMIT $${params.length}`;
-    return (await this.#rows("reading sessions", sql, params)).map(toSession);
+    const { text, params } = sessionQuery(POSTGRES, q);
+    return (await this.#rows("reading sessions", text, params)).map(toSession);
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const sql = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7)
-      ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
-        name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
     const values = [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt];
-    await this.#rows("token write", sql, values);
+    await this.#rows("token write", pgSql(PUT_TOKEN_SQL), values);
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
-    const sql = "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id";
-    return (await this.#rows("token revoke", sql, [at, id])).length > 0;
+    return (await this.#rows("token revoke", pgSql(REVOKE_TOKEN_SQL), [at, id])).length > 0;
   }
 
   async tokenByHash(hash: string): Promise<TokenRow | null> {
-    const rows = await this.#rows("reading a token", "SELECT * FROM tokens WHERE hash = $1", [hash]);
-    return rows[0] ? toToken(rows[0]) : null;
+    const [row] = await this.#rows("reading a token", pgSql(TOKEN_BY_HASH_SQL), [hash]);
+    return row ? toToken(row) : null;
   }
 
   async tokenNames(): Promise<string[]> {
-    const sql = "SELECT DISTINCT name FROM tokens WHERE name IS NOT NULL";
-    return (await this.#rows("reading token names", sql, [])).map((r) => String(r.name));
+    return (await this.#rows("reading token names", TOKEN_NAMES_SQL, [])).map((r) => String(r.name));
   }
 
   async getCursor(sink: string, chain: string): Promise<number> {
-    const sql = "SELECT seq FROM export_cursors WHERE sink = $1 AND chain = $2";
-    const rows = await this.#rows("reading an export cursor", sql, [sink, chain]);
-    return rows[0] ? Number(rows[0].seq) : 0;
+    const [row] = await this.#rows("reading an export cursor", pgSql(GET_CURSOR_SQL), [sink, chain]);
+    return row ? Number(row.seq) : 0;
   }
 
   async putCursor(sink: string, chain: string, seq: number): Promise<void> {
-    const sql = `INSERT INTO export_cursors (sink, chain, seq) VALUES ($1, $2, $3)
-      ON CONFLICT (sink, chain) DO UPDATE SET seq = GREATEST(export_cursors.seq, excluded.seq)`;
-    await this.#rows("export cursor write", sql, [sink, chain, seq]);
+    await this.#rows("export cursor write", pgSql(PUT_CURSOR_SQL), [sink, chain, seq]);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Database } from "better-sqlite3";
 import { APPROVAL_DECISIONS_TABLE, backfillClaims } from "./approval-decisions.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
-import { RECORD_COLUMNS, type Row, toRecord } from "./sqlite-rows.js";
+import { RECORD_COLUMNS, type Row, toRecord } from "./rows.js";
 
 /** Idempotent; BEGIN IMMEDIATE serializes two processes opening the file at once. */
 export function ensureApprovalDecisions(db: Database): void {

@@ -10,7 +10,6 @@ import type {
   HeldArgsTable,
   LedgerRecord,
   LedgerStore,
-  RecordKind,
   RecordQuery,
   Sealer,
   SessionFeed,
@@ -19,16 +18,7 @@ import type {
   TokenRow,
 } from "../types.js";
 import { claimDecision, decidedApproval } from "./approval-decisions.js";
-import {
-  APPROVAL_KINDS_SQL,
-  checkBatch,
-  isApprovalKinds,
-  normalizeQuery,
-  sessionChange,
-  toUnavailable,
-} from "./common.js";
-import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
-import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
+import { checkBatch, normalizeQuery, sessionChange, toUnavailable } from "./common.js";
 import {
   CHECKPOINT_COLUMNS,
   checkpointValues,
@@ -38,8 +28,26 @@ import {
   toRecord,
   toSession,
   toToken,
-} from "./sqlite-rows.js";
+} from "./rows.js";
+import {
+  CHAINS_SQL,
+  CHECKPOINTS_SQL,
+  GET_CURSOR_SQL,
+  PUT_CURSOR_SQL,
+  PUT_TOKEN_SQL,
+  READ_CHAIN_SQL,
+  REVOKE_TOKEN_SQL,
+  recordQuery,
+  SESSION_SQL,
+  type SqlParam,
+  sessionQuery,
+  TOKEN_BY_HASH_SQL,
+  TOKEN_NAMES_SQL,
+} from "./sql.js";
+import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
+import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
+import { SQLITE } from "./sqlite-sql.js";
 
 export interface SqliteStoreOptions {
   /** Open without write access (verify, export, `warden log`); the file must exist. */
@@ -47,8 +55,6 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's transaction (default 5000 ms). */
   busyTimeoutMs?: number;
 }
-
-type Param = string | number | null;
 
 /**
  * A ledger in one SQLite file. Several processes may append to the same file: each batch reads the
@@ -115,120 +121,72 @@ export class SqliteStore implements LedgerStore {
   }
 
   async appendCheckpoint(c: Checkpoint): Promise<void> {
-    this.#write("checkpoint append", () => this.#insertCheckpoint(c));
+    this.#run("checkpoint append", () => this.#insertCheckpoint(c));
   }
 
   async head(chain: string): Promise<ChainHead | null> {
-    return this.#read("reading the chain head", () => this.#headTx(chain));
+    return this.#run("reading the chain head", () => this.#headTx(chain));
   }
 
   async chains(): Promise<string[]> {
-    // A skip-scan over the primary key: one index probe per chain instead of a scan of every record.
-    const sql = `WITH RECURSIVE c(chain) AS (
-        SELECT min(chain) FROM records
-        UNION ALL SELECT (SELECT min(chain) FROM records WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
-      SELECT chain FROM c WHERE chain IS NOT NULL UNION SELECT DISTINCT chain FROM checkpoints ORDER BY chain`;
-    return this.#read("listing chains", () => this.#all(sql, []).map((r) => String(r.chain)));
+    return (await this.#rows("listing chains", CHAINS_SQL, [])).map((r) => String(r.chain));
   }
 
   async readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]> {
-    const sql = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`;
-    return this.#read("reading records", () => this.#all(sql, [chain, fromSeq, limit]).map(toRecord));
+    return (await this.#rows("reading records", READ_CHAIN_SQL, [chain, fromSeq, limit])).map(toRecord);
   }
 
   async query(query: RecordQuery): Promise<LedgerRecord[]> {
     const q = normalizeQuery(query);
     if (q.kinds?.length === 0) return [];
-    const where: string[] = [];
-    const params: Param[] = [];
-    const add = (clause: string, value: Param | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      params.push(value);
-    };
-    add("session = ?", q.session);
-    add("agent = ?", q.agent);
-    add("call_id = ?", q.callId);
-    // Same expressions as the indexes, so the planner can use them.
-    add("json_extract(data, '$.tool') = ?", q.tool);
-    add("json_extract(data, '$.decision.effect') = ?", q.decision);
-    add("ts >= ?", q.since);
-    if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
-    else if (q.kinds) {
-      where.push(`kind IN (${q.kinds.map(() => "?").join(", ")})`);
-      params.push(...(q.kinds as RecordKind[]));
-    }
-    const dir = q.newestFirst ? "DESC" : "ASC";
-    const sql = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY ts ${dir}, chain ${dir}, seq ${dir} LIMIT ?`;
-    params.push(q.limit ?? -1);
-    return this.#read("querying records", () => this.#all(sql, params).map(toRecord));
+    const { text, params } = recordQuery(SQLITE, q);
+    return (await this.#rows("querying records", text, params)).map(toRecord);
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    const sql = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? ORDER BY seq`;
-    return this.#read("reading checkpoints", () => this.#all(sql, [chain]).map(toCheckpoint));
+    return (await this.#rows("reading checkpoints", CHECKPOINTS_SQL, [chain])).map(toCheckpoint);
   }
 
   async session(id: string): Promise<SessionRow | null> {
-    const row = this.#read("reading a session", () =>
-      this.#stmt("SELECT * FROM sessions WHERE id = ?").get(id),
-    );
-    return row ? toSession(row as Row) : null;
+    const [row] = await this.#rows("reading a session", SESSION_SQL, [id]);
+    return row ? toSession(row) : null;
   }
 
   async sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]> {
-    const where: string[] = [];
-    const params: Param[] = [];
-    if (q.agent !== undefined) {
-      where.push("agent = ?");
-      params.push(q.agent);
-    }
-    if (q.active !== undefined) where.push(q.active ? "ended_at IS NULL" : "ended_at IS NOT NULL");
-    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY started_at DESC, id LIMIT ?`;
-    params.push(q.limit ?? -1);
-    return this.#read("reading sessions", () => this.#all(sql, params).map(toSession));
+    const { text, params } = sessionQuery(SQLITE, q);
+    return (await this.#rows("reading sessions", text, params)).map(toSession);
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const sql = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
-        name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
-    this.#write("token write", () =>
-      this.#stmt(sql).run(t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt),
-    );
+    const values = [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt];
+    this.#run("token write", () => this.#stmt(PUT_TOKEN_SQL).run(...values));
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
-    const sql = "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
-    return this.#write("token revoke", () => this.#stmt(sql).run(at, id).changes > 0);
+    return (await this.#rows("token revoke", REVOKE_TOKEN_SQL, [at, id])).length > 0;
   }
 
   async tokenByHash(hash: string): Promise<TokenRow | null> {
-    const row = this.#read("reading a token", () =>
-      this.#stmt("SELECT * FROM tokens WHERE hash = ?").get(hash),
-    );
-    return row ? toToken(row as Row) : null;
+    const [row] = await this.#rows("reading a token", TOKEN_BY_HASH_SQL, [hash]);
+    return row ? toToken(row) : null;
   }
 
   async tokenNames(): Promise<string[]> {
-    return this.#read("reading token names", () =>
-      this.#stmt("SELECT DISTINCT name FROM tokens WHERE name IS NOT NULL").pluck().all(),
-    ) as string[];
+    return (await this.#rows("reading token names", TOKEN_NAMES_SQL, [])).map((r) => String(r.name));
   }
 
   async getCursor(sink: string, chain: string): Promise<number> {
-    const row = this.#read("reading an export cursor", () =>
-      this.#stmt("SELECT seq FROM export_cursors WHERE sink = ? AND chain = ?").get(sink, chain),
-    ) as { seq: number } | undefined;
-    return row?.seq ?? 0;
+    const [row] = await this.#rows("reading an export cursor", GET_CURSOR_SQL, [sink, chain]);
+    return row ? Number(row.seq) : 0;
   }
 
   async putCursor(sink: string, chain: string, seq: number): Promise<void> {
-    const sql = `INSERT INTO export_cursors (sink, chain, seq) VALUES (?, ?, ?)
-      ON CONFLICT (sink, chain) DO UPDATE SET seq = max(seq, excluded.seq)`;
-    this.#write("export cursor write", () => this.#stmt(sql).run(sink, chain, seq));
+    this.#run("export cursor write", () => this.#stmt(PUT_CURSOR_SQL).run(sink, chain, seq));
+  }
+
+  /** The file a separate verifier reads; null for an in-memory database. */
+  get file(): string | null {
+    return this.path === ":memory:" ? null : this.path;
   }
 
   /**
@@ -343,19 +301,16 @@ export class SqliteStore implements LedgerStore {
     return s;
   }
 
-  #all(sql: string, params: Param[]): Row[] {
+  #all(sql: string, params: SqlParam[]): Row[] {
     return this.#stmt(sql).all(...params) as Row[];
   }
 
-  #read<T>(op: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw toUnavailable(err, op);
-    }
+  /** Runs one statement; whatever SQLite throws becomes LEDGER_UNAVAILABLE naming the operation. */
+  async #rows(op: string, sql: string, params: SqlParam[]): Promise<Row[]> {
+    return this.#run(op, () => this.#all(sql, params));
   }
 
-  #write<T>(op: string, fn: () => T): T {
+  #run<T>(op: string, fn: () => T): T {
     try {
       return fn();
     } catch (err) {

@@ -1,4 +1,4 @@
-// Maps SQLite rows of the ledger tables to the contract's shapes.
+// Maps rows of the ledger tables (SQLite and PostgreSQL alike) to the contract's shapes, and back for inserts.
 
 import { canonicalJson } from "../../digest.js";
 import type { JsonObject } from "../../json.js";

@@ -1,0 +1,104 @@
+// The ledger's SQL that the SQLite and PostgreSQL stores share, written once. What differs between the
+// two databases is a `SqlDialect`, defined in one place per store (sqlite-sql.ts, postgres-sql.ts).
+import type { RecordKind, RecordQuery } from "../types.js";
+import { APPROVAL_KINDS_SQL, isApprovalKinds } from "./common.js";
+import { CHECKPOINT_COLUMNS, RECORD_COLUMNS } from "./rows.js";
+
+export type SqlParam = string | number | null | string[];
+
+/** How one database spells what the shared statements need. */
+export interface SqlDialect {
+  /** The placeholder of the `n`-th parameter (1-based); each parameter appears once, in order. */
+  param(n: number): string;
+  /** The expressions for `data.tool` and `data.decision.effect` that the database indexes or stores. */
+  readonly tool: string;
+  readonly effect: string;
+  /** `kind` is one of `kinds`: the clause and its parameters, numbered from `first`. */
+  kindIn(kinds: readonly RecordKind[], first: number): { clause: string; params: SqlParam[] };
+  /** The LIMIT parameter that means no limit. */
+  readonly noLimit: number | null;
+}
+
+/** A statement and its parameters. */
+export interface Sql {
+  text: string;
+  params: SqlParam[];
+}
+
+/** The dialect's placeholders for a statement written with `?` (each `?` one parameter, in order). */
+export function numbered(dialect: SqlDialect, text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => dialect.param(++n));
+}
+
+/**
+ * Every chain that has a record or a checkpoint: a loose index scan over the primary keys (one probe per
+ * chain instead of a read of every record).
+ */
+export const CHAINS_SQL = `WITH RECURSIVE c(chain) AS (
+    SELECT min(chain) FROM records
+    UNION ALL SELECT (SELECT min(chain) FROM records WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+  SELECT chain FROM c WHERE chain IS NOT NULL UNION SELECT DISTINCT chain FROM checkpoints ORDER BY chain`;
+
+export const READ_CHAIN_SQL = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`;
+export const CHECKPOINTS_SQL = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? ORDER BY seq`;
+export const SESSION_SQL = "SELECT * FROM sessions WHERE id = ?";
+export const PUT_TOKEN_SQL = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
+    name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+export const REVOKE_TOKEN_SQL =
+  "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id";
+export const TOKEN_BY_HASH_SQL = "SELECT * FROM tokens WHERE hash = ?";
+export const TOKEN_NAMES_SQL = "SELECT DISTINCT name FROM tokens WHERE name IS NOT NULL";
+export const GET_CURSOR_SQL = "SELECT seq FROM export_cursors WHERE sink = ? AND chain = ?";
+/** A cursor never moves back: a lower seq than the stored one changes nothing. */
+export const PUT_CURSOR_SQL = `INSERT INTO export_cursors (sink, chain, seq) VALUES (?, ?, ?)
+  ON CONFLICT (sink, chain) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > export_cursors.seq`;
+
+/** The records a (normalized) query asks for: ts, then chain, then seq, so every chain keeps its order. */
+export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  const add = (column: string, value: string | undefined, op = "=") => {
+    if (value === undefined) return;
+    params.push(value);
+    where.push(`${column} ${op} ${dialect.param(params.length)}`);
+  };
+  add("session", q.session);
+  add("agent", q.agent);
+  add("call_id", q.callId);
+  add(dialect.tool, q.tool);
+  add(dialect.effect, q.decision);
+  add("ts", q.since, ">=");
+  // The approval queue's exact term, so SQLite can use its partial index.
+  if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
+  else if (q.kinds) {
+    const kinds = dialect.kindIn(q.kinds, params.length + 1);
+    where.push(kinds.clause);
+    params.push(...kinds.params);
+  }
+  const dir = q.newestFirst ? "DESC" : "ASC";
+  params.push(q.limit ?? dialect.noLimit);
+  const text = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY ts ${dir}, chain ${dir}, seq ${dir} LIMIT ${dialect.param(params.length)}`;
+  return { text, params };
+}
+
+/** Sessions, newest first, of one agent and/or only the active or only the ended ones. */
+export function sessionQuery(
+  dialect: SqlDialect,
+  q: { agent?: string; active?: boolean; limit?: number },
+): Sql {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (q.agent !== undefined) {
+    params.push(q.agent);
+    where.push(`agent = ${dialect.param(params.length)}`);
+  }
+  if (q.active !== undefined) where.push(q.active ? "ended_at IS NULL" : "ended_at IS NOT NULL");
+  params.push(q.limit ?? dialect.noLimit);
+  const text = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY started_at DESC, id LIMIT ${dialect.param(params.length)}`;
+  return { text, params };
+}
