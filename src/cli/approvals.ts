@@ -2,7 +2,14 @@
 // file or through a running Warden's API (--url, with an approver's token in WARDEN_TOKEN).
 import { existsSync } from "node:fs";
 import { userInfo } from "node:os";
-import { Approvals, type ApprovalView, type DecisionInput } from "../approvals/index.js";
+import {
+  Approvals,
+  type ApprovalView,
+  type DecisionInput,
+  type HeldArgsRead,
+  heldArgsOf,
+} from "../approvals/index.js";
+import type { JsonValue } from "../json.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { normalizeName } from "../people.js";
 import { loadPolicyFile, parseDuration } from "../policy/index.js";
@@ -19,9 +26,10 @@ an administrator's power.`;
 const LIST_HELP = `usage: warden approvals [--all] [--json] [--url URL] [--dir DIR] [--db FILE]
 
 Lists pending approvals (--all: decided and closed ones too): id, status, tool, agent, user, expiry,
-the arguments as recorded (redacted fields hold digests), the digest an approval is bound to, what
---remember would cover, whether the waiting caller is still there, and for a closed approval (its
-session ended) why.
+the arguments as recorded (redacted fields hold digests) and, for a pending approval you may decide,
+the held arguments (the values the policy redacts, in clear until it is decided or expires), the
+digest an approval is bound to, what --remember would cover, whether the waiting caller is still
+there, and for a closed approval (its session ended) why.
 
 ${REMOTE}`;
 
@@ -30,10 +38,27 @@ const DECIDE_HELP = (
 ) => `usage: warden ${verb} ID ${verb === "approve" ? "[--remember session|DURATION] [--reason TEXT]" : "--reason TEXT"} [--digest sha256:…]
        [--as NAME] [--url URL] [--dir DIR] [--db FILE]
 
-${verb === "approve" ? "Approves" : "Denies"} pending approval ID.${verb === "approve" ? ' --remember lets later calls of the same action through without asking, for\nthe rest of the session or for a time such as 1h, in this session. What counts as the same action is\nlisted as "remember" by warden approvals: the exact arguments, or the argument fields the rule\'s\nremember: names together with every field its condition reads.' : " The reason goes back to the agent as the tool's error."}
+${
+  verb === "approve"
+    ? `Approves pending approval ID.
+
+${REMEMBER_HELP}`
+    : "Denies pending approval ID. The reason goes back to the agent as the tool's error; a denial is\nnever remembered."
+}
 --digest refuses the decision unless the approval is bound to exactly that digest (APPROVAL_MISMATCH).
 
 ${REMOTE}`;
+
+/** What a remembered approval covers, exactly (docs/approvals.md, "Remembering"). */
+const REMEMBER_HELP = `--remember (default once: this call only) lets later calls through without asking:
+  session   for the rest of this session       1h, 30m, …  for that long (up to maxRemember)
+A remembered approval covers a later call only when all of these hold:
+  - the same session (never another one; it ends with the session), the same agent, the same user
+    the agent acts for, and the same rule asking;
+  - the call matches this one on the rule's remember: fields and on every argument the rule's when:
+    reads, or on all arguments when the rule names no remember: fields (then only identical calls).
+Other arguments may differ. warden approvals prints, as "remember", what it covers for this call.
+With several approvers the narrowest choice wins; one "once" means nothing is remembered.`;
 
 const OPTIONS = {
   ...PATH_OPTIONS,
@@ -95,8 +120,12 @@ function decideCommand(verb: "approve" | "deny", argv: string[], io: CliIO): Pro
 type Values = { url?: string; as?: string; dir?: string; policy?: string; db?: string };
 type Decision = Omit<DecisionInput, "approver">;
 
+/** An approval as listed: with its held arguments when the reader may decide it (null otherwise). */
+type Listed = ApprovalView & { heldArgs?: HeldView | null };
+type HeldView = { state: "held"; args: JsonValue; until: string } | { state: "unreadable"; message: string };
+
 interface Access {
-  list(status: "pending" | "all"): Promise<ApprovalView[]>;
+  list(status: "pending" | "all"): Promise<Listed[]>;
   decide(id: string, decision: Decision): Promise<ApprovalView>;
 }
 
@@ -124,7 +153,7 @@ function remote(base: string, token: string | undefined): Access {
     return json ?? {};
   };
   return {
-    list: async (status) => (await call("GET", `/v1/approvals?status=${status}`)).approvals as ApprovalView[],
+    list: async (status) => (await call("GET", `/v1/approvals?status=${status}`)).approvals as Listed[],
     decide: async (id, d) => {
       const remember = typeof d.remember === "number" ? `${d.remember}ms` : (d.remember ?? undefined);
       const body = {
@@ -150,12 +179,11 @@ function local(io: CliIO, values: Values): Access {
       ? (await loadPolicyFile(paths.policy)).approvalChannels.maxRememberMs
       : 24 * 3_600_000;
     const store = await SqliteStore.open(paths.db);
-    const ledger = await Ledger.open({
-      store,
-      signingKey: await loadSigningKey(defaultKeyPaths(paths.db).privateKey),
-    });
+    const signingKey = await loadSigningKey(defaultKeyPaths(paths.db).privateKey);
+    const ledger = await Ledger.open({ store, signingKey });
     const queue = new Approvals({
       ledger,
+      held: heldArgsOf(ledger, signingKey),
       maxRememberMs: () => maxRememberMs,
       sessionEnd: async (id) => {
         const row = await store.session(id);
@@ -175,15 +203,27 @@ function local(io: CliIO, values: Values): Access {
     list: (status) =>
       withQueue(async (q) => {
         const views = await Promise.all(q.book.list(() => true, 1_000).map((v) => q.current(v)));
-        return views.filter((v) => status === "all" || v.status === "pending");
+        const shown = views.filter((v) => status === "all" || v.status === "pending");
+        // The local administrator reads what an admin deciding the approval would.
+        return Promise.all(
+          shown.map(async (v) => ({
+            ...v,
+            heldArgs: heldView(await q.heldArgsFor(v, { name, role: "admin" })),
+          })),
+        );
       }),
     decide: (id, d) =>
       withQueue((q) => q.decide(id, { ...d, approver: { name, role: "admin", via: "cli" } })),
   };
 }
 
+function heldView(read: HeldArgsRead | null): HeldView | null {
+  if (read === null || read.state === "none") return null;
+  return read;
+}
+
 /** One approval, several lines; every value from the agent or its user is escaped on its own line. */
-function describe(v: ApprovalView): string {
+function describe(v: Listed): string {
   const t = safeText;
   const who = v.decisions.map((d) => `${d.decision} by ${d.approver ?? "timeout"}`).join(", ");
   return [
@@ -191,6 +231,13 @@ function describe(v: ApprovalView): string {
     `  intent     ${t(v.intent)}`,
     `  rationale  ${t(v.rationale ?? "(none given)")}`,
     `  arguments  ${t(JSON.stringify(v.args))}${v.redacted.length ? `  (redacted: ${t(v.redacted.join(", "))})` : ""}`,
+    ...(v.heldArgs?.state === "held"
+      ? [
+          `  held args  ${t(JSON.stringify(v.heldArgs.args))}  (in clear for deciders until ${v.heldArgs.until})`,
+        ]
+      : v.heldArgs?.state === "unreadable"
+        ? [`  held args  ${t(v.heldArgs.message)}`]
+        : []),
     `  rule       ${t(v.ruleId)}: ${t(v.reason)}`,
     `  needs      ${v.required} approver(s) from ${v.by.join(", ")}${who ? `; so far: ${t(who)}` : ""}`,
     `  digest     ${v.digest}`,

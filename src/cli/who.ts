@@ -1,23 +1,68 @@
 // `warden who CALL_ID`: the accountability chain of one call.
+import { existsSync } from "node:fs";
+import { ArgsSeal, HeldArgs, type HeldArgsRead } from "../approvals/index.js";
 import { accountabilityOf, formatAccountability } from "../identity/index.js";
+import { type LedgerStore, loadSigningKey } from "../ledger/index.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
-import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
+import { safeText } from "./text.js";
 
-const HELP = `usage: warden who CALL_ID [--json] [--db FILE]
+const HELP = `usage: warden who CALL_ID [--json] [--db FILE] [--key-file FILE]
 
 Prints who is accountable for a call: prompting user → agent (owner team, developer) → session
-intent → tool, arguments and rationale → rule and policy digest → approver if any → outcome.`;
+intent → tool, arguments and rationale → rule and policy digest → approver if any → outcome.
+While the call's approval is pending, also its held arguments: the values the policy redacts, in
+clear (they are sealed with a key derived from the ledger's signing key, read from --key-file or
+beside the ledger; holding both is an administrator's power).`;
 
 export const whoCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
-    const { values, positionals } = parse(argv, { ...PATH_OPTIONS, json: { type: "boolean" } });
+    const { values, positionals } = parse(argv, {
+      ...PATH_OPTIONS,
+      ...KEY_FILE_OPTION,
+      json: { type: "boolean" },
+    });
     if (values.help) return printHelp(io, HELP);
     if (positionals.length !== 1) throw new UsageError("give exactly one CALL_ID");
-    const chain = await withStore(wardenPaths(io, values).db, (store) =>
-      accountabilityOf(store, positionals[0]!),
-    );
-    io.stdout(values.json ? JSON.stringify(chain) : formatAccountability(chain));
+    const paths = wardenPaths(io, values);
+    const keyPath = signingKeyPath(io, values, paths);
+    const { chain, held } = await withStore(paths.db, async (store) => {
+      const chain = await accountabilityOf(store, positionals[0]!);
+      return { chain, held: await heldArgsOfCall(store, chain.callId, keyPath) };
+    });
+    const heldArgs = held?.state === "held" ? { args: held.args, until: held.until } : null;
+    if (values.json) {
+      io.stdout(JSON.stringify({ ...chain, heldArgs }));
+      return 0;
+    }
+    const lines = formatAccountability(chain).split("\n");
+    if (held && held.state !== "none") {
+      const at = lines.findIndex((l) => l.startsWith("  arguments"));
+      const text =
+        held.state === "held"
+          ? `  held args     ${safeText(JSON.stringify(held.args))} (in clear while pending, until ${held.until})`
+          : `  held args     ${safeText(held.message)}`;
+      lines.splice(at + 1, 0, text);
+    }
+    io.stdout(lines.join("\n"));
     return 0;
   });
+
+/** The call's pending approval's held arguments; null without an approval, a table or a readable key. */
+async function heldArgsOfCall(
+  store: LedgerStore,
+  callId: string,
+  keyPath: string,
+): Promise<HeldArgsRead | null> {
+  const table = store.heldArgs ?? null;
+  if (!table || !existsSync(keyPath)) return null;
+  const [request] = await store.query({ callId, kinds: ["approval.request"], limit: 1 });
+  const approvalId = request?.data.approvalId;
+  if (typeof approvalId !== "string") return null;
+  const key = await loadSigningKey(keyPath).catch(() => null);
+  if (!key) return null;
+  // A read-only PostgreSQL store may predate the table: then nothing is held.
+  return new HeldArgs(table, ArgsSeal.fromSigningKey(key)).read(approvalId).catch(() => null);
+}

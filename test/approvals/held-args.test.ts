@@ -2,6 +2,8 @@
 // on SQLite and PostgreSQL, across a restart, and only while the approval is pending.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -320,5 +322,48 @@ describe("the arguments key", () => {
     await warden.close();
     const bytes = readFileSync(join(dir, "ledger.db"));
     expect(bytes.includes(Buffer.from("quarterly"))).toBe(false);
+  });
+});
+
+describe("held arguments in webhook payloads", () => {
+  it("go only to a webhook that opted in (includeArgs)", async () => {
+    const bodies = new Map<string, string>();
+    const receiver = createServer((req, res) => {
+      let text = "";
+      req.on("data", (c: Buffer) => {
+        text += c.toString("utf8");
+      });
+      req.on("end", () => {
+        bodies.set(req.url ?? "", text);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    onCleanup(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const secret = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
+    const policy = {
+      ...POLICY,
+      approvals: {
+        ...POLICY.approvals,
+        webhooks: [
+          { name: "deciders", url: `${base}/deciders`, secretEnv: "HOOK_SECRET", includeArgs: true },
+          { name: "everyone", url: `${base}/everyone`, secretEnv: "HOOK_SECRET" },
+        ],
+      },
+    };
+    const warden = await Warden.open({
+      policy,
+      db: join(tempDir(), "ledger.db"),
+      env: { HOOK_SECRET: secret },
+    });
+    onCleanup(() => warden.close());
+    const session = await warden.session({ agent: "mail-bot", onBehalfOf: "carol@example.com", intent: "x" });
+    await session.check("send_email", { to: "d@example.com", body: SECRET_TEXT });
+    await vi.waitFor(() => expect(bodies.size).toBe(2));
+    const deciders = JSON.parse(bodies.get("/deciders")!);
+    expect(deciders.data.approval.heldArgs).toEqual({ to: "d@example.com", body: SECRET_TEXT });
+    expect(deciders.data.approval.args.body).toMatch(/^sha256:/);
+    expect(bodies.get("/everyone")).not.toContain("quarterly");
   });
 });

@@ -36,8 +36,16 @@ describe("warden approvals / approve / deny", () => {
     expect(listed.stdout).toContain(first.approval!.id);
     expect(listed.stdout).toContain("\\u001b[2J");
     expect(listed.stdout).not.toContain("\u001b");
-    expect(listed.stdout).not.toContain("secret body");
+    // The ledger's digest on the arguments line; the redacted body in clear only as held arguments.
+    const line = (prefix: string) => listed.stdout.split("\n").find((l) => l.startsWith(prefix)) ?? "";
+    expect(line("  arguments")).not.toContain("secret body");
+    expect(line("  held args")).toContain('"body":"secret body"');
     expect(listed.stdout).toContain("remember   later `send_email` calls with ");
+    const who = await cli(["who", first.callId], cwd);
+    expect(who.stdout).toMatch(/held args +\{.*"body":"secret body"/);
+    expect(JSON.parse((await cli(["who", first.callId, "--json"], cwd)).stdout).heldArgs.args.body).toBe(
+      "secret body",
+    );
 
     expect((await cli(["deny", first.approval!.id], cwd)).code).toBe(2);
     expect((await cli(["approve"], cwd)).code).toBe(2);
@@ -70,6 +78,9 @@ describe("warden approvals / approve / deny", () => {
     await expect(warden.gate.callState(second.callId, 5_000)).resolves.toMatchObject({ decision: "deny" });
     expect((await cli(["approvals"], cwd)).stdout).toContain("no pending approvals");
     expect((await cli(["approvals", "--all", "--json"], cwd)).stdout).toContain("not to outsiders");
+    // Decided: the held arguments are gone, for the CLI too.
+    expect((await cli(["approvals", "--all"], cwd)).stdout).not.toContain("secret body");
+    expect((await cli(["who", second.callId], cwd)).stdout).not.toContain("held args");
   });
 
   it("lists the approvals of an ended session as closed, with the reason", async () => {
@@ -96,7 +107,13 @@ describe("warden approvals / approve / deny", () => {
     const auditor = await createToken(warden.ledger.store, { role: "auditor", name: "audrey" });
     const asked = await askMail("eve@outside.example", "reply");
     const env = { WARDEN_URL: server.url, WARDEN_TOKEN: token };
-    expect((await cli(["approvals"], cwd, env)).stdout).toContain(asked.approval!.id);
+    const listed = await cli(["approvals"], cwd, env);
+    expect(listed.stdout).toContain(asked.approval!.id);
+    expect(listed.stdout).toContain(
+      'held args  {"to":"eve@outside.example","subject":"hi","body":"secret body"}',
+    );
+    const asAuditor = await cli(["approvals", "--json"], cwd, { ...env, WARDEN_TOKEN: auditor.token });
+    expect(asAuditor.stdout).not.toContain("secret body");
     const refused = await cli(["approve", asked.approval!.id], cwd, { ...env, WARDEN_TOKEN: auditor.token });
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining("FORBIDDEN") });
     expect((await cli(["approve", asked.approval!.id, "--remember", "session"], cwd, env)).code).toBe(0);
