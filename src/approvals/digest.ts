@@ -1,8 +1,9 @@
 // What an approval is bound to: one digest over exactly the call a person saw, and the key a
 // remembered approval matches on.
+
+import { type PathStep, parseJsonPath } from "../config/index.js";
 import { canonicalDigest } from "../digest.js";
 import type { JsonValue } from "../json.js";
-import { type PathStep, parseJsonPath } from "../policy/index.js";
 
 export interface ApprovedCall {
   tool: string;

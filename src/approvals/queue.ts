@@ -1,11 +1,13 @@
 // The approval queue: an `ask` becomes a pending approval in the ledger, people decide it, the waiting
 // call learns the result. State is the ledger's (see book.ts), so it survives restarts and is shared.
+
+import { compileGlobs } from "../config/index.js";
 import { WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { JsonValue } from "../json.js";
 import type { ApprovalDecisionData, Ledger, RecordInput } from "../ledger/index.js";
 import { personKey } from "../people.js";
-import { type ApprovalSettings, compileGlobs } from "../policy/index.js";
+import type { ApprovalSettings } from "../policy/index.js";
 import { ApprovalBook } from "./book.js";
 import { callerState, THIS_PROCESS } from "./caller.js";
 import { approvalDigest, rememberKey, rememberPaths } from "./digest.js";

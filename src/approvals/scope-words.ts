@@ -1,6 +1,7 @@
 // What remembering an approval would let through, in words an approver reads before choosing it.
+
+import { type PathStep, parseJsonPath } from "../config/index.js";
 import type { JsonValue } from "../json.js";
-import { type PathStep, parseJsonPath } from "../policy/index.js";
 import { valuesAt } from "./digest.js";
 
 /** The sentence for each choice the dashboard offers; `covers` is what a remembered approval matches. */

@@ -9,10 +9,11 @@ import {
   type HeldArgsRead,
   heldArgsOf,
 } from "../approvals/index.js";
+import { parseDuration } from "../config/index.js";
 import type { JsonValue } from "../json.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { normalizeName } from "../people.js";
-import { loadPolicyFile, parseDuration } from "../policy/index.js";
+import { loadPolicyFile } from "../policy/index.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";

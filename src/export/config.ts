@@ -1,18 +1,8 @@
 // The policy file's `export:` section: which sinks, how to reach them, batching and retries (zod, strict).
 import * as z from "zod";
-import { parseDuration } from "../policy/duration.js";
+import { durationField, envName, httpUrl } from "../config/index.js";
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.addIssue({
-      code: "custom",
-      message: `bad duration ${JSON.stringify(text)} (use e.g. 500ms, 10s, 1m)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationField("500ms, 10s, 1m");
 
 const retry = z.strictObject({
   attempts: z.int().min(1).max(1000).optional(),
@@ -20,8 +10,6 @@ const retry = z.strictObject({
   maxDelay: duration.optional(),
 });
 
-/** Secrets are never written in the policy (it is hashed into the ledger): they name an env variable. */
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
 const format = z.enum(["json", "ocsf"]);
 const common = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a sink name uses only letters, digits and _ . -"),
@@ -65,7 +53,7 @@ const syslog = z.strictObject({
 const splunkHec = z.strictObject({
   ...common,
   type: z.literal("splunk-hec"),
-  url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+  url: httpUrl("url"),
   tokenEnv: envName.optional(),
   format: format.optional(),
   index: z.string().min(1).optional(),
@@ -78,7 +66,7 @@ const splunkHec = z.strictObject({
 const webhook = z.strictObject({
   ...common,
   type: z.literal("webhook"),
-  url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+  url: httpUrl("url"),
   secretEnv: envName.optional(),
   format: format.optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -103,7 +91,7 @@ const nats = z.strictObject({
 const otlp = z.strictObject({
   ...common,
   type: z.literal("otlp"),
-  url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+  url: httpUrl("url"),
   serviceName: z.string().min(1).optional(),
   /** Header name → env variable holding its value (e.g. an API key); values never sit in the policy. */
   headersEnv: z.record(z.string(), envName).optional(),

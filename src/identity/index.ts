@@ -1,6 +1,7 @@
 // Identity: who acts, for whom, and why. Other stages import from here only.
 
 export { type AccountabilityChain, accountabilityOf, formatAccountability } from "./accountability.js";
+export type { AgentProfile, IdentityPolicy, SessionLimits } from "./config.js";
 export { formatChain, type Principal, type PrincipalChain } from "./principal.js";
 export type { SessionInfo, SessionRequest } from "./session-info.js";
 export { SessionRegistry, type SessionRegistryDeps } from "./sessions.js";

@@ -2,14 +2,14 @@
 import { AgentUnknownError, SessionEndedError, SessionNotFoundError, WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledger/index.js";
-import type { CompiledPolicy } from "../policy/index.js";
+import type { IdentityPolicy } from "./config.js";
 import type { PrincipalChain } from "./principal.js";
 import type { SessionInfo, SessionRequest } from "./session-info.js";
 
 export interface SessionRegistryDeps {
   append(input: RecordInput): Promise<LedgerRecord>;
   lookup(id: string): Promise<SessionRow | null>;
-  policy(): CompiledPolicy;
+  policy(): IdentityPolicy;
   /** Seals the ledger's head with a signed checkpoint (done at every session end). */
   checkpoint(): Promise<void>;
   /** Session ends made by other processes (PostgreSQL NOTIFY, or polling the SQLite file). */

@@ -1,7 +1,7 @@
 // Checks `when:` conditions against the argument schemas declared under `tools:` (Cedar-style validation).
 import { parse } from "@bufbuild/cel";
+import { compileGlobs, globProblem } from "../config/index.js";
 import { argsChain, type Step } from "./cel-reads.js";
-import { compileGlobs, globProblem } from "./glob.js";
 import type { RawIssue } from "./locate.js";
 
 type Expr = NonNullable<ReturnType<typeof parse>["expr"]>;

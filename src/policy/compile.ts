@@ -1,10 +1,8 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
-import { compileIdentity } from "../identity/config.js";
+import { compileGlobs, formatDuration, pathScope } from "../config/index.js";
+import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
 import type { CelCondition } from "./cel.js";
-import { formatDuration } from "./duration.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
-import { compileGlobs } from "./glob.js";
-import { pathScope } from "./jsonpath.js";
 import type {
   ApprovalsDocument,
   DetectDocument,
@@ -16,7 +14,6 @@ import type {
   SecretsDocument,
 } from "./schema.js";
 import type {
-  AgentProfile,
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
@@ -30,17 +27,13 @@ import type {
   ToolLabels,
 } from "./types.js";
 
-/** `sessions.idleTimeout` when the policy does not set it. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60_000;
-
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
 
 export function compilePolicy(doc: PolicyDocument, source: string, digest: string): CompiledPolicy {
-  const agents = compileAgents(doc.agents);
+  const profiles = compileAgents(doc.agents);
+  const agents = registeredAgents(profiles);
   const engine = new RuleEngine(compileRules(doc), doc.default ?? "deny", agents);
-  const profiles: ReadonlyMap<string, AgentProfile> | null =
-    agents === null ? null : new Map([...agents].map(([name, a]) => [name, a.profile]));
   const redactionsFor = compileRedactions(doc.redact ?? {});
 
   return Object.freeze({
@@ -63,12 +56,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     identity: compileIdentity(doc.identity),
     detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
-    sessionLimits: {
-      maxDurationMs: doc.sessions?.maxDuration ?? null,
-      // Unset is the default; null says "never": sessions nobody ends must not pile up in a long-running service.
-      idleTimeoutMs:
-        doc.sessions?.idleTimeout === undefined ? DEFAULT_IDLE_TIMEOUT_MS : doc.sessions.idleTimeout,
-    },
+    sessionLimits: compileSessions(doc.sessions),
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
     containment: compileContainment(doc.egress ?? {}, doc.sandbox ?? {}),
   } satisfies CompiledPolicy);
@@ -166,14 +154,14 @@ function compileApprovals(
   };
 }
 
-function compileAgents(agents: PolicyDocument["agents"]): Map<string, RegisteredAgent> | null {
-  if (agents === undefined) return null;
-  const out = new Map<string, RegisteredAgent>();
-  for (const [name, a] of Object.entries(agents)) {
-    const profile: AgentProfile = { name, ...a, tools: [...a.tools] };
-    out.set(name, { profile, mayUse: compileGlobs(a.tools) });
-  }
-  return out;
+/** The `agents:` registry with each job description compiled to a matcher. */
+function registeredAgents(
+  profiles: ReadonlyMap<string, AgentProfile> | null,
+): Map<string, RegisteredAgent> | null {
+  if (profiles === null) return null;
+  return new Map(
+    [...profiles].map(([name, profile]) => [name, { profile, mayUse: compileGlobs(profile.tools) }]),
+  );
 }
 
 /** blocked_tools and allowed_tools become the first two rules, so they name a decision they share. */

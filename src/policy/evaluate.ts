@@ -1,6 +1,8 @@
 // The decision procedure: job description, then matching rules (deny > ask > allow), then the default.
+
+import type { AgentProfile } from "../identity/config.js";
 import { type CelActivation, type CelCondition, celActivation } from "./cel.js";
-import type { AgentProfile, Effect, EvalInput, PolicyDecision } from "./types.js";
+import type { Effect, EvalInput, PolicyDecision } from "./types.js";
 
 export interface CompiledRule {
   readonly id: string;

@@ -1,10 +1,7 @@
 // The policy stage's public surface: the only module other stages import.
 
 export { compileMcp } from "./compile.js";
-export { formatDuration, parseDuration } from "./duration.js";
 export { RULE_CACHE_LIMIT } from "./evaluate.js";
-export { compileGlobs } from "./glob.js";
-export { type PathStep, parseJsonPath } from "./jsonpath.js";
 export {
   type ActiveLimit,
   activateLimit,
@@ -19,7 +16,6 @@ export { applyRedactions, type RedactionResult } from "./redact.js";
 export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
 export { MCP_SERVER_NAME } from "./schema.js";
 export type {
-  AgentProfile,
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,

@@ -1,6 +1,7 @@
 // Token-bucket rate limits from the policy's `limits:`, checked for all matching limits at once.
+
+import { compileGlobs } from "../config/index.js";
 import { personKey } from "../people.js";
-import { compileGlobs } from "./glob.js";
 import type { LimitSpec } from "./types.js";
 
 export interface LimitContext {

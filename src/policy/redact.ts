@@ -1,9 +1,9 @@
 // Replaces argument values at JSON paths with their digest, so the ledger never holds them in clear.
 
+import { type PathStep, parseJsonPath } from "../config/index.js";
 import { canonicalDigest } from "../digest.js";
 import { formatPath } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import { type PathStep, parseJsonPath } from "./jsonpath.js";
 
 export interface RedactionResult {
   args: JsonValue;

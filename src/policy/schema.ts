@@ -1,21 +1,20 @@
 // The structure of a policy document as zod strict schemas; leaf checks (globs, CEL, durations) run here too.
 import * as z from "zod";
+import {
+  duration,
+  envName,
+  glob,
+  globs,
+  httpUrl,
+  ID_PATTERN,
+  id,
+  jsonPath,
+  upToAWeek,
+} from "../config/index.js";
 import { exportSchema } from "../export/config.js";
-import { identitySchema } from "../identity/config.js";
+import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config.js";
 import { compileCondition } from "./cel.js";
-import { parseDuration } from "./duration.js";
-import { globProblem } from "./glob.js";
-import { parseJsonPath } from "./jsonpath.js";
 
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9_.:/@-]+$/;
-
-const glob = z.string().superRefine((s, ctx) => {
-  const problem = globProblem(s);
-  if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
-});
-const globs = z.array(glob);
-const id = z.string().regex(ID_PATTERN, "an id uses only letters, digits and _ . : -");
 const effect = z.enum(["allow", "deny", "ask"]);
 
 /** Compiled during validation so a CEL syntax error is reported with every other issue. */
@@ -26,35 +25,6 @@ const when = z.string().transform((source, ctx) => {
     return z.NEVER;
   }
   return compiled;
-});
-
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.addIssue({
-      code: "custom",
-      message: `bad duration ${JSON.stringify(text)} (use e.g. 500ms, 10s, 1m, 1h)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const jsonPath = z.string().superRefine((s, ctx) => {
-  const steps = parseJsonPath(s);
-  if (typeof steps === "string") ctx.addIssue({ code: "custom", message: steps });
-});
-
-const agent = z.strictObject({
-  team: z.string().min(1),
-  developer: z.string().min(1),
-  description: z.string().default(""),
-  tools: globs,
-});
-
-/** Approval state is read back from a week of ledger at start, so no wait may be longer. */
-const upToAWeek = duration.refine((ms) => ms >= 1_000 && ms <= 7 * 24 * 3_600_000, {
-  error: "must be between 1s and 168h",
 });
 
 /** Who must approve an `ask`, for how long it waits, and what a remembered approval is keyed on. */
@@ -81,7 +51,6 @@ const approvalSettings = {
    */
   remember: z.array(jsonPath).optional(),
 };
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
 const approvals = z.strictObject({
   ...approvalSettings,
   /** The longest "remember for a time" an approver may choose (default 24h). */
@@ -91,7 +60,7 @@ const approvals = z.strictObject({
     .array(
       z.strictObject({
         name: id,
-        url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+        url: httpUrl("url"),
         secretEnv: envName,
         /**
          * Also send the held arguments (the values `redact:` hides from the ledger) to this receiver
@@ -129,7 +98,7 @@ const approvals = z.strictObject({
   /** Chat-ops bots that may POST decisions, each verified with its own Standard Webhooks secret. */
   integrations: z.array(z.strictObject({ name: id, secretEnv: envName })).optional(),
   /** The dashboard's address as approvers reach it, for the action links in notifications. */
-  publicUrl: z.url({ protocol: /^https?$/, error: "publicUrl must be an http(s) URL" }).optional(),
+  publicUrl: httpUrl("publicUrl").optional(),
 });
 
 const rule = z.strictObject({
@@ -377,7 +346,7 @@ const secretProvider = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("file") }),
   z.strictObject({
     type: z.literal("vault"),
-    address: z.url({ protocol: /^https?$/, error: "address must be an http(s) URL" }),
+    address: httpUrl("address"),
     tokenEnv: envName.optional(),
     approle: z
       .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
@@ -441,7 +410,7 @@ const egress = z.strictObject({
   onViolation: z.enum(["kill-session", "deny-request"]).optional(),
   alert: z
     .strictObject({
-      url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }),
+      url: httpUrl("url"),
       secretEnv: envName,
     })
     .optional(),
@@ -469,12 +438,7 @@ export const policySchema = z.strictObject({
   default: effect.optional(),
   allowed_tools: globs.optional(),
   blocked_tools: globs.optional(),
-  agents: z
-    .record(
-      z.string().regex(AGENT_NAME_PATTERN, "an agent name uses only letters, digits and _ . : / @ -"),
-      agent,
-    )
-    .optional(),
+  agents: agentsSchema.optional(),
   rules: z.array(rule).optional(),
   limits: z.array(limit).optional(),
   redact: z.record(glob, z.array(jsonPath)).optional(),
@@ -493,10 +457,7 @@ export const policySchema = z.strictObject({
     .optional(),
   detect: detect.optional(),
   approvals: approvals.optional(),
-  /** How long a session may live and sit idle; ending it revokes its secrets and kills its commands. */
-  sessions: z
-    .strictObject({ maxDuration: upToAWeek.optional(), idleTimeout: upToAWeek.nullable().optional() })
-    .optional(),
+  sessions: sessionsSchema.optional(),
   secrets: secrets.optional(),
   egress: egress.optional(),
   sandbox: sandbox.optional(),

@@ -1,20 +1,10 @@
 // The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
 import type { ExportDocument } from "../export/config.js";
-import type { IdentitySettings } from "../identity/config.js";
+import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/config.js";
 import type { JsonValue } from "../json.js";
 
 export type Effect = "allow" | "deny" | "ask";
 export type Mode = "enforce" | "monitor";
-
-/** A registered agent: an "employee" with an owner and a job description (the tools it may use at all). */
-export interface AgentProfile {
-  name: string;
-  team: string;
-  developer: string;
-  description: string;
-  /** Tool name globs. A tool outside these is denied whatever the rules say. */
-  tools: string[];
-}
 
 /** What a policy sees of a call. */
 export interface EvalInput {
@@ -291,7 +281,7 @@ export interface CompiledPolicy {
   approvalFor(ruleId: string | null): ApprovalSettings;
   readonly approvalChannels: ApprovalChannels;
   /** `sessions:` — null when unlimited (idleTimeout: 1h when unset, null when set to null). Leases never outlive maxDuration (8h when unset). */
-  readonly sessionLimits: { maxDurationMs: number | null; idleTimeoutMs: number | null };
+  readonly sessionLimits: SessionLimits;
   /** null when the policy has no `secrets:` section. */
   readonly secrets: SecretsSettings | null;
   readonly containment: ContainmentSettings;

@@ -1,9 +1,9 @@
 // The secrets broker: which secrets a tool may receive, leased per session, recorded, cached, and revoked at the end.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { compileGlobs } from "../config/index.js";
 import { LedgerUnavailableError, SessionEndedError, WardenError } from "../errors.js";
 import type { LedgerStore, RecordInput } from "../ledger/index.js";
-import { compileGlobs } from "../policy/index.js";
 import { errorCode, SecretError } from "./errors.js";
 import {
   type BrokerInstance,

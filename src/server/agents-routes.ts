@@ -1,8 +1,8 @@
 // GET /v1/agents[/:name]: the policy's agent registry ("employee directory") with recent activity from the ledger.
 import { Hono } from "hono";
 import { z } from "zod";
+import type { AgentProfile } from "../identity/index.js";
 import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
-import type { AgentProfile } from "../policy/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
 import { errorBody } from "./http-errors.js";
 import type { RouteDeps } from "./routes.js";

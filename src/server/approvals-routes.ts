@@ -10,8 +10,8 @@ import {
   SeenIds,
   verifyIntegrationRequest,
 } from "../approvals/index.js";
+import { parseDuration } from "../config/index.js";
 import { WardenError } from "../errors.js";
-import { parseDuration } from "../policy/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, type Principal, requireRole } from "./auth.js";
 import { parseJson, readJson, readText } from "./body.js";

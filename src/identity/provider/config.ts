@@ -1,15 +1,8 @@
 // The policy file's `identity.provider:` section: which OpenID provider to trust and how its claims map to Warden's roles.
 import * as z from "zod";
-import { parseDuration } from "../../policy/duration.js";
+import { durationField, envName } from "../../config/index.js";
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `bad duration ${JSON.stringify(text)} (use e.g. 30s, 10m)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationField("30s, 10m");
 
 /** https, or plain http to a loopback address only (a provider on the same machine, as in tests). */
 export const providerUrl = z.url().refine(
@@ -22,8 +15,6 @@ export const providerUrl = z.url().refine(
 
 const claimName = z.string().regex(/^[A-Za-z0-9_:.\-/]{1,128}$/, "a claim name");
 const groupList = z.array(z.string().min(1).max(256)).max(100);
-/** Secrets are never written in the policy (it is hashed into the ledger): they name an env variable. */
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name");
 
 export const providerSchema = z.strictObject({
   /** The provider's issuer identifier; its discovery document is at /.well-known/openid-configuration. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileGlobs } from "../../src/policy/index.js";
+import { compileGlobs } from "../../src/config/index.js";
 
 describe("compileGlobs", () => {
   it("matches whole names with * and ?", () => {

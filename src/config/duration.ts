@@ -1,4 +1,4 @@
-// Durations in policy files (`per: 1m`): a positive whole number and a unit, ms | s | m | h.
+// Durations in configuration (`per: 1m`, `timeout: 30s`): a positive whole number and a unit, ms | s | m | h.
 
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
 

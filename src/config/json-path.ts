@@ -1,4 +1,4 @@
-// The small JSON path dialect of `redact:`: $, .key, ["key"], [n], [*].
+// JSON paths in configuration (`redact:`, `remember:`, detect `paths:`): $, .key, ["key"], [n], [*].
 
 export type PathStep = { kind: "key"; key: string } | { kind: "index"; index: number } | { kind: "any" };
 

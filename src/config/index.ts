@@ -1,0 +1,17 @@
+// The vocabulary of configuration shared by every stage's config module: durations, globs, JSON paths
+// and the zod fields built on them. A leaf: it imports nothing of Warden's.
+export { formatDuration, parseDuration } from "./duration.js";
+export {
+  duration,
+  durationField,
+  envName,
+  glob,
+  globs,
+  httpUrl,
+  ID_PATTERN,
+  id,
+  jsonPath,
+  upToAWeek,
+} from "./fields.js";
+export { compileGlobs, globProblem } from "./glob.js";
+export { type PathStep, parseJsonPath, pathScope } from "./json-path.js";
