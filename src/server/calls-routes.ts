@@ -1,9 +1,9 @@
 // /v1/calls/:id: what became of a call (waiting for its approval), its outcome, its chain of accountability.
 import { Hono } from "hono";
 import { z } from "zod";
+import { parseDuration } from "../config/index.js";
 import { WardenError } from "../errors.js";
 import { accountabilityOf } from "../identity/index.js";
-import { parseDuration } from "../policy/index.js";
 import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
 import { readJson } from "./body.js";
 import type { RouteDeps } from "./routes.js";
