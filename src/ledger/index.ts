@@ -63,6 +63,7 @@ export {
   type LedgerStore,
   type RecordInput,
   type RecordKind,
+  type RecordPosition,
   type RecordQuery,
   type Sealer,
   type SessionFeed,
@@ -73,6 +74,9 @@ export {
 export {
   type ChainSummary,
   type KeySource,
+  publicKeyFilesBeside,
+  type RangeSegment,
+  type RangeVerification,
   type VerifyFailure,
   type VerifyOk,
   type VerifyOptions,
@@ -82,4 +86,5 @@ export {
   verifyJsonl,
   verifyPostgres,
   verifyRecords,
+  verifyStoreRange,
 } from "./verify.js";

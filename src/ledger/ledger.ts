@@ -1,5 +1,5 @@
 // The ledger writer: group commit of appends into one durable store transaction, hash chaining, signed checkpoints.
-import { type KeyObject, sign } from "node:crypto";
+import { createPublicKey, type KeyObject, sign } from "node:crypto";
 import { LedgerUnavailableError, WardenError } from "../errors.js";
 import { checkpointMessage, recordHash } from "./hash.js";
 import { label, snapshotInput } from "./input.js";
@@ -75,6 +75,8 @@ export class Ledger {
   readonly store: LedgerStore;
   readonly chain: string;
   readonly keyId: string;
+  /** The public half of the signing key: what checkpoints this ledger signs verify with. */
+  readonly publicKey: KeyObject;
   readonly #key: KeyObject;
   readonly #cadence: Cadence;
   readonly #clock: () => Date;
@@ -96,6 +98,7 @@ export class Ledger {
     this.chain = options.chain ?? "main";
     this.#key = options.signingKey;
     this.keyId = keyIdOf(options.signingKey);
+    this.publicKey = createPublicKey(options.signingKey);
     const seconds = Math.max(0, options.checkpointSeconds ?? DEFAULT_CADENCE.seconds);
     this.#cadence = {
       records: Math.max(1, Math.trunc(options.checkpointEvery ?? DEFAULT_CADENCE.records)),

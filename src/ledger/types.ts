@@ -111,9 +111,25 @@ export interface RecordQuery {
   kinds?: RecordKind[];
   /** ISO timestamp; records at or after it. */
   since?: string;
+  /** ISO timestamp; records before it. */
+  until?: string;
+  /** Records of sessions opened on behalf of this user (the session's `onBehalfOf`). */
+  user?: string;
+  /**
+   * Keyset paging: records strictly after this position in the query's order (ts, chain, seq), so a
+   * page never repeats or skips a record however many are appended meanwhile.
+   */
+  after?: RecordPosition;
   /** Newest first when true (for `warden log`); chain order otherwise. */
   newestFirst?: boolean;
   limit?: number;
+}
+
+/** Where a record sits in query order. */
+export interface RecordPosition {
+  ts: string;
+  chain: string;
+  seq: number;
 }
 
 export interface TokenRow {

@@ -4,13 +4,20 @@ import { readFile } from "node:fs/promises";
 import { splitSchema } from "./stores/postgres-url.js";
 import { Checker } from "./verify/checker.js";
 import { checkDatabase, keyFileBeside } from "./verify/database.js";
+
+/** The public key files beside a SQLite ledger: ledger.pub and the keys rotations retired. */
+export { keyFileBeside as publicKeyFilesBeside } from "./verify/database.js";
+
+import type { LedgerStore } from "./types.js";
 import { checkJsonl } from "./verify/jsonl.js";
 import { givenKey, keyFromPem, NO_KEY, type VerifyKey, withKeys } from "./verify/key.js";
 import { checkPostgres } from "./verify/postgres.js";
+import { type RangeVerification, verifyRange } from "./verify/range.js";
 import type { KeySource, VerifyResult } from "./verify/result.js";
 import { type Cadence, DEFAULT_CADENCE, type SealingRules } from "./verify/sealing.js";
 import { readWitnessLines } from "./verify/witness.js";
 
+export type { RangeSegment, RangeVerification } from "./verify/range.js";
 export type {
   ChainSummary,
   KeySource,
@@ -152,6 +159,39 @@ export async function verifyRecords(
     if (checker.failure) break;
   }
   return checker.finish();
+}
+
+/**
+ * Verifies only the stretches between signed checkpoints that hold the records at `positions` (a page
+ * of a listing), read through `store`, with the given public key(s); see verify/range.ts.
+ *
+ * @example
+ * const range = await verifyStoreRange(store, records, { publicKey: "ledger.pub" });
+ * console.log(range.state); // "sealed" when every record is covered by a valid checkpoint
+ */
+export async function verifyStoreRange(
+  store: LedgerStore,
+  positions: readonly { chain: string; seq: number }[],
+  options: { publicKey: NonNullable<VerifyOptions["publicKey"]> },
+): Promise<RangeVerification> {
+  const key = await resolveGiven(options.publicKey);
+  if (typeof key === "string") {
+    return {
+      state: "failed",
+      segments: [],
+      records: 0,
+      failure: {
+        ok: false,
+        chain: null,
+        seq: null,
+        problem: "key-invalid",
+        message: key,
+        keySource: "given",
+      },
+      keySource: "given",
+    };
+  }
+  return verifyRange(store, positions, key);
 }
 
 /** Every given key is trusted (several: the keys before and after a rotation); the first names the source. */

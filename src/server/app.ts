@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import type { Warden } from "../warden.js";
 import { agentsRoutes } from "./agents-routes.js";
+import { alertsRoutes } from "./alerts-routes.js";
 import { approvalsRoutes } from "./approvals-routes.js";
 import { type AuthEnv, authenticate } from "./auth.js";
 import { callsRoutes } from "./calls-routes.js";
@@ -13,6 +14,7 @@ import { createHttpApp } from "./http-app.js";
 import { integrityRoutes } from "./integrity-routes.js";
 import { ledgerRoutes } from "./ledger-routes.js";
 import type { Metrics } from "./metrics.js";
+import { recordsRoutes } from "./records-routes.js";
 import type { RouteDeps } from "./routes.js";
 import { sessionsRoutes } from "./sessions-routes.js";
 import { slackRoutes } from "./slack-routes.js";
@@ -72,6 +74,8 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
   app.route("/v1/decisions", decisionsRoutes(deps, metrics));
   app.route("/v1/calls", callsRoutes(deps));
   app.route("/v1/ledger", ledgerRoutes(deps));
+  app.route("/v1/records", recordsRoutes(deps));
+  app.route("/v1/alerts", alertsRoutes(deps));
   app.route("/v1/approvals", approvalsRoutes(deps));
   app.route("/v1/agents", agentsRoutes(deps));
   app.route("/v1/integrity", integrityRoutes(deps));

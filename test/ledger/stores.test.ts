@@ -89,6 +89,44 @@ describe.each(stores)("%s store", (name, open) => {
     await store.close();
   });
 
+  it("filters by until and by the session's user, and pages after a position in either order", async () => {
+    const store = await open();
+    const { ledger, records } = await filled(store);
+    const seqs = (rs: LedgerRecord[]) => rs.map((r) => r.seq);
+    const cut = records[6]!.ts;
+    expect(seqs(await store.query({ until: cut }))).toEqual(seqs(records.filter((r) => r.ts < cut)));
+    await expect(store.query({ until: "not a time" })).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+
+    const start = (session: string, onBehalfOf: string) =>
+      ledger.append({
+        kind: "session.start",
+        session,
+        agent: "support-bot",
+        callId: null,
+        data: { onBehalfOf, intent: "x", parent: null },
+      });
+    await start("s-1", "alice@example.com");
+    await start("s-2", "bob@example.com");
+    const alice = await store.query({ user: "alice@example.com", kinds: ["call.intent"] });
+    expect(seqs(alice)).toEqual(seqs(records.filter((r) => r.session === "s-1")));
+    expect(await store.query({ user: "nobody@example.com" })).toEqual([]);
+
+    // Pages of 5, newest first and oldest first: together every record once, in order.
+    for (const newestFirst of [true, false]) {
+      const pages: number[] = [];
+      let after: LedgerRecord | undefined;
+      for (;;) {
+        const page = await store.query({ kinds: ["call.intent"], newestFirst, after, limit: 5 });
+        pages.push(...seqs(page));
+        if (page.length < 5) break;
+        after = page.at(-1);
+      }
+      const all = seqs(records);
+      expect(pages).toEqual(newestFirst ? all.reverse() : all);
+    }
+    await ledger.close();
+  });
+
   it("maintains the sessions table from session.start and session.end records", async () => {
     const store = await open();
     const ledger = await Ledger.open({ store, signingKey: ephemeralKey(), checkpointSeconds: 0 });

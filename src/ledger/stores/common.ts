@@ -60,10 +60,13 @@ function str(v: JsonValue | undefined): string | null {
 /** A query with `since` as a UTC ISO string (comparable as text) and a checked limit. */
 export function normalizeQuery(q: RecordQuery): RecordQuery {
   const out = { ...q };
-  if (q.since !== undefined) {
-    const t = Date.parse(q.since);
-    if (Number.isNaN(t)) throw new WardenError("INVALID_REQUEST", "query.since is not an ISO time");
-    out.since = new Date(t).toISOString();
+  if (q.since !== undefined) out.since = isoOf(q.since, "since");
+  if (q.until !== undefined) out.until = isoOf(q.until, "until");
+  if (q.after !== undefined) {
+    const { ts, chain, seq } = q.after;
+    if (typeof chain !== "string" || !(Number.isSafeInteger(seq) && seq >= 0))
+      throw new WardenError("INVALID_REQUEST", "query.after is not a record position");
+    out.after = { ts: isoOf(ts, "after.ts"), chain, seq };
   }
   if (q.kinds?.some((k) => !isRecordKind(k))) {
     throw new WardenError("INVALID_REQUEST", "query.kinds holds an unknown record kind");
@@ -72,6 +75,13 @@ export function normalizeQuery(q: RecordQuery): RecordQuery {
     throw new WardenError("INVALID_REQUEST", "query.limit must be a non-negative integer");
   }
   return out;
+}
+
+/** A time as UTC ISO text with milliseconds, the form records keep (so text order is time order). */
+function isoOf(value: string, field: string): string {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new WardenError("INVALID_REQUEST", `query.${field} is not an ISO time`);
+  return new Date(t).toISOString();
 }
 
 /**

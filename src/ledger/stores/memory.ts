@@ -8,6 +8,7 @@ import type {
   Checkpoint,
   LedgerRecord,
   LedgerStore,
+  RecordPosition,
   RecordQuery,
   Sealer,
   SessionRow,
@@ -150,6 +151,9 @@ export class MemoryStore implements LedgerStore {
         if (q.decision !== undefined && effectOf(r.data) !== q.decision) continue;
         if (kinds && !kinds.has(r.kind)) continue;
         if (q.since !== undefined && r.ts < q.since) continue;
+        if (q.until !== undefined && r.ts >= q.until) continue;
+        if (q.user !== undefined && this.#sessions.get(r.session ?? "")?.onBehalfOf !== q.user) continue;
+        if (q.after && !isPast(r, q.after, q.newestFirst === true)) continue;
         hits.push(r);
       }
     }
@@ -263,10 +267,16 @@ function effectOf(data: JsonObject): unknown {
   return d !== null && typeof d === "object" && !Array.isArray(d) ? d.effect : undefined;
 }
 
+/** Whether `r` comes after `position` in the query's order. */
+function isPast(r: LedgerRecord, position: RecordPosition, newestFirst: boolean): boolean {
+  const c = byTimeThenPosition(r, position);
+  return newestFirst ? c < 0 : c > 0;
+}
+
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function byTimeThenPosition(a: LedgerRecord, b: LedgerRecord): number {
+function byTimeThenPosition(a: RecordPosition, b: RecordPosition): number {
   return cmp(a.ts, b.ts) || cmp(a.chain, b.chain) || a.seq - b.seq;
 }

@@ -63,7 +63,9 @@ export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
   const add = (column: string, value: string | undefined, op = "=") => {
     if (value === undefined) return;
     params.push(value);
-    where.push(`${column} ${op} ${dialect.param(params.length)}`);
+    const placeholder = dialect.param(params.length);
+    // A column ending in "=" is a subquery opened by the caller, closed here.
+    where.push(column.endsWith("=") ? `${column} ${placeholder})` : `${column} ${op} ${placeholder}`);
   };
   add("session", q.session);
   add("agent", q.agent);
@@ -71,6 +73,14 @@ export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
   add(dialect.tool, q.tool);
   add(dialect.effect, q.decision);
   add("ts", q.since, ">=");
+  add("ts", q.until, "<");
+  add("session IN (SELECT id FROM sessions WHERE on_behalf_of =", q.user);
+  if (q.after) {
+    const n = params.push(q.after.ts, q.after.chain, q.after.seq);
+    const [ts, chain, seq] = [n - 2, n - 1, n].map((i) => dialect.param(i));
+    // Keyset paging: strictly past the position in this query's order.
+    where.push(`(ts, chain, seq) ${q.newestFirst ? "<" : ">"} (${ts}, ${chain}, ${seq})`);
+  }
   // The approval queue's exact term, so SQLite can use its partial index.
   if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
   else if (q.kinds) {
