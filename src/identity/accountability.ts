@@ -22,7 +22,9 @@ export interface AccountabilityChain {
   decision: { effect: string; enforced: string; ruleId: string; reason: string };
   mode: string;
   policyDigest: string;
-  approvals: { approver: string | null; decision: string | null; at: string }[];
+  /** The approval the call was asked for, or the remembered one that let it through; null when none. */
+  approval: { id: string; status: string } | null;
+  approvals: { approver: string | null; decision: string | null; via: string | null; at: string }[];
   outcome: { status: string; durationMs: number | null; error: string | null; at: string } | null;
   decidedAt: string;
 }
@@ -70,6 +72,7 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
     },
     mode: data.mode ?? "",
     policyDigest: data.policy ?? "",
+    approval: data.approval ? { id: data.approval.id, status: data.approval.status } : null,
     approvals: records.filter((r) => r.kind === "approval.decision").map(approvalOf),
     outcome: outcome ? outcomeOf(outcome) : null,
     decidedAt: intent.ts,
@@ -78,7 +81,7 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
 
 function approvalOf(record: LedgerRecord) {
   const { data, ts } = readRecord(record, "approval.decision");
-  return { approver: data.approver, decision: data.decision, at: ts };
+  return { approver: data.approver, decision: data.decision, via: data.via ?? null, at: ts };
 }
 
 function outcomeOf(record: LedgerRecord) {

@@ -179,7 +179,16 @@ describe("dashboard in Chromium", () => {
     );
     await page.getByText("the customer was charged twice for order A-1001").waitFor();
     await page.getByText("resolve ticket #4521 (double charge)").first().waitFor();
-    await page.locator(".redacted", { hasText: "sha256:" }).waitFor();
+    // A decider reads the redacted card number (held, sealed, until decided); the ledger has its digest.
+    const held = page.getByTestId("held-args");
+    await held.locator(".redacted", { hasText: "4111 1111 1111 1111" }).waitFor();
+    await held.getByText("As the ledger records them").click();
+    await held.locator(".redacted", { hasText: "sha256:" }).waitFor();
+    // The deadline counts down.
+    await page
+      .getByTestId("countdown")
+      .getByText(/\d+:\d\d left|\d+ h \d\d min left/)
+      .waitFor();
     await page.screenshot({ path: join(SHOTS, "approval-detail.png"), fullPage: true });
     // The README's picture is refreshed on request only, so a test run leaves the work tree clean.
     const readmeImage = join(ROOT, "docs/images/dashboard-approval.png");
@@ -195,6 +204,10 @@ describe("dashboard in Chromium", () => {
     await page
       .getByTestId("remember-scope")
       .getByText(/later `refund` calls with .*, for the rest of this session\./)
+      .waitFor();
+    await page
+      .getByTestId("remember-rules")
+      .getByText(/only in this session, for this agent, this user/)
       .waitFor();
     await page.getByLabel("Remember").selectOption("once");
     await page.getByRole("button", { name: "Confirm approve" }).click();
@@ -214,10 +227,38 @@ describe("dashboard in Chromium", () => {
       }),
     );
 
+    // Decided: the held values are gone, also for the approver who read them.
+    await page.reload();
+    await page.locator("h1 .badge", { hasText: "approved" }).waitFor();
+    expect(await page.getByTestId("held-args").count()).toBe(0);
+    expect(await page.getByText("4111 1111 1111 1111").count()).toBe(0);
+
     // Approvers do not read the ledger history; their feed shows calls as they happen.
     await page.getByRole("link", { name: "Live feed" }).click();
     await page.getByText("Your role does not read the ledger history").waitFor();
+    // "/" is the approvals queue for an approver.
+    await page.goto(`${server.url}/`);
+    await page.getByRole("heading", { name: "Approvals" }).waitFor();
     await context.close();
+
+    // An auditor's feed and the call page say what became of the asked call.
+    const auditor = await signIn(auditorToken);
+    await auditor.page.goto(`${server.url}/`);
+    await auditor.page.getByRole("heading", { name: "Live feed" }).waitFor();
+    const row = auditor.page.getByTestId("feed").locator("tr", { hasText: "refund" }).first();
+    await row
+      .getByTestId("became")
+      .getByText(/approved by ann@example\.com, ran:/)
+      .waitFor();
+    const [intent] = await warden.ledger.store.query({ kinds: ["call.intent"], tool: "refund", limit: 1 });
+    await auditor.page.goto(`${server.url}/calls/${encodeURIComponent(intent!.callId!)}`);
+    await auditor.page
+      .getByTestId("call-became")
+      .getByText(/asked, approved by ann@example\.com \(dashboard\), ran: ok/)
+      .waitFor();
+    await auditor.page.getByRole("link", { name: "the approval" }).click();
+    await auditor.page.waitForURL(new RegExp(`/approvals/${id}$`));
+    await auditor.context.close();
   });
 
   it("a denial with a reason rejects the waiting call with APPROVAL_DENIED and the reason", async () => {

@@ -25,6 +25,11 @@ const NAV: { href: string; label: string; roles: readonly Role[] }[] = [
   { href: "/integrity", label: "Integrity", roles: EVERYONE },
 ];
 
+/** The page "/" shows for a role. */
+function home(role: Role): string {
+  return role === "approver" ? "/approvals" : "/feed";
+}
+
 /** Pages with a parameter, matched in order; the key remounts a page when its parameter changes. */
 const PARAM_ROUTES: [string, (p: Record<string, string>, me: Me) => JSX.Element][] = [
   ["/approvals/:id", (p, me) => <ApprovalDetailPage key={p.id} id={p.id ?? ""} me={me} />],
@@ -35,7 +40,9 @@ const PARAM_ROUTES: [string, (p: Record<string, string>, me: Me) => JSX.Element]
 
 function Page(props: { path: string; me: Me }) {
   const { path, me } = props;
-  if (path === "/" || path === "/feed") return <FeedPage />;
+  // An approver's work is the queue: that is where they land.
+  if (path === "/") return me.role === "approver" ? <ApprovalsPage /> : <FeedPage />;
+  if (path === "/feed") return <FeedPage />;
   if (path === "/approvals") return <ApprovalsPage />;
   if (path === "/sessions") return <SessionsPage />;
   if (path === "/agents") return <AgentsPage />;
@@ -96,7 +103,7 @@ function App() {
               key={n.href}
               href={n.href}
               class={
-                path === n.href || path.startsWith(`${n.href}/`) || (n.href === "/feed" && path === "/")
+                path === n.href || path.startsWith(`${n.href}/`) || (n.href === home(me.role) && path === "/")
                   ? "active"
                   : ""
               }

@@ -58,6 +58,11 @@ export interface ApprovalView {
   decisions: ApprovalDecision[];
   createdAt: string;
   expiresAt: string;
+  /**
+   * The arguments with the policy's redacted values in clear, for a decider while pending (the ledger
+   * keeps digests); null for anyone else, or once decided.
+   */
+  heldArgs?: { state: "held"; args: Json; until: string } | { state: "unreadable"; message: string } | null;
 }
 
 export interface PreviousCall {
@@ -127,7 +132,8 @@ export interface AccountabilityChain {
   decision: { effect: string; enforced: string; ruleId: string; reason: string };
   mode: string;
   policyDigest: string;
-  approvals: { approver: string | null; decision: string | null; at: string }[];
+  approval?: { id: string; status: string } | null;
+  approvals: { approver: string | null; decision: string | null; via?: string | null; at: string }[];
   outcome: { status: string; durationMs: number | null; error: string | null; at: string } | null;
   decidedAt: string;
 }

@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, describeError } from "../api.js";
 import { Badge, Empty, ErrorBox, Field, Link, Time, useApi } from "../components/common.js";
+import { Countdown } from "../components/countdown.js";
 import { JsonView } from "../components/json-view.js";
 import { navigate, pathTo } from "../router.js";
 import type { ApprovalView, Me, PreviousCall } from "../types.js";
@@ -110,9 +111,18 @@ function DecisionForm(props: { approval: ApprovalView; preselected: Choice | nul
         </label>
       )}
       {choice === "approve" && (
-        <p class="note" data-testid="remember-scope">
-          Approves {props.approval.scope[remember]}.
-        </p>
+        <>
+          <p class="note" data-testid="remember-scope">
+            Approves {props.approval.scope[remember]}.
+          </p>
+          {remember !== "once" && (
+            <p class="muted small" data-testid="remember-rules">
+              A remembered approval lets a later call through without asking only in this session, for this
+              agent, this user and this rule, and only when the call matches this one on the fields named
+              above; anything else asks again. It ends with the session at the latest.
+            </p>
+          )}
+        </>
       )}
       <label>
         Reason {choice === "deny" ? "(sent back to the agent)" : "(optional)"}
@@ -129,6 +139,41 @@ function DecisionForm(props: { approval: ApprovalView; preselected: Choice | nul
         {choice === "deny" ? "Confirm deny" : choice === "approve" ? "Confirm approve" : "Choose an action"}
       </button>
     </form>
+  );
+}
+
+/**
+ * What the call will run with. A decider sees the values the policy redacts (held, sealed, until the
+ * approval is decided or expires); others see the ledger's digests.
+ */
+function Arguments(props: { approval: ApprovalView }) {
+  const a = props.approval;
+  const held = a.heldArgs;
+  if (held?.state === "held") {
+    return (
+      <div data-testid="held-args">
+        <p class="note">
+          Shown in full to you as a decider until this approval is decided or expires. The ledger keeps only
+          digests of {a.redacted.join(", ")}.
+        </p>
+        <JsonView value={held.args} redacted={a.redacted} />
+        <details>
+          <summary class="muted small">As the ledger records them</summary>
+          <JsonView value={a.args} redacted={a.redacted} />
+        </details>
+      </div>
+    );
+  }
+  return (
+    <>
+      {held?.state === "unreadable" && (
+        <p class="error">The redacted values cannot be shown: {held.message}</p>
+      )}
+      {a.redacted.length > 0 && (
+        <p class="note">Redacted by policy: {a.redacted.join(", ")} (the ledger keeps only digests).</p>
+      )}
+      <JsonView value={a.args} redacted={a.redacted} />
+    </>
   );
 }
 
@@ -187,6 +232,12 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
             </Field>
             <Field label="Expires">
               <Time iso={a.expiresAt} />
+              {a.status === "pending" && (
+                <>
+                  {" "}
+                  (<Countdown until={a.expiresAt} />)
+                </>
+              )}
             </Field>
             <Field label="Session">
               <MaybeLink href={readsLedger ? pathTo("/sessions", a.session) : null}>{a.session}</MaybeLink>
@@ -196,10 +247,7 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
             </Field>
           </dl>
           <h2>Arguments</h2>
-          {a.redacted.length > 0 && (
-            <p class="note">Redacted by policy: {a.redacted.join(", ")} (the ledger keeps only digests).</p>
-          )}
-          <JsonView value={a.args} redacted={a.redacted} />
+          <Arguments approval={a} />
           <p class="muted small">
             Digest <span class="mono">{a.digest}</span>
           </p>

@@ -1,6 +1,7 @@
 // Approvals: the pending queue (live) and the decided ones with who decided.
 import { useRef } from "preact/hooks";
 import { Badge, Empty, ErrorBox, Link, Time, useApi } from "../components/common.js";
+import { Countdown } from "../components/countdown.js";
 import { useLiveRecords } from "../live.js";
 import { pathTo } from "../router.js";
 import type { ApprovalView } from "../types.js";
@@ -54,7 +55,7 @@ function ApprovalTable(props: { approvals: ApprovalView[]; decided: boolean }) {
             </td>
             {!props.decided && (
               <td>
-                <Time iso={a.expiresAt} />
+                <Countdown until={a.expiresAt} />
               </td>
             )}
             <td>

@@ -4,6 +4,36 @@ import { JsonView } from "../components/json-view.js";
 import { pathTo } from "../router.js";
 import type { AccountabilityChain } from "../types.js";
 
+/** One sentence: asked → decided by whom → ran (or not) → its outcome. */
+function became(data: AccountabilityChain): string {
+  const { enforced } = data.decision;
+  const o = data.outcome;
+  const ran = o
+    ? `ran: ${o.status}${o.error ? ` (${o.error})` : ""}${o.durationMs !== null ? ` in ${formatMs(o.durationMs)}` : ""}`
+    : null;
+  if (data.approval?.status === "remembered") {
+    return `let through by a remembered approval, ${ran ?? "no outcome recorded yet"}`;
+  }
+  if (enforced === "ask") {
+    const denied = data.approvals.find((a) => a.decision === "deny");
+    if (denied) return `asked, denied by ${who(denied)}: did not run`;
+    if (data.approvals.some((a) => a.decision === "expire"))
+      return "asked, nobody decided in time: did not run";
+    const by = data.approvals
+      .filter((a) => a.decision === "approve")
+      .map(who)
+      .join(", ");
+    if (ran) return `asked, approved by ${by}, ${ran}`;
+    return by ? `asked, approved by ${by}, not run yet` : "asked, waiting for a decision";
+  }
+  if (enforced === "deny") return "refused: did not run";
+  return ran ?? "allowed, no outcome recorded yet";
+}
+
+function who(a: AccountabilityChain["approvals"][number]): string {
+  return `${a.approver ?? "?"}${a.via ? ` (${a.via})` : ""}`;
+}
+
 export function CallPage(props: { id: string }) {
   const { data, error } = useApi<AccountabilityChain>(`/v1/calls/${encodeURIComponent(props.id)}/chain`);
   if (error) return <ErrorBox error={error} />;
@@ -57,6 +87,15 @@ export function CallPage(props: { id: string }) {
         </Field>
         <Field label="Policy">
           <span class="mono small">{data.policyDigest}</span>
+        </Field>
+        <Field label="What became of it">
+          <span data-testid="call-became">{became(data)}</span>
+          {data.approval && (
+            <>
+              {" "}
+              · <Link href={pathTo("/approvals", data.approval.id)}>the approval</Link>
+            </>
+          )}
         </Field>
         <Field label="Approvals">
           {data.approvals.length === 0

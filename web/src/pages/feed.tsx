@@ -21,6 +21,15 @@ interface CallRow {
   reason: string;
   latencyMs: number | null;
   status: string | null;
+  /** For an asked call: what people decided so far (null: not asked). */
+  approval: ApprovalState | null;
+}
+
+/** What became of an ask, folded from its approval.decision records. */
+interface ApprovalState {
+  status: "pending" | "approved" | "denied" | "expired";
+  approvers: string[];
+  deniedBy: string | null;
 }
 
 function str(v: Json | undefined): string {
@@ -52,7 +61,52 @@ function rowOf(r: LedgerRecord): CallRow {
     reason: str(decision.reason),
     latencyMs: null,
     status: null,
+    approval: str(decision.enforced) === "ask" ? { status: "pending", approvers: [], deniedBy: null } : null,
   };
+}
+
+function withDecision(row: CallRow, record: LedgerRecord): CallRow {
+  const d = record.data;
+  const was = row.approval ?? { status: "pending" as const, approvers: [], deniedBy: null };
+  if (was.status !== "pending") return row;
+  const who = str(d.approver);
+  if (d.decision === "deny") return { ...row, approval: { ...was, status: "denied", deniedBy: who } };
+  if (d.decision === "expire") return { ...row, approval: { ...was, status: "expired" } };
+  const approvers = was.approvers.includes(who) ? was.approvers : [...was.approvers, who];
+  const required = typeof d.required === "number" ? d.required : 1;
+  return {
+    ...row,
+    approval: { ...was, approvers, status: approvers.length >= required ? "approved" : "pending" },
+  };
+}
+
+/** "approved by alice, ran: ok", "denied by bob", "waiting for approval", "ran: error". */
+function Became(props: { row: CallRow }) {
+  const { approval: a, status, enforced } = props.row;
+  const ran = status ? (
+    <>
+      ran: <Badge value={status} />
+    </>
+  ) : null;
+  if (a) {
+    if (a.status === "denied") return <span>denied by {a.deniedBy || "?"}, did not run</span>;
+    if (a.status === "expired") return <span class="muted">expired, did not run</span>;
+    if (a.status === "approved")
+      return (
+        <span>
+          approved by {a.approvers.join(", ")}
+          {ran ? <>, {ran}</> : <span class="muted">, no outcome yet</span>}
+        </span>
+      );
+    return (
+      <span class="muted">
+        waiting for approval{a.approvers.length > 0 ? ` (approved so far: ${a.approvers.join(", ")})` : ""}
+        {ran && <>, {ran}</>}
+      </span>
+    );
+  }
+  if (ran) return <span>{ran}</span>;
+  return <span class="muted">{enforced === "deny" ? "refused, did not run" : "—"}</span>;
 }
 
 function withOutcome(row: CallRow, outcome: LedgerRecord): CallRow {
@@ -69,15 +123,26 @@ export function FeedPage() {
   const [decision, setDecision] = useState("");
 
   useEffect(() => {
-    api<{ records: LedgerRecord[] }>("/v1/ledger?kind=call.intent,call.outcome&limit=1000")
-      .then(({ records }) => {
-        const outcomes = new Map<string, LedgerRecord>();
-        for (const r of records) if (r.kind === "call.outcome" && r.callId) outcomes.set(r.callId, r);
-        const intents = records.filter((r) => r.kind === "call.intent");
-        const loaded = intents.map((r) => {
-          const o = r.callId ? outcomes.get(r.callId) : undefined;
-          return o ? withOutcome(rowOf(r), o) : rowOf(r);
-        });
+    api<{ records: LedgerRecord[] }>("/v1/ledger?kind=call.intent,call.outcome,approval.decision&limit=1000")
+      .then(({ records: newestFirst }) => {
+        // Folded oldest first, so a call's decisions and outcome land on its row.
+        const records = [...newestFirst].reverse();
+        const byCall = new Map<string, CallRow>();
+        const loaded: CallRow[] = [];
+        for (const r of records) {
+          if (r.kind === "call.intent") {
+            const row = rowOf(r);
+            loaded.push(row);
+            if (r.callId) byCall.set(r.callId, row);
+            continue;
+          }
+          const row = r.callId ? byCall.get(r.callId) : undefined;
+          if (!row) continue;
+          const next = r.kind === "call.outcome" ? withOutcome(row, r) : withDecision(row, r);
+          byCall.set(r.callId!, next);
+          loaded[loaded.indexOf(row)] = next;
+        }
+        loaded.reverse();
         // Live rows that arrived while history loaded stay on top.
         setRows((live) => {
           const seen = new Set(live.map((x) => x.key));
@@ -94,6 +159,8 @@ export function FeedPage() {
     if (r.kind === "call.intent") setRows((old) => [rowOf(r), ...old].slice(0, MAX_ROWS));
     else if (r.kind === "call.outcome" && r.callId)
       setRows((old) => old.map((row) => (row.callId === r.callId ? withOutcome(row, r) : row)));
+    else if (r.kind === "approval.decision" && r.callId)
+      setRows((old) => old.map((row) => (row.callId === r.callId ? withDecision(row, r) : row)));
   });
 
   const shown = useMemo(
@@ -147,6 +214,7 @@ export function FeedPage() {
               <th>Decision</th>
               <th>Rule</th>
               <th class="num">Latency</th>
+              <th>What became of it</th>
             </tr>
           </thead>
           <tbody>
@@ -174,6 +242,9 @@ export function FeedPage() {
                 <td class="num">
                   {r.latencyMs === null ? "—" : formatMs(r.latencyMs)}
                   {r.status === "error" && <span class="badge bad">error</span>}
+                </td>
+                <td data-testid="became">
+                  <Became row={r} />
                 </td>
               </tr>
             ))}
