@@ -1,9 +1,15 @@
 // Ledgers written by earlier versions, kept as files: they still verify, and this version takes them over.
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
+import {
+  checkRecordData,
+  RECORD_KINDS,
+  SqliteStore,
+  verifyDatabase,
+  verifyJsonl,
+} from "../../src/ledger/index.js";
 import { tempDir } from "./helpers.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -43,5 +49,47 @@ describe("a SQLite ledger written by the previous version (schema 3, format-1 ch
       seq: 3,
       problem: "hash-mismatch",
     });
+  });
+});
+
+describe("the record shapes of the versioned fixtures", () => {
+  /** Each record of a fixture as [kind, problem or null]; a problem means the schemas no longer read it. */
+  function shapes(records: { v: number; kind: string; data: unknown }[]): [string, string | null][] {
+    return records.map((r) => {
+      const checked = checkRecordData(r.v, r.kind, r.data);
+      return [r.kind, checked.ok ? null : `${checked.problem.path}: ${checked.problem.message}`];
+    });
+  }
+  function jsonlRecords(name: string) {
+    return readFileSync(join(FIXTURES, name), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { type: string; v: number; kind: string; data: unknown })
+      .filter((o) => o.type === "record");
+  }
+
+  // A schema change that fails here changes the shape of records already written: that is a new record
+  // format version (a new table in src/ledger/records/index.ts), never an edit of version 1.
+  it("v1-kinds.jsonl holds one record of every kind as this version writes them, and each matches its schema", async () => {
+    const records = jsonlRecords("v1-kinds.jsonl");
+    expect(new Set(records.map((r) => r.kind))).toEqual(new Set(RECORD_KINDS));
+    expect(shapes(records).filter(([, problem]) => problem !== null)).toEqual([]);
+    expect(await verifyJsonl(join(FIXTURES, "v1-kinds.jsonl"))).toMatchObject({
+      ok: true,
+      records: records.length,
+    });
+  });
+
+  it("the older fixtures' records match the version-1 schemas too", () => {
+    const conn = new Database(join(FIXTURES, "sqlite-v3.db"), { readonly: true });
+    const rows = conn.prepare("SELECT v, kind, data FROM records ORDER BY seq").all() as {
+      v: number;
+      kind: string;
+      data: string;
+    }[];
+    conn.close();
+    const sqlite = rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
+    expect(sqlite).toHaveLength(10);
+    expect(shapes([...sqlite, ...jsonlRecords("v1-export.jsonl")]).filter(([, p]) => p !== null)).toEqual([]);
   });
 });
