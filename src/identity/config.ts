@@ -79,6 +79,8 @@ export interface IdentityPolicy {
   /** null when the policy has no `agents:` registry (then any agent name is accepted). */
   readonly agents: ReadonlyMap<string, AgentProfile> | null;
   readonly sessionLimits: SessionLimits;
+  /** `identity:` — the provider and whether a session's user must come from a verified token. */
+  readonly identity: IdentitySettings;
 }
 
 /** The registry by name, or null when the policy has none. */

@@ -3,5 +3,5 @@
 export { type AccountabilityChain, accountabilityOf, formatAccountability } from "./accountability.js";
 export type { AgentProfile, IdentityPolicy, SessionLimits } from "./config.js";
 export { formatChain, type Principal, type PrincipalChain } from "./principal.js";
-export type { SessionInfo, SessionRequest } from "./session-info.js";
+export type { SessionInfo, SessionRequest, VerifiedUser } from "./session-info.js";
 export { SessionRegistry, type SessionRegistryDeps } from "./sessions.js";

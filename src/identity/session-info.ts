@@ -7,6 +7,8 @@ export interface SessionInfo {
   team: string | null;
   developer: string | null;
   onBehalfOf: string;
+  /** Set when the user came from a verified token (known for sessions opened by this process). */
+  verifiedUser?: VerifiedUser | null;
   intent: string;
   parent: string | null;
   principal: PrincipalChain;
@@ -15,10 +17,23 @@ export interface SessionInfo {
   endReason: string | null;
 }
 
+/**
+ * The user a verified token named (an RFC 8693 delegation, or a person's own token at an agent's client):
+ * set only by Warden code that verified the token, never from a request's string.
+ */
+export interface VerifiedUser {
+  name: string;
+  issuer: string;
+  subject: string;
+}
+
 /** What a caller supplies to open a session. */
 export interface SessionRequest {
   agent: string;
-  onBehalfOf: string;
+  /** Required unless `verifiedUser` names the user (then, if given, it must be the same). */
+  onBehalfOf?: string;
+  /** The user from a verified token; `identity.onBehalfOf: verified` opens no session without one. */
+  verifiedUser?: VerifiedUser | null;
   intent: string;
   /** Id of the delegating session, for sub-agents. */
   parent?: string | null;

@@ -59,7 +59,8 @@ export class SessionRegistry {
     });
   }
 
-  async open(req: SessionRequest): Promise<SessionInfo> {
+  async open(request: SessionRequest): Promise<SessionInfo> {
+    const req = { ...request, onBehalfOf: this.#userOf(request) };
     for (const field of ["agent", "onBehalfOf", "intent"] as const) {
       const value = req[field];
       if (
@@ -79,6 +80,17 @@ export class SessionRegistry {
     if (agents && !profile) throw new AgentUnknownError(req.agent);
 
     const parent = req.parent ? await this.active(req.parent) : null;
+    const verified = req.verifiedUser ?? null;
+    if (
+      this.#deps.policy().identity.onBehalfOf === "verified" &&
+      verified === null &&
+      !parent?.verifiedUser
+    ) {
+      throw new WardenError(
+        "IDENTITY_UNVERIFIED",
+        "identity.onBehalfOf is verified: the user must come from a verified token, not from the request",
+      );
+    }
     // A sub-agent inherits its parent's user: the chain must name one human, not two.
     if (parent && parent.onBehalfOf !== req.onBehalfOf) {
       throw new WardenError(
@@ -107,6 +119,8 @@ export class SessionRegistry {
         intent: req.intent,
         parent: parent?.id ?? null,
         principal,
+        // Who vouched for the user: present only when a verified token named them.
+        ...(verified ? { onBehalfOfVerified: { issuer: verified.issuer, subject: verified.subject } } : {}),
       },
     });
     const info: SessionInfo = {
@@ -115,6 +129,7 @@ export class SessionRegistry {
       team: self.team,
       developer: self.developer,
       onBehalfOf: req.onBehalfOf,
+      verifiedUser: verified ?? parent?.verifiedUser ?? null,
       intent: req.intent,
       parent: parent?.id ?? null,
       principal,
@@ -125,6 +140,19 @@ export class SessionRegistry {
     this.#remember(info);
     this.#lastActive.set(id, this.#now());
     return info;
+  }
+
+  /** The user: the verified token's, which a request's string may repeat but never change. */
+  #userOf(req: SessionRequest): string {
+    const verified = req.verifiedUser;
+    if (!verified) return req.onBehalfOf ?? "";
+    if (req.onBehalfOf !== undefined && req.onBehalfOf !== verified.name) {
+      throw new WardenError(
+        "IDENTITY_UNVERIFIED",
+        "the request names another user than its verified token does",
+      );
+    }
+    return verified.name;
   }
 
   /** How many sessions this process holds in memory. */

@@ -1,12 +1,13 @@
 // The HTTP decision service: the same gate as the library, for agents in any language.
 import type { Hono } from "hono";
+import { currentProviderTokens } from "../identity/provider/index.js";
 import type { Warden } from "../warden.js";
 import { agentsRoutes } from "./agents-routes.js";
 import { alertsRoutes } from "./alerts-routes.js";
 import { approvalsRoutes } from "./approvals-routes.js";
 import { type AuthEnv, authenticate } from "./auth.js";
 import { callsRoutes } from "./calls-routes.js";
-import { bearerToken, dashboardSession } from "./credentials.js";
+import { bearerToken, dashboardSession, providerBearer } from "./credentials.js";
 import { mountStatic } from "./dashboard-static.js";
 import { decisionsRoutes } from "./decisions-routes.js";
 import { eventsRoutes } from "./events.js";
@@ -54,9 +55,10 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
   });
   const tokens = new TokenCache(warden.ledger.store);
   const ui = new UiSessions(tokens, options.now);
+  const provider = currentProviderTokens(() => warden.policy.identity.provider);
   const deps: RouteDeps = {
     warden,
-    authenticated: authenticate([bearerToken(tokens), dashboardSession(ui)], {
+    authenticated: authenticate([providerBearer(provider), bearerToken(tokens), dashboardSession(ui)], {
       limits: new TokenLimits(options.tokenLimits),
     }),
   };

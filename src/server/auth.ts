@@ -1,6 +1,7 @@
 // Who is calling, and may they: credentials turn a request into a principal; routes name the roles they admit.
 import type { Context, MiddlewareHandler } from "hono";
 import { WardenError } from "../errors.js";
+import type { VerifiedUser } from "../identity/index.js";
 import type { LedgerStore, TokenRow } from "../ledger/index.js";
 import type { TokenLimits } from "./token-limits.js";
 import type { Role } from "./tokens.js";
@@ -20,6 +21,8 @@ export interface Principal {
    * access token ("provider-token").
    */
   via: "api" | "dashboard" | "sso" | "provider-token";
+  /** The user an agent acts for, when a verified provider token named them (never a request's string). */
+  verifiedUser?: VerifiedUser | null;
   /** Whether the credential still holds now (token not revoked, session not ended), for long streams. */
   stillValid(): Promise<boolean>;
 }
@@ -39,8 +42,8 @@ export interface Credential {
 export interface AuthenticateOptions {
   /** Per-token request and byte budgets, charged once the principal is known. */
   limits?: TokenLimits;
-  /** The WWW-Authenticate challenge of a 401. */
-  challenge?: string;
+  /** The WWW-Authenticate challenge of a 401 (read per request: it may name this listener's own URL). */
+  challenge?: string | ((c: Context) => string);
 }
 
 /**
@@ -60,7 +63,9 @@ export function authenticate(
     const credential = credentials.find((k) => k.carriedBy(c));
     const principal = credential === undefined ? null : await credential.principal(c);
     if (principal === null) {
-      c.header("www-authenticate", challenge);
+      // A credential that refused with a reason of its own (invalid_token) has set the header already.
+      if (c.res.headers.get("www-authenticate") === null)
+        c.header("www-authenticate", typeof challenge === "string" ? challenge : challenge(c));
       throw new WardenError("UNAUTHENTICATED", "a valid bearer token is required");
     }
     c.set("principal", principal);

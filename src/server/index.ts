@@ -13,7 +13,7 @@ export {
   requireRole,
 } from "./auth.js";
 export { readText } from "./body.js";
-export { bearerToken } from "./credentials.js";
+export { bearerToken, providerBearer } from "./credentials.js";
 export { createHttpApp, type ErrorRenderer, type HttpAppOptions } from "./http-app.js";
 export type { PublicError } from "./http-errors.js";
 export { type Listening, listenApp } from "./listen.js";

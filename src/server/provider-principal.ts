@@ -11,7 +11,10 @@ export const PROVIDER_ROW_PREFIX = "idp_";
  * it), the hash is empty since no Warden secret exists, the name is what the ledger records.
  */
 export function providerRow(identity: ProviderIdentity): TokenRow {
-  const digest = createHash("sha256").update(`${identity.issuer}\n${identity.subject}`).digest("hex");
+  // The agent too: one person acting through two clients is two principals (MCP sessions are kept apart).
+  const digest = createHash("sha256")
+    .update(`${identity.issuer}\n${identity.subject}\n${identity.agent ?? ""}`)
+    .digest("hex");
   return {
     id: `${PROVIDER_ROW_PREFIX}${digest.slice(0, 24)}`,
     hash: "",

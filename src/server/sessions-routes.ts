@@ -9,7 +9,8 @@ import type { RouteDeps } from "./routes.js";
 
 const SessionBody = z.strictObject({
   agent: wellFormedText(256),
-  onBehalfOf: wellFormedText(1024),
+  /** Optional when the bearer token itself names the user (a verified delegation). */
+  onBehalfOf: wellFormedText(1024).optional(),
   intent: wellFormedText(1024),
   parent: wellFormedText(128).nullish(),
 });
@@ -27,7 +28,7 @@ export function sessionsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthE
       throw new WardenError("FORBIDDEN", "an agent token opens sessions only for its own agent");
     }
     if (body.parent) await ownSession(c, body.parent);
-    const session = await warden.session(body);
+    const session = await warden.session({ ...body, verifiedUser: principal.verifiedUser ?? null });
     return c.json(
       {
         id: session.id,

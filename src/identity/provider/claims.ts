@@ -49,7 +49,11 @@ export function personName(claims: JWTPayload, config: ProviderConfig): string {
  * The identity a verified token carries. A token with an `act` claim was issued to an agent acting for the
  * token's subject (RFC 8693 §4.1): it is an agent's whatever groups the user is in, and the user is verified.
  */
-export function identityOf(claims: JWTPayload, config: ProviderConfig): ProviderIdentity {
+export function identityOf(
+  claims: JWTPayload,
+  config: ProviderConfig,
+  options: { delegate?: boolean } = {},
+): ProviderIdentity {
   const subject = claims.sub;
   if (typeof subject !== "string" || subject.length === 0)
     throw new WardenError("TOKEN_INVALID", "the token has no subject", { reason: "subject" });
@@ -61,7 +65,20 @@ export function identityOf(claims: JWTPayload, config: ProviderConfig): Provider
       throw new WardenError("TOKEN_INVALID", "the delegated token names no agent", { reason: "agent" });
     return { ...base, role: "agent", name: agent, agent, onBehalfOf: personName(claims, config) };
   }
-  const role = roleOf(groupsOf(claims, config), config);
+  const groups = groupsOf(claims, config);
+  const client = agentOf(claims, config);
+  // Where agents connect (MCP), a person's own token (RFC 9068: its subject is not the client) is that
+  // client acting for them, when they are in a group allowed to run agents: the person signed in to it.
+  if (options.delegate && client !== null && client !== subject) {
+    const mayRunAgents = config.roles.find((r) => r.role === "agent")?.groups.some((g) => groups.includes(g));
+    if (!mayRunAgents)
+      throw new WardenError(
+        "FORBIDDEN",
+        "the person is in no group that may run agents (identity.provider.roles.agent)",
+      );
+    return { ...base, role: "agent", name: client, agent: client, onBehalfOf: personName(claims, config) };
+  }
+  const role = roleOf(groups, config);
   if (role === null)
     throw new WardenError("FORBIDDEN", "the provider's token is in no group that has a Warden role");
   if (role === "agent") {

@@ -8,6 +8,7 @@ export {
   providerConfig,
   providerSchema,
 } from "./config.js";
+export { currentProviderTokens, looksLikeJwt } from "./current.js";
 export { discover, type Fetch, type ProviderMetadata } from "./discovery.js";
 export { JwksCache } from "./jwks.js";
 export { type SignedOn, SignOn, type SignOnOptions } from "./sign-on.js";

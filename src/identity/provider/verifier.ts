@@ -86,9 +86,13 @@ export class ProviderTokens {
     }
   }
 
-  /** The identity a valid token carries (see identityOf). */
-  async verify(token: string, audience?: readonly string[]): Promise<ProviderIdentity> {
-    return identityOf(await this.claims(token, audience), this.config);
+  /** The identity a valid token carries (see identityOf; `delegate` where agents connect). */
+  async verify(
+    token: string,
+    audience?: readonly string[],
+    options: { delegate?: boolean } = {},
+  ): Promise<ProviderIdentity> {
+    return identityOf(await this.claims(token, audience), this.config, options);
   }
 }
 
