@@ -11,7 +11,8 @@ import { onCleanup, openWarden } from "../../helpers.js";
 import { apiClient } from "../../server/api-client.js";
 import { type Block, FakeSlack } from "./fake-slack.js";
 
-const BOT_TOKEN = "xoxb-test-0000-fake";
+// Not in the xoxb- format: the receiver only compares it, and a real-looking token would be a finding.
+const BOT_TOKEN = "fake-bot-token-for-tests";
 const SIGNING_SECRET = "3c9a1f6e2b7d4a8c9e0f1a2b3c4d5e6f";
 const SECRET_TEXT = "payroll run for March: 1.2M to account 44-1";
 
