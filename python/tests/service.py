@@ -86,7 +86,9 @@ def _cli(directory: Path, *args: str) -> str:
 
 
 def _token(directory: Path, *args: str) -> str:
-    return str(json.loads(_cli(directory, "token", "create", "--json", "--db", "state/ledger.db", *args))["token"])
+    # The policy the service runs with: an agent token's agent must be in its agents: registry.
+    made = _cli(directory, "token", "create", "--json", "--db", "state/ledger.db", "--policy", str(POLICY), *args)
+    return str(json.loads(made)["token"])
 
 
 def start(directory: Path) -> Service:

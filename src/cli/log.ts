@@ -4,6 +4,7 @@ import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { table } from "./table.js";
 import { safeText } from "./text.js";
 
 const LOG_HELP = `usage: warden log [--session ID] [--agent NAME] [--tool NAME] [--decision allow|deny|ask]
@@ -144,22 +145,4 @@ function describeRecord(kind: string, d: Record<string, unknown>): string {
   if (kind === "alert")
     return `${t(d.severity ?? "-")} ${t(d.detector ?? d.type ?? "alert")}: ${t(d.message ?? "")}`;
   return "-";
-}
-
-/**
- * Rows as aligned columns, each as wide as its widest cell; the last column is not padded.
- * @example
- * table([["a", "bb"], ["ccc", "d"]]); // ["a    bb", "ccc  d"]
- */
-export function table(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
 }

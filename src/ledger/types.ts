@@ -142,6 +142,10 @@ export interface TokenRow {
   name: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** When the token stops working (`warden token create --ttl`); null: never. */
+  expiresAt: string | null;
+  /** When the service last accepted it (written at most once per token-cache period); null: never used. */
+  lastUsedAt: string | null;
 }
 
 /**
@@ -184,6 +188,10 @@ export interface LedgerStore {
   tokenByHash(hash: string): Promise<TokenRow | null>;
   /** The distinct names of all tokens, revoked ones too (a new name must not pass for one of them). */
   tokenNames(): Promise<string[]>;
+  /** Every token, revoked and expired ones too, oldest first (never the secrets: only digests are stored). */
+  tokens(): Promise<TokenRow[]>;
+  /** Records that the service accepted token `id` at `at`. */
+  touchToken(id: string, at: string): Promise<void>;
   /** Marks a token revoked; false if there is no such (unrevoked) token. */
   revokeToken(id: string, at: string): Promise<boolean>;
   /** Export cursor: the last seq of `chain` that sink `sink` acknowledged (0 if none). */

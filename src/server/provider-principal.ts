@@ -23,6 +23,9 @@ export function providerRow(identity: ProviderIdentity): TokenRow {
     name: identity.name,
     createdAt: new Date(0).toISOString(),
     revokedAt: null,
+    // The provider's own token carries its expiry, checked when it is verified.
+    expiresAt: null,
+    lastUsedAt: null,
   };
 }
 

@@ -18,8 +18,22 @@ export function hashToken(token: string): string {
 /** Mints a token; the returned secret is shown once and never stored. */
 export async function createToken(
   store: LedgerStore,
-  request: { role: Role; agent?: string | null; name?: string | null },
-): Promise<{ id: string; token: string; role: Role; agent: string | null; name: string | null }> {
+  request: {
+    role: Role;
+    agent?: string | null;
+    name?: string | null;
+    /** How long the token works, in ms; null or absent: until revoked. */
+    ttlMs?: number | null;
+  },
+  now: Date = new Date(),
+): Promise<{
+  id: string;
+  token: string;
+  role: Role;
+  agent: string | null;
+  name: string | null;
+  expiresAt: string | null;
+}> {
   if (!ROLES.includes(request.role)) {
     throw new WardenError("INVALID_REQUEST", `role must be one of ${ROLES.join(", ")}`);
   }
@@ -44,6 +58,10 @@ export async function createToken(
       "an approver token must name its person (--name alice@example.com)",
     );
   }
+  const ttlMs = request.ttlMs ?? null;
+  if (ttlMs !== null && !(Number.isSafeInteger(ttlMs) && ttlMs > 0)) {
+    throw new WardenError("INVALID_REQUEST", "a token's time to live is a positive whole number of ms");
+  }
   if (name !== null) await refuseLookAlike(store, name);
   const token = `wdn_${randomBytes(32).toString("base64url")}`;
   const row: TokenRow = {
@@ -52,11 +70,13 @@ export async function createToken(
     role: request.role,
     agent,
     name,
-    createdAt: new Date().toISOString(),
+    createdAt: now.toISOString(),
     revokedAt: null,
+    expiresAt: ttlMs === null ? null : new Date(now.getTime() + ttlMs).toISOString(),
+    lastUsedAt: null,
   };
   await store.putToken(row);
-  return { id: row.id, token, role: row.role, agent, name };
+  return { id: row.id, token, role: row.role, agent, name, expiresAt: row.expiresAt };
 }
 
 /**
@@ -79,10 +99,22 @@ async function refuseLookAlike(store: LedgerStore, name: string): Promise<void> 
  * The token row for a presented secret, or null. Lookup is by digest, so the comparison that matters
  * happens on SHA-256 outputs and leaks nothing useful about the secret through timing.
  */
-export async function authenticate(store: LedgerStore, presented: string): Promise<TokenRow | null> {
+export async function authenticate(
+  store: LedgerStore,
+  presented: string,
+  now: Date = new Date(),
+): Promise<TokenRow | null> {
   if (!TOKEN_PATTERN.test(presented)) return null;
   const row = await store.tokenByHash(hashToken(presented));
-  return row && !row.revokedAt ? row : null;
+  return row && usable(row, now.getTime()) ? row : null;
+}
+
+/** Not revoked, and not past its expiry (an unreadable expiry counts as past: fail closed). */
+function usable(row: TokenRow, nowMs: number): boolean {
+  if (row.revokedAt) return false;
+  if (row.expiresAt === null) return true;
+  const expires = Date.parse(row.expiresAt);
+  return Number.isFinite(expires) && nowMs < expires;
 }
 
 /** Who a token speaks for in approvals and the dashboard: its name, else its id. */
@@ -94,30 +126,41 @@ export function tokenIdentity(token: Pick<TokenRow, "id" | "name">): string {
 export const TOKEN_CACHE_MS = 5_000;
 const TOKEN_CACHE_MAX = 10_000;
 
-/** Token lookups for the request path, remembered briefly: the store read is the costliest step of a decision. */
+/**
+ * Token lookups for the request path, remembered briefly: the store read is the costliest step of a
+ * decision. A remembered token is never trusted past its expiry. Each store read of a good token also
+ * records its last use, so `warden token list` shows it to within TOKEN_CACHE_MS.
+ */
 export class TokenCache {
   readonly #store: LedgerStore;
+  readonly #now: () => number;
   readonly #entries = new Map<string, { row: TokenRow | null; until: number }>();
 
-  constructor(store: LedgerStore) {
+  constructor(store: LedgerStore, now: () => number = Date.now) {
     this.#store = store;
+    this.#now = now;
   }
 
   async authenticate(presented: string): Promise<TokenRow | null> {
-    const now = Date.now();
+    const now = this.#now();
     const hit = this.#entries.get(presented);
     if (hit && hit.until > now) return hit.row;
-    const row = await authenticate(this.#store, presented);
+    const row = await authenticate(this.#store, presented, new Date(now));
     if (this.#entries.size >= TOKEN_CACHE_MAX) this.#entries.clear();
     // Only known tokens are remembered: random guesses must not be able to fill the cache.
-    if (row) this.#entries.set(presented, { row, until: now + TOKEN_CACHE_MS });
+    if (row) {
+      const expires = row.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(row.expiresAt);
+      this.#entries.set(presented, { row, until: Math.min(now + TOKEN_CACHE_MS, expires) });
+      // Bookkeeping only: a failed write must not refuse a good token.
+      this.#store.touchToken(row.id, new Date(now).toISOString()).catch(() => undefined);
+    }
     return row;
   }
 
-  /** Whether the token is still unrevoked, asked of the store now (not the cache). */
+  /** Whether the token is still unrevoked and unexpired, asked of the store now (not the cache). */
   async stillValid(token: TokenRow): Promise<boolean> {
     const row = await this.#store.tokenByHash(token.hash);
-    return row !== null && row.revokedAt === null;
+    return row !== null && usable(row, this.#now());
   }
 
   /** Drops the cached lookups of a token known to be revoked: no request may pass on them. */

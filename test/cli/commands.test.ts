@@ -114,13 +114,14 @@ describe("warden CLI", () => {
     await cli(["init"], cwd);
     const made = await cli(["token", "create", "--role", "agent", "--agent", "support-bot"], cwd);
     expect(made.code).toBe(0);
-    const token = made.stdout.trim();
+    const [id, token] = made.stdout.trim().split("\t");
+    expect(id).toMatch(/^tok_/);
     expect(token).toMatch(/^wdn_/);
     const db = new Database(join(cwd, ".warden/ledger.db"), { readonly: true });
     const dump = JSON.stringify(db.prepare("SELECT * FROM tokens").all());
     db.close();
     expect(dump).not.toContain(token);
-    expect((await cli(["token", "create", "--role", "agent"], cwd)).code).toBe(1);
+    expect((await cli(["token", "create", "--role", "agent"], cwd)).code).toBe(2);
     expect((await cli(["token", "create", "--role", "root"], cwd)).code).toBe(2);
   });
 });

@@ -10,6 +10,7 @@ import {
   verifyDatabase,
   verifyJsonl,
 } from "../../src/ledger/index.js";
+import { SCHEMA_VERSION } from "../../src/ledger/stores/sqlite-schema.js";
 import { tempDir } from "./helpers.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -32,11 +33,14 @@ describe("a SQLite ledger written by the previous version (schema 3, format-1 ch
     });
   });
 
-  it("is migrated to schema 4 by this version, its checkpoints kept as format 1, and still verifies", async () => {
+  it("is migrated to this version's schema, its checkpoints kept as format 1, its tokens usable, and still verifies", async () => {
     const db = copy();
     await (await SqliteStore.open(db)).close();
     const conn = new Database(db, { readonly: true });
-    expect(conn.pragma("user_version", { simple: true })).toBe(4);
+    expect(conn.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    // v5 added token expiry and last use: tokens minted before it never expire and were never used.
+    const tokenColumns = conn.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
+    expect(tokenColumns).toEqual(expect.arrayContaining(["expires_at", "last_used_at"]));
     expect(conn.prepare("SELECT DISTINCT v FROM checkpoints").pluck().all()).toEqual([1]);
     conn.close();
     expect(await verifyDatabase(db, { publicKey })).toMatchObject({ ok: true, records: 10 });

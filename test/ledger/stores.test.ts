@@ -174,14 +174,20 @@ describe.each(stores)("%s store", (name, open) => {
       name: null,
       createdAt: "2024-01-01T00:00:00.000Z",
       revokedAt: null,
+      expiresAt: "2024-06-01T00:00:00.000Z",
+      lastUsedAt: null,
     };
     await store.putToken(row);
     expect(await store.tokenByHash(row.hash)).toEqual(row);
+    // Last use only moves forward (instances may report out of order).
+    await store.touchToken("t1", "2024-01-02T00:00:00.000Z");
+    await store.touchToken("t1", "2024-01-01T12:00:00.000Z");
+    expect(await store.tokens()).toEqual([{ ...row, lastUsedAt: "2024-01-02T00:00:00.000Z" }]);
     expect(await store.revokeToken("t1", "2024-02-01T00:00:00.000Z")).toBe(true);
     expect(await store.revokeToken("t1", "2024-03-01T00:00:00.000Z")).toBe(false);
     expect(await store.revokeToken("nope", "2024-03-01T00:00:00.000Z")).toBe(false);
     expect(await store.tokenByHash(row.hash)).toMatchObject({ revokedAt: "2024-02-01T00:00:00.000Z" });
-    await store.putToken({ ...row, name: "alice@example.com" });
+    await store.putToken({ ...row, name: "alice@example.com", lastUsedAt: null });
     expect(await store.tokenByHash(row.hash)).toMatchObject({ name: "alice@example.com", revokedAt: null });
     expect(await store.tokenByHash("cd".repeat(32))).toBeNull();
     await expect(store.putToken({ ...row, id: "t2" })).rejects.toMatchObject({ code: "LEDGER_UNAVAILABLE" });

@@ -200,6 +200,19 @@ export class MemoryStore implements LedgerStore {
     return [...new Set([...this.#tokens.values()].flatMap((t) => (t.name === null ? [] : [t.name])))];
   }
 
+  async tokens(): Promise<TokenRow[]> {
+    this.#assertOpen();
+    return [...this.#tokens.values()]
+      .map((t) => ({ ...t }))
+      .sort((a, b) => (a.createdAt === b.createdAt ? cmp(a.id, b.id) : cmp(a.createdAt, b.createdAt)));
+  }
+
+  async touchToken(id: string, at: string): Promise<void> {
+    this.#assertOpen();
+    const t = this.#tokens.get(id);
+    if (t && (t.lastUsedAt === null || t.lastUsedAt < at)) t.lastUsedAt = at;
+  }
+
   async revokeToken(id: string, at: string): Promise<boolean> {
     this.#assertOpen();
     const t = this.#tokens.get(id);

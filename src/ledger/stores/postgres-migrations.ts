@@ -102,6 +102,9 @@ CREATE INDEX records_approvals ON records (ts) WHERE ${APPROVAL_KINDS_SQL};`;
 const V5 = `ALTER TABLE checkpoints ADD COLUMN v integer NOT NULL DEFAULT 1, ADD COLUMN chains text,
   ADD COLUMN cadence text;`;
 
+// v6: tokens can expire (warden token create --ttl), and the service notes when each was last used.
+const V6 = `ALTER TABLE tokens ADD COLUMN expires_at text, ADD COLUMN last_used_at text;`;
+
 /** Every migration, oldest first; the last one's version is the schema this Warden writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "ledger tables", sql: V1 },
@@ -109,6 +112,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "export cursors", sql: V3 },
   { version: 4, name: "token names, approvals index", sql: V4 },
   { version: 5, name: "checkpoint format 2 (chains, cadence)", sql: V5 },
+  { version: 6, name: "token expiry and last use", sql: V6 },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

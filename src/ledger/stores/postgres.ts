@@ -40,6 +40,8 @@ import {
   sessionQuery,
   TOKEN_BY_HASH_SQL,
   TOKEN_NAMES_SQL,
+  TOKENS_SQL,
+  TOUCH_TOKEN_SQL,
 } from "./sql.js";
 
 export interface PostgresStoreOptions {
@@ -301,8 +303,26 @@ export class PostgresStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const values = [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt];
+    const values = [
+      t.id,
+      t.hash,
+      t.role,
+      t.agent,
+      t.name,
+      t.createdAt,
+      t.revokedAt,
+      t.expiresAt,
+      t.lastUsedAt,
+    ];
     await this.#rows("token write", pgSql(PUT_TOKEN_SQL), values);
+  }
+
+  async tokens(): Promise<TokenRow[]> {
+    return (await this.#rows("reading tokens", TOKENS_SQL, [])).map(toToken);
+  }
+
+  async touchToken(id: string, at: string): Promise<void> {
+    await this.#rows("token use", pgSql(TOUCH_TOKEN_SQL), [at, id, at]);
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {

@@ -90,5 +90,7 @@ export function toToken(r: Row): TokenRow {
     name: (r.name as string | null | undefined) ?? null,
     createdAt: String(r.created_at),
     revokedAt: r.revoked_at as string | null,
+    expiresAt: (r.expires_at as string | null | undefined) ?? null,
+    lastUsedAt: (r.last_used_at as string | null | undefined) ?? null,
   };
 }

@@ -43,10 +43,15 @@ export const CHAINS_SQL = `WITH RECURSIVE c(chain) AS (
 export const READ_CHAIN_SQL = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`;
 export const CHECKPOINTS_SQL = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? ORDER BY seq`;
 export const SESSION_SQL = "SELECT * FROM sessions WHERE id = ?";
-export const PUT_TOKEN_SQL = `INSERT INTO tokens (id, hash, role, agent, name, created_at, revoked_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?)
+export const PUT_TOKEN_SQL = `INSERT INTO tokens
+  (id, hash, role, agent, name, created_at, revoked_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
-    name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at`;
+    name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at,
+    expires_at = excluded.expires_at, last_used_at = excluded.last_used_at`;
+export const TOKENS_SQL = "SELECT * FROM tokens ORDER BY created_at, id";
+/** Last use only moves forward: instances may report out of order. Parameters: at, id, at. */
+export const TOUCH_TOKEN_SQL =
+  "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)";
 export const REVOKE_TOKEN_SQL =
   "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id";
 export const TOKEN_BY_HASH_SQL = "SELECT * FROM tokens WHERE hash = ?";

@@ -3,7 +3,7 @@ import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 // Single-column secondary indexes: every index entry is written inside the durable commit, so narrow
 // keys keep the commit small (a filtered page is sorted after the lookup). Decisions are filtered by
@@ -87,6 +87,13 @@ ALTER TABLE checkpoints ADD COLUMN chains TEXT;
 ALTER TABLE checkpoints ADD COLUMN cadence TEXT;`);
 }
 
+// v5: tokens can expire (warden token create --ttl), and the service notes when each was last used.
+function schemaV5(db: Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
+  if (!columns.includes("expires_at")) db.exec("ALTER TABLE tokens ADD COLUMN expires_at TEXT;");
+  if (!columns.includes("last_used_at")) db.exec("ALTER TABLE tokens ADD COLUMN last_used_at TEXT;");
+}
+
 /**
  * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
  * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
@@ -106,6 +113,7 @@ export function migrate(db: Database, now: () => string): void {
     if (v < 2) db.exec(SCHEMA_V2);
     if (v < 3) schemaV3(db);
     if (v < 4) schemaV4(db);
+    if (v < 5) schemaV5(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

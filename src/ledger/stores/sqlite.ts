@@ -43,6 +43,8 @@ import {
   sessionQuery,
   TOKEN_BY_HASH_SQL,
   TOKEN_NAMES_SQL,
+  TOKENS_SQL,
+  TOUCH_TOKEN_SQL,
 } from "./sql.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
 import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
@@ -158,8 +160,26 @@ export class SqliteStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const values = [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt];
+    const values = [
+      t.id,
+      t.hash,
+      t.role,
+      t.agent,
+      t.name,
+      t.createdAt,
+      t.revokedAt,
+      t.expiresAt,
+      t.lastUsedAt,
+    ];
     this.#run("token write", () => this.#stmt(PUT_TOKEN_SQL).run(...values));
+  }
+
+  async tokens(): Promise<TokenRow[]> {
+    return this.#run("reading tokens", () => (this.#stmt(TOKENS_SQL).all() as Row[]).map(toToken));
+  }
+
+  async touchToken(id: string, at: string): Promise<void> {
+    this.#run("token use", () => this.#stmt(TOUCH_TOKEN_SQL).run(at, id, at));
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
