@@ -1,7 +1,8 @@
 // `warden token create | list | revoke`: bearer tokens for the HTTP service and the dashboard.
 import { existsSync } from "node:fs";
+import { parseDuration } from "../config/index.js";
 import type { TokenRow } from "../ledger/index.js";
-import { loadPolicyFile, parseDuration } from "../policy/index.js";
+import { loadPolicyFile } from "../policy/index.js";
 import { createToken, ROLES, type Role } from "../server/index.js";
 import { parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
 import type { CliIO, Command } from "./io.js";
