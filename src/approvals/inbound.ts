@@ -1,7 +1,7 @@
 // Verifies decisions POSTed by chat-ops bots: Standard Webhooks signatures, a ±5-minute clock window, no replays.
 import { timingSafeEqual } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { WardenError } from "../errors.js";
+import { webhookSigner } from "../webhooks/index.js";
 
 /** A bot allowed to post decisions, with the Standard Webhooks secret it signs with. */
 export interface Integration {
@@ -137,15 +137,10 @@ export function verifyIntegrationRequest(
   return { integration: integration.name, webhookId: id, body };
 }
 
-/** The package computes the HMAC (its key decoding and message format); a bad secret matches nothing. */
+/** The package computes the HMAC (its key decoding and message format); a bad or weak secret matches nothing. */
 function expectedSignature(secret: string, id: string, seconds: number, body: string): Buffer | null {
-  let signer: Webhook;
-  try {
-    signer = new Webhook(secret);
-  } catch {
-    return null;
-  }
-  return Buffer.from(signer.sign(id, new Date(seconds * 1000), body).slice(3));
+  const signer = webhookSigner(secret);
+  return signer === null ? null : Buffer.from(signer.sign(id, new Date(seconds * 1000), body).slice(3));
 }
 
 function lowerCaseKeys(headers: Record<string, string | undefined>): Map<string, string> {

@@ -1,16 +1,15 @@
 // Tells chat-ops webhooks about new pending approvals: signed POSTs (Standard Webhooks), retried in the background.
 import { createHash } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { WardenError } from "../errors.js";
-import { backoffDelay, httpPost } from "../export/index.js";
 import type { JsonObject, JsonValue } from "../json.js";
+import { SignedWebhook } from "../webhooks/index.js";
 
 /** One receiver of approval notifications. */
 export interface ApprovalWebhook {
   name: string;
   /** http: or https: only. */
   url: string;
-  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional). */
+  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional), at least 16 bytes. */
   secret: string;
   /** Also send the held arguments (`data.approval.heldArgs`); default false. */
   includeArgs?: boolean;
@@ -65,8 +64,7 @@ export interface ApprovalNotifierOptions {
 
 interface Hook {
   name: string;
-  url: URL;
-  signer: Webhook;
+  target: SignedWebhook;
   includeArgs: boolean;
 }
 
@@ -98,8 +96,12 @@ export class ApprovalNotifier {
     this.#o = options;
     this.#hooks = options.webhooks.map((w) => ({
       name: w.name,
-      url: httpUrl(w),
-      signer: signer(w),
+      // Never quotes the secret.
+      target: new SignedWebhook(
+        w,
+        (why) =>
+          new WardenError("INVALID_REQUEST", `approval webhook ${w.name}: ${why}`, { webhook: w.name }),
+      ),
       includeArgs: w.includeArgs === true,
     }));
   }
@@ -151,72 +153,32 @@ export class ApprovalNotifier {
   }
 
   async #deliver(event: ApprovalEvent, hook: Hook, payload: string): Promise<void> {
-    const attempts = Math.max(1, this.#o.attempts ?? 6);
-    const retry = {
-      attempts,
-      minDelayMs: this.#o.baseDelayMs ?? 200,
-      maxDelayMs: this.#o.maxDelayMs ?? 30_000,
-    };
     // Stable across retries and restarts (no clock, no randomness), unique per approval and webhook.
     const id = `msg_${createHash("sha256").update(`${event.approvalId}\0${hook.name}`).digest("base64url").slice(0, 32)}`;
-    for (let attempt = 1; ; attempt++) {
-      const { httpStatus, error } = await this.#post(hook, id, payload);
-      if (error === null) return this.#record(entry(event, hook, attempt, "delivered", httpStatus, null));
-      const retryable = httpStatus === null || httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
-      const last = !retryable || attempt >= attempts || this.#closing.signal.aborted;
-      await this.#record(entry(event, hook, attempt, last ? "gave_up" : "failed", httpStatus, error));
-      if (last) return;
-      if (!(await this.#wait(backoffDelay(attempt, retry, this.#o.random)))) {
-        // Shut down during the back-off: say so, so the ledger shows the notification never got through.
-        return this.#record(entry(event, hook, attempt + 1, "gave_up", null, "closed"));
-      }
-    }
-  }
-
-  async #post(
-    hook: Hook,
-    id: string,
-    payload: string,
-  ): Promise<{ httpStatus: number | null; error: string | null }> {
-    const timeoutMs = this.#o.timeoutMs ?? 5000;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const now = new Date();
-    try {
-      const { status } = await httpPost(hook.url, payload, {
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": id,
-          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-          "webhook-signature": hook.signer.sign(id, now, payload),
-        },
-        timeoutMs,
-        signal: AbortSignal.any([timeout, this.#abort.signal]),
-      });
-      return { httpStatus: status, error: status >= 200 && status < 300 ? null : `http_${status}` };
-    } catch (err) {
-      // Codes only: an error message can quote the URL, which may carry a token.
-      if (this.#abort.signal.aborted) return { httpStatus: null, error: "aborted" };
-      const code = (err as NodeJS.ErrnoException).code;
-      if (timeout.aborted || typeof code !== "string") return { httpStatus: null, error: "timeout" };
-      return { httpStatus: null, error: /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : "network_error" };
-    }
-  }
-
-  /** Resolves true after `ms`, or false at once if close() is called first. */
-  #wait(ms: number): Promise<boolean> {
-    const signal = this.#closing.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener("abort", done);
-        resolve(true);
-      }, ms);
-      signal.addEventListener("abort", done, { once: true });
+    const delivery = await hook.target.deliver(id, payload, {
+      attempts: this.#o.attempts ?? 6,
+      minDelayMs: this.#o.baseDelayMs ?? 200,
+      maxDelayMs: this.#o.maxDelayMs ?? 30_000,
+      timeoutMs: this.#o.timeoutMs ?? 5000,
+      stop: this.#closing.signal,
+      abort: this.#abort.signal,
+      random: this.#o.random,
+      onAttempt: (attempt, r, last) =>
+        this.#record(
+          entry(
+            event,
+            hook,
+            attempt,
+            r.delivered ? "delivered" : last ? "gave_up" : "failed",
+            r.httpStatus,
+            r.error,
+          ),
+        ),
     });
+    // Shut down during the back-off: say so, so the ledger shows the notification never got through.
+    if (delivery.stopped) {
+      await this.#record(entry(event, hook, delivery.attempts + 1, "gave_up", null, "closed"));
+    }
   }
 
   async #record(e: NotifyEntry): Promise<void> {
@@ -237,28 +199,4 @@ function entry(
 ): NotifyEntry {
   const { approvalId, callId, session, agent } = event;
   return { approvalId, callId, session, agent, webhook: hook.name, attempt, status, httpStatus, error };
-}
-
-function httpUrl(w: ApprovalWebhook): URL {
-  let url: URL | null = null;
-  try {
-    url = new URL(w.url);
-  } catch {}
-  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
-    throw new WardenError("INVALID_REQUEST", `approval webhook ${w.name}: the url must be http: or https:`, {
-      webhook: w.name,
-    });
-  }
-  return url;
-}
-
-function signer(w: ApprovalWebhook): Webhook {
-  try {
-    return new Webhook(w.secret);
-  } catch {
-    // Never quote the secret.
-    throw new WardenError("INVALID_REQUEST", `approval webhook ${w.name}: the secret is not whsec_<base64>`, {
-      webhook: w.name,
-    });
-  }
 }

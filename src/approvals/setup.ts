@@ -5,6 +5,7 @@ import { WardenError } from "../errors.js";
 import type { JsonObject, JsonValue } from "../json.js";
 import type { Ledger } from "../ledger/index.js";
 import type { ApprovalChannels } from "../policy/index.js";
+import { MIN_SECRET_BYTES, webhookSigner } from "../webhooks/index.js";
 import { ArgsSeal, HeldArgs } from "./held-args/index.js";
 import type { Integration } from "./inbound.js";
 import { ActionLinks } from "./links.js";
@@ -59,10 +60,17 @@ export async function openApprovals(deps: {
     botToken: secretOf("slack channel", s.name, s.botTokenEnv),
     signingSecret: secretOf("slack channel", s.name, s.signingSecretEnv),
   }));
-  const integrations = channels.integrations.map((i) => ({
-    name: i.name,
-    secret: secretOf("integration", i.name, i.secretEnv),
-  }));
+  const integrations = channels.integrations.map((i) => {
+    const secret = secretOf("integration", i.name, i.secretEnv);
+    // The rule the senders keep: a weak secret would let anyone forge decisions.
+    if (webhookSigner(secret) === null) {
+      throw new WardenError(
+        "APPROVAL_CONFIG_INVALID",
+        `approvals integration "${i.name}": ${i.secretEnv} is not whsec_<base64> of at least ${MIN_SECRET_BYTES} bytes`,
+      );
+    }
+    return { name: i.name, secret };
+  });
   const links = ActionLinks.fromSigningKey(deps.signingKey);
   let serverUrl: string | null = null;
   const record = async (entry: NotifyEntry) => {

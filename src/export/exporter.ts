@@ -1,10 +1,13 @@
 // The exporter: one outbox loop per configured sink, woken by the ledger, never awaited by the gate.
 import type { Ledger } from "../ledger/index.js";
-import { DEFAULT_RETRY, type RetryOptions } from "./backoff.js";
+import type { RetryOptions } from "../webhooks/index.js";
 import type { ExportDocument } from "./config.js";
 import { type RunnerStats, SinkRunner } from "./runner.js";
 import { createSink } from "./sinks/index.js";
 import type { Sink } from "./types.js";
+
+/** A batch's deliveries before its events are dead-lettered, and the back-off between them. */
+export const DEFAULT_RETRY: RetryOptions = { attempts: 10, minDelayMs: 500, maxDelayMs: 60_000 };
 
 export interface ExporterOptions {
   /** Look for other processes' appends this often (default 1000 ms). */

@@ -1,11 +1,9 @@
 // The export stage's public surface: the exporter, the Sink interface, the built-in sinks, OCSF mapping.
-export { backoffDelay, DEFAULT_RETRY, type RetryOptions } from "./backoff.js";
 export { type ExportDocument, exportSchema, type SinkDocument } from "./config.js";
 export { checkpointEvent, recordEvent } from "./event.js";
-export { Exporter, type ExporterOptions, type SinkSetup } from "./exporter.js";
+export { DEFAULT_RETRY, Exporter, type ExporterOptions, type SinkSetup } from "./exporter.js";
 export { type BodyFormat, formatEvent } from "./format.js";
 export { OCSF_VERSION, toOcsf } from "./ocsf.js";
 export type { RunnerStats } from "./runner.js";
-export { httpPost } from "./sinks/http.js";
 export * from "./sinks/index.js";
 export { type ExportEvent, type Sink, SinkError } from "./types.js";

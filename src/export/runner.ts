@@ -1,6 +1,6 @@
 // One sink's outbox loop: read pages after the sink's durable cursor, deliver, acknowledge, retry, dead-letter.
 import type { Ledger, LedgerRecord, LedgerStore } from "../ledger/index.js";
-import { backoffDelay, type RetryOptions } from "./backoff.js";
+import { backoffDelay, type RetryOptions } from "../webhooks/index.js";
 import { checkpointEvent, recordEvent } from "./event.js";
 import { type ExportEvent, type Sink, SinkError } from "./types.js";
 

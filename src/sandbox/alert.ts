@@ -1,8 +1,7 @@
 // Sends a sandbox alert to the SOC: a signed POST (Standard Webhooks) with the session's recent records attached.
 import { createHash } from "node:crypto";
-import { Webhook } from "standardwebhooks";
-import { backoffDelay, httpPost } from "../export/index.js";
 import type { JsonValue } from "../json.js";
+import { SignedWebhook } from "../webhooks/index.js";
 import { SandboxError } from "./errors.js";
 
 /** What an alert says: one violation and what Warden did about it. */
@@ -24,7 +23,7 @@ export interface SandboxAlert {
 export interface AlertWebhook {
   /** http: or https: only. */
   url: string;
-  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional). */
+  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional), at least 16 bytes. */
   secret: string;
 }
 
@@ -62,32 +61,14 @@ export interface AlertDelivery {
  * });
  */
 export function createAlertSender(o: AlertSenderOptions): (alert: SandboxAlert) => Promise<AlertDelivery> {
-  let url: URL | null = null;
-  try {
-    url = new URL(o.webhook.url);
-  } catch {}
-  if (url?.protocol !== "http:" && url?.protocol !== "https:") {
-    throw new SandboxError("SANDBOX_INVALID", "alert webhook: the url must be http: or https:");
-  }
-  const target = url;
-  let signer: Webhook;
-  try {
-    const raw = String(o.webhook.secret).replace(/^whsec_/, "");
-    // The library decodes leniently; a weak or garbled secret must not sign alerts.
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, "base64").length < 16) throw new Error();
-    signer = new Webhook(o.webhook.secret);
-  } catch {
-    throw new SandboxError("SANDBOX_INVALID", "alert webhook: the secret is not whsec_<base64>");
-  }
-  return (alert) => send(alert, target, signer, o);
+  const hook = new SignedWebhook(
+    o.webhook,
+    (why) => new SandboxError("SANDBOX_INVALID", `alert webhook: ${why}`),
+  );
+  return (alert) => send(alert, hook, o);
 }
 
-async function send(
-  alert: SandboxAlert,
-  url: URL,
-  signer: Webhook,
-  o: AlertSenderOptions,
-): Promise<AlertDelivery> {
+async function send(alert: SandboxAlert, hook: SignedWebhook, o: AlertSenderOptions): Promise<AlertDelivery> {
   let records: readonly JsonValue[] = [];
   try {
     records = (await o.recentRecords?.(alert.session)) ?? [];
@@ -102,37 +83,11 @@ async function send(
     .update(`${alert.session}\0${alert.host}\0${alert.port}\0${alert.at}`)
     .digest("base64url")
     .slice(0, 32)}`;
-  const attempts = Math.max(1, o.attempts ?? 3);
-  const timeoutMs = o.timeoutMs ?? 5000;
-  let last: AlertDelivery = { status: "gave_up", attempts: 0, httpStatus: null, error: null };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const now = new Date();
-    let httpStatus: number | null = null;
-    let error: string | null = null;
-    try {
-      ({ status: httpStatus } = await httpPost(url, payload, {
-        headers: {
-          "content-type": "application/json",
-          "webhook-id": id,
-          "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-          "webhook-signature": signer.sign(id, now, payload),
-        },
-        timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      }));
-      if (httpStatus >= 200 && httpStatus < 300)
-        return { status: "delivered", attempts: attempt, httpStatus, error };
-      error = `http_${httpStatus}`;
-    } catch (err) {
-      // Codes only: a message can quote the URL, which may carry a token.
-      const code = (err as NodeJS.ErrnoException).code;
-      error = typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : "timeout";
-    }
-    last = { status: "gave_up", attempts: attempt, httpStatus, error };
-    const retryable = httpStatus === null || httpStatus >= 500 || httpStatus === 408 || httpStatus === 429;
-    if (!retryable || attempt >= attempts) break;
-    const delay = backoffDelay(attempt, { attempts, minDelayMs: o.baseDelayMs ?? 200, maxDelayMs: 5000 });
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  return last;
+  const { status, attempts, httpStatus, error } = await hook.deliver(id, payload, {
+    attempts: o.attempts ?? 3,
+    minDelayMs: o.baseDelayMs ?? 200,
+    maxDelayMs: 5000,
+    timeoutMs: o.timeoutMs ?? 5000,
+  });
+  return { status, attempts, httpStatus, error };
 }

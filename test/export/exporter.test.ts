@@ -1,6 +1,6 @@
 // The exporter off the hot path: a hanging sink neither slows tool calls nor holds up close().
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../src/export/index.js";
+import { backoffDelay } from "../../src/webhooks/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
 import { POLICY, runCalls, waitFor } from "./helpers.js";
 import { HecReceiver } from "./receivers/hec.js";

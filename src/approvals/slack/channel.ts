@@ -1,9 +1,9 @@
 // One Slack channel for approvals: posts each pending approval, takes decisions from its buttons, and
 // replaces the message with the outcome.
 import { WardenError } from "../../errors.js";
-import { backoffDelay } from "../../export/index.js";
 import type { JsonValue } from "../../json.js";
 import type { SlackChannelSettings } from "../../policy/index.js";
+import { backoffDelay } from "../../webhooks/index.js";
 import { SeenIds } from "../inbound.js";
 import type { NotifyEntry } from "../notify.js";
 import type { Approvals } from "../queue.js";

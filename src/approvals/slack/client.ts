@@ -1,7 +1,7 @@
 // Slack's Web API as Warden uses it: chat.postMessage, chat.update, and a message's response_url.
 import { WardenError } from "../../errors.js";
-import { httpPost } from "../../export/index.js";
 import type { JsonObject } from "../../json.js";
+import { httpPost } from "../../webhooks/index.js";
 import type { SlackMessage } from "./blocks.js";
 
 export interface SlackApiOptions {

@@ -1,7 +1,8 @@
 // Splunk HTTP Event Collector sink: batched events to /services/collector/event, HEC status codes honoured.
+
+import { httpPost } from "../../webhooks/index.js";
 import { type BodyFormat, formatEvent } from "../format.js";
 import { type ExportEvent, type Sink, SinkError } from "../types.js";
-import { httpPost } from "./http.js";
 
 export interface SplunkHecSinkOptions {
   name: string;

@@ -1,13 +1,13 @@
 // Signed webhook sink: one POST per event, signed per Standard Webhooks (webhook-id = the stable event id).
-import { Webhook } from "standardwebhooks";
+import { WardenError } from "../../errors.js";
+import { SignedWebhook } from "../../webhooks/index.js";
 import { type BodyFormat, formatEvent } from "../format.js";
 import { type ExportEvent, type Sink, SinkError } from "../types.js";
-import { httpPost } from "./http.js";
 
 export interface WebhookSinkOptions {
   name: string;
   url: string;
-  /** Standard Webhooks secret: base64, optionally prefixed `whsec_`. */
+  /** Standard Webhooks secret: `whsec_<base64>` (the prefix is optional), at least 16 bytes. */
   secret: string;
   format?: BodyFormat;
   headers?: Record<string, string>;
@@ -19,21 +19,22 @@ export interface WebhookSinkOptions {
 
 /**
  * A 2xx answer acknowledges an event. 4xx other than 408/429 means the receiver refuses that event
- * for good (it is dead-lettered at once); anything else is retried. The receiver de-duplicates on
- * `webhook-id`, which is the same on every retry and after a restart.
+ * for good (it is dead-lettered at once); anything else is retried by the exporter. The receiver
+ * de-duplicates on `webhook-id`, which is the same on every retry and after a restart.
  */
 export class WebhookSink implements Sink {
   readonly name: string;
   readonly #o: WebhookSinkOptions;
-  readonly #signer: Webhook;
-  readonly #url: URL;
+  readonly #hook: SignedWebhook;
   readonly #aborts = new Set<AbortController>();
 
   constructor(options: WebhookSinkOptions) {
     this.name = options.name;
     this.#o = options;
-    this.#signer = new Webhook(options.secret);
-    this.#url = new URL(options.url);
+    this.#hook = new SignedWebhook(
+      options,
+      (why) => new WardenError("EXPORT_CONFIG_INVALID", `export sink ${options.name}: ${why}`),
+    );
   }
 
   async send(events: ExportEvent[]): Promise<void> {
@@ -62,33 +63,22 @@ export class WebhookSink implements Sink {
       timestamp: e.ts,
       data: formatEvent(e, this.#o.format),
     });
-    const now = new Date();
-    const headers = {
-      ...this.#o.headers,
-      "content-type": "application/json",
-      "webhook-id": e.id,
-      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": this.#signer.sign(e.id, now, payload),
-    };
     const abort = new AbortController();
     this.#aborts.add(abort);
-    let status: number;
     try {
-      status = (
-        await httpPost(this.#url, payload, {
-          headers,
-          ca: this.#o.ca,
-          timeoutMs: this.#o.timeoutMs ?? 30_000,
-          signal: abort.signal,
-        })
-      ).status;
-    } catch (err) {
-      throw new SinkError(this.name, `POST ${this.#url.origin}: ${(err as Error).message}`);
+      const sent = await this.#hook.post(e.id, payload, {
+        timeoutMs: this.#o.timeoutMs ?? 30_000,
+        abort: abort.signal,
+      });
+      if (sent.delivered) return;
+      if (sent.httpStatus === null)
+        throw new SinkError(this.name, `POST ${this.#hook.url.origin}: ${sent.error}`);
+      throw new SinkError(this.name, `event ${e.id}: HTTP ${sent.httpStatus}`, {
+        permanent: !sent.retryable,
+        status: sent.httpStatus,
+      });
     } finally {
       this.#aborts.delete(abort);
     }
-    if (status >= 200 && status < 300) return;
-    const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
-    throw new SinkError(this.name, `event ${e.id}: HTTP ${status}`, { permanent, status });
   }
 }

@@ -1,15 +1,13 @@
-// Retry delays: exponential back-off with full jitter, so many exporters recovering at once spread out.
+// Retry delays: exponential back-off with full jitter, so many senders recovering at once spread out.
 
 export interface RetryOptions {
-  /** Deliveries of one batch before its events are dead-lettered (default 10). */
+  /** Attempts in all, the first included. */
   attempts: number;
-  /** First delay (default 500 ms); doubles per failure … */
+  /** First delay; doubles per failure … */
   minDelayMs: number;
-  /** … up to this (default 60 s). */
+  /** … up to this. */
   maxDelayMs: number;
 }
-
-export const DEFAULT_RETRY: RetryOptions = { attempts: 10, minDelayMs: 500, maxDelayMs: 60_000 };
 
 /** The wait after the `failures`-th failure (1-based): uniform in [cap/2, cap], cap = min(max, min·2^(n−1)). */
 export function backoffDelay(failures: number, retry: RetryOptions, random = Math.random): number {

@@ -1,0 +1,12 @@
+// Outgoing signed webhooks and the HTTP helpers they share: used by export, approvals and the sandbox alike.
+export { backoffDelay, type RetryOptions } from "./backoff.js";
+export { httpPost, type PostOptions } from "./http-post.js";
+export { MIN_SECRET_BYTES, webhookSigner } from "./secret.js";
+export {
+  type Attempt,
+  type DeliverOptions,
+  type Delivery,
+  retryableStatus,
+  SignedWebhook,
+  type WebhookTarget,
+} from "./sender.js";
