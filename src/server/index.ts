@@ -33,6 +33,8 @@ export async function startServer(
   options: { host?: string; port?: number } & AppOptions = {},
 ): Promise<RunningServer> {
   const metrics = new Metrics(warden.ledger);
+  const book = warden.approvals.queue.book;
+  metrics.trackApprovals(() => book.list((v) => v.status === "pending", Number.MAX_SAFE_INTEGER).length);
   const exporter = warden.exporter;
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
   const host = options.host ?? "127.0.0.1";

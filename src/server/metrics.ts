@@ -29,7 +29,30 @@ export class Metrics {
 
   constructor(ledger: Ledger) {
     this.health = new LedgerHealth(ledger);
-    collectDefaultMetrics({ register: this.registry, prefix: "warden_process_" });
+    // Node's process metrics under their standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes…),
+    // so the dashboards and alerts written for any Node service work as they are.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "warden_ledger_head_seq",
+      help: "Seq of the last durable record of the chain this instance writes",
+      labelNames: ["chain"],
+      registers: [this.registry],
+      async collect() {
+        const head = await ledger.head().catch(() => undefined);
+        // Unreadable (the database is down): the last sample stays rather than a wrong one; /healthz says why.
+        if (head !== undefined) this.set({ chain: ledger.chain }, head?.seq ?? 0);
+      },
+    });
+    new Gauge({
+      name: "warden_ledger_checkpoint_seq",
+      help: "Seq of the chain's latest signed checkpoint (records after it are the unsealed tail)",
+      labelNames: ["chain"],
+      registers: [this.registry],
+      async collect() {
+        const head = await ledger.head().catch(() => undefined);
+        if (head !== undefined) this.set({ chain: ledger.chain }, head?.checkpointSeq ?? 0);
+      },
+    });
     this.#unsubscribe = ledger.onAppend((records) => {
       for (const r of records) {
         this.#records.inc({ kind: r.kind });
@@ -38,6 +61,18 @@ export class Metrics {
           this.#decisions.inc({ effect: d?.effect ?? "unknown", enforced: d?.enforced ?? "unknown" });
         }
       }
+    });
+  }
+
+  /** Adds `warden_approvals_pending`: approvals waiting for a decision now. */
+  trackApprovals(pending: () => number): void {
+    new Gauge({
+      name: "warden_approvals_pending",
+      help: "Approvals waiting for a decision",
+      registers: [this.registry],
+      collect() {
+        this.set(pending());
+      },
     });
   }
 
