@@ -136,8 +136,9 @@ export class TokenCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, { row: TokenRow | null; until: number }>();
 
-  constructor(store: LedgerStore, now: () => number = Date.now) {
+  constructor(store: LedgerStore, now: () => number = () => Date.now()) {
     this.#store = store;
+    // Read at each call, not bound once: a test's fake clock (or any replaced Date) must be the one used.
     this.#now = now;
   }
 
