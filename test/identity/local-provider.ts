@@ -144,31 +144,9 @@ export class LocalProvider {
       ...(options.resource ? { resource: options.resource } : {}),
     };
     for (const [k, v] of Object.entries(params)) auth.searchParams.set(k, v);
-    const jar = new Map<string, string>();
-    const step = async (url: string, init: RequestInit = {}): Promise<string> => {
-      const res = await fetch(url, {
-        ...init,
-        redirect: "manual",
-        headers: { ...(init.headers ?? {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") },
-      });
-      for (const c of res.headers.getSetCookie()) {
-        const [pair] = c.split(";");
-        const at = pair?.indexOf("=") ?? -1;
-        if (pair && at > 0) jar.set(pair.slice(0, at), pair.slice(at + 1));
-      }
-      const location = res.headers.get("location");
-      if (!location) throw new Error(`expected a redirect from ${url}, got ${res.status}`);
-      return new URL(location, url).href;
-    };
-    const interaction = await step(auth.href);
-    let next = await step(interaction, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ prompt: "login", login: user, password: "any" }),
-    });
-    while (!next.startsWith(redirectUri)) next = await step(next);
-    const code = new URL(next).searchParams.get("code");
-    if (!code) throw new Error(`no code in ${next}`);
+    const back = await this.authorize(auth.href, user, redirectUri);
+    const code = back.searchParams.get("code");
+    if (!code) throw new Error(`no code in ${back.href}`);
     const res = await fetch(`${this.issuer}/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -184,6 +162,38 @@ export class LocalProvider {
     const body = (await res.json()) as { access_token?: string; id_token?: string; error?: string };
     if (!body.access_token || !body.id_token) throw new Error(`token request failed: ${body.error}`);
     return { access_token: body.access_token, id_token: body.id_token };
+  }
+
+  /**
+   * What a person does in a browser, by HTTP: opens an authorization URL, signs in as `user` on the
+   * provider's login form (cookies carried by hand) and follows the redirects back to `redirectUri`.
+   */
+  async authorize(authorizationUrl: string, user: string, redirectUri: string): Promise<URL> {
+    const jar = new Map<string, string>();
+    const step = async (url: string, init: RequestInit = {}): Promise<string> => {
+      const res = await fetch(url, {
+        ...init,
+        redirect: "manual",
+        headers: { ...(init.headers ?? {}), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") },
+      });
+      for (const c of res.headers.getSetCookie()) {
+        const [pair] = c.split(";");
+        const at = pair?.indexOf("=") ?? -1;
+        if (pair && at > 0) jar.set(pair.slice(0, at), pair.slice(at + 1));
+      }
+      const location = res.headers.get("location");
+      if (!location)
+        throw new Error(`expected a redirect from ${url}, got ${res.status}: ${await res.text()}`);
+      return new URL(location, url).href;
+    };
+    const interaction = await step(authorizationUrl);
+    let next = await step(interaction, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ prompt: "login", login: user, password: "any" }),
+    });
+    while (!next.startsWith(redirectUri)) next = await step(next);
+    return new URL(next);
   }
 
   async close(): Promise<void> {

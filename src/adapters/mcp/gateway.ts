@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { currentProviderTokens } from "../../identity/provider/index.js";
 import type { McpServerSpec } from "../../policy/index.js";
 import type { Warden } from "../../warden.js";
 import { McpGatewayError } from "./errors.js";
@@ -188,6 +189,8 @@ export class McpGateway {
       allowedOrigins: () => this.#ctx.warden.policy.mcp?.allowedOrigins ?? [],
       maxSessionsPerToken: () => this.#ctx.warden.policy.mcp?.maxSessionsPerToken ?? MAX_SESSIONS_PER_TOKEN,
       idleTimeoutMs: () => this.#ctx.warden.policy.mcp?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+      provider: currentProviderTokens(() => this.#ctx.warden.policy.identity.provider),
+      resource: () => this.#ctx.warden.policy.identity.provider?.resource ?? null,
     });
     this.#listeners.add(listener);
     return listener;

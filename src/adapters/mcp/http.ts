@@ -1,9 +1,10 @@
-// The downstream Streamable HTTP listener: bearer tokens (agent or admin), one gateway session per MCP session id,
+// The downstream Streamable HTTP listener: Warden or identity-provider bearer tokens (agent or admin), RFC 9728 metadata, one gateway session per MCP session id,
 // served by the same hono app factory as `warden start` (site check, authentication, body limit, errors).
 import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import { WardenError } from "../../errors.js";
+import type { ProviderTokens } from "../../identity/provider/index.js";
 import type { LedgerStore } from "../../ledger/index.js";
 import {
   type AuthEnv,
@@ -13,6 +14,7 @@ import {
   type ErrorRenderer,
   listenApp,
   type Principal,
+  providerBearer,
   readText,
   requireRole,
   TokenCache,
@@ -49,6 +51,10 @@ export interface HttpListenerOptions {
   maxSessionsPerToken: () => number;
   /** How long a session may sit with nothing open before it is ended. */
   idleTimeoutMs: () => number;
+  /** The identity provider's verifier, when the policy names one (read per request: it may reload). */
+  provider?: () => ProviderTokens | null;
+  /** This endpoint's public URL, the RFC 9728 resource (default: the listener's own URL). */
+  resource?: () => string | null;
 }
 
 interface Entry {
@@ -65,6 +71,7 @@ interface Entry {
 /** How often the tokens holding sessions are checked for revocation (the token cache's lifetime too). */
 const REVOCATION_CHECK_MS = 5_000;
 export const MCP_PATH = "/mcp";
+const PRM_PATH = "/.well-known/oauth-protected-resource";
 
 /** Errors on the MCP endpoint are JSON-RPC errors, the Warden code in `data.code`. */
 const renderRpcError: ErrorRenderer = (c, e) =>
@@ -88,7 +95,43 @@ export async function listenHttp(
     renderError: renderRpcError,
     notFoundMessage: `not found; the MCP endpoint is ${MCP_PATH}`,
   });
-  const authenticated = authenticate([bearerToken(tokens)]);
+  const provider = options.provider ?? (() => null);
+  let origin = "";
+  const resourceUrl = () => options.resource?.() ?? `${origin}${MCP_PATH}`;
+  // RFC 9728 §3.1: the metadata of a resource with a path is at the well-known prefix plus that path.
+  const metadataUrl = () => {
+    const r = new URL(resourceUrl());
+    return `${r.origin}${PRM_PATH}${r.pathname === "/" ? "" : r.pathname}`;
+  };
+  // With a provider, a 401 tells MCP clients where to learn how to get a token (MCP authorization spec).
+  const challenge = () =>
+    provider() === null ? 'Bearer realm="warden"' : `Bearer resource_metadata="${metadataUrl()}"`;
+  const authenticated = authenticate(
+    [
+      providerBearer(provider, {
+        audience: () => [resourceUrl(), ...(provider()?.config.audience ?? [])],
+        delegate: true,
+        challenge,
+      }),
+      bearerToken(tokens),
+    ],
+    { challenge },
+  );
+
+  // OAuth 2.0 Protected Resource Metadata (RFC 9728) naming the provider that issues tokens for this endpoint.
+  const protectedResource = (c: Context) => {
+    const verifier = provider();
+    if (verifier === null)
+      return c.json({ error: { code: "NOT_FOUND", message: "no identity provider is configured" } }, 404);
+    return c.json({
+      resource: resourceUrl(),
+      authorization_servers: [verifier.config.issuer],
+      bearer_methods_supported: ["header"],
+      resource_name: "Warden MCP gateway",
+    });
+  };
+  app.get(PRM_PATH, protectedResource);
+  app.get(`${PRM_PATH}/*`, protectedResource);
 
   app.all(MCP_PATH, authenticated, requireRole("agent", "admin"), async (c) => {
     const principal = c.var.principal;
@@ -107,6 +150,8 @@ export async function listenHttp(
       if (!entry) throw new WardenError("SESSION_NOT_FOUND", "session not found");
       if (entry.owner !== principal.id)
         throw new WardenError("FORBIDDEN", "the session belongs to another token");
+      // A refreshed provider token: its expiry, not the first one's, says whether the sessions may go on.
+      if (holders.has(principal.id)) holders.set(principal.id, principal);
       entry.open++;
       const response = await entry.transport
         .handleRequest(c.req.raw, { parsedBody: body })
@@ -166,6 +211,7 @@ export async function listenHttp(
         tokenAgent: principal.role === "agent" ? principal.agent : null,
         mayNameAgent: principal.role === "admin",
         headers: Object.fromEntries(c.req.raw.headers),
+        verifiedUser: principal.verifiedUser ?? null,
       });
       // The slot is free once the session is wholly gone, upstreams included, not when its transport
       // closes: a DELETE while the upstreams are still starting must not make room for another.
@@ -232,6 +278,7 @@ export async function listenHttp(
   idleTimer.unref();
 
   const listening = await listenApp(app, { host: options.host, port: options.port });
+  origin = listening.origin;
   return {
     url: `${listening.origin}${MCP_PATH}`,
     port: listening.port,

@@ -1,5 +1,6 @@
 // Who a downstream MCP session acts as: the agent from config or token, the user and intent from headers, _meta or config.
 import { userInfo } from "node:os";
+import type { VerifiedUser } from "../../identity/index.js";
 
 /** Operator defaults: `--agent/--on-behalf-of/--intent` flags, else the policy's `mcp.identity`. */
 export interface IdentityDefaults {
@@ -10,8 +11,11 @@ export interface IdentityDefaults {
 
 export interface SessionIdentity {
   agent: string;
-  onBehalfOf: string;
+  /** Absent when a verified token names the user and the request repeats no name. */
+  onBehalfOf?: string;
   intent: string;
+  /** The user from the connection's verified provider token; a request's string may repeat, never change it. */
+  verifiedUser?: VerifiedUser;
 }
 
 /** What the connection itself says: a bearer token's agent, request headers, the initialize request's `_meta`. */
@@ -22,6 +26,8 @@ export interface ConnectionClaims {
   mayNameAgent?: boolean;
   headers?: Record<string, string | string[] | undefined>;
   meta?: Record<string, unknown> | undefined;
+  /** The user a verified provider token named (an RFC 8693 delegation, or a person signed in to the client). */
+  verifiedUser?: VerifiedUser | null;
 }
 
 export const META = {
@@ -58,13 +64,19 @@ export function resolveIdentity(defaults: IdentityDefaults, claims: ConnectionCl
     (claims.mayNameAgent ? header(claims, "x-warden-agent") : null) ??
     defaults.agent ??
     DEFAULT_AGENT;
-  const onBehalfOf =
-    header(claims, "x-warden-on-behalf-of") ??
-    meta(claims, META.onBehalfOf) ??
-    defaults.onBehalfOf ??
-    `local:${localUser()}`;
+  const asserted = header(claims, "x-warden-on-behalf-of") ?? meta(claims, META.onBehalfOf);
   const intent =
     header(claims, "x-warden-intent") ?? meta(claims, META.intent) ?? defaults.intent ?? DEFAULT_INTENT;
+  // A verified user wins over the operator's default; a string in the request must name the same user
+  // (the session registry refuses it otherwise), and under identity.onBehalfOf: verified nothing else counts.
+  if (claims.verifiedUser)
+    return {
+      agent,
+      ...(asserted !== null ? { onBehalfOf: asserted } : {}),
+      intent,
+      verifiedUser: claims.verifiedUser,
+    };
+  const onBehalfOf = asserted ?? defaults.onBehalfOf ?? `local:${localUser()}`;
   return { agent, onBehalfOf, intent };
 }
 

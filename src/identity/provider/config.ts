@@ -21,6 +21,8 @@ export const providerSchema = z.strictObject({
   issuer: providerUrl,
   /** Audiences a bearer token for the HTTP service or `warden mcp --listen` may carry (`aud`). */
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  /** `warden mcp --listen`'s public URL, its RFC 9728 resource and token audience (default: the listener's own URL). */
+  resource: providerUrl.optional(),
   /** The dashboard's client at the provider, for single sign-on (authorization code + PKCE). */
   clientId: z.string().min(1).max(256).optional(),
   /** The environment variable holding the client secret; without one Warden is a public client. */
@@ -60,6 +62,7 @@ export type ProviderRole = "admin" | "approver" | "auditor" | "agent";
 export interface ProviderConfig {
   issuer: string;
   audience: string[];
+  resource: string | null;
   clientId: string | null;
   clientSecretEnv: string | null;
   scopes: string[];
@@ -78,6 +81,7 @@ export function providerConfig(doc: ProviderDocument): ProviderConfig {
   return {
     issuer: doc.issuer,
     audience,
+    resource: doc.resource ?? null,
     clientId: doc.clientId ?? null,
     clientSecretEnv: doc.clientSecretEnv ?? null,
     scopes: doc.scopes ?? ["openid", "email", "groups"],
