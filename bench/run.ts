@@ -1,9 +1,10 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|sandbox` runs one part.
+// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|held-args|sandbox` runs one part.
 import { approvalsTable, benchApprovals } from "./approvals.js";
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
 import { benchDetect, benchTrackedValues } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
+import { benchHeldArgs, heldArgsTable } from "./held-args.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
 import { benchRuntimes, benchSandbox, runtimesTable, sandboxTable } from "./sandbox.js";
@@ -95,6 +96,11 @@ if (!only || only === "detect") {
 if (!only || only === "approvals") {
   console.log("\n# approvals\n");
   console.log(approvalsTable(await benchApprovals(Number(process.env.BENCH_APPROVALS ?? 500))));
+}
+
+if (!only || only === "held-args") {
+  console.log("\n# held arguments of approvals\n");
+  console.log(heldArgsTable(await benchHeldArgs(Number(process.env.BENCH_HELD_ARGS ?? 2_000))));
 }
 
 if (!only || only === "sandbox") {

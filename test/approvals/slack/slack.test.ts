@@ -214,6 +214,24 @@ describe("Slack approvals", () => {
   });
 });
 
+describe("Slack message text", () => {
+  it("escapes what the agent wrote, so it cannot mention a channel or hide a link", async () => {
+    const session = await warden.session({
+      agent: "mail-bot",
+      onBehalfOf: "carol@example.com",
+      intent: "<!channel> see <https://evil.example|the docs> & more",
+    });
+    await session.check("send_email", { to: "<@U0ALICE01>", body: "x" }, { rationale: "<!here> now" });
+    await vi.waitFor(() => expect(slack.messages.size).toBe(2));
+    for (const message of slack.messages.values()) {
+      const text = allText(message.blocks);
+      expect(text).not.toMatch(/<!channel>|<!here>|<@U0ALICE01>|<https:/);
+      expect(text).toContain("&lt;!channel&gt;");
+      expect(text).toContain("&amp; more");
+    }
+  });
+});
+
 describe("verifySlackRequest", () => {
   const sign = (ts: number, body: string, secret = SIGNING_SECRET) =>
     `v0=${createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex")}`;
