@@ -30,6 +30,8 @@ export const SPA_ROUTES = [
   "/agents/:name",
   "/calls/:id",
   "/integrity",
+  "/alerts",
+  "/ledger",
 ];
 
 const TYPES: Record<string, string> = {

@@ -1,28 +1,32 @@
 // The dashboard shell: who is signed in, the navigation, and which page the path shows.
 import { type JSX, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { canOpen, setRole } from "./access.js";
 import { currentUser, describeError, logout, onUnauthorized } from "./api.js";
 import { Link } from "./components/common.js";
 import { connectLive, disconnectLive, useLiveState } from "./live.js";
 import { AgentDetailPage, AgentsPage } from "./pages/agents.js";
+import { AlertsPage } from "./pages/alerts.js";
 import { ApprovalDetailPage } from "./pages/approval-detail.js";
 import { ApprovalsPage } from "./pages/approvals.js";
 import { CallPage } from "./pages/call.js";
 import { FeedPage } from "./pages/feed.js";
 import { IntegrityPage } from "./pages/integrity.js";
+import { LedgerPage } from "./pages/ledger.js";
 import { LoginPage } from "./pages/login.js";
 import { SessionDetailPage, SessionsPage } from "./pages/sessions.js";
 import { match, navigate, useLocation } from "./router.js";
 import type { Me, Role } from "./types.js";
 
-const EVERYONE: readonly Role[] = ["approver", "auditor", "admin"];
-/** Pages and who may read them (the server enforces it; this only hides links that would say FORBIDDEN). */
-const NAV: { href: string; label: string; roles: readonly Role[] }[] = [
-  { href: "/feed", label: "Live feed", roles: EVERYONE },
-  { href: "/approvals", label: "Approvals", roles: EVERYONE },
-  { href: "/sessions", label: "Sessions", roles: ["auditor", "admin"] },
-  { href: "/agents", label: "Agents", roles: EVERYONE },
-  { href: "/integrity", label: "Integrity", roles: EVERYONE },
+/** The navigation; each entry shows only to roles that may open it (access.ts). */
+const NAV: { href: string; label: string }[] = [
+  { href: "/feed", label: "Live feed" },
+  { href: "/approvals", label: "Approvals" },
+  { href: "/alerts", label: "Alerts" },
+  { href: "/ledger", label: "Ledger" },
+  { href: "/sessions", label: "Sessions" },
+  { href: "/agents", label: "Agents" },
+  { href: "/integrity", label: "Integrity" },
 ];
 
 /** The page "/" shows for a role. */
@@ -38,11 +42,27 @@ const PARAM_ROUTES: [string, (p: Record<string, string>, me: Me) => JSX.Element]
   ["/calls/:id", (p) => <CallPage key={p.id} id={p.id ?? ""} />],
 ];
 
+/** A direct URL to a page the role may not open: said plainly, instead of the API's refusal. */
+function ForbiddenPage(props: { me: Me }) {
+  return (
+    <section data-testid="forbidden-page">
+      <h1>Not available to your role</h1>
+      <p class="note">
+        Your role ({props.me.role}) cannot see this page. Ask an administrator if you need it, or go back to
+        the <Link href="/approvals">Approvals</Link>.
+      </p>
+    </section>
+  );
+}
+
 function Page(props: { path: string; me: Me }) {
   const { path, me } = props;
+  if (!canOpen(path, me.role)) return <ForbiddenPage me={me} />;
   // An approver's work is the queue: that is where they land.
   if (path === "/") return me.role === "approver" ? <ApprovalsPage /> : <FeedPage />;
   if (path === "/feed") return <FeedPage />;
+  if (path === "/alerts") return <AlertsPage />;
+  if (path === "/ledger") return <LedgerPage />;
   if (path === "/approvals") return <ApprovalsPage />;
   if (path === "/sessions") return <SessionsPage />;
   if (path === "/agents") return <AgentsPage />;
@@ -90,6 +110,8 @@ function App() {
     }
   }, [me, path, query]);
 
+  // Links ask access.ts whether to be links: it must know the role before anything renders.
+  setRole(me ? me.role : null);
   if (error) return <p class="error">Cannot reach Warden: {describeError(error)}</p>;
   if (me === undefined) return <p class="muted pad">Loading…</p>;
   if (me === null) return <LoginPage onLogin={setMe} />;
@@ -98,7 +120,7 @@ function App() {
       <header class="top">
         <span class="brand">Warden</span>
         <nav>
-          {NAV.filter((n) => n.roles.includes(me.role)).map((n) => (
+          {NAV.filter((n) => canOpen(n.href, me.role)).map((n) => (
             <Link
               key={n.href}
               href={n.href}

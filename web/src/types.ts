@@ -153,3 +153,42 @@ export interface ChainIntegrity {
   head: { seq: number; hash: string; ts: string | null } | null;
   checkpoint: { seq: number; hash: string; ts: string; keyId: string } | null;
 }
+
+export interface AlertView {
+  chain: string;
+  seq: number;
+  ts: string;
+  severity: string;
+  detector: string;
+  type: string;
+  action: string | null;
+  message: string;
+  agent: string | null;
+  session: string | null;
+  callIds: string[];
+  tool: string | null;
+  score: number | null;
+}
+
+export interface RangeSegment {
+  chain: string;
+  from: number;
+  through: number;
+  anchoredAt: number;
+  state: "sealed" | "unsealed" | "failed" | "unchecked";
+}
+
+/** The server verifier's verdict on the stretches of the ledger a page of records lies in. */
+export interface RangeVerification {
+  state: "sealed" | "unsealed" | "failed" | "unchecked" | "empty";
+  segments: RangeSegment[];
+  records: number;
+  failure: { chain: string | null; seq: number | null; problem: string; message: string } | null;
+  keySource: string;
+}
+
+export interface RecordsPage {
+  records: LedgerRecord[];
+  next: string | null;
+  verification: RangeVerification | null;
+}

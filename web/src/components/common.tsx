@@ -1,10 +1,13 @@
 // Small shared pieces: links, badges, times, errors, and a data-loading hook.
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { api, describeError } from "../api.js";
+import { canOpen } from "../access.js";
+import { ApiError, api, describeError } from "../api.js";
 import { navigate } from "../router.js";
 
+/** An in-app link; for a page the signed-in role cannot open, its text alone (never a link to a refusal). */
 export function Link(props: { href: string; children: ComponentChildren; class?: string }) {
+  if (!canOpen(props.href)) return <span class={props.class}>{props.children}</span>;
   return (
     <a
       href={props.href}
@@ -55,8 +58,18 @@ export function Time(props: { iso: string | null | undefined }) {
   );
 }
 
+/** What a page says where the signed-in role may not read something (the server refused with FORBIDDEN). */
+export function NotForYourRole(props: { what?: string }) {
+  return (
+    <p class="note" role="status" data-testid="not-for-role">
+      Your role cannot see {props.what ?? "this"}. Ask an administrator if you need it.
+    </p>
+  );
+}
+
 export function ErrorBox(props: { error: unknown }) {
   if (!props.error) return null;
+  if (props.error instanceof ApiError && props.error.code === "FORBIDDEN") return <NotForYourRole />;
   return (
     <p class="error" role="alert">
       {describeError(props.error)}

@@ -3,6 +3,7 @@ import { Badge, ErrorBox, Field, formatMs, Link, Time, useApi } from "../compone
 import { JsonView } from "../components/json-view.js";
 import { pathTo } from "../router.js";
 import type { AccountabilityChain } from "../types.js";
+import { CallLinks } from "./call-links.js";
 
 /** One sentence: asked → decided by whom → ran (or not) → its outcome. */
 function became(data: AccountabilityChain): string {
@@ -120,6 +121,7 @@ export function CallPage(props: { id: string }) {
       </dl>
       <h2>Arguments</h2>
       <JsonView value={data.args} redacted={data.redacted} />
+      <CallLinks callId={data.callId} />
     </section>
   );
 }

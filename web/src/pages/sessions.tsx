@@ -46,7 +46,8 @@ export function SessionsPage() {
   );
 }
 
-function summary(r: LedgerRecord): string {
+/** One line on what a record says, by kind. */
+export function summary(r: LedgerRecord): string {
   const d = r.data;
   const text = (v: Json | undefined) =>
     typeof v === "string" ? v : v === undefined ? "" : JSON.stringify(v);
