@@ -68,6 +68,12 @@ function removeThrough(path: string, chain: string, through: number): PruneSumma
           .get(chain, through);
         if (!anchor) refuse(`no signed checkpoint at seq ${through}: prune through a checkpoint's seq`);
         const records = db.prepare("DELETE FROM records WHERE chain = ? AND seq <= ?").run(chain, through);
+        // The query index (schema 5) points at records: its entries for them go too.
+        const indexed = db.prepare(
+          "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record_index'",
+        );
+        if (indexed.get())
+          db.prepare("DELETE FROM record_index WHERE chain = ? AND seq <= ?").run(chain, through);
         const checkpoints = db
           .prepare("DELETE FROM checkpoints WHERE chain = ? AND seq < ?")
           .run(chain, through);

@@ -35,13 +35,21 @@ describe("a SQLite ledger written by the previous version (schema 3, format-1 ch
 
   it("is migrated to this version's schema, its checkpoints kept as format 1, its tokens usable, and still verifies", async () => {
     const db = copy();
-    await (await SqliteStore.open(db)).close();
+    const store = await SqliteStore.open(db);
+    const intents = await store.query({ kinds: ["call.intent"] });
+    await store.close();
     const conn = new Database(db, { readonly: true });
     expect(conn.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     // v5 added token expiry and last use: tokens minted before it never expire and were never used.
     const tokenColumns = conn.prepare("SELECT name FROM pragma_table_info('tokens')").pluck().all();
     expect(tokenColumns).toEqual(expect.arrayContaining(["expires_at", "last_used_at"]));
     expect(conn.prepare("SELECT DISTINCT v FROM checkpoints").pluck().all()).toEqual([1]);
+    // v6: its records are in the query index, and queries find them there.
+    expect(conn.prepare("SELECT count(*) FROM record_index").pluck().get()).toBe(10);
+    expect(conn.prepare("SELECT seq FROM record_index_heads WHERE chain = 'main'").pluck().get()).toBe(10);
+    expect(intents.length).toBe(
+      conn.prepare("SELECT count(*) FROM records WHERE kind = 'call.intent'").pluck().get(),
+    );
     conn.close();
     expect(await verifyDatabase(db, { publicKey })).toMatchObject({ ok: true, records: 10 });
     // A rewrite of a sealed record is still caught on the old format.

@@ -61,8 +61,8 @@ export const GET_CURSOR_SQL = "SELECT seq FROM export_cursors WHERE sink = ? AND
 export const PUT_CURSOR_SQL = `INSERT INTO export_cursors (sink, chain, seq) VALUES (?, ?, ?)
   ON CONFLICT (sink, chain) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > export_cursors.seq`;
 
-/** The records a (normalized) query asks for: ts, then chain, then seq, so every chain keeps its order. */
-export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
+/** The WHERE terms of a (normalized) record query, and their parameters in order. */
+export function recordFilter(dialect: SqlDialect, q: RecordQuery): { where: string[]; params: SqlParam[] } {
   const where: string[] = [];
   const params: SqlParam[] = [];
   const add = (column: string, value: string | undefined, op = "=") => {
@@ -93,6 +93,12 @@ export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
     where.push(kinds.clause);
     params.push(...kinds.params);
   }
+  return { where, params };
+}
+
+/** The records a (normalized) query asks for: ts, then chain, then seq, so every chain keeps its order. */
+export function recordQuery(dialect: SqlDialect, q: RecordQuery): Sql {
+  const { where, params } = recordFilter(dialect, q);
   const dir = q.newestFirst ? "DESC" : "ASC";
   params.push(q.limit ?? dialect.noLimit);
   const text = `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}

@@ -3,10 +3,10 @@ import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
-// Single-column secondary indexes: every index entry is written inside the durable commit, so narrow
-// keys keep the commit small (a filtered page is sorted after the lookup). Decisions are filtered by
+// Single-column secondary indexes (on records up to v5; on record_index, off the commit, since v6): narrow
+// keys keep the writes small (a filtered page is sorted after the lookup). Decisions are filtered by
 // scanning with json_extract: that filter is rare and always combined with a time window or a limit.
 // STRICT tables: a value of the wrong type is refused at write time instead of surfacing at verify time.
 const SCHEMA_V1 = `
@@ -94,6 +94,43 @@ function schemaV5(db: Database): void {
   if (!columns.includes("last_used_at")) db.exec("ALTER TABLE tokens ADD COLUMN last_used_at TEXT;");
 }
 
+// v6: the query index leaves the durable commit. Every secondary index on records was written inside
+// the commit that must reach the disk before a tool runs; record_index holds the queried columns
+// instead, filled in batches after the commit (stores/sqlite-index.ts), and records keeps only its
+// primary key (the chain).
+const RECORD_INDEX = `
+CREATE TABLE IF NOT EXISTS record_index (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  ts TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  session TEXT,
+  agent TEXT,
+  call_id TEXT,
+  tool,
+  effect,
+  PRIMARY KEY (chain, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_index_session ON record_index (session);
+CREATE INDEX IF NOT EXISTS record_index_call_id ON record_index (call_id);
+CREATE INDEX IF NOT EXISTS record_index_agent ON record_index (agent);
+CREATE INDEX IF NOT EXISTS record_index_ts ON record_index (ts);
+CREATE INDEX IF NOT EXISTS record_index_tool ON record_index (tool);
+CREATE INDEX IF NOT EXISTS record_index_approvals ON record_index (ts) WHERE ${APPROVAL_KINDS_SQL};
+CREATE TABLE IF NOT EXISTS record_index_heads (chain TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
+`;
+
+function schemaV6(db: Database): void {
+  db.exec(RECORD_INDEX);
+  for (const name of ["session", "call_id", "agent", "ts", "tool", "approvals"])
+    db.exec(`DROP INDEX IF EXISTS records_${name};`);
+  // The records already there are indexed now, once; later ones by the store after each commit.
+  db.exec(`INSERT OR IGNORE INTO record_index (chain, seq, ts, kind, session, agent, call_id, tool, effect)
+    SELECT chain, seq, ts, kind, session, agent, call_id,
+      json_extract(data, '$.tool'), json_extract(data, '$.decision.effect') FROM records;
+  INSERT OR REPLACE INTO record_index_heads (chain, seq) SELECT chain, max(seq) FROM records GROUP BY chain;`);
+}
+
 /**
  * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
  * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
@@ -114,6 +151,7 @@ export function migrate(db: Database, now: () => string): void {
     if (v < 3) schemaV3(db);
     if (v < 4) schemaV4(db);
     if (v < 5) schemaV5(db);
+    if (v < 6) schemaV6(db);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

@@ -37,7 +37,6 @@ import {
   PUT_TOKEN_SQL,
   READ_CHAIN_SQL,
   REVOKE_TOKEN_SQL,
-  recordQuery,
   SESSION_SQL,
   type SqlParam,
   sessionQuery,
@@ -48,6 +47,7 @@ import {
 } from "./sql.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
 import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
+import { RecordIndex } from "./sqlite-index.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
 import { SQLITE } from "./sqlite-sql.js";
 
@@ -75,12 +75,19 @@ export class SqliteStore implements LedgerStore {
   readonly #statements = new Map<string, Statement>();
   readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
   readonly #headTx: (chain: string) => ChainHead | null;
+  readonly #index: RecordIndex;
+  readonly #readonly: boolean;
+  /** Records this store appended that the index does not cover yet, and the timer that will index them. */
+  #unindexed = 0;
+  #indexTimer: NodeJS.Timeout | null = null;
   #endWatch: SessionEndWatch | null = null;
 
   private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
     this.#db = db;
     this.heldArgs = readonly ? null : new SqliteHeldArgs(db);
+    this.#readonly = readonly;
+    this.#index = new RecordIndex(db);
     const tx = db.transaction((chain: string, seal: Sealer) => this.#appendInTx(chain, seal));
     // IMMEDIATE takes the write lock before reading the head, so no other writer can slip in between.
     this.#appendTx = (chain, seal) => tx.immediate(chain, seal);
@@ -107,7 +114,10 @@ export class SqliteStore implements LedgerStore {
         ensureApprovalDecisions(db);
         ensureHeldArgs(db);
       }
-      return new SqliteStore(path, db, options.readonly === true);
+      const store = new SqliteStore(path, db, options.readonly === true);
+      // Whatever an earlier process appended and did not index (it crashed, or was killed) is indexed now.
+      if (!options.readonly) store.#indexNow();
+      return store;
     } catch (err) {
       db?.close();
       throw toUnavailable(err, "opening the ledger database");
@@ -115,11 +125,15 @@ export class SqliteStore implements LedgerStore {
   }
 
   async append(chain: string, seal: Sealer): Promise<LedgerRecord[]> {
+    let records: LedgerRecord[];
     try {
-      return this.#appendTx(chain, seal);
+      records = this.#appendTx(chain, seal);
     } catch (err) {
       throw toUnavailable(err, "ledger append");
     }
+    this.#unindexed += records.length;
+    this.#scheduleIndex();
+    return records;
   }
 
   async appendCheckpoint(c: Checkpoint): Promise<void> {
@@ -141,8 +155,7 @@ export class SqliteStore implements LedgerStore {
   async query(query: RecordQuery): Promise<LedgerRecord[]> {
     const q = normalizeQuery(query);
     if (q.kinds?.length === 0) return [];
-    const { text, params } = recordQuery(SQLITE, q);
-    return (await this.#rows("querying records", text, params)).map(toRecord);
+    return this.#run("querying records", () => this.#index.query(q));
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
@@ -215,13 +228,52 @@ export class SqliteStore implements LedgerStore {
    * while nobody else writes.
    */
   get sessionFeed(): SessionFeed {
-    this.#endWatch ??= new SessionEndWatch(this.#db);
+    this.#endWatch ??= new SessionEndWatch(this.#db, (since) =>
+      this.#index.query({ kinds: ["session.end"], since }),
+    );
     return this.#endWatch;
   }
 
   async close(): Promise<void> {
     this.#endWatch?.stop();
-    if (this.#db.open) this.#db.close();
+    if (this.#indexTimer !== null) clearTimeout(this.#indexTimer);
+    if (this.#db.open) {
+      this.#indexNow();
+      this.#db.close();
+    }
+  }
+
+  /**
+   * Indexes soon after appends, never inside one: in batches of at least INDEX_AFTER_RECORDS records or
+   * INDEX_AFTER_MS, so the index's pages are written once per batch instead of once per commit.
+   */
+  #scheduleIndex(): void {
+    if (this.#unindexed >= INDEX_AFTER_RECORDS) {
+      if (this.#indexTimer !== null) clearTimeout(this.#indexTimer);
+      this.#indexTimer = null;
+      setImmediate(() => this.#indexNow());
+      return;
+    }
+    if (this.#indexTimer !== null) return;
+    this.#indexTimer = setTimeout(() => {
+      this.#indexTimer = null;
+      this.#indexNow();
+    }, INDEX_AFTER_MS);
+    // A finished CLI or test process must not wait for it: close() indexes what is left.
+    this.#indexTimer.unref();
+  }
+
+  #indexNow(): void {
+    if (this.#readonly || !this.#db.open) return;
+    this.#unindexed = 0;
+    try {
+      while (this.#index.catchUp() > 0 && this.#db.open) {
+        // A long tail (a crashed writer's, a migration's) goes in several short transactions.
+      }
+    } catch {
+      // The index is derived: a failure (a busy or full disk) leaves the records in the tail, which
+      // every query still reads; the next batch tries again.
+    }
   }
 
   #appendInTx(chain: string, seal: Sealer): LedgerRecord[] {
@@ -351,6 +403,10 @@ function createPrivately(path: string): void {
   chmodSync(path, 0o600);
 }
 
+/** Index once this many appended records wait, or this long after the first of them. */
+const INDEX_AFTER_RECORDS = 1_000;
+const INDEX_AFTER_MS = 1_000;
+
 const SESSION_POLL_MS = 200;
 /** A writer's batch commits just after it is stamped: each poll reads back this far behind the clock. */
 const SESSION_POLL_SLACK_MS = 5_000;
@@ -359,19 +415,17 @@ class SessionEndWatch implements SessionFeed {
   readonly #db: Database.Database;
   readonly #listeners = new Set<(id: string | null) => void>();
   readonly #version: Statement;
-  readonly #ends: Statement;
+  readonly #ends: (since: string) => LedgerRecord[];
   #timer: NodeJS.Timeout | null = null;
   #lastVersion: unknown = null;
   readonly #window = new ReadWindow(Date.now() - SESSION_POLL_SLACK_MS);
   #live = true;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, ends: (since: string) => LedgerRecord[]) {
     this.#db = db;
     // data_version moves only when another connection commits: a lone writer never queries.
     this.#version = db.prepare("PRAGMA data_version").pluck();
-    this.#ends = db.prepare(
-      "SELECT chain, seq, ts, session FROM records WHERE ts >= ? AND kind = 'session.end' ORDER BY ts",
-    );
+    this.#ends = ends;
   }
 
   get live(): boolean {
@@ -405,12 +459,7 @@ class SessionEndWatch implements SessionFeed {
         this.#window.moveTo(now - SESSION_POLL_SLACK_MS);
         return;
       }
-      const rows = this.#ends.all(this.#window.since) as {
-        chain: string;
-        seq: number;
-        ts: string;
-        session: string | null;
-      }[];
+      const rows = this.#ends(this.#window.since);
       this.#lastVersion = version;
       if (!this.#live) {
         // Ends may have been missed while the file could not be read: every cached session is suspect.
