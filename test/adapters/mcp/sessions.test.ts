@@ -104,6 +104,24 @@ describe("HTTP sessions a client abandons", () => {
     );
   });
 
+  it("has an idle timeout by default (30 min), so abandoned sessions do not pile up", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
+    const listener = await gateway.listen({ port: 0 });
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const gone = await connectClient(http(new URL(listener.url), token));
+    await gone.callTool({ name: "count", arguments: {} });
+    await gone.close(); // the SDK's close sends no DELETE
+    expect(await listener.closeIdle(Date.now() + 29 * 60_000)).toBe(0);
+    // Its stream closes a moment after the client goes; from then on it is idle.
+    const ended = await eventually(async () => {
+      const n = await listener.closeIdle(Date.now() + 31 * 60_000);
+      return n > 0 ? n : undefined;
+    });
+    expect(ended).toBe(1);
+    expect(await endReasons(warden)).toEqual(["idle timeout"]);
+  });
+
   it("ends every session a token holds on request (a revoked token)", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const gateway = await gatewayFor(warden, { servers: [stdioServer("changing", CHANGING)] });
