@@ -2,7 +2,6 @@
 // runs the tool itself. The approval view says whether that process is still there, where it can tell.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { JsonValue } from "../json.js";
 
 /** The asking process: host, pid and the kernel's start time of that pid (so a reused pid is not it). */
 export interface CallerProcess {
@@ -66,10 +65,4 @@ export function callerState(caller: CallerProcess | null): CallerState {
   return running
     ? { state: "running", text: `held by ${where}, which is running` }
     : { state: "gone", text: `the waiting ${where} is gone: nothing will run if this is approved` };
-}
-
-export function callerOf(v: JsonValue | undefined): CallerProcess | null {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
-  if (typeof v.host !== "string" || typeof v.pid !== "number") return null;
-  return { host: v.host, pid: v.pid, start: typeof v.start === "string" ? v.start : null };
 }

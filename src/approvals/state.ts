@@ -1,8 +1,8 @@
 // One approval as the ledger tells it: the request record, then the decision records, folded into a state.
 import type { JsonValue } from "../json.js";
-import type { ApprovalRequestData, LedgerRecord } from "../ledger/index.js";
+import { type ApprovalRequestData, type LedgerRecord, parseRecord } from "../ledger/index.js";
 import { personKey } from "../people.js";
-import { type CallerProcess, type CallerState, callerOf } from "./caller.js";
+import type { CallerProcess, CallerState } from "./caller.js";
 import { type ScopeWords, scopeWords } from "./scope-words.js";
 
 /** "closed": still pending in the ledger, but its session ended, so it takes no decision and nothing runs. */
@@ -90,61 +90,60 @@ export function requestData(
   };
 }
 
-/** Reads an `approval.request` record back; null for a record that is not one this version wrote. */
+/** Reads an `approval.request` record back; null for a malformed one (its schema says, see ledger/records). */
 export function fromRequestRecord(record: LedgerRecord): ApprovalView | null {
-  const d = record.data as Record<string, JsonValue>;
-  if (typeof d.approvalId !== "string" || typeof d.digest !== "string" || typeof d.expiresAt !== "string")
-    return null;
-  const tool = str(d.tool);
-  const args = d.args ?? null;
-  const rememberPaths = Array.isArray(d.rememberPaths) ? d.rememberPaths.map(String) : null;
+  const read = parseRecord(record, "approval.request");
+  if (!read.ok) return null;
+  const d = read.record.data;
+  const rememberPaths = d.rememberPaths ?? null;
   return {
     id: d.approvalId,
     callId: record.callId ?? "",
     session: record.session ?? "",
     agent: record.agent ?? "",
-    onBehalfOf: str(d.onBehalfOf),
-    intent: str(d.intent),
-    tool,
-    args,
-    redacted: Array.isArray(d.redacted) ? d.redacted.map(String) : [],
-    rationale: typeof d.rationale === "string" ? d.rationale : null,
-    ruleId: str(d.ruleId),
-    reason: str(d.reason),
-    policy: str(d.policy),
+    onBehalfOf: d.onBehalfOf,
+    intent: d.intent,
+    tool: d.tool,
+    args: d.args,
+    redacted: d.redacted,
+    rationale: d.rationale,
+    ruleId: d.ruleId,
+    reason: d.reason,
+    policy: d.policy,
     digest: d.digest,
     status: "pending",
-    required: typeof d.required === "number" ? d.required : 1,
-    by: Array.isArray(d.by) ? d.by.map(String) : [],
-    selfApproval: d.selfApproval === true,
-    developer: typeof d.developer === "string" ? d.developer : null,
-    caller: callerOf(d.caller),
+    required: d.required,
+    by: d.by,
+    selfApproval: d.selfApproval,
+    developer: d.developer ?? null,
+    caller: d.caller ?? null,
     callerState: null,
     closed: null,
-    rememberKey: str(d.rememberKey),
+    rememberKey: d.rememberKey,
     rememberPaths,
-    scope: scopeWords(tool, args, rememberPaths),
+    scope: scopeWords(d.tool, d.args, rememberPaths),
     decisions: [],
     createdAt: record.ts,
     expiresAt: d.expiresAt,
   };
 }
 
+/** Reads an `approval.decision` record back; null for a malformed one. */
 export function fromDecisionRecord(
   record: LedgerRecord,
 ): { approvalId: string; decision: ApprovalDecisionView } | null {
-  const d = record.data as Record<string, JsonValue>;
-  if (typeof d.approvalId !== "string") return null;
-  if (d.decision !== "approve" && d.decision !== "deny" && d.decision !== "expire") return null;
+  const read = parseRecord(record, "approval.decision");
+  if (!read.ok) return null;
+  const d = read.record.data;
   return {
     approvalId: d.approvalId,
     decision: {
-      approver: typeof d.approver === "string" ? d.approver : null,
-      role: typeof d.role === "string" ? d.role : null,
-      via: str(d.via),
+      approver: d.approver,
+      role: d.role,
+      via: d.via,
       decision: d.decision,
-      reason: typeof d.reason === "string" ? d.reason : null,
-      remember: rememberOf(d.remember),
+      reason: d.reason,
+      remember: d.remember,
       at: record.ts,
     },
   };
@@ -190,12 +189,3 @@ function narrower(a: RememberScope, b: RememberScope): boolean {
   if (a.scope === "session") return b.scope === "time";
   return b.scope === "time" && a.until < b.until;
 }
-
-function rememberOf(v: JsonValue | undefined): RememberScope | null {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return null;
-  if (v.scope === "session") return { scope: "session" };
-  if (v.scope === "time" && typeof v.until === "string") return { scope: "time", until: v.until };
-  return null;
-}
-
-const str = (v: JsonValue | undefined): string => (typeof v === "string" ? v : "");

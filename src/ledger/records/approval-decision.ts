@@ -16,9 +16,12 @@ export const approvalDecision = z.object({
   via: z.string(),
   reason: z.string().nullable(),
   remember: rememberScope.nullable(),
-  /** Copied from the request, so a store can tell a final decision without reading it. */
-  required: z.number(),
-  expiresAt: z.string(),
+  /**
+   * Copied from the request, so a store can tell a final decision without reading it. Decisions
+   * written before they were copied lack both (a store then takes 1 approver and no deadline).
+   */
+  required: z.number().optional(),
+  expiresAt: z.string().optional(),
 });
 
 export type ApprovalDecisionData = z.infer<typeof approvalDecision>;

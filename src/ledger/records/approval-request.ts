@@ -31,8 +31,11 @@ export const approvalRequest = z.object({
   /** The process that waits to run the tool; null: a caller that runs it itself (HTTP). */
   caller: callerProcess.nullable().optional(),
   rememberKey: z.string(),
-  /** The argument fields a remembered approval is keyed on; null: the exact arguments. */
-  rememberPaths: z.array(z.string()).nullable(),
+  /**
+   * The argument fields a remembered approval is keyed on; null: the exact arguments. Requests written
+   * before paths could be remembered lack it, as they lack `developer` and `caller`.
+   */
+  rememberPaths: z.array(z.string()).nullable().optional(),
   expiresAt: z.string(),
 });
 
