@@ -1,9 +1,10 @@
 // `warden alerts`: the alert records (detections, exporter dead letters), each with the calls that caused it.
-import type { LedgerRecord } from "../ledger/index.js";
+import { type LedgerRecord, parseRecord } from "../ledger/index.js";
 import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { safeText } from "./text.js";
 
 const HELP = `usage: warden alerts [--since 7d|ISO-TIME] [--session ID] [--limit N] [--json] [--db FILE]
 
@@ -47,15 +48,17 @@ export const alertsCommand: Command = (argv: string[], io: CliIO) =>
 
 /** One alert on two lines: what and how bad, then the calls it links to. */
 export function formatAlert(r: LedgerRecord): string {
-  const d = r.data as Record<string, unknown>;
-  const calls = Array.isArray(d.callIds) ? d.callIds.map(String) : r.callId ? [r.callId] : [];
-  const score = typeof d.score === "number" ? `  score ${d.score}` : "";
+  const read = parseRecord(r, "alert");
+  if (!read.ok) return `${r.ts}  #${r.seq}  MALFORMED: ${safeText(read.error.message)}`;
+  const d = read.record.data;
+  const calls = d.callIds ?? (r.callId ? [r.callId] : []);
+  const score = d.score !== undefined ? `  score ${d.score}` : "";
   const head = [
     r.ts,
     `#${r.seq}`,
-    String(d.severity ?? "-").padEnd(8),
-    String(d.detector ?? d.type ?? "alert"),
-    String(d.action ?? "alert"),
+    (d.severity ?? "-").padEnd(8),
+    d.detector ?? d.type ?? "alert",
+    d.action ?? "alert",
     String(d.message ?? d.reason ?? ""),
   ].join("  ");
   const session = r.session ? `  session ${r.session}` : "";

@@ -1,5 +1,5 @@
 // `warden log` and `warden sessions`: read the ledger, filtered, as text or JSON lines.
-import type { LedgerRecord } from "../ledger/index.js";
+import { type AnyTypedRecord, type LedgerRecord, parseAnyRecord } from "../ledger/index.js";
 import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
@@ -103,46 +103,60 @@ function positive(value: string): number {
 /** The columns of `warden log`: time, seq, kind, agent, tool, what happened, call id. */
 export const LOG_COLUMNS = ["TIME", "SEQ", "KIND", "AGENT", "TOOL", "WHAT", "CALL"] as const;
 
-/** One record as the columns of a `warden log` row; agent-supplied text is escaped (see safeText). */
+/**
+ * One record as the columns of a `warden log` row; agent-supplied text is escaped (see safeText). A record
+ * whose data does not match its kind's schema says so in WHAT, with the field at fault.
+ */
 export function recordColumns(r: LedgerRecord): string[] {
-  const d = r.data as Record<string, unknown>;
+  const read = parseAnyRecord(r);
   const text = (v: unknown) => (v === undefined || v === null || v === "" ? "-" : safeText(String(v)));
-  return [r.ts, `#${r.seq}`, r.kind, text(r.agent), text(d.tool), describeRecord(r.kind, d), text(r.callId)];
+  const data = read.ok ? read.record.data : null;
+  const tool = data !== null && "tool" in data ? data.tool : undefined;
+  const what = read.ok ? describeRecord(read.record) : safeText(`MALFORMED: ${read.error.message}`);
+  return [r.ts, `#${r.seq}`, r.kind, text(r.agent), text(tool), what, text(r.callId)];
 }
 
-function describeRecord(kind: string, d: Record<string, unknown>): string {
+function describeRecord(r: AnyTypedRecord): string {
   const t = (v: unknown) => safeText(String(v ?? ""));
-  if (kind === "call.intent") {
-    const decision = d.decision as { effect?: string; enforced?: string; ruleId?: string } | undefined;
-    if (!decision) return "-";
-    const acted =
-      decision.enforced && decision.enforced !== decision.effect ? ` (acted ${decision.enforced})` : "";
-    const approval = d.approval as { id?: string; status?: string } | undefined;
-    const asked = approval?.id ? `  approval ${t(approval.id)} ${t(approval.status)}` : "";
-    return `${decision.effect}${acted} [${t(decision.ruleId)}]${asked}`;
+  switch (r.kind) {
+    case "call.intent": {
+      const { decision, approval } = r.data;
+      const acted =
+        decision.enforced && decision.enforced !== decision.effect ? ` (acted ${decision.enforced})` : "";
+      const asked = approval?.id ? `  approval ${t(approval.id)} ${t(approval.status)}` : "";
+      return `${decision.effect}${acted} [${t(decision.ruleId)}]${asked}`;
+    }
+    case "call.outcome": {
+      const d = r.data;
+      return `${t(d.status)}${d.error?.code ? ` ${t(d.error.code)}` : ""} ${d.durationMs} ms`;
+    }
+    case "approval.request": {
+      const d = r.data;
+      const by = d.by.map(t).join(", ");
+      return `${t(d.approvalId)} asks ${t(d.required)} of ${by || "-"} [${t(d.ruleId)}] until ${t(d.expiresAt)}`;
+    }
+    case "approval.decision": {
+      const d = r.data;
+      const scope = d.remember;
+      const remember =
+        scope === null
+          ? ""
+          : `  remember ${scope.scope === "time" ? `until ${t(scope.until)}` : t(scope.scope)}`;
+      const reason = d.reason ? `: ${t(d.reason)}` : "";
+      const who = d.approver ? ` by ${t(d.approver)} (${t(d.role)} via ${t(d.via)})` : "";
+      return `${t(d.approvalId)} ${t(d.decision)}${who}${remember}${reason}`;
+    }
+    case "approval.notify": {
+      const d = r.data;
+      return `${t(d.approvalId)} ${t(d.webhook)} attempt ${t(d.attempt)} ${t(d.status)}`;
+    }
+    case "policy.load":
+      return `${t(r.data.status)} ${t(r.data.digest ?? "")}`.trim();
+    case "alert": {
+      const d = r.data;
+      return `${t(d.severity ?? "-")} ${t(d.detector ?? d.type ?? "alert")}: ${t(d.message ?? "")}`;
+    }
+    default:
+      return "-";
   }
-  if (kind === "call.outcome") {
-    const error = d.error as { code?: string } | undefined;
-    return `${t(d.status)}${error?.code ? ` ${t(error.code)}` : ""}${typeof d.durationMs === "number" ? ` ${d.durationMs} ms` : ""}`;
-  }
-  if (kind === "approval.request") {
-    const by = Array.isArray(d.by) ? d.by.map(t).join(", ") : "";
-    return `${t(d.approvalId)} asks ${t(d.required)} of ${by || "-"} [${t(d.ruleId)}] until ${t(d.expiresAt)}`;
-  }
-  if (kind === "approval.decision") {
-    const scope = d.remember as { scope?: string; until?: string } | null | undefined;
-    const remember = !scope?.scope
-      ? ""
-      : `  remember ${scope.scope === "time" ? `until ${t(scope.until)}` : t(scope.scope)}`;
-    const reason = d.reason ? `: ${t(d.reason)}` : "";
-    const who = d.approver ? ` by ${t(d.approver)} (${t(d.role)} via ${t(d.via)})` : "";
-    return `${t(d.approvalId)} ${t(d.decision)}${who}${remember}${reason}`;
-  }
-  if (kind === "approval.notify") {
-    return `${t(d.approvalId)} ${t(d.webhook)} attempt ${t(d.attempt)} ${t(d.status)}`;
-  }
-  if (kind === "policy.load") return `${t(d.status)} ${t(d.digest ?? "")}`.trim();
-  if (kind === "alert")
-    return `${t(d.severity ?? "-")} ${t(d.detector ?? d.type ?? "alert")}: ${t(d.message ?? "")}`;
-  return "-";
 }

@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { PolicyInvalidError } from "../errors.js";
 import type { JsonValue } from "../json.js";
-import type { LedgerRecord } from "../ledger/index.js";
+import { type LedgerRecord, readRecord } from "../ledger/index.js";
 import {
   type CompiledPolicy,
   checkPolicyText,
@@ -233,21 +233,22 @@ function replayCallOf(
   r: LedgerRecord,
   session: { onBehalfOf: string; intent: string; parent: string | null } | null,
 ): ReplayCall | null {
-  const d = r.data as Record<string, JsonValue>;
-  const decision = d.decision as { effect?: string; ruleId?: string } | null;
-  if (!decision?.effect || !r.agent || !r.callId) return null;
+  // A malformed intent stops the replay (LEDGER_RECORD_MALFORMED, with chain and seq): it is not a call to skip.
+  const { data: d } = readRecord(r, "call.intent");
+  const { decision } = d;
+  if (!r.agent || !r.callId) return null;
   return {
     callId: r.callId,
     ts: r.ts,
-    tool: String(d.tool),
-    args: d.args ?? {},
+    tool: d.tool,
+    args: d.args,
     agent: r.agent,
     session: {
       id: r.session ?? "",
       onBehalfOf: session?.onBehalfOf ?? "",
-      intent: session?.intent ?? String(d.intent ?? ""),
+      intent: session?.intent ?? d.intent ?? "",
       parent: session?.parent ?? null,
     },
-    before: { effect: decision.effect as ReplayCall["before"]["effect"], ruleId: decision.ruleId ?? "" },
+    before: { effect: decision.effect, ruleId: decision.ruleId ?? "" },
   };
 }

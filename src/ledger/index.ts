@@ -41,7 +41,13 @@ export {
   type RecordShapeProblem,
   type TypedRecord,
 } from "./records/index.js";
-export { type ParsedRecord, parseRecord, readRecord } from "./records/read.js";
+export {
+  type AnyTypedRecord,
+  type ParsedRecord,
+  parseAnyRecord,
+  parseRecord,
+  readRecord,
+} from "./records/read.js";
 export { type RotateOptions, type RotateResult, rotateSigningKey } from "./rotate.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";

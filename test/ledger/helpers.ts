@@ -5,13 +5,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
 import { canonicalJson } from "../../src/digest.js";
+import type { JsonObject } from "../../src/json.js";
+import { recordHash } from "../../src/ledger/hash.js";
 import {
   type Checkpoint,
+  GENESIS_HASH,
   generateKeyPair,
   keyIdOf,
   Ledger,
   type LedgerOptions,
+  type LedgerStore,
   type RecordInput,
+  type RecordKind,
   SqliteStore,
 } from "../../src/ledger/index.js";
 
@@ -72,4 +77,35 @@ export function v1Checkpoint(
   const { chain, seq, hash, ts } = at;
   const signature = sign(null, Buffer.from(canonicalJson({ chain, seq, hash, ts })), key).toString("base64");
   return { chain, seq, hash, ts, signature, keyId: keyIdOf(createPublicKey(key)) };
+}
+
+/**
+ * Appends a record the way a foreign writer with database access could: through the store, with a
+ * correct hash, past the ledger's own shape check. The ledger's next checkpoint then signs it.
+ */
+export async function appendUnchecked(
+  store: LedgerStore,
+  chain: string,
+  kind: string,
+  data: JsonObject,
+  columns: { session: string | null; agent: string | null; callId: string | null } = {
+    session: "s-1",
+    agent: "bot",
+    callId: "c-x",
+  },
+): Promise<number> {
+  const [record] = await store.append(chain, (head) => {
+    const body = {
+      v: 1 as const,
+      chain,
+      seq: (head?.seq ?? 0) + 1,
+      ts: new Date(Math.max(Date.now(), Date.parse(head?.ts ?? "1970-01-01T00:00:00.000Z"))).toISOString(),
+      // A kind the ledger does not know is what a foreign writer may well write.
+      kind: kind as RecordKind,
+      ...columns,
+      data,
+    };
+    return { records: [{ ...body, hash: recordHash(head?.hash ?? GENESIS_HASH, body) }], checkpoint: null };
+  });
+  return record!.seq;
 }

@@ -3,48 +3,16 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { JsonObject } from "../../src/json.js";
-import { recordHash } from "../../src/ledger/hash.js";
 import {
   exportJsonl,
-  GENESIS_HASH,
   keyIdOf,
   Ledger,
-  type LedgerStore,
-  type RecordKind,
   verifyDatabase,
   verifyJsonl,
   verifyPostgres,
 } from "../../src/ledger/index.js";
-import { ephemeralKey, intent, sqliteLedger, tempDir } from "./helpers.js";
+import { appendUnchecked, ephemeralKey, intent, sqliteLedger, tempDir } from "./helpers.js";
 import { freshSchema, pgAvailable, pgStore } from "./pg.js";
-
-/**
- * Appends a record the way a foreign writer with database access could: through the store, with a
- * correct hash, past the ledger's own shape check. The ledger's next checkpoint then signs it.
- */
-async function appendUnchecked(
-  store: LedgerStore,
-  chain: string,
-  kind: string,
-  data: JsonObject,
-): Promise<number> {
-  const [record] = await store.append(chain, (head) => {
-    const body = {
-      v: 1 as const,
-      chain,
-      seq: (head?.seq ?? 0) + 1,
-      ts: new Date(Math.max(Date.now(), Date.parse(head?.ts ?? "1970-01-01T00:00:00.000Z"))).toISOString(),
-      kind: kind as RecordKind,
-      session: "s-1",
-      agent: "bot",
-      callId: "c-x",
-      data,
-    };
-    return { records: [{ ...body, hash: recordHash(head?.hash ?? GENESIS_HASH, body) }], checkpoint: null };
-  });
-  return record!.seq;
-}
 
 /** Two good records, the malformed one (a call.intent whose decision is a number), one more good, signed. */
 async function ledgerWithMalformed(ledger: Ledger): Promise<number> {

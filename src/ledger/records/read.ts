@@ -29,6 +29,19 @@ export function parseRecord<K extends RecordKind>(record: LedgerRecord, kind: K)
   return { ok: true, record: { ...record, kind, data: checked.data } as TypedRecord<K> };
 }
 
+/** A checked record of any kind: narrowing on `kind` gives that kind's data. */
+export type AnyTypedRecord = { [K in RecordKind]: TypedRecord<K> }[RecordKind];
+
+/** `record` checked against the schema of its own kind; for readers that show records of every kind. */
+export function parseAnyRecord(
+  record: LedgerRecord,
+): { ok: true; record: AnyTypedRecord } | { ok: false; error: MalformedRecordError } {
+  // parseRecord checked the data against the schema of `record.kind`, which is what the union pairs it with.
+  return parseRecord(record, record.kind) as
+    | { ok: true; record: AnyTypedRecord }
+    | { ok: false; error: MalformedRecordError };
+}
+
 /** As parseRecord, but throws the MalformedRecordError (code LEDGER_RECORD_MALFORMED). */
 export function readRecord<K extends RecordKind>(record: LedgerRecord, kind: K): TypedRecord<K> {
   const read = parseRecord(record, kind);
