@@ -80,12 +80,9 @@ export class SessionRegistry {
     if (agents && !profile) throw new AgentUnknownError(req.agent);
 
     const parent = req.parent ? await this.active(req.parent) : null;
-    const verified = req.verifiedUser ?? null;
-    if (
-      this.#deps.policy().identity.onBehalfOf === "verified" &&
-      verified === null &&
-      !parent?.verifiedUser
-    ) {
+    // A sub-agent's user is its parent's: verified when the parent's was.
+    const verified = req.verifiedUser ?? parent?.verifiedUser ?? null;
+    if (this.#deps.policy().identity.onBehalfOf === "verified" && verified === null) {
       throw new WardenError(
         "IDENTITY_UNVERIFIED",
         "identity.onBehalfOf is verified: the user must come from a verified token, not from the request",
@@ -129,7 +126,7 @@ export class SessionRegistry {
       team: self.team,
       developer: self.developer,
       onBehalfOf: req.onBehalfOf,
-      verifiedUser: verified ?? parent?.verifiedUser ?? null,
+      verifiedUser: verified,
       intent: req.intent,
       parent: parent?.id ?? null,
       principal,

@@ -165,6 +165,30 @@ describe("provider tokens at the HTTP service", () => {
         onBehalfOf: "ann@example.com",
         onBehalfOfVerified: { issuer: idp.issuer, subject: "ann" },
       });
+
+      // A sub-agent session (here with a Warden token) inherits the parent's verified user.
+      const wardenAgent = (await createToken(warden.ledger.store, { role: "agent", agent: "support-bot" }))
+        .token;
+      const child = await call(server, "/v1/sessions", wardenAgent, {
+        agent: "support-bot",
+        onBehalfOf: "ann@example.com",
+        intent: "sub-task",
+        parent: opened.json.id,
+      });
+      expect(child.status).toBe(201);
+      const [childStart] = await warden.ledger.store.query({
+        kinds: ["session.start"],
+        newestFirst: true,
+        limit: 1,
+      });
+      expect(childStart?.data.onBehalfOfVerified).toEqual({ issuer: idp.issuer, subject: "ann" });
+      // Without a parent, that Warden token names no user.
+      const alone = await call(server, "/v1/sessions", wardenAgent, {
+        agent: "support-bot",
+        onBehalfOf: "ann@example.com",
+        intent: "x",
+      });
+      expect(alone.json.error?.code).toBe("IDENTITY_UNVERIFIED");
     } finally {
       await server.close();
     }
