@@ -41,6 +41,8 @@ export interface NotifyEntry {
   status: "delivered" | "failed" | "gave_up";
   httpStatus: number | null;
   error: string | null;
+  /** Where the chat service keeps the delivered message (Slack), when it has one. */
+  message?: { channel: string; ts: string };
 }
 
 export interface ApprovalNotifierOptions {

@@ -78,7 +78,9 @@ export class Approvals {
   /** Sealed arguments of pending approvals; null where the store cannot keep them (then digests only). */
   readonly held: HeldArgs | null;
   #unsubscribe: (() => void) | null = null;
-  readonly #settled = new Set<(view: ApprovalView) => void>();
+  readonly #settled = new Set<(view: ApprovalView, decidedHere: boolean) => void>();
+  /** Approvals whose decision this process is writing: the settle that follows was decided here. */
+  readonly #decidingHere = new Set<string>();
 
   readonly #sessionEnd: (session: string) => Promise<SessionEnd | null>;
   /** Ends are final: once read, a session's end is not read again. */
@@ -101,7 +103,8 @@ export class Approvals {
       // retried by the deadline sweep, and reads past the deadline find nothing meanwhile.
       onSettled: (view) => {
         void this.held?.release(view.id).catch(() => undefined);
-        for (const listener of this.#settled) listener(view);
+        const here = this.#decidingHere.delete(view.id);
+        for (const listener of this.#settled) listener(view, here);
       },
     });
     this.#maxRememberMs = deps.maxRememberMs;
@@ -123,8 +126,11 @@ export class Approvals {
     this.held?.stop();
   }
 
-  /** Calls `listener` once with each approval that gets its final decision (read here or from another process). */
-  onSettled(listener: (view: ApprovalView) => void): () => void {
+  /**
+   * Calls `listener` once with each approval that gets its final decision, read here or from another
+   * process; `decidedHere` when this process wrote the final decision.
+   */
+  onSettled(listener: (view: ApprovalView, decidedHere: boolean) => void): () => void {
     this.#settled.add(listener);
     return () => this.#settled.delete(listener);
   }
@@ -333,6 +339,7 @@ export class Approvals {
     view: ApprovalView,
     decision: Omit<ApprovalDecisionData, "approvalId" | "digest" | "required" | "expiresAt">,
   ): Promise<void> {
+    this.#decidingHere.add(view.id);
     try {
       await this.#ledger.append({
         kind: "approval.decision",
@@ -347,7 +354,10 @@ export class Approvals {
           expiresAt: view.expiresAt,
         },
       });
+      // Not final (more approvers needed): the decision that settles it may come from elsewhere.
+      if (this.book.get(view.id)?.status === "pending") this.#decidingHere.delete(view.id);
     } catch (err) {
+      this.#decidingHere.delete(view.id);
       if (err instanceof WardenError && (err.code === "APPROVAL_CLOSED" || err.code === "APPROVAL_EXPIRED")) {
         await this.book.poll().catch(() => undefined);
       }

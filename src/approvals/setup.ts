@@ -86,8 +86,22 @@ export async function openApprovals(deps: {
         status: entry.status,
         httpStatus: entry.httpStatus,
         error: entry.error,
+        ...(entry.message ? { message: entry.message } : {}),
       },
     });
+  };
+  // After a restart, the message an earlier process posted is found in its approval.notify record.
+  const findMessage = async (view: ApprovalView, webhook: string) => {
+    const notes = await ledger.store.query({ callId: view.callId, kinds: ["approval.notify"] });
+    for (const r of notes) {
+      const d = r.data as {
+        approvalId?: unknown;
+        webhook?: unknown;
+        message?: { channel: string; ts: string };
+      };
+      if (d.approvalId === view.id && d.webhook === webhook && d.message) return d.message;
+    }
+    return null;
   };
   const notifier = webhooks.length === 0 ? null : newNotifier({ webhooks, record });
   const argsToWebhooks = webhooks.some((w) => w.includeArgs);
@@ -116,9 +130,9 @@ export async function openApprovals(deps: {
           }
         : undefined,
   });
-  slack = slackSecrets.map((s) => new SlackChannel({ ...s, queue, record }));
-  const unsubscribe = queue.onSettled((view) => {
-    for (const channel of slack) channel.settled(view);
+  slack = slackSecrets.map((s) => new SlackChannel({ ...s, queue, record, findMessage }));
+  const unsubscribe = queue.onSettled((view, decidedHere) => {
+    for (const channel of slack) channel.settled(view, decidedHere);
   });
   await queue.start();
   return {

@@ -28,6 +28,8 @@ export interface SlackChannelOptions {
   queue: Approvals;
   /** One call per delivery attempt (an `approval.notify` record, webhook `slack:<name>`). */
   record: (entry: NotifyEntry) => Promise<void>;
+  /** The message a process posted for this approval and channel (`slack:<name>`), from its notify record. */
+  findMessage?: (view: ApprovalView, webhook: string) => Promise<{ channel: string; ts: string } | null>;
   attempts?: number;
   baseDelayMs?: number;
   timeoutMs?: number;
@@ -66,12 +68,23 @@ export class SlackChannel {
     this.#track(this.#post(view));
   }
 
-  /** A settled approval's message shows its outcome (and no longer the held arguments). */
-  settled(view: ApprovalView): void {
-    const message = this.#posted.get(view.id);
-    if (!message) return;
+  /**
+   * A settled approval's message shows its outcome (and no longer the held arguments): when this
+   * process posted it, or when this process decided it (then the message is found in the ledger, so
+   * one posted before a restart is updated too). Other instances leave it to those two.
+   */
+  settled(view: ApprovalView, decidedHere = false): void {
+    const posted = this.#posted.get(view.id);
     this.#posted.delete(view.id);
-    this.#track(this.#api.update(message.channel, message.ts, decidedMessage(view)).catch(() => undefined));
+    if (!posted && !decidedHere) return;
+    // A click in this channel replaces its message itself, from the message the click names.
+    if (view.decisions.at(-1)?.via === `slack:${this.name}`) return;
+    this.#track(
+      (async () => {
+        const message = posted ?? (await this.#o.findMessage?.(view, `slack:${this.name}`)) ?? null;
+        if (message) await this.#api.update(message.channel, message.ts, decidedMessage(view));
+      })().catch(() => undefined),
+    );
   }
 
   /** Lets deliveries in flight finish, then stops. */
@@ -173,7 +186,7 @@ export class SlackChannel {
         const message = approvalMessage(view, await this.#shownArgs(view));
         const posted = await this.#api.postMessage(this.#o.settings.channel, message);
         this.#posted.set(view.id, posted);
-        await this.#record(view, attempt, "delivered", 200, null);
+        await this.#record(view, attempt, "delivered", 200, null, posted);
         // Decided while the post was under way: show the outcome at once.
         const now = this.#o.queue.book.get(view.id);
         if (now && now.status !== "pending") this.settled(now);
@@ -206,6 +219,7 @@ export class SlackChannel {
     status: NotifyEntry["status"],
     httpStatus: number | null,
     error: string | null,
+    message?: { channel: string; ts: string },
   ): Promise<void> {
     await this.#o
       .record({
@@ -218,6 +232,7 @@ export class SlackChannel {
         status,
         httpStatus,
         error,
+        ...(message ? { message } : {}),
       })
       .catch(() => undefined);
   }

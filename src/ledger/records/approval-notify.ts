@@ -9,6 +9,8 @@ export const approvalNotify = z.object({
   httpStatus: z.number().nullable(),
   /** A safe error code (http_503, timeout), never a response body. */
   error: z.string().nullable(),
+  /** Where a chat service keeps the delivered message (Slack: channel and ts), so another process can update it. */
+  message: z.object({ channel: z.string(), ts: z.string() }).optional(),
 });
 
 export type ApprovalNotifyData = z.infer<typeof approvalNotify>;

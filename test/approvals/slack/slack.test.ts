@@ -5,7 +5,7 @@ import { createHmac } from "node:crypto";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { SeenIds } from "../../../src/approvals/index.js";
 import { verifySlackRequest } from "../../../src/approvals/slack/verify.js";
-import type { Warden } from "../../../src/index.js";
+import { Warden } from "../../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../../src/server/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
 import { apiClient } from "../../server/api-client.js";
@@ -199,6 +199,30 @@ describe("Slack approvals", () => {
     });
     expect(decided.status).toBe(200);
     await vi.waitFor(() => expect(headerOf(slack.messages.get(ops.ts)!.blocks)).toBe("send_email: denied"));
+  });
+
+  it("updates a message posted before a restart when the approval is decided after it", async () => {
+    const { id, ops, deciders } = await ask();
+    const db = (warden.ledger.store as { path?: string }).path!;
+    await server.close();
+    await warden.close();
+    warden = await Warden.open({
+      policy: policy(slack.apiUrl),
+      db,
+      env: { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    });
+    onCleanup(() => warden.close());
+    server = await startServer(warden, { host: "127.0.0.1", port: 0 });
+    const token = (await createToken(warden.ledger.store, { role: "approver", name: "bob@sec.example.com" }))
+      .token;
+    expect((await api("POST", `/v1/approvals/${id}/decision`, token, { decision: "approve" })).status).toBe(
+      200,
+    );
+    await vi.waitFor(() => {
+      expect(headerOf(slack.messages.get(ops.ts)!.blocks)).toBe("send_email: approved");
+      expect(headerOf(slack.messages.get(deciders.ts)!.blocks)).toBe("send_email: approved");
+    });
+    expect(allText(slack.messages.get(deciders.ts)!.blocks)).not.toContain("payroll");
   });
 
   it("retries a post Slack failed with a 5xx, and records each attempt", async () => {
