@@ -26,10 +26,14 @@ A gateway in front of MCP servers: every tools/call is decided by the policy and
 ledger before it runs. Upstreams come from the policy's mcp.servers, or from the command after --
 (one stdio server, named NAME, default "upstream") or --url (one Streamable HTTP or, with --transport
 sse, SSE server). Downstream is stdio, or Streamable HTTP on
-HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or admin role).
+HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or admin role). With the
+policy's identity.provider, --listen also takes the provider's tokens and serves OAuth protected
+resource metadata (RFC 9728), so MCP clients sign in with the provider (docs/identity.md).
 
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
-is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent.
+is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent, unless the
+provider token names the user. With identity.onBehalfOf: verified only a provider token names the
+user: --on-behalf-of, headers and _meta are refused (IDENTITY_UNVERIFIED).
 
 wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
           VS Code: servers) so each server runs behind npx -y agent-warden@VERSION mcp with this

@@ -58,11 +58,13 @@ export function identityOf(
   if (typeof subject !== "string" || subject.length === 0)
     throw new WardenError("TOKEN_INVALID", "the token has no subject", { reason: "subject" });
   const base = { issuer: String(claims.iss), subject, expiresAt: Number(claims.exp) * 1000 };
-  const act = claims.act as { sub?: unknown } | undefined;
-  if (act !== undefined) {
-    const agent = agentOf(claims, config) ?? (typeof act?.sub === "string" ? act.sub : null);
-    if (agent === null)
-      throw new WardenError("TOKEN_INVALID", "the delegated token names no agent", { reason: "agent" });
+  if (claims.act !== undefined) {
+    // RFC 8693 §4.1: the actor is an object naming its subject; anything else is no delegation at all.
+    const act = claims.act as { sub?: unknown } | null;
+    const actor = typeof act === "object" && act !== null && typeof act.sub === "string" ? act.sub : null;
+    if (actor === null || !PRINTABLE.test(actor))
+      throw new WardenError("TOKEN_INVALID", "the token's act claim names no actor", { reason: "act" });
+    const agent = agentOf(claims, config) ?? actor;
     return { ...base, role: "agent", name: agent, agent, onBehalfOf: personName(claims, config) };
   }
   const groups = groupsOf(claims, config);

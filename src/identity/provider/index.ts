@@ -11,5 +11,5 @@ export {
 export { currentProviderTokens, looksLikeJwt } from "./current.js";
 export { discover, type Fetch, type ProviderMetadata } from "./discovery.js";
 export { JwksCache } from "./jwks.js";
-export { type SignedOn, SignOn, type SignOnOptions } from "./sign-on.js";
+export { SIGN_ON_WINDOW_MS, type SignedOn, SignOn, type SignOnOptions } from "./sign-on.js";
 export { ALGORITHMS, ProviderTokens, type VerifierOptions } from "./verifier.js";

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import * as oidc from "openid-client";
 import { WardenError } from "../../errors.js";
-import { identityOf, type ProviderIdentity } from "./claims.js";
+import { groupsOf, identityOf, type ProviderIdentity, roleOf } from "./claims.js";
 import type { ProviderConfig } from "./config.js";
 
 /** A login has this long from the redirect to the provider until its callback. */
@@ -116,6 +116,9 @@ export class SignOn {
     const claims = tokens.claims();
     if (!claims || !tokens.id_token)
       throw new WardenError("SSO_FAILED", "no ID token", { reason: "id_token" });
+    // People only: an identity whose groups make it an agent is refused before its claims are read as one.
+    if (roleOf(groupsOf(claims, this.#config), this.#config) === "agent")
+      throw new WardenError("FORBIDDEN", "an agent's identity cannot use the dashboard");
     const identity = identityOf(claims, this.#config);
     if (identity.role === "agent")
       throw new WardenError("FORBIDDEN", "an agent's identity cannot use the dashboard");

@@ -1,0 +1,90 @@
+// The single sign-on relying party against a real OpenID provider on 127.0.0.1, without a browser: the
+// state is used once, within its window, by the browser that started it; the ID token's claims decide.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WardenError } from "../../src/errors.js";
+import { providerConfig, SIGN_ON_WINDOW_MS, SignOn } from "../../src/identity/provider/index.js";
+import { LocalProvider } from "./local-provider.js";
+
+const CALLBACK = "http://127.0.0.1:9/ui/sso/callback";
+let idp: LocalProvider;
+
+function signOn(now: () => number = Date.now): SignOn {
+  const config = providerConfig({
+    issuer: idp.issuer,
+    clientId: "warden-dashboard",
+    roles: { approver: ["security-approvers"], agent: ["warden-agents"] },
+  });
+  return new SignOn(config, { clientSecret: null, now });
+}
+
+async function code(sso: SignOn, user: string): Promise<{ back: URL; state: string }> {
+  const { url, state } = await sso.start(CALLBACK, "/approvals");
+  return { back: await idp.authorize(url, user, CALLBACK), state };
+}
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; reason: unknown }> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WardenError)) throw new Error(`expected a WardenError, got ${String(err)}`);
+  return { code: err.code, reason: err.details?.reason };
+}
+
+beforeAll(async () => {
+  idp = await LocalProvider.listen();
+  await idp.configure({
+    users: {
+      ann: { email: "ann@example.com", groups: ["security-approvers"] },
+      robot: { email: "robot@example.com", groups: ["warden-agents"] },
+    },
+    clients: [{ id: "warden-dashboard", redirectUris: [CALLBACK] }],
+    resources: [],
+  });
+});
+
+afterAll(async () => {
+  await idp?.close();
+});
+
+describe("SignOn", () => {
+  it("completes a sign-in: the person, their role, where they were going", async () => {
+    const sso = signOn();
+    const { back, state } = await code(sso, "ann");
+    const done = await sso.finish(back, state);
+    expect(done.identity).toMatchObject({ role: "approver", name: "ann@example.com", subject: "ann" });
+    expect(done.next).toBe("/approvals");
+    expect(sso.pending).toBe(0);
+    // The same callback again: its state was used.
+    expect(await failure(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
+  });
+
+  it("refuses a callback brought back by another browser (its state cookie differs or is missing)", async () => {
+    const sso = signOn();
+    const { back } = await code(sso, "ann");
+    expect(await failure(sso.finish(back, undefined))).toEqual({ code: "SSO_FAILED", reason: "state" });
+  });
+
+  it("refuses a callback after the sign-in window (an injected clock)", async () => {
+    let now = Date.now();
+    const sso = signOn(() => now);
+    const { back, state } = await code(sso, "ann");
+    now += SIGN_ON_WINDOW_MS + 1;
+    expect(await failure(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
+  });
+
+  it("refuses an agent's identity at the dashboard", async () => {
+    const sso = signOn();
+    const { back, state } = await code(sso, "robot");
+    expect((await failure(sso.finish(back, state))).code).toBe("FORBIDDEN");
+  });
+
+  it("builds the provider's logout URL with the ID token as hint", async () => {
+    const sso = signOn();
+    const { back, state } = await code(sso, "ann");
+    const done = await sso.finish(back, state);
+    const logout = new URL((await sso.logoutUrl(done.idToken, "http://127.0.0.1:9/login")) ?? "");
+    expect(logout.origin).toBe(idp.issuer);
+    expect(logout.searchParams.get("id_token_hint")).toBe(done.idToken);
+  });
+});
