@@ -220,6 +220,34 @@ describe.each([sqlite, postgres])("held arguments on $name", (backend) => {
     },
   );
 
+  it.skipIf(backend.skip)(
+    "another process on the same database reads them and its decision deletes them",
+    async () => {
+      const options = await backend.options();
+      await open(options);
+      const t = await tokens();
+      const { approvalId } = await askMail(t.agent);
+      // A second instance (PostgreSQL: its own chain) or process (SQLite: the same file), same signing key.
+      const other = await Warden.open({ policy: POLICY, ...options } as WardenOptions);
+      later(() => other.close());
+      await other.approvals.queue.book.poll();
+      const view = other.approvals.queue.book.get(approvalId)!;
+      const read = await other.approvals.queue.heldArgsFor(view, {
+        name: "alice@sec.example.com",
+        role: "approver",
+      });
+      expect(read).toMatchObject({ state: "held", args: { body: SECRET_TEXT } });
+      await other.approvals.queue.decide(approvalId, {
+        decision: "deny",
+        reason: "not this one",
+        approver: { name: "alice@sec.example.com", role: "approver", via: "api" },
+      });
+      await vi.waitFor(async () => expect(await backend.heldRows(options)).toBe(0));
+      const after = await api("GET", `/v1/approvals/${approvalId}`, t.approver);
+      expect(after.body.approval).toMatchObject({ status: "denied", heldArgs: null });
+    },
+  );
+
   it.skipIf(backend.skip)("an approver the rule does not name sees digests only", async () => {
     const options = await backend.options();
     await open(options);
