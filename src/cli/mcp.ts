@@ -2,9 +2,9 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
+import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
-import { MCP_SERVER_NAME, type McpServerSpec } from "../policy/index.js";
 import { stripJsonc } from "../scan/jsonc.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
@@ -136,7 +136,7 @@ function commandLineServer(
   name: string,
   command: string[],
   values: { url?: string; transport?: string; "header-env"?: string; "pass-env"?: string },
-): McpServerSpec[] | undefined {
+): LaunchedServer[] | undefined {
   const base = { name, cwd: null, sandbox: null };
   if (values.url !== undefined) {
     if (command.length > 0) throw new UsageError("--url and a command after -- exclude each other");

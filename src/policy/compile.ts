@@ -1,29 +1,20 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
+
+import { compileMcp } from "../adapters/mcp/config.js";
 import { compileGlobs, formatDuration, pathScope } from "../config/index.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
+import { compileContainment } from "../sandbox/config.js";
+import { compileSecrets } from "../secrets/config.js";
 import type { CelCondition } from "./cel.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
-import type {
-  ApprovalsDocument,
-  DetectDocument,
-  EgressDocument,
-  McpDocument,
-  PolicyDocument,
-  RuleDocument,
-  SandboxDocument,
-  SecretsDocument,
-} from "./schema.js";
+import type { ApprovalsDocument, DetectDocument, PolicyDocument, RuleDocument } from "./schema.js";
 import type {
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
-  ContainmentSettings,
   DetectSettings,
   LimitSpec,
-  McpSettings,
   PolicyTestCase,
-  SecretItem,
-  SecretsSettings,
   ToolLabels,
 } from "./types.js";
 
@@ -58,51 +49,8 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
     sessionLimits: compileSessions(doc.sessions),
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
-    containment: compileContainment(doc.egress ?? {}, doc.sandbox ?? {}),
+    containment: compileContainment(doc.egress, doc.sandbox),
   } satisfies CompiledPolicy);
-}
-
-function compileSecrets(doc: SecretsDocument): SecretsSettings {
-  const items: SecretItem[] = Object.entries(doc.items).map(([name, item]) => ({
-    name,
-    provider: item.provider,
-    tools: [...item.tools],
-    maxTtlMs: item.maxTtl ?? 3_600_000,
-    inject: item.inject,
-    ...(item.variable !== undefined ? { variable: item.variable } : {}),
-    ...(item.path !== undefined ? { path: item.path } : {}),
-    ...(item.kv !== undefined ? { kv: item.kv } : {}),
-    ...(item.creds !== undefined ? { creds: item.creds } : {}),
-  }));
-  const envTools = compileGlobs(items.filter((i) => "env" in i.inject).flatMap((i) => i.tools));
-  const explicit = doc.results;
-  return {
-    items,
-    providers: { env: { type: "env" }, file: { type: "file" }, ...doc.providers },
-    results: explicit ?? "redact",
-    resultsFor: (tool) => explicit ?? (envTools(tool) ? "block" : "redact"),
-  };
-}
-
-function compileContainment(egress: EgressDocument, sandbox: SandboxDocument): ContainmentSettings {
-  const runtime = sandbox.runtime ?? "bubblewrap";
-  const commands = Object.entries(sandbox.commands ?? {}).map(([glob, limits]) => ({
-    matches: compileGlobs([glob]),
-    limits: {
-      ...(limits.timeout !== undefined ? { timeoutMs: limits.timeout } : {}),
-      ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
-      ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
-      runtime: limits.runtime ?? runtime,
-    },
-  }));
-  return {
-    runtime,
-    allow: [...(egress.allow ?? [])],
-    deny: [...(egress.deny ?? [])],
-    onViolation: egress.onViolation ?? "kill-session",
-    alert: egress.alert ?? null,
-    commandLimits: (tool) => commands.find((c) => c.matches(tool))?.limits ?? null,
-  };
 }
 
 const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);
@@ -234,41 +182,6 @@ function compileRedactions(redact: Record<string, string[]>): (tool: string) => 
     if (cache.size >= REDACT_CACHE_LIMIT) cache.clear();
     cache.set(tool, found);
     return found;
-  };
-}
-
-/**
- * MCP gateway defaults: block poisoned tools, 10 s to connect, 60 s per request, 4 MiB per message,
- * HTTP sessions idle 30 min end, results up to 16 MiB.
- */
-export function compileMcp(mcp: McpDocument): McpSettings {
-  return {
-    servers: Object.entries(mcp.servers ?? {}).map(([name, s]) => ({
-      name,
-      command:
-        s.command === undefined
-          ? null
-          : [...(typeof s.command === "string" ? [s.command] : s.command), ...(s.args ?? [])],
-      sse: s.type === "sse",
-      env: s.env ?? {},
-      cwd: s.cwd ?? null,
-      url: s.url ?? null,
-      headers: s.headers ?? {},
-      sandbox: s.sandbox ? { readOnly: [...s.sandbox.readOnly], runtime: s.sandbox.runtime ?? null } : null,
-    })),
-    poisoning: mcp.poisoning ?? "block",
-    identity: {
-      agent: mcp.identity?.agent ?? null,
-      onBehalfOf: mcp.identity?.onBehalfOf ?? null,
-      intent: mcp.identity?.intent ?? null,
-    },
-    connectTimeoutMs: mcp.timeouts?.connect ?? 10_000,
-    requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
-    maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
-    allowedOrigins: mcp.allowedOrigins ?? [],
-    maxSessionsPerToken: mcp.maxSessionsPerToken ?? null,
-    idleTimeoutMs: mcp.idleTimeout ?? 30 * 60_000,
-    maxResultBytes: mcp.maxResultBytes ?? 16 * 1024 * 1024,
   };
 }
 

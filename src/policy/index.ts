@@ -1,6 +1,5 @@
 // The policy stage's public surface: the only module other stages import.
 
-export { compileMcp } from "./compile.js";
 export { RULE_CACHE_LIMIT } from "./evaluate.js";
 export {
   type ActiveLimit,
@@ -14,12 +13,10 @@ export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./loa
 export { type PolicyTestResult, runPolicyTests, testPositions } from "./policy-tests.js";
 export { applyRedactions, type RedactionResult } from "./redact.js";
 export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
-export { MCP_SERVER_NAME } from "./schema.js";
 export type {
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
-  ContainmentSettings,
   DetectAction,
   DetectorName,
   DetectSettings,
@@ -28,16 +25,9 @@ export type {
   FlowRuleSpec,
   LimitKey,
   LimitSpec,
-  McpServerSpec,
-  McpSettings,
   Mode,
   PolicyDecision,
   PolicyTestCase,
-  SandboxRuntime,
-  SecretInjection,
-  SecretItem,
-  SecretProviderConfig,
-  SecretsSettings,
   SlackChannelSettings,
   ToolLabels,
 } from "./types.js";

@@ -1,5 +1,6 @@
 // The structure of a policy document as zod strict schemas; leaf checks (globs, CEL, durations) run here too.
 import * as z from "zod";
+import { mcpSchema } from "../adapters/mcp/config.js";
 import {
   duration,
   envName,
@@ -13,6 +14,8 @@ import {
 } from "../config/index.js";
 import { exportSchema } from "../export/config.js";
 import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config.js";
+import { egressSchema, sandboxRuntime, sandboxSchema } from "../sandbox/config.js";
+import { secretsSchema } from "../secrets/config.js";
 import { compileCondition } from "./cel.js";
 
 const effect = z.enum(["allow", "deny", "ask"]);
@@ -145,75 +148,6 @@ const policyTest = z.strictObject({
   rule: z.string().optional(),
 });
 
-/** What isolates a sandboxed command: bubblewrap namespaces (with seccomp) or gVisor's user-space kernel. */
-const sandboxRuntime = z.enum(["bubblewrap", "gvisor"]);
-
-/** An MCP server name: no `__` and no trailing `_`, so `server__tool` splits one way only. */
-export const MCP_SERVER_NAME = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/;
-const stringMap = z.record(z.string(), z.string());
-/**
- * One upstream, in Warden's own form (`command` as a list) or as MCP clients write it (Claude Desktop,
- * Claude Code's .mcp.json, Cursor, VS Code): `command` a string with `args`, `type`, `url`, `headers`.
- * `${VAR}` and `${VAR:-default}` in command, args, env, url and headers are expanded at launch.
- */
-const mcpServer = z
-  .strictObject({
-    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    args: z.array(z.string()).optional(),
-    env: stringMap.optional(),
-    cwd: z.string().min(1).optional(),
-    /** `stdio` for a command; `http` (or `streamable-http`) and `sse` for a url. */
-    type: z.enum(["stdio", "http", "streamable-http", "sse"]).optional(),
-    url: z.string().min(1).optional(),
-    headers: stringMap.optional(),
-    /** Launch the stdio server sandboxed (egress: rules apply); `readOnly` are host paths it may read (its code). */
-    sandbox: z
-      .strictObject({
-        readOnly: z.array(z.string().regex(/^\//, "an absolute path")).default([]),
-        /** Default: the policy's `sandbox.runtime`. */
-        runtime: sandboxRuntime.optional(),
-      })
-      .optional(),
-  })
-  .refine((s) => (s.command === undefined) !== (s.url === undefined), {
-    error: "an MCP server has either `command` (stdio) or `url` (Streamable HTTP or SSE), not both",
-  })
-  .refine((s) => s.url === undefined || /^(?:https?:\/\/|\$\{)/.test(s.url), {
-    error: "url must be an http(s) URL, or start with an environment reference",
-  })
-  .refine((s) => s.args === undefined || s.command !== undefined, { error: "`args` needs a `command`" })
-  .refine((s) => s.type === undefined || (s.type === "stdio") === (s.command !== undefined), {
-    error: "type stdio goes with `command`; http and sse with `url`",
-  });
-
-/** The `warden mcp` gateway: upstream servers, the poisoning verdict, the default identity, limits. */
-const mcp = z.strictObject({
-  servers: z
-    .record(
-      z.string().regex(MCP_SERVER_NAME, "a server name uses letters, digits, - and single _"),
-      mcpServer,
-    )
-    .optional(),
-  poisoning: z.enum(["block", "warn"]).optional(),
-  identity: z
-    .strictObject({
-      agent: z.string().min(1).max(256).optional(),
-      onBehalfOf: z.string().min(1).max(1024).optional(),
-      intent: z.string().min(1).max(1024).optional(),
-    })
-    .optional(),
-  timeouts: z.strictObject({ connect: duration.optional(), request: duration.optional() }).optional(),
-  maxMessageBytes: z.int().min(1024).optional(),
-  allowedOrigins: z
-    .array(z.string().regex(/^https?:\/\/[^/\s]+$/, "an origin is scheme://host[:port], without a path"))
-    .optional(),
-  maxSessionsPerToken: z.int().min(1).max(100_000).optional(),
-  /** An HTTP gateway session with no request or stream open this long is ended (default 30m). */
-  idleTimeout: upToAWeek.optional(),
-  /** Largest upstream result passed to the client, in bytes of JSON (default 16 MiB). */
-  maxResultBytes: z.int().min(1024).optional(),
-});
-
 const detectAction = z.enum(["log", "alert", "ask", "deny"]);
 /** Detectors that score behaviour after the fact only raise alerts; they never refuse a call. */
 const alertAction = z.enum(["log", "alert"]);
@@ -328,110 +262,6 @@ const detect = z.strictObject({
     .optional(),
 });
 
-/** How a leased secret reaches the tool: never through the model-visible arguments. */
-const inject = z.union([
-  z.strictObject({ env: envName }),
-  z.strictObject({
-    header: z.strictObject({
-      host: z.string().min(1).max(253),
-      name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"),
-      prefix: z.string().max(64).optional(),
-    }),
-  }),
-  z.strictObject({ context: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "an identifier") }),
-]);
-const secretName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a secret name uses letters, digits and _ . -");
-const secretProvider = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("env") }),
-  z.strictObject({ type: z.literal("file") }),
-  z.strictObject({
-    type: z.literal("vault"),
-    address: httpUrl("address"),
-    tokenEnv: envName.optional(),
-    approle: z
-      .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
-      .optional(),
-    namespace: z.string().min(1).optional(),
-  }),
-  z.strictObject({
-    type: z.literal("postgres"),
-    adminUrlEnv: envName,
-    group: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a PostgreSQL role name"),
-  }),
-]);
-const secrets = z.strictObject({
-  /** Tool results holding a credential (cloud keys, private keys, JWTs, bearer tokens): mask or refuse. */
-  results: z.enum(["redact", "block"]).optional(),
-  providers: z
-    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a provider name"), secretProvider)
-    .optional(),
-  items: z.record(
-    secretName,
-    z.strictObject({
-      provider: z.string().min(1),
-      tools: globs.min(1),
-      inject,
-      maxTtl: upToAWeek.optional(),
-      /** env: the variable; file: the path; vault: `kv` or `creds`. */
-      variable: envName.optional(),
-      path: z.string().min(1).optional(),
-      kv: z
-        .strictObject({
-          mount: z.string().min(1),
-          path: z.string().min(1),
-          field: z.string().min(1),
-          version: z.int().positive().optional(),
-        })
-        .optional(),
-      creds: z
-        .strictObject({
-          mount: z.string().min(1),
-          role: z.string().min(1),
-          field: z.string().min(1).optional(),
-        })
-        .optional(),
-    }),
-  ),
-});
-/** A host (name, glob or IP; an IPv6 address in brackets) and optionally `:port` or `:*` (any port). */
-const egressEntry = z
-  .string()
-  .regex(
-    /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9*?._-]{1,253})(?::(?:\*|[1-9][0-9]{0,4}))?$/,
-    "a host with an optional port: api.example.com, *.example.com, host:8443 or host:*",
-  )
-  .refine((v) => Number(/:(\d+)$/.exec(v)?.[1] ?? 1) <= 65535, { error: "a port is 1–65535" });
-const egress = z.strictObject({
-  /** Without a port an entry allows 443 and 80 only. */
-  allow: z.array(egressEntry).optional(),
-  /** Without a port an entry denies every port. */
-  deny: z.array(egressEntry).optional(),
-  /** kill-session: stop everything the session does; deny-request: refuse only that connection. */
-  onViolation: z.enum(["kill-session", "deny-request"]).optional(),
-  alert: z
-    .strictObject({
-      url: httpUrl("url"),
-      secretEnv: envName,
-    })
-    .optional(),
-});
-const sandbox = z.strictObject({
-  /** The runtime of every sandbox unless a command or MCP server names its own (default bubblewrap). */
-  runtime: sandboxRuntime.optional(),
-  /** Tools of kind `command`: run in a short-lived sandbox with these limits. */
-  commands: z
-    .record(
-      glob,
-      z.strictObject({
-        timeout: upToAWeek.optional(),
-        memoryMb: z.int().min(16).max(65_536).optional(),
-        cpuSeconds: z.int().min(1).max(86_400).optional(),
-        runtime: sandboxRuntime.optional(),
-      }),
-    )
-    .optional(),
-});
-
 export const policySchema = z.strictObject({
   version: z.literal(1).optional(),
   mode: z.enum(["enforce", "monitor"]).optional(),
@@ -443,7 +273,7 @@ export const policySchema = z.strictObject({
   limits: z.array(limit).optional(),
   redact: z.record(glob, z.array(jsonPath)).optional(),
   tests: z.array(policyTest).optional(),
-  mcp: mcp.optional(),
+  mcp: mcpSchema.optional(),
   export: exportSchema.optional(),
   /** Where callers' identities come from: the company's OpenID provider, and whether users must be verified. */
   identity: identitySchema.optional(),
@@ -458,16 +288,12 @@ export const policySchema = z.strictObject({
   detect: detect.optional(),
   approvals: approvals.optional(),
   sessions: sessionsSchema.optional(),
-  secrets: secrets.optional(),
-  egress: egress.optional(),
-  sandbox: sandbox.optional(),
+  secrets: secretsSchema.optional(),
+  egress: egressSchema.optional(),
+  sandbox: sandboxSchema.optional(),
 });
 
 export type PolicyDocument = z.output<typeof policySchema>;
 export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];
-export type McpDocument = NonNullable<PolicyDocument["mcp"]>;
 export type DetectDocument = NonNullable<PolicyDocument["detect"]>;
 export type ApprovalsDocument = NonNullable<PolicyDocument["approvals"]>;
-export type SecretsDocument = NonNullable<PolicyDocument["secrets"]>;
-export type EgressDocument = NonNullable<PolicyDocument["egress"]>;
-export type SandboxDocument = NonNullable<PolicyDocument["sandbox"]>;

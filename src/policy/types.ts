@@ -1,7 +1,11 @@
 // The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
+
+import type { McpSettings } from "../adapters/mcp/config.js";
 import type { ExportDocument } from "../export/config.js";
 import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/config.js";
 import type { JsonValue } from "../json.js";
+import type { ContainmentSettings, SandboxRuntime } from "../sandbox/config.js";
+import type { SecretsSettings } from "../secrets/config.js";
 
 export type Effect = "allow" | "deny" | "ask";
 export type Mode = "enforce" | "monitor";
@@ -49,43 +53,6 @@ export interface PolicyTestCase {
   expect: Effect;
   /** When set, the deciding rule must be this one. */
   rule: string | null;
-}
-
-/** One upstream MCP server of the `warden mcp` gateway: a command (stdio) or a Streamable HTTP URL. */
-export interface McpServerSpec {
-  name: string;
-  /** argv of a stdio server; null for an HTTP one. */
-  command: string[] | null;
-  env: Record<string, string>;
-  cwd: string | null;
-  url: string | null;
-  /** The url speaks the older HTTP+SSE transport instead of Streamable HTTP. */
-  sse?: boolean;
-  headers: Record<string, string>;
-  /**
-   * Run the stdio server sandboxed behind the egress proxy; null runs it directly. `runtime` null: the
-   * policy's `sandbox.runtime`.
-   */
-  sandbox: { readOnly: string[]; runtime?: SandboxRuntime | null } | null;
-}
-
-/** The policy's `mcp:` section, defaults filled in. */
-export interface McpSettings {
-  servers: McpServerSpec[];
-  /** What a tool definition with poisoning signals gets: hidden and refused, or only recorded. */
-  poisoning: "block" | "warn";
-  identity: { agent: string | null; onBehalfOf: string | null; intent: string | null };
-  connectTimeoutMs: number;
-  requestTimeoutMs: number;
-  maxMessageBytes: number;
-  /** Browser origins besides the gateway's own that may reach `warden mcp --listen`. */
-  allowedOrigins: string[];
-  /** Open Streamable HTTP sessions one token may hold; null: the gateway's default. */
-  maxSessionsPerToken: number | null;
-  /** An HTTP gateway session with no request in flight and no stream open this long is ended. */
-  idleTimeoutMs: number;
-  /** Largest upstream result (bytes of JSON) relayed to the client; a larger one is refused and recorded. */
-  maxResultBytes: number;
 }
 
 /** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */
@@ -183,67 +150,6 @@ export interface ApprovalChannels {
   integrations: readonly { name: string; secretEnv: string }[];
   publicUrl: string | null;
   maxRememberMs: number;
-}
-
-/** How a leased secret reaches a tool: an env variable of a sandboxed command, a header the egress proxy adds, or the context object of an in-process tool. */
-export type SecretInjection =
-  | { env: string }
-  | { header: { host: string; name: string; prefix?: string | undefined } }
-  | { context: string };
-
-export interface SecretItem {
-  name: string;
-  provider: string;
-  tools: readonly string[];
-  maxTtlMs: number;
-  inject: SecretInjection;
-  variable?: string;
-  path?: string;
-  kv?: { mount: string; path: string; field: string; version?: number | undefined };
-  creds?: { mount: string; role: string; field?: string | undefined };
-}
-
-export type SecretProviderConfig =
-  | { type: "env" }
-  | { type: "file" }
-  | {
-      type: "vault";
-      address: string;
-      tokenEnv?: string | undefined;
-      approle?: { roleIdEnv: string; secretIdEnv: string; mount?: string | undefined } | undefined;
-      namespace?: string | undefined;
-    }
-  | { type: "postgres"; adminUrlEnv: string; group: string };
-
-/** The `secrets:` section, read at start (like `export:`): providers hold connections. */
-export interface SecretsSettings {
-  items: readonly SecretItem[];
-  providers: Readonly<Record<string, SecretProviderConfig>>;
-  /** `secrets.results` as written ("redact" when unset): the policy-wide setting. */
-  results: "redact" | "block";
-  /**
-   * What `tool`'s results get: `secrets.results` when the policy sets it; otherwise `block` for a tool
-   * that receives a secret through `env` (it holds the value and can print it in a form no masking
-   * recognises), `redact` for the rest.
-   */
-  resultsFor(tool: string): "redact" | "block";
-}
-
-/** What isolates a sandboxed command: bubblewrap namespaces with seccomp, or gVisor's user-space kernel. */
-export type SandboxRuntime = "bubblewrap" | "gvisor";
-
-/** The `egress:` and `sandbox:` sections: where sandboxed commands may connect, and their limits. */
-export interface ContainmentSettings {
-  /** `sandbox.runtime` (default bubblewrap): sandboxed MCP servers and commands that name none. */
-  runtime: SandboxRuntime;
-  allow: readonly string[];
-  deny: readonly string[];
-  onViolation: "kill-session" | "deny-request";
-  alert: { url: string; secretEnv: string } | null;
-  /** The limits of a command tool, or null when `tool` is not one (it runs in process). */
-  commandLimits(
-    tool: string,
-  ): { timeoutMs?: number; memoryMb?: number; cpuSeconds?: number; runtime: SandboxRuntime } | null;
 }
 
 export interface CompiledPolicy {

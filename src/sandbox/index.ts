@@ -16,6 +16,16 @@ export {
   type WrappedCommand,
 } from "./command.js";
 export {
+  type ContainmentSettings,
+  compileContainment,
+  type EgressDocument,
+  egressSchema,
+  type SandboxDocument,
+  type SandboxRuntime,
+  sandboxRuntime,
+  sandboxSchema,
+} from "./config.js";
+export {
   type CommandCall,
   type ContainedResult,
   type ContainedRun,

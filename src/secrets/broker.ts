@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { compileGlobs } from "../config/index.js";
 import { LedgerUnavailableError, SessionEndedError, WardenError } from "../errors.js";
 import type { LedgerStore, RecordInput } from "../ledger/index.js";
+import type { SecretSpec } from "./config.js";
 import { errorCode, SecretError } from "./errors.js";
 import {
   type BrokerInstance,
@@ -14,7 +15,7 @@ import {
 } from "./records.js";
 import { type RecoverOptions, type RecoveryReport, recoverOrphans } from "./recover.js";
 import type { SecretRedactor } from "./redact.js";
-import type { Lease, SecretProvider, SecretSession, SecretSpec } from "./types.js";
+import type { Lease, SecretProvider, SecretSession } from "./types.js";
 
 export interface SecretBrokerOptions {
   secrets: readonly SecretSpec[];

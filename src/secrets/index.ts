@@ -1,5 +1,16 @@
 // The secrets stage's public surface: the only module other stages import.
 export { type EndSessionReport, SecretBroker, type SecretBrokerOptions } from "./broker.js";
+export {
+  compileSecrets,
+  type SecretInjection,
+  type SecretProviderConfig,
+  type SecretSpec,
+  type SecretsDocument,
+  type SecretsSettings,
+  secretsSchema,
+  type VaultCredsSource,
+  type VaultKvSource,
+} from "./config.js";
 export { type CredentialFinding, redactCredentials, scanCredentials } from "./credentials.js";
 export { SecretError } from "./errors.js";
 export { EnvProvider, type EnvProviderOptions } from "./providers/env.js";
@@ -17,7 +28,4 @@ export type {
   RevokeTarget,
   SecretProvider,
   SecretSession,
-  SecretSpec,
-  VaultCredsSource,
-  VaultKvSource,
 } from "./types.js";

@@ -2,14 +2,14 @@
 // credentials come from the environment), the broker over the ledger, and the redactor.
 import { WardenError } from "../errors.js";
 import type { Ledger } from "../ledger/index.js";
-import type { SecretItem, SecretProviderConfig, SecretsSettings } from "../policy/index.js";
 import { SecretBroker } from "./broker.js";
+import type { SecretProviderConfig, SecretSpec, SecretsSettings } from "./config.js";
 import { EnvProvider } from "./providers/env.js";
 import { FileProvider } from "./providers/file.js";
 import { PostgresProvider } from "./providers/postgres.js";
 import { VaultProvider } from "./providers/vault.js";
 import { SecretRedactor } from "./redact.js";
-import type { Lease, SecretProvider, SecretSpec } from "./types.js";
+import type { Lease, SecretProvider } from "./types.js";
 
 /** How often leases of sessions that ended elsewhere (or whose process died) are looked for. */
 const RECOVER_EVERY_MS = 60_000;
@@ -19,7 +19,7 @@ export interface SecretStage {
   redactor: SecretRedactor;
   settings: SecretsSettings;
   /** The policy items by secret name, for injection. */
-  items: ReadonlyMap<string, SecretItem>;
+  items: ReadonlyMap<string, SecretSpec>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export async function openSecrets(deps: {
   );
   const redactor = new SecretRedactor();
   const broker = new SecretBroker({
-    secrets: settings.items.map(toSpec),
+    secrets: settings.items,
     providers,
     record: (input) => ledger.append(input),
     redactor,
@@ -68,7 +68,7 @@ export async function openSecrets(deps: {
 }
 
 /** Sorts a call's leases by the policy's `inject:` of each. */
-export function injectionsOf(leases: readonly Lease[], items: ReadonlyMap<string, SecretItem>): Injections {
+export function injectionsOf(leases: readonly Lease[], items: ReadonlyMap<string, SecretSpec>): Injections {
   const out: Injections = { env: {}, headers: [], context: {} };
   for (const lease of leases) {
     const inject = items.get(lease.name)?.inject;
@@ -86,11 +86,6 @@ export function injectionsOf(leases: readonly Lease[], items: ReadonlyMap<string
     }
   }
   return out;
-}
-
-function toSpec(item: SecretItem): SecretSpec {
-  const { inject: _inject, ...spec } = item;
-  return spec;
 }
 
 function providerFor(

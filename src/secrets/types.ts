@@ -1,5 +1,6 @@
 // The secrets contract: what a secret spec names, what a provider hands out, and what a revocation needs.
 import type { JsonObject } from "../json.js";
+import type { SecretSpec } from "./config.js";
 
 /** The Warden session a secret is leased for; `deadline` bounds every lease of the session. */
 export interface SecretSession {
@@ -7,39 +8,6 @@ export interface SecretSession {
   agent: string;
   onBehalfOf: string;
   deadline: Date;
-}
-
-/** A KV v2 read: `GET /v1/<mount>/data/<path>`, the value of `field`. */
-export interface VaultKvSource {
-  mount: string;
-  path: string;
-  field: string;
-  /** A fixed version; the latest when absent. */
-  version?: number;
-}
-
-/** Dynamic credentials: `GET /v1/<mount>/creds/<role>`; `field` is the secret (default `password`). */
-export interface VaultCredsSource {
-  mount: string;
-  role: string;
-  field?: string;
-}
-
-/**
- * One named secret: which provider makes it, which tools may receive it (globs), and how long a lease
- * may live at most. The source fields a provider reads are its own: `variable` (env), `path` (file),
- * `kv` or `creds` (vault); the postgres provider needs none.
- */
-export interface SecretSpec {
-  name: string;
-  /** The `name` of a configured provider. */
-  provider: string;
-  tools: readonly string[];
-  maxTtlMs: number;
-  variable?: string;
-  path?: string;
-  kv?: VaultKvSource;
-  creds?: VaultCredsSource;
 }
 
 /**

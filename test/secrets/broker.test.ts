@@ -31,6 +31,7 @@ const envSpec: SecretSpec = {
   provider: "env",
   tools: ["billing_*"],
   maxTtlMs: 60_000,
+  inject: { env: "API_TOKEN" },
   variable: "K",
 };
 
@@ -182,6 +183,7 @@ describe("SecretBroker lifetimes", () => {
           provider: "vault",
           tools: ["*"],
           maxTtlMs: 60_000,
+          inject: { context: "db" },
           creds: { mount: "database", role: "ro" },
         },
       ],
@@ -239,6 +241,7 @@ describe.skipIf(!pgAvailable)("SecretBroker with Vault and PostgreSQL", () => {
         provider: "vault",
         tools: ["billing_*", "sql_*"],
         maxTtlMs: 600_000,
+        inject: { context: "secret" },
         kv: { mount: "secret", path: "app", field: "token" },
       },
       {
@@ -246,9 +249,10 @@ describe.skipIf(!pgAvailable)("SecretBroker with Vault and PostgreSQL", () => {
         provider: "vault",
         tools: ["sql_*"],
         maxTtlMs: 600_000,
+        inject: { context: "secret" },
         creds: { mount: "database", role: "ro" },
       },
-      { name: "pgdb", provider: "postgres", tools: ["sql_*"], maxTtlMs: 600_000 },
+      { name: "pgdb", provider: "postgres", tools: ["sql_*"], maxTtlMs: 600_000, inject: { context: "db" } },
     ];
     const providers = () => [
       new EnvProvider({ env: { K: ENV_VALUE } }),

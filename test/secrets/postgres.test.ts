@@ -7,7 +7,13 @@ import { scramVerifier } from "../../src/secrets/providers/scram.js";
 import { admin, afterTest, PG_BASE, pgAvailable, terminateWhenBlocked } from "../ledger/pg.js";
 import { session } from "./helpers.js";
 
-const spec: SecretSpec = { name: "app-db", provider: "postgres", tools: ["sql_*"], maxTtlMs: 600_000 };
+const spec: SecretSpec = {
+  name: "app-db",
+  provider: "postgres",
+  tools: ["sql_*"],
+  maxTtlMs: 600_000,
+  inject: { context: "db" },
+};
 
 /** A fresh group role and role prefix, both dropped (with any role left behind) after the test. */
 async function setup(adminUrl = PG_BASE) {

@@ -11,6 +11,7 @@ const spec = (fields: Partial<SecretSpec>): SecretSpec => ({
   provider: "env",
   tools: ["*"],
   maxTtlMs: 60_000,
+  inject: { context: "api" },
   ...fields,
 });
 

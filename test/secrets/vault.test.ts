@@ -26,6 +26,7 @@ const kvSpec: SecretSpec = {
   provider: "vault",
   tools: ["*"],
   maxTtlMs: 600_000,
+  inject: { context: "secret" },
   kv: { mount: "secret", path: "app/stripe", field: "api_key" },
 };
 const credsSpec: SecretSpec = {
@@ -33,6 +34,7 @@ const credsSpec: SecretSpec = {
   provider: "vault",
   tools: ["*"],
   maxTtlMs: 600_000,
+  inject: { context: "secret" },
   creds: { mount: "database", role: "readonly" },
 };
 

@@ -1,7 +1,7 @@
 // `warden mcp wrap | unwrap`: puts every server of an MCP client's config behind Warden, and back.
 // Formats: `mcpServers` (Claude Desktop, Claude Code .mcp.json, Cursor) and `servers` (VS Code mcp.json).
 import { basename, dirname, isAbsolute, relative } from "node:path";
-import { MCP_SERVER_NAME } from "../../policy/index.js";
+import { MCP_SERVER_NAME } from "./config.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

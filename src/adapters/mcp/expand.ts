@@ -1,6 +1,6 @@
 // `${VAR}` and `${VAR:-default}` in an upstream's settings, expanded from the environment at launch, so
 // secrets stay in the environment and out of the policy (whose digest and load records go to the ledger).
-import type { McpServerSpec } from "../../policy/index.js";
+import type { LaunchedServer } from "./config.js";
 import { McpGatewayError } from "./errors.js";
 
 // `${env:VAR}` is VS Code's spelling of the same reference.
@@ -20,7 +20,7 @@ const expandMap = (map: Record<string, string>, env: NodeJS.ProcessEnv, where: s
   Object.fromEntries(Object.entries(map).map(([k, v]) => [k, expandVars(v, env, `${where}.${k}`)]));
 
 /** The server's settings with every reference expanded (command, args, env, cwd, url, headers). */
-export function expandSpec(spec: McpServerSpec, env: NodeJS.ProcessEnv = process.env): McpServerSpec {
+export function expandSpec(spec: LaunchedServer, env: NodeJS.ProcessEnv = process.env): LaunchedServer {
   const where = `mcp.servers.${spec.name}`;
   return {
     ...spec,

@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { currentProviderTokens } from "../../identity/provider/index.js";
-import type { McpServerSpec } from "../../policy/index.js";
+import { currentProviderTokens } from "../../identity/index.js";
 import type { Warden } from "../../warden.js";
+import type { ConnectedServer, McpServerSpec } from "./config.js";
 import { McpGatewayError } from "./errors.js";
 import type { HttpListener } from "./http.js";
 import type { ConnectionClaims, IdentityDefaults } from "./identity.js";
@@ -13,7 +13,7 @@ import { PinBook } from "./pins.js";
 import { ToolReviewer } from "./review.js";
 import { type GatewayContext, GatewaySession } from "./session.js";
 import { StdioDownstream } from "./stdio-transport.js";
-import { specTransport, type UpstreamSpec } from "./upstream.js";
+import { specTransport } from "./upstream.js";
 
 /** Open MCP sessions one token may hold over HTTP when the policy does not say (mcp.maxSessionsPerToken). */
 const MAX_SESSIONS_PER_TOKEN = 16;
@@ -31,8 +31,8 @@ export interface Attached {
 
 export interface GatewayOptions {
   warden: Warden;
-  /** Upstream servers; default: the policy's `mcp.servers`. An UpstreamSpec brings its own transport (tests, embedding). */
-  servers?: readonly (McpServerSpec | UpstreamSpec)[];
+  /** Upstream servers; default: the policy's `mcp.servers`. A ConnectedServer brings its own transport (tests, embedding). */
+  servers?: readonly McpServerSpec[];
   /** Overrides the policy's `mcp.identity`. */
   identity?: Partial<IdentityDefaults>;
   poisoning?: "block" | "warn";
@@ -88,7 +88,7 @@ export class McpGateway {
     }
     const stderr = options.upstreamStderr ?? "inherit";
     const upstreams = servers.map(
-      (s): UpstreamSpec =>
+      (s): ConnectedServer =>
         "transport" in s
           ? s
           : { name: s.name, transport: specTransport(s, stderr, options.warden.containment) },

@@ -7,6 +7,17 @@ export {
   type WrapOptions,
   wrapConfig,
 } from "./client-config.js";
+export {
+  type ConnectedServer,
+  compileMcp,
+  type LaunchedServer,
+  MCP_SERVER_NAME,
+  type McpDocument,
+  type McpServerSpec,
+  type McpSettings,
+  mcpSchema,
+  type TransportFactory,
+} from "./config.js";
 export { type McpGatewayCode, McpGatewayError } from "./errors.js";
 export { type GatewayOptions, McpGateway } from "./gateway.js";
 export type { HttpListener } from "./http.js";
@@ -31,4 +42,3 @@ export {
 } from "./pins.js";
 export type { GatewaySession } from "./session.js";
 export { StdioDownstream } from "./stdio-transport.js";
-export type { UpstreamSpec } from "./upstream.js";

@@ -19,19 +19,20 @@ import type { Warden } from "../../warden.js";
 import { type CallContext, callTool, type Extra } from "./call.js";
 import { mergedCapabilities, relayed } from "./capabilities.js";
 import { ToolCatalog } from "./catalog.js";
+import type { ConnectedServer } from "./config.js";
 import { RPC } from "./errors.js";
 import { type ForwardContext, forwardRequest } from "./forward.js";
 import { type ConnectionClaims, type IdentityDefaults, resolveIdentity } from "./identity.js";
 import type { InitGate } from "./init-gate.js";
 import { OutcomeQueue } from "./outcomes.js";
 import type { ToolReviewer } from "./review.js";
-import { type DownstreamPeer, Upstream, type UpstreamSpec } from "./upstream.js";
+import { type DownstreamPeer, Upstream } from "./upstream.js";
 
 /** What every session of one gateway shares. */
 export interface GatewayContext {
   warden: Warden;
   reviewer: ToolReviewer;
-  upstreams: readonly UpstreamSpec[];
+  upstreams: readonly ConnectedServer[];
   identity: IdentityDefaults;
   connectTimeoutMs: number;
   requestTimeoutMs: number;

@@ -15,18 +15,11 @@ import {
   ResultSchema,
   type ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { McpServerSpec } from "../../policy/index.js";
 import type { Containment, SandboxedServer } from "../../sandbox/index.js";
+import type { ConnectedServer, LaunchedServer, TransportFactory } from "./config.js";
 import { McpGatewayError } from "./errors.js";
 import { expandSpec } from "./expand.js";
 import { orderedDelivery } from "./ordered-delivery.js";
-
-/** How to reach one upstream: its name and a fresh transport per connection (one per downstream session). */
-export interface UpstreamSpec {
-  name: string;
-  /** A new transport for one gateway session (a sandboxed server is launched for that session). */
-  transport: (session: { id: string; agent: string }) => Transport | Promise<Transport>;
-}
 
 /** Where an upstream's own requests and notifications go: the downstream client of the same session. */
 export interface DownstreamPeer {
@@ -49,10 +42,10 @@ export function relayedCapabilities(client: ClientCapabilities): ClientCapabilit
 
 /** A transport factory for a server from the policy or the command line; `${VAR}` references expand per launch. */
 export function specTransport(
-  configured: McpServerSpec,
+  configured: LaunchedServer,
   stderr: "inherit" | "ignore",
   containment: Containment,
-): UpstreamSpec["transport"] {
+): TransportFactory {
   if (configured.url === null && (configured.command ?? []).length === 0)
     throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${configured.name} has no command`);
   return async (session) => {
@@ -129,7 +122,7 @@ export class Upstream {
 
   /** Connects and initializes; rejects with MCP_UPSTREAM_UNAVAILABLE when the server cannot be reached in time. */
   static async connect(
-    spec: UpstreamSpec,
+    spec: ConnectedServer,
     session: { id: string; agent: string },
     info: { clientInfo: Implementation; capabilities: ClientCapabilities },
     peer: DownstreamPeer,

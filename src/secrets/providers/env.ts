@@ -1,6 +1,8 @@
 // The `env` provider: a secret read from a named environment variable.
+
+import type { SecretSpec } from "../config.js";
 import { SecretError } from "../errors.js";
-import type { Lease, RevokeTarget, SecretProvider, SecretSpec } from "../types.js";
+import type { Lease, RevokeTarget, SecretProvider } from "../types.js";
 import { staticLease } from "./static.js";
 
 export interface EnvProviderOptions {

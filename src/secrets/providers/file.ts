@@ -1,8 +1,9 @@
 // The `file` provider: a secret read from a file (a mounted Kubernetes or Docker secret), trailing newline trimmed.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { SecretSpec } from "../config.js";
 import { SecretError } from "../errors.js";
-import type { Lease, RevokeTarget, SecretProvider, SecretSpec } from "../types.js";
+import type { Lease, RevokeTarget, SecretProvider } from "../types.js";
 import { staticLease } from "./static.js";
 
 export interface FileProviderOptions {

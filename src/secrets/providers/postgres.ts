@@ -1,8 +1,9 @@
 // The `postgres` provider: a login role per session and secret, member of one configured group, dropped at the end.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import type { SecretSpec } from "../config.js";
 import { SecretError } from "../errors.js";
-import type { Lease, RevokeTarget, SecretProvider, SecretSession, SecretSpec } from "../types.js";
+import type { Lease, RevokeTarget, SecretProvider, SecretSession } from "../types.js";
 import { scramVerifier } from "./scram.js";
 
 export interface PostgresProviderOptions {

@@ -1,6 +1,7 @@
 // A lease of a value that cannot be revoked (an environment variable, a file): the ledger still records it.
 import { randomUUID } from "node:crypto";
-import type { Lease, SecretSpec } from "../types.js";
+import type { SecretSpec } from "../config.js";
+import type { Lease } from "../types.js";
 
 /** A lease id: the provider name and a random UUID, so ids never collide across restarts. */
 export function leaseId(provider: string): string {

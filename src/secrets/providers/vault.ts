@@ -2,15 +2,9 @@
 //
 // Why not node-vault: it is a dependency (with its own request stack) for six endpoints, and hides the
 // timeouts and error texts we must control so that a token or a secret never reaches a message.
+import type { SecretSpec } from "../config.js";
 import { SecretError } from "../errors.js";
-import type {
-  Lease,
-  RevokeOptions,
-  RevokeTarget,
-  SecretProvider,
-  SecretSession,
-  SecretSpec,
-} from "../types.js";
+import type { Lease, RevokeOptions, RevokeTarget, SecretProvider, SecretSession } from "../types.js";
 import { leaseId } from "./static.js";
 import { objectAt, VaultHttp, type VaultHttpOptions, VaultRequestError, vaultPath } from "./vault-http.js";
 

@@ -4,7 +4,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { UpstreamSpec } from "../../../src/adapters/mcp/index.js";
+import type { McpServerSpec } from "../../../src/adapters/mcp/index.js";
 import { openWarden } from "../../helpers.js";
 import { gatewayFor, records } from "./helpers.js";
 import { call, INIT, INITIALIZED, rawStdio } from "./raw.js";
@@ -75,7 +75,7 @@ describe("fuzzing the gateway's downstream", () => {
     });
     let executions = 0;
     const violations: string[] = [];
-    const upstream: UpstreamSpec = {
+    const upstream: McpServerSpec = {
       name: "fake",
       transport: () => {
         const [client, server] = InMemoryTransport.createLinkedPair();

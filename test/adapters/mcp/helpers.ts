@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { LaunchedServer } from "../../../src/adapters/mcp/index.js";
 import { type GatewayOptions, McpGateway } from "../../../src/adapters/mcp/index.js";
 import type { LedgerRecord, RecordKind } from "../../../src/index.js";
-import type { McpServerSpec } from "../../../src/policy/index.js";
 import type { Warden } from "../../../src/warden.js";
 import { onCleanup } from "../../helpers.js";
 
@@ -22,7 +22,7 @@ export function stdioServer(
   script: string,
   args: string[] = [],
   env: Record<string, string> = {},
-): McpServerSpec {
+): LaunchedServer {
   return {
     name,
     command: [process.execPath, script, ...args],

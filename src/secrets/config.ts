@@ -1,0 +1,160 @@
+// The secrets stage's configuration: the `secrets:` section (zod fragment) and what it compiles to.
+import * as z from "zod";
+import { compileGlobs, envName, globs, httpUrl, upToAWeek } from "../config/index.js";
+
+/** How a leased secret reaches the tool: never through the model-visible arguments. */
+const inject = z.union([
+  z.strictObject({ env: envName }),
+  z.strictObject({
+    header: z.strictObject({
+      host: z.string().min(1).max(253),
+      name: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"),
+      prefix: z.string().max(64).optional(),
+    }),
+  }),
+  z.strictObject({ context: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "an identifier") }),
+]);
+const secretName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a secret name uses letters, digits and _ . -");
+const secretProvider = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("env") }),
+  z.strictObject({ type: z.literal("file") }),
+  z.strictObject({
+    type: z.literal("vault"),
+    address: httpUrl("address"),
+    tokenEnv: envName.optional(),
+    approle: z
+      .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
+      .optional(),
+    namespace: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal("postgres"),
+    adminUrlEnv: envName,
+    group: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "a PostgreSQL role name"),
+  }),
+]);
+/** `secrets:` — providers, the secrets they make, which tools get them and how, and what results may show. */
+export const secretsSchema = z.strictObject({
+  /** Tool results holding a credential (cloud keys, private keys, JWTs, bearer tokens): mask or refuse. */
+  results: z.enum(["redact", "block"]).optional(),
+  providers: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a provider name"), secretProvider)
+    .optional(),
+  items: z.record(
+    secretName,
+    z.strictObject({
+      provider: z.string().min(1),
+      tools: globs.min(1),
+      inject,
+      maxTtl: upToAWeek.optional(),
+      /** env: the variable; file: the path; vault: `kv` or `creds`. */
+      variable: envName.optional(),
+      path: z.string().min(1).optional(),
+      kv: z
+        .strictObject({
+          mount: z.string().min(1),
+          path: z.string().min(1),
+          field: z.string().min(1),
+          version: z.int().positive().optional(),
+        })
+        .optional(),
+      creds: z
+        .strictObject({
+          mount: z.string().min(1),
+          role: z.string().min(1),
+          field: z.string().min(1).optional(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
+export type SecretsDocument = z.output<typeof secretsSchema>;
+
+/** A KV v2 read: `GET /v1/<mount>/data/<path>`, the value of `field`. */
+export interface VaultKvSource {
+  mount: string;
+  path: string;
+  field: string;
+  /** A fixed version; the latest when absent. */
+  version?: number | undefined;
+}
+
+/** Dynamic credentials: `GET /v1/<mount>/creds/<role>`; `field` is the secret (default `password`). */
+export interface VaultCredsSource {
+  mount: string;
+  role: string;
+  field?: string | undefined;
+}
+
+/** How a leased secret reaches a tool: an env variable of a sandboxed command, a header the egress proxy adds, or the context object of an in-process tool. */
+export type SecretInjection =
+  | { env: string }
+  | { header: { host: string; name: string; prefix?: string | undefined } }
+  | { context: string };
+
+/**
+ * One named secret: which provider makes it, which tools may receive it (globs), how it reaches them,
+ * and how long a lease may live at most. The source fields a provider reads are its own: `variable`
+ * (env), `path` (file), `kv` or `creds` (vault); the postgres provider needs none.
+ */
+export interface SecretSpec {
+  name: string;
+  provider: string;
+  tools: readonly string[];
+  maxTtlMs: number;
+  inject: SecretInjection;
+  variable?: string;
+  path?: string;
+  kv?: VaultKvSource;
+  creds?: VaultCredsSource;
+}
+
+export type SecretProviderConfig =
+  | { type: "env" }
+  | { type: "file" }
+  | {
+      type: "vault";
+      address: string;
+      tokenEnv?: string | undefined;
+      approle?: { roleIdEnv: string; secretIdEnv: string; mount?: string | undefined } | undefined;
+      namespace?: string | undefined;
+    }
+  | { type: "postgres"; adminUrlEnv: string; group: string };
+
+/** The `secrets:` section, read at start (like `export:`): providers hold connections. */
+export interface SecretsSettings {
+  items: readonly SecretSpec[];
+  providers: Readonly<Record<string, SecretProviderConfig>>;
+  /** `secrets.results` as written ("redact" when unset): the policy-wide setting. */
+  results: "redact" | "block";
+  /**
+   * What `tool`'s results get: `secrets.results` when the policy sets it; otherwise `block` for a tool
+   * that receives a secret through `env` (it holds the value and can print it in a form no masking
+   * recognises), `redact` for the rest.
+   */
+  resultsFor(tool: string): "redact" | "block";
+}
+
+/** The `secrets:` section compiled: items with defaults, the built-in providers, the results rule per tool. */
+export function compileSecrets(doc: SecretsDocument): SecretsSettings {
+  const items: SecretSpec[] = Object.entries(doc.items).map(([name, item]) => ({
+    name,
+    provider: item.provider,
+    tools: [...item.tools],
+    maxTtlMs: item.maxTtl ?? 3_600_000,
+    inject: item.inject,
+    ...(item.variable !== undefined ? { variable: item.variable } : {}),
+    ...(item.path !== undefined ? { path: item.path } : {}),
+    ...(item.kv !== undefined ? { kv: item.kv } : {}),
+    ...(item.creds !== undefined ? { creds: item.creds } : {}),
+  }));
+  const envTools = compileGlobs(items.filter((i) => "env" in i.inject).flatMap((i) => i.tools));
+  const explicit = doc.results;
+  return {
+    items,
+    providers: { env: { type: "env" }, file: { type: "file" }, ...doc.providers },
+    results: explicit ?? "redact",
+    resultsFor: (tool) => explicit ?? (envTools(tool) ? "block" : "redact"),
+  };
+}
