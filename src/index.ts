@@ -1,16 +1,17 @@
 // The public API of agent-warden.
 export type { ApprovalView, Approver, DecisionInput } from "./approvals/index.js";
-export type { RunContext, RunPlan } from "./core/call-runner.js";
-export { refusalError } from "./core/gate.js";
-export type { ReloadResult } from "./core/live-policy.js";
-export type {
-  ApprovalRef,
-  CommandResult,
-  GateDecision,
-  Outcome,
-  ToolCallRequest,
-  ToolContext,
-} from "./core/request.js";
+export {
+  type ApprovalRef,
+  type CommandResult,
+  type GateDecision,
+  type Outcome,
+  type ReloadResult,
+  type RunContext,
+  type RunPlan,
+  refusalError,
+  type ToolCallRequest,
+  type ToolContext,
+} from "./core/index.js";
 export {
   AgentUnknownError,
   ApprovalDeniedError,

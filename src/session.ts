@@ -1,6 +1,5 @@
 // A session as library users hold it: guard tools, check calls, record outcomes, end it.
-import type { Gate } from "./core/gate.js";
-import type { CommandResult, GateDecision, Outcome, ToolContext } from "./core/request.js";
+import type { CommandResult, Gate, GateDecision, Outcome, ToolContext } from "./core/index.js";
 import type { SessionInfo, SessionRegistry } from "./identity/index.js";
 
 /** Per-call context a caller can attach: the model's reasoning and its tool-call id. */

@@ -3,10 +3,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { type ApprovalStage, openApprovals } from "./approvals/index.js";
-import { Execution } from "./core/execute.js";
-import { Gate } from "./core/gate.js";
-import { LivePolicy, type ReloadResult } from "./core/live-policy.js";
-import { SharedRateLimiter } from "./core/shared-limiter.js";
+import { Execution, Gate, LivePolicy, type ReloadResult, SharedRateLimiter } from "./core/index.js";
 import {
   type Canary,
   canaryOf,

@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
-import { stripJsonc } from "../scan/jsonc.js";
+import { stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";

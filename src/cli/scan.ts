@@ -6,16 +6,17 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   explainRule,
+  formatJson,
+  formatSarif,
+  formatText,
   isSeverity,
   RULES,
   ScanError,
   type Severity,
   scan,
   severityRank,
+  worstSeverity,
 } from "../scan/index.js";
-import { formatJson } from "../scan/report/json.js";
-import { formatSarif } from "../scan/report/sarif.js";
-import { formatText, worstSeverity } from "../scan/report/text.js";
 import { withSuggestion } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { progressBar } from "./progress.js";

@@ -16,9 +16,13 @@ import { scanSecrets } from "./rules/secrets.js";
 import { applySuppressions } from "./suppressions.js";
 import type { FileError, Finding, ScanOptions, ScanReport } from "./types.js";
 
+export { checkToolDescription, isPoisoned, type PoisoningSignal } from "../tool-poisoning.js";
 export { ScanError } from "./errors.js";
 export { explainRule, RULES, type RuleInfo, ruleInfo } from "./explain.js";
-export { checkToolDescription, isPoisoned, type PoisoningSignal } from "./rules/tool-poisoning.js";
+export { stripJsonc } from "./jsonc.js";
+export { formatJson } from "./report/json.js";
+export { formatSarif } from "./report/sarif.js";
+export { formatText, worstSeverity } from "./report/text.js";
 export * from "./types.js";
 
 const dirOf = (rel: string): string => (dirname(rel) === "." ? "" : dirname(rel));

@@ -1,6 +1,6 @@
 // A caller the identity provider vouches for (a single sign-on or a provider token), in the shape the routes check.
 import { createHash } from "node:crypto";
-import type { ProviderIdentity } from "../identity/provider/index.js";
+import type { ProviderIdentity } from "../identity/index.js";
 import type { TokenRow } from "../ledger/index.js";
 
 /** Marks rows that stand for a provider identity: no Warden token stands behind them, so none can be revoked. */

@@ -3,7 +3,7 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
-import { type ProviderConfig, SignOn } from "../identity/provider/index.js";
+import { type ProviderConfig, SignOn } from "../identity/index.js";
 import type { Warden } from "../warden.js";
 import { errorBody } from "./http-errors.js";
 import { SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";

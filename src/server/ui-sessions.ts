@@ -1,7 +1,7 @@
 // Dashboard sessions: a cookie per browser login (a token, or a single sign-on), in this process's memory, with its CSRF token.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { WardenError } from "../errors.js";
-import type { ProviderIdentity } from "../identity/provider/index.js";
+import type { ProviderIdentity } from "../identity/index.js";
 import type { TokenRow } from "../ledger/index.js";
 import { providerRow } from "./provider-principal.js";
 import type { TokenCache } from "./tokens.js";

@@ -8,7 +8,7 @@ import { readMcpConfig } from "../../src/scan/mcp/config-read.js";
 import { scanJsFile } from "../../src/scan/rules/code-rules.js";
 import { scanPythonFile } from "../../src/scan/rules/python-code.js";
 import { checkRequirements } from "../../src/scan/rules/python-pinning.js";
-import { checkToolDescription } from "../../src/scan/rules/tool-poisoning.js";
+import { checkToolDescription } from "../../src/tool-poisoning.js";
 
 const JS_TOKENS = [
   "import { exec } from 'child_process';",

@@ -2,8 +2,8 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { scan } from "../../src/scan/index.js";
+import { checkMcpConfig } from "../../src/scan/mcp/config-rules.js";
 import { launchedPackage } from "../../src/scan/mcp/launch.js";
-import { checkMcpConfig } from "../../src/scan/rules/mcp-config.js";
 import { cleanupProjects, fakeGithubToken, project } from "./helpers.js";
 
 afterAll(cleanupProjects);

@@ -7,8 +7,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { Gate } from "../../core/gate.js";
-import type { GateDecision } from "../../core/request.js";
+import type { Gate, GateDecision } from "../../core/index.js";
 import { WardenError } from "../../errors.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Session } from "../../session.js";

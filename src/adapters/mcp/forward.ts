@@ -1,7 +1,7 @@
 // Everything that is not a tool call, passed through: resources, prompts, completions, logging levels, with paging kept.
 import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
 import type { JsonObject } from "../../json.js";
-import { checkTexts } from "../../scan/rules/tool-poisoning.js";
+import { checkTexts } from "../../tool-poisoning.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
 import { decodeCursor, exposedName, nextCursor, splitName } from "./names.js";

@@ -8,7 +8,7 @@ import {
   checkToolDefinition,
   definitionTexts,
   type PoisoningSignal,
-} from "../../scan/rules/tool-poisoning.js";
+} from "../../tool-poisoning.js";
 import {
   describeSubject,
   legacyToolDigest,

@@ -1,11 +1,7 @@
 // `--probe`: starts a stdio MCP server, lists its tools and runs the poisoning check on their definitions.
 
+import { checkToolDescription, type ToolDefinitionText, toolDefinitionTexts } from "../../tool-poisoning.js";
 import { finding } from "../finding.js";
-import {
-  checkToolDescription,
-  type ToolDefinitionText,
-  toolDefinitionTexts,
-} from "../rules/tool-poisoning.js";
 import type { Finding } from "../types.js";
 import type { McpServerConfig } from "./config-read.js";
 

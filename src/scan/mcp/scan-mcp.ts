@@ -3,8 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { positionOf } from "../location.js";
-import { checkMcpConfig } from "../rules/mcp-config.js";
 import type { FileError, Finding, McpServerEntry, ScanOptions } from "../types.js";
+import { checkMcpConfig } from "./config-rules.js";
 import { probeServer } from "./probe.js";
 
 export interface McpScanResult {

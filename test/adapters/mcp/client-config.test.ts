@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
 import { SqliteStore } from "../../../src/ledger/index.js";
-import { checkMcpConfig } from "../../../src/scan/rules/mcp-config.js";
+import { checkMcpConfig } from "../../../src/scan/mcp/config-rules.js";
 import { createToken } from "../../../src/server/index.js";
 import { openWarden, tempDir } from "../../helpers.js";
 import { CHANGING, CLI, connectClient, gatewayFor, records, stdioServer, textOf } from "./helpers.js";

@@ -2,10 +2,10 @@
 
 import { finding } from "../finding.js";
 import { positionOf } from "../location.js";
-import { type McpServerConfig, readMcpConfig } from "../mcp/config-read.js";
-import { launchedPackage } from "../mcp/launch.js";
+import { looksLikeSecret } from "../rules/secrets.js";
 import type { FileError, Finding, McpServerEntry } from "../types.js";
-import { looksLikeSecret } from "./secrets.js";
+import { type McpServerConfig, readMcpConfig } from "./config-read.js";
+import { launchedPackage } from "./launch.js";
 
 const SECRET_NAME = /key|token|secret|passw|pwd|credential|auth|private|cookie|session|bearer/i;
 const SECRET_FLAG = /^--?(?:[\w-]*(?:api[-_]?key|token|secret|password|passwd|credential|auth)[\w-]*)$/i;

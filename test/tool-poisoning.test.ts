@@ -1,7 +1,7 @@
 // The tool-poisoning check that `--probe` (and later the MCP gateway) runs on tool descriptions.
 
 import { describe, expect, it } from "vitest";
-import { checkToolDescription, isPoisoned } from "../../src/scan/rules/tool-poisoning.js";
+import { checkToolDescription, isPoisoned } from "../src/tool-poisoning.js";
 
 const kinds = (text: string) => checkToolDescription(text).map((s) => s.kind);
 
