@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../json.js";
 import type { LedgerRecord, RecordInput } from "../ledger/index.js";
-import type { DetectSettings } from "../policy/index.js";
+import type { DetectSettings } from "./config.js";
 import { decodedViews, encodedForms } from "./encodings.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { ANCHOR, ValueMatcher } from "./value-matcher.js";

@@ -1,8 +1,8 @@
 // DLP on outgoing arguments: credentials, personal data (checksummed where a checksum exists), large payloads.
 import { sha256Hex } from "../digest.js";
 import type { JsonValue } from "../json.js";
-import type { DetectSettings } from "../policy/index.js";
 import { ibanValid, luhnValid } from "./checksums.js";
+import type { DetectSettings } from "./config.js";
 import { CARD, EMAIL, GROUP_KIND, HAS_DIGIT, HAS_UPPER_DIGITS, IBAN, PHONE, SECRETS } from "./patterns.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { walkStrings } from "./walk.js";

@@ -1,6 +1,7 @@
 // Behavioural drift: a tool-to-tool transition the agent's learned baseline has rarely or never seen.
-import type { DetectSettings } from "../policy/index.js";
+
 import { type Baseline, START } from "./baseline.js";
+import type { DetectSettings } from "./config.js";
 import type { SessionStates } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 

@@ -1,9 +1,11 @@
 // Runs the detectors over one call, folds their findings into the decision, and builds the alert records.
+
+import type { Effect, PolicyDecision } from "../decision.js";
 import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
 import type { LedgerRecord, LedgerStore, RecordInput } from "../ledger/index.js";
-import type { DetectAction, DetectSettings, Effect, PolicyDecision } from "../policy/index.js";
 import { Baseline, START } from "./baseline.js";
 import { type Canary, CanarySet, canaryDetector, canaryOf } from "./canary.js";
+import type { DetectAction, DetectSettings } from "./config.js";
 import { dlpDetector } from "./dlp.js";
 import { driftDetector } from "./drift.js";
 import { flowDetector } from "./flow.js";

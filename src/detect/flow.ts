@@ -1,6 +1,6 @@
 // Data-flow rules across one session's calls: "after reading X, sending outside needs approval", and
 // "a value taken from a tool result may not flow into this tool's arguments without approval".
-import type { DetectSettings, FlowRuleSpec, ToolLabels } from "../policy/index.js";
+import type { DetectSettings, FlowRuleSpec, ToolLabels } from "./config.js";
 import type { SessionStates, TrackedValues, ValueHit } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { walkStrings } from "./walk.js";

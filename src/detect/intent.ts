@@ -1,5 +1,5 @@
 // Intent drift, declared: the session's stated intent maps (policy `intents:`) to the tools it needs.
-import type { DetectSettings } from "../policy/index.js";
+import type { DetectSettings } from "./config.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 
 export const intentDetector: PreDetector = {

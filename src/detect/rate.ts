@@ -1,6 +1,7 @@
 // Call-rate spikes: an agent's calls this minute against its own moving average of calls per minute.
-import type { DetectSettings } from "../policy/index.js";
+
 import type { Baseline } from "./baseline.js";
+import type { DetectSettings } from "./config.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 
 /** Counts every call (so the baseline keeps learning even while the detector is off) and scores it. */

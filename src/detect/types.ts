@@ -1,6 +1,6 @@
 // The detections contract: what a detector sees of a call and what it reports.
 import type { JsonValue } from "../json.js";
-import type { DetectAction, DetectorName, DetectSettings } from "../policy/index.js";
+import type { DetectAction, DetectorName, DetectSettings } from "./config.js";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 

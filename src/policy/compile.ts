@@ -1,21 +1,20 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
 
 import { compileMcp } from "../adapters/mcp/config.js";
-import { compileGlobs, formatDuration, pathScope } from "../config/index.js";
+import { compileGlobs, formatDuration } from "../config/index.js";
+import { compileDetect } from "../detect/config.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
 import { compileContainment } from "../sandbox/config.js";
 import { compileSecrets } from "../secrets/config.js";
 import type { CelCondition } from "./cel.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
-import type { ApprovalsDocument, DetectDocument, PolicyDocument, RuleDocument } from "./schema.js";
+import type { ApprovalsDocument, PolicyDocument, RuleDocument } from "./schema.js";
 import type {
   ApprovalChannels,
   ApprovalSettings,
   CompiledPolicy,
-  DetectSettings,
   LimitSpec,
   PolicyTestCase,
-  ToolLabels,
 } from "./types.js";
 
 /** Entries of the per-tool redaction cache before it is cleared. */
@@ -45,7 +44,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     mcp: doc.mcp === undefined ? null : compileMcp(doc.mcp),
     export: doc.export ?? null,
     identity: compileIdentity(doc.identity),
-    detect: compileDetect(doc.detect ?? {}, doc.tools ?? {}, doc.intents ?? {}),
+    detect: compileDetect(doc.detect, doc.tools, doc.intents),
     ...compileApprovals(doc.approvals ?? {}, doc.rules ?? []),
     sessionLimits: compileSessions(doc.sessions),
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
@@ -183,115 +182,4 @@ function compileRedactions(redact: Record<string, string[]>): (tool: string) => 
     cache.set(tool, found);
     return found;
   };
-}
-
-const NO_LABELS: ToolLabels = Object.freeze({ reads: [], sends: [] });
-
-/** The detect settings: absent detectors are off; labels and intent lookups cached per name. */
-function compileDetect(
-  detect: DetectDocument,
-  tools: NonNullable<PolicyDocument["tools"]>,
-  intents: NonNullable<PolicyDocument["intents"]>,
-): DetectSettings {
-  const labelEntries = Object.entries(tools).map(([glob, l]) => ({ matches: compileGlobs([glob]), l }));
-  const labelCache = new Map<string, ToolLabels>();
-  const intentEntries = Object.entries(intents).map(([pattern, entry]) => ({
-    matches: intentMatcher(pattern),
-    agents: Array.isArray(entry) ? null : compileGlobs(entry.agents),
-    tools: Array.isArray(entry) ? entry : entry.tools,
-  }));
-  const intentCache = new Map<string, ((tool: string) => boolean) | null>();
-  const suppressions = (detect.suppress ?? []).map((s) => ({
-    detector: s.detector,
-    matches: compileGlobs([s.tool]),
-    agents: s.agents === undefined ? null : compileGlobs(s.agents),
-    hosts: s.hosts === undefined ? null : s.hosts.map(hostMatcher),
-    reason: s.reason,
-    expires: Date.parse(s.expires),
-  }));
-  const dlp = detect.dlp;
-  return {
-    dlp: dlp ? { ...dlp, piiAction: dlp.piiAction ?? dlp.action } : null,
-    canary: detect.canary ?? null,
-    flow: (detect.flow ?? []).map((r) => ({
-      id: r.id,
-      afterReads: r.after?.reads ?? null,
-      fromResults: r.from === undefined ? null : (r.from.results ?? "any"),
-      fromTools: r.from?.tools ? compileGlobs(r.from.tools) : null,
-      fromPaths: r.from?.paths ? pathScope(r.from.paths) : null,
-      fromLabels: r.from?.labels ?? null,
-      toSends: r.to.sends ?? null,
-      toTools: r.to.tools ? compileGlobs(r.to.tools) : null,
-      toPaths: r.to.paths ? pathScope(r.to.paths) : null,
-      action: r.action,
-      reason: r.reason ?? `flow rule ${r.id}`,
-    })),
-    intent: detect.intent ?? null,
-    drift: detect.drift ?? null,
-    rate: detect.rate ?? null,
-    labelsOf: (tool) => {
-      const hit = labelCache.get(tool);
-      if (hit !== undefined) return hit;
-      const reads = new Set<string>();
-      const sends = new Set<string>();
-      for (const e of labelEntries) {
-        if (!e.matches(tool)) continue;
-        for (const r of e.l.reads ?? []) reads.add(r);
-        for (const x of e.l.sends ?? []) sends.add(x);
-      }
-      const found =
-        reads.size + sends.size === 0 ? NO_LABELS : Object.freeze({ reads: [...reads], sends: [...sends] });
-      if (labelCache.size >= REDACT_CACHE_LIMIT) labelCache.clear();
-      labelCache.set(tool, found);
-      return found;
-    },
-    intentTools: (intent, agent) => {
-      if (intentEntries.length === 0) return null;
-      const key = `${intent}\u0000${agent}`;
-      const hit = intentCache.get(key);
-      if (hit !== undefined) return hit;
-      const globs = intentEntries
-        .filter((e) => e.matches(intent) && (e.agents === null || e.agents(agent)))
-        .flatMap((e) => e.tools);
-      const found = globs.length === 0 ? null : compileGlobs(globs);
-      if (intentCache.size >= REDACT_CACHE_LIMIT) intentCache.clear();
-      intentCache.set(key, found);
-      return found;
-    },
-    suppressed: (detector, call, now) => {
-      for (const s of suppressions) {
-        if (s.detector !== detector || now >= s.expires || !s.matches(call.tool)) continue;
-        if (s.agents !== null && !s.agents(call.agent)) continue;
-        if (s.hosts !== null) {
-          const hosts = call.hosts();
-          if (hosts.length === 0 || !hosts.every((h) => s.hosts?.some((m) => m(h)))) continue;
-        }
-        return s.reason;
-      }
-      return null;
-    },
-  };
-}
-
-/** An intent glob matches the whole declared intent, case-insensitively; only `*` and `?` are special. */
-function intentMatcher(pattern: string): (intent: string) => boolean {
-  let source = "";
-  for (const ch of pattern) {
-    if (ch === "*") source += ".*";
-    else if (ch === "?") source += ".";
-    else source += ch.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-  }
-  const re = new RegExp(`^${source}$`, "is");
-  return (intent) => re.test(intent.trim());
-}
-
-/** A host glob (`*.example.com`), matched case-insensitively against a whole, non-empty host name. */
-function hostMatcher(glob: string): (host: string) => boolean {
-  const source = glob
-    .toLowerCase()
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  const re = new RegExp(`^${source}$`);
-  return (host) => host !== "" && re.test(host.toLowerCase());
 }

@@ -12,6 +12,7 @@ import {
   jsonPath,
   upToAWeek,
 } from "../config/index.js";
+import { detectSchema, intentsSchema, toolsSchema } from "../detect/config.js";
 import { exportSchema } from "../export/config.js";
 import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config.js";
 import { egressSchema, sandboxRuntime, sandboxSchema } from "../sandbox/config.js";
@@ -148,120 +149,6 @@ const policyTest = z.strictObject({
   rule: z.string().optional(),
 });
 
-const detectAction = z.enum(["log", "alert", "ask", "deny"]);
-/** Detectors that score behaviour after the fact only raise alerts; they never refuse a call. */
-const alertAction = z.enum(["log", "alert"]);
-const label = z.string().regex(ID_PATTERN, "a label uses only letters, digits and _ . : -");
-const labels = z.union([label, z.array(label)]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-/**
- * Data labels of a tool: what it reads, where it sends (e.g. `sends: external`); and the JSON Schema of
- * its arguments, against which `when:` conditions of the rules for that tool are type-checked.
- */
-const toolLabels = z.strictObject({
-  reads: labels.optional(),
-  sends: labels.optional(),
-  args: z
-    .record(z.string(), z.json())
-    .refine((s) => s.type === undefined || s.type === "object", {
-      error: "an args schema describes an object: `type: object` with `properties`",
-    })
-    .optional(),
-});
-
-const flowRule = z
-  .strictObject({
-    id,
-    /** Fires after the session read data with this label … */
-    after: z.strictObject({ reads: label }).optional(),
-    /**
-     * … or when an argument holds a value that came out of an earlier tool result (`email`: only email
-     * addresses; default any), from these tools, these paths of their results, tools with these labels.
-     */
-    from: z
-      .strictObject({
-        results: z.enum(["any", "email"]).optional(),
-        tools: globs.optional(),
-        paths: z.array(jsonPath).min(1).optional(),
-        labels: z.array(label).min(1).optional(),
-      })
-      .optional(),
-    /** The calls it applies to: tools with this `sends:` label and/or these tool globs; these argument paths. */
-    to: z.strictObject({
-      sends: label.optional(),
-      tools: globs.optional(),
-      paths: z.array(jsonPath).min(1).optional(),
-    }),
-    action: detectAction.default("ask"),
-    reason: z.string().optional(),
-  })
-  .refine((r) => (r.after === undefined) !== (r.from === undefined), {
-    error: "a flow rule has either `after` or `from`, not both",
-  })
-  .refine((r) => r.to.sends !== undefined || r.to.tools !== undefined, {
-    error: "a flow rule's `to` needs `sends` or `tools`",
-  });
-
-const dlp = z.strictObject({
-  action: detectAction.default("deny"),
-  secrets: z.boolean().default(true),
-  pii: z.array(z.enum(["email", "phone", "card", "iban"])).default(["card", "iban"]),
-  piiAction: detectAction.optional(),
-  /** Arguments larger than this (bytes of JSON) to a tool labelled `sends: external` raise a finding. */
-  maxExternalBytes: z
-    .int()
-    .positive()
-    .default(64 * 1024),
-});
-
-const detect = z.strictObject({
-  dlp: dlp.optional(),
-  canary: z.strictObject({ action: detectAction.default("deny") }).optional(),
-  flow: z.array(flowRule).optional(),
-  /** Calls outside the tools the session's declared intent maps to (`intents:`). */
-  intent: z.strictObject({ action: detectAction.default("alert") }).optional(),
-  drift: z
-    .strictObject({
-      action: alertAction.default("alert"),
-      /** A transition seen less often than this share of the calls after the same tool is rare. */
-      threshold: z.number().gt(0).lt(1).default(0.02),
-      /** Calls after a tool the baseline must hold before a rare transition raises anything. */
-      minObservations: z.int().positive().default(50),
-    })
-    .optional(),
-  rate: z
-    .strictObject({
-      action: alertAction.default("alert"),
-      /** Alert when a minute holds more than `factor` × the agent's moving average of calls per minute. */
-      factor: z.number().gt(1).default(5),
-      /** Minutes of history before the average counts, and calls a minute must reach at least. */
-      minMinutes: z.int().positive().default(10),
-      minCalls: z.int().positive().default(20),
-    })
-    .optional(),
-  suppress: z
-    .array(
-      z.strictObject({
-        detector: z.enum(["dlp", "canary", "flow", "intent", "drift", "rate"]),
-        tool: glob,
-        /** Only for these agents (globs); every agent when absent. */
-        agents: globs.min(1).optional(),
-        /** Only when every URL in the arguments goes to one of these hosts (and there is one). */
-        hosts: z
-          .array(
-            z
-              .string()
-              .regex(/^[A-Za-z0-9*?.-]{1,253}$/, "a host name glob such as api.example.com or *.example.com"),
-          )
-          .min(1)
-          .optional(),
-        reason: z.string().min(1),
-        expires: z.iso.datetime({ offset: true }).or(z.iso.date()),
-      }),
-    )
-    .optional(),
-});
-
 export const policySchema = z.strictObject({
   version: z.literal(1).optional(),
   mode: z.enum(["enforce", "monitor"]).optional(),
@@ -277,15 +164,9 @@ export const policySchema = z.strictObject({
   export: exportSchema.optional(),
   /** Where callers' identities come from: the company's OpenID provider, and whether users must be verified. */
   identity: identitySchema.optional(),
-  tools: z.record(glob, toolLabels).optional(),
-  /**
-   * Declared-intent globs (case-insensitive, spaces allowed) → the tool globs that intent needs, or
-   * `{agents, tools}` to hold only for those agents (a finance intent says nothing about devops agents).
-   */
-  intents: z
-    .record(z.string().min(1), z.union([globs, z.strictObject({ agents: globs.min(1), tools: globs })]))
-    .optional(),
-  detect: detect.optional(),
+  tools: toolsSchema.optional(),
+  intents: intentsSchema.optional(),
+  detect: detectSchema.optional(),
   approvals: approvals.optional(),
   sessions: sessionsSchema.optional(),
   secrets: secretsSchema.optional(),
@@ -295,5 +176,4 @@ export const policySchema = z.strictObject({
 
 export type PolicyDocument = z.output<typeof policySchema>;
 export type RuleDocument = NonNullable<PolicyDocument["rules"]>[number];
-export type DetectDocument = NonNullable<PolicyDocument["detect"]>;
 export type ApprovalsDocument = NonNullable<PolicyDocument["approvals"]>;

@@ -1,14 +1,15 @@
 // The policy contract: what a loaded policy is and what evaluating it returns. Pure data, no I/O.
 
+export type { Effect, Mode, PolicyDecision } from "../decision.js";
+
 import type { McpSettings } from "../adapters/mcp/config.js";
+import type { Effect, Mode, PolicyDecision } from "../decision.js";
+import type { DetectSettings } from "../detect/config.js";
 import type { ExportDocument } from "../export/config.js";
 import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/config.js";
 import type { JsonValue } from "../json.js";
 import type { ContainmentSettings, SandboxRuntime } from "../sandbox/config.js";
 import type { SecretsSettings } from "../secrets/config.js";
-
-export type Effect = "allow" | "deny" | "ask";
-export type Mode = "enforce" | "monitor";
 
 /** What a policy sees of a call. */
 export interface EvalInput {
@@ -17,13 +18,6 @@ export interface EvalInput {
   agent: { name: string; team: string | null; developer: string | null };
   session: { id: string; onBehalfOf: string; intent: string; parent: string | null };
   now: Date;
-}
-
-/** A decision is a value. `ruleId` names what decided: a rule's id, "agent.tools", or "default". */
-export interface PolicyDecision {
-  effect: Effect;
-  ruleId: string;
-  reason: string;
 }
 
 export type LimitKey = "agent" | "tool" | "session" | "user";
@@ -53,64 +47,6 @@ export interface PolicyTestCase {
   expect: Effect;
   /** When set, the deciding rule must be this one. */
   rule: string | null;
-}
-
-/** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */
-export type DetectAction = "log" | "alert" | "ask" | "deny";
-export type DetectorName = "dlp" | "canary" | "flow" | "intent" | "drift" | "rate";
-
-/** The `tools:` labels of one tool: data it reads, places it sends to. */
-export interface ToolLabels {
-  reads: readonly string[];
-  sends: readonly string[];
-}
-
-/** One `detect.flow` rule, compiled. */
-export interface FlowRuleSpec {
-  id: string;
-  /** Label read earlier in the session; null for a provenance rule. */
-  afterReads: string | null;
-  /** Provenance rule: argument values seen in earlier results (`email`: email addresses only). */
-  fromResults: "any" | "email" | null;
-  /** Source scope: the result's tool, the path of the value in that result, the tool's `reads:` labels. */
-  fromTools: ((tool: string) => boolean) | null;
-  fromPaths: ((path: string) => boolean) | null;
-  fromLabels: readonly string[] | null;
-  toSends: string | null;
-  toTools: ((tool: string) => boolean) | null;
-  /** Sink scope: only values found at or below these argument paths count. */
-  toPaths: ((path: string) => boolean) | null;
-  action: DetectAction;
-  reason: string;
-}
-
-/** The policy's `detect:`, `tools:` and `intents:` sections, compiled; a detector absent from `detect:` is off. */
-export interface DetectSettings {
-  dlp: {
-    action: DetectAction;
-    secrets: boolean;
-    pii: readonly ("email" | "phone" | "card" | "iban")[];
-    piiAction: DetectAction;
-    maxExternalBytes: number;
-  } | null;
-  canary: { action: DetectAction } | null;
-  flow: readonly FlowRuleSpec[];
-  intent: { action: DetectAction } | null;
-  drift: { action: DetectAction; threshold: number; minObservations: number } | null;
-  rate: { action: DetectAction; factor: number; minMinutes: number; minCalls: number } | null;
-  /** The labels of a tool (every `tools:` glob that matches it, merged); cached. */
-  labelsOf(tool: string): ToolLabels;
-  /** Tool globs the session intent needs for this agent, or null when no `intents:` entry applies. */
-  intentTools(intent: string, agent: string): ((tool: string) => boolean) | null;
-  /**
-   * The reason of a suppression in force for this detector, tool and agent at `now`, or null. `hosts`
-   * are the hosts of the URLs in the call's arguments (a `hosts:` suppression needs one, all listed).
-   */
-  suppressed(
-    detector: DetectorName,
-    call: { tool: string; agent: string; hosts: () => readonly string[] },
-    now: number,
-  ): string | null;
 }
 
 /** What an `ask` needs: resolved from the rule's `approval:` over the policy's `approvals:`. */
