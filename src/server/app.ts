@@ -1,6 +1,6 @@
 // The HTTP decision service: the same gate as the library, for agents in any language.
 import type { Hono } from "hono";
-import { currentProviderTokens } from "../identity/provider/index.js";
+import { currentProviderTokens } from "../identity/index.js";
 import type { Warden } from "../warden.js";
 import { agentsRoutes } from "./agents-routes.js";
 import { alertsRoutes } from "./alerts-routes.js";

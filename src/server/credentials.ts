@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
-import { looksLikeJwt, type ProviderTokens } from "../identity/provider/index.js";
+import { looksLikeJwt, type ProviderTokens } from "../identity/index.js";
 import { type Credential, tokenPrincipal } from "./auth.js";
 import { isProviderRow, providerRow } from "./provider-principal.js";
 import type { TokenCache } from "./tokens.js";

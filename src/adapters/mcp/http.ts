@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { Context } from "hono";
 import { WardenError } from "../../errors.js";
-import type { ProviderTokens } from "../../identity/provider/index.js";
+import type { ProviderTokens } from "../../identity/index.js";
 import type { LedgerStore } from "../../ledger/index.js";
 import {
   type AuthEnv,
