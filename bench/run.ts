@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark side by side in one run, printed as tables.
-// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|held-args|sandbox` runs one part.
+// `npm run bench -- core|scan|postgres|mcp|export|detect|approvals|held-args|sandbox|identity` runs one part.
 import { approvalsTable, benchApprovals } from "./approvals.js";
 import { benchDurable, benchHttp, benchPerCall, benchPolicy, benchRss, coreTable } from "./core.js";
 import { benchDetect, benchTrackedValues } from "./detect.js";
 import { benchExport, exportTable } from "./export.js";
 import { benchHeldArgs, heldArgsTable } from "./held-args.js";
+import { benchIdentity } from "./identity.js";
 import { benchMcp, mcpTable } from "./mcp.js";
 import { benchPostgres } from "./postgres.js";
 import { benchRuntimes, benchSandbox, runtimesTable, sandboxTable } from "./sandbox.js";
@@ -68,6 +69,23 @@ if (!only || only === "mcp") {
 if (!only || only === "export") {
   console.log("\n# export sinks\n");
   console.log(exportTable(await benchExport()));
+}
+
+if (!only || only === "identity") {
+  console.log("\n# identity-provider tokens (ES256, keys cached)\n");
+  const r = await benchIdentity();
+  console.log(
+    table([
+      ["measure", "per second", "per token"],
+      [
+        "ProviderTokens.verify (signature, iss, aud, exp, typ, claims → role)",
+        fmt(r.verifyPerSec),
+        `${fmt(r.verifyUs, 1)} µs`,
+      ],
+      ["jose jwtVerify alone, same key (the floor)", fmt(r.joseOnlyPerSec), `${fmt(r.joseOnlyUs, 1)} µs`],
+      ["first token after a key rotation (JWKS fetched again), p50", "", `${fmt(r.rotationP50Ms, 2)} ms`],
+    ]),
+  );
 }
 
 if (!only || only === "detect") {
