@@ -1,7 +1,7 @@
 // MCP gateway benchmark: tools/call of server-everything's echo, direct vs through `warden mcp` (stdio, HTTP) vs
 // mcp-proxy, beside two floors: a byte relay (the extra hop) and a naive durable relay (the hop and one fsync).
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -24,6 +24,8 @@ export interface McpRun {
   p50Ms: number;
   p99Ms: number;
   callsPerSec: number;
+  /** CPU time (user + system) of the relaying process per call; null for direct or where /proc is absent. */
+  cpuUsPerCall: number | null;
 }
 
 const ROUNDS = 4;
@@ -33,13 +35,36 @@ interface Contender {
   client: Client;
   times: number[];
   ms: number;
+  /** The process between client and server (the relay, the gateway, the HTTP front), if any. */
+  pid: number | null;
+  cpuMs: number;
 }
 
-async function connect(name: string, transport: Transport, warmup: number): Promise<Contender> {
+async function connect(
+  name: string,
+  transport: Transport,
+  warmup: number,
+  pid: () => number | null,
+): Promise<Contender> {
   const client = new Client({ name: "bench", version: "1" });
   await client.connect(transport);
   for (let i = 0; i < warmup; i++) await client.callTool({ name: "echo", arguments: { message: `w${i}` } });
-  return { name, client, times: [], ms: 0 };
+  return { name, client, times: [], ms: 0, pid: pid(), cpuMs: 0 };
+}
+
+/**
+ * CPU time a process has used (user + system, ms), from /proc (Linux). On a machine others load, the
+ * relaying process's CPU per call moves far less than latency does, so it is printed beside it.
+ */
+function cpuMs(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -50,6 +75,7 @@ async function race(contenders: Contender[], calls: number): Promise<McpRun[]> {
   const perRound = Math.ceil(calls / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of contenders) {
+      const cpu0 = cpuMs(c.pid);
       const start = performance.now();
       for (let i = 0; i < perRound; i++) {
         const t0 = performance.now();
@@ -57,6 +83,8 @@ async function race(contenders: Contender[], calls: number): Promise<McpRun[]> {
         c.times.push(performance.now() - t0);
       }
       c.ms += performance.now() - start;
+      const cpu1 = cpuMs(c.pid);
+      c.cpuMs = cpu0 === null || cpu1 === null ? Number.NaN : c.cpuMs + cpu1 - cpu0;
     }
   }
   return contenders.map((c) => {
@@ -66,6 +94,7 @@ async function race(contenders: Contender[], calls: number): Promise<McpRun[]> {
       p50Ms: percentile(sorted, 50),
       p99Ms: percentile(sorted, 99),
       callsPerSec: (sorted.length * 1000) / c.ms,
+      cpuUsPerCall: c.pid === null || Number.isNaN(c.cpuMs) ? null : (c.cpuMs * 1000) / sorted.length,
     };
   });
 }
@@ -159,9 +188,16 @@ async function runAll(calls: number, warmup: number): Promise<McpRun[]> {
         frontUrl,
       ),
     );
-    const add = async (name: string, transport: Transport) =>
-      contenders.push(await connect(name, transport, warmup));
+    const add = async (name: string, transport: Transport, front?: ChildProcess) =>
+      contenders.push(
+        await connect(name, transport, warmup, () =>
+          front ? (front.pid ?? null) : transport instanceof StdioClientTransport ? transport.pid : null,
+        ),
+      );
     await add("direct stdio", stdio(node, [EVERYTHING]));
+    // Direct has no process between client and server: its CPU column stays empty.
+    const direct = contenders[0];
+    if (direct) direct.pid = null;
     await add(
       "byte relay, stdio ↔ stdio (floor: one more hop)",
       stdio(node, [RELAY, "bytes", "--", node, EVERYTHING]),
@@ -178,12 +214,13 @@ async function runAll(calls: number, warmup: number): Promise<McpRun[]> {
       "warden mcp, stdio ↔ stdio",
       stdio(node, [BIN, "mcp", "--dir", dir, "--agent", "bench", "--", node, EVERYTHING]),
     );
-    await add("mcp-proxy, HTTP → stdio", new StreamableHTTPClientTransport(new URL(proxyUrl)));
+    await add("mcp-proxy, HTTP → stdio", new StreamableHTTPClientTransport(new URL(proxyUrl)), children[0]);
     await add(
       "warden mcp --listen, HTTP → stdio",
       new StreamableHTTPClientTransport(new URL(frontUrl), {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
       }),
+      children[1],
     );
     const runs = await race(contenders, calls);
     await Promise.all(contenders.map((c) => c.client.close()));
@@ -209,9 +246,44 @@ export function mcpTable(runs: McpRun[]): string {
     `${fmt(r.p99Ms, 3)} ms`,
     fmt(r.callsPerSec),
     direct && r !== direct ? `+${fmt((r.p50Ms - direct.p50Ms) * 1000)} µs` : "",
+    r.cpuUsPerCall === null ? "" : `${fmt(r.cpuUsPerCall)} µs`,
   ]);
+  return [
+    table([
+      ["echo tools/call, 2,000 sequential", "p50", "p99", "calls/s", "p50 added vs direct", "relay CPU/call"],
+      ...rows,
+    ]),
+    targetsTable(runs),
+  ].join("\n\n");
+}
+
+/** The targets, as ratios within this run (a loaded machine moves every row alike, not the ratios). */
+function targetsTable(runs: McpRun[]): string {
+  const find = (prefix: string) => runs.find((r) => r.name.startsWith(prefix));
+  const [direct, sdk, stdio, proxy, front] = [
+    runs[0],
+    find("MCP SDK relay"),
+    find("warden mcp, stdio"),
+    find("mcp-proxy"),
+    find("warden mcp --listen"),
+  ];
+  if (!direct || !sdk || !stdio || !proxy || !front) return "";
+  const added = (r: McpRun) => r.p50Ms - direct.p50Ms;
+  const cpu = (a: McpRun, b: McpRun) =>
+    a.cpuUsPerCall !== null && b.cpuUsPerCall !== null ? `${fmt(a.cpuUsPerCall / b.cpuUsPerCall, 2)}×` : "";
   return table([
-    ["echo tools/call, 2,000 sequential", "p50", "p99", "calls/s", "p50 added vs direct"],
-    ...rows,
+    ["target (same run)", "measured", "CPU/call ratio", "target"],
+    [
+      "warden mcp stdio added p50 / MCP SDK relay + commit added p50",
+      `${fmt(added(stdio) / added(sdk), 2)}×`,
+      cpu(stdio, sdk),
+      "≤ 1.25×",
+    ],
+    [
+      "warden mcp --listen p50 / mcp-proxy p50",
+      `${fmt(front.p50Ms / proxy.p50Ms, 2)}×`,
+      cpu(front, proxy),
+      "≤ 1×",
+    ],
   ]);
 }

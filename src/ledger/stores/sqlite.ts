@@ -404,7 +404,7 @@ function createPrivately(path: string): void {
 }
 
 /** Index once this many appended records wait, or this long after the first of them. */
-const INDEX_AFTER_RECORDS = 1_000;
+const INDEX_AFTER_RECORDS = 256;
 const INDEX_AFTER_MS = 1_000;
 
 const SESSION_POLL_MS = 200;
