@@ -3,14 +3,20 @@ export type { ApprovalView, Approver, DecisionInput } from "./approvals/index.js
 export {
   type ApprovalRef,
   type CommandResult,
+  type DecisionFacts,
+  type DecisionOutcome,
   type GateDecision,
+  type LimitRefusal,
   type Outcome,
+  type PendingApproval,
   type ReloadResult,
+  type RememberedApproval,
   type RunContext,
   type RunPlan,
   refusalError,
   type ToolCallRequest,
   type ToolContext,
+  type ToolRunner,
 } from "./core/index.js";
 export {
   AgentUnknownError,

@@ -30,12 +30,17 @@ import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
 import { outcomeData } from "./outcome.js";
 import type {
-  ApprovalRef,
   CommandResult,
+  DecisionFacts,
+  DecisionOutcome,
   GateDecision,
+  LimitRefusal,
   Outcome,
+  PendingApproval,
+  RememberedApproval,
   ToolCallRequest,
   ToolContext,
+  ToolRunner,
 } from "./request.js";
 
 const TOOL_NAME = /^[\x21-\x7e]{1,256}$/;
@@ -88,108 +93,87 @@ export class Gate {
   }
 
   /**
-   * Decides a call and makes its intent record durable. Never runs anything. A command tool is allowed
-   * only on the way into its sandbox (`sandboxed`, from `command()`): a caller that runs tools itself
-   * (check, HTTP, MCP) gets a deny for it. `remoteCaller`: the caller runs the tool in another
-   * process (HTTP), so no process here waits on an approval.
+   * Decides a call and makes its intent record durable. Never runs anything. `runner` says who runs the
+   * tool once allowed: a command tool is allowed only on the way into its sandbox (`sandbox`, from
+   * `command()`); a `remote` caller (HTTP) runs it in its own process, so no process here waits on an
+   * approval.
    */
-  async decide(
-    req: ToolCallRequest,
-    options: { sandboxed?: boolean; remoteCaller?: boolean } = {},
-  ): Promise<GateDecision> {
-    const { args, rationale, traceparent } = checkRequest(req);
-    const session = await this.#sessions.active(req.session);
-    const callId = await this.#claimCallId(req.callId);
-    const policy = this.#policy.current;
-
-    let verdict = this.#policyVerdict(policy, req.tool, args, session, options.sandboxed === true);
+  async decide(req: ToolCallRequest, runner: ToolRunner = "here"): Promise<GateDecision> {
+    const call = await this.#admit(req);
+    const policyVerdict = this.#policyVerdict(call, runner);
     // Only a shared limiter answers with a promise: the in-memory one stays free of an extra await.
-    const taking = verdict.effect === "deny" ? null : this.#takeLimits(req.tool, session);
+    const taking = policyVerdict.effect === "deny" ? null : this.#takeLimits(call);
     const limited = taking instanceof Promise ? await taking : taking;
-    if (limited?.refused) verdict = limited.refused.verdict;
-    const screening = this.#runDetectors(callId, req.tool, args, session, policy, verdict);
-    verdict = screening.verdict;
-    const redactPaths = policy.redactionsFor(req.tool);
-    const redaction = applyRedactions(
-      args,
-      screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
-    );
-    const enforcedByPolicy = policy.mode === "monitor" ? "allow" : verdict.effect;
-    const asked =
-      enforcedByPolicy === "ask"
-        ? this.#ask({
-            callId,
-            tool: req.tool,
-            args,
-            rationale,
-            session,
-            policy,
-            verdict,
-            redaction,
-            // Deciders read the policy's redacted values; credentials DLP found stay digests even for them.
-            shownArgs:
-              redactPaths.length === 0
-                ? null
-                : screening.redact.length > 0
-                  ? applyRedactions(args, screening.redact).args
-                  : args,
-            remoteCaller: options.remoteCaller === true,
-          })
-        : null;
-    const enforced = asked ? asked.enforced : enforcedByPolicy;
-
+    const screening = this.#runDetectors(call, limited?.refused?.verdict ?? policyVerdict);
+    const redaction = this.#redact(call, screening);
+    const enforcement = this.#enforce(call, screening.verdict, redaction, runner);
     const decision: GateDecision = {
-      callId,
-      session: session.id,
-      tool: req.tool,
-      effect: verdict.effect,
-      enforced,
-      ruleId: verdict.ruleId,
-      reason: verdict.reason,
-      mode: policy.mode,
-      policyDigest: policy.digest,
-      code: limited?.refused ? "RATE_LIMITED" : null,
-      retryAfterMs: limited?.refused?.retryAfterMs ?? null,
-      redacted: redaction.redacted,
-      approval: asked?.approval ?? null,
+      ...factsOf(call, screening.verdict, redaction),
+      ...limitRefusal(limited),
+      ...enforcement.outcome,
     };
-    const held = asked?.held ?? null;
-    try {
-      if (held) await this.#approvals.hold(held.approval, held.args);
-      await this.#recordIntent(decision, {
-        args: redaction.args,
-        rationale,
-        traceparent,
-        session,
-        detections: screening.logged,
-        more: asked?.record ? [asked.record, ...screening.alerts] : screening.alerts,
+    await this.#recordIntent(decision, call, {
+      screening,
+      redaction,
+      enforcement,
+      took: limited?.took ?? null,
+    });
+    if (decision.enforced === "allow") {
+      this.#open.add(call.callId, {
+        session: call.session.id,
+        agent: call.session.agent,
+        tool: call.tool,
+        traceparent: call.traceparent,
       });
-    } catch (err) {
-      // Nothing was recorded, so nothing happened: the tokens this call took go back (docs/policy.md).
-      if (limited?.took)
-        await Promise.resolve(this.#policy.limiter.refund(limited.took)).catch(() => undefined);
-      if (held) await this.#approvals.release(held.approval.id).catch(() => undefined);
-      throw err;
-    } finally {
-      this.#open.release(callId);
     }
-    if (enforced === "allow")
-      this.#open.add(callId, { session: session.id, agent: session.agent, tool: req.tool, traceparent });
-    if (decision.approval?.status === "pending") this.#approvals.announce(decision.approval.id);
+    if (decision.enforced === "ask") this.#approvals.announce(decision.approval.id);
     return decision;
   }
 
+  /** The request's own checks, the live session, the call id (claimed), and the policy in force. */
+  async #admit(req: ToolCallRequest): Promise<AdmittedCall> {
+    const { args, rationale, traceparent } = checkRequest(req);
+    const session = await this.#sessions.active(req.session);
+    const callId = await this.#claimCallId(req.callId);
+    return { callId, tool: req.tool, args, rationale, traceparent, session, policy: this.#policy.current };
+  }
+
+  /** The arguments as the ledger records them, and as deciders of an approval may read them. */
+  #redact(call: AdmittedCall, screening: Screening): Redaction {
+    const redactPaths = call.policy.redactionsFor(call.tool);
+    const recorded = applyRedactions(
+      call.args,
+      screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
+    );
+    // Deciders read the policy's redacted values; credentials DLP found stay digests even for them.
+    const shownArgs =
+      redactPaths.length === 0
+        ? null
+        : screening.redact.length > 0
+          ? applyRedactions(call.args, screening.redact).args
+          : call.args;
+    return { args: recorded.args, redacted: recorded.redacted, shownArgs };
+  }
+
+  /** What happens to the call: monitor mode allows everything; an `ask` goes to the approvals stage. */
+  #enforce(
+    call: AdmittedCall,
+    verdict: PolicyDecision,
+    redaction: Redaction,
+    runner: ToolRunner,
+  ): Enforcement {
+    const byPolicy = call.policy.mode === "monitor" ? "allow" : verdict.effect;
+    if (byPolicy !== "ask")
+      return { outcome: { enforced: byPolicy, approval: null }, record: null, held: null };
+    return this.#ask(call, verdict, redaction, runner);
+  }
+
   /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
-  #policyVerdict(
-    policy: CompiledPolicy,
-    tool: string,
-    args: JsonValue,
-    session: SessionInfo,
-    sandboxed: boolean,
-  ): PolicyDecision {
+  #policyVerdict(call: AdmittedCall, runner: ToolRunner): PolicyDecision {
+    const { policy, tool, session } = call;
     const verdict = policy.evaluate({
       tool,
-      args,
+      args: call.args,
       agent: { name: session.agent, team: session.team, developer: session.developer },
       session: {
         id: session.id,
@@ -199,7 +183,11 @@ export class Gate {
       },
       now: new Date(),
     });
-    if (!sandboxed && verdict.effect !== "deny" && policy.containment.commandLimits(tool) !== null) {
+    if (
+      runner !== "sandbox" &&
+      verdict.effect !== "deny" &&
+      policy.containment.commandLimits(tool) !== null
+    ) {
       return {
         effect: "deny",
         ruleId: "sandbox:command",
@@ -210,31 +198,15 @@ export class Gate {
   }
 
   /** Rate limits: a token from every matching bucket, or a deny with the wait. */
-  #takeLimits(tool: string, session: SessionInfo): Limited | Promise<Limited> {
+  #takeLimits({ tool, session }: AdmittedCall): Limited | Promise<Limited> {
     const ctx = { tool, agent: session.agent, session: session.id, user: session.onBehalfOf };
     const pending = this.#policy.limiter.take(ctx);
     return pending instanceof Promise ? pending.then((t) => limitedBy(ctx, t)) : limitedBy(ctx, pending);
   }
 
   /** An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent. */
-  #ask(call: {
-    callId: string;
-    tool: string;
-    args: JsonValue;
-    rationale: string | null;
-    session: SessionInfo;
-    policy: CompiledPolicy;
-    verdict: PolicyDecision;
-    redaction: { args: JsonValue; redacted: string[] };
-    shownArgs: JsonValue | null;
-    remoteCaller: boolean;
-  }): {
-    enforced: GateDecision["enforced"];
-    approval: ApprovalRef;
-    record: RecordInput | null;
-    held: { approval: HeldApproval; args: JsonValue } | null;
-  } {
-    const { session, verdict, policy } = call;
+  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction, runner: ToolRunner): Enforcement {
+    const { session, policy } = call;
     const asked: AskedCall = {
       callId: call.callId,
       session: session.id,
@@ -243,30 +215,30 @@ export class Gate {
       intent: session.intent,
       tool: call.tool,
       args: call.args,
-      recordedArgs: call.redaction.args,
-      shownArgs: call.shownArgs,
-      redacted: call.redaction.redacted,
+      recordedArgs: redaction.args,
+      shownArgs: redaction.shownArgs,
+      redacted: redaction.redacted,
       rationale: call.rationale,
       ruleId: verdict.ruleId,
       reason: verdict.reason,
       policy: policy.digest,
       settings: policy.approvalFor(verdict.ruleId),
       developer: session.developer,
-      caller: call.remoteCaller ? "remote" : "here",
+      caller: runner === "remote" ? "remote" : "here",
     };
     const remembered = this.#approvals.remembered(asked);
     if (remembered.approvalId !== null) {
-      const approval: ApprovalRef = {
+      const approval: RememberedApproval = {
         id: remembered.approvalId,
         status: "remembered",
         expiresAt: null,
         digest: null,
         required: null,
       };
-      return { enforced: "allow", approval, record: null, held: null };
+      return { outcome: { enforced: "allow", approval }, record: null, held: null };
     }
     const pending = this.#approvals.request(asked, remembered.key);
-    const approval: ApprovalRef = {
+    const approval: PendingApproval = {
       id: pending.id,
       status: "pending",
       expiresAt: pending.expiresAt,
@@ -281,50 +253,65 @@ export class Gate {
             args: asked.shownArgs,
           }
         : null;
-    return { enforced: "ask", approval, record: pending.record, held };
+    return { outcome: { enforced: "ask", approval }, record: pending.record, held };
   }
 
-  /** The intent record, and with it in one group commit the approval request and the detectors' alerts. */
+  /**
+   * The intent record, and with it in one group commit the approval request and the detectors' alerts
+   * (held arguments first). If it cannot be made durable, nothing happened: the limit tokens the call
+   * took go back (docs/policy.md) and held arguments are dropped.
+   */
   async #recordIntent(
     decision: GateDecision,
-    extra: {
-      args: JsonValue;
-      rationale: string | null;
-      traceparent: string | null;
-      session: SessionInfo;
-      detections: Screening["logged"];
-      more: RecordInput[];
+    call: AdmittedCall,
+    steps: {
+      screening: Screening;
+      redaction: Redaction;
+      enforcement: Enforcement;
+      took: LimitContext | null;
     },
   ): Promise<void> {
-    const { session } = extra;
+    const { screening, redaction, enforcement, took } = steps;
+    const { session } = call;
     const { approval } = decision;
-    const intent = this.#ledger.append({
-      kind: "call.intent",
-      session: session.id,
-      agent: session.agent,
-      callId: decision.callId,
-      data: {
-        tool: decision.tool,
-        args: extra.args,
-        redacted: decision.redacted,
-        rationale: extra.rationale,
-        intent: session.intent,
-        principal: session.principal,
-        decision: {
-          effect: decision.effect,
-          enforced: decision.enforced,
-          ruleId: decision.ruleId,
-          reason: decision.reason,
-          code: decision.code,
+    const { held } = enforcement;
+    try {
+      if (held) await this.#approvals.hold(held.approval, held.args);
+      const intent = this.#ledger.append({
+        kind: "call.intent",
+        session: session.id,
+        agent: session.agent,
+        callId: decision.callId,
+        data: {
+          tool: decision.tool,
+          args: redaction.args,
+          redacted: decision.redacted,
+          rationale: call.rationale,
+          intent: session.intent,
+          principal: session.principal,
+          decision: {
+            effect: decision.effect,
+            enforced: decision.enforced,
+            ruleId: decision.ruleId,
+            reason: decision.reason,
+            code: decision.code,
+          },
+          mode: decision.mode,
+          policy: decision.policyDigest,
+          ...(call.traceparent ? { traceparent: call.traceparent } : {}),
+          ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
+          ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
         },
-        mode: decision.mode,
-        policy: decision.policyDigest,
-        ...(extra.traceparent ? { traceparent: extra.traceparent } : {}),
-        ...(extra.detections.length > 0 ? { detections: extra.detections } : {}),
-        ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
-      },
-    });
-    await Promise.all([intent, ...extra.more.map((a) => this.#ledger.append(a))]);
+      });
+      const more = enforcement.record ? [enforcement.record, ...screening.alerts] : screening.alerts;
+      await Promise.all([intent, ...more.map((a) => this.#ledger.append(a))]);
+    } catch (err) {
+      if (took) await Promise.resolve(this.#policy.limiter.refund(took)).catch(() => undefined);
+      if (held) await this.#approvals.release(held.approval.id).catch(() => undefined);
+      throw err;
+    } finally {
+      this.#open.release(call.callId);
+    }
   }
 
   /**
@@ -361,18 +348,12 @@ export class Gate {
    * The detections stage (detect/): DLP, canaries, data flow, intent and behaviour drift. A finding can
    * only strengthen the verdict. Fail closed: if the stage itself breaks, the call is denied.
    */
-  #runDetectors(
-    callId: string,
-    tool: string,
-    args: JsonValue,
-    session: SessionInfo,
-    policy: CompiledPolicy,
-    verdict: PolicyDecision,
-  ): Screening {
+  #runDetectors(call: AdmittedCall, verdict: PolicyDecision): Screening {
+    const { session, policy } = call;
     const input = {
-      callId,
-      tool,
-      args,
+      callId: call.callId,
+      tool: call.tool,
+      args: call.args,
       session: { id: session.id, agent: session.agent, intent: session.intent, parent: session.parent },
       now: Date.now(),
     };
@@ -420,7 +401,7 @@ export class Gate {
     if (!this.#containment.isCommand(req.tool)) {
       throw new WardenError("SANDBOX_INVALID", `tool "${req.tool}" is not listed under sandbox.commands`);
     }
-    const decision = await this.decide(req, { sandboxed: true });
+    const decision = await this.decide(req, "sandbox");
     return this.proceed(decision, {
       tool: req.tool,
       args: req.args ?? {},
@@ -531,6 +512,51 @@ export class Gate {
   }
 }
 
+/** A call past its first checks: the request's own fields, its live session, its claimed id, the policy in force. */
+interface AdmittedCall {
+  callId: string;
+  tool: string;
+  args: JsonValue;
+  rationale: string | null;
+  traceparent: string | null;
+  session: SessionInfo;
+  policy: CompiledPolicy;
+}
+
+/** The arguments as recorded (redacted paths as digests), and as deciders may read them (null: as recorded). */
+interface Redaction {
+  args: JsonValue;
+  redacted: string[];
+  shownArgs: JsonValue | null;
+}
+
+/** The outcome, with what an `ask` adds: the approval request record and the arguments held for deciders. */
+interface Enforcement {
+  outcome: DecisionOutcome;
+  record: RecordInput | null;
+  held: { approval: HeldApproval; args: JsonValue } | null;
+}
+
+function factsOf(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): DecisionFacts {
+  return {
+    callId: call.callId,
+    session: call.session.id,
+    tool: call.tool,
+    effect: verdict.effect,
+    ruleId: verdict.ruleId,
+    reason: verdict.reason,
+    mode: call.policy.mode,
+    policyDigest: call.policy.digest,
+    redacted: redaction.redacted,
+  };
+}
+
+function limitRefusal(limited: Limited | null): LimitRefusal {
+  return limited?.refused
+    ? { code: "RATE_LIMITED", retryAfterMs: limited.refused.retryAfterMs }
+    : { code: null, retryAfterMs: null };
+}
+
 interface Limited {
   /** What the call took tokens for (given back if its intent cannot be recorded). */
   took: LimitContext | null;
@@ -579,6 +605,6 @@ export function refusalError(decision: GateDecision): WardenError {
     ruleId: decision.ruleId,
     reason: decision.reason,
   };
-  if (decision.code === "RATE_LIMITED") return new RateLimitedError(info, decision.retryAfterMs ?? 0);
+  if (decision.code === "RATE_LIMITED") return new RateLimitedError(info, decision.retryAfterMs);
   return new ToolDeniedError(info);
 }

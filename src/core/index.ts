@@ -6,9 +6,15 @@ export { LivePolicy, type ReloadResult } from "./live-policy.js";
 export type {
   ApprovalRef,
   CommandResult,
+  DecisionFacts,
+  DecisionOutcome,
   GateDecision,
+  LimitRefusal,
   Outcome,
+  PendingApproval,
+  RememberedApproval,
   ToolCallRequest,
   ToolContext,
+  ToolRunner,
 } from "./request.js";
 export { SharedRateLimiter } from "./shared-limiter.js";

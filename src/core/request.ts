@@ -15,39 +15,66 @@ export interface ToolCallRequest {
   traceparent?: string | null;
 }
 
-/** What the gate decided, and what it will act on. */
-export interface GateDecision {
+/**
+ * Who runs the tool once the gate allows it: this process (`here`: `run`, `check` then `proceed`, MCP),
+ * its sandbox (`sandbox`: `command`, the only way a command tool is allowed), or the caller's own
+ * process (`remote`: HTTP agents, so no process here waits on an approval).
+ */
+export type ToolRunner = "here" | "sandbox" | "remote";
+
+/** What every decision tells, whatever its outcome. */
+export interface DecisionFacts {
   callId: string;
   session: string;
   tool: string;
-  /** The policy's verdict. */
+  /** The policy's verdict (after limits and detectors). */
   effect: Effect;
-  /** What happens: equals `effect` in enforce mode, always "allow" in monitor mode. */
-  enforced: Effect;
   ruleId: string;
   reason: string;
   mode: Mode;
   policyDigest: string;
-  /** Set when a rate limit turned the call into a deny. */
-  code: "RATE_LIMITED" | null;
-  retryAfterMs: number | null;
   /** Argument paths the ledger holds only as digests. */
   redacted: string[];
-  /**
-   * For an `ask`: the pending approval the call waits for (`enforced` stays "ask" until it is decided),
-   * or the remembered approval that let it through (`enforced` "allow").
-   */
-  approval: ApprovalRef | null;
 }
 
-export interface ApprovalRef {
+/** A rate limit that turned the call into a deny (in monitor mode: would have), with the wait; or none. */
+export type LimitRefusal =
+  | { code: "RATE_LIMITED"; retryAfterMs: number }
+  | { code: null; retryAfterMs: null };
+
+/**
+ * What happens to the call, the union's discriminant: `allow` (in monitor mode whatever the effect; for
+ * an `ask`, through a remembered approval, or once a pending one was approved), `deny`, or `ask` (it
+ * waits for the pending approval; `enforced` stays "ask" until that is decided).
+ */
+export type DecisionOutcome =
+  | { enforced: "allow"; approval: ApprovalRef | null }
+  | { enforced: "deny"; approval: null }
+  | { enforced: "ask"; approval: PendingApproval };
+
+/** What the gate decided, and what it will act on: a union on `enforced`. */
+export type GateDecision = DecisionFacts & LimitRefusal & DecisionOutcome;
+
+/** An approval the call waits for (or, once decided, waited for). */
+export interface PendingApproval {
   id: string;
-  status: "pending" | "remembered";
-  /** Pending only: the deadline, the digest approvers see, and how many must approve. */
-  expiresAt: string | null;
-  digest: string | null;
-  required: number | null;
+  status: "pending";
+  /** The deadline, the digest approvers see, and how many must approve. */
+  expiresAt: string;
+  digest: string;
+  required: number;
 }
+
+/** An earlier approval that covers this call, so it was let through without asking. */
+export interface RememberedApproval {
+  id: string;
+  status: "remembered";
+  expiresAt: null;
+  digest: null;
+  required: null;
+}
+
+export type ApprovalRef = PendingApproval | RememberedApproval;
 
 /** What an in-process tool gets besides its arguments (see `session.guardWithContext`). */
 export interface ToolContext {

@@ -23,7 +23,7 @@ export function decisionsRoutes({ warden, authenticated }: RouteDeps, metrics: M
     await requireOwnSession(c.var.principal, body.session, (s) => warden.sessions.get(s));
     const d = await warden.gate.decide(
       { ...body, traceparent: c.req.header("traceparent") ?? null },
-      { remoteCaller: true },
+      "remote",
     );
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     if (d.retryAfterMs !== null) c.header("retry-after", String(Math.ceil(d.retryAfterMs / 1000)));
