@@ -1,6 +1,7 @@
 // Turns a validated policy document into a CompiledPolicy: globs and CEL compiled, defaults filled in.
 
 import { compileMcp } from "../adapters/mcp/config.js";
+import { type ApprovalsDocument, compileApprovalChannels, resolveApproval } from "../approvals/config.js";
 import { compileGlobs, formatDuration } from "../config/index.js";
 import { compileDetect } from "../detect/config.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
@@ -8,14 +9,8 @@ import { compileContainment } from "../sandbox/config.js";
 import { compileSecrets } from "../secrets/config.js";
 import type { CelCondition } from "./cel.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
-import type { ApprovalsDocument, PolicyDocument, RuleDocument } from "./schema.js";
-import type {
-  ApprovalChannels,
-  ApprovalSettings,
-  CompiledPolicy,
-  LimitSpec,
-  PolicyTestCase,
-} from "./types.js";
+import type { PolicyDocument, RuleDocument } from "./schema.js";
+import type { CompiledPolicy, LimitSpec, PolicyTestCase } from "./types.js";
 
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
@@ -52,52 +47,20 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
   } satisfies CompiledPolicy);
 }
 
-const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);
-
 /** Approval settings per ask rule, each field falling back to `approvals:`, then to the defaults. */
 function compileApprovals(
   doc: ApprovalsDocument,
   rules: readonly RuleDocument[],
 ): Pick<CompiledPolicy, "approvalFor" | "approvalChannels"> {
-  // The section's `remember` is a default only for rules that opt in with `remember: default`: a
-  // scope nobody wrote for a rule must not widen what its approvals cover.
-  const resolve = (over: RuleDocument["approval"] = {}, when?: CelCondition): ApprovalSettings =>
-    Object.freeze({
-      approvers: over.approvers ?? doc.approvers ?? 1,
-      by: Object.freeze([...(over.by ?? doc.by ?? DEFAULT_APPROVERS)]),
-      selfApproval: over.selfApproval ?? doc.selfApproval ?? false,
-      excludeDeveloper: over.excludeDeveloper ?? doc.excludeDeveloper ?? true,
-      timeoutMs: over.timeout ?? doc.timeout ?? 15 * 60_000,
-      remember: Object.freeze([
-        ...(over.remember === "default" ? (doc.remember ?? []) : (over.remember ?? [])),
-      ]),
-      conditionReads: when?.argsRead ?? Object.freeze([]),
-    });
-  const base = resolve();
+  const base = resolveApproval(doc);
   const perRule = new Map(
-    rules.filter((r) => r.decision === "ask").map((r) => [r.id, resolve(r.approval, r.when)]),
+    rules
+      .filter((r) => r.decision === "ask")
+      .map((r) => [r.id, resolveApproval(doc, r.approval, r.when?.argsRead)]),
   );
-  const channels: ApprovalChannels = Object.freeze({
-    webhooks: Object.freeze(
-      (doc.webhooks ?? []).map((w) => Object.freeze({ ...w, includeArgs: w.includeArgs ?? false })),
-    ),
-    slack: Object.freeze(
-      (doc.slack ?? []).map((c) =>
-        Object.freeze({
-          ...c,
-          apiUrl: (c.apiUrl ?? "https://slack.com/api").replace(/\/+$/, ""),
-          includeArgs: c.includeArgs ?? false,
-          users: Object.freeze({ ...(c.users ?? {}) }),
-        }),
-      ),
-    ),
-    integrations: Object.freeze((doc.integrations ?? []).map((i) => Object.freeze({ ...i }))),
-    publicUrl: doc.publicUrl?.replace(/\/+$/, "") ?? null,
-    maxRememberMs: doc.maxRemember ?? 24 * 3_600_000,
-  });
   return {
     approvalFor: (ruleId) => (ruleId === null ? base : (perRule.get(ruleId) ?? base)),
-    approvalChannels: channels,
+    approvalChannels: compileApprovalChannels(doc),
   };
 }
 

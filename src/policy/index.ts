@@ -14,8 +14,6 @@ export { type PolicyTestResult, runPolicyTests, testPositions } from "./policy-t
 export { applyRedactions, type RedactionResult } from "./redact.js";
 export { type ReplayCall, type ReplayChange, type ReplayReport, replayCalls } from "./replay.js";
 export type {
-  ApprovalChannels,
-  ApprovalSettings,
   CompiledPolicy,
   Effect,
   EvalInput,
@@ -24,5 +22,4 @@ export type {
   Mode,
   PolicyDecision,
   PolicyTestCase,
-  SlackChannelSettings,
 } from "./types.js";

@@ -3,6 +3,7 @@
 export type { Effect, Mode, PolicyDecision } from "../decision.js";
 
 import type { McpSettings } from "../adapters/mcp/config.js";
+import type { ApprovalChannels, ApprovalSettings } from "../approvals/config.js";
 import type { Effect, Mode, PolicyDecision } from "../decision.js";
 import type { DetectSettings } from "../detect/config.js";
 import type { ExportDocument } from "../export/config.js";
@@ -47,45 +48,6 @@ export interface PolicyTestCase {
   expect: Effect;
   /** When set, the deciding rule must be this one. */
   rule: string | null;
-}
-
-/** What an `ask` needs: resolved from the rule's `approval:` over the policy's `approvals:`. */
-export interface ApprovalSettings {
-  approvers: number;
-  /** `role:<role>` entries and token-name globs; an approver must match one. */
-  by: readonly string[];
-  selfApproval: boolean;
-  /** The agent's registered developer may not approve its calls. */
-  excludeDeveloper: boolean;
-  timeoutMs: number;
-  /** JSON paths of the argument fields a remembered approval is keyed on; empty = all arguments. */
-  remember: readonly string[];
-  /**
-   * JSON paths of the arguments the asking rule's `when:` reads ("all" when that cannot be told): a
-   * remembered approval covers a later call only if these are unchanged too.
-   */
-  conditionReads: readonly string[] | "all";
-}
-
-/** One Slack workspace channel where approvals are posted and decided (secrets stay in the environment). */
-export interface SlackChannelSettings {
-  name: string;
-  channel: string;
-  botTokenEnv: string;
-  signingSecretEnv: string;
-  apiUrl: string;
-  includeArgs: boolean;
-  /** Slack user id → approver name. */
-  users: Readonly<Record<string, string>>;
-}
-
-/** Where new approvals are announced and which bots may answer (secrets stay in the environment). */
-export interface ApprovalChannels {
-  webhooks: readonly { name: string; url: string; secretEnv: string; includeArgs: boolean }[];
-  slack: readonly SlackChannelSettings[];
-  integrations: readonly { name: string; secretEnv: string }[];
-  publicUrl: string | null;
-  maxRememberMs: number;
 }
 
 export interface CompiledPolicy {

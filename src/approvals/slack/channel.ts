@@ -2,8 +2,8 @@
 // replaces the message with the outcome.
 import { WardenError } from "../../errors.js";
 import type { JsonValue } from "../../json.js";
-import type { SlackChannelSettings } from "../../policy/index.js";
 import { backoffDelay } from "../../webhooks/index.js";
+import type { SlackChannelSettings } from "../config.js";
 import { SeenIds } from "../inbound.js";
 import type { NotifyEntry } from "../notify.js";
 import type { Approvals } from "../queue.js";
