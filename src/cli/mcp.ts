@@ -33,7 +33,8 @@ resource metadata (RFC 9728), so MCP clients sign in with the provider (docs/ide
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent, unless the
 provider token names the user. With identity.onBehalfOf: verified only a provider token names the
-user: --on-behalf-of, headers and _meta are refused (IDENTITY_UNVERIFIED).
+user (over stdio: _meta["warden/onBehalfOfToken"], an RFC 8693 exchanged token); --on-behalf-of,
+headers and _meta["warden/onBehalfOf"] are refused (IDENTITY_UNVERIFIED).
 
 wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
           VS Code: servers) so each server runs behind npx -y agent-warden@VERSION mcp with this

@@ -109,6 +109,7 @@ export class McpGateway {
         onBehalfOf: options.identity?.onBehalfOf ?? identity.onBehalfOf,
         intent: options.identity?.intent ?? identity.intent,
       },
+      providerTokens: currentProviderTokens(() => options.warden.policy.identity.provider),
       connectTimeoutMs: options.connectTimeoutMs ?? settings?.connectTimeoutMs ?? 10_000,
       requestTimeoutMs: options.requestTimeoutMs ?? settings?.requestTimeoutMs ?? 60_000,
       gatewayInfo: { name: "warden-mcp", version: packageVersion() },
@@ -189,7 +190,7 @@ export class McpGateway {
       allowedOrigins: () => this.#ctx.warden.policy.mcp?.allowedOrigins ?? [],
       maxSessionsPerToken: () => this.#ctx.warden.policy.mcp?.maxSessionsPerToken ?? MAX_SESSIONS_PER_TOKEN,
       idleTimeoutMs: () => this.#ctx.warden.policy.mcp?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
-      provider: currentProviderTokens(() => this.#ctx.warden.policy.identity.provider),
+      provider: this.#ctx.providerTokens,
       resource: () => this.#ctx.warden.policy.identity.provider?.resource ?? null,
     });
     this.#listeners.add(listener);

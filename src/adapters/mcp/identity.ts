@@ -34,6 +34,8 @@ export const META = {
   callId: "warden/callId",
   rationale: "warden/rationale",
   onBehalfOf: "warden/onBehalfOf",
+  /** A provider token acting for the user (RFC 8693), verified: the stdio way to a verified user. */
+  onBehalfOfToken: "warden/onBehalfOfToken",
   intent: "warden/intent",
   code: "warden/code",
 } as const;

@@ -14,6 +14,7 @@ import {
   SetLevelRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { SessionEndedError } from "../../errors.js";
+import type { ProviderTokens } from "../../identity/index.js";
 import type { Session } from "../../session.js";
 import type { Warden } from "../../warden.js";
 import { type CallContext, callTool, type Extra } from "./call.js";
@@ -27,6 +28,7 @@ import type { InitGate } from "./init-gate.js";
 import { OutcomeQueue } from "./outcomes.js";
 import type { ToolReviewer } from "./review.js";
 import { type DownstreamPeer, Upstream } from "./upstream.js";
+import { userFromMetaToken } from "./user-token.js";
 
 /** What every session of one gateway shares. */
 export interface GatewayContext {
@@ -34,6 +36,8 @@ export interface GatewayContext {
   reviewer: ToolReviewer;
   upstreams: readonly ConnectedServer[];
   identity: IdentityDefaults;
+  /** The policy's identity provider, to verify a user token sent in initialize's `_meta`. */
+  providerTokens: () => ProviderTokens | null;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
   gatewayInfo: Implementation;
@@ -83,7 +87,13 @@ export class GatewaySession {
     const init = InitializeRequestSchema.safeParse(request);
     if (!init.success) throw new McpError(RPC.invalidParams, "invalid initialize request");
     const { clientInfo, capabilities } = init.data.params;
-    const identity = resolveIdentity(ctx.identity, { ...claims, meta: init.data.params._meta });
+    const meta = init.data.params._meta;
+    let identity = resolveIdentity(ctx.identity, { ...claims, meta });
+    // No bearer named the user (stdio): a verified token in _meta may.
+    if (!claims.verifiedUser) {
+      const verifiedUser = await userFromMetaToken(ctx.providerTokens(), meta, identity.agent);
+      if (verifiedUser) identity = resolveIdentity(ctx.identity, { ...claims, meta, verifiedUser });
+    }
     const session = await ctx.warden.session(identity);
     const self = new GatewaySession(ctx, session);
     // Ended elsewhere (idle timeout, deadline, a violation, an admin): the connection and upstreams go too.

@@ -197,35 +197,65 @@ describe("warden mcp --listen as an OAuth resource server", () => {
     await expect(client.connect(transport)).rejects.toThrow(/verified/);
   });
 
-  it("verified: over stdio, _meta warden/onBehalfOf no longer overrides the operator's user: the session is refused", async () => {
+  it("verified: over stdio, _meta warden/onBehalfOf no longer names the user; a verified token in _meta does", async () => {
+    const API = "https://warden.example.test/api";
+    const exchanging: LocalClient = {
+      ...AGENT,
+      grantTypes: ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"],
+    };
+    const helpdesk: LocalClient = { id: "helpdesk-app", redirectUris: [REDIRECT] };
+    await idp.configure({
+      users: { ann: { email: "ann@example.com", groups: ["staff"] } },
+      clients: [exchanging, helpdesk],
+      resources: [API],
+    });
     const { warden } = await openWarden({
       default: "allow",
-      identity: { onBehalfOf: "verified", provider: { issuer: idp.issuer } },
+      identity: { onBehalfOf: "verified", provider: { issuer: idp.issuer, audience: API } },
     });
     const gateway = await gatewayFor(warden, {
       servers: [stdioServer("everything", EVERYTHING)],
-      identity: { onBehalfOf: "operator@example.com" },
+      identity: { agent: "support-bot", onBehalfOf: "operator@example.com" },
     });
     // What serveStdio does: the connection carries no token, only what the client sends.
-    const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
-    const { gate } = gateway.attach(gatewaySide, {});
-    await gate.listen();
-    const answer = new Promise<JSONRPCMessage>((resolve) => {
-      clientSide.onmessage = resolve;
-    });
-    await clientSide.start();
-    await clientSide.send({
-      jsonrpc: "2.0",
+    const initialize = async (meta: Record<string, unknown>): Promise<JSONRPCMessage> => {
+      const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+      const { gate } = gateway.attach(gatewaySide, {});
+      await gate.listen();
+      const answer = new Promise<JSONRPCMessage>((resolve) => {
+        clientSide.onmessage = resolve;
+      });
+      await clientSide.start();
+      onCleanup(() => clientSide.close());
+      await clientSide.send({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "stdio-client", version: "1" },
+          _meta: meta,
+        },
+      });
+      return answer;
+    };
+
+    expect(await initialize({ "warden/onBehalfOf": "mallory@example.com" })).toMatchObject({
       id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "stdio-client", version: "1" },
-        _meta: { "warden/onBehalfOf": "mallory@example.com" },
-      },
+      error: { data: { code: "IDENTITY_UNVERIFIED" } },
     });
-    expect(await answer).toMatchObject({ id: 1, error: { data: { code: "IDENTITY_UNVERIFIED" } } });
     expect(await records(warden, "session.start")).toHaveLength(0);
+
+    // The agent exchanged ann's token for one acting for her (RFC 8693) and sends it in _meta.
+    const annToken = (await idp.signIn("ann", helpdesk, { resource: API })).access_token;
+    const exchanged = await idp.exchange(exchanging, annToken, API);
+    expect(await initialize({ "warden/onBehalfOfToken": exchanged })).toMatchObject({ id: 1, result: {} });
+    const start = await sessionStart(warden);
+    expect(start?.agent).toBe("support-bot");
+    expect(start?.data).toMatchObject({
+      onBehalfOf: "ann@example.com",
+      onBehalfOfVerified: { issuer: idp.issuer, subject: "ann" },
+    });
   });
 });
