@@ -89,7 +89,8 @@ describe("warden start", () => {
     const cwd = tempDir();
     const policy = join(cwd, "policy.yaml");
     writeFileSync(policy, "allowed_tools: [a]\nunknown_key: 1\n");
-    const { child, output } = startWarden(cwd, ["--policy", policy]);
+    // --init: a start that may create the ledger still refuses the policy before it serves.
+    const { child, output } = startWarden(cwd, ["--init", "--policy", policy]);
     expect(await exited(child)).toBe(1);
     expect(output()).toContain(`${policy}:2:1`);
   });
