@@ -5,7 +5,7 @@ import { positionOf } from "../location.js";
 import { looksLikeSecret } from "../rules/secrets.js";
 import type { FileError, Finding, McpServerEntry } from "../types.js";
 import { type McpServerConfig, readMcpConfig } from "./config-read.js";
-import { launchedPackage } from "./launch.js";
+import { type LaunchedPackage, launchedPackage } from "./launch.js";
 
 const SECRET_NAME = /key|token|secret|passw|pwd|credential|auth|private|cookie|session|bearer/i;
 const SECRET_FLAG = /^--?(?:[\w-]*(?:api[-_]?key|token|secret|password|passwd|credential|auth)[\w-]*)$/i;
@@ -45,6 +45,18 @@ async function inlineSecrets(s: McpServerConfig): Promise<string[]> {
   return where;
 }
 
+/**
+ * The packages a server command launches: its own, and the one after `--` when it is a gateway in front
+ * of another server (`warden mcp … -- npx -y pkg`, as `warden mcp wrap` writes): wrapping must not hide it.
+ */
+function launchedPackages(command: string, args: readonly string[]): LaunchedPackage[] {
+  const own = launchedPackage(command, args);
+  const dash = args.indexOf("--");
+  const next = dash >= 0 ? args[dash + 1] : undefined;
+  const inner = next === undefined ? undefined : launchedPackage(next, args.slice(dash + 2));
+  return [own, inner].filter((p) => p !== undefined);
+}
+
 export interface McpConfigResult {
   findings: Finding[];
   errors: FileError[];
@@ -63,8 +75,8 @@ export async function checkMcpConfig(rel: string, text: string): Promise<McpConf
     if (s.command !== undefined) Object.assign(entry, { command: s.command, args: s.args });
     if (s.url !== undefined) entry.url = s.url;
     servers.push({ ...entry, config: s });
-    const pkg = s.command ? launchedPackage(s.command, s.args) : undefined;
-    if (pkg && !pkg.pinned) {
+    for (const pkg of s.command ? launchedPackages(s.command, s.args) : []) {
+      if (pkg.pinned) continue;
       const msg = `server "${s.name}" runs ${pkg.runner} ${pkg.spec} without a pinned version`;
       findings.push(finding("mcp-unpinned-server", rel, at, msg, s.name));
     }

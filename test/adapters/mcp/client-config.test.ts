@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
+import { wrapConfig } from "../../../src/adapters/mcp/index.js";
 import { SqliteStore } from "../../../src/ledger/index.js";
 import { checkMcpConfig } from "../../../src/scan/mcp/config-rules.js";
 import { createToken } from "../../../src/server/index.js";
@@ -195,6 +196,26 @@ describe("warden mcp wrap | unwrap", () => {
       expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(original);
     },
   );
+});
+
+describe("warden scan over a wrapped config", () => {
+  it("still names an unpinned server behind Warden, as it did before wrapping", async () => {
+    const doc = {
+      mcpServers: {
+        loose: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"] },
+        pinned: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory@2026.8.31"] },
+      },
+    };
+    const before = await checkMcpConfig("mcp.json", JSON.stringify(doc));
+    wrapConfig(doc, { launcher: ["npx", "-y", "agent-warden@0.1.0"], policy: "p.yaml", db: "l.db" });
+    const after = await checkMcpConfig("mcp.json", JSON.stringify(doc));
+    const unpinned = (r: typeof after) =>
+      r.findings.filter((f) => f.ruleId === "mcp-unpinned-server").map((f) => f.message);
+    expect(unpinned(before)).toEqual([
+      'server "loose" runs npx @modelcontextprotocol/server-memory without a pinned version',
+    ]);
+    expect(unpinned(after)).toEqual(unpinned(before));
+  });
 });
 
 describe("mcp.servers as clients write them", () => {
