@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { cli } from "../cli/run-cli.js";
 import { onCleanup, tempDir } from "../helpers.js";
 
 const BIN = resolve(import.meta.dirname, "../../dist/cli/bin.js");
@@ -87,6 +88,8 @@ describe("warden start", () => {
 
   it("refuses to start on an invalid policy, naming file:line:column", async () => {
     const cwd = tempDir();
+    // A ledger to start on (start never creates one unless asked): the policy is what is wrong.
+    expect((await cli(["init"], cwd)).code).toBe(0);
     const policy = join(cwd, "policy.yaml");
     writeFileSync(policy, "allowed_tools: [a]\nunknown_key: 1\n");
     // --init: a start that may create the ledger still refuses the policy before it serves.
