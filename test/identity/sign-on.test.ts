@@ -38,7 +38,10 @@ beforeAll(async () => {
       ann: { email: "ann@example.com", groups: ["security-approvers"] },
       robot: { email: "robot@example.com", groups: ["warden-agents"] },
     },
-    clients: [{ id: "warden-dashboard", redirectUris: [CALLBACK] }],
+    clients: [
+      { id: "warden-dashboard", redirectUris: [CALLBACK] },
+      { id: "warden-confidential", secret: "confidential-client-secret-0123", redirectUris: [CALLBACK] },
+    ],
     resources: [],
   });
 });
@@ -71,6 +74,23 @@ describe("SignOn", () => {
     const { back, state } = await code(sso, "ann");
     now += SIGN_ON_WINDOW_MS + 1;
     expect(await failure(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
+  });
+
+  it("signs in as a confidential client (clientSecretEnv), and not with a wrong secret", async () => {
+    const config = providerConfig({
+      issuer: idp.issuer,
+      clientId: "warden-confidential",
+      clientSecretEnv: "WARDEN_OIDC_SECRET",
+      roles: { approver: ["security-approvers"] },
+    });
+    const right = new SignOn(config, { clientSecret: "confidential-client-secret-0123" });
+    const ok = await code(right, "ann");
+    await expect(right.finish(ok.back, ok.state)).resolves.toMatchObject({
+      identity: { name: "ann@example.com" },
+    });
+    const wrong = new SignOn(config, { clientSecret: "not-the-secret-0000000000000" });
+    const refused = await code(wrong, "ann");
+    expect((await failure(wrong.finish(refused.back, refused.state))).code).toBe("SSO_FAILED");
   });
 
   it("refuses an agent's identity at the dashboard", async () => {
