@@ -1,7 +1,7 @@
 // Canary tokens: unique fake values planted as bait; one appearing in any tool argument is exfiltration.
 import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../json.js";
-import type { LedgerRecord, RecordInput } from "../ledger/index.js";
+import { type LedgerRecord, parseRecord, type RecordInput } from "../ledger/index.js";
 import type { DetectSettings } from "./config.js";
 import { decodedViews, encodedForms } from "./encodings.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
@@ -77,16 +77,10 @@ export function canaryRecord(c: Canary): RecordInput {
 
 /** The canary a `canary.create` record holds, or null for anything malformed. */
 export function canaryOf(r: LedgerRecord): Canary | null {
-  const d = r.data;
-  if (r.kind !== "canary.create" || typeof d.value !== "string" || d.value.length < 8) return null;
-  if (typeof d.id !== "string" || !(CANARY_KINDS as readonly string[]).includes(String(d.kind))) return null;
-  return {
-    id: d.id,
-    kind: d.kind as CanaryKind,
-    label: typeof d.label === "string" ? d.label : null,
-    value: d.value,
-    createdAt: typeof d.createdAt === "string" ? d.createdAt : r.ts,
-  };
+  const read = parseRecord(r, "canary.create");
+  if (!read.ok || read.record.data.value.length < 8) return null;
+  const { id, kind, label, value, createdAt } = read.record.data;
+  return { id, kind, label, value, createdAt };
 }
 
 /** Every known canary, found in one pass per string: as written, in any case, and in every encoded form. */

@@ -2,7 +2,7 @@
 
 import type { Effect, PolicyDecision } from "../decision.js";
 import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
-import type { LedgerRecord, LedgerStore, RecordInput } from "../ledger/index.js";
+import { type LedgerRecord, type LedgerStore, parseRecord, type RecordInput } from "../ledger/index.js";
 import { Baseline, START } from "./baseline.js";
 import { type Canary, CanarySet, canaryDetector, canaryOf } from "./canary.js";
 import type { DetectAction, DetectSettings } from "./config.js";
@@ -58,8 +58,10 @@ export class Detections {
     const calls = await store.query({ kinds: ["call.intent"], newestFirst: true, limit: BASELINE_RECORDS });
     const last = new Map<string, string>();
     for (let i = calls.length - 1; i >= 0; i--) {
-      const r = calls[i]!;
-      if (r.agent === null || r.session === null || typeof r.data.tool !== "string") continue;
+      const read = parseRecord(calls[i]!, "call.intent");
+      if (!read.ok) continue;
+      const r = read.record;
+      if (r.agent === null || r.session === null) continue;
       this.#baseline.addTransition(r.agent, last.get(r.session) ?? START, r.data.tool);
       this.#baseline.addCall(r.agent, Date.parse(r.ts));
       last.set(r.session, r.data.tool);
