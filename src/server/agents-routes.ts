@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AgentProfile } from "../identity/index.js";
-import type { LedgerRecord, LedgerStore } from "../ledger/index.js";
+import { type LedgerRecord, type LedgerStore, parseRecord } from "../ledger/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
 import { errorBody } from "./http-errors.js";
 import type { RouteDeps } from "./routes.js";
@@ -32,6 +32,8 @@ export interface CallSummary {
   ruleId: string;
   reason: string;
   ts: string;
+  /** Present only for a record whose data does not match its kind's schema: what is wrong, where. */
+  malformed?: string;
 }
 
 export function agentsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
@@ -96,7 +98,8 @@ function activityOf(calls: LedgerRecord[]): AgentActivity {
   let denials = 0;
   let asks = 0;
   for (const r of calls) {
-    const effect = decisionOf(r).effect;
+    const read = parseRecord(r, "call.intent");
+    const effect = read.ok ? read.record.data.decision.effect : null;
     if (effect === "deny") denials++;
     else if (effect === "ask") asks++;
   }
@@ -109,22 +112,22 @@ function activityOf(calls: LedgerRecord[]): AgentActivity {
   };
 }
 
-function decisionOf(r: LedgerRecord): Record<string, unknown> {
-  const d = r.data.decision;
-  return d !== null && typeof d === "object" && !Array.isArray(d) ? d : {};
-}
-
+/** One call as the agent page lists it; a malformed intent is listed as such, its fields empty. */
 function summaryOf(r: LedgerRecord): CallSummary {
-  const d = decisionOf(r);
-  const str = (v: unknown) => (typeof v === "string" ? v : "");
+  const read = parseRecord(r, "call.intent");
+  const base = { callId: r.callId, session: r.session, ts: r.ts };
+  if (!read.ok) {
+    const empty = { tool: "", effect: "", enforced: "", ruleId: "", reason: "" };
+    return { ...base, ...empty, malformed: read.error.message };
+  }
+  const { tool, decision } = read.record.data;
   return {
-    callId: r.callId,
-    session: r.session,
-    tool: str(r.data.tool),
-    effect: str(d.effect),
-    enforced: str(d.enforced),
-    ruleId: str(d.ruleId),
-    reason: str(d.reason),
-    ts: r.ts,
+    ...base,
+    tool,
+    effect: decision.effect,
+    // Fields the format's first intents lack read as "", as they did.
+    enforced: decision.enforced ?? "",
+    ruleId: decision.ruleId ?? "",
+    reason: decision.reason ?? "",
   };
 }

@@ -12,6 +12,7 @@ import {
 } from "../approvals/index.js";
 import { parseDuration } from "../config/index.js";
 import { WardenError } from "../errors.js";
+import { parseRecord } from "../ledger/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, type Principal, requireRole } from "./auth.js";
 import { parseJson, readJson, readText } from "./body.js";
@@ -85,14 +86,20 @@ export function approvalsRoutes({ warden, authenticated }: RouteDeps): Hono<Auth
     const previousCalls = records
       .filter((r) => r.callId !== view.callId && r.ts <= view.createdAt)
       .map((r) => {
-        const d = r.data.decision as { effect?: string; enforced?: string; ruleId?: string } | undefined;
+        const read = parseRecord(r, "call.intent");
+        // A malformed intent is listed as such (what is wrong, where), its fields null.
+        if (!read.ok) {
+          const empty = { tool: null, effect: null, enforced: null, ruleId: null, rationale: null };
+          return { callId: r.callId, ...empty, ts: r.ts, malformed: read.error.message };
+        }
+        const { tool, decision: d, rationale } = read.record.data;
         return {
           callId: r.callId,
-          tool: r.data.tool,
-          effect: d?.effect ?? null,
-          enforced: d?.enforced ?? null,
-          ruleId: d?.ruleId ?? null,
-          rationale: r.data.rationale ?? null,
+          tool,
+          effect: d.effect,
+          enforced: d.enforced ?? null,
+          ruleId: d.ruleId ?? null,
+          rationale: rationale ?? null,
           ts: r.ts,
         };
       });

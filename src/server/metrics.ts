@@ -1,6 +1,6 @@
 // Prometheus metrics, derived from what the ledger made durable (so they never count a call twice or miss one).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Ledger } from "../ledger/index.js";
+import { type Ledger, parseRecord } from "../ledger/index.js";
 import { LedgerHealth } from "./health.js";
 
 export class Metrics {
@@ -57,7 +57,8 @@ export class Metrics {
       for (const r of records) {
         this.#records.inc({ kind: r.kind });
         if (r.kind === "call.intent") {
-          const d = r.data.decision as { effect?: string; enforced?: string } | undefined;
+          const read = parseRecord(r, "call.intent");
+          const d = read.ok ? read.record.data.decision : null;
           this.#decisions.inc({ effect: d?.effect ?? "unknown", enforced: d?.enforced ?? "unknown" });
         }
       }
