@@ -1,6 +1,6 @@
 // `warden db migrate | status`: the PostgreSQL schema, applied or inspected without starting the service.
 import { isPostgresUrl, PG_SCHEMA_VERSION, PostgresStore, redactUrl } from "../ledger/index.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -19,8 +19,9 @@ export const dbCommand: Command = (argv: string[], io: CliIO) =>
       json: { type: "boolean" },
     });
     if (values.help) return printHelp(io, HELP);
-    if (positionals[0] !== "migrate" || positionals.length > 1)
-      throw new UsageError("expected: warden db migrate");
+    if (positionals[0] === undefined) throw new UsageError("expected: warden db migrate");
+    if (positionals[0] !== "migrate") throw unknownChoice("db command", positionals[0], ["migrate"]);
+    if (positionals.length > 1) throw new UsageError("warden db migrate takes no other arguments");
     const db = wardenPaths(io, values).db;
     if (!isPostgresUrl(db)) throw new UsageError("warden db migrate needs --db postgres://… (or WARDEN_DB)");
     const result = await PostgresStore.migrate(db, values.schema ? { schema: values.schema } : {});

@@ -1,7 +1,7 @@
 // `warden key rotate`: a new signing key for a SQLite ledger whose key was lost or must be retired.
 import { existsSync } from "node:fs";
 import { isPostgresUrl, rotateSigningKey } from "../ledger/index.js";
-import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, requireValue, runCommand, UsageError, unknownChoice } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
@@ -21,8 +21,9 @@ export const keyCommand: Command = (argv: string[], io: CliIO) =>
   runCommand(io, HELP, async () => {
     const { values, positionals } = parse(argv, { ...PATH_OPTIONS, reason: { type: "string" } });
     if (values.help) return printHelp(io, HELP);
-    if (positionals[0] !== "rotate" || positionals.length !== 1)
-      throw new UsageError("usage: warden key rotate");
+    if (positionals[0] === undefined) throw new UsageError("usage: warden key rotate");
+    if (positionals[0] !== "rotate") throw unknownChoice("key command", positionals[0], ["rotate"]);
+    if (positionals.length !== 1) throw new UsageError("warden key rotate takes no other arguments");
     const reason = requireValue(values.reason, "--reason TEXT");
     const db = wardenPaths(io, values).db;
     if (isPostgresUrl(db)) throw new UsageError("warden key rotate works on a SQLite ledger only");

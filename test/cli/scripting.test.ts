@@ -101,6 +101,18 @@ describe("usage", () => {
     const scan = await cli(["scan", "--sarff", "x"], cwd);
     expect(scan.code).toBe(2);
     expect(scan.stderr).toContain("did you mean --sarif?");
+    for (const [args, hint] of [
+      [["key", "rotat", "--reason", "x"], "did you mean rotate?"],
+      [["db", "migrat"], "did you mean migrate?"],
+      [["canary", "lst"], "did you mean list?"],
+    ] as const) {
+      const run = await cli([...args], cwd);
+      expect({ args, code: run.code, hint: run.stderr.includes(hint) }).toEqual({
+        args,
+        code: 2,
+        hint: true,
+      });
+    }
     // Nothing near: no suggestion.
     expect((await cli(["zzzzzz"], cwd)).stderr).not.toContain("did you mean");
     expect((await cli(["constructor"], cwd)).code).toBe(2);
