@@ -2,15 +2,16 @@
 
 import { compileMcp } from "../adapters/mcp/config.js";
 import { type ApprovalsDocument, compileApprovalChannels, resolveApproval } from "../approvals/config.js";
-import { compileGlobs, formatDuration } from "../config/index.js";
+import { compileGlobs } from "../config/index.js";
 import { compileDetect } from "../detect/config.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
 import { compileContainment } from "../sandbox/config.js";
 import { compileSecrets } from "../secrets/config.js";
 import type { CelCondition } from "./cel.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
+import { compileLimits } from "./limits-config.js";
 import type { PolicyDocument, RuleDocument } from "./schema.js";
-import type { CompiledPolicy, LimitSpec, PolicyTestCase } from "./types.js";
+import type { CompiledPolicy, PolicyTestCase } from "./types.js";
 
 /** Entries of the per-tool redaction cache before it is cleared. */
 const REDACT_CACHE_LIMIT = 10_000;
@@ -27,7 +28,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     mode: doc.mode ?? "enforce",
     defaultEffect: doc.default ?? "deny",
     agents: profiles,
-    limits: Object.freeze((doc.limits ?? []).map(toLimitSpec)),
+    limits: compileLimits(doc.limits),
     tests: Object.freeze((doc.tests ?? []).map(toTestCase)),
     evaluate: (input) => engine.evaluate(input),
     redactionsFor,
@@ -100,21 +101,6 @@ function compileRule(rule: RuleDocument): CompiledRule {
     matchesTool: compileGlobs(tools),
     matchesAgent: rule.agents === undefined ? null : compileGlobs(rule.agents),
     when: rule.when ?? null,
-  };
-}
-
-function toLimitSpec(limit: NonNullable<PolicyDocument["limits"]>[number]): LimitSpec {
-  return {
-    id: limit.id,
-    key: limit.key,
-    tools: limit.tools ?? null,
-    agents: limit.agents ?? null,
-    calls: limit.calls,
-    everyMs: limit.per,
-    burst: limit.burst ?? limit.calls,
-    reason:
-      limit.reason ??
-      `limit ${limit.id}: ${limit.calls} calls per ${formatDuration(limit.per)} per ${limit.key}`,
   };
 }
 

@@ -9,6 +9,7 @@ export {
   RateLimiter,
   type TakeResult,
 } from "./limits.js";
+export type { LimitKey, LimitSpec } from "./limits-config.js";
 export { checkPolicyText, formatIssue, loadPolicyFile, parsePolicy } from "./load.js";
 export { type PolicyTestResult, runPolicyTests, testPositions } from "./policy-tests.js";
 export { applyRedactions, type RedactionResult } from "./redact.js";
@@ -17,8 +18,6 @@ export type {
   CompiledPolicy,
   Effect,
   EvalInput,
-  LimitKey,
-  LimitSpec,
   Mode,
   PolicyDecision,
   PolicyTestCase,

@@ -2,7 +2,7 @@
 
 import { compileGlobs } from "../config/index.js";
 import { personKey } from "../people.js";
-import type { LimitSpec } from "./types.js";
+import type { LimitSpec } from "./limits-config.js";
 
 export interface LimitContext {
   tool: string;

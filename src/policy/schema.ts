@@ -19,6 +19,7 @@ import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config
 import { egressSchema, sandboxRuntime, sandboxSchema } from "../sandbox/config.js";
 import { secretsSchema } from "../secrets/config.js";
 import { compileCondition } from "./cel.js";
+import { limitsSchema } from "./limits-config.js";
 
 const effect = z.enum(["allow", "deny", "ask"]);
 
@@ -47,17 +48,6 @@ const rule = z.strictObject({
   approval: ruleApprovalSchema.optional(),
 });
 
-const limit = z.strictObject({
-  id,
-  key: z.enum(["agent", "tool", "session", "user"]),
-  tools: globs.optional(),
-  agents: globs.optional(),
-  calls: z.int().positive(),
-  per: duration,
-  burst: z.int().positive().optional(),
-  reason: z.string().optional(),
-});
-
 const policyTest = z.strictObject({
   name: z.string().optional(),
   agent: z.string().min(1),
@@ -79,7 +69,7 @@ export const policySchema = z.strictObject({
   blocked_tools: globs.optional(),
   agents: agentsSchema.optional(),
   rules: z.array(rule).optional(),
-  limits: z.array(limit).optional(),
+  limits: limitsSchema.optional(),
   redact: z.record(glob, z.array(jsonPath)).optional(),
   tests: z.array(policyTest).optional(),
   mcp: mcpSchema.optional(),

@@ -11,6 +11,7 @@ import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/
 import type { JsonValue } from "../json.js";
 import type { ContainmentSettings, SandboxRuntime } from "../sandbox/config.js";
 import type { SecretsSettings } from "../secrets/config.js";
+import type { LimitSpec } from "./limits-config.js";
 
 /** What a policy sees of a call. */
 export interface EvalInput {
@@ -19,22 +20,6 @@ export interface EvalInput {
   agent: { name: string; team: string | null; developer: string | null };
   session: { id: string; onBehalfOf: string; intent: string; parent: string | null };
   now: Date;
-}
-
-export type LimitKey = "agent" | "tool" | "session" | "user";
-
-/** A token bucket: `calls` per `everyMs`, holding at most `burst` tokens. */
-export interface LimitSpec {
-  id: string;
-  key: LimitKey;
-  /** Tool globs the limit counts; all tools when absent. */
-  tools: string[] | null;
-  /** Agent globs the limit applies to; all agents when absent. */
-  agents: string[] | null;
-  calls: number;
-  everyMs: number;
-  burst: number;
-  reason: string;
 }
 
 /** A policy's own regression test: a call and the decision it must get. */
