@@ -79,6 +79,11 @@ export interface RecordedLease extends RevokeTarget {
   instance: BrokerInstance | null;
 }
 
+/**
+ * Deliberately not parseRecord: a lease record that fails its schema (corrupt, or from a foreign writer)
+ * but still names a lease and how to revoke it is revoked all the same, since leaving a credential alive
+ * is the worse failure. `warden verify` reports the record as malformed.
+ */
 export function recordedLease(r: LedgerRecord): RecordedLease | null {
   const d = r.data;
   if (typeof d.leaseId !== "string" || typeof d.provider !== "string" || typeof d.name !== "string")

@@ -1,6 +1,6 @@
 // Orphan recovery: leases in the ledger with no successful revocation, whose session ended or whose process died.
 import { hostname } from "node:os";
-import type { LedgerStore, RecordInput } from "../ledger/index.js";
+import { type LedgerStore, parseRecord, type RecordInput } from "../ledger/index.js";
 import { errorCode } from "./errors.js";
 import {
   type BrokerInstance,
@@ -48,8 +48,10 @@ export async function recoverOrphans(
   const revoked = new Set<string>();
   const leases = new Map<string, RecordedLease>();
   for (const r of records) {
-    if (r.kind === "secret.revoke" && r.data.status === "revoked" && typeof r.data.leaseId === "string") {
-      revoked.add(r.data.leaseId);
+    if (r.kind === "secret.revoke") {
+      // A malformed revoke does not count: its lease is revoked again, the safe side.
+      const read = parseRecord(r, "secret.revoke");
+      if (read.ok && read.record.data.status === "revoked") revoked.add(read.record.data.leaseId);
     } else if (r.kind === "secret.lease") {
       const lease = recordedLease(r);
       if (lease) leases.set(lease.id, lease);

@@ -1,7 +1,7 @@
 // What every store shares: batch sanity checks, the sessions view of records, query normalization, error mapping.
 import { LedgerUnavailableError, WardenError } from "../../errors.js";
-import type { JsonValue } from "../../json.js";
 import { isRecordKind } from "../input.js";
+import { parseRecord } from "../records/read.js";
 import type { ChainHead, Checkpoint, LedgerRecord, RecordQuery, SessionRow } from "../types.js";
 
 /**
@@ -30,31 +30,25 @@ export type SessionChange =
   | { type: "end"; id: string; endedAt: string; reason: string | null }
   | null;
 
-/** How a record changes the sessions table: session.start opens a row, session.end closes it. */
+/**
+ * How a record changes the sessions table: session.start opens a row, session.end closes it. The data is
+ * read through the kinds' schemas. A malformed start (only a writer past the ledger can append one) opens
+ * no row; a malformed end still ends the session (without a reason): an end must never be lost.
+ */
 export function sessionChange(r: LedgerRecord): SessionChange {
   if (r.session === null) return null;
   if (r.kind === "session.start") {
-    return {
-      type: "start",
-      row: {
-        id: r.session,
-        agent: r.agent ?? "",
-        onBehalfOf: str(r.data.onBehalfOf) ?? "",
-        intent: str(r.data.intent) ?? "",
-        parent: str(r.data.parent),
-        startedAt: r.ts,
-        endedAt: null,
-        endReason: null,
-      },
-    };
+    const read = parseRecord(r, "session.start");
+    if (!read.ok) return null;
+    const { onBehalfOf, intent, parent } = read.record.data;
+    const row = { id: r.session, agent: r.agent ?? "", onBehalfOf, intent, parent, startedAt: r.ts };
+    return { type: "start", row: { ...row, endedAt: null, endReason: null } };
   }
-  if (r.kind === "session.end")
-    return { type: "end", id: r.session, endedAt: r.ts, reason: str(r.data.reason) };
+  if (r.kind === "session.end") {
+    const read = parseRecord(r, "session.end");
+    return { type: "end", id: r.session, endedAt: r.ts, reason: read.ok ? read.record.data.reason : null };
+  }
   return null;
-}
-
-function str(v: JsonValue | undefined): string | null {
-  return typeof v === "string" ? v : null;
 }
 
 /** A query with `since` as a UTC ISO string (comparable as text) and a checked limit. */
