@@ -9,7 +9,7 @@ import { defaultKeyPaths, isPostgresUrl, verifyDatabase } from "../ledger/index.
 import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
-import { isStdout, stdoutStream } from "./stdout-stream.js";
+import { isClosedPipe, isStdout, stdoutStream } from "./stdout-stream.js";
 
 const HELP = `usage: warden backup --to FILE|- [--dir DIR | --db FILE]
 
@@ -51,7 +51,12 @@ async function backupToStdout(io: CliIO, db: string): Promise<number> {
       io.stderr(`the backup does not verify, nothing written: ${verdict.problem}: ${verdict.message}`);
       return 1;
     }
-    await pipeline(createReadStream(copy), stdoutStream(io), { end: false });
+    try {
+      await pipeline(createReadStream(copy), stdoutStream(io), { end: false });
+    } catch (err) {
+      if (isClosedPipe(err)) return 0;
+      throw err;
+    }
     io.stderr(`backup to standard output: ${pages} pages, ${verdict.records} records, verified`);
     return 0;
   } finally {

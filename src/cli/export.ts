@@ -5,7 +5,7 @@ import { missing, parse, printHelp, requireValue, runCommand } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
 import { progressBar } from "./progress.js";
-import { isStdout, stdoutStream } from "./stdout-stream.js";
+import { isClosedPipe, isStdout, stdoutStream } from "./stdout-stream.js";
 
 const HELP = `usage: warden export --jsonl FILE|- [--db FILE] [--key-file LEDGER.key] [--quiet]
 
@@ -40,6 +40,9 @@ export const exportCommand: Command = (argv: string[], io: CliIO) =>
         signingKey,
         onProgress: progress.update,
       });
+    } catch (err) {
+      if (isStdout(out) && isClosedPipe(err)) return 0;
+      throw err;
     } finally {
       progress.stop();
     }

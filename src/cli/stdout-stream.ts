@@ -2,6 +2,12 @@
 import { Writable } from "node:stream";
 import type { CliIO } from "./io.js";
 
+/**
+ * The reader of standard output went away (`warden export --jsonl - | head`): not a failure of the
+ * command, which ends quietly, as the line writers do (io.ts).
+ */
+export const isClosedPipe = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === "EPIPE";
+
 /** `-` as an output FILE: standard output. */
 export const isStdout = (file: string | undefined): boolean => file === "-";
 

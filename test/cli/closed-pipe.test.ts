@@ -32,6 +32,8 @@ describe.runIf(existsSync(BIN))("a closed stdout pipe", () => {
       [["verify"], 1],
       [["log", "--json"], 0],
       [["--help"], 0],
+      // - as an output FILE: the export stops where the reader went away, quietly.
+      [["export", "--jsonl", "-"], 0],
       [["policy", "check", ".warden/policy.yaml"], 0],
     ] as const) {
       const run = await runWithClosedStdout([...args], cwd);
