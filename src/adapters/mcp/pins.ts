@@ -2,7 +2,7 @@
 // resources, resource templates, server instructions — kept as `mcp.tool.pin` records in the ledger.
 import { digestJson } from "../../digest.js";
 import type { JsonObject } from "../../json.js";
-import type { Ledger, LedgerRecord, LedgerStore } from "../../ledger/index.js";
+import { type Ledger, type LedgerRecord, type LedgerStore, parseRecord } from "../../ledger/index.js";
 import { McpGatewayError } from "./errors.js";
 
 /** What a pin is about. `instructions` is the server's initialize instructions (one per server, name ""). */
@@ -153,17 +153,16 @@ export class PinBook {
 function foldPins(records: LedgerRecord[]): Map<string, Pin> {
   const out = new Map<string, Pin>();
   for (const r of records) {
-    const subject = subjectOf(r.data);
-    const { digest, action, definition } = r.data;
-    if (subject === null || typeof digest !== "string") continue;
+    const read = parseRecord(r, "mcp.tool.pin");
+    const subject = read.ok ? subjectOf(r.data) : null;
+    if (!read.ok || subject === null) continue;
+    const { digest, action, scheme, definition } = read.record.data;
+    // Pins written before schemes and definitions were recorded are scheme 1, without a definition.
     out.set(pinKey(subject), {
       digest,
-      action: action === "approve" ? "approve" : "pin",
-      scheme: r.data.scheme === 2 ? 2 : 1,
-      definition:
-        typeof definition === "object" && definition !== null && !Array.isArray(definition)
-          ? definition
-          : null,
+      action,
+      scheme: scheme ?? 1,
+      definition: definition ?? null,
       seq: r.seq,
       ts: r.ts,
     });
