@@ -47,7 +47,7 @@ export interface VerifyOptions {
    */
   against?: readonly string[];
   /**
-   * Told how far verification is (a SQLite ledger: records checked of the records there; an export:
+   * Told how far verification is (a database: records checked of the records there; an export:
    * bytes read of the file's size), for a progress bar. It only observes: nothing it does changes the result.
    */
   onProgress?: (done: number, total: number) => void;
@@ -113,11 +113,11 @@ export async function verifyPostgres(
   const { connectionString, schema } = splitSchema(url, options.schema);
   const rules = await rulesOf(options);
   if (typeof rules === "string") return witnessProblem(rules, options.publicKey ? "given" : "beside-ledger");
-  if (!options.publicKey) return checkPostgres(connectionString, schema, null, rules);
+  if (!options.publicKey) return checkPostgres(connectionString, schema, null, rules, options.onProgress);
   const key = await resolveGiven(options.publicKey);
   return typeof key === "string"
     ? keyProblem(key, "given")
-    : checkPostgres(connectionString, schema, key, rules);
+    : checkPostgres(connectionString, schema, key, rules, options.onProgress);
 }
 
 /**

@@ -21,6 +21,7 @@ export async function checkPostgres(
   schema: string,
   key: VerifyKey | null,
   rules: SealingRules,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<VerifyResult> {
   if (!SCHEMA_NAME.test(schema)) return unreadable(new Checker(key ?? NO_KEY), "bad schema name");
   const client = new pg.Client({
@@ -76,8 +77,15 @@ export async function checkPostgres(
       })
     ).rows.map(numberAt1);
     const position: PagePosition = { chain: null };
+    // In the same snapshot as the rows, so the count matches what is read.
+    const total = onProgress
+      ? Number((await client.query("SELECT count(*) AS n FROM records")).rows[0]?.n ?? 0)
+      : 0;
+    let done = 0;
     while (rows.length > 0) {
       if (!checkPage(checker, checkpoints, rows, position)) return checker.finish();
+      done += rows.length;
+      onProgress?.(done, total);
       const last = rows.at(-1)!;
       const next = await client.query({
         text: `${RECORD_SQL} WHERE (chain, seq) > ($1, $2::bigint) ORDER BY chain, seq LIMIT $3`,
