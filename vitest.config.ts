@@ -1,12 +1,50 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects. `e2e` holds every suite that leaves the test process: it runs the built CLI or a
+// sandbox (bubblewrap, gVisor) as another process, mounts filesystems, drives Chromium, or talks to an
+// external server (PostgreSQL, NATS). `unit` is everything else: in-process, on temp files and
+// 127.0.0.1 servers the test itself starts. A file belongs to `e2e` when it lives in test/e2e/ or
+// test/parity/, or is listed below because it is about one module but still needs one of those.
+const E2E = [
+  "test/e2e/**/*.test.ts",
+  "test/parity/**/*.test.ts",
+  // The built CLI as a child process.
+  "test/adapters/mcp/client-config.test.ts",
+  "test/cli/closed-pipe.test.ts",
+  "test/docs/snippets.test.ts",
+  "test/ledger/durable-files.test.ts",
+  // Sandboxes.
+  "test/sandbox/bubblewrap.test.ts",
+  "test/sandbox/gvisor.test.ts",
+  "test/sandbox/kill-switch.test.ts",
+  "test/sandbox/seccomp.test.ts",
+  // Mounts tmpfs filesystems.
+  "test/ledger/disk-faults.test.ts",
+  // PostgreSQL (alone or next to SQLite) and NATS.
+  "test/approvals/held-args.test.ts",
+  "test/export/cursor.test.ts",
+  "test/export/nats.test.ts",
+  "test/ledger/postgres*.test.ts",
+  "test/ledger/record-shape.test.ts",
+  "test/ledger/rewrite.test.ts",
+  "test/ledger/stores.test.ts",
+  "test/policy/limits.test.ts",
+  "test/secrets/broker.test.ts",
+  "test/secrets/postgres.test.ts",
+];
+
+// Shared by both projects. Not `extends: true`: that would also copy the root's globalSetup into each
+// project and print the component summary once per project.
+const shared = { testTimeout: 30_000, hookTimeout: 30_000, pool: "forks" } as const;
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    pool: "forks",
-    // Probes the real components once: the summary names any that are missing; under CI one missing fails the run.
+    // Probes the real components once per run, whichever projects run: the summary names any that are
+    // missing; under CI one missing fails the run.
     globalSetup: ["test/global-setup.ts"],
+    projects: [
+      { test: { ...shared, name: "unit", include: ["test/**/*.test.ts"], exclude: E2E } },
+      { test: { ...shared, name: "e2e", include: E2E } },
+    ],
   },
 });
