@@ -1,6 +1,6 @@
 // The writer: group commit, fail-closed batches, checkpoints (every N, timer, on demand, at close), listeners.
 import { createPublicKey, verify } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalJson } from "../../src/digest.js";
 import { Ledger, type LedgerRecord, MemoryStore, verifyRecords } from "../../src/ledger/index.js";
 import { ephemeralKey, intent } from "./helpers.js";
@@ -28,6 +28,8 @@ async function lines(store: MemoryStore) {
   return out;
 }
 
+afterEach(() => vi.useRealTimers());
+
 describe("group commit", () => {
   it("writes 64 concurrent appends in far fewer transactions, each caller getting its own record", async () => {
     const { store, ledger, publicKey } = await memoryLedger({ latencyMs: 2 });
@@ -46,9 +48,9 @@ describe("group commit", () => {
   });
 
   it("queues appends that arrive while a batch is being written into the next batch", async () => {
-    const { ledger } = await memoryLedger({ latencyMs: 20 });
+    const { store, ledger } = await memoryLedger({ latencyMs: 20 });
     const first = ledger.append(intent(0));
-    await new Promise((r) => setTimeout(r, 5)); // the first batch is now in flight
+    await vi.waitFor(() => expect(store.appendCalls).toBe(1)); // the first batch is now in flight
     const rest = Array.from({ length: 10 }, (_, i) => ledger.append(intent(i + 1)));
     await Promise.all([first, ...rest]);
     expect(ledger.stats()).toMatchObject({ batches: 2, records: 11, largestBatch: 10 });
@@ -157,11 +159,14 @@ describe("checkpoints", () => {
   });
 
   it("writes one on the timer while records were added, and none when idle", async () => {
+    // Only the checkpoint timer is faked; appends and the store run on real promises.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     const { store, ledger } = await memoryLedger({ seconds: 0.05 });
     await ledger.append(intent(0));
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await store.checkpoints("main")).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(50);
     expect((await store.checkpoints("main")).map((c) => c.seq)).toEqual([1]);
-    await new Promise((r) => setTimeout(r, 150));
+    await vi.advanceTimersByTimeAsync(150);
     expect(await store.checkpoints("main")).toHaveLength(1);
     await ledger.close();
   });
@@ -213,14 +218,15 @@ describe("timestamps", () => {
 });
 
 describe("restart", () => {
-  it("signs a tail a previous process left unsigned on the first timer tick", async () => {
+  it("signs a tail a previous process left unsigned as soon as it opens, without waiting for the timer", async () => {
     const store = new MemoryStore();
     const signingKey = ephemeralKey();
     const crashed = await Ledger.open({ store, signingKey, checkpointSeconds: 0 });
     await crashed.append(intent(0));
     // No close(): as if the process died. A new one opens the same store.
-    const restarted = await Ledger.open({ store, signingKey, checkpointSeconds: 0.05 });
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await store.checkpoints("main")).toHaveLength(0);
+    // No timer at all (checkpointSeconds 0): the checkpoint can only come from open().
+    const restarted = await Ledger.open({ store, signingKey, checkpointSeconds: 0 });
     expect((await store.checkpoints("main")).map((c) => c.seq)).toEqual([1]);
     await restarted.close();
   });
