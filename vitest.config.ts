@@ -25,6 +25,7 @@ const E2E = [
   "test/export/cursor.test.ts",
   "test/export/nats.test.ts",
   "test/ledger/postgres*.test.ts",
+  "test/ledger/progress.test.ts",
   "test/ledger/record-shape.test.ts",
   "test/ledger/rewrite.test.ts",
   "test/ledger/stores.test.ts",
