@@ -1,5 +1,5 @@
 // The dashboard in real headless Chromium against a real server and SQLite ledger: approve, deny, roles, escaping.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -190,12 +190,6 @@ describe("dashboard in Chromium", () => {
       .getByText(/\d+:\d\d left|\d+ h \d\d min left/)
       .waitFor();
     await page.screenshot({ path: join(SHOTS, "approval-detail.png"), fullPage: true });
-    // The README's picture is refreshed on request only, so a test run leaves the work tree clean.
-    const readmeImage = join(ROOT, "docs/images/dashboard-approval.png");
-    if (!existsSync(readmeImage) || process.env.WARDEN_UPDATE_SCREENSHOTS === "1") {
-      mkdirSync(join(ROOT, "docs/images"), { recursive: true });
-      copyFileSync(join(SHOTS, "approval-detail.png"), readmeImage);
-    }
 
     await page.getByRole("button", { name: "Approve", exact: true }).click();
     // What remembering would cover is stated before the approver chooses it.
