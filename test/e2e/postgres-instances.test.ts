@@ -2,7 +2,7 @@
 import { fork } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Warden } from "../../src/index.js";
 import { generateKeyPair, verifyPostgres } from "../../src/ledger/index.js";
 import { tempDir } from "../helpers.js";
@@ -83,7 +83,19 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     await new Promise((r) => setTimeout(r, 50));
     await (await b.resume(onA.id)).end();
     await expect(onA.check("read_row", {})).rejects.toMatchObject({ code: "SESSION_ENDED" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Once both listeners are back, A still refuses.
+    await vi.waitFor(
+      async () => {
+        const back = await admin((c) =>
+          c.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+            [`warden/${schema}`],
+          ),
+        );
+        expect(back.rows[0].n).toBe(2);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     await expect(onA.check("read_row", {})).rejects.toMatchObject({ code: "SESSION_ENDED" });
     // Reconnected: new sessions are cached again and still work on both.
     const again = await b.session(ctx);
@@ -211,7 +223,8 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
         }
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Under way: both instances have acknowledged calls before the outage starts.
+    await vi.waitFor(() => expect(acked.length).toBeGreaterThan(100), { timeout: 10_000, interval: 10 });
     phase = "outage";
     // Every Warden connection of this schema, again and again for a second: the pool, the writers, the listeners.
     const outageEnd = Date.now() + 1000;
@@ -224,9 +237,17 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     phase = "after";
-    await new Promise((r) => setTimeout(r, 1500));
+    // Recovered: calls are acknowledged again (the pool reconnects on its own), then keep coming.
+    const atOutageEnd = acked.length;
+    await vi.waitFor(() => expect(acked.length).toBeGreaterThan(atOutageEnd + 100), {
+      timeout: 15_000,
+      interval: 10,
+    });
     const afterCount = acked.length;
-    await new Promise((r) => setTimeout(r, 500));
+    await vi.waitFor(() => expect(acked.length).toBeGreaterThan(afterCount + 100), {
+      timeout: 15_000,
+      interval: 10,
+    });
     stop = true;
     await Promise.all(load);
 
