@@ -82,16 +82,21 @@ describe("SecretBroker lifetimes", () => {
 
   it("replaces a lease near its expiry and records the old one's revocation", async () => {
     const { ledger } = await sqliteLedger();
+    let now = Date.now();
     const broker = new SecretBroker({
       secrets: [{ ...envSpec, maxTtlMs: 40 }],
       providers: [new EnvProvider({ env: { K: ENV_VALUE } })],
       record: (input) => ledger.append(input),
       refreshMarginMs: 0,
+      clock: () => new Date(now),
     });
     closers.push(() => broker.close());
     const s = session();
     const [first] = await broker.leaseFor(s, "billing_a");
-    await new Promise((r) => setTimeout(r, 60));
+    now += 39;
+    const [same] = await broker.leaseFor(s, "billing_a");
+    expect(same!.id).toBe(first!.id);
+    now += 21;
     const [second] = await broker.leaseFor(s, "billing_a");
     expect(second!.id).not.toBe(first!.id);
     const revokes = ofKind(await allRecords(ledger), "secret.revoke");
