@@ -11,7 +11,6 @@ const E2E = [
   // The built CLI as a child process.
   "test/adapters/mcp/client-config.test.ts",
   "test/cli/closed-pipe.test.ts",
-  "test/docs/snippets.test.ts",
   "test/ledger/durable-files.test.ts",
   // Sandboxes.
   "test/sandbox/bubblewrap.test.ts",

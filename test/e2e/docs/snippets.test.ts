@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { checkPolicyText } from "../../src/policy/index.js";
-import { cli } from "../cli/run-cli.js";
-import { tempDir } from "../helpers.js";
+import { checkPolicyText } from "../../../src/policy/index.js";
+import { cli } from "../../cli/run-cli.js";
+import { tempDir } from "../../helpers.js";
 import { documentationFiles, type Snippet, snippetsOf } from "./snippets.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
+const ROOT = resolve(import.meta.dirname, "../../..");
 const BIN = join(ROOT, "dist/cli/bin.js");
 const SHELL = new Set(["sh", "bash", "shell"]);
 const YAML = new Set(["yaml", "yml"]);
