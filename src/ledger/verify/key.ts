@@ -46,15 +46,23 @@ export function keyFromPem(pem: string, source: KeySource): VerifyKey | string {
   }
 }
 
-/** Parses base64 SPKI DER, refusing non-canonical base64 (two spellings of one key would hide an edit). */
+/**
+ * Parses base64 SPKI DER, refusing any spelling but the canonical one (two spellings of one key would hide an edit):
+ * canonical base64, and DER that is exactly the key's own encoding, since OpenSSL accepts bytes after the SPKI
+ * structure (a header key ending `…Q=` edited to `…Q/` decodes to the same key plus one byte).
+ */
 export function keyFromSpkiBase64(text: string, source: KeySource): VerifyKey | string {
   const der = Buffer.from(text, "base64");
   if (der.length === 0 || der.toString("base64") !== text) return "the public key is not canonical base64";
+  let key: KeyObject;
   try {
-    return ed25519(createPublicKey({ key: der, format: "der", type: "spki" }), source);
+    key = createPublicKey({ key: der, format: "der", type: "spki" });
   } catch {
     return "not an SPKI public key";
   }
+  if (!key.export({ type: "spki", format: "der" }).equals(der))
+    return "the public key is not canonical SPKI DER";
+  return ed25519(key, source);
 }
 
 function ed25519(key: KeyObject, source: KeySource): VerifyKey | string {
