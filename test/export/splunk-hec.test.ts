@@ -105,7 +105,8 @@ describe("splunk-hec sink", () => {
     warden = await open();
     onCleanup(() => warden.close());
     await runCalls(warden, 20);
-    await new Promise((r) => setTimeout(r, 100));
+    // The reopened exporter has tried and failed against the stopped collector before it comes back.
+    await waitFor(() => (warden.exporter?.stats().get("splunk")?.failures ?? 0) > 0);
     await hec.start(port);
     const ids = await expectedIds(warden);
     await waitFor(() => ids.every((id) => hec.ids().includes(id)), 20_000);
