@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Ledger, LedgerRecord } from "../../src/ledger/index.js";
 import {
   EnvProvider,
@@ -124,9 +124,11 @@ describe("SecretBroker lifetimes", () => {
     const { ledger } = await sqliteLedger();
     const env = new EnvProvider({ env: { K: ENV_VALUE } });
     let gate: () => void = () => undefined;
+    let entered = 0;
     const slow = {
       name: "env",
       lease: async (...args: Parameters<EnvProvider["lease"]>) => {
+        entered++;
         await new Promise<void>((r) => {
           gate = r;
         });
@@ -144,7 +146,7 @@ describe("SecretBroker lifetimes", () => {
     const s = session();
     const one = broker.leaseFor(s, "billing_a");
     const two = broker.leaseFor(s, "billing_b");
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(entered).toBe(1)); // one provider lease for both, now in flight
     gate();
     const [[a], [b]] = await Promise.all([one, two]);
     expect(a).toBe(b);
@@ -152,7 +154,7 @@ describe("SecretBroker lifetimes", () => {
 
     const late = session();
     const inFlight = broker.leaseFor(late, "billing_a");
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(entered).toBe(2));
     const ending = broker.endSession(late.id);
     gate();
     await expect(inFlight).rejects.toMatchObject({ code: "SESSION_ENDED" });
