@@ -24,6 +24,7 @@ const E2E = [
   "test/adapters/mcp/robustness.test.ts",
   "test/adapters/mcp/sessions.test.ts",
   "test/adapters/mcp/transports.test.ts",
+  "test/scan/mcp.test.ts",
   // Sandboxes.
   "test/sandbox/bubblewrap.test.ts",
   "test/sandbox/gvisor.test.ts",
