@@ -1,7 +1,7 @@
 // The approval queue on a real SQLite ledger: binding to the exact call, single use, expiry, four eyes,
 // who may decide, remembered approvals, and pending approvals that outlive a restart.
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Approver } from "../../src/approvals/index.js";
 import { Warden } from "../../src/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
@@ -31,6 +31,16 @@ async function setup(policy: Record<string, unknown> = POLICY) {
     intent: "support",
   });
   return { ...opened, session };
+}
+
+/** Under fake timers: lets I/O and promises run (the clock stands still) until an approval is pending. */
+async function waitForPending(warden: Warden) {
+  for (let i = 0; i < 1000; i++) {
+    const found = warden.approvals.queue.book.list((v) => v.status === "pending", 1);
+    if (found.length > 0) return found;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error("no pending approval");
 }
 
 /** Waits until the queue holds a pending approval, and returns it. */
@@ -121,8 +131,21 @@ describe("the approval queue", () => {
       message: expect.stringContaining("not to outsiders"),
     });
 
-    const expired = send({ to: "y@example.com" });
-    await expect(expired).rejects.toMatchObject({ code: "APPROVAL_EXPIRED" });
+    // The approval's deadline timer and clock are faked: its second passes at once. Only the clock moves,
+    // so the call is pending right up to the deadline.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    try {
+      const expired = send({ to: "y@example.com" });
+      const outcome = expired.catch((err: unknown) => err);
+      const [y] = await waitForPending(warden);
+      expect(y!.tool).toBe("send_email");
+      await vi.advanceTimersByTimeAsync(990);
+      expect(warden.approvals.queue.book.get(y!.id)!.status).toBe("pending");
+      await vi.advanceTimersByTimeAsync(20);
+      await expect(outcome).resolves.toMatchObject({ code: "APPROVAL_EXPIRED" });
+    } finally {
+      vi.useRealTimers();
+    }
     const [late] = warden.approvals.queue.book.list((v) => v.status === "expired", 1);
     await expect(
       warden.approvals.queue.decide(late!.id, { decision: "approve", approver: ALICE }),
