@@ -351,6 +351,8 @@ export class Warden {
     if (this.#canaryPoll) clearInterval(this.#canaryPoll);
     if (this.#sweep) clearInterval(this.#sweep);
     this.#policy.close();
+    // First: a call waiting for an approval would otherwise wait for a decision no one can record.
+    this.gate.close();
     // Before the ledger: the exporter reads the store and may append dead-letter alerts.
     await this.exporter?.close();
     // Before the ledger: notifications record their attempts, and leases their revocation.

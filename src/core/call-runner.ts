@@ -1,7 +1,12 @@
 // Everything after the decision, for every entry point: wait for the approval and check its digest,
 // lease secrets, run, screen the result or error, write the outcome record exactly once, and stop the
 // call when its session ends. Entry points only choose how a refusal looks.
-import { OutcomeUnrecordedError, SessionEndedError, type WardenError } from "../errors.js";
+import {
+  LedgerUnavailableError,
+  OutcomeUnrecordedError,
+  SessionEndedError,
+  type WardenError,
+} from "../errors.js";
 import type { SessionInfo } from "../identity/index.js";
 import type { Injections } from "../secrets/index.js";
 import type { Execution } from "./execute.js";
@@ -64,6 +69,8 @@ export class CallRunner {
   readonly #deps: CallRunnerDeps;
   /** Calls running now, by session, so that a session end stops them. */
   readonly #running = new Map<string, Set<AbortController>>();
+  /** Aborted when the Warden closes: a call still waiting for people then fails instead of hanging. */
+  readonly #closing = new AbortController();
 
   constructor(deps: CallRunnerDeps) {
     this.#deps = deps;
@@ -73,6 +80,13 @@ export class CallRunner {
       this.#running.delete(session);
       for (const call of calls) call.abort(new SessionEndedError(session));
     });
+  }
+
+  /** Stops the approval waits (LEDGER_UNAVAILABLE: the call did not run); bodies already running finish. */
+  close(): void {
+    this.#closing.abort(
+      new LedgerUnavailableError("the Warden closed while the call waited for its approval"),
+    );
   }
 
   /** Runs a decided call to its end; the body runs only when the decision (and its approval) allow it. */
@@ -86,22 +100,29 @@ export class CallRunner {
   }
 
   async #run<R>(decided: GateDecision, plan: RunPlan<R>): Promise<R> {
+    // Watched from the start: a session end also stops a call still waiting for its approval (the
+    // approval itself reads as closed from then on), else that wait would last until its deadline.
+    const stop = this.#watch(decided.session, plan.signal);
     let decision = decided;
-    if (decision.approval?.status === "pending") {
-      const stopNotices = plan.onWaiting?.(decision);
-      try {
-        decision = await this.#deps.awaitApproval(decision, {
-          args: plan.args,
-          traceparent: plan.traceparent,
-          signal: plan.signal,
-        });
-      } finally {
-        stopNotices?.();
+    try {
+      if (decision.approval?.status === "pending") {
+        const stopNotices = plan.onWaiting?.(decision);
+        try {
+          decision = await this.#deps.awaitApproval(decision, {
+            args: plan.args,
+            traceparent: plan.traceparent,
+            signal: AbortSignal.any([stop.signal, this.#closing.signal]),
+          });
+        } finally {
+          stopNotices?.();
+        }
       }
+      if (decision.enforced !== "allow") throw this.#deps.refusal(decision);
+    } catch (err) {
+      stop.release();
+      throw err;
     }
-    if (decision.enforced !== "allow") throw this.#deps.refusal(decision);
 
-    const stop = this.#watch(decision.session, plan.signal);
     const started = performance.now();
     const outcome = (o: Outcome) => this.#writeOutcome(decision.callId, plan, o);
     let result: R;

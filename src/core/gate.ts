@@ -339,6 +339,11 @@ export class Gate {
     return { ...decision, enforced: "allow" };
   }
 
+  /** Calls still waiting for an approval fail now (the Warden is closing); see CallRunner.close. */
+  close(): void {
+    this.#runner.close();
+  }
+
   /** The state of a call an HTTP agent asked about; waits up to `waitMs` while its approval is pending. */
   callState(callId: string, waitMs: number): Promise<CallState> {
     return this.#waits.callState(callId, waitMs);
