@@ -32,7 +32,7 @@ async function waitingRefund(warden: Warden) {
     onBehalfOf: "carol@example.com",
     intent: "answer ticket #4533",
   });
-  const body = vi.fn(async () => "refunded");
+  const body = vi.fn(async (_args: { order: string; amount: number }) => "refunded");
   const call = session.guard("refund", body)({ order: "A-1077", amount: 129 });
   call.catch(() => undefined);
   const pending = () => warden.approvals.queue.book.list((v) => v.status === "pending", 1)[0];
