@@ -14,7 +14,7 @@ import type { JsonValue } from "../json.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { normalizeName } from "../people.js";
 import { loadPolicyFile } from "../policy/index.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 import { safeText } from "./text.js";
@@ -174,7 +174,7 @@ function local(io: CliIO, values: Values): Access {
   const paths = wardenPaths(io, values);
   if (isPostgresUrl(paths.db))
     throw new UsageError("with PostgreSQL, decide through a running Warden: --url URL");
-  if (!existsSync(paths.db)) throw new UsageError(`no ledger at ${paths.db}`);
+  if (!existsSync(paths.db)) throw missing(`no ledger at ${paths.db}`);
   const withQueue = async <T>(body: (queue: Approvals) => Promise<T>): Promise<T> => {
     const maxRememberMs = existsSync(paths.policy)
       ? (await loadPolicyFile(paths.policy)).approvalChannels.maxRememberMs

@@ -7,7 +7,8 @@ import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
-import { parse, printHelp, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
+import { requireLedger, requirePolicy } from "./existing.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -15,7 +16,7 @@ import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 type Mcp = typeof import("../adapters/mcp/index.js");
 
 const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--listen HOST:PORT]
-                  [--poisoning block|warn] [--name NAME] [--dir DIR] [--policy FILE] [--db FILE]
+                  [--poisoning block|warn] [--name NAME] [--dir DIR] [--policy FILE] [--db FILE] [--init]
                   [-- COMMAND ARGS... | --url URL [--transport http|sse] [--header-env H=VAR,...]]
        warden mcp wrap FILE | unwrap FILE [--dir DIR] [--policy FILE] [--db FILE]
        warden mcp tools [--json]
@@ -35,6 +36,12 @@ is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user 
 provider token names the user. With identity.onBehalfOf: verified only a provider token names the
 user (over stdio: _meta["warden/onBehalfOfToken"], an RFC 8693 exchanged token); --on-behalf-of,
 headers and _meta["warden/onBehalfOf"] are refused (IDENTITY_UNVERIFIED).
+
+The policy and the ledger must exist (warden init makes them): a --db or --dir that names nothing is
+refused (exit 2) and named, never created.
+--init    create the ledger and its signing key if they are missing (a PostgreSQL database: the key
+          DIR/ledger.key); the policy is never made up, it must exist. wrap puts --init in each
+          entry, so the client's first launch on a new checkout creates the project's ledger
 
 wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
           VS Code: servers) so each server runs behind npx -y agent-warden@VERSION mcp with this
@@ -73,6 +80,7 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       url: { type: "string" },
       transport: { type: "string" },
       "header-env": { type: "string" },
+      init: { type: "boolean" },
     });
     if (values.help) return printHelp(io, HELP);
     const paths = wardenPaths(io, values);
@@ -92,11 +100,17 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     const name = values.name ?? "upstream";
     if (!MCP_SERVER_NAME.test(name)) throw new UsageError("--name uses letters, digits, - and single _");
     const listen = values.listen === undefined ? null : hostPort(values.listen);
-    if (!existsSync(paths.policy))
-      throw new Error(`no policy at ${paths.policy} (run warden init, or pass --policy)`);
+    requirePolicy(paths);
+    // With --init, Warden.open creates the ledger and its key, and only while there is no ledger.
+    if (!values.init) requireLedger(paths);
 
     const servers = commandLineServer(io, name, command, values);
-    const warden = await Warden.open({ policy: paths.policy, db: paths.db, watchPolicy: true });
+    const warden = await Warden.open({
+      policy: paths.policy,
+      db: paths.db,
+      ...(isPostgresUrl(paths.db) ? { signingKey: paths.key } : {}),
+      watchPolicy: true,
+    });
     let gateway: McpGateway;
     try {
       gateway = await mcp.McpGateway.create({
@@ -304,7 +318,7 @@ async function approve(
   force: boolean,
   mcp: Mcp,
 ): Promise<number> {
-  if (!existsSync(db)) throw new UsageError(`no ledger at ${db}`);
+  if (!existsSync(db)) throw missing(`no ledger at ${db}`);
   const store = await SqliteStore.open(db);
   const ledger = await Ledger.open({
     store,

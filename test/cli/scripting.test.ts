@@ -1,6 +1,6 @@
 // The CLI in scripts and CI: nothing created unless asked, exit codes, "did you mean", `-` as stdout,
 // policy test reports with file and line, and the plain-text outputs people read.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -12,6 +12,11 @@ import { tempDir } from "../helpers.js";
 import { cli } from "./run-cli.js";
 
 let cwd: string;
+
+/** Every file and folder under `root`, sorted: what a refused command must leave as it found it. */
+function tree(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: "utf8" }).sort();
+}
 
 beforeEach(() => {
   cwd = tempDir();
@@ -59,6 +64,75 @@ describe("nothing is created unless asked", () => {
     const canary = await cli(["canary", "create", "--kind", "email", "--db", typo], cwd);
     expect(canary.code).toBe(2);
     expect(existsSync(join(cwd, "typo"))).toBe(false);
+  });
+
+  it("every command that takes --db or --dir refuses a path that names nothing: exit 2, the path named, nothing created", async () => {
+    expect((await cli(["init"], cwd)).code).toBe(0);
+    writeFileSync(join(cwd, "archive.jsonl"), ""); // prune checks its archive before the ledger
+    const policy = join(cwd, ".warden", "policy.yaml");
+    const commands = [
+      ["start", "--port", "0"],
+      ["canary", "create", "--kind", "email"],
+      ["canary", "list"],
+      ["mcp"],
+      ["mcp", "--", process.execPath, "server.js"],
+      ["mcp", "tools"],
+      ["mcp", "approve", "files", "read_file"],
+      ["verify"],
+      ["export", "--jsonl", "-"],
+      ["backup", "--to", join(cwd, "copy.db")],
+      ["prune", "--through", "1", "--archive", join(cwd, "archive.jsonl")],
+      ["key", "rotate", "--reason", "lost"],
+      ["log"],
+      ["sessions"],
+      ["who", "c-1"],
+      ["alerts"],
+      ["approvals"],
+      ["approve", "a-1"],
+      ["deny", "a-1", "--reason", "no"],
+      ["token", "create", "--role", "admin"],
+      ["token", "list"],
+      ["token", "revoke", "t-1"],
+      ["policy", "replay", policy],
+    ];
+    const before = tree(cwd);
+    const db = join(cwd, "typo", "l.db");
+    const dir = join(cwd, "nowhere");
+    const refused = [];
+    for (const args of commands) {
+      for (const [flag, path] of [
+        ["--db", db],
+        ["--dir", dir],
+      ] as const) {
+        // --dir names the folder's policy (start, mcp: checked first) or its ledger: both are in it.
+        const dash = args.indexOf("--");
+        const own = dash === -1 ? args : args.slice(0, dash);
+        const run = await cli([...own, flag, path, ...args.slice(own.length)], cwd);
+        refused.push({ args, flag, code: run.code, named: run.stderr.includes(path) });
+      }
+    }
+    expect(refused).toEqual(refused.map(({ args, flag }) => ({ args, flag, code: 2, named: true })));
+    expect(tree(cwd)).toEqual(before);
+  });
+
+  it("mcp: a ledger that is not there is refused; --init creates it but never a policy", async () => {
+    const dir = join(cwd, "project");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "policy.yaml"), '{"default": "allow"}');
+    const bare = await cli(["mcp", "--dir", dir], cwd);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain(`no ledger at ${join(dir, "ledger.db")}`);
+    expect(bare.stderr).toContain("--init");
+    expect(tree(dir)).toEqual(["policy.yaml"]);
+
+    // --init with no policy: refused before anything is made, naming the policy.
+    const empty = join(cwd, "empty");
+    const noPolicy = await cli(["mcp", "--dir", empty, "--init"], cwd);
+    expect(noPolicy.code).toBe(2);
+    expect(noPolicy.stderr).toContain(`no policy at ${join(empty, "policy.yaml")}`);
+    expect(existsSync(empty)).toBe(false);
+
+    expect((await cli(["mcp", "--help"], cwd)).stdout).toMatch(/--init\s+create the ledger/);
   });
 
   it("start --init creates what is missing and serves", async () => {

@@ -130,12 +130,16 @@ function wrapUrl(entry: Obj, server: string, options: WrapOptions): Obj {
   return wrapped;
 }
 
+// --init: wrapping says the gateway is to run in the client's place, and a project config names a
+// project-relative ledger that a fresh checkout does not have (it is not committed): the client's first
+// launch creates it and its key. The policy is never created; without it the launch fails and names it.
 const gatewayArgs = (server: string, options: WrapOptions): string[] => [
   "mcp",
   "--policy",
   options.policy,
   "--db",
   options.db,
+  "--init",
   "--name",
   gatewayName(server),
 ];

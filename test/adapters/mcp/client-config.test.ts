@@ -130,6 +130,9 @@ describe("warden mcp wrap | unwrap", () => {
         `agent-warden@${PKG.version}`,
       ]);
       if (file !== "claude_desktop_config.json") expect(wrapped).not.toContain(dir);
+      // A fresh checkout has the policy but no ledger (not committed): the first launch creates it.
+      expect(entry.args).toContain("--init");
+      expect(existsSync(join(dir, ".warden", "ledger.db"))).toBe(false);
       const client = await launch(dir, entry, workspace);
       expect(client.getInstructions()).toBe(INSTRUCTIONS);
       expect(textOf(await client.callTool({ name: "greet", arguments: { name: format } }))).toBe(

@@ -46,7 +46,7 @@ describe(`progress through the relay (${CALLS} calls, progress 0/50/100 each)`, 
       orderedDelivery(
         new StdioClientTransport({
           command: process.execPath,
-          args: [CLI, "mcp", "--dir", dir, "--", process.execPath, PROGRESS],
+          args: [CLI, "mcp", "--dir", dir, "--init", "--", process.execPath, PROGRESS],
           stderr: "ignore",
         }),
       ),

@@ -34,6 +34,7 @@ describe("warden mcp over stdio (the CLI)", () => {
         "mcp",
         "--dir",
         dir,
+        "--init",
         "--agent",
         "ide-agent",
         "--on-behalf-of",
@@ -90,7 +91,7 @@ describe("examples/mcp", () => {
     const root = new URL("../../../", import.meta.url).pathname;
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [CLI, "mcp", "--dir", dir, "--policy", "examples/mcp/policy.yaml"],
+      args: [CLI, "mcp", "--dir", dir, "--policy", "examples/mcp/policy.yaml", "--init"],
       cwd: root,
       stderr: "ignore",
     });
