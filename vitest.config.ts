@@ -1,50 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects. `e2e` holds every suite that leaves the test process: it starts another process (the
-// built CLI, an MCP server over stdio, a bubblewrap or gVisor sandbox), mounts filesystems, drives
-// Chromium, or talks to an external server (PostgreSQL, NATS). `unit` is everything else: in-process, on
-// temp files and 127.0.0.1 servers the test itself starts. A file belongs to `e2e` when it lives in
-// test/e2e/ or test/parity/, or is listed below because it is about one module but still needs one of
-// those. (Tools a test runs once to make a fixture, openssl or git, do not count.)
-const E2E = [
-  "test/e2e/**/*.test.ts",
-  "test/parity/**/*.test.ts",
-  // The built CLI as a child process.
-  "test/adapters/mcp/client-config.test.ts",
-  "test/cli/closed-pipe.test.ts",
-  "test/ledger/durable-files.test.ts",
-  // MCP servers (server-everything, server-filesystem, fixtures) as stdio child processes.
-  "test/adapters/mcp/cli.test.ts",
-  "test/adapters/mcp/everything.test.ts",
-  "test/adapters/mcp/filesystem.test.ts",
-  "test/adapters/mcp/http.test.ts",
-  "test/adapters/mcp/oauth.test.ts",
-  "test/adapters/mcp/pinning.test.ts",
-  "test/adapters/mcp/relay.test.ts",
-  "test/adapters/mcp/robustness.test.ts",
-  "test/adapters/mcp/sessions.test.ts",
-  "test/adapters/mcp/transports.test.ts",
-  "test/scan/mcp.test.ts",
-  // Sandboxes.
-  "test/sandbox/bubblewrap.test.ts",
-  "test/sandbox/gvisor.test.ts",
-  "test/sandbox/kill-switch.test.ts",
-  "test/sandbox/seccomp.test.ts",
-  // Mounts tmpfs filesystems.
-  "test/ledger/disk-faults.test.ts",
-  // PostgreSQL (alone or next to SQLite) and NATS.
-  "test/approvals/held-args.test.ts",
-  "test/export/cursor.test.ts",
-  "test/export/nats.test.ts",
-  "test/ledger/postgres*.test.ts",
-  "test/ledger/progress.test.ts",
-  "test/ledger/record-shape.test.ts",
-  "test/ledger/rewrite.test.ts",
-  "test/ledger/stores.test.ts",
-  "test/policy/limits.test.ts",
-  "test/secrets/broker.test.ts",
-  "test/secrets/postgres.test.ts",
-];
+import { E2E } from "./test/projects.js";
 
 // Shared by both projects. Not `extends: true`: that would also copy the root's globalSetup into each
 // project and print the component summary once per project.
