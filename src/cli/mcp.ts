@@ -105,12 +105,16 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     if (!values.init) requireLedger(paths);
 
     const servers = commandLineServer(io, name, command, values);
+    const made = isPostgresUrl(paths.db) ? [paths.key] : [paths.db, defaultKeyPaths(paths.db).privateKey];
+    const missingBefore = made.filter((file) => !existsSync(file));
     const warden = await Warden.open({
       policy: paths.policy,
       db: paths.db,
       ...(isPostgresUrl(paths.db) ? { signingKey: paths.key } : {}),
       watchPolicy: true,
     });
+    // stderr: stdout is the MCP channel.
+    for (const file of missingBefore) if (existsSync(file)) io.stderr(`warden mcp: created ${file}`);
     let gateway: McpGateway;
     try {
       gateway = await mcp.McpGateway.create({

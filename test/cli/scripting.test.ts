@@ -132,6 +132,15 @@ describe("nothing is created unless asked", () => {
     expect(noPolicy.stderr).toContain(`no policy at ${join(empty, "policy.yaml")}`);
     expect(existsSync(empty)).toBe(false);
 
+    // PostgreSQL: the shared signing key must be there; refused before any connection.
+    const pg = await cli(
+      ["mcp", "--db", "postgres://127.0.0.1:5432/test", "--dir", empty, "--policy", join(dir, "policy.yaml")],
+      cwd,
+    );
+    expect(pg.code).toBe(2);
+    expect(pg.stderr).toContain(`no signing key at ${join(empty, "ledger.key")}`);
+    expect(existsSync(empty)).toBe(false);
+
     expect((await cli(["mcp", "--help"], cwd)).stdout).toMatch(/--init\s+create the ledger/);
   });
 

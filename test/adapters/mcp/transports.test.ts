@@ -45,9 +45,16 @@ describe("warden mcp over stdio (the CLI)", () => {
         process.execPath,
         EVERYTHING,
       ],
-      stderr: "ignore",
+      stderr: "pipe",
+    });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     const client = await connectClient(transport, { capabilities: { sampling: {} } });
+    // --init made the ledger and its key, and said so on stderr (stdout is the MCP channel).
+    await eventually(async () => stderr.includes(`warden mcp: created ${join(dir, "ledger.key")}`));
+    expect(stderr).toContain(`warden mcp: created ${join(dir, "ledger.db")}`);
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({
       model: "m",
       role: "assistant",
