@@ -7,7 +7,6 @@ import { compileDetect } from "../detect/config.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
 import { compileContainment } from "../sandbox/config.js";
 import { compileSecrets } from "../secrets/config.js";
-import type { CelCondition } from "./cel.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileLimits } from "./limits-config.js";
 import type { PolicyDocument, RuleDocument } from "./schema.js";

@@ -2,21 +2,11 @@
 import * as z from "zod";
 import { mcpSchema } from "../adapters/mcp/config.js";
 import { approvalsSchema, ruleApprovalSchema } from "../approvals/config.js";
-import {
-  duration,
-  envName,
-  glob,
-  globs,
-  httpUrl,
-  ID_PATTERN,
-  id,
-  jsonPath,
-  upToAWeek,
-} from "../config/index.js";
+import { glob, globs, id, jsonPath } from "../config/index.js";
 import { detectSchema, intentsSchema, toolsSchema } from "../detect/config.js";
 import { exportSchema } from "../export/config.js";
 import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config.js";
-import { egressSchema, sandboxRuntime, sandboxSchema } from "../sandbox/config.js";
+import { egressSchema, sandboxSchema } from "../sandbox/config.js";
 import { secretsSchema } from "../secrets/config.js";
 import { compileCondition } from "./cel.js";
 import { limitsSchema } from "./limits-config.js";

@@ -9,7 +9,7 @@ import type { DetectSettings } from "../detect/config.js";
 import type { ExportDocument } from "../export/config.js";
 import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/config.js";
 import type { JsonValue } from "../json.js";
-import type { ContainmentSettings, SandboxRuntime } from "../sandbox/config.js";
+import type { ContainmentSettings } from "../sandbox/config.js";
 import type { SecretsSettings } from "../secrets/config.js";
 import type { LimitSpec } from "./limits-config.js";
 

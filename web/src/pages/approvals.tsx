@@ -1,22 +1,34 @@
 // Approvals: the pending queue (live) and the decided ones with who decided.
-import { useRef } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { Badge, Empty, ErrorBox, Link, Time, useApi } from "../components/common.js";
 import { Countdown } from "../components/countdown.js";
-import { useLiveRecords } from "../live.js";
+import { useLiveRecords, useLiveState } from "../live.js";
 import { pathTo } from "../router.js";
 import type { ApprovalView } from "../types.js";
 
-/** Refetches on approval records, at most once per 250 ms (a burst of records is one reload). */
+/**
+ * Refetches on approval records, at most once per 250 ms (a burst of records is one reload), and each time
+ * the live stream (re)opens: an approval asked between the page's first fetch and the stream's start, or
+ * while it was reconnecting, reaches no listener, so the list is read again once records flow.
+ */
 function useReloadOnApprovalRecords(reload: () => void): void {
   const timer = useRef<number | null>(null);
-  useLiveRecords((r) => {
-    if (!r.kind.startsWith("approval.")) return;
+  const soon = () => {
     if (timer.current !== null) return;
     timer.current = window.setTimeout(() => {
       timer.current = null;
       reload();
     }, 250);
+  };
+  useLiveRecords((r) => {
+    if (r.kind.startsWith("approval.")) soon();
   });
+  const live = useLiveState();
+  const wasLive = useRef(live === "live");
+  useEffect(() => {
+    if (live === "live" && !wasLive.current) soon();
+    wasLive.current = live === "live";
+  }, [live]);
 }
 
 function ApprovalTable(props: { approvals: ApprovalView[]; decided: boolean }) {
