@@ -1,5 +1,6 @@
 // `npm pack` and a global install of the tarball, as a user gets Warden: the package carries what `warden init`
-// needs, installs with its runtime dependencies only, and gives a `warden` that initialises and serves.
+// needs, installs with its runtime dependencies only, and gives a `warden` that initialises and serves, and
+// that every runnable shell snippet of the README and docs works with.
 //
 // No network here: better-sqlite3's install script (prebuild-install) would download its prebuilt binding.
 // The test hands it the binding this checkout built, as a local prebuild, the way prebuild-install documents
@@ -11,6 +12,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { onCleanup, tempDir } from "../helpers.js";
+import { runnableShellSnippets, runShellSnippet } from "./docs/snippets.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "dist/cli/bin.js");
@@ -100,5 +102,15 @@ describe.runIf(existsSync(BIN) && existsSync(BINDING))("npm pack and npm install
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true });
-  }, 300_000);
+
+    // Every shell snippet of the README and docs that runs here, with this installed warden on the PATH.
+    const failed: { where: string; code: number; stderr: string }[] = [];
+    const snippets = runnableShellSnippets(ROOT);
+    expect(snippets.length).toBeGreaterThan(3);
+    for (const s of snippets) {
+      const result = await runShellSnippet(ROOT, s, join(prefix, "bin"), tempDir);
+      if (result.code !== 0) failed.push({ where: `${s.file}:${s.line}`, ...result });
+    }
+    expect(failed).toEqual([]);
+  }, 600_000);
 });

@@ -1,22 +1,18 @@
-// Every shell snippet and policy snippet in the README, docs/ and the examples' READMEs that can run here
-// does: shell blocks run with bash (in a folder after `warden init`, or from the repository root when
-// marked `<!-- snippet: repo -->`), YAML blocks and JSON blocks marked `<!-- snippet: policy -->` load as
-// policies with no error. A block that cannot run offline or in a test (a server that runs until stopped,
-// a registry install, a PostgreSQL host, a transcript) is marked `<!-- snippet: skip — why -->`, with the
-// reason required and shown here.
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { checkPolicyText } from "../../../src/policy/index.js";
-import { cli } from "../../cli/run-cli.js";
 import { tempDir } from "../../helpers.js";
-import { documentationFiles, type Snippet, snippetsOf } from "./snippets.js";
+import {
+  documentationFiles,
+  runnableShellSnippets,
+  runShellSnippet,
+  type Snippet,
+  snippetsOf,
+} from "./snippets.js";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const BIN = join(ROOT, "dist/cli/bin.js");
-const SHELL = new Set(["sh", "bash", "shell"]);
 const YAML = new Set(["yaml", "yml"]);
 
 const all = documentationFiles(ROOT)
@@ -24,19 +20,19 @@ const all = documentationFiles(ROOT)
   .flatMap((file) => snippetsOf(ROOT, file));
 const name = (s: Snippet) => `${s.file}:${s.line}`;
 const skipped = all.filter((s) => s.mark?.kind === "skip");
-const shell = all.filter((s) => SHELL.has(s.lang) && s.mark?.kind !== "skip");
+const shell = runnableShellSnippets(ROOT);
 const policies = all.filter(
   (s) => s.mark?.kind !== "skip" && (YAML.has(s.lang) || (s.lang === "json" && s.mark?.kind === "policy")),
 );
 
-/** A `warden` on the PATH that is this checkout's build, as a global install would give. */
-function pathWithWarden(): string {
+/** A folder holding a `warden` that is this checkout's build, as a global install would give. */
+function wardenShim(): string {
   const bin = join(tempDir(), "bin");
   mkdirSync(bin);
   writeFileSync(join(bin, "warden"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, {
     mode: 0o755,
   });
-  return `${bin}:${process.env.PATH}`;
+  return bin;
 }
 
 describe("documentation snippets", () => {
@@ -55,32 +51,12 @@ describe("documentation snippets", () => {
   });
 
   describe.runIf(existsSync(BIN))("shell", () => {
+    // The installed package runs these same snippets too (test/e2e/install.test.ts).
     it.each(shell.map((s) => [name(s), s] as const))(
       "%s runs",
       async (where, s) => {
-        const env: NodeJS.ProcessEnv = {
-          ...process.env,
-          PATH: pathWithWarden(),
-          npm_config_offline: "true",
-          NO_COLOR: "1",
-        };
-        let cwd = ROOT;
-        if (s.mark?.kind !== "repo") {
-          cwd = tempDir();
-          expect((await cli(["init"], cwd)).code).toBe(0);
-        } else {
-          // From the repository root; whatever a snippet writes under .warden goes to a temporary folder.
-          env.WARDEN_DIR = tempDir();
-        }
-        const run = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", s.text], {
-          cwd,
-          env,
-          timeout: 120_000,
-        }).catch((err: { code?: number; stdout?: string; stderr?: string }) => err);
-        expect({ where, code: "code" in run ? run.code : 0, stderr: run.stderr }).toMatchObject({
-          where,
-          code: 0,
-        });
+        const run = await runShellSnippet(ROOT, s, wardenShim(), tempDir);
+        expect({ where, ...run }).toMatchObject({ where, code: 0 });
       },
       150_000,
     );

@@ -1,6 +1,10 @@
 // The fenced code blocks of the README and docs, with the annotation that says how the snippet test treats each.
-import { readdirSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
 
 export interface Snippet {
   /** Repository-relative file and the 1-based line of the opening fence. */
@@ -55,4 +59,45 @@ export function snippetsOf(root: string, path: string): Snippet[] {
     i = end;
   }
   return out;
+}
+
+const SHELL = new Set(["sh", "bash", "shell"]);
+
+/** The shell snippets of the docs that run here (not marked skip). */
+export function runnableShellSnippets(root: string): Snippet[] {
+  return documentationFiles(root)
+    .filter(existsSync)
+    .flatMap((file) => snippetsOf(root, file))
+    .filter((s) => SHELL.has(s.lang) && s.mark?.kind !== "skip");
+}
+
+/**
+ * Runs a shell snippet with bash, the `warden` in `binDir` first on the PATH: in a fresh folder after that
+ * warden's `init`, or from the repository root when marked `repo` (with WARDEN_DIR in a temporary folder,
+ * so nothing is written under the checkout's .warden).
+ */
+export async function runShellSnippet(
+  root: string,
+  s: Snippet,
+  binDir: string,
+  tempDir: () => string,
+): Promise<{ code: number; stderr: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${binDir}:${process.env.PATH}`,
+    npm_config_offline: "true",
+    NO_COLOR: "1",
+  };
+  let cwd = root;
+  if (s.mark?.kind === "repo") env.WARDEN_DIR = tempDir();
+  else {
+    cwd = tempDir();
+    await run(join(binDir, "warden"), ["init"], { cwd, env });
+  }
+  const result = await run("bash", ["-euo", "pipefail", "-c", s.text], { cwd, env, timeout: 120_000 }).catch(
+    (err: { code?: number; stderr?: string }) => err,
+  );
+  return "code" in result
+    ? { code: typeof result.code === "number" ? result.code : 1, stderr: result.stderr ?? "" }
+    : { code: 0, stderr: String(result.stderr) };
 }
