@@ -42,6 +42,7 @@ import {
   TOKEN_NAMES_SQL,
   TOKENS_SQL,
   TOUCH_TOKEN_SQL,
+  tokenParams,
 } from "./sql.js";
 
 export interface PostgresStoreOptions {
@@ -303,18 +304,7 @@ export class PostgresStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const values = [
-      t.id,
-      t.hash,
-      t.role,
-      t.agent,
-      t.name,
-      t.createdAt,
-      t.revokedAt,
-      t.expiresAt,
-      t.lastUsedAt,
-    ];
-    await this.#rows("token write", pgSql(PUT_TOKEN_SQL), values);
+    await this.#rows("token write", pgSql(PUT_TOKEN_SQL), tokenParams(t));
   }
 
   async tokens(): Promise<TokenRow[]> {

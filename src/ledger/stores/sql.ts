@@ -1,6 +1,6 @@
 // The ledger's SQL that the SQLite and PostgreSQL stores share, written once. What differs between the
 // two databases is a `SqlDialect`, defined in one place per store (sqlite-sql.ts, postgres-sql.ts).
-import type { RecordKind, RecordQuery } from "../types.js";
+import type { RecordKind, RecordQuery, TokenRow } from "../types.js";
 import { APPROVAL_KINDS_SQL, isApprovalKinds } from "./common.js";
 import { CHECKPOINT_COLUMNS, RECORD_COLUMNS } from "./rows.js";
 
@@ -48,6 +48,10 @@ export const PUT_TOKEN_SQL = `INSERT INTO tokens
   ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, role = excluded.role, agent = excluded.agent,
     name = excluded.name, created_at = excluded.created_at, revoked_at = excluded.revoked_at,
     expires_at = excluded.expires_at, last_used_at = excluded.last_used_at`;
+/** PUT_TOKEN_SQL's parameters, in its column order. */
+export function tokenParams(t: TokenRow): SqlParam[] {
+  return [t.id, t.hash, t.role, t.agent, t.name, t.createdAt, t.revokedAt, t.expiresAt, t.lastUsedAt];
+}
 export const TOKENS_SQL = "SELECT * FROM tokens ORDER BY created_at, id";
 /** Last use only moves forward: instances may report out of order. Parameters: at, id, at. */
 export const TOUCH_TOKEN_SQL =

@@ -44,6 +44,7 @@ import {
   TOKEN_NAMES_SQL,
   TOKENS_SQL,
   TOUCH_TOKEN_SQL,
+  tokenParams,
 } from "./sql.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
 import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
@@ -173,18 +174,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async putToken(t: TokenRow): Promise<void> {
-    const values = [
-      t.id,
-      t.hash,
-      t.role,
-      t.agent,
-      t.name,
-      t.createdAt,
-      t.revokedAt,
-      t.expiresAt,
-      t.lastUsedAt,
-    ];
-    this.#run("token write", () => this.#stmt(PUT_TOKEN_SQL).run(...values));
+    this.#run("token write", () => this.#stmt(PUT_TOKEN_SQL).run(...tokenParams(t)));
   }
 
   async tokens(): Promise<TokenRow[]> {
