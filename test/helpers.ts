@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { WardenError } from "../src/errors.js";
 import { Warden, type WardenOptions } from "../src/index.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -68,4 +69,14 @@ export function rawRequest(
     req.on("error", reject);
     req.end(options.body);
   });
+}
+
+/** The code and `details.reason` of the WardenError a promise rejects with; anything else fails the test. */
+export async function wardenRefusal(p: Promise<unknown>): Promise<{ code: string; reason: unknown }> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WardenError)) throw new Error(`expected a WardenError, got ${String(err)}`);
+  return { code: err.code, reason: err.details?.reason };
 }

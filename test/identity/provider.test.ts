@@ -1,8 +1,8 @@
 // Provider tokens verified against a real OpenID provider on 127.0.0.1: roles from groups, the agent, the
 // delegated user, and every refusal (audience, expiry, foreign keys, ID tokens as bearers, key rotation).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WardenError } from "../../src/errors.js";
 import { type ProviderConfig, ProviderTokens, providerConfig } from "../../src/identity/provider/index.js";
+import { wardenRefusal } from "../helpers.js";
 import { type LocalClient, LocalProvider } from "./local-provider.js";
 
 const API = "https://warden.example.test/api";
@@ -30,15 +30,6 @@ function config(overrides: Partial<Parameters<typeof providerConfig>[0]> = {}): 
     roles: { approver: ["security-approvers"], auditor: ["auditors"], agent: ["warden-agents"] },
     ...overrides,
   });
-}
-
-async function refusal(p: Promise<unknown>): Promise<{ code: string; reason: unknown }> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof WardenError)) throw new Error(`expected a WardenError, got ${String(err)}`);
-  return { code: err.code, reason: err.details?.reason };
 }
 
 beforeAll(async () => {
@@ -75,7 +66,7 @@ describe("provider tokens", () => {
 
   it("a person in no mapped group has no role", async () => {
     const { access_token } = await idp.signIn("bob", APP, { resource: API });
-    expect((await refusal(new ProviderTokens(config()).verify(access_token))).code).toBe("FORBIDDEN");
+    expect((await wardenRefusal(new ProviderTokens(config()).verify(access_token))).code).toBe("FORBIDDEN");
   });
 
   it("an exchanged token (RFC 8693) is the agent's, acting for the verified user", async () => {
@@ -87,7 +78,7 @@ describe("provider tokens", () => {
 
   it("refuses a token for another audience", async () => {
     const token = await idp.clientCredentials(AGENT, OTHER);
-    expect(await refusal(new ProviderTokens(config()).verify(token))).toEqual({
+    expect(await wardenRefusal(new ProviderTokens(config()).verify(token))).toEqual({
       code: "TOKEN_INVALID",
       reason: "audience",
     });
@@ -96,24 +87,29 @@ describe("provider tokens", () => {
   it("refuses an expired token (the clock is the verifier's, injected)", async () => {
     const token = await idp.clientCredentials(AGENT, API);
     const later = new ProviderTokens(config(), { now: () => Date.now() + 2 * 3600_000 });
-    expect(await refusal(later.verify(token))).toEqual({ code: "TOKEN_INVALID", reason: "expired" });
+    expect(await wardenRefusal(later.verify(token))).toEqual({ code: "TOKEN_INVALID", reason: "expired" });
   });
 
   it("refuses a token signed by another provider's keys", async () => {
     const token = await other.clientCredentials(AGENT, API);
-    expect((await refusal(new ProviderTokens(config()).verify(token))).code).toBe("TOKEN_INVALID");
+    expect((await wardenRefusal(new ProviderTokens(config()).verify(token))).code).toBe("TOKEN_INVALID");
   });
 
   it("refuses an ID token presented as a bearer token", async () => {
     const { id_token } = await idp.signIn("ann", APP);
     const tokens = new ProviderTokens(config({ audience: APP.id }));
-    expect((await refusal(tokens.verify(id_token))).code).toBe("TOKEN_INVALID");
+    expect((await wardenRefusal(tokens.verify(id_token))).code).toBe("TOKEN_INVALID");
   });
 
   it("refuses a token without a role group, and garbage", async () => {
     const tokens = new ProviderTokens(config());
-    expect((await refusal(tokens.verify(await idp.clientCredentials(STRANGER, API)))).code).toBe("FORBIDDEN");
-    expect(await refusal(tokens.verify("not.a.jwt"))).toEqual({ code: "TOKEN_INVALID", reason: "malformed" });
+    expect((await wardenRefusal(tokens.verify(await idp.clientCredentials(STRANGER, API)))).code).toBe(
+      "FORBIDDEN",
+    );
+    expect(await wardenRefusal(tokens.verify("not.a.jwt"))).toEqual({
+      code: "TOKEN_INVALID",
+      reason: "malformed",
+    });
   });
 
   it("follows a key rotation, fetching the JWKS again at most once per cooldown", async () => {
@@ -131,7 +127,10 @@ describe("provider tokens", () => {
     await idp.rotateKeys();
     const rotated = await idp.clientCredentials(AGENT, API);
     // Within the cooldown an unknown key id is refused without asking the provider again.
-    expect(await refusal(tokens.verify(rotated))).toEqual({ code: "TOKEN_INVALID", reason: "unknown-key" });
+    expect(await wardenRefusal(tokens.verify(rotated))).toEqual({
+      code: "TOKEN_INVALID",
+      reason: "unknown-key",
+    });
     expect(jwksFetches()).toBe(1);
     now += 31_000;
     await expect(tokens.verify(rotated)).resolves.toMatchObject({ agent: "support-bot" });
@@ -146,12 +145,12 @@ describe("provider tokens", () => {
     await idp.rotateKeys({ dropOld: true });
     await expect(tokens.verify(old)).resolves.toBeDefined();
     now += 61_000;
-    expect(await refusal(tokens.verify(old))).toEqual({ code: "TOKEN_INVALID", reason: "unknown-key" });
+    expect(await wardenRefusal(tokens.verify(old))).toEqual({ code: "TOKEN_INVALID", reason: "unknown-key" });
   });
 
   it("fails closed with PROVIDER_UNAVAILABLE when the provider cannot be reached", async () => {
     const down = new ProviderTokens(providerConfig({ issuer: "http://127.0.0.1:9", audience: API }));
     const token = await idp.clientCredentials(AGENT, API);
-    expect((await refusal(down.verify(token))).code).toBe("PROVIDER_UNAVAILABLE");
+    expect((await wardenRefusal(down.verify(token))).code).toBe("PROVIDER_UNAVAILABLE");
   });
 });

@@ -1,8 +1,8 @@
 // The single sign-on relying party against a real OpenID provider on 127.0.0.1, without a browser: the
 // state is used once, within its window, by the browser that started it; the ID token's claims decide.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WardenError } from "../../src/errors.js";
 import { providerConfig, SIGN_ON_WINDOW_MS, SignOn } from "../../src/identity/provider/index.js";
+import { wardenRefusal } from "../helpers.js";
 import { LocalProvider } from "./local-provider.js";
 
 const CALLBACK = "http://127.0.0.1:9/ui/sso/callback";
@@ -20,15 +20,6 @@ function signOn(now: () => number = Date.now): SignOn {
 async function code(sso: SignOn, user: string): Promise<{ back: URL; state: string }> {
   const { url, state } = await sso.start(CALLBACK, "/approvals");
   return { back: await idp.authorize(url, user, CALLBACK), state };
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code: string; reason: unknown }> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof WardenError)) throw new Error(`expected a WardenError, got ${String(err)}`);
-  return { code: err.code, reason: err.details?.reason };
 }
 
 beforeAll(async () => {
@@ -59,13 +50,13 @@ describe("SignOn", () => {
     expect(done.next).toBe("/approvals");
     expect(sso.pending).toBe(0);
     // The same callback again: its state was used.
-    expect(await failure(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
+    expect(await wardenRefusal(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
   });
 
   it("refuses a callback brought back by another browser (its state cookie differs or is missing)", async () => {
     const sso = signOn();
     const { back } = await code(sso, "ann");
-    expect(await failure(sso.finish(back, undefined))).toEqual({ code: "SSO_FAILED", reason: "state" });
+    expect(await wardenRefusal(sso.finish(back, undefined))).toEqual({ code: "SSO_FAILED", reason: "state" });
   });
 
   it("refuses a callback after the sign-in window (an injected clock)", async () => {
@@ -73,7 +64,7 @@ describe("SignOn", () => {
     const sso = signOn(() => now);
     const { back, state } = await code(sso, "ann");
     now += SIGN_ON_WINDOW_MS + 1;
-    expect(await failure(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
+    expect(await wardenRefusal(sso.finish(back, state))).toEqual({ code: "SSO_FAILED", reason: "state" });
   });
 
   it("signs in as a confidential client (clientSecretEnv), and not with a wrong secret", async () => {
@@ -90,13 +81,13 @@ describe("SignOn", () => {
     });
     const wrong = new SignOn(config, { clientSecret: "not-the-secret-0000000000000" });
     const refused = await code(wrong, "ann");
-    expect((await failure(wrong.finish(refused.back, refused.state))).code).toBe("SSO_FAILED");
+    expect((await wardenRefusal(wrong.finish(refused.back, refused.state))).code).toBe("SSO_FAILED");
   });
 
   it("refuses an agent's identity at the dashboard", async () => {
     const sso = signOn();
     const { back, state } = await code(sso, "robot");
-    expect((await failure(sso.finish(back, state))).code).toBe("FORBIDDEN");
+    expect((await wardenRefusal(sso.finish(back, state))).code).toBe("FORBIDDEN");
   });
 
   it("builds the provider's logout URL with the ID token as hint", async () => {
