@@ -1,5 +1,11 @@
 // The export stage's public surface: the exporter, the Sink interface, the built-in sinks, OCSF mapping.
-export { type ExportDocument, exportSchema, type SinkDocument } from "./config.js";
+export {
+  type ExportDocument,
+  exportSchema,
+  SINK_SCHEMAS,
+  type SinkDocument,
+  type SinkType,
+} from "./config.js";
 export { checkpointEvent, recordEvent } from "./event.js";
 export { DEFAULT_RETRY, Exporter, type ExporterOptions, type SinkSetup } from "./exporter.js";
 export { type BodyFormat, formatEvent } from "./format.js";

@@ -46,3 +46,6 @@ export class SinkError extends WardenError {
     this.permanent = options.permanent ?? false;
   }
 }
+
+/** Builds a sink from its `export:` entry; the secrets the entry names are read from `env`, never the policy. */
+export type SinkFactory<D> = (doc: D, env: Record<string, string | undefined>) => Sink;

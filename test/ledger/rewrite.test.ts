@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { checkpointEvent } from "../../src/export/event.js";
-import { JsonlSink } from "../../src/export/sinks/jsonl.js";
+import { JsonlSink } from "../../src/export/sinks/jsonl/index.js";
 import { canonicalData, recordHash } from "../../src/ledger/hash.js";
 import {
   exportJsonl,

@@ -2,8 +2,9 @@
 import { mkdirSync } from "node:fs";
 import { type FileHandle, open, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type BodyFormat, formatEvent } from "../format.js";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { type BodyFormat, formatEvent } from "../../format.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import type { JsonlDocument } from "./config.js";
 
 export interface JsonlSinkOptions {
   name: string;
@@ -89,6 +90,15 @@ export class JsonlSink implements Sink {
     await rename(this.#options.path, target);
   }
 }
+
+export const createJsonlSink: SinkFactory<JsonlDocument> = (doc) =>
+  new JsonlSink({
+    name: doc.name,
+    path: doc.path,
+    format: doc.format,
+    maxBytes: doc.maxBytes,
+    maxAgeMs: doc.maxAge,
+  });
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(

@@ -2,8 +2,10 @@
 import type { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
-import { toolCallSpan } from "./otlp-spans.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { secret } from "../env.js";
+import type { OtlpDocument } from "./config.js";
+import { toolCallSpan } from "./spans.js";
 
 export interface OtlpSinkOptions {
   name: string;
@@ -66,3 +68,11 @@ export class OtlpSink implements Sink {
     return { exporter, resource };
   }
 }
+
+export const createOtlpSink: SinkFactory<OtlpDocument> = (doc, env) =>
+  new OtlpSink({
+    ...doc,
+    headers: Object.fromEntries(
+      Object.entries(doc.headersEnv ?? {}).map(([header, name]) => [header, secret(env, name, doc.name)]),
+    ),
+  });

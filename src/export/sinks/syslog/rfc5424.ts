@@ -1,5 +1,5 @@
 // RFC 5424 syslog messages and RFC 5425/6587 octet-counted framing for stream transports.
-import type { ExportEvent } from "../types.js";
+import type { ExportEvent } from "../../types.js";
 
 export interface SyslogHeader {
   facility: number;

@@ -1,12 +1,13 @@
 // Syslog sink: RFC 5424 messages over UDP (one per datagram), TCP or TLS (RFC 5425 octet counting).
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { readFileSync } from "node:fs";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { connect as tlsConnect } from "node:tls";
-import { formatEvent } from "../format.js";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { formatEvent } from "../../format.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { readCa } from "../env.js";
 import { toCef } from "./cef.js";
+import type { SyslogDocument } from "./config.js";
 import { formatSyslog, octetFrame, type SyslogHeader } from "./rfc5424.js";
 
 export interface SyslogSinkOptions {
@@ -155,7 +156,5 @@ export class SyslogSink implements Sink {
   }
 }
 
-/** Reads a CA bundle named in the config (a missing file fails at start, not on the first event). */
-export function readCa(path: string | undefined): string | undefined {
-  return path === undefined ? undefined : readFileSync(path, "utf8");
-}
+export const createSyslogSink: SinkFactory<SyslogDocument> = (doc) =>
+  new SyslogSink({ ...doc, ca: readCa(doc.ca) });

@@ -1,6 +1,6 @@
 // ArcSight Common Event Format (CEF:0) lines, escaped per the CEF specification.
-import type { JsonValue } from "../../json.js";
-import type { ExportEvent } from "../types.js";
+import type { JsonValue } from "../../../json.js";
+import type { ExportEvent } from "../../types.js";
 
 const VERSION = "0.1.0";
 

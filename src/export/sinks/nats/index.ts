@@ -1,7 +1,9 @@
 // NATS JetStream sink: one subject per event kind (`<prefix>.<kind>`), each publish acknowledged by the stream.
 import type { JetStreamClient, NatsConnection } from "nats";
-import { type BodyFormat, formatEvent } from "../format.js";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { type BodyFormat, formatEvent } from "../../format.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { secret } from "../env.js";
+import type { NatsDocument } from "./config.js";
 
 export interface NatsSinkOptions {
   name: string;
@@ -99,3 +101,6 @@ export class NatsSink implements Sink {
     }
   }
 }
+
+export const createNatsSink: SinkFactory<NatsDocument> = (doc, env) =>
+  new NatsSink({ ...doc, token: doc.tokenEnv ? secret(env, doc.tokenEnv, doc.name) : undefined });

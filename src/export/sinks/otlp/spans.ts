@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { type HrTime, SpanKind, SpanStatusCode, TraceFlags } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { parseTraceparent } from "../../trace.js";
-import type { ExportEvent } from "../types.js";
+import { parseTraceparent } from "../../../trace.js";
+import type { ExportEvent } from "../../types.js";
 
 const SCOPE = { name: "agent-warden", version: "0.1.0" };
 

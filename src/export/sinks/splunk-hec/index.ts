@@ -1,8 +1,10 @@
 // Splunk HTTP Event Collector sink: batched events to /services/collector/event, HEC status codes honoured.
 
-import { httpPost } from "../../webhooks/index.js";
-import { type BodyFormat, formatEvent } from "../format.js";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { httpPost } from "../../../webhooks/index.js";
+import { type BodyFormat, formatEvent } from "../../format.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { readCa, secret } from "../env.js";
+import type { SplunkHecDocument } from "./config.js";
 
 export interface SplunkHecSinkOptions {
   name: string;
@@ -102,3 +104,10 @@ function hecText(body: string): string | null {
   const text = parse(body)?.text;
   return typeof text === "string" ? text.slice(0, 200) : null;
 }
+
+export const createSplunkHecSink: SinkFactory<SplunkHecDocument> = (doc, env) =>
+  new SplunkHecSink({
+    ...doc,
+    ca: readCa(doc.ca),
+    token: secret(env, doc.tokenEnv ?? "SPLUNK_HEC_TOKEN", doc.name),
+  });

@@ -1,8 +1,10 @@
 // Signed webhook sink: one POST per event, signed per Standard Webhooks (webhook-id = the stable event id).
-import { WardenError } from "../../errors.js";
-import { SignedWebhook } from "../../webhooks/index.js";
-import { type BodyFormat, formatEvent } from "../format.js";
-import { type ExportEvent, type Sink, SinkError } from "../types.js";
+import { WardenError } from "../../../errors.js";
+import { SignedWebhook } from "../../../webhooks/index.js";
+import { type BodyFormat, formatEvent } from "../../format.js";
+import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { secret } from "../env.js";
+import type { WebhookDocument } from "./config.js";
 
 export interface WebhookSinkOptions {
   name: string;
@@ -82,3 +84,6 @@ export class WebhookSink implements Sink {
     }
   }
 }
+
+export const createWebhookSink: SinkFactory<WebhookDocument> = (doc, env) =>
+  new WebhookSink({ ...doc, secret: secret(env, doc.secretEnv ?? "WARDEN_WEBHOOK_SECRET", doc.name) });
