@@ -4,10 +4,20 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { RPC } from "./errors.js";
 
+/** How long a response waits for the client's answer to the ping that follows notifications. */
+const SYNC_TIMEOUT_MS = 1_000;
+
 /**
  * Like the SDK's StdioServerTransport, but a line that is not JSON gets a -32700 answer, JSON that is
  * not JSON-RPC gets -32600 (with its id when it has one), and a line over `maxMessageBytes` is
  * discarded with -32600 instead of growing the buffer without bound.
+ *
+ * A response never shares a read with the notifications sent before it. An MCP SDK client handles a
+ * notification one microtask after reading it but a response at once, removing the request's progress
+ * handler: a last progress read in the same chunk as its result is dropped as "unknown token". So once
+ * notifications were written, a response waits until the client has answered a `ping` sent after them
+ * (its handlers run in order, so by then it has handled them). A client that does not answer within
+ * SYNC_TIMEOUT_MS is not asked again.
  */
 export class StdioDownstream implements Transport {
   onclose?: (() => void) | undefined;
@@ -21,6 +31,13 @@ export class StdioDownstream implements Transport {
   #size = 0;
   #skipping = false;
   #closed = false;
+  /** Notifications written, and how many of them the client is known to have handled (a ping came back). */
+  #notified = 0;
+  #handled = 0;
+  #sync: Promise<void> | null = null;
+  #pings = 0;
+  readonly #waiting = new Map<string, () => void>();
+  #clientPings = true;
 
   constructor(input: Readable, output: Writable, maxMessageBytes: number) {
     this.#input = input;
@@ -35,12 +52,45 @@ export class StdioDownstream implements Transport {
     this.#output.on("error", this.#onStreamError);
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.#closed) return;
+    if (!("id" in message)) this.#notified++;
+    else if (("result" in message || "error" in message) && this.#handled < this.#notified)
+      await this.#clientHandled(this.#notified);
+    if (this.#closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    return new Promise((resolve) => {
+    await new Promise<void>((resolve) => {
       if (this.#output.write(line)) resolve();
       else this.#output.once("drain", resolve);
+    });
+  }
+
+  /** Resolves once the client has handled the first `count` notifications (or cannot be asked). */
+  async #clientHandled(count: number): Promise<void> {
+    while (this.#handled < count && this.#clientPings && !this.#closed) {
+      this.#sync ??= this.#ping().finally(() => {
+        this.#sync = null;
+      });
+      await this.#sync;
+    }
+  }
+
+  #ping(): Promise<void> {
+    const covers = this.#notified;
+    const id = `warden-sync-${++this.#pings}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#clientPings = false;
+        done();
+      }, SYNC_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        this.#handled = Math.max(this.#handled, covers);
+        resolve();
+      };
+      this.#waiting.set(id, done);
+      this.#output.write(`${JSON.stringify({ jsonrpc: "2.0", id, method: "ping" })}\n`);
     });
   }
 
@@ -52,6 +102,7 @@ export class StdioDownstream implements Transport {
     this.#input.off("error", this.#onStreamError);
     this.#output.off("error", this.#onStreamError);
     this.#input.pause();
+    for (const done of [...this.#waiting.values()]) done();
     this.onclose?.();
   }
 
@@ -107,6 +158,11 @@ export class StdioDownstream implements Transport {
     if (!parsed.success) {
       // A response to nothing or a malformed notification gets no answer; a request-shaped line does.
       this.#reply(idOf(value), RPC.invalidRequest, "invalid request: not a JSON-RPC 2.0 message");
+      return;
+    }
+    const answered = "id" in parsed.data ? this.#waiting.get(String(parsed.data.id)) : undefined;
+    if (answered !== undefined && !("method" in parsed.data)) {
+      answered(); // the answer to the gateway's own ping: not the session's business
       return;
     }
     try {
