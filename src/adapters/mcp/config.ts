@@ -4,6 +4,33 @@ import * as z from "zod";
 import { duration, upToAWeek } from "../../config/index.js";
 import { type SandboxRuntime, sandboxRuntime } from "../../sandbox/config.js";
 
+// `${env:VAR}` is VS Code's and Cursor's spelling of the same reference.
+export const VARIABLE = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
+// Any `${…}`: what is not a variable reference is refused, never passed on as literal text.
+export const REFERENCE = /\$\{([^}]*)\}/g;
+
+/**
+ * Why a `${…}` reference in `text` cannot be expanded (VS Code's `${input:…}` prompts, `${workspaceFolder}`
+ * and other client variables, malformed ones), or null when every reference is `${VAR}`, `${VAR:-default}`
+ * or `${env:VAR}`. Client variables look like variable names; they are named here because the client that
+ * would expand them is not the one reading this text.
+ */
+export function unsupportedReference(text: string): string | null {
+  for (const [whole, inner = ""] of text.matchAll(REFERENCE)) {
+    if (inner.startsWith("input:"))
+      return `${whole} is a VS Code input, which only VS Code can ask for: put the value in an environment variable and write \${VAR}`;
+    const variable = VARIABLE.exec(inner);
+    if (variable === null)
+      return `${whole} is not a variable reference (Warden expands \${VAR}, \${VAR:-default} and \${env:VAR})`;
+    if (CLIENT_VARIABLES.has(variable[1] ?? ""))
+      return `${whole} is a variable of the MCP client (VS Code, Cursor), not of the environment: write the value, or \${VAR} of an environment variable`;
+  }
+  return null;
+}
+
+// Client variables of VS Code and Cursor that are not environment variables.
+const CLIENT_VARIABLES = new Set(["workspaceFolder", "workspaceFolderBasename", "userHome", "pathSeparator"]);
+
 /** An MCP server name: no `__` and no trailing `_`, so `server__tool` splits one way only. */
 export const MCP_SERVER_NAME = /^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/;
 const stringMap = z.record(z.string(), z.string());
@@ -40,6 +67,22 @@ const mcpServer = z
   .refine((s) => s.args === undefined || s.command !== undefined, { error: "`args` needs a `command`" })
   .refine((s) => s.type === undefined || (s.type === "stdio") === (s.command !== undefined), {
     error: "type stdio goes with `command`; http and sse with `url`",
+  })
+  .superRefine((s, ctx) => {
+    // A reference Warden cannot expand is refused when the policy loads, not passed on as literal text.
+    const texts: [path: (string | number)[], text: string][] = [
+      ...(typeof s.command === "string" ? [[["command"], s.command] as [string[], string]] : []),
+      ...(Array.isArray(s.command) ? s.command.map((t, i) => [["command", i], t] as [number[], string]) : []),
+      ...(s.args ?? []).map((t, i) => [["args", i], t] as [(string | number)[], string]),
+      ...Object.entries(s.env ?? {}).map(([k, t]) => [["env", k], t] as [string[], string]),
+      ...Object.entries(s.headers ?? {}).map(([k, t]) => [["headers", k], t] as [string[], string]),
+      ...(s.url === undefined ? [] : [[["url"], s.url] as [string[], string]]),
+      ...(s.cwd === undefined ? [] : [[["cwd"], s.cwd] as [string[], string]]),
+    ];
+    for (const [path, text] of texts) {
+      const why = unsupportedReference(text);
+      if (why !== null) ctx.addIssue({ code: "custom", path, message: why });
+    }
   });
 
 /** The `warden mcp` gateway: upstream servers, the poisoning verdict, the default identity, limits. */

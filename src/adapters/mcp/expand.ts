@@ -1,14 +1,14 @@
 // `${VAR}` and `${VAR:-default}` in an upstream's settings, expanded from the environment at launch, so
 // secrets stay in the environment and out of the policy (whose digest and load records go to the ledger).
-import type { LaunchedServer } from "./config.js";
+import { type LaunchedServer, REFERENCE, unsupportedReference, VARIABLE } from "./config.js";
 import { McpGatewayError } from "./errors.js";
-
-// `${env:VAR}` is VS Code's spelling of the same reference.
-const REFERENCE = /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Expands every reference in `text`; a variable that is unset and has no default fails the launch. */
 export function expandVars(text: string, env: NodeJS.ProcessEnv, where: string): string {
-  return text.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
+  const unsupported = unsupportedReference(text);
+  if (unsupported !== null) throw new McpGatewayError("MCP_CONFIG_INVALID", `${where}: ${unsupported}`);
+  return text.replace(REFERENCE, (_, inner: string) => {
+    const [, name = "", fallback] = VARIABLE.exec(inner) ?? [];
     const value = env[name];
     if (value !== undefined && value !== "") return value;
     if (fallback !== undefined) return fallback;

@@ -1,5 +1,6 @@
 // The policy's mcp: section, neverAllowed(), names and cursors, and identity resolution.
 import { describe, expect, it } from "vitest";
+import { expandVars } from "../../../src/adapters/mcp/expand.js";
 import { resolveIdentity } from "../../../src/adapters/mcp/index.js";
 import { decodeCursor, encodeCursor, exposedName, splitName } from "../../../src/adapters/mcp/names.js";
 import { checkPolicyText, parsePolicy } from "../../../src/policy/index.js";
@@ -125,5 +126,40 @@ describe("identity", () => {
       resolveIdentity(defaults, { mayNameAgent: true, headers: { "x-warden-agent": "named" } }).agent,
     ).toBe("named");
     expect(resolveIdentity({ agent: null, onBehalfOf: null, intent: null }, {}).agent).toBe("mcp-client");
+  });
+});
+
+describe("references in mcp.servers", () => {
+  const ref = (inner: string) => `\${${inner}}`;
+
+  it("refuses at load what no environment can expand: VS Code inputs, client variables, malformed ones", () => {
+    const issues = checkPolicyText(
+      `mcp:
+  servers:
+    a: { command: node, args: ["s.js", "${ref("workspaceFolder")}/x"], env: { KEY: "${ref("input:api-key")}" } }
+    b: { url: "https://h/mcp", headers: { authorization: "Bearer ${ref("TOKEN-1")}" } }
+    ok: { command: node, env: { A: "${ref("A")}", B: "${ref("env:B")}", C: "${ref("C:-x")}" } }
+`,
+      "p.yaml",
+    );
+    expect(issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["mcp.servers.a.args.1", expect.stringContaining("variable of the MCP client")],
+      ["mcp.servers.a.env.KEY", expect.stringContaining("VS Code input")],
+      ["mcp.servers.b.headers.authorization", expect.stringContaining("not a variable reference")],
+    ]);
+  });
+
+  it("expandVars expands VAR, env:VAR and VAR:-default, and refuses the rest with MCP_CONFIG_INVALID", () => {
+    const env = { A: "1", B: "2" };
+    expect(expandVars(`${ref("A")}-${ref("env:B")}-${ref("C:-3")}`, env, "w")).toBe("1-2-3");
+    for (const text of [ref("input:k"), ref("userHome"), ref("/"), ref("C")]) {
+      let code: string | undefined;
+      try {
+        expandVars(text, env, "w");
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      expect(code, text).toBe("MCP_CONFIG_INVALID");
+    }
   });
 });
