@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { resolve } from "node:path";
+import { parseEnv } from "node:util";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
@@ -45,11 +46,13 @@ refused (exit 2) and named, never created.
 
 wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json, Cursor: mcpServers;
           VS Code: servers) so each server runs behind npx -y agent-warden@VERSION mcp with this
-          policy and ledger: a stdio server's env is passed on by name (--pass-env), a URL server's
-          headers move into the entry's env (--header-env), values as written. Writes
-          FILE.warden-backup first; idempotent
-unwrap    restore each wrapped server as it was
+          policy and ledger: a stdio server's env is passed on by name (--pass-env) and its envFile
+          with --env-file, a URL server's headers move into the entry's env (--header-env), values
+          as written. Writes FILE.warden-backup first; idempotent; a read-only file is refused
+unwrap    restore each wrapped server as it was (the backup byte for byte, when nothing was edited since)
 --pass-env A,B  (with --) pass these variables of warden's environment on to the server
+--env-file FILE  (with --) pass the variables this dotenv file defines on to the server (a value
+          in warden's environment wins); wrap turns an entry's envFile into it
 --header-env H=VAR,...  (with --url) send header H with the value of variable VAR; \${X} in it expands
 tools     everything pinned (tools, prompts, resources, templates, server instructions): pinned,
           changed (hidden; with what changed) or poisoned (hidden; with the findings)
@@ -77,6 +80,7 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       template: { type: "string" },
       instructions: { type: "boolean" },
       "pass-env": { type: "string" },
+      "env-file": { type: "string" },
       url: { type: "string" },
       transport: { type: "string" },
       "header-env": { type: "string" },
@@ -154,7 +158,13 @@ function commandLineServer(
   io: CliIO,
   name: string,
   command: string[],
-  values: { url?: string; transport?: string; "header-env"?: string; "pass-env"?: string },
+  values: {
+    url?: string;
+    transport?: string;
+    "header-env"?: string;
+    "pass-env"?: string;
+    "env-file"?: string;
+  },
 ): LaunchedServer[] | undefined {
   const base = { name, cwd: null, sandbox: null };
   if (values.url !== undefined) {
@@ -168,8 +178,11 @@ function commandLineServer(
   }
   if (values.transport !== undefined || values["header-env"] !== undefined)
     throw new UsageError("--transport and --header-env go with --url");
+  if (values["env-file"] !== undefined && command.length === 0)
+    throw new UsageError("--env-file goes with a command after --");
   if (command.length === 0) return undefined;
-  return [{ ...base, command, env: passedEnv(io, values["pass-env"]), url: null, headers: {} }];
+  const env = { ...fileEnv(io, values["env-file"]), ...passedEnv(io, values["pass-env"]) };
+  return [{ ...base, command, env, url: null, headers: {} }];
 }
 
 /**
@@ -201,6 +214,20 @@ function passedEnv(io: CliIO, names: string | undefined): Record<string, string>
   return env;
 }
 
+/**
+ * The variables a dotenv file defines, for the server after -- (a wrapped entry's `envFile`, VS Code and
+ * Cursor). The client has usually loaded the file into warden's environment already: that value wins.
+ */
+function fileEnv(io: CliIO, file: string | undefined): Record<string, string> {
+  if (file === undefined) return {};
+  const path = resolve(io.cwd, file);
+  if (!existsSync(path)) throw missing(`--env-file: no file ${path}`);
+  const defined = parseEnv(readFileSync(path, "utf8"));
+  return Object.fromEntries(
+    Object.entries(defined).map(([name, value]) => [name, io.env[name] ?? value ?? ""]),
+  );
+}
+
 async function rewriteConfig(
   io: CliIO,
   how: "wrap" | "unwrap",
@@ -211,16 +238,10 @@ async function rewriteConfig(
   const [given, ...rest] = args;
   if (given === undefined || rest.length > 0) throw new UsageError(`expected: warden mcp ${how} FILE`);
   const file = resolve(io.cwd, given);
-  if (!existsSync(file)) throw new UsageError(`no file ${file}`);
+  if (!existsSync(file)) throw missing(`no file ${file}`);
   const text = readFileSync(file, "utf8");
-  let doc: unknown;
-  try {
-    doc = JSON.parse(stripJsonc(text));
-  } catch (err) {
-    throw new UsageError(`${file} is not JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (mcp.serverTable(doc) === null)
-    throw new UsageError(`${file} has no mcpServers or servers table (not an MCP client config)`);
+  const doc = clientConfig(file, text, mcp);
+  const backup = `${file}.warden-backup`;
   const changes =
     how === "wrap"
       ? mcp.wrapConfig(doc, {
@@ -235,11 +256,46 @@ async function rewriteConfig(
     io.stdout(`${file}: nothing to change`);
     return 0;
   }
-  const backup = `${file}.warden-backup`;
-  writeFileSync(backup, text, { mode: statSync(file).mode & 0o777 });
-  writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  // Checked before anything is written, so a file that cannot be rewritten is left as it is, backup and all.
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o222) === 0) throw missing(`${file} is read-only (mode ${mode.toString(8)}): nothing changed`);
+  // Unwrapping the file wrap wrote from the backup gives the backup back byte for byte (comments and all).
+  const restored = how === "unwrap" ? sameAsBackup(backup, doc, mcp) : null;
+  try {
+    writeFileSync(backup, text, { mode: mode | 0o200 });
+    writeFileSync(file, restored ?? `${JSON.stringify(doc, null, 2)}\n`);
+  } catch (err) {
+    throw missing(`cannot write ${file} or its backup: ${err instanceof Error ? err.message : String(err)}`);
+  }
   io.stdout(`${file}: ${how === "wrap" ? "wrapped" : "unwrapped"} (the previous version is in ${backup})`);
   return 0;
+}
+
+/** An MCP client config, parsed (JSONC allowed); anything else is refused with the file named. */
+function clientConfig(file: string, text: string, mcp: Mcp): unknown {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stripJsonc(text));
+  } catch (err) {
+    throw missing(
+      `${file} is not JSON (${err instanceof Error ? err.message : String(err)}): nothing changed`,
+    );
+  }
+  if (mcp.serverTable(doc) === null)
+    throw missing(`${file} has no mcpServers or servers table (not an MCP client config): nothing changed`);
+  return doc;
+}
+
+/** The backup's text when it holds what `doc` (unwrapped) says, else null. */
+function sameAsBackup(backup: string, doc: unknown, mcp: Mcp): string | null {
+  if (!existsSync(backup)) return null;
+  const text = readFileSync(backup, "utf8");
+  try {
+    const before: unknown = JSON.parse(stripJsonc(text));
+    return mcp.sameConfig(before, doc) ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 function packageVersion(): string {

@@ -180,6 +180,8 @@ export function wrapConfig(doc: unknown, options: WrapOptions): ConfigChange[] {
         ...launcherArgs,
         ...gatewayArgs(server, options),
         ...(envNames.length > 0 ? ["--pass-env", envNames.join(",")] : []),
+        // VS Code and Cursor load envFile into Warden's environment; only what is passed on reaches the server.
+        ...(typeof entry.envFile === "string" ? ["--env-file", entry.envFile] : []),
         "--",
         entry.command,
         ...args,
@@ -210,7 +212,23 @@ export function unwrapConfig(doc: unknown): ConfigChange[] {
 
 function restoreStdio(entry: Obj, wrapped: Extract<Wrapped, { kind: "stdio" }>): Obj {
   const [command, ...args] = wrapped.command;
-  return { ...entry, command, args };
+  const restored: Obj = { ...entry, command, args };
+  // wrap cannot say whether `args: []` was written; clients read an absent list the same way.
+  if (args.length === 0) delete restored.args;
+  return restored;
+}
+
+/** Two configs with the same servers and keys, whatever their key order and layout. */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameConfig(item, b[i]));
+  }
+  if (isObj(a) && isObj(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => k in b && sameConfig(a[k], b[k]));
+  }
+  return Object.is(a, b);
 }
 
 function restoreUrl(entry: Obj, wrapped: Extract<Wrapped, { kind: "url" }>): Obj {

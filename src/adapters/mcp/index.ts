@@ -2,6 +2,7 @@
 export {
   type ConfigChange,
   clientPath,
+  sameConfig,
   serverTable,
   unwrapConfig,
   type WrapOptions,

@@ -201,6 +201,87 @@ describe("warden mcp wrap | unwrap", () => {
   );
 });
 
+describe("warden mcp wrap | unwrap: files as they come", () => {
+  /** The CLI's exit code, stdout and stderr, without throwing on a refusal. */
+  const run = (dir: string, ...args: string[]) => {
+    try {
+      return { code: 0, out: warden(dir, ...args), err: "" };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { code: e.status, out: e.stdout, err: e.stderr };
+    }
+  };
+
+  it("unwrap gives a VS Code file back byte for byte, comments and trailing commas included", () => {
+    const dir = project();
+    const path = join(dir, ".vscode", "mcp.json");
+    mkdirSync(dirname(path));
+    const original = `// project servers
+{
+  "inputs": [{ "type": "promptString", "id": "key", "password": true }],
+  "servers": {
+    "files": { "type": "stdio", "command": "node", "args": ["s.js"], }, // the local one
+    "remote": { "type": "http", "url": "https://mcp.example.com/mcp", "headers": { "Authorization": "Bearer ${ref("input:key")}" } },
+  },
+}
+`;
+    writeFileSync(path, original);
+    run(dir, "mcp", "wrap", path);
+    expect(JSON.parse(readFileSync(path, "utf8")).inputs).toEqual([
+      { type: "promptString", id: "key", password: true },
+    ]);
+    expect(run(dir, "mcp", "unwrap", path).out).toContain("remote: unwrapped");
+    expect(readFileSync(path, "utf8")).toBe(original);
+  });
+
+  it("refuses a file that is not JSON, has no server table or is read-only, naming it and changing nothing", () => {
+    const dir = project();
+    const cases = {
+      "empty.json": { text: "", mode: 0o644, says: "is not JSON" },
+      "broken.json": { text: '{"mcpServers": {"a": {"command": "x",}', mode: 0o644, says: "is not JSON" },
+      "other.json": { text: '{"editor.fontSize": 12}', mode: 0o644, says: "no mcpServers or servers" },
+      "locked.json": { text: '{"mcpServers": {"a": {"command": "x"}}}', mode: 0o444, says: "is read-only" },
+    };
+    for (const [name, { text, mode, says }] of Object.entries(cases)) {
+      const path = join(dir, name);
+      writeFileSync(path, text, { mode });
+      const { code, err } = run(dir, "mcp", "wrap", path);
+      expect([name, code]).toEqual([name, 2]);
+      expect(err).toContain(says);
+      expect(err).not.toContain("usage:");
+      expect(readFileSync(path, "utf8")).toBe(text);
+      expect(existsSync(`${path}.warden-backup`)).toBe(false);
+    }
+  });
+
+  it("hands the variables of an entry's envFile on to the server, as the client would", async () => {
+    const dir = project();
+    const path = join(dir, ".vscode", "mcp.json");
+    mkdirSync(dirname(path));
+    writeFileSync(join(dir, ".env"), `# the greeting\nexport FIXTURE_INSTRUCTIONS="${INSTRUCTIONS}"\n`);
+    const original = {
+      servers: {
+        greeter: {
+          type: "stdio",
+          command: process.execPath,
+          args: [CHANGING],
+          envFile: `${ref("workspaceFolder")}/.env`,
+        },
+      },
+    };
+    writeFileSync(path, JSON.stringify(original));
+    run(dir, "mcp", "wrap", path);
+    const entry = JSON.parse(readFileSync(path, "utf8")).servers.greeter as Entry & { envFile: string };
+    expect(entry.envFile).toBe(original.servers.greeter.envFile);
+    // VS Code does not always put the file's variables into Warden's environment: the file is read too.
+    const client = await launch(dir, entry, true);
+    expect(client.getInstructions()).toBe(INSTRUCTIONS);
+    await client.close();
+    run(dir, "mcp", "unwrap", path);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual(original);
+  });
+});
+
 describe("warden scan over a wrapped config", () => {
   it("still names an unpinned server behind Warden, as it did before wrapping", async () => {
     const doc = {
