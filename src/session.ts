@@ -153,7 +153,8 @@ export class Session {
   /**
    * For a `check()` that returned a pending approval: waits until people decide, then returns the
    * decision (allowed, open for `recordOutcome`). Throws APPROVAL_DENIED with the approver's reason,
-   * APPROVAL_EXPIRED, or APPROVAL_MISMATCH when `args` differ from the approved ones.
+   * APPROVAL_EXPIRED, or APPROVAL_MISMATCH when `args` differ from the approved ones; SESSION_ENDED at
+   * once when the session ends meanwhile, wherever it is ended.
    */
   awaitApproval(
     decision: GateDecision,

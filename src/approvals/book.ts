@@ -244,6 +244,8 @@ export class ApprovalBook {
     const unrecordedExpiry =
       view.status === "expired" && !view.decisions.some((d) => d.decision === "expire");
     if (view.status !== "pending" && !unrecordedExpiry) return Promise.resolve(view);
+    // An abort that came first fires no event: without this the wait would last until the deadline.
+    if (signal?.aborted) return Promise.reject(signal.reason ?? new Error("aborted"));
     return new Promise((resolve, reject) => {
       const set = this.#waiters.get(id) ?? new Set<Waiter>();
       this.#waiters.set(id, set);

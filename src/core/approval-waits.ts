@@ -17,7 +17,16 @@ export class ApprovalWaits {
   readonly #sessions: SessionRegistry;
   readonly #store: LedgerStore;
 
-  constructor(deps: { approvals: Approvals; sessions: SessionRegistry; store: LedgerStore }) {
+  readonly #onSessionEnd: (listener: (session: string) => void) => () => void;
+
+  constructor(deps: {
+    approvals: Approvals;
+    sessions: SessionRegistry;
+    store: LedgerStore;
+    /** Session ends, here or in another process: they end an HTTP agent's long poll at once. */
+    onSessionEnd: (listener: (session: string) => void) => () => void;
+  }) {
+    this.#onSessionEnd = deps.onSessionEnd;
     this.#approvals = deps.approvals;
     this.#sessions = deps.sessions;
     this.#store = deps.store;
@@ -60,9 +69,7 @@ export class ApprovalWaits {
     await this.#approvals.book.poll();
     let view = this.#approvals.book.byCall(callId);
     if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
-    if (view.status === "pending" && waitMs > 0) {
-      view = await this.#approvals.book.wait(view.id, AbortSignal.timeout(waitMs)).catch(() => view!);
-    }
+    if (view.status === "pending" && waitMs > 0) view = await this.#waitWhileOpen(view, waitMs);
     if (view.status === "expired") {
       // Recording the expiry is refused if a decision reached the ledger first; that one then stands.
       await this.#approvals.expire(view.id).catch(() => undefined);
@@ -80,6 +87,22 @@ export class ApprovalWaits {
             ? "expired"
             : "ask";
     return { decision, approval: view };
+  }
+
+  /** The approval once decided, or as it is after `waitMs` or once its session ends (then it reads as closed). */
+  async #waitWhileOpen(view: ApprovalView, waitMs: number): Promise<ApprovalView> {
+    const ended = new AbortController();
+    const unsubscribe = this.#onSessionEnd((session) => {
+      if (session === view.session) ended.abort();
+    });
+    try {
+      // An end before the subscription fires nothing: it is read once the subscription is on.
+      if ((await this.#approvals.current(view)).status === "closed") return view;
+      const stop = AbortSignal.any([AbortSignal.timeout(waitMs), ended.signal]);
+      return await this.#approvals.book.wait(view.id, stop).catch(() => view);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Whether an asked call was approved and its session is still open (for an outcome recorded later). */

@@ -108,11 +108,7 @@ export class CallRunner {
       if (decision.approval?.status === "pending") {
         const stopNotices = plan.onWaiting?.(decision);
         try {
-          decision = await this.#deps.awaitApproval(decision, {
-            args: plan.args,
-            traceparent: plan.traceparent,
-            signal: AbortSignal.any([stop.signal, this.#closing.signal]),
-          });
+          decision = await this.#approved(decision, plan, stop.signal);
         } finally {
           stopNotices?.();
         }
@@ -153,6 +149,37 @@ export class CallRunner {
       throw new OutcomeUnrecordedError(decision.callId, { result }, failure);
     });
     return result;
+  }
+
+  /**
+   * Waits for the approval of a call its caller runs itself (`check`, then `awaitApproval`): stopped,
+   * as a call run here is, by its session's end anywhere (SESSION_ENDED) or the Warden closing.
+   */
+  async awaitApproval(
+    decision: GateDecision,
+    options: { args?: unknown; traceparent?: string | null | undefined; signal?: AbortSignal | undefined },
+  ): Promise<GateDecision> {
+    const stop = this.#watch(decision.session, options.signal);
+    try {
+      return await this.#approved(decision, options, stop.signal);
+    } finally {
+      stop.release();
+    }
+  }
+
+  /** The approval wait under the call's watch: its stop, or the Warden closing, ends it. */
+  async #approved(
+    decision: GateDecision,
+    options: { args?: unknown; traceparent?: string | null | undefined },
+    stop: AbortSignal,
+  ): Promise<GateDecision> {
+    // An end that came before the watch began aborts nothing: the session is read once it is on.
+    await this.#deps.session(decision.session);
+    return this.#deps.awaitApproval(decision, {
+      args: options.args,
+      traceparent: options.traceparent,
+      signal: AbortSignal.any([stop, this.#closing.signal]),
+    });
   }
 
   async #writeOutcome<R>(callId: string, plan: RunPlan<R>, outcome: Outcome): Promise<void> {

@@ -78,12 +78,13 @@ export class Gate {
       approvals: deps.approvals,
       sessions: deps.sessions,
       store: deps.ledger.store,
+      onSessionEnd: deps.onSessionEnd,
     });
     this.#execution = deps.execution;
     this.#containment = deps.containment;
     this.#runner = new CallRunner({
       execution: deps.execution,
-      awaitApproval: (decision, options) => this.awaitApproval(decision, options),
+      awaitApproval: (decision, options) => this.#settle(decision, options),
       refusal: refusalError,
       session: (id) => this.#sessions.active(id),
       holdSession: (id) => this.#sessions.hold(id),
@@ -318,7 +319,8 @@ export class Gate {
    * Waits for a pending approval and returns the decision as it now stands: allowed, and open for its
    * outcome, once enough approvers said yes. Throws APPROVAL_DENIED (with the approver's reason),
    * APPROVAL_EXPIRED, or APPROVAL_MISMATCH when `args` (the arguments the caller is about to run with)
-   * are not the ones approved. Nothing here runs the tool.
+   * are not the ones approved; SESSION_ENDED at once when the session ends meanwhile (in any process),
+   * LEDGER_UNAVAILABLE when this Warden closes. Nothing here runs the tool.
    */
   async awaitApproval(
     decision: GateDecision,
@@ -329,6 +331,14 @@ export class Gate {
     } = {},
   ): Promise<GateDecision> {
     if (decision.approval?.status !== "pending") return decision;
+    return this.#runner.awaitApproval(decision, options);
+  }
+
+  /** The wait itself (the runner adds the stop at session end): the approval, then the call is open. */
+  async #settle(
+    decision: GateDecision,
+    options: { args?: unknown; traceparent?: string | null | undefined; signal?: AbortSignal | undefined },
+  ): Promise<GateDecision> {
     const view = await this.#waits.settled(decision, options);
     this.#open.add(decision.callId, {
       session: view.session,

@@ -271,13 +271,13 @@ const http: EntryPoint = {
       const callId = String(decided.body.callId);
       let decision = String(decided.body.decision);
       while (decision === "pending") {
-        const state = await api("GET", `/v1/calls/${callId}?wait=5s`);
+        const state = await api("GET", `/v1/calls/${callId}?wait=30s`);
         if (state.status !== 200) {
           const error = state.body.error as { code: string; message: string };
           return { ok: false, code: error.code, text: error.message };
         }
         decision = String(state.body.decision);
-        if (decision === "deny") return { ok: false, code: "APPROVAL_DENIED", text: "denied" };
+        if (decision === "deny") return denied(state.body.approval as HttpApproval);
       }
       if (decision !== "allow") {
         return {
@@ -298,6 +298,18 @@ const http: EntryPoint = {
     return { warden, session: async () => session, runs: "caller", call: run, callChanged: null };
   },
 };
+
+type HttpApproval = { status: string; closed: { reason: string } | null };
+
+/**
+ * A `deny` of GET /v1/calls/{id}: people denied the call, or its session ended while it waited (the
+ * approval then reads as closed, with the session's end as its reason).
+ */
+function denied(approval: HttpApproval): Seen {
+  if (approval.status === "closed")
+    return { ok: false, code: "APPROVAL_CLOSED", text: approval.closed!.reason };
+  return { ok: false, code: "APPROVAL_DENIED", text: "denied" };
+}
 
 /** The test's bodies behind a loopback HTTP endpoint the relay upstream server calls. */
 async function bodyServer(bodies: Bodies): Promise<string> {

@@ -3,9 +3,10 @@
 // guarantee by its nature (the caller runs the tool itself), its cell tests what it offers instead, as
 // docs/guarantees.md says.
 import { describe, expect, it } from "vitest";
-import type { Warden } from "../../src/index.js";
+import { Warden } from "../../src/index.js";
 import { BubblewrapRunner } from "../../src/sandbox/index.js";
-import { answerApprovals } from "../helpers.js";
+import { createToken, startServer } from "../../src/server/index.js";
+import { answerApprovals, onCleanup } from "../helpers.js";
 import {
   type Args,
   type Bodies,
@@ -115,6 +116,50 @@ async function outcomesOf(warden: Warden, tool: string) {
       outcomes: await store.query({ callId: i.callId!, kinds: ["call.outcome"] }),
     })),
   );
+}
+
+/** What `call` settled with, or a failure if it is still running after `ms`. */
+async function within<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Another Warden on the entry point's ledger file with its HTTP API, as `warden start` beside the
+ * agent's process: where the SOC ends a session, reads an approval and tries to decide it.
+ */
+async function socBeside(warden: Warden, policy: object) {
+  const db = warden.ledger.store.file;
+  if (!db) throw new Error("the entry point's ledger is not a file");
+  const other = await Warden.open({ policy: policy as Record<string, unknown>, db });
+  onCleanup(() => other.close());
+  const server = await startServer(other, { port: 0 });
+  onCleanup(() => server.close());
+  const { token } = await createToken(other.ledger.store, { role: "admin", name: "soc@test.example" });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as Record<string, unknown>;
+  };
+  return {
+    endSession: async (id: string, reason: string) => {
+      const ended = await api("POST", `/v1/sessions/${id}/end`, { reason });
+      expect(ended).toMatchObject({ id, reason });
+    },
+    approval: async (id: string) => (await api("GET", `/v1/approvals/${id}`)).approval,
+    decide: async (id: string) =>
+      (await api("POST", `/v1/approvals/${id}/decision`, { decision: "approve" })).error,
+  };
 }
 
 function hasNoKey(seen: Seen) {
@@ -242,6 +287,40 @@ for (const entry of ENTRY_POINTS) {
       if (h.runs === "warden") {
         expect(call!.outcomes[0]!.data).toMatchObject({ status: "error", error: { code: "SESSION_ENDED" } });
       }
+    });
+
+    it("stops a call waiting for its approval when its session is ended elsewhere", async () => {
+      const { h, f } = await open(entry);
+      const calling = h.call("asked", { n: 1 });
+      const view = await pendingApproval(h.warden);
+      const soc = await socBeside(h.warden, policy());
+      const session = await h.session();
+      await soc.endSession(session, "ended by the SOC");
+      // Settled by the end itself, long before the approval's deadline (15 minutes).
+      const seen = await within(calling, 10_000);
+      if (entry.name.startsWith("HTTP")) {
+        // The long poll answers at once: deny, with the approval closed by the session's end.
+        expect(seen).toMatchObject({
+          ok: false,
+          code: "APPROVAL_CLOSED",
+          text: "session ended: ended by the SOC",
+        });
+      } else {
+        // An MCP client too: the gateway answers its waiting calls before the connection closes.
+        expect(seen).toMatchObject({ ok: false, code: "SESSION_ENDED" });
+      }
+      expect(f.ran.filter((r) => r.startsWith("asked"))).toEqual([]);
+      // Nobody can approve it any more: it reads as closed, and a decision is refused.
+      expect(await soc.approval(view.id)).toMatchObject({
+        status: "closed",
+        closed: { reason: "session ended: ended by the SOC" },
+      });
+      expect(await soc.decide(view.id)).toMatchObject({ code: "APPROVAL_CLOSED" });
+      // The ledger says what became of it: asked, never decided, never ran (no outcome), session ended.
+      const kinds = (await h.warden.ledger.store.query({ callId: view.callId })).map((r) => r.kind);
+      expect(kinds).toEqual(["call.intent", "approval.request"]);
+      const [end] = await h.warden.ledger.store.query({ session, kinds: ["session.end"] });
+      expect(end!.data).toMatchObject({ reason: "ended by the SOC" });
     });
 
     it("writes exactly one outcome record per call that ran, none for a refused one", async () => {
