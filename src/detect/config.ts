@@ -1,15 +1,39 @@
 // The detect stage's configuration: the `detect:`, `tools:` (labels) and `intents:` sections and what they compile to.
 import * as z from "zod";
-import { compileGlobs, glob, globs, ID_PATTERN, id, jsonPath, pathScope } from "../config/index.js";
+import { compileGlobs, glob, globs } from "../config/index.js";
+import { canaryConfig } from "./detectors/canary/config.js";
+import { label } from "./detectors/config.js";
+import { dlpConfig } from "./detectors/dlp/config.js";
+import { driftConfig } from "./detectors/drift/config.js";
+import { flowConfig } from "./detectors/flow/config.js";
+import { intentConfig } from "./detectors/intent/config.js";
+import { rateConfig } from "./detectors/rate/config.js";
 
 /** Entries of the per-tool label and per-intent caches before they are cleared. */
 const CACHE_LIMIT = 10_000;
 
-/** What a detector finding does: record it, record an alert, or turn the call into ask / deny. */
-export type DetectAction = "log" | "alert" | "ask" | "deny";
+/**
+ * Every detector's config half: registering a detector is adding it here (its factory in
+ * detectors/index.ts is then required by the compiler). The order is the order of the keys of `detect:`
+ * and of the `suppress:` detector names.
+ */
+export const DETECTOR_CONFIGS = [
+  dlpConfig,
+  canaryConfig,
+  flowConfig,
+  intentConfig,
+  driftConfig,
+  rateConfig,
+] as const;
+
+type AnyDetectorConfig = (typeof DETECTOR_CONFIGS)[number];
+type NamesOf<T extends readonly { name: string }[]> = { -readonly [I in keyof T]: T[I]["name"] };
+export type DetectorName = AnyDetectorConfig["name"];
 /** Every detector, by the name `detect:` and suppressions use (the engine runs one per name). */
-export const DETECTOR_NAMES = ["dlp", "canary", "flow", "intent", "drift", "rate"] as const;
-export type DetectorName = (typeof DETECTOR_NAMES)[number];
+export const DETECTOR_NAMES = DETECTOR_CONFIGS.map((c) => c.name) as NamesOf<typeof DETECTOR_CONFIGS>;
+
+/** Each detector's compiled settings under its name; a detector absent from `detect:` is off. */
+export type DetectorSettings = { [C in AnyDetectorConfig as C["name"]]: ReturnType<C["compile"]> };
 
 /** The `tools:` labels of one tool: data it reads, places it sends to. */
 export interface ToolLabels {
@@ -17,39 +41,8 @@ export interface ToolLabels {
   sends: readonly string[];
 }
 
-/** One `detect.flow` rule, compiled. */
-export interface FlowRuleSpec {
-  id: string;
-  /** Label read earlier in the session; null for a provenance rule. */
-  afterReads: string | null;
-  /** Provenance rule: argument values seen in earlier results (`email`: email addresses only). */
-  fromResults: "any" | "email" | null;
-  /** Source scope: the result's tool, the path of the value in that result, the tool's `reads:` labels. */
-  fromTools: ((tool: string) => boolean) | null;
-  fromPaths: ((path: string) => boolean) | null;
-  fromLabels: readonly string[] | null;
-  toSends: string | null;
-  toTools: ((tool: string) => boolean) | null;
-  /** Sink scope: only values found at or below these argument paths count. */
-  toPaths: ((path: string) => boolean) | null;
-  action: DetectAction;
-  reason: string;
-}
-
-/** The policy's `detect:`, `tools:` and `intents:` sections, compiled; a detector absent from `detect:` is off. */
-export interface DetectSettings {
-  dlp: {
-    action: DetectAction;
-    secrets: boolean;
-    pii: readonly ("email" | "phone" | "card" | "iban")[];
-    piiAction: DetectAction;
-    maxExternalBytes: number;
-  } | null;
-  canary: { action: DetectAction } | null;
-  flow: readonly FlowRuleSpec[];
-  intent: { action: DetectAction } | null;
-  drift: { action: DetectAction; threshold: number; minObservations: number } | null;
-  rate: { action: DetectAction; factor: number; minMinutes: number; minCalls: number } | null;
+/** The policy's `detect:`, `tools:` and `intents:` sections, compiled: each detector's settings and the lookups they share. */
+export interface DetectSettings extends DetectorSettings {
   /** The labels of a tool (every `tools:` glob that matches it, merged); cached. */
   labelsOf(tool: string): ToolLabels;
   /** Tool globs the session intent needs for this agent, or null when no `intents:` entry applies. */
@@ -65,10 +58,6 @@ export interface DetectSettings {
   ): string | null;
 }
 
-const detectAction = z.enum(["log", "alert", "ask", "deny"]);
-/** Detectors that score behaviour after the fact only raise alerts; they never refuse a call. */
-const alertAction = z.enum(["log", "alert"]);
-const label = z.string().regex(ID_PATTERN, "a label uses only letters, digits and _ . : -");
 const labels = z.union([label, z.array(label)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 /**
@@ -89,77 +78,14 @@ export const toolsSchema = z.record(
   }),
 );
 
-const flowRule = z
-  .strictObject({
-    id,
-    /** Fires after the session read data with this label … */
-    after: z.strictObject({ reads: label }).optional(),
-    /**
-     * … or when an argument holds a value that came out of an earlier tool result (`email`: only email
-     * addresses; default any), from these tools, these paths of their results, tools with these labels.
-     */
-    from: z
-      .strictObject({
-        results: z.enum(["any", "email"]).optional(),
-        tools: globs.optional(),
-        paths: z.array(jsonPath).min(1).optional(),
-        labels: z.array(label).min(1).optional(),
-      })
-      .optional(),
-    /** The calls it applies to: tools with this `sends:` label and/or these tool globs; these argument paths. */
-    to: z.strictObject({
-      sends: label.optional(),
-      tools: globs.optional(),
-      paths: z.array(jsonPath).min(1).optional(),
-    }),
-    action: detectAction.default("ask"),
-    reason: z.string().optional(),
-  })
-  .refine((r) => (r.after === undefined) !== (r.from === undefined), {
-    error: "a flow rule has either `after` or `from`, not both",
-  })
-  .refine((r) => r.to.sends !== undefined || r.to.tools !== undefined, {
-    error: "a flow rule's `to` needs `sends` or `tools`",
-  });
-
-const dlp = z.strictObject({
-  action: detectAction.default("deny"),
-  secrets: z.boolean().default(true),
-  pii: z.array(z.enum(["email", "phone", "card", "iban"])).default(["card", "iban"]),
-  piiAction: detectAction.optional(),
-  /** Arguments larger than this (bytes of JSON) to a tool labelled `sends: external` raise a finding. */
-  maxExternalBytes: z
-    .int()
-    .positive()
-    .default(64 * 1024),
-});
+/** Each detector's entry under its name, optional (absent: off), in the registry's order. */
+const detectors = Object.fromEntries(DETECTOR_CONFIGS.map((c) => [c.name, c.schema.optional()])) as {
+  [C in AnyDetectorConfig as C["name"]]: z.ZodOptional<C["schema"]>;
+};
 
 /** `detect:` — the detectors that are on, their actions and options, and suppressions. */
 export const detectSchema = z.strictObject({
-  dlp: dlp.optional(),
-  canary: z.strictObject({ action: detectAction.default("deny") }).optional(),
-  flow: z.array(flowRule).optional(),
-  /** Calls outside the tools the session's declared intent maps to (`intents:`). */
-  intent: z.strictObject({ action: detectAction.default("alert") }).optional(),
-  drift: z
-    .strictObject({
-      action: alertAction.default("alert"),
-      /** A transition seen less often than this share of the calls after the same tool is rare. */
-      threshold: z.number().gt(0).lt(1).default(0.02),
-      /** Calls after a tool the baseline must hold before a rare transition raises anything. */
-      minObservations: z.int().positive().default(50),
-    })
-    .optional(),
-  rate: z
-    .strictObject({
-      action: alertAction.default("alert"),
-      /** Alert when a minute holds more than `factor` × the agent's moving average of calls per minute. */
-      factor: z.number().gt(1).default(5),
-      /** Minutes of history before the average counts, and calls a minute must reach at least. */
-      minMinutes: z.int().positive().default(10),
-      minCalls: z.int().positive().default(20),
-    })
-    .optional(),
+  ...detectors,
   suppress: z
     .array(
       z.strictObject({
@@ -220,26 +146,12 @@ export function compileDetect(
     reason: s.reason,
     expires: Date.parse(s.expires),
   }));
-  const dlp = detect.dlp;
+  const settings = Object.fromEntries(
+    // Each config compiles its own entry: `c` and `detect[c.name]` belong together.
+    DETECTOR_CONFIGS.map((c) => [c.name, (c.compile as (doc: unknown) => unknown)(detect[c.name])]),
+  ) as DetectorSettings;
   return {
-    dlp: dlp ? { ...dlp, piiAction: dlp.piiAction ?? dlp.action } : null,
-    canary: detect.canary ?? null,
-    flow: (detect.flow ?? []).map((r) => ({
-      id: r.id,
-      afterReads: r.after?.reads ?? null,
-      fromResults: r.from === undefined ? null : (r.from.results ?? "any"),
-      fromTools: r.from?.tools ? compileGlobs(r.from.tools) : null,
-      fromPaths: r.from?.paths ? pathScope(r.from.paths) : null,
-      fromLabels: r.from?.labels ?? null,
-      toSends: r.to.sends ?? null,
-      toTools: r.to.tools ? compileGlobs(r.to.tools) : null,
-      toPaths: r.to.paths ? pathScope(r.to.paths) : null,
-      action: r.action,
-      reason: r.reason ?? `flow rule ${r.id}`,
-    })),
-    intent: detect.intent ?? null,
-    drift: detect.drift ?? null,
-    rate: detect.rate ?? null,
+    ...settings,
     labelsOf: (tool) => {
       const hit = labelCache.get(tool);
       if (hit !== undefined) return hit;

@@ -4,13 +4,10 @@ import type { Effect, PolicyDecision } from "../decision.js";
 import { type JsonObject, type JsonValue, toJsonValue } from "../json.js";
 import { type LedgerRecord, type LedgerStore, parseRecord, type RecordInput } from "../ledger/index.js";
 import { Baseline, START } from "./baseline.js";
-import { type Canary, CanarySet, canaryDetector, canaryOf } from "./canary.js";
-import type { DetectAction, DetectSettings } from "./config.js";
-import { dlpDetector } from "./dlp.js";
-import { driftDetector } from "./drift.js";
-import { flowDetector } from "./flow.js";
-import { intentDetector } from "./intent.js";
-import { rateDetector } from "./rate.js";
+import type { DetectSettings } from "./config.js";
+import { type Canary, CanarySet, canaryOf } from "./detectors/canary/canaries.js";
+import type { DetectAction } from "./detectors/config.js";
+import { DETECTORS } from "./detectors/index.js";
 import { SessionStates } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { urlHosts } from "./url-hosts.js";
@@ -38,14 +35,8 @@ export class Detections {
   readonly #detectors: readonly PreDetector[];
 
   constructor() {
-    this.#detectors = [
-      canaryDetector(this.canaries),
-      dlpDetector,
-      flowDetector(this.#sessions),
-      intentDetector,
-      driftDetector(this.#sessions, this.#baseline),
-      rateDetector(this.#baseline),
-    ];
+    const context = { canaries: this.canaries, sessions: this.#sessions, baseline: this.#baseline };
+    this.#detectors = Object.values(DETECTORS).map((create) => create(context));
   }
 
   /**

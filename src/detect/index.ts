@@ -1,4 +1,19 @@
 // The detect stage's public surface: the only module other stages import.
+
+export { ibanValid, luhnValid } from "./checksums.js";
+export {
+  compileDetect,
+  DETECTOR_NAMES,
+  type DetectDocument,
+  type DetectorName,
+  type DetectSettings,
+  detectSchema,
+  type IntentsDocument,
+  intentsSchema,
+  type ToolLabels,
+  type ToolsDocument,
+  toolsSchema,
+} from "./config.js";
 export {
   CANARY_KINDS,
   type Canary,
@@ -11,24 +26,10 @@ export {
   MINTABLE_KINDS,
   type MintableKind,
   mintCanary,
-} from "./canary.js";
-export { ibanValid, luhnValid } from "./checksums.js";
-export {
-  compileDetect,
-  DETECTOR_NAMES,
-  type DetectAction,
-  type DetectDocument,
-  type DetectorName,
-  type DetectSettings,
-  detectSchema,
-  type FlowRuleSpec,
-  type IntentsDocument,
-  intentsSchema,
-  type ToolLabels,
-  type ToolsDocument,
-  toolsSchema,
-} from "./config.js";
-export { type DlpMatch, scanArgs } from "./dlp.js";
+} from "./detectors/canary/canaries.js";
+export type { DetectAction } from "./detectors/config.js";
+export { type DlpMatch, scanArgs } from "./detectors/dlp/index.js";
+export type { FlowRuleSpec } from "./detectors/flow/config.js";
 export { DETECTOR_FAILED, Detections, type Screening } from "./engine.js";
 export { GROUP_KIND, SECRETS } from "./patterns.js";
 export type { DetectInput, Finding, Severity } from "./types.js";

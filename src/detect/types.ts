@@ -1,6 +1,10 @@
 // The detections contract: what a detector sees of a call and what it reports.
 import type { JsonValue } from "../json.js";
-import type { DetectAction, DetectorName, DetectSettings } from "./config.js";
+import type { Baseline } from "./baseline.js";
+import type { DetectorName, DetectSettings } from "./config.js";
+import type { CanarySet } from "./detectors/canary/canaries.js";
+import type { DetectAction } from "./detectors/config.js";
+import type { SessionStates } from "./session-state.js";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 
@@ -31,9 +35,19 @@ export interface Finding {
 }
 
 /** A detector that runs before the call: pure over its input plus its own bounded state. */
-export interface PreDetector {
-  readonly name: DetectorName;
+export interface PreDetector<N extends DetectorName = DetectorName> {
+  readonly name: N;
   /** The configured action (used when the detector throws), or null when the detector is off. */
   actionOf(settings: DetectSettings): DetectAction | null;
   check(input: DetectInput, settings: DetectSettings): Finding[];
 }
+
+/** What the engine shares with the detectors it builds: the canary set, session state, agents' baselines. */
+export interface DetectorContext {
+  canaries: CanarySet;
+  sessions: SessionStates;
+  baseline: Baseline;
+}
+
+/** A detector's runtime half: builds the detector named `N` over the engine's shared state. */
+export type DetectorFactory<N extends DetectorName> = (context: DetectorContext) => PreDetector<N>;

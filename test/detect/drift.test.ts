@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Baseline } from "../../src/detect/baseline.js";
-import { rateDetector } from "../../src/detect/rate.js";
+import { rateDetector } from "../../src/detect/detectors/rate/index.js";
 import { Warden } from "../../src/index.js";
 import { parsePolicy } from "../../src/policy/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
@@ -59,7 +59,7 @@ describe("rate", () => {
   });
 
   it("alerts once when a minute exceeds five times the agent's average", () => {
-    const rate = rateDetector(new Baseline());
+    const rate = rateDetector({ baseline: new Baseline() });
     const t0 = 60_000 * 1000;
     for (let m = 0; m < 30; m++)
       for (let i = 0; i < 4; i++) expect(rate.check(call(t0 + m * 60_000), settings)).toEqual([]);
@@ -72,7 +72,7 @@ describe("rate", () => {
   });
 
   it("does not alert on a steady rate or without enough history", () => {
-    const rate = rateDetector(new Baseline());
+    const rate = rateDetector({ baseline: new Baseline() });
     const t0 = 60_000 * 1000;
     for (let i = 0; i < 100; i++) expect(rate.check(call(t0 + i), settings)).toEqual([]);
     for (let m = 1; m < 30; m++) {

@@ -1,11 +1,10 @@
 // Call-rate spikes: an agent's calls this minute against its own moving average of calls per minute.
 
-import type { Baseline } from "./baseline.js";
-import type { DetectSettings } from "./config.js";
-import type { DetectInput, Finding, PreDetector } from "./types.js";
+import type { DetectSettings } from "../../config.js";
+import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
 
 /** Counts every call (so the baseline keeps learning even while the detector is off) and scores it. */
-export function rateDetector(baseline: Baseline): PreDetector {
+export function rateDetector({ baseline }: Pick<DetectorContext, "baseline">): PreDetector<"rate"> {
   return {
     name: "rate",
     actionOf: (s) => s.rate?.action ?? null,

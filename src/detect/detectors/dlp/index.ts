@@ -1,11 +1,21 @@
 // DLP on outgoing arguments: credentials, personal data (checksummed where a checksum exists), large payloads.
-import { sha256Hex } from "../digest.js";
-import type { JsonValue } from "../json.js";
-import { ibanValid, luhnValid } from "./checksums.js";
-import type { DetectSettings } from "./config.js";
-import { CARD, EMAIL, GROUP_KIND, HAS_DIGIT, HAS_UPPER_DIGITS, IBAN, PHONE, SECRETS } from "./patterns.js";
-import type { DetectInput, Finding, PreDetector } from "./types.js";
-import { walkStrings } from "./walk.js";
+import { sha256Hex } from "../../../digest.js";
+import type { JsonValue } from "../../../json.js";
+import { ibanValid, luhnValid } from "../../checksums.js";
+import type { DetectSettings } from "../../config.js";
+import {
+  CARD,
+  EMAIL,
+  GROUP_KIND,
+  HAS_DIGIT,
+  HAS_UPPER_DIGITS,
+  IBAN,
+  PHONE,
+  SECRETS,
+} from "../../patterns.js";
+import type { DetectInput, Finding, PreDetector } from "../../types.js";
+import { walkStrings } from "../../walk.js";
+import type { DlpSettings } from "./config.js";
 
 /** Where a match was and a digest of it: never the value, so an alert cannot leak what it caught. */
 export interface DlpMatch {
@@ -18,8 +28,6 @@ export interface DlpMatch {
 const MIN_LENGTH = 9;
 /** Matches kept per call: enough to act on, bounded so one huge argument cannot bloat the alert. */
 const MAX_MATCHES = 20;
-
-type DlpSettings = NonNullable<DetectSettings["dlp"]>;
 
 /** Secrets and PII in `args`, as kinds, paths and digests. */
 export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch[]; pii: DlpMatch[] } {
@@ -64,48 +72,50 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
   return { secrets, pii };
 }
 
-export const dlpDetector: PreDetector = {
-  name: "dlp",
-  actionOf: (s) => s.dlp?.action ?? null,
-  check(input: DetectInput, settings: DetectSettings): Finding[] {
-    const dlp = settings.dlp;
-    if (dlp === null) return [];
-    const findings: Finding[] = [];
-    const { secrets, pii } = scanArgs(input.args, dlp);
-    if (secrets.length > 0) {
-      findings.push({
-        detector: "dlp",
-        severity: "high",
-        action: dlp.action,
-        message: `credentials in the arguments of ${input.tool}: ${kinds(secrets)}`,
-        redact: [...new Set(secrets.map((m) => m.path).filter((p) => !p.endsWith("#key")))],
-        data: { matches: secrets.map((m) => ({ ...m })) },
-      });
-    }
-    if (pii.length > 0) {
-      findings.push({
-        detector: "dlp",
-        severity: "medium",
-        action: dlp.piiAction,
-        message: `personal data in the arguments of ${input.tool}: ${kinds(pii)}`,
-        data: { matches: pii.map((m) => ({ ...m })) },
-      });
-    }
-    if (settings.labelsOf(input.tool).sends.includes("external")) {
-      const bytes = Buffer.byteLength(JSON.stringify(input.args), "utf8");
-      if (bytes > dlp.maxExternalBytes) {
+export function dlpDetector(): PreDetector<"dlp"> {
+  return {
+    name: "dlp",
+    actionOf: (s) => s.dlp?.action ?? null,
+    check(input: DetectInput, settings: DetectSettings): Finding[] {
+      const dlp = settings.dlp;
+      if (dlp === null) return [];
+      const findings: Finding[] = [];
+      const { secrets, pii } = scanArgs(input.args, dlp);
+      if (secrets.length > 0) {
+        findings.push({
+          detector: "dlp",
+          severity: "high",
+          action: dlp.action,
+          message: `credentials in the arguments of ${input.tool}: ${kinds(secrets)}`,
+          redact: [...new Set(secrets.map((m) => m.path).filter((p) => !p.endsWith("#key")))],
+          data: { matches: secrets.map((m) => ({ ...m })) },
+        });
+      }
+      if (pii.length > 0) {
         findings.push({
           detector: "dlp",
           severity: "medium",
           action: dlp.piiAction,
-          message: `${bytes} bytes of arguments to external tool ${input.tool} (limit ${dlp.maxExternalBytes})`,
-          data: { kind: "large-payload", bytes, limit: dlp.maxExternalBytes },
+          message: `personal data in the arguments of ${input.tool}: ${kinds(pii)}`,
+          data: { matches: pii.map((m) => ({ ...m })) },
         });
       }
-    }
-    return findings;
-  },
-};
+      if (settings.labelsOf(input.tool).sends.includes("external")) {
+        const bytes = Buffer.byteLength(JSON.stringify(input.args), "utf8");
+        if (bytes > dlp.maxExternalBytes) {
+          findings.push({
+            detector: "dlp",
+            severity: "medium",
+            action: dlp.piiAction,
+            message: `${bytes} bytes of arguments to external tool ${input.tool} (limit ${dlp.maxExternalBytes})`,
+            data: { kind: "large-payload", bytes, limit: dlp.maxExternalBytes },
+          });
+        }
+      }
+      return findings;
+    },
+  };
+}
 
 /** test() on a global regex moves lastIndex, and matchAll starts from it: reset it both ways. */
 function matches(re: RegExp, text: string): boolean {

@@ -1,11 +1,13 @@
 // Behavioural drift: a tool-to-tool transition the agent's learned baseline has rarely or never seen.
 
-import { type Baseline, START } from "./baseline.js";
-import type { DetectSettings } from "./config.js";
-import type { SessionStates } from "./session-state.js";
-import type { DetectInput, Finding, PreDetector } from "./types.js";
+import { START } from "../../baseline.js";
+import type { DetectSettings } from "../../config.js";
+import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
 
-export function driftDetector(sessions: SessionStates, baseline: Baseline): PreDetector {
+export function driftDetector({
+  sessions,
+  baseline,
+}: Pick<DetectorContext, "sessions" | "baseline">): PreDetector<"drift"> {
   return {
     name: "drift",
     actionOf: (s) => s.drift?.action ?? null,

@@ -1,12 +1,10 @@
 // Canary tokens: unique fake values planted as bait; one appearing in any tool argument is exfiltration.
 import { randomBytes } from "node:crypto";
-import type { JsonValue } from "../json.js";
-import { type LedgerRecord, parseRecord, type RecordInput } from "../ledger/index.js";
-import type { DetectSettings } from "./config.js";
-import { decodedViews, encodedForms } from "./encodings.js";
-import type { DetectInput, Finding, PreDetector } from "./types.js";
-import { ANCHOR, ValueMatcher } from "./value-matcher.js";
-import { walkStrings } from "./walk.js";
+import type { JsonValue } from "../../../json.js";
+import { type LedgerRecord, parseRecord, type RecordInput } from "../../../ledger/index.js";
+import { decodedViews, encodedForms } from "../../encodings.js";
+import { ANCHOR, ValueMatcher } from "../../value-matcher.js";
+import { walkStrings } from "../../walk.js";
 
 /** Kinds Warden mints, and `custom`: an existing honeytoken registered with `warden canary add`. */
 export const CANARY_KINDS = ["aws-key", "email", "url", "record", "custom"] as const;
@@ -117,35 +115,4 @@ export class CanarySet {
     });
     return found;
   }
-}
-
-/** The canary detector over a shared set (filled at open from the ledger and on each new canary). */
-export function canaryDetector(set: CanarySet): PreDetector {
-  return {
-    name: "canary",
-    actionOf: (s: DetectSettings) => s.canary?.action ?? "deny",
-    check(input: DetectInput, settings: DetectSettings): Finding[] {
-      if (set.size === 0) return [];
-      const found = set.find(input.args);
-      if (found.length === 0) return [];
-      return [
-        {
-          detector: "canary",
-          severity: "critical",
-          // Canaries are on by default: the bait exists only because someone planted it.
-          action: settings.canary?.action ?? "deny",
-          message: `canary token in the arguments of ${input.tool}: exfiltration`,
-          data: {
-            canaries: found.map((f) => ({
-              id: f.canary.id,
-              kind: f.canary.kind,
-              label: f.canary.label,
-              path: f.path,
-              form: f.form,
-            })),
-          },
-        },
-      ];
-    },
-  };
 }

@@ -1,14 +1,15 @@
 // Data-flow rules across one session's calls: "after reading X, sending outside needs approval", and
 // "a value taken from a tool result may not flow into this tool's arguments without approval".
-import type { DetectSettings, FlowRuleSpec, ToolLabels } from "./config.js";
-import type { SessionStates, TrackedValues, ValueHit } from "./session-state.js";
-import type { DetectInput, Finding, PreDetector } from "./types.js";
-import { walkStrings } from "./walk.js";
+import type { DetectSettings, ToolLabels } from "../../config.js";
+import type { TrackedValues, ValueHit } from "../../session-state.js";
+import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
+import { walkStrings } from "../../walk.js";
+import type { FlowRuleSpec } from "./config.js";
 
 /** Paths and source calls a finding names at most. */
 const MAX_LISTED = 20;
 
-export function flowDetector(sessions: SessionStates): PreDetector {
+export function flowDetector({ sessions }: Pick<DetectorContext, "sessions">): PreDetector<"flow"> {
   return {
     name: "flow",
     actionOf: (s) => strongest(s.flow),
