@@ -17,6 +17,8 @@ export interface ForwardContext {
   upstreams: readonly Upstream[];
   prefixed: boolean;
   timeoutMs: number;
+  /** mcp.maxResultBytes, read per request (the policy may reload). */
+  maxResultBytes: () => number;
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
   /** Pins and checks every prompt, resource and template listed, like tools. */
   reviewer: ToolReviewer;
@@ -95,6 +97,15 @@ async function send(
       ...progress.options,
     });
     await progress.sent();
+    // The cap on tool results holds for every result (a resource read, a prompt): none is relayed past it.
+    const size = Buffer.byteLength(JSON.stringify(result), "utf8");
+    const limit = ctx.maxResultBytes();
+    if (size > limit)
+      throw new McpError(
+        RPC.internalError,
+        `the upstream result is ${size} bytes, more than mcp.maxResultBytes (${limit})`,
+        { code: "RESULT_TOO_LARGE", size, limit },
+      );
     return result;
   } finally {
     untrack();

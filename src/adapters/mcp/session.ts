@@ -228,10 +228,13 @@ export class GatewaySession {
           .join("\n\n") || undefined;
     const capabilities = mergedCapabilities(this.#upstreams);
     const server = new Server(info, { capabilities, instructions });
+    const maxResultBytes = () =>
+      this.#ctx.maxResultBytes ?? this.#ctx.warden.policy.mcp?.maxResultBytes ?? MAX_RESULT_BYTES;
     const forward: ForwardContext = {
       upstreams: this.#upstreams,
       prefixed,
       timeoutMs: this.#ctx.requestTimeoutMs,
+      maxResultBytes,
       track: this.#track,
       reviewer: this.#ctx.reviewer,
       context: { session: this.session.id, agent: this.session.agent },
@@ -243,8 +246,7 @@ export class GatewaySession {
       ledger: this.#ctx.warden.ledger,
       gate: this.#ctx.warden.gate,
       timeoutMs: this.#ctx.requestTimeoutMs,
-      maxResultBytes: () =>
-        this.#ctx.maxResultBytes ?? this.#ctx.warden.policy.mcp?.maxResultBytes ?? MAX_RESULT_BYTES,
+      maxResultBytes,
       track: this.#track,
     };
     server.fallbackRequestHandler = (request, extra) => this.#dispatch(call, forward, request, extra);

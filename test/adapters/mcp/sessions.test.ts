@@ -205,6 +205,24 @@ describe("mcp.maxResultBytes", () => {
     expect(outcomes.map((o) => o.data.status)).toEqual(["ok", "error"]);
     expect(outcomes[1]?.data.error).toMatchObject({ code: "RESULT_TOO_LARGE" });
   });
+
+  it("holds for every result relayed, a resource read too", async () => {
+    const { warden } = await openWarden({ default: "allow", mcp: { maxResultBytes: 64 * 1024 } });
+    const gateway = await gatewayFor(warden, {
+      servers: [
+        stdioServer("changing", CHANGING, [], {
+          FIXTURE_PROMPT_DESC: "Sums up.",
+          FIXTURE_NOTES_BYTES: "200000",
+        }),
+      ],
+    });
+    const client = await connectInMemory(gateway);
+    const refused = await client.readResource({ uri: "mem://notes" }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({
+      data: { code: "RESULT_TOO_LARGE", size: expect.any(Number), limit: 65536 },
+    });
+    expect(String(refused)).toMatch(/more than mcp.maxResultBytes \(65536\)/);
+  });
 });
 
 describe("resumable HTTP streams", () => {
