@@ -9,6 +9,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Gate, GateDecision } from "../../core/index.js";
 import { WardenError } from "../../errors.js";
+import { newId } from "../../ids.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Session } from "../../session.js";
 import type { ToolCatalog } from "./catalog.js";
@@ -51,7 +52,7 @@ export async function callTool(
   if (entry === undefined) throw new McpError(RPC.invalidParams, `Unknown tool: ${name}`);
   const meta = (params?._meta ?? {}) as Record<string, unknown>;
   if (entry.review.state !== "ok") entry = await ctx.catalog.recheck(entry);
-  if (entry.review.state !== "ok") return blocked(ctx, name, entry.review.state);
+  if (entry.review.state !== "ok") return blocked(ctx, name, entry.review.state, meta);
 
   // Outcomes waiting in the queue join this call's intent record in one commit.
   ctx.outcomes.flush();
@@ -165,6 +166,7 @@ async function blocked(
   ctx: CallContext,
   name: string,
   state: "changed" | "poisoned",
+  meta: Record<string, unknown>,
 ): Promise<CallToolResult> {
   const code = state === "changed" ? "MCP_TOOL_BLOCKED" : "MCP_TOOL_POISONED";
   const why =
@@ -172,11 +174,13 @@ async function blocked(
       ? "its definition changed since it was pinned; an administrator must re-approve it (warden mcp approve)"
       : "its description looks like prompt injection; an administrator must approve it (warden mcp approve)";
   // The attempt is recorded even though nothing ran: a blocked tool being called is worth an auditor's look.
+  // The call gets its id (the model's, or a new one) so the alert names it and the client can match it.
+  const callId = callIdOf(meta) ?? newId("call");
   await ctx.ledger.append({
     kind: "alert",
     session: ctx.session.id,
     agent: ctx.session.agent,
-    callId: null,
+    callId,
     data: {
       type: "mcp.tool.refused",
       tool: name,
@@ -186,7 +190,8 @@ async function blocked(
       message: `a call of ${state} tool ${name} was refused (${code})`,
     },
   });
-  return refusal(code, `Warden refused tool "${name}" (${code}): ${why}`, null);
+  const refused = refusal(code, `Warden refused tool "${name}" (${code}): ${why}`, null);
+  return { ...refused, _meta: { ...refused._meta, [META.callId]: callId } };
 }
 
 function callIdOf(meta: Record<string, unknown>): string | undefined {

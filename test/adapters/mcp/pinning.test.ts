@@ -50,6 +50,11 @@ describe("tool pinning", () => {
       /high\s+mcp\.tool\.changed\s+hidden\s+tool greet on server changing changed since it was pinned/,
     );
     expect(shown).toMatch(/high\s+mcp\.tool\.refused\s+refused\s+a call of changed tool greet was refused/);
+    // The refused call has an id: in the refusal, and in the alert, which `warden alerts` lists it under.
+    const callId = (refused._meta as Record<string, unknown>)["warden/callId"];
+    expect(callId).toMatch(/^call_/);
+    expect(alerts.find((a) => a.data.type === "mcp.tool.refused")?.callId).toBe(callId);
+    expect(shown).toContain(`calls: ${callId}`);
     const changed = (await pinStates(warden.ledger.store)).find((s) => s.tool === "greet");
     expect(changed).toMatchObject({ server: "changing", state: "changed" });
 
