@@ -378,6 +378,8 @@ async function approve(
   force: boolean,
   mcp: Mcp,
 ): Promise<number> {
+  if (isPostgresUrl(db))
+    throw new UsageError("approve writes with the ledger's key beside its SQLite file; PostgreSQL: not yet");
   if (!existsSync(db)) throw missing(`no ledger at ${db}`);
   const store = await SqliteStore.open(db);
   const ledger = await Ledger.open({
@@ -392,9 +394,13 @@ async function approve(
     // What the approver is about to accept, before it is accepted (or refused for its findings).
     if (state?.pending) {
       io.stdout(`${what}: ${state.state}, pinned ${state.pinned} → seen ${state.pending}`);
-      if (state.pinnedDefinition === null)
+      // Poisoned on first sight, the definition is its own pin: the approver reads it whole.
+      const firstSight = state.pinned === state.pending;
+      if (firstSight) io.stdout("first seen with findings; the definition:");
+      else if (state.pinnedDefinition === null)
         io.stdout("the pin does not record its definition (written before definitions were kept); seen:");
-      for (const line of mcp.formatDiff(mcp.definitionDiff(state.pinnedDefinition, state.pendingDefinition)))
+      const before = firstSight ? null : state.pinnedDefinition;
+      for (const line of mcp.formatDiff(mcp.definitionDiff(before, state.pendingDefinition)))
         io.stdout(`  ${line}`);
       for (const f of state.findings) io.stdout(`  finding ${f.kind}: ${f.excerpt}`);
     }
