@@ -9,6 +9,8 @@ import type { GateDecision } from "./request.js";
 
 export interface CallState {
   decision: GateDecision["enforced"] | "expired";
+  /** Why a `deny` came from no person: SESSION_ENDED when the call's session ended while it waited. */
+  code: "SESSION_ENDED" | null;
   approval: ApprovalView | null;
 }
 
@@ -65,7 +67,7 @@ export class ApprovalWaits {
     if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
     // A malformed intent throws (LEDGER_RECORD_MALFORMED); one without `enforced` (the format's first) ran nothing.
     const enforced = readRecord(found, "call.intent").data.decision.enforced ?? "deny";
-    if (enforced !== "ask") return { decision: enforced, approval: null };
+    if (enforced !== "ask") return { decision: enforced, code: null, approval: null };
     await this.#approvals.book.poll();
     let view = this.#approvals.book.byCall(callId);
     if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
@@ -86,7 +88,7 @@ export class ApprovalWaits {
           : view.status === "expired"
             ? "expired"
             : "ask";
-    return { decision, approval: view };
+    return { decision, code: view.status === "closed" ? "SESSION_ENDED" : null, approval: view };
   }
 
   /** The approval once decided, or as it is after `waitMs` or once its session ends (then it reads as closed). */

@@ -52,6 +52,8 @@ export function callsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv>
     return c.json({
       callId,
       decision: state.decision === "ask" ? "pending" : state.decision,
+      // Beside `decision`, for clients that branch on codes: "SESSION_ENDED" for a call its session's end refused.
+      code: state.code,
       approval: approval && {
         id: approval.id,
         status: approval.status,

@@ -277,7 +277,7 @@ const http: EntryPoint = {
           return { ok: false, code: error.code, text: error.message };
         }
         decision = String(state.body.decision);
-        if (decision === "deny") return denied(state.body.approval as HttpApproval);
+        if (decision === "deny") return denied(state.body as HttpCallState);
       }
       if (decision !== "allow") {
         return {
@@ -299,15 +299,17 @@ const http: EntryPoint = {
   },
 };
 
-type HttpApproval = { status: string; closed: { reason: string } | null };
+type HttpCallState = {
+  code: string | null;
+  approval: { status: string; closed: { reason: string } | null };
+};
 
 /**
- * A `deny` of GET /v1/calls/{id}: people denied the call, or its session ended while it waited (the
- * approval then reads as closed, with the session's end as its reason).
+ * A `deny` of GET /v1/calls/{id}: people denied the call (no code), or its session ended while it
+ * waited (`code: "SESSION_ENDED"`, the approval closed with the session's end as its reason).
  */
-function denied(approval: HttpApproval): Seen {
-  if (approval.status === "closed")
-    return { ok: false, code: "APPROVAL_CLOSED", text: approval.closed!.reason };
+function denied(state: HttpCallState): Seen {
+  if (state.code !== null) return { ok: false, code: state.code, text: state.approval.closed!.reason };
   return { ok: false, code: "APPROVAL_DENIED", text: "denied" };
 }
 

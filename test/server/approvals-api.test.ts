@@ -77,11 +77,37 @@ describe("approvals over HTTP", () => {
     expect(decidedList).toHaveLength(1);
     expect(decidedList[0]).toMatchObject({ id: call.approval.id, ...closed });
     const state = await api("GET", `/v1/calls/${call.callId}`, tokens.agent);
-    expect(state.body).toMatchObject({ decision: "deny", approval: closed });
+    expect(state.body).toMatchObject({ decision: "deny", code: "SESSION_ENDED", approval: closed });
     const decided = await api("POST", `/v1/approvals/${call.approval.id}/decision`, tokens.approver, {
       decision: "approve",
     });
     expect(decided.body.error).toMatchObject({ code: "APPROVAL_CLOSED" });
+  });
+
+  it("answers a long poll at once with code SESSION_ENDED when the call's session ends while it waits", async () => {
+    const call = await pendingCall();
+    const still = await api("GET", `/v1/calls/${call.callId}?wait=50ms`, tokens.agent);
+    expect(still.body).toMatchObject({ decision: "pending", code: null });
+    const started = Date.now();
+    const poll = api("GET", `/v1/calls/${call.callId}?wait=20s`, tokens.agent);
+    // The poll is held when the session ends, or this would test the plain read above.
+    const held = new Promise((resolve) => setTimeout(() => resolve("held"), 300));
+    expect(await Promise.race([poll, held])).toBe("held");
+    const [intent] = await warden.ledger.store.query({ callId: call.callId, kinds: ["call.intent"] });
+    const ended = await api("POST", `/v1/sessions/${intent!.session}/end`, tokens.agent, {
+      reason: "user left",
+    });
+    expect(ended.status).toBe(200);
+
+    const answer = await poll;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      callId: call.callId,
+      decision: "deny",
+      code: "SESSION_ENDED",
+      approval: { id: call.approval.id, status: "closed", closed: { reason: "session ended: user left" } },
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("holds an agent's long poll until an approver decides, and enforces who may", async () => {
@@ -173,8 +199,10 @@ describe("approvals over HTTP", () => {
     });
     expect((await api("POST", path, null, body, good)).body.error.code).toBe("WEBHOOK_REPLAYED");
     const state = await api("GET", `/v1/calls/${call.callId}`, tokens.agent);
+    // A person's denial: no code, the approver's reason is in the approval.
     expect(state.body).toMatchObject({
       decision: "deny",
+      code: null,
       approval: { decisions: [{ decision: "deny", reason: "not today" }] },
     });
   });
