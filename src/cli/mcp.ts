@@ -27,7 +27,7 @@ const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--l
 A gateway in front of MCP servers: every tools/call is decided by the policy and recorded in the
 ledger before it runs. Upstreams come from the policy's mcp.servers, or from the command after --
 (one stdio server, named NAME, default "upstream") or --url (one Streamable HTTP or, with --transport
-sse, SSE server). Downstream is stdio, or Streamable HTTP on
+sse, SSE server; without --transport, SSE when Streamable HTTP is refused with a 4xx). Downstream is stdio, or Streamable HTTP on
 HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or admin role). With the
 policy's identity.provider, --listen also takes the provider's tokens and serves OAuth protected
 resource metadata (RFC 9728), so MCP clients sign in with the provider (docs/identity.md).
@@ -169,12 +169,13 @@ function commandLineServer(
   const base = { name, cwd: null, sandbox: null };
   if (values.url !== undefined) {
     if (command.length > 0) throw new UsageError("--url and a command after -- exclude each other");
-    const transport = values.transport ?? "http";
-    if (!["http", "streamable-http", "sse"].includes(transport))
+    const transport = values.transport;
+    if (transport !== undefined && !["http", "streamable-http", "sse"].includes(transport))
       throw new UsageError("--transport must be http, streamable-http or sse");
     const headers = headersFromEnv(io, values["header-env"]);
     const spec = { ...base, command: null, env: {}, url: values.url, headers };
-    return [transport === "sse" ? { ...spec, sse: true } : spec];
+    // Without --transport: Streamable HTTP, falling back to HTTP+SSE as MCP clients do.
+    return [transport === undefined ? spec : { ...spec, sse: transport === "sse" }];
   }
   if (values.transport !== undefined || values["header-env"] !== undefined)
     throw new UsageError("--transport and --header-env go with --url");

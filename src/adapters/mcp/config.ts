@@ -137,7 +137,10 @@ export interface LaunchedServer {
   env: Record<string, string>;
   cwd: string | null;
   url: string | null;
-  /** The url speaks the older HTTP+SSE transport instead of Streamable HTTP. */
+  /**
+   * true: the url speaks the older HTTP+SSE transport; false: Streamable HTTP; unset: Streamable HTTP,
+   * then HTTP+SSE when the server refuses it with a 4xx (a `url` given without a `type`).
+   */
   sse?: boolean;
   headers: Record<string, string>;
   /**
@@ -178,7 +181,7 @@ export function compileMcp(mcp: McpDocument): McpSettings {
         s.command === undefined
           ? null
           : [...(typeof s.command === "string" ? [s.command] : s.command), ...(s.args ?? [])],
-      sse: s.type === "sse",
+      ...(s.type === undefined || s.type === "stdio" ? {} : { sse: s.type === "sse" }),
       env: s.env ?? {},
       cwd: s.cwd ?? null,
       url: s.url ?? null,

@@ -3,7 +3,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
@@ -55,9 +58,12 @@ export function specTransport(
       if (url === null || !/^https?:$/.test(url.protocol))
         throw new McpGatewayError("MCP_CONFIG_INVALID", `server ${spec.name}: url is not an http(s) URL`);
       const requestInit = { headers: spec.headers };
-      return spec.sse
-        ? new SSEClientTransport(url, { requestInit })
-        : new StreamableHTTPClientTransport(url, { requestInit });
+      if (spec.sse === true) return new SSEClientTransport(url, { requestInit });
+      const transport = new StreamableHTTPClientTransport(url, { requestInit });
+      // No transport named (a `url` alone, as Cursor writes it): the older HTTP+SSE one if this is refused.
+      return spec.sse === false
+        ? transport
+        : Object.assign(transport, { [SSE_FALLBACK]: () => new SSEClientTransport(url, { requestInit }) });
     }
     const [command = "", ...args] = spec.command ?? [];
     if (spec.sandbox === null) {
@@ -74,6 +80,19 @@ export function specTransport(
     );
     return sandboxedTransport(server, stderr);
   };
+}
+
+/** On a Streamable HTTP transport whose server may speak only HTTP+SSE: makes the SSE transport to try next. */
+const SSE_FALLBACK = Symbol("sseFallback");
+
+/**
+ * The SSE transport to try when a Streamable HTTP `initialize` got a 4xx (the server predates Streamable
+ * HTTP: the MCP specification's backwards compatibility), or null.
+ */
+function sseFallback(transport: Transport, err: unknown): Transport | null {
+  const make = (transport as { [SSE_FALLBACK]?: () => Transport })[SSE_FALLBACK];
+  const status = err instanceof StreamableHTTPError ? err.code : undefined;
+  return make !== undefined && status !== undefined && status >= 400 && status < 500 ? make() : null;
 }
 
 /** A stdio transport to a sandboxed server: bwrap's pid goes to the kill switch, close tears the sandbox down. */
@@ -96,6 +115,12 @@ function sandboxedTransport(server: SandboxedServer, stderr: "inherit" | "ignore
   };
   return transport;
 }
+
+const unavailable = (name: string, err: unknown): McpGatewayError =>
+  new McpGatewayError(
+    "MCP_UPSTREAM_UNAVAILABLE",
+    `upstream ${name} unavailable: ${err instanceof Error ? err.message : String(err)}`,
+  );
 
 /** How long a gateway session's end waits for an upstream to answer its DELETE. */
 const TERMINATE_TIMEOUT_MS = 2_000;
@@ -129,6 +154,31 @@ export class Upstream {
     timeoutMs: number,
     onClose: (upstream: Upstream) => void,
   ): Promise<Upstream> {
+    let transport: Transport;
+    try {
+      transport = await spec.transport(session);
+    } catch (err) {
+      throw unavailable(spec.name, err);
+    }
+    try {
+      return await Upstream.#connect(spec, transport, info, peer, timeoutMs, onClose);
+    } catch (err) {
+      const fallback = sseFallback(transport, err);
+      if (fallback === null) throw unavailable(spec.name, err);
+      return Upstream.#connect(spec, fallback, info, peer, timeoutMs, onClose).catch((again: unknown) => {
+        throw unavailable(spec.name, again);
+      });
+    }
+  }
+
+  static async #connect(
+    spec: ConnectedServer,
+    transport: Transport,
+    info: { clientInfo: Implementation; capabilities: ClientCapabilities },
+    peer: DownstreamPeer,
+    timeoutMs: number,
+    onClose: (upstream: Upstream) => void,
+  ): Promise<Upstream> {
     const client = new Client(info.clientInfo, { capabilities: relayedCapabilities(info.capabilities) });
     const upstream = new Upstream(spec.name, client);
     // Requests the upstream makes of the client (sampling, elicitation, roots) go to the downstream client.
@@ -156,13 +206,12 @@ export class Upstream {
     // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
     client.onerror = () => undefined;
     try {
-      upstream.#transport = orderedDelivery(await spec.transport(session));
+      upstream.#transport = orderedDelivery(transport);
       await client.connect(upstream.#transport, { timeout: timeoutMs });
     } catch (err) {
       upstream.#alive = false;
       await client.close().catch(() => undefined);
-      const why = err instanceof Error ? err.message : String(err);
-      throw new McpGatewayError("MCP_UPSTREAM_UNAVAILABLE", `upstream ${spec.name} unavailable: ${why}`);
+      throw err;
     }
     return upstream;
   }
