@@ -11,7 +11,14 @@ export {
   loadSigningKey,
   signingKeyFileExposed,
 } from "./keys.js";
-export { type AppendListener, Ledger, type LedgerOptions, type LedgerStats } from "./ledger.js";
+export {
+  type AppendListener,
+  type AppendOptions,
+  JOIN_NEXT_MS,
+  Ledger,
+  type LedgerOptions,
+  type LedgerStats,
+} from "./ledger.js";
 export { type PruneOptions, type PruneSummary, pruneSqlite } from "./prune.js";
 export { ReadWindow } from "./read-window.js";
 export type {

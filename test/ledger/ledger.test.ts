@@ -2,7 +2,13 @@
 import { createPublicKey, verify } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { canonicalJson } from "../../src/digest.js";
-import { Ledger, type LedgerRecord, MemoryStore, verifyRecords } from "../../src/ledger/index.js";
+import {
+  JOIN_NEXT_MS,
+  Ledger,
+  type LedgerRecord,
+  MemoryStore,
+  verifyRecords,
+} from "../../src/ledger/index.js";
 import { ephemeralKey, intent } from "./helpers.js";
 
 async function memoryLedger(options: { latencyMs?: number; every?: number; seconds?: number } = {}) {
@@ -66,6 +72,31 @@ describe("group commit", () => {
     });
     await Promise.all(Array.from({ length: 25 }, (_, i) => ledger.append(intent(i))));
     expect(ledger.stats()).toMatchObject({ batches: 3, largestBatch: 10 });
+  });
+
+  it("holds a `next` record for the next append's batch, and writes it alone after JOIN_NEXT_MS", async () => {
+    const { store, ledger } = await memoryLedger();
+    const outcome = ledger.append(intent(0), { batch: "next" });
+    const next = ledger.append(intent(1));
+    const [joined, started] = await Promise.all([outcome, next]);
+    expect([joined.seq, started.seq]).toEqual([1, 2]);
+    expect(store.appendCalls).toBe(1);
+
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const alone = ledger.append(intent(2), { batch: "next" });
+    await vi.advanceTimersByTimeAsync(JOIN_NEXT_MS - 1);
+    expect(store.appendCalls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await alone).seq).toBe(3);
+    expect(store.appendCalls).toBe(2);
+  });
+
+  it("close() writes a `next` record still waiting for a batch", async () => {
+    const { store, ledger } = await memoryLedger();
+    const waiting = ledger.append(intent(0), { batch: "next" });
+    await ledger.close();
+    expect((await waiting).seq).toBe(1);
+    expect(await store.readChain("main", 1, 10)).toHaveLength(1);
   });
 
   it("seals a snapshot: mutating the input after append does not change the record", async () => {

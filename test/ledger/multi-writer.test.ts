@@ -36,6 +36,18 @@ describe("several writers on one file", () => {
     });
   });
 
+  it("a writer's next append sees what another connection committed since its own last one", async () => {
+    // Each writer keeps the head it last wrote while the file is unchanged (PRAGMA data_version): runs
+    // of appends from one writer use it, and the other writer's commits in between must invalidate it.
+    const { db, a, b } = await twoWriters({ every: 4 });
+    const seqs: number[] = [];
+    for (let i = 0; i < 24; i++) seqs.push((await (Math.floor(i / 3) % 2 ? b : a).append(intent(i))).seq);
+    expect(seqs).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    await a.close();
+    await b.close();
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 24 });
+  });
+
   it("concurrent bursts from both interleave batch by batch and still verify", async () => {
     const { db, a, b } = await twoWriters({ every: 10 });
     const all = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? b : a).append(intent(i))));

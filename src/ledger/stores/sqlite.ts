@@ -82,6 +82,12 @@ export class SqliteStore implements LedgerStore {
   #unindexed = 0;
   #indexTimer: NodeJS.Timeout | null = null;
   #endWatch: SessionEndWatch | null = null;
+  /**
+   * What this connection's last append left: the chain's head and every chain's signed head, as of
+   * `version` (PRAGMA data_version, which moves only when another connection commits). The next append
+   * on an unchanged file skips reading them again inside its write lock.
+   */
+  #lastAppend: { version: number; chain: string; head: ChainHead; signed: SignedHeads } | null = null;
 
   private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
@@ -130,6 +136,8 @@ export class SqliteStore implements LedgerStore {
     try {
       records = this.#appendTx(chain, seal);
     } catch (err) {
+      // Set inside the transaction: a commit that failed after it must not leave a head that is not there.
+      this.#lastAppend = null;
       throw toUnavailable(err, "ledger append");
     }
     this.#unindexed += records.length;
@@ -138,6 +146,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   async appendCheckpoint(c: Checkpoint): Promise<void> {
+    this.#lastAppend = null;
     this.#run("checkpoint append", () => this.#insertCheckpoint(c));
   }
 
@@ -267,8 +276,13 @@ export class SqliteStore implements LedgerStore {
   }
 
   #appendInTx(chain: string, seal: Sealer): LedgerRecord[] {
-    const head = this.#head(chain);
-    const { records, checkpoint } = seal(head, this.#signedHeads());
+    const version = this.#stmt("PRAGMA data_version").pluck().get() as number;
+    const last = this.#lastAppend;
+    const known = last !== null && last.version === version && last.chain === chain;
+    this.#lastAppend = null;
+    const head = known ? last.head : this.#head(chain);
+    const signed = known ? last.signed : this.#signedHeads();
+    const { records, checkpoint } = seal(head, signed);
     checkBatch(chain, head, records, checkpoint);
     const insert = this.#stmt(
       `INSERT INTO records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -290,6 +304,16 @@ export class SqliteStore implements LedgerStore {
       this.#claimDecision(r);
     }
     if (checkpoint) this.#insertCheckpoint(checkpoint);
+    const tip = records.at(-1);
+    if (tip !== undefined) {
+      const checkpointSeq = checkpoint?.seq ?? head?.checkpointSeq ?? 0;
+      this.#lastAppend = {
+        version,
+        chain,
+        head: { seq: tip.seq, hash: tip.hash, ts: tip.ts, checkpointSeq },
+        signed: checkpoint ? { ...signed, [chain]: checkpoint.seq } : signed,
+      };
+    }
     return records;
   }
 
