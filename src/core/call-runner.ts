@@ -8,6 +8,7 @@ import {
   type WardenError,
 } from "../errors.js";
 import type { SessionInfo } from "../identity/index.js";
+import type { AppendOptions } from "../ledger/index.js";
 import type { Injections } from "../secrets/index.js";
 import type { Execution } from "./execute.js";
 import type { GateDecision, Outcome } from "./request.js";
@@ -42,8 +43,9 @@ export interface RunPlan<R> {
   /** What the outcome record says of an error the body threw (default: the error's own code). */
   failureOf?: ((err: unknown) => unknown) | undefined;
   /**
-   * Hands the outcome write to the caller's batching (the MCP gateway joins it to the next intent's
-   * commit) instead of awaiting it here. Its failure is then the caller's to report.
+   * Hands the outcome write to the caller (the MCP gateway starts it once the result is on its way)
+   * instead of awaiting it here; the record then joins the next append's commit (the next call's
+   * intent) rather than paying an fsync of its own. Its failure is then the caller's to report.
    */
   deferOutcome?: ((write: () => Promise<void>) => void) | undefined;
 }
@@ -60,7 +62,7 @@ export interface CallRunnerDeps {
   session: (id: string) => Promise<SessionInfo>;
   /** Keeps the session from idling out while the call waits or runs; returns the release. */
   holdSession: (id: string) => () => void;
-  recordOutcome: (callId: string, outcome: Outcome) => Promise<void>;
+  recordOutcome: (callId: string, outcome: Outcome, options?: AppendOptions) => Promise<void>;
   /** Subscribes to session ends (here or in another process); returns the unsubscribe function. */
   onSessionEnd: (listener: (session: string) => void) => () => void;
 }
@@ -183,9 +185,9 @@ export class CallRunner {
   }
 
   async #writeOutcome<R>(callId: string, plan: RunPlan<R>, outcome: Outcome): Promise<void> {
-    const write = () => this.#deps.recordOutcome(callId, outcome);
-    if (plan.deferOutcome) plan.deferOutcome(write);
-    else await write();
+    if (plan.deferOutcome)
+      plan.deferOutcome(() => this.#deps.recordOutcome(callId, outcome, { batch: "next" }));
+    else await this.#deps.recordOutcome(callId, outcome);
   }
 
   /** One abort for the call: the caller's signal or the session's end, whichever comes first. */

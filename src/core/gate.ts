@@ -13,7 +13,7 @@ import {
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
-import { type Ledger, type RecordInput, readRecord } from "../ledger/index.js";
+import { type AppendOptions, type Ledger, type RecordInput, readRecord } from "../ledger/index.js";
 import {
   applyRedactions,
   type CompiledPolicy,
@@ -88,7 +88,7 @@ export class Gate {
       refusal: refusalError,
       session: (id) => this.#sessions.active(id),
       holdSession: (id) => this.#sessions.hold(id),
-      recordOutcome: (callId, outcome) => this.recordOutcome(callId, outcome),
+      recordOutcome: (callId, outcome, options) => this.recordOutcome(callId, outcome, options),
       onSessionEnd: deps.onSessionEnd,
     });
   }
@@ -463,16 +463,19 @@ export class Gate {
   }
 
   /** Records what happened to an allowed call (for callers that run tools themselves). */
-  async recordOutcome(callId: string, outcome: Outcome): Promise<void> {
+  async recordOutcome(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
     const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
     try {
-      await this.#ledger.append({
-        kind: "call.outcome",
-        session: call.session,
-        agent: call.agent,
-        callId,
-        data: outcomeData(call, outcome),
-      });
+      await this.#ledger.append(
+        {
+          kind: "call.outcome",
+          session: call.session,
+          agent: call.agent,
+          callId,
+          data: outcomeData(call, outcome),
+        },
+        options,
+      );
     } catch (err) {
       this.#open.restore(callId, call);
       throw err;

@@ -54,8 +54,6 @@ export async function callTool(
   if (entry.review.state !== "ok") entry = await ctx.catalog.recheck(entry);
   if (entry.review.state !== "ok") return blocked(ctx, name, entry.review.state, meta);
 
-  // Outcomes waiting in the queue join this call's intent record in one commit.
-  ctx.outcomes.flush();
   let decision: GateDecision;
   try {
     decision = await ctx.session.check(name, args, {

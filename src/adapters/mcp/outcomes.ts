@@ -1,18 +1,16 @@
-// Outcome records written just after the result goes back, joining the next call's intent commit (one fsync, not two).
-
-/** How long an outcome may wait for a next call to share its commit before it is written alone. */
-export const OUTCOME_DELAY_MS = 5;
+// Outcome records written once the result is on its way back, joining the next call's intent commit (one fsync, not two).
 
 /**
- * The intent record is what must be durable before a tool runs; the outcome only has to follow. Queued
- * outcomes are appended in the same turn as the next intent (`flush()` before `check()`), so the
- * ledger's group commit seals both with one fsync, or after OUTCOME_DELAY_MS when no call comes.
+ * The intent record is what must be durable before a tool runs; the outcome only has to follow. Each
+ * outcome is built and appended in the turn after its result was sent (off the next call's path), as a
+ * record that joins the next batch: the next intent's commit, or a commit of its own a few
+ * milliseconds later when no call comes (the ledger's JOIN_NEXT_MS).
  */
 export class OutcomeQueue {
   readonly #onError: (err: unknown) => void;
   #pending: (() => Promise<void>)[] = [];
+  #immediate: NodeJS.Immediate | null = null;
   readonly #inflight = new Set<Promise<void>>();
-  #timer: NodeJS.Timeout | null = null;
 
   constructor(onError: (err: unknown) => void) {
     this.#onError = onError;
@@ -20,31 +18,28 @@ export class OutcomeQueue {
 
   add(write: () => Promise<void>): void {
     this.#pending.push(write);
-    if (this.#timer === null) {
-      this.#timer = setTimeout(() => this.flush(), OUTCOME_DELAY_MS);
-      this.#timer.unref();
-    }
+    // The check phase comes after the result's write to the client, which the caller's promise chain
+    // makes in this turn.
+    this.#immediate ??= setImmediate(() => this.#start());
   }
 
-  /** Starts every queued write now (synchronously up to each ledger append, so they join the current batch). */
-  flush(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+  /** Writes everything queued and waits until it is durable (or failed). */
+  async drain(): Promise<void> {
+    this.#start();
+    await Promise.all([...this.#inflight]);
+  }
+
+  #start(): void {
+    if (this.#immediate !== null) {
+      clearImmediate(this.#immediate);
+      this.#immediate = null;
     }
     const writes = this.#pending;
-    if (writes.length === 0) return;
     this.#pending = [];
     for (const write of writes) {
       const p = write().catch(this.#onError);
       this.#inflight.add(p);
       void p.finally(() => this.#inflight.delete(p));
     }
-  }
-
-  /** Writes everything queued and waits until it is durable (or failed). */
-  async drain(): Promise<void> {
-    this.flush();
-    await Promise.all([...this.#inflight]);
   }
 }
