@@ -166,7 +166,11 @@ export class Upstream {
       const fallback = sseFallback(transport, err);
       if (fallback === null) throw unavailable(spec.name, err);
       return Upstream.#connect(spec, fallback, info, peer, timeoutMs, onClose).catch((again: unknown) => {
-        throw unavailable(spec.name, again);
+        const first = err instanceof Error ? err.message : String(err);
+        throw unavailable(
+          spec.name,
+          `${first}; then over HTTP+SSE: ${again instanceof Error ? again.message : again}`,
+        );
       });
     }
   }
