@@ -69,6 +69,13 @@ class Service:
             time.sleep(0.05)
         raise AssertionError(f"no pending approval for {what}")
 
+    def end_session(self, session_id: str, reason: str) -> None:
+        """Ends a session through the API as an operator would (admin token), not through the agent's client."""
+        response = httpx.post(
+            f"{self.url}/v1/sessions/{session_id}/end", json={"reason": reason}, headers=self._auth(self.admin_token)
+        )
+        response.raise_for_status()
+
     def ledger(self, **query: str) -> List[Dict[str, object]]:
         params = {"order": "asc", "limit": "1000", **query}
         answer = httpx.get(f"{self.url}/v1/ledger", params=params, headers=self._auth(self.admin_token)).json()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import RateLimited, WardenError
+from .errors import RateLimited, ToolRefused, WardenError, WardenUnavailable
 
 _HINTS = {
     "TOOL_DENIED": "Do not retry this call; use another tool or tell the user it is not permitted.",
@@ -10,9 +10,23 @@ _HINTS = {
     "APPROVAL_EXPIRED": "Nobody approved it in time; tell the user it is waiting for a human decision.",
     "APPROVAL_WAIT_TIMEOUT": "Nobody approved it yet; tell the user it is waiting for a human decision.",
     "APPROVAL_MISMATCH": "The call changed after it was approved; ask again with the arguments you mean.",
+    "SESSION_ENDED": "The session ended; no further calls will run in it.",
     "LEDGER_UNAVAILABLE": "Warden could not record the call; try again later.",
     "WARDEN_UNAVAILABLE": "Warden could not be reached; try again later.",
 }
+
+
+def is_refusal(err: WardenError) -> bool:
+    """
+    Whether the model should read ``err`` as a refused call (the body did not run) rather than the agent
+    crashing on it: refusals, an unreachable Warden, and the session's end, as in the TypeScript adapters.
+    Anything else (a bad token, a bad request) is a bug and is raised.
+    """
+    return isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in (
+        "LEDGER_UNAVAILABLE",
+        "INVALID_ARGS",
+        "SESSION_ENDED",
+    )
 
 
 def denial_text(err: WardenError) -> str:

@@ -204,7 +204,10 @@ class Forbidden(WardenError):
 
 
 class SessionEnded(WardenError):
-    """The session has ended; it runs no more calls."""
+    """
+    The session has ended; it runs no more calls. A call waiting for its approval when the session ended
+    (here or in any other process) raises it at once, ``details`` naming the call, tool, rule and approval.
+    """
 
 
 class SessionNotFound(WardenError):

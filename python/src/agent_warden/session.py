@@ -23,6 +23,7 @@ from .errors import (
     ApprovalWaitTimeout,
     InvalidArgs,
     OutcomeUnrecorded,
+    SessionEnded,
     SessionNotFound,
     WardenError,
     WardenUnavailable,
@@ -109,9 +110,10 @@ class Session:
     ) -> Decision:
         """
         For a pending ``check()``: waits (long poll) until people decide, and returns the allowed decision.
-        Raises ApprovalDenied (with the approver's reason), ApprovalExpired, ApprovalWaitTimeout after
-        ``timeout`` seconds, ApprovalWaitCancelled when ``cancel`` is set, ApprovalMismatch when ``args``
-        are given and differ from the checked ones; a denied decision raises its refusal.
+        Raises ApprovalDenied (with the approver's reason), ApprovalExpired, SessionEnded at once when the
+        session ends meanwhile (here or anywhere), ApprovalWaitTimeout after ``timeout`` seconds,
+        ApprovalWaitCancelled when ``cancel`` is set, ApprovalMismatch when ``args`` are given and differ
+        from the checked ones; a denied decision raises its refusal.
         """
         _bind(decision, args)
         if not decision.pending:
@@ -204,7 +206,8 @@ class Session:
 class SessionScope:
     """
     ``with warden.session(…) as session`` (or ``async with``): opens the session, makes it the current one
-    for ``warden.tool``, and ends it on the way out, whether the block finished or raised.
+    for ``warden.tool``, and ends it on the way out, whether the block finished or raised (a session
+    already ended elsewhere, by an operator or a violation, is left as it is).
     """
 
     def __init__(self, http: Http, body: Dict[str, str]) -> None:
@@ -232,7 +235,7 @@ class SessionScope:
         self._session = self._token = None
         try:
             if session is not None and not session.ended:
-                _end_quietly_if_raising(session.end, exc)
+                _end_quietly_if_raising(session, exc)
         finally:
             if token is not None:
                 _current.reset(token)
@@ -251,6 +254,8 @@ class SessionScope:
             if session is not None and not session.ended:
                 try:
                     await session.aend()
+                except SessionEnded:
+                    session.ended = True
                 except WardenUnavailable:
                     if exc is None:
                         raise
@@ -263,10 +268,12 @@ def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _end_quietly_if_raising(end: Callable[[], None], exc: Optional[BaseException]) -> None:
+def _end_quietly_if_raising(session: Session, exc: Optional[BaseException]) -> None:
     # When the block already failed, its error is the one to see; otherwise a failed end must be noticed.
     try:
-        end()
+        session.end()
+    except SessionEnded:
+        session.ended = True
     except WardenUnavailable:
         if exc is None:
             raise
@@ -355,6 +362,9 @@ def _settled(decision: Decision, state: object) -> Optional[Decision]:
     if outcome == "allow":
         return replace(decision, decision="allow")
     if outcome == "deny":
+        if body.get("code") == "SESSION_ENDED":
+            raise _session_ended(decision, approval_id, approval)
+        # A person's denial; a service too old to send `code` also answers a session's end this way.
         denials = [as_object(d) or {} for d in as_list(approval.get("decisions"))]
         reasons = [d.get("reason") for d in denials if d.get("decision") == "deny"]
         reason = reasons[0] if reasons and isinstance(reasons[0], str) else None
@@ -362,3 +372,15 @@ def _settled(decision: Decision, state: object) -> Optional[Decision]:
     if outcome == "expired":
         raise ApprovalExpired(decision.refusal(), approval_id)
     raise WardenUnavailable("Warden's call state has no decision this client knows")
+
+
+def _session_ended(decision: Decision, approval_id: str, approval: Dict[str, Any]) -> SessionEnded:
+    """The session ended while the call waited: its approval is closed, with the session's end as its reason."""
+    closed = as_object(approval.get("closed")) or {}
+    reason = closed.get("reason")
+    why = reason if isinstance(reason, str) and reason else "session ended"
+    return SessionEnded(
+        "SESSION_ENDED",
+        f'tool "{decision.tool}" did not run: {why}',
+        details={"callId": decision.call_id, "tool": decision.tool, "ruleId": decision.rule_id, "approvalId": approval_id},
+    )

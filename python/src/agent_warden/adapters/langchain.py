@@ -13,9 +13,9 @@ from pydantic import ConfigDict
 
 from .._ids import rationale_of, warden_call_id
 from .._rationale_log import RationaleLog
-from .._refusal import denial_text
+from .._refusal import denial_text, is_refusal
 from ..decision import Decision
-from ..errors import ToolRefused, WardenError, WardenUnavailable
+from ..errors import WardenError
 from ..session import Session
 
 __all__ = ["RationaleHandler", "WardenTool", "warden_langchain", "warden_langchain_tools"]
@@ -133,7 +133,7 @@ def _content(output: Any) -> Any:
 
 
 def _refusal_or_raise(err: WardenError) -> WardenError:
-    if isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in ("LEDGER_UNAVAILABLE", "INVALID_ARGS"):
+    if is_refusal(err):
         return err
     raise err
 

@@ -15,9 +15,9 @@ from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessa
 from .._ids import rationale_of, warden_call_id
 from .._json import as_object
 from .._rationale_log import RationaleLog
-from .._refusal import denial_text
+from .._refusal import denial_text, is_refusal
 from ..decision import ApprovalRef, Decision
-from ..errors import ToolRefused, WardenError, WardenUnavailable
+from ..errors import WardenError
 from ..session import Session
 from ..warden import Warden
 
@@ -115,7 +115,7 @@ class WardenAgents:
                     raise answer
                 decision = await self.session.await_approval(answer, args=args, timeout=self.approval_timeout)
             except WardenError as err:
-                if _is_refusal(err):
+                if is_refusal(err):
                     return denial_text(err)
                 raise
             started = time.perf_counter()
@@ -136,7 +136,7 @@ class WardenAgents:
                 name, args, rationale=rationale_of(text, call_id), call_id=warden_call_id(call_id)
             )
         except WardenError as err:
-            if _is_refusal(err):
+            if is_refusal(err):
                 return err
             raise
 
@@ -156,8 +156,3 @@ def _parse(arguments: str) -> Any:
         return json.loads(arguments)
     except ValueError:
         return arguments
-
-
-def _is_refusal(err: WardenError) -> bool:
-    return isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in ("LEDGER_UNAVAILABLE", "INVALID_ARGS")
-

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping, Optional, Union
 
 from .._ids import rationale_of, warden_call_id
-from .._refusal import denial_text
-from ..errors import ToolRefused, WardenError, WardenUnavailable
+from .._refusal import denial_text, is_refusal
+from ..errors import WardenError
 from ..session import Session
 
 __all__ = ["ToolCallResult", "arun_tool_call", "run_tool_call"]
@@ -44,11 +44,6 @@ def _arguments(arguments: Union[str, Mapping[str, Any]]) -> Any:
         return arguments
 
 
-def _refused(err: WardenError) -> bool:
-    # Refusals before the body ran go back to the model; anything else (a bad token, a bad request) is a bug.
-    return isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in ("LEDGER_UNAVAILABLE", "INVALID_ARGS")
-
-
 def run_tool_call(
     session: Session,
     name: str,
@@ -70,7 +65,7 @@ def run_tool_call(
         decision = session.check(name, args, rationale=rationale_of(text, call_id), call_id=warden_call_id(call_id))
         decision = session.wait_for_approval(decision, timeout=approval_timeout)
     except WardenError as err:
-        if _refused(err):
+        if is_refusal(err):
             return ToolCallResult(ok=False, refusal=err)
         raise
     started = time.perf_counter()
@@ -101,7 +96,7 @@ async def arun_tool_call(
         )
         decision = await session.await_approval(decision, timeout=approval_timeout)
     except WardenError as err:
-        if _refused(err):
+        if is_refusal(err):
             return ToolCallResult(ok=False, refusal=err)
         raise
     started = time.perf_counter()
