@@ -4,7 +4,7 @@ import type { JsonObject } from "../../json.js";
 import { checkTexts } from "../../tool-poisoning.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
-import { decodeCursor, exposedName, nextCursor, splitName } from "./names.js";
+import { decodeCursor, encodeCursor, exposedName, splitName } from "./names.js";
 import { describeSubject, type PinItem } from "./pins.js";
 import { progressRelay } from "./progress.js";
 import type { ReviewContext, ToolReviewer } from "./review.js";
@@ -125,6 +125,10 @@ async function listPage(
   const cursor = typeof params?.cursor === "string" ? params.cursor : undefined;
   const position = decodeCursor(cursor, ups.length);
   if (position === null) throw new McpError(RPC.invalidParams, "unknown cursor");
+  // A page holds the upstreams' pages in order up to the first with a next page of its own (see
+  // ToolCatalog.page): a client that reads only the first page still sees every upstream's items.
+  const all: Record<string, unknown>[] = [];
+  let body: Result | null = null;
   for (let index = position.index; index < ups.length; index++) {
     const upstream = ups[index];
     if (upstream === undefined || !upstream.alive || upstream.capabilities[list.capability] === undefined)
@@ -140,21 +144,25 @@ async function listPage(
     );
     const listed = Array.isArray(result[list.key]) ? (result[list.key] as unknown[]) : [];
     const items = await shown(ctx, upstream, list, listed);
-    const renamed =
-      list.rename && ctx.prefixed
+    all.push(
+      ...(list.rename && ctx.prefixed
         ? items.map((item) =>
             typeof item.name === "string"
               ? { ...item, name: exposedName(upstream.name, item.name, true) }
               : item,
           )
-        : items;
-    const next = nextCursor(result.nextCursor, index, ups.length);
-    const { nextCursor: __, ...body } = result;
-    return next === undefined
-      ? { ...body, [list.key]: renamed }
-      : { ...body, [list.key]: renamed, nextCursor: next };
+        : items),
+    );
+    const { nextCursor: __, [list.key]: ___, ...others } = result;
+    body ??= others;
+    if (typeof result.nextCursor === "string")
+      return {
+        ...body,
+        [list.key]: all,
+        nextCursor: encodeCursor({ index, cursor: result.nextCursor }, ups.length),
+      };
   }
-  return { [list.key]: [] };
+  return { ...body, [list.key]: all };
 }
 
 /** The items of one listed page that may be shown: well-formed, and neither changed since pinned nor poisoned. */

@@ -37,16 +37,6 @@ export function encodeCursor(position: PagePosition, upstreams: number): string 
   return CURSOR_PREFIX + Buffer.from(body, "utf8").toString("base64url");
 }
 
-/**
- * The cursor of the page after one upstream's page: that upstream's own next page, else the first page
- * of the next upstream, else none (the listing is complete).
- */
-export function nextCursor(upstreamNext: unknown, index: number, upstreams: number): string | undefined {
-  if (typeof upstreamNext === "string") return encodeCursor({ index, cursor: upstreamNext }, upstreams);
-  if (index + 1 < upstreams) return encodeCursor({ index: index + 1, cursor: undefined }, upstreams);
-  return undefined;
-}
-
 /** null for a cursor the gateway did not issue. */
 export function decodeCursor(cursor: string | undefined, upstreams: number): PagePosition | null {
   if (upstreams === 1) return { index: 0, cursor };

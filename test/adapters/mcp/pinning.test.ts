@@ -122,6 +122,34 @@ describe("tool poisoning", () => {
     expect(alert?.data.mode).toBe("warn");
   });
 
+  it("pages across several upstreams only where an upstream pages itself", async () => {
+    const { warden } = await openWarden(ALLOW_ALL);
+    const gateway = await gatewayFor(warden, {
+      servers: [
+        stdioServer("changing", CHANGING, [], { FIXTURE_PAGE: "2", FIXTURE_PROMPT_DESC: "Sums up." }),
+        stdioServer("everything", EVERYTHING),
+      ],
+    });
+    const client = await connectInMemory(gateway);
+    const sizes: number[] = [];
+    const names: string[] = [];
+    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor });
+      sizes.push(page.tools.length);
+      names.push(...page.tools.map((t) => t.name));
+      cursor = page.nextCursor;
+    }
+    // changing's pages of 2 (5 tools), the last of them with all of everything's tools on the same page.
+    expect(sizes.slice(0, 2)).toEqual([2, 2]);
+    expect(sizes).toHaveLength(3);
+    expect(names.filter((n) => n.startsWith("changing__"))).toHaveLength(5);
+    expect(names).toContain("everything__echo");
+    // Resources: changing does not page them, so its notes and everything's first page come together.
+    const resources = (await client.listResources()).resources.map((r) => r.uri);
+    expect(resources[0]).toBe("mem://notes");
+    expect(resources.length).toBeGreaterThan(1);
+  });
+
   it("flags a tool that names another server's tool (shadowing), with several upstreams under server__tool names", async () => {
     const { warden } = await openWarden(ALLOW_ALL);
     const gateway = await gatewayFor(warden, {
@@ -131,9 +159,11 @@ describe("tool poisoning", () => {
       ],
     });
     const client = await connectInMemory(gateway);
+    // Neither upstream pages: one page holds both, for clients that read only the first.
     const firstPage = await client.listTools();
-    expect(firstPage.nextCursor).toMatch(/^wdn1\./);
-    const names = await allTools(client);
+    expect(firstPage.nextCursor).toBeUndefined();
+    const names = firstPage.tools.map((t) => t.name);
+    expect(await allTools(client)).toEqual(names);
     expect(names).toContain("everything__echo");
     expect(names).toContain("changing__greet");
     expect(names).not.toContain("changing__weather");
