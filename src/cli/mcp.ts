@@ -269,6 +269,11 @@ async function rewriteConfig(
     throw missing(`cannot write ${file} or its backup: ${err instanceof Error ? err.message : String(err)}`);
   }
   io.stdout(`${file}: ${how === "wrap" ? "wrapped" : "unwrapped"} (the previous version is in ${backup})`);
+  // Not refused (the policy may come with the next commit), but every wrapped server fails until it exists.
+  if (how === "wrap" && !existsSync(paths.policy))
+    io.stderr(
+      `warden mcp wrap: no policy at ${paths.policy} yet; the wrapped servers will not start without it (warden init)`,
+    );
   return 0;
 }
 

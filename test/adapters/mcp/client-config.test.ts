@@ -1,6 +1,6 @@
 // MCP client configs as their users write them: wrapped behind Warden, started exactly as each client would, unwrapped.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -232,6 +232,20 @@ describe("warden mcp wrap | unwrap: files as they come", () => {
     ]);
     expect(run(dir, "mcp", "unwrap", path).out).toContain("remote: unwrapped");
     expect(readFileSync(path, "utf8")).toBe(original);
+  });
+
+  it("warns when there is no policy yet: the wrapped servers would not start", () => {
+    const dir = project();
+    rmSync(join(dir, ".warden", "policy.yaml"));
+    const path = join(dir, ".mcp.json");
+    writeFileSync(path, JSON.stringify({ mcpServers: { a: { command: "node", args: ["s.js"] } } }));
+    const result = spawnSync(process.execPath, [CLI, "mcp", "wrap", path, "--dir", join(dir, ".warden")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("a: wrapped");
+    expect(result.stderr).toContain(`no policy at ${join(dir, ".warden", "policy.yaml")} yet`);
   });
 
   it("refuses a file that is not JSON, has no server table or is read-only, naming it and changing nothing", () => {
