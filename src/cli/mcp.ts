@@ -27,10 +27,11 @@ const HELP = `usage: warden mcp [--agent A] [--on-behalf-of U] [--intent I] [--l
 A gateway in front of MCP servers: every tools/call is decided by the policy and recorded in the
 ledger before it runs. Upstreams come from the policy's mcp.servers, or from the command after --
 (one stdio server, named NAME, default "upstream") or --url (one Streamable HTTP or, with --transport
-sse, SSE server; without --transport, SSE when Streamable HTTP is refused with a 4xx). Downstream is stdio, or Streamable HTTP on
-HOST:PORT/mcp with --listen (bearer tokens from warden token create; agent or admin role). With the
-policy's identity.provider, --listen also takes the provider's tokens and serves OAuth protected
-resource metadata (RFC 9728), so MCP clients sign in with the provider (docs/identity.md).
+sse, SSE server; without --transport, SSE when Streamable HTTP is refused with a 4xx). Downstream is
+stdio, or Streamable HTTP on HOST:PORT/mcp with --listen (bearer tokens from warden token create;
+agent or admin role). With the policy's identity.provider, --listen also takes the provider's tokens
+and serves OAuth protected resource metadata (RFC 9728), so MCP clients sign in with the provider
+(docs/identity.md).
 
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent, unless the
@@ -49,7 +50,7 @@ wrap      rewrite an MCP client's config (Claude Desktop, Claude Code .mcp.json,
           policy and ledger: a stdio server's env is passed on by name (--pass-env) and its envFile
           with --env-file, a URL server's headers move into the entry's env (--header-env), values
           as written. Writes FILE.warden-backup first; idempotent; a read-only file is refused
-unwrap    restore each wrapped server as it was (the backup byte for byte, when nothing was edited since)
+unwrap    restore each wrapped server as it was (the backup byte for byte when nothing was edited)
 --pass-env A,B  (with --) pass these variables of warden's environment on to the server
 --env-file FILE  (with --) pass the variables this dotenv file defines on to the server (a value
           in warden's environment wins); wrap turns an entry's envFile into it
