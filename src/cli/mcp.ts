@@ -6,7 +6,7 @@ import { parseEnv } from "node:util";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
-import { stripJsonc } from "../scan/index.js";
+import { checkMcpConfig, stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
 import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import { requireLedger, requirePolicy } from "./existing.js";
@@ -270,6 +270,11 @@ async function rewriteConfig(
     throw missing(`cannot write ${file} or its backup: ${err instanceof Error ? err.message : String(err)}`);
   }
   io.stdout(`${file}: ${how === "wrap" ? "wrapped" : "unwrapped"} (the previous version is in ${backup})`);
+  // Wrapping adds no finding, and hides none: say now what `warden scan` will still report of the servers.
+  if (how === "wrap") {
+    for (const f of (await checkMcpConfig(file, readFileSync(file, "utf8"))).findings)
+      io.stderr(`warden mcp wrap: note: ${f.message} (warden scan: ${f.ruleId}, ${f.severity})`);
+  }
   // Not refused (the policy may come with the next commit), but every wrapped server fails until it exists.
   if (how === "wrap" && !existsSync(paths.policy))
     io.stderr(

@@ -20,6 +20,7 @@ export { checkToolDescription, isPoisoned, type PoisoningSignal } from "../tool-
 export { ScanError } from "./errors.js";
 export { explainRule, RULES, type RuleInfo, ruleInfo } from "./explain.js";
 export { stripJsonc } from "./jsonc.js";
+export { checkMcpConfig } from "./mcp/config-rules.js";
 export { formatJson } from "./report/json.js";
 export { formatSarif } from "./report/sarif.js";
 export { formatText, worstSeverity } from "./report/text.js";

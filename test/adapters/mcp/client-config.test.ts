@@ -248,6 +248,29 @@ describe("warden mcp wrap | unwrap: files as they come", () => {
     expect(result.stderr).toContain(`no policy at ${join(dir, ".warden", "policy.yaml")} yet`);
   });
 
+  it("says which wrapped server warden scan will still report, and adds no finding of its own", () => {
+    const dir = project();
+    const path = join(dir, ".mcp.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        mcpServers: {
+          loose: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"] },
+          pinned: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory@2026.8.31"] },
+        },
+      }),
+    );
+    const result = spawnSync(process.execPath, [CLI, "mcp", "wrap", path, "--dir", join(dir, ".warden")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    const notes = result.stderr.split("\n").filter((l) => l.includes("note:"));
+    expect(notes).toEqual([
+      'warden mcp wrap: note: server "loose" runs npx @modelcontextprotocol/server-memory without a pinned version (warden scan: mcp-unpinned-server, high)',
+    ]);
+  });
+
   it("refuses a file that is not JSON, has no server table or is read-only, naming it and changing nothing", () => {
     const dir = project();
     const cases = {
