@@ -5,6 +5,7 @@ import { expect, it } from "vitest";
 import { Warden } from "../../src/index.js";
 import { BubblewrapRunner } from "../../src/sandbox/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
+import { runsProgram, until } from "../sandbox/fixtures.js";
 
 const POLICY = { allowed_tools: ["read"] };
 
@@ -47,7 +48,8 @@ it.skipIf(!BubblewrapRunner.available())(
     const session = await gateway.session({ agent: "bot", onBehalfOf: "dana", intent: "a long job" });
     const started = Date.now();
     const run = session.command("long_job", {}, { command: ["sleep", "30"] });
-    await new Promise((r) => setTimeout(r, 300));
+    // End the session only once the command runs in its sandbox, so the end has something to kill.
+    expect(await until(() => runsProgram(process.pid, "sleep"), 5_000)).toBe(true);
     await server.sessions.end(session.id, "ended by the SOC");
     const out = await run.catch((err: unknown) => err);
     expect(Date.now() - started).toBeLessThan(5_000);

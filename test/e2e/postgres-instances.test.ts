@@ -71,6 +71,14 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     const [a, b] = wardens as [Warden, Warden];
     const onA = await a.session(ctx);
     expect((await onA.check("read_row", {})).enforced).toBe("allow");
+    // A's feed says when it has seen its listener go (null: events may have been missed).
+    const lost = new Promise<void>((resolve) => {
+      const stop = a.ledger.store.sessionFeed!.subscribe((id) => {
+        if (id !== null) return;
+        stop();
+        resolve();
+      });
+    });
     // Drop only the LISTEN connections: A may miss the notification, so it must not trust its cache.
     const dropped = await admin((c) =>
       c.query(
@@ -79,8 +87,8 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
       ),
     );
     expect(dropped.rowCount).toBe(2);
-    // Give A's client the moment a local socket needs to see the close (a silent network is the heartbeat's job).
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for A's client to see the close (a silent network is the heartbeat's job).
+    await lost;
     await (await b.resume(onA.id)).end();
     await expect(onA.check("read_row", {})).rejects.toMatchObject({ code: "SESSION_ENDED" });
     // Once both listeners are back, A still refuses.

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BubblewrapRunner, EgressProxy, InProcessRunner } from "../../src/sandbox/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
-import { alive, cmdlinesHolding, descendants, fixedLookup, localServer, until } from "./fixtures.js";
+import {
+  alive,
+  cmdlinesHolding,
+  descendants,
+  fixedLookup,
+  localServer,
+  runsProgram,
+  until,
+} from "./fixtures.js";
 
 const available = BubblewrapRunner.available();
 if (!available) console.warn("bwrap or socat is missing: the bubblewrap tests are skipped");
@@ -119,7 +127,8 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
     const runner = new BubblewrapRunner();
     const a = runner.start({ command: ["sleep", "30"] });
     const b = runner.start({ command: ["sleep", "30"] });
-    await new Promise((r) => setTimeout(r, 100));
+    // Both are in progress once their `sleep` runs inside the sandbox.
+    expect(await until(() => runsProgram(a.pid!, "sleep") && runsProgram(b.pid!, "sleep"), 5000)).toBe(true);
     runner.kill("session ended");
     expect((await a.done).killed).toBe("session ended");
     expect((await b.done).killed).toBe("session ended");

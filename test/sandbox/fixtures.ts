@@ -79,6 +79,17 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** True once a live descendant of `pid` runs the program `name` (its /proc/PID/comm). */
+export function runsProgram(pid: number, name: string): boolean {
+  return descendants(pid).some((p) => {
+    try {
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim() === name;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** True while `pid` exists and is not a zombie. */
 export function alive(pid: number): boolean {
   const st = procStat(pid);
