@@ -4,8 +4,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { exportJsonl, Ledger, MemoryStore, verifyJsonl, verifyRecords } from "../../src/ledger/index.js";
-import { appendSerially, ephemeralKey, intent, sqliteLedger, tempDir } from "./helpers.js";
+import { exportJsonl, Ledger, MemoryStore, verifyJsonl, verifyRecords } from "../../../src/ledger/index.js";
+import { appendSerially, ephemeralKey, intent, sqliteLedger, tempDir } from "../helpers.js";
 
 async function exported(): Promise<{ path: string; lines: string[] }> {
   const dir = tempDir();

@@ -4,10 +4,10 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { canonicalJson } from "../../src/digest.js";
-import { checkpointMessage, recordHash } from "../../src/ledger/hash.js";
-import { type LedgerRecord, verifyDatabase } from "../../src/ledger/index.js";
-import { appendSerially, sqliteLedger, tempDir } from "./helpers.js";
+import { canonicalJson } from "../../../src/digest.js";
+import { checkpointMessage, recordHash } from "../../../src/ledger/hash.js";
+import { type LedgerRecord, verifyDatabase } from "../../../src/ledger/index.js";
+import { appendSerially, sqliteLedger, tempDir } from "../helpers.js";
 
 let db: string;
 let dir: string;

@@ -1,8 +1,8 @@
 // The vault provider against the in-repo fake Vault (test/secrets/fake-vault.ts): child tokens, KV v2, dynamic creds, renew, revoke.
 import { afterEach, describe, expect, it } from "vitest";
-import { type SecretSpec, VaultProvider } from "../../src/secrets/index.js";
-import { FakeVault, type FakeVaultOptions } from "./fake-vault.js";
-import { session } from "./helpers.js";
+import { type SecretSpec, VaultProvider } from "../../../src/secrets/index.js";
+import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
+import { session } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0001";
 const OPTIONS: FakeVaultOptions = {

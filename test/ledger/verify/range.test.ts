@@ -2,10 +2,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { recordHash } from "../../src/ledger/hash.js";
-import { type LedgerRecord, verifyStoreRange } from "../../src/ledger/index.js";
-import { RANGE_READ_LIMIT } from "../../src/ledger/verify/range.js";
-import { appendSerially, sqliteLedger, tempDir } from "./helpers.js";
+import { recordHash } from "../../../src/ledger/hash.js";
+import { type LedgerRecord, verifyStoreRange } from "../../../src/ledger/index.js";
+import { RANGE_READ_LIMIT } from "../../../src/ledger/verify/range.js";
+import { appendSerially, sqliteLedger, tempDir } from "../helpers.js";
 
 /** 12 records, a checkpoint every 5: sealed stretches 1–5 and 6–10, unsealed 11–12. */
 async function ledgerOf12() {

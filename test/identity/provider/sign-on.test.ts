@@ -1,9 +1,9 @@
 // The single sign-on relying party against a real OpenID provider on 127.0.0.1, without a browser: the
 // state is used once, within its window, by the browser that started it; the ID token's claims decide.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { providerConfig, SIGN_ON_WINDOW_MS, SignOn } from "../../src/identity/provider/index.js";
-import { wardenRefusal } from "../helpers.js";
-import { LocalProvider } from "./local-provider.js";
+import { providerConfig, SIGN_ON_WINDOW_MS, SignOn } from "../../../src/identity/provider/index.js";
+import { wardenRefusal } from "../../helpers.js";
+import { LocalProvider } from "../local-provider.js";
 
 const CALLBACK = "http://127.0.0.1:9/ui/sso/callback";
 let idp: LocalProvider;

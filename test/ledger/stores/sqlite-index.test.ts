@@ -3,9 +3,9 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { Ledger, SqliteStore } from "../../src/ledger/index.js";
-import { RecordIndex } from "../../src/ledger/stores/sqlite-index.js";
-import { ephemeralKey, intent, tempDir } from "./helpers.js";
+import { Ledger, SqliteStore } from "../../../src/ledger/index.js";
+import { RecordIndex } from "../../../src/ledger/stores/sqlite-index.js";
+import { ephemeralKey, intent, tempDir } from "../helpers.js";
 
 const indexed = (db: string): number => {
   const conn = new Database(db, { readonly: true });
