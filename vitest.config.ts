@@ -14,7 +14,16 @@ export default defineConfig({
     projects: [
       // Unit files share one module graph per worker: loading src/ again for each file was two thirds of
       // the project's time. They must leave no state behind (timers, env, module-level caches).
-      { test: { ...shared, name: "unit", include: ["test/**/*.test.ts"], exclude: E2E, isolate: false } },
+      {
+        test: {
+          ...shared,
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: E2E,
+          isolate: false,
+          setupFiles: ["test/unit-setup.ts"],
+        },
+      },
       { test: { ...shared, name: "e2e", include: E2E } },
     ],
   },
