@@ -1,5 +1,5 @@
 // Keeps the unit project in-process: a test file that reaches PostgreSQL, starts an MCP server over
-// stdio, or spawns a process must be in the e2e list (test/projects.ts).
+// stdio, starts a sandbox or spawns a process must be in the e2e list (test/projects.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ const LEAVES = [
   /\b(?:spawn|spawnSync|fork)\(/,
   /dist\/cli\/bin\.js/,
   /\/usr\/bin\/chromium/,
+  /\b(?:Bubblewrap|Gvisor)Runner\b/,
 ];
 
 // Mention the patterns above without running anything: this file, and scanner fixtures as strings.

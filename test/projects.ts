@@ -24,6 +24,8 @@ export const E2E = [
   "test/adapters/mcp/transports.test.ts",
   "test/scan/mcp.test.ts",
   // Sandboxes.
+  "test/adapters/mcp/sandboxed.test.ts",
+  "test/core/shared-file.test.ts",
   "test/sandbox/bubblewrap.test.ts",
   "test/sandbox/gvisor.test.ts",
   "test/sandbox/kill-switch.test.ts",
