@@ -88,11 +88,16 @@ describe("approvals over HTTP", () => {
     const call = await pendingCall();
     const still = await api("GET", `/v1/calls/${call.callId}?wait=50ms`, tokens.agent);
     expect(still.body).toMatchObject({ decision: "pending", code: null });
+    const waits = vi.spyOn(warden.approvals.queue.book, "wait");
     const started = Date.now();
-    const poll = api("GET", `/v1/calls/${call.callId}?wait=20s`, tokens.agent);
-    // The poll is held when the session ends, or this would test the plain read above.
-    const held = new Promise((resolve) => setTimeout(() => resolve("held"), 300));
-    expect(await Promise.race([poll, held])).toBe("held");
+    let answered = false;
+    const poll = api("GET", `/v1/calls/${call.callId}?wait=20s`, tokens.agent).finally(() => {
+      answered = true;
+    });
+    // The poll is held (waiting on the approval) when the session ends, or this would test the plain read above.
+    await vi.waitFor(() => expect(waits).toHaveBeenCalledWith(call.approval.id, expect.any(AbortSignal)));
+    expect(answered).toBe(false);
+    waits.mockRestore();
     const [intent] = await warden.ledger.store.query({ callId: call.callId, kinds: ["call.intent"] });
     const ended = await api("POST", `/v1/sessions/${intent!.session}/end`, tokens.agent, {
       reason: "user left",
