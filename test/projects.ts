@@ -35,7 +35,7 @@ export const E2E = [
   // PostgreSQL (alone or next to SQLite) and NATS.
   "test/approvals/held-args.test.ts",
   "test/export/cursor.test.ts",
-  "test/export/nats.test.ts",
+  "test/export/sinks/nats.test.ts",
   "test/ledger/postgres*.test.ts",
   "test/ledger/record-shape.test.ts",
   "test/ledger/rewrite.test.ts",

@@ -1,6 +1,6 @@
 // DLP: each pattern family found (positive) and look-alikes left alone (negative); no value in the findings.
 import { describe, expect, it } from "vitest";
-import { ibanValid, luhnValid, scanArgs } from "../../src/detect/index.js";
+import { ibanValid, luhnValid, scanArgs } from "../../../src/detect/index.js";
 
 const ALL = {
   action: "deny" as const,

@@ -1,7 +1,7 @@
 // Data-flow rules: the scripted exfiltration (customer table → outside email) and result provenance.
 import { describe, expect, it } from "vitest";
-import { openWarden } from "../helpers.js";
-import { alertsOf, intentOf, LABELLED, outcome } from "./helpers.js";
+import { openWarden } from "../../helpers.js";
+import { alertsOf, intentOf, LABELLED, outcome } from "../helpers.js";
 
 const POLICY = {
   ...LABELLED,

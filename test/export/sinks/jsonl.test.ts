@@ -2,9 +2,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkpointEvent, JsonlSink, recordEvent } from "../../src/export/index.js";
-import { openWarden, tempDir } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { checkpointEvent, JsonlSink, recordEvent } from "../../../src/export/index.js";
+import { openWarden, tempDir } from "../../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 
 function lines(dir: string): { id: string; type: string }[] {
   return readdirSync(dir)

@@ -2,9 +2,9 @@
 import { randomBytes } from "node:crypto";
 import { AckPolicy, connect, type NatsConnection } from "nats";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NatsSink, recordEvent } from "../../src/export/index.js";
-import { onCleanup, openWarden } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { NatsSink, recordEvent } from "../../../src/export/index.js";
+import { onCleanup, openWarden } from "../../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 
 const SERVER = process.env.WARDEN_TEST_NATS ?? "nats://127.0.0.1:4222";
 let available = false;

@@ -1,8 +1,8 @@
 // OTLP/HTTP sink against a local receiver: one GenAI execute_tool span per tool call, the session as the trace.
 import { describe, expect, it } from "vitest";
-import { onCleanup, openWarden } from "../helpers.js";
-import { POLICY, runCalls, waitFor } from "./helpers.js";
-import { OtlpReceiver } from "./receivers/otlp.js";
+import { onCleanup, openWarden } from "../../helpers.js";
+import { POLICY, runCalls, waitFor } from "../helpers.js";
+import { OtlpReceiver } from "../receivers/otlp.js";
 
 describe("otlp sink", () => {
   it("sends an execute_tool span per call (refused calls too), with GenAI attributes and ids stable per call", async () => {

@@ -1,10 +1,10 @@
 // Splunk HEC sink against a local HEC receiver: delivery, busy retries, refused data dead-lettered, outage + restart.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Warden } from "../../src/index.js";
-import { onCleanup, openWarden, tempDir } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
-import { HecReceiver } from "./receivers/hec.js";
+import { Warden } from "../../../src/index.js";
+import { onCleanup, openWarden, tempDir } from "../../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { HecReceiver } from "../receivers/hec.js";
 
 const TOKEN = "11111111-2222-3333-4444-555555555555";
 const ENV = { SPLUNK_HEC_TOKEN: TOKEN };

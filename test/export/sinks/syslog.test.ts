@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordEvent, SyslogSink } from "../../src/export/index.js";
-import { onCleanup, openWarden } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
-import { parse5424, parseCef, SyslogReceiver } from "./receivers/syslog.js";
+import { recordEvent, SyslogSink } from "../../../src/export/index.js";
+import { onCleanup, openWarden } from "../../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { parse5424, parseCef, SyslogReceiver } from "../receivers/syslog.js";
 
 let tls: { key: string; cert: string; certPath: string };
 

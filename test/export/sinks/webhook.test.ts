@@ -1,10 +1,10 @@
 // Signed webhook sink against a receiver that verifies Standard Webhooks signatures.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { recordEvent, WebhookSink } from "../../src/export/index.js";
-import { onCleanup, openWarden } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
-import { WebhookReceiver } from "./receivers/webhook.js";
+import { recordEvent, WebhookSink } from "../../../src/export/index.js";
+import { onCleanup, openWarden } from "../../helpers.js";
+import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { WebhookReceiver } from "../receivers/webhook.js";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 
