@@ -1,16 +1,15 @@
 // The Approvals page in real headless Chromium: an approval asked after the page's first read of the list
 // but before its live stream opened reaches no stream listener, so the page must read the list again once
 // the stream opens. The browser holds the stream's request to make that window as wide as the test needs.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Route } from "playwright-core";
+import type { Browser, Route } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { Warden } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
-
-const CHROMIUM = "/usr/bin/chromium";
+import { launchChromium } from "./chromium.js";
 
 const POLICY = {
   agents: { "support-bot": { team: "support", developer: "dana@example.com", tools: ["refund"] } },
@@ -22,15 +21,12 @@ let dir: string;
 let server: RunningServer;
 let browser: Browser;
 
-// Without Chromium this file fails loudly rather than skipping: .ci/run installs it.
-if (!existsSync(CHROMIUM)) throw new Error(`the approvals page e2e test needs Chromium at ${CHROMIUM}`);
-
 beforeAll(async () => {
   await buildWeb();
   dir = mkdtempSync(join(tmpdir(), "warden-approvals-live-"));
   warden = await Warden.open({ policy: POLICY, db: join(dir, "ledger.db") });
   server = await startServer(warden, { host: "127.0.0.1", port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchChromium("the approvals page e2e test");
 }, 60_000);
 
 afterAll(async () => {

@@ -1,15 +1,15 @@
 // The SOC's dashboard in real headless Chromium: Alerts, the ledger browser, role-aware links, and every page at phone size.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { DEMO_POLICY, seedDemoLedger } from "../../scripts/demo-ledger.mjs";
 import { Warden } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(import.meta.dirname, "../..", "test-output", "screenshots");
 const PHONE = { width: 390, height: 844 };
 /** A page reloads its list after a filter changes: wait for it as long as for any step. */
@@ -21,8 +21,6 @@ let server: RunningServer;
 let browser: Browser;
 let pending: Promise<unknown>;
 const tokens: Record<"approver" | "auditor" | "admin", string> = { approver: "", auditor: "", admin: "" };
-
-if (!existsSync(CHROMIUM)) throw new Error(`the dashboard e2e test needs Chromium at ${CHROMIUM}`);
 
 beforeAll(async () => {
   await buildWeb();
@@ -36,7 +34,7 @@ beforeAll(async () => {
   tokens.auditor = (await createToken(store, { role: "auditor", name: "audrey@example.com" })).token;
   tokens.admin = (await createToken(store, { role: "admin", name: "root@example.com" })).token;
   ({ pending } = await seedDemoLedger(warden));
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchChromium("the dashboard e2e test");
 }, 60_000);
 
 afterAll(async () => {

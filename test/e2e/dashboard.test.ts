@@ -1,14 +1,14 @@
 // The dashboard in real headless Chromium against a real server and SQLite ledger: approve, deny, roles, escaping.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { type Session, Warden, WardenError } from "../../src/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(import.meta.dirname, "../..");
 const SHOTS = join(ROOT, "test-output", "screenshots");
 const XSS = "<script>alert(1)</script>";
@@ -39,9 +39,6 @@ let auditorToken: string;
 let session: Session;
 const dialogs: string[] = [];
 
-// Without Chromium this file fails loudly rather than skipping: .ci/run installs it.
-if (!existsSync(CHROMIUM)) throw new Error(`the dashboard e2e test needs Chromium at ${CHROMIUM}`);
-
 beforeAll(async () => {
   await buildWeb();
   mkdirSync(SHOTS, { recursive: true });
@@ -60,7 +57,7 @@ beforeAll(async () => {
   const read = session.guard("read_ticket", async (a: { id: number; note: string }) => ({ id: a.id }));
   await read.with({ rationale: "read the ticket first", callId: "call_read_1" })({ id: 4521, note: XSS });
   await session.check("send_email", { to: "bob@example.com" }).catch(() => undefined);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchChromium("the dashboard e2e test");
 }, 60_000);
 
 afterAll(async () => {

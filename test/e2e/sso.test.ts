@@ -2,19 +2,18 @@
 // 127.0.0.1. A person signs in with the provider's login form, approves a call (the ledger names their
 // verified email), signs out at the provider; and each refusal: a user without the group, an ID token for
 // another audience, an expired one, a replayed callback, a session outliving its ID token.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { type Session, Warden } from "../../src/index.js";
 import { type RunningServer, startServer } from "../../src/server/index.js";
 import { LocalProvider } from "../identity/local-provider.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(import.meta.dirname, "../..", "test-output", "screenshots");
-if (!existsSync(CHROMIUM)) throw new Error(`the single sign-on e2e test needs Chromium at ${CHROMIUM}`);
 
 let idp: LocalProvider;
 let warden: Warden;
@@ -65,7 +64,7 @@ beforeAll(async () => {
     onBehalfOf: "alice@example.com",
     intent: "refunds",
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  browser = await launchChromium("the single sign-on e2e test");
 }, 60_000);
 
 afterEach(() => {
