@@ -6,6 +6,7 @@ import type { LedgerRecord, RecordQuery } from "../types.js";
 import { type Row, toRecord } from "./rows.js";
 import { CHAINS_SQL, recordFilter, type SqlDialect, type SqlParam } from "./sql.js";
 import { SQLITE } from "./sqlite-sql.js";
+import { statementCache } from "./sqlite-statements.js";
 
 /** The index's own columns: `tool` and `effect` are copied out of `data` when a record is indexed. */
 const INDEXED: SqlDialect = { ...SQLITE, tool: "tool", effect: "effect" };
@@ -21,12 +22,13 @@ const COLUMNS = "r.chain, r.seq, r.v, r.ts, r.kind, r.session, r.agent, r.call_i
  */
 export class RecordIndex {
   readonly #db: Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #stmt: (sql: string) => Statement;
   readonly #catchUpImmediate: () => number;
   readonly #queryTx: (q: RecordQuery) => LedgerRecord[];
 
   constructor(db: Database) {
     this.#db = db;
+    this.#stmt = statementCache(db);
     const catchUpTx = db.transaction(() => this.#index());
     this.#catchUpImmediate = () => catchUpTx.immediate();
     // The heads and both halves of a query must come from one snapshot, or a record indexed in
@@ -108,15 +110,6 @@ export class RecordIndex {
     params.push(limit);
     const rows = this.#stmt(`SELECT * FROM (${sql}) ${order} LIMIT ?`).all(...params) as Row[];
     return rows.map(toRecord);
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
   }
 }
 

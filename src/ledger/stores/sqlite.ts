@@ -51,6 +51,7 @@ import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
 import { RecordIndex } from "./sqlite-index.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
 import { SQLITE } from "./sqlite-sql.js";
+import { statementCache } from "./sqlite-statements.js";
 
 export interface SqliteStoreOptions {
   /** Open without write access (verify, export, `warden log`); the file must exist. */
@@ -73,7 +74,7 @@ export class SqliteStore implements LedgerStore {
   /** Sealed arguments of pending approvals (null when opened read-only). */
   readonly heldArgs: HeldArgsTable | null;
   readonly #db: Database.Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #stmt: (sql: string) => Statement;
   readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
   readonly #headTx: (chain: string) => ChainHead | null;
   readonly #index: RecordIndex;
@@ -92,6 +93,7 @@ export class SqliteStore implements LedgerStore {
   private constructor(path: string, db: Database.Database, readonly: boolean) {
     this.path = path;
     this.#db = db;
+    this.#stmt = statementCache(db);
     this.heldArgs = readonly ? null : new SqliteHeldArgs(db);
     this.#readonly = readonly;
     this.#index = new RecordIndex(db);
@@ -376,15 +378,6 @@ export class SqliteStore implements LedgerStore {
         change.id,
       );
     }
-  }
-
-  #stmt(sql: string): Statement {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
   }
 
   #all(sql: string, params: SqlParam[]): Row[] {
