@@ -1,5 +1,23 @@
 // Shared helpers for the export tests: a Warden with sinks, tool calls through it, waiting for delivery.
+import { type ExportEvent, recordEvent } from "../../src/export/index.js";
 import type { Warden } from "../../src/index.js";
+import type { JsonObject } from "../../src/json.js";
+
+/** The event of a first `alert` record with this data: what a sink test sends when the record does not matter. */
+export function alertEvent(data: JsonObject = {}): ExportEvent {
+  return recordEvent({
+    v: 1,
+    chain: "main",
+    seq: 1,
+    ts: "2026-01-01T00:00:00.000Z",
+    hash: "0",
+    kind: "alert",
+    session: null,
+    agent: null,
+    callId: null,
+    data,
+  });
+}
 
 export const POLICY = { allowed_tools: ["read_ticket"], blocked_tools: ["send_email"] };
 

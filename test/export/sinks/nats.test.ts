@@ -4,7 +4,7 @@ import { AckPolicy, connect, type NatsConnection } from "nats";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NatsSink, recordEvent } from "../../../src/export/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { alertEvent, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 
 const SERVER = process.env.WARDEN_TEST_NATS ?? "nats://127.0.0.1:4222";
 let available = false;
@@ -72,18 +72,7 @@ describe("nats sink", () => {
     if (!available) return ctx.skip();
     const { nc, name, prefix } = await stream();
     const sink = new NatsSink({ name: "bus", servers: [SERVER], subjectPrefix: prefix, timeoutMs: 1000 });
-    const event = recordEvent({
-      v: 1,
-      chain: "main",
-      seq: 1,
-      ts: "2026-01-01T00:00:00.000Z",
-      hash: "0",
-      kind: "alert",
-      session: null,
-      agent: null,
-      callId: null,
-      data: {},
-    });
+    const event = alertEvent();
     await expect(sink.send([event])).rejects.toMatchObject({ code: "EXPORT_SINK_FAILED" });
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name, subjects: [`${prefix}.>`] });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent, SyslogSink } from "../../../src/export/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { alertEvent, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { parse5424, parseCef, SyslogReceiver } from "../receivers/syslog.js";
 
 let tls: { key: string; cert: string; certPath: string };
@@ -151,18 +151,7 @@ describe("syslog sink", () => {
   it("prefixes a UTF-8 body with the BOM (RFC 5424 §6.4) and counts octets, not characters, in the frame", async () => {
     const rx = await receiver();
     const sink = new SyslogSink({ name: "siem", transport: "tcp", host: "127.0.0.1", port: rx.tcpPort });
-    const event = recordEvent({
-      v: 1,
-      chain: "main",
-      seq: 1,
-      ts: "2026-01-01T00:00:00.000Z",
-      hash: "0",
-      kind: "alert",
-      session: null,
-      agent: null,
-      callId: null,
-      data: { note: "héllo ✓" },
-    });
+    const event = alertEvent({ note: "héllo ✓" });
     expect(sink.message(event)).toContain("] \ufeff{");
     await sink.send([event, { ...event, id: "main:2", seq: 2 }]);
     await waitFor(() => rx.messages.length === 2);

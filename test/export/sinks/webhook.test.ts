@@ -1,9 +1,9 @@
 // Signed webhook sink against a receiver that verifies Standard Webhooks signatures.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { recordEvent, WebhookSink } from "../../../src/export/index.js";
+import { WebhookSink } from "../../../src/export/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { alertEvent, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { WebhookReceiver } from "../receivers/webhook.js";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
@@ -40,18 +40,7 @@ describe("webhook sink", () => {
   it("a receiver with another secret rejects the signature; 4xx refusals are dead-lettered at once", async () => {
     const rx = await receiver(`whsec_${randomBytes(24).toString("base64")}`);
     const sink = new WebhookSink({ name: "hooks", url: rx.url, secret: SECRET });
-    const event = recordEvent({
-      v: 1,
-      chain: "main",
-      seq: 1,
-      ts: "2026-01-01T00:00:00.000Z",
-      hash: "0",
-      kind: "alert",
-      session: null,
-      agent: null,
-      callId: null,
-      data: {},
-    });
+    const event = alertEvent();
     const err = await sink.send([event]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "EXPORT_SINK_FAILED", permanent: true, details: { status: 401 } });
     expect(String(err)).not.toContain(SECRET.slice(6));
