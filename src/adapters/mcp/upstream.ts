@@ -7,19 +7,18 @@ import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  type ClientCapabilities,
-  type Implementation,
-  type Notification,
-  type Progress,
-  type Result,
-  ResultSchema,
-  type ServerCapabilities,
+import type {
+  ClientCapabilities,
+  Implementation,
+  Notification,
+  Progress,
+  Result,
+  ServerCapabilities,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Containment, SandboxedServer } from "../../sandbox/index.js";
 import type { ConnectedServer, LaunchedServer, TransportFactory } from "./config.js";
+import { type DirectOptions, DirectRequests } from "./direct-requests.js";
 import { McpGatewayError } from "./errors.js";
 import { expandSpec } from "./expand.js";
 import { orderedDelivery } from "./ordered-delivery.js";
@@ -139,10 +138,12 @@ export class Upstream {
   readonly client: Client;
   #alive = true;
   #transport: Transport | null = null;
+  readonly #direct: DirectRequests;
 
-  private constructor(name: string, client: Client) {
+  private constructor(name: string, client: Client, direct: DirectRequests) {
     this.name = name;
     this.client = client;
+    this.#direct = direct;
   }
 
   /** Connects and initializes; rejects with MCP_UPSTREAM_UNAVAILABLE when the server cannot be reached in time. */
@@ -184,7 +185,10 @@ export class Upstream {
     onClose: (upstream: Upstream) => void,
   ): Promise<Upstream> {
     const client = new Client(info.clientInfo, { capabilities: relayedCapabilities(info.capabilities) });
-    const upstream = new Upstream(spec.name, client);
+    // Forwarded requests go straight onto the transport; the SDK client keeps the handshake and the
+    // upstream's own requests and notifications.
+    const direct = new DirectRequests(transport);
+    const upstream = new Upstream(spec.name, client, direct);
     // Requests the upstream makes of the client (sampling, elicitation, roots) go to the downstream client.
     client.fallbackRequestHandler = (request, extra) =>
       peer.request(
@@ -205,12 +209,13 @@ export class Upstream {
     client.fallbackNotificationHandler = (notification) => peer.notify(spec.name, notification);
     client.onclose = () => {
       upstream.#alive = false;
+      direct.close();
       onClose(upstream);
     };
     // A peer's protocol errors (bad JSON, unknown progress tokens) are its problem, never a gateway crash.
     client.onerror = () => undefined;
     try {
-      upstream.#transport = orderedDelivery(transport);
+      upstream.#transport = orderedDelivery(transport, (message) => direct.claim(message));
       await client.connect(upstream.#transport, { timeout: timeoutMs });
     } catch (err) {
       upstream.#alive = false;
@@ -236,9 +241,9 @@ export class Upstream {
   request(
     method: string,
     params: Record<string, unknown> | undefined,
-    options: RequestOptions,
+    options: DirectOptions,
   ): Promise<Result> {
-    return this.client.request({ method, params }, ResultSchema, options);
+    return this.#direct.request(method, params, options);
   }
 
   notify(notification: Notification): Promise<void> {
