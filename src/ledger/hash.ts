@@ -1,5 +1,5 @@
 // The writer's hashing: RFC 8785 canonical JSON, record hashes and the bytes a checkpoint signs.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalJson } from "../digest.js";
 import type { JsonObject } from "../json.js";
 import type { Checkpoint, LedgerRecord } from "./types.js";
@@ -27,7 +27,8 @@ export function recordHash(prevHash: string, record: Omit<LedgerRecord, "hash">)
     `{"agent":${s(record.agent)},"callId":${s(record.callId)},"chain":${s(record.chain)},` +
     `"data":${canonicalData(record.data)},"kind":${s(record.kind)},"seq":${canonicalJson(record.seq)},` +
     `"session":${s(record.session)},"ts":${s(record.ts)},"v":${canonicalJson(record.v)}}`;
-  return createHash("sha256").update(prevHash, "utf8").update(body, "utf8").digest("hex");
+  // One-shot hashing: the same bytes (prevHash then body, UTF-8) without a Hash object per record.
+  return hash("sha256", prevHash + body, "hex");
 }
 
 /**
