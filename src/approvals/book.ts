@@ -32,6 +32,8 @@ export class ApprovalBook {
   readonly #window: ReadWindow;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  /** The store's change stamp when the last poll read everything new; null: the next poll reads. */
+  #readAt: number | null = null;
 
   readonly #onDeadline: (id: string) => Promise<void>;
   readonly #onSettled: (view: ApprovalView) => void;
@@ -74,18 +76,32 @@ export class ApprovalBook {
   }
 
   async #readNew(): Promise<void> {
+    // This process's own records arrive through apply(); a poll is for other processes' writes, and
+    // where the store can tell that nobody else committed since the last full read, there is none.
+    const stamp = this.#store.changeStamp?.() ?? null;
+    if (stamp !== null && stamp === this.#readAt) {
+      this.#prune(Date.now());
+      return;
+    }
+    this.#readAt = null;
     let since = this.#window.since;
     let newest: string | null = null;
+    let complete = true;
     for (;;) {
       const page = await this.#store.query({ kinds: [...APPROVAL_KINDS], since, limit: PAGE });
       for (const r of page) this.apply(r);
       const last = page.at(-1);
       if (last) newest = last.ts;
+      if (!last || page.length < PAGE) break;
       // A full page of one timestamp cannot be paged by time: the next poll reads past it.
-      if (!last || page.length < PAGE || last.ts === since) break;
+      if (last.ts === since) {
+        complete = false;
+        break;
+      }
       since = last.ts;
     }
     if (newest !== null) this.#advance(newest);
+    if (complete) this.#readAt = stamp;
     this.#prune(Date.now());
   }
 

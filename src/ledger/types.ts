@@ -171,6 +171,12 @@ export interface LedgerStore {
    * writer, and find the key beside it (the SQLite store; null for an in-memory database).
    */
   readonly file?: string | null;
+  /**
+   * Capability: a number that moves only when another connection commits to the database (SQLite's
+   * PRAGMA data_version), so a reader polling for other processes' records can skip a poll while it
+   * stands still. Absent where that cannot be known (every poll then reads).
+   */
+  changeStamp?(): number;
   /** Capability: the public keys the writers registered in the database, oldest first (PostgreSQL). */
   publicKeys?(): Promise<string[]>;
   /** Reads the head of `chain` inside the write transaction, calls `seal`, writes its result. */

@@ -170,6 +170,13 @@ export class SqliteStore implements LedgerStore {
     return this.#run("querying records", () => this.#index.query(q));
   }
 
+  changeStamp(): number {
+    return this.#run(
+      "reading the data version",
+      () => this.#stmt("PRAGMA data_version").pluck().get() as number,
+    );
+  }
+
   async checkpoints(chain: string): Promise<Checkpoint[]> {
     return (await this.#rows("reading checkpoints", CHECKPOINTS_SQL, [chain])).map(toCheckpoint);
   }
