@@ -8,11 +8,12 @@ import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
 import { checkMcpConfig, stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
+import { openPostgres } from "../warden-postgres.js";
 import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import { requireLedger, requirePolicy } from "./existing.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
-import { PATH_OPTIONS, wardenPaths } from "./paths.js";
+import { PATH_OPTIONS, type WardenPaths, wardenPaths } from "./paths.js";
 
 type Mcp = typeof import("../adapters/mcp/index.js");
 
@@ -93,7 +94,7 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     const mcp = await import("../adapters/mcp/index.js");
     if (positionals[0] === "tools") return listTools(io, paths.db, values.json === true, mcp);
     if (positionals[0] === "approve")
-      return approve(io, paths.db, approveSubject(positionals.slice(1), values), values.force === true, mcp);
+      return approve(io, paths, approveSubject(positionals.slice(1), values), values.force === true, mcp);
     if (positionals[0] === "wrap" || positionals[0] === "unwrap")
       return rewriteConfig(io, positionals[0], positionals.slice(1), paths, mcp);
     if (positionals.length > 0) throw new UsageError(`unknown subcommand "${positionals[0]}"`);
@@ -385,19 +386,19 @@ function approveSubject(
 
 async function approve(
   io: CliIO,
-  db: string,
+  paths: WardenPaths,
   subject: PinSubject,
   force: boolean,
   mcp: Mcp,
 ): Promise<number> {
-  if (isPostgresUrl(db))
-    throw new UsageError("approve writes with the ledger's key beside its SQLite file; PostgreSQL: not yet");
-  if (!existsSync(db)) throw missing(`no ledger at ${db}`);
-  const store = await SqliteStore.open(db);
-  const ledger = await Ledger.open({
-    store,
-    signingKey: await loadSigningKey(defaultKeyPaths(db).privateKey),
-  });
+  if (!existsSync(isPostgresUrl(paths.db) ? paths.key : paths.db)) {
+    throw missing(
+      isPostgresUrl(paths.db)
+        ? `no signing key at ${paths.key}: copy the ledger.key every instance shares there`
+        : `no ledger at ${paths.db}`,
+    );
+  }
+  const ledger = await openWriter(paths);
   try {
     const what = mcp.describeSubject(subject);
     const state = (await mcp.pinStates(ledger.store)).find(
@@ -422,4 +423,22 @@ async function approve(
   } finally {
     await ledger.close();
   }
+}
+
+/**
+ * The ledger as a writer: the SQLite file with the key beside it, or PostgreSQL with the key every
+ * instance shares (a chain of its own, as each instance has).
+ */
+async function openWriter(paths: WardenPaths): Promise<Ledger> {
+  const { store, signingKey, chain } = isPostgresUrl(paths.db)
+    ? await openPostgres(paths.db, paths.key, undefined)
+    : {
+        store: await SqliteStore.open(paths.db),
+        signingKey: await loadSigningKey(defaultKeyPaths(paths.db).privateKey),
+        chain: undefined,
+      };
+  return Ledger.open({ store, signingKey, chain }).catch(async (err: unknown) => {
+    await store.close().catch(() => undefined);
+    throw err;
+  });
 }
