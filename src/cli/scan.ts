@@ -72,7 +72,8 @@ export const SCAN_HELP = [
   "",
   "Supply-chain and code checks for agent projects: npm and Python pinning and lockfiles, code rules",
   "for agent tools (shell, eval, file writes, network, tools that bypass Warden), hard-coded secrets,",
-  "and MCP client configs. PATH defaults to the current directory.",
+  "MCP client configs and the servers a Warden policy launches (.warden/policy.yaml, mcp.servers).",
+  "PATH defaults to the current directory.",
   "",
   "options:",
   ...Object.entries(SCAN_OPTIONS).map(([name, o]) => {

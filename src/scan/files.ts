@@ -19,7 +19,14 @@ export const DEFAULT_EXCLUDES = [
   ".turbo",
 ];
 
-export type FileKind = "js" | "python" | "npm-manifest" | "python-manifest" | "mcp-config" | "secrets-only";
+export type FileKind =
+  | "js"
+  | "python"
+  | "npm-manifest"
+  | "python-manifest"
+  | "mcp-config"
+  | "warden-policy"
+  | "secrets-only";
 
 const JS_EXT = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const SECRET_ONLY = /(?:^|\/)\.env(?:\.[\w.-]+)?$|\.(?:json|ya?ml|toml|ini|cfg|conf|properties)$/;
@@ -36,6 +43,11 @@ export function isMcpConfig(rel: string): boolean {
   );
 }
 
+/** The policy `warden init` writes (.warden/policy.yaml): its `mcp.servers` are servers the gateway launches. */
+export function isWardenPolicy(rel: string): boolean {
+  return /(?:^|\/)\.warden\/policy\.(?:ya?ml|json)$/.test(rel);
+}
+
 export function isRequirementsFile(rel: string): boolean {
   const name = basename(rel);
   return /^requirements.*\.txt$/.test(name) || /(?:^|\/)requirements\/[^/]+\.txt$/.test(rel);
@@ -45,6 +57,7 @@ export function isRequirementsFile(rel: string): boolean {
 export function classify(rel: string): FileKind | undefined {
   const name = basename(rel);
   if (isMcpConfig(rel)) return "mcp-config";
+  if (isWardenPolicy(rel)) return "warden-policy";
   if (NPM_FILES.has(name)) return "npm-manifest";
   if (PY_FILES.has(name) || isRequirementsFile(rel)) return "python-manifest";
   if (JS_EXT.test(name)) return "js";

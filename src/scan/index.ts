@@ -110,6 +110,8 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     const kind = classify(rel);
     if (kind === "npm-manifest") return void npmDirs.add(dirOf(rel));
     if (kind === "mcp-config") return void mcpConfigs.push(rel);
+    // A Warden policy is checked as an MCP config (its mcp.servers) and for secrets like any config file.
+    if (kind === "warden-policy") mcpConfigs.push(rel);
     let text: string;
     try {
       // Sync reads: files are small and the scan is CPU-bound; the thread-pool round trip cost more than the read.

@@ -93,6 +93,45 @@ describe("config formats", () => {
     ]);
   });
 
+  it("checks the servers a Warden policy launches (mcp.servers), in both entry forms, at their lines", async () => {
+    const policy = [
+      "default: allow",
+      "rules:",
+      "  - { id: github, tool: 'github__*', decision: ask }",
+      "mcp:",
+      "  servers:",
+      "    github: # the gateway's own form: the whole argv",
+      "      command: [npx, -y, '@modelcontextprotocol/server-github']",
+      "      env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${GITHUB_TOKEN}' }",
+      "    fetch: # pasted from a client's config",
+      "      command: uvx",
+      "      args: [mcp-server-fetch==2025.4.7]",
+      `      env: { FETCH_API_KEY: ${fakeGithubToken()} }`,
+      "    pinned:",
+      "      command: [npx, -y, 'srv@1.0.0']",
+      "",
+    ].join("\n");
+    const root = await project({ ".warden/policy.yaml": policy });
+    const report = await scan({ root });
+    const mcp = report.findings.filter((f) => f.ruleId.startsWith("mcp-"));
+    expect(mcp.map((f) => `${f.ruleId}:${f.line}:${f.column}:${f.package}`)).toEqual([
+      "mcp-unpinned-server:6:5:github",
+      "mcp-inline-secret:9:5:fetch",
+    ]);
+    expect(report.mcpServers.map((s) => [s.name, s.command, s.args])).toEqual([
+      ["github", "npx", ["-y", "@modelcontextprotocol/server-github"]],
+      ["fetch", "uvx", ["mcp-server-fetch==2025.4.7"]],
+      ["pinned", "npx", ["-y", "srv@1.0.0"]],
+    ]);
+    // Still a config file the secrets rules read.
+    expect(report.findings.some((f) => f.ruleId !== "mcp-inline-secret" && f.line === 12)).toBe(true);
+    const broken = await project({ ".warden/policy.yaml": "mcp:\n  servers: [\n" });
+    expect((await scan({ root: broken })).errors[0]).toMatchObject({
+      file: ".warden/policy.yaml",
+      kind: "parse",
+    });
+  });
+
   it("reports a config that is not JSON as a parse error with its line", async () => {
     const root = await project({ ".cursor/mcp.json": '{\n  "mcpServers": {\n    "a": [\n}\n' });
     const report = await scan({ root });

@@ -70,7 +70,7 @@ export async function checkMcpConfig(rel: string, text: string): Promise<McpConf
   const findings: Finding[] = [];
   const servers: McpConfigResult["servers"] = [];
   for (const s of read.servers) {
-    const at = positionOf(text, `"${s.name}"`);
+    const at = s.at ?? positionOf(text, `"${s.name}"`);
     const entry: McpServerEntry = { file: rel, name: s.name, transport: s.transport };
     if (s.command !== undefined) Object.assign(entry, { command: s.command, args: s.args });
     if (s.url !== undefined) entry.url = s.url;

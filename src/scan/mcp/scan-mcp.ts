@@ -32,7 +32,7 @@ export async function scanMcp(
     out.errors.push(...r.errors);
     for (const { config, ...entry } of r.servers) {
       if (options.probe && config.transport === "stdio") {
-        const at = positionOf(text, `"${config.name}"`);
+        const at = config.at ?? positionOf(text, `"${config.name}"`);
         const probe = await probeServer(config, root, rel, at, options.probeTimeoutMs ?? 15_000);
         if (probe.tools) entry.tools = probe.tools;
         if (probe.error) entry.probeError = probe.error;
