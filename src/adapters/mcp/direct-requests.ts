@@ -70,7 +70,8 @@ export class DirectRequests {
     } else if ("result" in message) {
       const { result } = message;
       if (typeof result === "object" && result !== null && !Array.isArray(result)) pending.resolve(result);
-      else pending.reject(new McpError(RPC.invalidRequest, "the upstream's result is not an object"));
+      // Not an RPC error the upstream sent: a broken answer (the call's outcome reads UPSTREAM_ERROR).
+      else pending.reject(new Error("the upstream's result is not an object"));
     }
     return true;
   }
