@@ -1,6 +1,6 @@
 // The tools one downstream session sees: upstream tools reviewed (pins, poisoning), renamed, and filtered by policy.
 import type { Result } from "@modelcontextprotocol/sdk/types.js";
-import { decodeCursor, encodeCursor, exposedName } from "./names.js";
+import { decodeCursor, exposedName, gatheredPage } from "./names.js";
 import type { ToolDefinition } from "./pins.js";
 import type { Review, ReviewContext, ToolReviewer } from "./review.js";
 import type { Upstream } from "./upstream.js";
@@ -58,42 +58,27 @@ export class ToolCatalog {
     this.#entries = next;
   }
 
-  /**
-   * One `tools/list` page; hidden tools are left out, the rest renamed. A page holds the upstreams' pages
-   * in order up to the first that has a next page of its own, so a client that reads only the first page
-   * (many do) sees every upstream's tools unless an upstream itself pages.
-   */
+  /** One `tools/list` page (see gatheredPage); hidden tools are left out, the rest renamed. */
   async page(cursor: string | undefined, signal: AbortSignal): Promise<Result> {
     const upstreams = this.#deps.upstreams;
     const position = decodeCursor(cursor, upstreams.length);
     if (position === null) throw new RangeError("unknown cursor");
     await this.#deps.reviewer.refresh();
-    const tools: UpstreamTool[] = [];
-    let rest: Result | null = null;
-    for (let index = position.index; index < upstreams.length; index++) {
+    return gatheredPage(position, upstreams.length, "tools", async (index, inner) => {
       const upstream = upstreams[index];
-      if (upstream === undefined) break;
-      const inner = index === position.index ? position.cursor : undefined;
-      if (!upstream.alive || !upstream.capabilities.tools) continue;
+      if (upstream === undefined || !upstream.alive || !upstream.capabilities.tools) return null;
       const result = await upstream.request("tools/list", inner === undefined ? {} : { cursor: inner }, {
         signal,
         timeout: this.#deps.timeoutMs,
       });
       const listed = toolsOf(result);
       const entries = await Promise.all(listed.map((tool) => this.#admit(upstream, tool)));
+      const items: UpstreamTool[] = [];
       entries.forEach((entry, i) => {
-        if (entry !== null && this.hidden(entry) === null) tools.push({ ...listed[i], name: entry.exposed });
+        if (entry !== null && this.hidden(entry) === null) items.push({ ...listed[i], name: entry.exposed });
       });
-      const { tools: _, nextCursor: __, ...others } = result;
-      rest ??= others;
-      if (typeof result.nextCursor === "string")
-        return {
-          ...rest,
-          tools,
-          nextCursor: encodeCursor({ index, cursor: result.nextCursor }, upstreams.length),
-        };
-    }
-    return { ...rest, tools };
+      return { result, items };
+    });
   }
 
   get(exposed: string): CatalogEntry | undefined {

@@ -4,7 +4,7 @@ import type { JsonObject } from "../../json.js";
 import { checkTexts } from "../../tool-poisoning.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
-import { decodeCursor, encodeCursor, exposedName, splitName } from "./names.js";
+import { decodeCursor, exposedName, gatheredPage, splitName } from "./names.js";
 import { describeSubject, type PinItem } from "./pins.js";
 import { progressRelay } from "./progress.js";
 import type { ReviewContext, ToolReviewer } from "./review.js";
@@ -125,15 +125,10 @@ async function listPage(
   const cursor = typeof params?.cursor === "string" ? params.cursor : undefined;
   const position = decodeCursor(cursor, ups.length);
   if (position === null) throw new McpError(RPC.invalidParams, "unknown cursor");
-  // A page holds the upstreams' pages in order up to the first with a next page of its own (see
-  // ToolCatalog.page): a client that reads only the first page still sees every upstream's items.
-  const all: Record<string, unknown>[] = [];
-  let body: Result | null = null;
-  for (let index = position.index; index < ups.length; index++) {
+  return gatheredPage(position, ups.length, list.key, async (index, inner) => {
     const upstream = ups[index];
     if (upstream === undefined || !upstream.alive || upstream.capabilities[list.capability] === undefined)
-      continue;
-    const inner = index === position.index ? position.cursor : undefined;
+      return null;
     const { cursor: _, ...rest } = params ?? {};
     const result = await send(
       ctx,
@@ -144,25 +139,18 @@ async function listPage(
     );
     const listed = Array.isArray(result[list.key]) ? (result[list.key] as unknown[]) : [];
     const items = await shown(ctx, upstream, list, listed);
-    all.push(
-      ...(list.rename && ctx.prefixed
-        ? items.map((item) =>
-            typeof item.name === "string"
-              ? { ...item, name: exposedName(upstream.name, item.name, true) }
-              : item,
-          )
-        : items),
-    );
-    const { nextCursor: __, [list.key]: ___, ...others } = result;
-    body ??= others;
-    if (typeof result.nextCursor === "string")
-      return {
-        ...body,
-        [list.key]: all,
-        nextCursor: encodeCursor({ index, cursor: result.nextCursor }, ups.length),
-      };
-  }
-  return { ...body, [list.key]: all };
+    return {
+      result,
+      items:
+        list.rename && ctx.prefixed
+          ? items.map((item) =>
+              typeof item.name === "string"
+                ? { ...item, name: exposedName(upstream.name, item.name, true) }
+                : item,
+            )
+          : items,
+    };
+  });
 }
 
 /** The items of one listed page that may be shown: well-formed, and neither changed since pinned nor poisoned. */

@@ -1,4 +1,5 @@
 // Names the downstream client sees: `server__tool` when several upstreams share one gateway; and cursors over them.
+import type { Result } from "@modelcontextprotocol/sdk/types.js";
 
 export const SEPARATOR = "__";
 
@@ -54,4 +55,33 @@ export function decodeCursor(cursor: string | undefined, upstreams: number): Pag
   } catch {
     return null;
   }
+}
+
+/**
+ * One page of a listing across upstreams, from `position`: each upstream's page in order, up to the first
+ * that has a next page of its own (whose cursor is wrapped), so a client that reads only the first page
+ * (many do) sees every upstream's items unless an upstream itself pages. `listOne` lists one upstream
+ * from its own cursor, or returns null for one with nothing to list (gone, or without the capability).
+ */
+export async function gatheredPage(
+  position: PagePosition,
+  upstreams: number,
+  key: string,
+  listOne: (
+    index: number,
+    cursor: string | undefined,
+  ) => Promise<{ result: Result; items: unknown[] } | null>,
+): Promise<Result> {
+  const items: unknown[] = [];
+  let body: Result | null = null;
+  for (let index = position.index; index < upstreams; index++) {
+    const listed = await listOne(index, index === position.index ? position.cursor : undefined);
+    if (listed === null) continue;
+    items.push(...listed.items);
+    const { nextCursor, [key]: _, ...others } = listed.result;
+    body ??= others;
+    if (typeof nextCursor === "string")
+      return { ...body, [key]: items, nextCursor: encodeCursor({ index, cursor: nextCursor }, upstreams) };
+  }
+  return { ...body, [key]: items };
 }
