@@ -171,10 +171,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   changeStamp(): number {
-    return this.#run(
-      "reading the data version",
-      () => this.#stmt("PRAGMA data_version").pluck().get() as number,
-    );
+    return this.#run("reading the data version", () => this.#dataVersion());
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
@@ -236,8 +233,10 @@ export class SqliteStore implements LedgerStore {
    * while nobody else writes.
    */
   get sessionFeed(): SessionFeed {
-    this.#endWatch ??= new SessionEndWatch(this.#db, (since) =>
-      this.#index.query({ kinds: ["session.end"], since }),
+    this.#endWatch ??= new SessionEndWatch(
+      this.#db,
+      () => this.#dataVersion(),
+      (since) => this.#index.query({ kinds: ["session.end"], since }),
     );
     return this.#endWatch;
   }
@@ -285,7 +284,7 @@ export class SqliteStore implements LedgerStore {
   }
 
   #appendInTx(chain: string, seal: Sealer): LedgerRecord[] {
-    const version = this.#stmt("PRAGMA data_version").pluck().get() as number;
+    const version = this.#dataVersion();
     const last = this.#lastAppend;
     const known = last !== null && last.version === version && last.chain === chain;
     this.#lastAppend = null;
@@ -387,6 +386,11 @@ export class SqliteStore implements LedgerStore {
     }
   }
 
+  /** PRAGMA data_version: it moves only when another connection commits to the file. */
+  #dataVersion(): number {
+    return this.#stmt("PRAGMA data_version").pluck().get() as number;
+  }
+
   #all(sql: string, params: SqlParam[]): Row[] {
     return this.#stmt(sql).all(...params) as Row[];
   }
@@ -428,17 +432,17 @@ const SESSION_POLL_SLACK_MS = 5_000;
 class SessionEndWatch implements SessionFeed {
   readonly #db: Database.Database;
   readonly #listeners = new Set<(id: string | null) => void>();
-  readonly #version: Statement;
+  readonly #version: () => number;
   readonly #ends: (since: string) => LedgerRecord[];
   #timer: NodeJS.Timeout | null = null;
   #lastVersion: unknown = null;
   readonly #window = new ReadWindow(Date.now() - SESSION_POLL_SLACK_MS);
   #live = true;
 
-  constructor(db: Database.Database, ends: (since: string) => LedgerRecord[]) {
+  constructor(db: Database.Database, version: () => number, ends: (since: string) => LedgerRecord[]) {
     this.#db = db;
     // data_version moves only when another connection commits: a lone writer never queries.
-    this.#version = db.prepare("PRAGMA data_version").pluck();
+    this.#version = version;
     this.#ends = ends;
   }
 
@@ -466,7 +470,7 @@ class SessionEndWatch implements SessionFeed {
       return;
     }
     try {
-      const version = this.#version.get();
+      const version = this.#version();
       const now = Date.now();
       if (version === this.#lastVersion && this.#live) {
         // Nobody else wrote: the window moves on, so the next real read starts near the present.
