@@ -40,6 +40,9 @@ const secrets = async (server: object) => {
   return r.findings.filter((f) => f.ruleId === "mcp-inline-secret").map((f) => f.message);
 };
 
+/** A `${NAME}` reference as a config holds it. */
+const ref = (name: string) => `\${${name}}`;
+
 describe("mcp-inline-secret", () => {
   it.each([
     [{ command: "node", env: { API_KEY: "sk-live-0123456789abcdef" } }, "env.API_KEY"],
@@ -56,7 +59,6 @@ describe("mcp-inline-secret", () => {
     expect((await secrets(server))[0]).toContain(where);
   });
 
-  const ref = (name: string) => `\${${name}}`;
   it.each([
     [{ command: "node", env: { API_KEY: ref("env:API_KEY") } }],
     [{ command: "node", env: { GITHUB_TOKEN: ref("input:gh") } }],
@@ -102,7 +104,7 @@ describe("config formats", () => {
       "  servers:",
       "    github: # the gateway's own form: the whole argv",
       "      command: [npx, -y, '@modelcontextprotocol/server-github']",
-      "      env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${GITHUB_TOKEN}' }",
+      `      env: { GITHUB_PERSONAL_ACCESS_TOKEN: '${ref("GITHUB_TOKEN")}' }`,
       "    fetch: # pasted from a client's config",
       "      command: uvx",
       "      args: [mcp-server-fetch==2025.4.7]",
