@@ -83,7 +83,7 @@ const describe = (c: Canary) => `, ${c.kind}${c.label ? `, "${c.label}"` : ""}`;
 /** A Warden on the CLI's paths (it writes the record and, on PostgreSQL, signs its checkpoints). */
 async function withWarden<T>(paths: WardenPaths, fn: (warden: Warden) => Promise<T>): Promise<T> {
   requirePolicy(paths);
-  requireLedger(paths);
+  requireLedger(paths, { initFlag: false });
   const warden = await Warden.open({
     policy: paths.policy,
     db: paths.db,

@@ -5,18 +5,21 @@ import { isPostgresUrl } from "../ledger/index.js";
 import { missing } from "./args.js";
 import type { WardenPaths } from "./paths.js";
 
-/** The ledger a command writes to is there (SQLite: the file; PostgreSQL: the shared key file), else exit 2. */
-export function requireLedger(paths: WardenPaths): void {
+/**
+ * The ledger a command writes to is there (SQLite: the file; PostgreSQL: the shared key file), else exit 2.
+ * `initFlag`: the command takes --init, so the message offers it.
+ */
+export function requireLedger(paths: WardenPaths, { initFlag = true } = {}): void {
   if (isPostgresUrl(paths.db)) {
     if (!existsSync(paths.key)) {
-      throw missing(
-        `no signing key at ${paths.key}: copy the ledger.key every instance shares there, or pass --init to create one for a new database`,
-      );
+      const init = initFlag ? ", or pass --init to create one for a new database" : "";
+      throw missing(`no signing key at ${paths.key}: copy the ledger.key every instance shares there${init}`);
     }
     return;
   }
   if (!existsSync(paths.db)) {
-    throw missing(`no ledger at ${paths.db} (create one with warden init, or pass --init)`);
+    const init = initFlag ? ", or pass --init" : "";
+    throw missing(`no ledger at ${paths.db} (create one with warden init${init})`);
   }
 }
 

@@ -391,13 +391,7 @@ async function approve(
   force: boolean,
   mcp: Mcp,
 ): Promise<number> {
-  if (!existsSync(isPostgresUrl(paths.db) ? paths.key : paths.db)) {
-    throw missing(
-      isPostgresUrl(paths.db)
-        ? `no signing key at ${paths.key}: copy the ledger.key every instance shares there`
-        : `no ledger at ${paths.db}`,
-    );
-  }
+  requireLedger(paths, { initFlag: false });
   const ledger = await openWriter(paths);
   try {
     const what = mcp.describeSubject(subject);
