@@ -211,6 +211,10 @@ async function runAll(calls: number, warmup: number): Promise<McpRun[]> {
       stdio(node, [RELAY, "sdk", "--", node, EVERYTHING]),
     );
     await add(
+      "MCP SDK relay + Warden's ledger (floor: its two records)",
+      stdio(node, [RELAY, "ledger", "--", node, EVERYTHING]),
+    );
+    await add(
       "warden mcp, stdio ↔ stdio",
       stdio(node, [BIN, "mcp", "--dir", dir, "--agent", "bench", "--", node, EVERYTHING]),
     );
@@ -260,14 +264,15 @@ export function mcpTable(runs: McpRun[]): string {
 /** The targets, as ratios within this run (a loaded machine moves every row alike, not the ratios). */
 function targetsTable(runs: McpRun[]): string {
   const find = (prefix: string) => runs.find((r) => r.name.startsWith(prefix));
-  const [direct, sdk, stdio, proxy, front] = [
+  const [direct, sdk, ledger, stdio, proxy, front] = [
     runs[0],
-    find("MCP SDK relay"),
+    find("MCP SDK relay + the same commit"),
+    find("MCP SDK relay + Warden's ledger"),
     find("warden mcp, stdio"),
     find("mcp-proxy"),
     find("warden mcp --listen"),
   ];
-  if (!direct || !sdk || !stdio || !proxy || !front) return "";
+  if (!direct || !sdk || !ledger || !stdio || !proxy || !front) return "";
   const added = (r: McpRun) => r.p50Ms - direct.p50Ms;
   const cpu = (a: McpRun, b: McpRun) =>
     a.cpuUsPerCall !== null && b.cpuUsPerCall !== null ? `${fmt(a.cpuUsPerCall / b.cpuUsPerCall, 2)}×` : "";
@@ -278,6 +283,12 @@ function targetsTable(runs: McpRun[]): string {
       `${fmt(added(stdio) / added(sdk), 2)}×`,
       cpu(stdio, sdk),
       "≤ 1.25×",
+    ],
+    [
+      "(floor) SDK relay + Warden's ledger added p50 / SDK relay + commit added p50",
+      `${fmt(added(ledger) / added(sdk), 2)}×`,
+      cpu(ledger, sdk),
+      "",
     ],
     [
       "warden mcp --listen p50 / mcp-proxy p50",
