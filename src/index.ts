@@ -11,6 +11,7 @@ export {
   type PendingApproval,
   type ReloadResult,
   type RememberedApproval,
+  type ReportedOutcome,
   type RunContext,
   type RunPlan,
   refusalError,

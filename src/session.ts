@@ -1,5 +1,12 @@
 // A session as library users hold it: guard tools, check calls, record outcomes, end it.
-import type { CommandResult, Gate, GateDecision, Outcome, ToolContext } from "./core/index.js";
+import type {
+  CommandResult,
+  Gate,
+  GateDecision,
+  Outcome,
+  ReportedOutcome,
+  ToolContext,
+} from "./core/index.js";
 import type { SessionInfo, SessionRegistry } from "./identity/index.js";
 
 /** Per-call context a caller can attach: the model's reasoning and its tool-call id. */
@@ -183,9 +190,13 @@ export class Session {
     });
   }
 
-  /** Records the outcome of a call allowed by `check()` that the caller ran itself. */
-  recordOutcome(callId: string, outcome: Outcome): Promise<void> {
-    return this.#gate.recordOutcome(callId, outcome);
+  /**
+   * Records the outcome of a call allowed by `check()` that the caller ran itself, and screens its
+   * result as a call run here is (`secrets.results`): hand on `result` from the answer, not your own;
+   * `status: "withheld"` means hand nothing on (the record says RESULT_WITHHELD).
+   */
+  recordOutcome(callId: string, outcome: Outcome): Promise<ReportedOutcome> {
+    return this.#gate.reportOutcome(callId, outcome);
   }
 
   /**

@@ -65,13 +65,8 @@ export class Execution {
     try {
       json = toJsonValue(result);
     } catch {
-      // Not plain JSON (a Date, a Buffer, a class instance): Warden cannot look inside it. Fine while the
-      // session holds no secret; otherwise it must not pass unscreened.
-      if (stage.redactor.size(session) === 0) return result;
-      throw new WardenError(
-        "RESULT_WITHHELD",
-        `the result of tool "${tool}" is not plain JSON and could not be screened for secrets; it was withheld`,
-      );
+      this.screenUnseen(session, tool, "is not plain JSON");
+      return result;
     }
     const masked = stage.redactor.redact(json, session);
     // Under block a handed-out value (in a form masking recognises) withholds the result like a credential.
@@ -85,6 +80,19 @@ export class Execution {
       );
     }
     return redactCredentials(masked) as R;
+  }
+
+  /**
+   * A result Warden cannot look inside (not plain JSON, or one its caller did not send): fine while the
+   * session holds no secret; otherwise it must not pass unscreened (RESULT_WITHHELD).
+   */
+  screenUnseen(session: string, tool: string, why: string): void {
+    const stage = this.#secrets;
+    if (!stage || stage.redactor.size(session) === 0) return;
+    throw new WardenError(
+      "RESULT_WITHHELD",
+      `the result of tool "${tool}" ${why} and could not be screened for secrets; it was withheld`,
+    );
   }
 
   /**

@@ -27,7 +27,7 @@ import { ApprovalWaits, type CallState } from "./approval-waits.js";
 import { CallRunner, type RunPlan } from "./call-runner.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
-import { OpenCalls } from "./open-calls.js";
+import { type OpenCall, OpenCalls } from "./open-calls.js";
 import { outcomeData } from "./outcome.js";
 import type {
   CommandResult,
@@ -38,6 +38,7 @@ import type {
   Outcome,
   PendingApproval,
   RememberedApproval,
+  ReportedOutcome,
   ToolCallRequest,
   ToolContext,
   ToolRunner,
@@ -465,6 +466,38 @@ export class Gate {
   /** Records what happened to an allowed call (for callers that run tools themselves). */
   async recordOutcome(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
     const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
+    await this.#writeOutcome(callId, call, outcome, options);
+  }
+
+  /**
+   * For a caller that ran the tool itself and reports its result (`session.recordOutcome`, HTTP): the
+   * result is screened as one run here is (`secrets.results`), the outcome recorded as it would be then
+   * (RESULT_WITHHELD for a withheld result), and what the caller may hand on is returned. A result the
+   * caller could not send (`unsent`) passes only while the session holds no secret.
+   */
+  async reportOutcome(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
+    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
+    let recorded = outcome;
+    let shown: ReportedOutcome = { status: outcome.status };
+    if (outcome.status === "ok") {
+      try {
+        if (unsent) this.#execution.screenUnseen(call.session, call.tool, "was not sent to Warden");
+        else if (outcome.result !== undefined) {
+          const screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
+          recorded = { ...outcome, result: screened };
+          shown = { status: "ok", result: screened };
+        }
+      } catch (err) {
+        if (!(err instanceof WardenError)) throw err;
+        recorded = { status: "error", error: err, durationMs: outcome.durationMs };
+        shown = { status: "withheld", error: err };
+      }
+    }
+    await this.#writeOutcome(callId, call, recorded, {});
+    return shown;
+  }
+
+  async #writeOutcome(callId: string, call: OpenCall, outcome: Outcome, options: AppendOptions) {
     try {
       await this.#ledger.append(
         {

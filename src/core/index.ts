@@ -13,6 +13,7 @@ export type {
   Outcome,
   PendingApproval,
   RememberedApproval,
+  ReportedOutcome,
   ToolCallRequest,
   ToolContext,
   ToolRunner,

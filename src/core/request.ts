@@ -1,4 +1,5 @@
 // The shapes a tool call takes through the gate: the request, the decision, the outcome.
+import type { WardenError } from "../errors.js";
 import type { Effect, Mode } from "../policy/index.js";
 
 /** One tool call as every entry point (library, HTTP, MCP, adapters) hands it to the gate. */
@@ -100,3 +101,12 @@ export interface CommandResult {
 export type Outcome =
   | { status: "ok"; result?: unknown; durationMs?: number }
   | { status: "error"; error?: unknown; durationMs?: number };
+
+/**
+ * What a caller that ran the tool itself may hand on once it reported the outcome (Gate.reportOutcome):
+ * the result as screened (`result`, when it sent one), or nothing at all when it was withheld.
+ */
+export type ReportedOutcome =
+  | { status: "ok"; result?: unknown }
+  | { status: "error" }
+  | { status: "withheld"; error: WardenError };

@@ -13,6 +13,8 @@ const OutcomeBody = z.strictObject({
   result: z.unknown().optional(),
   error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
   durationMs: z.number().nonnegative().finite().optional(),
+  /** The tool returned a result the caller could not send (not JSON, too large): Warden cannot screen it. */
+  resultUnsent: z.boolean().optional(),
 });
 
 /** Longest a GET /v1/calls/{id}?wait= holds the request. */
@@ -34,8 +36,17 @@ export function callsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv>
             error: { code: body.error?.code ?? "error" },
             durationMs: body.durationMs,
           };
-    await warden.gate.recordOutcome(callId, outcome);
-    return c.body(null, 204);
+    const reported = await warden.gate.reportOutcome(callId, outcome, body.resultUnsent === true);
+    // The result comes back only when screening changed it: the caller hands that on instead of its own.
+    if (reported.status === "withheld") {
+      const { code, message } = reported.error;
+      return c.json({ status: "withheld", error: { code, message } });
+    }
+    const changed =
+      reported.status === "ok" &&
+      body.result !== undefined &&
+      JSON.stringify(reported.result) !== JSON.stringify(body.result);
+    return c.json(changed ? { status: "ok", result: reported.result } : { status: reported.status });
   });
 
   /** Where an HTTP agent learns what became of its call; `?wait=30s` holds the answer while it is pending. */

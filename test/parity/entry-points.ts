@@ -218,12 +218,16 @@ const checkAndOutcome: EntryPoint = {
       const started = performance.now();
       try {
         const value = await bodies[tool]!(runArgs);
-        await session.recordOutcome(decision.callId, {
+        const reported = await session.recordOutcome(decision.callId, {
           status: "ok",
           result: value,
           durationMs: performance.now() - started,
         });
-        return { ok: true as const, value };
+        // What the caller hands on is the screened result, or nothing when it was withheld.
+        if (reported.status === "withheld") {
+          return { ok: false as const, code: reported.error.code, text: reported.error.message };
+        }
+        return { ok: true as const, value: reported.status === "ok" ? reported.result : value };
       } catch (err) {
         await session.recordOutcome(decision.callId, { status: "error", error: err });
         return seenError(err);
@@ -288,8 +292,13 @@ const http: EntryPoint = {
       }
       try {
         const value = await bodies[tool]!(args);
-        await api("POST", `/v1/calls/${callId}/outcome`, { status: "ok", result: value });
-        return { ok: true, value };
+        const reported = await api("POST", `/v1/calls/${callId}/outcome`, { status: "ok", result: value });
+        // The answer carries the result only when screening changed it, and says when it was withheld.
+        if (reported.body.status === "withheld") {
+          const error = reported.body.error as { code: string; message: string };
+          return { ok: false, code: error.code, text: error.message };
+        }
+        return { ok: true, value: "result" in reported.body ? reported.body.result : value };
       } catch (err) {
         await api("POST", `/v1/calls/${callId}/outcome`, { status: "error", error: { code: "BODY_ERROR" } });
         return seenError(err);

@@ -151,7 +151,7 @@ describe("approvals over HTTP", () => {
     });
     expect(
       (await api("POST", `/v1/calls/${call.callId}/outcome`, tokens.agent, { status: "ok" })).status,
-    ).toBe(204);
+    ).toBe(200);
     expect(
       (await api("POST", `/v1/calls/${call.callId}/outcome`, tokens.agent, { status: "ok" })).status,
     ).toBe(409);
