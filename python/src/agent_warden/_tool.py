@@ -101,8 +101,8 @@ class GuardedTool(Generic[P, R]):
         except BaseException as err:
             session.record_ran(decision.call_id, started, error=err)
             raise
-        session.record_ran(decision.call_id, started, result=result)
-        return result
+        # The result as Warden screened it (secrets.results), or ResultWithheld.
+        return cast(R, session.record_ran(decision.call_id, started, result=result))
 
     async def _run_async(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> Any:
         session = self._session_of()
@@ -114,8 +114,7 @@ class GuardedTool(Generic[P, R]):
         except BaseException as err:
             await session.arecord_ran(decision.call_id, started, error=err)
             raise
-        await session.arecord_ran(decision.call_id, started, result=result)
-        return result
+        return await session.arecord_ran(decision.call_id, started, result=result)
 
 
 def guard(

@@ -20,6 +20,7 @@ __all__ = [
     "OutcomeUnrecorded",
     "RateLimited",
     "Refusal",
+    "ResultWithheld",
     "SessionEnded",
     "SessionNotFound",
     "ToolDenied",
@@ -181,6 +182,18 @@ class OutcomeUnrecorded(WardenError):
         )
         self.result = result
         self.tool_error = tool_error
+
+
+class ResultWithheld(WardenError):
+    """
+    The tool ran, and Warden withheld its result: under ``secrets.results: block`` it held a credential or
+    a secret the session was given, or it could not be screened (not plain JSON, too large to send) while
+    the session holds a secret. Hand nothing of it on; the outcome is recorded as RESULT_WITHHELD.
+    """
+
+    def __init__(self, call_id: str, message: str) -> None:
+        super().__init__("RESULT_WITHHELD", message, details={"callId": call_id})
+        self.call_id = call_id
 
 
 class InvalidArgs(WardenError):

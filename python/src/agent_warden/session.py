@@ -9,7 +9,7 @@ import time
 from contextvars import ContextVar, Token
 from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, TypeVar, cast
 
 from ._http import Http
 from ._ids import valid_text
@@ -23,6 +23,7 @@ from .errors import (
     ApprovalWaitTimeout,
     InvalidArgs,
     OutcomeUnrecorded,
+    ResultWithheld,
     SessionEnded,
     SessionNotFound,
     WardenError,
@@ -135,19 +136,28 @@ class Session:
         result: object = None,
         error: Optional[BaseException] = None,
         duration_ms: Optional[float] = None,
-    ) -> None:
-        """Records what became of an allowed call the caller ran itself: its result, or the error it raised."""
-        self._http.request("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms))
+    ) -> object:
+        """
+        Records what became of an allowed call the caller ran itself: its result, or the error it raised.
+        Returns the result to hand on: Warden's screened copy when ``secrets.results`` masked something in
+        it, else ``result`` itself; raises ResultWithheld when Warden withheld it (the tool still ran).
+        """
+        answer = self._http.request("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms))
+        return _handed_on(call_id, result, answer)
 
-    def record_ran(self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None) -> None:
+    def record_ran(self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None) -> object:
         """
         ``record_outcome`` for a call whose tool already ran (``started`` from ``time.perf_counter()``):
         a failure to record raises OutcomeUnrecorded, which carries the result or the tool's error.
+        Returns the result to hand on, or raises ResultWithheld, as ``record_outcome`` does.
         """
         try:
-            self.record_outcome(call_id, result=result, error=error, duration_ms=_since(started))
+            answer = self._http.request(
+                "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started))
+            )
         except WardenError as failure:
             raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
+        return _handed_on(call_id, result, answer)
 
     def end(self, reason: str = "ended") -> None:
         """Ends the session; later calls get SESSION_ENDED."""
@@ -186,17 +196,23 @@ class Session:
         result: object = None,
         error: Optional[BaseException] = None,
         duration_ms: Optional[float] = None,
-    ) -> None:
-        await self._http.arequest("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms))
+    ) -> object:
+        answer = await self._http.arequest(
+            "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, duration_ms)
+        )
+        return _handed_on(call_id, result, answer)
 
     async def arecord_ran(
         self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None
-    ) -> None:
+    ) -> object:
         """``record_ran`` for async code."""
         try:
-            await self.arecord_outcome(call_id, result=result, error=error, duration_ms=_since(started))
+            answer = await self._http.arequest(
+                "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started))
+            )
         except WardenError as failure:
             raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
+        return _handed_on(call_id, result, answer)
 
     async def aend(self, reason: str = "ended") -> None:
         await self._http.arequest("POST", f"/v1/sessions/{self.id}/end", {"reason": reason})
@@ -302,7 +318,22 @@ def _outcome_body(result: object, error: Optional[BaseException], duration_ms: O
         sent = _sendable(result)
         if sent is not None:
             body["result"] = sent
+        else:
+            # Warden cannot screen what it does not see: it says whether the result may still be handed on.
+            body["resultUnsent"] = True
     return body
+
+
+def _handed_on(call_id: str, result: object, answer: object) -> object:
+    """What the caller hands on after Warden screened the reported result (a Warden that sends no answer: ``result``)."""
+    if not isinstance(answer, dict):
+        return result
+    fields = cast(Dict[str, object], answer)
+    if fields.get("status") == "withheld":
+        error = fields.get("error")
+        message = cast(Dict[str, object], error).get("message") if isinstance(error, dict) else None
+        raise ResultWithheld(call_id, message if isinstance(message, str) else "the result was withheld")
+    return fields["result"] if "result" in fields else result
 
 
 def _sendable(result: object) -> Optional[JsonValue]:

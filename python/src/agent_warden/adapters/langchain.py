@@ -68,8 +68,8 @@ class WardenTool(BaseTool):
         except BaseException as err:
             self.session.record_ran(decision.call_id, started, error=err)
             raise
-        self.session.record_ran(decision.call_id, started, result=_content(output))
-        return output
+        content = _content(output)
+        return _screened(output, content, self.session.record_ran(decision.call_id, started, result=content))
 
     async def arun(
         self, tool_input: Union[str, dict[str, Any]], *args: Any, tool_call_id: Optional[str] = None, **kwargs: Any
@@ -83,8 +83,8 @@ class WardenTool(BaseTool):
         except BaseException as err:
             await self.session.arecord_ran(decision.call_id, started, error=err)
             raise
-        await self.session.arecord_ran(decision.call_id, started, result=_content(output))
-        return output
+        content = _content(output)
+        return _screened(output, content, await self.session.arecord_ran(decision.call_id, started, result=content))
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         # run() and arun() above are the only ways in: they decide before they delegate to the inner tool.
@@ -130,6 +130,13 @@ def _recorded(tool_input: Union[str, dict[str, Any]]) -> Any:
 
 def _content(output: Any) -> Any:
     return output.content if isinstance(output, ToolMessage) else output
+
+
+def _screened(output: Any, content: Any, handed_on: Any) -> Any:
+    """The tool's output with the content Warden screened (``secrets.results``) in place of its own."""
+    if handed_on is content:
+        return output
+    return output.model_copy(update={"content": handed_on}) if isinstance(output, ToolMessage) else handed_on
 
 
 def _refusal_or_raise(err: WardenError) -> WardenError:

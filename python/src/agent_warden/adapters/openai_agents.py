@@ -124,8 +124,7 @@ class WardenAgents:
             except BaseException as err:
                 await self.session.arecord_ran(decision.call_id, started, error=err)
                 raise
-            await self.session.arecord_ran(decision.call_id, started, result=result)
-            return result
+            return await self.session.arecord_ran(decision.call_id, started, result=result)
 
         return dataclasses.replace(tool, on_invoke_tool=invoke, needs_approval=needs_approval)
 

@@ -74,8 +74,7 @@ def run_tool_call(
     except BaseException as err:
         session.record_ran(decision.call_id, started, error=err)
         raise
-    session.record_ran(decision.call_id, started, result=value)
-    return ToolCallResult(ok=True, value=value)
+    return ToolCallResult(ok=True, value=session.record_ran(decision.call_id, started, result=value))
 
 
 async def arun_tool_call(
@@ -107,5 +106,4 @@ async def arun_tool_call(
     except BaseException as err:
         await session.arecord_ran(decision.call_id, started, error=err)
         raise
-    await session.arecord_ran(decision.call_id, started, result=value)
-    return ToolCallResult(ok=True, value=value)
+    return ToolCallResult(ok=True, value=await session.arecord_ran(decision.call_id, started, result=value))
