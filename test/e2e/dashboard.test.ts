@@ -332,6 +332,19 @@ describe("dashboard in Chromium", () => {
     await context.close();
   });
 
+  // Last of the asks: the session's later refunds are let through from here on.
+  it("a decision that remembers its approval says what it covers", async () => {
+    const { context, page } = await signIn(approverToken);
+    const running = askRefund({ order: "A-1003", amount: 12 });
+    await openPendingApproval(page);
+    await page.getByRole("button", { name: "Approve", exact: true }).click();
+    await page.getByLabel("Remember").selectOption("session");
+    await page.getByRole("button", { name: "Confirm approve" }).click();
+    await expect(running).resolves.toEqual({ refunded: 12 });
+    await page.locator("ul.decisions").getByText("remembered for the rest of this session").waitFor();
+    await context.close();
+  });
+
   it("never ran agent-supplied script", () => {
     expect(dialogs).toEqual([]);
   });

@@ -29,7 +29,8 @@ export interface ApprovalDecision {
   via: string;
   decision: "approve" | "deny" | "expire";
   reason: string | null;
-  remember: string | null;
+  /** What a remembered approval lets through later: the rest of the session, or until a time. */
+  remember: { scope: "session" } | { scope: "time"; until: string } | null;
   at: string;
 }
 

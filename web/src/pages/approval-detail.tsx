@@ -272,7 +272,19 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
                     </span>
                   )}
                   <Time iso={d.at} />
-                  {d.remember && d.remember !== "once" && <span class="muted"> · remember {d.remember}</span>}
+                  {d.remember && (
+                    <span class="muted">
+                      {" "}
+                      · remembered{" "}
+                      {d.remember.scope === "session" ? (
+                        "for the rest of this session"
+                      ) : (
+                        <>
+                          until <Time iso={d.remember.until} />
+                        </>
+                      )}
+                    </span>
+                  )}
                   {d.reason && <p class="reason">{d.reason}</p>}
                 </li>
               ))}
