@@ -13,7 +13,7 @@ import {
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
-import { type AppendOptions, type Ledger, type RecordInput, readRecord } from "../ledger/index.js";
+import type { AppendOptions, Ledger, RecordInput } from "../ledger/index.js";
 import {
   applyRedactions,
   type CompiledPolicy,
@@ -27,8 +27,8 @@ import { ApprovalWaits, type CallState } from "./approval-waits.js";
 import { CallRunner, type RunPlan } from "./call-runner.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
-import { type OpenCall, OpenCalls } from "./open-calls.js";
-import { outcomeData } from "./outcome.js";
+import { OpenCalls } from "./open-calls.js";
+import { CallOutcomes } from "./outcomes.js";
 import type {
   CommandResult,
   DecisionFacts,
@@ -58,6 +58,7 @@ export class Gate {
   readonly #open = new OpenCalls();
   readonly #waits: ApprovalWaits;
   readonly #runner: CallRunner;
+  readonly #outcomes: CallOutcomes;
 
   constructor(deps: {
     ledger: Ledger;
@@ -83,6 +84,14 @@ export class Gate {
     });
     this.#execution = deps.execution;
     this.#containment = deps.containment;
+    this.#outcomes = new CallOutcomes({
+      ledger: deps.ledger,
+      open: this.#open,
+      detect: deps.detect,
+      policy: deps.policy,
+      execution: deps.execution,
+      approved: (callId) => this.#waits.approved(callId),
+    });
     this.#runner = new CallRunner({
       execution: deps.execution,
       awaitApproval: (decision, options) => this.#settle(decision, options),
@@ -464,64 +473,13 @@ export class Gate {
   }
 
   /** Records what happened to an allowed call (for callers that run tools themselves). */
-  async recordOutcome(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
-    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
-    await this.#writeOutcome(callId, call, outcome, options);
+  recordOutcome(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
+    return this.#outcomes.record(callId, outcome, options);
   }
 
-  /**
-   * For a caller that ran the tool itself and reports its result (`session.recordOutcome`, HTTP): the
-   * result is screened as one run here is (`secrets.results`), the outcome recorded as it would be then
-   * (RESULT_WITHHELD for a withheld result), and what the caller may hand on is returned. A result the
-   * caller could not send (`unsent`) passes only while the session holds no secret.
-   */
-  async reportOutcome(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
-    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
-    let recorded = outcome;
-    let shown: ReportedOutcome = { status: outcome.status };
-    if (outcome.status === "ok") {
-      try {
-        if (unsent) this.#execution.screenUnseen(call.session, call.tool, "was not sent to Warden");
-        else if (outcome.result !== undefined) {
-          const screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
-          recorded = { ...outcome, result: screened };
-          shown = { status: "ok", result: screened };
-        }
-      } catch (err) {
-        if (!(err instanceof WardenError)) throw err;
-        recorded = { status: "error", error: err, durationMs: outcome.durationMs };
-        shown = { status: "withheld", error: err };
-      }
-    }
-    await this.#writeOutcome(callId, call, recorded, {});
-    return shown;
-  }
-
-  async #writeOutcome(callId: string, call: OpenCall, outcome: Outcome, options: AppendOptions) {
-    try {
-      await this.#ledger.append(
-        {
-          kind: "call.outcome",
-          session: call.session,
-          agent: call.agent,
-          callId,
-          data: outcomeData(call, outcome),
-        },
-        options,
-      );
-    } catch (err) {
-      this.#open.restore(callId, call);
-      throw err;
-    }
-    if (outcome.status === "ok" && outcome.result !== undefined) {
-      this.#detect.observeResult(
-        this.#policy.current.detect,
-        call.session,
-        call.tool,
-        callId,
-        outcome.result,
-      );
-    }
+  /** See CallOutcomes.report: the reported result screened, the outcome recorded, what may be handed on. */
+  reportOutcome(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
+    return this.#outcomes.report(callId, outcome, unsent);
   }
 
   async #claimCallId(requested: string | null | undefined): Promise<string> {
@@ -537,29 +495,6 @@ export class Gate {
       throw conflict(requested);
     }
     return requested;
-  }
-
-  /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
-  async #openFromLedger(callId: string) {
-    const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
-    const found = records.find((r) => r.kind === "call.intent");
-    if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
-    const intent = readRecord(found, "call.intent");
-    if (records.some((r) => r.kind === "call.outcome")) {
-      throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
-    }
-    const { enforced } = intent.data.decision;
-    const approved = enforced === "ask" && (await this.#waits.approved(callId));
-    if (enforced !== "allow" && !approved) {
-      throw new WardenError("CALL_ID_CONFLICT", `call ${callId} was not allowed to run`);
-    }
-    return {
-      session: intent.session ?? "",
-      agent: intent.agent ?? "",
-      tool: intent.data.tool,
-      traceparent: intent.data.traceparent ?? null,
-      startedAt: Date.parse(intent.ts),
-    };
   }
 }
 

@@ -1,0 +1,183 @@
+// The outcome record of a call that ran: written exactly once, from the pipeline (call-runner.ts) or
+// reported by a caller that ran the tool itself (library `check` + `recordOutcome`, HTTP), whose result is
+// then screened here as one run in the pipeline is.
+import type { Detections } from "../detect/index.js";
+import { digestJson } from "../digest.js";
+import { WardenError } from "../errors.js";
+import { type JsonObject, toJsonValue } from "../json.js";
+import { type AppendOptions, type Ledger, readRecord } from "../ledger/index.js";
+import type { Execution } from "./execute.js";
+import type { LivePolicy } from "./live-policy.js";
+import type { OpenCall, OpenCalls } from "./open-calls.js";
+import type { Outcome, ReportedOutcome } from "./request.js";
+
+export class CallOutcomes {
+  readonly #ledger: Ledger;
+  readonly #open: OpenCalls;
+  readonly #detect: Detections;
+  readonly #policy: LivePolicy;
+  readonly #execution: Execution;
+  readonly #approved: (callId: string) => Promise<boolean>;
+
+  constructor(deps: {
+    ledger: Ledger;
+    /** The gate's allowed calls still waiting for their outcome. */
+    open: OpenCalls;
+    detect: Detections;
+    policy: LivePolicy;
+    execution: Execution;
+    /** Whether people approved an asked call (ApprovalWaits.approved). */
+    approved: (callId: string) => Promise<boolean>;
+  }) {
+    this.#ledger = deps.ledger;
+    this.#open = deps.open;
+    this.#detect = deps.detect;
+    this.#policy = deps.policy;
+    this.#execution = deps.execution;
+    this.#approved = deps.approved;
+  }
+
+  /** Records what happened to an allowed call, exactly once. */
+  async record(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
+    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
+    await this.#write(callId, call, outcome, options);
+  }
+
+  /**
+   * For a caller that ran the tool itself and reports its result (`session.recordOutcome`, HTTP): the
+   * result is screened as one run here is (`secrets.results`), the outcome recorded as it would be then
+   * (RESULT_WITHHELD for a withheld result), and what the caller may hand on is returned. A result the
+   * caller could not send (`unsent`) passes only while the session holds no secret.
+   */
+  async report(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
+    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
+    let recorded = outcome;
+    let shown: ReportedOutcome = { status: outcome.status };
+    if (outcome.status === "ok") {
+      try {
+        if (unsent) this.#execution.screenUnseen(call.session, call.tool, "was not sent to Warden");
+        else if (outcome.result !== undefined) {
+          const screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
+          recorded = { ...outcome, result: screened };
+          shown = { status: "ok", result: screened };
+        }
+      } catch (err) {
+        // Fail closed: a result that could not be screened is not handed on.
+        const withheld =
+          err instanceof WardenError
+            ? err
+            : new WardenError(
+                "RESULT_WITHHELD",
+                "the result could not be screened for secrets; it was withheld",
+              );
+        recorded = { status: "error", error: withheld, durationMs: outcome.durationMs };
+        shown = { status: "withheld", error: withheld };
+      }
+    }
+    await this.#write(callId, call, recorded, {});
+    return shown;
+  }
+
+  async #write(callId: string, call: OpenCall, outcome: Outcome, options: AppendOptions): Promise<void> {
+    try {
+      await this.#ledger.append(
+        {
+          kind: "call.outcome",
+          session: call.session,
+          agent: call.agent,
+          callId,
+          data: outcomeData(call, outcome),
+        },
+        options,
+      );
+    } catch (err) {
+      this.#open.restore(callId, call);
+      throw err;
+    }
+    if (outcome.status === "ok" && outcome.result !== undefined) {
+      this.#detect.observeResult(
+        this.#policy.current.detect,
+        call.session,
+        call.tool,
+        callId,
+        outcome.result,
+      );
+    }
+  }
+
+  /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
+  async #openFromLedger(callId: string): Promise<OpenCall> {
+    const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
+    const found = records.find((r) => r.kind === "call.intent");
+    if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
+    const intent = readRecord(found, "call.intent");
+    if (records.some((r) => r.kind === "call.outcome")) {
+      throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
+    }
+    const { enforced } = intent.data.decision;
+    const approved = enforced === "ask" && (await this.#approved(callId));
+    if (enforced !== "allow" && !approved) {
+      throw new WardenError("CALL_ID_CONFLICT", `call ${callId} was not allowed to run`);
+    }
+    return {
+      session: intent.session ?? "",
+      agent: intent.agent ?? "",
+      tool: intent.data.tool,
+      traceparent: intent.data.traceparent ?? null,
+      startedAt: Date.parse(intent.ts),
+    };
+  }
+}
+
+/**
+ * What a call.outcome record holds: status, duration, the result's digest and size (never the result), an
+ * error's stable code (never its message, which can carry secrets or personal data).
+ */
+function outcomeData(call: OpenCall, outcome: Outcome) {
+  const { tool } = call;
+  const durationMs = Math.round((outcome.durationMs ?? Date.now() - call.startedAt) * 1000) / 1000;
+  // The outcome carries the trace too: an exported span is built from the record that ends the call.
+  const trace: JsonObject = call.traceparent ? { traceparent: call.traceparent } : {};
+  if (outcome.status === "ok") {
+    return {
+      tool,
+      status: "ok" as const,
+      durationMs,
+      result: resultDigest(outcome.result),
+      error: null,
+      ...trace,
+    };
+  }
+  return {
+    tool,
+    status: "error" as const,
+    durationMs,
+    result: null,
+    error: { code: errorCode(outcome.error) },
+    ...trace,
+  };
+}
+
+/** Digest and size of a result, never the result itself: the ledger proves what came back without keeping it. */
+function resultDigest(result: unknown) {
+  if (result === undefined) return null;
+  try {
+    return digestJson(toJsonValue(result));
+  } catch {
+    return { digest: null, size: null, type: typeof result };
+  }
+}
+
+/** A stable code, never the message: error text can carry secrets or personal data. */
+function errorCode(err: unknown): string {
+  if (err instanceof WardenError) return err.code;
+  if (typeof err === "string") return "string";
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === "string" && /^[\w.-]{1,64}$/.test(code) ? code : err.name;
+  }
+  if (err && typeof err === "object" && typeof (err as { code?: unknown }).code === "string") {
+    return String((err as { code: string }).code).slice(0, 64);
+  }
+  return "error";
+}
