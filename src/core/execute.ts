@@ -96,6 +96,21 @@ export class Execution {
   }
 
   /**
+   * A result its caller ran and could not send (not JSON, too large): under `results: block` it is
+   * withheld, since nothing proves it holds no credential; otherwise as screenUnseen.
+   */
+  screenUnsent(session: string, tool: string): void {
+    const stage = this.#secrets;
+    if (stage?.settings.resultsFor(tool) === "block") {
+      throw new WardenError(
+        "RESULT_WITHHELD",
+        `the result of tool "${tool}" was not sent to Warden and could not be screened under results: block; it was withheld`,
+      );
+    }
+    this.screenUnseen(session, tool, "was not sent to Warden");
+  }
+
+  /**
    * The error a tool threw, as its caller (and the model) may see it: values handed out to the session
    * and credential formats masked in its message and stack, like results; with `results: block`, an
    * error whose text holds a credential is withheld. The ledger keeps only its code either way.

@@ -55,7 +55,7 @@ export class CallOutcomes {
     let shown: ReportedOutcome = { status: outcome.status };
     if (outcome.status === "ok") {
       try {
-        if (unsent) this.#execution.screenUnseen(call.session, call.tool, "was not sent to Warden");
+        if (unsent) this.#execution.screenUnsent(call.session, call.tool);
         else if (outcome.result !== undefined) {
           const screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
           recorded = { ...outcome, result: screened };
@@ -64,7 +64,7 @@ export class CallOutcomes {
       } catch (err) {
         // Fail closed: a result that could not be screened is not handed on.
         const withheld =
-          err instanceof WardenError
+          err instanceof WardenError && err.code === "RESULT_WITHHELD"
             ? err
             : new WardenError(
                 "RESULT_WITHHELD",

@@ -8,14 +8,18 @@ import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
 import { readJson } from "./body.js";
 import type { RouteDeps } from "./routes.js";
 
-const OutcomeBody = z.strictObject({
-  status: z.enum(["ok", "error"]),
-  result: z.unknown().optional(),
-  error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
-  durationMs: z.number().nonnegative().finite().optional(),
-  /** The tool returned a result the caller could not send (not JSON, too large): Warden cannot screen it. */
-  resultUnsent: z.boolean().optional(),
-});
+const OutcomeBody = z
+  .strictObject({
+    status: z.enum(["ok", "error"]),
+    result: z.unknown().optional(),
+    error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
+    durationMs: z.number().nonnegative().finite().optional(),
+    /** The tool returned a result the caller could not send (not JSON, too large): Warden cannot screen it. */
+    resultUnsent: z.boolean().optional(),
+  })
+  .refine((b) => !(b.resultUnsent === true && b.result !== undefined), {
+    message: "resultUnsent says no result was sent: send one or the other",
+  });
 
 /** Longest a GET /v1/calls/{id}?wait= holds the request. */
 const MAX_WAIT_MS = 60_000;

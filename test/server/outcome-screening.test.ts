@@ -100,6 +100,14 @@ describe("POST /v1/calls/{id}/outcome screens the reported result", () => {
     expect(after.record?.data).toMatchObject({ status: "error", error: { code: "RESULT_WITHHELD" } });
   });
 
+  it("withholds a result the caller could not send under results: block, and refuses a sent one marked unsent", async () => {
+    const { report } = await serve("block");
+    const unsent = await report("fetch", { status: "ok", resultUnsent: true });
+    expect(unsent.answer.body).toMatchObject({ status: "withheld", error: { code: "RESULT_WITHHELD" } });
+    const both = await report("fetch", { status: "ok", result: "x", resultUnsent: true });
+    expect(both.answer.status).toBe(400);
+  });
+
   it("records an error as reported and gives nothing back", async () => {
     const { report } = await serve("block");
     const { answer, record } = await report("fetch", { status: "error", error: { code: "Timeout" } });
