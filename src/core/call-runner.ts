@@ -135,7 +135,7 @@ export class CallRunner {
       result = this.#deps.execution.screenResult(raw, decision.session, plan.tool);
     } catch (err) {
       // A stopped call ends with the stop's reason (SESSION_ENDED, the caller's abort).
-      const shown = this.#deps.execution.screenError(err, decision.session);
+      const shown = this.#deps.execution.screenError(err, decision.session, plan.tool);
       stop.release();
       const recorded = plan.failureOf ? plan.failureOf(shown) : shown;
       await outcome({ status: "error", error: recorded, durationMs: performance.now() - started }).catch(

@@ -112,10 +112,11 @@ export class Execution {
 
   /**
    * The error a tool threw, as its caller (and the model) may see it: values handed out to the session
-   * and credential formats masked in its message and stack, like results; with `results: block`, an
-   * error whose text holds a credential is withheld. The ledger keeps only its code either way.
+   * and credential formats masked in its message and stack, like results; when `tool`'s results are
+   * blocked (SecretsSettings.resultsFor), an error whose text holds a credential is withheld. The ledger
+   * keeps only its code either way.
    */
-  screenError(err: unknown, session: string): unknown {
+  screenError(err: unknown, session: string, tool: string): unknown {
     const stage = this.#secrets;
     if (!stage || !(err instanceof Error)) return err;
     const leased = stage.redactor.size(session) > 0;
@@ -125,7 +126,7 @@ export class Execution {
       const masked = leased ? stage.redactor.redactText(text, session) : text;
       const credentials = scanCredentials(masked).length > 0;
       if (!leased && !credentials) return err;
-      if (credentials && stage.settings.results === "block") {
+      if (credentials && stage.settings.resultsFor(tool) === "block") {
         return new WardenError(
           "RESULT_WITHHELD",
           "the tool failed with an error that held a credential; it was withheld",
