@@ -1,4 +1,5 @@
-// Allowed calls waiting for their outcome, and caller-chosen ids being claimed right now.
+// Allowed calls waiting for their outcome, outcomes being written right now, and caller-chosen ids being
+// claimed right now.
 
 export interface OpenCall {
   session: string;
@@ -14,6 +15,8 @@ const MAX_OPEN = 10_000;
 export class OpenCalls {
   readonly #calls = new Map<string, OpenCall>();
   readonly #claiming = new Set<string>();
+  /** Calls whose outcome is being written: a second report meanwhile would find none in the ledger yet. */
+  readonly #recording = new Set<string>();
 
   reserve(callId: string): boolean {
     if (this.#claiming.has(callId) || this.#calls.has(callId)) return false;
@@ -29,6 +32,20 @@ export class OpenCalls {
     // When full, the call is simply not cached: its outcome falls back to the ledger lookup.
     if (this.#calls.size >= MAX_OPEN) return;
     this.#calls.set(callId, { ...call, startedAt: Date.now() });
+  }
+
+  /**
+   * Starts writing `callId`'s outcome: false while another write of it is under way (its record is not
+   * in the ledger yet). Every `beginOutcome` that returns true is followed by one `endOutcome`.
+   */
+  beginOutcome(callId: string): boolean {
+    if (this.#recording.has(callId)) return false;
+    this.#recording.add(callId);
+    return true;
+  }
+
+  endOutcome(callId: string): void {
+    this.#recording.delete(callId);
   }
 
   take(callId: string): OpenCall | undefined {

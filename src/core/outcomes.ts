@@ -39,8 +39,7 @@ export class CallOutcomes {
 
   /** Records what happened to an allowed call, exactly once. */
   async record(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
-    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
-    await this.#write(callId, call, outcome, options);
+    await this.#once(callId, (call) => this.#write(callId, call, outcome, options));
   }
 
   /**
@@ -49,8 +48,31 @@ export class CallOutcomes {
    * (RESULT_WITHHELD for a withheld result), and what the caller may hand on is returned. A result the
    * caller could not send (`unsent`) passes only while the session holds no secret.
    */
-  async report(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
-    const call = this.#open.take(callId) ?? (await this.#openFromLedger(callId));
+  report(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
+    return this.#once(callId, (call) => this.#screenAndWrite(callId, call, outcome, unsent));
+  }
+
+  /**
+   * Runs `write` for the call while no other outcome of it is being written: two reports of one call at
+   * once (a client retrying, two workers) get one record; the later gets CALL_ID_CONFLICT.
+   */
+  async #once<T>(callId: string, write: (call: OpenCall) => Promise<T>): Promise<T> {
+    if (!this.#open.beginOutcome(callId)) {
+      throw new WardenError("CALL_ID_CONFLICT", `the outcome of call ${callId} is being recorded already`);
+    }
+    try {
+      return await write(this.#open.take(callId) ?? (await this.#openFromLedger(callId)));
+    } finally {
+      this.#open.endOutcome(callId);
+    }
+  }
+
+  async #screenAndWrite(
+    callId: string,
+    call: OpenCall,
+    outcome: Outcome,
+    unsent: boolean,
+  ): Promise<ReportedOutcome> {
     let recorded = outcome;
     let shown: ReportedOutcome = { status: outcome.status };
     if (outcome.status === "ok") {

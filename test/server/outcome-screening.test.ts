@@ -115,3 +115,25 @@ describe("POST /v1/calls/{id}/outcome screens the reported result", () => {
     expect(record?.data).toMatchObject({ status: "error", error: { code: "Timeout" } });
   });
 });
+
+describe("an outcome is written once", () => {
+  it("refuses a second report of one call while the first is being written (CALL_ID_CONFLICT)", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const session = await warden.session(IDENTITY);
+    const decided = await session.check("fetch", {});
+    // Both in one tick: the second must not read the call back from a ledger the first has not reached.
+    const reports = await Promise.allSettled([
+      session.recordOutcome(decided.callId, { status: "ok", result: 1 }),
+      session.recordOutcome(decided.callId, { status: "ok", result: 2 }),
+    ]);
+    expect(reports.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = reports.find((r) => r.status === "rejected");
+    expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
+    const outcomes = await warden.ledger.store.query({ callId: decided.callId, kinds: ["call.outcome"] });
+    expect(outcomes).toHaveLength(1);
+    // Once written, a later report reads the outcome back from the ledger and is refused the same way.
+    await expect(session.recordOutcome(decided.callId, { status: "ok", result: 3 })).rejects.toMatchObject({
+      code: "CALL_ID_CONFLICT",
+    });
+  });
+});
