@@ -29,7 +29,7 @@ describe("a failed tool's error", () => {
       intent: "build",
     });
     const failing = (tool: string) =>
-      session.guard(tool, async () => {
+      session.guard(tool, async (_args: object) => {
         throw new Error(`upload failed with key ${KEY}`);
       })({});
     const blocked = await failing("build_app").catch((err: unknown) => err);
