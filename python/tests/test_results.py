@@ -92,3 +92,46 @@ def test_a_result_that_cannot_be_sent_says_so() -> None:
             lookup_order(id=7)
     assert sent[0]["resultUnsent"] is True
     assert "result" not in sent[0]
+
+
+def test_the_plain_adapter_tells_the_model_a_withheld_result_ran() -> None:
+    sent: List[Dict[str, object]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_service_that_withholds(sent)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
+
+        def leaky(id: int) -> str:
+            return f"key {KEY}"
+
+        answer = run_tool_call(session, "lookup_order", '{"id": 8}', leaky)
+    # The agent loop goes on: the model reads that the tool ran and why its result is not shown.
+    assert not answer.ok
+    assert answer.refusal is not None and answer.refusal.code == "RESULT_WITHHELD"
+    assert "The tool ran, but its result is not shown." in answer.content
+    assert "did not run" not in answer.content
+    assert KEY not in answer.content
+
+
+def test_a_warden_that_does_not_screen_reported_results_has_them_withheld() -> None:
+    # A Warden older than result screening answers 204: the result is not handed on unscreened.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/sessions":
+            return httpx.Response(201, json={"id": "ses_t", "agent": AGENT})
+        if request.url.path == "/v1/decisions":
+            decision = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
+            return httpx.Response(200, json={**decision, "mode": "enforce", "code": None, "retryAfterMs": None})
+        return httpx.Response(204)
+
+    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
+
+        @session.tool("lookup_order")
+        def lookup_order(id: int) -> str:
+            return f"key {KEY}"
+
+        @session.tool("ping")
+        def ping() -> None:
+            return None
+
+        with pytest.raises(ResultWithheld, match="does not screen"):
+            lookup_order(id=7)
+        assert ping() is None

@@ -207,7 +207,7 @@ def test_a_warden_that_goes_away_mid_session_runs_no_more_tools(tmp_path: Path) 
     finally:
         stop(own)
     assert unrecorded.value.code == "OUTCOME_UNRECORDED"
-    assert unrecorded.value.result == "order A-1 shipped"
+    assert unrecorded.value.unscreened_result == "order A-1 shipped"
     assert isinstance(unrecorded.value.__cause__, WardenUnavailable)
     with pytest.raises(WardenUnavailable):
         read_ticket(2)

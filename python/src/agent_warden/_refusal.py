@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import RateLimited, ToolRefused, WardenError, WardenUnavailable
+from .errors import RateLimited, ResultWithheld, ToolRefused, WardenError, WardenUnavailable
 
 _HINTS = {
     "TOOL_DENIED": "Do not retry this call; use another tool or tell the user it is not permitted.",
@@ -15,14 +15,19 @@ _HINTS = {
     "WARDEN_UNAVAILABLE": "Warden could not be reached; try again later.",
 }
 
+# Refusals that come after the tool ran: the model must not read "the tool did not run".
+_AFTER_RUN = {
+    "RESULT_WITHHELD": "The tool ran, but its result is not shown.",
+}
+
 
 def is_refusal(err: WardenError) -> bool:
     """
-    Whether the model should read ``err`` as a refused call (the body did not run) rather than the agent
-    crashing on it: refusals, an unreachable Warden, and the session's end, as in the TypeScript adapters.
-    Anything else (a bad token, a bad request) is a bug and is raised.
+    Whether the model should read ``err`` as a refused call rather than the agent crashing on it:
+    refusals, an unreachable Warden, the session's end, and a result Warden withheld (the tool ran), as
+    in the TypeScript adapters. Anything else (a bad token, a bad request) is a bug and is raised.
     """
-    return isinstance(err, (ToolRefused, WardenUnavailable)) or err.code in (
+    return isinstance(err, (ToolRefused, WardenUnavailable, ResultWithheld)) or err.code in (
         "LEDGER_UNAVAILABLE",
         "INVALID_ARGS",
         "SESSION_ENDED",
@@ -38,4 +43,5 @@ def denial_text(err: WardenError) -> str:
     if isinstance(err, RateLimited):
         hint = f"Wait {-(-err.retry_after_ms // 1000)} s before trying again."
     what = err.message.rstrip(". \n\t")
-    return f"Warden refused this tool call ({err.code}): {what}. The tool did not run. {hint}".strip()
+    ran = _AFTER_RUN.get(err.code, "The tool did not run.")
+    return f"Warden refused this tool call ({err.code}): {what}. {ran} {hint}".strip()

@@ -171,16 +171,20 @@ class ApprovalWaitCancelled(ToolRefused):
 class OutcomeUnrecorded(WardenError):
     """
     The tool ran, but Warden could not record its outcome. Unlike a refusal (nothing ran), do not retry:
-    ``result`` is what the tool returned, or ``tool_error`` what it raised; ``__cause__`` is the failure.
+    ``unscreened_result`` is what the tool returned, or ``tool_error`` what it raised; ``__cause__`` is the
+    failure. Warden did not screen that result (``secrets.results``): it may hold a credential, so it is
+    for the program's own handling, never for the model.
     """
 
-    def __init__(self, call_id: str, *, result: object = None, tool_error: Optional[BaseException] = None) -> None:
+    def __init__(
+        self, call_id: str, *, unscreened_result: object = None, tool_error: Optional[BaseException] = None
+    ) -> None:
         super().__init__(
             "OUTCOME_UNRECORDED",
             f"the tool ran, but the outcome of call {call_id} could not be recorded",
             details={"callId": call_id},
         )
-        self.result = result
+        self.unscreened_result = unscreened_result
         self.tool_error = tool_error
 
 

@@ -148,7 +148,7 @@ class Session:
     def record_ran(self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None) -> object:
         """
         ``record_outcome`` for a call whose tool already ran (``started`` from ``time.perf_counter()``):
-        a failure to record raises OutcomeUnrecorded, which carries the result or the tool's error.
+        a failure to record raises OutcomeUnrecorded, which carries the (unscreened) result or the tool's error.
         Returns the result to hand on, or raises ResultWithheld, as ``record_outcome`` does.
         """
         try:
@@ -156,7 +156,7 @@ class Session:
                 "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started))
             )
         except WardenError as failure:
-            raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
+            raise OutcomeUnrecorded(call_id, unscreened_result=result, tool_error=error) from failure
         return _handed_on(call_id, result, answer)
 
     def end(self, reason: str = "ended") -> None:
@@ -211,7 +211,7 @@ class Session:
                 "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started))
             )
         except WardenError as failure:
-            raise OutcomeUnrecorded(call_id, result=result, tool_error=error) from failure
+            raise OutcomeUnrecorded(call_id, unscreened_result=result, tool_error=error) from failure
         return _handed_on(call_id, result, answer)
 
     async def aend(self, reason: str = "ended") -> None:
@@ -325,9 +325,15 @@ def _outcome_body(result: object, error: Optional[BaseException], duration_ms: O
 
 
 def _handed_on(call_id: str, result: object, answer: object) -> object:
-    """What the caller hands on after Warden screened the reported result (a Warden that sends no answer: ``result``)."""
+    """What the caller hands on after Warden screened the reported result."""
     if not isinstance(answer, dict):
-        return result
+        # A Warden older than result screening answers 204: it recorded the outcome but did not say
+        # whether the result may be shown, so a result is withheld rather than handed on unscreened.
+        if result is None:
+            return None
+        raise ResultWithheld(
+            call_id, "this Warden does not screen reported results (upgrade it); the result was withheld"
+        )
     fields = cast(Dict[str, object], answer)
     if fields.get("status") == "withheld":
         error = fields.get("error")

@@ -15,7 +15,7 @@ from .._ids import rationale_of, warden_call_id
 from .._rationale_log import RationaleLog
 from .._refusal import denial_text, is_refusal
 from ..decision import Decision
-from ..errors import WardenError
+from ..errors import ResultWithheld, WardenError
 from ..session import Session
 
 __all__ = ["RationaleHandler", "WardenTool", "warden_langchain", "warden_langchain_tools"]
@@ -49,7 +49,9 @@ class WardenTool(BaseTool):
     A gated stand-in for a LangChain tool: same name, description and argument schema, but its body runs
     only when Warden allows the call. The model's tool-call id becomes the Warden call id. Called by a model
     (with a tool call), a refusal comes back as a ``ToolMessage`` with ``status="error"`` that the model
-    reads, and the agent loop goes on; called directly with plain arguments, it raises the refusal.
+    reads, and the agent loop goes on; called directly with plain arguments, it raises the refusal. A
+    result Warden withheld (RESULT_WITHHELD) is handed on the same way. Only the content the model reads
+    is screened: a ``content_and_artifact`` tool's artifact, which LangChain keeps from the model, is not.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -69,7 +71,10 @@ class WardenTool(BaseTool):
             self.session.record_ran(decision.call_id, started, error=err)
             raise
         content = _content(output)
-        return _screened(output, content, self.session.record_ran(decision.call_id, started, result=content))
+        try:
+            return _screened(output, content, self.session.record_ran(decision.call_id, started, result=content))
+        except ResultWithheld as withheld:
+            return self._refusal(withheld, tool_call_id)
 
     async def arun(
         self, tool_input: Union[str, dict[str, Any]], *args: Any, tool_call_id: Optional[str] = None, **kwargs: Any
@@ -84,7 +89,12 @@ class WardenTool(BaseTool):
             await self.session.arecord_ran(decision.call_id, started, error=err)
             raise
         content = _content(output)
-        return _screened(output, content, await self.session.arecord_ran(decision.call_id, started, result=content))
+        try:
+            return _screened(
+                output, content, await self.session.arecord_ran(decision.call_id, started, result=content)
+            )
+        except ResultWithheld as withheld:
+            return self._refusal(withheld, tool_call_id)
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         # run() and arun() above are the only ways in: they decide before they delegate to the inner tool.

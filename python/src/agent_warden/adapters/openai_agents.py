@@ -17,7 +17,7 @@ from .._json import as_object
 from .._rationale_log import RationaleLog
 from .._refusal import denial_text, is_refusal
 from ..decision import ApprovalRef, Decision
-from ..errors import WardenError
+from ..errors import ResultWithheld, WardenError
 from ..session import Session
 from ..warden import Warden
 
@@ -124,7 +124,10 @@ class WardenAgents:
             except BaseException as err:
                 await self.session.arecord_ran(decision.call_id, started, error=err)
                 raise
-            return await self.session.arecord_ran(decision.call_id, started, result=result)
+            try:
+                return await self.session.arecord_ran(decision.call_id, started, result=result)
+            except ResultWithheld as withheld:
+                return denial_text(withheld)
 
         return dataclasses.replace(tool, on_invoke_tool=invoke, needs_approval=needs_approval)
 

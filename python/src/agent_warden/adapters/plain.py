@@ -10,7 +10,7 @@ from typing import Any, Awaitable, Callable, Mapping, Optional, Union
 
 from .._ids import rationale_of, warden_call_id
 from .._refusal import denial_text, is_refusal
-from ..errors import WardenError
+from ..errors import ResultWithheld, WardenError
 from ..session import Session
 
 __all__ = ["ToolCallResult", "arun_tool_call", "run_tool_call"]
@@ -58,7 +58,8 @@ def run_tool_call(
     Runs ``fn(**arguments)`` for a model's tool call once Warden allows it. ``call_id`` is the model's
     tool-call id (mapped to a Warden call id as the TypeScript adapters do) and ``text`` the model's text
     that came with the call (the rationale). A refusal comes back as ``ToolCallResult(ok=False)``, the
-    body not run; an error raised by ``fn`` itself is recorded and raised.
+    body not run, and so does a result Warden withheld (RESULT_WITHHELD: the body ran, nothing of its
+    result is handed on); an error raised by ``fn`` itself is recorded and raised.
     """
     args = _arguments(arguments)
     try:
@@ -74,7 +75,10 @@ def run_tool_call(
     except BaseException as err:
         session.record_ran(decision.call_id, started, error=err)
         raise
-    return ToolCallResult(ok=True, value=session.record_ran(decision.call_id, started, result=value))
+    try:
+        return ToolCallResult(ok=True, value=session.record_ran(decision.call_id, started, result=value))
+    except ResultWithheld as withheld:
+        return ToolCallResult(ok=False, refusal=withheld)
 
 
 async def arun_tool_call(
@@ -106,4 +110,7 @@ async def arun_tool_call(
     except BaseException as err:
         await session.arecord_ran(decision.call_id, started, error=err)
         raise
-    return ToolCallResult(ok=True, value=await session.arecord_ran(decision.call_id, started, result=value))
+    try:
+        return ToolCallResult(ok=True, value=await session.arecord_ran(decision.call_id, started, result=value))
+    except ResultWithheld as withheld:
+        return ToolCallResult(ok=False, refusal=withheld)
