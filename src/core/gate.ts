@@ -98,7 +98,7 @@ export class Gate {
       refusal: refusalError,
       session: (id) => this.#sessions.active(id),
       holdSession: (id) => this.#sessions.hold(id),
-      recordOutcome: (callId, outcome, options) => this.recordOutcome(callId, outcome, options),
+      recordOutcome: (callId, outcome, options) => this.#outcomes.record(callId, outcome, options),
       onSessionEnd: deps.onSessionEnd,
     });
   }
@@ -472,12 +472,10 @@ export class Gate {
     return this.#runner.run(decision, plan);
   }
 
-  /** Records what happened to an allowed call (for callers that run tools themselves). */
-  recordOutcome(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
-    return this.#outcomes.record(callId, outcome, options);
-  }
-
-  /** See CallOutcomes.report: the reported result screened, the outcome recorded, what may be handed on. */
+  /**
+   * The outcome of an allowed call its caller ran itself (see CallOutcomes.report): the reported result
+   * screened, the outcome recorded, what may be handed on. The pipeline's own outcomes never come here.
+   */
   reportOutcome(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
     return this.#outcomes.report(callId, outcome, unsent);
   }
