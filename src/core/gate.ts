@@ -13,7 +13,7 @@ import {
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
-import type { AppendOptions, Ledger, RecordInput } from "../ledger/index.js";
+import type { Ledger, RecordInput } from "../ledger/index.js";
 import {
   applyRedactions,
   type CompiledPolicy,
