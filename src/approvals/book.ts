@@ -32,6 +32,8 @@ export class ApprovalBook {
   readonly #window: ReadWindow;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  /** The read after the one under way, shared by every caller that asked while it ran. */
+  #nextPoll: Promise<void> | null = null;
   /** The store's change stamp when the last poll read everything new; null: the next poll reads. */
   #readAt: number | null = null;
 
@@ -67,12 +69,29 @@ export class ApprovalBook {
     this.#timer = null;
   }
 
-  /** One round of reading new approval records; concurrent callers share it. */
+  /**
+   * Reads new approval records: once it resolves, the book holds everything committed before the call.
+   * A read already under way may have started before a record its caller must see (a decider told of
+   * an approval just asked for elsewhere), so a caller arriving meanwhile gets the next read, which all
+   * such callers share.
+   */
   poll(): Promise<void> {
-    this.#polling ??= this.#readNew().finally(() => {
-      this.#polling = null;
+    if (this.#polling === null) return this.#read();
+    this.#nextPoll ??= this.#polling
+      .catch(() => undefined)
+      .then(() => {
+        this.#nextPoll = null;
+        return this.#read();
+      });
+    return this.#nextPoll;
+  }
+
+  #read(): Promise<void> {
+    const reading = this.#readNew().finally(() => {
+      if (this.#polling === reading) this.#polling = null;
     });
-    return this.#polling;
+    this.#polling = reading;
+    return reading;
   }
 
   async #readNew(): Promise<void> {

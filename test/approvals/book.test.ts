@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { ApprovalBook } from "../../src/approvals/book.js";
 import { SqliteStore } from "../../src/ledger/index.js";
-import { onCleanup, tempDir } from "../helpers.js";
+import { onCleanup, openWarden, tempDir } from "../helpers.js";
 
 describe("ApprovalBook polling", () => {
   it("reads again only after another connection committed", async () => {
@@ -32,5 +32,35 @@ describe("ApprovalBook polling", () => {
     expect(reads).toHaveBeenCalledTimes(2);
     await book.poll();
     expect(reads).toHaveBeenCalledTimes(2);
+  });
+
+  it("a poll asked for while a read is under way sees what was committed before it was asked for", async () => {
+    const { warden, db } = await openWarden({
+      default: "allow",
+      rules: [{ id: "mail-asks", tool: "send_email", decision: "ask" }],
+    });
+    const mine = await SqliteStore.open(db);
+    onCleanup(() => mine.close());
+    const book = new ApprovalBook(mine);
+    await book.poll();
+    // A read that has fetched its rows and not finished yet (a slow store, a busy process).
+    let finish = () => {};
+    const read = mine.query.bind(mine);
+    vi.spyOn(mine, "query").mockImplementationOnce(async (q) => {
+      const rows = await read(q);
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      return rows;
+    });
+    // Another connection commits (the session), so the next poll reads.
+    const session = await warden.session({ agent: "bot", onBehalfOf: "carol@example.com", intent: "mail" });
+    const underWay = book.poll();
+    // Another process asks for an approval, and a decider here is told of it.
+    const asked = await session.check("send_email", { to: "dave@example.com" });
+    const told = book.poll();
+    finish();
+    await Promise.all([underWay, told]);
+    expect(book.get(asked.approval!.id)?.status).toBe("pending");
   });
 });
