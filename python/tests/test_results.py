@@ -135,3 +135,24 @@ def test_a_warden_that_does_not_screen_reported_results_has_them_withheld() -> N
         with pytest.raises(ResultWithheld, match="does not screen"):
             lookup_order(id=7)
         assert ping() is None
+
+
+def test_an_answer_that_does_not_clear_the_result_withholds_it() -> None:
+    # Only Warden's "ok" hands a result on: any other answer to a reported result withholds it.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/sessions":
+            return httpx.Response(201, json={"id": "ses_t", "agent": AGENT})
+        if request.url.path == "/v1/decisions":
+            decision = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
+            return httpx.Response(200, json={**decision, "mode": "enforce", "code": None, "retryAfterMs": None})
+        return httpx.Response(200, json={"status": "maybe", "result": f"key {KEY}"})
+
+    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
+
+        @session.tool("lookup_order")
+        def lookup_order(id: int) -> str:
+            return f"key {KEY}"
+
+        with pytest.raises(ResultWithheld, match="did not say"):
+            lookup_order(id=7)

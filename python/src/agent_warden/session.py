@@ -325,7 +325,7 @@ def _outcome_body(result: object, error: Optional[BaseException], duration_ms: O
 
 
 def _handed_on(call_id: str, result: object, answer: object) -> object:
-    """What the caller hands on after Warden screened the reported result."""
+    """What the caller hands on after Warden screened the reported result (fail closed: only on its word)."""
     if not isinstance(answer, dict):
         # A Warden older than result screening answers 204: it recorded the outcome but did not say
         # whether the result may be shown, so a result is withheld rather than handed on unscreened.
@@ -335,11 +335,16 @@ def _handed_on(call_id: str, result: object, answer: object) -> object:
             call_id, "this Warden does not screen reported results (upgrade it); the result was withheld"
         )
     fields = cast(Dict[str, object], answer)
-    if fields.get("status") == "withheld":
+    status = fields.get("status")
+    if status == "withheld":
         error = fields.get("error")
         message = cast(Dict[str, object], error).get("message") if isinstance(error, dict) else None
         raise ResultWithheld(call_id, message if isinstance(message, str) else "the result was withheld")
-    return fields["result"] if "result" in fields else result
+    if status == "ok":
+        return fields["result"] if "result" in fields else result
+    if result is None:
+        return None
+    raise ResultWithheld(call_id, "Warden's answer did not say the result may be handed on; it was withheld")
 
 
 def _sendable(result: object) -> Optional[JsonValue]:
