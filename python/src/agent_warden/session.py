@@ -326,15 +326,7 @@ def _outcome_body(result: object, error: Optional[BaseException], duration_ms: O
 
 def _handed_on(call_id: str, result: object, answer: object) -> object:
     """What the caller hands on after Warden screened the reported result (fail closed: only on its word)."""
-    if not isinstance(answer, dict):
-        # A Warden older than result screening answers 204: it recorded the outcome but did not say
-        # whether the result may be shown, so a result is withheld rather than handed on unscreened.
-        if result is None:
-            return None
-        raise ResultWithheld(
-            call_id, "this Warden does not screen reported results (upgrade it); the result was withheld"
-        )
-    fields = cast(Dict[str, object], answer)
+    fields = cast(Dict[str, object], answer) if isinstance(answer, dict) else {}
     status = fields.get("status")
     if status == "withheld":
         error = fields.get("error")
@@ -344,7 +336,14 @@ def _handed_on(call_id: str, result: object, answer: object) -> object:
         return fields["result"] if "result" in fields else result
     if result is None:
         return None
-    raise ResultWithheld(call_id, "Warden's answer did not say the result may be handed on; it was withheld")
+    # A Warden older than result screening answers 204: it recorded the outcome but did not say whether
+    # the result may be shown. Neither did an answer of any other shape: the result is not handed on.
+    why = (
+        "Warden's answer did not say the result may be handed on"
+        if isinstance(answer, dict)
+        else "this Warden does not screen reported results (upgrade it)"
+    )
+    raise ResultWithheld(call_id, f"{why}; the result was withheld")
 
 
 def _sendable(result: object) -> Optional[JsonValue]:
