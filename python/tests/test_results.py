@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import httpx
 import pytest
@@ -43,8 +43,9 @@ def test_a_result_holding_a_credential_comes_back_masked(warden: Warden) -> None
         assert answer.ok and KEY not in str(answer.value)
 
 
-def _service_that_withholds(sent: List[Dict[str, object]]) -> httpx.MockTransport:
-    """A Warden whose policy blocks results (played by a transport: the shared test service redacts)."""
+def _played_warden(outcome: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
+    """A Warden played by a transport (the shared test service redacts): it allows every call and answers
+    each outcome report with ``outcome``."""
 
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/sessions":
@@ -53,12 +54,21 @@ def _service_that_withholds(sent: List[Dict[str, object]]) -> httpx.MockTranspor
             decision = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
             return httpx.Response(200, json={**decision, "mode": "enforce", "code": None, "retryAfterMs": None})
         if request.url.path.endswith("/outcome"):
-            sent.append(json.loads(request.content))
-            error = {"code": "RESULT_WITHHELD", "message": 'the result of tool "lookup_order" holds a credential'}
-            return httpx.Response(200, json={"status": "withheld", "error": error})
+            return outcome(request)
         return httpx.Response(204)
 
     return httpx.MockTransport(answer)
+
+
+def _service_that_withholds(sent: List[Dict[str, object]]) -> httpx.MockTransport:
+    """A Warden whose policy blocks results: it withholds every reported result, noting what was sent."""
+
+    def withhold(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        error = {"code": "RESULT_WITHHELD", "message": 'the result of tool "lookup_order" holds a credential'}
+        return httpx.Response(200, json={"status": "withheld", "error": error})
+
+    return _played_warden(withhold)
 
 
 def test_a_withheld_result_raises_and_is_not_handed_on() -> None:
@@ -113,15 +123,8 @@ def test_the_plain_adapter_tells_the_model_a_withheld_result_ran() -> None:
 
 def test_a_warden_that_does_not_screen_reported_results_has_them_withheld() -> None:
     # A Warden older than result screening answers 204: the result is not handed on unscreened.
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/sessions":
-            return httpx.Response(201, json={"id": "ses_t", "agent": AGENT})
-        if request.url.path == "/v1/decisions":
-            decision = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
-            return httpx.Response(200, json={**decision, "mode": "enforce", "code": None, "retryAfterMs": None})
-        return httpx.Response(204)
-
-    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+    older = _played_warden(lambda _: httpx.Response(204))
+    with Warden("http://warden.test", "wdn_test", transport=older) as warden:
         session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
 
         @session.tool("lookup_order")
@@ -139,15 +142,8 @@ def test_a_warden_that_does_not_screen_reported_results_has_them_withheld() -> N
 
 def test_an_answer_that_does_not_clear_the_result_withholds_it() -> None:
     # Only Warden's "ok" hands a result on: any other answer to a reported result withholds it.
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/sessions":
-            return httpx.Response(201, json={"id": "ses_t", "agent": AGENT})
-        if request.url.path == "/v1/decisions":
-            decision = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
-            return httpx.Response(200, json={**decision, "mode": "enforce", "code": None, "retryAfterMs": None})
-        return httpx.Response(200, json={"status": "maybe", "result": f"key {KEY}"})
-
-    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+    unclear = _played_warden(lambda _: httpx.Response(200, json={"status": "maybe", "result": f"key {KEY}"}))
+    with Warden("http://warden.test", "wdn_test", transport=unclear) as warden:
         session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
 
         @session.tool("lookup_order")
