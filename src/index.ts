@@ -8,6 +8,7 @@ export {
   type GateDecision,
   type LimitRefusal,
   type Outcome,
+  type OutcomeReporter,
   type PendingApproval,
   type ReloadResult,
   type RememberedApproval,

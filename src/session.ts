@@ -154,7 +154,7 @@ export class Session {
 
   /** Decides and records a call without running anything; follow with `recordOutcome`. */
   check(tool: string, args: unknown, options: CallOptions = {}): Promise<GateDecision> {
-    return this.#gate.decide({ session: this.id, tool, args, ...options });
+    return this.#gate.decide({ session: this.id, tool, args, ...options }, "caller");
   }
 
   /**
@@ -196,7 +196,7 @@ export class Session {
    * `status: "withheld"` means hand nothing on (the record says RESULT_WITHHELD).
    */
   recordOutcome(callId: string, outcome: Outcome): Promise<ReportedOutcome> {
-    return this.#gate.reportOutcome(callId, outcome);
+    return this.#gate.reportOutcome(callId, outcome, { from: "caller" });
   }
 
   /**

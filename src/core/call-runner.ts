@@ -11,7 +11,7 @@ import type { SessionInfo } from "../identity/index.js";
 import type { AppendOptions } from "../ledger/index.js";
 import type { Injections } from "../secrets/index.js";
 import type { Execution } from "./execute.js";
-import type { GateDecision, Outcome } from "./request.js";
+import type { GateDecision, Outcome, ToolRunner } from "./request.js";
 
 /** What the body of a call gets: its decision, the secrets leased for it, and a signal that ends it. */
 export interface RunContext {
@@ -50,13 +50,21 @@ export interface RunPlan<R> {
   deferOutcome?: ((write: () => Promise<void>) => void) | undefined;
 }
 
+/** A wait for a call's approval: bound to `args`, ended by `signal`, then open for `runner`'s outcome. */
+export interface ApprovalWait {
+  args: unknown;
+  traceparent?: string | null | undefined;
+  signal?: AbortSignal | undefined;
+  /** Who writes the outcome once allowed: the run here, or the program that checked the call. */
+  runner: Extract<ToolRunner, "here" | "caller">;
+}
+
 export interface CallRunnerDeps {
   execution: Execution;
   /** Waits for a pending approval; resolves with the allowed decision or throws the refusal. */
-  awaitApproval: (
-    decision: GateDecision,
-    options: { args: unknown; traceparent?: string | null | undefined; signal?: AbortSignal | undefined },
-  ) => Promise<GateDecision>;
+  awaitApproval: (decision: GateDecision, options: ApprovalWait) => Promise<GateDecision>;
+  /** The call is run here from now on (a `check()` decision given to `runChecked`): no report is taken for it. */
+  runsHere: (callId: string) => void;
   /** The refusal a decision that does not allow the call throws. */
   refusal: (decision: GateDecision) => WardenError;
   session: (id: string) => Promise<SessionInfo>;
@@ -110,7 +118,8 @@ export class CallRunner {
       if (decision.approval?.status === "pending") {
         const stopNotices = plan.onWaiting?.(decision);
         try {
-          decision = await this.#approved(decision, plan, stop.signal);
+          const wait = { args: plan.args, traceparent: plan.traceparent, runner: "here" as const };
+          decision = await this.#approved(decision, wait, stop.signal);
         } finally {
           stopNotices?.();
         }
@@ -120,6 +129,7 @@ export class CallRunner {
       stop.release();
       throw err;
     }
+    this.#deps.runsHere(decision.callId);
 
     const started = performance.now();
     const outcome = (o: Outcome) => this.#writeOutcome(decision.callId, plan, o);
@@ -163,7 +173,8 @@ export class CallRunner {
   ): Promise<GateDecision> {
     const stop = this.#watch(decision.session, options.signal);
     try {
-      return await this.#approved(decision, options, stop.signal);
+      const wait = { args: options.args, traceparent: options.traceparent, runner: "caller" as const };
+      return await this.#approved(decision, wait, stop.signal);
     } finally {
       stop.release();
     }
@@ -172,7 +183,7 @@ export class CallRunner {
   /** The approval wait under the call's watch: its stop, or the Warden closing, ends it. */
   async #approved(
     decision: GateDecision,
-    options: { args?: unknown; traceparent?: string | null | undefined },
+    options: Omit<ApprovalWait, "signal">,
     stop: AbortSignal,
   ): Promise<GateDecision> {
     // An end that came before the watch began aborts nothing: the session is read once it is on.
@@ -180,6 +191,7 @@ export class CallRunner {
     return this.#deps.awaitApproval(decision, {
       args: options.args,
       traceparent: options.traceparent,
+      runner: options.runner,
       signal: AbortSignal.any([stop, this.#closing.signal]),
     });
   }

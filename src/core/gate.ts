@@ -24,7 +24,7 @@ import {
 import type { Containment } from "../sandbox/index.js";
 import { traceparentOf } from "../trace.js";
 import { ApprovalWaits, type CallState } from "./approval-waits.js";
-import { CallRunner, type RunPlan } from "./call-runner.js";
+import { type ApprovalWait, CallRunner, type RunPlan } from "./call-runner.js";
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
@@ -36,6 +36,7 @@ import type {
   GateDecision,
   LimitRefusal,
   Outcome,
+  OutcomeReporter,
   PendingApproval,
   RememberedApproval,
   ReportedOutcome,
@@ -95,6 +96,7 @@ export class Gate {
     this.#runner = new CallRunner({
       execution: deps.execution,
       awaitApproval: (decision, options) => this.#settle(decision, options),
+      runsHere: (callId) => this.#open.runHere(callId),
       refusal: refusalError,
       session: (id) => this.#sessions.active(id),
       holdSession: (id) => this.#sessions.hold(id),
@@ -105,19 +107,19 @@ export class Gate {
 
   /**
    * Decides a call and makes its intent record durable. Never runs anything. `runner` says who runs the
-   * tool once allowed: a command tool is allowed only on the way into its sandbox (`sandbox`, from
-   * `command()`); a `remote` caller (HTTP) runs it in its own process, so no process here waits on an
-   * approval.
+   * tool once allowed, so who writes its outcome (ToolRunner): a command tool is allowed only on the way
+   * into its sandbox (`sandbox`, from `command()`); a `remote` caller (HTTP) runs it in its own process,
+   * so no process here waits on an approval.
    */
   async decide(req: ToolCallRequest, runner: ToolRunner = "here"): Promise<GateDecision> {
-    const call = await this.#admit(req);
-    const policyVerdict = this.#policyVerdict(call, runner);
+    const call = await this.#admit(req, runner);
+    const policyVerdict = this.#policyVerdict(call);
     // Only a shared limiter answers with a promise: the in-memory one stays free of an extra await.
     const taking = policyVerdict.effect === "deny" ? null : this.#takeLimits(call);
     const limited = taking instanceof Promise ? await taking : taking;
     const screening = this.#runDetectors(call, limited?.refused?.verdict ?? policyVerdict);
     const redaction = this.#redact(call, screening);
-    const enforcement = this.#enforce(call, screening.verdict, redaction, runner);
+    const enforcement = this.#enforce(call, screening.verdict, redaction);
     const decision: GateDecision = {
       ...factsOf(call, screening.verdict, redaction),
       ...limitRefusal(limited),
@@ -135,6 +137,7 @@ export class Gate {
         agent: call.session.agent,
         tool: call.tool,
         traceparent: call.traceparent,
+        runner,
       });
     }
     if (decision.enforced === "ask") this.#approvals.announce(decision.approval.id);
@@ -142,11 +145,12 @@ export class Gate {
   }
 
   /** The request's own checks, the live session, the call id (claimed), and the policy in force. */
-  async #admit(req: ToolCallRequest): Promise<AdmittedCall> {
+  async #admit(req: ToolCallRequest, runner: ToolRunner): Promise<AdmittedCall> {
     const { args, rationale, traceparent } = checkRequest(req);
     const session = await this.#sessions.active(req.session);
     const callId = await this.#claimCallId(req.callId);
-    return { callId, tool: req.tool, args, rationale, traceparent, session, policy: this.#policy.current };
+    const policy = this.#policy.current;
+    return { callId, tool: req.tool, args, rationale, traceparent, runner, session, policy };
   }
 
   /** The arguments as the ledger records them, and as deciders of an approval may read them. */
@@ -167,20 +171,15 @@ export class Gate {
   }
 
   /** What happens to the call: monitor mode allows everything; an `ask` goes to the approvals stage. */
-  #enforce(
-    call: AdmittedCall,
-    verdict: PolicyDecision,
-    redaction: Redaction,
-    runner: ToolRunner,
-  ): Enforcement {
+  #enforce(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): Enforcement {
     const byPolicy = call.policy.mode === "monitor" ? "allow" : verdict.effect;
     if (byPolicy !== "ask")
       return { outcome: { enforced: byPolicy, approval: null }, record: null, held: null };
-    return this.#ask(call, verdict, redaction, runner);
+    return this.#ask(call, verdict, redaction);
   }
 
   /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
-  #policyVerdict(call: AdmittedCall, runner: ToolRunner): PolicyDecision {
+  #policyVerdict(call: AdmittedCall): PolicyDecision {
     const { policy, tool, session } = call;
     const verdict = policy.evaluate({
       tool,
@@ -195,7 +194,7 @@ export class Gate {
       now: new Date(),
     });
     if (
-      runner !== "sandbox" &&
+      call.runner !== "sandbox" &&
       verdict.effect !== "deny" &&
       policy.containment.commandLimits(tool) !== null
     ) {
@@ -216,7 +215,7 @@ export class Gate {
   }
 
   /** An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent. */
-  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction, runner: ToolRunner): Enforcement {
+  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): Enforcement {
     const { session, policy } = call;
     const asked: AskedCall = {
       callId: call.callId,
@@ -235,7 +234,7 @@ export class Gate {
       policy: policy.digest,
       settings: policy.approvalFor(verdict.ruleId),
       developer: session.developer,
-      caller: runner === "remote" ? "remote" : "here",
+      caller: call.runner === "remote" ? "remote" : "here",
     };
     const remembered = this.#approvals.remembered(asked);
     if (remembered.approvalId !== null) {
@@ -309,6 +308,7 @@ export class Gate {
           },
           mode: decision.mode,
           policy: decision.policyDigest,
+          runner: call.runner,
           ...(call.traceparent ? { traceparent: call.traceparent } : {}),
           ...(screening.logged.length > 0 ? { detections: screening.logged } : {}),
           ...(approval ? { approval: { id: approval.id, status: approval.status } } : {}),
@@ -344,17 +344,18 @@ export class Gate {
     return this.#runner.awaitApproval(decision, options);
   }
 
-  /** The wait itself (the runner adds the stop at session end): the approval, then the call is open. */
-  async #settle(
-    decision: GateDecision,
-    options: { args?: unknown; traceparent?: string | null | undefined; signal?: AbortSignal | undefined },
-  ): Promise<GateDecision> {
+  /**
+   * The wait itself (the runner adds the stop at session end): the approval, then the call is open,
+   * for the runner's own outcome or (`caller`) for the program's report.
+   */
+  async #settle(decision: GateDecision, options: ApprovalWait): Promise<GateDecision> {
     const view = await this.#waits.settled(decision, options);
     this.#open.add(decision.callId, {
       session: view.session,
       agent: view.agent,
       tool: view.tool,
       traceparent: traceparentOf(options.traceparent),
+      runner: options.runner,
     });
     return { ...decision, enforced: "allow" };
   }
@@ -473,11 +474,16 @@ export class Gate {
   }
 
   /**
-   * The outcome of an allowed call its caller ran itself (see CallOutcomes.report): the reported result
-   * screened, the outcome recorded, what may be handed on. The pipeline's own outcomes never come here.
+   * The outcome of an allowed call its caller ran itself (see CallOutcomes.report), from the one its
+   * decision said runs it (`from`): the reported result screened, the outcome recorded, what may be
+   * handed on. The pipeline's own outcomes never come here, and a call it runs is never reported.
    */
-  reportOutcome(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
-    return this.#outcomes.report(callId, outcome, unsent);
+  reportOutcome(
+    callId: string,
+    outcome: Outcome,
+    options: { from: OutcomeReporter; unsent?: boolean },
+  ): Promise<ReportedOutcome> {
+    return this.#outcomes.report(callId, outcome, options);
   }
 
   async #claimCallId(requested: string | null | undefined): Promise<string> {
@@ -503,6 +509,8 @@ interface AdmittedCall {
   args: JsonValue;
   rationale: string | null;
   traceparent: string | null;
+  /** Who runs the tool once allowed; so who writes its outcome. */
+  runner: ToolRunner;
   session: SessionInfo;
   policy: CompiledPolicy;
 }

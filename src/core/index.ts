@@ -11,6 +11,7 @@ export type {
   GateDecision,
   LimitRefusal,
   Outcome,
+  OutcomeReporter,
   PendingApproval,
   RememberedApproval,
   ReportedOutcome,

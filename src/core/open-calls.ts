@@ -1,11 +1,14 @@
 // Allowed calls waiting for their outcome, outcomes being written right now, and caller-chosen ids being
 // claimed right now.
+import type { ToolRunner } from "./request.js";
 
 export interface OpenCall {
   session: string;
   agent: string;
   tool: string;
   traceparent: string | null;
+  /** Who runs it, so who writes its outcome: the run itself, or the caller that reports it. */
+  runner: ToolRunner;
   startedAt: number;
 }
 
@@ -46,6 +49,17 @@ export class OpenCalls {
 
   endOutcome(callId: string): void {
     this.#recording.delete(callId);
+  }
+
+  /** The call, left open. */
+  get(callId: string): OpenCall | undefined {
+    return this.#calls.get(callId);
+  }
+
+  /** A call `check()` allowed is now run by Warden (`runChecked`): its outcome comes from that run. */
+  runHere(callId: string): void {
+    const call = this.#calls.get(callId);
+    if (call?.runner === "caller") this.#calls.set(callId, { ...call, runner: "here" });
   }
 
   take(callId: string): OpenCall | undefined {

@@ -9,7 +9,7 @@ import { type AppendOptions, type Ledger, readRecord } from "../ledger/index.js"
 import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import type { OpenCall, OpenCalls } from "./open-calls.js";
-import type { Outcome, ReportedOutcome } from "./request.js";
+import type { Outcome, OutcomeReporter, ReportedOutcome, ToolRunner } from "./request.js";
 
 export class CallOutcomes {
   readonly #ledger: Ledger;
@@ -37,31 +37,46 @@ export class CallOutcomes {
     this.#approved = deps.approved;
   }
 
-  /** Records what happened to an allowed call, exactly once. */
+  /** Records what happened to an allowed call the pipeline ran (call-runner.ts), exactly once. */
   async record(callId: string, outcome: Outcome, options: AppendOptions = {}): Promise<void> {
-    await this.#once(callId, (call) => this.#write(callId, call, outcome, options));
+    await this.#once(callId, null, (call) => this.#write(callId, call, outcome, options));
   }
 
   /**
-   * For a caller that ran the tool itself and reports its result (`session.recordOutcome`, HTTP): the
-   * result is screened as one run here is (`secrets.results`), the outcome recorded as it would be then
-   * (RESULT_WITHHELD for a withheld result), and what the caller may hand on is returned. A result the
-   * caller could not send (`unsent`) passes only while the session holds no secret.
+   * For a caller that ran the tool itself and reports its result (`session.recordOutcome` for a call
+   * `check()` allowed, HTTP for one `/v1/decisions` allowed; CALL_ID_CONFLICT for any other, a call
+   * Warden runs above all): the result is screened as one run here is (`secrets.results`), the outcome
+   * recorded as it would be then (RESULT_WITHHELD for a withheld result), and what the caller may hand
+   * on is returned. A result the caller could not send (`unsent`) passes only while the session holds
+   * no secret.
    */
-  report(callId: string, outcome: Outcome, unsent = false): Promise<ReportedOutcome> {
-    return this.#once(callId, (call) => this.#screenAndWrite(callId, call, outcome, unsent));
+  report(
+    callId: string,
+    outcome: Outcome,
+    options: { from: OutcomeReporter; unsent?: boolean },
+  ): Promise<ReportedOutcome> {
+    return this.#once(callId, options.from, (call) =>
+      this.#screenAndWrite(callId, call, outcome, options.unsent === true),
+    );
   }
 
   /**
    * Runs `write` for the call while no other outcome of it is being written: two reports of one call at
-   * once (a client retrying, two workers) get one record; the later gets CALL_ID_CONFLICT.
+   * once (a client retrying, two workers) get one record; the later gets CALL_ID_CONFLICT. A report
+   * (`from`) is taken only from the one the decision said runs the call.
    */
-  async #once<T>(callId: string, write: (call: OpenCall) => Promise<T>): Promise<T> {
+  async #once<T>(
+    callId: string,
+    from: OutcomeReporter | null,
+    write: (call: OpenCall) => Promise<T>,
+  ): Promise<T> {
     if (!this.#open.beginOutcome(callId)) {
       throw new WardenError("CALL_ID_CONFLICT", `the outcome of call ${callId} is being recorded already`);
     }
     try {
-      return await write(this.#open.take(callId) ?? (await this.#openFromLedger(callId)));
+      const cached = this.#open.get(callId);
+      if (cached && from !== null && cached.runner !== from) throw notReportable(callId, cached.runner);
+      return await write(this.#open.take(callId) ?? (await this.#openFromLedger(callId, from)));
     } finally {
       this.#open.endOutcome(callId);
     }
@@ -128,7 +143,7 @@ export class CallOutcomes {
   }
 
   /** An allowed call decided before a restart (or by another process) whose outcome is still missing. */
-  async #openFromLedger(callId: string): Promise<OpenCall> {
+  async #openFromLedger(callId: string, from: OutcomeReporter | null): Promise<OpenCall> {
     const records = await this.#ledger.store.query({ callId, kinds: ["call.intent", "call.outcome"] });
     const found = records.find((r) => r.kind === "call.intent");
     if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
@@ -136,6 +151,9 @@ export class CallOutcomes {
     if (records.some((r) => r.kind === "call.outcome")) {
       throw new WardenError("CALL_ID_CONFLICT", `call ${callId} already has an outcome`);
     }
+    // Records older than the field do not say who runs the call: none of them is taken from a report.
+    const runner = intent.data.runner;
+    if (from !== null && runner !== from) throw notReportable(callId, runner);
     const { enforced } = intent.data.decision;
     const approved = enforced === "ask" && (await this.#approved(callId));
     if (enforced !== "allow" && !approved) {
@@ -146,9 +164,23 @@ export class CallOutcomes {
       agent: intent.agent ?? "",
       tool: intent.data.tool,
       traceparent: intent.data.traceparent ?? null,
+      runner: runner ?? "here",
       startedAt: Date.parse(intent.ts),
     };
   }
+}
+
+/** A report from anyone but the one the decision said runs the call. */
+function notReportable(callId: string, runner: ToolRunner | undefined): WardenError {
+  const why =
+    runner === "here" || runner === "sandbox"
+      ? "Warden runs it and records its outcome from that run"
+      : runner === "caller"
+        ? "it was checked in the library: the program that checked it reports its outcome"
+        : runner === "remote"
+          ? "it was checked over HTTP: its outcome is reported over HTTP"
+          : "its record does not say who runs it";
+  return new WardenError("CALL_ID_CONFLICT", `the outcome of call ${callId} is not taken from here: ${why}`);
 }
 
 /**

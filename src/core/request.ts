@@ -17,11 +17,17 @@ export interface ToolCallRequest {
 }
 
 /**
- * Who runs the tool once the gate allows it: this process (`here`: `run`, `check` then `proceed`, MCP),
- * its sandbox (`sandbox`: `command`, the only way a command tool is allowed), or the caller's own
- * process (`remote`: HTTP agents, so no process here waits on an approval).
+ * Who runs the tool once the gate allows it: this process (`here`: `run`, `guard`), its sandbox
+ * (`sandbox`: `command`, the only way a command tool is allowed), the program that asked (`caller`:
+ * `check`, then `recordOutcome`, or `runChecked`, which makes it `here`: MCP, the adapters), or the
+ * caller's own process (`remote`: HTTP agents, so no process here waits on an approval). Only a
+ * `caller` call's outcome is reported through the library, only a `remote` one's over HTTP: the
+ * others' records come from the run itself.
  */
-export type ToolRunner = "here" | "sandbox" | "remote";
+export type ToolRunner = "here" | "sandbox" | "caller" | "remote";
+
+/** Who reports the outcome of a call its caller ran itself: the program (`caller`) or an HTTP agent (`remote`). */
+export type OutcomeReporter = Extract<ToolRunner, "caller" | "remote">;
 
 /** What every decision tells, whatever its outcome. */
 export interface DecisionFacts {

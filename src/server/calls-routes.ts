@@ -40,7 +40,10 @@ export function callsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv>
             error: { code: body.error?.code ?? "error" },
             durationMs: body.durationMs,
           };
-    const reported = await warden.gate.reportOutcome(callId, outcome, body.resultUnsent === true);
+    const reported = await warden.gate.reportOutcome(callId, outcome, {
+      from: "remote",
+      unsent: body.resultUnsent === true,
+    });
     // The result comes back only when screening changed it: the caller hands that on instead of its own.
     if (reported.status === "withheld") {
       const { code, message } = reported.error;

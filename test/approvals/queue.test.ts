@@ -276,7 +276,9 @@ describe("the approval queue", () => {
       warden.approvals.queue.decide(first.approval!.id, { decision: "approve", approver: ALICE }),
     ).rejects.toMatchObject({ code: "APPROVAL_CLOSED" });
     await expect(warden.gate.callState(second.callId, 0)).rejects.toMatchObject({ code: "SESSION_ENDED" });
-    await expect(warden.gate.reportOutcome(second.callId, { status: "ok" })).rejects.toMatchObject({
+    await expect(
+      warden.gate.reportOutcome(second.callId, { status: "ok" }, { from: "caller" }),
+    ).rejects.toMatchObject({
       code: "SESSION_ENDED",
     });
   });
@@ -297,9 +299,12 @@ describe("the approval queue", () => {
     const waiting = reopened.gate.callState(decided.callId, 5_000);
     await other.approvals.queue.decide(view.id, { decision: "approve", approver: ALICE });
     await expect(waiting).resolves.toMatchObject({ decision: "allow", approval: { status: "approved" } });
-    await reopened.gate.reportOutcome(decided.callId, { status: "ok", result: 1 });
-    await expect(reopened.gate.reportOutcome(decided.callId, { status: "ok" })).rejects.toMatchObject({
-      code: "CALL_ID_CONFLICT",
-    });
+    const caller = { from: "caller" } as const;
+    await reopened.gate.reportOutcome(decided.callId, { status: "ok", result: 1 }, caller);
+    await expect(reopened.gate.reportOutcome(decided.callId, { status: "ok" }, caller)).rejects.toMatchObject(
+      {
+        code: "CALL_ID_CONFLICT",
+      },
+    );
   });
 });

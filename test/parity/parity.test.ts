@@ -3,6 +3,7 @@
 // guarantee by its nature (the caller runs the tool itself), its cell tests what it offers instead, as
 // docs/guarantees.md says.
 import { describe, expect, it } from "vitest";
+import { digestJson } from "../../src/digest.js";
 import { Warden } from "../../src/index.js";
 import { BubblewrapRunner } from "../../src/sandbox/index.js";
 import { createToken, startServer } from "../../src/server/index.js";
@@ -159,6 +160,9 @@ async function socBeside(warden: Warden, policy: object) {
     approval: async (id: string) => (await api("GET", `/v1/approvals/${id}`)).approval,
     decide: async (id: string) =>
       (await api("POST", `/v1/approvals/${id}/decision`, { decision: "approve" })).error,
+    /** Reports an outcome for `callId`, as an HTTP agent that ran it would: the refusal, if any. */
+    report: async (callId: string) =>
+      (await api("POST", `/v1/calls/${callId}/outcome`, { status: "ok", result: "forged" })).error,
   };
 }
 
@@ -319,6 +323,40 @@ for (const entry of ENTRY_POINTS) {
       expect(kinds).toEqual(["call.intent", "approval.request"]);
       const [end] = await h.warden.ledger.store.query({ session, kinds: ["session.end"] });
       expect(end!.data).toMatchObject({ reason: "ended by the SOC" });
+    });
+
+    it("takes a call's outcome only from who runs it: no report for a call Warden runs, even mid-run", async () => {
+      const { h, f } = await open(entry);
+      const calling = h.call("hang", { n: 1 });
+      await f.started;
+      const [intent] = await h.warden.ledger.store.query({ tool: "hang", kinds: ["call.intent"] });
+      const callId = intent!.callId!;
+      const conflict = { code: "CALL_ID_CONFLICT" };
+      // Over HTTP (an agent's or admin's token, another Warden on the ledger): only for a call decided there.
+      if (!entry.name.startsWith("HTTP")) {
+        const soc = await socBeside(h.warden, policy());
+        expect(await soc.report(callId)).toMatchObject(conflict);
+      }
+      // Through the library of the entry point's own process: only for a call its check() decided.
+      const inProcess = !entry.name.startsWith("warden mcp");
+      if (inProcess && entry.name !== "session.check + recordOutcome") {
+        const session = await h.warden.resume(await h.session());
+        await expect(session.recordOutcome(callId, { status: "ok", result: "forged" })).rejects.toMatchObject(
+          conflict,
+        );
+      }
+      f.release();
+      // The sandboxed `hang` is a 30 s sleep the release does not reach: ending the session stops it.
+      if (entry.name === "session.command") await h.warden.sessions.end(await h.session(), "test done");
+      else expect(await calling).toMatchObject({ ok: true });
+      await calling;
+      const outcomes = await eventually(async () => {
+        const [call] = await outcomesOf(h.warden, "hang");
+        return call && call.outcomes.length > 0 ? call.outcomes : undefined;
+      });
+      // One record, the run's own (or the caller's own report), never the forged one.
+      expect(outcomes).toHaveLength(1);
+      expect(outcomes[0]!.data.result).not.toEqual(digestJson("forged"));
     });
 
     it("writes exactly one outcome record per call that ran, none for a refused one", async () => {

@@ -30,6 +30,11 @@ export const callIntent = z.object({
   traceparent: z.string().optional(),
   /** Findings whose action is `log` (the others are `alert` records). */
   detections: z.array(jsonObject).optional(),
+  /**
+   * Who runs the tool once allowed (core/request.ts ToolRunner): only a `caller` or `remote` call's
+   * outcome may be reported; a `here` or `sandbox` call's comes from the run.
+   */
+  runner: z.enum(["here", "sandbox", "caller", "remote"]).optional(),
   /** The approval an `ask` asked for, or the remembered one that let it through. */
   approval: z.object({ id: z.string(), status: z.enum(["pending", "remembered"]) }).optional(),
 });
