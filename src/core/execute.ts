@@ -1,5 +1,6 @@
 // The stages around running a tool: secrets leased for the call (secrets/), the contained run of a
 // command tool (sandbox/), and the result the model sees, with handed-out values and credentials masked.
+import { inspect } from "node:util";
 import { WardenError } from "../errors.js";
 import type { SessionInfo } from "../identity/index.js";
 import { type JsonValue, toJsonValue } from "../json.js";
@@ -111,35 +112,54 @@ export class Execution {
   }
 
   /**
-   * The error a tool threw, as its caller (and the model) may see it: values handed out to the session
-   * and credential formats masked in its message and stack, like results; when `tool`'s results are
-   * blocked (SecretsSettings.resultsFor), an error whose text holds a credential is withheld. The ledger
-   * keeps only its code either way.
+   * The error a tool threw, as its caller (and the model) may see it, by the rule of `tool`'s results
+   * (SecretsSettings.resultsFor): values handed out to the session and credential formats are masked in
+   * an Error's message and stack; what else it carries (its cause, an AggregateError's errors, its own
+   * fields) is not rewritten, so an error still holding one there is withheld (RESULT_WITHHELD), as is
+   * every error holding one under `block`. A thrown string or object is screened as a result is. The
+   * ledger keeps only the error's code either way.
    */
   screenError(err: unknown, session: string, tool: string): unknown {
     const stage = this.#secrets;
-    if (!stage || !(err instanceof Error)) return err;
-    const leased = stage.redactor.size(session) > 0;
-    const mask = (text: string) => redactCredentials(stage.redactor.redactText(text, session)) as string;
+    if (!stage) return err;
     try {
-      const text = `${err.message}\n${typeof err.stack === "string" ? err.stack : ""}`;
-      const masked = leased ? stage.redactor.redactText(text, session) : text;
-      const credentials = scanCredentials(masked).length > 0;
-      if (!leased && !credentials) return err;
-      if (credentials && stage.settings.resultsFor(tool) === "block") {
-        return new WardenError(
-          "RESULT_WITHHELD",
-          "the tool failed with an error that held a credential; it was withheld",
-        );
+      if (!(err instanceof Error)) return this.screenResult(err, session, tool);
+      const leased = stage.redactor.size(session) > 0;
+      const holdsSecret = (text: string) =>
+        (leased && stage.redactor.redactText(text, session) !== text) || scanCredentials(text).length > 0;
+      if (!holdsSecret(inspectError(err))) return err;
+      if (stage.settings.resultsFor(tool) === "block") {
+        return withheldError("the tool failed with an error that held a secret; it was withheld");
       }
+      const mask = (text: string) => redactCredentials(stage.redactor.redactText(text, session)) as string;
       err.message = mask(err.message);
       if (typeof err.stack === "string") err.stack = mask(err.stack);
-    } catch {
-      return new WardenError(
-        "RESULT_WITHHELD",
-        "the tool failed; its error could not be screened for secrets",
-      );
+      if (holdsSecret(inspectError(err))) {
+        return withheldError("the tool failed with an error whose details held a secret; it was withheld");
+      }
+      return err;
+    } catch (thrown) {
+      if (thrown instanceof WardenError && thrown.code === "RESULT_WITHHELD") return thrown;
+      return withheldError("the tool failed; its error could not be screened for secrets");
     }
-    return err;
   }
+}
+
+/**
+ * Everything an error shows when logged or serialized: message, stack, cause chain, an AggregateError's
+ * errors, own fields (to depth 8, no getters or custom inspection run, no string or array cut short).
+ */
+function inspectError(err: Error): string {
+  return inspect(err, {
+    depth: 8,
+    customInspect: false,
+    getters: false,
+    maxStringLength: Number.POSITIVE_INFINITY,
+    maxArrayLength: Number.POSITIVE_INFINITY,
+    breakLength: Number.POSITIVE_INFINITY,
+  });
+}
+
+function withheldError(message: string): WardenError {
+  return new WardenError("RESULT_WITHHELD", message);
 }

@@ -84,9 +84,17 @@ function maskText(text: string): string {
   return findings.length === 0 ? text : out + text.slice(at);
 }
 
-/** A copy of `value` with `fn` applied to every string and object key. */
+/**
+ * A copy of `value` with `fn` applied to every string and object key, and to every number's JSON text
+ * (a numeric PIN or account number is a secret too): a number `fn` changes becomes the string it returns.
+ */
 export function mapStrings(value: JsonValue, fn: (text: string) => string): JsonValue {
   if (typeof value === "string") return fn(value);
+  if (typeof value === "number") {
+    const text = JSON.stringify(value);
+    const mapped = fn(text);
+    return mapped === text ? value : mapped;
+  }
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
   const out: { [key: string]: JsonValue } = {};

@@ -1,5 +1,6 @@
 // A tool's error is screened by the same rule as its results (secrets.resultsFor): a tool whose results
 // are blocked has an error holding a credential withheld; other tools' errors are masked.
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { openWarden } from "../helpers.js";
 
@@ -39,5 +40,108 @@ describe("a failed tool's error", () => {
     expect(masked).toBeInstanceOf(Error);
     expect((masked as Error).message).toContain("upload failed");
     expect((masked as Error).message).not.toContain(KEY);
+  });
+});
+
+const SECRET = "dbpass-7f3a9c2e5b1d4f60";
+
+/** A session whose `query_db` tool gets the `db` secret in its context. */
+async function sessionWithSecret(results?: "redact" | "block") {
+  const { warden } = await openWarden(
+    {
+      default: "allow",
+      secrets: {
+        ...(results ? { results } : {}),
+        items: {
+          db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
+        },
+      },
+    },
+    { env: { DB_PASS: SECRET } },
+  );
+  return warden.session({ agent: "db-bot", onBehalfOf: "alice@example.com", intent: "report" });
+}
+
+/** What the caller receives when `query_db` throws what `fails` makes of the secret. */
+async function thrownBy(
+  session: Awaited<ReturnType<typeof sessionWithSecret>>,
+  fails: (s: string) => unknown,
+) {
+  return session
+    .guardWithContext("query_db", async (_a: object, ctx) => {
+      throw fails(ctx.secrets.db ?? "");
+    })({})
+    .catch((err: unknown) => err);
+}
+
+describe("whatever a tool throws", () => {
+  const shown = (err: unknown) =>
+    err instanceof Error ? inspect(err, { depth: 10, maxStringLength: Infinity }) : JSON.stringify(err);
+
+  it("masks a thrown string or object as a result, and withholds it under block", async () => {
+    const session = await sessionWithSecret("redact");
+    const text = await thrownBy(session, (s) => `connect failed for password ${s}`);
+    expect(text).toBe("connect failed for password [secret:db]");
+    const object = await thrownBy(session, (s) => ({ message: "boom", config: { password: s } }));
+    expect(object).toEqual({ message: "boom", config: { password: "[secret:db]" } });
+
+    const blocked = await sessionWithSecret("block");
+    for (const fails of [(s: string) => `password ${s}`, (s: string) => ({ config: { password: s } })]) {
+      const err = await thrownBy(blocked, fails);
+      expect(err).toMatchObject({ code: "RESULT_WITHHELD" });
+      expect(shown(err)).not.toContain(SECRET);
+    }
+  });
+
+  it("withholds an Error whose cause, AggregateError members or own fields hold a secret", async () => {
+    const session = await sessionWithSecret("redact");
+    const makers = [
+      (s: string) => new Error("query failed", { cause: new Error(`auth ${s}`) }),
+      (s: string) => new AggregateError([new Error(`auth ${s}`)], "all failed"),
+      (s: string) => Object.assign(new Error("query failed"), { detail: { dsn: `postgres://u:${s}@db/x` } }),
+    ];
+    for (const make of makers) {
+      const err = await thrownBy(session, make);
+      expect(err).toMatchObject({ code: "RESULT_WITHHELD" });
+      expect(shown(err)).not.toContain(SECRET);
+    }
+  });
+
+  it("masks a secret in an Error's message (its class kept), and withholds it under block", async () => {
+    class QueryError extends Error {}
+    const masked = await thrownBy(await sessionWithSecret(), (s) => new QueryError(`auth ${s} refused`));
+    expect(masked).toBeInstanceOf(QueryError);
+    expect((masked as Error).message).toBe("auth [secret:db] refused");
+    expect(shown(masked)).not.toContain(SECRET);
+    const blocked = await thrownBy(await sessionWithSecret("block"), (s) => new Error(`auth ${s}`));
+    expect(blocked).toMatchObject({ code: "RESULT_WITHHELD" });
+  });
+});
+
+describe("a result", () => {
+  it("has a secret that is a number masked, or withheld under block", async () => {
+    for (const results of ["redact", "block"] as const) {
+      const { warden } = await openWarden(
+        {
+          default: "allow",
+          secrets: {
+            results,
+            items: { pin: { provider: "env", variable: "PIN", tools: ["card"], inject: { context: "pin" } } },
+          },
+        },
+        { env: { PIN: "40918327" } },
+      );
+      const session = await warden.session({
+        agent: "card-bot",
+        onBehalfOf: "alice@example.com",
+        intent: "x",
+      });
+      const card = session.guardWithContext("card", async (_a: object, ctx) => ({
+        balance: 12,
+        pin: Number(ctx.secrets.pin),
+      }));
+      if (results === "redact") expect(await card({})).toEqual({ balance: 12, pin: "[secret:pin]" });
+      else await expect(card({})).rejects.toMatchObject({ code: "RESULT_WITHHELD" });
+    }
   });
 });
