@@ -119,7 +119,7 @@ export class Gate {
     const limited = taking instanceof Promise ? await taking : taking;
     const screening = this.#runDetectors(call, limited?.refused?.verdict ?? policyVerdict);
     const redaction = this.#redact(call, screening);
-    const enforcement = this.#enforce(call, screening.verdict, redaction);
+    const enforcement = this.#enforce(call, screening, redaction);
     const decision: GateDecision = {
       ...factsOf(call, screening.verdict, redaction),
       ...limitRefusal(limited),
@@ -171,11 +171,11 @@ export class Gate {
   }
 
   /** What happens to the call: monitor mode allows everything; an `ask` goes to the approvals stage. */
-  #enforce(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): Enforcement {
+  #enforce(call: AdmittedCall, { verdict, alsoAsked }: Screening, redaction: Redaction): Enforcement {
     const byPolicy = call.policy.mode === "monitor" ? "allow" : verdict.effect;
     if (byPolicy !== "ask")
       return { outcome: { enforced: byPolicy, approval: null }, record: null, held: null };
-    return this.#ask(call, verdict, redaction);
+    return this.#ask(call, verdict, redaction, alsoAsked);
   }
 
   /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
@@ -214,8 +214,12 @@ export class Gate {
     return pending instanceof Promise ? pending.then((t) => limitedBy(ctx, t)) : limitedBy(ctx, pending);
   }
 
-  /** An ask is let through by a remembered approval, or becomes a pending approval recorded with the intent. */
-  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): Enforcement {
+  /**
+   * An ask is let through by a remembered approval, or becomes a pending approval recorded with the
+   * intent. A detector asking besides the rule (`alsoAsked`) is named in the approval's reason, and a
+   * remembered approval of the rule does not answer it.
+   */
+  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction, alsoAsked: string[]): Enforcement {
     const { session, policy } = call;
     const asked: AskedCall = {
       callId: call.callId,
@@ -230,14 +234,15 @@ export class Gate {
       redacted: redaction.redacted,
       rationale: call.rationale,
       ruleId: verdict.ruleId,
-      reason: verdict.reason,
+      reason:
+        alsoAsked.length === 0 ? verdict.reason : `${verdict.reason}; also asked: ${alsoAsked.join("; ")}`,
       policy: policy.digest,
       settings: policy.approvalFor(verdict.ruleId),
       developer: session.developer,
       caller: call.runner === "remote" ? "remote" : "here",
     };
     const remembered = this.#approvals.remembered(asked);
-    if (remembered.approvalId !== null) {
+    if (remembered.approvalId !== null && alsoAsked.length === 0) {
       const approval: RememberedApproval = {
         id: remembered.approvalId,
         status: "remembered",
@@ -392,6 +397,7 @@ export class Gate {
         alerts: [],
         logged: [],
         redact: [],
+        alsoAsked: [],
       };
     }
   }

@@ -23,6 +23,11 @@ export interface Screening {
   logged: JsonObject[];
   /** Argument paths holding credentials: the intent record keeps them only as digests. */
   redact: string[];
+  /**
+   * Detectors that asked about a call a rule asks about already (the verdict names the rule): the
+   * approval shows them, and no approval remembered for the rule answers them.
+   */
+  alsoAsked: string[];
 }
 
 /** Stable code of a detector that threw; the finding carries it instead of the error text. */
@@ -120,6 +125,12 @@ export class Detections {
         verdict = { effect: f.action, ruleId: `detect:${f.detector}`, reason: f.message };
       }
     }
+    const alsoAsked =
+      verdict.effect === "ask"
+        ? findings
+            .filter((f) => f.action === "ask" && `detect:${f.detector}` !== verdict.ruleId)
+            .map((f) => `${f.detector}: ${f.message}`)
+        : [];
     this.#learn(input, settings, monitor ? "allow" : verdict.effect);
     const alerts: RecordInput[] = [];
     const logged: JsonObject[] = [];
@@ -127,7 +138,7 @@ export class Detections {
       if (f.action === "log") logged.push(findingData(f, input));
       else alerts.push(alertRecord(f, input));
     }
-    return { verdict, alerts, logged, redact };
+    return { verdict, alerts, logged, redact, alsoAsked };
   }
 
   /**
