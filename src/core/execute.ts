@@ -84,6 +84,15 @@ export class Execution {
   }
 
   /**
+   * Whether `session` could have leased secrets whose values this process does not hold now (none are
+   * registered here for it): only then does a reported result need the ledger's word on its leases.
+   */
+  mayMissLeasedValues(session: string): boolean {
+    const stage = this.#secrets;
+    return stage !== null && stage.items.size > 0 && stage.redactor.size(session) === 0;
+  }
+
+  /**
    * A result Warden cannot look inside (not plain JSON, or one its caller did not send): fine while the
    * session holds no secret; otherwise it must not pass unscreened (RESULT_WITHHELD).
    */

@@ -92,9 +92,15 @@ export class CallOutcomes {
     let shown: ReportedOutcome = { status: outcome.status };
     if (outcome.status === "ok") {
       try {
+        // Read in the same turn as the screening: a session ending meanwhile drops its values.
+        const missing = this.#execution.mayMissLeasedValues(call.session);
+        let screened = outcome.result;
         if (unsent) this.#execution.screenUnsent(call.session, call.tool);
         else if (outcome.result !== undefined) {
-          const screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
+          screened = this.#execution.screenResult(outcome.result, call.session, call.tool);
+        }
+        if (missing) await this.#refuseUnscreenable(call.session, call.tool);
+        if (!unsent && outcome.result !== undefined) {
           recorded = { ...outcome, result: screened };
           shown = { status: "ok", result: screened };
         }
@@ -113,6 +119,20 @@ export class CallOutcomes {
     }
     await this.#write(callId, call, recorded, {});
     return shown;
+  }
+
+  /**
+   * A reported result is screened against the values leased to its session; a session that leased
+   * secrets whose values this process no longer holds (it ended and they were dropped) or never held
+   * (another process leased them) cannot be screened: its results are withheld (RESULT_WITHHELD).
+   */
+  async #refuseUnscreenable(session: string, tool: string): Promise<void> {
+    const [lease] = await this.#ledger.store.query({ session, kinds: ["secret.lease"], limit: 1 });
+    if (lease === undefined) return;
+    throw new WardenError(
+      "RESULT_WITHHELD",
+      `the result of tool "${tool}" cannot be screened against the secrets its session leased (the session ended, or another process holds them); it was withheld`,
+    );
   }
 
   async #write(callId: string, call: OpenCall, outcome: Outcome, options: AppendOptions): Promise<void> {

@@ -1,6 +1,6 @@
 // POST /v1/calls/{id}/outcome screens the result a caller ran itself, as a call run in Warden is screened
 // (secrets.results): the caller hands on what comes back, and the ledger records what was decided.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Warden } from "../../src/index.js";
 import { createToken, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
@@ -106,6 +106,23 @@ describe("POST /v1/calls/{id}/outcome screens the reported result", () => {
     expect(unsent.answer.body).toMatchObject({ status: "withheld", error: { code: "RESULT_WITHHELD" } });
     const both = await report("fetch", { status: "ok", result: "x", resultUnsent: true });
     expect(both.answer.status).toBe(400);
+  });
+
+  it("withholds a result reported after its session ended, once the session had leased secrets", async () => {
+    const { warden, session } = await serve("redact");
+    await leaseInSession(warden, session);
+    const resumed = await warden.resume(session);
+    const decided = await resumed.check("fetch", {});
+    await resumed.end();
+    // Its values are dropped once its leases are revoked: nothing is left to screen the result against.
+    await vi.waitFor(() => expect(warden.secrets?.redactor.size(session)).toBe(0));
+    const reported = await resumed.recordOutcome(decided.callId, {
+      status: "ok",
+      result: `token is ${CTX_TOKEN}`,
+    });
+    expect(reported).toMatchObject({ status: "withheld", error: { code: "RESULT_WITHHELD" } });
+    const [record] = await warden.ledger.store.query({ callId: decided.callId, kinds: ["call.outcome"] });
+    expect(record?.data).toMatchObject({ status: "error", error: { code: "RESULT_WITHHELD" } });
   });
 
   it("records an error as reported and gives nothing back", async () => {
