@@ -149,8 +149,9 @@ export class Gate {
     const { args, rationale, traceparent } = checkRequest(req);
     const session = await this.#sessions.active(req.session);
     const callId = await this.#claimCallId(req.callId);
+    const chosenId = req.callId !== undefined && req.callId !== null;
     const policy = this.#policy.current;
-    return { callId, tool: req.tool, args, rationale, traceparent, runner, session, policy };
+    return { callId, chosenId, tool: req.tool, args, rationale, traceparent, runner, session, policy };
   }
 
   /** The arguments as the ledger records them, and as deciders of an approval may read them. */
@@ -324,6 +325,8 @@ export class Gate {
     } catch (err) {
       if (took) await Promise.resolve(this.#policy.limiter.refund(took)).catch(() => undefined);
       if (held) await this.#approvals.release(held.approval.id).catch(() => undefined);
+      // Nothing was recorded under a caller's id: it may be used again.
+      if (call.chosenId) await this.#ledger.store.callIds?.release(call.callId).catch(() => undefined);
       throw err;
     } finally {
       this.#open.release(call.callId);
@@ -497,12 +500,18 @@ export class Gate {
     if (typeof requested !== "string" || !CALLER_ID_PATTERN.test(requested)) {
       throw new WardenError("INVALID_REQUEST", "callId must be 1–128 characters of [A-Za-z0-9_.:-]");
     }
-    // Reserved before the store lookup so two concurrent requests with one id cannot both pass.
+    // Reserved before the store lookup so two concurrent requests with one id cannot both pass; the
+    // store's claim does the same for other processes on the database (ids used before it, by the lookup).
     if (!this.#open.reserve(requested)) throw conflict(requested);
-    const seen = await this.#ledger.store.query({ callId: requested, kinds: ["call.intent"], limit: 1 });
-    if (seen.length > 0) {
+    const store = this.#ledger.store;
+    try {
+      const seen = await store.query({ callId: requested, kinds: ["call.intent"], limit: 1 });
+      const claimed =
+        seen.length === 0 && (await store.callIds?.claim(requested, new Date().toISOString())) !== false;
+      if (!claimed) throw conflict(requested);
+    } catch (err) {
       this.#open.release(requested);
-      throw conflict(requested);
+      throw err;
     }
     return requested;
   }
@@ -511,6 +520,8 @@ export class Gate {
 /** A call past its first checks: the request's own fields, its live session, its claimed id, the policy in force. */
 interface AdmittedCall {
   callId: string;
+  /** The caller chose the id (claimed in the store, given back if the intent is not recorded). */
+  chosenId: boolean;
   tool: string;
   args: JsonValue;
   rationale: string | null;

@@ -167,6 +167,11 @@ export interface LedgerStore {
    */
   readonly heldArgs?: HeldArgsTable | null;
   /**
+   * Capability: caller-chosen call ids claimed once for every process on the database, so two
+   * instances cannot both record a call under one id (the SQLite and PostgreSQL stores).
+   */
+  readonly callIds?: CallIdClaims | null;
+  /**
    * Capability: the database file, so a verifier can read it on its own, apart from this process's
    * writer, and find the key beside it (the SQLite store; null for an in-memory database).
    */
@@ -205,6 +210,14 @@ export interface LedgerStore {
   /** Moves the export cursor forward; a lower seq than the stored one is ignored (never moves back). */
   putCursor(sink: string, chain: string, seq: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Caller-chosen call ids, claimed before the call's intent is recorded. */
+export interface CallIdClaims {
+  /** Claims `callId`; false when any process claimed it before. */
+  claim(callId: string, at: string): Promise<boolean>;
+  /** Gives back a claim whose intent could not be recorded. */
+  release(callId: string): Promise<void>;
 }
 
 /** One token bucket a call must take a token from: `burst` tokens at most, refilled at `perMs` tokens/ms. */

@@ -110,8 +110,9 @@ export async function requireOwnCall(
   callId: string,
 ): Promise<void> {
   if (principal.role !== "agent") return;
-  const [intent] = await store.query({ callId, kinds: ["call.intent"], limit: 1 });
-  if (intent && intent.agent !== principal.agent) {
+  // Every intent under the id (ids claimed before claims were shared could have two): all must be its own.
+  const intents = await store.query({ callId, kinds: ["call.intent"] });
+  if (intents.some((intent) => intent.agent !== principal.agent)) {
     throw new WardenError("FORBIDDEN", "this call belongs to another agent");
   }
 }

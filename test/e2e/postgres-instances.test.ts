@@ -127,6 +127,18 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     expect((await handles[1]!.check("read_row", {})).enforced).toBe("allow");
   });
 
+  it("records a caller-chosen call id once when two instances decide it at the same moment", async () => {
+    const { wardens } = await cluster(2);
+    const sessions = await Promise.all(wardens.map((w) => w.session(ctx)));
+    for (let i = 0; i < 20; i++) {
+      const callId = `job-${i}`;
+      const results = await Promise.allSettled(sessions.map((s) => s.check("read_row", { i }, { callId })));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
+    }
+  });
+
   it("a chain already written by a live instance is refused at open (fail closed)", async () => {
     const { url, keyPath, wardens } = await cluster(1);
     await expect(

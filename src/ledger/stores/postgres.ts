@@ -17,6 +17,7 @@ import { normalizeQuery, toUnavailable } from "./common.js";
 import { appendBatch, HEAD_SQL, INSERT_CHECKPOINT, toHead } from "./postgres-append.js";
 import { ensureApprovalDecisions } from "./postgres-approval-decisions.js";
 import { PostgresBuckets } from "./postgres-buckets.js";
+import { ensureCallIds, PostgresCallIds } from "./postgres-call-ids.js";
 import { clientConfig, type PgConnectOptions } from "./postgres-connect.js";
 import { channelName, EventFeed } from "./postgres-events.js";
 import { ensureHeldArgs, PostgresHeldArgs } from "./postgres-held-args.js";
@@ -82,6 +83,7 @@ export class PostgresStore implements LedgerStore {
   readonly #buckets: PostgresBuckets | null;
   /** Sealed arguments of pending approvals, shared by every instance (read-only opens read them only). */
   readonly heldArgs: PostgresHeldArgs;
+  readonly callIds: PostgresCallIds;
   readonly #sessionsChannel: string;
   #closed = false;
 
@@ -93,6 +95,7 @@ export class PostgresStore implements LedgerStore {
     this.#feed = connect ? new EventFeed(connect) : null;
     this.#buckets = connect ? new PostgresBuckets(pool) : null;
     this.heldArgs = new PostgresHeldArgs(pool);
+    this.callIds = new PostgresCallIds(pool);
     this.#sessionsChannel = channelName("sessions", schema);
   }
 
@@ -126,6 +129,7 @@ export class PostgresStore implements LedgerStore {
           await migrate(client, schema);
           await ensureApprovalDecisions(client, schema);
           await ensureHeldArgs(client, schema);
+          await ensureCallIds(client, schema);
         }
       } finally {
         client.release();

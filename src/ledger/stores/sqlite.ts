@@ -5,6 +5,7 @@ import Database, { type Statement } from "better-sqlite3";
 import { canonicalData } from "../hash.js";
 import { ReadWindow } from "../read-window.js";
 import type {
+  CallIdClaims,
   ChainHead,
   Checkpoint,
   HeldArgsTable,
@@ -47,6 +48,7 @@ import {
   tokenParams,
 } from "./sql.js";
 import { ensureApprovalDecisions } from "./sqlite-approval-decisions.js";
+import { ensureCallIds, SqliteCallIds } from "./sqlite-call-ids.js";
 import { ensureHeldArgs, SqliteHeldArgs } from "./sqlite-held-args.js";
 import { RecordIndex } from "./sqlite-index.js";
 import { checkSchema, migrate } from "./sqlite-schema.js";
@@ -73,6 +75,7 @@ export class SqliteStore implements LedgerStore {
   readonly path: string;
   /** Sealed arguments of pending approvals (null when opened read-only). */
   readonly heldArgs: HeldArgsTable | null;
+  readonly callIds: CallIdClaims | null;
   readonly #db: Database.Database;
   readonly #stmt: (sql: string) => Statement;
   readonly #appendTx: (chain: string, seal: Sealer) => LedgerRecord[];
@@ -95,6 +98,7 @@ export class SqliteStore implements LedgerStore {
     this.#db = db;
     this.#stmt = statementCache(db);
     this.heldArgs = readonly ? null : new SqliteHeldArgs(db);
+    this.callIds = readonly ? null : new SqliteCallIds(db);
     this.#readonly = readonly;
     this.#index = new RecordIndex(db);
     const tx = db.transaction((chain: string, seal: Sealer) => this.#appendInTx(chain, seal));
@@ -122,6 +126,7 @@ export class SqliteStore implements LedgerStore {
         migrate(db, () => new Date().toISOString());
         ensureApprovalDecisions(db);
         ensureHeldArgs(db);
+        ensureCallIds(db);
       }
       const store = new SqliteStore(path, db, options.readonly === true);
       // Whatever an earlier process appended and did not index (it crashed, or was killed) is indexed now.
