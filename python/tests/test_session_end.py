@@ -11,7 +11,7 @@ from typing import Dict, List
 import httpx
 import pytest
 
-from agent_warden import ApprovalDenied, SessionEnded, Warden
+from agent_warden import ApprovalDenied, SessionEnded, ToolDenied, Warden
 from agent_warden.adapters.plain import run_tool_call
 
 from .service import AGENT, Service
@@ -123,3 +123,41 @@ def test_a_service_that_sends_no_code_still_reads_as_a_denial() -> None:
         with pytest.raises(ApprovalDenied) as denied:
             session.wait_for_approval(pending)
     assert denied.value.approval_id == "apr_old"
+
+
+def test_an_approved_call_the_reloaded_policy_refuses_raises_tool_denied() -> None:
+    # The policy was reloaded while the call waited and now denies it: Warden answers deny, TOOL_DENIED,
+    # with the reason; the client must not read that as a person's denial. Played: the shared test
+    # policy cannot be reloaded under a running service here.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/sessions":
+            return httpx.Response(201, json={"id": "ses_r", "agent": AGENT})
+        if request.url.path == "/v1/decisions":
+            return httpx.Response(
+                200,
+                json={
+                    "callId": "call_r",
+                    "decision": "pending",
+                    "effect": "ask",
+                    "reason": "mail leaves the company",
+                    "ruleId": "mail-outside-asks",
+                    "mode": "enforce",
+                    "code": None,
+                    "retryAfterMs": None,
+                    "approval": {"id": "apr_r", "status": "pending"},
+                },
+            )
+        approval: Dict[str, object] = {"id": "apr_r", "status": "approved", "closed": None, "decisions": []}
+        why = "the policy changed while the call waited: mail is blocked"
+        return httpx.Response(
+            200,
+            json={"callId": "call_r", "decision": "deny", "code": "TOOL_DENIED", "reason": why, "approval": approval},
+        )
+
+    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
+        pending = session.check("send_email", {"to": OUTSIDE})
+        with pytest.raises(ToolDenied) as denied:
+            session.wait_for_approval(pending)
+    assert denied.value.code == "TOOL_DENIED"
+    assert "policy changed" in denied.value.refusal.reason

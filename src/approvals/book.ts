@@ -15,6 +15,8 @@ export interface Grant {
   onBehalfOf: string;
   ruleId: string;
   rememberKey: string;
+  /** Digest of the policy that asked: the grant answers that policy's question only. */
+  policy: string;
   /** ms since epoch; Infinity for "rest of the session". */
   until: number;
 }
@@ -209,6 +211,7 @@ export class ApprovalBook {
       onBehalfOf: view.onBehalfOf,
       ruleId: view.ruleId,
       rememberKey: view.rememberKey,
+      policy: view.policy,
       until,
     };
     const list = this.#grants.get(view.rememberKey) ?? [];
@@ -216,9 +219,20 @@ export class ApprovalBook {
     this.#grants.set(view.rememberKey, list);
   }
 
-  /** A remembered approval covering this call, if one is in force. */
+  /**
+   * A remembered approval covering this call, if one is in force. `policy` is the digest of the policy
+   * the call is decided under: after a reload the rule or its approval settings may ask for more (two
+   * approvers, other deciders), so a grant covers calls only under the policy it was given under.
+   */
   grantFor(
-    q: { session: string; agent: string; onBehalfOf: string; ruleId: string; rememberKey: string },
+    q: {
+      session: string;
+      agent: string;
+      onBehalfOf: string;
+      ruleId: string;
+      rememberKey: string;
+      policy: string;
+    },
     now = Date.now(),
   ): Grant | null {
     const list = this.#grants.get(q.rememberKey);
@@ -234,7 +248,8 @@ export class ApprovalBook {
           g.agent === q.agent &&
           g.onBehalfOf === q.onBehalfOf &&
           g.ruleId === q.ruleId &&
-          g.session === q.session,
+          g.session === q.session &&
+          g.policy === q.policy,
       ) ?? null
     );
   }

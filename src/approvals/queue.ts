@@ -169,6 +169,7 @@ export class Approvals {
       onBehalfOf: call.onBehalfOf,
       ruleId: call.ruleId,
       rememberKey: key,
+      policy: call.policy,
     });
     return { key, approvalId: grant?.approvalId ?? null };
   }

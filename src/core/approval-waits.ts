@@ -1,23 +1,40 @@
 // The waiting side of an approval: a call held until people decide, and an HTTP agent asking how its
 // call stands. Every way out is checked against the approved digest and the session still being open.
 import { type Approvals, type ApprovalView, approvalDigest } from "../approvals/index.js";
-import { ApprovalDeniedError, ApprovalExpiredError, type RefusalInfo, WardenError } from "../errors.js";
-import type { SessionRegistry } from "../identity/index.js";
-import { toJsonValue } from "../json.js";
-import { type LedgerStore, readRecord } from "../ledger/index.js";
+import {
+  ApprovalDeniedError,
+  ApprovalExpiredError,
+  type RefusalInfo,
+  ToolDeniedError,
+  WardenError,
+} from "../errors.js";
+import type { SessionInfo, SessionRegistry } from "../identity/index.js";
+import { type JsonValue, toJsonValue } from "../json.js";
+import { type LedgerRecord, type LedgerStore, readRecord } from "../ledger/index.js";
+import type { CompiledPolicy, PolicyDecision } from "../policy/index.js";
+import { policyVerdict } from "./policy-verdict.js";
 import type { GateDecision } from "./request.js";
 
 export interface CallState {
   decision: GateDecision["enforced"] | "expired";
-  /** Why a `deny` came from no person: SESSION_ENDED when the call's session ended while it waited. */
-  code: "SESSION_ENDED" | null;
+  /**
+   * Why a `deny` came from no person: SESSION_ENDED when the call's session ended while it waited,
+   * TOOL_DENIED when the policy was reloaded meanwhile and no longer lets the approved call through.
+   */
+  code: "SESSION_ENDED" | "TOOL_DENIED" | null;
+  /** The refusal's reason for TOOL_DENIED; null otherwise. */
+  reason: string | null;
   approval: ApprovalView | null;
 }
+
+/** What refused an approved call because the policy in force changed while it waited. */
+const CHANGED = "the policy changed while the call waited";
 
 export class ApprovalWaits {
   readonly #approvals: Approvals;
   readonly #sessions: SessionRegistry;
   readonly #store: LedgerStore;
+  readonly #policy: { readonly current: CompiledPolicy };
 
   readonly #onSessionEnd: (listener: (session: string) => void) => () => void;
 
@@ -27,11 +44,17 @@ export class ApprovalWaits {
     store: LedgerStore;
     /** Session ends, here or in another process: they end an HTTP agent's long poll at once. */
     onSessionEnd: (listener: (session: string) => void) => () => void;
+    /**
+     * The policy in force (LivePolicy): an approved call is checked against it when it was reloaded
+     * while the call waited.
+     */
+    policy: { readonly current: CompiledPolicy };
   }) {
     this.#onSessionEnd = deps.onSessionEnd;
     this.#approvals = deps.approvals;
     this.#sessions = deps.sessions;
     this.#store = deps.store;
+    this.#policy = deps.policy;
   }
 
   /** Waits for the decision's approval; returns it approved, or throws what the waiting call must throw. */
@@ -58,7 +81,9 @@ export class ApprovalWaits {
       }
     }
     // An approval outlives nothing: a session that ended meanwhile runs no more calls.
-    await this.#sessions.active(view.session);
+    const session = await this.#sessions.active(view.session);
+    const refused = await this.#policyRefusal(view, session, options.args);
+    if (refused) throw new ToolDeniedError({ callId: decision.callId, tool: view.tool, ...refused });
     return view;
   }
 
@@ -67,7 +92,7 @@ export class ApprovalWaits {
     if (!found) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
     // A malformed intent throws (LEDGER_RECORD_MALFORMED); one without `enforced` (the format's first) ran nothing.
     const enforced = readRecord(found, "call.intent").data.decision.enforced ?? "deny";
-    if (enforced !== "ask") return { decision: enforced, code: null, approval: null };
+    if (enforced !== "ask") return { decision: enforced, code: null, reason: null, approval: null };
     await this.#approvals.book.poll();
     let view = this.#approvals.book.byCall(callId);
     if (!view) throw new WardenError("APPROVAL_NOT_FOUND", `no approval for call ${callId}`);
@@ -77,7 +102,12 @@ export class ApprovalWaits {
       await this.#approvals.expire(view.id).catch(() => undefined);
       view = this.#approvals.book.get(view.id) ?? view;
     }
-    if (view.status === "approved") await this.#sessions.active(view.session);
+    if (view.status === "approved") {
+      const session = await this.#sessions.active(view.session);
+      // The HTTP agent runs the call itself once told allow: the check happens here, on the recorded args.
+      const refused = await this.#policyRefusal(view, session, undefined, found);
+      if (refused) return { decision: "deny", code: "TOOL_DENIED", reason: refused.reason, approval: view };
+    }
     // A pending approval of an ended session is closed: nothing will run, so the caller is told deny.
     view = await this.#approvals.current(view);
     const decision =
@@ -88,7 +118,54 @@ export class ApprovalWaits {
           : view.status === "expired"
             ? "expired"
             : "ask";
-    return { decision, code: view.status === "closed" ? "SESSION_ENDED" : null, approval: view };
+    const code = view.status === "closed" ? "SESSION_ENDED" : null;
+    return { decision, code, reason: null, approval: view };
+  }
+
+  /**
+   * Null when the policy in force still lets the approved call through: it is the policy that asked,
+   * or it allows the call, or it asks the same question (same rule, same approvers). Otherwise the
+   * refusal: a reload that denies the call, or asks more of it, is not overruled by an older approval.
+   * `args` are the arguments about to run (their digest already checked); without them the recorded
+   * ones are used, unless a redaction hid some (then the call cannot be checked again: refused).
+   */
+  async #policyRefusal(
+    view: ApprovalView,
+    session: SessionInfo,
+    args: unknown,
+    intent?: LedgerRecord,
+  ): Promise<{ ruleId: string | null; reason: string } | null> {
+    const policy = this.#policy.current;
+    if (policy.digest === view.policy) return null;
+    if (args === undefined && view.redacted.length > 0) {
+      return { ruleId: null, reason: `${CHANGED}, and its redacted arguments cannot be checked again` };
+    }
+    const [record] = intent
+      ? [intent]
+      : await this.#store.query({ callId: view.callId, kinds: ["call.intent"], limit: 1 });
+    const runner = record ? readRecord(record, "call.intent").data.runner : undefined;
+    const verdict = policyVerdict(policy, {
+      tool: view.tool,
+      args: args === undefined ? view.args : toJsonValue(args),
+      session,
+      runner: runner ?? "here",
+    });
+    if (policy.mode === "monitor" || verdict.effect === "allow") return null;
+    if (verdict.effect === "ask") {
+      const s = policy.approvalFor(verdict.ruleId);
+      const same =
+        verdict.ruleId === view.ruleId &&
+        s.approvers === view.required &&
+        s.selfApproval === view.selfApproval &&
+        (s.excludeDeveloper ? session.developer : null) === view.developer &&
+        sameSet(s.by, view.by);
+      if (same) return null;
+      return {
+        ruleId: verdict.ruleId,
+        reason: `${CHANGED}; it now needs another approval: ${verdict.reason}`,
+      };
+    }
+    return { ruleId: verdict.ruleId, reason: `${CHANGED}: ${verdict.reason}` };
   }
 
   /** The approval once decided, or as it is after `waitMs` or once its session ends (then it reads as closed). */
@@ -134,4 +211,10 @@ export class ApprovalWaits {
       throw new ApprovalExpiredError(info, view.id);
     }
   }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((x) => right.has(x));
 }

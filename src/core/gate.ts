@@ -29,6 +29,7 @@ import type { Execution } from "./execute.js";
 import type { LivePolicy } from "./live-policy.js";
 import { OpenCalls } from "./open-calls.js";
 import { CallOutcomes } from "./outcomes.js";
+import { policyVerdict } from "./policy-verdict.js";
 import type {
   CommandResult,
   DecisionFacts,
@@ -82,6 +83,7 @@ export class Gate {
       sessions: deps.sessions,
       store: deps.ledger.store,
       onSessionEnd: deps.onSessionEnd,
+      policy: deps.policy,
     });
     this.#execution = deps.execution;
     this.#containment = deps.containment;
@@ -181,31 +183,7 @@ export class Gate {
 
   /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
   #policyVerdict(call: AdmittedCall): PolicyDecision {
-    const { policy, tool, session } = call;
-    const verdict = policy.evaluate({
-      tool,
-      args: call.args,
-      agent: { name: session.agent, team: session.team, developer: session.developer },
-      session: {
-        id: session.id,
-        onBehalfOf: session.onBehalfOf,
-        intent: session.intent,
-        parent: session.parent,
-      },
-      now: new Date(),
-    });
-    if (
-      call.runner !== "sandbox" &&
-      verdict.effect !== "deny" &&
-      policy.containment.commandLimits(tool) !== null
-    ) {
-      return {
-        effect: "deny",
-        ruleId: "sandbox:command",
-        reason: "a command tool runs only in its sandbox (session.command)",
-      };
-    }
-    return verdict;
+    return policyVerdict(call.policy, call);
   }
 
   /** Rate limits: a token from every matching bucket, or a deny with the wait. */

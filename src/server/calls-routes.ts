@@ -70,8 +70,10 @@ export function callsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv>
     return c.json({
       callId,
       decision: state.decision === "ask" ? "pending" : state.decision,
-      // Beside `decision`, for clients that branch on codes: "SESSION_ENDED" for a call its session's end refused.
+      // Beside `decision`, for clients that branch on codes: "SESSION_ENDED" for a call its session's end
+      // refused, "TOOL_DENIED" for an approved call the policy reloaded meanwhile refuses (`reason` says why).
       code: state.code,
+      reason: state.reason,
       approval: approval && {
         id: approval.id,
         status: approval.status,

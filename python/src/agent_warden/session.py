@@ -26,6 +26,7 @@ from .errors import (
     ResultWithheld,
     SessionEnded,
     SessionNotFound,
+    ToolDenied,
     WardenError,
     WardenUnavailable,
 )
@@ -405,6 +406,11 @@ def _settled(decision: Decision, state: object) -> Optional[Decision]:
     if outcome == "deny":
         if body.get("code") == "SESSION_ENDED":
             raise _session_ended(decision, approval_id, approval)
+        if body.get("code") == "TOOL_DENIED":
+            # Approved, but the policy was reloaded while the call waited and now refuses it.
+            why = body.get("reason")
+            reason = why if isinstance(why, str) and why else "the policy changed while the call waited"
+            raise ToolDenied(replace(decision, reason=reason).refusal())
         # A person's denial; a service too old to send `code` also answers a session's end this way.
         denials = [as_object(d) or {} for d in as_list(approval.get("decisions"))]
         reasons = [d.get("reason") for d in denials if d.get("decision") == "deny"]
