@@ -19,6 +19,8 @@ export const E2E = [
   "test/adapters/mcp/oauth.test.ts",
   "test/adapters/mcp/pinning.test.ts",
   "test/adapters/mcp/relay.test.ts",
+  "test/adapters/mcp/resources-approval.test.ts",
+  "test/adapters/mcp/resources-routing.test.ts",
   "test/adapters/mcp/robustness.test.ts",
   "test/adapters/mcp/sessions.test.ts",
   "test/adapters/mcp/transports.test.ts",

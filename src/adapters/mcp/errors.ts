@@ -7,7 +7,8 @@ export type McpGatewayCode =
   | "MCP_TOOL_BLOCKED"
   | "MCP_TOOL_POISONED"
   | "MCP_NOTHING_TO_APPROVE"
-  | "MCP_APPROVAL_REFUSED";
+  | "MCP_APPROVAL_REFUSED"
+  | "MCP_RESOURCE_AMBIGUOUS";
 
 /** A gateway failure with a stable code; tests and callers branch on `code`. */
 export class McpGatewayError extends Error {

@@ -2,11 +2,13 @@
 import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
 import type { JsonObject } from "../../json.js";
 import { checkTexts } from "../../tool-poisoning.js";
+import { checkPrompt } from "./approval.js";
 import type { Extra } from "./call.js";
 import { RPC } from "./errors.js";
 import { decodeCursor, exposedName, gatheredPage, splitName } from "./names.js";
 import { describeSubject, type PinItem } from "./pins.js";
 import { progressRelay } from "./progress.js";
+import { routeUri } from "./resource-route.js";
 import type { ReviewContext, ToolReviewer } from "./review.js";
 import type { Upstream } from "./upstream.js";
 
@@ -20,7 +22,7 @@ export interface ForwardContext {
   /** mcp.maxResultBytes, read per request (the policy may reload). */
   maxResultBytes: () => number;
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
-  /** Pins and checks every prompt, resource and template listed, like tools. */
+  /** Pins and checks every prompt, resource and template listed, got or read, like tools. */
   reviewer: ToolReviewer;
   context: ReviewContext;
 }
@@ -184,7 +186,8 @@ async function byName(ctx: ForwardContext, method: string, params: Params, extra
   if (typeof name !== "string") throw new McpError(RPC.invalidParams, `${method} needs a name`);
   const target = route(ctx, name);
   const subject = { server: target.upstream.name, item: "prompt" as const, name: target.name };
-  refuseHidden(ctx, subject);
+  // Whatever this process listed before: the prompt as its upstream lists it now must be approved.
+  await checkPrompt(ctx, target.upstream, target.name, extra.signal);
   const result = await send(ctx, target.upstream, method, { ...params, name: target.name }, extra);
   // The description a prompt comes back with is read by the model like the listed one.
   if (
@@ -203,19 +206,6 @@ async function byName(ctx: ForwardContext, method: string, params: Params, extra
   return result;
 }
 
-/** A subject whose last review hid it is refused (re-listing reviews it again, after an approval). */
-function refuseHidden(ctx: ForwardContext, subject: { server: string; item: PinItem; name: string }): void {
-  const review = ctx.reviewer.latest(subject);
-  if (review === undefined || review.state === "ok") return;
-  const why =
-    review.state === "changed" ? "it changed since it was pinned" : "it looks like prompt injection";
-  throw new McpError(
-    RPC.invalidParams,
-    `Warden refused ${describeSubject(subject)}: ${why}; an administrator must approve it (warden mcp approve)`,
-    { code: review.state === "changed" ? "MCP_TOOL_BLOCKED" : "MCP_TOOL_POISONED" },
-  );
-}
-
 function route(ctx: ForwardContext, exposed: string): { upstream: Upstream; name: string } {
   const split = splitName(
     exposed,
@@ -226,22 +216,13 @@ function route(ctx: ForwardContext, exposed: string): { upstream: Upstream; name
   return { upstream, name: split.name };
 }
 
-/** A URI is not renamed, so with several upstreams each that serves resources is asked in turn until one answers. */
+/** A URI goes to the upstream that lists it (see routeUri); reading or subscribing needs it approved now. */
 async function byUri(ctx: ForwardContext, method: string, params: Params, extra: Extra): Promise<Result> {
   if (typeof params?.uri !== "string") throw new McpError(RPC.invalidParams, `${method} needs a uri`);
-  const candidates = withCapability(ctx, "resources");
-  if (candidates.length === 0) throw new McpError(RPC.methodNotFound, `Method not found: ${method}`);
-  let last: unknown;
-  for (const upstream of candidates) {
-    refuseHidden(ctx, { server: upstream.name, item: "resource", name: params.uri });
-    try {
-      return await send(ctx, upstream, method, params, extra);
-    } catch (err) {
-      if (extra.signal.aborted) throw err;
-      last = err;
-    }
-  }
-  throw last;
+  // Unsubscribing serves nothing, and must still work for an item blocked since the subscription.
+  const check = method !== "resources/unsubscribe";
+  const upstream = await routeUri(ctx, params.uri, extra.signal, check);
+  return send(ctx, upstream, method, params, extra);
 }
 
 async function complete(ctx: ForwardContext, params: Params, extra: Extra): Promise<Result> {
@@ -257,16 +238,11 @@ async function complete(ctx: ForwardContext, params: Params, extra: Extra): Prom
     );
   }
   if (ref?.type === "ref/resource" && typeof ref.uri === "string") {
-    const candidates = withCapability(ctx, "completions");
-    let last: unknown = new McpError(RPC.invalidParams, "no upstream completes resources");
-    for (const upstream of candidates) {
-      try {
-        return await send(ctx, upstream, "completion/complete", params, extra);
-      } catch (err) {
-        last = err;
-      }
-    }
-    throw last;
+    // Routed like a read: only the upstream whose template it is sees what the user is typing.
+    const upstream = await routeUri(ctx, ref.uri, extra.signal, true);
+    if (upstream.capabilities.completions === undefined)
+      throw new McpError(RPC.invalidParams, `server ${upstream.name} does not complete resources`);
+    return send(ctx, upstream, "completion/complete", params, extra);
   }
   throw new McpError(RPC.invalidParams, "completion/complete needs a ref/prompt or ref/resource");
 }
