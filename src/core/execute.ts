@@ -69,18 +69,40 @@ export class Execution {
       this.screenUnseen(session, tool, "is not plain JSON");
       return result;
     }
-    const masked = stage.redactor.redact(json, session);
-    // Under block a handed-out value (in a form masking recognises) withholds the result like a credential.
-    if (
-      stage.settings.resultsFor(tool) === "block" &&
-      (scanCredentials(JSON.stringify(masked)).length > 0 || JSON.stringify(masked) !== JSON.stringify(json))
-    ) {
-      throw new WardenError(
-        "RESULT_WITHHELD",
-        `the result of tool "${tool}" holds a credential; it was withheld`,
+    return this.#screenJson(json, session, stage, tool, `the result of tool "${tool}"`) as R;
+  }
+
+  /**
+   * What an entry point relays from an upstream besides results (MCP progress, log messages, an
+   * upstream's own requests), screened as a result is: by `tool`'s rule while it belongs to a call, else
+   * the policy-wide `secrets.results`. RESULT_WITHHELD when it must not pass (or is not plain JSON).
+   */
+  screenRelayed<T>(value: T, session: string, tool: string | null): T {
+    const stage = this.#secrets;
+    if (!stage || value === undefined) return value;
+    let json: JsonValue;
+    try {
+      json = toJsonValue(value);
+    } catch {
+      throw withheldError(
+        "a message that is not plain JSON could not be screened for secrets; it was withheld",
       );
     }
-    return redactCredentials(masked) as R;
+    return this.#screenJson(json, session, stage, tool, "a relayed message") as T;
+  }
+
+  /** Handed-out values and credential formats masked; under `block` either withholds the value instead. */
+  #screenJson(json: JsonValue, session: string, stage: SecretStage, tool: string | null, what: string) {
+    const masked = stage.redactor.redact(json, session);
+    const rule = tool === null ? stage.settings.results : stage.settings.resultsFor(tool);
+    // Under block a handed-out value (in a form masking recognises) withholds it like a credential.
+    if (
+      rule === "block" &&
+      (scanCredentials(JSON.stringify(masked)).length > 0 || JSON.stringify(masked) !== JSON.stringify(json))
+    ) {
+      throw withheldError(`${what} holds a credential; it was withheld`);
+    }
+    return redactCredentials(masked);
   }
 
   /**

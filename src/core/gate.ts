@@ -461,6 +461,14 @@ export class Gate {
   }
 
   /**
+   * What an in-process entry point relays besides a tool's result (MCP progress and log messages), as
+   * the model may see it (Execution.screenRelayed): RESULT_WITHHELD when it must not pass.
+   */
+  screenRelayed<T>(value: T, session: string, tool: string | null): T {
+    return this.#execution.screenRelayed(value, session, tool);
+  }
+
+  /**
    * The outcome of an allowed call its caller ran itself (see CallOutcomes.report), from the one its
    * decision said runs it (`from`): the reported result screened, the outcome recorded, what may be
    * handed on. The pipeline's own outcomes never come here, and a call it runs is never reported.

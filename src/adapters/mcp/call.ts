@@ -112,7 +112,7 @@ export async function callTool(
           ? { status: "error", error: { code: "TOOL_ERROR" } }
           : { status: "ok", result },
       failureOf: (err) =>
-        err instanceof WardenError ? err : { code: failureCode(err, extra.signal.aborted) },
+        err instanceof WardenError ? err : { code: failureCode(err, extra.signal.aborted, !upstream.alive) },
       // Outcomes waiting in the queue join the next call's intent record in one commit.
       deferOutcome: (write) => ctx.outcomes.add(write),
     });
@@ -172,8 +172,9 @@ async function blocked(
       ? "its definition changed since it was pinned; an administrator must re-approve it (warden mcp approve)"
       : "its description looks like prompt injection; an administrator must approve it (warden mcp approve)";
   // The attempt is recorded even though nothing ran: a blocked tool being called is worth an auditor's look.
-  // The call gets its id (the model's, or a new one) so the alert names it and the client can match it.
-  const callId = callIdOf(meta) ?? newId("call");
+  // Always under a new id: the model's was not claimed (as the gate claims it), so it may name another call.
+  const callId = newId("call");
+  const requested = callIdOf(meta);
   await ctx.ledger.append({
     kind: "alert",
     session: ctx.session.id,
@@ -183,6 +184,7 @@ async function blocked(
       type: "mcp.tool.refused",
       tool: name,
       code,
+      ...(requested === undefined ? {} : { requestedCallId: requested }),
       severity: state === "changed" ? "high" : "medium",
       action: "refused",
       message: `a call of ${state} tool ${name} was refused (${code})`,
@@ -214,9 +216,10 @@ function stripWardenMeta(meta: Record<string, unknown>): Record<string, unknown>
   return any ? out : undefined;
 }
 
-function failureCode(err: unknown, cancelled: boolean): string {
+function failureCode(err: unknown, cancelled: boolean, upstreamGone: boolean): string {
   // An upstream that died also ends the session, which aborts the handler: the upstream's death says more.
-  if (err instanceof McpError && err.code === RPC.connectionClosed) return "UPSTREAM_CLOSED";
+  // Only a connection found closed here counts: an upstream may answer with -32000 itself.
+  if (upstreamGone && err instanceof McpError && err.code === RPC.connectionClosed) return "UPSTREAM_CLOSED";
   // The SDK rejects a cancelled request with a RequestTimeout error carrying the reason.
   if (cancelled) return "CANCELLED";
   if (err instanceof McpError) {

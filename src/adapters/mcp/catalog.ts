@@ -1,8 +1,9 @@
 // The tools one downstream session sees: upstream tools reviewed (pins, poisoning), renamed, and filtered by policy.
-import type { Result } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, type Result } from "@modelcontextprotocol/sdk/types.js";
 import { decodeCursor, exposedName, gatheredPage } from "./names.js";
 import type { ToolDefinition } from "./pins.js";
 import type { Review, ReviewContext, ToolReviewer } from "./review.js";
+import { refuseOversizedResult } from "./screen.js";
 import type { Upstream } from "./upstream.js";
 
 /** Why a tool is not listed: its definition changed since it was pinned, it looks poisoned, policy never allows it, … */
@@ -29,6 +30,10 @@ export interface CatalogDeps {
   /** Policy: true when the session's agent may never call this exposed name. */
   neverAllowed: (exposed: string) => boolean;
   timeoutMs: number;
+  /** mcp.maxResultBytes, read per listing (the policy may reload). */
+  maxResultBytes: () => number;
+  /** A listing the catalog could not use (too large): its upstream's tools are left out. */
+  onError: (err: unknown) => void;
 }
 
 export class ToolCatalog {
@@ -42,7 +47,16 @@ export class ToolCatalog {
 
   /** Lists every upstream's tools (all pages) and reviews them; run at session start and on list_changed. */
   async loadAll(): Promise<void> {
-    const listed = await Promise.all(this.#deps.upstreams.map((u) => this.#listAll(u)));
+    const listed = await Promise.all(
+      this.#deps.upstreams.map((u) =>
+        this.#listAll(u).catch((err: unknown) => {
+          if (!tooLarge(err)) throw err;
+          // Fail closed: keeping the old entries would let a listing too large to review keep them callable.
+          this.#deps.onError(new Error(`upstream ${u.name}: tools/list: ${(err as Error).message}`));
+          return [];
+        }),
+      ),
+    );
     for (const [i, u] of this.#deps.upstreams.entries()) {
       this.#names.set(
         u.name,
@@ -71,6 +85,7 @@ export class ToolCatalog {
         signal,
         timeout: this.#deps.timeoutMs,
       });
+      refuseOversizedResult(result, this.#deps.maxResultBytes());
       const listed = toolsOf(result);
       const entries = await Promise.all(listed.map((tool) => this.#admit(upstream, tool)));
       const items: UpstreamTool[] = [];
@@ -140,6 +155,7 @@ export class ToolCatalog {
       const result = await upstream.request("tools/list", cursor === undefined ? {} : { cursor }, {
         timeout: this.#deps.timeoutMs,
       });
+      refuseOversizedResult(result, this.#deps.maxResultBytes());
       for (const tool of toolsOf(result)) {
         // A server listing one name twice: only the first definition counts.
         if (seen.has(tool.name)) continue;
@@ -152,6 +168,9 @@ export class ToolCatalog {
     return out;
   }
 }
+
+const tooLarge = (err: unknown): boolean =>
+  err instanceof McpError && (err.data as { code?: unknown } | undefined)?.code === "RESULT_TOO_LARGE";
 
 /** The well-formed tool entries of a tools/list result; anything else a bad peer sends is ignored. */
 function toolsOf(result: Result): UpstreamTool[] {

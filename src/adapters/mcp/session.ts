@@ -13,7 +13,7 @@ import {
   type ServerRequest,
   SetLevelRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { SessionEndedError } from "../../errors.js";
+import { SessionEndedError, WardenError } from "../../errors.js";
 import type { ProviderTokens } from "../../identity/index.js";
 import type { Session } from "../../session.js";
 import type { Warden } from "../../warden.js";
@@ -27,6 +27,8 @@ import { type ConnectionClaims, type IdentityDefaults, resolveIdentity } from ".
 import type { InitGate } from "./init-gate.js";
 import { OutcomeQueue } from "./outcomes.js";
 import type { ToolReviewer } from "./review.js";
+import { RelayScreen } from "./screen.js";
+import { shownServerInfo } from "./server-info.js";
 import { type DownstreamPeer, Upstream } from "./upstream.js";
 import { userFromMetaToken } from "./user-token.js";
 
@@ -54,6 +56,9 @@ export class GatewaySession {
   readonly session: Session;
   readonly #outcomes: OutcomeQueue;
   readonly #running = new Map<string, RequestId[]>();
+  /** The tool of each downstream tools/call in flight: its secrets.results rule screens what its upstream relays. */
+  readonly #toolOf = new Map<RequestId, string>();
+  readonly #screen: RelayScreen;
   readonly #calls = new Set<Promise<unknown>>();
   #upstreams: Upstream[] = [];
   #server: Server | null = null;
@@ -75,6 +80,13 @@ export class GatewaySession {
     this.#ctx = ctx;
     this.session = session;
     this.#outcomes = new OutcomeQueue(ctx.onError);
+    this.#screen = new RelayScreen({
+      screen: (value, tool) => ctx.warden.gate.screenRelayed(value, session.id, tool),
+      ledger: ctx.warden.ledger,
+      session: { id: session.id, agent: session.agent },
+      maxBytes: () => this.#maxResultBytes(),
+      onError: ctx.onError,
+    });
   }
 
   /** Runs on the first initialize request: opens the Warden session, connects upstreams, reviews tools, serves. */
@@ -115,13 +127,15 @@ export class GatewaySession {
           return policy.mode !== "monitor" && policy.neverAllowed(session.agent, tool);
         },
         timeoutMs: ctx.requestTimeoutMs,
+        maxResultBytes: () => self.#maxResultBytes(),
+        onError: ctx.onError,
       });
       await self.#catalog.loadAll();
       await self.#reviewInstructions();
       // Ended while the upstreams started: they stop (below) and the client hears why.
       if (self.#endedWhileOpening)
         throw new McpError(RPC.internalError, "the Warden session ended while it was opening");
-      self.#server = self.#createServer(prefixed);
+      self.#server = self.#createServer(prefixed, await self.#serverInfo());
       await self.#server.connect(gate);
     } catch (err) {
       await self.close("initialize failed");
@@ -216,9 +230,24 @@ export class GatewaySession {
     if (this.#upstreams.every((u) => !u.alive)) setImmediate(() => void this.close("upstream closed"));
   }
 
-  #createServer(prefixed: boolean): Server {
+  /** With one upstream its name and version (checked); with several the gateway's own. */
+  #serverInfo(): Promise<Implementation> {
     const single = this.#upstreams.length === 1 ? this.#upstreams[0] : undefined;
-    const info = single?.client.getServerVersion() ?? this.#ctx.gatewayInfo;
+    if (single === undefined) return Promise.resolve(this.#ctx.gatewayInfo);
+    return shownServerInfo(single.name, single.client.getServerVersion(), {
+      ledger: this.#ctx.warden.ledger,
+      poisoning: this.#ctx.reviewer.poisoning,
+      context: { session: this.session.id, agent: this.session.agent },
+      gatewayInfo: this.#ctx.gatewayInfo,
+    });
+  }
+
+  #maxResultBytes(): number {
+    return this.#ctx.maxResultBytes ?? this.#ctx.warden.policy.mcp?.maxResultBytes ?? MAX_RESULT_BYTES;
+  }
+
+  #createServer(prefixed: boolean, info: Implementation): Server {
+    const single = this.#upstreams.length === 1 ? this.#upstreams[0] : undefined;
     const shown = this.#instructions;
     const instructions = single
       ? shown.get(single.name)
@@ -228,8 +257,7 @@ export class GatewaySession {
           .join("\n\n") || undefined;
     const capabilities = mergedCapabilities(this.#upstreams);
     const server = new Server(info, { capabilities, instructions });
-    const maxResultBytes = () =>
-      this.#ctx.maxResultBytes ?? this.#ctx.warden.policy.mcp?.maxResultBytes ?? MAX_RESULT_BYTES;
+    const maxResultBytes = () => this.#maxResultBytes();
     const forward: ForwardContext = {
       upstreams: this.#upstreams,
       prefixed,
@@ -274,6 +302,9 @@ export class GatewaySession {
     extra: Extra,
   ): Promise<Result> {
     const params = request.params as Record<string, unknown> | undefined;
+    const tool = request.method === "tools/call" && typeof params?.name === "string" ? params.name : null;
+    // Everything the handler sends the client besides its result (progress) passes the relay screen.
+    const screened = this.#screen.extra(extra, tool);
     // Every request is activity (sessions.idleTimeout), not only tool calls, which the check itself counts.
     if (request.method !== "tools/call") {
       await this.session.touch().catch((err: unknown) => {
@@ -283,9 +314,15 @@ export class GatewaySession {
       });
     }
     if (request.method === "tools/call") {
-      const running = callTool(call, params, extra);
+      if (tool !== null) this.#toolOf.set(extra.requestId, tool);
+      const running = callTool(call, params, screened);
       this.#calls.add(running);
-      void running.catch(() => undefined).finally(() => this.#calls.delete(running));
+      void running
+        .catch(() => undefined)
+        .finally(() => {
+          this.#calls.delete(running);
+          this.#toolOf.delete(extra.requestId);
+        });
       return running;
     }
     if (request.method === "tools/list") {
@@ -296,7 +333,7 @@ export class GatewaySession {
           throw err instanceof RangeError ? new McpError(RPC.invalidParams, err.message) : err;
         });
     }
-    return forwardRequest(forward, request.method, params, extra);
+    return forwardRequest(forward, request.method, params, screened);
   }
 
   #catalogOrThrow(): ToolCatalog {
@@ -317,12 +354,26 @@ export class GatewaySession {
   /** An upstream's own requests and notifications, sent on the stream of the downstream request it is serving. */
   #peer(): DownstreamPeer {
     const related = (upstream: string) => this.#running.get(upstream)?.at(-1);
+    // Screened by the rule of the tool call the upstream is serving, else by the policy-wide one.
+    const toolFor = (upstream: string): string | null => {
+      const id = related(upstream);
+      return (id !== undefined && this.#toolOf.get(id)) || null;
+    };
     return {
       request: async (upstream, request, options) => {
+        let params: typeof request.params;
+        try {
+          params = this.#screen.screened(request.method, request.params, toolFor(upstream));
+        } catch (err) {
+          if (!(err instanceof WardenError)) throw err;
+          this.#screen.dropped(err, request.method);
+          throw new McpError(RPC.internalError, err.message, { code: err.code });
+        }
         await this.#ready;
         const server = this.#server;
         if (server === null || this.#closing) throw new McpError(RPC.connectionClosed, "downstream closed");
-        return server.request(relayed<ServerRequest>(request), ResultSchema, {
+        const message = { method: request.method, params };
+        return server.request(relayed<ServerRequest>(message), ResultSchema, {
           ...options,
           relatedRequestId: related(upstream),
           timeout: this.#ctx.requestTimeoutMs,
@@ -332,12 +383,15 @@ export class GatewaySession {
         if (notification.method === "notifications/tools/list_changed") {
           await this.#catalog?.loadAll().catch(this.#ctx.onError);
         }
+        const params = this.#screen.params(notification.method, notification.params, toolFor(upstream));
+        if (params === null) return;
         // Nothing reaches the client before its initialize result and its `initialized` notification.
         await this.#ready;
         const server = this.#server;
         if (server === null || this.#closing) return;
+        const message = { method: notification.method, params };
         await server
-          .notification(relayed<ServerNotification>(notification), { relatedRequestId: related(upstream) })
+          .notification(relayed<ServerNotification>(message), { relatedRequestId: related(upstream) })
           .catch(() => undefined);
       },
     };
