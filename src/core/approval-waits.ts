@@ -9,9 +9,9 @@ import {
   WardenError,
 } from "../errors.js";
 import type { SessionInfo, SessionRegistry } from "../identity/index.js";
-import { type JsonValue, toJsonValue } from "../json.js";
+import { toJsonValue } from "../json.js";
 import { type LedgerRecord, type LedgerStore, readRecord } from "../ledger/index.js";
-import type { CompiledPolicy, PolicyDecision } from "../policy/index.js";
+import type { CompiledPolicy } from "../policy/index.js";
 import { policyVerdict } from "./policy-verdict.js";
 import type { GateDecision } from "./request.js";
 
