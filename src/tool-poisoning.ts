@@ -6,7 +6,9 @@ export type PoisoningKind =
   | "conceal-from-user"
   | "credential-access"
   | "tool-shadowing"
-  | "invisible-unicode";
+  | "invisible-unicode"
+  /** The definition holds more values than are read for texts: what was not read was not screened. */
+  | "too-large-to-screen";
 
 export interface PoisoningSignal {
   kind: PoisoningKind;
@@ -89,44 +91,72 @@ export interface ToolDefinitionText {
   [field: string]: unknown;
 }
 
-// Deep enough for real schemas; a definition nested deeper than this is not read further.
-const MAX_TEXT_DEPTH = 12;
+/** Most values of one definition read for texts, at any depth: past this it is not screened whole. */
+const MAX_VALUES = 100_000;
+
+/** The texts of a definition, and whether every value of it was read. */
+interface DefinitionTexts {
+  texts: string[];
+  complete: boolean;
+}
 
 /**
  * Every string of a definition a client or model reads: name, title, description; in the input and
  * output schemas the descriptions, titles, defaults and examples; annotations (title, hints); `_meta`.
  * Schema keywords and property names are structure, not prose, and are left out.
  */
-export function toolDefinitionTexts(tool: ToolDefinitionText): string[] {
-  const out: string[] = [];
-  for (const [field, value] of Object.entries(tool)) {
-    if (field === "inputSchema" || field === "outputSchema") schemaTexts(value, 0, out);
-    else allStrings(value, 0, out);
-  }
-  return out;
+function toolDefinitionTexts(tool: ToolDefinitionText): DefinitionTexts {
+  return collectTexts(
+    Object.entries(tool).map(([field, value]) => ({
+      value,
+      schema: field === "inputSchema" || field === "outputSchema",
+    })),
+  );
 }
 
 /** The strings of any JSON value (prompt and resource definitions, `_meta`, annotations). */
-export function definitionTexts(value: unknown): string[] {
-  const out: string[] = [];
-  allStrings(value, 0, out);
-  return out;
+function definitionTexts(value: unknown): DefinitionTexts {
+  return collectTexts([{ value, schema: false }]);
 }
 
-function allStrings(value: unknown, depth: number, out: string[]): void {
-  if (typeof value === "string") out.push(value);
-  else if (typeof value === "object" && value !== null && depth <= MAX_TEXT_DEPTH)
-    for (const v of Object.values(value)) allStrings(v, depth + 1, out);
+/** Poisoning signals of any definition (checkTexts), `too-large-to-screen` when not all of it was read. */
+export function checkDefinition(value: unknown): PoisoningSignal[] {
+  return checkCollected(definitionTexts(value));
+}
+
+function checkCollected({ texts, complete }: DefinitionTexts): PoisoningSignal[] {
+  const signals = checkTexts(texts);
+  if (!complete)
+    signals.push({ kind: "too-large-to-screen", index: 0, excerpt: `over ${MAX_VALUES} values` });
+  return signals;
 }
 
 const SCHEMA_PROSE = new Set(["description", "title", "default", "examples", "const", "enum", "$comment"]);
 
-function schemaTexts(schema: unknown, depth: number, out: string[]): void {
-  if (typeof schema !== "object" || schema === null || depth > MAX_TEXT_DEPTH) return;
-  for (const [k, v] of Object.entries(schema)) {
-    if (SCHEMA_PROSE.has(k) && !Array.isArray(schema)) allStrings(v, depth + 1, out);
-    else schemaTexts(v, depth + 1, out);
+/**
+ * Walks the values depth-first without recursion, so no nesting depth skips a text or overflows the
+ * stack: in a schema (`schema`) only the prose keywords' values are texts; elsewhere every string is.
+ */
+function collectTexts(roots: { value: unknown; schema: boolean }[]): DefinitionTexts {
+  const texts: string[] = [];
+  const stack = [...roots].reverse();
+  let read = 0;
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (++read > MAX_VALUES) return { texts, complete: false };
+    const { value, schema } = next;
+    if (typeof value === "string") {
+      if (!schema) texts.push(value);
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    const entries = Object.entries(value);
+    for (let k = entries.length - 1; k >= 0; k--) {
+      const [key, child] = entries[k] as [string, unknown];
+      const prose = !schema || (SCHEMA_PROSE.has(key) && !Array.isArray(value));
+      stack.push({ value: child, schema: !prose });
+    }
   }
+  return { texts, complete: true };
 }
 
 /** Poisoning signals of any list of texts, one signal per kind (the first seen). */
@@ -151,8 +181,9 @@ export function checkToolDefinition(
   tool: ToolDefinitionText,
   otherTools: readonly string[] = [],
 ): PoisoningSignal[] {
-  const texts = toolDefinitionTexts(tool);
-  const out = checkTexts(texts);
+  const collected = toolDefinitionTexts(tool);
+  const { texts } = collected;
+  const out = checkCollected(collected);
   if (!out.some((s) => s.kind === "tool-shadowing")) {
     const shadow = shadowingSignal(
       texts.filter((t) => t !== tool.name),

@@ -3,12 +3,7 @@
 import type { JsonObject } from "../../json.js";
 import type { Ledger } from "../../ledger/index.js";
 // The rule file itself, not scan/index.js: the gateway must not load the whole scanner (parsers, tree-sitter).
-import {
-  checkTexts,
-  checkToolDefinition,
-  definitionTexts,
-  type PoisoningSignal,
-} from "../../tool-poisoning.js";
+import { checkDefinition, checkToolDefinition, type PoisoningSignal } from "../../tool-poisoning.js";
 import {
   describeSubject,
   legacyToolDigest,
@@ -86,7 +81,7 @@ export class ToolReviewer {
     subject: PinSubject,
     definition: JsonObject,
     ctx: ReviewContext,
-    signals: PoisoningSignal[] = checkTexts(definitionTexts(pinnedFields(subject.item, definition))),
+    signals: PoisoningSignal[] = checkDefinition(pinnedFields(subject.item, definition)),
   ): Promise<Review> {
     const fields = pinnedFields(subject.item, definition);
     const digest = pinDigest(subject.item, definition);

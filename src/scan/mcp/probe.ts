@@ -1,6 +1,6 @@
 // `--probe`: starts a stdio MCP server, lists its tools and runs the poisoning check on their definitions.
 
-import { checkToolDescription, type ToolDefinitionText, toolDefinitionTexts } from "../../tool-poisoning.js";
+import { checkToolDefinition, type ToolDefinitionText } from "../../tool-poisoning.js";
 import { finding } from "../finding.js";
 import type { Finding } from "../types.js";
 import type { McpServerConfig } from "./config-read.js";
@@ -20,7 +20,7 @@ export function poisoningFindings(
 ): Finding[] {
   const out: Finding[] = [];
   for (const tool of tools) {
-    const signals = toolDefinitionTexts(tool).flatMap(checkToolDescription);
+    const signals = checkToolDefinition(tool);
     if (signals.length === 0) continue;
     const what = signals.map((s) => `${s.kind} "${s.excerpt}"`).join("; ");
     out.push(
