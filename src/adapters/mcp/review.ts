@@ -37,8 +37,6 @@ export class ToolReviewer {
   readonly #poisoning: "block" | "warn";
   readonly #alerted = new Set<string>();
   readonly #pinning = new Map<string, Promise<unknown>>();
-  /** The latest review of each subject, for requests that name one (prompts/get, resources/read). */
-  readonly #latest = new Map<string, Review>();
 
   constructor(ledger: Ledger, pins: PinBook, poisoning: "block" | "warn") {
     this.#ledger = ledger;
@@ -69,11 +67,6 @@ export class ToolReviewer {
       ctx,
       checkToolDefinition(tool, otherTools),
     );
-  }
-
-  /** The latest review of a subject this process has seen, if any. */
-  latest(subject: PinSubject): Review | undefined {
-    return this.#latest.get(pinKey(subject));
   }
 
   /** Any subject: pins it on first sight, compares it with its pin, checks every text it shows. */
@@ -124,7 +117,6 @@ export class ToolReviewer {
           ? { state: "poisoned", digest, signals }
           : { state: "ok", digest, signals };
     }
-    this.#latest.set(key, review);
     return review;
   }
 
