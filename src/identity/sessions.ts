@@ -30,6 +30,8 @@ const MAX_TEXT = 1024;
  * read back from the store when used again, and the sweep no longer sees it until then.
  */
 export const MAX_CACHED_SESSIONS = 10_000;
+/** Sub-agent sessions below a user's first agent session (`parent`). */
+export const MAX_SUB_AGENT_DEPTH = 16;
 
 export class SessionRegistry {
   readonly #deps: SessionRegistryDeps;
@@ -86,6 +88,14 @@ export class SessionRegistry {
       throw new WardenError(
         "IDENTITY_UNVERIFIED",
         "identity.onBehalfOf is verified: the user must come from a verified token, not from the request",
+      );
+    }
+    // Every record of a session carries its whole chain: without a bound, nesting grows them quadratically.
+    // The parent's chain is its user and its agents (the first agent, then its sub-agents).
+    if (parent && parent.principal.length - 1 > MAX_SUB_AGENT_DEPTH) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        `sub-agent sessions nest at most ${MAX_SUB_AGENT_DEPTH} deep under the user's first agent`,
       );
     }
     // A sub-agent inherits its parent's user: the chain must name one human, not two.
