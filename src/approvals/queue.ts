@@ -156,7 +156,7 @@ export class Approvals {
     view: ApprovalView,
     reader: Pick<Approver, "name" | "role">,
   ): Promise<HeldArgsRead | null> {
-    if (!this.held || view.status !== "pending" || !mayDecide(view, reader)) return null;
+    if (!this.held || view.status !== "pending" || deciderRefusal(view, reader) !== null) return null;
     return this.held.read(view.id);
   }
 
@@ -388,26 +388,41 @@ export function mayDecide(view: Pick<ApprovalView, "by">, person: Pick<Approver,
   return roleEntries.includes(person.role) || (names.length > 0 && compileGlobs(names)(person.name));
 }
 
-/** Who may decide this approval: never an agent or an auditor, only who `by` names, never oneself. */
-export function checkApprover(view: ApprovalView, approver: Approver): void {
-  if (approver.role !== "approver" && approver.role !== "admin") {
-    throw new WardenError("FORBIDDEN", `a ${approver.role} cannot decide approvals`);
+/**
+ * Why this person is not a decider of this approval, or null: never an agent or an auditor, only who
+ * `by` names, never the user the agent acts for (unless selfApproval) nor the agent's developer. Held
+ * arguments are shown to exactly the people this accepts.
+ */
+export function deciderRefusal(
+  view: ApprovalView,
+  person: Pick<Approver, "name" | "role">,
+): WardenError | null {
+  if (person.role !== "approver" && person.role !== "admin") {
+    return new WardenError("FORBIDDEN", `a ${person.role} cannot decide approvals`);
   }
-  if (!mayDecide(view, approver)) {
-    throw new WardenError(
+  if (!mayDecide(view, person)) {
+    return new WardenError(
       "FORBIDDEN",
-      `${approver.name} may not decide this approval (allowed: ${view.by.join(", ")})`,
+      `${person.name} may not decide this approval (allowed: ${view.by.join(", ")})`,
     );
   }
   // People are compared as personKey spells them: case, spacing and look-alike letters do not make
   // another person.
-  const name = personKey(approver.name);
+  const name = personKey(person.name);
   if (!view.selfApproval && name === personKey(view.onBehalfOf)) {
-    throw new WardenError("FORBIDDEN", "the user the agent acts for cannot approve their own agent's call");
+    return new WardenError("FORBIDDEN", "the user the agent acts for cannot approve their own agent's call");
   }
   if (view.developer !== null && name === personKey(view.developer)) {
-    throw new WardenError("FORBIDDEN", "the agent's registered developer cannot approve that agent's calls");
+    return new WardenError("FORBIDDEN", "the agent's registered developer cannot approve that agent's calls");
   }
+  return null;
+}
+
+/** Who may decide this approval (deciderRefusal), once. */
+export function checkApprover(view: ApprovalView, approver: Approver): void {
+  const refusal = deciderRefusal(view, approver);
+  if (refusal) throw refusal;
+  const name = personKey(approver.name);
   if (view.decisions.some((d) => d.approver !== null && personKey(d.approver) === name)) {
     throw new WardenError("APPROVAL_CLOSED", `${approver.name} has already decided this approval`);
   }

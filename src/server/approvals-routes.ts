@@ -66,7 +66,10 @@ export function approvalsRoutes({ warden, authenticated }: RouteDeps): Hono<Auth
       .slice(0, limit);
     const reader = readerOf(c.var.principal);
     const approvals = await Promise.all(
-      current.map(async (v) => ({ ...v, heldArgs: heldArgsBody(await queue.heldArgsFor(v, reader)) })),
+      current.map(async (v) => ({
+        ...v,
+        heldArgs: reader === null ? null : heldArgsBody(await queue.heldArgsFor(v, reader)),
+      })),
     );
     return c.json({ approvals });
   });
@@ -104,7 +107,8 @@ export function approvalsRoutes({ warden, authenticated }: RouteDeps): Hono<Auth
         };
       });
     // The redacted values in clear, only for someone this approval accepts as a decider, while pending.
-    const heldArgs = heldArgsBody(await queue.heldArgsFor(view, readerOf(c.var.principal)));
+    const reader = readerOf(c.var.principal);
+    const heldArgs = reader === null ? null : heldArgsBody(await queue.heldArgsFor(view, reader));
     return c.json({ approval: { ...view, heldArgs }, previousCalls });
   });
 
@@ -177,7 +181,9 @@ function decisionInput(body: z.output<typeof DecisionBody>, approver: Approver):
   };
 }
 
-function readerOf(principal: Principal): { name: string; role: Principal["role"] } {
+/** Who reads held arguments: as a decider would be named (an unnamed token names no person, so no reader). */
+function readerOf(principal: Principal): { name: string; role: Principal["role"] } | null {
+  if (principal.name === null && (principal.role === "approver" || principal.role === "admin")) return null;
   return { name: tokenIdentity(principal), role: principal.role };
 }
 
