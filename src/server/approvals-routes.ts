@@ -15,7 +15,7 @@ import { WardenError } from "../errors.js";
 import { parseRecord } from "../ledger/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, type Principal, requireRole } from "./auth.js";
-import { parseJson, readJson, readText } from "./body.js";
+import { parseJson, readJson, readText, wellFormedText } from "./body.js";
 import type { RouteDeps } from "./routes.js";
 import { tokenIdentity } from "./tokens.js";
 
@@ -27,7 +27,7 @@ const remember = z.union([
 ]);
 const DecisionBody = z.strictObject({
   decision: z.enum(["approve", "deny"]),
-  reason: z.string().max(2_000).nullish(),
+  reason: wellFormedText(2_000, 0).nullish(),
   remember: remember.nullish(),
   digest: z
     .string()

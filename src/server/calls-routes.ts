@@ -5,15 +5,18 @@ import { parseDuration } from "../config/index.js";
 import { WardenError } from "../errors.js";
 import { accountabilityOf } from "../identity/index.js";
 import { type AuthEnv, requireOwnCall, requireRole } from "./auth.js";
-import { readJson } from "./body.js";
+import { readJson, wellFormedText } from "./body.js";
 import type { RouteDeps } from "./routes.js";
+
+const MAX_DURATION_MS = 365 * 24 * 3_600_000;
 
 const OutcomeBody = z
   .strictObject({
     status: z.enum(["ok", "error"]),
     result: z.unknown().optional(),
-    error: z.strictObject({ code: z.string().max(64).optional() }).nullish(),
-    durationMs: z.number().nonnegative().finite().optional(),
+    error: z.strictObject({ code: wellFormedText(64).optional() }).nullish(),
+    /** Up to a year: the record keeps it in µs, and a larger number would not survive as one. */
+    durationMs: z.number().nonnegative().max(MAX_DURATION_MS).optional(),
     /** The tool returned a result the caller could not send (not JSON, too large): Warden cannot screen it. */
     resultUnsent: z.boolean().optional(),
   })

@@ -14,7 +14,7 @@ const SessionBody = z.strictObject({
   intent: wellFormedText(1024),
   parent: wellFormedText(128).nullish(),
 });
-const EndBody = z.strictObject({ reason: z.string().max(256).optional() });
+const EndBody = z.strictObject({ reason: wellFormedText(256).optional() });
 
 export function sessionsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();

@@ -1,0 +1,35 @@
+// Bodies are checked where they arrive: text that is not valid Unicode, or a duration no record can hold,
+// gets INVALID_REQUEST from the route, not a failed ledger write with an internal field path.
+import { describe, expect, it } from "vitest";
+import { createToken, startServer } from "../../src/server/index.js";
+import { onCleanup, openWarden } from "../helpers.js";
+import { apiClient } from "./api-client.js";
+
+const IDENTITY = { agent: "bot", onBehalfOf: "alice@example.com", intent: "x" };
+
+describe("request bodies", () => {
+  it("refuse a lone surrogate or an unrecordable duration at the route", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
+    const api = apiClient(() => server.url);
+    const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
+    const decided = await api("POST", "/v1/decisions", token, { session, tool: "t", args: {} });
+    const callId = String(decided.body.callId);
+    const refused = [
+      await api("POST", `/v1/calls/${callId}/outcome`, token, { status: "ok", durationMs: 1e308 }),
+      await api("POST", `/v1/calls/${callId}/outcome`, token, { status: "error", error: { code: "\ud800" } }),
+      await api("POST", `/v1/sessions/${session}/end`, token, { reason: "bye \ud800" }),
+    ];
+    for (const answer of refused) {
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ error: { code: "INVALID_REQUEST" } });
+    }
+    // Nothing was half done: the call still takes its outcome, the session still ends.
+    expect(
+      (await api("POST", `/v1/calls/${callId}/outcome`, token, { status: "ok", durationMs: 5 })).status,
+    ).toBe(200);
+    expect((await api("POST", `/v1/sessions/${session}/end`, token, { reason: "done" })).status).toBe(200);
+  });
+});
