@@ -3,7 +3,12 @@
 import type { JsonObject } from "../../json.js";
 import type { Ledger } from "../../ledger/index.js";
 // The rule file itself, not scan/index.js: the gateway must not load the whole scanner (parsers, tree-sitter).
-import { checkDefinition, checkToolDefinition, type PoisoningSignal } from "../../tool-poisoning.js";
+import {
+  checkDefinition,
+  checkToolDefinition,
+  type PoisoningSignal,
+  type ToolDefinitionText,
+} from "../../tool-poisoning.js";
 import {
   describeSubject,
   legacyToolDigest,
@@ -18,6 +23,9 @@ import {
 } from "./pins.js";
 
 export type ReviewState = "ok" | "changed" | "poisoned";
+
+/** What a scheme-1 pin covered (see legacyToolDigest). */
+const LEGACY_FIELDS = ["name", "description", "inputSchema"] as const;
 
 export interface Review {
   state: ReviewState;
@@ -60,27 +68,37 @@ export class ToolReviewer {
     otherTools: readonly string[],
     ctx: ReviewContext,
   ): Promise<Review> {
-    const definition = tool as JsonObject;
-    return this.reviewItem(
+    return this.#review(
       { server, item: "tool", name: tool.name },
-      definition,
+      tool as JsonObject,
       ctx,
       checkToolDefinition(tool, otherTools),
+      otherTools,
     );
   }
 
   /** Any subject: pins it on first sight, compares it with its pin, checks every text it shows. */
-  async reviewItem(
+  reviewItem(
     subject: PinSubject,
     definition: JsonObject,
     ctx: ReviewContext,
     signals: PoisoningSignal[] = checkDefinition(pinnedFields(subject.item, definition)),
   ): Promise<Review> {
+    return this.#review(subject, definition, ctx, signals, []);
+  }
+
+  async #review(
+    subject: PinSubject,
+    definition: JsonObject,
+    ctx: ReviewContext,
+    signals: PoisoningSignal[],
+    otherTools: readonly string[],
+  ): Promise<Review> {
     const fields = pinnedFields(subject.item, definition);
     const digest = pinDigest(subject.item, definition);
     const findings = signals.map((s) => ({ kind: s.kind, excerpt: s.excerpt }));
     const key = pinKey(subject);
-    const pin = await this.#pinFor(subject, definition, fields, digest, findings);
+    const pin = await this.#pinFor(subject, definition, fields, digest, findings, otherTools);
     if (signals.length > 0) {
       const blocking = this.#poisoning === "block";
       await this.#alertOnce(`poison\u0000${key}\u0000${digest}`, ctx, {
@@ -127,6 +145,7 @@ export class ToolReviewer {
     fields: JsonObject,
     digest: string,
     findings: JsonObject[],
+    otherTools: readonly string[],
   ): Promise<Pin> {
     const key = pinKey(subject);
     // Two sessions seeing a new subject at once write one pin record, not two.
@@ -138,13 +157,20 @@ export class ToolReviewer {
     // when those still match, the rest is taken as it is now, as on first sight. Otherwise it changed.
     if (pin !== undefined && legacyToolDigest(definition as unknown as ToolDefinition) !== pin.digest)
       return pin;
+    // That approval saw only those three fields: it carries over only if the others show nothing,
+    // else the whole definition needs review (approve --force), as on first sight.
+    const approved =
+      pin?.action === "approve" &&
+      checkToolDefinition(definition as unknown as ToolDefinitionText, otherTools, LEGACY_FIELDS).length ===
+        0;
     const writing = this.#pins.pin(this.#ledger, {
       ...subject,
       digest,
-      action: pin?.action ?? "pin",
+      action: approved ? "approve" : "pin",
       scheme: PIN_SCHEME,
       definition: fields,
-      extra: pin === undefined ? { findings } : { findings, migratedFrom: pin.digest },
+      extra:
+        pin === undefined ? { findings } : { findings, migratedFrom: pin.digest, migratedAction: pin.action },
     });
     this.#pinning.set(key, writing);
     try {

@@ -8,7 +8,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { McpServerSpec } from "../../src/adapters/mcp/index.js";
+import type { McpServerSpec } from "../../../src/adapters/mcp/index.js";
 
 /** A credential format the screen knows (an AWS access key id, AWS's documented example). */
 export const KEY = "AKIAIOSFODNN7EXAMPLE";

@@ -3,9 +3,9 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Notification } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { openWarden } from "../helpers.js";
-import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./mcp/helpers.js";
-import { hostileUpstream, KEY, TOKEN } from "./mcp-screening-upstream.js";
+import { openWarden } from "../../helpers.js";
+import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./helpers.js";
+import { hostileUpstream, KEY, TOKEN } from "./screening-upstream.js";
 
 /** A gateway in front of the hostile upstream; `token` is leased to every leak_* call. */
 async function setUp(results: "redact" | "block") {

@@ -1,9 +1,9 @@
 // mcp.maxResultBytes holds for tool listings and relayed notifications too, not only for results.
 import type { Notification } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { openWarden } from "../helpers.js";
-import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./mcp/helpers.js";
-import { hostileUpstream } from "./mcp-screening-upstream.js";
+import { openWarden } from "../../helpers.js";
+import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./helpers.js";
+import { hostileUpstream } from "./screening-upstream.js";
 
 const LIMIT = 10_000;
 const BIG = "x".repeat(200_000);

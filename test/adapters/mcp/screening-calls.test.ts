@@ -1,9 +1,9 @@
 // What a hostile upstream or client cannot do to the record or the client: attach a refusal to another
 // call's id, pass its own -32000 error off as a closed connection, or speak to the model in its serverInfo.
 import { describe, expect, it } from "vitest";
-import { openWarden } from "../helpers.js";
-import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./mcp/helpers.js";
-import { hostileUpstream, POISON } from "./mcp-screening-upstream.js";
+import { openWarden } from "../../helpers.js";
+import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./helpers.js";
+import { hostileUpstream, POISON } from "./screening-upstream.js";
 
 const ALLOW = { default: "allow" };
 
