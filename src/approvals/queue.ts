@@ -149,8 +149,9 @@ export class Approvals {
   }
 
   /**
-   * The held arguments of `view` for `reader`: only someone this approval accepts as a decider (role
-   * and \`by\`) reads them, and only while it is pending; anyone else gets null.
+   * The held arguments of `view` for `reader`: only someone this approval accepts as a decider
+   * (deciderRefusal: role, `by`, not the user acted for nor the agent's developer) reads them, and only
+   * while it is pending; anyone else gets null.
    */
   async heldArgsFor(
     view: ApprovalView,

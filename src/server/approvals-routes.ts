@@ -39,7 +39,7 @@ const DecisionBody = z.strictObject({
  * and digest it decides: a signed body can then not be replayed against another approval.
  */
 const IntegrationBody = DecisionBody.extend({
-  approver: z.string().min(1).max(256),
+  approver: wellFormedText(256),
   approvalId: z.string().min(1).max(128),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
 });

@@ -1,20 +1,26 @@
 // Single sign-on for the dashboard: /ui/sso/login sends the browser to the identity provider, /ui/sso/callback
 // opens a dashboard session for the person it signed on, logout ends the provider's session too.
+import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
-import { type ProviderConfig, SignOn } from "../identity/index.js";
+import { type ProviderConfig, SIGN_ON_WINDOW_MS, SignOn } from "../identity/index.js";
 import type { Warden } from "../warden.js";
 import { errorBody } from "./http-errors.js";
 import { SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
-/** Holds the state of a started sign-in, so the callback can tell it returns to the browser that started it. */
+/**
+ * Holds a started sign-in, sealed (its state, nonce and PKCE verifier): the callback tells by it that it
+ * returns to the browser that started it, and the server keeps nothing per started sign-in.
+ */
 export const SSO_STATE_COOKIE = "warden_sso_state";
 export const SSO_CALLBACK_PATH = "/ui/sso/callback";
 
 /** The SignOn for the policy's provider, built again when a reload changes it; null without one. */
 export function signOnFor(warden: Warden, env: NodeJS.ProcessEnv = process.env): () => SignOn | null {
   let built: { config: ProviderConfig; sso: SignOn } | null = null;
+  // One key for this server's life: a sign-in started before a policy reload still finishes after it.
+  const sealKey = randomBytes(32);
   return () => {
     const config = warden.policy.identity.provider;
     if (config === null || config.clientId === null) return null;
@@ -25,7 +31,7 @@ export function signOnFor(warden: Warden, env: NodeJS.ProcessEnv = process.env):
           "PROVIDER_UNAVAILABLE",
           `the client secret variable ${config.clientSecretEnv} is not set`,
         );
-      built = { config, sso: new SignOn(config, { clientSecret: secret }) };
+      built = { config, sso: new SignOn(config, { clientSecret: secret, sealKey }) };
     }
     return built.sso;
   };
@@ -49,7 +55,7 @@ export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | nu
       sameSite: "Lax",
       path: "/ui/sso",
       secure: isHttps(c),
-      maxAge: 600,
+      maxAge: SIGN_ON_WINDOW_MS / 1000,
     });
     return c.redirect(url, 302);
   });
@@ -102,9 +108,12 @@ function baseUrl(c: Context, warden: Warden): string {
   return publicUrl === null ? new URL(c.req.url).origin : new URL(publicUrl).origin;
 }
 
-/** Only a path on this site: never another origin (`//evil`, `https:`) to send a freshly signed-on browser to. */
+/**
+ * Only a path on this site: never another origin (`//evil`, `https:`) to send a freshly signed-on browser
+ * to. Printable ASCII up to 1,024 characters, so the sealed cookie that carries it stays under 4 KB.
+ */
 function safeNext(next: string | undefined): string {
-  return next !== undefined && next.length <= 2048 && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : "/";
+  return next !== undefined && next.length <= 1024 && /^\/(?![/\\])[!-[\]-~]*$/.test(next) ? next : "/";
 }
 
 function isHttps(c: Context): boolean {
