@@ -1,6 +1,6 @@
 // Reviews everything an upstream shows the client (tools, prompts, resources, templates, instructions): pin it,
 // detect changes (rug pulls) and poisoning, record findings as alerts.
-import type { JsonObject } from "../../json.js";
+import { type JsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from "../../json.js";
 import type { Ledger } from "../../ledger/index.js";
 // The rule file itself, not scan/index.js: the gateway must not load the whole scanner (parsers, tree-sitter).
 import {
@@ -95,6 +95,8 @@ export class ToolReviewer {
     otherTools: readonly string[],
   ): Promise<Review> {
     const fields = pinnedFields(subject.item, definition);
+    // The pin record holds the definition one level down: deeper, the ledger cannot hold it.
+    if (jsonDepthExceeds(fields, MAX_JSON_DEPTH - 1)) return this.#tooDeep(subject, ctx);
     const digest = pinDigest(subject.item, definition);
     const findings = signals.map((s) => ({ kind: s.kind, excerpt: s.excerpt }));
     const key = pinKey(subject);
@@ -178,6 +180,26 @@ export class ToolReviewer {
     } finally {
       this.#pinning.delete(key);
     }
+  }
+
+  /**
+   * A definition nested too deep to pin or screen whole: hidden whatever `poisoning` says (a change to
+   * it could never be seen), with an alert that names it but cannot hold it.
+   */
+  async #tooDeep(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
+    const excerpt = `nested deeper than ${MAX_JSON_DEPTH - 1} levels`;
+    const signals: PoisoningSignal[] = [{ kind: "too-large-to-screen", index: 0, excerpt }];
+    await this.#alertOnce(`deep\u0000${pinKey(subject)}`, ctx, {
+      type: "mcp.tool.poisoning",
+      ...subjectData(subject),
+      scheme: PIN_SCHEME,
+      mode: this.#poisoning,
+      severity: "high",
+      action: "hidden",
+      message: `${describeSubject(subject)} is ${excerpt}: it cannot be pinned or screened, so it is hidden`,
+      findings: [{ kind: "too-large-to-screen", excerpt }],
+    });
+    return { state: "poisoned", digest: "", signals };
   }
 
   async #alertOnce(key: string, ctx: ReviewContext, data: JsonObject): Promise<void> {
