@@ -8,6 +8,7 @@ import {
   decidedApproval,
 } from "./approval-decisions.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
+import { ensureSideTable } from "./postgres-schema.js";
 import { RECORD_COLUMNS, type Row, toRecord } from "./rows.js";
 
 const INSERT =
@@ -35,37 +36,23 @@ export async function claimDecisions(client: pg.ClientBase, records: readonly Le
   }
 }
 
-/** Idempotent; instances starting together take turns on an advisory lock. */
+/** Idempotent; instances starting together take turns (ensureSideTable); claims are backfilled from the records. */
 export async function ensureApprovalDecisions(client: pg.ClientBase, schema: string): Promise<void> {
-  const present = async () =>
-    (await client.query("SELECT to_regclass('approval_decisions') IS NOT NULL AS present")).rows[0]?.present;
-  if (await present()) return;
-  await client.query("BEGIN");
-  try {
-    await client.query(
-      "SELECT pg_advisory_xact_lock(hashtextextended('warden.approval-decisions/' || $1, 0))",
-      [schema],
-    );
-    if (!(await present())) {
-      await client.query(APPROVAL_DECISIONS_TABLE);
-      const records = (
-        await client.query<Row>(
-          `SELECT ${RECORD_COLUMNS} FROM records WHERE ${APPROVAL_KINDS_SQL} ORDER BY ts, chain, seq`,
-        )
-      ).rows.map(toRecord);
-      const required = new Map<string, number>();
-      for (const r of records) {
-        if (r.kind === "approval.request" && typeof r.data.approvalId === "string") {
-          required.set(r.data.approvalId, typeof r.data.required === "number" ? r.data.required : 1);
-        }
-      }
-      for (const c of backfillClaims(records, (id) => required.get(id) ?? 1)) {
-        await client.query(INSERT, [c.approvalId, c.position, c.approver, c.final ? 1 : 0]);
+  await ensureSideTable(client, schema, "approval_decisions", async () => {
+    await client.query(APPROVAL_DECISIONS_TABLE);
+    const records = (
+      await client.query<Row>(
+        `SELECT ${RECORD_COLUMNS} FROM records WHERE ${APPROVAL_KINDS_SQL} ORDER BY ts, chain, seq`,
+      )
+    ).rows.map(toRecord);
+    const required = new Map<string, number>();
+    for (const r of records) {
+      if (r.kind === "approval.request" && typeof r.data.approvalId === "string") {
+        required.set(r.data.approvalId, typeof r.data.required === "number" ? r.data.required : 1);
       }
     }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  }
+    for (const c of backfillClaims(records, (id) => required.get(id) ?? 1)) {
+      await client.query(INSERT, [c.approvalId, c.position, c.approver, c.final ? 1 : 0]);
+    }
+  });
 }

@@ -2,28 +2,18 @@
 import type pg from "pg";
 import type { CallIdClaims } from "../types.js";
 import { toUnavailable } from "./common.js";
+import { ensureSideTable } from "./postgres-schema.js";
 
 const TABLE = `CREATE TABLE IF NOT EXISTS call_ids (
   call_id text PRIMARY KEY,
   claimed_at text NOT NULL
 );`;
 
-/** Idempotent; instances starting together take turns on an advisory lock (CREATE IF NOT EXISTS races). */
+/** Idempotent; instances starting together take turns (ensureSideTable). */
 export async function ensureCallIds(client: pg.ClientBase, schema: string): Promise<void> {
-  const present = async () =>
-    (await client.query("SELECT to_regclass('call_ids') IS NOT NULL AS present")).rows[0]?.present;
-  if (await present()) return;
-  await client.query("BEGIN");
-  try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('warden.call-ids/' || $1, 0))", [
-      schema,
-    ]);
+  await ensureSideTable(client, schema, "call_ids", async () => {
     await client.query(TABLE);
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 export class PostgresCallIds implements CallIdClaims {

@@ -2,6 +2,7 @@
 import type pg from "pg";
 import type { HeldArgsRow, HeldArgsTable } from "../types.js";
 import { toUnavailable } from "./common.js";
+import { ensureSideTable } from "./postgres-schema.js";
 
 const TABLE = `CREATE TABLE IF NOT EXISTS approval_args (
   approval_id text PRIMARY KEY,
@@ -12,22 +13,11 @@ const TABLE = `CREATE TABLE IF NOT EXISTS approval_args (
 CREATE INDEX IF NOT EXISTS approval_args_session ON approval_args (session);
 CREATE INDEX IF NOT EXISTS approval_args_expiry ON approval_args (expires_at);`;
 
-/** Idempotent; instances starting together take turns on an advisory lock (CREATE IF NOT EXISTS races). */
+/** Idempotent; instances starting together take turns (ensureSideTable). */
 export async function ensureHeldArgs(client: pg.ClientBase, schema: string): Promise<void> {
-  const present = async () =>
-    (await client.query("SELECT to_regclass('approval_args') IS NOT NULL AS present")).rows[0]?.present;
-  if (await present()) return;
-  await client.query("BEGIN");
-  try {
-    await client.query("SELECT pg_advisory_xact_lock(hashtextextended('warden.approval-args/' || $1, 0))", [
-      schema,
-    ]);
+  await ensureSideTable(client, schema, "approval_args", async () => {
     await client.query(TABLE);
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 interface Row {

@@ -75,3 +75,31 @@ function newerSchema(v: number): LedgerUnavailableError {
     `ledger schema ${v} is newer than this Warden understands (${PG_SCHEMA_VERSION})`,
   );
 }
+
+/**
+ * Creates a table kept beside the versioned schema (it holds no ledger state of its own) once:
+ * instances starting together take turns on an advisory lock, and `create` runs, in that transaction,
+ * only while `table` is still absent.
+ */
+export async function ensureSideTable(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  create: () => Promise<void>,
+): Promise<void> {
+  const present = async () =>
+    (await client.query("SELECT to_regclass($1) IS NOT NULL AS present", [table])).rows[0]?.present;
+  if (await present()) return;
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))", [
+      `warden.${table}`,
+      schema,
+    ]);
+    if (!(await present())) await create();
+    await client.query("COMMIT");
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  }
+}
