@@ -224,17 +224,7 @@ export class ApprovalBook {
    * the call is decided under: after a reload the rule or its approval settings may ask for more (two
    * approvers, other deciders), so a grant covers calls only under the policy it was given under.
    */
-  grantFor(
-    q: {
-      session: string;
-      agent: string;
-      onBehalfOf: string;
-      ruleId: string;
-      rememberKey: string;
-      policy: string;
-    },
-    now = Date.now(),
-  ): Grant | null {
+  grantFor(q: Omit<Grant, "approvalId" | "until">, now = Date.now()): Grant | null {
     const list = this.#grants.get(q.rememberKey);
     if (!list) return null;
     const live = list.filter((g) => g.until > now);
