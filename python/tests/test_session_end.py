@@ -92,17 +92,17 @@ def test_an_adapter_hands_the_session_end_to_the_model(warden: Warden, service: 
     assert sent == []
 
 
-def test_a_service_that_sends_no_code_still_reads_as_a_denial() -> None:
-    # A service older than the `code` field answers a session's end as a plain deny with a closed approval;
-    # no such service runs in these tests, so its answers are played by a transport.
+def _played_wait(call_state: Dict[str, object]) -> httpx.MockTransport:
+    """A service that opens a session, asks people about a send_email call, then answers its poll with `call_state`."""
+
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/sessions":
-            return httpx.Response(201, json={"id": "ses_old", "agent": AGENT})
+            return httpx.Response(201, json={"id": "ses_played", "agent": AGENT})
         if request.url.path == "/v1/decisions":
             return httpx.Response(
                 200,
                 json={
-                    "callId": "call_old",
+                    "callId": "call_played",
                     "decision": "pending",
                     "effect": "ask",
                     "reason": "mail leaves the company",
@@ -110,51 +110,36 @@ def test_a_service_that_sends_no_code_still_reads_as_a_denial() -> None:
                     "mode": "enforce",
                     "code": None,
                     "retryAfterMs": None,
-                    "approval": {"id": "apr_old", "status": "pending"},
+                    "approval": {"id": "apr_played", "status": "pending"},
                 },
             )
-        closed = {"at": "2026-01-01T00:00:00Z", "reason": "session ended: gone"}
-        approval: Dict[str, object] = {"id": "apr_old", "status": "closed", "closed": closed, "decisions": []}
-        return httpx.Response(200, json={"callId": "call_old", "decision": "deny", "approval": approval})
+        return httpx.Response(200, json={"callId": "call_played", **call_state})
 
-    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+    return httpx.MockTransport(answer)
+
+
+def test_a_service_that_sends_no_code_still_reads_as_a_denial() -> None:
+    # A service older than the `code` field answers a session's end as a plain deny with a closed approval;
+    # no such service runs in these tests, so its answers are played by a transport.
+    closed = {"at": "2026-01-01T00:00:00Z", "reason": "session ended: gone"}
+    approval: Dict[str, object] = {"id": "apr_played", "status": "closed", "closed": closed, "decisions": []}
+    transport = _played_wait({"decision": "deny", "approval": approval})
+    with Warden("http://warden.test", "wdn_test", transport=transport) as warden:
         session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
         pending = session.check("send_email", {"to": OUTSIDE})
         with pytest.raises(ApprovalDenied) as denied:
             session.wait_for_approval(pending)
-    assert denied.value.approval_id == "apr_old"
+    assert denied.value.approval_id == "apr_played"
 
 
 def test_an_approved_call_the_reloaded_policy_refuses_raises_tool_denied() -> None:
     # The policy was reloaded while the call waited and now denies it: Warden answers deny, TOOL_DENIED,
     # with the reason; the client must not read that as a person's denial. Played: the shared test
     # policy cannot be reloaded under a running service here.
-    def answer(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/v1/sessions":
-            return httpx.Response(201, json={"id": "ses_r", "agent": AGENT})
-        if request.url.path == "/v1/decisions":
-            return httpx.Response(
-                200,
-                json={
-                    "callId": "call_r",
-                    "decision": "pending",
-                    "effect": "ask",
-                    "reason": "mail leaves the company",
-                    "ruleId": "mail-outside-asks",
-                    "mode": "enforce",
-                    "code": None,
-                    "retryAfterMs": None,
-                    "approval": {"id": "apr_r", "status": "pending"},
-                },
-            )
-        approval: Dict[str, object] = {"id": "apr_r", "status": "approved", "closed": None, "decisions": []}
-        why = "the policy changed while the call waited: mail is blocked"
-        return httpx.Response(
-            200,
-            json={"callId": "call_r", "decision": "deny", "code": "TOOL_DENIED", "reason": why, "approval": approval},
-        )
-
-    with Warden("http://warden.test", "wdn_test", transport=httpx.MockTransport(answer)) as warden:
+    approval: Dict[str, object] = {"id": "apr_played", "status": "approved", "closed": None, "decisions": []}
+    why = "the policy changed while the call waited: mail is blocked"
+    transport = _played_wait({"decision": "deny", "code": "TOOL_DENIED", "reason": why, "approval": approval})
+    with Warden("http://warden.test", "wdn_test", transport=transport) as warden:
         session = warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t").open()
         pending = session.check("send_email", {"to": OUTSIDE})
         with pytest.raises(ToolDenied) as denied:

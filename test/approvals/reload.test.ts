@@ -1,9 +1,10 @@
 // A policy reload is a new question: a remembered approval covers calls only under the policy it was
 // given under, and an approval given for a call that waited does not let it through a policy that now
-// denies it, or asks more of it.
+// denies it, or asks more of it. First on the approval book and the wait, then through Warden's own entry
+// points: `check`, `guard` and the gate's call state (an HTTP agent's poll).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Approver } from "../../src/approvals/index.js";
 import { ApprovalWaits } from "../../src/core/approval-waits.js";
 import type { Warden } from "../../src/index.js";
@@ -46,7 +47,13 @@ async function setup(policy = ASKS, extra = "") {
     writeFileSync(file, next + extra);
     expect(await warden.reloadPolicy()).toMatchObject({ ok: true, changed: true });
   };
-  return { warden, session, reload };
+  /** Approves the one pending approval, once it is there. */
+  const approvePending = async () => {
+    const pending = () => warden.approvals.queue.book.list((v) => v.status === "pending", 5);
+    await vi.waitFor(() => expect(pending()).toHaveLength(1));
+    await warden.approvals.queue.decide(pending()[0]!.id, { decision: "approve", approver: ALICE });
+  };
+  return { warden, session, reload, approvePending };
 }
 
 /** The wait as the gate runs it, given the policy in force (what the gate passes it). */
@@ -132,5 +139,54 @@ describe("a call that waited while the policy was reloaded", () => {
     const state = await waits.callState(decision.callId, 0);
     expect(state).toMatchObject({ decision: "deny", code: "TOOL_DENIED" });
     expect(state.reason).toContain("redacted");
+  });
+});
+
+describe("policy reloads and approvals, end to end", () => {
+  it("a remembered approval does not cover calls once a reload asks for four eyes", async () => {
+    const { warden, session, reload } = await setup();
+    const asked = await session.check("wire_money", { iban: "X", amount: 1 });
+    await warden.approvals.queue.decide(asked.approval!.id, {
+      decision: "approve",
+      approver: ALICE,
+      remember: "session",
+    });
+    expect((await session.check("wire_money", { iban: "X", amount: 1 })).approval?.status).toBe("remembered");
+    await reload(FOUR_EYES);
+    const next = await session.check("wire_money", { iban: "X", amount: 999999 });
+    expect(next.enforced).toBe("ask");
+    expect(next.approval).toMatchObject({ status: "pending", required: 2 });
+  });
+
+  it("a guarded call approved after a reload to deny does not run", async () => {
+    const { warden, session, reload, approvePending } = await setup();
+    let ran = false;
+    const wire = session.guard("wire_money", async (_a: { iban: string; amount: number }) => {
+      ran = true;
+      return "sent";
+    });
+    const pending = wire({ iban: "X", amount: 5 }).catch((e: unknown) => e);
+    await vi.waitFor(() =>
+      expect(warden.approvals.queue.book.list((v) => v.status === "pending", 5)).toHaveLength(1),
+    );
+    await reload(DENIES);
+    await approvePending();
+    expect(await pending).toMatchObject({ code: "TOOL_DENIED" });
+    expect(ran).toBe(false);
+  });
+
+  it("an HTTP agent polling its approved call is told deny after a reload to deny", async () => {
+    const { warden, session, reload, approvePending } = await setup();
+    const decision = await warden.gate.decide(
+      { session: session.id, tool: "wire_money", args: { iban: "X", amount: 5 } },
+      "remote",
+    );
+    expect(decision.enforced).toBe("ask");
+    await reload(DENIES);
+    await approvePending();
+    expect(await warden.gate.callState(decision.callId, 0)).toMatchObject({
+      decision: "deny",
+      code: "TOOL_DENIED",
+    });
   });
 });

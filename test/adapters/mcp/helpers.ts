@@ -1,4 +1,5 @@
 // Helpers for the MCP gateway tests: real upstream servers, a gateway in process, SDK clients on either side.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -14,6 +15,8 @@ export const EVERYTHING = `${root}node_modules/@modelcontextprotocol/server-ever
 export const FILESYSTEM = `${root}node_modules/@modelcontextprotocol/server-filesystem/dist/index.js`;
 export const CHANGING = `${root}test/adapters/mcp/fixtures/changing-server.mjs`;
 export const PROGRESS = `${root}test/adapters/mcp/fixtures/progress-server.mjs`;
+/** A resource and prompt server whose listings come from its environment, logging every request it gets. */
+export const RESOURCES = `${root}test/adapters/mcp/fixtures/resource-server.mjs`;
 export const CLI = `${root}dist/cli/bin.js`;
 
 /** A stdio upstream spec for `node SCRIPT ARGS…`. */
@@ -98,4 +101,18 @@ export async function allTools(client: Client): Promise<string[]> {
     cursor = page.nextCursor;
   } while (cursor);
   return names;
+}
+
+/** The text of a resource read's first content. */
+export function servedText(read: { contents: unknown[] }): unknown {
+  return (read.contents[0] as { text?: unknown } | undefined)?.text;
+}
+
+/** The requests RESOURCES logged to `log`, one line each (none when it wrote nothing). */
+export function requestsSeen(log: string): string[] {
+  try {
+    return readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
 }

@@ -1,32 +1,26 @@
 // prompts/get and resources/read serve only what is approved now, whatever this gateway listed before:
 // each request reviews the item's current listed definition against the pins in the ledger.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { approvePin } from "../../../src/adapters/mcp/index.js";
 import { openWarden, tempDir } from "../../helpers.js";
-import { connectInMemory, gatewayFor, records, stdioServer } from "./helpers.js";
+import {
+  connectInMemory,
+  gatewayFor,
+  RESOURCES,
+  records,
+  requestsSeen,
+  servedText,
+  stdioServer,
+} from "./helpers.js";
 
-const RESOURCES = new URL("./fixtures/resource-server.mjs", import.meta.url).pathname;
 const ALLOW_ALL = { default: "allow" };
 
 /** A fresh gateway (its own reviewer, as a new process has) over one resource server. */
 async function fresh(warden: Parameters<typeof gatewayFor>[0], env: Record<string, string>) {
   const gateway = await gatewayFor(warden, { servers: [stdioServer("rs", RESOURCES, [], env)] });
   return { gateway, client: await connectInMemory(gateway) };
-}
-
-/** The text of a read's first content. */
-function servedText(read: { contents: unknown[] }): unknown {
-  return (read.contents[0] as { text?: unknown } | undefined)?.text;
-}
-
-function seen(log: string): string[] {
-  try {
-    return readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
 }
 
 describe("prompts and resources: approval checked on every get and read", () => {
@@ -46,7 +40,7 @@ describe("prompts and resources: approval checked on every get and read", () => 
     await expect(second.client.readResource({ uri: "rs://rs/notes" })).rejects.toMatchObject({
       data: { code: "MCP_TOOL_BLOCKED" },
     });
-    expect(seen(log)).toEqual([]);
+    expect(requestsSeen(log)).toEqual([]);
     const alerts = (await records(warden, "alert")).map((a) => `${a.data.type} ${a.data.item}`);
     expect(alerts).toEqual(expect.arrayContaining(["mcp.tool.changed prompt", "mcp.tool.changed resource"]));
 
@@ -71,7 +65,7 @@ describe("prompts and resources: approval checked on every get and read", () => 
     await expect(client.subscribeResource({ uri: "rs://rs/doc/42" })).rejects.toMatchObject({
       data: { code: "MCP_TOOL_POISONED" },
     });
-    expect(seen(log)).toEqual([]);
+    expect(requestsSeen(log)).toEqual([]);
     // A listed resource the template does not cover is still served.
     expect(servedText(await client.readResource({ uri: "rs://rs/notes" }))).toBe("served by rs");
   });
@@ -95,6 +89,6 @@ describe("prompts and resources: approval checked on every get and read", () => 
     await expect(client.readResource({ uri: "rs://rs/notes" })).rejects.toMatchObject({
       data: { code: "MCP_UPSTREAM_UNAVAILABLE" },
     });
-    expect(seen(log)).toEqual([]);
+    expect(requestsSeen(log)).toEqual([]);
   });
 });

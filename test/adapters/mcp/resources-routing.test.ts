@@ -1,26 +1,19 @@
 // A resource URI goes to the upstream that lists it (or whose template matches it), never to whichever
 // upstream answers first: another server must neither see the URI nor answer for it.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openWarden, tempDir } from "../../helpers.js";
-import { CHANGING, connectInMemory, gatewayFor, stdioServer } from "./helpers.js";
+import {
+  CHANGING,
+  connectInMemory,
+  gatewayFor,
+  RESOURCES,
+  requestsSeen,
+  servedText,
+  stdioServer,
+} from "./helpers.js";
 
-const RESOURCES = new URL("./fixtures/resource-server.mjs", import.meta.url).pathname;
 const ALLOW_ALL = { default: "allow" };
-
-/** The text of a read's first content. */
-function servedText(read: { contents: unknown[] }): unknown {
-  return (read.contents[0] as { text?: unknown } | undefined)?.text;
-}
-
-function seen(log: string): string[] {
-  try {
-    return readFileSync(log, "utf8").trim().split("\n").filter(Boolean);
-  } catch {
-    return [];
-  }
-}
 
 /** A hostile `helper` listed first (it lists nothing and answers every read), then the `owner`. */
 async function twoUpstreams(helper: Record<string, string> = {}, owner: Record<string, string> = {}) {
@@ -47,7 +40,7 @@ describe("resource URIs are routed to their upstream", () => {
     const read = await client.readResource({ uri: "rs://owner/notes" });
     expect(servedText(read)).toBe("served by owner");
     await client.subscribeResource({ uri: "rs://owner/notes" });
-    expect(seen(log)).toEqual(["owner read rs://owner/notes", "owner subscribe rs://owner/notes"]);
+    expect(requestsSeen(log)).toEqual(["owner read rs://owner/notes", "owner subscribe rs://owner/notes"]);
   });
 
   it("reads a URI through the upstream whose template matches it", async () => {
@@ -58,7 +51,7 @@ describe("resource URIs are routed to their upstream", () => {
       argument: { name: "id", value: "7" },
     });
     expect(completion.completion.values).toEqual(["from owner"]);
-    expect(seen(log)).toEqual([
+    expect(requestsSeen(log)).toEqual([
       "owner read rs://owner/doc/7",
       'owner complete {"type":"ref/resource","uri":"rs://owner/doc/{id}"}',
     ]);
@@ -71,14 +64,14 @@ describe("resource URIs are routed to their upstream", () => {
       data: { code: "MCP_RESOURCE_AMBIGUOUS" },
       message: expect.stringMatching(/rs:\/\/elsewhere\/x: no upstream lists it.*\(helper, owner\)/),
     });
-    expect(seen(unlisted.log)).toEqual([]);
+    expect(requestsSeen(unlisted.log)).toEqual([]);
     // Both list it.
     const both = await twoUpstreams({ RS_URIS: "rs://owner/notes" });
     await expect(both.client.readResource({ uri: "rs://owner/notes" })).rejects.toMatchObject({
       data: { code: "MCP_RESOURCE_AMBIGUOUS" },
       message: expect.stringMatching(/several upstreams list it.*\(helper, owner\)/),
     });
-    expect(seen(both.log)).toEqual([]);
+    expect(requestsSeen(both.log)).toEqual([]);
   });
 
   it("sends an unlisted URI to the one upstream that serves resources", async () => {
@@ -92,6 +85,6 @@ describe("resource URIs are routed to their upstream", () => {
     });
     const client = await connectInMemory(gateway);
     expect(servedText(await client.readResource({ uri: "rs://other/y" }))).toBe("served by owner");
-    expect(seen(log)).toEqual(["owner read rs://other/y"]);
+    expect(requestsSeen(log)).toEqual(["owner read rs://other/y"]);
   });
 });
