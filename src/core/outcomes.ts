@@ -73,13 +73,28 @@ export class CallOutcomes {
     if (!this.#open.beginOutcome(callId)) {
       throw new WardenError("CALL_ID_CONFLICT", `the outcome of call ${callId} is being recorded already`);
     }
+    let claimed = false;
     try {
       const cached = this.#open.get(callId);
       if (cached && from !== null && cached.runner !== from) throw notReportable(callId, cached.runner);
+      // A report may reach any process on the database (an HTTP agent behind a load balancer): the
+      // store's claim makes the first one the only one, as for a caller-chosen id.
+      if (from !== null) claimed = await this.#claimReport(callId);
       return await write(this.#open.take(callId) ?? (await this.#openFromLedger(callId, from)));
+    } catch (err) {
+      if (claimed) await this.#ledger.store.callIds?.release(reportClaim(callId)).catch(() => undefined);
+      throw err;
     } finally {
       this.#open.endOutcome(callId);
     }
+  }
+
+  /** True once this process holds the report's claim; CALL_ID_CONFLICT when another one does. */
+  async #claimReport(callId: string): Promise<boolean> {
+    const claims = this.#ledger.store.callIds;
+    if (!claims) return false;
+    if (await claims.claim(reportClaim(callId), new Date().toISOString())) return true;
+    throw new WardenError("CALL_ID_CONFLICT", `the outcome of call ${callId} is recorded already`);
   }
 
   async #screenAndWrite(
@@ -188,6 +203,11 @@ export class CallOutcomes {
       startedAt: Date.parse(intent.ts),
     };
   }
+}
+
+/** The claim a reported outcome takes in the store's call ids: a space never appears in a call id. */
+function reportClaim(callId: string): string {
+  return `outcome ${callId}`;
 }
 
 /** A report from anyone but the one the decision said runs the call. */

@@ -214,7 +214,7 @@ export interface LedgerStore {
 
 /** Caller-chosen call ids, claimed before the call's intent is recorded. */
 export interface CallIdClaims {
-  /** Claims `callId`; false when any process claimed it before. */
+  /** Claims `callId` (or a reported outcome's key); false when any process claimed it before. */
   claim(callId: string, at: string): Promise<boolean>;
   /** Gives back a claim whose intent could not be recorded. */
   release(callId: string): Promise<void>;

@@ -139,6 +139,21 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     }
   });
 
+  it("records one outcome when two instances take a report of the same call at the same moment", async () => {
+    const { wardens } = await cluster(2);
+    const first = await wardens[0]!.session(ctx);
+    const sessions = [first, await wardens[1]!.resume(first.id)];
+    for (let i = 0; i < 20; i++) {
+      const { callId } = await first.check("read_row", { i });
+      const outcome = { status: "ok" as const, result: { i }, durationMs: 1 };
+      const results = await Promise.allSettled(sessions.map((s) => s.recordOutcome(callId, outcome)));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
+      expect(await wardens[0]!.ledger.store.query({ callId, kinds: ["call.outcome"] })).toHaveLength(1);
+    }
+  });
+
   it("a chain already written by a live instance is refused at open (fail closed)", async () => {
     const { url, keyPath, wardens } = await cluster(1);
     await expect(
