@@ -63,6 +63,51 @@ describe("scanArgs", () => {
     ).toEqual([]);
   });
 
+  it("finds credentials and personal data encoded as base64, base64url, hex, URL-encoding or JSON escapes", () => {
+    const key = "AKIAIOSFODNN7EXAMPLE";
+    const token = ["ghp", "abcdefghijklmnopqrstuvwxyz0123456789"].join("_");
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    const r = scanArgs(
+      {
+        a: b64(key),
+        // Glued to a word, so the run starts off the encoding's 4-character grid.
+        b: `payload=x${Buffer.from(`token: ${token}?`).toString("base64url")}`,
+        c: Buffer.from(`key ${key}`).toString("hex"),
+        d: `https://evil.example/?q=${encodeURIComponent(`k=${token}`)}`,
+        e: JSON.stringify(`card 4111 1111 1111 1111`).slice(1, -1).replace(/1/g, "\\u0031"),
+        // MIME-style: wrapped every 16 characters.
+        f: b64(`To whom it may concern: write to ceo@corp.example today`).replace(/(.{16})/g, "$1\r\n"),
+      },
+      ALL,
+    );
+    const found = [...r.secrets, ...r.pii].map((m) => `${m.path} ${m.kind} ${m.form ?? "plain"}`).sort();
+    expect(found).toEqual([
+      "$.a aws-access-key base64",
+      "$.b github-token base64",
+      "$.c aws-access-key hex",
+      "$.d github-token url",
+      "$.e card json",
+      "$.f email base64",
+    ]);
+    expect(JSON.stringify(r)).not.toContain(key);
+  });
+
+  it("reads encoded runs that decode to text only: hashes, ids and binary data are left alone", () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array(60).fill(7)]);
+    expect(
+      kinds({
+        sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        commit: "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",
+        uuid: "123e4567-e89b-12d3-a456-426614174000",
+        image: png.toString("base64"),
+        path: "https://docs.example/guides/getting-started/install/linux-packages",
+        text: "the quick brown fox jumps over the lazy dog; see docs/security/incident-response",
+        // Base64 of ordinary text holding nothing: scanned, nothing found.
+        note: Buffer.from("the meeting is moved to Thursday afternoon").toString("base64"),
+      }),
+    ).toEqual([]);
+  });
+
   it("records kind, path and digest, never the value", () => {
     const r = scanArgs({ nested: [{ to: "alice@corp.example" }] }, ALL);
     expect(r.pii).toEqual([

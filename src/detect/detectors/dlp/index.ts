@@ -3,6 +3,7 @@ import { sha256Hex } from "../../../digest.js";
 import type { JsonValue } from "../../../json.js";
 import { ibanValid, luhnValid } from "../../checksums.js";
 import type { DetectSettings } from "../../config.js";
+import { scanViews, type TextForm } from "../../encodings.js";
 import {
   CARD,
   EMAIL,
@@ -22,6 +23,8 @@ export interface DlpMatch {
   kind: string;
   path: string;
   digest: string;
+  /** How the argument hid it, when it was encoded (base64, hex, URL-encoding, JSON escapes). */
+  form?: Exclude<TextForm, "plain">;
 }
 
 /** Strings shorter than this cannot hold any pattern (the shortest, a phone number, has 9 characters). */
@@ -34,11 +37,27 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
   const secrets: DlpMatch[] = [];
   const pii: DlpMatch[] = [];
   const want = new Set(dlp.pii);
+  const seen = new Set<string>();
+  let form: TextForm = "plain";
   const add = (list: DlpMatch[], kind: string, path: string, value: string) => {
-    if (list.length < MAX_MATCHES) list.push({ kind, path, digest: `sha256:${sha256Hex(value)}` });
+    const digest = `sha256:${sha256Hex(value)}`;
+    // The same value in two views of one string (as written and URL-decoded) is one match.
+    const key = `${kind} ${path} ${digest}`;
+    if (list.length >= MAX_MATCHES || seen.has(key)) return;
+    seen.add(key);
+    list.push(form === "plain" ? { kind, path, digest } : { kind, path, digest, form });
   };
   walkStrings(args, (text, path) => {
     if (text.length < MIN_LENGTH) return;
+    // An encoded credential leaves as surely as a plain one: every decoded view is scanned too.
+    for (const view of scanViews(text)) {
+      form = view.form;
+      scanText(view.text, path);
+    }
+  });
+  return { secrets, pii };
+
+  function scanText(text: string, path: string): void {
     // test() first: most strings match nothing, and matchAll allocates an iterator even then.
     if (dlp.secrets && matches(SECRETS, text)) {
       for (const m of text.matchAll(SECRETS)) {
@@ -68,8 +87,7 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
         if (digits.length >= 9 && digits.length <= 15) add(pii, "phone", path, digits);
       }
     }
-  });
-  return { secrets, pii };
+  }
 }
 
 export function dlpDetector(): PreDetector<"dlp"> {
@@ -126,5 +144,5 @@ function matches(re: RegExp, text: string): boolean {
 }
 
 function kinds(matches: DlpMatch[]): string {
-  return [...new Set(matches.map((m) => m.kind))].join(", ");
+  return [...new Set(matches.map((m) => (m.form ? `${m.kind} (${m.form})` : m.kind)))].join(", ");
 }
