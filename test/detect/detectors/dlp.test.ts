@@ -51,6 +51,11 @@ describe("scanArgs", () => {
     ).toEqual(["card", "email", "iban", "phone"]);
   });
 
+  it("finds a card number sent as a JSON number, and leaves shorter numbers alone", () => {
+    expect(kinds({ card: 4111111111111111, amount: 4111, order: 411111111111 })).toEqual(["card"]);
+    expect(kinds({ card: 4111111111111112 })).toEqual([]);
+  });
+
   it("leaves look-alikes alone: bad checksums, ordinary ids and text", () => {
     expect(
       kinds({

@@ -47,14 +47,18 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
     seen.add(key);
     list.push(form === "plain" ? { kind, path, digest } : { kind, path, digest, form });
   };
-  walkStrings(args, (text, path) => {
-    if (text.length < MIN_LENGTH) return;
-    // An encoded credential leaves as surely as a plain one: every decoded view is scanned too.
-    for (const view of scanViews(text)) {
-      form = view.form;
-      scanText(view.text, path);
-    }
-  });
+  walkStrings(
+    args,
+    (text, path) => {
+      if (text.length < MIN_LENGTH) return;
+      // An encoded credential leaves as surely as a plain one: every decoded view is scanned too.
+      for (const view of scanViews(text)) {
+        form = view.form;
+        scanText(view.text, path);
+      }
+    },
+    { cardNumbers: want.has("card") },
+  );
   return { secrets, pii };
 
   function scanText(text: string, path: string): void {
