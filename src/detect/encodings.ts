@@ -32,15 +32,15 @@ export function encodedForms(value: string, minLength: number): { form: string; 
 }
 
 /**
- * A text as a value could appear in it: as written (the scan ignores letter case), and also URL-decoded (`%xx`, `+` as space) and
- * JSON-unescaped when it holds such escapes.
+ * A text as a value could appear in it: as written (the scan ignores letter case), and also URL-decoded (`%xx`, `+` as space),
+ * JSON-unescaped when it holds such escapes, and NFKC-folded without invisible characters when it is not ASCII.
  */
 export function decodedViews(text: string): string[] {
   return escapedViews(text).map((v) => v.text);
 }
 
 /** How a text a pattern was found in had been written. */
-export type TextForm = "plain" | "url" | "json" | "base64" | "hex";
+export type TextForm = "plain" | "url" | "json" | "unicode" | "base64" | "hex";
 
 /**
  * The views a pattern scan (DLP) reads of a text: `decodedViews`, and in each of them every run of
@@ -69,8 +69,17 @@ function escapedViews(text: string): { form: TextForm; text: string }[] {
     const unescaped = jsonUnescape(text);
     if (unescaped !== text) views.push({ form: "json", text: unescaped });
   }
+  if (NON_ASCII.test(text)) {
+    // Full-width letters, ligatures and invisible characters spliced into a value do not hide it.
+    const folded = text.normalize("NFKC").replace(INVISIBLE, "");
+    if (folded !== text) views.push({ form: "unicode", text: folded });
+  }
   return views;
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
+/** Zero-width spaces and joiners, word joiner, byte-order mark, soft hyphen. */
+const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00ad]/g;
 
 /** Shorter encoded runs hold nothing a pattern finds (the shortest, 9 characters, takes 12 in base64). */
 const MIN_RUN = 12;

@@ -113,7 +113,7 @@ describe("canary tokens", () => {
     expect(code).toBe("denied");
   });
 
-  it("finds a canary encoded: base64 at any alignment, base64url, hex, URL-encoded, JSON-escaped", async () => {
+  it("finds a canary encoded: base64 at any alignment, base64url, hex, URL-encoded, JSON-escaped, look-alike letters", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const canary = await warden.createCanary("record", "decoy customer");
     const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
@@ -126,6 +126,9 @@ describe("canary tokens", () => {
       `q=${encodeURIComponent(`"${v}"`)}`,
       JSON.stringify(JSON.stringify({ id: v })),
       v.toUpperCase(),
+      // Full-width letters (U+FF01..U+FF5E mirror ASCII), and a zero-width space spliced in.
+      v.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
+      `${v.slice(0, 5)}\u200b${v.slice(5)}`,
     ]) {
       expect((await s.check("upload", { text })).effect, text).toBe("deny");
     }

@@ -82,6 +82,9 @@ describe("scanArgs", () => {
         e: JSON.stringify(`card 4111 1111 1111 1111`).slice(1, -1).replace(/1/g, "\\u0031"),
         // MIME-style: wrapped every 16 characters.
         f: b64(`To whom it may concern: write to ceo@corp.example today`).replace(/(.{16})/g, "$1\r\n"),
+        // Full-width letters; a zero-width space spliced in.
+        g: "ＡＫＩＡＩＯＳＦＯＤＮＮ７ＥＸＡＭＰＬＥ",
+        h: `${token.slice(0, 10)}\u200b${token.slice(10)}`,
       },
       ALL,
     );
@@ -93,6 +96,8 @@ describe("scanArgs", () => {
       "$.d github-token url",
       "$.e card json",
       "$.f email base64",
+      "$.g aws-access-key unicode",
+      "$.h github-token unicode",
     ]);
     expect(JSON.stringify(r)).not.toContain(key);
   });
