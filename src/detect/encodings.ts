@@ -36,27 +36,34 @@ export function encodedForms(value: string, minLength: number): { form: string; 
  * JSON-unescaped when it holds such escapes, and NFKC-folded without invisible characters when it is not ASCII.
  */
 export function decodedViews(text: string): string[] {
+  if (!mayBeEscaped(text)) return [text];
   return escapedViews(text).map((v) => v.text);
+}
+
+/** Whether a text holds anything `escapedViews` undoes: most texts do not, and cost these checks only. */
+function mayBeEscaped(text: string): boolean {
+  return text.includes("%") || text.includes("+") || text.includes("\\") || !isAscii(text);
 }
 
 /** How a text a pattern was found in had been written. */
 export type TextForm = "plain" | "url" | "json" | "unicode" | "base64" | "hex";
 
 /**
- * The views a pattern scan (DLP) reads of a text: `decodedViews`, and in each of them every run of
- * base64 (either alphabet) or hex long enough to hide a credential, decoded, when it decodes to text.
- * A pattern cannot be searched for encoded as a tracked value can: it is found in the decoded text.
+ * Calls `visit` with each view a pattern scan (DLP) reads of a text besides the text itself: the
+ * escaped views of `decodedViews`, and in the text and each of them every run of base64 (either
+ * alphabet) or hex long enough to hide a credential, decoded, when it decodes to text. A pattern
+ * cannot be searched for encoded as a tracked value can: it is found in the decoded text. Called on
+ * every argument string of every call, so it allocates nothing for plain text.
  */
-export function scanViews(text: string): { form: TextForm; text: string }[] {
-  const views = escapedViews(text);
-  for (const view of [...views]) {
-    if (view.text.length < MIN_RUN) continue;
-    for (const decoded of decodedRuns(view.text, MAX_VIEWS - views.length)) {
-      if (views.length >= MAX_VIEWS) return views;
-      views.push(decoded);
-    }
+export function forEachDecodedView(text: string, visit: (form: TextForm, text: string) => void): void {
+  if (text.length < MIN_RUN) return;
+  let budget = visitRuns(text, MAX_VIEWS, visit);
+  if (!mayBeEscaped(text)) return;
+  for (const view of escapedViews(text)) {
+    if (view.form === "plain" || budget <= 0) continue;
+    visit(view.form, view.text);
+    budget = visitRuns(view.text, budget - 1, visit);
   }
-  return views;
 }
 
 function escapedViews(text: string): { form: TextForm; text: string }[] {
@@ -69,7 +76,7 @@ function escapedViews(text: string): { form: TextForm; text: string }[] {
     const unescaped = jsonUnescape(text);
     if (unescaped !== text) views.push({ form: "json", text: unescaped });
   }
-  if (NON_ASCII.test(text)) {
+  if (!isAscii(text)) {
     // Full-width letters, ligatures and invisible characters spliced into a value do not hide it.
     const folded = text.normalize("NFKC").replace(INVISIBLE, "");
     if (folded !== text) views.push({ form: "unicode", text: folded });
@@ -77,7 +84,10 @@ function escapedViews(text: string): { form: TextForm; text: string }[] {
   return views;
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
+/** UTF-8 takes one byte per character exactly when every character is ASCII (faster than a regex). */
+function isAscii(text: string): boolean {
+  return Buffer.byteLength(text, "utf8") === text.length;
+}
 /** Zero-width spaces and joiners, word joiner, byte-order mark, soft hyphen. */
 const INVISIBLE = /[\u200b-\u200d\u2060\ufeff\u00ad]/g;
 
@@ -91,6 +101,7 @@ const MAX_VIEWS = 64;
 const BASE64 = 1;
 const HEX = 2;
 const BREAK = 4;
+const HEX_RUN = /[0-9a-fA-F]{12,}/g;
 const CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
@@ -100,38 +111,48 @@ for (let c = 0; c < 128; c++) {
     (ch === "\r" || ch === "\n" ? BREAK : 0);
 }
 
-/** Up to `max` decoded runs of `text`, in order. */
-function decodedRuns(text: string, max: number): { form: TextForm; text: string }[] {
-  const out: { form: TextForm; text: string }[] = [];
-  const take = (decoded: { form: TextForm; text: string } | null) => {
-    if (decoded !== null && out.length < max) out.push(decoded);
-  };
-  let b64Start = -1;
-  let hexStart = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const code = i < text.length ? text.charCodeAt(i) : 0;
-    const cls = code < 128 ? CLASS[code]! : 0;
-    if (cls & (BASE64 | BREAK)) {
-      if (b64Start < 0 && cls & BASE64) b64Start = i;
-    } else if (b64Start >= 0) {
-      if (i - b64Start >= MIN_RUN) {
-        take(decodeBase64Run(text.slice(b64Start, i).replace(/[\r\n]/g, "")));
-      }
-      b64Start = -1;
+/** Visits up to `budget` decoded runs of `text`, in order; returns the budget left. */
+function visitRuns(text: string, budget: number, visit: (form: TextForm, text: string) => void): number {
+  // A run of MIN_RUN characters covers every MIN_RUN-th position: only those are looked at first, so
+  // ordinary text (words shorter than a run, between spaces) costs one look per MIN_RUN characters.
+  let after = 0;
+  for (let i = MIN_RUN - 1; i < text.length && budget > 0; ) {
+    if (!inRun(text, i)) {
+      i += MIN_RUN;
+      continue;
     }
-    if (cls & HEX) {
-      if (hexStart < 0) hexStart = i;
-    } else if (hexStart >= 0) {
-      if (i - hexStart >= MIN_RUN) {
-        take(decodeHexRun(text.slice(hexStart, i)));
+    let start = i;
+    while (start > after && inRun(text, start - 1)) start--;
+    let end = i + 1;
+    while (end < text.length && inRun(text, end)) end++;
+    if (end - start >= MIN_RUN) {
+      const run = text.slice(start, end);
+      const decoded = decodeBase64Run(run.replace(/[\r\n]/g, ""));
+      if (decoded !== null) {
+        visit("base64", decoded);
+        budget--;
       }
-      hexStart = -1;
+      // Hex digits are base64 characters too: a hex run lies inside a base64 one.
+      for (const hex of run.matchAll(HEX_RUN)) {
+        const bytes = budget > 0 ? decodeHexRun(hex[0]) : null;
+        if (bytes !== null) {
+          visit("hex", bytes);
+          budget--;
+        }
+      }
     }
+    after = end;
+    i = end + MIN_RUN;
   }
-  return out;
+  return budget;
 }
 
-function decodeBase64Run(run: string): { form: TextForm; text: string } | null {
+function inRun(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return code < 128 && (CLASS[code]! & (BASE64 | BREAK)) !== 0;
+}
+
+function decodeBase64Run(run: string): string | null {
   // Hex is read as hex; base64 of text mixes letter cases (an id like INV-2024-11-0042 does not).
   if (run.length < MIN_RUN || !/[a-z]/.test(run) || !/[A-Z]/.test(run) || /^[0-9a-fA-F]+$/.test(run)) {
     return null;
@@ -139,15 +160,15 @@ function decodeBase64Run(run: string): { form: TextForm; text: string } | null {
   // The run may start inside the encoded text (a word glued before it): one of four starts is aligned.
   for (let start = 0; start < 4 && run.length - start >= MIN_RUN; start++) {
     const decoded = asText(Buffer.from(run.slice(start), "base64"));
-    if (decoded !== null) return { form: "base64", text: decoded };
+    if (decoded !== null) return decoded;
   }
   return null;
 }
 
-function decodeHexRun(run: string): { form: TextForm; text: string } | null {
+function decodeHexRun(run: string): string | null {
   for (let start = 0; start < 2; start++) {
     const decoded = asText(Buffer.from(run.slice(start, start + ((run.length - start) & ~1)), "hex"));
-    if (decoded !== null) return { form: "hex", text: decoded };
+    if (decoded !== null) return decoded;
   }
   return null;
 }

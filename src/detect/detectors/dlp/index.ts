@@ -3,7 +3,7 @@ import { sha256Hex } from "../../../digest.js";
 import type { JsonValue } from "../../../json.js";
 import { ibanValid, luhnValid } from "../../checksums.js";
 import type { DetectSettings } from "../../config.js";
-import { scanViews, type TextForm } from "../../encodings.js";
+import { forEachDecodedView, type TextForm } from "../../encodings.js";
 import {
   CARD,
   EMAIL,
@@ -47,15 +47,20 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
     seen.add(key);
     list.push(form === "plain" ? { kind, path, digest } : { kind, path, digest, form });
   };
+  let where = "$";
+  const scanDecoded = (decodedForm: TextForm, text: string) => {
+    form = decodedForm;
+    scanText(text, where);
+    form = "plain";
+  };
   walkStrings(
     args,
     (text, path) => {
       if (text.length < MIN_LENGTH) return;
+      scanText(text, path);
       // An encoded credential leaves as surely as a plain one: every decoded view is scanned too.
-      for (const view of scanViews(text)) {
-        form = view.form;
-        scanText(view.text, path);
-      }
+      where = path;
+      forEachDecodedView(text, scanDecoded);
     },
     { cardNumbers: want.has("card") },
   );
