@@ -48,11 +48,15 @@ export class TokenLimits {
 
   /**
    * Charges one request and its declared body size to `tokenId`, or throws RATE_LIMITED (nothing
-   * charged) when the token's budget is spent. Checked before the body is read, so a refused flood
+   * charged) when the token's budget is spent, PAYLOAD_TOO_LARGE when no budget could ever hold it. Checked before the body is read, so a refused flood
    * costs no parsing.
    */
   admit(c: Context, tokenId: string): void {
     const declared = Math.max(0, Number(c.req.header("content-length") ?? 0) || 0);
+    // No wait would ever admit it: told to retry, a client would retry for ever.
+    if (declared > this.#o.byteBurst) {
+      throw new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${this.#o.byteBurst} bytes`);
+    }
     const budget = this.#budget(tokenId);
     if (budget.requests < 1 || budget.bytes < declared || budget.bytes < 0) {
       const o = this.#o;

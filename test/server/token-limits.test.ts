@@ -94,6 +94,20 @@ describe("per-token limits", () => {
     expect(next.headers.get("retry-after")).toMatch(/^\d+$/);
   });
 
+  it("refuses a body no budget could hold as too large (413), not as a wait (429) a client would retry for ever", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    const { token } = await createToken(warden.ledger.store, { role: "admin" });
+    const huge = await post(`${server.url}/v1/decisions`, token, `{"pad":"${"x".repeat(3 * 1024 * 1024)}"}`);
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.body).error.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(huge.retryAfter).toBeUndefined();
+    // Nothing was charged: the token's next request is answered.
+    const api = apiClient(() => server.url);
+    expect((await api("GET", "/v1/sessions", token)).status).toBe(200);
+  });
+
   it("limits requests per token", async () => {
     const { warden } = await openWarden(PLAIN_POLICY);
     const metrics = new Metrics(warden.ledger);
