@@ -25,6 +25,8 @@ export interface SessionRegistryDeps {
 }
 
 const MAX_TEXT = 1024;
+/** C0 and C1 controls, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates. */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 /**
  * Beyond this many, the least recently used open session is dropped from memory (about 1 KB each): it is
  * read back from the store when used again, and the sweep no longer sees it until then.
@@ -74,6 +76,14 @@ export class SessionRegistry {
         throw new WardenError(
           "INVALID_REQUEST",
           `session ${field} must be a non-empty, well-formed string of at most ${MAX_TEXT} characters`,
+        );
+      }
+      // Identities are printed where people read them (terminals, the dashboard, syslog): no character
+      // there may forge a line, move the cursor or reorder what a reader sees.
+      if (UNPRINTABLE.test(value)) {
+        throw new WardenError(
+          "INVALID_REQUEST",
+          `session ${field} must not hold control characters or bidirectional overrides`,
         );
       }
     }

@@ -231,6 +231,32 @@ describe("the library", () => {
     ).rejects.toMatchObject({ code: "SESSION_ENDED" });
   });
 
+  it("refuses identities holding control characters or bidirectional overrides, and records nothing", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    for (const bad of [
+      "alice\nroot",
+      "alice\u0000",
+      "\u001b[2Jalice",
+      "alice\u202egnp.exe",
+      "a\u2028b",
+      "a\u0085",
+    ]) {
+      await expect(warden.session({ agent: "a", onBehalfOf: bad, intent: "t" })).rejects.toMatchObject({
+        code: "INVALID_REQUEST",
+      });
+      await expect(warden.session({ agent: "a", onBehalfOf: "u", intent: bad })).rejects.toMatchObject({
+        code: "INVALID_REQUEST",
+      });
+    }
+    expect(await warden.ledger.store.query({ kinds: ["session.start"] })).toHaveLength(0);
+    const ok = await warden.session({
+      agent: "a",
+      onBehalfOf: "Zoë O'Brien <zoe@example.com>",
+      intent: "résumé 履歴書",
+    });
+    expect(ok.onBehalfOf).toBe("Zoë O'Brien <zoe@example.com>");
+  });
+
   it("monitor mode records the would-be decision and lets the call through", async () => {
     const { warden } = await openWarden({ mode: "monitor", blocked_tools: ["send_email"] });
     const session = await warden.session({ agent: "a", onBehalfOf: "u", intent: "t" });
