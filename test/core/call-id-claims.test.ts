@@ -8,23 +8,29 @@ import { onCleanup, openWarden } from "../helpers.js";
 const POLICY = { default: "allow" as const };
 const IDENTITY = { agent: "job-bot", onBehalfOf: "ci@example.com", intent: "jobs" };
 
+/** Two Wardens on one SQLite file, a session on each. */
+async function twoWardens() {
+  const { warden: a, db } = await openWarden(POLICY);
+  const b = await Warden.open({ policy: POLICY, db });
+  onCleanup(() => b.close());
+  const [onA, onB] = await Promise.all([a.session(IDENTITY), b.session(IDENTITY)]);
+  return { a, onA, onB };
+}
+
+/** Of two attempts at once, one went through and the other got CALL_ID_CONFLICT. */
+async function oneWins(attempts: Promise<unknown>[]): Promise<void> {
+  const refused = (await Promise.allSettled(attempts)).filter((r) => r.status === "rejected");
+  expect(refused).toHaveLength(1);
+  expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
+}
+
 describe("a caller-chosen call id across processes", () => {
   it("is recorded once when two Wardens on one file decide it at once", async () => {
-    const { warden: a, db } = await openWarden(POLICY);
-    const b = await Warden.open({ policy: POLICY, db });
-    onCleanup(() => b.close());
-    const [onA, onB] = await Promise.all([a.session(IDENTITY), b.session(IDENTITY)]);
+    const { a, onA, onB } = await twoWardens();
     for (let i = 0; i < 20; i++) {
       const callId = `job-${i}`;
-      const results = await Promise.allSettled([
-        onA.check("run_job", { i }, { callId }),
-        onB.check("run_job", { i }, { callId }),
-      ]);
-      const refused = results.filter((r) => r.status === "rejected");
-      expect(refused).toHaveLength(1);
-      expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
-      const intents = await a.ledger.store.query({ callId, kinds: ["call.intent"] });
-      expect(intents).toHaveLength(1);
+      await oneWins([onA.check("run_job", { i }, { callId }), onB.check("run_job", { i }, { callId })]);
+      expect(await a.ledger.store.query({ callId, kinds: ["call.intent"] })).toHaveLength(1);
     }
   });
 
@@ -43,22 +49,12 @@ describe("a caller-chosen call id across processes", () => {
   });
 
   it("records one outcome when two Wardens on one file take a report of the same call at once", async () => {
-    const { warden: a, db } = await openWarden(POLICY);
-    const b = await Warden.open({ policy: POLICY, db });
-    onCleanup(() => b.close());
-    const [onA, onB] = await Promise.all([a.session(IDENTITY), b.session(IDENTITY)]);
+    const { a, onA, onB } = await twoWardens();
     for (let i = 0; i < 20; i++) {
       const { callId } = await onA.check("run_job", { i });
       const outcome = { status: "ok" as const, result: { i }, durationMs: 1 };
-      const results = await Promise.allSettled([
-        onA.recordOutcome(callId, outcome),
-        onB.recordOutcome(callId, outcome),
-      ]);
-      const refused = results.filter((r) => r.status === "rejected");
-      expect(refused).toHaveLength(1);
-      expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ code: "CALL_ID_CONFLICT" });
-      const outcomes = await a.ledger.store.query({ callId, kinds: ["call.outcome"] });
-      expect(outcomes).toHaveLength(1);
+      await oneWins([onA.recordOutcome(callId, outcome), onB.recordOutcome(callId, outcome)]);
+      expect(await a.ledger.store.query({ callId, kinds: ["call.outcome"] })).toHaveLength(1);
     }
   });
 
