@@ -24,6 +24,7 @@ export interface RunnerStats {
 // Checkpoints have their own cursor, kept under this suffix of the sink name.
 const CHECKPOINT_CURSOR = "/checkpoints";
 const DEAD_LETTER = "export.dead_letter";
+const STALLED = "export.stalled";
 
 /** Delivers the whole ledger to one sink, at least once, in chain order, from wherever it stopped. */
 export class SinkRunner {
@@ -36,6 +37,8 @@ export class SinkRunner {
   readonly #heads = new Map<string, number>();
   readonly #acked = new Map<string, number>();
   #closed = false;
+  /** Whether this outage's `export.stalled` alert was written (until the next delivery). */
+  #stalled = false;
   #dirty = true;
   #wake: (() => void) | null = null;
   readonly #done: Promise<void>;
@@ -118,8 +121,11 @@ export class SinkRunner {
   }
 
   /**
-   * Delivers a prefix of `events` and returns its length: all of them, or after a batch ran out of
-   * attempts, one at a time so that only the event that keeps failing is dead-lettered. 0 when closing.
+   * Delivers a prefix of `events` and returns its length: all of them, or, once the receiver refused a
+   * batch for good, one at a time so that only the event it refuses is dead-lettered. A receiver that
+   * is down, busy or failing is retried for as long as it takes (at-least-once: an outage loses
+   * nothing); past `retry.attempts` failures an `export.stalled` alert says the sink is behind.
+   * 0 when closing.
    */
   async #deliver(events: ExportEvent[]): Promise<number> {
     let batch = events;
@@ -128,12 +134,12 @@ export class SinkRunner {
       try {
         await this.#send(batch);
         this.#stats.delivered += batch.length;
+        this.#stalled = false;
         return batch.length;
       } catch (err) {
         failures++;
         this.#stats.failures++;
-        const permanent = err instanceof SinkError && err.permanent;
-        if (permanent || failures >= this.#options.retry.attempts) {
+        if (err instanceof SinkError && err.permanent) {
           if (batch.length > 1) {
             // Find the culprit: retry the first event alone, with fresh attempts.
             batch = batch.slice(0, 1);
@@ -143,10 +149,35 @@ export class SinkRunner {
           // The cursor moves past the event only once its dead-letter record is durable.
           return (await this.#deadLetter(batch[0]!, err)) ? 1 : 0;
         }
+        if (failures === this.#options.retry.attempts && !this.#stalled) {
+          this.#stalled = true;
+          await this.#alertStalled(err, failures);
+        }
         await this.#idle(backoffDelay(failures, this.#options.retry), true);
       }
     }
     return 0;
+  }
+
+  /** Records once per outage that the sink is behind and still retrying, so the gap is seen elsewhere. */
+  async #alertStalled(err: unknown, failures: number): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    await this.#ledger
+      .append({
+        kind: "alert",
+        session: null,
+        agent: null,
+        callId: null,
+        data: {
+          type: STALLED,
+          severity: "high",
+          message: `export sink ${this.sink.name} failed ${failures} times in a row; it keeps retrying and loses nothing`,
+          sink: this.sink.name,
+          code: err instanceof SinkError ? err.code : "EXPORT_SINK_FAILED",
+          error: message.slice(0, 500),
+        },
+      })
+      .catch(() => undefined);
   }
 
   async #send(batch: ExportEvent[]): Promise<void> {

@@ -1,4 +1,4 @@
-// Splunk HEC sink against a local HEC receiver: delivery, busy retries, refused data dead-lettered, outage + restart.
+// Splunk HEC sink against a local HEC receiver: delivery, busy retries (nothing lost past the attempts), refused data dead-lettered, outage + restart.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Warden } from "../../../src/index.js";
@@ -81,6 +81,22 @@ describe("splunk-hec sink", () => {
     await waitFor(() => hec.ids().includes(`${alert?.chain}:${alert?.seq}`));
     expect(ids.filter((id) => id !== endId).every((id) => hec.ids().includes(id))).toBe(true);
     expect(hec.ids()).not.toContain(endId);
+  });
+
+  it("loses nothing when the collector is busy for longer than the attempts: one stalled alert, no dead letter", async () => {
+    const hec = await receiver();
+    hec.mode = "busy";
+    const { warden } = await openWarden(policy(hec.url), { export: { env: ENV, pollMs: 50 } });
+    await runCalls(warden, 5);
+    // Three attempts, then it keeps going: well past them before the collector comes back.
+    await waitFor(() => hec.requests > 8);
+    hec.mode = "ok";
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    const alerts = await warden.ledger.store.query({ kinds: ["alert"] });
+    expect(alerts.map((a) => a.data.type)).toEqual(["export.stalled"]);
+    expect(alerts[0]?.data).toMatchObject({ sink: "splunk", severity: "high" });
+    expect(warden.exporter?.stats().get("splunk")?.deadLettered).toBe(0);
   });
 
   it("survives a collector outage and a Warden restart mid-export: every event arrives, repeats keep their id", async () => {
