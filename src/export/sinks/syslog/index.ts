@@ -10,6 +10,9 @@ import { toCef } from "./cef.js";
 import type { SyslogDocument } from "./config.js";
 import { formatSyslog, octetFrame, type SyslogHeader } from "./rfc5424.js";
 
+/** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers); IPv6 allows 20 bytes more. */
+const MAX_DATAGRAM = 65_507;
+
 export interface SyslogSinkOptions {
   name: string;
   transport: "udp" | "tcp" | "tls";
@@ -63,7 +66,11 @@ export class SyslogSink implements Sink {
       else await this.#sendStream(Buffer.concat(messages.map(octetFrame)));
     } catch (err) {
       this.#drop();
-      throw new SinkError(this.name, `${this.#o.transport} ${this.#o.host}: ${(err as Error).message}`);
+      // A message too large for one datagram fails the same way on every attempt: dead-letter it.
+      const permanent = (err as NodeJS.ErrnoException).code === "EMSGSIZE";
+      throw new SinkError(this.name, `${this.#o.transport} ${this.#o.host}: ${(err as Error).message}`, {
+        permanent,
+      });
     }
   }
 
@@ -89,10 +96,17 @@ export class SyslogSink implements Sink {
     }
     const udp = this.#udp;
     for (const m of messages) {
+      const bytes = Buffer.from(m, "utf8");
+      if (bytes.length > MAX_DATAGRAM) {
+        throw Object.assign(
+          new Error(`a message of ${bytes.length} bytes does not fit in one UDP datagram`),
+          {
+            code: "EMSGSIZE",
+          },
+        );
+      }
       await new Promise<void>((resolve, reject) =>
-        udp.send(Buffer.from(m, "utf8"), this.#port(), this.#o.host, (err) =>
-          err ? reject(err) : resolve(),
-        ),
+        udp.send(bytes, this.#port(), this.#o.host, (err) => (err ? reject(err) : resolve())),
       );
     }
   }
