@@ -18,6 +18,8 @@ export class HecReceiver {
   mode: HecMode = "ok";
   requests = 0;
   refuse: (e: HecEvent) => boolean = () => false;
+  /** Splunk's `max_content_length`: a larger request is answered 413, as Splunk does. */
+  maxContentLength = Number.POSITIVE_INFINITY;
   readonly #server: Server;
   readonly #token: string;
   port = 0;
@@ -40,7 +42,12 @@ export class HecReceiver {
         if (auth !== `Splunk ${this.#token}`) return answer(403, "Invalid token", 4);
         if (this.mode === "disabled") return answer(403, "Token disabled", 1);
         if (this.mode === "busy") return answer(503, "Server is busy", 9);
-        const batch = parseConcatenated(Buffer.concat(chunks).toString("utf8"));
+        const body = Buffer.concat(chunks);
+        if (body.length > this.maxContentLength) {
+          res.writeHead(413, { "content-type": "text/plain" });
+          return res.end(`Content-Length of ${body.length} too large (maximum is ${this.maxContentLength})`);
+        }
+        const batch = parseConcatenated(body.toString("utf8"));
         if (batch === null || batch.length === 0) return answer(400, "Invalid data format", 6);
         if (batch.some((e) => e.event === undefined)) return answer(400, "Event field is required", 12);
         if (batch.some((e) => this.refuse(e))) return answer(400, "Invalid data format", 6);

@@ -5,6 +5,18 @@ import { POLICY, runCalls, waitFor } from "../helpers.js";
 import { OtlpReceiver } from "../receivers/otlp.js";
 
 describe("otlp sink", () => {
+  it("dead-letters what the collector refuses for good (400, which OTLP says not to retry)", async () => {
+    const rx = await new OtlpReceiver().start();
+    onCleanup(() => rx.stop());
+    rx.status = 400;
+    const sink = { name: "traces", type: "otlp", url: rx.url };
+    const { warden } = await openWarden({ ...POLICY, export: { sinks: [sink] } }, { export: { pollMs: 50 } });
+    await runCalls(warden, 2);
+    const alerts = async () => (await warden.ledger.store.query({ kinds: ["alert"] })).map((a) => a.data);
+    await waitFor(async () => (await alerts()).length > 0);
+    expect((await alerts())[0]).toMatchObject({ type: "export.dead_letter", sink: "traces" });
+  });
+
   it("sends an execute_tool span per call (refused calls too), with GenAI attributes and ids stable per call", async () => {
     const rx = await new OtlpReceiver().start();
     onCleanup(() => rx.stop());

@@ -99,6 +99,26 @@ describe("splunk-hec sink", () => {
     expect(warden.exporter?.stats().get("splunk")?.deadLettered).toBe(0);
   });
 
+  it("dead-letters an event larger than the collector's max_content_length (413) and delivers the rest", async () => {
+    const hec = await receiver();
+    hec.maxContentLength = 20_000;
+    const { warden } = await openWarden(policy(hec.url), { export: { env: ENV, pollMs: 50 } });
+    const session = await warden.session({
+      agent: "support-bot",
+      onBehalfOf: "alice@example.com",
+      intent: "t",
+    });
+    const big = await session.check("read_ticket", { note: "x".repeat(30_000) });
+    await runCalls(warden, 5);
+    const [record] = await warden.ledger.store.query({ callId: big.callId, kinds: ["call.intent"] });
+    const bigId = `${record!.chain}:${record!.seq}`;
+    await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length === 1);
+    const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
+    expect(alert?.data).toMatchObject({ type: "export.dead_letter", sink: "splunk", event: bigId });
+    const ids = (await expectedIds(warden)).filter((id) => id !== bigId);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+  });
+
   it("survives a collector outage and a Warden restart mid-export: every event arrives, repeats keep their id", async () => {
     const hec = await receiver();
     const port = hec.port;

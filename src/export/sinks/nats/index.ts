@@ -51,7 +51,9 @@ export class NatsSink implements Sink {
       );
     } catch (err) {
       await this.close();
-      throw new SinkError(this.name, `publish: ${(err as Error).message}`);
+      // Larger than the server's max_payload: it fails the same way every time.
+      const permanent = (err as { code?: unknown }).code === "MAX_PAYLOAD_EXCEEDED";
+      throw new SinkError(this.name, `publish: ${(err as Error).message}`, { permanent });
     }
   }
 

@@ -43,7 +43,14 @@ export class OtlpSink implements Sink {
     );
     // ExportResultCode.SUCCESS is 0.
     if (result.code !== 0) {
-      throw new SinkError(this.name, `OTLP export: ${result.error?.message ?? "failed"}`);
+      const status = (result.error as { code?: unknown } | undefined)?.code;
+      // OTLP/HTTP: a 4xx other than 408 and 429 must not be retried (the collector refused the data).
+      const permanent =
+        typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429;
+      throw new SinkError(this.name, `OTLP export: ${result.error?.message ?? "failed"}`, {
+        permanent,
+        ...(typeof status === "number" ? { status } : {}),
+      });
     }
   }
 
