@@ -39,8 +39,8 @@ function unquote(raw: string): string | null {
 }
 
 /**
- * A test of whether a concrete path (as detectors report them: `$.to[0]`, `$["a b"]`, a `#key` suffix
- * for an object key itself) lies at or below one of `patterns`; `[*]` matches any key or index.
+ * A test of whether a concrete path (as detectors report them: `$.to[0]`, `$["a b"]`, `$.to#key` for a
+ * key of the object at `$.to`) lies at or below one of `patterns`; `[*]` matches any key or index.
  */
 export function pathScope(patterns: readonly string[]): (path: string) => boolean {
   const compiled = patterns.map(parseJsonPath).filter((p): p is PathStep[] => typeof p !== "string");

@@ -41,7 +41,9 @@ export function walkStrings(
     for (const key in v) {
       // The `redact:` path dialect, so a path found here can be handed to applyRedactions.
       const child = SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-      if (key.length >= 6 && !go(key, `${child}#key`, depth + 1)) return false;
+      // A key is reported as "a key of this object", never by a path that spells it: the key may be
+      // the very credential found, and paths go into alerts and the intent's `redacted`.
+      if (key.length >= 6 && !go(key, `${path}#key`, depth + 1)) return false;
       if (!go(v[key] as JsonValue, child, depth + 1)) return false;
     }
     return true;

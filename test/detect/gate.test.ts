@@ -26,6 +26,24 @@ describe("dlp", () => {
     expect(await outcome(s.run("http_post", { body: "hello world, nothing here" }, () => 1))).toBe("ok");
   });
 
+  it("keeps a credential used as an object key out of the intent record and the alert", async () => {
+    const { warden } = await openWarden({ ...LABELLED, detect: { dlp: { action: "alert" } } });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    await s.check("http_post", { headers: { [`X-Key ${AWS}`]: "1" }, to: "ops" }, { callId: "k1" });
+    await s.check("http_post", { [AWS]: "x" }, { callId: "k2" });
+    const records = await warden.ledger.store.query({ kinds: ["call.intent", "alert"] });
+    expect(records).toHaveLength(4);
+    expect(JSON.stringify(records)).not.toContain(AWS);
+    // The object holding the key is kept as a digest; its siblings stay readable.
+    const argsOf = async (callId: string) =>
+      (await warden.ledger.store.query({ callId, kinds: ["call.intent"] }))[0]!.data.args;
+    expect(await argsOf("k1")).toMatchObject({
+      headers: expect.stringMatching(/^sha256:/),
+      to: "ops",
+    });
+    expect(await argsOf("k2")).toEqual(expect.stringMatching(/^sha256:/));
+  });
+
   it("flags a large payload to a tool labelled external, not to an internal one", async () => {
     const { warden } = await openWarden({
       ...LABELLED,

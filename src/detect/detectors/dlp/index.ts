@@ -114,7 +114,8 @@ export function dlpDetector(): PreDetector<"dlp"> {
           severity: "high",
           action: dlp.action,
           message: `credentials in the arguments of ${input.tool}: ${kinds(secrets)}`,
-          redact: [...new Set(secrets.map((m) => m.path).filter((p) => !p.endsWith("#key")))],
+          // A credential used as a key takes the object holding it: a key has no value of its own to hide.
+          redact: [...new Set(secrets.map((m) => (m.path.endsWith("#key") ? m.path.slice(0, -4) : m.path)))],
           data: { matches: secrets.map((m) => ({ ...m })) },
         });
       }
