@@ -1,5 +1,6 @@
 // Export events as OCSF 1.3 events: API Activity (6003) for tool calls, Detection Finding (2004) for alerts.
 import type { JsonObject, JsonValue } from "../json.js";
+import { type Severity, severityOf } from "./severity.js";
 import type { ExportEvent } from "./types.js";
 
 export const OCSF_VERSION = "1.3.0";
@@ -10,6 +11,8 @@ const BASE_EVENT = 0;
 // activity_id 99 = Other: executing a tool is none of Create/Read/Update/Delete.
 const OTHER = 99;
 const SEVERITY = { informational: 1, medium: 3, high: 4 } as const;
+// OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical.
+const SEVERITY_ID: Record<Severity, number> = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
 /** The OCSF event for `e`; kinds without an OCSF class of their own become Base Events (class 0). */
 export function toOcsf(e: ExportEvent): JsonObject {
@@ -48,9 +51,15 @@ function apiActivity(e: ExportEvent): JsonObject {
 function detectionFinding(e: ExportEvent): JsonObject {
   const title = str(e.data.type ?? e.type);
   return {
-    ...header(e, DETECTION_FINDING, 2, 1, SEVERITY.high),
+    ...header(e, DETECTION_FINDING, 2, 1, SEVERITY_ID[severityOf(e)]),
     activity_name: "Create",
-    finding_info: { uid: e.id, title, types: [title] },
+    ...(typeof e.data.message === "string" ? { message: e.data.message } : {}),
+    finding_info: {
+      uid: e.id,
+      title,
+      types: [title],
+      ...(typeof e.data.message === "string" ? { desc: e.data.message } : {}),
+    },
     actor: actor(e),
     unmapped: e.data,
   };

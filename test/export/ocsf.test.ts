@@ -1,12 +1,16 @@
-// OCSF output through any sink: API Activity for calls, Detection Finding for alerts, Base Event otherwise.
+// OCSF output through any sink: API Activity for calls, Detection Finding for alerts, Base Event otherwise;
+// and an alert's severity, type and message as OCSF, CEF and syslog carry them.
 // No npm package ships the OCSF schema, so events are checked against a zod schema of the fields Warden emits.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { OCSF_VERSION } from "../../src/export/index.js";
+import { OCSF_VERSION, toOcsf } from "../../src/export/index.js";
+import { toCef } from "../../src/export/sinks/syslog/cef.js";
+import { syslogSeverity } from "../../src/export/sinks/syslog/rfc5424.js";
 import { openWarden, tempDir } from "../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { alertEvent, expectedIds, POLICY, runCalls, waitFor } from "./helpers.js";
+import { parseCef } from "./receivers/syslog.js";
 
 const metadata = z.object({
   version: z.literal(OCSF_VERSION),
@@ -103,5 +107,28 @@ describe("ocsf format", () => {
     });
     expect(events.filter((e) => e.class_uid === 2004)).toHaveLength(1);
     expect(events.some((e) => e.class_uid === 0 && e.activity_name === "session.start")).toBe(true);
+  });
+});
+
+describe("alert severity on the wire", () => {
+  it("keeps each alert's own severity, type and message in OCSF, CEF and syslog", () => {
+    const canary = alertEvent({
+      type: "detect:canary",
+      severity: "critical",
+      message: "canary token in read_ticket",
+    });
+    const drift = alertEvent({ type: "detect:drift", severity: "low", message: "unusual step" });
+    const bare = alertEvent({ type: "export.dead_letter" });
+    expect([canary, drift, bare].map((e) => toOcsf(e).severity_id)).toEqual([5, 2, 4]);
+    expect(toOcsf(canary)).toMatchObject({
+      message: "canary token in read_ticket",
+      finding_info: { title: "detect:canary", desc: "canary token in read_ticket" },
+    });
+    const cef = parseCef(toCef(canary));
+    expect(cef.severity).toBe("10");
+    expect(cef.ext).toMatchObject({ cat: "detect:canary", msg: "canary token in read_ticket" });
+    expect(parseCef(toCef(drift)).severity).toBe("3");
+    // RFC 5424 severities: critical 2, notice 5, error 3.
+    expect([canary, drift, bare].map(syslogSeverity)).toEqual([2, 5, 3]);
   });
 });

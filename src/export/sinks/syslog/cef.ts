@@ -1,5 +1,6 @@
 // ArcSight Common Event Format (CEF:0) lines, escaped per the CEF specification.
 import type { JsonValue } from "../../../json.js";
+import { type Severity, severityOf } from "../../severity.js";
 import type { ExportEvent } from "../../types.js";
 
 const VERSION = "0.1.0";
@@ -17,11 +18,11 @@ export function cefValue(value: string): string {
     .replace(/\r/g, "\\r");
 }
 
-/** CEF severity 0–10: alerts high, refused calls medium, the rest low. */
+const CEF_SEVERITY: Record<Severity, number> = { info: 3, low: 3, medium: 5, high: 8, critical: 10 };
+
+/** CEF severity 0–10 (3 low, 5 medium, 8 high, 10 very high), from the event's severity. */
 export function cefSeverity(e: ExportEvent): number {
-  if (e.type === "alert" || e.type === "sandbox.violation") return 8;
-  if (decisionOf(e)?.enforced === "deny") return 5;
-  return 3;
+  return CEF_SEVERITY[severityOf(e)];
 }
 
 /**
@@ -38,6 +39,9 @@ export function toCef(e: ExportEvent): string {
     ["act", decision ? String(decision.enforced ?? decision.effect ?? "") : null],
     ["reason", decision && typeof decision.reason === "string" ? decision.reason : null],
     ["outcome", typeof e.data.status === "string" ? e.data.status : null],
+    // An alert says what it is and why: its type (detect:canary, export.dead_letter, …) and message.
+    ["cat", e.type === "alert" && typeof e.data.type === "string" ? e.data.type : null],
+    ["msg", e.type === "alert" && typeof e.data.message === "string" ? e.data.message : null],
     ["suser", userOf(e)],
     ["cs1Label", "session"],
     ["cs1", e.session],

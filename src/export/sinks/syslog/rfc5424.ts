@@ -1,4 +1,5 @@
 // RFC 5424 syslog messages and RFC 5425/6587 octet-counted framing for stream transports.
+import { type Severity, severityOf } from "../../severity.js";
 import type { ExportEvent } from "../../types.js";
 
 export interface SyslogHeader {
@@ -11,12 +12,11 @@ export interface SyslogHeader {
 // 32473 is the private enterprise number RFC 5612 reserves for documentation; SD-IDs with "@" need one.
 export const SD_ID = "warden@32473";
 
-/** Severity (RFC 5424 table 2): alerts critical (2), refused calls warning (4), the rest informational (6). */
-export function severityOf(e: ExportEvent): number {
-  if (e.type === "alert" || e.type === "sandbox.violation") return 2;
-  const d = e.data.decision;
-  if (d !== null && typeof d === "object" && !Array.isArray(d) && d.enforced === "deny") return 4;
-  return 6;
+const SYSLOG_SEVERITY: Record<Severity, number> = { info: 6, low: 5, medium: 4, high: 3, critical: 2 };
+
+/** Severity (RFC 5424 table 2): critical 2, error 3, warning 4, notice 5, informational 6. */
+export function syslogSeverity(e: ExportEvent): number {
+  return SYSLOG_SEVERITY[severityOf(e)];
 }
 
 /** SD-PARAM values escape `"`, `\` and `]` (RFC 5424 §6.3.3). */
@@ -29,7 +29,7 @@ export function sdValue(value: string): string {
  * MSG is UTF-8 with a BOM when it holds non-ASCII text (§6.4); pure ASCII is sent as is.
  */
 export function formatSyslog(e: ExportEvent, msg: string, h: SyslogHeader): string {
-  const pri = h.facility * 8 + severityOf(e);
+  const pri = h.facility * 8 + syslogSeverity(e);
   // MSGID: at most 32 printable ASCII characters.
   const msgId = e.type.replace(/[^!-~]/g, "_").slice(0, 32);
   const sd = `[${SD_ID} eventId="${sdValue(e.id)}" chain="${sdValue(e.chain)}" seq="${e.seq}"]`;
