@@ -71,6 +71,19 @@ describe("rate", () => {
     expect(found[0]!.score).toBeGreaterThan(5);
   });
 
+  it("does not alert when a steady agent comes back from a pause at its usual pace", () => {
+    const rate = rateDetector({ baseline: new Baseline() });
+    const t0 = 60_000 * 1000;
+    const minute = (m: number) => {
+      const found = [];
+      for (let i = 0; i < 30; i++) found.push(...rate.check(call(t0 + m * 60_000 + i), settings));
+      return found;
+    };
+    for (let m = 0; m < 20; m++) expect(minute(m)).toEqual([]);
+    // Twenty idle minutes (lunch, a deploy), then the same 30 calls a minute.
+    for (let m = 40; m < 45; m++) expect(minute(m)).toEqual([]);
+  });
+
   it("does not alert on a steady rate or without enough history", () => {
     const rate = rateDetector({ baseline: new Baseline() });
     const t0 = 60_000 * 1000;
