@@ -28,24 +28,27 @@ export function toOcsf(e: ExportEvent): JsonObject {
 
 function apiActivity(e: ExportEvent): JsonObject {
   const decision = obj(e.data.decision);
-  const blocked = decision?.enforced === "deny";
+  const enforced = decision ? str(decision.enforced ?? decision.effect) : null;
+  const blocked = enforced === "deny";
   const failed = e.type === "call.outcome" && e.data.status === "error";
+  // API Activity has no disposition in OCSF 1.3 (its class takes no security_control profile): the
+  // decision is the status and its detail; a call held for people has not succeeded or failed yet.
   const status =
-    blocked || failed ? { status_id: 2, status: "Failure" } : { status_id: 1, status: "Success" };
-  const event: JsonObject = {
+    blocked || failed
+      ? { status_id: 2, status: "Failure" }
+      : enforced === "ask"
+        ? { status_id: 99, status: "Pending approval" }
+        : { status_id: 1, status: "Success" };
+  return {
     ...header(e, API_ACTIVITY, 6, OTHER, blocked ? SEVERITY.medium : SEVERITY.informational),
     activity_name: e.type === "call.intent" ? "execute_tool intent" : "execute_tool outcome",
     ...status,
+    ...(enforced ? { status_detail: `decision: ${enforced}` } : {}),
     actor: actor(e),
     api: { operation: str(e.data.tool), service: { name: "warden" }, request: { uid: e.callId ?? "" } },
     src_endpoint: { name: e.agent ?? "unknown" },
     unmapped: e.data,
   };
-  if (decision) {
-    event.disposition_id = decision.enforced === "deny" ? 2 : 1;
-    event.disposition = decision.enforced === "deny" ? "Blocked" : "Allowed";
-  }
-  return event;
 }
 
 function detectionFinding(e: ExportEvent): JsonObject {

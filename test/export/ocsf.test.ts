@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { OCSF_VERSION, toOcsf } from "../../src/export/index.js";
+import { OCSF_VERSION, recordEvent, toOcsf } from "../../src/export/index.js";
 import { toCef } from "../../src/export/sinks/syslog/cef.js";
 import { syslogSeverity } from "../../src/export/sinks/syslog/rfc5424.js";
 import { openWarden, tempDir } from "../helpers.js";
@@ -38,8 +38,9 @@ const apiActivity = z.strictObject({
   category_uid: z.literal(6),
   type_uid: z.literal(600399),
   activity_name: z.string(),
-  status_id: z.union([z.literal(1), z.literal(2)]),
-  status: z.enum(["Success", "Failure"]),
+  status_id: z.union([z.literal(1), z.literal(2), z.literal(99)]),
+  status: z.enum(["Success", "Failure", "Pending approval"]),
+  status_detail: z.enum(["decision: allow", "decision: deny", "decision: ask"]).optional(),
   actor,
   api: z.object({
     operation: z.string(),
@@ -47,8 +48,6 @@ const apiActivity = z.strictObject({
     request: z.object({ uid: z.string() }),
   }),
   src_endpoint: z.object({ name: z.string() }),
-  disposition_id: z.union([z.literal(1), z.literal(2)]).optional(),
-  disposition: z.enum(["Allowed", "Blocked"]).optional(),
 });
 const finding = z.strictObject({
   ...base,
@@ -99,7 +98,7 @@ describe("ocsf format", () => {
       }
     });
     const events = read().map((e) => ocsfEvent.parse(e));
-    const blocked = events.find((e) => e.class_uid === 6003 && e.disposition === "Blocked");
+    const blocked = events.find((e) => e.class_uid === 6003 && e.status_detail === "decision: deny");
     expect(blocked).toMatchObject({
       api: { operation: "send_email" },
       status: "Failure",
@@ -130,5 +129,26 @@ describe("alert severity on the wire", () => {
     expect(parseCef(toCef(drift)).severity).toBe("3");
     // RFC 5424 severities: critical 2, notice 5, error 3.
     expect([canary, drift, bare].map(syslogSeverity)).toEqual([2, 5, 3]);
+  });
+
+  it("exports a call held for people as pending, with the decision as the status detail", () => {
+    const intent = recordEvent({
+      v: 1,
+      chain: "main",
+      seq: 2,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "0",
+      kind: "call.intent",
+      session: "ses_1",
+      agent: "support-bot",
+      callId: "call_1",
+      data: { tool: "send_email", decision: { effect: "ask", enforced: "ask", ruleId: "r", reason: "r" } },
+    });
+    expect(toOcsf(intent)).toMatchObject({
+      status_id: 99,
+      status: "Pending approval",
+      status_detail: "decision: ask",
+    });
+    expect(toOcsf(intent)).not.toHaveProperty("disposition");
   });
 });
