@@ -1,5 +1,5 @@
 // One sink's outbox loop: read pages after the sink's durable cursor, deliver, acknowledge, retry, dead-letter.
-import type { Ledger, LedgerRecord, LedgerStore } from "../ledger/index.js";
+import { type Ledger, type LedgerRecord, type LedgerStore, serviceAlert } from "../ledger/index.js";
 import { backoffDelay, type RetryOptions } from "../webhooks/index.js";
 import { checkpointEvent, recordEvent } from "./event.js";
 import { type ExportEvent, type Sink, SinkError } from "./types.js";
@@ -163,20 +163,16 @@ export class SinkRunner {
   async #alertStalled(err: unknown, failures: number): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     await this.#ledger
-      .append({
-        kind: "alert",
-        session: null,
-        agent: null,
-        callId: null,
-        data: {
+      .append(
+        serviceAlert({
           type: STALLED,
           severity: "high",
           message: `export sink ${this.sink.name} failed ${failures} times in a row; it keeps retrying and loses nothing`,
           sink: this.sink.name,
           code: err instanceof SinkError ? err.code : "EXPORT_SINK_FAILED",
           error: message.slice(0, 500),
-        },
-      })
+        }),
+      )
       .catch(() => undefined);
   }
 

@@ -46,6 +46,7 @@ export {
   RECORD_VERSION,
   type RecordData,
   type RecordShapeProblem,
+  serviceAlert,
   type TypedRecord,
 } from "./records/index.js";
 export {

@@ -1,5 +1,5 @@
 // GET /healthz: whether this instance can write its ledger now, for a load balancer; nothing about its content.
-import type { Ledger } from "../ledger/index.js";
+import { type Ledger, serviceAlert } from "../ledger/index.js";
 
 /** While writes fail, /healthz tries one write (an alert record) at most this often, to see them work again. */
 export const HEALTH_PROBE_MS = 5_000;
@@ -43,13 +43,7 @@ export class LedgerHealth {
     if (this.failing > 0 && this.#now() - this.#lastProbe >= HEALTH_PROBE_MS) {
       this.#lastProbe = this.#now();
       await this.#ledger
-        .append({
-          kind: "alert",
-          session: null,
-          agent: null,
-          callId: null,
-          data: { type: "ledger.writes_failed", failedBatches: this.failing },
-        })
+        .append(serviceAlert({ type: "ledger.writes_failed", failedBatches: this.failing }))
         .catch(() => undefined);
     }
     if (this.failing > 0) return { ok: false, status: "degraded", reason: "ledger writes fail" };

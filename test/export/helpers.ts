@@ -1,4 +1,6 @@
 // Shared helpers for the export tests: a Warden with sinks, tool calls through it, waiting for delivery.
+
+import { expect } from "vitest";
 import { type ExportEvent, recordEvent } from "../../src/export/index.js";
 import type { Warden } from "../../src/index.js";
 import type { JsonObject } from "../../src/json.js";
@@ -54,4 +56,31 @@ export async function expectedIds(warden: Warden): Promise<string[]> {
     for (const r of await warden.ledger.store.readChain(chain, 1, 1_000_000)) ids.push(`${r.chain}:${r.seq}`);
   }
   return ids;
+}
+
+/**
+ * Decides one call with `bytes` of arguments and a few ordinary ones, then waits until the sink dead-lettered
+ * the big call's intent (its only alert) and `delivered()` holds every other event.
+ */
+export async function expectBigCallDeadLettered(
+  warden: Warden,
+  sink: string,
+  bytes: number,
+  delivered: () => readonly (string | undefined)[],
+): Promise<void> {
+  const session = await warden.session({
+    agent: "support-bot",
+    onBehalfOf: "alice@example.com",
+    intent: "t",
+  });
+  const big = await session.check("read_ticket", { note: "x".repeat(bytes) });
+  await runCalls(warden, 5);
+  const [record] = await warden.ledger.store.query({ callId: big.callId, kinds: ["call.intent"] });
+  const bigId = `${record!.chain}:${record!.seq}`;
+  await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length === 1);
+  const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
+  expect(alert?.data).toMatchObject({ type: "export.dead_letter", sink, event: bigId });
+  const ids = (await expectedIds(warden)).filter((id) => id !== bigId);
+  await waitFor(() => ids.every((id) => delivered().includes(id)));
+  expect(delivered()).not.toContain(bigId);
 }

@@ -1,5 +1,6 @@
 // `alert`: something an auditor should look at (a detector finding, a dead letter, a refused MCP tool, failing writes).
 import { z } from "zod";
+import type { RecordInput } from "../types.js";
 import { jsonValue } from "./parts.js";
 
 /**
@@ -22,3 +23,8 @@ export const alert = z.looseObject({
 });
 
 export type AlertData = z.infer<typeof alert>;
+
+/** An alert about Warden itself (a sink behind, failing writes): it belongs to no session or call. */
+export function serviceAlert(data: AlertData): RecordInput<"alert"> {
+  return { kind: "alert", session: null, agent: null, callId: null, data };
+}

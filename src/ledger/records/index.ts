@@ -18,7 +18,7 @@ import { secretRevoke } from "./secret-revoke.js";
 import { sessionEnd } from "./session-end.js";
 import { sessionStart } from "./session-start.js";
 
-export type { AlertData } from "./alert.js";
+export { type AlertData, serviceAlert } from "./alert.js";
 export type { ApprovalDecisionData } from "./approval-decision.js";
 export type { ApprovalNotifyData } from "./approval-notify.js";
 export type { ApprovalRequestData } from "./approval-request.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Warden } from "../../../src/index.js";
 import { onCleanup, openWarden, tempDir } from "../../helpers.js";
-import { expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { expectBigCallDeadLettered, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { HecReceiver } from "../receivers/hec.js";
 
 const TOKEN = "11111111-2222-3333-4444-555555555555";
@@ -103,20 +103,7 @@ describe("splunk-hec sink", () => {
     const hec = await receiver();
     hec.maxContentLength = 20_000;
     const { warden } = await openWarden(policy(hec.url), { export: { env: ENV, pollMs: 50 } });
-    const session = await warden.session({
-      agent: "support-bot",
-      onBehalfOf: "alice@example.com",
-      intent: "t",
-    });
-    const big = await session.check("read_ticket", { note: "x".repeat(30_000) });
-    await runCalls(warden, 5);
-    const [record] = await warden.ledger.store.query({ callId: big.callId, kinds: ["call.intent"] });
-    const bigId = `${record!.chain}:${record!.seq}`;
-    await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length === 1);
-    const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
-    expect(alert?.data).toMatchObject({ type: "export.dead_letter", sink: "splunk", event: bigId });
-    const ids = (await expectedIds(warden)).filter((id) => id !== bigId);
-    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    await expectBigCallDeadLettered(warden, "splunk", 30_000, () => hec.ids());
   });
 
   it("survives a collector outage and a Warden restart mid-export: every event arrives, repeats keep their id", async () => {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent, SyslogSink } from "../../../src/export/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
-import { alertEvent, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
+import { alertEvent, expectBigCallDeadLettered, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { parse5424, parseCef, SyslogReceiver } from "../receivers/syslog.js";
 
 let tls: { key: string; cert: string; certPath: string };
@@ -116,21 +116,8 @@ describe("syslog sink", () => {
     const rx = await receiver();
     const sink = { name: "siem", type: "syslog", transport: "udp", host: "127.0.0.1", port: rx.udpPort };
     const { warden } = await openWarden({ ...POLICY, export: { sinks: [sink] } }, { export: { pollMs: 50 } });
-    const session = await warden.session({
-      agent: "support-bot",
-      onBehalfOf: "alice@example.com",
-      intent: "t",
-    });
-    const big = await session.check("read_ticket", { note: "x".repeat(70_000) });
-    await runCalls(warden, 5);
-    const bigId = `${warden.ledger.chain}:${(await warden.ledger.store.query({ callId: big.callId }))[0]!.seq}`;
-    await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length === 1);
-    const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
-    expect(alert?.data).toMatchObject({ type: "export.dead_letter", sink: "siem", event: bigId });
-    const ids = (await expectedIds(warden)).filter((id) => id !== bigId);
     const eventIds = () => rx.messages.map((m) => parse5424(m).sd["warden@32473"]?.eventId);
-    await waitFor(() => ids.every((id) => eventIds().includes(id)));
-    expect(eventIds()).not.toContain(bigId);
+    await expectBigCallDeadLettered(warden, "siem", 70_000, eventIds);
   });
 
   it("escapes CEF header and extension values, and SD-PARAM values, exactly as the specs say", async () => {
