@@ -170,16 +170,19 @@ export class ApprovalWaits {
 
   /** The approval once decided, or as it is after `waitMs` or once its session ends (then it reads as closed). */
   async #waitWhileOpen(view: ApprovalView, waitMs: number): Promise<ApprovalView> {
-    const ended = new AbortController();
+    // One controller for both ways out, its timer held here: under Node 20 an AbortSignal.timeout()
+    // inside AbortSignal.any() could be collected before it fired, leaving the poll hanging.
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), waitMs);
     const unsubscribe = this.#onSessionEnd((session) => {
-      if (session === view.session) ended.abort();
+      if (session === view.session) stop.abort();
     });
     try {
       // An end before the subscription fires nothing: it is read once the subscription is on.
       if ((await this.#approvals.current(view)).status === "closed") return view;
-      const stop = AbortSignal.any([AbortSignal.timeout(waitMs), ended.signal]);
-      return await this.#approvals.book.wait(view.id, stop).catch(() => view);
+      return await this.#approvals.book.wait(view.id, stop.signal).catch(() => view);
     } finally {
+      clearTimeout(timer);
       unsubscribe();
     }
   }
