@@ -21,7 +21,8 @@ export interface SplunkHecSinkOptions {
 }
 
 // HEC codes (Splunk docs, "Troubleshoot HTTP Event Collector") after which the same data will never be
-// accepted: no data (5), invalid data format (6), incorrect index (7), event field required/blank (12, 13).
+// accepted: no data (5), invalid data format (6), incorrect index (7), event field required/blank (12, 13),
+// error in handling indexed fields (15).
 const REFUSED_DATA = new Set([5, 6, 7, 12, 13, 15]);
 
 /** One POST per batch: the events as concatenated JSON objects, as HEC's event endpoint takes them. */
@@ -62,7 +63,7 @@ export class SplunkHecSink implements Sink {
     const text = hecText(res.body);
     const detail = `HTTP ${res.status}${code === null ? "" : `, HEC code ${code}`}${text ? ` (${text})` : ""}`;
     // 400 with a data code: these events are refused for good. Token problems (1–4), busy (9) and 5xx are
-    // retried: an operator can fix a token without losing events; N failures still dead-letter them.
+    // retried until they succeed: an operator can fix a token without losing events.
     // 413: the batch is larger than the collector takes (max_content_length); alone, the event that is.
     const permanent = res.status === 413 || (res.status === 400 && (code === null || REFUSED_DATA.has(code)));
     throw new SinkError(this.name, detail, { permanent, status: res.status });
