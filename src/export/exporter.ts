@@ -3,6 +3,7 @@ import type { Ledger } from "../ledger/index.js";
 import type { RetryOptions } from "../webhooks/index.js";
 import type { ExportDocument } from "./config.js";
 import { type RunnerStats, SinkRunner } from "./runner.js";
+import { DEFAULT_SEND_TIMEOUT_MS } from "./sinks/config.js";
 import { createSink } from "./sinks/index.js";
 import type { Sink } from "./types.js";
 
@@ -46,7 +47,7 @@ export class Exporter {
         new SinkRunner(ledger, s.sink, {
           batchSize: s.batchSize ?? 100,
           retry: { ...DEFAULT_RETRY, ...s.retry },
-          sendTimeoutMs: s.sendTimeoutMs ?? 30_000,
+          sendTimeoutMs: s.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS,
           pollMs: options.pollMs ?? 1000,
         }),
     );

@@ -14,6 +14,9 @@ export const retry = z.strictObject({
 /** How an event's body is written: Warden's own JSON or OCSF. */
 export const bodyFormat = z.enum(["json", "ocsf"]);
 
+/** How long one batch's send may take when the sink does not say (`sendTimeout`). */
+export const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+
 /** The fields every sink has; a sink's schema spreads them first, then its `type` literal and its own fields. */
 export const sinkFields = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a sink name uses only letters, digits and _ . -"),

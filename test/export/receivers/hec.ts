@@ -1,4 +1,5 @@
-// A Splunk HEC receiver for tests: /services/collector/event with HEC's documented answers and codes.
+// A Splunk HEC receiver for tests: /services/collector/event with HEC's documented answers and codes, and
+// indexer acknowledgement as Splunk documents it (a channel per client, ackId per batch, /services/collector/ack).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -20,6 +21,16 @@ export class HecReceiver {
   refuse: (e: HecEvent) => boolean = () => false;
   /** Splunk's `max_content_length`: a larger request is answered 413, as Splunk does. */
   maxContentLength = Number.POSITIVE_INFINITY;
+  /** The token has indexer acknowledgement on: data needs a channel, each batch gets an ackId. */
+  useAck = false;
+  /** With `useAck`: a batch is acknowledged this long after it arrived. */
+  ackAfterMs = 0;
+  /** With `useAck`: the collector loses this batch (by its ackId) after answering Success: never acknowledged. */
+  lose: (ackId: number) => boolean = () => false;
+  ackQueries = 0;
+  readonly channels = new Set<string>();
+  readonly #acks = new Map<string, { at: number; lost: boolean }>();
+  readonly #nextAck = new Map<string, number>();
   readonly #server: Server;
   readonly #token: string;
   port = 0;
@@ -36,11 +47,31 @@ export class HecReceiver {
           res.writeHead(status, { "content-type": "application/json" });
           res.end(JSON.stringify({ text, code }));
         };
-        if (req.url !== "/services/collector/event") return answer(404, "Not Found", 404);
+        const path = req.url?.split("?")[0];
+        if (path !== "/services/collector/event" && path !== "/services/collector/ack")
+          return answer(404, "Not Found", 404);
         const auth = req.headers.authorization;
         if (!auth) return answer(401, "Token is required", 2);
         if (auth !== `Splunk ${this.#token}`) return answer(403, "Invalid token", 4);
         if (this.mode === "disabled") return answer(403, "Token disabled", 1);
+        const channel = req.headers["x-splunk-request-channel"];
+        if (this.useAck) {
+          if (typeof channel !== "string") return answer(400, "Data channel is missing", 10);
+          if (!GUID.test(channel)) return answer(400, "Invalid data channel", 11);
+          this.channels.add(channel);
+        }
+        if (path === "/services/collector/ack") {
+          if (!this.useAck) return answer(400, "ACK is disabled", 14);
+          this.ackQueries++;
+          const query = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { acks: number[] };
+          const acks: Record<string, boolean> = {};
+          for (const id of query.acks) {
+            const ack = this.#acks.get(`${channel}:${id}`);
+            acks[id] = ack !== undefined && !ack.lost && Date.now() >= ack.at + this.ackAfterMs;
+          }
+          res.writeHead(200, { "content-type": "application/json" });
+          return res.end(JSON.stringify({ acks }));
+        }
         if (this.mode === "busy") return answer(503, "Server is busy", 9);
         const body = Buffer.concat(chunks);
         if (body.length > this.maxContentLength) {
@@ -51,8 +82,17 @@ export class HecReceiver {
         if (batch === null || batch.length === 0) return answer(400, "Invalid data format", 6);
         if (batch.some((e) => e.event === undefined)) return answer(400, "Event field is required", 12);
         if (batch.some((e) => this.refuse(e))) return answer(400, "Invalid data format", 6);
-        this.events.push(...batch);
-        answer(200, "Success", 0);
+        if (!this.useAck) {
+          this.events.push(...batch);
+          return answer(200, "Success", 0);
+        }
+        const ackId = this.#nextAck.get(channel as string) ?? 0;
+        this.#nextAck.set(channel as string, ackId + 1);
+        const lost = this.lose(ackId);
+        this.#acks.set(`${channel}:${ackId}`, { at: Date.now(), lost });
+        if (!lost) this.events.push(...batch);
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ text: "Success", code: 0, ackId }));
       });
     });
   }
@@ -76,6 +116,8 @@ export class HecReceiver {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** HEC bodies are JSON objects one after another, with or without whitespace between them. */
 function parseConcatenated(text: string): HecEvent[] | null {

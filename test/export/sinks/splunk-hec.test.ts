@@ -142,4 +142,41 @@ describe("splunk-hec sink", () => {
     }
     expect([...byId.keys()].filter((id) => !id.includes(":checkpoint:")).sort()).toEqual([...ids].sort());
   });
+
+  it("with indexer acknowledgement on, sends a channel and counts a batch delivered once it is indexed", async () => {
+    const hec = await receiver();
+    hec.useAck = true;
+    hec.ackAfterMs = 150;
+    const { warden } = await openWarden(policy(hec.url, { batchSize: 10 }), {
+      export: { env: ENV, pollMs: 50 },
+    });
+    await runCalls(warden, 20);
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    await waitFor(() => (warden.exporter?.stats().get("splunk")?.lag ?? 1) === 0);
+    expect(hec.channels.size).toBe(1);
+    expect(hec.ackQueries).toBeGreaterThan(0);
+    expect(warden.exporter?.stats().get("splunk")?.failures).toBe(0);
+  });
+
+  it("sends a batch again when the collector never acknowledges it (lost before indexing)", async () => {
+    const hec = await receiver();
+    hec.useAck = true;
+    hec.lose = (ackId) => ackId === 0;
+    const { warden } = await openWarden(
+      policy(hec.url, { ackTimeout: "300ms", retry: { attempts: 1000, minDelay: "5ms", maxDelay: "20ms" } }),
+      { export: { env: ENV, pollMs: 50 } },
+    );
+    await runCalls(warden, 5);
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    expect(warden.exporter?.stats().get("splunk")?.failures).toBeGreaterThan(0);
+    expect(warden.exporter?.stats().get("splunk")?.deadLettered).toBe(0);
+  });
+
+  it("refuses an ackTimeout that does not fit in the sink's sendTimeout", async () => {
+    await expect(
+      openWarden(policy("http://127.0.0.1:1", { ackTimeout: "40s" }), { export: { env: ENV } }),
+    ).rejects.toThrow(/ackTimeout must be shorter/);
+  });
 });

@@ -1,8 +1,11 @@
-// Splunk HTTP Event Collector sink: batched events to /services/collector/event, HEC status codes honoured.
+// Splunk HTTP Event Collector sink: batched events to /services/collector/event, HEC status codes honoured,
+// indexer acknowledgement awaited when the token has it on.
 
+import { randomUUID } from "node:crypto";
 import { httpPost } from "../../../webhooks/index.js";
 import { type BodyFormat, formatEvent } from "../../format.js";
 import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
+import { DEFAULT_SEND_TIMEOUT_MS } from "../config.js";
 import { readCa, secret } from "../env.js";
 import type { SplunkHecDocument } from "./config.js";
 
@@ -18,7 +21,15 @@ export interface SplunkHecSinkOptions {
   host?: string;
   ca?: string;
   timeoutMs?: number;
+  /** How long a batch waits for its indexer acknowledgement before the send fails (and is retried). */
+  ackTimeoutMs?: number;
 }
+
+/** Default wait for an indexer acknowledgement (at most two thirds of the sink's send timeout). */
+const DEFAULT_ACK_TIMEOUT_MS = 20_000;
+// Ack polls start quickly (a collector acknowledges within seconds) and back off to this interval.
+const ACK_POLL_FIRST_MS = 100;
+const ACK_POLL_MAX_MS = 2_000;
 
 // HEC codes (Splunk docs, "Troubleshoot HTTP Event Collector") after which the same data will never be
 // accepted: no data (5), invalid data format (6), incorrect index (7), event field required/blank (12, 13),
@@ -30,36 +41,47 @@ export class SplunkHecSink implements Sink {
   readonly name: string;
   readonly #o: SplunkHecSinkOptions;
   readonly #endpoint: URL;
+  readonly #ackEndpoint: URL;
+  // One channel per sink: a token with indexer acknowledgement on refuses data sent without one (code 10),
+  // and answers acks only on the channel the data came in on. A token without it ignores the header.
+  readonly #channel = randomUUID();
   readonly #aborts = new Set<AbortController>();
 
   constructor(options: SplunkHecSinkOptions) {
     this.name = options.name;
     this.#o = options;
-    this.#endpoint = new URL(
-      "services/collector/event",
-      options.url.endsWith("/") ? options.url : `${options.url}/`,
-    );
+    const base = options.url.endsWith("/") ? options.url : `${options.url}/`;
+    this.#endpoint = new URL("services/collector/event", base);
+    this.#ackEndpoint = new URL("services/collector/ack", base);
   }
 
   async send(events: ExportEvent[]): Promise<void> {
     const body = events.map((e) => JSON.stringify(this.#envelope(e))).join("\n");
     const abort = new AbortController();
     this.#aborts.add(abort);
-    let res: { status: number; body: string };
     try {
-      res = await httpPost(this.#endpoint, body, {
-        headers: { authorization: `Splunk ${this.#o.token}`, "content-type": "application/json" },
-        ca: this.#o.ca,
-        timeoutMs: this.#o.timeoutMs ?? 30_000,
-        signal: abort.signal,
-      });
-    } catch (err) {
-      throw new SinkError(this.name, `POST ${this.#endpoint.origin}: ${(err as Error).message}`);
+      const ackId = await this.#post(body, abort.signal);
+      // With indexer acknowledgement on, "Success" only means received: the batch counts as delivered
+      // once the collector says it is indexed, else it is sent again (event ids let SIEMs de-duplicate).
+      if (ackId !== null) await this.#awaitAck(ackId, abort.signal);
     } finally {
       this.#aborts.delete(abort);
     }
+  }
+
+  /** Posts one batch; the collector's ack id when it has indexer acknowledgement on, else null. */
+  async #post(body: string, signal: AbortSignal): Promise<number | null> {
+    let res: { status: number; body: string };
+    try {
+      res = await httpPost(this.#endpoint, body, { ...this.#request(), signal });
+    } catch (err) {
+      throw new SinkError(this.name, `POST ${this.#endpoint.origin}: ${(err as Error).message}`);
+    }
     const code = hecCode(res.body);
-    if (res.status >= 200 && res.status < 300 && (code === null || code === 0)) return;
+    if (res.status >= 200 && res.status < 300 && (code === null || code === 0)) {
+      const ackId = parse(res.body)?.ackId;
+      return typeof ackId === "number" && Number.isSafeInteger(ackId) ? ackId : null;
+    }
     const text = hecText(res.body);
     const detail = `HTTP ${res.status}${code === null ? "" : `, HEC code ${code}`}${text ? ` (${text})` : ""}`;
     // 400 with a data code: these events are refused for good. Token problems (1–4), busy (9) and 5xx are
@@ -67,6 +89,46 @@ export class SplunkHecSink implements Sink {
     // 413: the batch is larger than the collector takes (max_content_length); alone, the event that is.
     const permanent = res.status === 413 || (res.status === 400 && (code === null || REFUSED_DATA.has(code)));
     throw new SinkError(this.name, detail, { permanent, status: res.status });
+  }
+
+  /** Polls /services/collector/ack on this sink's channel until `ackId` is indexed or the wait ends. */
+  async #awaitAck(ackId: number, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + (this.#o.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS);
+    const query = JSON.stringify({ acks: [ackId] });
+    let last = "not yet indexed";
+    for (let wait = ACK_POLL_FIRST_MS; ; wait = Math.min(wait * 2, ACK_POLL_MAX_MS)) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(wait, left), signal);
+      try {
+        const res = await httpPost(this.#ackEndpoint, query, { ...this.#request(), signal });
+        const acks = parse(res.body)?.acks;
+        const status =
+          acks !== null && typeof acks === "object"
+            ? (acks as Record<string, unknown>)[String(ackId)]
+            : undefined;
+        if (res.status === 200 && status === true) return;
+        last = res.status === 200 ? "not yet indexed" : `HTTP ${res.status}`;
+      } catch (err) {
+        if (signal.aborted)
+          throw new SinkError(this.name, "closed while waiting for indexer acknowledgement");
+        last = (err as Error).message;
+      }
+    }
+    // Not permanent: an unacknowledged batch may never have been indexed, so it is sent again.
+    throw new SinkError(this.name, `no indexer acknowledgement for ack id ${ackId} (${last})`);
+  }
+
+  #request() {
+    return {
+      headers: {
+        authorization: `Splunk ${this.#o.token}`,
+        "content-type": "application/json",
+        "x-splunk-request-channel": this.#channel,
+      },
+      ca: this.#o.ca,
+      timeoutMs: this.#o.timeoutMs ?? 30_000,
+    };
   }
 
   async close(): Promise<void> {
@@ -86,6 +148,18 @@ export class SplunkHecSink implements Sink {
       fields: { event_id: e.id, kind: e.type, chain: e.chain },
     };
   }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 function parse(body: string): Record<string, unknown> | null {
@@ -111,5 +185,9 @@ export const createSplunkHecSink: SinkFactory<SplunkHecDocument> = (doc, env) =>
   new SplunkHecSink({
     ...doc,
     ca: readCa(doc.ca),
+    // The ack wait ends well within the runner's bound on the whole send.
+    ackTimeoutMs:
+      doc.ackTimeout ??
+      Math.min(DEFAULT_ACK_TIMEOUT_MS, ((doc.sendTimeout ?? DEFAULT_SEND_TIMEOUT_MS) * 2) / 3),
     token: secret(env, doc.tokenEnv ?? "SPLUNK_HEC_TOKEN", doc.name),
   });
