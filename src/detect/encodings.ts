@@ -10,7 +10,7 @@ const URL_SAFE = { "+": "-", "/": "_" } as const;
  * the three byte alignments it can have inside a longer encoded text (only the characters that depend
  * on the value alone, so a match does not depend on what surrounds it). Patterns shorter than
  * `minLength` are left out. URL-encoding and JSON escaping are undone on the text instead
- * (`decodedViews`), since encoders disagree on which characters to escape.
+ * (`forEachDecodedView`), since encoders disagree on which characters to escape.
  */
 export function encodedForms(value: string, minLength: number): { form: string; pattern: string }[] {
   const bytes = Buffer.from(value, "utf8");
@@ -31,15 +31,6 @@ export function encodedForms(value: string, minLength: number): { form: string; 
   return out.filter((p) => p.pattern.length >= minLength);
 }
 
-/**
- * A text as a value could appear in it: as written (the scan ignores letter case), and also URL-decoded (`%xx`, `+` as space),
- * JSON-unescaped when it holds such escapes, and NFKC-folded without invisible characters when it is not ASCII.
- */
-export function decodedViews(text: string): string[] {
-  if (!mayBeEscaped(text)) return [text];
-  return escapedViews(text).map((v) => v.text);
-}
-
 /** Whether a text holds anything `escapedViews` undoes: most texts do not, and cost these checks only. */
 function mayBeEscaped(text: string): boolean {
   return text.includes("%") || text.includes("+") || text.includes("\\") || !isAscii(text);
@@ -47,23 +38,49 @@ function mayBeEscaped(text: string): boolean {
 
 /** How a text a pattern was found in had been written. */
 export type TextForm = "plain" | "url" | "json" | "unicode" | "base64" | "hex";
+type Encoding = Exclude<TextForm, "plain">;
+/** A decoded view's form: one encoding, or two when one was wrapped in another (`base64+url`). */
+export type DecodedForm = Encoding | `${Encoding}+${Encoding}`;
+type Visit = (form: DecodedForm, text: string) => void;
+
+/** The form a value found as `pattern` (an `encodedForms` form) had, inside a decoded view of form `view`. */
+export function formWithin(view: DecodedForm | null, pattern: string): string {
+  if (view === null) return pattern;
+  return pattern === "plain" ? view : `${view}+${pattern}`;
+}
 
 /**
- * Calls `visit` with each view a pattern scan (DLP) reads of a text besides the text itself: the
- * escaped views of `decodedViews`, and in the text and each of them every run of base64 (either
- * alphabet) or hex long enough to hide a credential, decoded, when it decodes to text. A pattern
- * cannot be searched for encoded as a tracked value can: it is found in the decoded text. Called on
- * every argument string of every call, so it allocates nothing for plain text.
+ * Calls `visit` with each view a scan reads of a text besides the text itself: URL-decoded (`%xx`, `+`
+ * as space), JSON-unescaped when it holds such escapes, NFKC-folded without invisible characters when it
+ * is not ASCII, and in the text and each of them every run of base64 (either alphabet) or hex long
+ * enough to hide a credential, decoded, when it decodes to text; and the same again inside each of those
+ * views, since an encoding wrapped in another (base64 of a URL-encoded or base64 text) hides as well.
+ * Called on every argument string of every call, so it allocates nothing for plain text.
  */
-export function forEachDecodedView(text: string, visit: (form: TextForm, text: string) => void): void {
-  if (text.length < MIN_RUN) return;
-  let budget = visitRuns(text, MAX_VIEWS, visit);
-  if (!mayBeEscaped(text)) return;
+export function forEachDecodedView(text: string, visit: Visit): void {
+  viewsOf(text, MAX_VIEWS, null, visit);
+}
+
+/** Visits the views of `text` (inside a view of form `outer`, when not null); returns the budget left. */
+function viewsOf(text: string, budget: number, outer: Encoding | null, visit: Visit): number {
+  if (budget <= 0) return budget;
+  budget = visitRuns(text, budget, outer, visit);
+  if (!mayBeEscaped(text)) return budget;
   for (const view of escapedViews(text)) {
     if (view.form === "plain" || budget <= 0) continue;
-    visit(view.form, view.text);
-    budget = visitRuns(view.text, budget - 1, visit);
+    budget = emit(outer, view.form, view.text, budget, visit);
   }
+  return budget;
+}
+
+/** Visits one decoded view and, when it is the first decoding, the views inside it. */
+function emit(outer: Encoding | null, form: Encoding, text: string, budget: number, visit: Visit): number {
+  if (outer !== null) {
+    visit(`${outer}+${form}`, text);
+    return budget - 1;
+  }
+  visit(form, text);
+  return viewsOf(text, budget - 1, form, visit);
 }
 
 function escapedViews(text: string): { form: TextForm; text: string }[] {
@@ -112,7 +129,7 @@ for (let c = 0; c < 128; c++) {
 }
 
 /** Visits up to `budget` decoded runs of `text`, in order; returns the budget left. */
-function visitRuns(text: string, budget: number, visit: (form: TextForm, text: string) => void): number {
+function visitRuns(text: string, budget: number, outer: Encoding | null, visit: Visit): number {
   // A run of MIN_RUN characters covers every MIN_RUN-th position: only those are looked at first, so
   // ordinary text (words shorter than a run, between spaces) costs one look per MIN_RUN characters.
   let after = 0;
@@ -128,17 +145,11 @@ function visitRuns(text: string, budget: number, visit: (form: TextForm, text: s
     if (end - start >= MIN_RUN) {
       const run = text.slice(start, end);
       const decoded = decodeBase64Run(run.replace(/[\r\n]/g, ""));
-      if (decoded !== null) {
-        visit("base64", decoded);
-        budget--;
-      }
+      if (decoded !== null) budget = emit(outer, "base64", decoded, budget, visit);
       // Hex digits are base64 characters too: a hex run lies inside a base64 one.
       for (const hex of run.matchAll(HEX_RUN)) {
         const bytes = budget > 0 ? decodeHexRun(hex[0]) : null;
-        if (bytes !== null) {
-          visit("hex", bytes);
-          budget--;
-        }
+        if (bytes !== null) budget = emit(outer, "hex", bytes, budget, visit);
       }
     }
     after = end;

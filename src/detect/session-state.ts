@@ -1,6 +1,6 @@
 // What each session's calls taught the stateful detectors: labels read, values seen in results, last tool.
 import type { JsonValue } from "../json.js";
-import { decodedViews, encodedForms } from "./encodings.js";
+import { type DecodedForm, encodedForms, forEachDecodedView, formWithin } from "./encodings.js";
 import { EMAIL } from "./patterns.js";
 import { ANCHOR, foldCase, ValueMatcher } from "./value-matcher.js";
 import { walkStrings } from "./walk.js";
@@ -69,14 +69,16 @@ export class TrackedValues {
     if (this.#matcher.size > 16 * (this.#live.size + 64)) this.#rebuild();
   }
 
-  /** Calls `found` for each tracked value in `text` (as written, URL-decoded or JSON-unescaped). */
+  /** Calls `found` for each tracked value in `text`: as written, and in each of its decoded views. */
   find(text: string, found: (hit: ValueHit) => void): void {
     if (this.#live.size === 0) return;
-    for (const view of decodedViews(text)) {
+    const scan = (viewForm: DecodedForm | null, view: string) =>
       this.#matcher.scan(view, (hit) => {
-        if (!hit.source.forgotten) found(hit);
+        if (!hit.source.forgotten)
+          found(viewForm === null ? hit : { ...hit, form: formWithin(viewForm, hit.form) });
       });
-    }
+    scan(null, text);
+    forEachDecodedView(text, scan);
   }
 
   #rebuild(): void {

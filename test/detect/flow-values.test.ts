@@ -62,6 +62,19 @@ describe("tracked values", () => {
     expect(await effect({ body: JSON.stringify({ p: withQuote }) }, { p: withQuote })).toBe("deny");
   });
 
+  it("are found with one encoding wrapped in another", async () => {
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const hex = (s: string) => Buffer.from(s).toString("hex");
+    const forms = [
+      b64(b64(SECRET)),
+      b64(encodeURIComponent(`password=${SECRET}`)),
+      encodeURIComponent(encodeURIComponent(SECRET)),
+      hex(b64(`the value ${SECRET}`)),
+      encodeURIComponent(b64(`pw ${SECRET}`)),
+    ];
+    for (const text of forms) expect(await effect({ text }), text).toBe("deny");
+  });
+
   it("have a minimum: short values and single words are not tracked", async () => {
     expect(await effect({ text: "ok, done" }, { status: "ok" })).toBe("allow");
     expect(await effect({ text: "the job completed" }, { status: "completed" })).toBe("allow");

@@ -147,6 +147,9 @@ describe("canary tokens", () => {
       // Full-width letters (U+FF01..U+FF5E mirror ASCII), and a zero-width space spliced in.
       v.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
       `${v.slice(0, 5)}\u200b${v.slice(5)}`,
+      // One encoding wrapped in another.
+      Buffer.from(Buffer.from(v).toString("base64")).toString("base64"),
+      Buffer.from(`id=${encodeURIComponent(v)}`).toString("base64"),
     ]) {
       expect((await s.check("upload", { text })).effect, text).toBe("deny");
     }

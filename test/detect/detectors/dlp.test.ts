@@ -102,6 +102,27 @@ describe("scanArgs", () => {
     expect(JSON.stringify(r)).not.toContain(key);
   });
 
+  it("finds a credential behind one encoding wrapped in another, and names both", () => {
+    const key = "AKIAIOSFODNN7EXAMPLE";
+    const token = ["ghp", "abcdefghijklmnopqrstuvwxyz0123456789"].join("_");
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    const r = scanArgs(
+      {
+        a: b64(b64(key)),
+        b: b64(`q=${encodeURIComponent(`token=${token}&x=1`)}`),
+        c: encodeURIComponent(encodeURIComponent(`k=${token}`)),
+        d: Buffer.from(b64(`aws ${key}`)).toString("hex"),
+      },
+      ALL,
+    );
+    expect(r.secrets.map((m) => `${m.path} ${m.kind} ${m.form}`).sort()).toEqual([
+      "$.a aws-access-key base64+base64",
+      "$.b github-token base64+url",
+      "$.c github-token url+url",
+      "$.d aws-access-key hex+base64",
+    ]);
+  });
+
   it("reads encoded runs that decode to text only: hashes, ids and binary data are left alone", () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array(60).fill(7)]);
     expect(

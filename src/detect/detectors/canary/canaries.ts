@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { JsonValue } from "../../../json.js";
 import { type LedgerRecord, parseRecord, type RecordInput } from "../../../ledger/index.js";
-import { decodedViews, encodedForms } from "../../encodings.js";
+import { type DecodedForm, encodedForms, forEachDecodedView, formWithin } from "../../encodings.js";
 import { ANCHOR, ValueMatcher } from "../../value-matcher.js";
 import { walkStrings } from "../../walk.js";
 
@@ -105,13 +105,14 @@ export class CanarySet {
     walkStrings(value, (text, path) => {
       if (text.length < ANCHOR) return;
       const seen = new Set<Canary>();
-      for (const view of decodedViews(text)) {
+      const scan = (viewForm: DecodedForm | null, view: string) =>
         this.#matcher.scan(view, ({ canary, form }) => {
           if (seen.has(canary)) return;
           seen.add(canary);
-          found.push({ canary, path, form });
+          found.push({ canary, path, form: formWithin(viewForm, form) });
         });
-      }
+      scan(null, text);
+      forEachDecodedView(text, scan);
     });
     return found;
   }

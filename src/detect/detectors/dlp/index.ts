@@ -3,7 +3,7 @@ import { sha256Hex } from "../../../digest.js";
 import type { JsonValue } from "../../../json.js";
 import { ibanValid, luhnValid } from "../../checksums.js";
 import type { DetectSettings } from "../../config.js";
-import { forEachDecodedView, type TextForm } from "../../encodings.js";
+import { type DecodedForm, forEachDecodedView } from "../../encodings.js";
 import {
   CARD,
   EMAIL,
@@ -24,7 +24,7 @@ export interface DlpMatch {
   path: string;
   digest: string;
   /** How the argument hid it, when it was encoded (base64, hex, URL-encoding, JSON escapes). */
-  form?: Exclude<TextForm, "plain">;
+  form?: DecodedForm;
 }
 
 /** Strings shorter than this cannot hold any pattern (the shortest, a phone number, has 9 characters). */
@@ -38,22 +38,22 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
   const pii: DlpMatch[] = [];
   const want = new Set(dlp.pii);
   const seen = new Set<string>();
-  let form: TextForm = "plain";
+  let form: DecodedForm | null = null;
   const add = (list: DlpMatch[], kind: string, path: string, value: string) => {
     const digest = `sha256:${sha256Hex(value)}`;
     // The same value in two views of one string (as written and URL-decoded) is one match.
     const key = `${kind} ${path} ${digest}`;
     if (list.length >= MAX_MATCHES || seen.has(key)) return;
     seen.add(key);
-    list.push(form === "plain" ? { kind, path, digest } : { kind, path, digest, form });
+    list.push(form === null ? { kind, path, digest } : { kind, path, digest, form });
   };
   // One callback for the whole walk, told the current path through `where`: a closure per argument
   // string cost a measurable share of the detection stage.
   let where = "$";
-  const scanDecoded = (decodedForm: TextForm, text: string) => {
+  const scanDecoded = (decodedForm: DecodedForm, text: string) => {
     form = decodedForm;
     scanText(text, where);
-    form = "plain";
+    form = null;
   };
   walkStrings(
     args,
