@@ -229,6 +229,8 @@ async function complete(ctx: ForwardContext, params: Params, extra: Extra): Prom
   const ref = params?.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined;
   if (ref?.type === "ref/prompt" && typeof ref.name === "string") {
     const target = route(ctx, ref.name);
+    // As for prompts/get: what the user is typing goes only to a prompt that is approved now.
+    await checkPrompt(ctx, target.upstream, target.name, extra.signal);
     return send(
       ctx,
       target.upstream,

@@ -40,6 +40,13 @@ describe("prompts and resources: approval checked on every get and read", () => 
     await expect(second.client.readResource({ uri: "rs://rs/notes" })).rejects.toMatchObject({
       data: { code: "MCP_TOOL_BLOCKED" },
     });
+    // Completing the changed prompt's arguments sends the user's typing to it just the same.
+    await expect(
+      second.client.complete({
+        ref: { type: "ref/prompt", name: "summarise" },
+        argument: { name: "topic", value: "q" },
+      }),
+    ).rejects.toMatchObject({ data: { code: "MCP_TOOL_BLOCKED" } });
     expect(requestsSeen(log)).toEqual([]);
     const alerts = (await records(warden, "alert")).map((a) => `${a.data.type} ${a.data.item}`);
     expect(alerts).toEqual(expect.arrayContaining(["mcp.tool.changed prompt", "mcp.tool.changed resource"]));
