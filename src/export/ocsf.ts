@@ -1,6 +1,6 @@
 // Export events as OCSF 1.3 events: API Activity (6003) for tool calls, Detection Finding (2004) for alerts.
 import type { JsonObject, JsonValue } from "../json.js";
-import { type Severity, severityOf } from "./severity.js";
+import { enforcedEffect, type Severity, severityOf } from "./severity.js";
 import type { ExportEvent } from "./types.js";
 
 export const OCSF_VERSION = "1.3.0";
@@ -10,7 +10,6 @@ const DETECTION_FINDING = 2004;
 const BASE_EVENT = 0;
 // activity_id 99 = Other: executing a tool is none of Create/Read/Update/Delete.
 const OTHER = 99;
-const SEVERITY = { informational: 1, medium: 3, high: 4 } as const;
 // OCSF severity_id: 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical.
 const SEVERITY_ID: Record<Severity, number> = { info: 1, low: 2, medium: 3, high: 4, critical: 5 };
 
@@ -19,7 +18,7 @@ export function toOcsf(e: ExportEvent): JsonObject {
   if (e.type === "call.intent" || e.type === "call.outcome") return apiActivity(e);
   if (e.type === "alert" || e.type === "sandbox.violation") return detectionFinding(e);
   return {
-    ...header(e, BASE_EVENT, 0, OTHER, SEVERITY.informational),
+    ...header(e, BASE_EVENT, 0, OTHER, SEVERITY_ID.info),
     activity_name: e.type,
     message: e.type,
     unmapped: e.data,
@@ -27,8 +26,7 @@ export function toOcsf(e: ExportEvent): JsonObject {
 }
 
 function apiActivity(e: ExportEvent): JsonObject {
-  const decision = obj(e.data.decision);
-  const enforced = decision ? str(decision.enforced ?? decision.effect) : null;
+  const enforced = enforcedEffect(e);
   const blocked = enforced === "deny";
   const failed = e.type === "call.outcome" && e.data.status === "error";
   // API Activity has no disposition in OCSF 1.3 (its class takes no security_control profile): the
@@ -40,7 +38,7 @@ function apiActivity(e: ExportEvent): JsonObject {
         ? { status_id: 99, status: "Pending approval" }
         : { status_id: 1, status: "Success" };
   return {
-    ...header(e, API_ACTIVITY, 6, OTHER, blocked ? SEVERITY.medium : SEVERITY.informational),
+    ...header(e, API_ACTIVITY, 6, OTHER, SEVERITY_ID[severityOf(e)]),
     activity_name: e.type === "call.intent" ? "execute_tool intent" : "execute_tool outcome",
     ...status,
     ...(enforced ? { status_detail: `decision: ${enforced}` } : {}),

@@ -15,7 +15,13 @@ export function severityOf(e: ExportEvent): Severity {
     const s = e.data.severity;
     return typeof s === "string" && ALERT_SEVERITIES.has(s) ? (s as Severity) : "high";
   }
+  return enforcedEffect(e) === "deny" ? "medium" : "info";
+}
+
+/** The effect a call's record says was enforced (format-1 records name it `effect`), or null. */
+export function enforcedEffect(e: ExportEvent): string | null {
   const d = e.data.decision;
-  if (d !== null && typeof d === "object" && !Array.isArray(d) && d.enforced === "deny") return "medium";
-  return "info";
+  if (d === null || typeof d !== "object" || Array.isArray(d)) return null;
+  const effect = d.enforced ?? d.effect;
+  return typeof effect === "string" ? effect : null;
 }

@@ -151,4 +151,21 @@ describe("alert severity on the wire", () => {
     });
     expect(toOcsf(intent)).not.toHaveProperty("disposition");
   });
+
+  it("rates a refused call of a format-1 record (decision.effect, no enforced) as every format does", () => {
+    const denied = recordEvent({
+      v: 1,
+      chain: "main",
+      seq: 3,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "0",
+      kind: "call.intent",
+      session: "ses_1",
+      agent: "support-bot",
+      callId: "call_2",
+      data: { tool: "send_email", decision: { effect: "deny", ruleId: "r", reason: "r" } },
+    });
+    expect(toOcsf(denied)).toMatchObject({ severity_id: 3, status: "Failure" });
+    expect(parseCef(toCef(denied)).severity).toBe("5");
+  });
 });
