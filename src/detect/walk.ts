@@ -1,5 +1,6 @@
 // Visits the strings of a JSON value with their JSON paths, bounded so a huge argument cannot stall the gate.
 import type { JsonValue } from "../json.js";
+import { SECRETS } from "./patterns.js";
 
 /** Strings visited per value at most; past this, detectors see a prefix of the value (and say so). */
 export const MAX_STRINGS = 2_000;
@@ -39,8 +40,13 @@ export function walkStrings(
       return true;
     }
     for (const key in v) {
-      // The `redact:` path dialect, so a path found here can be handed to applyRedactions.
-      const child = SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      // The `redact:` path dialect, so a path found here can be handed to applyRedactions; but what
+      // lies under a key that is a credential is reported by a path that does not spell it.
+      const child = isSecretKey(key)
+        ? `${path}[#key]`
+        : SIMPLE_KEY.test(key)
+          ? `${path}.${key}`
+          : `${path}[${JSON.stringify(key)}]`;
       // A key is reported as "a key of this object", never by a path that spells it: the key may be
       // the very credential found, and paths go into alerts and the intent's `redacted`.
       if (key.length >= 6 && !go(key, `${path}#key`, depth + 1)) return false;
@@ -49,4 +55,13 @@ export function walkStrings(
     return true;
   };
   return go(value, "$", 0);
+}
+
+/** The shortest credential the patterns find (an AWS access key id) has 20 characters. */
+const SHORTEST_SECRET = 20;
+const SECRET_IN = new RegExp(SECRETS.source);
+
+/** Whether an object key holds a credential: such a key must never appear in a reported path. */
+function isSecretKey(key: string): boolean {
+  return key.length >= SHORTEST_SECRET && SECRET_IN.test(key);
 }

@@ -31,8 +31,11 @@ describe("dlp", () => {
     const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
     await s.check("http_post", { headers: { [`X-Key ${AWS}`]: "1" }, to: "ops" }, { callId: "k1" });
     await s.check("http_post", { [AWS]: "x" }, { callId: "k2" });
+    // What lies under such a key, a credential or an address, is reported without spelling the key.
+    const token = ["ghp", "abcdefghijklmnopqrstuvwxyz0123456789"].join("_");
+    await s.check("http_post", { auth: { [AWS]: { token, to: "a@corp.example" } } }, { callId: "k3" });
     const records = await warden.ledger.store.query({ kinds: ["call.intent", "alert"] });
-    expect(records).toHaveLength(4);
+    expect(records).toHaveLength(6);
     expect(JSON.stringify(records)).not.toContain(AWS);
     // The object holding the key is kept as a digest; its siblings stay readable.
     const argsOf = async (callId: string) =>
@@ -42,6 +45,8 @@ describe("dlp", () => {
       to: "ops",
     });
     expect(await argsOf("k2")).toEqual(expect.stringMatching(/^sha256:/));
+    expect(await argsOf("k3")).toEqual({ auth: expect.stringMatching(/^sha256:/) });
+    expect(JSON.stringify(records)).not.toContain(token);
   });
 
   it("flags a large payload to a tool labelled external, not to an internal one", async () => {

@@ -123,6 +123,16 @@ describe("scanArgs", () => {
     ]);
   });
 
+  it("reports what lies under a credential used as a key by a path that does not spell it", () => {
+    const key = "AKIAIOSFODNN7EXAMPLE";
+    const r = scanArgs({ headers: { [key]: { to: "alice@corp.example" } } }, ALL);
+    expect([...r.secrets, ...r.pii].map((m) => `${m.path} ${m.kind}`).sort()).toEqual([
+      "$.headers#key aws-access-key",
+      "$.headers[#key].to email",
+    ]);
+    expect(JSON.stringify(r)).not.toContain(key);
+  });
+
   it("reads encoded runs that decode to text only: hashes, ids and binary data are left alone", () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array(60).fill(7)]);
     expect(

@@ -101,6 +101,16 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
   }
 }
 
+/**
+ * The path to redact for a match at `path`: a credential used as a key, and anything under such a key
+ * (reported as `[#key]`), take the object holding the key: a key has no value of its own to hide.
+ */
+function redactionPath(path: string): string {
+  const under = path.indexOf("[#key]");
+  if (under !== -1) return path.slice(0, under);
+  return path.endsWith("#key") ? path.slice(0, -4) : path;
+}
+
 export function dlpDetector(): PreDetector<"dlp"> {
   return {
     name: "dlp",
@@ -116,8 +126,7 @@ export function dlpDetector(): PreDetector<"dlp"> {
           severity: "high",
           action: dlp.action,
           message: `credentials in the arguments of ${input.tool}: ${kinds(secrets)}`,
-          // A credential used as a key takes the object holding it: a key has no value of its own to hide.
-          redact: [...new Set(secrets.map((m) => (m.path.endsWith("#key") ? m.path.slice(0, -4) : m.path)))],
+          redact: [...new Set(secrets.map((m) => redactionPath(m.path)))],
           data: { matches: secrets.map((m) => ({ ...m })) },
         });
       }
