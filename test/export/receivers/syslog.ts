@@ -124,6 +124,8 @@ function isEscaped(s: string, at: number): boolean {
 export class SyslogReceiver {
   readonly messages: string[] = [];
   readonly errors: string[] = [];
+  /** How stream messages are framed: RFC 5425 octet counting, or one per line (RFC 6587 §3.4.2). */
+  framing: "octet-counting" | "newline" = "octet-counting";
   udpPort = 0;
   tcpPort = 0;
   tlsPort = 0;
@@ -165,6 +167,13 @@ export class SyslogReceiver {
     let buf = Buffer.alloc(0);
     socket.on("data", (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
+      if (this.framing === "newline") {
+        for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a)) {
+          this.messages.push(buf.subarray(0, nl).toString("utf8"));
+          buf = buf.subarray(nl + 1);
+        }
+        return;
+      }
       for (;;) {
         const space = buf.indexOf(0x20);
         if (space < 0) return;

@@ -167,6 +167,24 @@ describe("syslog sink", () => {
     await sink.close();
   });
 
+  it("frames messages with a newline for receivers that read lines, when told to", async () => {
+    const rx = await receiver();
+    rx.framing = "newline";
+    const sink = { name: "lines", type: "syslog", transport: "tcp", framing: "newline", host: "127.0.0.1" };
+    const { warden } = await openWarden(
+      { ...POLICY, export: { sinks: [{ ...sink, port: rx.tcpPort, format: "cef" }] } },
+      { export: { pollMs: 50 } },
+    );
+    await runCalls(warden, 10);
+    const ids = await expectedIds(warden);
+    const parsed = () => rx.messages.map(parse5424);
+    await waitFor(() => ids.every((id) => parsed().some((m) => m.sd["warden@32473"]?.eventId === id)));
+    expect(rx.messages.every((m) => m.startsWith("<"))).toBe(true);
+    await expect(
+      openWarden({ ...POLICY, export: { sinks: [{ ...sink, transport: "udp", port: rx.udpPort }] } }),
+    ).rejects.toThrow(/framing applies to tcp and tls only/);
+  });
+
   it("rides out a TCP receiver outage: reconnects, and every record arrives", async () => {
     const rx = await receiver();
     const port = rx.tcpPort;

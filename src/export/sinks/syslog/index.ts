@@ -1,4 +1,5 @@
-// Syslog sink: RFC 5424 messages over UDP (one per datagram), TCP or TLS (RFC 5425 octet counting).
+// Syslog sink: RFC 5424 messages over UDP (one per datagram), TCP or TLS (RFC 5425 octet counting, or a
+// newline after each message for receivers that read lines).
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
@@ -8,7 +9,9 @@ import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../
 import { readCa } from "../env.js";
 import { toCef } from "./cef.js";
 import type { SyslogDocument } from "./config.js";
-import { formatSyslog, octetFrame, type SyslogHeader } from "./rfc5424.js";
+import { formatSyslog, newlineFrame, octetFrame, type SyslogHeader } from "./rfc5424.js";
+
+const UNFRAMABLE = "EUNFRAMABLE";
 
 /** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers); IPv6 allows 20 bytes more. */
 const MAX_DATAGRAM = 65_507;
@@ -16,6 +19,8 @@ const MAX_DATAGRAM = 65_507;
 export interface SyslogSinkOptions {
   name: string;
   transport: "udp" | "tcp" | "tls";
+  /** Stream framing; default octet counting. */
+  framing?: "octet-counting" | "newline";
   host: string;
   /** Default 514 (UDP, TCP) or 6514 (TLS). */
   port?: number;
@@ -63,11 +68,13 @@ export class SyslogSink implements Sink {
     const messages = events.map((e) => this.message(e));
     try {
       if (this.#o.transport === "udp") await this.#sendUdp(messages);
-      else await this.#sendStream(Buffer.concat(messages.map(octetFrame)));
+      else await this.#sendStream(Buffer.concat(messages.map((m) => this.#frame(m))));
     } catch (err) {
       this.#drop();
-      // A message too large for one datagram fails the same way on every attempt: dead-letter it.
-      const permanent = (err as NodeJS.ErrnoException).code === "EMSGSIZE";
+      // A message too large for one datagram, or one a line cannot hold, fails the same way on every
+      // attempt: dead-letter it.
+      const code = (err as NodeJS.ErrnoException).code;
+      const permanent = code === "EMSGSIZE" || code === UNFRAMABLE;
       throw new SinkError(this.name, `${this.#o.transport} ${this.#o.host}: ${(err as Error).message}`, {
         permanent,
       });
@@ -76,6 +83,17 @@ export class SyslogSink implements Sink {
 
   async close(): Promise<void> {
     this.#drop();
+  }
+
+  #frame(message: string): Buffer {
+    if (this.#o.framing !== "newline") return octetFrame(message);
+    // JSON and CEF bodies escape line breaks, so only a stray one in a header field could get here.
+    if (/[\r\n]/.test(message)) {
+      throw Object.assign(new Error("a message holding a line break cannot be sent with newline framing"), {
+        code: UNFRAMABLE,
+      });
+    }
+    return newlineFrame(message);
   }
 
   /** SNI must not be an IP address (RFC 6066); the certificate is then checked against the IP. */

@@ -38,6 +38,14 @@ export function formatSyslog(e: ExportEvent, msg: string, h: SyslogHeader): stri
   return `<${pri}>1 ${e.ts} ${h.hostname} ${h.appName} ${h.procId} ${msgId} ${sd} ${body}`;
 }
 
+/**
+ * RFC 6587 §3.4.2 non-transparent framing: the message and a newline, for receivers that read lines
+ * (many TCP syslog inputs). A message holding a newline cannot be framed so: the caller refuses it.
+ */
+export function newlineFrame(message: string): Buffer {
+  return Buffer.from(`${message}\n`, "utf8");
+}
+
 /** RFC 5425 §4.3 octet counting: `MSG-LEN SP SYSLOG-MSG`, MSG-LEN in bytes. */
 export function octetFrame(message: string): Buffer {
   const bytes = Buffer.from(message, "utf8");
