@@ -123,6 +123,33 @@ describe("scanArgs", () => {
     ]);
   });
 
+  it("finds a credential cut into consecutive argument strings, once, at $", () => {
+    const key = "AKIAIOSFODNN7EXAMPLE";
+    const token = ["ghp", "abcdefghijklmnopqrstuvwxyz0123456789"].join("_");
+    const r = scanArgs(
+      {
+        a: key.slice(0, 8),
+        b: key.slice(8),
+        parts: [token.slice(0, 5), token.slice(5, 20), token.slice(20)],
+      },
+      ALL,
+    );
+    expect(r.secrets.map((m) => `${m.path} ${m.kind} ${m.form}`).sort()).toEqual([
+      "$ aws-access-key split",
+      "$ github-token split",
+    ]);
+    // At the end of a long text, the rest in the next string.
+    const long = scanArgs(
+      { text: `${"lorem ipsum ".repeat(50)}id ${key.slice(0, 9)}`, more: key.slice(9) },
+      ALL,
+    );
+    expect(long.secrets.map((m) => `${m.path} ${m.form}`)).toEqual(["$ split"]);
+    // Whole in one string: found there, not again as split.
+    const whole = scanArgs({ a: `key ${key}`, b: "and more" }, ALL);
+    expect(whole.secrets.map((m) => `${m.path} ${m.form ?? "plain"}`)).toEqual(["$.a plain"]);
+    expect(kinds({ a: "AKIA", b: "is a prefix", c: "of nothing here" })).toEqual([]);
+  });
+
   it("reports what lies under a credential used as a key by a path that does not spell it", () => {
     const key = "AKIAIOSFODNN7EXAMPLE";
     const r = scanArgs({ headers: { [key]: { to: "alice@corp.example" } } }, ALL);

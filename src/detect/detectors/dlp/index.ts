@@ -23,12 +23,37 @@ export interface DlpMatch {
   kind: string;
   path: string;
   digest: string;
-  /** How the argument hid it, when it was encoded (base64, hex, URL-encoding, JSON escapes). */
-  form?: DecodedForm;
+  /**
+   * How the argument hid it, when it was encoded (base64, hex, URL-encoding, JSON escapes), or `split`
+   * when it was cut into consecutive strings of the arguments (then its path is `$`).
+   */
+  form?: DecodedForm | "split";
 }
 
 /** Strings shorter than this cannot hold any pattern (the shortest, a phone number, has 9 characters). */
 const MIN_LENGTH = 9;
+/**
+ * The credential patterns without their word boundaries, for argument strings put back together: the
+ * edge between two strings is one, which the joined text cannot show (scanJoined checks them).
+ */
+const SPLIT_SECRETS = new RegExp(SECRETS.source.replaceAll(String.raw`\b`, ""), "g");
+
+function isWord(text: string, i: number): boolean {
+  return /\w/.test(text[i] ?? "");
+}
+
+/** Whether `text` alone holds a credential of the pattern group `kind`. */
+function holdsKind(text: string, kind: string): boolean {
+  for (const m of text.matchAll(SECRETS)) if (m.groups?.[kind] !== undefined) return true;
+  return false;
+}
+
+/** Characters kept at each end of an argument string when the strings are put together (scanJoined). */
+const EDGE = 100;
+/** Stands for the middle of a long string left out: no pattern matches through it. */
+const CUT = "\u0000";
+/** Characters of argument strings put together to look for a credential cut into pieces. */
+const MAX_JOINED = 65_536;
 /** Matches kept per call: enough to act on, bounded so one huge argument cannot bloat the alert. */
 const MAX_MATCHES = 20;
 
@@ -38,7 +63,7 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
   const pii: DlpMatch[] = [];
   const want = new Set(dlp.pii);
   const seen = new Set<string>();
-  let form: DecodedForm | null = null;
+  let form: DecodedForm | "split" | null = null;
   const add = (list: DlpMatch[], kind: string, path: string, value: string) => {
     const digest = `sha256:${sha256Hex(value)}`;
     // The same value in two views of one string (as written and URL-decoded) is one match.
@@ -55,9 +80,18 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
     scanText(text, where);
     form = null;
   };
+  // Every argument string in order, for a credential cut into pieces across them.
+  const pieces: string[] = [];
+  let piecesLength = 0;
   walkStrings(
     args,
     (text, path) => {
+      if (dlp.secrets && piecesLength < MAX_JOINED && !path.endsWith("#key")) {
+        // A match crossing into the next string lies near an edge: the middle of a long one is left out.
+        const piece = text.length <= 2 * EDGE ? text : `${text.slice(0, EDGE)}${CUT}${text.slice(-EDGE)}`;
+        pieces.push(piece);
+        piecesLength += piece.length;
+      }
       if (text.length < MIN_LENGTH) return;
       scanText(text, path);
       // An encoded credential leaves as surely as a plain one: every decoded view is scanned too.
@@ -66,7 +100,41 @@ export function scanArgs(args: JsonValue, dlp: DlpSettings): { secrets: DlpMatch
     },
     { cardNumbers: want.has("card") },
   );
+  if (pieces.length > 1) scanJoined();
   return { secrets, pii };
+
+  /**
+   * Credentials that only appear with the argument strings put back together, reported at `$`: a
+   * match must cross from one string into the next, and no string it covers may hold one of its kind
+   * alone (that one is reported where it is). A string's edge counts as a word boundary.
+   */
+  function scanJoined(): void {
+    const joined = pieces.join("");
+    if (!matches(SPLIT_SECRETS, joined)) return;
+    const starts: number[] = [];
+    let at = 0;
+    for (const p of pieces) {
+      starts.push(at);
+      at += p.length;
+    }
+    // Next to a cut middle the text goes on unseen: no boundary can be assumed there.
+    const edge = (i: number) =>
+      i === 0 ||
+      i === joined.length ||
+      starts.includes(i) ||
+      (joined[i - 1] !== CUT && joined[i] !== CUT && isWord(joined, i - 1) !== isWord(joined, i));
+    form = "split";
+    for (const m of joined.matchAll(SPLIT_SECRETS)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      const kind = Object.entries(m.groups ?? {}).find(([, v]) => v !== undefined)?.[0];
+      if (kind === undefined || !edge(start) || !edge(end)) continue;
+      const covered = starts.flatMap((s, i) => (s < end && s + pieces[i]!.length > start ? [i] : []));
+      if (covered.length < 2 || covered.some((i) => holdsKind(pieces[i]!, kind))) continue;
+      add(secrets, GROUP_KIND[kind] ?? kind, "$", m[0]);
+    }
+    form = null;
+  }
 
   function scanText(text: string, path: string): void {
     // test() first: most strings match nothing, and matchAll allocates an iterator even then.
