@@ -96,6 +96,8 @@ export interface SessionState {
   reads: Map<string, string>;
   /** Shared by the whole session tree: a value a sub-agent read is tracked in its parent too. */
   values: TrackedValues;
+  /** Shared by the whole session tree: bytes of arguments offered to tools that send outside. */
+  sentOut: { bytes: number };
   lastTool: string | null;
 }
 
@@ -127,9 +129,14 @@ export class SessionStates {
         if (oldest !== undefined) this.end(oldest);
       }
       const root = parent === null ? id : (this.#roots.get(parent) ?? parent);
-      const shared = root === id ? new TrackedValues() : this.touch(root).values;
+      const rootState = root === id ? null : this.touch(root);
       this.#roots.set(id, root);
-      s = { reads: new Map(), values: shared, lastTool: null };
+      s = {
+        reads: new Map(),
+        values: rootState?.values ?? new TrackedValues(),
+        sentOut: rootState?.sentOut ?? { bytes: 0 },
+        lastTool: null,
+      };
       this.#sessions.set(id, s);
     }
     return s;

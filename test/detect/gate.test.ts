@@ -49,6 +49,28 @@ describe("dlp", () => {
     expect(JSON.stringify(records)).not.toContain(token);
   });
 
+  it("refuses a session tree's sends to external tools past its budget, in pieces under the per-call limit", async () => {
+    const { warden } = await openWarden({
+      ...LABELLED,
+      detect: { dlp: { action: "deny", maxExternalBytes: 500, maxExternalBytesPerSession: 1000 } },
+    });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    const sub = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x", parent: s.id });
+    const chunk = { body: "d".repeat(300) };
+    expect(await outcome(s.run("send_email", chunk, () => 1))).toBe("ok");
+    expect(await outcome(sub.run("send_email", chunk, () => 1))).toBe("ok");
+    // Internal tools do not count.
+    expect(await outcome(s.run("save_note", { body: "d".repeat(2000) }, () => 1))).toBe("ok");
+    expect(await outcome(s.run("send_email", chunk, () => 1))).toBe("ok");
+    // The fourth chunk takes the tree past 1,000 bytes, sub-agent included.
+    expect(await outcome(sub.run("send_email", chunk, () => 1))).toBe("TOOL_DENIED");
+    const alert = (await alertsOf(warden)).at(-1);
+    expect(alert?.data).toMatchObject({ detector: "dlp", details: { kind: "session-volume", limit: 1000 } });
+    // Another session has its own budget.
+    const other = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    expect(await outcome(other.run("send_email", chunk, () => 1))).toBe("ok");
+  });
+
   it("flags a large payload to a tool labelled external, not to an internal one", async () => {
     const { warden } = await openWarden({
       ...LABELLED,

@@ -8,6 +8,7 @@ const ALL = {
   pii: ["email", "phone", "card", "iban"] as ("email" | "phone" | "card" | "iban")[],
   piiAction: "ask" as const,
   maxExternalBytes: 1024,
+  maxExternalBytesPerSession: null,
 };
 
 const kinds = (args: unknown) => {

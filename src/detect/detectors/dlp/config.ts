@@ -11,6 +11,8 @@ export interface DlpSettings {
   /** Personal data and large payloads; credentials take `action`. */
   piiAction: DetectAction;
   maxExternalBytes: number;
+  /** Bytes of arguments a session tree may offer tools labelled external in all; null: no limit. */
+  maxExternalBytesPerSession: number | null;
 }
 
 export const dlpConfig = detectorConfig({
@@ -25,6 +27,18 @@ export const dlpConfig = detectorConfig({
       .int()
       .positive()
       .default(64 * 1024),
+    /**
+     * Bytes of arguments a session and its sub-agents may send to tools labelled `sends: external` in
+     * all: data leaving in many calls each under `maxExternalBytes`. No limit when absent.
+     */
+    maxExternalBytesPerSession: z.int().positive().optional(),
   }),
-  compile: (doc): DlpSettings | null => (doc ? { ...doc, piiAction: doc.piiAction ?? doc.action } : null),
+  compile: (doc): DlpSettings | null =>
+    doc
+      ? {
+          ...doc,
+          piiAction: doc.piiAction ?? doc.action,
+          maxExternalBytesPerSession: doc.maxExternalBytesPerSession ?? null,
+        }
+      : null,
 });

@@ -14,7 +14,7 @@ import {
   PHONE,
   SECRETS,
 } from "../../patterns.js";
-import type { DetectInput, Finding, PreDetector } from "../../types.js";
+import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
 import { walkStrings } from "../../walk.js";
 import type { DlpSettings } from "./config.js";
 
@@ -179,7 +179,7 @@ function redactionPath(path: string): string {
   return path.endsWith("#key") ? path.slice(0, -4) : path;
 }
 
-export function dlpDetector(): PreDetector<"dlp"> {
+export function dlpDetector({ sessions }: Pick<DetectorContext, "sessions">): PreDetector<"dlp"> {
   return {
     name: "dlp",
     actionOf: (s) => s.dlp?.action ?? null,
@@ -217,6 +217,21 @@ export function dlpDetector(): PreDetector<"dlp"> {
             message: `${bytes} bytes of arguments to external tool ${input.tool} (limit ${dlp.maxExternalBytes})`,
             data: { kind: "large-payload", bytes, limit: dlp.maxExternalBytes },
           });
+        }
+        const perSession = dlp.maxExternalBytesPerSession;
+        if (perSession !== null) {
+          // Counted when offered, refused or not: an agent that keeps trying is still trying to send.
+          const sent = sessions.touch(input.session.id, input.session.parent ?? null).sentOut;
+          sent.bytes += bytes;
+          if (sent.bytes > perSession) {
+            findings.push({
+              detector: "dlp",
+              severity: "high",
+              action: dlp.piiAction,
+              message: `session ${input.session.id} offered ${sent.bytes} bytes to external tools (limit ${perSession} per session)`,
+              data: { kind: "session-volume", bytes: sent.bytes, limit: perSession },
+            });
+          }
         }
       }
       return findings;
