@@ -143,6 +143,10 @@ export class Warden {
           await ledger.store.query({ session, newestFirst: true, limit: 50 })
         ).reverse() as unknown as JsonValue[],
       env,
+      // Host names arrive lower-cased: the leased values are looked for in any case.
+      ...(secrets
+        ? { screen: (session, text) => secrets.redactor.redactText(text, session, { ignoreCase: true }) }
+        : {}),
     });
     this.gate = new Gate({
       ledger,

@@ -49,6 +49,7 @@ export class Containment {
   readonly #endSession: (id: string, reason: string) => Promise<unknown>;
   readonly #record: (input: RecordInput) => Promise<unknown>;
   readonly #alert: ((alert: SandboxAlert) => unknown) | null;
+  readonly #screen: (session: string, text: string) => string;
   readonly #running = new Map<string, Set<Killable>>();
 
   /** The alert webhook is read once (its secret comes from the environment); the rules at every run. */
@@ -58,8 +59,15 @@ export class Containment {
     record: (input: RecordInput) => Promise<unknown>;
     recentRecords: (session: string) => Promise<readonly JsonValue[]>;
     env: Record<string, string | undefined>;
+    /**
+     * Takes the session's leased secret values out of a text (the secrets stage's redactor). A refused
+     * host name is the tool's own text: it can carry a secret out (`<secret>.evil.example`) into the
+     * record, the session's end reason, the alert and the error.
+     */
+    screen?: (session: string, text: string) => string;
   }) {
     this.#settings = deps.settings;
+    this.#screen = deps.screen ?? ((_, text) => text);
     this.#endSession = deps.endSession;
     // What runs of a crashed Warden left (their processes died with it; their bundles and state did not).
     GvisorRunner.cleanLeftovers();
@@ -194,7 +202,9 @@ export class Containment {
       // mkdtemp made the folder 0700: only this user can reach the socket, whatever its own mode.
       listen: { socketPath, mode: runtime === "gvisor" ? 0o666 : 0o600 },
       inject: headers,
-      onViolation: (v) => {
+      onViolation: (refused) => {
+        // Screened now, while the session and its leased values are alive: the kill ends it next.
+        const v = { ...refused, host: this.#screen(call.session, refused.host) };
         violation ??= v;
         return killSwitch.onViolation(v);
       },

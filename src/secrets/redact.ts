@@ -18,8 +18,10 @@ interface Registration {
 
 interface Matcher {
   re: RegExp;
+  /** Name by form (case-folded when the matcher ignores case). */
   names: Map<string, string>;
   values: Registration[];
+  fold: (form: string) => string;
 }
 
 /**
@@ -72,36 +74,38 @@ export class SecretRedactor {
 
   /** `value` with every registered value of `session` (of every session when omitted) replaced. */
   redact(value: JsonValue, session?: string): JsonValue {
-    const matcher = this.#matcher(session);
+    const matcher = this.#matcher(session, false);
     return matcher === null ? value : mapStrings(value, (text) => redactText(text, matcher));
   }
 
   /** One string, as redact() treats each string. */
-  redactText(text: string, session?: string): string {
-    const matcher = this.#matcher(session);
+  redactText(text: string, session?: string, options: { ignoreCase?: boolean } = {}): string {
+    const matcher = this.#matcher(session, options.ignoreCase === true);
     return matcher === null ? text : redactText(text, matcher);
   }
 
-  #matcher(session: string | undefined): Matcher | null {
-    const key = session === undefined ? "\0all" : `s:${session}`;
+  /** `ignoreCase` for texts that were case-folded on their way (a host name a tool tried to reach). */
+  #matcher(session: string | undefined, ignoreCase: boolean): Matcher | null {
+    const key = `${ignoreCase ? "i" : ""}${session === undefined ? "\0all" : `s:${session}`}`;
     if (this.#matchers.has(key)) return this.#matchers.get(key) ?? null;
     const values =
       session === undefined ? [...this.#sessions.values()].flat() : (this.#sessions.get(session) ?? []);
-    const matcher = values.length === 0 ? null : buildMatcher(values);
+    const matcher = values.length === 0 ? null : buildMatcher(values, ignoreCase);
     this.#matchers.set(key, matcher);
     return matcher;
   }
 }
 
-function buildMatcher(values: Registration[]): Matcher {
+function buildMatcher(values: Registration[], ignoreCase: boolean): Matcher {
   const names = new Map<string, string>();
+  const fold = (form: string) => (ignoreCase ? form.toLowerCase() : form);
   for (const { name, value } of values) {
-    for (const form of formsOf(value)) if (!names.has(form)) names.set(form, name);
+    for (const form of formsOf(value)) if (!names.has(fold(form))) names.set(fold(form), name);
   }
   // Longest first, so a value wins over a shorter one it contains.
   const forms = [...names.keys()].sort((a, b) => b.length - a.length);
-  const re = new RegExp(forms.map(escapeRegExp).join("|"), "g");
-  return { re, names, values };
+  const re = new RegExp(forms.map(escapeRegExp).join("|"), ignoreCase ? "gi" : "g");
+  return { re, names, values, fold };
 }
 
 function redactText(text: string, matcher: Matcher): string {
@@ -110,7 +114,7 @@ function redactText(text: string, matcher: Matcher): string {
     matcher.re.lastIndex = 0;
     if (!matcher.re.test(out)) return out;
     matcher.re.lastIndex = 0;
-    out = out.replace(matcher.re, (form) => `[secret:${matcher.names.get(form) ?? "?"}]`);
+    out = out.replace(matcher.re, (form) => `[secret:${matcher.names.get(matcher.fold(form)) ?? "?"}]`);
   }
   matcher.re.lastIndex = 0;
   // Still there after MAX_PASSES: the value keeps re-forming around its markers; hide the whole string.
