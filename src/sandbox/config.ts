@@ -1,18 +1,18 @@
 // The sandbox stage's configuration: the `egress:` and `sandbox:` sections (zod fragments) and what they compile to.
 import * as z from "zod";
-import { compileGlobs, envName, glob, httpUrl, upToAWeek } from "../config/index.js";
+import { compileGlobs, envName, glob, httpUrl, parseEgressEntry, upToAWeek } from "../config/index.js";
 
 /** What isolates a sandboxed command: bubblewrap namespaces (with seccomp) or gVisor's user-space kernel. */
 export const sandboxRuntime = z.enum(["bubblewrap", "gvisor"]);
 
-/** A host (name, glob or IP; an IPv6 address in brackets) and optionally `:port` or `:*` (any port). */
-const egressEntry = z
-  .string()
-  .regex(
-    /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9*?._-]{1,253})(?::(?:\*|[1-9][0-9]{0,4}))?$/,
-    "a host with an optional port: api.example.com, *.example.com, host:8443 or host:*",
-  )
-  .refine((v) => Number(/:(\d+)$/.exec(v)?.[1] ?? 1) <= 65535, { error: "a port is 1–65535" });
+/**
+ * A host (name, glob or IP; an IPv6 address in brackets) and optionally `:port` or `:*` (any port),
+ * checked by the very parser the proxy's rules use: `*`, `a..b` or `*.*` fail at load, not at a first run.
+ */
+const egressEntry = z.string().superRefine((v, ctx) => {
+  const parsed = parseEgressEntry(v, null);
+  if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
+});
 /** `egress:` — where sandboxed commands and MCP servers may connect, and what a refused connection does. */
 export const egressSchema = z.strictObject({
   /** Without a port an entry allows 443 and 80 only. */

@@ -11,7 +11,8 @@ import {
 } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type EgressCheck, EgressRules, type EgressRulesOptions, normalizeHost } from "./egress-rules.js";
+import { normalizeHost } from "../config/index.js";
+import { type EgressCheck, EgressRules, type EgressRulesOptions } from "./egress-rules.js";
 import { type EgressRefusal, type EgressViolation, SandboxError } from "./errors.js";
 
 /** A header the proxy adds to plain-HTTP requests to `host` (exact name), replacing the client's own. */

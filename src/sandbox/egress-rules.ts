@@ -1,6 +1,12 @@
 // Egress rules shared by the proxy and guardedFetch: host allow/deny globs, then resolve once and check the address.
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import {
+  normalizeHost,
+  type EgressPattern as Pattern,
+  parseEgressEntry,
+  validPort,
+} from "../config/index.js";
 import { classifyAddress } from "./addresses.js";
 import { type EgressRefusal, type EgressViolation, SandboxError } from "./errors.js";
 
@@ -37,20 +43,8 @@ interface EgressFailure {
   violation: EgressViolation;
 }
 
-interface Pattern {
-  /** Set for a pattern without wildcards: only such a pattern can allow a non-public address. */
-  exact: string | null;
-  regex: RegExp | null;
-  /** The ports the entry covers; null for every port. */
-  ports: ReadonlySet<number> | null;
-}
-
 /** The ports an allow entry without `:port` covers: HTTPS and plain HTTP. */
 export const DEFAULT_EGRESS_PORTS: readonly number[] = Object.freeze([443, 80]);
-const ENTRY = /^(\[[^\]]*\]|[^:]*)(?::(\*|\d{1,5}))?$/;
-
-const LABEL = "[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?";
-const HOST_NAME = new RegExp(`^(?:${LABEL}\\.)*${LABEL}$`);
 
 /**
  * Decides where a sandboxed tool may connect. `check` validates the host, applies deny then allow,
@@ -134,56 +128,11 @@ export class EgressRules {
   }
 }
 
-/** Lower case, no trailing dot, IPv6 brackets removed; null when it is neither a host name nor an IP. */
-export function normalizeHost(raw: string): string | null {
-  if (typeof raw !== "string" || raw.length === 0 || raw.length > 255) return null;
-  let h = raw.toLowerCase();
-  if (h.startsWith("[") && h.endsWith("]")) {
-    h = h.slice(1, -1);
-    return isIP(h) === 6 ? h : null;
-  }
-  if (h.endsWith(".")) h = h.slice(0, -1);
-  if (isIP(h) !== 0) return h;
-  return h.length <= 253 && HOST_NAME.test(h) ? h : null;
-}
-
-/** One `allow`/`deny` entry: a host pattern and an optional `:port` or `:*` (without one, `portless`). */
+/** One `allow`/`deny` entry (see config/egress-entry.ts); a bad one is SANDBOX_INVALID. */
 function parseEntry(raw: string, portless: ReadonlySet<number> | null): Pattern {
-  if (typeof raw !== "string") throw invalid("an egress host pattern must be a string");
-  const m = ENTRY.exec(raw);
-  const port = m?.[2];
-  if (!m || (port !== undefined && port !== "*" && !validPort(Number(port)))) {
-    throw invalid(`egress entry "${raw.slice(0, 100)}" is not host, host:port or host:* (port 1–65535)`);
-  }
-  const ports = port === undefined ? portless : port === "*" ? null : new Set([Number(port)]);
-  return { ...parsePattern(m[1]!), ports };
-}
-
-function parsePattern(raw: string): Omit<Pattern, "ports"> {
-  const bad = () =>
-    invalid(`egress host pattern "${raw.slice(0, 100)}" is not a host name or glob such as *.example.com`);
-  if (!/[*?]/.test(raw)) {
-    const host = normalizeHost(raw);
-    if (host === null) throw bad();
-    return { exact: host, regex: null };
-  }
-  const text = raw.toLowerCase().replace(/\.$/, "");
-  // A leading "*." is any number of subdomain labels (not the base); any other * or ? stays inside one label.
-  const lead = text.startsWith("*.");
-  const rest = lead ? text.slice(2) : text;
-  if (
-    rest.length === 0 ||
-    rest.length > 253 ||
-    !/^[a-z0-9_*?.-]+$/.test(rest) ||
-    rest.split(".").some((l) => l === "")
-  ) {
-    throw bad();
-  }
-  if (rest.split(".").every((l) => /^[*?]+$/.test(l))) throw bad(); // "*", "*.*": would allow everything
-  const body = rest.replace(/[.*?-]/g, (c) =>
-    c === "*" ? "[a-z0-9_-]*" : c === "?" ? "[a-z0-9_-]" : `\\${c}`,
-  );
-  return { exact: null, regex: new RegExp(`^${lead ? "(?:[a-z0-9_-]+\\.)+" : ""}${body}$`) };
+  const parsed = parseEgressEntry(raw, portless);
+  if ("problem" in parsed) throw invalid(parsed.problem);
+  return parsed.pattern;
 }
 
 function covers(p: Pattern, port: number): boolean {
@@ -192,10 +141,6 @@ function covers(p: Pattern, port: number): boolean {
 
 function matches(p: Pattern, host: string): boolean {
   return p.exact !== null ? p.exact === host : isIP(host) === 0 && p.regex!.test(host);
-}
-
-function validPort(p: number): boolean {
-  return Number.isInteger(p) && p >= 1 && p <= 65535;
 }
 
 function failure(host: string, port: number, reason: EgressRefusal, address?: string): EgressFailure {

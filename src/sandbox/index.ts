@@ -43,7 +43,6 @@ export {
   EgressRules,
   type EgressRulesOptions,
   type LookupFn,
-  normalizeHost,
   type ResolvedAddress,
 } from "./egress-rules.js";
 export {

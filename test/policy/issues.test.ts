@@ -45,6 +45,20 @@ describe("malformed policies: every issue, each located", () => {
     ]);
   });
 
+  it("egress entries the proxy would refuse are refused at load, naming the entry", () => {
+    const issues = issuesOf(
+      'egress:\n  allow: ["*", "a..b.com", "*.*", "-x.com", "ok.example.com"]\n  deny: ["*.*:*"]\n',
+    );
+    expect(issues.map((i) => i.path)).toEqual([
+      ["egress", "allow", 0],
+      ["egress", "allow", 1],
+      ["egress", "allow", 2],
+      ["egress", "allow", 3],
+      ["egress", "deny", 0],
+    ]);
+    expect(issues[1]?.message).toMatch(/"a\.\.b\.com" is not a host name or glob/);
+  });
+
   it("wrong types", () => {
     const issues = issuesOf("rules:\n  - id: a\n    tools: x\n    decision: 3\n");
     expect(issues.map((i) => i.path)).toEqual([
