@@ -4,6 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { scan } from "../../src/scan/index.js";
 import { checkMcpConfig } from "../../src/scan/mcp/config-rules.js";
 import { launchedPackage } from "../../src/scan/mcp/launch.js";
+import { formatJson } from "../../src/scan/report/json.js";
+import { formatSarif } from "../../src/scan/report/sarif.js";
+import { formatText } from "../../src/scan/report/text.js";
 import { cleanupProjects, fakeGithubToken, project } from "./helpers.js";
 
 afterAll(cleanupProjects);
@@ -74,6 +77,33 @@ describe("mcp-inline-secret", () => {
     ],
   ])("does not flag %j", async (server) => {
     expect(await secrets(server)).toEqual([]);
+  });
+});
+
+describe("reports of inline secrets", () => {
+  it("list each server's launch line without the secrets flagged in it, in text, JSON and SARIF", async () => {
+    const token = fakeGithubToken();
+    const key = "abcdef0123456789abcd";
+    const root = await project({
+      ".mcp.json": JSON.stringify({
+        mcpServers: {
+          a: { command: "node", args: ["server.js", `--api-key=${key}`, "--token", token, "--port", "8080"] },
+          b: { type: "http", url: `https://bob:${key}@mcp.example.com/sse?api_key=${key}&mode=x` },
+        },
+      }),
+    });
+    const report = await scan({ root });
+    expect(report.findings.filter((f) => f.ruleId === "mcp-inline-secret")).toHaveLength(2);
+    expect(
+      report.mcpServers.map((s) => (s.command ? [s.command, ...(s.args ?? [])].join(" ") : s.url)),
+    ).toEqual([
+      "node server.js --api-key=[redacted] --token [redacted] --port 8080",
+      "https://bob:[redacted]@mcp.example.com/sse?api_key=[redacted]&mode=x",
+    ]);
+    for (const out of [formatText(report), formatJson(report), formatSarif(report, "0.0.0")]) {
+      expect(out).not.toContain(token);
+      expect(out).not.toContain(key);
+    }
   });
 });
 

@@ -45,6 +45,21 @@ async function inlineSecrets(s: McpServerConfig): Promise<string[]> {
   return where;
 }
 
+const MASK = "[redacted]";
+
+/** `--key=value` keeps its flag; any other flagged argument is hidden whole. */
+function maskArg(arg: string): string {
+  const eq = arg.indexOf("=");
+  return eq > 0 && SECRET_FLAG.test(arg.slice(0, eq)) ? `${arg.slice(0, eq + 1)}${MASK}` : MASK;
+}
+
+/** A URL without the password of its user part and the values of its credential query parameters. */
+function maskUrl(url: string): string {
+  return url
+    .replace(/(:\/\/[^/@\s:]+:)[^/@\s]+@/, `$1${MASK}@`)
+    .replace(/([?&](?:api[-_]?key|token|key|secret|access_token)=)[^&#]*/gi, `$1${MASK}`);
+}
+
 /**
  * The packages a server command launches: its own, and the one after `--` when it is a gateway in front
  * of another server (`warden mcp … -- npx -y pkg`, as `warden mcp wrap` writes): wrapping must not hide it.
@@ -71,16 +86,20 @@ export async function checkMcpConfig(rel: string, text: string): Promise<McpConf
   const servers: McpConfigResult["servers"] = [];
   for (const s of read.servers) {
     const at = s.at ?? positionOf(text, `"${s.name}"`);
+    const secrets = await inlineSecrets(s);
+    // The report lists each server's launch line: never with the secrets this rule flags in it.
     const entry: McpServerEntry = { file: rel, name: s.name, transport: s.transport };
-    if (s.command !== undefined) Object.assign(entry, { command: s.command, args: s.args });
-    if (s.url !== undefined) entry.url = s.url;
+    if (s.command !== undefined) {
+      const args = s.args.map((a, i) => (secrets.includes(`args[${i}]`) ? maskArg(a) : a));
+      Object.assign(entry, { command: s.command, args });
+    }
+    if (s.url !== undefined) entry.url = secrets.includes("url") ? maskUrl(s.url) : s.url;
     servers.push({ ...entry, config: s });
     for (const pkg of s.command ? launchedPackages(s.command, s.args) : []) {
       if (pkg.pinned) continue;
       const msg = `server "${s.name}" runs ${pkg.runner} ${pkg.spec} without a pinned version`;
       findings.push(finding("mcp-unpinned-server", rel, at, msg, s.name));
     }
-    const secrets = await inlineSecrets(s);
     if (secrets.length > 0) {
       const msg = `server "${s.name}" has an inline secret in ${secrets.join(", ")}`;
       findings.push(finding("mcp-inline-secret", rel, at, msg, s.name));
