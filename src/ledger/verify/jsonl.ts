@@ -92,6 +92,11 @@ class LineState {
     } catch {
       return this.fail("malformed", "not valid JSON", lineNo);
     }
+    // Export lines are JSON.stringify's output, which parsing and writing again gives back byte for byte.
+    // A duplicate key does not: the parser keeps its last value, which is what gets hashed and checked,
+    // while another reader may take the first. Such a line is refused, as is one written any other way.
+    if (JSON.stringify(o) !== text)
+      return this.fail("malformed", "not as Warden writes it (a duplicate key, or re-encoded)", lineNo);
     const type = (o as Obj).type;
     if (this.#phase === "header") return this.#header(o as Obj, lineNo);
     if (this.#phase === "done") return this.fail("malformed", "content after the end line", lineNo);

@@ -75,6 +75,19 @@ describe("exportJsonl + verifyJsonl", () => {
     });
   });
 
+  it("refuses a line holding a duplicate key, whose last value alone was checked", async () => {
+    const { path, lines } = await exported();
+    const i = lines.findIndex((l) => l.includes('"tool":"'));
+    const tool = /"tool":"([^"]+)"/.exec(lines[i]!)![1]!;
+    // Another reader may take the first `tool`; the hash only ever saw the last.
+    lines[i] = lines[i]!.replace(`"tool":"${tool}"`, `"tool":"wire_money","tool":"${tool}"`);
+    expect(await verifyJsonl(rewrite(path, lines))).toMatchObject({
+      ok: false,
+      problem: "malformed",
+      line: i + 1,
+    });
+  });
+
   it("catches a dropped record line, a dropped checkpoint line and a dropped end line", async () => {
     const { path, lines } = await exported();
     expect(await verifyJsonl(rewrite(path, lines.toSpliced(2, 1)))).toMatchObject({
