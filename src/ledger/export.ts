@@ -67,6 +67,13 @@ export async function exportJsonl(
       options.publicKey !== undefined
         ? options.publicKey
         : ((await publicKeyOf(store, typeof source === "string" ? source : null)) ?? signingKey);
+    // An end line signed by another key fails every verification: refuse before writing anything.
+    if (publicKey && spkiBase64(publicKey) !== spkiBase64(signingKey)) {
+      throw new WardenError(
+        "LEDGER_KEY_MISMATCH",
+        `the signing key (${keyIdOf(signingKey)}) is not the ledger's key (${keyIdOf(publicKey)}): give the ledger's own ledger.key`,
+      );
+    }
     const sink: NodeJS.WritableStream =
       tmp === null ? (out as NodeJS.WritableStream) : createWriteStream(tmp, { mode: 0o600 });
     // Keep a write error (a full disk, a closed pipe) instead of letting it crash the process as an unhandled 'error' event.

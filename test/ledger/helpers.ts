@@ -1,6 +1,6 @@
 // Shared fixtures for the ledger tests: temp dirs, keys, sample inputs and a ledger on a real SQLite file.
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
@@ -58,10 +58,19 @@ export async function sqliteLedger(
   options: Partial<LedgerOptions> = {},
 ): Promise<{ ledger: Ledger; db: string; publicKey: KeyObject; signingKey: KeyObject }> {
   const db = join(dir, "ledger.db");
-  const keys = await generateKeyPair(dir);
+  // A given signing key is the ledger's key: its public half is the ledger.pub beside the database.
+  const keys = options.signingKey
+    ? { privateKey: options.signingKey, publicKey: writePublicKey(dir, options.signingKey) }
+    : await generateKeyPair(dir);
   const store = await SqliteStore.open(db);
   const ledger = await Ledger.open({ store, signingKey: keys.privateKey, checkpointSeconds: 0, ...options });
   return { ledger, db, publicKey: keys.publicKey, signingKey: keys.privateKey };
+}
+
+function writePublicKey(dir: string, signingKey: KeyObject): KeyObject {
+  const publicKey = createPublicKey(signingKey);
+  writeFileSync(join(dir, "ledger.pub"), publicKey.export({ type: "spki", format: "pem" }).toString());
+  return publicKey;
 }
 
 /** Appends `n` records one batch at a time (awaiting each), so tests get many small batches. */

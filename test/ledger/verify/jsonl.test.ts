@@ -1,6 +1,6 @@
 // JSONL export and verifyJsonl: round trip, each tampering named, and a property test over random mutations.
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -73,6 +73,18 @@ describe("exportJsonl + verifyJsonl", () => {
       problem: "hash-mismatch",
       line: 4,
     });
+  });
+
+  it("refuses to export with a key that is not the ledger's, writing nothing", async () => {
+    const dir = tempDir();
+    const { ledger, db } = await sqliteLedger(dir, { checkpointEvery: 4 });
+    await appendSerially(ledger, 3);
+    await ledger.close();
+    const path = join(dir, "wrong.jsonl");
+    await expect(exportJsonl(db, path, { signingKey: ephemeralKey() })).rejects.toMatchObject({
+      code: "LEDGER_KEY_MISMATCH",
+    });
+    expect(existsSync(path)).toBe(false);
   });
 
   it("refuses a line holding a duplicate key, whose last value alone was checked", async () => {
