@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
-import { defaultKeyPaths, isPostgresUrl, verifyDatabase } from "../ledger/index.js";
+import {
+  defaultKeyPaths,
+  isPostgresUrl,
+  publishDurably,
+  tempPathBeside,
+  verifyDatabase,
+} from "../ledger/index.js";
 import { missing, parse, printHelp, requireValue, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -16,7 +22,7 @@ const HELP = `usage: warden backup --to FILE|- [--dir DIR | --db FILE]
 Copies a SQLite ledger while warden start keeps writing, through SQLite's online backup: the copy
 holds every committed record, also those still in ledger.db-wal (ledger.db copied alone, while the
 service runs, lacks them). ledger.pub is copied beside the backup (FILE with .pub), never ledger.key.
-The copy is then verified. --to - writes the verified copy to standard output (no .pub; the summary
+The copy takes the name FILE only once complete (a full disk leaves none); it is then verified. --to - writes the verified copy to standard output (no .pub; the summary
 goes to stderr), e.g. warden backup --to - | gzip > ledger.db.gz. For PostgreSQL use pg_dump.`;
 
 export const backupCommand: Command = (argv: string[], io: CliIO) =>
@@ -64,16 +70,24 @@ async function backupToStdout(io: CliIO, db: string): Promise<number> {
   }
 }
 
-/** SQLite's online backup of `db` into `to` (readers and the writer go on), and the public key beside it. */
+/**
+ * SQLite's online backup of `db` into `to` (readers and the writer go on), and the public key beside it.
+ * The copy is made under a temporary name and takes `to` only once complete and on disk: a full disk or
+ * any other failure leaves no file at `to`, not an empty or cut one.
+ */
 export async function backupLedger(db: string, to: string): Promise<number> {
   const source = new Database(db, { readonly: true, fileMustExist: true });
+  const tmp = tempPathBeside(to);
   try {
-    // Owner-only from its first byte, like the ledger it copies.
-    closeSync(openSync(to, "wx", 0o600));
-    const { totalPages } = await source.backup(to);
+    closeSync(openSync(tmp, "wx", 0o600));
+    const { totalPages } = await source.backup(tmp);
+    await publishDurably(tmp, to);
     const pub = defaultKeyPaths(db).publicKey;
     if (existsSync(pub)) await copyFile(pub, defaultKeyPaths(to).publicKey);
     return totalPages;
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   } finally {
     source.close();
   }

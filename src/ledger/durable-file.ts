@@ -1,4 +1,4 @@
-// Writes a small file so that it exists whole or not at all after a crash or power cut: temp file, fsync, link, fsync the folder.
+// Files that exist whole or not at all after a crash or power cut: written under a temporary name, fsynced, linked, the folder fsynced.
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -14,17 +14,39 @@ import { basename, dirname, join } from "node:path";
  * await createFileDurably(".warden/admin.token", `${token}\n`, 0o600);
  */
 export async function createFileDurably(path: string, content: string, mode: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = tempPathBeside(path);
   const file = await open(tmp, "wx", mode);
   try {
     await file.writeFile(content, "utf8");
     // The mode given to open passes through the umask.
     await file.chmod(mode);
-    await file.sync();
-  } finally {
+  } catch (err) {
     await file.close();
+    await rm(tmp, { force: true });
+    throw err;
   }
+  await file.close();
+  await publishDurably(tmp, path);
+}
+
+/** A fresh name for a temporary file in `path`'s folder (a link or rename stays in one file system). */
+export function tempPathBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+}
+
+/**
+ * Gives the complete file `tmp` the name `path`, durably and never over an existing file (EEXIST
+ * then): fsync its content, hard-link it (unlike rename, link refuses to replace a file another process
+ * created meanwhile), fsync the folder. `tmp` is gone afterwards, whatever happened.
+ */
+export async function publishDurably(tmp: string, path: string): Promise<void> {
   try {
+    const file = await open(tmp, "r+");
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await link(tmp, path);
   } finally {
     await rm(tmp, { force: true });

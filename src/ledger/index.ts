@@ -1,5 +1,5 @@
 // The ledger stage's public surface: the only module other stages import.
-export { createFileDurably, makeFolderDurably } from "./durable-file.js";
+export { createFileDurably, makeFolderDurably, publishDurably, tempPathBeside } from "./durable-file.js";
 export { type ExportOptions, type ExportSummary, exportJsonl } from "./export.js";
 export {
   defaultKeyPaths,

@@ -1,10 +1,11 @@
 // Real disk faults on a small tmpfs: a full disk and a read-only filesystem make appends fail closed.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Ledger, loadSigningKey, SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
+import { cli } from "../cli/run-cli.js";
 import { fillUp } from "../disk.js";
 import { appendSerially, intent, sqliteLedger } from "./helpers.js";
 
@@ -88,5 +89,22 @@ describe("real disk faults", () => {
       }
       expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 3 });
     });
+  });
+
+  it.runIf(mount.ok)("a backup onto a full disk fails and leaves no file at its destination", async () => {
+    const ledgerDir = mkdtempSync(join(tmpdir(), "warden-backup-src-"));
+    try {
+      const { ledger, db } = await sqliteLedger(ledgerDir);
+      await appendSerially(ledger, 400);
+      await withTmpfs("64k", async (dir) => {
+        const to = join(dir, "backup.db");
+        const result = await cli(["backup", "--db", db, "--to", to], dir);
+        expect(result.code).not.toBe(0);
+        expect(readdirSync(dir)).toEqual([]);
+      });
+      await ledger.close();
+    } finally {
+      rmSync(ledgerDir, { recursive: true, force: true });
+    }
   });
 });
