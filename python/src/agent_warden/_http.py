@@ -29,8 +29,9 @@ class Http:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("the Warden url must be http:// or https:// with a host")
-        if not token or any(ch in token for ch in "\r\n "):
-            raise ValueError("the Warden token must be a non-empty string without spaces or line breaks")
+        # An HTTP header carries visible ASCII: anything else would fail in the first request, untyped.
+        if not token or any(not ("!" <= ch <= "~") for ch in token):
+            raise ValueError("the Warden token must be a non-empty string of visible ASCII characters")
         self.base_url = url.rstrip("/")
         self._headers = {"authorization": f"Bearer {token}", "accept": "application/json"}
         self._timeout = timeout
@@ -91,13 +92,22 @@ def _unavailable(err: httpx.HTTPError) -> WardenUnavailable:
     return WardenUnavailable(f"Warden could not be reached ({type(err).__name__})")
 
 
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(content: bytes) -> object:
+    """Strict JSON, or None: no NaN or Infinity (Python's parser takes them), no nesting past the stack."""
+    try:
+        return json.loads(content, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _answer(response: httpx.Response) -> object:
     if response.status_code == 204:
         return None
-    try:
-        payload: object = response.json()
-    except ValueError:
-        payload = None
+    payload = _parse(response.content)
     if response.is_success:
         if payload is None:
             raise WardenUnavailable("Warden answered with something other than JSON", status=response.status_code)

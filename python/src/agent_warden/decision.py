@@ -69,7 +69,6 @@ def parse_decision(tool: str, args: JsonValue, answer: object) -> Decision:
     call_id = body.get("callId")
     if not isinstance(decision, str) or decision not in ("allow", "deny", "pending") or not isinstance(call_id, str):
         raise WardenUnavailable("Warden's decision answer has no decision this client knows")
-    retry = body.get("retryAfterMs")
     return Decision(
         call_id=call_id,
         tool=tool,
@@ -80,10 +79,23 @@ def parse_decision(tool: str, args: JsonValue, answer: object) -> Decision:
         rule_id=_text(body.get("ruleId")),
         mode=_text(body.get("mode")) or "enforce",
         code=_text(body.get("code")),
-        retry_after_ms=int(retry) if isinstance(retry, (int, float)) else None,
+        retry_after_ms=_retry_after(body.get("retryAfterMs")),
         policy=_text(body.get("policy")),
         approval=_approval(body.get("approval")),
     )
+
+
+# A wait longer than a day is no rate limit Warden sets: such an answer is not Warden's.
+_MAX_RETRY_AFTER_MS = 86_400_000
+
+
+def _retry_after(value: object) -> Optional[int]:
+    """``retryAfterMs`` as whole milliseconds; a value that is no sane wait fails closed."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _MAX_RETRY_AFTER_MS:
+        raise WardenUnavailable("Warden's decision answer has a retryAfterMs that is no wait in milliseconds")
+    return int(value)
 
 
 def _approval(value: object) -> Optional[ApprovalRef]:
