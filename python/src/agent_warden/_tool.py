@@ -6,7 +6,7 @@ import functools
 import inspect
 import sys
 import time
-from typing import Any, Awaitable, Callable, Dict, Generic, Optional, Tuple, TypeVar, cast
+from typing import Any, Awaitable, Callable, Dict, Generic, List, Optional, Tuple, TypeVar, cast
 
 from ._json import JsonValue, to_json_value
 from .session import Session
@@ -53,7 +53,7 @@ class GuardedTool(Generic[P, R]):
         self._signature = signature
         self._session_of = session_of
         self._approval_timeout = approval_timeout
-        self._is_async = inspect.iscoroutinefunction(fn)
+        self._is_async = _is_async_callable(fn)
         functools.update_wrapper(self, fn)
 
     # PEP 612 cannot add keyword-only parameters to a ParamSpec: the call form takes any arguments (the
@@ -91,13 +91,47 @@ class GuardedTool(Generic[P, R]):
                 named[name] = value
         return to_json_value(named)
 
+    def _decided_call(self, decided: JsonValue) -> Tuple[List[Any], Dict[str, Any]]:
+        """
+        The body's arguments rebuilt from the JSON Warden decided on, never the caller's own objects: a
+        dict changed after the check (by another thread, or a callback) or a ``str`` subclass whose
+        methods say otherwise would run what nobody decided. ``to_json_value`` made fresh plain values.
+        """
+        named = cast(Dict[str, Any], decided)
+        params = self._signature.parameters
+        positional: List[Any] = []
+        keywords: Dict[str, Any] = {}
+        # Before a *args parameter, arguments can only be given by position.
+        by_position = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params.values())
+        for name, param in params.items():
+            if param.kind is inspect.Parameter.VAR_KEYWORD:
+                keywords.update({k: v for k, v in named.items() if k not in params})
+            elif param.kind is inspect.Parameter.VAR_POSITIONAL:
+                positional.extend(named[name])
+            elif param.kind is inspect.Parameter.POSITIONAL_ONLY or (
+                param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and by_position
+            ):
+                positional.append(named[name])
+            else:
+                keywords[name] = named[name]
+        return positional, keywords
+
     def _run_sync(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> R:
         session = self._session_of()
-        decision = session.check(self.tool_name, self._recorded(args, kwargs), rationale=rationale, call_id=call_id)
+        decided = self._recorded(args, kwargs)
+        decision = session.check(self.tool_name, decided, rationale=rationale, call_id=call_id)
         decision = session.wait_for_approval(decision, timeout=self._approval_timeout)
+        positional, keywords = self._decided_call(decided)
         started = time.perf_counter()
         try:
-            result = self._fn(*args, **kwargs)
+            result = cast(Callable[..., R], self._fn)(*positional, **keywords)
+            if inspect.isawaitable(result):
+                # A callable that hides its coroutine: what it does runs only if awaited, and it was not.
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise TypeError(
+                    f"tool {self.tool_name!r} returned an awaitable from a call made as sync: declare it async def"
+                )
         except BaseException as err:
             session.record_ran(decision.call_id, started, error=err)
             raise
@@ -106,15 +140,27 @@ class GuardedTool(Generic[P, R]):
 
     async def _run_async(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]) -> Any:
         session = self._session_of()
-        decision = await session.acheck(self.tool_name, self._recorded(args, kwargs), rationale=rationale, call_id=call_id)
+        decided = self._recorded(args, kwargs)
+        decision = await session.acheck(self.tool_name, decided, rationale=rationale, call_id=call_id)
         decision = await session.await_approval(decision, timeout=self._approval_timeout)
+        positional, keywords = self._decided_call(decided)
         started = time.perf_counter()
         try:
-            result = await cast(Callable[..., Awaitable[Any]], self._fn)(*args, **kwargs)
+            result = await cast(Callable[..., Awaitable[Any]], self._fn)(*positional, **keywords)
         except BaseException as err:
             await session.arecord_ran(decision.call_id, started, error=err)
             raise
         return await session.arecord_ran(decision.call_id, started, result=result)
+
+
+def _is_async_callable(fn: object) -> bool:
+    """An ``async def`` function, also behind ``functools.partial`` or as an object's ``async def __call__``."""
+    while isinstance(fn, functools.partial):
+        fn = cast("functools.partial[Any]", fn).func
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = getattr(type(fn), "__call__", None)
+    return not inspect.isfunction(fn) and not inspect.ismethod(fn) and inspect.iscoroutinefunction(call)
 
 
 def guard(

@@ -1,0 +1,125 @@
+"""The guarded function receives exactly the arguments Warden decided on, as plain values."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any, Coroutine, Dict, List
+
+import httpx
+import pytest
+
+from agent_warden import Warden
+
+from .service import AGENT
+
+
+class Sneaky(str):
+    """A string that shows one text and holds another."""
+
+    def __str__(self) -> str:
+        return "ls"
+
+
+def _warden(on_decision: Any, seen: List[Dict[str, Any]]) -> httpx.MockTransport:
+    """Allows every call; runs ``on_decision`` while the decision is on its way (as another thread could)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/sessions":
+            return httpx.Response(201, json={"id": "ses_t", "agent": AGENT})
+        if request.url.path == "/v1/decisions":
+            seen.append(json.loads(request.content))
+            on_decision()
+            body = {"callId": "call_t", "decision": "allow", "effect": "allow", "reason": "ok", "ruleId": "r"}
+            return httpx.Response(200, json=body)
+        if request.url.path.endswith("/outcome"):
+            seen.append({"outcome": json.loads(request.content)})
+            return httpx.Response(200, json={"status": "ok"})
+        return httpx.Response(204)
+
+    return httpx.MockTransport(answer)
+
+
+def test_a_dict_changed_after_the_check_does_not_reach_the_function() -> None:
+    payment = {"to": "alice", "amount": 10}
+    received: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+    change = lambda: payment.update(to="mallory", amount=10_000)  # noqa: E731
+    with Warden("http://warden.test", "wdn_test", transport=_warden(change, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("pay")
+        def pay(payment: Dict[str, Any], note: str = "", *, urgent: bool = False) -> str:
+            received.append((payment, note, urgent))
+            return "ok"
+
+        pay(payment, "rent", urgent=True)
+    assert seen[0]["args"] == {"payment": {"to": "alice", "amount": 10}, "note": "rent", "urgent": True}
+    assert received == [({"to": "alice", "amount": 10}, "rent", True)]
+
+
+def test_a_str_subclass_reaches_the_function_as_the_plain_text_that_was_decided() -> None:
+    received: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("run")
+        def run(command: str, *extra: str, **env: str) -> str:
+            received.append((command, extra, env))
+            return "ok"
+
+        run(Sneaky("rm -rf /"), Sneaky("-v"), HOME=Sneaky("/root"))
+    decided = seen[0]["args"]
+    command, extra, env = received[0]
+    assert type(command) is str and [command, *extra] == [decided["command"], *decided["extra"]]
+    assert all(type(x) is str for x in extra) and env == {"HOME": decided["HOME"]}
+    assert type(env["HOME"]) is str
+
+
+def test_async_callables_that_are_not_async_def_are_awaited() -> None:
+    async def lookup(id: int, *, scale: int) -> int:
+        return id * scale
+
+    class Lookup:
+        async def __call__(self, id: int) -> int:
+            return id + 1
+
+    async def main() -> List[Any]:
+        seen: List[Dict[str, Any]] = []
+        async with Warden("http://warden.test", "wdn_test", async_transport=_async(seen)) as warden:
+            session = await warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").aopen()
+            partial_tool = session.tool("lookup")(functools.partial(lookup, scale=3))
+            object_tool = session.tool("lookup")(Lookup())
+            return [await partial_tool(id=2), await object_tool(2)]
+
+    assert asyncio.run(main()) == [6, 3]
+
+
+def test_a_sync_looking_callable_that_returns_a_coroutine_is_refused_and_recorded_as_an_error() -> None:
+    async def hidden(id: int) -> int:
+        return id
+
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+        def looks_sync(id: int) -> "Coroutine[Any, Any, int]":
+            return hidden(id)
+
+        tool = session.tool("lookup")(looks_sync)
+        with pytest.raises(TypeError, match="declare it async def"):
+            _ = tool(id=1)
+    assert seen[-1]["outcome"]["status"] == "error"
+    assert seen[-1]["outcome"]["error"] == {"code": "TypeError"}
+
+
+def _async(seen: List[Dict[str, Any]]) -> httpx.AsyncBaseTransport:
+    sync = _warden(lambda: None, seen)
+
+    class Transport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await request.aread()
+            return sync.handle_request(request)
+
+    return Transport()
