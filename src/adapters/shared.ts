@@ -1,7 +1,9 @@
 // What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../digest.js";
 import { CALLER_ID_PATTERN } from "../ids.js";
 import { type GateDecision, type RefusalInfo, type Session, WardenError } from "../index.js";
+import { toJsonValue } from "../json.js";
 
 /** The gate refuses longer rationales; the model's text is cut to fit rather than losing the call. */
 const MAX_RATIONALE = 16 * 1024;
@@ -114,6 +116,52 @@ export function gatedCall<R>(
       rationale: rationaleOf(call.text, call.frameworkCallId),
     }),
   );
+}
+
+/**
+ * Decisions a framework's approval hook took, each waiting for the execution of the same call. The
+ * framework hands the arguments again when it executes (after a person answered, possibly from message
+ * history the client sent back): they must be the ones decided, or nothing runs.
+ */
+export class DecidedCalls {
+  readonly #calls = new Map<string, { decision: GateDecision; args: string }>();
+
+  get(frameworkCallId: string): GateDecision | undefined {
+    return this.#calls.get(frameworkCallId)?.decision;
+  }
+
+  set(frameworkCallId: string, decision: GateDecision, args: unknown): void {
+    // The gate recorded these arguments, so they are JSON.
+    this.#calls.set(frameworkCallId, { decision, args: argsText(args) ?? "" });
+  }
+
+  /**
+   * The decision taken for this call, removed; APPROVAL_MISMATCH (as a refusal the adapter hands the
+   * model) when `args` are not the decided ones; undefined when no hook decided it.
+   */
+  take(frameworkCallId: string | undefined, args: unknown): GateDecision | ToolRefusedError | undefined {
+    if (frameworkCallId === undefined) return undefined;
+    const held = this.#calls.get(frameworkCallId);
+    if (held === undefined) return undefined;
+    this.#calls.delete(frameworkCallId);
+    if (argsText(args) === held.args) return held.decision;
+    return new ToolRefusedError(
+      new WardenError(
+        "APPROVAL_MISMATCH",
+        `the arguments of call ${held.decision.callId} changed after Warden decided it; it did not run`,
+        { callId: held.decision.callId, tool: held.decision.tool },
+      ),
+    );
+  }
+}
+
+/** Arguments as the gate records them, in one spelling (RFC 8785); null when they are not JSON. */
+function argsText(args: unknown): string | null {
+  try {
+    return canonicalJson(toJsonValue(args));
+  } catch {
+    return null;
+  }
 }
 
 /**

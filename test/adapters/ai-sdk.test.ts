@@ -253,4 +253,48 @@ describe("agent-warden/ai-sdk", () => {
     });
     expect(ran).toEqual([]);
   });
+
+  it("runs a call the SDK resumes only with the input Warden decided: edited message history is refused", async () => {
+    const { warden } = await openWarden(ADAPTER_POLICY);
+    const session = await warden.session({
+      agent: "bot",
+      onBehalfOf: "alice@example.com",
+      intent: "weather",
+    });
+    const { ran, tools } = toolsWithSpies();
+    // Warden allows get_weather; the tool asks its own user first (the SDK's approval flow).
+    const withFlow = { ...tools, get_weather: { ...tools.get_weather, needsApproval: true } };
+    const model = new MockLanguageModelV3({
+      doGenerate: [
+        step(
+          [{ type: "tool-call", toolCallId: "call_w1", toolName: "get_weather", input: '{"city":"Paris"}' }],
+          "tool-calls",
+        ),
+        step([{ type: "text", text: "Done." }], "stop"),
+      ],
+    });
+    const gated = wardenAiSdk(session, { model, tools: withFlow });
+    const first = await generateText({ ...gated, prompt: "weather in Paris", stopWhen: stepCountIs(5) });
+    const request = first.content.find((p) => p.type === "tool-approval-request");
+    expect(request).toBeDefined();
+    // The client sends the history back with the call's input changed after it was decided.
+    const edited = JSON.parse(JSON.stringify(first.response.messages).replace('"Paris"', '"Atlantis"'));
+    const second = await generateText({
+      ...gated,
+      messages: [
+        { role: "user", content: "weather in Paris" },
+        ...edited,
+        {
+          role: "tool",
+          content: [{ type: "tool-approval-response", approvalId: request!.approvalId, approved: true }],
+        },
+      ],
+      stopWhen: stepCountIs(5),
+    });
+    expect(ran).toEqual([]);
+    // The model reads the refusal as the call's result.
+    expect(JSON.stringify(second.response.messages[0])).toMatch(
+      /APPROVAL_MISMATCH.*changed after Warden decided it/,
+    );
+  });
 });

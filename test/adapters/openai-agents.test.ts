@@ -230,4 +230,26 @@ describe("agent-warden/openai-agents", () => {
     );
     expect(wardenAgentTools(session, [webSearchTool()], { allowHostedTools: true })).toHaveLength(1);
   });
+
+  it("invokes a call decided in needsApproval only with the input that was decided", async () => {
+    const { warden } = await openWarden(ADAPTER_POLICY);
+    const session = await warden.session({ agent: "bot", onBehalfOf: "alice@example.com", intent: "trip" });
+    const { ran, tools } = toolsWithSpies();
+    const [weather] = wardenAgentTools(session, tools);
+    if (weather?.type !== "function") throw new Error("get_weather missing");
+    const { RunContext } = await import("@openai/agents");
+    const context = new RunContext();
+    const toolCall = (callId: string) => ({
+      toolCall: { type: "function_call" as const, callId, name: "get_weather", arguments: "{}" },
+    });
+    expect(await weather.needsApproval(context, { city: "Paris" }, "w_1")).toBe(false);
+    // A resumed run hands other input for the same call (state edited between the two).
+    const out = await weather.invoke(context, '{"city":"Atlantis"}', toolCall("w_1"));
+    expect(out).toContain("APPROVAL_MISMATCH");
+    expect(ran).toEqual([]);
+    // The decided input runs.
+    expect(await weather.needsApproval(context, { city: "Paris" }, "w_2")).toBe(false);
+    expect(await weather.invoke(context, '{"city":"Paris"}', toolCall("w_2"))).toBe("sunny in Paris");
+    expect(ran).toEqual(["get_weather:Paris"]);
+  });
 });

@@ -1,8 +1,8 @@
 // Gates the `execute` of every tool in an AI SDK tool set through a Warden session.
 import type { ToolExecutionOptions, ToolSet } from "ai";
-import type { GateDecision, Session } from "../../index.js";
+import type { Session } from "../../index.js";
 import type { RationaleLog } from "../rationale-log.js";
-import { gatedCall, heldCall, rationaleOf, wardenCallId } from "../shared.js";
+import { DecidedCalls, gatedCall, heldCall, rationaleOf, ToolRefusedError, wardenCallId } from "../shared.js";
 
 export interface WardenToolsOptions {
   /** Where the model's text for each call id is noted (see `wardenAiSdk`, which wraps the model to fill it). */
@@ -35,8 +35,8 @@ export function wardenTools<T extends ToolSet>(
   options: WardenToolsOptions = {},
 ): T {
   const out: ToolSet = {};
-  // Decisions taken in needsApproval, waiting for the execute of the same call.
-  const decided = new Map<string, GateDecision>();
+  // Decisions taken in needsApproval, waiting for the execute of the same call with the same input.
+  const decided = new DecidedCalls();
   for (const [name, original] of Object.entries(tools)) {
     const execute = original.execute;
     if (typeof execute !== "function") {
@@ -44,8 +44,8 @@ export function wardenTools<T extends ToolSet>(
       continue;
     }
     const gated = async (input: unknown, opts: ToolExecutionOptions) => {
-      const held = decided.get(opts.toolCallId);
-      decided.delete(opts.toolCallId);
+      const held = decided.take(opts.toolCallId, input);
+      if (held instanceof ToolRefusedError) throw held;
       const body = () => execute.call(original, input as never, opts);
       const result = held
         ? await heldCall(session, held, input, body)
@@ -76,7 +76,7 @@ export function wardenTools<T extends ToolSet>(
           callId: wardenCallId(opts.toolCallId),
           rationale: rationaleOf(options.rationales?.take(opts.toolCallId), opts.toolCallId),
         });
-        decided.set(opts.toolCallId, decision);
+        decided.set(opts.toolCallId, decision, input);
       }
       return ownAnswer || decision.approval?.status === "pending";
     };

@@ -1,9 +1,17 @@
 // Gates OpenAI Agents function tools: Warden decides in `needsApproval` (so an `ask` becomes the SDK's own
 // interruption), and `invoke`, the only path the runner takes to the body, runs only what was allowed.
 import type { RunContext, Tool } from "@openai/agents";
-import { type GateDecision, type Session, WardenError } from "../../index.js";
+import { type Session, WardenError } from "../../index.js";
 import type { RationaleLog } from "../rationale-log.js";
-import { gatedCall, heldCall, parseArgs, rationaleOf, wardenCallId } from "../shared.js";
+import {
+  DecidedCalls,
+  gatedCall,
+  heldCall,
+  parseArgs,
+  rationaleOf,
+  ToolRefusedError,
+  wardenCallId,
+} from "../shared.js";
 
 export interface WardenAgentToolsOptions {
   /** Where the model's text for each call id is noted (`wardenAgent` fills it by wrapping the model). */
@@ -39,8 +47,8 @@ export function wardenAgentTools<C>(
   tools: readonly Tool<C>[],
   options: WardenAgentToolsOptions = {},
 ): Tool<C>[] {
-  // Decisions taken in needsApproval, waiting for the invoke of the same call.
-  const decided = new Map<string, GateDecision>();
+  // Decisions taken in needsApproval, waiting for the invoke of the same call with the same input.
+  const decided = new DecidedCalls();
   return tools.map((t) => {
     if (t.type === "function") return gateFunctionTool(session, t, decided, options.rationales);
     if (t.type === "hosted_tool" && options.allowHostedTools) return t;
@@ -55,7 +63,7 @@ export function wardenAgentTools<C>(
 function gateFunctionTool<C>(
   session: Session,
   t: AnyFunctionTool<C>,
-  decided: Map<string, GateDecision>,
+  decided: DecidedCalls,
   log?: RationaleLog,
 ): AnyFunctionTool<C> {
   const needsApproval: AnyFunctionTool<C>["needsApproval"] = async (runContext, input, callId) => {
@@ -64,26 +72,29 @@ function gateFunctionTool<C>(
     if (callId === undefined) return own;
     let decision = decided.get(callId);
     if (!decision) {
-      decision = await session.check(t.name, typeof input === "string" ? parseArgs(input) : input, {
+      const args = typeof input === "string" ? parseArgs(input) : input;
+      decision = await session.check(t.name, args, {
         callId: wardenCallId(callId),
         rationale: rationaleOf(log?.take(callId), callId),
       });
-      decided.set(callId, decision);
+      decided.set(callId, decision, args);
     }
     return own || decision.approval?.status === "pending";
   };
   const invoke: AnyFunctionTool<C>["invoke"] = async (runContext, input, details) => {
     const callId = details?.toolCall?.callId;
-    const decision = callId === undefined ? undefined : decided.get(callId);
-    if (callId !== undefined) decided.delete(callId);
+    const decision = decided.take(callId, parseArgs(input));
     const body = () => t.invoke(runContext, input, details);
-    const result = decision
-      ? await heldCall(session, decision, parseArgs(input), body)
-      : await gatedCall(
-          session,
-          { tool: t.name, args: parseArgs(input), frameworkCallId: callId, text: log?.take(callId) },
-          body,
-        );
+    const result =
+      decision instanceof ToolRefusedError
+        ? { ok: false as const, refusal: decision }
+        : decision
+          ? await heldCall(session, decision, parseArgs(input), body)
+          : await gatedCall(
+              session,
+              { tool: t.name, args: parseArgs(input), frameworkCallId: callId, text: log?.take(callId) },
+              body,
+            );
     if (result.ok) return result.value;
     return t.errorFunction ? t.errorFunction(runContext, result.refusal, details) : result.refusal.message;
   };
