@@ -22,6 +22,8 @@ interface Matcher {
   names: Map<string, string>;
   values: Registration[];
   fold: (form: string) => string;
+  /** Per value, a pattern of all its percent-encodings (see percentPattern). */
+  percent: { name: string; re: RegExp }[];
 }
 
 /**
@@ -104,13 +106,19 @@ function buildMatcher(values: Registration[], ignoreCase: boolean): Matcher {
   }
   // Longest first, so a value wins over a shorter one it contains.
   const forms = [...names.keys()].sort((a, b) => b.length - a.length);
-  const re = new RegExp(forms.map(escapeRegExp).join("|"), ignoreCase ? "gi" : "g");
-  return { re, names, values, fold };
+  const flags = ignoreCase ? "gi" : "g";
+  const re = new RegExp(forms.map(escapeRegExp).join("|"), flags);
+  const percent = values.map(({ name, value }) => ({ name, re: new RegExp(percentPattern(value), flags) }));
+  return { re, names, values, fold, percent };
 }
 
 function redactText(text: string, matcher: Matcher): string {
   let out = text;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
+    // Percent-encoded, however the encoder chose what to escape (only texts that can hold an escape).
+    if (out.includes("%") || out.includes("+")) {
+      for (const { name, re } of matcher.percent) out = out.replace(re, `[secret:${name}]`);
+    }
     matcher.re.lastIndex = 0;
     if (!matcher.re.test(out)) return out;
     matcher.re.lastIndex = 0;
@@ -152,6 +160,25 @@ export function formsOf(value: string): Set<string> {
   }
   forms.delete("");
   return forms;
+}
+
+/**
+ * Every percent-encoding of `value`: encoders disagree on which characters to escape (JavaScript's
+ * encodeURIComponent, Python's quote leaving `/`, form encoding with `+` for a space) and on the case
+ * of the hex digits, so each character may appear as itself or as its UTF-8 bytes in `%XX`.
+ */
+function percentPattern(value: string): string {
+  let out = "";
+  for (const ch of value) {
+    const escaped = [...Buffer.from(ch, "utf8")]
+      .map((b) => {
+        const [hi, lo] = b.toString(16).toUpperCase().padStart(2, "0");
+        return `%[${hi}${hi!.toLowerCase()}][${lo}${lo!.toLowerCase()}]`;
+      })
+      .join("");
+    out += ch === " " ? `(?: |\\+|${escaped})` : `(?:${escapeRegExp(ch)}|${escaped})`;
+  }
+  return out;
 }
 
 function escapeRegExp(s: string): string {

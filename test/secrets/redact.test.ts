@@ -32,6 +32,28 @@ describe("SecretRedactor", () => {
     });
   });
 
+  it("finds every percent-encoding: Python's quote, form encoding, lower-case hex, escapes mixed in", () => {
+    const r = new SecretRedactor();
+    const value = "k3y/with space+plus~Ω";
+    r.register("ses_1", "api", value);
+    const upper = encodeURIComponent(value);
+    const texts = [
+      // urllib.parse.quote: `/` left as it is.
+      `?q=${upper.replaceAll("%2F", "/")}`,
+      // quote_plus and HTML forms: a space is `+`.
+      `q=${upper.replaceAll("%20", "+")}&x=1`,
+      // Lower-case hex digits.
+      `q=${upper.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}`,
+      // Every character escaped.
+      `q=${[...Buffer.from(value, "utf8")].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("")}`,
+    ];
+    for (const text of texts) {
+      const out = r.redactText(text, "ses_1");
+      expect(out, text).toContain("[secret:api]");
+      expect(decodeURIComponent(out.replaceAll("+", " "))).not.toContain(value);
+    }
+  });
+
   it("finds JSON-escaped (once and twice), URL-encoded, hex and base64 forms", () => {
     const r = new SecretRedactor();
     r.register("ses_1", "db", SECRET);
