@@ -35,10 +35,11 @@ async function setup(adminUrl = PG_BASE) {
   return { provider, group, prefix };
 }
 
-async function connectAs(user: string, password: string): Promise<pg.Client> {
+async function connectAs(user: string, password: string, database?: string): Promise<pg.Client> {
   const url = new URL(PG_BASE);
   url.username = user;
   url.password = password;
+  if (database !== undefined) url.pathname = `/${database}`;
   const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 3000 });
   client.on("error", () => undefined);
   await client.connect();
@@ -115,6 +116,26 @@ describe.skipIf(!pgAvailable)("PostgresProvider", () => {
       c.query("SELECT 1 FROM pg_roles WHERE rolname = ANY($1)", [[a.username, b.username]]),
     );
     expect(left.rowCount).toBe(0);
+  });
+
+  it("revoke drops a role that left objects behind, in its database and in another one it could reach", async () => {
+    const { provider } = await setup();
+    const lease = await provider.lease(spec, session(), 60_000);
+    const here = await connectAs(lease.username!, lease.secret);
+    await here.query("SELECT lo_create(0)");
+    await here.end();
+    // Any role may connect to `postgres` (CONNECT is granted to PUBLIC) and create a large object there.
+    const there = await connectAs(lease.username!, lease.secret, "postgres");
+    await there.query("SELECT lo_create(0)");
+    await there.end();
+    await provider.revoke({
+      id: lease.id,
+      provider: "postgres",
+      name: lease.name,
+      revokeHandle: lease.revokeHandle,
+    });
+    const exists = await admin((c) => c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [lease.username]));
+    expect(exists.rowCount).toBe(0);
   });
 
   it("revoke from a recorded handle drops the role; revoking again succeeds; foreign names are refused", async () => {

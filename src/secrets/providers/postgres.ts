@@ -26,7 +26,7 @@ const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * Each lease is a new role: `CREATE ROLE "warden_<hex>" LOGIN PASSWORD '<SCRAM verifier>' VALID UNTIL
  * '<expiry>' IN ROLE "<group>"`, with no other attribute or privilege. The lease's `username` is the
  * role, `secret` its random password. Revoking locks the role (`NOLOGIN`), ends its connections
- * (`pg_terminate_backend`), drops what it owns, and drops it.
+ * (`pg_terminate_backend`), drops what it owns (in every database it left something in), and drops it.
  *
  * The password goes to the server only as a SCRAM-SHA-256 verifier, so statement logs never hold it.
  *
@@ -43,6 +43,7 @@ const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export class PostgresProvider implements SecretProvider {
   readonly name: string;
   readonly #pool: pg.Pool;
+  readonly #adminUrl: string;
   readonly #group: string;
   readonly #prefix: string;
   readonly #bySession = new Map<string, Set<string>>();
@@ -57,6 +58,7 @@ export class PostgresProvider implements SecretProvider {
       throw new SecretError("SECRET_PROVIDER_FAILED", `postgres provider ${this.name}: invalid group role`);
     }
     this.#prefix = prefix;
+    this.#adminUrl = options.adminUrl;
     this.#group = options.group;
     this.#pool = new pg.Pool({ connectionString: options.adminUrl, max: options.maxConnections ?? 2 });
     // An idle admin connection dying must not crash the process; the next query reconnects.
@@ -123,6 +125,14 @@ export class PostgresProvider implements SecretProvider {
       // Lock first so a connection cannot sneak in between terminating and dropping.
       await client.query(`ALTER ROLE ${id} NOLOGIN`);
       await client.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", [role]);
+      // A role may connect to any database PUBLIC may (`postgres` by default) and leave a large object or
+      // a table there, which DROP ROLE refuses to orphan: drop those in their own database first.
+      const elsewhere = await client.query<{ datname: string }>(
+        `SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
+         WHERE s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND d.datname <> current_database()`,
+        [role],
+      );
+      for (const { datname } of elsewhere.rows) await this.#dropOwnedIn(datname, id);
       await client.query("BEGIN");
       try {
         await client.query(`DROP OWNED BY ${id}`);
@@ -133,6 +143,20 @@ export class PostgresProvider implements SecretProvider {
         throw err;
       }
     });
+  }
+
+  /** DROP OWNED BY `id` in database `datname`, over a connection of its own made with the admin URL. */
+  async #dropOwnedIn(datname: string, id: string): Promise<void> {
+    const url = new URL(this.#adminUrl);
+    url.pathname = `/${encodeURIComponent(datname)}`;
+    const other = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 10_000 });
+    other.on("error", () => undefined);
+    await other.connect();
+    try {
+      await other.query(`DROP OWNED BY ${id}`);
+    } finally {
+      await other.end().catch(() => undefined);
+    }
   }
 
   async #run(what: string, fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
