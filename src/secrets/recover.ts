@@ -28,6 +28,8 @@ export interface RecoveryReport {
   failed: { leaseId: string; name: string; provider: string; error: string }[];
   /** Open leases left alone: their session and process are alive and they have not expired. */
   live: number;
+  /** Expired credentials no record named, removed by their provider (sweepExpired). */
+  swept: number;
 }
 
 export interface RecoverDeps {
@@ -59,7 +61,7 @@ export async function recoverOrphans(
   }
   const isAlive = options.isAlive ?? ((i: BrokerInstance) => defaultAlive(i, deps.instance));
   const ended = new Map<string, boolean>();
-  const report: RecoveryReport = { open: 0, revoked: 0, failed: [], live: 0 };
+  const report: RecoveryReport = { open: 0, revoked: 0, failed: [], live: 0, swept: 0 };
   const now = deps.now();
   for (const lease of leases.values()) {
     if (revoked.has(lease.id)) continue;
@@ -80,6 +82,11 @@ export async function recoverOrphans(
     await deps.record(revokeRecord(lease, lease, "orphan", error, deps.now(), deps.instance));
     if (error === null) report.revoked++;
     else report.failed.push({ leaseId: lease.id, name: lease.name, provider: lease.provider, error });
+  }
+  // What no record names: made by a process that died before its lease record was durable.
+  for (const provider of deps.providers.values()) {
+    // A sweep that fails is tried again at the next recovery, like a failed revocation.
+    if (provider.sweepExpired) report.swept += await provider.sweepExpired(now).catch(() => 0);
   }
   return report;
 

@@ -51,6 +51,12 @@ export interface SecretProvider {
   revoke(lease: RevokeTarget, options?: RevokeOptions): Promise<void>;
   /** Ends what the provider keeps per session (a Vault child token, and with it its leases). */
   endSession?(sessionId: string): Promise<void>;
+  /**
+   * Removes this provider's credentials that expired by `now` whatever the ledger says: one made by a
+   * process that died before its lease record was durable has no record to be revoked by. Returns how
+   * many. Only for providers whose credentials can be listed (PostgreSQL roles by their prefix).
+   */
+  sweepExpired?(now: Date): Promise<number>;
   /** Releases connections; does not revoke anything. */
   close(): Promise<void>;
 }

@@ -118,6 +118,26 @@ describe.skipIf(!pgAvailable)("PostgresProvider", () => {
     expect(left.rowCount).toBe(0);
   });
 
+  it("sweeps its expired roles that no record names (a crash between creating a role and recording it)", async () => {
+    const { provider, prefix } = await setup();
+    const orphan = `${prefix}${randomBytes(12).toString("hex")}`;
+    const other = `${prefix.replace(/_$/, "")}x${randomBytes(4).toString("hex")}`;
+    await admin(async (c) => {
+      await c.query(`CREATE ROLE "${orphan}" LOGIN VALID UNTIL '2020-01-01T00:00:00Z'`);
+      // Not ours: the prefix's underscore is not a wildcard.
+      await c.query(`CREATE ROLE "${other}" LOGIN VALID UNTIL '2020-01-01T00:00:00Z'`);
+    });
+    const live = await provider.lease(spec, session(), 60_000);
+    expect(await provider.sweepExpired(new Date())).toBe(1);
+    const left = await admin((c) =>
+      c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [
+        [orphan, other, live.username],
+      ]),
+    );
+    expect(left.rows.map((r) => r.rolname).sort()).toEqual([other, live.username].sort());
+    await admin((c) => c.query(`DROP ROLE "${other}"`));
+  });
+
   it("revoke drops a role that left objects behind, in its database and in another one it could reach", async () => {
     const { provider } = await setup();
     const lease = await provider.lease(spec, session(), 60_000);

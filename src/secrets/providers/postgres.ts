@@ -117,6 +117,25 @@ export class PostgresProvider implements SecretProvider {
     await this.#pool.end();
   }
 
+  /**
+   * Drops this provider's roles (by prefix) past their VALID UNTIL. The role is created before its lease
+   * is recorded (there is nothing to record until it exists), so a crash in between leaves a role no
+   * record names; nobody holds its password, and once expired it is swept here at the next recovery.
+   */
+  async sweepExpired(now: Date): Promise<number> {
+    let roles: string[] = [];
+    await this.#run("list expired roles", async (client) => {
+      // Not LIKE: `_` in the prefix is a LIKE wildcard.
+      const found = await client.query<{ rolname: string }>(
+        "SELECT rolname FROM pg_roles WHERE left(rolname, length($1)) = $1 AND rolvaliduntil < $2",
+        [this.#prefix, now.toISOString()],
+      );
+      roles = found.rows.map((r) => r.rolname).filter((r) => ROLE_NAME.test(r));
+    });
+    for (const role of roles) await this.#dropRole(role);
+    return roles.length;
+  }
+
   async #dropRole(role: string): Promise<void> {
     const id = pg.escapeIdentifier(role);
     await this.#run("drop a role", async (client) => {
