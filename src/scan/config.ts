@@ -1,10 +1,10 @@
 // Loads and validates `.warden-scan.yaml` (excludes, registry, suppressions); errors carry file:line:column.
 
-import { readFile } from "node:fs/promises";
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { ScanError } from "./errors.js";
 import { RULES } from "./explain.js";
+import { readText } from "./read-text.js";
 
 const ruleIds = RULES.map((r) => r.id) as [string, ...string[]];
 
@@ -111,7 +111,7 @@ export function parseConfig(text: string, file: string): ScanConfig {
 export async function loadConfig(path: string, rel: string, explicit: boolean): Promise<ScanConfig> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readText(path);
   } catch (e) {
     if (!explicit && (e as NodeJS.ErrnoException).code === "ENOENT") return EMPTY_CONFIG;
     throw new ScanError("SCAN_CONFIG", `cannot read config: ${(e as Error).message}`, rel);

@@ -1,6 +1,5 @@
 // Public entry of the scanner: `scan(options)` walks a project, runs every rule family and returns a ScanReport.
 
-import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { changedFiles } from "./changed.js";
@@ -9,6 +8,7 @@ import { ScanError } from "./errors.js";
 import { classify, excludeMatcher, walk } from "./files.js";
 import { scanMcp } from "./mcp/scan-mcp.js";
 import { scanNpmProject, scanPythonProject } from "./projects.js";
+import { readTextSync } from "./read-text.js";
 import { scanJsFile } from "./rules/code-rules.js";
 import { scanPythonFile } from "./rules/python-code.js";
 import { checkRequirements } from "./rules/python-pinning.js";
@@ -115,7 +115,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     let text: string;
     try {
       // Sync reads: files are small and the scan is CPU-bound; the thread-pool round trip cost more than the read.
-      text = readFileSync(join(root, rel), "utf8");
+      text = readTextSync(join(root, rel));
     } catch (e) {
       return void errors.push({ file: rel, line: 1, column: 1, kind: "read", message: (e as Error).message });
     }

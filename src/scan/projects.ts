@@ -1,9 +1,10 @@
 // Runs the dependency rules per project folder: npm (package.json + lockfile) and Python (pyproject + locks).
 
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { finding } from "./finding.js";
 import { parseJsonLocated } from "./jsonc.js";
+import { readText } from "./read-text.js";
 import { checkLockfile } from "./rules/npm-lockfile.js";
 import { checkPinning, DEP_SECTIONS, depsOf, type Manifest } from "./rules/npm-pinning.js";
 import { checkPythonLock, readToml } from "./rules/python-lock.js";
@@ -17,9 +18,9 @@ export interface ProjectResult {
 
 const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 
-async function readText(root: string, rel: string): Promise<string | undefined> {
+async function readProjectFile(root: string, rel: string): Promise<string | undefined> {
   try {
-    return await readFile(join(root, rel), "utf8");
+    return await readText(join(root, rel));
   } catch {
     return undefined;
   }
@@ -32,7 +33,7 @@ async function npmrc(root: string, dir: string): Promise<{ registry?: string; sc
   const scopes = new Map<string, string>();
   let registry: string | undefined;
   for (const d of dir ? [dir, ""] : [""]) {
-    const text = await readText(root, relJoin(d, ".npmrc"));
+    const text = await readProjectFile(root, relJoin(d, ".npmrc"));
     for (const line of text?.split(/\r?\n/) ?? []) {
       const m = /^\s*(@[^:\s]+:)?registry\s*=\s*(\S+)\s*$/.exec(line);
       if (!m) continue;
@@ -51,21 +52,23 @@ export async function scanNpmProject(
 ): Promise<ProjectResult> {
   const out: ProjectResult = { findings: [], errors: [], installScripts: [] };
   const pkgRel = relJoin(dir, "package.json");
-  const text = await readText(root, pkgRel);
+  const text = await readProjectFile(root, pkgRel);
   if (text === undefined) return out;
   const parsed = parseJsonLocated(pkgRel, text);
   if (!parsed.ok) return { ...out, errors: [parsed.error] };
   const manifest = (parsed.value ?? {}) as Manifest;
   out.findings.push(...checkPinning(pkgRel, text, manifest));
-  const lockName = (await readText(root, relJoin(dir, "npm-shrinkwrap.json")))
+  const lockName = (await readProjectFile(root, relJoin(dir, "npm-shrinkwrap.json")))
     ? "npm-shrinkwrap.json"
     : "package-lock.json";
   const lockRel = relJoin(dir, lockName);
-  const lockText = await readText(root, lockRel);
+  const lockText = await readProjectFile(root, lockRel);
   if (lockText === undefined) {
     const hasDeps = DEP_SECTIONS.some((s) => Object.keys(depsOf(manifest, s)).length > 0);
     if (hasDeps && !(await lockAbove(root, dir))) {
-      const other = (await readText(root, relJoin(dir, "yarn.lock"))) ? " (yarn.lock is not checked)" : "";
+      const other = (await readProjectFile(root, relJoin(dir, "yarn.lock")))
+        ? " (yarn.lock is not checked)"
+        : "";
       out.findings.push(
         finding("npm-lockfile-missing", pkgRel, { line: 1, column: 1 }, `no package-lock.json${other}`),
       );
@@ -102,7 +105,9 @@ export async function scanNpmProject(
 async function lockAbove(root: string, dir: string): Promise<boolean> {
   const parts = dir ? dir.split("/") : [];
   for (let i = parts.length - 1; i >= 0; i--) {
-    if ((await readText(root, relJoin(parts.slice(0, i).join("/"), "package-lock.json"))) !== undefined)
+    if (
+      (await readProjectFile(root, relJoin(parts.slice(0, i).join("/"), "package-lock.json"))) !== undefined
+    )
       return true;
   }
   return false;
@@ -112,14 +117,14 @@ async function lockAbove(root: string, dir: string): Promise<boolean> {
 export async function scanPythonProject(root: string, dir: string): Promise<ProjectResult> {
   const out: ProjectResult = { findings: [], errors: [], installScripts: [] };
   const pyRel = relJoin(dir, "pyproject.toml");
-  const pyText = await readText(root, pyRel);
+  const pyText = await readProjectFile(root, pyRel);
   if (pyText === undefined) return out;
   const py = readToml(pyRel, pyText);
   if (!py.ok) return { ...out, errors: [py.error] };
   let lock: { rel: string; data: Record<string, unknown> } | undefined;
   for (const name of ["uv.lock", "poetry.lock"]) {
     const rel = relJoin(dir, name);
-    const text = await readText(root, rel);
+    const text = await readProjectFile(root, rel);
     if (text === undefined) continue;
     const parsed = readToml(rel, text);
     if (!parsed.ok) return { ...out, errors: [parsed.error] };
@@ -129,7 +134,7 @@ export async function scanPythonProject(root: string, dir: string): Promise<Proj
   const siblings = (await readdir(join(root, dir))).filter((n) => /^requirements.*\.txt$/.test(n));
   let hashedRequirements = false;
   for (const r of siblings)
-    if ((await readText(root, relJoin(dir, r)))?.includes("--hash")) hashedRequirements = true;
+    if ((await readProjectFile(root, relJoin(dir, r)))?.includes("--hash")) hashedRequirements = true;
   out.findings.push(...checkPythonLock({ pyRel, pyText, pyproject: py.data, lock, hashedRequirements }));
   return out;
 }

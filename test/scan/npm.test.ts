@@ -67,6 +67,18 @@ describe("lockfile", () => {
     expect(await rules(npmProject({}, { a: "1.0.0" }))).toEqual(["npm-lockfile-out-of-sync:a"]);
   });
 
+  it("reads files that start with a UTF-8 byte-order mark, as Windows tools write them", async () => {
+    const files = npmProject({ a: "1.0.0" }, { a: "1.0.0" });
+    const bom = Object.fromEntries(Object.entries(files).map(([name, text]) => [name, `\ufeff${text}`]));
+    const root = await project({
+      ...bom,
+      ".mcp.json": '\ufeff{"mcpServers":{"s":{"command":"npx","args":["srv"]}}}',
+    });
+    const report = await scan({ root });
+    expect(report.errors).toEqual([]);
+    expect(report.findings.map((f) => f.ruleId)).toEqual(["mcp-unpinned-server"]);
+  });
+
   it("reports an unreadable lockfile as a parse error", async () => {
     const root = await project({
       "package.json": '{"name":"p","version":"1.0.0"}',

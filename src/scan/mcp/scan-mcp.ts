@@ -1,8 +1,8 @@
 // Runs the MCP rules over every client config found, and `--probe` over their stdio servers.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { positionOf } from "../location.js";
+import { readText } from "../read-text.js";
 import type { FileError, Finding, McpServerEntry, ScanOptions } from "../types.js";
 import { checkMcpConfig } from "./config-rules.js";
 import { probeServer } from "./probe.js";
@@ -22,7 +22,7 @@ export async function scanMcp(
   for (const rel of configs) {
     let text: string;
     try {
-      text = await readFile(join(root, rel), "utf8");
+      text = await readText(join(root, rel));
     } catch (e) {
       out.errors.push({ file: rel, line: 1, column: 1, kind: "read", message: (e as Error).message });
       continue;
