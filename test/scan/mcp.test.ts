@@ -50,6 +50,13 @@ describe("mcp-inline-secret", () => {
   it.each([
     [{ command: "node", env: { API_KEY: "sk-live-0123456789abcdef" } }, "env.API_KEY"],
     [{ command: "node", env: { SOMETHING: fakeGithubToken() } }, "env.SOMETHING"],
+    [{ command: "node", env: { DB_PASSWORD: "hunter2xyz" } }, "env.DB_PASSWORD"],
+    [{ command: "node", env: { githubToken: "abcdef0123456789" } }, "env.githubToken"],
+    [{ command: "node", env: { OAUTH: "ya29.abcdefghijklmnop" } }, "env.OAUTH"],
+    [
+      { command: "node", env: { DATABASE_URL: ["postgres://app", "hunter2xyz@db/app"].join(":") } },
+      "env.DATABASE_URL",
+    ],
     [{ command: "node", args: ["--api-key=abcdef0123456789"] }, "args[0]"],
     [{ command: "node", args: ["--token", "abcdef0123456789"] }, "args[1]"],
     [{ command: "node", args: [fakeGithubToken()] }, "args[0]"],
@@ -67,6 +74,11 @@ describe("mcp-inline-secret", () => {
     [{ command: "node", env: { GITHUB_TOKEN: ref("input:gh") } }],
     [{ command: "node", env: { TOKEN: "$TOKEN" } }],
     [{ command: "node", env: { AUTH_ENABLED: "true", LOG_LEVEL: "debug" } }],
+    // Names that only look like credentials, word by word.
+    [{ command: "node", env: { AUTHOR_NAME: "Jane Doe Smith", TOKENIZER: "cl100k_base_tokenizer" } }],
+    [{ command: "node", env: { KEYBOARD_LAYOUT: "us-international", SESSION_TIMEOUT: "3600000" } }],
+    [{ command: "node", env: { PASSWORD_MIN_LENGTH: "12", TOKEN_FILE: "/run/secrets/github" } }],
+    [{ command: "node", env: { OAUTH_CALLBACK_URL: "https://app.example.com/oauth/callback" } }],
     [{ command: "node", args: ["--token", ref("env:TOKEN")] }],
     [
       {

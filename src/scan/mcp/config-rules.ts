@@ -7,7 +7,54 @@ import type { FileError, Finding, McpServerEntry } from "../types.js";
 import { type McpServerConfig, readMcpConfig } from "./config-read.js";
 import { type LaunchedPackage, launchedPackage } from "./launch.js";
 
-const SECRET_NAME = /key|token|secret|passw|pwd|credential|auth|private|cookie|session|bearer/i;
+/** Words that name a credential by themselves, and endings that make one (GITHUBTOKEN, apiKey, DB_PASSWD). */
+const SECRET_WORDS = new Set([
+  "auth",
+  "oauth",
+  "bearer",
+  "authorization",
+  "cookie",
+  "credential",
+  "credentials",
+]);
+const SECRET_ENDINGS = ["token", "key", "secret", "password", "passwd", "pwd", "credential", "credentials"];
+/** A last word that says the value is about a credential, not one: TOKEN_FILE, OAUTH_CALLBACK_URL, PASSWORD_MIN_LENGTH. */
+const DESCRIBES = new Set([
+  "url",
+  "uri",
+  "endpoint",
+  "host",
+  "port",
+  "path",
+  "file",
+  "dir",
+  "name",
+  "id",
+  "type",
+  "mode",
+  "length",
+  "len",
+  "size",
+  "min",
+  "max",
+  "timeout",
+  "ttl",
+  "enabled",
+  "header",
+  "count",
+  "version",
+]);
+
+/** Whether an env or header name names a credential, word by word (AUTHOR_NAME and TOKENIZER do not). */
+function secretName(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== "");
+  if (words.length === 0 || DESCRIBES.has(words.at(-1)!)) return false;
+  return words.some((w) => SECRET_WORDS.has(w) || SECRET_ENDINGS.some((e) => w.endsWith(e)));
+}
 const SECRET_FLAG = /^--?(?:[\w-]*(?:api[-_]?key|token|secret|password|passwd|credential|auth)[\w-]*)$/i;
 
 /** `${env:X}`, `${input:x}`, `$VAR`, `%VAR%`: the value is looked up at launch, not written here. */
@@ -18,7 +65,14 @@ const isReference = (v: string): boolean =>
 async function secretValue(name: string, value: string): Promise<boolean> {
   if (value.length < 8 || isReference(value) || /^(?:true|false|yes|no|on|off|\d+)$/i.test(value))
     return false;
-  return SECRET_NAME.test(name) || looksLikeSecret(value);
+  // A URL is a secret by what it holds (a password, a key parameter), not by the name it is under.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return urlHoldsSecret(value) || looksLikeSecret(value);
+  return secretName(name) || looksLikeSecret(value);
+}
+
+/** A password in the user part, or a credential query parameter with a literal value. */
+function urlHoldsSecret(url: string): boolean {
+  return /:\/\/[^/@\s]+:[^/@\s]+@|[?&](?:api[-_]?key|token|key|secret|access_token)=(?!\$)/i.test(url);
 }
 
 async function inlineSecrets(s: McpServerConfig): Promise<string[]> {
@@ -37,11 +91,7 @@ async function inlineSecrets(s: McpServerConfig): Promise<string[]> {
       (!isReference(arg) && (await looksLikeSecret(arg)));
     if (flagged) where.push(`args[${SECRET_FLAG.test(arg) ? i + 1 : i}]`);
   }
-  if (
-    s.url &&
-    /:\/\/[^/@\s]+:[^/@\s]+@|[?&](?:api[-_]?key|token|key|secret|access_token)=(?!\$)/i.test(s.url)
-  )
-    where.push("url");
+  if (s.url && urlHoldsSecret(s.url)) where.push("url");
   return where;
 }
 
