@@ -27,12 +27,26 @@ describe("launchedPackage", () => {
     ["docker", ["run", "-i", "--rm", "-e", "TOKEN", "ghcr.io/github/github-mcp-server"], false],
     ["docker", ["run", "-i", "ghcr.io/github/github-mcp-server:latest"], false],
     ["docker", ["run", "-i", "ghcr.io/github/github-mcp-server@sha256:abcd"], true],
+    ["docker", ["run", "--memory", "512m", "--pull", "always", "ghcr.io/x/srv:1.2.3"], true],
+    ["uvx", ["mcp-server-fetch@latest"], false],
+    ["uvx", ["mcp-server-fetch@2025.4.7"], true],
+    // Wrappers do not hide what they launch.
+    ["cmd", ["/c", "npx", "-y", "srv"], false],
+    ["cmd.exe", ["/C", "npx", "-y", "srv@1.0.0"], true],
+    ["sh", ["-c", "npx -y srv"], false],
+    ["bash", ["-lc", "FOO=1 exec npx --yes 'srv' && echo done"], false],
+    ["bash", ["-lc", "uvx srv==1.0.0; echo"], true],
+    ["env", ["API_URL=http://x", "-u", "HOME", "npx", "srv"], false],
+    ["env", ["npx", "srv@2.0.0"], true],
+    ["env", ["-i", "FOO=1", "sh", "-c", "docker run -i --rm ghcr.io/x/srv"], false],
   ])("%s %j pinned=%s", (cmd, args, pinned) => {
     expect(launchedPackage(cmd, args)?.pinned).toBe(pinned);
   });
 
   it("ignores local programs", () => {
     expect(launchedPackage("node", ["server.js"])).toBeUndefined();
+    expect(launchedPackage("sh", ["-c", "./run-server.sh --port 1"])).toBeUndefined();
+    expect(launchedPackage("cmd", ["/c", "node", "server.js"])).toBeUndefined();
     expect(launchedPackage("/usr/local/bin/srv", [])).toBeUndefined();
     expect(launchedPackage("npx", ["./local-server"])).toBeUndefined();
   });
