@@ -54,12 +54,32 @@ describe("requirements files", () => {
   });
 
   it("flags ranges, bare names, wildcards, URLs and editables", () => {
-    expect(ids(`a>=1 ${hash}\nb ${hash}\nc==1.* ${hash}\ngit+https://x/y.git\n-e ./local\n`)).toEqual([
+    expect(ids(`a>=1 ${hash}\nb ${hash}\nc==1.* ${hash}\ngit+https://x/y.git\n-e https://x/y.zip\n`)).toEqual(
+      [
+        "py-unpinned-requirement:1",
+        "py-unpinned-requirement:2",
+        "py-unpinned-requirement:3",
+        "py-unpinned-requirement:4",
+        "py-unpinned-requirement:5",
+      ],
+    );
+  });
+
+  it("flags an editable VCS install not pinned to a full commit, in every spelling; a local path is the project's own", () => {
+    const commit = "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
+    const text = [
+      "-e git+https://github.com/x/y.git#egg=y",
+      "-egit+https://github.com/x/z.git@main#egg=z",
+      "--editable=git+https://github.com/x/w.git@v1.2",
+      `-e git+https://github.com/x/v.git@${commit}#egg=v`,
+      "-e .",
+      "-e ./local/pkg",
+      "--editable ../sibling",
+    ].join("\n");
+    expect(ids(text)).toEqual([
       "py-unpinned-requirement:1",
       "py-unpinned-requirement:2",
       "py-unpinned-requirement:3",
-      "py-unpinned-requirement:4",
-      "py-unpinned-requirement:5",
     ]);
   });
 

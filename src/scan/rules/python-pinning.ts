@@ -34,10 +34,11 @@ export function checkRequirements(rel: string, text: string): Finding[] {
   const out: Finding[] = [];
   for (const { text: line, line: n } of logicalLines(text)) {
     const at = { line: n, column: 1 };
-    if (line.startsWith("-e ") || line.startsWith("--editable")) {
-      out.push(
-        finding("py-unpinned-requirement", rel, at, `editable install "${line}" is not a pinned release`),
-      );
+    const editable = /^(?:-e|--editable)(?:\s+|=|(?=[^\s=-]))(\S+)/.exec(line);
+    if (editable) {
+      const problem = editableProblem(editable[1]!);
+      if (problem)
+        out.push(finding("py-unpinned-requirement", rel, at, `editable install "${line}" ${problem}`));
       continue;
     }
     if (line.startsWith("-")) continue;
@@ -64,4 +65,15 @@ export function checkRequirements(rel: string, text: string): Finding[] {
     if (!hasHash) out.push(finding("py-missing-hash", rel, at, `${req.name} has no --hash`, req.key));
   }
   return out;
+}
+
+/**
+ * Why an editable target is not pinned, or null: a local path (`.`, `./pkg`) is the project's own code,
+ * a VCS URL is pinned by a full commit hash (`git+https://…@<40 hex>#egg=x`), anything else is not.
+ */
+function editableProblem(target: string): string | null {
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(target)) return null;
+  const vcs = /^(?:git|hg|svn|bzr)\+/i.test(target);
+  if (vcs) return /@[0-9a-f]{40}(?:#|$)/i.test(target) ? null : "is not pinned to a full commit hash";
+  return "installs from a URL, not a pinned release";
 }
