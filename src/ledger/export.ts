@@ -9,6 +9,7 @@ import { WardenError } from "../errors.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey } from "./keys.js";
 import { openStoreAt } from "./stores/open.js";
 import { type Checkpoint, GENESIS_HASH, type LedgerStore } from "./types.js";
+import { keyFileBeside } from "./verify/database.js";
 
 const PAGE = 4096;
 
@@ -89,10 +90,14 @@ export async function exportJsonl(
       if (failure) throw failure;
       if (text !== "" && !sink.write(text)) await Promise.race([once(sink, "drain"), ended]);
     };
+    // Keys a rotation retired still verify the checkpoints before it: the file carries them, as the
+    // ledger.retired-*.pub files beside the database do for `warden verify` there.
+    const retired = options.publicKey !== undefined ? [] : await retiredKeysOf(store);
     const header = {
       type: "warden.ledger",
       version: EXPORT_VERSION,
       publicKey: publicKey ? spkiBase64(publicKey) : null,
+      ...(retired.length > 0 ? { retiredKeys: retired.map(spkiBase64) } : {}),
     };
     await write(`${JSON.stringify(header)}\n`);
     const summary: ExportSummary = { chains: await store.chains(), records: 0, checkpoints: 0 };
@@ -178,6 +183,13 @@ function spkiBase64(key: KeyObject): string {
   // Accept the private key too: its public half is what a verifier needs.
   const pub = key.type === "private" ? createPublicKey(key) : key;
   return pub.export({ type: "spki", format: "der" }).toString("base64");
+}
+
+/** The public keys retired by rotations of a SQLite ledger (ledger.retired-*.pub beside it); none elsewhere. */
+async function retiredKeysOf(store: LedgerStore): Promise<KeyObject[]> {
+  if (store.publicKeys || !store.file) return [];
+  const [, ...retired] = keyFileBeside(store.file);
+  return Promise.all(retired.map((path) => loadPublicKey(path)));
 }
 
 /** The key registered in the database (every PostgreSQL instance signs with the same one), or the one beside its file. */

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { checkpointMessage } from "../../src/ledger/hash.js";
-import { Ledger, loadSigningKey, SqliteStore, verifyDatabase } from "../../src/ledger/index.js";
+import {
+  exportJsonl,
+  Ledger,
+  loadSigningKey,
+  SqliteStore,
+  verifyDatabase,
+  verifyJsonl,
+} from "../../src/ledger/index.js";
 import { cli } from "../cli/run-cli.js";
 import { appendSerially, sqliteLedger, tempDir } from "./helpers.js";
 
@@ -73,6 +80,19 @@ describe("warden key rotate", () => {
       dir,
     );
     expect(both.code).toBe(0);
+  });
+
+  it("exports a rotated ledger that verifies on its own, and with both keys given", async () => {
+    const { dir, db, oldPublic, newPublic } = await rotatedAfterLoss();
+    const out = join(dir, "rotated.jsonl");
+    const signingKey = await loadSigningKey(join(dir, "ledger.key"));
+    await exportJsonl(db, out, { signingKey });
+    expect(await verifyJsonl(out)).toMatchObject({ ok: true, records: 10 });
+    expect(await verifyJsonl(out, { publicKey: [oldPublic, newPublic] })).toMatchObject({ ok: true });
+    expect(await verifyJsonl(out, { publicKey: newPublic })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+    });
   });
 
   it("refuses a checkpoint after the rotation signed with the retired key", async () => {

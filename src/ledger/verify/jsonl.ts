@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Checker } from "./checker.js";
 import { checkEndLine } from "./end-line.js";
-import { keyFromSpkiBase64, NO_KEY, type VerifyKey } from "./key.js";
+import { keyFromSpkiBase64, NO_KEY, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyProblem, VerifyResult } from "./result.js";
 import type { SealingRules } from "./sealing.js";
 
@@ -168,7 +168,10 @@ class LineState {
 
   #header(o: Obj, lineNo: number): boolean {
     const keys = Object.keys(o).sort().join(",");
-    if (o.type !== "warden.ledger" || keys !== "publicKey,type,version") {
+    if (
+      o.type !== "warden.ledger" ||
+      (keys !== "publicKey,type,version" && keys !== "publicKey,retiredKeys,type,version")
+    ) {
       return this.fail("malformed", "the first line is not a warden.ledger header", lineNo);
     }
     if (o.version !== 1 && o.version !== 2) {
@@ -186,7 +189,15 @@ class LineState {
     if (headerKey !== null && typeof headerKey !== "string")
       return this.fail("malformed", "publicKey is not a string", lineNo);
     // A header key is parsed even when a key is given, so a damaged header never passes unnoticed.
-    const fromHeader = headerKey === null ? NO_KEY : keyFromSpkiBase64(headerKey, "beside-ledger");
+    const current = headerKey === null ? NO_KEY : keyFromSpkiBase64(headerKey, "beside-ledger");
+    const retired = retiredKeysOf(o.retiredKeys);
+    // The header's keys are trusted as the files beside a database are: the file is consistent with itself.
+    const fromHeader =
+      typeof current === "string"
+        ? current
+        : typeof retired === "string"
+          ? retired
+          : withKeys(current, retired);
     const key: VerifyKey | string = this.#given ?? fromHeader;
     if (typeof fromHeader === "string" || typeof key === "string") {
       const why = typeof key === "string" ? key : (fromHeader as string);
@@ -198,4 +209,18 @@ class LineState {
     this.#phase = "entries";
     return true;
   }
+}
+
+/** The header's `retiredKeys` (keys a rotation retired), or why they cannot be read. */
+function retiredKeysOf(value: unknown): VerifyKey[] | string {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length === 0 || value.some((k) => typeof k !== "string"))
+    return "retiredKeys is not a list of keys";
+  const keys: VerifyKey[] = [];
+  for (const k of value as string[]) {
+    const key = keyFromSpkiBase64(k, "beside-ledger");
+    if (typeof key === "string") return `a retired key: ${key}`;
+    keys.push(key);
+  }
+  return keys;
 }
