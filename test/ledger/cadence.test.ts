@@ -71,6 +71,21 @@ describe("checkpoint cadence", () => {
     await ledger.close();
   });
 
+  it("refuses an unsigned tail dated after the check: no writer made it so (a tail rewritten into the future)", async () => {
+    const w = await writer({ seconds: 0 });
+    const ledger = await w.open();
+    for (let i = 0; i < 3; i++) await ledger.append(intent(i));
+    expect(await verifyDatabase(w.db, { now: w.at(0) })).toMatchObject({ ok: true });
+    // Within the clocks' skew, fine; ten minutes ahead of the verifier, not.
+    expect(await verifyDatabase(w.db, { now: w.at(-60_000) })).toMatchObject({ ok: true });
+    expect(await verifyDatabase(w.db, { now: w.at(-600_000) })).toMatchObject({
+      ok: false,
+      problem: "unsealed-tail",
+      message: expect.stringMatching(/dated after this check/),
+    });
+    await ledger.close();
+  });
+
   it("never leaves N or more records unsigned, whatever the batch sizes", async () => {
     const w = await writer({ every: 5, seconds: 0 });
     const ledger = await w.open();

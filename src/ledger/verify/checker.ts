@@ -139,6 +139,10 @@ export class Checker {
     st.lastHash = hash;
     st.nextSeq = n + 1;
     st.summary.unsealedSince ??= ts;
+    // The unsealed tail is held against the clock (sealing.ts): each of its times counts, not the first.
+    const at = Date.parse(ts);
+    if (!(at >= (st.unsealedLatest ?? at))) st.unsealedDisordered = true;
+    st.unsealedLatest = Math.max(st.unsealedLatest ?? at, at);
     st.summary.unsealed++;
     st.summary.records++;
     this.#records++;
@@ -197,6 +201,8 @@ export class Checker {
     if (n === lastSeq) {
       st.summary.unsealed = 0;
       st.summary.unsealedSince = null;
+      st.unsealedLatest = null;
+      st.unsealedDisordered = false;
     }
     st.lastScope = scope;
     this.#unseen.get(chain)?.delete(n);
@@ -354,6 +360,8 @@ export class Checker {
         lastHash: GENESIS,
         pendingSeq: null,
         lastScope: null,
+        unsealedLatest: null,
+        unsealedDisordered: false,
       };
       this.#chains.set(chain, st);
     }

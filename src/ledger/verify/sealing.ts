@@ -26,7 +26,13 @@ export interface ChainState {
   pendingSeq: number | null;
   /** The signed chains and cadence of the chain's last checkpoint (null: none, or a format-1 one). */
   lastScope: CheckpointScope | null;
+  /** The latest time (ms) among the unsealed tail's records, and whether a record there went back in time. */
+  unsealedLatest: number | null;
+  unsealedDisordered: boolean;
 }
+
+/** How far a record's time may run ahead of the verifier's clock (writer and verifier clocks differ). */
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export interface SealingRules {
   /** When the tail's age is measured; null or absent: no age check (nothing trustworthy to measure against). */
@@ -107,7 +113,21 @@ function tailProblem(st: ChainState, rules: SealingRules): SealingProblem | null
     };
   }
   const now = rules.now;
-  if (!now || cadence.seconds === 0 || unsealedSince === null) return null;
+  if (!now || unsealedSince === null) return null;
+  // Without a witness the unsigned tail is only as good as its times: records dated after the check, or
+  // out of order, could have been written after the checkpoints that came later were removed.
+  if (
+    st.unsealedDisordered ||
+    (st.unsealedLatest !== null && st.unsealedLatest > now.getTime() + CLOCK_SKEW_MS)
+  ) {
+    return {
+      problem: "unsealed-tail",
+      chain,
+      seq: first,
+      message: `the ${unsealed} records after the last checkpoint are dated ${st.unsealedDisordered ? "out of order" : "after this check"}: no writer made them so`,
+    };
+  }
+  if (cadence.seconds === 0) return null;
   const ageMs = now.getTime() - Date.parse(unsealedSince);
   const allowedMs = cadence.seconds * TAIL_AGE_FACTOR * 1000;
   if (!(ageMs <= allowedMs)) {
