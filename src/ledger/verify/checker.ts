@@ -5,6 +5,7 @@ import { checkRecordData } from "../records/index.js";
 // Deliberately not the writer's hash.ts: a bug or shortcut there must not be able to hide here too.
 import { canonical, recordBody } from "./canonical.js";
 import { isObject, readCheckpoint, shape } from "./checkpoint.js";
+import { hasDuplicateKey } from "./duplicate-keys.js";
 import { keyFromSpkiBase64, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
 import { type ChainState, type SealingRules, sealingProblem } from "./sealing.js";
@@ -270,6 +271,8 @@ export class Checker {
     } catch {
       return "record data is not JSON";
     }
+    // The stored text is what was hashed; a repeated key would make a reader see other data than that.
+    if (hasDuplicateKey(dataText)) return "record data names a key twice in one JSON object";
     const checked = checkRecordData(v, kind, data);
     if (checked.ok) return null;
     const { path, message } = checked.problem;

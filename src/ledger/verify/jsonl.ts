@@ -2,6 +2,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Checker } from "./checker.js";
+import { hasDuplicateKey } from "./duplicate-keys.js";
 import { checkEndLine } from "./end-line.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyProblem, VerifyResult } from "./result.js";
@@ -92,11 +93,12 @@ class LineState {
     } catch {
       return this.fail("malformed", "not valid JSON", lineNo);
     }
+    // What is hashed or signed is the parsed value; a repeated key would show a reader another one.
+    if (hasDuplicateKey(text))
+      return this.fail("malformed", `line ${lineNo} names a key twice in one JSON object`, lineNo);
     // Export lines are JSON.stringify's output, which parsing and writing again gives back byte for byte.
-    // A duplicate key does not: the parser keeps its last value, which is what gets hashed and checked,
-    // while another reader may take the first. Such a line is refused, as is one written any other way.
     if (JSON.stringify(o) !== text)
-      return this.fail("malformed", "not as Warden writes it (a duplicate key, or re-encoded)", lineNo);
+      return this.fail("malformed", "not as Warden writes it (re-encoded)", lineNo);
     const type = (o as Obj).type;
     if (this.#phase === "header") return this.#header(o as Obj, lineNo);
     if (this.#phase === "done") return this.fail("malformed", "content after the end line", lineNo);

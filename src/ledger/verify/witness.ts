@@ -2,6 +2,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { isObject, readCheckpoint } from "./checkpoint.js";
+import { hasDuplicateKey } from "./duplicate-keys.js";
 import type { VerifyKey } from "./key.js";
 
 /** chain → seq → the hash that checkpoint signed. */
@@ -27,6 +28,8 @@ export async function readWitnessLines(path: string): Promise<unknown[] | string
       } catch {
         return `line ${lineNo} of the witness file is not JSON`;
       }
+      if (hasDuplicateKey(text))
+        return `line ${lineNo} of the witness file names a key twice in one JSON object`;
       if (isObject(o) && o.type === "checkpoint") out.push(asExportLine(o));
     }
   } catch {
