@@ -191,7 +191,8 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     let killed = false;
     let limited = false;
     const allowed: string[] = [];
-    const deadline = Date.now() + 25_000;
+    // Generous: a loaded machine makes the calls slowly, and the budget must run out within it.
+    const deadline = Date.now() + 60_000;
     const load = wardens.flatMap((w, wi) =>
       Array.from({ length: 8 }, async (_, worker) => {
         const s = await w.session(ctx);
@@ -236,7 +237,7 @@ describe.skipIf(!pgAvailable)("several instances on one PostgreSQL", () => {
     const restarted = await Warden.open({ policy, db: url, signingKey: keyPath, chain: "child" });
     await restarted.close();
     expect(await verifyPostgres(url, { publicKey })).toMatchObject({ ok: true });
-  });
+  }, 120_000);
 
   it("fails closed while its connections are terminated and recovers without a restart; nothing acknowledged is lost", async () => {
     const { url, schema, publicKey, wardens } = await cluster(2, { allowed_tools: ["write_row"] });
