@@ -174,7 +174,8 @@ export class Session {
    * Runs `fn` for a call `check()` already decided (a framework that decides in its own approval hook
    * and runs later): waits for a pending approval bound to `args`, then runs with every guarantee of
    * `run` (secrets, screening, one outcome record, the stop at session end). A refused decision throws
-   * its refusal and `fn` never runs.
+   * its refusal and `fn` never runs; so does a decision given a second time (CALL_ID_CONFLICT: a
+   * decision runs once) or `args` other than the ones `check()` decided (APPROVAL_MISMATCH).
    */
   runChecked<R>(
     decision: GateDecision,
@@ -182,7 +183,7 @@ export class Session {
     fn: () => R | Promise<R>,
     options: { signal?: AbortSignal } = {},
   ): Promise<Awaited<R>> {
-    return this.#gate.proceed(decision, {
+    return this.#gate.proceedChecked(decision, {
       tool: decision.tool,
       args,
       signal: options.signal,

@@ -3,6 +3,7 @@
 // This is the only file that knows the order of the stages.
 import type { Approvals, AskedCall, HeldApproval } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
+import { canonicalDigest } from "../digest.js";
 import {
   RateLimitedError,
   type RefusalInfo,
@@ -140,6 +141,8 @@ export class Gate {
         tool: call.tool,
         traceparent: call.traceparent,
         runner,
+        // Only a `check()` decision can be run later (`runChecked`), and only with these arguments.
+        ...(runner === "caller" ? { argsDigest: canonicalDigest(call.args) } : {}),
       });
     }
     if (decision.enforced === "ask") this.#approvals.announce(decision.approval.id);
@@ -461,6 +464,41 @@ export class Gate {
   }
 
   /**
+   * `proceed` for a decision `check()` returned earlier (`runChecked`): a decision runs once, and with
+   * the arguments it was decided on. CALL_ID_CONFLICT when it ran already, runs now, had its outcome
+   * reported, or was not decided by `check()` in this process; APPROVAL_MISMATCH when `plan.args` are
+   * not the decided ones (a pending approval binds them through its digest instead). Nothing runs then.
+   */
+  async proceedChecked<R>(decision: GateDecision, plan: RunPlan<R>): Promise<R> {
+    const { callId } = decision;
+    if (!this.#open.beginChecked(callId)) throw ranOnce(callId, "is running already");
+    try {
+      if (decision.approval?.status === "pending") {
+        const [outcome] = await this.#ledger.store.query({ callId, kinds: ["call.outcome"], limit: 1 });
+        if (outcome) throw ranOnce(callId, "ran already");
+      } else if (decision.enforced === "allow") {
+        const claimed = this.#open.claimChecked(callId, argsDigestOf(plan.args));
+        if (claimed === "not-open") {
+          throw ranOnce(
+            callId,
+            "is not open here: it ran, its outcome was reported, or check() did not decide it in this process",
+          );
+        }
+        if (claimed === "other-args") {
+          throw new WardenError(
+            "APPROVAL_MISMATCH",
+            `the arguments of call ${callId} are not the ones check() decided; it did not run`,
+            { callId, tool: decision.tool },
+          );
+        }
+      }
+      return await this.#runner.run(decision, plan);
+    } finally {
+      this.#open.endChecked(callId);
+    }
+  }
+
+  /**
    * What an in-process entry point relays besides a tool's result (MCP progress and log messages), as
    * the model may see it (Execution.screenRelayed): RESULT_WITHHELD when it must not pass.
    */
@@ -586,6 +624,19 @@ function checkRequest(req: ToolCallRequest): {
   }
   const args = toJsonValue(req.args === undefined ? {} : req.args);
   return { args, rationale, traceparent: traceparentOf(req.traceparent) };
+}
+
+/** The digest `check()` kept of the decided arguments, for `plan.args`; null when they are not JSON. */
+function argsDigestOf(args: unknown): string | null {
+  try {
+    return canonicalDigest(toJsonValue(args));
+  } catch {
+    return null;
+  }
+}
+
+function ranOnce(callId: string, what: string): WardenError {
+  return new WardenError("CALL_ID_CONFLICT", `call ${callId} ${what}; a decision runs once`, { callId });
 }
 
 function conflict(callId: string): WardenError {

@@ -9,6 +9,8 @@ export interface OpenCall {
   traceparent: string | null;
   /** Who runs it, so who writes its outcome: the run itself, or the caller that reports it. */
   runner: ToolRunner;
+  /** For a call `check()` allowed: the digest of the decided arguments, which `runChecked` must run with. */
+  argsDigest?: string;
   startedAt: number;
 }
 
@@ -20,6 +22,8 @@ export class OpenCalls {
   readonly #claiming = new Set<string>();
   /** Calls whose outcome is being written: a second report meanwhile would find none in the ledger yet. */
   readonly #recording = new Set<string>();
+  /** Decisions `runChecked` is running now: a decision runs once, so a second run of it meanwhile is refused. */
+  readonly #runningChecked = new Set<string>();
 
   reserve(callId: string): boolean {
     if (this.#claiming.has(callId) || this.#calls.has(callId)) return false;
@@ -54,6 +58,29 @@ export class OpenCalls {
   /** The call, left open. */
   get(callId: string): OpenCall | undefined {
     return this.#calls.get(callId);
+  }
+
+  /** Starts a `runChecked` of `callId`: false while another one of it is under way. */
+  beginChecked(callId: string): boolean {
+    if (this.#runningChecked.has(callId)) return false;
+    this.#runningChecked.add(callId);
+    return true;
+  }
+
+  endChecked(callId: string): void {
+    this.#runningChecked.delete(callId);
+  }
+
+  /**
+   * Takes a call `check()` allowed for `runChecked` (it runs here from now on), or says why not: `"not-open"` (it ran, its outcome was reported or is being written, or this
+   * process did not decide it), `"other-args"` (`argsDigest` is not the decided arguments' digest).
+   */
+  claimChecked(callId: string, argsDigest: string | null): "claimed" | "not-open" | "other-args" {
+    const call = this.#calls.get(callId);
+    if (call?.runner !== "caller" || this.#recording.has(callId)) return "not-open";
+    if (argsDigest === null || call.argsDigest !== argsDigest) return "other-args";
+    this.#calls.set(callId, { ...call, runner: "here" });
+    return "claimed";
   }
 
   /** A call `check()` allowed is now run by Warden (`runChecked`): its outcome comes from that run. */
