@@ -12,7 +12,7 @@ import {
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { normalizeHost } from "../config/index.js";
-import { type EgressCheck, EgressRules, type EgressRulesOptions } from "./egress-rules.js";
+import { type EgressCheck, EgressRules, type EgressRulesOptions, shownTarget } from "./egress-rules.js";
 import { type EgressRefusal, type EgressViolation, SandboxError } from "./errors.js";
 
 /** A header the proxy adds to plain-HTTP requests to `host` (exact name), replacing the client's own. */
@@ -202,7 +202,7 @@ export class EgressProxy {
     const m = CONNECT_TARGET.exec(req.url ?? "");
     const verdict = m
       ? await this.#check(m[1]!, Number(m[2]))
-      : this.#badRequest(String(req.url ?? "").slice(0, 255), 0);
+      : this.#badRequest(shownTarget(String(req.url ?? "")), 0);
     if (!verdict.ok) return refuseSocket(client, verdict.violation.reason);
     if (client.destroyed) return;
     const upstream = connect({
@@ -239,7 +239,7 @@ export class EgressProxy {
     } catch {}
     const verdict =
       url === null || url.protocol !== "http:" || url.username !== "" || url.password !== ""
-        ? this.#badRequest(url?.hostname || String(req.url ?? "").slice(0, 255), Number(url?.port || 0))
+        ? this.#badRequest(shownTarget(url?.hostname || String(req.url ?? "")), Number(url?.port || 0))
         : await this.#check(url.hostname, Number(url.port || 80));
     if (!verdict.ok || url === null) {
       const reason = verdict.ok ? "bad_request" : verdict.violation.reason;

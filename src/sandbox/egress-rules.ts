@@ -1,4 +1,5 @@
 // Egress rules shared by the proxy and guardedFetch: host allow/deny globs, then resolve once and check the address.
+import { createHash } from "node:crypto";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import {
@@ -79,7 +80,7 @@ export class EgressRules {
   /** Host and port checks alone, before any resolution. */
   checkName(rawHost: string, port: number): { ok: true; host: string; literal: boolean } | EgressFailure {
     const host = normalizeHost(rawHost);
-    const refuse = (reason: EgressRefusal) => failure(host ?? rawHost.slice(0, 255), port, reason);
+    const refuse = (reason: EgressRefusal) => failure(host ?? shownTarget(rawHost), port, reason);
     if (host === null) return refuse("invalid_host");
     if (!validPort(port) || (this.#ports !== null && !this.#ports.has(port)))
       return refuse("port_not_allowed");
@@ -141,6 +142,20 @@ function covers(p: Pattern, port: number): boolean {
 
 function matches(p: Pattern, host: string): boolean {
   return p.exact !== null ? p.exact === host : isIP(host) === 0 && p.regex!.test(host);
+}
+
+/** Longest refused target shown as written; a host name is at most 253 characters. */
+const SHOWN_TARGET_MAX = 255;
+
+/**
+ * A refused target that is not a host name (or not a valid one) as records, alerts and errors show it:
+ * as written up to 255 characters, else its length and digest. Never cut: a cut could split a secret
+ * the sandboxed code wrote into it, and the masking of leased values matches whole values only.
+ */
+export function shownTarget(raw: string): string {
+  if (raw.length <= SHOWN_TARGET_MAX) return raw;
+  const digest = createHash("sha256").update(raw, "utf8").digest("hex").slice(0, 16);
+  return `[${raw.length} characters, sha256:${digest}…]`;
 }
 
 function failure(host: string, port: number, reason: EgressRefusal, address?: string): EgressFailure {

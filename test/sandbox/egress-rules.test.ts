@@ -100,6 +100,18 @@ describe("EgressRules", () => {
     });
   });
 
+  it("shows a refused target over 255 characters by length and digest, never cut (a cut would split what was written into it)", async () => {
+    const written = "Q7vLm2XsP9kTr4Wz";
+    const host = `${"a".repeat(248)}.${written}.evil.test`;
+    const refused = await rules.check(host, 443);
+    expect(refused).toMatchObject({ ok: false, violation: { reason: "invalid_host" } });
+    const shown = refused.ok ? "" : refused.violation.host;
+    expect(shown).toMatch(/^\[275 characters, sha256:[0-9a-f]{16}…\]$/);
+    expect(shown).not.toContain(written.slice(0, 4));
+    const short = await rules.check("a b.example.com", 443);
+    expect(short.ok ? "" : short.violation.host).toBe("a b.example.com");
+  });
+
   it("refuses private answers for glob-allowed names, allows them for exactly named hosts, never metadata", async () => {
     expect(await rules.check("internal.example.com", 80)).toMatchObject({
       violation: { reason: "blocked_address", address: "10.0.0.5" },
