@@ -37,6 +37,7 @@ export class ApprovalWaits {
   readonly #policy: { readonly current: CompiledPolicy };
 
   readonly #onSessionEnd: (listener: (session: string) => void) => () => void;
+  readonly #recordRefused: (callId: string, refusal: WardenError) => Promise<void>;
 
   constructor(deps: {
     approvals: Approvals;
@@ -49,8 +50,14 @@ export class ApprovalWaits {
      * while the call waited.
      */
     policy: { readonly current: CompiledPolicy };
+    /**
+     * Records the end of an approved call the reloaded policy refuses (its outcome: TOOL_DENIED), so the
+     * ledger does not show an approved call with nothing after it; once, however often it is asked.
+     */
+    recordRefused?: (callId: string, refusal: WardenError) => Promise<void>;
   }) {
     this.#onSessionEnd = deps.onSessionEnd;
+    this.#recordRefused = deps.recordRefused ?? (async () => undefined);
     this.#approvals = deps.approvals;
     this.#sessions = deps.sessions;
     this.#store = deps.store;
@@ -83,7 +90,11 @@ export class ApprovalWaits {
     // An approval outlives nothing: a session that ended meanwhile runs no more calls.
     const session = await this.#sessions.active(view.session);
     const refused = await this.#policyRefusal(view, session, options.args);
-    if (refused) throw new ToolDeniedError({ callId: decision.callId, tool: view.tool, ...refused });
+    if (refused) {
+      const refusal = new ToolDeniedError({ callId: decision.callId, tool: view.tool, ...refused });
+      await this.#recordRefused(decision.callId, refusal);
+      throw refusal;
+    }
     return view;
   }
 
@@ -106,7 +117,10 @@ export class ApprovalWaits {
       const session = await this.#sessions.active(view.session);
       // The HTTP agent runs the call itself once told allow: the check happens here, on the recorded args.
       const refused = await this.#policyRefusal(view, session, undefined, found);
-      if (refused) return { decision: "deny", code: "TOOL_DENIED", reason: refused.reason, approval: view };
+      if (refused) {
+        await this.#recordRefused(callId, new ToolDeniedError({ callId, tool: view.tool, ...refused }));
+        return { decision: "deny", code: "TOOL_DENIED", reason: refused.reason, approval: view };
+      }
     }
     // A pending approval of an ended session is closed: nothing will run, so the caller is told deny.
     view = await this.#approvals.current(view);

@@ -85,6 +85,12 @@ export class Gate {
       store: deps.ledger.store,
       onSessionEnd: deps.onSessionEnd,
       policy: deps.policy,
+      // Once: a second refusal of the call finds its outcome (CALL_ID_CONFLICT). Not recorded (the
+      // ledger is down) changes nothing for the call: it is refused either way.
+      recordRefused: (callId, refusal) =>
+        this.#outcomes
+          .record(callId, { status: "error", error: refusal, durationMs: 0 })
+          .catch(() => undefined),
     });
     this.#execution = deps.execution;
     this.#containment = deps.containment;

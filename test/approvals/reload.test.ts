@@ -56,6 +56,12 @@ async function setup(policy = ASKS, extra = "") {
   return { warden, session, reload, approvePending };
 }
 
+/** The errors of the outcome records: an approved call the reloaded policy refused ends with one. */
+async function refusedOutcomes(warden: Warden) {
+  const outcomes = await warden.ledger.store.query({ kinds: ["call.outcome"] });
+  return outcomes.map((r) => r.data.error);
+}
+
 /** The wait as the gate runs it, given the policy in force (what the gate passes it). */
 function waitsOf(warden: Warden): ApprovalWaits {
   return new ApprovalWaits({
@@ -173,6 +179,7 @@ describe("policy reloads and approvals, end to end", () => {
     await approvePending();
     expect(await pending).toMatchObject({ code: "TOOL_DENIED" });
     expect(ran).toBe(false);
+    expect(await refusedOutcomes(warden)).toEqual([{ code: "TOOL_DENIED" }]);
   });
 
   it("an HTTP agent polling its approved call is told deny after a reload to deny", async () => {
@@ -184,9 +191,16 @@ describe("policy reloads and approvals, end to end", () => {
     expect(decision.enforced).toBe("ask");
     await reload(DENIES);
     await approvePending();
-    expect(await warden.gate.callState(decision.callId, 0)).toMatchObject({
-      decision: "deny",
-      code: "TOOL_DENIED",
-    });
+    for (let poll = 0; poll < 2; poll++) {
+      expect(await warden.gate.callState(decision.callId, 0)).toMatchObject({
+        decision: "deny",
+        code: "TOOL_DENIED",
+      });
+    }
+    // Its end is in the ledger once, and no report can follow it.
+    expect(await refusedOutcomes(warden)).toEqual([{ code: "TOOL_DENIED" }]);
+    await expect(
+      warden.gate.reportOutcome(decision.callId, { status: "ok", result: 1 }, { from: "remote" }),
+    ).rejects.toMatchObject({ code: "CALL_ID_CONFLICT" });
   });
 });
