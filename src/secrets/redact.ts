@@ -1,4 +1,5 @@
-// Takes handed-out secret values back out of what tools return: raw, JSON-escaped, URL-encoded and base64 forms.
+// Takes handed-out secret values back out of what tools return: raw, JSON-escaped, URL-encoded, hex, base64,
+// base32, reversed and spelled-out forms.
 import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { mapStrings } from "./credentials.js";
@@ -10,6 +11,10 @@ const MIN_FRAGMENT = 8;
 const NAME = /^[A-Za-z0-9_.:/@-]{1,128}$/;
 /** Replacement passes before a string is masked whole (a value that re-forms around its own marker). */
 const MAX_PASSES = 8;
+/** Values this long are also found spelled out or reversed; shorter ones would match text by chance. */
+const MIN_SPREAD = 8;
+/** What a value may be spelled out with between its characters: spaces, line breaks, punctuation. */
+const SPREAD_SEPARATORS = [..." \t\r\n-_.,:;|/\\'\"`+*"];
 
 interface Registration {
   name: string;
@@ -24,13 +29,16 @@ interface Matcher {
   fold: (form: string) => string;
   /** Per value, a pattern of all its percent-encodings (see percentPattern). */
   percent: { name: string; re: RegExp }[];
+  /** Per value of MIN_SPREAD characters or more, it spelled out or reversed (see spreadPattern). */
+  spread: { name: string; re: RegExp }[];
 }
 
 /**
  * Remembers the secret values handed out per session and replaces every occurrence, in any string or
  * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
- * form (once and twice), its URL encoding, hex, and base64 / base64url, also as a fragment of a
- * larger base64 text (a Basic auth header, an encoded config) at any byte alignment.
+ * form (once and twice), its percent-encodings, hex, base64 / base64url and base32, also as a fragment
+ * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, the
+ * value reversed, and (8 characters or more) spelled out with spaces, line breaks or punctuation.
  *
  * @example
  * const redactor = new SecretRedactor();
@@ -109,24 +117,34 @@ function buildMatcher(values: Registration[], ignoreCase: boolean): Matcher {
   const flags = ignoreCase ? "gi" : "g";
   const re = new RegExp(forms.map(escapeRegExp).join("|"), flags);
   const percent = values.map(({ name, value }) => ({ name, re: new RegExp(percentPattern(value), flags) }));
-  return { re, names, values, fold, percent };
+  // Longest first here too, and after the exact forms: a longer value is not cut by a shorter one's pattern.
+  const spread = values
+    .filter(({ value }) => [...value].length >= MIN_SPREAD)
+    .sort((a, b) => b.value.length - a.value.length)
+    .map(({ name, value }) => ({ name, re: new RegExp(spreadPattern(value), flags) }));
+  return { re, names, values, fold, percent, spread };
 }
 
 function redactText(text: string, matcher: Matcher): string {
   let out = text;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const before = out;
     // Percent-encoded, however the encoder chose what to escape (only texts that can hold an escape).
     if (out.includes("%") || out.includes("+")) {
       for (const { name, re } of matcher.percent) out = out.replace(re, `[secret:${name}]`);
     }
     matcher.re.lastIndex = 0;
-    if (!matcher.re.test(out)) return out;
-    matcher.re.lastIndex = 0;
     out = out.replace(matcher.re, (form) => `[secret:${matcher.names.get(matcher.fold(form)) ?? "?"}]`);
+    for (const { name, re } of matcher.spread) out = out.replace(re, `[secret:${name}]`);
+    if (out === before) return out;
   }
-  matcher.re.lastIndex = 0;
-  // Still there after MAX_PASSES: the value keeps re-forming around its markers; hide the whole string.
-  return matcher.re.test(out) ? `[secret:${matcher.values.map((v) => v.name).join(",")}]` : out;
+  // Still changing after MAX_PASSES: the value keeps re-forming around its markers; hide the whole string.
+  const found = (re: RegExp) => {
+    re.lastIndex = 0;
+    return re.test(out);
+  };
+  const left = found(matcher.re) || matcher.spread.some(({ re }) => found(re));
+  return left ? `[secret:${matcher.values.map((v) => v.name).join(",")}]` : out;
 }
 
 /** The encodings of `value` that a tool's output may carry. */
@@ -158,8 +176,61 @@ export function formsOf(value: string): Set<string> {
       forms.add(core.replaceAll("+", "-").replaceAll("/", "_"));
     }
   }
+  if (value.length >= MIN_SECRET_LENGTH) forms.add([...value].reverse().join(""));
+  const b32 = base32(bytes);
+  for (const form of [b32, b32.replace(/=+$/, "")]) {
+    forms.add(form);
+    forms.add(form.toLowerCase());
+  }
+  // Inside a longer base32 text the value starts at byte offset 0–4 of a 5-byte group (as for base64).
+  for (let k = 0; k < 5; k++) {
+    const enc = base32(Buffer.concat([Buffer.alloc(k), bytes]));
+    const core = enc.slice(Math.ceil((8 * k) / 5), Math.floor((8 * (k + bytes.length)) / 5));
+    if (core.length >= MIN_FRAGMENT) {
+      forms.add(core);
+      forms.add(core.toLowerCase());
+    }
+  }
   forms.delete("");
   return forms;
+}
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** RFC 4648 base32, padded. */
+function base32(bytes: Uint8Array): string {
+  let out = "";
+  let bits = 0;
+  let buffer = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  return out.padEnd(Math.ceil(out.length / 8) * 8, "=");
+}
+
+/**
+ * `value` spelled out (up to three spaces, line breaks or punctuation marks between its characters), and
+ * reversed, spelled out or not. A separator the value holds itself is left out, so the pattern has one
+ * way to match a text and its time stays linear.
+ */
+function spreadPattern(value: string): string {
+  const own = new Set(value);
+  const separators = SPREAD_SEPARATORS.filter((c) => !own.has(c));
+  const gap = separators.length === 0 ? "" : `[${separators.map(escapeClass).join("")}]{0,3}`;
+  const chars = [...value];
+  const spelled = (list: string[]) => list.map(escapeRegExp).join(gap);
+  return `${spelled(chars)}|${spelled(chars.toReversed())}`;
+}
+
+function escapeClass(c: string): string {
+  return /[\\\]^-]/.test(c) ? `\\${c}` : c;
 }
 
 /**

@@ -80,6 +80,44 @@ describe("SecretRedactor", () => {
     }
   });
 
+  it("finds a value reversed, spelled out, split across lines, and in base32", () => {
+    const r = new SecretRedactor();
+    const value = "Sk4tQ9mZ-7hd2Lp";
+    r.register("ses_1", "api", value);
+    const chars = [...value];
+    const bytes = Buffer.from(`xyz${value}`);
+    const texts = [
+      chars.toReversed().join(""),
+      chars.join(" "),
+      chars.join(", "),
+      chars.join("\n"),
+      chars.toReversed().join(" "),
+      `key: ${chars.slice(0, 7).join("")}\n${chars.slice(7).join("")}`,
+      base32(Buffer.from(value)),
+      base32(Buffer.from(value)).replace(/=+$/, "").toLowerCase(),
+      base32(bytes), // the value inside a longer base32 text
+    ];
+    for (const text of texts) {
+      const out = r.redactText(text, "ses_1");
+      expect(out, text).toContain("[secret:api]");
+      expect(out.replace(/[^A-Za-z0-9]/g, ""), text).not.toContain(value.slice(0, 6));
+    }
+    // Ordinary text is left as it was; a short value is not looked for spelled out.
+    r.register("ses_1", "pin", "4821");
+    const text = "S k 4 t Q is a sentence, 4 8 2 1 a number";
+    expect(r.redactText(text, "ses_1")).toBe(text);
+  });
+
+  it("takes linear time on long texts of a value's own characters and separators", () => {
+    const r = new SecretRedactor();
+    r.register("ses_1", "api", "a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-b");
+    const started = performance.now();
+    const out = r.redactText(`${"a-a- ".repeat(20_000)}c`, "ses_1");
+    expect(out.endsWith("c")).toBe(true);
+    // Backtracking would take minutes; a linear scan takes milliseconds.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   it("keeps sessions apart when asked, and forgets a session", () => {
     const r = new SecretRedactor();
     r.register("ses_1", "a", "alpha-secret-1");
@@ -198,3 +236,13 @@ describe("scanCredentials / redactCredentials", () => {
     );
   });
 });
+
+/** RFC 4648 base32 (padded), written out here so the test does not share the redactor's encoder. */
+function base32(bytes: Buffer): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...bytes].map((b) => b.toString(2).padStart(8, "0")).join("");
+  let out = "";
+  for (let i = 0; i < bits.length; i += 5)
+    out += alphabet[Number.parseInt(bits.slice(i, i + 5).padEnd(5, "0"), 2)];
+  return out.padEnd(Math.ceil(out.length / 8) * 8, "=");
+}
