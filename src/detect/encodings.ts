@@ -130,10 +130,31 @@ for (let c = 0; c < 128; c++) {
 
 /** Visits up to `budget` decoded runs of `text`, in order; returns the budget left. */
 function visitRuns(text: string, budget: number, outer: Encoding | null, visit: Visit): number {
+  forEachEncodedRun(text, (run) => {
+    budget = emit(outer, run.form, run.decoded, budget, visit);
+    return budget > 0;
+  });
+  return budget;
+}
+
+/** A run of base64 or hex in a text that decodes to text: where it is, `text.slice(start, end)`. */
+export interface EncodedRun {
+  start: number;
+  end: number;
+  form: "base64" | "hex";
+  decoded: string;
+}
+
+/**
+ * Calls `visit` with each run of base64 (either alphabet, MIME line breaks allowed) or hex in `text`
+ * long enough to hide a credential that decodes to text, in order, until it returns false. A hex run
+ * lies inside a base64 one: both are visited.
+ */
+export function forEachEncodedRun(text: string, visit: (run: EncodedRun) => boolean): void {
   // A run of MIN_RUN characters covers every MIN_RUN-th position: only those are looked at first, so
   // ordinary text (words shorter than a run, between spaces) costs one look per MIN_RUN characters.
   let after = 0;
-  for (let i = MIN_RUN - 1; i < text.length && budget > 0; ) {
+  for (let i = MIN_RUN - 1; i < text.length; ) {
     if (!inRun(text, i)) {
       i += MIN_RUN;
       continue;
@@ -145,17 +166,21 @@ function visitRuns(text: string, budget: number, outer: Encoding | null, visit: 
     if (end - start >= MIN_RUN) {
       const run = text.slice(start, end);
       const decoded = decodeBase64Run(run.replace(/[\r\n]/g, ""));
-      if (decoded !== null) budget = emit(outer, "base64", decoded, budget, visit);
-      // Hex digits are base64 characters too: a hex run lies inside a base64 one.
+      // Its padding belongs to it (the scan's classes leave `=` out: it ends a run).
+      let padded = end;
+      while (padded < text.length && padded - end < 2 && text[padded] === "=") padded++;
+      if (decoded !== null && !visit({ start, end: padded, form: "base64", decoded })) return;
       for (const hex of run.matchAll(HEX_RUN)) {
-        const bytes = budget > 0 ? decodeHexRun(hex[0]) : null;
-        if (bytes !== null) budget = emit(outer, "hex", bytes, budget, visit);
+        const bytes = decodeHexRun(hex[0]);
+        const at = start + hex.index;
+        if (bytes !== null && !visit({ start: at, end: at + hex[0].length, form: "hex", decoded: bytes })) {
+          return;
+        }
       }
     }
     after = end;
     i = end + MIN_RUN;
   }
-  return budget;
 }
 
 function inRun(text: string, i: number): boolean {

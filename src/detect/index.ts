@@ -30,6 +30,7 @@ export {
 export type { DetectAction } from "./detectors/config.js";
 export { type DlpMatch, scanArgs } from "./detectors/dlp/index.js";
 export type { FlowRuleSpec } from "./detectors/flow/config.js";
+export { type EncodedRun, forEachEncodedRun } from "./encodings.js";
 export { DETECTOR_FAILED, Detections, type Screening } from "./engine.js";
 export { GROUP_KIND, SECRETS } from "./patterns.js";
 export type { DetectInput, Finding, Severity } from "./types.js";

@@ -1,6 +1,6 @@
 // Credential formats in free text (AWS key ids, PEM private keys, JWTs, bearer tokens, GitHub/Slack tokens, …), found and masked.
 
-import { GROUP_KIND, SECRETS } from "../detect/index.js";
+import { forEachEncodedRun, GROUP_KIND, SECRETS } from "../detect/index.js";
 import type { JsonValue } from "../json.js";
 
 /** Where a credential is in a text: `text.slice(start, end)`; the finding never carries the value. */
@@ -20,13 +20,19 @@ const PEM_END = /-----END (?:[A-Z]+ )?PRIVATE KEY-----/g;
 const PEM_BODY = /(?:[A-Za-z0-9+/=\s]|\\[nr])*/y;
 
 /**
- * Every credential the DLP patterns know in `text`, in order, without overlaps. A private key
- * covers its whole PEM block (to its END line, or to the end of its base64 body when that is missing).
+ * Every credential the DLP patterns know in `text`, in order, without overlaps: as written, or inside a
+ * run of base64 or hex (the whole run is the finding). A private key covers its whole PEM block (to its
+ * END line, or to the end of its base64 body when that is missing).
  *
  * @example
  * scanCredentials("key AKIAABCDEFGHIJKLMNOP here"); // [{ kind: "aws-access-key", start: 4, end: 24 }]
  */
 export function scanCredentials(text: string): CredentialFinding[] {
+  return withEncoded(text, scanWritten(text));
+}
+
+/** The credentials written as they are in `text`. */
+function scanWritten(text: string): CredentialFinding[] {
   const findings: CredentialFinding[] = [];
   const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
   PATTERN.lastIndex = 0;
@@ -82,6 +88,25 @@ function maskText(text: string): string {
   }
   if (text.length > MAX_SCAN_CHARS) return `${out}${text.slice(at, MAX_SCAN_CHARS)}[credential:unscanned]`;
   return findings.length === 0 ? text : out + text.slice(at);
+}
+
+/**
+ * `findings` and, between them, each base64 or hex run whose decoded text holds a credential (a
+ * Kubernetes secret's data, a Basic auth header, an encoded config): the whole run is masked, as the
+ * kind found in it.
+ */
+function withEncoded(text: string, findings: CredentialFinding[]): CredentialFinding[] {
+  const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
+  const encoded: CredentialFinding[] = [];
+  forEachEncodedRun(scanned, (run) => {
+    const overlaps = (f: CredentialFinding) => f.start < run.end && run.start < f.end;
+    if (findings.some(overlaps) || encoded.some(overlaps)) return true;
+    const [inside] = scanWritten(run.decoded);
+    if (inside) encoded.push({ kind: inside.kind, start: run.start, end: run.end });
+    return true;
+  });
+  if (encoded.length === 0) return findings;
+  return [...findings, ...encoded].sort((a, b) => a.start - b.start);
 }
 
 /**

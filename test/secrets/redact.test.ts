@@ -218,6 +218,25 @@ describe("scanCredentials / redactCredentials", () => {
     expect(redactCredentials(JSON.stringify({ k: pem }))).toBe('{"k":"[credential:private-key]"}');
   });
 
+  it("masks a base64 or hex run that decodes to a credential, the whole run", () => {
+    const [, key] = samples[0]!;
+    const b64 = (t: string) => Buffer.from(t).toString("base64");
+    const secretYaml = `data:\n  aws_access_key_id: ${b64(key)}\n  region: ${b64("eu-west-1")}\n`;
+    expect(redactCredentials(secretYaml)).toBe(
+      `data:\n  aws_access_key_id: [credential:aws-access-key]\n  region: ${b64("eu-west-1")}\n`,
+    );
+    const basic = `Authorization: Basic ${b64(`deploy:${samples[4]![1]}`)}`;
+    expect(redactCredentials(basic)).toBe("Authorization: Basic [credential:github-token]");
+    const hex = Buffer.from(`key=${key}`).toString("hex");
+    expect(redactCredentials(`cfg ${hex} end`)).toBe("cfg [credential:aws-access-key] end");
+    expect(scanCredentials(`x ${b64(key)}`)).toEqual([
+      { kind: "aws-access-key", start: 2, end: 2 + b64(key).length },
+    ]);
+    // Encoded text without a credential stays as it was.
+    const plain = `note ${b64("a quarterly report for the team")}`;
+    expect(redactCredentials(plain)).toBe(plain);
+  });
+
   it("masks credentials in nested JSON, keys included", () => {
     const out = redactCredentials({ a: [`token ${jwt}`], [samples[0]![1]]: { b: "fine" } });
     expect(out).toEqual({ a: ["token [credential:jwt]"], "[credential:aws-access-key]": { b: "fine" } });
