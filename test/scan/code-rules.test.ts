@@ -47,6 +47,17 @@ describe("code-dynamic-eval", () => {
     ["Function(src)();"],
     ['import vm from "node:vm"; vm.runInNewContext(code, {});'],
     ['import { Script } from "vm"; new Script(source);'],
+    ["globalThis.eval(code);"],
+    ["window.eval(code);"],
+    ['globalThis["ev" + "al"](code);'],
+    ["(0, eval)(code);"],
+    ["const run = eval; run(code);"],
+    ["const run = (0, globalThis.eval); run(code);"],
+    ["new globalThis.Function(body);"],
+    ["Function.prototype.constructor(body)();"],
+    ["(() => {}).constructor(body)();"],
+    ["(async function () {}).constructor(body)();"],
+    ['"".constructor.constructor(body)();'],
   ])("flags %s", (src) => {
     expect(ids(src)).toEqual(["code-dynamic-eval"]);
   });
@@ -55,6 +66,10 @@ describe("code-dynamic-eval", () => {
     ['eval("1 + 1");'],
     ['new Function("return 1");'],
     ['import vm from "vm"; vm.runInThisContext("1");'],
+    ['globalThis.eval("1");'],
+    ["globalThis.structuredClone(value);"],
+    ['import { evaluate as eval2 } from "mathjs"; const run = eval2; run(expr);'],
+    ["class A { constructor(x) {} } new A(x); a.constructor(x); this.constructor(x);"],
   ])("does not flag %s", (src) => {
     expect(ids(src)).toEqual([]);
   });

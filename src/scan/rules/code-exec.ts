@@ -2,6 +2,7 @@
 
 import { type Node, objectProp, unwrap } from "../js/ast.js";
 import { type FileBindings, resolveCallee, staticString } from "../js/bindings.js";
+import { globalEvaluator } from "../js/globals.js";
 
 export interface ExecHit {
   ruleId: "code-shell-exec" | "code-dynamic-eval";
@@ -54,20 +55,16 @@ function shellHit(name: string, args: readonly Node[], b: FileBindings): string 
 export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
   if (call.type !== "CallExpression" && call.type !== "NewExpression") return undefined;
   const args = call.arguments as Node[];
-  const callee = unwrap(call.callee);
-  if (callee.type === "Identifier" && !b.imports.has(callee.name) && !b.values.has(callee.name)) {
-    if (callee.name === "eval" && call.type === "CallExpression" && dynamic(args[0], b)) {
-      return { ruleId: "code-dynamic-eval", node: call, message: "eval() of non-literal code" };
-    }
-    if (callee.name === "Function" && args.some((a) => dynamic(a, b))) {
-      return {
-        ruleId: "code-dynamic-eval",
-        node: call,
-        message: "Function constructor with non-literal code",
-      };
-    }
-    return undefined;
+  const evaluator = globalEvaluator(call.callee, b);
+  if (evaluator === "eval" && call.type === "CallExpression" && dynamic(args[0], b)) {
+    return { ruleId: "code-dynamic-eval", node: call, message: "eval() of non-literal code" };
   }
+  if (evaluator === "Function" && args.some((a) => dynamic(a, b))) {
+    return { ruleId: "code-dynamic-eval", node: call, message: "Function constructor with non-literal code" };
+  }
+  const callee = unwrap(call.callee);
+  if (callee.type === "Identifier" && !b.imports.has(callee.name) && !b.values.has(callee.name))
+    return undefined;
   const r = resolveCallee(call.callee, b);
   if (!r) return undefined;
   if (r.source === "child_process" && call.type === "CallExpression") {
