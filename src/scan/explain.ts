@@ -111,6 +111,13 @@ export const RULES: readonly RuleInfo[] = [
     "Parse data instead of evaluating it (JSON.parse, ast.literal_eval), or run untrusted code only in Warden's sandbox.",
   ),
   rule(
+    "code-dynamic-module",
+    "medium",
+    "module loaded by a name that is not a literal",
+    "`require(x)`, `import(x)`, `createRequire(…)(x)` with a computed name can load `child_process` out of sight of the shell and eval rules, or whatever module an input names.",
+    'Load modules by literal name (`import { execFile } from "node:child_process"`); to choose among plugins, map fixed names to modules in a table. If the name is truly data (a path resolved at run time), suppress with the reason.',
+  ),
+  rule(
     "code-tool-arg-file-write",
     "high",
     "tool writes or deletes a file whose path comes from its arguments",

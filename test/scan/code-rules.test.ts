@@ -29,6 +29,37 @@ describe("code-shell-exec", () => {
   });
 
   it.each([
+    // Module names folded from literals.
+    ['require("child_" + "process").exec(cmd);'],
+    ["require(`child_process`).exec(cmd);"],
+    ['const NAME = "child_" + "process"; const cp = require(NAME); cp.exec(cmd);'],
+    // Other loaders.
+    ['module.require("child_process").exec(cmd);'],
+    ['process.mainModule.require("child_process").exec(cmd);'],
+    ['require.main.require("child_process").exec(cmd);'],
+    [
+      'import { createRequire } from "node:module"; createRequire(import.meta.url)("child_process").exec(cmd);',
+    ],
+    [
+      'import { createRequire } from "module"; const load = createRequire(import.meta.url); const { execSync } = load("child_process"); execSync(cmd);',
+    ],
+    // Members picked by a computed name.
+    ['const cp = require("child_process"); cp["ex" + "ec"](cmd);'],
+    ['import * as cp from "child_process"; cp[method](cmd);'],
+    ['const cp = require("child_process"); cp[method]("sh", ["-c", script]);'],
+  ])("flags the evasion %s", (src) => {
+    expect(ids(src)).toEqual(["code-shell-exec"]);
+  });
+
+  it.each([
+    ['import * as cp from "child_process"; cp[method]("git", ["status"]);'],
+    ["const m = { a: 1 }; m[key](cmd);"],
+    ['const mod = require("./local"); mod[name](cmd);'],
+  ])("does not flag the computed member %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+
+  it.each([
     ['import { exec } from "child_process"; exec("git status");'],
     ['import { exec } from "child_process"; const CMD = "git status"; exec(CMD);'],
     ['import { spawn } from "child_process"; spawn("git", ["log", ref]);'],
@@ -58,6 +89,7 @@ describe("code-dynamic-eval", () => {
     ["(() => {}).constructor(body)();"],
     ["(async function () {}).constructor(body)();"],
     ['"".constructor.constructor(body)();'],
+    ["const vm = require(`vm`); vm[how](code);"],
   ])("flags %s", (src) => {
     expect(ids(src)).toEqual(["code-dynamic-eval"]);
   });
@@ -70,6 +102,34 @@ describe("code-dynamic-eval", () => {
     ["globalThis.structuredClone(value);"],
     ['import { evaluate as eval2 } from "mathjs"; const run = eval2; run(expr);'],
     ["class A { constructor(x) {} } new A(x); a.constructor(x); this.constructor(x);"],
+  ])("does not flag %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+});
+
+describe("code-dynamic-module", () => {
+  it.each([
+    ["require(name);"],
+    ["const m = await import(name);"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: JS source text under test
+    ["import(`./plugins/${plugin}.js`);"],
+    ['require("child_" + suffix);'],
+    ["module.require(name);"],
+    ["process.mainModule.require(name);"],
+    ['import { createRequire } from "node:module"; const req = createRequire(import.meta.url); req(name);'],
+    ['import { createRequire } from "node:module"; createRequire(import.meta.url)(name);'],
+  ])("flags %s", (src) => {
+    expect(ids(src)).toEqual(["code-dynamic-module"]);
+  });
+
+  it.each([
+    ['const fs = require("node:fs"); import("./local.js");'],
+    ['const NAME = "node:path"; require(NAME); await import(NAME);'],
+    ['require("./a" + ".js"); import(`./b.js`);'],
+    ["require.resolve(name);"],
+    ['import path from "node:path"; path.join(dir, name);'],
+    ["const require = (n) => n; require(name);"],
+    ["obj.require(name);"],
   ])("does not flag %s", (src) => {
     expect(ids(src)).toEqual([]);
   });

@@ -20,6 +20,7 @@ export interface FileBindings {
   constStrings: Map<string, string>;
   /** Initialiser of each declared variable, and each function declaration (last one wins). */
   values: Map<string, Node>;
+  /** Every call, `new` and `import()` expression, in source order. */
   calls: Node[];
   classes: Node[];
   parents: Map<Node, Node>;
@@ -30,19 +31,66 @@ export const normalizeSource = (s: string): string => (s.startsWith("node:") ? s
 const stringOf = (node: Node | null | undefined): string | undefined =>
   node?.type === "Literal" && typeof node.value === "string" ? node.value : undefined;
 
-/** `require("x")`, `import("x")` or `await import("x")`: the module name. */
-export function requiredModule(node: Node | null | undefined): string | undefined {
+/**
+ * The name argument of a module load: `import(x)`, `require(x)`, `module.require(x)`,
+ * `process.mainModule.require(x)`, `require.main.require(x)`, `createRequire(…)(x)` or a name bound to one
+ * of those loaders (`const r = createRequire(import.meta.url)`). `null` when the load has no argument.
+ */
+export function loadedName(node: Node | null | undefined, b: FileBindings): Node | null | undefined {
   if (!node) return undefined;
   const n = unwrap(node);
-  if (n.type === "ImportExpression") return stringOf(n.source);
-  if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "require") {
-    return stringOf(n.arguments[0] as Node | undefined);
-  }
-  return undefined;
+  if (n.type === "ImportExpression") return n.source;
+  if (n.type !== "CallExpression" || !isLoader(n.callee, b, 0)) return undefined;
+  const first = n.arguments[0];
+  return first === undefined || first.type === "SpreadElement" ? null : first;
 }
 
+const unbound = (name: string, b: FileBindings): boolean => !b.imports.has(name) && !b.values.has(name);
+
+/** Whether `callee` is a CommonJS loader (see `loadedName`). */
+function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
+  const n = unwrap(callee);
+  if (depth > 4) return false;
+  if (n.type === "Identifier") {
+    if (n.name === "require" && unbound(n.name, b)) return true;
+    const init = b.values.get(n.name);
+    return init !== undefined && init.type !== "FunctionDeclaration" && isLoader(init, b, depth + 1);
+  }
+  if (n.type === "CallExpression") {
+    const r = resolveCallee(n.callee, b, depth + 1);
+    return r?.source === "module" && (r.name === "createRequire" || r.name === "createRequireFromPath");
+  }
+  if (n.type !== "MemberExpression" || memberKey(n, b) !== "require") return false;
+  // `module.require`, `process.mainModule.require`, `require.main.require`.
+  const o = unwrap(n.object);
+  if (o.type === "Identifier") return o.name === "module" && unbound("module", b);
+  if (o.type !== "MemberExpression") return false;
+  const base = unwrap(o.object);
+  const key = memberKey(o, b);
+  return (
+    base.type === "Identifier" &&
+    unbound(base.name, b) &&
+    ((base.name === "process" && key === "mainModule") || (base.name === "require" && key === "main"))
+  );
+}
+
+/** A load with a compile-time module name (`require("child_" + "process")`): that name. */
+export function requiredModule(node: Node | null | undefined, b: FileBindings): string | undefined {
+  const arg = loadedName(node, b);
+  return arg ? staticString(arg, b.constStrings) : undefined;
+}
+
+/** A member's property name: static (`a.b`, `a["b"]`, `a["b" + "c"]`), or COMPUTED when it is not. */
+function memberKey(m: Node & { type: "MemberExpression" }, b: FileBindings): string {
+  if (!m.computed && m.property.type === "Identifier") return m.property.name;
+  return staticString(m.property as Node, b.constStrings) ?? COMPUTED;
+}
+
+/** The name a member call resolves to when its property is chosen at run time (`cp[method](…)`). */
+export const COMPUTED = "[computed]";
+
 function bindDeclarator(id: Node, init: Node, b: FileBindings): void {
-  const mod = requiredModule(init);
+  const mod = requiredModule(init, b);
   if (mod !== undefined) {
     const source = normalizeSource(mod);
     if (id.type === "Identifier") b.imports.set(id.name, { source, imported: "*" });
@@ -140,6 +188,7 @@ export function collectBindings(program: Node): FileBindings {
         break;
       case "CallExpression":
       case "NewExpression":
+      case "ImportExpression":
         b.calls.push(node);
         break;
       default:
@@ -221,10 +270,8 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
     return undefined;
   }
   if (n.type === "MemberExpression") {
-    const prop =
-      !n.computed && n.property.type === "Identifier" ? n.property.name : stringOf(n.property as Node);
-    if (prop === undefined) return undefined;
-    const mod = requiredModule(n.object);
+    const prop = memberKey(n, b);
+    const mod = requiredModule(n.object, b);
     if (mod !== undefined) return { source: normalizeSource(mod), name: prop };
     const inner = resolveCallee(n.object, b, depth + 1);
     if (!inner) return undefined;

@@ -1,11 +1,12 @@
-// JS/TS rules code-shell-exec and code-dynamic-eval: shells and evaluators fed with non-literal input.
+// JS/TS rules code-shell-exec, code-dynamic-eval and code-dynamic-module: shells and evaluators fed with
+// non-literal input, and modules loaded by a name that is not a literal.
 
 import { type Node, objectProp, unwrap } from "../js/ast.js";
-import { type FileBindings, resolveCallee, staticString } from "../js/bindings.js";
+import { COMPUTED, type FileBindings, loadedName, resolveCallee, staticString } from "../js/bindings.js";
 import { globalEvaluator } from "../js/globals.js";
 
 export interface ExecHit {
-  ruleId: "code-shell-exec" | "code-dynamic-eval";
+  ruleId: "code-shell-exec" | "code-dynamic-eval" | "code-dynamic-module";
   node: Node;
   message: string;
 }
@@ -19,6 +20,14 @@ const VM_CODE = new Set(["runInThisContext", "runInNewContext", "runInContext", 
 function dynamic(node: Node | undefined, b: FileBindings): boolean {
   if (!node || node.type === "SpreadElement") return node !== undefined;
   return staticString(node, b.constStrings) === undefined;
+}
+
+/** A non-literal argument, looking inside arrays and skipping options objects. */
+function nonLiteral(arg: Node, b: FileBindings): boolean {
+  const a = unwrap(arg);
+  if (a.type === "ObjectExpression") return false;
+  if (a.type === "ArrayExpression") return a.elements.some((e) => e !== null && nonLiteral(e as Node, b));
+  return dynamic(a, b);
 }
 
 /** The options object of spawn/execFile: the first object literal after the command. */
@@ -51,8 +60,17 @@ function shellHit(name: string, args: readonly Node[], b: FileBindings): string 
   return undefined;
 }
 
-/** Shell and eval findings for one call or `new` expression. */
+/** `require(x)`, `import(x)` and the other loaders (see `loadedName`) with a name that is not a literal. */
+function checkLoad(call: Node, b: FileBindings): ExecHit | undefined {
+  const arg = loadedName(call, b);
+  if (!arg || !dynamic(arg, b)) return undefined;
+  const how = call.type === "ImportExpression" ? "import()" : "require()";
+  return { ruleId: "code-dynamic-module", node: call, message: `${how} of a module named at run time` };
+}
+
+/** Shell, eval and module-load findings for one call, `new` or `import()` expression. */
 export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
+  if (call.type === "ImportExpression") return checkLoad(call, b);
   if (call.type !== "CallExpression" && call.type !== "NewExpression") return undefined;
   const args = call.arguments as Node[];
   const evaluator = globalEvaluator(call.callee, b);
@@ -62,11 +80,14 @@ export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
   if (evaluator === "Function" && args.some((a) => dynamic(a, b))) {
     return { ruleId: "code-dynamic-eval", node: call, message: "Function constructor with non-literal code" };
   }
+  const load = call.type === "CallExpression" ? checkLoad(call, b) : undefined;
+  if (load) return load;
   const callee = unwrap(call.callee);
   if (callee.type === "Identifier" && !b.imports.has(callee.name) && !b.values.has(callee.name))
     return undefined;
   const r = resolveCallee(call.callee, b);
   if (!r) return undefined;
+  if (r.name.split(".").includes(COMPUTED)) return computedHit(call, r.source, args, b);
   if (r.source === "child_process" && call.type === "CallExpression") {
     const message = shellHit(r.name, args, b);
     return message ? { ruleId: "code-shell-exec", node: call, message } : undefined;
@@ -78,4 +99,25 @@ export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
     return { ruleId: "code-dynamic-eval", node: call, message: `vm.${r.name} with non-literal code` };
   }
   return undefined;
+}
+
+/** `cp[method](cmd)`: a member of child_process, shelljs or vm chosen at run time, given non-literal input. */
+function computedHit(
+  call: Node,
+  source: string,
+  args: readonly Node[],
+  b: FileBindings,
+): ExecHit | undefined {
+  const ruleId =
+    source === "child_process" || source === "shelljs"
+      ? "code-shell-exec"
+      : source === "vm"
+        ? "code-dynamic-eval"
+        : undefined;
+  if (!ruleId || !args.some((a) => nonLiteral(a, b))) return undefined;
+  return {
+    ruleId,
+    node: call,
+    message: `${source} member chosen at run time, called with non-literal input`,
+  };
 }
