@@ -114,8 +114,8 @@ export const RULES: readonly RuleInfo[] = [
     "code-dynamic-module",
     "medium",
     "module loaded by a name that is not a literal",
-    "`require(x)`, `import(x)`, `createRequire(…)(x)` with a computed name can load `child_process` out of sight of the shell and eval rules, or whatever module an input names.",
-    'Load modules by literal name (`import { execFile } from "node:child_process"`); to choose among plugins, map fixed names to modules in a table. If the name is truly data (a path resolved at run time), suppress with the reason.',
+    "`require(x)`, `import(x)`, `createRequire(…)(x)`, Python `importlib.import_module(x)` or `__import__(x)` with a computed name can load `child_process` or `os` out of sight of the shell and eval rules, or whatever module an input names.",
+    'Load modules by literal name (`import { execFile } from "node:child_process"`, `import subprocess`); to choose among plugins, map fixed names to modules in a table. If the name is truly data (a path resolved at run time), suppress with the reason.',
   ),
   rule(
     "code-tool-arg-file-write",

@@ -25,12 +25,52 @@ describe("python code rules", () => {
   });
 
   it.each([
+    // Modules and members named by folded literals.
+    ["__import__('o' + 's').system(cmd)\n", "code-shell-exec"],
+    ["import importlib\nimportlib.import_module('subprocess').run(cmd, shell=True)\n", "code-shell-exec"],
+    [
+      "from importlib import import_module\nNAME = 'o' 's'\nimport_module(NAME).popen(cmd)\n",
+      "code-shell-exec",
+    ],
+    ["import os\ngetattr(os, 'sys' + 'tem')(cmd)\n", "code-shell-exec"],
+    ["import os\ngetattr(os, '\\x73ystem')(cmd)\n", "code-shell-exec"],
+    // A member picked by a name that is not a literal.
+    ["import os\ngetattr(os, name)(cmd)\n", "code-shell-exec"],
+    ["import subprocess\nf = getattr(subprocess, how)\nf(cmd, shell=True)\n", "code-shell-exec"],
+    ["import builtins\ngetattr(builtins, name)(src)\n", "code-dynamic-eval"],
+    // Aliases.
+    ["import os\nrun = os.system\nrun(cmd)\n", "code-shell-exec"],
+    ["import subprocess\nsp = subprocess\nsp.Popen(cmd, shell=True)\n", "code-shell-exec"],
+    ["e = eval\ne(code)\n", "code-dynamic-eval"],
+    ["import builtins\nbuiltins.exec(code)\n", "code-dynamic-eval"],
+    ["from builtins import eval as ev\nev(code)\n", "code-dynamic-eval"],
+    ["__builtins__.eval(code)\n", "code-dynamic-eval"],
+  ])("flags the evasion %j", async (src, rule) => {
+    expect(await ids(src)).toEqual([rule]);
+  });
+
+  it.each([
+    ["import importlib\nimportlib.import_module(name)\n"],
+    ["import importlib\nimportlib.import_module(f'plugins.{name}')\n"],
+    ["__import__(modname)\n"],
+  ])("flags the load %j as code-dynamic-module", async (src) => {
+    expect(await ids(src)).toEqual(["code-dynamic-module"]);
+  });
+
+  it.each([
     ["import os\nos.system('uptime')\n"],
     ["import subprocess\nsubprocess.run(['ls', path])\n"],
     ["import subprocess\nsubprocess.run(cmd, shell=False)\n"],
     ["import subprocess\nCMD = 'ls'\nsubprocess.run(CMD, shell=True)\n"],
     ["eval('1 + 1')\n"],
     ["from mylib import eval\neval(x)\n"],
+    ["import os\nos.system('ls' + ' -l')\n"],
+    ["import importlib\nimportlib.import_module('json').loads(text)\n"],
+    ["import importlib\nPKG = 'plugins.' + 'base'\nimportlib.import_module(PKG)\n"],
+    ["import os\ngetattr(os, name)\ngetattr(os, 'getcwd')()\ngetattr(obj, name)(x)\n"],
+    ["import os\ngetattr(os.path, name)(p)\n"],
+    ["import re\ncompile = re.compile\ncompile(pattern)\n"],
+    ["import os\nrun = os.path.join\nrun(base, name)\n"],
   ])("does not flag %j", async (src) => {
     expect(await ids(src)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-// Python rules code-shell-exec and code-dynamic-eval, on tree-sitter's syntax tree.
+// Python rules code-shell-exec, code-dynamic-eval and code-dynamic-module, on tree-sitter's syntax tree.
 
 import { finding } from "../finding.js";
 import { firstError, type PyNode, pythonParser } from "../python/parser.js";
@@ -19,22 +19,35 @@ const SHELL_KWARG = new Set([
   "subprocess.check_output",
   "subprocess.Popen",
 ]);
-const EVAL = new Set(["eval", "exec", "compile"]);
+const EVAL = new Set(["builtins.eval", "builtins.exec", "builtins.compile"]);
+const LOADERS = new Set(["builtins.__import__", "importlib.import_module", "importlib.__import__"]);
+/** Builtins a bare name stands for unless the file imports or assigns that name. */
+const BUILTINS = new Set(["eval", "exec", "compile", "__import__", "getattr"]);
+/** A `getattr` with a name that is not a literal: the member is chosen at run time. */
+const COMPUTED = "?";
+const COMPUTED_SHELL = new Set(["os", "posix", "subprocess"]);
 
 interface Scope {
-  modules: Map<string, string>;
+  /** Local name → the dotted name it stands for (`sp` → "subprocess", `run` → "os.system"). */
   names: Map<string, string>;
   consts: Set<string>;
+  strings: Map<string, string>;
 }
 
 function collect(root: PyNode): Scope {
-  const s: Scope = { modules: new Map(), names: new Map(), consts: new Set() };
+  const s: Scope = { names: new Map([["__builtins__", "builtins"]]), consts: new Set(), strings: new Map() };
   for (const imp of root.descendantsOfType(["import_statement", "import_from_statement", "assignment"])) {
     if (!imp) continue;
     if (imp.type === "assignment") {
       const left = imp.childForFieldName("left");
       const right = imp.childForFieldName("right");
-      if (left?.type === "identifier" && right && isLiteral(right, s)) s.consts.add(left.text);
+      if (left?.type !== "identifier" || !right) continue;
+      if (isLiteral(right, s)) s.consts.add(left.text);
+      const text = pyString(right, s);
+      if (text !== undefined) s.strings.set(left.text, text);
+      // `run = os.system`, `sp = subprocess`, `e = eval`, `m = __import__("os")`.
+      const target = resolve(right, s);
+      if (target !== undefined) s.names.set(left.text, target);
       continue;
     }
     const from =
@@ -43,11 +56,62 @@ function collect(root: PyNode): Scope {
       if (!n) continue;
       const name = n.type === "aliased_import" ? (n.childForFieldName("name")?.text ?? "") : n.text;
       const local = n.type === "aliased_import" ? (n.childForFieldName("alias")?.text ?? name) : name;
-      if (from) s.names.set(local, `${from}.${name}`);
-      else s.modules.set(local, name);
+      s.names.set(local, from ? `${from}.${name}` : name);
     }
   }
   return s;
+}
+
+const ESCAPES: Record<string, string> = {
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  n: "\n",
+  t: "\t",
+  r: "\r",
+};
+
+/** The value of a compile-time string: literals without interpolation, `+` of them, a name bound to one. */
+function pyString(node: PyNode, s: Scope): string | undefined {
+  switch (node.type) {
+    case "string": {
+      const prefix = (node.firstChild?.text ?? "").replace(/['"]+$/, "").toLowerCase();
+      if (prefix.includes("b") || node.namedChildren.some((c) => c?.type === "interpolation"))
+        return undefined;
+      const text = node.namedChildren
+        .filter((c) => c?.type === "string_content")
+        .map((c) => c?.text ?? "")
+        .join("");
+      if (prefix.includes("r")) return text;
+      let bad = false;
+      const out = text.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\s\S])/g, (_, e: string) => {
+        if (e.length > 1) return String.fromCharCode(Number.parseInt(e.slice(1), 16));
+        if (e === "\n") return "";
+        const v = ESCAPES[e];
+        if (v === undefined) bad = true;
+        return v ?? "";
+      });
+      return bad ? undefined : out;
+    }
+    case "concatenated_string": {
+      const parts = node.namedChildren.map((c) => (c ? pyString(c, s) : undefined));
+      return parts.every((p) => p !== undefined) ? parts.join("") : undefined;
+    }
+    case "binary_operator": {
+      if (node.childForFieldName("operator")?.text !== "+") return undefined;
+      const l = node.childForFieldName("left");
+      const r = node.childForFieldName("right");
+      const a = l ? pyString(l, s) : undefined;
+      const b = a !== undefined && r ? pyString(r, s) : undefined;
+      return a === undefined || b === undefined ? undefined : a + b;
+    }
+    case "parenthesized_expression":
+      return node.namedChildren[0] ? pyString(node.namedChildren[0], s) : undefined;
+    case "identifier":
+      return s.strings.get(node.text);
+    default:
+      return undefined;
+  }
 }
 
 function isLiteral(node: PyNode, s: Scope): boolean {
@@ -57,25 +121,61 @@ function isLiteral(node: PyNode, s: Scope): boolean {
   if (node.type === "identifier") return s.consts.has(node.text);
   if (node.type === "list" || node.type === "tuple")
     return node.namedChildren.every((c) => c !== null && isLiteral(c, s));
-  return node.type === "integer";
+  return node.type === "integer" || pyString(node, s) !== undefined;
 }
 
-function qualified(fn: PyNode, s: Scope): string {
-  if (fn.type === "identifier") return s.names.get(fn.text) ?? fn.text;
-  if (fn.type === "attribute") {
-    const obj = fn.childForFieldName("object");
-    const attr = fn.childForFieldName("attribute")?.text ?? "";
-    if (obj?.type === "identifier")
-      return `${s.modules.get(obj.text) ?? s.names.get(obj.text) ?? obj.text}.${attr}`;
+const positional = (call: PyNode): PyNode[] =>
+  (call.childForFieldName("arguments")?.namedChildren ?? []).filter(
+    (a): a is PyNode => a !== null && a.type !== "keyword_argument",
+  );
+
+/**
+ * The dotted name an expression stands for: imports and aliases (`sp.run` → "subprocess.run"),
+ * builtins ("builtins.eval"), `__import__("os")`, `importlib.import_module("os")` and
+ * `getattr(os, "system")`; a `getattr` name that is not a literal gives "os.?".
+ */
+function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
+  if (depth > 8) return undefined;
+  switch (node.type) {
+    case "identifier":
+      return s.names.get(node.text) ?? (BUILTINS.has(node.text) ? `builtins.${node.text}` : undefined);
+    case "attribute": {
+      const obj = node.childForFieldName("object");
+      // An attribute of a name the file does not bind keeps the name (`os.system` without `import os`).
+      const base = obj
+        ? (resolve(obj, s, depth + 1) ?? (obj.type === "identifier" ? obj.text : undefined))
+        : undefined;
+      const attr = node.childForFieldName("attribute")?.text;
+      return base !== undefined && attr ? `${base}.${attr}` : undefined;
+    }
+    case "parenthesized_expression":
+      return node.namedChildren[0] ? resolve(node.namedChildren[0], s, depth + 1) : undefined;
+    case "call": {
+      const fn = node.childForFieldName("function");
+      const name = fn ? resolve(fn, s, depth + 1) : undefined;
+      const [first, second] = positional(node);
+      if (name && LOADERS.has(name) && first) {
+        const mod = pyString(first, s);
+        return name === "builtins.__import__" ? mod?.split(".")[0] : mod;
+      }
+      if (name === "builtins.getattr" && first && second) {
+        const base = resolve(first, s, depth + 1);
+        return base === undefined ? undefined : `${base}.${pyString(second, s) ?? COMPUTED}`;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
   }
-  return "";
 }
+
+const short = (name: string): string => (name.startsWith("builtins.") ? name.slice(9) : name);
 
 function check(call: PyNode, s: Scope): { ruleId: string; message: string } | undefined {
   const fn = call.childForFieldName("function");
   const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a !== null) ?? [];
   if (!fn) return undefined;
-  const name = qualified(fn, s);
+  const name = resolve(fn, s) ?? "";
   const first = args[0]?.type === "keyword_argument" ? undefined : args[0];
   const dynamicFirst = first !== undefined && !isLiteral(first, s);
   if (SHELL_STRING.has(name) && dynamicFirst)
@@ -89,8 +189,24 @@ function check(call: PyNode, s: Scope): { ruleId: string; message: string } | un
       return { ruleId: "code-shell-exec", message: `${name}(…, shell=True) with a non-literal command` };
     }
   }
-  if (EVAL.has(name) && fn.type === "identifier" && !s.names.has(fn.text) && dynamicFirst) {
-    return { ruleId: "code-dynamic-eval", message: `${name}() of non-literal code` };
+  if (EVAL.has(name) && dynamicFirst) {
+    return { ruleId: "code-dynamic-eval", message: `${short(name)}() of non-literal code` };
+  }
+  if (LOADERS.has(name) && first && pyString(first, s) === undefined) {
+    return { ruleId: "code-dynamic-module", message: `${short(name)}() of a module named at run time` };
+  }
+  if (name.endsWith(`.${COMPUTED}`) && args.some((a) => !isLiteral(a.childForFieldName("value") ?? a, s))) {
+    const mod = name.slice(0, -2);
+    const ruleId = COMPUTED_SHELL.has(mod)
+      ? "code-shell-exec"
+      : mod === "builtins"
+        ? "code-dynamic-eval"
+        : "";
+    if (ruleId)
+      return {
+        ruleId,
+        message: `getattr(${mod}, …) picks a member at run time; called with non-literal input`,
+      };
   }
   return undefined;
 }
