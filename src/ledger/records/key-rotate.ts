@@ -1,4 +1,4 @@
-// `key.rotate`: the ledger's signing key was replaced; the verifier refuses the old key on this chain after it.
+// `key.rotate`: the ledger's signing key was replaced; the verifier accepts the old key only for what existed before it.
 import { z } from "zod";
 
 export const keyRotate = z.object({

@@ -8,6 +8,7 @@ import { isObject, readCheckpoint, shape } from "./checkpoint.js";
 import { hasDuplicateKey } from "./duplicate-keys.js";
 import { keyFromSpkiBase64, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
+import { Rotations } from "./rotations.js";
 import { type ChainState, type SealingRules, sealingProblem } from "./sealing.js";
 import { type Witnesses, witnessMap } from "./witness.js";
 
@@ -21,8 +22,8 @@ const RECORD_FIELDS = ["v", "chain", "seq", "ts", "kind", "session", "agent", "c
 export class Checker {
   failure: VerifyFailure | null = null;
   #key: VerifyKey;
-  /** Keys a key.rotate record retired: checkpoints of that chain after it must not use them. */
-  readonly #retired = new Map<string, { chain: string; seq: number }>();
+  /** The key.rotate records seen and which key signed what: what a retired key may vouch for (rotations.ts). */
+  readonly #rotations = new Rotations();
   readonly #rules: SealingRules;
   readonly #chains = new Map<string, ChainState>();
   #current: ChainState | null = null;
@@ -155,13 +156,15 @@ export class Checker {
     const read = readCheckpoint(raw, tagged, this.#key);
     if ("problem" in read) return this.fail(read.problem, read.chain, read.seq, read.message, line);
     const { chain, seq: n, hash, scope } = read;
-    const retired = this.#retired.get(read.keyId);
-    if (retired && retired.chain === chain && n > retired.seq) {
+    // On the rotation's own chain the record is already here: refuse at once, at this checkpoint.
+    // Other chains are judged at the end, when every rotation and the checkpoint sealing it are known.
+    const retired = this.#rotations.retiredAt(chain, n, read.keyId);
+    if (retired) {
       return this.fail(
         "checkpoint-unknown-key",
         chain,
         n,
-        `checkpoint signed with a key retired at ${retired.chain}#${retired.seq}`,
+        `checkpoint signed with a key retired by the key.rotate record at ${retired.chain}#${retired.seq}`,
         line,
       );
     }
@@ -206,6 +209,7 @@ export class Checker {
       st.unsealedDisordered = false;
     }
     st.lastScope = scope;
+    this.#rotations.checkpoint(chain, n, read.keyId, scope?.chains ?? null);
     this.#unseen.get(chain)?.delete(n);
     this.#checkpoints++;
     return true;
@@ -214,6 +218,14 @@ export class Checker {
   /** The key checkpoints are checked with (an export's signed end line uses it too). */
   get key(): VerifyKey {
     return this.#key;
+  }
+
+  /**
+   * Why `keyId` cannot vouch for the ledger as it now stands (an export's end line): a key.rotate record
+   * retired it, or it is a trusted key no rotation names; null when it can. See rotations.ts.
+   */
+  keyRefusal(keyId: string): string | null {
+    return this.#rotations.refusal(keyId, this.#key.keyId);
   }
 
   /** Each chain's last verified record so far: seq and hash (0 and the genesis hash before any). */
@@ -242,6 +254,10 @@ export class Checker {
       }
     }
     if (!this.failure) {
+      const retired = this.#rotations.problem(this.#key.keyId);
+      if (retired) this.fail("checkpoint-unknown-key", retired.chain, retired.seq, retired.message);
+    }
+    if (!this.failure) {
       const found = sealingProblem(this.#chains, this.#rules) ?? this.#witnessMissing();
       if (found) this.fail(found.problem, found.chain, found.seq, found.message);
     }
@@ -255,11 +271,6 @@ export class Checker {
     };
   }
 
-  /**
-   * A key.rotate record (its hash already verified): checkpoints after it must not use the retired key.
-   * Without a given key, the new key it names is trusted from here on, as the key beside the ledger is:
-   * that shows self-consistency only. With given keys, the new key must be among them.
-   */
   /**
    * Why a hash-valid record's data does not match its kind's schema at its format version, or null.
    * Checked after the hash: a record changed after sealing is a hash mismatch first.
@@ -279,6 +290,11 @@ export class Checker {
     return `${kind} record data${path ? `.${path}` : ""}: ${message}`;
   }
 
+  /**
+   * A key.rotate record (its hash already verified): what the retired key may still sign is judged by
+   * rotations.ts. Without a given key, the new key it names is trusted from here on, as the key beside
+   * the ledger is: that shows self-consistency only. With given keys, the new key must be among them.
+   */
   #followRotation(chain: string, seq: number, dataText: string): void {
     let data: unknown;
     try {
@@ -287,7 +303,7 @@ export class Checker {
       return;
     }
     if (!isObject(data)) return;
-    if (typeof data.from === "string") this.#retired.set(data.from, { chain, seq });
+    this.#rotations.add(chain, seq, data);
     if (this.#key.source !== "given" && typeof data.publicKey === "string") {
       const next = keyFromSpkiBase64(data.publicKey, this.#key.source);
       if (typeof next !== "string") this.#key = withKeys(this.#key, [next]);

@@ -143,6 +143,18 @@ class LineState {
         this.#checker.fail(why.problem, why.chain ?? null, why.seq ?? null, why.message, this.#endLineNo);
         return this.result();
       }
+      // A key a rotation retired (or one no rotation names) must not vouch for the file's end either.
+      const refused = this.#checker.keyRefusal(end.keyId as string);
+      if (refused !== null) {
+        this.#checker.fail(
+          "end-signature",
+          null,
+          null,
+          `the end line is signed with ${String(end.keyId)}: ${refused}`,
+          this.#endLineNo,
+        );
+        return this.result();
+      }
       this.#rules.now = new Date(end.ts as string);
     }
     const result = this.#checker.finish();

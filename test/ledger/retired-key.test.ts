@@ -1,0 +1,165 @@
+// A key a rotation retired vouches only for what existed before the rotation: not a new chain, not records appended after it.
+import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import {
+  exportJsonl,
+  generateKeyPair,
+  Ledger,
+  loadSigningKey,
+  rotateSigningKey,
+  SqliteStore,
+  verifyDatabase,
+  verifyJsonl,
+} from "../../src/ledger/index.js";
+import { cli } from "../cli/run-cli.js";
+import { appendSerially, tempDir } from "./helpers.js";
+
+/** A writer on `chain` of the SQLite file, as another Warden process sharing it runs one. */
+async function write(db: string, signingKey: KeyObject, chain: string, n: number, from = 0) {
+  const ledger = await Ledger.open({
+    store: await SqliteStore.open(db),
+    signingKey,
+    chain,
+    checkpointEvery: 2,
+    checkpointSeconds: 0,
+  });
+  await appendSerially(ledger, n, from);
+  await ledger.close();
+}
+
+let tick = 0;
+/** Distinct times for each rotation: the retired files are named after it. */
+function clock(): () => Date {
+  const at = new Date(Date.UTC(2025, 0, 1, 0, 0, ++tick));
+  return () => at;
+}
+
+/** Chains main, b and zeta written with the first key, then `warden key rotate`, then more on main and zeta with the new key. */
+async function rotatedMultiChain() {
+  const dir = tempDir();
+  const db = join(dir, "ledger.db");
+  const { privateKey: oldKey } = await generateKeyPair(dir);
+  for (const chain of ["main", "b", "zeta"]) await write(db, oldKey, chain, 5);
+  const rotation = await rotateSigningKey(db, { reason: "ledger.key leaked", clock: clock() });
+  const newKey = await loadSigningKey(join(dir, "ledger.key"));
+  await write(db, newKey, "main", 3, 5);
+  await write(db, newKey, "zeta", 3, 5);
+  return {
+    dir,
+    db,
+    oldKey,
+    newKey,
+    rotation,
+    keys: [createPublicKey(oldKey), createPublicKey(newKey)],
+  };
+}
+
+describe("a key retired by warden key rotate", () => {
+  it("still verifies a genuine ledger of several chains, beside it, with the keys given, and exported", async () => {
+    const { dir, db, newKey, rotation, keys } = await rotatedMultiChain();
+    expect(rotation.record).toMatchObject({ chain: "main", seq: 6 });
+    // The record and the new key's checkpoint sealing it were written together.
+    const conn = new Database(db, { readonly: true });
+    const sealing = conn
+      .prepare("SELECT key_id, chains FROM checkpoints WHERE chain = 'main' AND seq = 6")
+      .get();
+    conn.close();
+    expect(sealing).toEqual({ key_id: rotation.to, chains: JSON.stringify({ b: 5, main: 6, zeta: 5 }) });
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 22 });
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({ ok: true });
+    expect(await verifyDatabase(db, { publicKey: [...keys].reverse() })).toMatchObject({ ok: true });
+    const out = join(dir, "ledger.jsonl");
+    await exportJsonl(db, out, { signingKey: newKey });
+    expect(await verifyJsonl(out)).toMatchObject({ ok: true, records: 22 });
+    expect(await verifyJsonl(out, { publicKey: keys })).toMatchObject({ ok: true });
+    const verified = await cli(["verify", "--jsonl", out], dir);
+    expect(verified.code).toBe(0);
+  });
+
+  it("cannot sign a new chain after the rotation, whatever its name sorts before or after", async () => {
+    for (const chain of ["aaa", "zzz"]) {
+      const { db, oldKey, keys } = await rotatedMultiChain();
+      // Whoever holds the retired key runs a writer of their own on a chain the ledger never had.
+      await write(db, oldKey, chain, 4);
+      for (const options of [{}, { publicKey: keys }]) {
+        expect(await verifyDatabase(db, options)).toMatchObject({
+          ok: false,
+          problem: "checkpoint-unknown-key",
+          chain,
+          seq: 2,
+          message: expect.stringContaining("retired by the key.rotate record at main#6"),
+        });
+      }
+    }
+  });
+
+  it("cannot extend another chain past the seq the new key signed for it at the rotation", async () => {
+    const { db, oldKey, keys } = await rotatedMultiChain();
+    // Chain b stopped before the rotation (its checkpoint at 5 was signed then): records 6.. are new.
+    await write(db, oldKey, "b", 4, 5);
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      chain: "b",
+      // The verifier keeps each key's first and last checkpoint per chain, not every one: it names the last.
+      seq: 9,
+      message: expect.stringMatching(/only up to seq 5, .* signs here up to seq 9$/),
+    });
+  });
+
+  it("cannot sign its own export's end line", async () => {
+    const { dir, db, oldKey, keys } = await rotatedMultiChain();
+    const out = join(dir, "ledger.jsonl");
+    await exportJsonl(db, out, { signingKey: oldKey, publicKey: createPublicKey(oldKey) });
+    expect(await verifyJsonl(out, { publicKey: keys })).toMatchObject({
+      ok: false,
+      problem: "end-signature",
+    });
+  });
+
+  it("after two rotations in a row: the genuine ledger verifies, neither retired key can add a chain", async () => {
+    const { dir, db, oldKey, newKey } = await rotatedMultiChain();
+    await rotateSigningKey(db, { reason: "again", chain: "zeta", clock: clock() });
+    const third = await loadSigningKey(join(dir, "ledger.key"));
+    await write(db, third, "main", 2, 8);
+    await write(db, third, "b", 2, 5);
+    const keys = [oldKey, newKey, third].map((k) => createPublicKey(k));
+    expect(readdirSync(dir).filter((f) => f.endsWith(".pub"))).toHaveLength(3);
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 27 });
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({ ok: true });
+    const out = join(dir, "ledger.jsonl");
+    await exportJsonl(db, out, { signingKey: third });
+    expect(await verifyJsonl(out)).toMatchObject({ ok: true, records: 27 });
+    for (const [key, where] of [
+      [oldKey, "main#6"],
+      [newKey, "zeta#9"],
+    ] as const) {
+      const copy = join(tempDir(), "ledger.db");
+      const src = new Database(db, { readonly: true });
+      await src.backup(copy);
+      src.close();
+      await write(copy, key, "evil", 2);
+      expect(await verifyDatabase(copy, { publicKey: keys })).toMatchObject({
+        ok: false,
+        problem: "checkpoint-unknown-key",
+        chain: "evil",
+        message: expect.stringContaining(where),
+      });
+    }
+  });
+
+  it("refuses a trusted key that no rotation names once the ledger holds a rotation", async () => {
+    const { db, keys } = await rotatedMultiChain();
+    const stranger = generateKeyPairSync("ed25519").privateKey;
+    await write(db, stranger, "aaa", 2);
+    expect(await verifyDatabase(db, { publicKey: [...keys, createPublicKey(stranger)] })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      chain: "aaa",
+      message: expect.stringContaining("no key.rotate record names"),
+    });
+  });
+});
