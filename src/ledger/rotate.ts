@@ -30,8 +30,10 @@ export interface RotateResult {
  * left of them) move to `ledger.retired-<time>.key|pub`, the new ones are written durably, and a
  * `key.rotate` record (`from`: old key id or null, `to`, `publicKey`: the new SPKI, `reason`, `oldKey`:
  * lost | retired) is
- * appended and sealed by a checkpoint signed with the new key. Verify follows it: checkpoints after it
- * in that chain signed with the old key fail, so a stolen old key cannot sign later records.
+ * appended and sealed, in the same transaction, by a format-2 checkpoint signed with the new key (its
+ * `chains`: every chain's signed head then). Verify follows it: the old key may sign only checkpoints
+ * before the record on its chain and, on other chains, up to the heads that checkpoint signed, so a
+ * stolen old key can neither extend a chain nor start one (verify/rotations.ts).
  *
  * @example
  * await rotateSigningKey(".warden/ledger.db", { reason: "ledger.key lost" });
@@ -78,20 +80,24 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
     ...(options.clock ? { clock: options.clock } : {}),
   });
   try {
-    const record = await ledger.append({
-      kind: "key.rotate",
-      session: null,
-      agent: null,
-      callId: null,
-      data: {
-        from,
-        to,
-        publicKey: spki(publicKey),
-        reason: options.reason,
-        oldKey: oldKeyUsable ? "retired" : "lost",
-      },
-    });
-    await ledger.checkpointNow();
+    // Asked for together, the record and the checkpoint sealing it go in one store transaction: no
+    // other writer's checkpoint can come between them.
+    const [record] = await Promise.all([
+      ledger.append({
+        kind: "key.rotate",
+        session: null,
+        agent: null,
+        callId: null,
+        data: {
+          from,
+          to,
+          publicKey: spki(publicKey),
+          reason: options.reason,
+          oldKey: oldKeyUsable ? "retired" : "lost",
+        },
+      }),
+      ledger.checkpointNow(),
+    ]);
     return { record, from, to, retired };
   } finally {
     await ledger.close();
