@@ -2,12 +2,13 @@
 import { closeSync, createReadStream, existsSync, openSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join, parse as parsePath } from "node:path";
 import { pipeline } from "node:stream/promises";
 import Database from "better-sqlite3";
 import {
   defaultKeyPaths,
   isPostgresUrl,
+  publicKeyFilesBeside,
   publishDurably,
   tempPathBeside,
   verifyDatabase,
@@ -21,7 +22,8 @@ const HELP = `usage: warden backup --to FILE|- [--dir DIR | --db FILE]
 
 Copies a SQLite ledger while warden start keeps writing, through SQLite's online backup: the copy
 holds every committed record, also those still in ledger.db-wal (ledger.db copied alone, while the
-service runs, lacks them). ledger.pub is copied beside the backup (FILE with .pub), never ledger.key.
+service runs, lacks them). ledger.pub is copied beside the backup (FILE with .pub), and the public
+keys rotations retired (ledger.retired-*.pub, as FILE's name with .retired-*.pub), never ledger.key.
 The copy takes the name FILE only once complete (a full disk leaves none); it is then verified. --to - writes the verified copy to standard output (no .pub; the summary
 goes to stderr), e.g. warden backup --to - | gzip > ledger.db.gz. For PostgreSQL use pg_dump.`;
 
@@ -71,7 +73,8 @@ async function backupToStdout(io: CliIO, db: string): Promise<number> {
 }
 
 /**
- * SQLite's online backup of `db` into `to` (readers and the writer go on), and the public key beside it.
+ * SQLite's online backup of `db` into `to` (readers and the writer go on), and the public keys beside it
+ * (ledger.pub and those rotations retired).
  * The copy is made under a temporary name and takes `to` only once complete and on disk: a full disk or
  * any other failure leaves no file at `to`, not an empty or cut one.
  */
@@ -84,6 +87,13 @@ export async function backupLedger(db: string, to: string): Promise<number> {
     await publishDurably(tmp, to);
     const pub = defaultKeyPaths(db).publicKey;
     if (existsSync(pub)) await copyFile(pub, defaultKeyPaths(to).publicKey);
+    // The keys rotations retired, so the checkpoints signed before a rotation verify beside the copy too.
+    const from = parsePath(db).name;
+    const target = join(dirname(to), parsePath(to).name);
+    for (const file of publicKeyFilesBeside(db)) {
+      const name = basename(file);
+      if (name.startsWith(`${from}.retired-`)) await copyFile(file, `${target}${name.slice(from.length)}`);
+    }
     return totalPages;
   } catch (err) {
     await rm(tmp, { force: true });

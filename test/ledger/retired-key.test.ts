@@ -2,8 +2,10 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
 import {
   exportJsonl,
   generateKeyPair,
@@ -77,6 +79,28 @@ describe("a key retired by warden key rotate", () => {
     expect(await verifyJsonl(out, { publicKey: keys })).toMatchObject({ ok: true });
     const verified = await cli(["verify", "--jsonl", out], dir);
     expect(verified.code).toBe(0);
+  });
+
+  it("backs up to a copy that verifies on its own, the retired public keys beside it", async () => {
+    const { dir, db } = await rotatedMultiChain();
+    const to = join(tempDir(), "copy.db");
+    const backup = await cli(["backup", "--to", to, "--db", db], dir);
+    expect(backup.stdout).toContain("verified");
+    expect(backup.code).toBe(0);
+    expect(await verifyDatabase(to)).toMatchObject({ ok: true, records: 22 });
+    // To standard output: the copy is verified in a private folder first, with the same keys beside it.
+    let stderr = "";
+    const code = await main(["backup", "--to", "-", "--db", db], {
+      stdout: () => undefined,
+      stderr: (t) => {
+        stderr += t;
+      },
+      cwd: dir,
+      env: {},
+      stdoutStream: new PassThrough().resume(),
+    });
+    expect(stderr).toMatch(/22 records, verified/);
+    expect(code).toBe(0);
   });
 
   it("cannot sign a new chain after the rotation, whatever its name sorts before or after", async () => {
