@@ -67,6 +67,7 @@ function removeThrough(path: string, chain: string, through: number): PruneSumma
           .prepare("SELECT 1 FROM checkpoints WHERE chain = ? AND seq = ?")
           .get(chain, through);
         if (!anchor) refuse(`no signed checkpoint at seq ${through}: prune through a checkpoint's seq`);
+        keepRotationsInUse(db, chain, through);
         const records = db.prepare("DELETE FROM records WHERE chain = ? AND seq <= ?").run(chain, through);
         // The query index (schema 5) points at records: its entries for them go too.
         const indexed = db.prepare(
@@ -82,6 +83,30 @@ function removeThrough(path: string, chain: string, through: number): PruneSumma
       .immediate();
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Verify accepts a key a rotation retired only as far as the key.rotate record allows it, on any chain
+ * (verify/rotations.ts): that record must not go while the key's checkpoints stay on another chain.
+ */
+function keepRotationsInUse(db: Database.Database, chain: string, through: number): void {
+  const rotations = db
+    .prepare("SELECT seq, data FROM records WHERE chain = ? AND seq <= ? AND kind = 'key.rotate'")
+    .all(chain, through) as { seq: number; data: string }[];
+  for (const r of rotations) {
+    const from = (JSON.parse(r.data) as { from?: unknown }).from;
+    if (typeof from !== "string") continue;
+    const used = db
+      .prepare(
+        "SELECT chain, max(seq) AS seq FROM checkpoints WHERE key_id = ? AND chain <> ? GROUP BY chain",
+      )
+      .get(from, chain) as { chain: string; seq: number } | undefined;
+    if (used) {
+      refuse(
+        `the key.rotate record at ${chain}#${r.seq} is what lets the retired key's checkpoints on chain ${used.chain} (up to seq ${used.seq}) verify: prune that chain past them first`,
+      );
+    }
   }
 }
 

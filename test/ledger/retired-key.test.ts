@@ -11,6 +11,7 @@ import {
   generateKeyPair,
   Ledger,
   loadSigningKey,
+  pruneSqlite,
   rotateSigningKey,
   SqliteStore,
   verifyDatabase,
@@ -183,7 +184,50 @@ describe("a key retired by warden key rotate", () => {
       ok: false,
       problem: "checkpoint-unknown-key",
       chain: "aaa",
-      message: expect.stringContaining("no key.rotate record names"),
+      message: expect.stringContaining("no key.rotate record here names"),
     });
+  });
+
+  it("an archive exported before the rotation still verifies with both keys, in either order", async () => {
+    const dir = tempDir();
+    const db = join(dir, "ledger.db");
+    const { privateKey: oldKey } = await generateKeyPair(dir);
+    for (const chain of ["main", "b"]) await write(db, oldKey, chain, 5);
+    const archive = join(dir, "before.jsonl");
+    await exportJsonl(db, archive, { signingKey: oldKey });
+    await rotateSigningKey(db, { reason: "routine", clock: clock() });
+    const keys = [oldKey, await loadSigningKey(join(dir, "ledger.key"))].map((k) => createPublicKey(k));
+    expect(await verifyJsonl(archive, { publicKey: keys })).toMatchObject({ ok: true });
+    expect(await verifyJsonl(archive, { publicKey: [...keys].reverse() })).toMatchObject({ ok: true });
+  });
+
+  it("cannot come back by removing the rotation with the records before it, as a prune would", async () => {
+    const { db, oldKey, keys } = await rotatedMultiChain();
+    const conn = new Database(db);
+    // Chain main now resumes at the new key's checkpoint at 8: the key.rotate record at 6 is gone.
+    conn.prepare("DELETE FROM records WHERE chain = 'main' AND seq <= 8").run();
+    conn.prepare("DELETE FROM checkpoints WHERE chain = 'main' AND seq < 8").run();
+    conn.close();
+    await write(db, oldKey, "evil", 2);
+    expect(await verifyDatabase(db, { publicKey: [...keys].reverse() })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      message: expect.stringContaining("no key.rotate record here names"),
+    });
+  });
+
+  it("prune keeps a key.rotate record while the retired key's checkpoints stay on another chain", async () => {
+    const { dir, db, newKey } = await rotatedMultiChain();
+    const archive = join(dir, "archive.jsonl");
+    await exportJsonl(db, archive, { signingKey: newKey });
+    await expect(pruneSqlite(db, { chain: "main", through: 8, archive })).rejects.toMatchObject({
+      code: "LEDGER_PRUNE_REFUSED",
+      message: expect.stringContaining("key.rotate record at main#6"),
+    });
+    // Up to the record's seq minus one it may go: the record stays.
+    await expect(pruneSqlite(db, { chain: "main", through: 4, archive })).resolves.toMatchObject({
+      removedRecords: 4,
+    });
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true });
   });
 });

@@ -225,7 +225,7 @@ export class Checker {
    * retired it, or it is a trusted key no rotation names; null when it can. See rotations.ts.
    */
   keyRefusal(keyId: string): string | null {
-    return this.#rotations.refusal(keyId, this.#key.keyId);
+    return this.#rotations.refusal(keyId, this.#key.keyId, this.#resumed());
   }
 
   /** Each chain's last verified record so far: seq and hash (0 and the genesis hash before any). */
@@ -254,7 +254,7 @@ export class Checker {
       }
     }
     if (!this.failure) {
-      const retired = this.#rotations.problem(this.#key.keyId);
+      const retired = this.#rotations.problem(this.#key.keyId, this.#resumed());
       if (retired) this.fail("checkpoint-unknown-key", retired.chain, retired.seq, retired.message);
     }
     if (!this.failure) {
@@ -308,6 +308,12 @@ export class Checker {
       const next = keyFromSpkiBase64(data.publicKey, this.#key.source);
       if (typeof next !== "string") this.#key = withKeys(this.#key, [next]);
     }
+  }
+
+  /** Some chain starts after archived records: what they held (a key.rotate record too) is not here. */
+  #resumed(): boolean {
+    for (const st of this.#chains.values()) if (st.summary.archivedThrough !== undefined) return true;
+    return false;
   }
 
   /** No record or checkpoint of this chain seen yet. */

@@ -33,10 +33,12 @@ export interface RotationProblem {
  * nothing. A key named by several rotations must satisfy each.
  *
  * A trusted key that no rotation names (neither `from` nor `to`) and that is not the verifying key is
- * refused as soon as the ledger holds a rotation: rotate names every key it retires, so such a key
- * vouches for nothing the ledger shows. Only a rotation whose `from` is null (the old public key was
- * unreadable) may have retired it: then it may sign what one of those rotations allows. A ledger with
- * no rotation record says nothing about when a key was retired: every trusted key is accepted there.
+ * refused: rotate names every key it retires, so such a key vouches for nothing the ledger shows. Only a
+ * rotation whose `from` is null (the old public key was unreadable) may have retired it: then it may
+ * sign what one of those rotations allows. One exception: a ledger that holds every chain from its
+ * first record and no rotation record was written before any rotation (an archive exported then), so
+ * every trusted key is accepted there. Once a chain resumes after archived records, a rotation record
+ * may have gone with them, and the rule holds again.
  *
  * Checkpoints are judged at the end of the stream, so the order of the chains does not matter; on the
  * rotation's own chain a retired key fails at once (see `retiredAt`).
@@ -84,18 +86,21 @@ export class Rotations {
     else byChain.set(chain, { first: seq, last: seq });
   }
 
-  /** Why a checkpoint or end line signed with `keyId` cannot vouch for the ledger's newest state, or null. */
-  refusal(keyId: string, verifying: string | null): string | null {
-    if (this.#list.length === 0) return null;
+  /**
+   * Why a checkpoint or end line signed with `keyId` cannot vouch for the ledger's newest state, or null.
+   * `resumed`: some chain starts after archived records.
+   */
+  refusal(keyId: string, verifying: string | null, resumed: boolean): string | null {
+    if (this.#list.length === 0 && !resumed) return null;
     const retiring = this.#list.find((r) => r.from === keyId);
     if (retiring) return `the key was retired by the key.rotate record at ${retiring.chain}#${retiring.seq}`;
     if (keyId === verifying || this.#list.some((r) => r.to === keyId)) return null;
-    return "the key is not the verifying key and no key.rotate record names it";
+    return "the key is not the verifying key and no key.rotate record here names it";
   }
 
-  /** The first checkpoint signed with a retired key past what its rotation allows, or null. */
-  problem(verifying: string | null): RotationProblem | null {
-    if (this.#list.length === 0) return null;
+  /** The first checkpoint signed with a retired key past what its rotation allows, or null; `resumed` as for `refusal`. */
+  problem(verifying: string | null, resumed: boolean): RotationProblem | null {
+    if (this.#list.length === 0 && !resumed) return null;
     for (const [keyId, byChain] of this.#signed) {
       const retiring = this.#list.filter((r) => r.from === keyId);
       if (retiring.length === 0) {
@@ -106,7 +111,7 @@ export class Rotations {
           return {
             chain,
             seq: span.first,
-            message: `checkpoint signed with ${keyId}, which is not the verifying key and which no key.rotate record names${unnamed.length > 0 ? " (nor does a rotation whose old key was unknown allow it here)" : ""}: a key a rotation retired must be named by it`,
+            message: `checkpoint signed with ${keyId}, which is not the verifying key and which no key.rotate record here names${unnamed.length > 0 ? " (nor does a rotation whose old key was unknown allow it here)" : ""}: a key a rotation retired must be named by it${this.#list.length === 0 ? "; a ledger whose chains start after archived records is judged so too (give the key the ledger was written with first)" : ""}`,
           };
         }
         continue;
