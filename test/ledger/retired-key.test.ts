@@ -16,6 +16,7 @@ import {
   SqliteStore,
   verifyDatabase,
   verifyJsonl,
+  verifyStoreRange,
 } from "../../src/ledger/index.js";
 import { cli } from "../cli/run-cli.js";
 import { appendSerially, tempDir } from "./helpers.js";
@@ -229,5 +230,30 @@ describe("a key retired by warden key rotate", () => {
       removedRecords: 4,
     });
     expect(await verifyDatabase(db)).toMatchObject({ ok: true });
+  });
+
+  it("is refused past the rotation in a listing's range check too; genuine stretches stay sealed", async () => {
+    const { db, oldKey, keys } = await rotatedMultiChain();
+    await write(db, oldKey, "evil", 2);
+    await write(db, oldKey, "b", 2, 5);
+    const store = await SqliteStore.open(db);
+    try {
+      const range = (chain: string, seq: number) =>
+        verifyStoreRange(store, [{ chain, seq }], { publicKey: keys });
+      expect((await range("b", 3)).state).toBe("sealed");
+      expect((await range("main", 3)).state).toBe("sealed");
+      expect((await range("main", 7)).state).toBe("sealed");
+      for (const [chain, seq] of [
+        ["evil", 1],
+        ["b", 6],
+      ] as const) {
+        expect(await range(chain, seq)).toMatchObject({
+          state: "failed",
+          failure: { problem: "checkpoint-unknown-key", chain },
+        });
+      }
+    } finally {
+      await store.close();
+    }
   });
 });

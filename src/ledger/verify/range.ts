@@ -1,8 +1,9 @@
 // Verifies the stretches of a ledger that hold some given records (a page of a filtered listing), with the verifier's checker.
-import type { LedgerStore } from "../types.js";
+import type { Checkpoint, LedgerRecord, LedgerStore } from "../types.js";
 import { Checker } from "./checker.js";
 import type { VerifyKey } from "./key.js";
 import type { VerifyFailure } from "./result.js";
+import { Rotations } from "./rotations.js";
 
 /** Records a range check reads at most, all segments together; the rest is reported unchecked. */
 export const RANGE_READ_LIMIT = 20_000;
@@ -55,6 +56,7 @@ export async function verifyRange(
   key: VerifyKey,
 ): Promise<RangeVerification> {
   const segments = await segmentsOf(store, positions);
+  const rotations = segments.length > 0 ? await rotationsOf(store) : [];
   let budget = RANGE_READ_LIMIT;
   let records = 0;
   let failure: VerifyFailure | null = null;
@@ -62,7 +64,7 @@ export async function verifyRange(
     const length = segment.through - segment.from + 1;
     if (failure || length > budget) continue;
     budget -= length;
-    const checked = await checkSegment(store, segment, key);
+    const checked = await checkSegment(store, segment, key, rotations);
     records += checked.records;
     segment.state = checked.state;
     failure ??= checked.failure;
@@ -99,10 +101,56 @@ async function segmentsOf(
   return segments;
 }
 
+/** The ledger's key.rotate records, each with the first checkpoint of its chain at or after it. */
+async function rotationsOf(
+  store: LedgerStore,
+): Promise<{ record: LedgerRecord; anchor: Checkpoint | null }[]> {
+  const records = await store.query({ kinds: ["key.rotate"], limit: 10_000 });
+  const out: { record: LedgerRecord; anchor: Checkpoint | null }[] = [];
+  for (const record of records.sort((a, b) =>
+    a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq,
+  )) {
+    const anchor = (await store.checkpoints(record.chain))
+      .filter((c) => c.seq >= record.seq)
+      .sort((a, b) => a.seq - b.seq)[0];
+    out.push({ record, anchor: anchor ?? null });
+  }
+  return out;
+}
+
+/**
+ * A key a rotation retired vouches only for what existed before it (rotations.ts). The rotation records
+ * are read here without their chain being checked: they can only make a range fail, never pass.
+ */
+function retiredKeyFailure(
+  checkpoints: readonly Checkpoint[],
+  key: VerifyKey,
+  rotations: readonly { record: LedgerRecord; anchor: Checkpoint | null }[],
+): VerifyFailure | null {
+  if (rotations.length === 0) return null;
+  const judged = new Rotations();
+  for (const { record } of rotations) judged.add(record.chain, record.seq, record.data);
+  for (const { anchor } of rotations) {
+    if (anchor) judged.checkpoint(anchor.chain, anchor.seq, anchor.keyId, anchor.chains ?? null);
+  }
+  for (const c of checkpoints) judged.checkpoint(c.chain, c.seq, c.keyId, c.chains ?? null);
+  const problem = judged.problem(key.keyId, false);
+  if (problem === null) return null;
+  return {
+    ok: false,
+    chain: problem.chain,
+    seq: problem.seq,
+    problem: "checkpoint-unknown-key",
+    message: problem.message,
+    keySource: key.source,
+  };
+}
+
 async function checkSegment(
   store: LedgerStore,
   segment: RangeSegment,
   key: VerifyKey,
+  rotations: readonly { record: LedgerRecord; anchor: Checkpoint | null }[],
 ): Promise<{ state: RangeSegment["state"]; records: number; failure: VerifyFailure | null }> {
   const checker = new Checker(key);
   const checkpoints = (await store.checkpoints(segment.chain)).filter(
@@ -137,6 +185,8 @@ async function checkSegment(
   if (!checker.failure && segment.anchoredAt > 0 && checkpoints[0]?.seq !== segment.anchoredAt)
     checker.fail("checkpoint-order", segment.chain, segment.anchoredAt, "the anchoring checkpoint is gone");
   if (checker.failure) return { state: "failed", records, failure: checker.failure };
+  const retired = retiredKeyFailure(checkpoints, key, rotations);
+  if (retired) return { state: "failed", records, failure: retired };
   const sealed = checkpoints.some((c) => c.seq === segment.through);
   return { state: sealed ? "sealed" : "unsealed", records, failure: null };
 }
