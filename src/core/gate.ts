@@ -3,7 +3,6 @@
 // This is the only file that knows the order of the stages.
 import type { Approvals, AskedCall, HeldApproval } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
-import { canonicalDigest } from "../digest.js";
 import {
   RateLimitedError,
   type RefusalInfo,
@@ -148,7 +147,7 @@ export class Gate {
         traceparent: call.traceparent,
         runner,
         // Only a `check()` decision can be run later (`runChecked`), and only with these arguments.
-        ...(runner === "caller" ? { argsDigest: canonicalDigest(call.args) } : {}),
+        ...(runner === "caller" ? { decidedArgs: call.args } : {}),
       });
     }
     if (decision.enforced === "ask") this.#approvals.announce(decision.approval.id);
@@ -483,7 +482,7 @@ export class Gate {
         const [outcome] = await this.#ledger.store.query({ callId, kinds: ["call.outcome"], limit: 1 });
         if (outcome) throw ranOnce(callId, "ran already");
       } else if (decision.enforced === "allow") {
-        const claimed = this.#open.claimChecked(callId, argsDigestOf(plan.args));
+        const claimed = this.#open.claimChecked(callId, plan.args);
         if (claimed === "not-open") {
           throw ranOnce(
             callId,
@@ -630,15 +629,6 @@ function checkRequest(req: ToolCallRequest): {
   }
   const args = toJsonValue(req.args === undefined ? {} : req.args);
   return { args, rationale, traceparent: traceparentOf(req.traceparent) };
-}
-
-/** The digest `check()` kept of the decided arguments, for `plan.args`; null when they are not JSON. */
-function argsDigestOf(args: unknown): string | null {
-  try {
-    return canonicalDigest(toJsonValue(args));
-  } catch {
-    return null;
-  }
 }
 
 function ranOnce(callId: string, what: string): WardenError {

@@ -1,5 +1,7 @@
 // Allowed calls waiting for their outcome, outcomes being written right now, and caller-chosen ids being
 // claimed right now.
+import { canonicalJson } from "../digest.js";
+import { type JsonValue, toJsonValue } from "../json.js";
 import type { ToolRunner } from "./request.js";
 
 export interface OpenCall {
@@ -9,8 +11,11 @@ export interface OpenCall {
   traceparent: string | null;
   /** Who runs it, so who writes its outcome: the run itself, or the caller that reports it. */
   runner: ToolRunner;
-  /** For a call `check()` allowed: the digest of the decided arguments, which `runChecked` must run with. */
-  argsDigest?: string;
+  /**
+   * For a call `check()` allowed: the decided arguments (the gate's own copy), which `runChecked` must
+   * run with. Compared only then, so deciding costs nothing more.
+   */
+  decidedArgs?: JsonValue;
   startedAt: number;
 }
 
@@ -73,12 +78,14 @@ export class OpenCalls {
 
   /**
    * Takes a call `check()` allowed for `runChecked` (it runs here from now on), or says why not: `"not-open"` (it ran, its outcome was reported or is being written, or this
-   * process did not decide it), `"other-args"` (`argsDigest` is not the decided arguments' digest).
+   * process did not decide it), `"other-args"` (`args` are not the decided arguments, in RFC 8785 form).
    */
-  claimChecked(callId: string, argsDigest: string | null): "claimed" | "not-open" | "other-args" {
+  claimChecked(callId: string, args: unknown): "claimed" | "not-open" | "other-args" {
     const call = this.#calls.get(callId);
     if (call?.runner !== "caller" || this.#recording.has(callId)) return "not-open";
-    if (argsDigest === null || call.argsDigest !== argsDigest) return "other-args";
+    if (call.decidedArgs === undefined || canonicalText(args) !== canonicalJson(call.decidedArgs)) {
+      return "other-args";
+    }
     this.#calls.set(callId, { ...call, runner: "here" });
     return "claimed";
   }
@@ -97,5 +104,14 @@ export class OpenCalls {
 
   restore(callId: string, call: OpenCall): void {
     this.#calls.set(callId, call);
+  }
+}
+
+/** `args` in RFC 8785 form; null when they are not JSON. */
+function canonicalText(args: unknown): string | null {
+  try {
+    return canonicalJson(toJsonValue(args));
+  } catch {
+    return null;
   }
 }
