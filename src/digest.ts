@@ -2,6 +2,7 @@
 // (The ledger verifier keeps its own copy on purpose, so a writer bug cannot hide from it.)
 import { createHash } from "node:crypto";
 import canonicalizeModule from "canonicalize";
+import { toJsonValue } from "./json.js";
 
 // canonicalize is CommonJS with an ESM-style .d.ts: under NodeNext the default import is the function itself.
 const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
@@ -11,6 +12,15 @@ export function canonicalJson(value: unknown): string {
   const text = canonicalize(value);
   if (text === undefined) throw new TypeError("value has no canonical JSON form");
   return text;
+}
+
+/** Canonical JSON text of any value as Warden records it (toJsonValue); null when it is not JSON. */
+export function canonicalJsonOf(value: unknown): string | null {
+  try {
+    return canonicalJson(toJsonValue(value));
+  } catch {
+    return null;
+  }
 }
 
 export function sha256Hex(text: string): string {

@@ -1,9 +1,8 @@
 // What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../digest.js";
+import { canonicalJsonOf } from "../digest.js";
 import { CALLER_ID_PATTERN } from "../ids.js";
 import { type GateDecision, type RefusalInfo, type Session, WardenError } from "../index.js";
-import { toJsonValue } from "../json.js";
 
 /** The gate refuses longer rationales; the model's text is cut to fit rather than losing the call. */
 const MAX_RATIONALE = 16 * 1024;
@@ -132,7 +131,7 @@ export class DecidedCalls {
 
   set(frameworkCallId: string, decision: GateDecision, args: unknown): void {
     // The gate recorded these arguments, so they are JSON.
-    this.#calls.set(frameworkCallId, { decision, args: argsText(args) ?? "" });
+    this.#calls.set(frameworkCallId, { decision, args: canonicalJsonOf(args) ?? "" });
   }
 
   /**
@@ -144,7 +143,7 @@ export class DecidedCalls {
     const held = this.#calls.get(frameworkCallId);
     if (held === undefined) return undefined;
     this.#calls.delete(frameworkCallId);
-    if (argsText(args) === held.args) return held.decision;
+    if (canonicalJsonOf(args) === held.args) return held.decision;
     return new ToolRefusedError(
       new WardenError(
         "APPROVAL_MISMATCH",
@@ -152,15 +151,6 @@ export class DecidedCalls {
         { callId: held.decision.callId, tool: held.decision.tool },
       ),
     );
-  }
-}
-
-/** Arguments as the gate records them, in one spelling (RFC 8785); null when they are not JSON. */
-function argsText(args: unknown): string | null {
-  try {
-    return canonicalJson(toJsonValue(args));
-  } catch {
-    return null;
   }
 }
 

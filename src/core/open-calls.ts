@@ -1,7 +1,7 @@
 // Allowed calls waiting for their outcome, outcomes being written right now, and caller-chosen ids being
 // claimed right now.
-import { canonicalJson } from "../digest.js";
-import { type JsonValue, toJsonValue } from "../json.js";
+import { canonicalJson, canonicalJsonOf } from "../digest.js";
+import type { JsonValue } from "../json.js";
 import type { ToolRunner } from "./request.js";
 
 export interface OpenCall {
@@ -83,7 +83,7 @@ export class OpenCalls {
   claimChecked(callId: string, args: unknown): "claimed" | "not-open" | "other-args" {
     const call = this.#calls.get(callId);
     if (call?.runner !== "caller" || this.#recording.has(callId)) return "not-open";
-    if (call.decidedArgs === undefined || canonicalText(args) !== canonicalJson(call.decidedArgs)) {
+    if (call.decidedArgs === undefined || canonicalJsonOf(args) !== canonicalJson(call.decidedArgs)) {
       return "other-args";
     }
     this.#calls.set(callId, { ...call, runner: "here" });
@@ -104,14 +104,5 @@ export class OpenCalls {
 
   restore(callId: string, call: OpenCall): void {
     this.#calls.set(callId, call);
-  }
-}
-
-/** `args` in RFC 8785 form; null when they are not JSON. */
-function canonicalText(args: unknown): string | null {
-  try {
-    return canonicalJson(toJsonValue(args));
-  } catch {
-    return null;
   }
 }
