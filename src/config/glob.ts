@@ -46,3 +46,8 @@ export function compileGlobs(globs: readonly string[]): (name: string) => boolea
   const re = new RegExp(`^(?:${globs.map(globSource).join("|")})$`, "s");
   return (name) => re.test(name);
 }
+
+/** `text` as a regular expression matching exactly it. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

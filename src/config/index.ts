@@ -14,5 +14,5 @@ export {
   jsonPath,
   upToAWeek,
 } from "./fields.js";
-export { compileGlobs, globProblem } from "./glob.js";
+export { compileGlobs, escapeRegExp, globProblem } from "./glob.js";
 export { type PathStep, parseJsonPath, pathScope } from "./json-path.js";

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { escapeRegExp } from "../config/index.js";
 import type { JsonValue } from "../json.js";
 import type { RecordInput } from "../ledger/index.js";
 import { createAlertSender, type SandboxAlert } from "./alert.js";
@@ -272,8 +273,7 @@ function maskOwnValues(host: string, values: Record<string, string>): string {
     .filter(([, value]) => value.length >= OWN_VALUE_MIN)
     .sort(([, a], [, b]) => b.length - a.length);
   for (const [name, value] of named) {
-    const pattern = new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
-    out = out.replace(pattern, () => `[env:${name}]`);
+    out = out.replace(new RegExp(escapeRegExp(value), "gi"), () => `[env:${name}]`);
   }
   return out;
 }

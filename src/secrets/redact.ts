@@ -1,5 +1,6 @@
 // Takes handed-out secret values back out of what tools return: raw, JSON-escaped, URL-encoded, hex, base64,
 // base32, reversed and spelled-out forms.
+import { escapeRegExp } from "../config/index.js";
 import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { mapStrings } from "./credentials.js";
@@ -250,8 +251,4 @@ function percentPattern(value: string): string {
     out += ch === " " ? `(?: |\\+|${escaped})` : `(?:${escapeRegExp(ch)}|${escaped})`;
   }
   return out;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
