@@ -28,13 +28,13 @@ const PEM_BODY = /(?:[A-Za-z0-9+/=\s]|\\[nr])*/y;
  * scanCredentials("key AKIAABCDEFGHIJKLMNOP here"); // [{ kind: "aws-access-key", start: 4, end: 24 }]
  */
 export function scanCredentials(text: string): CredentialFinding[] {
-  return withEncoded(text, scanWritten(text));
+  const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
+  return withEncoded(scanned, scanWritten(scanned));
 }
 
-/** The credentials written as they are in `text`. */
-function scanWritten(text: string): CredentialFinding[] {
+/** The credentials written as they are in `scanned` (at most MAX_SCAN_CHARS long). */
+function scanWritten(scanned: string): CredentialFinding[] {
   const findings: CredentialFinding[] = [];
-  const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
   PATTERN.lastIndex = 0;
   let last = 0;
   for (let m = PATTERN.exec(scanned); m !== null; m = PATTERN.exec(scanned)) {
@@ -91,12 +91,11 @@ function maskText(text: string): string {
 }
 
 /**
- * `findings` and, between them, each base64 or hex run whose decoded text holds a credential (a
+ * `findings` and, between them, each base64 or hex run of `scanned` whose decoded text holds a credential (a
  * Kubernetes secret's data, a Basic auth header, an encoded config): the whole run is masked, as the
  * kind found in it.
  */
-function withEncoded(text: string, findings: CredentialFinding[]): CredentialFinding[] {
-  const scanned = text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text;
+function withEncoded(scanned: string, findings: CredentialFinding[]): CredentialFinding[] {
   const encoded: CredentialFinding[] = [];
   forEachEncodedRun(scanned, (run) => {
     const overlaps = (f: CredentialFinding) => f.start < run.end && run.start < f.end;
