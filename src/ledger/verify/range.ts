@@ -107,12 +107,17 @@ async function rotationsOf(
 ): Promise<{ record: LedgerRecord; anchor: Checkpoint | null }[]> {
   const records = await store.query({ kinds: ["key.rotate"], limit: 10_000 });
   const out: { record: LedgerRecord; anchor: Checkpoint | null }[] = [];
+  // Each chain's checkpoints read once, however many rotations it holds.
+  const byChain = new Map<string, Checkpoint[]>();
   for (const record of records.sort((a, b) =>
     a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq,
   )) {
-    const anchor = (await store.checkpoints(record.chain))
-      .filter((c) => c.seq >= record.seq)
-      .sort((a, b) => a.seq - b.seq)[0];
+    let checkpoints = byChain.get(record.chain);
+    if (!checkpoints) {
+      checkpoints = [...(await store.checkpoints(record.chain))].sort((a, b) => a.seq - b.seq);
+      byChain.set(record.chain, checkpoints);
+    }
+    const anchor = checkpoints.find((c) => c.seq >= record.seq);
     out.push({ record, anchor: anchor ?? null });
   }
   return out;
