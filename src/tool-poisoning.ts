@@ -225,12 +225,24 @@ function shadowingSignal(
 ): PoisoningSignal | null {
   for (const other of otherTools) {
     if (other === self || other.length < MIN_SHADOWED_NAME) continue;
-    const re = new RegExp(`(?<![\\w-])${other.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w-])`);
     for (const text of texts) {
-      const m = re.exec(text);
-      if (m)
-        return { kind: "tool-shadowing", index: m.index, excerpt: show(`mentions ${other}`).slice(0, 80) };
+      const index = mentionOf(text, other);
+      if (index >= 0)
+        return { kind: "tool-shadowing", index, excerpt: show(`mentions ${other}`).slice(0, 80) };
     }
   }
   return null;
+}
+
+const NAME_CHAR = /[\w-]/;
+
+/** Where `text` names `name` as a word of its own (not inside a longer name), or -1. */
+function mentionOf(text: string, name: string): number {
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + name.length];
+    if ((before === undefined || !NAME_CHAR.test(before)) && (after === undefined || !NAME_CHAR.test(after)))
+      return at;
+  }
+  return -1;
 }

@@ -78,4 +78,13 @@ describe("checkToolDefinition(tool, otherTools, except)", () => {
     ]);
     expect(checkToolDefinition({ ...tool, title: "Echo" }, [], ["name", "description"])).toEqual([]);
   });
+
+  it("counts another tool's name only as a word of its own, taken literally", () => {
+    const titled = (title: string, other: string) =>
+      checkToolDefinition({ name: "echo", title }, [other]).map((s) => s.kind);
+    expect(titled("see send_email_v2 and resend_email", "send_email")).toEqual([]);
+    expect(titled("unlike resend_email, then send_email.", "send_email")).toEqual(["tool-shadowing"]);
+    expect(titled("calls files.read first", "files.read")).toEqual(["tool-shadowing"]);
+    expect(titled("calls filesXread first", "files.read")).toEqual([]);
+  });
 });
