@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SinkDocument } from "../src/export/index.js";
 import { Warden } from "../src/warden.js";
-import { httpReceiver, type Receiver, tcpReceiver } from "./export-receivers.js";
+import { hecAckReceiver, httpReceiver, type Receiver, tcpReceiver } from "./export-receivers.js";
 import { fmt, percentile, table } from "./stats.js";
 
 const POLICY = { allowed_tools: ["read_ticket"] };
@@ -159,10 +159,54 @@ async function lagAtRate(rate: number, seconds: number): Promise<LagResult> {
   }
 }
 
+export interface AckRow {
+  batchesInFlight: number;
+  records: number;
+  perSec: number;
+}
+
+/** A collector that acknowledges each batch this long after it took it (Splunk: seconds, under load more). */
+const ACK_AFTER_MS = 500;
+
+/**
+ * Splunk HEC with indexer acknowledgement: the same ledger drained with one batch in flight and with the
+ * default four, at the default batch size (100).
+ */
+async function hecWithAck(n: number): Promise<AckRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), "warden-bench-export-"));
+  const db = join(dir, "ledger.db");
+  const hec = await hecAckReceiver(ACK_AFTER_MS);
+  try {
+    const filler = await Warden.open({ policy: POLICY, db });
+    await calls(filler, n);
+    await filler.close();
+    const rows: AckRow[] = [];
+    for (const batchesInFlight of [1, 4]) {
+      const name = `splunk-hec-ack-${batchesInFlight}`;
+      const doc = { name, type: "splunk-hec", url: hec.url, batchesInFlight } as SinkDocument;
+      const warden = await Warden.open({
+        policy: { ...POLICY, export: { sinks: [doc] } },
+        db,
+        export: { env: ENV, pollMs: 5 },
+      });
+      const records = (await warden.ledger.head())?.seq ?? 0;
+      const t = performance.now();
+      await drained(warden, name, 600_000);
+      rows.push({ batchesInFlight, records, perSec: records / ((performance.now() - t) / 1000) });
+      await warden.close();
+    }
+    return rows;
+  } finally {
+    await hec.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchExport(n = Number(process.env.BENCH_EXPORT_CALLS ?? 10_000)) {
   return {
     throughput: await throughput(n),
     lag: await lagAtRate(1000, Number(process.env.BENCH_EXPORT_SECONDS ?? 5)),
+    ack: await hecWithAck(Math.min(n, 1_000)),
   };
 }
 
@@ -177,6 +221,12 @@ export function exportTable(r: Awaited<ReturnType<typeof benchExport>>): string 
       ["tool calls/s achieved (2 records each)", fmt(l.callsPerSec)],
       ["lag, worst sink: max / p99 (records)", `${fmt(l.maxLag)} / ${fmt(l.p99Lag)}`],
       ["drain after the last call", `${fmt(l.drainMs)} ms`],
+    ]),
+    "",
+    table([
+      [`splunk-hec, indexer ack ${ACK_AFTER_MS} ms after each batch (100 per batch)`, "records", "records/s"],
+      ...r.ack.map((a) => [`batchesInFlight: ${a.batchesInFlight}`, fmt(a.records), fmt(a.perSec)]),
+      ["ratio (4 / 1)", "", `${((r.ack[1]?.perSec ?? 0) / (r.ack[0]?.perSec ?? 1)).toFixed(2)}×`],
     ]),
   ].join("\n");
 }

@@ -26,7 +26,10 @@ const CHECKPOINT_CURSOR = "/checkpoints";
 const DEAD_LETTER = "export.dead_letter";
 const STALLED = "export.stalled";
 
-/** Delivers the whole ledger to one sink, at least once, in chain order, from wherever it stopped. */
+/**
+ * Delivers the whole ledger to one sink, at least once, from wherever it stopped: in chain order, or in
+ * order of the sink's batches in flight when it takes several at once (`Sink.batchesInFlight`).
+ */
 export class SinkRunner {
   readonly sink: Sink;
   readonly #ledger: Ledger;
@@ -40,7 +43,8 @@ export class SinkRunner {
   /** Whether this outage's `export.stalled` alert was written (until the next delivery). */
   #stalled = false;
   #dirty = true;
-  #wake: (() => void) | null = null;
+  /** Whoever is idling (the loop, or one delivery per batch in flight backing off) and how to wake them. */
+  readonly #wakers = new Set<() => void>();
   readonly #done: Promise<void>;
 
   constructor(ledger: Ledger, sink: Sink, options: RunnerOptions) {
@@ -62,13 +66,13 @@ export class SinkRunner {
     const last = records.at(-1);
     if (last) this.#heads.set(last.chain, Math.max(last.seq, this.#heads.get(last.chain) ?? 0));
     this.#dirty = true;
-    this.#wake?.();
+    this.#wakeAll();
   }
 
   /** Stops after the current send (or after `graceMs`, then closes the sink under it). */
   async close(graceMs: number): Promise<void> {
     this.#closed = true;
-    this.#wake?.();
+    this.#wakeAll();
     const finished = await Promise.race([this.#done.then(() => true), sleep(graceMs).then(() => false)]);
     await this.sink.close().catch(() => undefined);
     if (!finished) await Promise.race([this.#done, sleep(graceMs)]);
@@ -97,13 +101,14 @@ export class SinkRunner {
       this.#heads.set(chain, Math.max(head, this.#heads.get(chain) ?? 0));
       this.#acked.set(chain, cursor);
       if (progressed) continue;
-      const page = await this.#store.readChain(chain, cursor + 1, this.#options.batchSize);
-      if (page.length > 0) {
+      const pages = await this.#pages(chain, cursor);
+      if (pages.length > 0) {
         progressed = true;
-        const delivered = await this.#deliver(page.map(recordEvent));
-        if (delivered > 0) {
-          await this.#store.putCursor(this.sink.name, chain, page[delivered - 1]!.seq);
-          this.#acked.set(chain, page[delivered - 1]!.seq);
+        const delivered = await Promise.all(pages.map((page) => this.#deliver(page.map(recordEvent))));
+        const last = confirmedPrefixEnd(pages, delivered);
+        if (last !== null) {
+          await this.#store.putCursor(this.sink.name, chain, last);
+          this.#acked.set(chain, last);
         }
         continue;
       }
@@ -118,6 +123,19 @@ export class SinkRunner {
       }
     }
     return progressed;
+  }
+
+  /** The next pages of `chain` after `cursor`: as many as may be in flight at once, each a batch. */
+  async #pages(chain: string, cursor: number): Promise<LedgerRecord[][]> {
+    const pages: LedgerRecord[][] = [];
+    let after = cursor;
+    while (pages.length < Math.max(1, this.sink.batchesInFlight ?? 1)) {
+      const page = await this.#store.readChain(chain, after + 1, this.#options.batchSize);
+      if (page.length === 0) break;
+      pages.push(page);
+      after = page.at(-1)!.seq;
+    }
+    return pages;
   }
 
   /**
@@ -222,18 +240,37 @@ export class SinkRunner {
   /** Waits `ms`, or until notified (unless `fixed`: a back-off must run its course) or closed. */
   #idle(ms: number, fixed = false): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      timer.unref();
       const wake = () => {
         if (!fixed || this.#closed) done();
       };
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.#wakers.delete(wake);
         resolve();
-      }
-      this.#wake = wake;
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.#wakers.add(wake);
     });
   }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#wakers]) wake();
+  }
+}
+
+/**
+ * The last seq the cursor may move to: over every page delivered whole, in order, then the delivered
+ * prefix of the first page that was not (a later page that arrived meanwhile is sent again). Null: none.
+ */
+function confirmedPrefixEnd(pages: LedgerRecord[][], delivered: number[]): number | null {
+  let last: number | null = null;
+  for (const [i, page] of pages.entries()) {
+    const count = delivered[i] ?? 0;
+    if (count > 0) last = page[count - 1]!.seq;
+    if (count < page.length) break;
+  }
+  return last;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -28,6 +28,12 @@ export interface ExportEvent {
  */
 export interface Sink {
   readonly name: string;
+  /**
+   * How many batches of one chain it takes at once (default 1: each waits for the one before). Above
+   * 1, a receiver slow to confirm (a Splunk indexer acknowledgement) confirms several at a time, and
+   * batches may arrive out of chain order; the cursor still moves only over a prefix confirmed whole.
+   */
+  readonly batchesInFlight?: number;
   send(events: ExportEvent[]): Promise<void>;
   /** Releases sockets and files; an in-flight send may reject. */
   close(): Promise<void>;

@@ -28,6 +28,9 @@ export class HecReceiver {
   /** With `useAck`: the collector loses this batch (by its ackId) after answering Success: never acknowledged. */
   lose: (ackId: number) => boolean = () => false;
   ackQueries = 0;
+  /** With `useAck`: the most batches taken at one time that no ack query had yet been told were indexed. */
+  maxUnconfirmed = 0;
+  readonly #unconfirmed = new Set<string>();
   readonly channels = new Set<string>();
   readonly #acks = new Map<string, { at: number; lost: boolean }>();
   readonly #nextAck = new Map<string, number>();
@@ -68,6 +71,7 @@ export class HecReceiver {
           for (const id of query.acks) {
             const ack = this.#acks.get(`${channel}:${id}`);
             acks[id] = ack !== undefined && !ack.lost && Date.now() >= ack.at + this.ackAfterMs;
+            if (acks[id]) this.#unconfirmed.delete(`${channel}:${id}`);
           }
           res.writeHead(200, { "content-type": "application/json" });
           return res.end(JSON.stringify({ acks }));
@@ -90,6 +94,8 @@ export class HecReceiver {
         this.#nextAck.set(channel as string, ackId + 1);
         const lost = this.lose(ackId);
         this.#acks.set(`${channel}:${ackId}`, { at: Date.now(), lost });
+        this.#unconfirmed.add(`${channel}:${ackId}`);
+        this.maxUnconfirmed = Math.max(this.maxUnconfirmed, this.#unconfirmed.size);
         if (!lost) this.events.push(...batch);
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ text: "Success", code: 0, ackId }));

@@ -174,6 +174,47 @@ describe("splunk-hec sink", () => {
     expect(warden.exporter?.stats().get("splunk")?.deadLettered).toBe(0);
   });
 
+  it("keeps up to batchesInFlight batches waiting for their acknowledgement at once (default 4)", async () => {
+    for (const [inFlight, expected] of [
+      [undefined, 4],
+      [1, 1],
+    ] as const) {
+      const hec = await receiver();
+      hec.useAck = true;
+      hec.ackAfterMs = 150;
+      const sink = inFlight === undefined ? { batchSize: 5 } : { batchSize: 5, batchesInFlight: inFlight };
+      const { warden } = await openWarden(policy(hec.url, sink), { export: { env: ENV, pollMs: 50 } });
+      await runCalls(warden, 10);
+      const ids = await expectedIds(warden);
+      await waitFor(() => (warden.exporter?.stats().get("splunk")?.lag ?? 1) === 0, 20_000);
+      expect(ids.every((id) => hec.ids().includes(id))).toBe(true);
+      expect(hec.maxUnconfirmed).toBe(expected);
+      expect(warden.exporter?.stats().get("splunk")?.failures).toBe(0);
+    }
+  });
+
+  it("with batches in flight, moves its cursor only over batches taken whole: a refusal in a later one loses nothing", async () => {
+    const hec = await receiver();
+    const db = join(tempDir(), "ledger.db");
+    // The records exist before the exporter starts, so its first pass sends four full batches of five.
+    const writer = await Warden.open({ policy: POLICY, db });
+    await runCalls(writer, 10);
+    await writer.close();
+    const refused = 12; // in the third batch, not at its start
+    hec.refuse = (e) => e.fields.event_id.endsWith(`:${refused}`);
+    const warden = await Warden.open({
+      policy: policy(hec.url, { batchSize: 5 }),
+      db,
+      export: { env: ENV, pollMs: 50 },
+    });
+    onCleanup(() => warden.close());
+    await waitFor(async () => (await warden.ledger.store.query({ kinds: ["alert"] })).length > 0);
+    const [alert] = await warden.ledger.store.query({ kinds: ["alert"] });
+    expect(alert?.data).toMatchObject({ type: "export.dead_letter", event: `main:${refused}` });
+    const ids = (await expectedIds(warden)).filter((id) => id !== `main:${refused}`);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+  });
+
   it("refuses an ackTimeout that does not fit in the sink's sendTimeout", async () => {
     await expect(
       openWarden(policy("http://127.0.0.1:1", { ackTimeout: "40s" }), { export: { env: ENV } }),

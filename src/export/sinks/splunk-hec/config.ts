@@ -17,6 +17,8 @@ export const splunkHecSchema = z
     ca: z.string().min(1).optional(),
     /** How long a batch waits for indexer acknowledgement (tokens with it on) before it is sent again. */
     ackTimeout: duration.optional(),
+    /** Batches sent before the earlier ones are acknowledged (default 4; 1 keeps strict chain order). */
+    batchesInFlight: z.int().min(1).max(32).optional(),
   })
   .refine((s) => s.ackTimeout === undefined || s.ackTimeout < (s.sendTimeout ?? DEFAULT_SEND_TIMEOUT_MS), {
     message:

@@ -23,7 +23,15 @@ export interface SplunkHecSinkOptions {
   timeoutMs?: number;
   /** How long a batch waits for its indexer acknowledgement before the send fails (and is retried). */
   ackTimeoutMs?: number;
+  /** Batches sent before the earlier ones are acknowledged (default DEFAULT_BATCHES_IN_FLIGHT). */
+  batchesInFlight?: number;
 }
+
+/**
+ * An indexer acknowledges a batch seconds after taking it: one batch at a time, a sink of 100-event
+ * batches would deliver a few dozen events a second. Splunk orders events by their time, not by arrival.
+ */
+const DEFAULT_BATCHES_IN_FLIGHT = 4;
 
 /** Default wait for an indexer acknowledgement (at most two thirds of the sink's send timeout). */
 const DEFAULT_ACK_TIMEOUT_MS = 20_000;
@@ -39,6 +47,7 @@ const REFUSED_DATA = new Set([5, 6, 7, 12, 13, 15]);
 /** One POST per batch: the events as concatenated JSON objects, as HEC's event endpoint takes them. */
 export class SplunkHecSink implements Sink {
   readonly name: string;
+  readonly batchesInFlight: number;
   readonly #o: SplunkHecSinkOptions;
   readonly #endpoint: URL;
   readonly #ackEndpoint: URL;
@@ -49,6 +58,7 @@ export class SplunkHecSink implements Sink {
 
   constructor(options: SplunkHecSinkOptions) {
     this.name = options.name;
+    this.batchesInFlight = options.batchesInFlight ?? DEFAULT_BATCHES_IN_FLIGHT;
     this.#o = options;
     const base = options.url.endsWith("/") ? options.url : `${options.url}/`;
     this.#endpoint = new URL("services/collector/event", base);
