@@ -105,6 +105,10 @@ const V5 = `ALTER TABLE checkpoints ADD COLUMN v integer NOT NULL DEFAULT 1, ADD
 // v6: tokens can expire (warden token create --ttl), and the service notes when each was last used.
 const V6 = `ALTER TABLE tokens ADD COLUMN expires_at text, ADD COLUMN last_used_at text;`;
 
+// v7: records found by kind alone (canaries and MCP tool pins at open, leases at recovery, alert lists)
+// read the whole table without it; with ts second, a kind's newest records come in order.
+const V7 = `CREATE INDEX records_kind ON records (kind, ts);`;
+
 /** Every migration, oldest first; the last one's version is the schema this Warden writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "ledger tables", sql: V1 },
@@ -113,6 +117,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "token names, approvals index", sql: V4 },
   { version: 5, name: "checkpoint format 2 (chains, cadence)", sql: V5 },
   { version: 6, name: "token expiry and last use", sql: V6 },
+  { version: 7, name: "kind index", sql: V7 },
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -13,8 +13,16 @@ export interface SqlDialect {
   /** The expressions for `data.tool` and `data.decision.effect` that the database indexes or stores. */
   readonly tool: string;
   readonly effect: string;
-  /** `kind` is one of `kinds`: the clause and its parameters, numbered from `first`. */
-  kindIn(kinds: readonly RecordKind[], first: number): { clause: string; params: SqlParam[] };
+  /**
+   * `kind` is one of `kinds`: the clause and its parameters, numbered from `first`. `narrowed`: the query
+   * also names a session, call or user, whose index finds far fewer rows than a kind's (an agent may
+   * own most of the ledger).
+   */
+  kindIn(
+    kinds: readonly RecordKind[],
+    first: number,
+    narrowed: boolean,
+  ): { clause: string; params: SqlParam[] };
   /** The LIMIT parameter that means no limit. */
   readonly noLimit: number | null;
 }
@@ -93,7 +101,8 @@ export function recordFilter(dialect: SqlDialect, q: RecordQuery): { where: stri
   // The approval queue's exact term, so SQLite can use its partial index.
   if (isApprovalKinds(q.kinds)) where.push(APPROVAL_KINDS_SQL);
   else if (q.kinds) {
-    const kinds = dialect.kindIn(q.kinds, params.length + 1);
+    const narrowed = [q.session, q.callId, q.user].some((v) => v !== undefined);
+    const kinds = dialect.kindIn(q.kinds, params.length + 1, narrowed);
     where.push(kinds.clause);
     params.push(...kinds.params);
   }

@@ -9,7 +9,7 @@ import { SQLITE } from "./sqlite-sql.js";
 import { statementCache } from "./sqlite-statements.js";
 
 /** The index's own columns: `tool` and `effect` are copied out of `data` when a record is indexed. */
-const INDEXED: SqlDialect = { ...SQLITE, tool: "tool", effect: "effect" };
+export const INDEXED: SqlDialect = { ...SQLITE, tool: "tool", effect: "effect" };
 
 /** How many records one catch-up indexes at most, so one never holds the write lock for long. */
 const BATCH = 5_000;

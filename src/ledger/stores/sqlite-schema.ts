@@ -3,7 +3,7 @@ import type { Database } from "better-sqlite3";
 import { LedgerUnavailableError } from "../../errors.js";
 import { APPROVAL_KINDS_SQL } from "./common.js";
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 // Single-column secondary indexes (on records up to v5; on record_index, off the commit, since v6): narrow
 // keys keep the writes small (a filtered page is sorted after the lookup). Decisions are filtered by
@@ -131,6 +131,10 @@ function schemaV6(db: Database): void {
   INSERT OR REPLACE INTO record_index_heads (chain, seq) SELECT chain, max(seq) FROM records GROUP BY chain;`);
 }
 
+// v7: records found by kind alone (canaries and MCP tool pins at open, leases at recovery, alert lists)
+// read every index row without it; with ts second, a kind's newest records come in order.
+const KIND_INDEX = "CREATE INDEX IF NOT EXISTS record_index_kind ON record_index (kind, ts);";
+
 /**
  * Creates or upgrades the schema step by step (a v1 file gains the v2 tables and keeps its records).
  * Two processes opening a new file at once are serialized by BEGIN IMMEDIATE. */
@@ -152,6 +156,7 @@ export function migrate(db: Database, now: () => string): void {
     if (v < 4) schemaV4(db);
     if (v < 5) schemaV5(db);
     if (v < 6) schemaV6(db);
+    if (v < 7) db.exec(KIND_INDEX);
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(
       "schema_version",
       String(SCHEMA_VERSION),

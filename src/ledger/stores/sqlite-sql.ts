@@ -7,6 +7,11 @@ export const SQLITE: SqlDialect = {
   tool: "json_extract(data, '$.tool')",
   // Filtered by scanning: that filter is rare and always combined with a time window or a limit.
   effect: "json_extract(data, '$.decision.effect')",
-  kindIn: (kinds) => ({ clause: `kind IN (${kinds.map(() => "?").join(", ")})`, params: [...kinds] }),
+  // SQLite plans without statistics and would take the kind index over a call id's: a unary `+` keeps
+  // the kind out of the index choice when a narrower column is named.
+  kindIn: (kinds, _first, narrowed) => ({
+    clause: `${narrowed ? "+" : ""}kind IN (${kinds.map(() => "?").join(", ")})`,
+    params: [...kinds],
+  }),
   noLimit: -1,
 };

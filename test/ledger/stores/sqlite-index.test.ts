@@ -3,8 +3,10 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import type { RecordQuery } from "../../../src/ledger/index.js";
 import { Ledger, SqliteStore } from "../../../src/ledger/index.js";
-import { RecordIndex } from "../../../src/ledger/stores/sqlite-index.js";
+import { recordFilter } from "../../../src/ledger/stores/sql.js";
+import { INDEXED, RecordIndex } from "../../../src/ledger/stores/sqlite-index.js";
 import { ephemeralKey, intent, tempDir } from "../helpers.js";
 
 const indexed = (db: string): number => {
@@ -84,5 +86,29 @@ describe("the SQLite query index", () => {
     expect(index.catchUp()).toBe(1);
     conn.close();
     await ledger.close();
+  });
+
+  it("finds records of a kind through the kind index, and a call's or a session's through theirs", async () => {
+    const db = join(tempDir(), "ledger.db");
+    await (await SqliteStore.open(db)).close();
+    const conn = new Database(db, { readonly: true });
+    // The index each query searches, as SQLite plans the statement the index's query builds.
+    const planned = (q: RecordQuery): string => {
+      const { where, params } = recordFilter(INDEXED, q);
+      const sql = `EXPLAIN QUERY PLAN SELECT chain, seq FROM record_index WHERE ${where.join(" AND ")}
+        ORDER BY ts DESC, chain DESC, seq DESC LIMIT 100`;
+      const plan = conn.prepare(sql).all(...params) as { detail: string }[];
+      return plan.map((p) => p.detail).join("; ");
+    };
+    try {
+      expect(planned({ kinds: ["canary.create"] })).toMatch(/INDEX record_index_kind \(kind=\?\)/);
+      expect(planned({ kinds: ["alert"], since: "2026-01-01" })).toMatch(
+        /record_index_kind \(kind=\? AND ts>\?\)/,
+      );
+      expect(planned({ kinds: ["call.intent"], callId: "c-1" })).toMatch(/INDEX record_index_call_id/);
+      expect(planned({ kinds: ["secret.lease"], session: "s-1" })).toMatch(/INDEX record_index_session/);
+    } finally {
+      conn.close();
+    }
   });
 });
