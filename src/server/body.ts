@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
+import { hasDuplicateKey, jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
 import { chargeBody } from "./token-limits.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -85,6 +85,11 @@ export function parseJson<S extends z.ZodType>(
     parsed = JSON.parse(text);
   } catch {
     throw new WardenError("INVALID_REQUEST", "body is not valid JSON");
+  }
+  // The caller's own code may read the text with a parser that keeps the first of two keys: what is
+  // decided, approved and recorded must be the one reading of it there is.
+  if (hasDuplicateKey(text)) {
+    throw new WardenError("INVALID_REQUEST", "body names a key twice in one object");
   }
   if (jsonDepthExceeds(parsed, MAX_BODY_DEPTH)) {
     const field = options.argsField;

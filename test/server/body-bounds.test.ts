@@ -32,4 +32,34 @@ describe("request bodies", () => {
     ).toBe(200);
     expect((await api("POST", `/v1/sessions/${session}/end`, token, { reason: "done" })).status).toBe(200);
   });
+
+  it("refuse a key named twice in one object, which another parser could read the other way", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
+    const api = apiClient(() => server.url);
+    const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
+    const post = (body: string) =>
+      fetch(`${server.url}/v1/decisions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      });
+    for (const body of [
+      `{"session":"${session}","tool":"t","args":{"id":1},"args":{"id":2}}`,
+      `{"session":"${session}","tool":"t","args":{"to":"a@example.com","\u0074o":"b@example.com"}}`,
+      `{"session":"${session}","tool":"t","tool":"u","args":{}}`,
+    ]) {
+      const answer = await post(body);
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({ error: { code: "INVALID_REQUEST" } });
+    }
+    expect(await warden.ledger.store.query({ kinds: ["call.intent"] })).toEqual([]);
+    // The same key in sibling objects, and as a value, is fine.
+    const fine = await post(
+      `{"session":"${session}","tool":"t","args":{"a":{"id":1},"b":{"id":1},"c":"id"}}`,
+    );
+    expect(fine.status).toBe(200);
+  });
 });

@@ -1,11 +1,11 @@
 // The verifier's core: a streaming state machine per chain that re-derives every hash and checks every signature.
 import { createHash } from "node:crypto";
+import { hasDuplicateKey } from "../../json.js";
 // The record schemas are the format's definition, shared with writers on purpose; nothing else of the writer is.
 import { checkRecordData } from "../records/index.js";
 // Deliberately not the writer's hash.ts: a bug or shortcut there must not be able to hide here too.
 import { canonical, recordBody } from "./canonical.js";
 import { isObject, readCheckpoint, shape } from "./checkpoint.js";
-import { hasDuplicateKey } from "./duplicate-keys.js";
 import { keyFromSpkiBase64, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyFailure, VerifyProblem, VerifyResult } from "./result.js";
 import { Rotations } from "./rotations.js";

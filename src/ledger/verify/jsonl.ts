@@ -1,8 +1,8 @@
 // Verifies a JSONL export: header line, record and checkpoint lines in chain order, end line with the totals (signed from format 2).
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { hasDuplicateKey } from "../../json.js";
 import { Checker } from "./checker.js";
-import { hasDuplicateKey } from "./duplicate-keys.js";
 import { checkEndLine } from "./end-line.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyProblem, VerifyResult } from "./result.js";

@@ -1,8 +1,8 @@
 // Reads checkpoints taken elsewhere (a JSONL export, or a JSONL sink's copy of the export events) as witnesses for verify --against.
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { hasDuplicateKey } from "../../json.js";
 import { isObject, readCheckpoint } from "./checkpoint.js";
-import { hasDuplicateKey } from "./duplicate-keys.js";
 import type { VerifyKey } from "./key.js";
 
 /** chain → seq → the hash that checkpoint signed. */

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { hasDuplicateKey } from "../../../src/json.js";
 import { exportJsonl, verifyDatabase, verifyJsonl } from "../../../src/ledger/index.js";
-import { hasDuplicateKey } from "../../../src/ledger/verify/duplicate-keys.js";
 import { appendSerially, sqliteLedger, tempDir } from "../helpers.js";
 
 async function exported() {
