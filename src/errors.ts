@@ -135,6 +135,20 @@ export class ApprovalExpiredError extends WardenError {
   }
 }
 
+/** A decided call was handed other arguments to run with than those decided (and approved); it did not run. */
+export class ApprovalMismatchError extends WardenError {
+  constructor(callId: string, tool: string) {
+    super(
+      "APPROVAL_MISMATCH",
+      `the arguments of call ${callId} are not the ones Warden decided; it did not run`,
+      {
+        callId,
+        tool,
+      },
+    );
+  }
+}
+
 /** A token bucket of the policy's `limits:` ran dry. */
 export class RateLimitedError extends WardenError {
   readonly refusal: RefusalInfo;

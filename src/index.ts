@@ -24,6 +24,7 @@ export {
   AgentUnknownError,
   ApprovalDeniedError,
   ApprovalExpiredError,
+  ApprovalMismatchError,
   type ErrorCode,
   InvalidArgsError,
   LedgerUnavailableError,

@@ -1,6 +1,5 @@
 // What every framework adapter shares: call-id mapping, the gated call itself, and the denial the model reads.
 import { createHash } from "node:crypto";
-import { canonicalJsonOf } from "../digest.js";
 import { CALLER_ID_PATTERN } from "../ids.js";
 import { type GateDecision, type RefusalInfo, type Session, WardenError } from "../index.js";
 
@@ -120,37 +119,26 @@ export function gatedCall<R>(
 /**
  * Decisions a framework's approval hook took, each waiting for the execution of the same call. The
  * framework hands the arguments again when it executes (after a person answered, possibly from message
- * history the client sent back): they must be the ones decided, or nothing runs.
+ * history the client sent back): `heldCall` runs them through `runChecked`, which refuses any but the
+ * decided ones (APPROVAL_MISMATCH, before anyone waits on an approval).
  */
 export class DecidedCalls {
-  readonly #calls = new Map<string, { decision: GateDecision; args: string }>();
+  readonly #calls = new Map<string, GateDecision>();
 
   get(frameworkCallId: string): GateDecision | undefined {
-    return this.#calls.get(frameworkCallId)?.decision;
+    return this.#calls.get(frameworkCallId);
   }
 
-  set(frameworkCallId: string, decision: GateDecision, args: unknown): void {
-    // The gate recorded these arguments, so they are JSON.
-    this.#calls.set(frameworkCallId, { decision, args: canonicalJsonOf(args) ?? "" });
+  set(frameworkCallId: string, decision: GateDecision): void {
+    this.#calls.set(frameworkCallId, decision);
   }
 
-  /**
-   * The decision taken for this call, removed; APPROVAL_MISMATCH (as a refusal the adapter hands the
-   * model) when `args` are not the decided ones; undefined when no hook decided it.
-   */
-  take(frameworkCallId: string | undefined, args: unknown): GateDecision | ToolRefusedError | undefined {
+  /** The decision taken for this call, removed; undefined when no hook decided it. */
+  take(frameworkCallId: string | undefined): GateDecision | undefined {
     if (frameworkCallId === undefined) return undefined;
-    const held = this.#calls.get(frameworkCallId);
-    if (held === undefined) return undefined;
+    const decision = this.#calls.get(frameworkCallId);
     this.#calls.delete(frameworkCallId);
-    if (canonicalJsonOf(args) === held.args) return held.decision;
-    return new ToolRefusedError(
-      new WardenError(
-        "APPROVAL_MISMATCH",
-        `the arguments of call ${held.decision.callId} changed after Warden decided it; it did not run`,
-        { callId: held.decision.callId, tool: held.decision.tool },
-      ),
-    );
+    return decision;
   }
 }
 

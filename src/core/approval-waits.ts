@@ -4,6 +4,7 @@ import { type Approvals, type ApprovalView, approvalDigest } from "../approvals/
 import {
   ApprovalDeniedError,
   ApprovalExpiredError,
+  ApprovalMismatchError,
   type RefusalInfo,
   ToolDeniedError,
   WardenError,
@@ -64,29 +65,32 @@ export class ApprovalWaits {
     this.#policy = deps.policy;
   }
 
+  /** APPROVAL_MISMATCH unless `args` (when given) are the ones the approval was asked for. */
+  #checkArgs(decision: GateDecision, view: ApprovalView, args: unknown): void {
+    if (args === undefined) return;
+    const digest = approvalDigest({
+      tool: view.tool,
+      args: toJsonValue(args),
+      session: view.session,
+      agent: view.agent,
+      onBehalfOf: view.onBehalfOf,
+      policy: view.policy,
+    });
+    if (digest !== view.digest) throw new ApprovalMismatchError(decision.callId, view.tool);
+  }
+
   /** Waits for the decision's approval; returns it approved, or throws what the waiting call must throw. */
   async settled(
     decision: GateDecision,
     options: { args?: unknown; signal?: AbortSignal },
   ): Promise<ApprovalView> {
+    // Other arguments are refused at once, before anyone waits on the approval, and again once it is
+    // decided (the book may not have held the request yet).
+    const asked = this.#approvals.book.get(decision.approval!.id);
+    if (asked !== null) this.#checkArgs(decision, asked, options.args);
     const view = await this.#approvals.book.wait(decision.approval!.id, options.signal);
     await this.#refuseUnapproved(decision, view);
-    if (options.args !== undefined) {
-      const now = approvalDigest({
-        tool: view.tool,
-        args: toJsonValue(options.args),
-        session: view.session,
-        agent: view.agent,
-        onBehalfOf: view.onBehalfOf,
-        policy: view.policy,
-      });
-      if (now !== view.digest) {
-        throw new WardenError(
-          "APPROVAL_MISMATCH",
-          `the arguments of call ${decision.callId} changed after they were approved`,
-        );
-      }
-    }
+    this.#checkArgs(decision, view, options.args);
     // An approval outlives nothing: a session that ended meanwhile runs no more calls.
     const session = await this.#sessions.active(view.session);
     const refused = await this.#policyRefusal(view, session, options.args);

@@ -4,6 +4,7 @@
 import type { Approvals, AskedCall, HeldApproval } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
 import {
+  ApprovalMismatchError,
   RateLimitedError,
   type RefusalInfo,
   SessionEndedError,
@@ -490,11 +491,7 @@ export class Gate {
           );
         }
         if (claimed === "other-args") {
-          throw new WardenError(
-            "APPROVAL_MISMATCH",
-            `the arguments of call ${callId} are not the ones check() decided; it did not run`,
-            { callId, tool: decision.tool },
-          );
+          throw new ApprovalMismatchError(callId, decision.tool);
         }
       }
       return await this.#runner.run(decision, plan);

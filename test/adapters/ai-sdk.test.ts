@@ -294,7 +294,7 @@ describe("agent-warden/ai-sdk", () => {
     expect(ran).toEqual([]);
     // The model reads the refusal as the call's result.
     expect(JSON.stringify(second.response.messages[0])).toMatch(
-      /APPROVAL_MISMATCH.*changed after Warden decided it/,
+      /APPROVAL_MISMATCH.*not the ones Warden decided/,
     );
   });
 });

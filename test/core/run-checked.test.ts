@@ -101,4 +101,29 @@ describe("runChecked", () => {
     expect(tool.runs).toBe(1);
     expect(await outcomes(warden, decision.callId)).toHaveLength(1);
   });
+
+  it("refuses other arguments for an asked call at once, before anyone decides it", async () => {
+    const { warden } = await openWarden({
+      default: "allow" as const,
+      rules: [{ id: "ask", tools: ["lookup"], decision: "ask" as const }],
+    });
+    const session = await warden.session(IDENTITY);
+    const { decision, approve } = await askedCall(warden, session, { q: 1 });
+    const tool = counter();
+
+    // Nobody has decided the approval: the refusal does not wait for them.
+    await expect(session.runChecked(decision, { q: 2 }, tool.body)).rejects.toMatchObject({
+      code: "APPROVAL_MISMATCH",
+      message: expect.stringContaining("not the ones Warden decided"),
+    });
+    await expect(session.awaitApproval(decision, { args: { q: 2 } })).rejects.toMatchObject({
+      code: "APPROVAL_MISMATCH",
+    });
+    expect(warden.approvals.queue.book.get(decision.approval!.id)?.status).toBe("pending");
+    // The decided arguments still run once approved.
+    const waiting = session.runChecked(decision, { q: 1 }, tool.body);
+    await approve();
+    expect(await waiting).toBe("run 1");
+    expect(tool.runs).toBe(1);
+  });
 });

@@ -2,7 +2,7 @@
 import type { ToolExecutionOptions, ToolSet } from "ai";
 import type { Session } from "../../index.js";
 import type { RationaleLog } from "../rationale-log.js";
-import { DecidedCalls, gatedCall, heldCall, rationaleOf, ToolRefusedError, wardenCallId } from "../shared.js";
+import { DecidedCalls, gatedCall, heldCall, rationaleOf, wardenCallId } from "../shared.js";
 
 export interface WardenToolsOptions {
   /** Where the model's text for each call id is noted (see `wardenAiSdk`, which wraps the model to fill it). */
@@ -44,8 +44,7 @@ export function wardenTools<T extends ToolSet>(
       continue;
     }
     const gated = async (input: unknown, opts: ToolExecutionOptions) => {
-      const held = decided.take(opts.toolCallId, input);
-      if (held instanceof ToolRefusedError) throw held;
+      const held = decided.take(opts.toolCallId);
       const body = () => execute.call(original, input as never, opts);
       const result = held
         ? await heldCall(session, held, input, body)
@@ -76,7 +75,7 @@ export function wardenTools<T extends ToolSet>(
           callId: wardenCallId(opts.toolCallId),
           rationale: rationaleOf(options.rationales?.take(opts.toolCallId), opts.toolCallId),
         });
-        decided.set(opts.toolCallId, decision, input);
+        decided.set(opts.toolCallId, decision);
       }
       return ownAnswer || decision.approval?.status === "pending";
     };

@@ -3,15 +3,7 @@
 import type { RunContext, Tool } from "@openai/agents";
 import { type Session, WardenError } from "../../index.js";
 import type { RationaleLog } from "../rationale-log.js";
-import {
-  DecidedCalls,
-  gatedCall,
-  heldCall,
-  parseArgs,
-  rationaleOf,
-  ToolRefusedError,
-  wardenCallId,
-} from "../shared.js";
+import { DecidedCalls, gatedCall, heldCall, parseArgs, rationaleOf, wardenCallId } from "../shared.js";
 
 export interface WardenAgentToolsOptions {
   /** Where the model's text for each call id is noted (`wardenAgent` fills it by wrapping the model). */
@@ -77,24 +69,21 @@ function gateFunctionTool<C>(
         callId: wardenCallId(callId),
         rationale: rationaleOf(log?.take(callId), callId),
       });
-      decided.set(callId, decision, args);
+      decided.set(callId, decision);
     }
     return own || decision.approval?.status === "pending";
   };
   const invoke: AnyFunctionTool<C>["invoke"] = async (runContext, input, details) => {
     const callId = details?.toolCall?.callId;
-    const decision = decided.take(callId, parseArgs(input));
+    const decision = decided.take(callId);
     const body = () => t.invoke(runContext, input, details);
-    const result =
-      decision instanceof ToolRefusedError
-        ? { ok: false as const, refusal: decision }
-        : decision
-          ? await heldCall(session, decision, parseArgs(input), body)
-          : await gatedCall(
-              session,
-              { tool: t.name, args: parseArgs(input), frameworkCallId: callId, text: log?.take(callId) },
-              body,
-            );
+    const result = decision
+      ? await heldCall(session, decision, parseArgs(input), body)
+      : await gatedCall(
+          session,
+          { tool: t.name, args: parseArgs(input), frameworkCallId: callId, text: log?.take(callId) },
+          body,
+        );
     if (result.ok) return result.value;
     return t.errorFunction ? t.errorFunction(runContext, result.refusal, details) : result.refusal.message;
   };
