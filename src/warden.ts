@@ -19,6 +19,7 @@ import { SessionRegistry, type SessionRequest } from "./identity/index.js";
 import type { JsonValue } from "./json.js";
 import {
   defaultKeyPaths,
+  finishInterruptedRotation,
   generateKeyPair,
   isPostgresUrl,
   Ledger,
@@ -383,6 +384,8 @@ async function openStore(options: WardenOptions) {
   }
   if (isPostgresUrl(db)) return openPostgres(db, keyPath ?? ".warden/ledger.key", chain, options.postgres);
   const isNew = !existsSync(db);
+  // A rotation a crash cut short is finished (or dropped) before the key beside the ledger is read.
+  if (!isNew && !keyPath) await finishInterruptedRotation(db);
   const paths = defaultKeyPaths(db);
   const privateKeyPath = keyPath ?? paths.privateKey;
   if (!existsSync(privateKeyPath)) {

@@ -11,7 +11,7 @@ import {
 } from "../approvals/index.js";
 import { parseDuration } from "../config/index.js";
 import type { JsonValue } from "../json.js";
-import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
+import { isPostgresUrl, Ledger, ledgerSigningKey, SqliteStore } from "../ledger/index.js";
 import { normalizeName } from "../people.js";
 import { loadPolicyFile } from "../policy/index.js";
 import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
@@ -180,7 +180,7 @@ function local(io: CliIO, values: Values): Access {
       ? (await loadPolicyFile(paths.policy)).approvalChannels.maxRememberMs
       : 24 * 3_600_000;
     const store = await SqliteStore.open(paths.db);
-    const signingKey = await loadSigningKey(defaultKeyPaths(paths.db).privateKey);
+    const signingKey = await ledgerSigningKey(paths.db);
     const ledger = await Ledger.open({ store, signingKey });
     const queue = new Approvals({
       ledger,

@@ -7,10 +7,12 @@ import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 
 const HELP = `usage: warden key rotate --reason TEXT [--dir DIR | --db FILE]
 
-For a ledger whose ledger.key was lost (a crash, a dead disk) or must be retired (it leaked): moves
-what is left of ledger.key and ledger.pub to ledger.retired-<time>.key|pub, writes a new key pair,
-and appends a key.rotate record (old key id, new key id and public key, the reason) sealed by a
-checkpoint signed with the new key. Stop warden start first, then start it again afterwards.
+For a ledger whose ledger.key was lost (a crash, a dead disk) or must be retired (it leaked): writes a
+new key pair as ledger.next.key|pub, appends a key.rotate record (old key id, new key id and public
+key, the reason) sealed by a checkpoint signed with the new key, then moves what is left of ledger.key
+and ledger.pub to ledger.retired-<time>.key|pub and the new pair to their names. A rotation a crash
+cut short is finished (or, before its record, dropped) by the next start or rotate. Stop warden start
+first, then start it again afterwards.
 
 warden verify follows the rotation: with the files beside the ledger it trusts ledger.pub and the
 retired public keys; with --key give the old and the new public key (--key old.pub --key new.pub).

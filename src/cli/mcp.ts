@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
-import { defaultKeyPaths, isPostgresUrl, Ledger, loadSigningKey, SqliteStore } from "../ledger/index.js";
+import { defaultKeyPaths, isPostgresUrl, Ledger, ledgerSigningKey, SqliteStore } from "../ledger/index.js";
 import { checkMcpConfig, stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
 import { openPostgres } from "../warden-postgres.js";
@@ -428,7 +428,7 @@ async function openWriter(paths: WardenPaths): Promise<Ledger> {
     ? await openPostgres(paths.db, paths.key, undefined)
     : {
         store: await SqliteStore.open(paths.db),
-        signingKey: await loadSigningKey(defaultKeyPaths(paths.db).privateKey),
+        signingKey: await ledgerSigningKey(paths.db),
         chain: undefined,
       };
   return Ledger.open({ store, signingKey, chain }).catch(async (err: unknown) => {

@@ -56,7 +56,13 @@ export {
   parseRecord,
   readRecord,
 } from "./records/read.js";
-export { type RotateOptions, type RotateResult, rotateSigningKey } from "./rotate.js";
+export {
+  finishInterruptedRotation,
+  ledgerSigningKey,
+  type RotateOptions,
+  type RotateResult,
+  rotateSigningKey,
+} from "./rotate.js";
 export { APPROVAL_KINDS } from "./stores/common.js";
 export { MemoryStore, type MemoryStoreOptions } from "./stores/memory.js";
 export { openStoreAt } from "./stores/open.js";

@@ -1,7 +1,7 @@
 // Rotates a SQLite ledger to a new signing key (the old one lost or retired), with a signed key.rotate record that verify follows.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
-import { rename } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { dirname, join, parse } from "node:path";
 import { createFileDurably, syncFolder } from "./durable-file.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey, loadSigningKey } from "./keys.js";
@@ -26,19 +26,26 @@ export interface RotateResult {
 }
 
 /**
- * Makes a new key pair the ledger's signing key: the old `ledger.key` and `ledger.pub` (whatever is
- * left of them) move to `ledger.retired-<time>.key|pub`, the new ones are written durably, and a
- * `key.rotate` record (`from`: old key id or null, `to`, `publicKey`: the new SPKI, `reason`, `oldKey`:
- * lost | retired) is
- * appended and sealed, in the same transaction, by a format-2 checkpoint signed with the new key (its
- * `chains`: every chain's signed head then). Verify follows it: the old key may sign only checkpoints
- * before the record on its chain and, on other chains, up to the heads that checkpoint signed, so a
+ * Makes a new key pair the ledger's signing key, in steps a crash can interrupt anywhere:
+ *
+ * 1. the new pair is written durably beside the ledger as `ledger.next.key|pub`;
+ * 2. a `key.rotate` record (`from`: old key id or null, `to`, `publicKey`: the new SPKI, `reason`,
+ *    `oldKey`: lost | retired) is appended and sealed, in the same transaction, by a format-2
+ *    checkpoint signed with the new key (its `chains`: every chain's signed head then);
+ * 3. the old `ledger.key` and `ledger.pub` (whatever is left of them) move to
+ *    `ledger.retired-<time>.key|pub`, and the new pair takes their names.
+ *
+ * A rotation cut short before step 2 committed is dropped, one cut short after it is finished, by the
+ * next `finishInterruptedRotation` (which `Warden.open` and this function run first): the ledger never
+ * goes on with a key its records do not name. Verify follows the record: the old key may sign only
+ * checkpoints before it on its chain and, on other chains, up to the heads that checkpoint signed, so a
  * stolen old key can neither extend a chain nor start one (verify/rotations.ts).
  *
  * @example
  * await rotateSigningKey(".warden/ledger.db", { reason: "ledger.key lost" });
  */
 export async function rotateSigningKey(dbPath: string, options: RotateOptions): Promise<RotateResult> {
+  await finishInterruptedRotation(dbPath, options.clock);
   const paths = defaultKeyPaths(dbPath);
   const oldPublic: KeyObject | null = existsSync(paths.publicKey)
     ? await loadPublicKey(paths.publicKey).catch(() => null)
@@ -48,26 +55,15 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
     () => true,
     () => false,
   );
-  const stamp = (options.clock?.() ?? new Date()).toISOString().replace(/[:.]/g, "-");
-  const base = join(dirname(dbPath), `${parse(dbPath).name}.retired-${stamp}`);
-  const retired: string[] = [];
-  for (const [from, to] of [
-    [paths.privateKey, `${base}.key`],
-    [paths.publicKey, `${base}.pub`],
-  ] as const) {
-    if (!existsSync(from)) continue;
-    await rename(from, to);
-    retired.push(to);
-  }
-  await syncFolder(dirname(dbPath));
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const next = nextKeyPaths(dbPath);
   await createFileDurably(
-    paths.privateKey,
+    next.privateKey,
     privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     0o600,
   );
   await createFileDurably(
-    paths.publicKey,
+    next.publicKey,
     publicKey.export({ type: "spki", format: "pem" }).toString(),
     0o644,
   );
@@ -79,10 +75,11 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
     chain: options.chain ?? "main",
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  let record: LedgerRecord;
   try {
     // Asked for together, the record and the checkpoint sealing it go in one store transaction: no
     // other writer's checkpoint can come between them.
-    const [record] = await Promise.all([
+    [record] = await Promise.all([
       ledger.append({
         kind: "key.rotate",
         session: null,
@@ -98,9 +95,78 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
       }),
       ledger.checkpointNow(),
     ]);
-    return { record, from, to, retired };
   } finally {
     await ledger.close();
+  }
+  const retired = await installNextKey(dbPath, to, options.clock);
+  return { record, from, to, retired };
+}
+
+/**
+ * Completes or drops a rotation a crash cut short (see `rotateSigningKey`): when `ledger.next.key` or
+ * `ledger.next.pub` is left, the new key takes the ledger's key names if a `key.rotate` record names it,
+ * else the leftover is removed. Returns the files it retired. Nothing to do: no file is touched.
+ */
+export async function finishInterruptedRotation(dbPath: string, clock?: () => Date): Promise<string[]> {
+  const next = nextKeyPaths(dbPath);
+  if (!existsSync(next.privateKey) && !existsSync(next.publicKey)) return [];
+  const nextId = await keyIdOfFile(existsSync(next.publicKey) ? next.publicKey : next.privateKey);
+  if (nextId !== null && (await rotatedTo(dbPath, nextId))) return installNextKey(dbPath, nextId, clock);
+  // Cut short before its record committed: the ledger never used this key.
+  await rm(next.privateKey, { force: true });
+  await rm(next.publicKey, { force: true });
+  await syncFolder(dirname(dbPath));
+  return [];
+}
+
+/** The signing key beside a SQLite ledger (`ledger.key`), once a rotation a crash cut short is settled. */
+export async function ledgerSigningKey(dbPath: string): Promise<KeyObject> {
+  await finishInterruptedRotation(dbPath);
+  return loadSigningKey(defaultKeyPaths(dbPath).privateKey);
+}
+
+/** Step 3: the old key files (any not already the new key) retired, the new ones moved into place. */
+async function installNextKey(dbPath: string, nextId: string, clock?: () => Date): Promise<string[]> {
+  const paths = defaultKeyPaths(dbPath);
+  const next = nextKeyPaths(dbPath);
+  const stamp = (clock?.() ?? new Date()).toISOString().replace(/[:.]/g, "-");
+  const base = join(dirname(dbPath), `${parse(dbPath).name}.retired-${stamp}`);
+  const retired: string[] = [];
+  for (const [current, staged, ext] of [
+    [paths.privateKey, next.privateKey, "key"],
+    [paths.publicKey, next.publicKey, "pub"],
+  ] as const) {
+    if (!existsSync(staged)) continue;
+    if (existsSync(current) && (await keyIdOfFile(current)) !== nextId) {
+      await rename(current, `${base}.${ext}`);
+      retired.push(`${base}.${ext}`);
+    }
+    await rename(staged, current);
+  }
+  await syncFolder(dirname(dbPath));
+  return retired;
+}
+
+/** Where a rotation stages the new pair: `ledger.next.key|pub` beside `ledger.db`. */
+function nextKeyPaths(dbPath: string): { privateKey: string; publicKey: string } {
+  const base = join(dirname(dbPath), `${parse(dbPath).name}.next`);
+  return { privateKey: `${base}.key`, publicKey: `${base}.pub` };
+}
+
+/** The key id of a PEM key file (private or public), or null when it is missing or unreadable. */
+async function keyIdOfFile(path: string): Promise<string | null> {
+  const key = await loadPublicKey(path).catch(() => loadSigningKey(path).catch(() => null));
+  return key ? keyIdOf(key) : null;
+}
+
+/** Whether a `key.rotate` record of the ledger names `keyId` as its new key. */
+async function rotatedTo(dbPath: string, keyId: string): Promise<boolean> {
+  const store = await SqliteStore.open(dbPath, { readonly: true });
+  try {
+    const rotations = await store.query({ kinds: ["key.rotate"] });
+    return rotations.some((r) => r.data.to === keyId);
+  } finally {
+    await store.close();
   }
 }
 

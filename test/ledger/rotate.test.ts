@@ -1,14 +1,20 @@
 // A lost or leaked signing key: warden key rotate moves the ledger to a new key with a signed record, and verify follows it.
 import { createPublicKey, sign } from "node:crypto";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { Warden } from "../../src/index.js";
 import { checkpointMessage } from "../../src/ledger/hash.js";
 import {
   exportJsonl,
+  generateKeyPair,
+  keyIdOf,
   Ledger,
+  ledgerSigningKey,
+  loadPublicKey,
   loadSigningKey,
+  rotateSigningKey,
   SqliteStore,
   verifyDatabase,
   verifyJsonl,
@@ -117,5 +123,60 @@ describe("warden key rotate", () => {
       problem: "checkpoint-unknown-key",
       seq: head.seq,
     });
+  });
+});
+
+describe("a rotation a crash cut short", () => {
+  async function ledgerWithKey() {
+    const dir = tempDir();
+    const { ledger, db } = await sqliteLedger(dir, { checkpointEvery: 4 });
+    await appendSerially(ledger, 6);
+    await ledger.close();
+    return { dir, db, oldId: keyIdOf(await loadSigningKey(join(dir, "ledger.key"))) };
+  }
+  const files = (dir: string) => readdirSync(dir).filter((f) => /^ledger\.(next|retired-)/.test(f));
+  const keyBeside = async (dir: string) => keyIdOf(await loadSigningKey(join(dir, "ledger.key")));
+
+  it("is dropped when it stopped before its record: the ledger keeps its key", async () => {
+    const { dir, db, oldId } = await ledgerWithKey();
+    // Step 1 done (the new pair staged), step 2 never committed.
+    await generateKeyPair({
+      privateKey: join(dir, "ledger.next.key"),
+      publicKey: join(dir, "ledger.next.pub"),
+    });
+    expect(keyIdOf(await ledgerSigningKey(db))).toBe(oldId);
+    expect(files(dir)).toEqual([]);
+    // A rotation now runs as on a ledger nothing happened to.
+    const rotated = await rotateSigningKey(db, { reason: "retired" });
+    expect(rotated.from).toBe(oldId);
+    expect(await keyBeside(dir)).toBe(rotated.to);
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true });
+  });
+
+  it("is finished when it stopped after its record, before or halfway through moving the key files", async () => {
+    for (const stoppedAfter of ["record", "private key moved"] as const) {
+      const { dir, db, oldId } = await ledgerWithKey();
+      const { to, retired } = await rotateSigningKey(db, { reason: "leaked" });
+      // Put the files back as the crash left them: the new pair still staged (or only its public half).
+      const retiredKey = retired.find((f) => f.endsWith(".key"))!;
+      const retiredPub = retired.find((f) => f.endsWith(".pub"))!;
+      if (stoppedAfter === "record") {
+        renameSync(join(dir, "ledger.key"), join(dir, "ledger.next.key"));
+        renameSync(retiredKey, join(dir, "ledger.key"));
+      }
+      renameSync(join(dir, "ledger.pub"), join(dir, "ledger.next.pub"));
+      renameSync(retiredPub, join(dir, "ledger.pub"));
+      expect(await keyBeside(dir)).toBe(stoppedAfter === "record" ? oldId : to);
+
+      // The next open finishes it before signing anything: the ledger goes on with the key its record names.
+      const warden = await Warden.open({ policy: { default: "allow" }, db });
+      const session = await warden.session({ agent: "a", onBehalfOf: "u@example.com", intent: "t" });
+      await session.guard("work", async (_: object) => "ok")({});
+      await warden.close();
+      expect(await keyBeside(dir)).toBe(to);
+      expect(keyIdOf(await loadPublicKey(join(dir, "ledger.pub")))).toBe(to);
+      expect(files(dir).filter((f) => f.startsWith("ledger.next"))).toEqual([]);
+      expect(await verifyDatabase(db)).toMatchObject({ ok: true });
+    }
   });
 });
