@@ -7,7 +7,7 @@ import { createFileDurably, syncFolder } from "./durable-file.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey, loadSigningKey } from "./keys.js";
 import { Ledger } from "./ledger.js";
 import { SqliteStore } from "./stores/sqlite.js";
-import type { LedgerRecord } from "./types.js";
+import type { LedgerRecord, LedgerStore } from "./types.js";
 
 export interface RotateOptions {
   /** Why (kept in the record): "ledger.key lost in a disk failure". */
@@ -77,6 +77,7 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
   });
   let record: LedgerRecord;
   try {
+    const heads = await signedHeads(ledger.store);
     // Asked for together, the record and the checkpoint sealing it go in one store transaction: no
     // other writer's checkpoint can come between them.
     [record] = await Promise.all([
@@ -91,6 +92,7 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
           publicKey: spki(publicKey),
           reason: options.reason,
           oldKey: oldKeyUsable ? "retired" : "lost",
+          heads,
         },
       }),
       ledger.checkpointNow(),
@@ -145,6 +147,19 @@ async function installNextKey(dbPath: string, nextId: string, clock?: () => Date
   }
   await syncFolder(dirname(dbPath));
   return retired;
+}
+
+/**
+ * Every chain's last checkpoint, by seq and hash: the record pins what the old key signed (the new key's
+ * checkpoint sealing the record signs only the seqs), so it cannot be rewritten and signed again.
+ */
+async function signedHeads(store: LedgerStore): Promise<Record<string, { seq: number; hash: string }>> {
+  const heads: Record<string, { seq: number; hash: string }> = {};
+  for (const chain of await store.chains()) {
+    const last = (await store.checkpoints(chain)).at(-1);
+    if (last) heads[chain] = { seq: last.seq, hash: last.hash };
+  }
+  return heads;
 }
 
 /** Where a rotation stages the new pair: `ledger.next.key|pub` beside `ledger.db`. */

@@ -1,11 +1,14 @@
 // A key a rotation retired vouches only for what existed before the rotation: not a new chain, not records appended after it.
-import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { canonicalJson } from "../../src/digest.js";
+import type { JsonObject } from "../../src/json.js";
+import { checkpointMessage, recordHash } from "../../src/ledger/hash.js";
 import {
   exportJsonl,
   generateKeyPair,
@@ -134,6 +137,71 @@ describe("a key retired by warden key rotate", () => {
       seq: 9,
       message: expect.stringMatching(/only up to seq 5, .* signs here up to seq 9$/),
     });
+  });
+
+  it("cannot rewrite another chain's records up to the seq the rotation attested and sign them again", async () => {
+    const { db, oldKey, keys } = await rotatedMultiChain();
+    // Chain b: records 1..5, checkpoints signed with the old key before the rotation. Whoever holds that
+    // key rewrites record 3, carries the hashes on to 5, and signs b's checkpoints again.
+    const conn = new Database(db);
+    const rows = conn.prepare("SELECT * FROM records WHERE chain = 'b' ORDER BY seq").all() as {
+      chain: string;
+      seq: number;
+      v: number;
+      ts: string;
+      kind: string;
+      session: string | null;
+      agent: string | null;
+      call_id: string | null;
+      data: string;
+      hash: string;
+    }[];
+    let prev = rows[1]!.hash;
+    for (const row of rows.slice(2)) {
+      const data = JSON.parse(row.data) as Record<string, unknown>;
+      if (row.seq === 3) data.tool = "wire_money";
+      const record = {
+        chain: row.chain,
+        seq: row.seq,
+        v: row.v as 1,
+        ts: row.ts,
+        kind: row.kind as "call.intent",
+        session: row.session,
+        agent: row.agent,
+        callId: row.call_id,
+        data: data as JsonObject,
+      };
+      prev = recordHash(prev, record);
+      conn
+        .prepare("UPDATE records SET data = ?, hash = ? WHERE chain = 'b' AND seq = ?")
+        .run(canonicalJson(data), prev, row.seq);
+      const cp = conn.prepare("SELECT * FROM checkpoints WHERE chain = 'b' AND seq = ?").get(row.seq) as
+        | { ts: string; v: number; chains: string | null; cadence: string | null }
+        | undefined;
+      if (!cp) continue;
+      const signed = {
+        chain: "b",
+        seq: row.seq,
+        hash: prev,
+        ts: cp.ts,
+        v: cp.v === 2 ? (2 as const) : undefined,
+        chains: cp.chains === null ? undefined : JSON.parse(cp.chains),
+        cadence: cp.cadence === null ? undefined : JSON.parse(cp.cadence),
+      };
+      const signature = sign(null, checkpointMessage(signed), oldKey).toString("base64");
+      conn
+        .prepare("UPDATE checkpoints SET hash = ?, signature = ? WHERE chain = 'b' AND seq = ?")
+        .run(prev, signature, row.seq);
+    }
+    conn.close();
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      chain: "b",
+      seq: 5,
+      message: expect.stringContaining("rewritten and signed again"),
+    });
+    expect(await verifyDatabase(db)).toMatchObject({ ok: false, chain: "b" });
   });
 
   it("cannot sign its own export's end line", async () => {

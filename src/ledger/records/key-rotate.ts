@@ -9,6 +9,11 @@ export const keyRotate = z.object({
   publicKey: z.string(),
   reason: z.string(),
   oldKey: z.enum(["retired", "lost"]),
+  /**
+   * Every chain's signed head when the rotation was made, by seq and hash: what the old key signed up to
+   * there cannot be rewritten and signed again (absent from records written before this was added).
+   */
+  heads: z.record(z.string(), z.object({ seq: z.number().int().nonnegative(), hash: z.string() })).optional(),
 });
 
 export type KeyRotateData = z.infer<typeof keyRotate>;

@@ -209,7 +209,7 @@ export class Checker {
       st.unsealedDisordered = false;
     }
     st.lastScope = scope;
-    this.#rotations.checkpoint(chain, n, read.keyId, scope?.chains ?? null);
+    this.#rotations.checkpoint(chain, n, read.keyId, scope?.chains ?? null, hash);
     this.#unseen.get(chain)?.delete(n);
     this.#checkpoints++;
     return true;

@@ -136,9 +136,9 @@ function retiredKeyFailure(
   const judged = new Rotations();
   for (const { record } of rotations) judged.add(record.chain, record.seq, record.data);
   for (const { anchor } of rotations) {
-    if (anchor) judged.checkpoint(anchor.chain, anchor.seq, anchor.keyId, anchor.chains ?? null);
+    if (anchor) judged.checkpoint(anchor.chain, anchor.seq, anchor.keyId, anchor.chains ?? null, anchor.hash);
   }
-  for (const c of checkpoints) judged.checkpoint(c.chain, c.seq, c.keyId, c.chains ?? null);
+  for (const c of checkpoints) judged.checkpoint(c.chain, c.seq, c.keyId, c.chains ?? null, c.hash);
   const problem = judged.problem(key.keyId, false);
   if (problem === null) return null;
   return {

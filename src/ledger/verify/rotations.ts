@@ -8,6 +8,11 @@ interface Rotation {
   /** The retired key's id; null when the rotation could not read it (the old ledger.pub was gone). */
   from: string | null;
   to: string | null;
+  /**
+   * Every chain's signed head when the rotation was made, with its hash (records from this version on):
+   * what the old key signed up to there is pinned, so it cannot be rewritten and signed again.
+   */
+  heads: ReadonlyMap<string, { seq: number; hash: string }>;
   /** That first checkpoint: its key and, for format 2, every chain's signed head when it was signed. */
   anchor: { keyId: string; chains: Readonly<Record<string, number>> | null } | null;
 }
@@ -47,6 +52,8 @@ export class Rotations {
   readonly #list: Rotation[] = [];
   /** Checkpoints verified so far: key id → chain → the span of seqs it signed. */
   readonly #signed = new Map<string, Map<string, Span>>();
+  /** The hash each verified checkpoint signed: chain → seq → hash. */
+  readonly #hashes = new Map<string, Map<number, string>>();
 
   /** A hash-verified key.rotate record at `chain`#`seq` with its data as parsed JSON. */
   add(chain: string, seq: number, data: unknown): void {
@@ -56,6 +63,7 @@ export class Rotations {
       seq,
       from: typeof data.from === "string" ? data.from : null,
       to: typeof data.to === "string" ? data.to : null,
+      heads: headsOf(data.heads),
       anchor: null,
     });
   }
@@ -72,7 +80,14 @@ export class Rotations {
     seq: number,
     keyId: string,
     chains: Readonly<Record<string, number>> | null,
+    hash: string,
   ): void {
+    let hashes = this.#hashes.get(chain);
+    if (!hashes) {
+      hashes = new Map();
+      this.#hashes.set(chain, hashes);
+    }
+    hashes.set(seq, hash);
     for (const r of this.#list) {
       if (r.anchor === null && r.chain === chain && seq >= r.seq) r.anchor = { keyId, chains };
     }
@@ -101,6 +116,8 @@ export class Rotations {
   /** The first checkpoint signed with a retired key past what its rotation allows, or null; `resumed` as for `refusal`. */
   problem(verifying: string | null, resumed: boolean): RotationProblem | null {
     if (this.#list.length === 0 && !resumed) return null;
+    const rewritten = rewrittenHeadOf(this.#list, this.#hashes);
+    if (rewritten) return rewritten;
     for (const [keyId, byChain] of this.#signed) {
       const retiring = this.#list.filter((r) => r.from === keyId);
       if (retiring.length === 0) {
@@ -136,6 +153,45 @@ export class Rotations {
     }
     return null;
   }
+}
+
+/**
+ * Only a seq was signed for each chain by the new key's checkpoint sealing a rotation; the rotation
+ * record, which that checkpoint seals, pins each chain's head by its hash too. A checkpoint at a pinned
+ * seq that signs another hash means the chain was rewritten before the rotation and signed again, by
+ * whoever holds the old key. (A pinned checkpoint that is gone leaves the records after the one before
+ * it an unsealed tail, which the tail rules judge.)
+ */
+function rewrittenHeadOf(
+  list: readonly Rotation[],
+  hashes: ReadonlyMap<string, ReadonlyMap<number, string>>,
+): RotationProblem | null {
+  for (const r of list) {
+    // The record is vouched for only by the new key's checkpoint sealing it.
+    if (r.anchor === null || r.anchor.keyId !== r.to) continue;
+    for (const [chain, head] of r.heads) {
+      if (chain === r.chain) continue;
+      const signed = hashes.get(chain)?.get(head.seq);
+      if (signed === undefined || signed === head.hash) continue;
+      return {
+        chain,
+        seq: head.seq,
+        message: `the checkpoint at seq ${head.seq} signs another hash than the key.rotate record at ${r.chain}#${r.seq} pinned for this chain: its records were rewritten and signed again after the rotation`,
+      };
+    }
+  }
+  return null;
+}
+
+/** A rotation record's `heads` (chain → {seq, hash}); empty for one written before they were recorded. */
+function headsOf(value: unknown): Map<string, { seq: number; hash: string }> {
+  const heads = new Map<string, { seq: number; hash: string }>();
+  if (!isObject(value)) return heads;
+  for (const [chain, head] of Object.entries(value)) {
+    if (isObject(head) && typeof head.seq === "number" && typeof head.hash === "string")
+      heads.set(chain, { seq: head.seq, hash: head.hash });
+  }
+  return heads;
 }
 
 /** The highest seq of `chain` the key `r` retired may have signed (0: none). */
