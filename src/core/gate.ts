@@ -475,8 +475,11 @@ export class Gate {
    * reported, or was not decided by `check()` in this process; APPROVAL_MISMATCH when `plan.args` are
    * not the decided ones (a pending approval binds them through its digest instead). Nothing runs then.
    */
-  async proceedChecked<R>(decision: GateDecision, plan: RunPlan<R>): Promise<R> {
+  async proceedChecked<R>(decision: GateDecision, given: RunPlan<R>): Promise<R> {
     const { callId } = decision;
+    // Absent arguments are `{}`, as `check()` recorded them; left absent, a pending approval's wait
+    // would bind nothing.
+    const plan = given.args === undefined ? { ...given, args: {} } : given;
     if (!this.#open.beginChecked(callId)) throw ranOnce(callId, "is running already");
     try {
       if (decision.approval?.status === "pending") {

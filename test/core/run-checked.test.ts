@@ -127,3 +127,25 @@ describe("runChecked", () => {
     expect(tool.runs).toBe(1);
   });
 });
+
+describe("runChecked without arguments", () => {
+  it("runs them as check() decided them: absent arguments are {} on both sides, and bind a pending approval", async () => {
+    const { warden } = await openWarden({
+      default: "allow" as const,
+      rules: [{ id: "ask", tools: ["lookup"], decision: "ask" as const }],
+    });
+    const session = await warden.session(IDENTITY);
+    const tool = counter();
+
+    const allowed = await session.check("search", undefined);
+    expect(await session.runChecked(allowed, undefined, tool.body)).toBe("run 1");
+
+    // Absent arguments are not a way around the approval's binding to the decided ones.
+    const { decision, approve } = await askedCall(warden, session, { q: 1 });
+    const waiting = session.runChecked(decision, undefined, tool.body);
+    await approve();
+    await expect(waiting).rejects.toMatchObject({ code: "APPROVAL_MISMATCH" });
+    expect(tool.runs).toBe(1);
+    expect(await outcomes(warden, decision.callId)).toHaveLength(0);
+  });
+});
