@@ -11,12 +11,13 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { tool as agentsTool, RunContext } from "@openai/agents";
 import { tool as aiTool } from "ai";
+import { expect } from "vitest";
 import { z } from "zod";
 import { wardenTools } from "../../src/adapters/ai-sdk/index.js";
 import { wardenLangChainTools } from "../../src/adapters/langchain/index.js";
 import { McpGateway } from "../../src/adapters/mcp/index.js";
 import { wardenAgentTools } from "../../src/adapters/openai-agents/index.js";
-import { guarded, Warden, WardenError } from "../../src/index.js";
+import { type GateDecision, guarded, Warden, WardenError } from "../../src/index.js";
 import { createToken, startServer } from "../../src/server/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
 
@@ -44,7 +45,34 @@ export interface Harness {
     | null;
   /** "caller": the entry point hands the decision back and the caller runs the tool itself. */
   runs: "warden" | "caller";
+  /**
+   * One decided call handed in again, the entry point's own way of replaying a call: a `check()`
+   * decision given to `runChecked` again, a caller-chosen call id used again (`guard.with`,
+   * `session.command`, MCP `_meta["warden/callId"]`, `/v1/decisions`), a framework call resumed again
+   * with the call id it was decided under, an HTTP outcome reported again. `"after"`: once the first
+   * hand-in finished; `"at once"`: both together; `"after its report"` (a caller that runs the tool):
+   * once the caller reported its outcome. What each hand-in saw. Null where the entry point takes no
+   * call id (`@guarded`: every call is decided anew).
+   */
+  replay: ((tool: string, args: Args, when: Replay) => Promise<Seen[]>) | null;
+  /**
+   * For entry points that decide and run apart: decides with `args`, then runs with `changed`, no
+   * approval between. Null where the arguments come once, with the call (what runs is what was
+   * decided), or the caller runs the tool itself over HTTP (Warden never sees what runs).
+   */
+  runChanged: ((tool: string, args: Args, changed: Args) => Promise<Seen>) | null;
+  /** Loads `policy` in the Warden that decides the entry point's calls (`warden mcp` watches its file). */
+  reload(policy: object): Promise<void>;
+  /**
+   * Asks again how a call held for its approval stands, where its caller can (`awaitApproval`, the
+   * HTTP poll); null where Warden holds and runs the call itself.
+   */
+  askAgain: ((callId: string) => Promise<Seen>) | null;
+  /** Reports an outcome for `callId` the entry point's own way; null where Warden runs the call. */
+  report: ((callId: string) => Promise<Seen>) | null;
 }
+
+export type Replay = "after" | "at once" | "after its report";
 
 export interface EntryPoint {
   name: string;
@@ -81,6 +109,14 @@ function fromRefusalText(text: string): Seen | null {
   return m ? { ok: false, code: m[1]!, text } : null;
 }
 
+/** A LangChain tool's answer to a tool call (a ToolMessage): Warden's refusal carries its code in the artifact. */
+function fromToolMessage(seen: Seen): Seen {
+  if (!seen.ok) return seen;
+  const message = seen.value as { content?: unknown; artifact?: { warden?: { code?: string } } };
+  const code = message.artifact?.warden?.code;
+  return code ? { ok: false, code, text: String(message.content) } : seen;
+}
+
 /** Resolves once `warden` shows a pending approval (another process's too: the book polls the ledger). */
 export async function pendingApproval(warden: Warden) {
   for (let i = 0; i < 1_000; i++) {
@@ -92,28 +128,54 @@ export async function pendingApproval(warden: Warden) {
   throw new Error("no pending approval appeared");
 }
 
+/** A Warden on a ledger file, its policy loaded from a file (so it can be reloaded). */
 async function openLocal(policy: object) {
   const dir = tempDir();
   const db = `${dir}/ledger.db`;
-  const warden = await Warden.open({ policy: policy as Record<string, unknown>, db });
+  const policyFile = `${dir}/policy.json`;
+  writeFileSync(policyFile, JSON.stringify(policy));
+  const warden = await Warden.open({ policy: policyFile, db });
   onCleanup(() => warden.close());
-  return { warden, db, dir };
+  const reload = async (next: object) => {
+    writeFileSync(policyFile, JSON.stringify(next));
+    expect(await warden.reloadPolicy()).toMatchObject({ ok: true, changed: true });
+  };
+  return { warden, db, dir, policyFile, reload };
 }
 
 async function localSession(policy: object) {
-  const { warden } = await openLocal(policy);
+  const { warden, reload } = await openLocal(policy);
   const session = await warden.session(IDENTITY);
-  return { warden, session };
+  return { warden, session, reload };
+}
+
+/** The test's caller-chosen call ids: a new one for every replayed call. */
+let chosen = 0;
+const nextCallId = () => `parity_${process.pid}_${++chosen}`;
+
+/** The same hand-in twice: one after the other, or both at once. */
+async function twice(when: Replay, handIn: () => Promise<Seen>): Promise<Seen[]> {
+  if (when === "at once") return Promise.all([handIn(), handIn()]);
+  return [await handIn(), await handIn()];
 }
 
 const guard: EntryPoint = {
   name: "session.guard",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
     return {
       warden,
       session: async () => session.id,
       runs: "warden",
+      reload,
+      askAgain: null,
+      report: null,
+      runChanged: null,
+      // A caller-chosen call id used again.
+      replay: (tool, args, when) => {
+        const withId = session.guard(tool, bodies[tool]!).with({ callId: nextCallId() });
+        return twice(when, () => settle(() => withId(args)));
+      },
       call: (tool, args) => settle(() => session.guard(tool, bodies[tool]!)(args)),
       callChanged: async (tool, args, changed, approve) => {
         const running = settle(() => session.guard(tool, bodies[tool]!)(args));
@@ -131,7 +193,7 @@ const guard: EntryPoint = {
 const decorated: EntryPoint = {
   name: "@guarded",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
     const holder = { session };
     const method = (tool: string) =>
       guarded(tool)(
@@ -144,6 +206,11 @@ const decorated: EntryPoint = {
       warden,
       session: async () => session.id,
       runs: "warden",
+      reload,
+      askAgain: null,
+      report: null,
+      runChanged: null,
+      replay: null,
       call: (tool, args) => settle(() => method(tool).call(holder, args)),
       callChanged: async (tool, args, changed, approve) => {
         const running = settle(() => method(tool).call(holder, args));
@@ -171,7 +238,8 @@ const command: EntryPoint = {
   needs: "bubblewrap",
   async open(policy, bodies) {
     const commands = Object.fromEntries(TOOLS.map((t) => [t, { timeout: "40s" }]));
-    const { warden, session } = await localSession({ ...policy, sandbox: { commands } });
+    const withCommands = (p: object) => ({ ...p, sandbox: { commands } });
+    const { warden, session, reload } = await localSession(withCommands(policy));
     const containment = warden.containment;
     const run = containment.run.bind(containment);
     const argsOf = new Map<string, Args>();
@@ -180,14 +248,22 @@ const command: EntryPoint = {
       void bodies[call.tool]!({ ...argsOf.get(call.tool)! }).catch(() => undefined);
       return run(call, spec);
     };
-    const exec = (tool: string, args: Args) => {
+    const exec = (tool: string, args: Args, callId?: string) => {
       argsOf.set(tool, args);
-      return session.command(tool, args, { command: COMMANDS[tool]! });
+      return session.command(tool, args, { command: COMMANDS[tool]! }, { callId });
     };
     return {
       warden,
       session: async () => session.id,
       runs: "warden",
+      reload: (next) => reload(withCommands(next)),
+      askAgain: null,
+      report: null,
+      runChanged: null,
+      replay: (tool, args, when) => {
+        const callId = nextCallId();
+        return twice(when, () => settle(() => exec(tool, args, callId)));
+      },
       call: (tool, args) => settle(() => exec(tool, args)),
       callChanged: async (tool, args, changed, approve) => {
         const running = settle(() => exec(tool, args));
@@ -203,9 +279,12 @@ const command: EntryPoint = {
 const checkAndOutcome: EntryPoint = {
   name: "session.check + recordOutcome",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
+    // The decisions check() took, for asking again how one stands.
+    const decisions = new Map<string, { decision: GateDecision; args: Args }>();
     const run = async (tool: string, decidedArgs: Args, runArgs: Args, approve?: () => Promise<void>) => {
       let decision = await session.check(tool, decidedArgs);
+      decisions.set(decision.callId, { decision, args: runArgs });
       if (decision.approval?.status === "pending") {
         const waiting = session.awaitApproval(decision, { args: runArgs });
         await approve?.();
@@ -233,10 +312,34 @@ const checkAndOutcome: EntryPoint = {
         return seenError(err);
       }
     };
+    /** The caller runs the tool itself and reports its outcome. */
+    const runAndReport = async (tool: string, callId: string, args: Args) => {
+      const value = await bodies[tool]!(args);
+      await session.recordOutcome(callId, { status: "ok", result: value });
+      return value;
+    };
     return {
       warden,
       session: async () => session.id,
       runs: "caller",
+      reload,
+      askAgain: async (callId) => {
+        const { decision, args } = decisions.get(callId)!;
+        return settle(() => session.awaitApproval(decision, { args }));
+      },
+      report: (callId) => settle(() => session.recordOutcome(callId, { status: "ok", result: "forged" })),
+      // A check() decision handed to runChecked again (or after the caller reported it): it runs once.
+      replay: async (tool, args, when) => {
+        const decision = await session.check(tool, args);
+        const runChecked = () => settle(() => session.runChecked(decision, args, () => bodies[tool]!(args)));
+        if (when !== "after its report") return twice(when, runChecked);
+        const reported = await settle(() => runAndReport(tool, decision.callId, args));
+        return [reported, await runChecked()];
+      },
+      runChanged: async (tool, args, changed) => {
+        const decision = await session.check(tool, args);
+        return settle(() => session.runChecked(decision, changed, () => bodies[tool]!(changed)));
+      },
       call: (tool, args) => settle(() => run(tool, args, args)).then(unwrap),
       callChanged: (tool, args, changed, approve) =>
         settle(() => run(tool, args, changed, approve)).then(unwrap),
@@ -251,7 +354,7 @@ function unwrap(seen: Seen): Seen {
 const http: EntryPoint = {
   name: "HTTP /v1/decisions + outcome",
   async open(policy, bodies) {
-    const { warden } = await openLocal(policy);
+    const { warden, reload } = await openLocal(policy);
     const server = await startServer(warden, { port: 0 });
     onCleanup(() => server.close());
     const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
@@ -266,16 +369,24 @@ const http: EntryPoint = {
     };
     const opened = await api("POST", "/v1/sessions", IDENTITY);
     const session = String(opened.body.id);
-    const run = async (tool: string, args: Args): Promise<Seen> => {
-      const decided = await api("POST", "/v1/decisions", { session, tool, args });
-      if (decided.status !== 200) {
-        const error = decided.body.error as { code: string; message: string };
-        return { ok: false, code: error.code, text: error.message };
-      }
-      const callId = String(decided.body.callId);
+    const refusal = (body: Record<string, unknown>): Seen => {
+      const error = body.error as { code: string; message: string };
+      return { ok: false, code: error.code, text: error.message };
+    };
+    const report = async (callId: string, value: unknown): Promise<Seen> => {
+      const reported = await api("POST", `/v1/calls/${callId}/outcome`, { status: "ok", result: value });
+      if (reported.body.error) return refusal(reported.body);
+      // The answer carries the result only when screening changed it, and says when it was withheld.
+      if (reported.body.status === "withheld") return refusal(reported.body);
+      return { ok: true, value: "result" in reported.body ? reported.body.result : value };
+    };
+    const run = async (tool: string, args: Args, callId?: string): Promise<Seen> => {
+      const decided = await api("POST", "/v1/decisions", { session, tool, args, callId });
+      if (decided.status !== 200) return refusal(decided.body);
+      const decidedId = String(decided.body.callId);
       let decision = String(decided.body.decision);
       while (decision === "pending") {
-        const state = await api("GET", `/v1/calls/${callId}?wait=30s`);
+        const state = await api("GET", `/v1/calls/${decidedId}?wait=30s`);
         if (state.status !== 200) {
           const error = state.body.error as { code: string; message: string };
           return { ok: false, code: error.code, text: error.message };
@@ -290,35 +401,62 @@ const http: EntryPoint = {
           text: String(decided.body.reason),
         };
       }
+      let value: unknown;
       try {
-        const value = await bodies[tool]!(args);
-        const reported = await api("POST", `/v1/calls/${callId}/outcome`, { status: "ok", result: value });
-        // The answer carries the result only when screening changed it, and says when it was withheld.
-        if (reported.body.status === "withheld") {
-          const error = reported.body.error as { code: string; message: string };
-          return { ok: false, code: error.code, text: error.message };
-        }
-        return { ok: true, value: "result" in reported.body ? reported.body.result : value };
+        value = await bodies[tool]!(args);
       } catch (err) {
-        await api("POST", `/v1/calls/${callId}/outcome`, { status: "error", error: { code: "BODY_ERROR" } });
+        await api("POST", `/v1/calls/${decidedId}/outcome`, {
+          status: "error",
+          error: { code: "BODY_ERROR" },
+        });
         return seenError(err);
       }
+      return report(decidedId, value);
     };
-    return { warden, session: async () => session, runs: "caller", call: run, callChanged: null };
+    return {
+      warden,
+      session: async () => session,
+      runs: "caller",
+      call: run,
+      callChanged: null,
+      runChanged: null,
+      reload,
+      askAgain: async (callId) => {
+        const state = await api("GET", `/v1/calls/${callId}`);
+        if (state.status !== 200) return refusal(state.body);
+        const { decision, code } = state.body as { decision: string; code: string | null };
+        if (decision === "allow") return { ok: true, value: decision };
+        return { ok: false, code: code ?? decision.toUpperCase(), text: decision };
+      },
+      report: (callId) => report(callId, "forged"),
+      // The agent's own replays: the same call id decided again, or its outcome reported again.
+      replay: async (tool, args, when) => {
+        const callId = nextCallId();
+        if (when === "after") return twice(when, () => run(tool, args, callId));
+        const decided = await api("POST", "/v1/decisions", { session, tool, args, callId });
+        expect(decided.body).toMatchObject({ decision: "allow" });
+        const value = await bodies[tool]!(args);
+        return twice(when === "at once" ? "at once" : "after", () => report(callId, value));
+      },
+    };
   },
 };
 
 type HttpCallState = {
   code: string | null;
+  reason: string | null;
   approval: { status: string; closed: { reason: string } | null };
 };
 
 /**
- * A `deny` of GET /v1/calls/{id}: people denied the call (no code), or its session ended while it
- * waited (`code: "SESSION_ENDED"`, the approval closed with the session's end as its reason).
+ * A `deny` of GET /v1/calls/{id}: people denied the call (no code), its session ended while it waited
+ * (`code: "SESSION_ENDED"`, the approval closed with the session's end as its reason), or a reloaded
+ * policy refuses the approved call (`code: "TOOL_DENIED"`, with its reason).
  */
 function denied(state: HttpCallState): Seen {
-  if (state.code !== null) return { ok: false, code: state.code, text: state.approval.closed!.reason };
+  if (state.code !== null) {
+    return { ok: false, code: state.code, text: state.approval.closed?.reason ?? String(state.reason) };
+  }
   return { ok: false, code: "APPROVAL_DENIED", text: "denied" };
 }
 
@@ -368,24 +506,35 @@ function seenResult(result: unknown): Seen {
   return { ok: true, value: text };
 }
 
-async function mcpCall(client: Client, tool: string, args: Args): Promise<Seen> {
+async function mcpCall(client: Client, tool: string, args: Args, callId?: string): Promise<Seen> {
+  const meta = callId === undefined ? {} : { _meta: { "warden/callId": callId } };
   try {
-    return seenResult(await client.callTool({ name: tool, arguments: args }, undefined, { timeout: 60_000 }));
+    return seenResult(
+      await client.callTool({ name: tool, arguments: args, ...meta }, undefined, { timeout: 60_000 }),
+    );
   } catch (err) {
     return { ok: false, code: "MCP_ERROR", text: String((err as Error).message) };
   }
+}
+
+/** An MCP call with a call id the client chose, made again. */
+function mcpReplay(client: Client) {
+  return (tool: string, args: Args, when: Replay) => {
+    const callId = nextCallId();
+    return twice(when, () => mcpCall(client, tool, args, callId));
+  };
 }
 
 /** `warden mcp` over stdio, the real CLI process, on the same ledger file as the test's Warden. */
 const mcpStdio: EntryPoint = {
   name: "warden mcp (stdio)",
   async open(policy, bodies) {
-    const { warden, dir, db } = await openLocal(policy);
+    const { warden, db, policyFile } = await openLocal(policy);
     const bodyUrl = await bodyServer(bodies);
-    const policyFile = `${dir}/policy.json`;
     // The upstream gets only the variables its server entry names, as a user's config would give them.
     const servers = { relay: { command: [process.execPath, RELAY], env: relaySpec(bodyUrl).env } };
-    writeFileSync(policyFile, JSON.stringify({ ...policy, mcp: { servers } }));
+    const withServers = (p: object) => JSON.stringify({ ...p, mcp: { servers } });
+    writeFileSync(policyFile, withServers(policy));
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [
@@ -416,6 +565,20 @@ const mcpStdio: EntryPoint = {
       runs: "warden",
       call: (tool, args) => mcpCall(client, tool, args),
       callChanged: null,
+      runChanged: null,
+      replay: mcpReplay(client),
+      askAgain: null,
+      report: null,
+      // The gateway process watches its policy file: its reload shows in the ledger.
+      reload: async (next) => {
+        const loads = async () => (await warden.ledger.store.query({ kinds: ["policy.load"] })).length;
+        const before = await loads();
+        writeFileSync(policyFile, withServers(next));
+        for (let i = 0; (await loads()) === before; i++) {
+          if (i > 500) throw new Error("warden mcp did not reload its policy");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
     };
   },
 };
@@ -424,7 +587,7 @@ const mcpStdio: EntryPoint = {
 const mcpHttp: EntryPoint = {
   name: "warden mcp --listen",
   async open(policy, bodies) {
-    const { warden } = await openLocal(policy);
+    const { warden, reload } = await openLocal(policy);
     const bodyUrl = await bodyServer(bodies);
     const gateway = await McpGateway.create({
       warden,
@@ -452,6 +615,11 @@ const mcpHttp: EntryPoint = {
       runs: "warden",
       call: (tool, args) => mcpCall(client, tool, args),
       callChanged: null,
+      runChanged: null,
+      replay: mcpReplay(client),
+      askAgain: null,
+      report: null,
+      reload,
     };
   },
 };
@@ -459,7 +627,7 @@ const mcpHttp: EntryPoint = {
 const aiSdk: EntryPoint = {
   name: "AI SDK adapter",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
     const schema = z.object({ n: z.number() });
     const make = (approvalFlow: boolean) =>
       wardenTools(
@@ -481,10 +649,25 @@ const aiSdk: EntryPoint = {
     const opts = () => ({ toolCallId: `call_ai_${++n}`, messages: [] as never[] });
     type Execute = (input: Args, o: ReturnType<typeof opts>) => Promise<unknown>;
     type NeedsApproval = (input: Args, o: ReturnType<typeof opts>) => Promise<boolean>;
+    /** The SDK's approval flow: Warden decides in needsApproval, the SDK executes the call later. */
+    const decideAhead = async (tool: string, args: Args) => {
+      const o = opts();
+      await (held[tool]!.needsApproval as unknown as NeedsApproval)(args, o);
+      return (input: Args) => settle(() => (held[tool]!.execute as Execute)(input, o));
+    };
     return {
       warden,
       session: async () => session.id,
       runs: "warden",
+      reload,
+      askAgain: null,
+      report: null,
+      // The SDK resumes a decided call again (its history sent back twice): same tool-call id.
+      replay: async (tool, args, when) => {
+        const execute = await decideAhead(tool, args);
+        return twice(when, () => execute(args));
+      },
+      runChanged: async (tool, args, changed) => (await decideAhead(tool, args))(changed),
       call: (tool, args) => settle(() => (plain[tool]!.execute as Execute)(args, opts())),
       // The SDK's own approval flow: Warden decides in needsApproval, the SDK executes later.
       callChanged: async (tool, args, changed, approve) => {
@@ -502,7 +685,7 @@ const aiSdk: EntryPoint = {
 const openaiAgents: EntryPoint = {
   name: "OpenAI Agents adapter",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
     const tools = wardenAgentTools(
       session,
       TOOLS.map((t) =>
@@ -531,10 +714,33 @@ const openaiAgents: EntryPoint = {
       const text = typeof out === "string" ? out : JSON.stringify(out);
       return fromRefusalText(text) ?? ({ ok: true, value: out } as Seen);
     };
+    /** needsApproval decides; the returned invoke runs the call as a resumed run would, any number of times. */
+    const decideAhead = async (tool: string, args: Args) => {
+      const t = byName.get(tool) as Extract<(typeof tools)[number], { type: "function" }>;
+      const callId = `call_oa_${++n}`;
+      await t.needsApproval(context, args, callId);
+      return async (input: Args): Promise<Seen> => {
+        const out = await t.invoke(context, JSON.stringify(input), {
+          toolCall: { type: "function_call", callId, name: tool, arguments: JSON.stringify(input) },
+        });
+        const text = typeof out === "string" ? out : JSON.stringify(out);
+        return fromRefusalText(text) ?? { ok: true, value: out };
+      };
+    };
     return {
       warden,
       session: async () => session.id,
       runs: "warden",
+      reload,
+      askAgain: null,
+      report: null,
+      // A run resumed twice from one state: the decided call is invoked again under its call id.
+      replay: async (tool, args, when) => {
+        const invoke = await decideAhead(tool, args);
+        return twice(when, () => settle(() => invoke(args)).then(unwrap));
+      },
+      runChanged: async (tool, args, changed) =>
+        settle(async () => (await decideAhead(tool, args))(changed)).then(unwrap),
       call: (tool, args) => settle(() => run(tool, args, args)).then(unwrap),
       callChanged: (tool, args, changed, approve) =>
         settle(() => run(tool, args, changed, approve)).then(unwrap),
@@ -545,7 +751,7 @@ const openaiAgents: EntryPoint = {
 const langchain: EntryPoint = {
   name: "LangChain adapter",
   async open(policy, bodies) {
-    const { warden, session } = await localSession(policy);
+    const { warden, session, reload } = await localSession(policy);
     const tools = wardenLangChainTools(
       session,
       TOOLS.map((t) =>
@@ -562,6 +768,16 @@ const langchain: EntryPoint = {
       runs: "warden",
       call: (tool, args) => settle(() => byName.get(tool as (typeof TOOLS)[number])!.invoke(args)),
       callChanged: null,
+      runChanged: null,
+      reload,
+      askAgain: null,
+      report: null,
+      // The same tool call (its id) invoked again, as a graph replaying a step would.
+      replay: (tool, args, when) => {
+        const toolCall = { id: nextCallId(), name: tool, args, type: "tool_call" as const };
+        const gated = byName.get(tool as (typeof TOOLS)[number])!;
+        return twice(when, () => settle(() => gated.invoke(toolCall)).then(fromToolMessage));
+      },
     };
   },
 };

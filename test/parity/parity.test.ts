@@ -172,6 +172,12 @@ function hasNoKey(seen: Seen) {
 
 const approver = { name: "approver@test.example", role: "approver" as const, via: "api" };
 
+/** The test policy after a reload that refuses the asked tool outright. */
+function refusingAsked() {
+  const p = policy();
+  return { ...p, rules: p.rules.map((r) => (r.id === "human" ? { ...r, decision: "deny" } : r)) };
+}
+
 for (const entry of ENTRY_POINTS) {
   const missing = entry.needs === "bubblewrap" && !BubblewrapRunner.available();
   describe.skipIf(missing)(`${entry.name}${missing ? " (skipped: bubblewrap is not installed)" : ""}`, () => {
@@ -228,6 +234,84 @@ for (const entry of ENTRY_POINTS) {
       const [intent] = await h.warden.ledger.store.query({ tool: "asked", kinds: ["call.intent"] });
       expect(intent!.data.args).toEqual({ n: 7 });
       expect(f.ran).toEqual(["asked:7"]);
+    });
+
+    for (const when of ["after", "at once", "after its report"] as const) {
+      it(`runs a decided call once when it is handed in again ${when} (CALL_ID_CONFLICT)`, async () => {
+        const { h, f } = await open(entry);
+        if (!h.replay) {
+          // No call id to hand in again (@guarded): each call is a decision of its own, run once.
+          await h.call("work", { n: 1 });
+          await h.call("work", { n: 1 });
+          const calls = await outcomesOf(h.warden, "work");
+          expect(new Set(calls.map((c) => c.callId)).size).toBe(2);
+          expect(calls.map((c) => c.outcomes.length)).toEqual([1, 1]);
+          return;
+        }
+        const caller = h.runs === "caller";
+        // A call Warden runs takes no report (see below): handed in again after it ran, then reported.
+        const seen = await h.replay("work", { n: 1 }, caller || when !== "after its report" ? when : "after");
+        expect(
+          seen.filter((s) => s.ok),
+          JSON.stringify(seen),
+        ).toHaveLength(1);
+        expect(seen.filter((s) => !s.ok)).toEqual([expect.objectContaining({ code: "CALL_ID_CONFLICT" })]);
+        expect(f.ran).toEqual(["work"]);
+        const [call] = await eventually(async () => {
+          const calls = await outcomesOf(h.warden, "work");
+          return calls.length === 1 && calls[0]!.outcomes.length > 0 ? calls : undefined;
+        });
+        if (!caller && when === "after its report") {
+          const soc = await socBeside(h.warden, policy());
+          expect(await soc.report(call!.callId!)).toMatchObject({ code: "CALL_ID_CONFLICT" });
+        }
+        expect(call!.outcomes).toHaveLength(1);
+      });
+    }
+
+    it("runs a decided call only with the arguments it was decided on (APPROVAL_MISMATCH)", async () => {
+      const { h, f } = await open(entry);
+      if (!h.runChanged) {
+        // The arguments come once, with the call (or the caller runs the tool itself over HTTP, and
+        // holds what it was allowed): what Warden decided is what it runs.
+        expect(await h.call("work", { n: 3 })).toMatchObject({ ok: true });
+        const [intent] = await h.warden.ledger.store.query({ tool: "work", kinds: ["call.intent"] });
+        expect(intent!.data.args).toEqual({ n: 3 });
+        return;
+      }
+      const seen = await h.runChanged("work", { n: 1 }, { n: 2 });
+      expect(seen).toMatchObject({ ok: false, code: "APPROVAL_MISMATCH" });
+      expect(f.ran).toEqual([]);
+      expect((await outcomesOf(h.warden, "work")).map((c) => c.outcomes.length)).toEqual([0]);
+    });
+
+    it("ends an approved call a reloaded policy refuses with one outcome (TOOL_DENIED), however often it is asked, and takes no report after it", async () => {
+      const { h, f } = await open(entry);
+      const calling = h.call("asked", { n: 1 });
+      const view = await pendingApproval(h.warden);
+      await h.reload(refusingAsked());
+      await h.warden.approvals.queue.decide(view.id, { decision: "approve", approver, digest: view.digest });
+      const refused = { ok: false, code: "TOOL_DENIED" };
+      expect(await within(calling, 10_000)).toMatchObject(refused);
+      expect(f.ran.filter((r) => r.startsWith("asked"))).toEqual([]);
+      for (let ask = 0; ask < 2; ask++) {
+        if (h.askAgain) expect(await h.askAgain(view.callId)).toMatchObject(refused);
+        // How the decision service reads the call (GET /v1/calls/{id}), where its Warden decided it.
+        if (entry.name !== "warden mcp (stdio)") {
+          expect(await h.warden.gate.callState(view.callId, 0)).toMatchObject({
+            decision: "deny",
+            code: "TOOL_DENIED",
+          });
+        }
+      }
+      // No report after it: not the entry point's own, not one over HTTP from another process.
+      const conflict = { code: "CALL_ID_CONFLICT" };
+      if (h.report) expect(await h.report(view.callId)).toMatchObject(conflict);
+      const soc = await socBeside(h.warden, refusingAsked());
+      expect(await soc.report(view.callId)).toMatchObject(conflict);
+      const outcomes = await h.warden.ledger.store.query({ callId: view.callId, kinds: ["call.outcome"] });
+      expect(outcomes).toHaveLength(1);
+      expect(outcomes[0]!.data).toMatchObject({ status: "error", error: { code: "TOOL_DENIED" } });
     });
 
     it("screens results and errors with secrets.results: redact", async () => {
