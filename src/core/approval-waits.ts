@@ -120,7 +120,8 @@ export class ApprovalWaits {
     if (view.status === "approved") {
       const session = await this.#sessions.active(view.session);
       // The HTTP agent runs the call itself once told allow: the check happens here, on the recorded args.
-      const refused = await this.#policyRefusal(view, session, undefined, found);
+      const refused =
+        (await this.#policyRefusal(view, session, undefined, found)) ?? (await this.#refusedEarlier(callId));
       if (refused) {
         await this.#recordRefused(callId, new ToolDeniedError({ callId, tool: view.tool, ...refused }));
         return { decision: "deny", code: "TOOL_DENIED", reason: refused.reason, approval: view };
@@ -184,6 +185,19 @@ export class ApprovalWaits {
       };
     }
     return { ruleId: verdict.ruleId, reason: `${CHANGED}: ${verdict.reason}` };
+  }
+
+  /**
+   * The refusal an approved call already ended with (its outcome: TOOL_DENIED), wherever it was refused:
+   * another Warden on the ledger may have reloaded a policy that refuses it while this one has not yet.
+   * (A run that ended in a refusal of its own is over too: either way the call runs no more.)
+   */
+  async #refusedEarlier(callId: string): Promise<{ ruleId: null; reason: string } | null> {
+    const [outcome] = await this.#store.query({ callId, kinds: ["call.outcome"], limit: 1 });
+    if (!outcome) return null;
+    const { status, error } = readRecord(outcome, "call.outcome").data;
+    if (status !== "error" || error?.code !== "TOOL_DENIED") return null;
+    return { ruleId: null, reason: "the call was refused after its approval (TOOL_DENIED); it will not run" };
   }
 
   /** The approval once decided, or as it is after `waitMs` or once its session ends (then it reads as closed). */
