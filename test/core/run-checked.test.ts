@@ -39,6 +39,16 @@ async function askedCall(warden: Warden, session: Session, args: unknown) {
   };
 }
 
+/** A Warden that asks people for every `lookup`, and one such call decided with `{ q: 1 }`. */
+async function askedLookup() {
+  const { warden } = await openWarden({
+    default: "allow" as const,
+    rules: [{ id: "ask", tools: ["lookup"], decision: "ask" as const }],
+  });
+  const session = await warden.session(IDENTITY);
+  return { warden, session, ...(await askedCall(warden, session, { q: 1 })) };
+}
+
 describe("runChecked", () => {
   it("runs an allowed decision with its decided arguments, once", async () => {
     const { warden } = await openWarden({ default: "allow" as const });
@@ -81,12 +91,7 @@ describe("runChecked", () => {
   });
 
   it("runs an approved call once, however often its pending decision is handed in", async () => {
-    const { warden } = await openWarden({
-      default: "allow" as const,
-      rules: [{ id: "ask", tools: ["lookup"], decision: "ask" as const }],
-    });
-    const session = await warden.session(IDENTITY);
-    const { decision, approve } = await askedCall(warden, session, { q: 1 });
+    const { warden, session, decision, approve } = await askedLookup();
     const tool = counter();
 
     const waiting = session.runChecked(decision, { q: 1 }, tool.body);
@@ -103,12 +108,7 @@ describe("runChecked", () => {
   });
 
   it("refuses other arguments for an asked call at once, before anyone decides it", async () => {
-    const { warden } = await openWarden({
-      default: "allow" as const,
-      rules: [{ id: "ask", tools: ["lookup"], decision: "ask" as const }],
-    });
-    const session = await warden.session(IDENTITY);
-    const { decision, approve } = await askedCall(warden, session, { q: 1 });
+    const { warden, session, decision, approve } = await askedLookup();
     const tool = counter();
 
     // Nobody has decided the approval: the refusal does not wait for them.

@@ -7,14 +7,20 @@ import { apiClient } from "./api-client.js";
 
 const IDENTITY = { agent: "bot", onBehalfOf: "alice@example.com", intent: "x" };
 
+/** `warden start`'s HTTP service on a fresh ledger, an agent token and a session of it. */
+async function serving() {
+  const { warden } = await openWarden({ default: "allow" });
+  const server = await startServer(warden, { port: 0 });
+  onCleanup(() => server.close());
+  const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
+  const api = apiClient(() => server.url);
+  const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
+  return { warden, server, token, api, session };
+}
+
 describe("request bodies", () => {
   it("refuse a lone surrogate or an unrecordable duration at the route", async () => {
-    const { warden } = await openWarden({ default: "allow" });
-    const server = await startServer(warden, { port: 0 });
-    onCleanup(() => server.close());
-    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
-    const api = apiClient(() => server.url);
-    const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
+    const { token, api, session } = await serving();
     const decided = await api("POST", "/v1/decisions", token, { session, tool: "t", args: {} });
     const callId = String(decided.body.callId);
     const refused = [
@@ -34,12 +40,7 @@ describe("request bodies", () => {
   });
 
   it("refuse a key named twice in one object, which another parser could read the other way", async () => {
-    const { warden } = await openWarden({ default: "allow" });
-    const server = await startServer(warden, { port: 0 });
-    onCleanup(() => server.close());
-    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
-    const api = apiClient(() => server.url);
-    const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
+    const { warden, server, token, session } = await serving();
     const post = (body: string) =>
       fetch(`${server.url}/v1/decisions`, {
         method: "POST",
