@@ -141,10 +141,10 @@ describe("runChecked without arguments", () => {
     expect(await session.runChecked(allowed, undefined, tool.body)).toBe("run 1");
 
     // Absent arguments are not a way around the approval's binding to the decided ones.
-    const { decision, approve } = await askedCall(warden, session, { q: 1 });
-    const waiting = session.runChecked(decision, undefined, tool.body);
-    await approve();
-    await expect(waiting).rejects.toMatchObject({ code: "APPROVAL_MISMATCH" });
+    const { decision } = await askedCall(warden, session, { q: 1 });
+    await expect(session.runChecked(decision, undefined, tool.body)).rejects.toMatchObject({
+      code: "APPROVAL_MISMATCH",
+    });
     expect(tool.runs).toBe(1);
     expect(await outcomes(warden, decision.callId)).toHaveLength(0);
   });
