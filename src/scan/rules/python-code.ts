@@ -36,15 +36,8 @@ interface Scope {
 
 function collect(root: PyNode): Scope {
   const s: Scope = { names: new Map([["__builtins__", "builtins"]]), consts: new Set(), strings: new Map() };
-  const bindings = ["import_statement", "import_from_statement", "assignment", "function_definition"];
-  for (const imp of root.descendantsOfType(bindings)) {
+  for (const imp of root.descendantsOfType(["import_statement", "import_from_statement", "assignment"])) {
     if (!imp) continue;
-    if (imp.type === "function_definition") {
-      // `def eval(…)`: the file's own function, not the builtin of that name.
-      const name = imp.childForFieldName("name")?.text;
-      if (name) s.names.set(name, name);
-      continue;
-    }
     if (imp.type === "assignment") {
       const left = imp.childForFieldName("left");
       const right = imp.childForFieldName("right");
@@ -178,36 +171,6 @@ function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
 
 const short = (name: string): string => (name.startsWith("builtins.") ? name.slice(9) : name);
 
-/**
- * A shell or evaluator handed to another call as a value, with non-literal input beside it:
- * `map(os.system, cmds)`, `functools.partial(eval, code)`, `Thread(target=os.system, args=(c,))`,
- * `pool.submit(subprocess.run, cmd, shell=True)`. What the callee does with it cannot be followed.
- */
-function passedAsValue(args: PyNode[], s: Scope): { ruleId: string; message: string } | undefined {
-  const values = args.map((a) => (a.type === "keyword_argument" ? a.childForFieldName("value") : a));
-  const shell = args.some(
-    (a) =>
-      a.type === "keyword_argument" &&
-      a.childForFieldName("name")?.text === "shell" &&
-      a.childForFieldName("value")?.type === "true",
-  );
-  for (const [i, value] of values.entries()) {
-    if (value?.type !== "identifier" && value?.type !== "attribute") continue;
-    const name = resolve(value, s) ?? "";
-    const ruleId =
-      SHELL_STRING.has(name) || (shell && SHELL_KWARG.has(name))
-        ? "code-shell-exec"
-        : EVAL.has(name)
-          ? "code-dynamic-eval"
-          : undefined;
-    if (!ruleId) continue;
-    const input = values.some((v, j) => j !== i && v !== null && v.type !== "true" && !isLiteral(v, s));
-    if (input)
-      return { ruleId, message: `${short(name)} passed as a value to a call with non-literal input` };
-  }
-  return undefined;
-}
-
 function check(call: PyNode, s: Scope): { ruleId: string; message: string } | undefined {
   const fn = call.childForFieldName("function");
   const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a !== null) ?? [];
@@ -232,8 +195,6 @@ function check(call: PyNode, s: Scope): { ruleId: string; message: string } | un
   if (LOADERS.has(name) && first && pyString(first, s) === undefined) {
     return { ruleId: "code-dynamic-module", message: `${short(name)}() of a module named at run time` };
   }
-  const passed = passedAsValue(args, s);
-  if (passed) return passed;
   if (name.endsWith(`.${COMPUTED}`) && args.some((a) => !isLiteral(a.childForFieldName("value") ?? a, s))) {
     const mod = name.slice(0, -2);
     const ruleId = COMPUTED_SHELL.has(mod)
