@@ -47,18 +47,6 @@ describe("code-shell-exec", () => {
     ['const cp = require("child_process"); cp["ex" + "ec"](cmd);'],
     ['import * as cp from "child_process"; cp[method](cmd);'],
     ['const cp = require("child_process"); cp[method]("sh", ["-c", script]);'],
-    // Called through .call, .apply, .bind or Reflect.
-    ['import cp from "child_process"; cp.exec.call(cp, cmd);'],
-    ['import cp from "child_process"; cp.execSync.apply(cp, [cmd]);'],
-    ['import cp from "child_process"; cp.execSync.apply(cp, args);'],
-    ['import { exec } from "child_process"; exec.bind(null)(cmd);'],
-    ['import { exec } from "child_process"; const run = exec.bind(null, cmd); run();'],
-    ['import * as cp from "child_process"; Reflect.apply(cp.exec, cp, [cmd]);'],
-    // The module handed to a callback.
-    ['import("child_process").then((cp) => cp.exec(cmd));'],
-    ['import("node:child_process").then(({ exec }) => exec(cmd));'],
-    ['import("child_" + "process").then(function (cp) { cp.spawn("sh", ["-c", s], { shell: true }); });'],
-    ['const cp = await import("child_process"); cp.execSync(cmd);'],
   ])("flags the evasion %s", (src) => {
     expect(ids(src)).toEqual(["code-shell-exec"]);
   });
@@ -78,10 +66,6 @@ describe("code-shell-exec", () => {
     ['import { spawn } from "child_process"; spawn("ls", ["-la"], { shell: true });'],
     ['import { execFile } from "child_process"; execFile("git", [ref], { shell: false });'],
     ["function exec(x: string) { return x; } exec(cmd);"],
-    ['import cp from "child_process"; cp.exec.call(cp, "git status");'],
-    ["const re = /a/; re.exec.call(re, text); run.call(this, cmd); fn.apply(null, args);"],
-    ['import("./tasks").then((t) => t.exec(cmd));'],
-    ["Promise.resolve(tools).then((cp) => cp.exec(cmd));"],
   ])("does not flag %s", (src) => {
     expect(ids(src)).toEqual([]);
   });
@@ -106,14 +90,6 @@ describe("code-dynamic-eval", () => {
     ["(async function () {}).constructor(body)();"],
     ['"".constructor.constructor(body)();'],
     ["const vm = require(`vm`); vm[how](code);"],
-    ["eval.call(null, code);"],
-    ["eval.apply(globalThis, [code]);"],
-    ["eval.bind(null)(code);"],
-    ["const run = eval.bind(globalThis); run(code);"],
-    ["Reflect.apply(eval, undefined, [code]);"],
-    ["Reflect.apply(globalThis.eval, null, parts);"],
-    ["Function.call(null, body)();"],
-    ["Reflect.construct(Function, [body])();"],
   ])("flags %s", (src) => {
     expect(ids(src)).toEqual(["code-dynamic-eval"]);
   });
@@ -126,9 +102,6 @@ describe("code-dynamic-eval", () => {
     ["globalThis.structuredClone(value);"],
     ['import { evaluate as eval2 } from "mathjs"; const run = eval2; run(expr);'],
     ["class A { constructor(x) {} } new A(x); a.constructor(x); this.constructor(x);"],
-    ['eval.call(null, "1 + 1"); Reflect.apply(eval, null, ["2"]); JSON.parse.call(JSON, text);'],
-    ["Reflect.apply(handler, null, [code]); Reflect.construct(Map, [entries]);"],
-    ["const Reflect = { apply: (f, t, a) => a }; Reflect.apply(eval, null, [code]);"],
   ])("does not flag %s", (src) => {
     expect(ids(src)).toEqual([]);
   });

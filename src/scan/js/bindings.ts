@@ -45,9 +45,7 @@ export function loadedName(node: Node | null | undefined, b: FileBindings): Node
   return first === undefined || first.type === "SpreadElement" ? null : first;
 }
 
-/** A name the file neither imports nor declares: where it is used, it is the global of that name. */
-export const unbound = (name: string, b: FileBindings): boolean =>
-  !b.imports.has(name) && !b.values.has(name);
+const unbound = (name: string, b: FileBindings): boolean => !b.imports.has(name) && !b.values.has(name);
 
 /** Whether `callee` is a CommonJS loader (see `loadedName`). */
 function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
@@ -135,20 +133,6 @@ function bindDeclarator(id: Node, init: Node, b: FileBindings): void {
   for (const name of patternNames(id)) b.values.set(name, init);
 }
 
-/**
- * `import("child_process").then((cp) => …)`, `.then(({ exec }) => …)`: the callback's first parameter is
- * the loaded module, bound as a `const` of it would be.
- */
-function bindLoadedCallback(call: Node & { type: "CallExpression" }, b: FileBindings): void {
-  const callee = unwrap(call.callee);
-  if (callee.type !== "MemberExpression" || memberKey(callee, b) !== "then") return;
-  const load = unwrap(callee.object);
-  const callback = call.arguments[0] ? unwrap(call.arguments[0] as Node) : undefined;
-  if (callback?.type !== "ArrowFunctionExpression" && callback?.type !== "FunctionExpression") return;
-  const param = callback.params[0];
-  if (param && requiredModule(load, b) !== undefined) bindDeclarator(param as Node, load, b);
-}
-
 /** One walk over the program that records everything the rules look names up in. */
 export function collectBindings(program: Node): FileBindings {
   const b: FileBindings = {
@@ -203,9 +187,6 @@ export function collectBindings(program: Node): FileBindings {
         b.classes.push(node);
         break;
       case "CallExpression":
-        bindLoadedCallback(node, b);
-        b.calls.push(node);
-        break;
       case "NewExpression":
       case "ImportExpression":
         b.calls.push(node);

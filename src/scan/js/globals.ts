@@ -1,11 +1,13 @@
 // Which expressions stand for the global evaluators `eval` and `Function`, however they are reached.
 
 import { type Node, unwrap } from "./ast.js";
-import { type FileBindings, staticString, unbound } from "./bindings.js";
+import { type FileBindings, staticString } from "./bindings.js";
 
 export type Evaluator = "eval" | "Function";
 
 const GLOBAL_OBJECTS = new Set(["globalThis", "window", "global", "self"]);
+
+const unbound = (name: string, b: FileBindings): boolean => !b.imports.has(name) && !b.values.has(name);
 
 function key(m: Node & { type: "MemberExpression" }, b: FileBindings): string | undefined {
   if (!m.computed && m.property.type === "Identifier") return m.property.name;

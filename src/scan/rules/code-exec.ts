@@ -1,15 +1,8 @@
 // JS/TS rules code-shell-exec, code-dynamic-eval and code-dynamic-module: shells and evaluators fed with
 // non-literal input, and modules loaded by a name that is not a literal.
 
-import { memberName, type Node, objectProp, unwrap } from "../js/ast.js";
-import {
-  COMPUTED,
-  type FileBindings,
-  loadedName,
-  resolveCallee,
-  staticString,
-  unbound,
-} from "../js/bindings.js";
+import { type Node, objectProp, unwrap } from "../js/ast.js";
+import { COMPUTED, type FileBindings, loadedName, resolveCallee, staticString } from "../js/bindings.js";
 import { globalEvaluator } from "../js/globals.js";
 
 export interface ExecHit {
@@ -75,18 +68,8 @@ function checkLoad(call: Node, b: FileBindings): ExecHit | undefined {
   return { ruleId: "code-dynamic-module", node: call, message: `${how} of a module named at run time` };
 }
 
-/**
- * Shell, eval and module-load findings for one call, `new` or `import()` expression, made directly or
- * through `.call`, `.apply`, `.bind` or `Reflect`.
- */
+/** Shell, eval and module-load findings for one call, `new` or `import()` expression. */
 export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
-  const hit = checkDirect(call, b);
-  if (hit) return hit;
-  const indirect = redirected(call, b);
-  return indirect ? checkDirect(indirect, b) : undefined;
-}
-
-function checkDirect(call: Node, b: FileBindings): ExecHit | undefined {
   if (call.type === "ImportExpression") return checkLoad(call, b);
   if (call.type !== "CallExpression" && call.type !== "NewExpression") return undefined;
   const args = call.arguments as Node[];
@@ -100,7 +83,8 @@ function checkDirect(call: Node, b: FileBindings): ExecHit | undefined {
   const load = call.type === "CallExpression" ? checkLoad(call, b) : undefined;
   if (load) return load;
   const callee = unwrap(call.callee);
-  if (callee.type === "Identifier" && unbound(callee.name, b)) return undefined;
+  if (callee.type === "Identifier" && !b.imports.has(callee.name) && !b.values.has(callee.name))
+    return undefined;
   const r = resolveCallee(call.callee, b);
   if (!r) return undefined;
   if (r.name.split(".").includes(COMPUTED)) return computedHit(call, r.source, args, b);
@@ -115,57 +99,6 @@ function checkDirect(call: Node, b: FileBindings): ExecHit | undefined {
     return { ruleId: "code-dynamic-eval", node: call, message: `vm.${r.name} with non-literal code` };
   }
   return undefined;
-}
-
-/**
- * The call `call` makes of another function, as a direct call or `new` at the same place:
- * `f.call(t, …a)`, `f.apply(t, [a])`, `f.bind(t, …a)(…b)` (also through a name bound to the bound
- * function), `Reflect.apply(f, t, [a])`, `Reflect.construct(F, [a])`. An argument list that is not an
- * array literal counts as non-literal input.
- */
-function redirected(call: Node, b: FileBindings): Node | undefined {
-  if (call.type !== "CallExpression") return undefined;
-  const args = call.arguments as Node[];
-  const bound = boundCall(call.callee, b);
-  if (bound) return synthetic(call, "CallExpression", bound.target, [...bound.args, ...args]);
-  const callee = unwrap(call.callee);
-  if (callee.type !== "MemberExpression") return undefined;
-  const name = memberName(callee);
-  const object = unwrap(callee.object);
-  if (object.type === "Identifier" && object.name === "Reflect" && unbound("Reflect", b)) {
-    if (name === "apply" && args[0]) return synthetic(call, "CallExpression", args[0], listed(args[2]));
-    if (name === "construct" && args[0]) return synthetic(call, "NewExpression", args[0], listed(args[1]));
-    return undefined;
-  }
-  if (name === "call") return synthetic(call, "CallExpression", callee.object, args.slice(1));
-  if (name === "apply") return synthetic(call, "CallExpression", callee.object, listed(args[1]));
-  return undefined;
-}
-
-/** `f.bind(t, …a)`, or a name bound to it: the function and the arguments bound ahead. */
-function boundCall(node: Node, b: FileBindings, depth = 0): { target: Node; args: Node[] } | undefined {
-  const n = unwrap(node);
-  if (n.type === "Identifier" && depth < 4) {
-    const init = b.values.get(n.name);
-    return init && !b.imports.has(n.name) ? boundCall(init, b, depth + 1) : undefined;
-  }
-  if (n.type !== "CallExpression") return undefined;
-  const callee = unwrap(n.callee);
-  if (callee.type !== "MemberExpression" || memberName(callee) !== "bind") return undefined;
-  return { target: callee.object, args: (n.arguments as Node[]).slice(1) };
-}
-
-/** The elements of an argument-list literal; anything else stands for one non-literal argument. */
-function listed(list: Node | undefined): Node[] {
-  if (!list) return [];
-  const l = unwrap(list);
-  if (l.type === "ArrayExpression")
-    return l.elements.filter((e): e is NonNullable<typeof e> => e !== null) as Node[];
-  return [{ type: "SpreadElement", argument: list, start: list.start, end: list.end } as Node];
-}
-
-function synthetic(at: Node, type: "CallExpression" | "NewExpression", callee: Node, args: Node[]): Node {
-  return { type, callee, arguments: args, optional: false, start: at.start, end: at.end } as Node;
 }
 
 /** `cp[method](cmd)`: a member of child_process, shelljs or vm chosen at run time, given non-literal input. */
