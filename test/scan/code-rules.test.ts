@@ -52,6 +52,46 @@ describe("code-shell-exec", () => {
   });
 
   it.each([
+    // A module followed into the callbacks it is handed to.
+    ['import("child_process").then((cp) => cp.exec(cmd));'],
+    ['import("node:child_process").then(({ exec }) => exec(cmd));'],
+    ['const loading = import("child_process"); loading.then((m) => m.execSync(cmd));'],
+    ['[require("child_process")].forEach((cp) => cp.execSync(cmd));'],
+    ['((cp) => cp.exec(cmd))(require("child_process"));'],
+    ['function run(cp) { cp.exec(cmd); } run(require("child_process"));'],
+    // Awaited loads (followed already: kept here so they stay followed).
+    ['const cp = await import("child_process"); cp.exec(cmd);'],
+    ['const { exec } = await import("node:child_process"); exec(cmd);'],
+    // Called through .call, .apply, .bind and Reflect.
+    ['const cp = require("child_process"); cp.exec.call(cp, cmd);'],
+    ['const cp = require("child_process"); cp.execSync.apply(cp, args);'],
+    ['const cp = require("child_process"); Reflect.apply(cp.exec, cp, [cmd]);'],
+    ['import { exec } from "child_process"; exec.bind(null)(cmd);'],
+    ['const cp = require("child_process"); const run = cp.exec.bind(cp); run(cmd);'],
+    // Handed on as a value: whatever calls it picks the command.
+    ['import { execSync } from "child_process"; commands.forEach(execSync);'],
+    ['import * as cp from "child_process"; queue.run(cp.exec);'],
+  ])("flags the indirect use %s", (src) => {
+    expect(ids(src)).toEqual(["code-shell-exec"]);
+  });
+
+  it.each([
+    ['const cp = require("child_process"); cp.exec.call(cp, "git status");'],
+    ['const cp = require("child_process"); Reflect.apply(cp.execSync, cp, ["ls"]);'],
+    [
+      "const o = { exec(c) { return c; } }; o.exec(cmd); o.exec.call(o, cmd); Reflect.apply(o.exec, o, [cmd]);",
+    ],
+    ["const re = /a(b)/; re.exec(s); /x/.exec.call(re, s);"],
+    ["fetch(url).then((res) => res.json()); [a, b].forEach((x) => x.exec(cmd));"],
+    ['import { spawn } from "child_process"; tasks.map(spawn);'],
+    [
+      'import { exec } from "child_process"; import { promisify } from "node:util"; const run = promisify(exec); await run("ls");',
+    ],
+  ])("does not flag the look-alike %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+
+  it.each([
     ['import * as cp from "child_process"; cp[method]("git", ["status"]);'],
     ["const m = { a: 1 }; m[key](cmd);"],
     ['const mod = require("./local"); mod[name](cmd);'],
@@ -92,6 +132,38 @@ describe("code-dynamic-eval", () => {
     ["const vm = require(`vm`); vm[how](code);"],
   ])("flags %s", (src) => {
     expect(ids(src)).toEqual(["code-dynamic-eval"]);
+  });
+
+  it.each([
+    ["eval.call(null, code);"],
+    ["eval.apply(null, [code]);"],
+    ["eval.apply(globalThis, args);"],
+    ["eval.bind(null)(code);"],
+    ["const run = eval.bind(globalThis); run(code);"],
+    ["Reflect.apply(eval, null, [code]);"],
+    ["Reflect.apply(globalThis.eval, undefined, list);"],
+    ["Reflect.construct(Function, [body]);"],
+    ['Reflect.construct(Function, ["a", body]);'],
+    ["Function.call(null, body)();"],
+    ["Function.apply(null, [body])();"],
+    ['import vm from "node:vm"; vm.runInNewContext.call(vm, code, {});'],
+    // Handed on as a value: whatever calls it picks the code.
+    ["inputs.map(eval);"],
+    ["later(globalThis.eval);"],
+    ["const make = Function; factories.push(make);"],
+  ])("flags the indirect use %s", (src) => {
+    expect(ids(src)).toEqual(["code-dynamic-eval"]);
+  });
+
+  it.each([
+    ['eval.call(null, "1 + 1");'],
+    ['Reflect.apply(eval, null, ["1"]);'],
+    ['Reflect.construct(Function, ["return 1"]);'],
+    ["JSON.parse.call(null, text); JSON.parse.apply(JSON, [text]); Reflect.apply(JSON.parse, null, [text]);"],
+    ["Reflect.construct(Date, [when]); Reflect.apply(fn, null, args); fn.call(this, x); fn.bind(this)(x);"],
+    ["const evaluate = (s) => s; evaluate.call(null, code); items.map(evaluate);"],
+  ])("does not flag the look-alike %s", (src) => {
+    expect(ids(src)).toEqual([]);
   });
 
   it.each([

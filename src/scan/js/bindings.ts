@@ -1,6 +1,6 @@
 // What names in one JS/TS file stand for: imports, require()s, aliases, const strings, declared values.
 
-import { type Node, patternNames, unwrap, walk } from "./ast.js";
+import { isFunctionLike, memberName, type Node, patternNames, unwrap, walk } from "./ast.js";
 
 /** Where an imported name comes from: `imported` is a name, "default" or "*". */
 export interface ImportBinding {
@@ -45,14 +45,16 @@ export function loadedName(node: Node | null | undefined, b: FileBindings): Node
   return first === undefined || first.type === "SpreadElement" ? null : first;
 }
 
-const unbound = (name: string, b: FileBindings): boolean => !b.imports.has(name) && !b.values.has(name);
+/** True when the file neither imports nor declares `name`: a bare use of it is the global. */
+export const isUnbound = (name: string, b: FileBindings): boolean =>
+  !b.imports.has(name) && !b.values.has(name);
 
 /** Whether `callee` is a CommonJS loader (see `loadedName`). */
 function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
   const n = unwrap(callee);
   if (depth > 4) return false;
   if (n.type === "Identifier") {
-    if (n.name === "require" && unbound(n.name, b)) return true;
+    if (n.name === "require" && isUnbound(n.name, b)) return true;
     const init = b.values.get(n.name);
     return init !== undefined && init.type !== "FunctionDeclaration" && isLoader(init, b, depth + 1);
   }
@@ -63,13 +65,13 @@ function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
   if (n.type !== "MemberExpression" || memberKey(n, b) !== "require") return false;
   // `module.require`, `process.mainModule.require`, `require.main.require`.
   const o = unwrap(n.object);
-  if (o.type === "Identifier") return o.name === "module" && unbound("module", b);
+  if (o.type === "Identifier") return o.name === "module" && isUnbound("module", b);
   if (o.type !== "MemberExpression") return false;
   const base = unwrap(o.object);
   const key = memberKey(o, b);
   return (
     base.type === "Identifier" &&
-    unbound(base.name, b) &&
+    isUnbound(base.name, b) &&
     ((base.name === "process" && key === "mainModule") || (base.name === "require" && key === "main"))
   );
 }
@@ -195,7 +197,58 @@ export function collectBindings(program: Node): FileBindings {
         break;
     }
   });
+  bindCallbackParams(b);
   return b;
+}
+
+/** Array methods whose callback receives each element as its first parameter. */
+const ELEMENT_CALLBACKS = new Set(["forEach", "map", "flatMap", "filter", "find", "some", "every"]);
+
+/** A value the rules can follow: a module load, or a name or member that resolves to a module. */
+const carriesModule = (node: Node, b: FileBindings): boolean =>
+  requiredModule(node, b) !== undefined || resolveCallee(node, b) !== undefined;
+
+/** Binds parameter `index` of the function `fn` (if it is one) as if declared with `value`. */
+function bindParam(fn: Node | undefined, index: number, value: Node, b: FileBindings): void {
+  const f = fn ? unwrap(fn) : undefined;
+  if (!isFunctionLike(f)) return;
+  const param = f.params[index] as Node | undefined;
+  const id = param?.type === "AssignmentPattern" ? param.left : param;
+  if (id) bindDeclarator(id, value, b);
+}
+
+/**
+ * Follows a module into the callbacks it is handed to: `import("x").then((m) => …)`,
+ * `[require("x")].forEach((m) => …)`, `((m) => …)(require("x"))`, and a function of this file called with
+ * one (`function run(m) { … } run(require("x"))`). Runs after the walk, when every declaration is known.
+ */
+function bindCallbackParams(b: FileBindings): void {
+  for (const call of b.calls) {
+    if (call.type !== "CallExpression") continue;
+    const args = call.arguments as Node[];
+    const callee = unwrap(call.callee);
+    if (callee.type === "MemberExpression") {
+      const method = memberName(callee);
+      const target = unwrap(callee.object);
+      if (method === "then" && args[0] && carriesModule(target, b)) bindParam(args[0], 0, target, b);
+      if (method && ELEMENT_CALLBACKS.has(method) && target.type === "ArrayExpression") {
+        const element = target.elements.find(
+          (e) => e !== null && e.type !== "SpreadElement" && carriesModule(e as Node, b),
+        );
+        if (element) bindParam(args[0], 0, element as Node, b);
+      }
+      continue;
+    }
+    const fn = isFunctionLike(callee)
+      ? callee
+      : callee.type === "Identifier"
+        ? b.values.get(callee.name)
+        : undefined;
+    if (!fn || !isFunctionLike(unwrap(fn))) continue;
+    args.forEach((a, i) => {
+      if (a.type !== "SpreadElement" && carriesModule(a, b)) bindParam(fn, i, a, b);
+    });
+  }
 }
 
 /** The value of an expression that is a compile-time string, or undefined. */
@@ -266,6 +319,9 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
         return resolveCallee(a.arguments[0] as Node, b, depth + 1);
       }
       if (a.type === "Identifier" || a.type === "MemberExpression") return resolveCallee(a, b, depth + 1);
+      // `const run = cp.exec.bind(cp)` runs exec.
+      const bound = boundFunction(a);
+      if (bound) return resolveCallee(bound, b, depth + 1);
     }
     return undefined;
   }
@@ -278,6 +334,13 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
     return { source: inner.source, name: inner.name ? `${inner.name}.${prop}` : prop };
   }
   return undefined;
+}
+
+/** The function a `f.bind(…)` call binds: `f`. */
+export function boundFunction(node: Node): Node | undefined {
+  if (node.type !== "CallExpression") return undefined;
+  const c = unwrap(node.callee);
+  return c.type === "MemberExpression" && memberName(c) === "bind" ? c.object : undefined;
 }
 
 function isPromisify(callee: Node, b: FileBindings): boolean {

@@ -1,13 +1,11 @@
 // Which expressions stand for the global evaluators `eval` and `Function`, however they are reached.
 
 import { type Node, unwrap } from "./ast.js";
-import { type FileBindings, staticString } from "./bindings.js";
+import { boundFunction, type FileBindings, isUnbound, staticString } from "./bindings.js";
 
 export type Evaluator = "eval" | "Function";
 
 const GLOBAL_OBJECTS = new Set(["globalThis", "window", "global", "self"]);
-
-const unbound = (name: string, b: FileBindings): boolean => !b.imports.has(name) && !b.values.has(name);
 
 function key(m: Node & { type: "MemberExpression" }, b: FileBindings): string | undefined {
   if (!m.computed && m.property.type === "Identifier") return m.property.name;
@@ -16,7 +14,7 @@ function key(m: Node & { type: "MemberExpression" }, b: FileBindings): string | 
 
 /**
  * `eval` or `Function` when `node` evaluates to that global: the bare name, `globalThis.eval`,
- * `window["ev" + "al"]`, `(0, eval)`, a variable bound to one of these (`const e = eval`), and for
+ * `window["ev" + "al"]`, `(0, eval)`, `eval.bind(null)`, a variable bound to one of these (`const e = eval`), and for
  * `Function` also `Function.prototype.constructor`, `(() => {}).constructor` and `x.constructor.constructor`.
  */
 export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluator | undefined {
@@ -24,11 +22,15 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
   if (depth > 4) return undefined;
   switch (n.type) {
     case "Identifier": {
-      if ((n.name === "eval" || n.name === "Function") && unbound(n.name, b)) return n.name;
+      if ((n.name === "eval" || n.name === "Function") && isUnbound(n.name, b)) return n.name;
       if (b.imports.has(n.name)) return undefined;
       const init = b.values.get(n.name);
       if (!init || init.type === "FunctionDeclaration" || init.type === "ClassDeclaration") return undefined;
       return globalEvaluator(init, b, depth + 1);
+    }
+    case "CallExpression": {
+      const bound = boundFunction(n);
+      return bound ? globalEvaluator(bound, b, depth + 1) : undefined;
     }
     case "SequenceExpression": {
       const last = n.expressions[n.expressions.length - 1];
@@ -38,7 +40,9 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
       const name = key(n, b);
       const o = unwrap(n.object);
       if (name === "eval" || name === "Function") {
-        return o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && unbound(o.name, b) ? name : undefined;
+        return o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && isUnbound(o.name, b)
+          ? name
+          : undefined;
       }
       if (name !== "constructor") return undefined;
       // Every function's constructor is Function (or AsyncFunction, GeneratorFunction: evaluators too).

@@ -2,8 +2,17 @@
 // non-literal input, and modules loaded by a name that is not a literal.
 
 import { type Node, objectProp, unwrap } from "../js/ast.js";
-import { COMPUTED, type FileBindings, loadedName, resolveCallee, staticString } from "../js/bindings.js";
+import {
+  COMPUTED,
+  type FileBindings,
+  isUnbound,
+  loadedName,
+  type Resolved,
+  resolveCallee,
+  staticString,
+} from "../js/bindings.js";
 import { globalEvaluator } from "../js/globals.js";
+import { type Invocation, indirectInvocation } from "../js/invocation.js";
 
 export interface ExecHit {
   ruleId: "code-shell-exec" | "code-dynamic-eval" | "code-dynamic-module";
@@ -72,23 +81,38 @@ function checkLoad(call: Node, b: FileBindings): ExecHit | undefined {
 export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
   if (call.type === "ImportExpression") return checkLoad(call, b);
   if (call.type !== "CallExpression" && call.type !== "NewExpression") return undefined;
-  const args = call.arguments as Node[];
-  const evaluator = globalEvaluator(call.callee, b);
-  if (evaluator === "eval" && call.type === "CallExpression" && dynamic(args[0], b)) {
+  const indirect = indirectInvocation(call, b);
+  if (indirect) return checkInvocation(call, indirect, b);
+  const direct = {
+    callee: call.callee,
+    args: call.arguments as Node[],
+    isNew: call.type === "NewExpression",
+  };
+  return (
+    checkInvocation(call, direct, b) ??
+    (call.type === "CallExpression" ? checkLoad(call, b) : undefined) ??
+    checkValueArgs(direct, b)
+  );
+}
+
+function checkInvocation(
+  call: Node,
+  { callee, args, isNew }: Invocation,
+  b: FileBindings,
+): ExecHit | undefined {
+  const evaluator = globalEvaluator(callee, b);
+  if (evaluator === "eval" && !isNew && dynamic(args[0], b)) {
     return { ruleId: "code-dynamic-eval", node: call, message: "eval() of non-literal code" };
   }
   if (evaluator === "Function" && args.some((a) => dynamic(a, b))) {
     return { ruleId: "code-dynamic-eval", node: call, message: "Function constructor with non-literal code" };
   }
-  const load = call.type === "CallExpression" ? checkLoad(call, b) : undefined;
-  if (load) return load;
-  const callee = unwrap(call.callee);
-  if (callee.type === "Identifier" && !b.imports.has(callee.name) && !b.values.has(callee.name))
-    return undefined;
-  const r = resolveCallee(call.callee, b);
+  const c = unwrap(callee);
+  if (c.type === "Identifier" && isUnbound(c.name, b)) return undefined;
+  const r = resolveCallee(callee, b);
   if (!r) return undefined;
   if (r.name.split(".").includes(COMPUTED)) return computedHit(call, r.source, args, b);
-  if (r.source === "child_process" && call.type === "CallExpression") {
+  if (r.source === "child_process" && !isNew) {
     const message = shellHit(r.name, args, b);
     return message ? { ruleId: "code-shell-exec", node: call, message } : undefined;
   }
@@ -97,6 +121,43 @@ export function checkExec(call: Node, b: FileBindings): ExecHit | undefined {
   }
   if (r.source === "vm" && VM_CODE.has(r.name) && dynamic(args[0], b)) {
     return { ruleId: "code-dynamic-eval", node: call, message: `vm.${r.name} with non-literal code` };
+  }
+  return undefined;
+}
+
+/** The rule a function falls under when it is handed on as a value, whatever it will be called with. */
+function dangerAsValue(r: Resolved): ExecHit["ruleId"] | undefined {
+  if (
+    (r.source === "child_process" && SHELL_ALWAYS.has(r.name)) ||
+    (r.source === "shelljs" && r.name === "exec")
+  )
+    return "code-shell-exec";
+  return r.source === "vm" && VM_CODE.has(r.name) ? "code-dynamic-eval" : undefined;
+}
+
+/**
+ * `cmds.forEach(execSync)`, `inputs.map(eval)`: a shell or evaluator handed to another function runs
+ * whatever that function gives it, out of the rules' sight. `promisify(exec)` is followed as an alias instead.
+ */
+function checkValueArgs({ callee, args }: Invocation, b: FileBindings): ExecHit | undefined {
+  const r = resolveCallee(callee, b);
+  if (r?.source === "util" && (r.name === "promisify" || r.name === "")) return undefined;
+  for (const a of args) {
+    if (a.type === "SpreadElement") continue;
+    const evaluator = globalEvaluator(a, b);
+    if (evaluator) {
+      const message = `${evaluator} passed as a value: what calls it evaluates whatever it is given`;
+      return { ruleId: "code-dynamic-eval", node: a, message };
+    }
+    const value = unwrap(a);
+    if (value.type !== "Identifier" && value.type !== "MemberExpression") continue;
+    if (value.type === "Identifier" && isUnbound(value.name, b)) continue;
+    const target = resolveCallee(value, b);
+    const ruleId = target && dangerAsValue(target);
+    if (target && ruleId) {
+      const message = `${target.source}.${target.name} passed as a value: what calls it runs whatever it is given`;
+      return { ruleId, node: a, message };
+    }
   }
   return undefined;
 }

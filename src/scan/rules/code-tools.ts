@@ -1,7 +1,7 @@
 // JS/TS rules inside tool functions: file writes/deletes on argument paths, network calls to computed URLs.
 
 import { type FunctionLike, type Node, objectProp, references, unwrap, walk } from "../js/ast.js";
-import { type FileBindings, resolveCallee, staticPrefix, staticString } from "../js/bindings.js";
+import { type FileBindings, isUnbound, resolveCallee, staticPrefix, staticString } from "../js/bindings.js";
 import { taintedNames } from "../js/taint.js";
 
 export interface ToolHit {
@@ -95,8 +95,7 @@ function fsHit(name: string, args: readonly Node[], tainted: ReadonlySet<string>
 
 function isHttpCall(callee: Node, b: FileBindings): boolean {
   const c = unwrap(callee);
-  if (c.type === "Identifier" && c.name === "fetch" && !b.imports.has("fetch") && !b.values.has("fetch"))
-    return true;
+  if (c.type === "Identifier" && c.name === "fetch" && isUnbound("fetch", b)) return true;
   const r = resolveCallee(callee, b);
   return r !== undefined && HTTP_SOURCES.has(r.source) && HTTP_METHODS.has(r.name);
 }
