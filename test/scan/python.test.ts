@@ -50,6 +50,37 @@ describe("python code rules", () => {
   });
 
   it.each([
+    // A shell or evaluator handed on as a value: whatever calls it picks the command or the code.
+    ["import os\nlist(map(os.system, cmds))\n", "code-shell-exec"],
+    ["import functools, os\nfunctools.partial(os.system, cmd)()\n", "code-shell-exec"],
+    ["from functools import partial\nimport os\nrun = partial(os.system)\nrun(cmd)\n", "code-shell-exec"],
+    ["import subprocess\npool.submit(subprocess.getoutput, cmd)\n", "code-shell-exec"],
+    ["results = map(eval, exprs)\n", "code-dynamic-eval"],
+    ["sorted(items, key=eval)\n", "code-dynamic-eval"],
+    ["import builtins\nrunner(getattr(builtins, 'ex' + 'ec'))\n", "code-dynamic-eval"],
+    ["import importlib\nmods = map(importlib.import_module, names)\n", "code-dynamic-module"],
+    // Builtins reached by a folded name (followed already: kept here so they stay followed).
+    ["import builtins\ngetattr(builtins, 'ev' + 'al')(src)\n", "code-dynamic-eval"],
+    ["getattr(__builtins__, 'ex' 'ec')(src)\n", "code-dynamic-eval"],
+    // A builtin's name rebound inside a function or a method does not hide the module-level builtin.
+    ["def f():\n    eval = str\neval(code)\n", "code-dynamic-eval"],
+    ["class C:\n    def exec(self, q):\n        return q\nexec(code)\n", "code-dynamic-eval"],
+  ])("flags the indirect use %j", async (src, rule) => {
+    expect(await ids(src)).toEqual([rule]);
+  });
+
+  it.each([
+    ["import functools, os\nfunctools.partial(os.system, 'uptime')()\n"],
+    ["import os\nlist(map(os.path.join, a, b))\nprint(os.getcwd)\nlist(map(str, xs))\n"],
+    ["def eval(s):\n    return s\neval(x)\n"],
+    ["@cache\ndef exec(q):\n    return q\nexec(query)\n"],
+    ["eval = make_evaluator()\neval(x)\n"],
+    ["class Runner:\n    def exec(self, q):\n        return q\nRunner().exec(cmd)\ncursor.execute(q)\n"],
+  ])("does not flag the look-alike %j", async (src) => {
+    expect(await ids(src)).toEqual([]);
+  });
+
+  it.each([
     ["import importlib\nimportlib.import_module(name)\n"],
     ["import importlib\nimportlib.import_module(f'plugins.{name}')\n"],
     ["__import__(modname)\n"],

@@ -26,6 +26,9 @@ const BUILTINS = new Set(["eval", "exec", "compile", "__import__", "getattr"]);
 /** A `getattr` with a name that is not a literal: the member is chosen at run time. */
 const COMPUTED = "?";
 const COMPUTED_SHELL = new Set(["os", "posix", "subprocess"]);
+/** What a module-level `def`, `class` or assignment makes of a builtin's name: the file's own, not the builtin. */
+const SHADOWED = "<local>";
+const PARTIAL = new Set(["functools.partial", "functools.partialmethod"]);
 
 interface Scope {
   /** Local name → the dotted name it stands for (`sp` → "subprocess", `run` → "os.system"). */
@@ -48,6 +51,8 @@ function collect(root: PyNode): Scope {
       // `run = os.system`, `sp = subprocess`, `e = eval`, `m = __import__("os")`.
       const target = resolve(right, s);
       if (target !== undefined) s.names.set(left.text, target);
+      else if (BUILTINS.has(left.text) && atModuleLevel(imp))
+        s.names.set(left.text, `${SHADOWED}.${left.text}`);
       continue;
     }
     const from =
@@ -59,8 +64,18 @@ function collect(root: PyNode): Scope {
       s.names.set(local, from ? `${from}.${name}` : name);
     }
   }
+  for (const child of root.namedChildren) {
+    const def = child?.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+    if (def?.type !== "function_definition" && def?.type !== "class_definition") continue;
+    const name = def.childForFieldName("name")?.text;
+    if (name && BUILTINS.has(name)) s.names.set(name, `${SHADOWED}.${name}`);
+  }
   return s;
 }
+
+/** An assignment statement directly in the module, where it rebinds a name for the whole file. */
+const atModuleLevel = (assignment: PyNode): boolean =>
+  assignment.parent?.type === "expression_statement" && assignment.parent.parent?.type === "module";
 
 const ESCAPES: Record<string, string> = {
   "\\": "\\",
@@ -171,6 +186,44 @@ function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
 
 const short = (name: string): string => (name.startsWith("builtins.") ? name.slice(9) : name);
 
+/** The rule a function falls under when it is handed on as a value, whatever it will be called with. */
+function dangerAsValue(name: string): string | undefined {
+  if (SHELL_STRING.has(name)) return "code-shell-exec";
+  if (EVAL.has(name)) return "code-dynamic-eval";
+  return LOADERS.has(name) ? "code-dynamic-module" : undefined;
+}
+
+/**
+ * `map(os.system, cmds)`, `pool.submit(eval, src)`, `functools.partial(os.system, cmd)`: a shell or
+ * evaluator handed to another function runs whatever that function gives it, out of the rules' sight.
+ * A `partial` whose bound arguments are all literals runs a fixed command and passes.
+ */
+function checkValueArgs(
+  call: PyNode,
+  callee: string,
+  s: Scope,
+): { ruleId: string; message: string } | undefined {
+  const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a !== null) ?? [];
+  for (const [i, arg] of args.entries()) {
+    const value = arg.type === "keyword_argument" ? arg.childForFieldName("value") : arg;
+    if (!value || (value.type !== "identifier" && value.type !== "attribute" && value.type !== "call"))
+      continue;
+    const name = resolve(value, s);
+    const ruleId = name && dangerAsValue(name);
+    if (!name || !ruleId) continue;
+    const bound = args.slice(i + 1);
+    if (PARTIAL.has(callee) && i === 0 && bound.length > 0 && bound.every((a) => isLiteral(a, s))) continue;
+    const fn = call.childForFieldName("function");
+    const label = callee || (fn?.type === "identifier" || fn?.type === "attribute" ? fn.text : "");
+    const to = label ? `${short(label)}()` : "a call";
+    return {
+      ruleId,
+      message: `${short(name)} passed as a value to ${to}: it runs whatever it is given there`,
+    };
+  }
+  return undefined;
+}
+
 function check(call: PyNode, s: Scope): { ruleId: string; message: string } | undefined {
   const fn = call.childForFieldName("function");
   const args = call.childForFieldName("arguments")?.namedChildren.filter((a) => a !== null) ?? [];
@@ -208,7 +261,7 @@ function check(call: PyNode, s: Scope): { ruleId: string; message: string } | un
         message: `getattr(${mod}, …) picks a member at run time; called with non-literal input`,
       };
   }
-  return undefined;
+  return checkValueArgs(call, name, s);
 }
 
 /** Shell and eval findings for one Python file, or its parse error. */
