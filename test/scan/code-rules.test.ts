@@ -179,6 +179,30 @@ describe("code-dynamic-eval", () => {
   });
 });
 
+describe("scopes", () => {
+  it.each([
+    ['function a() { const cp = require("child_process"); } function b(cp) { cp.exec(cmd); }'],
+    ['import { exec } from "child_process"; function run(exec) { exec(cmd); }'],
+    ['import { exec } from "child_process"; function run() { const exec = (c) => c; exec(cmd); }'],
+    ["function g() { const run = eval; } function f(run) { run(code); }"],
+    ["function f(globalThis) { globalThis.eval(code); new globalThis.Function(body); }"],
+    ['{ const cp = require("child_process"); } cp.exec(cmd);'],
+    ["try { load(); } catch (require) { require(name); }"],
+    ['function f() { let cp; cp.exec(cmd); } const cp = require("child_process");'],
+  ])("a local declaration hides the outer name: %s", (src) => {
+    expect(ids(src)).toEqual([]);
+  });
+
+  it.each([
+    ['function a() { const exec = (c) => c; exec(cmd); } import { exec } from "child_process"; exec(cmd);'],
+    ['const cp = require("child_process"); function f() { return () => cp.exec(cmd); }'],
+    ['function f() { if (ok) { var cp = require("child_process"); } cp.exec(cmd); }'],
+    ['function f(cp) { cp.exec(cmd); } const cp = require("child_process"); cp.exec(cmd);'],
+  ])("an outer binding still reaches inner uses: %s", (src) => {
+    expect(ids(src)).toEqual(["code-shell-exec"]);
+  });
+});
+
 describe("code-dynamic-module", () => {
   it.each([
     ["require(name);"],

@@ -1,12 +1,18 @@
 // What names in one JS/TS file stand for: imports, require()s, aliases, const strings, declared values.
 
 import { isFunctionLike, memberName, type Node, patternNames, unwrap, walk } from "./ast.js";
+import {
+  type Binding,
+  functionScopeAround,
+  type ImportBinding,
+  lookup,
+  type Scope,
+  type Scopes,
+  scopeAround,
+  scopeOf,
+} from "./scopes.js";
 
-/** Where an imported name comes from: `imported` is a name, "default" or "*". */
-export interface ImportBinding {
-  source: string;
-  imported: string;
-}
+export type { ImportBinding };
 
 /** A callee resolved to a module member: `name` is "" for the module itself, dotted for nested members. */
 export interface Resolved {
@@ -15,6 +21,7 @@ export interface Resolved {
 }
 
 export interface FileBindings {
+  /** File-wide, last one wins: what the tool finder looks names up in. The rules look up by scope (`bindingOf`). */
   imports: Map<string, ImportBinding>;
   /** `const X = "literal"` anywhere in the file (scope-insensitive, by design: a heuristic). */
   constStrings: Map<string, string>;
@@ -24,6 +31,7 @@ export interface FileBindings {
   calls: Node[];
   classes: Node[];
   parents: Map<Node, Node>;
+  scopes: Scopes;
 }
 
 export const normalizeSource = (s: string): string => (s.startsWith("node:") ? s.slice(5) : s);
@@ -45,17 +53,27 @@ export function loadedName(node: Node | null | undefined, b: FileBindings): Node
   return first === undefined || first.type === "SpreadElement" ? null : first;
 }
 
-/** True when the file neither imports nor declares `name`: a bare use of it is the global. */
-export const isUnbound = (name: string, b: FileBindings): boolean =>
-  !b.imports.has(name) && !b.values.has(name);
+/** What the identifier `id` refers to where it stands, or undefined for a name the file does not declare. */
+export const bindingOf = (id: Node & { type: "Identifier" }, b: FileBindings): Binding | undefined =>
+  lookup(id.name, id, b.scopes);
+
+/** True when `id` is a name nothing in scope declares or imports: a use of it is the global. */
+export const isUnbound = (id: Node & { type: "Identifier" }, b: FileBindings): boolean =>
+  bindingOf(id, b) === undefined;
+
+/** The initialiser (or function, or class) `id` refers to, when it is a declared value. */
+export function declaredValue(id: Node & { type: "Identifier" }, b: FileBindings): Node | undefined {
+  const found = bindingOf(id, b);
+  return found?.kind === "value" ? found.init : undefined;
+}
 
 /** Whether `callee` is a CommonJS loader (see `loadedName`). */
 function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
   const n = unwrap(callee);
   if (depth > 4) return false;
   if (n.type === "Identifier") {
-    if (n.name === "require" && isUnbound(n.name, b)) return true;
-    const init = b.values.get(n.name);
+    if (n.name === "require" && isUnbound(n, b)) return true;
+    const init = declaredValue(n, b);
     return init !== undefined && init.type !== "FunctionDeclaration" && isLoader(init, b, depth + 1);
   }
   if (n.type === "CallExpression") {
@@ -65,13 +83,13 @@ function isLoader(callee: Node, b: FileBindings, depth: number): boolean {
   if (n.type !== "MemberExpression" || memberKey(n, b) !== "require") return false;
   // `module.require`, `process.mainModule.require`, `require.main.require`.
   const o = unwrap(n.object);
-  if (o.type === "Identifier") return o.name === "module" && isUnbound("module", b);
+  if (o.type === "Identifier") return o.name === "module" && isUnbound(o, b);
   if (o.type !== "MemberExpression") return false;
   const base = unwrap(o.object);
   const key = memberKey(o, b);
   return (
     base.type === "Identifier" &&
-    isUnbound(base.name, b) &&
+    isUnbound(base, b) &&
     ((base.name === "process" && key === "mainModule") || (base.name === "require" && key === "main"))
   );
 }
@@ -91,22 +109,37 @@ function memberKey(m: Node & { type: "MemberExpression" }, b: FileBindings): str
 /** The name a member call resolves to when its property is chosen at run time (`cp[method](…)`). */
 export const COMPUTED = "[computed]";
 
-function bindDeclarator(id: Node, init: Node, b: FileBindings): void {
+/** Records `name` in `scope`, and in the file-wide maps the tool finder reads. */
+function declare(scope: Scope, name: string, binding: Binding, b: FileBindings): void {
+  scope.names.set(name, binding);
+  if (binding.kind === "import") b.imports.set(name, binding.imp);
+  else if (binding.kind === "value") b.values.set(name, binding.init);
+}
+
+/** Names a declaration introduces without a value the rules can follow: they still hide outer names. */
+function declareOpaque(id: Node | null | undefined, scope: Scope, b: FileBindings): void {
+  for (const name of patternNames(id))
+    if (!scope.names.has(name)) declare(scope, name, { kind: "opaque" }, b);
+}
+
+function bindDeclarator(id: Node, init: Node, scope: Scope, b: FileBindings): void {
   const mod = requiredModule(init, b);
   if (mod !== undefined) {
     const source = normalizeSource(mod);
-    if (id.type === "Identifier") b.imports.set(id.name, { source, imported: "*" });
+    if (id.type === "Identifier")
+      declare(scope, id.name, { kind: "import", imp: { source, imported: "*" } }, b);
     else if (id.type === "ObjectPattern") {
       for (const p of id.properties) {
         if (p.type !== "Property" || p.value.type !== "Identifier") continue;
         const key = p.key.type === "Identifier" ? p.key.name : stringOf(p.key as Node);
-        if (key) b.imports.set(p.value.name, { source, imported: key });
+        if (key) declare(scope, p.value.name, { kind: "import", imp: { source, imported: key } }, b);
       }
     }
+    declareOpaque(id, scope, b);
     return;
   }
   if (id.type === "Identifier") {
-    b.values.set(id.name, init);
+    declare(scope, id.name, { kind: "value", init }, b);
     return;
   }
   const source = unwrap(init);
@@ -122,17 +155,13 @@ function bindDeclarator(id: Node, init: Node, b: FileBindings): void {
         object: source,
         property: { type: "Identifier", name: key },
       };
-      b.values.set(p.value.name, {
-        ...member,
-        computed: false,
-        optional: false,
-        start: p.start,
-        end: p.end,
-      } as Node);
+      const init = { ...member, computed: false, optional: false, start: p.start, end: p.end } as Node;
+      declare(scope, p.value.name, { kind: "value", init }, b);
     }
+    declareOpaque(id, scope, b);
     return;
   }
-  for (const name of patternNames(id)) b.values.set(name, init);
+  for (const name of patternNames(id)) declare(scope, name, { kind: "value", init }, b);
 }
 
 /** One walk over the program that records everything the rules look names up in. */
@@ -144,9 +173,22 @@ export function collectBindings(program: Node): FileBindings {
     calls: [],
     classes: [],
     parents: new Map(),
+    scopes: { root: program, parents: new Map(), byNode: new Map() },
   };
+  b.scopes.parents = b.parents;
+  const fileScope = scopeOf(program, b.scopes);
+  const importBinding = (source: string, imported: string): Binding => ({
+    kind: "import",
+    imp: { source: normalizeSource(source), imported },
+  });
   walk(program, (node, parent) => {
     if (parent) b.parents.set(node, parent);
+    if (isFunctionLike(node)) {
+      const own = scopeOf(node, b.scopes);
+      for (const p of node.params) declareOpaque(p as Node, own, b);
+      if (node.id && node.type !== "FunctionDeclaration")
+        declare(own, node.id.name, { kind: "value", init: node }, b);
+    }
     switch (node.type) {
       case "ImportDeclaration":
         for (const s of node.specifiers) {
@@ -158,21 +200,22 @@ export function collectBindings(program: Node): FileBindings {
               : s.type === "ImportDefaultSpecifier"
                 ? "default"
                 : "*";
-          b.imports.set(s.local.name, { source: normalizeSource(node.source.value), imported });
+          declare(fileScope, s.local.name, importBinding(node.source.value, imported), b);
         }
         break;
       case "TSImportEqualsDeclaration":
         if (node.moduleReference.type === "TSExternalModuleReference") {
-          b.imports.set(node.id.name, {
-            source: normalizeSource(node.moduleReference.expression.value),
-            imported: "*",
-          });
+          declare(fileScope, node.id.name, importBinding(node.moduleReference.expression.value, "*"), b);
         }
         break;
-      case "VariableDeclaration":
+      case "VariableDeclaration": {
+        const scope = node.kind === "var" ? functionScopeAround(node, b.scopes) : scopeAround(node, b.scopes);
         for (const d of node.declarations) {
-          if (!d.init) continue;
-          bindDeclarator(d.id, d.init, b);
+          if (!d.init) {
+            declareOpaque(d.id, scope, b);
+            continue;
+          }
+          bindDeclarator(d.id, d.init, scope, b);
           const s =
             d.id.type === "Identifier" && node.kind === "const"
               ? staticString(d.init, b.constStrings)
@@ -180,9 +223,13 @@ export function collectBindings(program: Node): FileBindings {
           if (s !== undefined && d.id.type === "Identifier") b.constStrings.set(d.id.name, s);
         }
         break;
+      }
+      case "CatchClause":
+        declareOpaque(node.param, scopeOf(node, b.scopes), b);
+        break;
       case "FunctionDeclaration":
       case "ClassDeclaration":
-        if (node.id) b.values.set(node.id.name, node);
+        if (node.id) declare(scopeAround(node, b.scopes), node.id.name, { kind: "value", init: node }, b);
         if (node.type === "ClassDeclaration") b.classes.push(node);
         break;
       case "ClassExpression":
@@ -214,7 +261,7 @@ function bindParam(fn: Node | undefined, index: number, value: Node, b: FileBind
   if (!isFunctionLike(f)) return;
   const param = f.params[index] as Node | undefined;
   const id = param?.type === "AssignmentPattern" ? param.left : param;
-  if (id) bindDeclarator(id, value, b);
+  if (id) bindDeclarator(id, value, scopeOf(f, b.scopes), b);
 }
 
 /**
@@ -242,7 +289,7 @@ function bindCallbackParams(b: FileBindings): void {
     const fn = isFunctionLike(callee)
       ? callee
       : callee.type === "Identifier"
-        ? b.values.get(callee.name)
+        ? declaredValue(callee, b)
         : undefined;
     if (!fn || !isFunctionLike(unwrap(fn))) continue;
     args.forEach((a, i) => {
@@ -305,13 +352,13 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
   const n = unwrap(callee);
   if (depth > 4) return undefined;
   if (n.type === "Identifier") {
-    const imp = b.imports.get(n.name);
-    if (imp)
+    const found = bindingOf(n, b);
+    if (found?.kind === "import")
       return {
-        source: imp.source,
-        name: imp.imported === "*" || imp.imported === "default" ? "" : imp.imported,
+        source: found.imp.source,
+        name: found.imp.imported === "*" || found.imp.imported === "default" ? "" : found.imp.imported,
       };
-    const alias = b.values.get(n.name);
+    const alias = found?.kind === "value" ? found.init : undefined;
     if (alias && alias.type !== "FunctionDeclaration" && alias.type !== "ClassDeclaration") {
       const a = unwrap(alias);
       // `const run = promisify(exec)` runs exec.

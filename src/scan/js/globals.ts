@@ -1,7 +1,7 @@
 // Which expressions stand for the global evaluators `eval` and `Function`, however they are reached.
 
 import { type Node, unwrap } from "./ast.js";
-import { boundFunction, type FileBindings, isUnbound, staticString } from "./bindings.js";
+import { boundFunction, declaredValue, type FileBindings, isUnbound, staticString } from "./bindings.js";
 
 export type Evaluator = "eval" | "Function";
 
@@ -22,9 +22,8 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
   if (depth > 4) return undefined;
   switch (n.type) {
     case "Identifier": {
-      if ((n.name === "eval" || n.name === "Function") && isUnbound(n.name, b)) return n.name;
-      if (b.imports.has(n.name)) return undefined;
-      const init = b.values.get(n.name);
+      if ((n.name === "eval" || n.name === "Function") && isUnbound(n, b)) return n.name;
+      const init = declaredValue(n, b);
       if (!init || init.type === "FunctionDeclaration" || init.type === "ClassDeclaration") return undefined;
       return globalEvaluator(init, b, depth + 1);
     }
@@ -40,9 +39,7 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
       const name = key(n, b);
       const o = unwrap(n.object);
       if (name === "eval" || name === "Function") {
-        return o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && isUnbound(o.name, b)
-          ? name
-          : undefined;
+        return o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && isUnbound(o, b) ? name : undefined;
       }
       if (name !== "constructor") return undefined;
       // Every function's constructor is Function (or AsyncFunction, GeneratorFunction: evaluators too).

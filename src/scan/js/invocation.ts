@@ -37,7 +37,7 @@ export function indirectInvocation(call: Node, b: FileBindings): Invocation | un
   if (callee.type !== "MemberExpression") return undefined;
   const method = memberName(callee);
   const target = unwrap(callee.object);
-  if (target.type === "Identifier" && target.name === "Reflect" && isUnbound("Reflect", b)) {
+  if (target.type === "Identifier" && target.name === "Reflect" && isUnbound(target, b)) {
     if (method === "apply" && args[0]) return { callee: args[0], args: listArgs(args[2]), isNew: false };
     if (method === "construct" && args[0]) return { callee: args[0], args: listArgs(args[1]), isNew: true };
     return undefined;

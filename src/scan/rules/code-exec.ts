@@ -108,7 +108,7 @@ function checkInvocation(
     return { ruleId: "code-dynamic-eval", node: call, message: "Function constructor with non-literal code" };
   }
   const c = unwrap(callee);
-  if (c.type === "Identifier" && isUnbound(c.name, b)) return undefined;
+  if (c.type === "Identifier" && isUnbound(c, b)) return undefined;
   const r = resolveCallee(callee, b);
   if (!r) return undefined;
   if (r.name.split(".").includes(COMPUTED)) return computedHit(call, r.source, args, b);
@@ -151,7 +151,7 @@ function checkValueArgs({ callee, args }: Invocation, b: FileBindings): ExecHit 
     }
     const value = unwrap(a);
     if (value.type !== "Identifier" && value.type !== "MemberExpression") continue;
-    if (value.type === "Identifier" && isUnbound(value.name, b)) continue;
+    if (value.type === "Identifier" && isUnbound(value, b)) continue;
     const target = resolveCallee(value, b);
     const ruleId = target && dangerAsValue(target);
     if (target && ruleId) {

@@ -95,7 +95,7 @@ function fsHit(name: string, args: readonly Node[], tainted: ReadonlySet<string>
 
 function isHttpCall(callee: Node, b: FileBindings): boolean {
   const c = unwrap(callee);
-  if (c.type === "Identifier" && c.name === "fetch" && isUnbound("fetch", b)) return true;
+  if (c.type === "Identifier" && c.name === "fetch" && isUnbound(c, b)) return true;
   const r = resolveCallee(callee, b);
   return r !== undefined && HTTP_SOURCES.has(r.source) && HTTP_METHODS.has(r.name);
 }
