@@ -100,14 +100,14 @@ export const RULES: readonly RuleInfo[] = [
     "code-shell-exec",
     "high",
     "shell command built from non-literal input",
-    "`child_process.exec*`, `spawn(…, { shell: true })`, `os.system` or `subprocess.*(…, shell=True)` with a computed command lets an agent's input become shell syntax (command injection).",
+    "`child_process.exec*`, `spawn(…, { shell: true })`, `os.system` or `subprocess.*(…, shell=True)` with a computed command lets an agent's input become shell syntax (command injection). A shell function passed on as a value (`cmds.forEach(execSync)`, `map(os.system, cmds)`) is flagged too: whatever receives it picks the command.",
     "Run a fixed program with an argument array and no shell (`execFile('git', ['log', ref])`, `subprocess.run(['git', 'log', ref])`), and validate the arguments.",
   ),
   rule(
     "code-dynamic-eval",
     "high",
     "code evaluated from non-literal input",
-    "`eval`, `new Function`, `vm.*` or Python `eval`/`exec` with computed code runs whatever a model or a tool argument supplies.",
+    "`eval`, `new Function`, `vm.*` or Python `eval`/`exec` with computed code runs whatever a model or a tool argument supplies. An evaluator passed on as a value (`inputs.map(eval)`) is flagged too: whatever receives it picks the code.",
     "Parse data instead of evaluating it (JSON.parse, ast.literal_eval), or run untrusted code only in Warden's sandbox.",
   ),
   rule(
