@@ -85,6 +85,9 @@ describe("code-shell-exec", () => {
     ["fetch(url).then((res) => res.json()); [a, b].forEach((x) => x.exec(cmd));"],
     ['import { spawn } from "child_process"; tasks.map(spawn);'],
     [
+      'import { execSync } from "child_process"; import { vi } from "vitest"; vi.mocked(execSync).mockReturnValue(""); expect(execSync).toHaveBeenCalledWith("ls");',
+    ],
+    [
       'import { exec } from "child_process"; import { promisify } from "node:util"; const run = promisify(exec); await run("ls");',
     ],
   ])("does not flag the look-alike %s", (src) => {

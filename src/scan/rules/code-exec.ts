@@ -1,7 +1,7 @@
 // JS/TS rules code-shell-exec, code-dynamic-eval and code-dynamic-module: shells and evaluators fed with
 // non-literal input, and modules loaded by a name that is not a literal.
 
-import { type Node, objectProp, unwrap } from "../js/ast.js";
+import { memberName, type Node, objectProp, unwrap } from "../js/ast.js";
 import {
   COMPUTED,
   type FileBindings,
@@ -135,6 +135,13 @@ function dangerAsValue(r: Resolved): ExecHit["ruleId"] | undefined {
   return r.source === "vm" && VM_CODE.has(r.name) ? "code-dynamic-eval" : undefined;
 }
 
+/** Calls that look at a function without running it: a test's `expect(exec)`, `vi.mocked(execSync)`. */
+function inspectsOnly(callee: Node): boolean {
+  const c = unwrap(callee);
+  const name = c.type === "Identifier" ? c.name : c.type === "MemberExpression" ? memberName(c) : undefined;
+  return name === "expect" || name === "mocked";
+}
+
 /**
  * `cmds.forEach(execSync)`, `inputs.map(eval)`: a shell or evaluator handed to another function runs
  * whatever that function gives it, out of the rules' sight. `promisify(exec)` is followed as an alias instead.
@@ -142,6 +149,7 @@ function dangerAsValue(r: Resolved): ExecHit["ruleId"] | undefined {
 function checkValueArgs({ callee, args }: Invocation, b: FileBindings): ExecHit | undefined {
   const r = resolveCallee(callee, b);
   if (r?.source === "util" && (r.name === "promisify" || r.name === "")) return undefined;
+  if (inspectsOnly(callee)) return undefined;
   for (const a of args) {
     if (a.type === "SpreadElement") continue;
     const evaluator = globalEvaluator(a, b);
