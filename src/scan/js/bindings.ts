@@ -173,7 +173,7 @@ export function collectBindings(program: Node): FileBindings {
     calls: [],
     classes: [],
     parents: new Map(),
-    scopes: { root: program, parents: new Map(), byNode: new Map() },
+    scopes: { root: program, parents: new Map(), byNode: new Map(), around: new Map() },
   };
   b.scopes.parents = b.parents;
   const fileScope = scopeOf(program, b.scopes);

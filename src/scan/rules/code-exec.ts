@@ -1,7 +1,7 @@
 // JS/TS rules code-shell-exec, code-dynamic-eval and code-dynamic-module: shells and evaluators fed with
 // non-literal input, and modules loaded by a name that is not a literal.
 
-import { memberName, type Node, objectProp, unwrap } from "../js/ast.js";
+import { isFunctionLike, memberName, type Node, objectProp, unwrap } from "../js/ast.js";
 import {
   COMPUTED,
   type FileBindings,
@@ -147,27 +147,33 @@ function inspectsOnly(callee: Node): boolean {
  * whatever that function gives it, out of the rules' sight. `promisify(exec)` is followed as an alias instead.
  */
 function checkValueArgs({ callee, args }: Invocation, b: FileBindings): ExecHit | undefined {
-  const r = resolveCallee(callee, b);
-  if (r?.source === "util" && (r.name === "promisify" || r.name === "")) return undefined;
-  if (inspectsOnly(callee)) return undefined;
   for (const a of args) {
-    if (a.type === "SpreadElement") continue;
-    const evaluator = globalEvaluator(a, b);
-    if (evaluator) {
-      const message = `${evaluator} passed as a value: what calls it evaluates whatever it is given`;
-      return { ruleId: "code-dynamic-eval", node: a, message };
-    }
-    const value = unwrap(a);
-    if (value.type !== "Identifier" && value.type !== "MemberExpression") continue;
-    if (value.type === "Identifier" && isUnbound(value, b)) continue;
-    const target = resolveCallee(value, b);
-    const ruleId = target && dangerAsValue(target);
-    if (target && ruleId) {
-      const message = `${target.source}.${target.name} passed as a value: what calls it runs whatever it is given`;
-      return { ruleId, node: a, message };
-    }
+    const hit = a.type === "SpreadElement" ? undefined : dangerousValue(a, b);
+    if (!hit || inspectsOnly(callee)) continue;
+    const r = resolveCallee(callee, b);
+    if (r?.source === "util" && (r.name === "promisify" || r.name === "")) return undefined;
+    return hit;
   }
   return undefined;
+}
+
+/** A finding for `arg` when it is a shell or evaluator used as a value rather than called. */
+function dangerousValue(arg: Node, b: FileBindings): ExecHit | undefined {
+  const value = unwrap(arg);
+  if (value.type === "Literal" || isFunctionLike(value) || value.type === "ObjectExpression")
+    return undefined;
+  const evaluator = globalEvaluator(value, b);
+  if (evaluator) {
+    const message = `${evaluator} passed as a value: what calls it evaluates whatever it is given`;
+    return { ruleId: "code-dynamic-eval", node: arg, message };
+  }
+  if (value.type !== "Identifier" && value.type !== "MemberExpression") return undefined;
+  if (value.type === "Identifier" && isUnbound(value, b)) return undefined;
+  const target = resolveCallee(value, b);
+  const ruleId = target && dangerAsValue(target);
+  if (!target || !ruleId) return undefined;
+  const message = `${target.source}.${target.name} passed as a value: what calls it runs whatever it is given`;
+  return { ruleId, node: arg, message };
 }
 
 /** `cp[method](cmd)`: a member of child_process, shelljs or vm chosen at run time, given non-literal input. */
