@@ -162,9 +162,9 @@ function dangerousValue(arg: Node, b: FileBindings): ExecHit | undefined {
   const value = unwrap(arg);
   if (value.type === "Literal" || isFunctionLike(value) || value.type === "ObjectExpression")
     return undefined;
-  const evaluator = globalEvaluator(value, b);
-  if (evaluator) {
-    const message = `${evaluator} passed as a value: what calls it evaluates whatever it is given`;
+  // `Function` as a value is nearly always a type test (`toBeInstanceOf(Function)`): only `eval` counts.
+  if (globalEvaluator(value, b) === "eval") {
+    const message = "eval passed as a value: what calls it evaluates whatever it is given";
     return { ruleId: "code-dynamic-eval", node: arg, message };
   }
   if (value.type !== "Identifier" && value.type !== "MemberExpression") return undefined;
