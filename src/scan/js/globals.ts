@@ -1,7 +1,8 @@
 // Which expressions stand for the global evaluators `eval` and `Function`, however they are reached.
 
 import { type Node, unwrap } from "./ast.js";
-import { boundFunction, declaredValue, type FileBindings, isUnbound, staticString } from "./bindings.js";
+import { boundFunction, declaredValue, type FileBindings, isUnbound } from "./bindings.js";
+import { staticString } from "./static-string.js";
 
 export type Evaluator = "eval" | "Function";
 

@@ -1,7 +1,8 @@
 // Finds agent tool definitions (AI SDK, OpenAI Agents, LangChain, MCP) and decides whether Warden gates them.
 
 import { type FunctionLike, isFunctionLike, type Node, objectProp, references, unwrap } from "./ast.js";
-import { type FileBindings, resolveCallee, staticString } from "./bindings.js";
+import { type FileBindings, resolveCallee } from "./bindings.js";
+import { staticString } from "./static-string.js";
 
 export type ToolFramework = "ai-sdk" | "openai-agents" | "langchain" | "mcp";
 

@@ -9,10 +9,10 @@ import {
   loadedName,
   type Resolved,
   resolveCallee,
-  staticString,
 } from "../js/bindings.js";
 import { globalEvaluator } from "../js/globals.js";
 import { type Invocation, indirectInvocation } from "../js/invocation.js";
+import { staticString } from "../js/static-string.js";
 
 export interface ExecHit {
   ruleId: "code-shell-exec" | "code-dynamic-eval" | "code-dynamic-module";

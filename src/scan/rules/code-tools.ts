@@ -1,7 +1,8 @@
 // JS/TS rules inside tool functions: file writes/deletes on argument paths, network calls to computed URLs.
 
 import { type FunctionLike, type Node, objectProp, references, unwrap, walk } from "../js/ast.js";
-import { type FileBindings, isUnbound, resolveCallee, staticPrefix, staticString } from "../js/bindings.js";
+import { type FileBindings, isUnbound, resolveCallee } from "../js/bindings.js";
+import { staticPrefix, staticString } from "../js/static-string.js";
 import { taintedNames } from "../js/taint.js";
 
 export interface ToolHit {
