@@ -81,6 +81,26 @@ describe("python code rules", () => {
   });
 
   it.each([
+    ["import os\ndef a():\n    run = os.system\ndef b(run):\n    run(cmd)\n"],
+    ["def f(eval):\n    return eval(x)\n"],
+    ["def f():\n    exec = runner.exec\n    exec(code)\n"],
+    ["import os\ndef f(os):\n    os.system(cmd)\n"],
+    ["handlers = map(lambda eval: eval(x), items)\n"],
+  ])("a local name hides the outer one: %j", async (src) => {
+    expect(await ids(src)).toEqual([]);
+  });
+
+  it.each([
+    ["import os\nrun = os.system\ndef f():\n    run(cmd)\n"],
+    ["import os\ndef f():\n    run = os.system\n    run(cmd)\n"],
+    ["def f():\n    import os as o\n    o.system(cmd)\n"],
+    ["import os\ndef f(run):\n    run = os.system\n    run(cmd)\n"],
+    ["class C:\n    system = None\n    def m(self):\n        import os\n        os.system(cmd)\n"],
+  ])("an alias reaches the uses in its scope: %j", async (src) => {
+    expect(await ids(src)).toEqual(["code-shell-exec"]);
+  });
+
+  it.each([
     ["import importlib\nimportlib.import_module(name)\n"],
     ["import importlib\nimportlib.import_module(f'plugins.{name}')\n"],
     ["__import__(modname)\n"],

@@ -2,6 +2,7 @@
 
 import { finding } from "../finding.js";
 import { firstError, type PyNode, pythonParser } from "../python/parser.js";
+import { PyScopes } from "../python/scopes.js";
 import type { Finding } from "../types.js";
 import type { FileResult } from "./code-rules.js";
 
@@ -26,19 +27,37 @@ const BUILTINS = new Set(["eval", "exec", "compile", "__import__", "getattr"]);
 /** A `getattr` with a name that is not a literal: the member is chosen at run time. */
 const COMPUTED = "?";
 const COMPUTED_SHELL = new Set(["os", "posix", "subprocess"]);
-/** What a module-level `def`, `class` or assignment makes of a builtin's name: the file's own, not the builtin. */
-const SHADOWED = "<local>";
 const PARTIAL = new Set(["functools.partial", "functools.partialmethod"]);
 
 interface Scope {
-  /** Local name → the dotted name it stands for (`sp` → "subprocess", `run` → "os.system"). */
-  names: Map<string, string>;
+  /** Each name, by scope → the dotted name it stands for (`sp` → "subprocess", `run` → "os.system"). */
+  names: PyScopes;
+  /** Names bound to literals anywhere in the file (scope-insensitive, like the JS rules' const strings). */
   consts: Set<string>;
   strings: Map<string, string>;
 }
 
+/** The names a parameter list binds: `a`, `a: int`, `a=1`, `*args`, `**kw`. */
+function parameterNames(fn: PyNode): string[] {
+  const out: string[] = [];
+  for (const p of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+    if (!p) continue;
+    const id = p.type === "identifier" ? p : (p.childForFieldName("name") ?? p.namedChildren[0]);
+    if (id?.type === "identifier") out.push(id.text);
+  }
+  return out;
+}
+
 function collect(root: PyNode): Scope {
-  const s: Scope = { names: new Map([["__builtins__", "builtins"]]), consts: new Set(), strings: new Map() };
+  const s: Scope = { names: new PyScopes(root), consts: new Set(), strings: new Map() };
+  s.names.bind(root, "__builtins__", "builtins");
+  // Parameters, `def` and `class` names first: they hide outer names, and any alias bound later wins.
+  for (const def of root.descendantsOfType(["function_definition", "class_definition", "lambda"])) {
+    if (!def) continue;
+    for (const name of parameterNames(def)) s.names.bind(def, name, null);
+    const name = def.childForFieldName("name")?.text;
+    if (name && def.type !== "lambda") s.names.bind(s.names.scopeAround(def), name, null);
+  }
   for (const imp of root.descendantsOfType(["import_statement", "import_from_statement", "assignment"])) {
     if (!imp) continue;
     if (imp.type === "assignment") {
@@ -49,10 +68,7 @@ function collect(root: PyNode): Scope {
       const text = pyString(right, s);
       if (text !== undefined) s.strings.set(left.text, text);
       // `run = os.system`, `sp = subprocess`, `e = eval`, `m = __import__("os")`.
-      const target = resolve(right, s);
-      if (target !== undefined) s.names.set(left.text, target);
-      else if (BUILTINS.has(left.text) && atModuleLevel(imp))
-        s.names.set(left.text, `${SHADOWED}.${left.text}`);
+      s.names.bind(s.names.scopeAround(imp), left.text, resolve(right, s) ?? null);
       continue;
     }
     const from =
@@ -61,21 +77,11 @@ function collect(root: PyNode): Scope {
       if (!n) continue;
       const name = n.type === "aliased_import" ? (n.childForFieldName("name")?.text ?? "") : n.text;
       const local = n.type === "aliased_import" ? (n.childForFieldName("alias")?.text ?? name) : name;
-      s.names.set(local, from ? `${from}.${name}` : name);
+      s.names.bind(s.names.scopeAround(imp), local, from ? `${from}.${name}` : name);
     }
-  }
-  for (const child of root.namedChildren) {
-    const def = child?.type === "decorated_definition" ? child.childForFieldName("definition") : child;
-    if (def?.type !== "function_definition" && def?.type !== "class_definition") continue;
-    const name = def.childForFieldName("name")?.text;
-    if (name && BUILTINS.has(name)) s.names.set(name, `${SHADOWED}.${name}`);
   }
   return s;
 }
-
-/** An assignment statement directly in the module, where it rebinds a name for the whole file. */
-const atModuleLevel = (assignment: PyNode): boolean =>
-  assignment.parent?.type === "expression_statement" && assignment.parent.parent?.type === "module";
 
 const ESCAPES: Record<string, string> = {
   "\\": "\\",
@@ -152,14 +158,16 @@ const positional = (call: PyNode): PyNode[] =>
 function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
   if (depth > 8) return undefined;
   switch (node.type) {
-    case "identifier":
-      return s.names.get(node.text) ?? (BUILTINS.has(node.text) ? `builtins.${node.text}` : undefined);
+    case "identifier": {
+      const bound = s.names.lookup(node, node.text);
+      if (bound !== undefined) return bound ?? undefined;
+      return BUILTINS.has(node.text) ? `builtins.${node.text}` : undefined;
+    }
     case "attribute": {
       const obj = node.childForFieldName("object");
       // An attribute of a name the file does not bind keeps the name (`os.system` without `import os`).
-      const base = obj
-        ? (resolve(obj, s, depth + 1) ?? (obj.type === "identifier" ? obj.text : undefined))
-        : undefined;
+      const unbound = obj?.type === "identifier" && s.names.lookup(obj, obj.text) === undefined;
+      const base = obj ? (resolve(obj, s, depth + 1) ?? (unbound ? obj.text : undefined)) : undefined;
       const attr = node.childForFieldName("attribute")?.text;
       return base !== undefined && attr ? `${base}.${attr}` : undefined;
     }
