@@ -10,14 +10,20 @@ const SCOPES = new Set(["function_definition", "lambda", "class_definition"]);
 
 export class PyScopes {
   private readonly byScope = new Map<number, Map<string, PyBinding>>();
+  /** Each node's scope once found: every identifier the rules resolve asks again. */
+  private readonly around = new Map<number, PyNode>();
 
   constructor(private readonly root: PyNode) {}
 
   /** The scope a statement at `node` binds in: its nearest enclosing function, lambda, class, or the module. */
   scopeAround(node: PyNode): PyNode {
+    const known = this.around.get(node.id);
+    if (known) return known;
     let p = node.parent;
     while (p && !SCOPES.has(p.type)) p = p.parent;
-    return p ?? this.root;
+    const scope = p ?? this.root;
+    this.around.set(node.id, scope);
+    return scope;
   }
 
   /**
