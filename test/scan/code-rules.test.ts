@@ -68,6 +68,7 @@ describe("code-shell-exec", () => {
     ['const cp = require("child_process"); Reflect.apply(cp.exec, cp, [cmd]);'],
     ['import { exec } from "child_process"; exec.bind(null)(cmd);'],
     ['const cp = require("child_process"); const run = cp.exec.bind(cp); run(cmd);'],
+    ['import { exec } from "child_process"; const run = exec.bind(null, cmd); run();'],
     // Handed on as a value: whatever calls it picks the command.
     ['import { execSync } from "child_process"; commands.forEach(execSync);'],
     ['import * as cp from "child_process"; queue.run(cp.exec);'],

@@ -53,6 +53,7 @@ describe("python code rules", () => {
     // A shell or evaluator handed on as a value: whatever calls it picks the command or the code.
     ["import os\nlist(map(os.system, cmds))\n", "code-shell-exec"],
     ["import functools, os\nfunctools.partial(os.system, cmd)()\n", "code-shell-exec"],
+    ["import subprocess\npool.submit(subprocess.run, cmd, shell=True)\n", "code-shell-exec"],
     ["from functools import partial\nimport os\nrun = partial(os.system)\nrun(cmd)\n", "code-shell-exec"],
     ["import subprocess\npool.submit(subprocess.getoutput, cmd)\n", "code-shell-exec"],
     ["results = map(eval, exprs)\n", "code-dynamic-eval"],

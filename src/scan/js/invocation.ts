@@ -1,7 +1,7 @@
 // Sees through the ways of calling a function without naming it as the callee: `.call`, `.apply`, `.bind`, `Reflect`.
 
 import { memberName, type Node, unwrap } from "./ast.js";
-import { type FileBindings, isUnbound } from "./bindings.js";
+import { declaredValue, type FileBindings, isUnbound } from "./bindings.js";
 
 /** What a call runs, and with which arguments, once `.call`, `.apply`, `.bind` and `Reflect` are seen through. */
 export interface Invocation {
@@ -22,13 +22,20 @@ function listArgs(list: Node | undefined): Node[] {
 }
 
 /**
- * `f.call(t, a)`, `f.apply(t, [a])`, `f.bind(t, a)(b)`, `Reflect.apply(f, t, [a])` and
+ * `f.call(t, a)`, `f.apply(t, [a])`, `f.bind(t, a)(b)` (also through a name bound to `f.bind(t, a)`),
+ * `Reflect.apply(f, t, [a])` and
  * `Reflect.construct(F, [a])` as the plain call or `new` they make; undefined for any other call.
  */
 export function indirectInvocation(call: Node, b: FileBindings): Invocation | undefined {
   if (call.type !== "CallExpression") return undefined;
   const args = call.arguments as Node[];
-  const callee = unwrap(call.callee);
+  let callee = unwrap(call.callee);
+  // `const run = f.bind(t, a); run(b)`: the bound call, as if written in place.
+  if (callee.type === "Identifier") {
+    const init = declaredValue(callee, b);
+    if (init === undefined || unwrap(init).type !== "CallExpression") return undefined;
+    callee = unwrap(init);
+  }
   if (callee.type === "CallExpression") {
     const binder = unwrap(callee.callee);
     if (binder.type !== "MemberExpression" || memberName(binder) !== "bind") return undefined;

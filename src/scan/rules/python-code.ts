@@ -206,6 +206,15 @@ function dangerAsValue(name: string): string | undefined {
  * evaluator handed to another function runs whatever that function gives it, out of the rules' sight.
  * A `partial` whose bound arguments are all literals runs a fixed command and passes.
  */
+/** A `shell=True` keyword argument. */
+function shellTrue(arg: PyNode): boolean {
+  return (
+    arg.type === "keyword_argument" &&
+    arg.childForFieldName("name")?.text === "shell" &&
+    arg.childForFieldName("value")?.type === "true"
+  );
+}
+
 function checkValueArgs(
   call: PyNode,
   callee: string,
@@ -217,7 +226,9 @@ function checkValueArgs(
     if (!value || (value.type !== "identifier" && value.type !== "attribute" && value.type !== "call"))
       continue;
     const name = resolve(value, s);
-    const ruleId = name && dangerAsValue(name);
+    // `subprocess.run` and its kin are shells only with shell=True, which the call may pass along.
+    const shell = name !== undefined && SHELL_KWARG.has(name) && args.some(shellTrue);
+    const ruleId = name && (shell ? "code-shell-exec" : dangerAsValue(name));
     if (!name || !ruleId) continue;
     const bound = args.slice(i + 1);
     if (PARTIAL.has(callee) && i === 0 && bound.length > 0 && bound.every((a) => isLiteral(a, s))) continue;
