@@ -25,7 +25,9 @@ export const renderJsonError: ErrorRenderer = (c, e) =>
 /**
  * A hono app with what every listener needs before and around its routes: the site check (DNS
  * rebinding, foreign origins) ahead of every route, unknown paths included; errors rendered from their
- * code, where an unexpected one says nothing of its cause (it may hold arguments or secrets).
+ * code, where an unexpected one says nothing of its cause (it may hold arguments or secrets); answers
+ * that no browser or proxy stores unless their route says otherwise (they hold arguments, held values
+ * and identities) and whose type is never sniffed.
  *
  * @example
  * const app = createHttpApp({ listenHost: "127.0.0.1" });
@@ -40,6 +42,13 @@ export function createHttpApp<E extends Env>(options: HttpAppOptions): Hono<E> {
   app.notFound((c) =>
     render(c, { status: 404, code: "NOT_FOUND", message: options.notFoundMessage ?? "no such route" }),
   );
+  app.use(async (c, next) => {
+    await next();
+    // A browser keeps in its disk cache what it is not told to forget: an approval's held arguments
+    // would outlive the approval there, in clear.
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
   app.use(async (c, next) => {
     const refused = refusedSite(requestHost(c), c.req.header("origin"));
     if (refused !== null) return render(c, { status: 403, code: "FORBIDDEN", message: refused });

@@ -115,6 +115,23 @@ describe("approvals over HTTP", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it("tells browsers and proxies to store no answer holding arguments, refusals included", async () => {
+    const call = await pendingCall();
+    const answers = [
+      await api("GET", `/v1/approvals/${call.approval.id}`, tokens.approver),
+      await api("GET", "/v1/approvals", tokens.approver),
+      await api("GET", `/v1/calls/${call.callId}`, tokens.agent),
+      await api("GET", `/v1/approvals/${call.approval.id}`, null),
+      await api("GET", "/v1/no-such-route", tokens.approver),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 401, 404]);
+    expect(answers[0]!.body.approval.args).toEqual({ to: "dave@example.com" });
+    for (const answer of answers) {
+      expect(answer.headers.get("cache-control")).toBe("no-store");
+      expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+  });
+
   it("holds an agent's long poll until an approver decides, and enforces who may", async () => {
     const call = await pendingCall();
     const still = await api("GET", `/v1/calls/${call.callId}?wait=50ms`, tokens.agent);
