@@ -84,7 +84,7 @@ describe("the SOC's dashboard in Chromium", () => {
       .getByRole("link", { name: /call_export/ })
       .click();
     await page.waitForURL(/\/calls\/call_export_offintent$/);
-    await page.getByTestId("call-alerts").getByText("intent").waitFor();
+    await page.getByTestId("call-alerts").getByText("intent", { exact: true }).waitFor();
 
     // A call that waited for a person links its approval.
     await page.goto(`${server.url}/calls/call_refund_a1001`);

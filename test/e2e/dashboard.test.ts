@@ -332,6 +332,56 @@ describe("dashboard in Chromium", () => {
     await context.close();
   });
 
+  it("shows an argument's invisible and direction-changing characters as code points, in stored order", async () => {
+    const { context, page } = await signIn(approverToken);
+    // U+202E turns the rest of a value around, U+200B hides in it, a Hebrew letter swaps the digit
+    // groups after it: each makes a shown value read as another than the one approved.
+    const refund = session.guard("refund", async (a: Record<string, unknown>) => ({ refunded: a.amount }));
+    const running = refund.with({ rationale: "refund to the \u202Eusual\u202C account" })({
+      order: "A-1005",
+      amount: 7,
+      to: "bob@example.com\u202Emoc.live",
+      memo: "pay\u200Bpal",
+      iban: "\u05D0 1234 5678",
+    });
+    running.catch(() => undefined);
+    const id = await openPendingApproval(page);
+    const args = page.locator("pre.json").first();
+    await args.getByText("U+202E").waitFor();
+    const shown = (await args.textContent()) ?? "";
+    expect(shown).toContain('"bob@example.comU+202Emoc.live"');
+    expect(shown).toContain('"payU+200Bpal"');
+    expect(shown).not.toMatch(/[\u202E\u200B]/);
+    const rationale = page.locator("dd", { hasText: "refund to the" });
+    expect(await rationale.textContent()).toBe("refund to the U+202EusualU+202C account");
+    // Laid out in stored order: "1234" stands left of "5678", as the bytes the digest covers have it.
+    const order = (await page.evaluate(`(() => {
+      const walker = document.createTreeWalker(document.querySelector("pre.json"), NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const at = n.textContent.indexOf("1234 5678");
+        if (at === -1) continue;
+        const left = (from) => {
+          const range = document.createRange();
+          range.setStart(n, from);
+          range.setEnd(n, from + 4);
+          return range.getBoundingClientRect().left;
+        };
+        return { first: left(at), second: left(at + 5) };
+      }
+      return null;
+    })()`)) as { first: number; second: number } | null;
+    expect(order).not.toBeNull();
+    expect(order!.first).toBeLessThan(order!.second);
+    await page.screenshot({ path: join(SHOTS, "approval-hidden-characters.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Deny", exact: true }).click();
+    await page.fill('textarea[name="reason"]', "the recipient reads as two addresses");
+    await page.getByRole("button", { name: "Confirm deny" }).click();
+    await expect(running).rejects.toMatchObject({ code: "APPROVAL_DENIED" });
+    expect(id).toMatch(/^apr_/);
+    await context.close();
+  });
+
   // Last of the asks: the session's later refunds are let through from here on.
   it("a decision that remembers its approval says what it covers", async () => {
     const { context, page } = await signIn(approverToken);

@@ -1,5 +1,6 @@
-// Arguments pretty-printed as text nodes (never HTML), with redacted values marked.
+// Arguments pretty-printed as text nodes (never HTML), with redacted values and hidden characters marked.
 import type { Json } from "../types.js";
+import { StoredOrderText } from "./visible-text.js";
 
 /** The same JSON path form the server records in `redacted` ($.a.b, $[0], $["odd key"]). */
 function step(path: string, key: string | number): string {
@@ -14,7 +15,7 @@ function Value(props: { value: Json; path: string; redacted: ReadonlySet<string>
   if (redacted.has(path)) {
     return (
       <span class="redacted" title={`redacted by policy (${path}); the ledger keeps only its digest`}>
-        {JSON.stringify(value)}
+        <StoredOrderText text={JSON.stringify(value)} />
         <span class="redacted-tag">redacted</span>
       </span>
     );
@@ -44,7 +45,7 @@ function Value(props: { value: Json; path: string; redacted: ReadonlySet<string>
         {entries.map(([k, v], i) => (
           <span key={k}>
             {pad}
-            <span class="json-key">{JSON.stringify(k)}</span>
+            <StoredOrderText class="json-key" text={JSON.stringify(k)} />
             {": "}
             <Value value={v} path={step(path, k)} redacted={redacted} indent={indent + 1} />
             {i < entries.length - 1 ? ",\n" : "\n"}
@@ -54,7 +55,9 @@ function Value(props: { value: Json; path: string; redacted: ReadonlySet<string>
       </span>
     );
   }
-  return <span class={`json-${value === null ? "null" : typeof value}`}>{JSON.stringify(value)}</span>;
+  const kind = `json-${value === null ? "null" : typeof value}`;
+  if (typeof value === "string") return <StoredOrderText class={kind} text={JSON.stringify(value)} />;
+  return <span class={kind}>{JSON.stringify(value)}</span>;
 }
 
 export function JsonView(props: { value: Json; redacted?: readonly string[] }) {

@@ -1,5 +1,6 @@
 // Agents as an employee directory: owner team, developer, job description, recent activity, denials.
 import { Badge, Empty, ErrorBox, Field, Link, Time, useApi } from "../components/common.js";
+import { VisibleText } from "../components/visible-text.js";
 import { pathTo } from "../router.js";
 import type { AgentEntry, CallSummary, SessionRow } from "../types.js";
 
@@ -150,7 +151,7 @@ function AgentHistory(data: { recentCalls: CallSummary[]; denials: CallSummary[]
               <Link href={pathTo("/sessions", s.id)}>
                 <Time iso={s.startedAt} />
               </Link>{" "}
-              for {s.onBehalfOf}: {s.intent}{" "}
+              for <VisibleText text={s.onBehalfOf} />: <VisibleText text={s.intent} />{" "}
               {s.endedAt ? <span class="muted">(ended)</span> : <Badge value="active" />}
             </li>
           ))}

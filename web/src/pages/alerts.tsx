@@ -1,6 +1,7 @@
 // Alerts: what the detectors (and Warden itself) flagged, how badly, and the calls and session behind it.
 import { Badge, Empty, ErrorBox, Link, shortId, Time } from "../components/common.js";
 import { Pager, queryOf, TextFilter, useCursorPages, useUrlFilters } from "../components/paging.js";
+import { VisibleText } from "../components/visible-text.js";
 import { pathTo } from "../router.js";
 import type { AlertView } from "../types.js";
 import { TimeFilters, untilIso } from "./time-filters.js";
@@ -74,7 +75,7 @@ export function AlertsPage() {
                 </td>
                 <td class="mono">{a.detector}</td>
                 <td class="wrap">
-                  {a.message}
+                  <VisibleText text={a.message} />
                   {a.action && <span class="muted"> ({a.action})</span>}
                 </td>
                 <td>{a.agent ? <Link href={pathTo("/agents", a.agent)}>{a.agent}</Link> : "—"}</td>
@@ -105,7 +106,8 @@ export function AlertLine(props: { alert: AlertView }) {
   const a = props.alert;
   return (
     <li>
-      <SeverityBadge value={a.severity} /> <span class="mono">{a.detector}</span>: {a.message}{" "}
+      <SeverityBadge value={a.severity} /> <span class="mono">{a.detector}</span>:{" "}
+      <VisibleText text={a.message} />{" "}
       <span class="muted">
         <Time iso={a.ts} />
       </span>

@@ -5,6 +5,7 @@ import { api, describeError } from "../api.js";
 import { Badge, Empty, ErrorBox, Field, Link, Time, useApi } from "../components/common.js";
 import { Countdown } from "../components/countdown.js";
 import { JsonView } from "../components/json-view.js";
+import { VisibleText } from "../components/visible-text.js";
 import { navigate, pathTo } from "../router.js";
 import type { ApprovalView, Me, PreviousCall } from "../types.js";
 import { useReloadOnApprovalRecords } from "./approvals.js";
@@ -204,17 +205,29 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
         <div>
           <dl class="facts">
             <Field label="Agent">
-              <Link href={pathTo("/agents", a.agent)}>{a.agent}</Link>
+              <Link href={pathTo("/agents", a.agent)}>
+                <VisibleText text={a.agent} />
+              </Link>
             </Field>
-            <Field label="On behalf of">{a.onBehalfOf}</Field>
-            <Field label="Declared intent">{a.intent}</Field>
-            <Field label="Agent's rationale">{a.rationale ?? <span class="muted">(none given)</span>}</Field>
+            <Field label="On behalf of">
+              <VisibleText text={a.onBehalfOf} />
+            </Field>
+            <Field label="Declared intent">
+              <VisibleText text={a.intent} />
+            </Field>
+            <Field label="Agent's rationale">
+              {a.rationale !== null ? (
+                <VisibleText text={a.rationale} />
+              ) : (
+                <span class="muted">(none given)</span>
+              )}
+            </Field>
             <Field label="Rule">
-              <span class="mono">{a.ruleId}</span> — {a.reason}
+              <span class="mono">{a.ruleId}</span> — <VisibleText text={a.reason} />
             </Field>
             {a.closed && (
               <Field label="Closed">
-                {a.closed.reason} (<Time iso={a.closed.at} />)
+                <VisibleText text={a.closed.reason} /> (<Time iso={a.closed.at} />)
               </Field>
             )}
             {a.callerState && (
@@ -265,7 +278,10 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
             <ul class="decisions">
               {a.decisions.map((d) => (
                 <li key={`${d.approver}-${d.at}`}>
-                  <Badge value={d.decision} /> <strong>{d.approver ?? "no one in time"}</strong>{" "}
+                  <Badge value={d.decision} />{" "}
+                  <strong>
+                    {d.approver !== null ? <VisibleText text={d.approver} /> : "no one in time"}
+                  </strong>{" "}
                   {d.role && (
                     <span class="muted">
                       ({d.role}, via {d.via}){" "}
@@ -285,7 +301,11 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
                       )}
                     </span>
                   )}
-                  {d.reason && <p class="reason">{d.reason}</p>}
+                  {d.reason && (
+                    <p class="reason">
+                      <VisibleText text={d.reason} />
+                    </p>
+                  )}
                 </li>
               ))}
             </ul>
@@ -320,7 +340,9 @@ export function ApprovalDetailPage(props: { id: string; me: Me }) {
                   {c.enforced !== c.effect && <span class="muted"> (acted: {c.enforced})</span>}
                 </td>
                 <td class="mono">{c.ruleId}</td>
-                <td>{c.rationale ?? <span class="muted">—</span>}</td>
+                <td>
+                  {c.rationale !== null ? <VisibleText text={c.rationale} /> : <span class="muted">—</span>}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { Badge, Empty, ErrorBox, Link, Time, useApi } from "../components/common.js";
 import { Countdown } from "../components/countdown.js";
+import { VisibleText } from "../components/visible-text.js";
 import { useLiveRecords, useLiveState } from "../live.js";
 import { pathTo } from "../router.js";
 import type { ApprovalView } from "../types.js";
@@ -54,8 +55,12 @@ function ApprovalTable(props: { approvals: ApprovalView[]; decided: boolean }) {
                 <Time iso={a.createdAt} />
               </Link>
             </td>
-            <td>{a.agent}</td>
-            <td>{a.onBehalfOf}</td>
+            <td>
+              <VisibleText text={a.agent} />
+            </td>
+            <td>
+              <VisibleText text={a.onBehalfOf} />
+            </td>
             <td class="mono">
               <Link href={pathTo("/approvals", a.id)}>{a.tool}</Link>
             </td>
@@ -71,9 +76,15 @@ function ApprovalTable(props: { approvals: ApprovalView[]; decided: boolean }) {
               </td>
             )}
             <td>
-              {props.decided
-                ? a.decisions.map((d) => `${d.approver ?? "timeout"} (${d.decision})`).join(", ") || "—"
-                : `${a.decisions.filter((d) => d.decision === "approve").length} of ${a.required}`}
+              {props.decided ? (
+                <VisibleText
+                  text={
+                    a.decisions.map((d) => `${d.approver ?? "timeout"} (${d.decision})`).join(", ") || "—"
+                  }
+                />
+              ) : (
+                `${a.decisions.filter((d) => d.decision === "approve").length} of ${a.required}`
+              )}
             </td>
           </tr>
         ))}

@@ -1,6 +1,7 @@
 // A call's accountability chain: the user, each agent down to the caller, the decision, approvals, outcome.
 import { Badge, ErrorBox, Field, formatMs, Link, Time, useApi } from "../components/common.js";
 import { JsonView } from "../components/json-view.js";
+import { VisibleText } from "../components/visible-text.js";
 import { pathTo } from "../router.js";
 import type { AccountabilityChain } from "../types.js";
 import { CallLinks } from "./call-links.js";
@@ -51,7 +52,8 @@ export function CallPage(props: { id: string }) {
       <h2>Accountability chain</h2>
       <ol class="chain" data-testid="chain">
         <li>
-          <span class="label">prompted by</span> <strong>{data.user || "—"}</strong>
+          <span class="label">prompted by</span>{" "}
+          <strong>{data.user ? <VisibleText text={data.user} /> : "—"}</strong>
         </li>
         {data.agents.map((a) => (
           <li key={a.session}>
@@ -64,7 +66,12 @@ export function CallPage(props: { id: string }) {
             )}
             <div class="sub">
               session <Link href={pathTo("/sessions", a.session)}>{a.session}</Link>
-              {a.intent && <> — intent: {a.intent}</>}
+              {a.intent && (
+                <>
+                  {" "}
+                  — intent: <VisibleText text={a.intent} />
+                </>
+              )}
             </div>
           </li>
         ))}
@@ -74,7 +81,8 @@ export function CallPage(props: { id: string }) {
       </ol>
       <dl class="facts">
         <Field label="Decision">
-          <Badge value={d.effect} /> by rule <span class="mono">{d.ruleId}</span>: {d.reason}
+          <Badge value={d.effect} /> by rule <span class="mono">{d.ruleId}</span>:{" "}
+          <VisibleText text={d.reason} />
           {d.enforced !== d.effect && (
             <span class="muted">
               {" "}
@@ -82,7 +90,9 @@ export function CallPage(props: { id: string }) {
             </span>
           )}
         </Field>
-        <Field label="Rationale">{data.rationale ?? <span class="muted">(none given)</span>}</Field>
+        <Field label="Rationale">
+          {data.rationale ? <VisibleText text={data.rationale} /> : <span class="muted">(none given)</span>}
+        </Field>
         <Field label="Decided">
           <Time iso={data.decidedAt} />
         </Field>

@@ -1,5 +1,6 @@
 // Sessions: who acted for whom and why; one session's records in chain order.
 import { Badge, Empty, ErrorBox, Field, Link, Time, useApi } from "../components/common.js";
+import { VisibleText } from "../components/visible-text.js";
 import { pathTo } from "../router.js";
 import type { Json, LedgerRecord, SessionRow } from "../types.js";
 
@@ -32,8 +33,12 @@ export function SessionsPage() {
                 <td>
                   <Link href={pathTo("/agents", s.agent)}>{s.agent}</Link>
                 </td>
-                <td>{s.onBehalfOf}</td>
-                <td>{s.intent}</td>
+                <td>
+                  <VisibleText text={s.onBehalfOf} />
+                </td>
+                <td>
+                  <VisibleText text={s.intent} />
+                </td>
                 <td>
                   {s.endedAt ? <span class="muted">ended ({s.endReason})</span> : <Badge value="active" />}
                 </td>
@@ -85,8 +90,12 @@ export function SessionDetailPage(props: { id: string }) {
           <Field label="Agent">
             <Link href={pathTo("/agents", s.agent)}>{s.agent}</Link>
           </Field>
-          <Field label="On behalf of">{s.onBehalfOf}</Field>
-          <Field label="Intent">{s.intent}</Field>
+          <Field label="On behalf of">
+            <VisibleText text={s.onBehalfOf} />
+          </Field>
+          <Field label="Intent">
+            <VisibleText text={s.intent} />
+          </Field>
           <Field label="Parent">
             {s.parent ? <Link href={pathTo("/sessions", s.parent)}>{s.parent}</Link> : "—"}
           </Field>
