@@ -31,7 +31,8 @@ const FIELD_MAX = 2_000;
 
 /**
  * The message asking for a decision. Everything the agent or its user wrote is escaped (`&`, `<`,
- * `>`), so it cannot mention a channel or hide a link. `shownArgs`: the held arguments, when this
+ * `>`), so it cannot mention a channel or hide a link, and its invisible or direction-changing
+ * characters are shown as code points, so a value cannot read as another. `shownArgs`: the held arguments, when this
  * channel may show them; else the arguments as the ledger has them (redacted values are digests).
  */
 export function approvalMessage(view: ApprovalView, shownArgs: JsonValue | null): SlackMessage {
@@ -45,7 +46,7 @@ export function approvalMessage(view: ApprovalView, shownArgs: JsonValue | null)
   const scope = REMEMBER_CHOICES.map((c) => `• *${c.label}*: approves ${esc(view.scope[c.scope])}`).join(
     "\n",
   );
-  const text = `Approval needed: ${view.tool} by ${view.agent} for ${view.onBehalfOf}`;
+  const text = `Approval needed: ${view.tool} by ${reveal(view.agent)} for ${reveal(view.onBehalfOf)}`;
   return {
     text,
     blocks: [
@@ -119,7 +120,7 @@ export function decidedMessage(view: ApprovalView): SlackMessage {
     )
     .join("; ");
   const outcome = view.closed ? `closed: ${view.closed.reason}` : view.status;
-  const text = `${view.tool} by ${view.agent} for ${view.onBehalfOf}: ${outcome}`;
+  const text = `${view.tool} by ${reveal(view.agent)} for ${reveal(view.onBehalfOf)}: ${reveal(outcome)}`;
   return {
     text,
     blocks: [
@@ -177,15 +178,40 @@ function slackDate(iso: string): string {
   return `<!date^${seconds}^{date_short_pretty} {time}|${iso}>`;
 }
 
-/** mrkdwn's three control characters, as Slack documents escaping them. */
-export function esc(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+/**
+ * Controls, format characters (bidirectional overrides and isolates, zero-width characters, tags),
+ * line and paragraph separators, private-use and unassigned code points and what Unicode draws as
+ * nothing: each could make a shown value read as another. Tab and line breaks stay.
+ */
+const HIDDEN = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/gu;
+
+function codePoint(ch: string): string {
+  return ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
 }
 
-/** A title, the JSON in a code block cut to fit (the block stays closed), then a note. */
+/** Hidden characters as `[U+202E]`. */
+function reveal(text: string): string {
+  return text.replace(HIDDEN, (ch) => `[U+${codePoint(ch)}]`);
+}
+
+/** mrkdwn's three control characters, as Slack documents escaping them, and hidden characters revealed. */
+export function esc(text: string): string {
+  return reveal(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+/**
+ * A title, the JSON in a code block cut to fit (the block stays closed), then a note. Hidden
+ * characters are written as JSON escapes (`\u202e`): the text is still the exact arguments.
+ */
 function codeSection(title: string, value: JsonValue, note: string): string {
   const room = SECTION_MAX - title.length - note.length - 16;
-  return `*${title}*\n\`\`\`${cut(fence(JSON.stringify(value, null, 2)), room)}\`\`\`${note}`;
+  const json = JSON.stringify(value, null, 2).replace(HIDDEN, (ch) =>
+    ch
+      .split("")
+      .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      .join(""),
+  );
+  return `*${title}*\n\`\`\`${cut(fence(json), room)}\`\`\`${note}`;
 }
 
 /** Escaped, and a backtick run cannot close the code block early. */

@@ -254,6 +254,27 @@ describe("Slack message text", () => {
       expect(text).toContain("&amp; more");
     }
   });
+
+  it("shows invisible and direction-changing characters as code points, the arguments as JSON escapes", async () => {
+    const session = await warden.session({
+      agent: "mail-bot",
+      onBehalfOf: "carol@example.com",
+      intent: "pay\u200Brun",
+    });
+    const to = "bob@example.com\u202Emoc.live";
+    await session.check("send_email", { to, body: "x" }, { rationale: "the \u2066usual\u2069 one" });
+    await vi.waitFor(() => expect(slack.messages.size).toBe(2));
+    for (const message of slack.messages.values()) {
+      const text = allText(message.blocks);
+      expect(text).not.toMatch(/[\u200B\u202E\u2066\u2069]/);
+      expect(text).toContain("pay[U+200B]run");
+      expect(text).toContain("the [U+2066]usual[U+2069] one");
+      // Still the exact arguments: the code block's JSON reads back as them.
+      const args = /```([^`]*)```/.exec(text)![1]!;
+      expect(JSON.parse(JSON.parse(`"${args}"`)).to).toBe(to);
+      expect(message.text).toContain("carol@example.com");
+    }
+  });
 });
 
 describe("verifySlackRequest", () => {
