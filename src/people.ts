@@ -8,11 +8,14 @@ export function normalizeName(name: string): string {
 }
 
 /**
- * The form two names are compared in: normalized, case-folded, without whitespace, and with look-alike
- * characters (Cyrillic "а", Greek "Α", accented letters …) replaced by the Latin letters they imitate
- * (the `confusables` package's table). Two names with one key are one person.
+ * The form two names are compared in: normalized, case-folded, without whitespace or characters drawn
+ * as nothing (soft hyphen, word joiner, bidirectional marks …), and with look-alike characters
+ * (Cyrillic "а", Greek "Α", accented letters …) replaced by the Latin letters they imitate (the
+ * `confusables` package's table). Two names with one key are one person.
  */
 export function personKey(name: string): string {
-  const folded = normalizeName(name).toLowerCase().replace(/\s+/gu, "");
+  const folded = normalizeName(name)
+    .toLowerCase()
+    .replace(/[\s\p{Default_Ignorable_Code_Point}]+/gu, "");
   return replaceConfusables(folded).normalize("NFKC").toLowerCase();
 }

@@ -56,6 +56,34 @@ describe("approver names", () => {
     expect(q.book.get(asked.approval!.id)!.status).toBe("approved");
   });
 
+  it("compare as one person when a name hides characters drawn as nothing (soft hyphen, word joiner, marks)", async () => {
+    for (const hidden of ["\u00AD", "\u2060", "\u200E", "\u180E", "\uFEFF"]) {
+      expect(personKey(`carol${hidden}@example.com`)).toBe(personKey("carol@example.com"));
+    }
+    const store = new MemoryStore();
+    await createToken(store, { role: "approver", name: "alice@example.com" });
+    await expect(
+      createToken(store, { role: "approver", name: "ali\u00ADce@example.com" }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST" });
+    // The user the agent acts for, spelled with a word joiner, is still the one who may not approve.
+    const { warden } = await openWarden({
+      default: "allow",
+      rules: [{ id: "ship", tool: "deploy", decision: "ask" }],
+    });
+    const session = await warden.session({
+      agent: "bot",
+      onBehalfOf: "carol\u2060@example.com",
+      intent: "ship",
+    });
+    const asked = await session.check("deploy", { env: "prod" });
+    await expect(
+      warden.approvals.queue.decide(asked.approval!.id, {
+        decision: "approve",
+        approver: { name: "carol@example.com", role: "approver", via: "api" },
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("own agent") });
+  });
+
   it("approvals.excludeDeveloper: false lets the developer approve", async () => {
     const { warden } = await openWarden({
       default: "allow",
