@@ -7,6 +7,7 @@ import { WardenError } from "../errors.js";
 import { type ProviderConfig, SIGN_ON_WINDOW_MS, SignOn } from "../identity/index.js";
 import type { Warden } from "../warden.js";
 import { errorBody } from "./http-errors.js";
+import { secureCookie } from "./secure-cookie.js";
 import { SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
 /**
@@ -54,7 +55,7 @@ export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | nu
       httpOnly: true,
       sameSite: "Lax",
       path: "/ui/sso",
-      secure: isHttps(c),
+      secure: secureCookie(c, warden),
       maxAge: SIGN_ON_WINDOW_MS / 1000,
     });
     return c.redirect(url, 302);
@@ -66,7 +67,7 @@ export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | nu
     const browserState = getCookie(c, SSO_STATE_COOKIE);
     deleteCookie(c, SSO_STATE_COOKIE, {
       path: "/ui/sso",
-      secure: isHttps(c),
+      secure: secureCookie(c, warden),
       httpOnly: true,
       sameSite: "Lax",
     });
@@ -77,7 +78,7 @@ export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | nu
         httpOnly: true,
         sameSite: "Strict",
         path: "/",
-        secure: isHttps(c),
+        secure: secureCookie(c, warden),
       });
       return c.redirect(done.next, 302);
     } catch (err) {
@@ -114,8 +115,4 @@ function baseUrl(c: Context, warden: Warden): string {
  */
 function safeNext(next: string | undefined): string {
   return next !== undefined && next.length <= 1024 && /^\/(?![/\\])[!-[\]-~]*$/.test(next) ? next : "/";
-}
-
-function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === "https:";
 }

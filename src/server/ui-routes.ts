@@ -1,5 +1,5 @@
 // /ui/*: the dashboard's login with a bearer token or single sign-on (→ a cookie session), who is logged in, and logout.
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
@@ -7,6 +7,7 @@ import type { TokenRow } from "../ledger/index.js";
 import type { Warden } from "../warden.js";
 import { readJson } from "./body.js";
 import { SECURITY_HEADERS } from "./dashboard-static.js";
+import { secureCookie } from "./secure-cookie.js";
 import { providerLogoutUrl, signOnFor, ssoRoutes } from "./sso-routes.js";
 import { tokenIdentity } from "./tokens.js";
 import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
@@ -30,7 +31,7 @@ export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
       httpOnly: true,
       sameSite: "Strict",
       path: "/",
-      secure: isHttps(c),
+      secure: secureCookie(c, warden),
       // A browser-session cookie: the server ends idle sessions (UI_IDLE_MS) and revoked tokens itself.
     });
     return c.json(identityBody(session.token, session.csrf));
@@ -52,7 +53,12 @@ export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
     }
     const idToken = ui.idTokenOf(id);
     ui.end(id);
-    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c), httpOnly: true, sameSite: "Strict" });
+    deleteCookie(c, SESSION_COOKIE, {
+      path: "/",
+      secure: secureCookie(c, warden),
+      httpOnly: true,
+      sameSite: "Strict",
+    });
     // A single sign-on ends at the provider too: the browser goes there next.
     const logoutUrl = await providerLogoutUrl(c, warden, sso, idToken).catch(() => null);
     return logoutUrl === null ? c.body(null, 204) : c.json({ logoutUrl });
@@ -64,9 +70,4 @@ export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
 
 function identityBody(token: TokenRow, csrf: string) {
   return { role: token.role, name: tokenIdentity(token), csrf };
-}
-
-/** Only the request's own scheme counts: a forwarded header could be set by anyone in front. */
-function isHttps(c: Context): boolean {
-  return new URL(c.req.url).protocol === "https:";
 }

@@ -135,6 +135,40 @@ describe("dashboard login", () => {
     expect(res.headers.get("set-cookie")).toMatch(/; Secure/);
   });
 
+  it("marks the cookies Secure behind a proxy that ends TLS, for requests naming the https publicUrl's host", async () => {
+    const { warden: proxied } = await openWarden({
+      ...POLICY,
+      approvals: { publicUrl: "https://warden.corp.example/" },
+    });
+    const s = await startServer(proxied, { host: "127.0.0.1", port: 0 });
+    onCleanup(() => s.close());
+    const token = (await createToken(proxied.ledger.store, { role: "approver", name: "ann@example.com" }))
+      .token;
+    // Plain http from the proxy, as the browser's https request arrives behind it.
+    const loginAs = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const body = JSON.stringify({ token });
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port: s.port,
+            path: "/ui/login",
+            method: "POST",
+            headers: { host, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(String(res.headers["set-cookie"] ?? "")));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    expect(await loginAs("warden.corp.example")).toMatch(/^warden_session=[^;]+;.*; Secure/);
+    // Reached directly on the loopback address over http: Secure would make the browser drop it.
+    expect(await loginAs(`127.0.0.1:${s.port}`)).not.toContain("Secure");
+  });
+
   it("names a token without a name by its id", async () => {
     const { body } = await login(tokens.admin.token);
     expect(body).toMatchObject({ role: "admin", name: tokens.admin.id });
