@@ -114,7 +114,7 @@ function DecisionForm(props: { approval: ApprovalView; preselected: Choice | nul
       {choice === "approve" && (
         <>
           <p class="note" data-testid="remember-scope">
-            Approves {props.approval.scope[remember]}.
+            Approves <VisibleText text={props.approval.scope[remember]} />.
           </p>
           {remember !== "once" && (
             <p class="muted small" data-testid="remember-rules">

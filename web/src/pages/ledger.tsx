@@ -1,6 +1,7 @@
 // The ledger browser: records by agent, user, tool, kind and time, page by page, each page's range verified by the server.
 import { Empty, ErrorBox, Link, shortId, Time } from "../components/common.js";
 import { Pager, queryOf, TextFilter, useCursorPages, useUrlFilters } from "../components/paging.js";
+import { VisibleText } from "../components/visible-text.js";
 import { pathTo } from "../router.js";
 import type { LedgerRecord, RangeSegment, RangeVerification, RecordsPage } from "../types.js";
 import { summary } from "./sessions.js";
@@ -145,7 +146,9 @@ export function LedgerPage() {
                   </td>
                   <td class="mono">{r.kind}</td>
                   <td>{r.agent ? <Link href={pathTo("/agents", r.agent)}>{r.agent}</Link> : "—"}</td>
-                  <td class="wrap">{summary(r)}</td>
+                  <td class="wrap">
+                    <VisibleText text={summary(r)} />
+                  </td>
                   <td class="mono">
                     {r.callId ? <Link href={pathTo("/calls", r.callId)}>{shortId(r.callId)}</Link> : "—"}
                   </td>

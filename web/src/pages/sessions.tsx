@@ -137,7 +137,9 @@ export function SessionDetailPage(props: { id: string }) {
                 <td class="mono">
                   {r.callId ? <Link href={pathTo("/calls", r.callId)}>{r.callId}</Link> : "—"}
                 </td>
-                <td>{summary(r)}</td>
+                <td>
+                  <VisibleText text={summary(r)} />
+                </td>
               </tr>
             ))}
           </tbody>
