@@ -3,11 +3,12 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { dirname, join, parse } from "node:path";
+import { WardenError } from "../errors.js";
 import { createFileDurably, syncFolder } from "./durable-file.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey, loadSigningKey } from "./keys.js";
 import { Ledger } from "./ledger.js";
 import { SqliteStore } from "./stores/sqlite.js";
-import type { LedgerRecord, LedgerStore } from "./types.js";
+import type { LedgerRecord, LedgerStore, SignedHeads } from "./types.js";
 
 export interface RotateOptions {
   /** Why (kept in the record): "ledger.key lost in a disk failure". */
@@ -30,8 +31,9 @@ export interface RotateResult {
  *
  * 1. the new pair is written durably beside the ledger as `ledger.next.key|pub`;
  * 2. a `key.rotate` record (`from`: old key id or null, `to`, `publicKey`: the new SPKI, `reason`,
- *    `oldKey`: lost | retired) is appended and sealed, in the same transaction, by a format-2
- *    checkpoint signed with the new key (its `chains`: every chain's signed head then);
+ *    `oldKey`: lost | retired, `heads`: every chain's last checkpoint by seq and hash) is appended and
+ *    sealed, in the same transaction, by a format-2 checkpoint signed with the new key (its `chains`:
+ *    the same seqs; a transaction that finds another head than the record pins is refused and retried);
  * 3. the old `ledger.key` and `ledger.pub` (whatever is left of them) move to
  *    `ledger.retired-<time>.key|pub`, and the new pair takes their names.
  *
@@ -69,34 +71,41 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
   );
   const from = oldPublic ? keyIdOf(oldPublic) : null;
   const to = keyIdOf(publicKey);
+  const rotation = (heads: SignedHeadHashes) => ({
+    kind: "key.rotate" as const,
+    session: null,
+    agent: null,
+    callId: null,
+    data: {
+      from,
+      to,
+      publicKey: spki(publicKey),
+      reason: options.reason,
+      oldKey: oldKeyUsable ? ("retired" as const) : ("lost" as const),
+      heads,
+    },
+  });
+  const store = await SqliteStore.open(dbPath);
+  let pinned: SignedHeadHashes = {};
   const ledger = await Ledger.open({
-    store: await SqliteStore.open(dbPath),
+    store: refusingMovedHeads(store, () => pinned),
     signingKey: privateKey,
     chain: options.chain ?? "main",
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  let record: LedgerRecord;
+  let record: LedgerRecord | undefined;
   try {
-    const heads = await signedHeads(ledger.store);
-    // Asked for together, the record and the checkpoint sealing it go in one store transaction: no
-    // other writer's checkpoint can come between them.
-    [record] = await Promise.all([
-      ledger.append({
-        kind: "key.rotate",
-        session: null,
-        agent: null,
-        callId: null,
-        data: {
-          from,
-          to,
-          publicKey: spki(publicKey),
-          reason: options.reason,
-          oldKey: oldKeyUsable ? "retired" : "lost",
-          heads,
-        },
-      }),
-      ledger.checkpointNow(),
-    ]);
+    for (let attempt = 1; record === undefined; attempt++) {
+      pinned = await signedHeads(ledger.store);
+      try {
+        // Asked for together, the record and the checkpoint sealing it go in one store transaction: no
+        // other writer's checkpoint can come between them.
+        [record] = await Promise.all([ledger.append(rotation(pinned)), ledger.checkpointNow()]);
+      } catch (err) {
+        if (!(err instanceof WardenError && err.cause instanceof HeadsMoved) || attempt >= MAX_ATTEMPTS)
+          throw err;
+      }
+    }
   } finally {
     await ledger.close();
   }
@@ -149,17 +158,56 @@ async function installNextKey(dbPath: string, nextId: string, clock?: () => Date
   return retired;
 }
 
+/** Chain name → its last checkpoint, by seq and hash. */
+type SignedHeadHashes = Record<string, { seq: number; hash: string }>;
+
+/** How often the rotation reads the heads again when other writers' checkpoints keep moving them. */
+const MAX_ATTEMPTS = 5;
+
+/** Thrown inside the store's transaction: a checkpoint came in after the heads were read. */
+class HeadsMoved extends Error {}
+
 /**
  * Every chain's last checkpoint, by seq and hash: the record pins what the old key signed (the new key's
  * checkpoint sealing the record signs only the seqs), so it cannot be rewritten and signed again.
  */
-async function signedHeads(store: LedgerStore): Promise<Record<string, { seq: number; hash: string }>> {
-  const heads: Record<string, { seq: number; hash: string }> = {};
+async function signedHeads(store: LedgerStore): Promise<SignedHeadHashes> {
+  const heads: SignedHeadHashes = {};
   for (const chain of await store.chains()) {
     const last = (await store.checkpoints(chain)).at(-1);
     if (last) heads[chain] = { seq: last.seq, hash: last.hash };
   }
   return heads;
+}
+
+/**
+ * `store`, whose transaction refuses the batch holding the key.rotate record unless every chain's signed
+ * head read there is the one `pinned()` holds: the record must pin by hash exactly the seqs the new key's
+ * checkpoint sealing it signs (a checkpoint another process adds after the heads were read would
+ * otherwise be attested by seq alone, and the old key could sign a rewrite of the records before it).
+ */
+function refusingMovedHeads(store: LedgerStore, pinned: () => SignedHeadHashes): LedgerStore {
+  const append: LedgerStore["append"] = (chain, seal) =>
+    store.append(chain, (head, signed) => {
+      const out = seal(head, signed);
+      if (out.records.some((r) => r.kind === "key.rotate") && !sameSeqs(pinned(), signed)) {
+        throw new HeadsMoved("a checkpoint came in after the rotation read the chains' heads");
+      }
+      return out;
+    });
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "append") return append;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function sameSeqs(pinned: SignedHeadHashes, signed: SignedHeads): boolean {
+  const chains = Object.keys(signed);
+  if (chains.length !== Object.keys(pinned).length) return false;
+  return chains.every((chain) => pinned[chain]?.seq === signed[chain]);
 }
 
 /** Where a rotation stages the new pair: `ledger.next.key|pub` beside `ledger.db`. */

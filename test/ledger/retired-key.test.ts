@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { canonicalJson } from "../../src/digest.js";
 import type { JsonObject } from "../../src/json.js";
@@ -12,6 +12,7 @@ import { checkpointMessage, recordHash } from "../../src/ledger/hash.js";
 import {
   exportJsonl,
   generateKeyPair,
+  keyIdOf,
   Ledger,
   loadSigningKey,
   pruneSqlite,
@@ -35,6 +36,64 @@ async function write(db: string, signingKey: KeyObject, chain: string, n: number
   });
   await appendSerially(ledger, n, from);
   await ledger.close();
+}
+
+/**
+ * What whoever holds `key` can do to the SQLite file: change the record at `chain`#`seq`, carry the hashes
+ * on to the chain's end, and sign the checkpoints from there on again with `key`.
+ */
+function rewriteAndResign(db: string, key: KeyObject, chain: string, seq: number): void {
+  const conn = new Database(db);
+  const rows = conn.prepare("SELECT * FROM records WHERE chain = ? ORDER BY seq").all(chain) as {
+    chain: string;
+    seq: number;
+    v: number;
+    ts: string;
+    kind: string;
+    session: string | null;
+    agent: string | null;
+    call_id: string | null;
+    data: string;
+    hash: string;
+  }[];
+  let prev = rows[seq - 2]!.hash;
+  for (const row of rows.slice(seq - 1)) {
+    const data = JSON.parse(row.data) as Record<string, unknown>;
+    if (row.seq === seq) data.tool = "wire_money";
+    const record = {
+      chain: row.chain,
+      seq: row.seq,
+      v: row.v as 1,
+      ts: row.ts,
+      kind: row.kind as "call.intent",
+      session: row.session,
+      agent: row.agent,
+      callId: row.call_id,
+      data: data as JsonObject,
+    };
+    prev = recordHash(prev, record);
+    conn
+      .prepare("UPDATE records SET data = ?, hash = ? WHERE chain = ? AND seq = ?")
+      .run(canonicalJson(data), prev, chain, row.seq);
+    const cp = conn.prepare("SELECT * FROM checkpoints WHERE chain = ? AND seq = ?").get(chain, row.seq) as
+      | { ts: string; v: number; chains: string | null; cadence: string | null }
+      | undefined;
+    if (!cp) continue;
+    const signed = {
+      chain,
+      seq: row.seq,
+      hash: prev,
+      ts: cp.ts,
+      v: cp.v === 2 ? (2 as const) : undefined,
+      chains: cp.chains === null ? undefined : JSON.parse(cp.chains),
+      cadence: cp.cadence === null ? undefined : JSON.parse(cp.cadence),
+    };
+    const signature = sign(null, checkpointMessage(signed), key).toString("base64");
+    conn
+      .prepare("UPDATE checkpoints SET hash = ?, signature = ? WHERE chain = ? AND seq = ?")
+      .run(prev, signature, chain, row.seq);
+  }
+  conn.close();
 }
 
 let tick = 0;
@@ -143,57 +202,7 @@ describe("a key retired by warden key rotate", () => {
     const { db, oldKey, keys } = await rotatedMultiChain();
     // Chain b: records 1..5, checkpoints signed with the old key before the rotation. Whoever holds that
     // key rewrites record 3, carries the hashes on to 5, and signs b's checkpoints again.
-    const conn = new Database(db);
-    const rows = conn.prepare("SELECT * FROM records WHERE chain = 'b' ORDER BY seq").all() as {
-      chain: string;
-      seq: number;
-      v: number;
-      ts: string;
-      kind: string;
-      session: string | null;
-      agent: string | null;
-      call_id: string | null;
-      data: string;
-      hash: string;
-    }[];
-    let prev = rows[1]!.hash;
-    for (const row of rows.slice(2)) {
-      const data = JSON.parse(row.data) as Record<string, unknown>;
-      if (row.seq === 3) data.tool = "wire_money";
-      const record = {
-        chain: row.chain,
-        seq: row.seq,
-        v: row.v as 1,
-        ts: row.ts,
-        kind: row.kind as "call.intent",
-        session: row.session,
-        agent: row.agent,
-        callId: row.call_id,
-        data: data as JsonObject,
-      };
-      prev = recordHash(prev, record);
-      conn
-        .prepare("UPDATE records SET data = ?, hash = ? WHERE chain = 'b' AND seq = ?")
-        .run(canonicalJson(data), prev, row.seq);
-      const cp = conn.prepare("SELECT * FROM checkpoints WHERE chain = 'b' AND seq = ?").get(row.seq) as
-        | { ts: string; v: number; chains: string | null; cadence: string | null }
-        | undefined;
-      if (!cp) continue;
-      const signed = {
-        chain: "b",
-        seq: row.seq,
-        hash: prev,
-        ts: cp.ts,
-        v: cp.v === 2 ? (2 as const) : undefined,
-        chains: cp.chains === null ? undefined : JSON.parse(cp.chains),
-        cadence: cp.cadence === null ? undefined : JSON.parse(cp.cadence),
-      };
-      const signature = sign(null, checkpointMessage(signed), oldKey).toString("base64");
-      conn
-        .prepare("UPDATE checkpoints SET hash = ?, signature = ? WHERE chain = 'b' AND seq = ?")
-        .run(prev, signature, row.seq);
-    }
-    conn.close();
+    rewriteAndResign(db, oldKey, "b", 3);
     expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({
       ok: false,
       problem: "checkpoint-unknown-key",
@@ -202,6 +211,82 @@ describe("a key retired by warden key rotate", () => {
       message: expect.stringContaining("rewritten and signed again"),
     });
     expect(await verifyDatabase(db)).toMatchObject({ ok: false, chain: "b" });
+  });
+
+  it("pins the heads its sealing checkpoint signs, though another writer's checkpoint comes in as it reads them", async () => {
+    const dir = tempDir();
+    const db = join(dir, "ledger.db");
+    const { privateKey: oldKey } = await generateKeyPair(dir);
+    for (const chain of ["main", "b"]) await write(db, oldKey, chain, 5);
+    // Another process, still on the old key, seals two more records of b right after the rotation read b's head.
+    const read = SqliteStore.prototype.checkpoints;
+    let raced = false;
+    const spy = vi.spyOn(SqliteStore.prototype, "checkpoints").mockImplementation(async function (
+      this: SqliteStore,
+      chain: string,
+    ) {
+      const out = await read.call(this, chain);
+      if (chain === "b" && !raced) {
+        raced = true;
+        await write(db, oldKey, "b", 2, 5);
+      }
+      return out;
+    });
+    const rotation = await rotateSigningKey(db, { reason: "ledger.key leaked", clock: clock() }).finally(() =>
+      spy.mockRestore(),
+    );
+    expect(raced).toBe(true);
+    expect(rotation.record.data.heads).toMatchObject({ main: { seq: 5 }, b: { seq: 7 } });
+    const keys = [oldKey, await loadSigningKey(join(dir, "ledger.key"))].map((k) => createPublicKey(k));
+    expect(await verifyDatabase(db)).toMatchObject({ ok: true, records: 13 });
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({ ok: true });
+    // What that writer added before the rotation committed is pinned too: rewritten and signed again, it fails.
+    rewriteAndResign(db, oldKey, "b", 6);
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      chain: "b",
+      seq: 7,
+      message: expect.stringContaining("rewritten and signed again"),
+    });
+  });
+
+  it("vouches on another chain only up to the head the rotation record pins, whatever seq the sealing checkpoint signs", async () => {
+    const dir = tempDir();
+    const db = join(dir, "ledger.db");
+    const { privateKey: oldKey } = await generateKeyPair(dir);
+    for (const chain of ["main", "b"]) await write(db, oldKey, chain, 5);
+    // A rotation record pinning b at its checkpoint at 4, sealed by a checkpoint that signs b up to 5.
+    const store = await SqliteStore.open(db);
+    const pin = (await store.checkpoints("b")).find((c) => c.seq === 4)!;
+    const newKey = generateKeyPairSync("ed25519");
+    const ledger = await Ledger.open({ store, signingKey: newKey.privateKey, checkpointSeconds: 0 });
+    await Promise.all([
+      ledger.append({
+        kind: "key.rotate",
+        session: null,
+        agent: null,
+        callId: null,
+        data: {
+          from: keyIdOf(oldKey),
+          to: keyIdOf(newKey.publicKey),
+          publicKey: newKey.publicKey.export({ type: "spki", format: "der" }).toString("base64"),
+          reason: "leaked",
+          oldKey: "retired",
+          heads: { b: { seq: 4, hash: pin.hash } },
+        },
+      }),
+      ledger.checkpointNow(),
+    ]);
+    await ledger.close();
+    const keys = [createPublicKey(oldKey), newKey.publicKey];
+    expect(await verifyDatabase(db, { publicKey: keys })).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      chain: "b",
+      seq: 5,
+      message: expect.stringContaining("only up to seq 4, as pinned by the rotation"),
+    });
   });
 
   it("cannot sign its own export's end line", async () => {

@@ -13,6 +13,8 @@ interface Rotation {
    * what the old key signed up to there is pinned, so it cannot be rewritten and signed again.
    */
   heads: ReadonlyMap<string, { seq: number; hash: string }>;
+  /** The record carries `heads`: on another chain the old key vouches for nothing past its pinned head. */
+  pinned: boolean;
   /** That first checkpoint: its key and, for format 2, every chain's signed head when it was signed. */
   anchor: { keyId: string; chains: Readonly<Record<string, number>> | null } | null;
 }
@@ -64,6 +66,7 @@ export class Rotations {
       from: typeof data.from === "string" ? data.from : null,
       to: typeof data.to === "string" ? data.to : null,
       heads: headsOf(data.heads),
+      pinned: isObject(data.heads),
       anchor: null,
     });
   }
@@ -141,8 +144,8 @@ export class Rotations {
             r.chain === chain
               ? `only before seq ${r.seq} of this chain`
               : limit === 0
-                ? "nothing on this chain (the new key's checkpoint sealing the rotation does not name it)"
-                : `this chain only up to seq ${limit}, as signed by the new key's checkpoint sealing the rotation`;
+                ? "nothing on this chain (the rotation and the new key's checkpoint sealing it do not both name it)"
+                : `this chain only up to seq ${limit}, as pinned by the rotation and signed by the new key's checkpoint sealing it`;
           return {
             chain,
             seq: span.first > limit ? span.first : span.last,
@@ -199,5 +202,9 @@ function allowed(r: Rotation, chain: string): number {
   if (r.chain === chain) return r.seq - 1;
   // Only the new key vouches for the state at rotation time; a format-1 checkpoint names no other chain.
   if (r.anchor === null || r.anchor.keyId !== r.to || r.anchor.chains === null) return 0;
-  return r.anchor.chains[chain] ?? 0;
+  const attested = r.anchor.chains[chain] ?? 0;
+  // Past the head the record pins by hash, a seq alone would let the old key sign a rewrite (a writer
+  // whose checkpoint came between the rotation reading the heads and committing leaves such a gap).
+  if (r.pinned) return Math.min(attested, r.heads.get(chain)?.seq ?? 0);
+  return attested;
 }
