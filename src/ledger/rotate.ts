@@ -58,17 +58,13 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
     () => false,
   );
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const pair: StagedPair = {
+    key: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    pub: publicKey.export({ type: "spki", format: "pem" }).toString(),
+  };
   const next = nextKeyPaths(dbPath);
-  await createFileDurably(
-    next.privateKey,
-    privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-    0o600,
-  );
-  await createFileDurably(
-    next.publicKey,
-    publicKey.export({ type: "spki", format: "pem" }).toString(),
-    0o644,
-  );
+  await createFileDurably(next.privateKey, pair.key, KEY_MODES.key);
+  await createFileDurably(next.publicKey, pair.pub, KEY_MODES.pub);
   const from = oldPublic ? keyIdOf(oldPublic) : null;
   const to = keyIdOf(publicKey);
   const rotation = (heads: SignedHeadHashes) => ({
@@ -109,7 +105,7 @@ export async function rotateSigningKey(dbPath: string, options: RotateOptions): 
   } finally {
     await ledger.close();
   }
-  const retired = await installNextKey(dbPath, to, options.clock);
+  const retired = await installNextKey(dbPath, to, options.clock, pair);
   return { record, from, to, retired };
 }
 
@@ -136,8 +132,27 @@ export async function ledgerSigningKey(dbPath: string): Promise<KeyObject> {
   return loadSigningKey(defaultKeyPaths(dbPath).privateKey);
 }
 
-/** Step 3: the old key files (any not already the new key) retired, the new ones moved into place. */
-async function installNextKey(dbPath: string, nextId: string, clock?: () => Date): Promise<string[]> {
+/** The new pair's PEM text, as the rotation staged it. */
+interface StagedPair {
+  key: string;
+  pub: string;
+}
+
+const KEY_MODES = { key: 0o600, pub: 0o644 } as const;
+
+/**
+ * Step 3: the old key files (any not already the new key) retired, the new ones moved into place.
+ * `pair`: the rotation that committed the record is the caller, and stages again a file of the pair
+ * that is gone: an open of the ledger that ran before the record committed took the staged pair for
+ * the leftover of a rotation a crash cut short and removed it. Another process finishing the same
+ * rotation at the same time may move a file first: what counts is that the new key ends up in place.
+ */
+async function installNextKey(
+  dbPath: string,
+  nextId: string,
+  clock?: () => Date,
+  pair?: StagedPair,
+): Promise<string[]> {
   const paths = defaultKeyPaths(dbPath);
   const next = nextKeyPaths(dbPath);
   const stamp = (clock?.() ?? new Date()).toISOString().replace(/[:.]/g, "-");
@@ -147,15 +162,29 @@ async function installNextKey(dbPath: string, nextId: string, clock?: () => Date
     [paths.privateKey, next.privateKey, "key"],
     [paths.publicKey, next.publicKey, "pub"],
   ] as const) {
-    if (!existsSync(staged)) continue;
-    if (existsSync(current) && (await keyIdOfFile(current)) !== nextId) {
-      await rename(current, `${base}.${ext}`);
-      retired.push(`${base}.${ext}`);
+    const installed = async () => (await keyIdOfFile(current)) === nextId;
+    if (pair && !existsSync(staged) && !(await installed())) {
+      await createFileDurably(staged, pair[ext], KEY_MODES[ext]).catch(ignore("EEXIST"));
     }
-    await rename(staged, current);
+    if (!existsSync(staged)) continue;
+    if (existsSync(current) && !(await installed())) {
+      const moved = await rename(current, `${base}.${ext}`).then(() => true, ignore("ENOENT"));
+      if (moved) retired.push(`${base}.${ext}`);
+    }
+    await rename(staged, current).catch(async (err: unknown) => {
+      if (!(await installed())) throw err;
+    });
   }
   await syncFolder(dirname(dbPath));
   return retired;
+}
+
+/** A rejection handler that swallows the file system error `code` (resolving false) and rethrows any other. */
+function ignore(code: string): (err: unknown) => false {
+  return (err) => {
+    if ((err as NodeJS.ErrnoException | null)?.code === code) return false;
+    throw err;
+  };
 }
 
 /** Chain name → its last checkpoint, by seq and hash. */
