@@ -89,7 +89,8 @@ export async function verifyDatabase(path: string, options: VerifyOptions = {}):
       }
       found.push(k);
     }
-    if (typeof key !== "string" && found.length > 0) key = withKeys(found[0]!, found.slice(1));
+    if (typeof key !== "string" && found.length > 0)
+      key = { ...withKeys(found[0]!, found.slice(1)), retired: found.length > 1 };
   }
   if (typeof key === "string") return keyProblem(key, options.publicKey ? "given" : "beside-ledger");
   const rules = await rulesOf(options);

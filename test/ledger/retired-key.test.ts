@@ -370,6 +370,24 @@ describe("a key retired by warden key rotate", () => {
     });
   });
 
+  it("cannot undo the rotation beside the ledger: remove it with what followed, then sign on with the old key", async () => {
+    const { dir, db, oldKey } = await rotatedMultiChain();
+    const conn = new Database(db);
+    for (const table of ["records", "checkpoints"]) {
+      conn.prepare(`DELETE FROM ${table} WHERE chain IN ('main', 'zeta') AND seq >= 6`).run();
+    }
+    conn.close();
+    await write(db, oldKey, "main", 3, 5);
+    // ledger.pub is the new key, ledger.retired-*.pub the old one: a rotation retired it, and it is gone.
+    expect(await verifyDatabase(db)).toMatchObject({
+      ok: false,
+      problem: "checkpoint-unknown-key",
+      message: expect.stringContaining("must hold their key.rotate records: one was removed"),
+    });
+    const verified = await cli(["verify", "--db", db], dir);
+    expect(verified.code).not.toBe(0);
+  });
+
   it("prune keeps a key.rotate record while the retired key's checkpoints stay on another chain", async () => {
     const { dir, db, newKey } = await rotatedMultiChain();
     const archive = join(dir, "archive.jsonl");

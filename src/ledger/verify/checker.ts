@@ -22,6 +22,8 @@ const RECORD_FIELDS = ["v", "chain", "seq", "ts", "kind", "session", "agent", "c
 export class Checker {
   failure: VerifyFailure | null = null;
   #key: VerifyKey;
+  /** The trusted keys besides the verifying one were given as retired ones (see `#strict`). */
+  readonly #retired: boolean;
   /** The key.rotate records seen and which key signed what: what a retired key may vouch for (rotations.ts). */
   readonly #rotations = new Rotations();
   readonly #rules: SealingRules;
@@ -36,6 +38,7 @@ export class Checker {
   /** `rules`: what the end of each chain must satisfy (unsealed tail, chain set, witnesses); see sealing.ts. */
   constructor(key: VerifyKey, rules: SealingRules = {}) {
     this.#key = key;
+    this.#retired = key.retired === true;
     this.#rules = rules;
     if (rules.witnesses) {
       const witnesses = witnessMap(rules.witnesses, key);
@@ -225,7 +228,7 @@ export class Checker {
    * retired it, or it is a trusted key no rotation names; null when it can. See rotations.ts.
    */
   keyRefusal(keyId: string): string | null {
-    return this.#rotations.refusal(keyId, this.#key.keyId, this.#resumed());
+    return this.#rotations.refusal(keyId, this.#key.keyId, this.#strict());
   }
 
   /** Each chain's last verified record so far: seq and hash (0 and the genesis hash before any). */
@@ -254,7 +257,7 @@ export class Checker {
       }
     }
     if (!this.failure) {
-      const retired = this.#rotations.problem(this.#key.keyId, this.#resumed());
+      const retired = this.#rotations.problem(this.#key.keyId, this.#strict());
       if (retired) this.fail("checkpoint-unknown-key", retired.chain, retired.seq, retired.message);
     }
     if (!this.failure) {
@@ -310,10 +313,20 @@ export class Checker {
     }
   }
 
-  /** Some chain starts after archived records: what they held (a key.rotate record too) is not here. */
-  #resumed(): boolean {
-    for (const st of this.#chains.values()) if (st.summary.archivedThrough !== undefined) return true;
-    return false;
+  /**
+   * Why a ledger without a key.rotate record is still held to the rotation rules (see rotations.ts), or
+   * null. Some chain starts after archived records: what they held (a key.rotate record too) is not here.
+   * Or the trusted keys besides the verifying one are known to be retired ones: a rotation retired them,
+   * so its record is missing (removed with what followed it, to sign on with the old key).
+   */
+  #strict(): string | null {
+    for (const st of this.#chains.values()) {
+      if (st.summary.archivedThrough !== undefined)
+        return "a ledger whose chains start after archived records is judged so too (give the key the ledger was written with first)";
+    }
+    if (this.#retired)
+      return "the other trusted keys are ones rotations retired (ledger.retired-*.pub, an export's retiredKeys), so the ledger must hold their key.rotate records: one was removed";
+    return null;
   }
 
   /** No record or checkpoint of this chain seen yet. */

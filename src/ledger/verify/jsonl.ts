@@ -211,7 +211,7 @@ class LineState {
         ? current
         : typeof retired === "string"
           ? retired
-          : withKeys(current, retired);
+          : { ...withKeys(current, retired), retired: retired.length > 0 };
     const key: VerifyKey | string = this.#given ?? fromHeader;
     if (typeof fromHeader === "string" || typeof key === "string") {
       const why = typeof key === "string" ? key : (fromHeader as string);

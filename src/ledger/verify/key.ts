@@ -8,6 +8,11 @@ export interface VerifyKey {
   source: KeySource;
   /** Further trusted keys by id (keys before or after a rotation); `publicKey` is trusted too. */
   others?: ReadonlyMap<string, KeyObject>;
+  /**
+   * `others` are known to be keys rotations retired (the `ledger.retired-*.pub` files beside a database,
+   * an export header's `retiredKeys`): the ledger must hold the rotations that name them.
+   */
+  retired?: boolean;
 }
 
 /** The public key trusted under `keyId`, if any. */

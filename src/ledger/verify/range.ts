@@ -139,7 +139,7 @@ function retiredKeyFailure(
     if (anchor) judged.checkpoint(anchor.chain, anchor.seq, anchor.keyId, anchor.chains ?? null, anchor.hash);
   }
   for (const c of checkpoints) judged.checkpoint(c.chain, c.seq, c.keyId, c.chains ?? null, c.hash);
-  const problem = judged.problem(key.keyId, false);
+  const problem = judged.problem(key.keyId, null);
   if (problem === null) return null;
   return {
     ok: false,

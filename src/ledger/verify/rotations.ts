@@ -45,7 +45,10 @@ export interface RotationProblem {
  * sign what one of those rotations allows. One exception: a ledger that holds every chain from its
  * first record and no rotation record was written before any rotation (an archive exported then), so
  * every trusted key is accepted there. Once a chain resumes after archived records, a rotation record
- * may have gone with them, and the rule holds again.
+ * may have gone with them, and the rule holds again; so it does when the other trusted keys are known
+ * to be retired ones (the files beside a database, an export header's retiredKeys): then a rotation
+ * record was there, and whoever holds the old key removed it with what followed, to sign on with it.
+ * (With keys given, only a witness, `--against` an export made since the rotation, shows that.)
  *
  * Checkpoints are judged at the end of the stream, so the order of the chains does not matter; on the
  * rotation's own chain a retired key fails at once (see `retiredAt`).
@@ -106,19 +109,19 @@ export class Rotations {
 
   /**
    * Why a checkpoint or end line signed with `keyId` cannot vouch for the ledger's newest state, or null.
-   * `resumed`: some chain starts after archived records.
+   * `strict`: why a ledger with no rotation record is judged by the rules too (null: it is not).
    */
-  refusal(keyId: string, verifying: string | null, resumed: boolean): string | null {
-    if (this.#list.length === 0 && !resumed) return null;
+  refusal(keyId: string, verifying: string | null, strict: string | null): string | null {
+    if (this.#list.length === 0 && strict === null) return null;
     const retiring = this.#list.find((r) => r.from === keyId);
     if (retiring) return `the key was retired by the key.rotate record at ${retiring.chain}#${retiring.seq}`;
     if (keyId === verifying || this.#list.some((r) => r.to === keyId)) return null;
     return "the key is not the verifying key and no key.rotate record here names it";
   }
 
-  /** The first checkpoint signed with a retired key past what its rotation allows, or null; `resumed` as for `refusal`. */
-  problem(verifying: string | null, resumed: boolean): RotationProblem | null {
-    if (this.#list.length === 0 && !resumed) return null;
+  /** The first checkpoint signed with a retired key past what its rotation allows, or null; `strict` as for `refusal`. */
+  problem(verifying: string | null, strict: string | null): RotationProblem | null {
+    if (this.#list.length === 0 && strict === null) return null;
     const rewritten = rewrittenHeadOf(this.#list, this.#hashes);
     if (rewritten) return rewritten;
     for (const [keyId, byChain] of this.#signed) {
@@ -131,7 +134,7 @@ export class Rotations {
           return {
             chain,
             seq: span.first,
-            message: `checkpoint signed with ${keyId}, which is not the verifying key and which no key.rotate record here names${unnamed.length > 0 ? " (nor does a rotation whose old key was unknown allow it here)" : ""}: a key a rotation retired must be named by it${this.#list.length === 0 ? "; a ledger whose chains start after archived records is judged so too (give the key the ledger was written with first)" : ""}`,
+            message: `checkpoint signed with ${keyId}, which is not the verifying key and which no key.rotate record here names${unnamed.length > 0 ? " (nor does a rotation whose old key was unknown allow it here)" : ""}: a key a rotation retired must be named by it${this.#list.length === 0 && strict !== null ? `; ${strict}` : ""}`,
           };
         }
         continue;
