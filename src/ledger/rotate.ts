@@ -7,6 +7,7 @@ import { WardenError } from "../errors.js";
 import { createFileDurably, syncFolder } from "./durable-file.js";
 import { defaultKeyPaths, keyIdOf, loadPublicKey, loadSigningKey } from "./keys.js";
 import { Ledger } from "./ledger.js";
+import { isPostgresUrl } from "./stores/postgres-url.js";
 import { SqliteStore } from "./stores/sqlite.js";
 import type { LedgerRecord, LedgerStore, SignedHeads } from "./types.js";
 
@@ -47,6 +48,11 @@ export interface RotateResult {
  * await rotateSigningKey(".warden/ledger.db", { reason: "ledger.key lost" });
  */
 export async function rotateSigningKey(dbPath: string, options: RotateOptions): Promise<RotateResult> {
+  if (isPostgresUrl(dbPath)) {
+    // Every instance signs with the one key the database registers: a rotation would have to hand the
+    // new key to all of them at once, which this file-based rotation cannot do.
+    throw new WardenError("INVALID_REQUEST", "key rotation works on a SQLite ledger only, not on PostgreSQL");
+  }
   await finishInterruptedRotation(dbPath, options.clock);
   const paths = defaultKeyPaths(dbPath);
   const oldPublic: KeyObject | null = existsSync(paths.publicKey)

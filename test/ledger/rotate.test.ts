@@ -101,6 +101,19 @@ describe("warden key rotate", () => {
     });
   });
 
+  it("refuses a PostgreSQL ledger with a clear error, before any file is written", async () => {
+    const dir = tempDir();
+    const url = "postgres://127.0.0.1:5432/test";
+    await expect(rotateSigningKey(url, { reason: "leaked" })).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringContaining("SQLite ledger only"),
+    });
+    const rotated = await cli(["key", "rotate", "--reason", "leaked", "--db", url], dir);
+    expect(rotated.stderr).toContain("SQLite ledger only");
+    expect(rotated.code).not.toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("refuses a checkpoint after the rotation signed with the retired key", async () => {
     const { db, oldKey, oldPublic, newPublic } = await rotatedAfterLoss();
     // Someone holding the leaked old key signs the head as if nothing had happened.
