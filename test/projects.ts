@@ -1,7 +1,8 @@
 // Two projects. `e2e` holds every suite that leaves the test process: it starts another process (the
 // built CLI, an MCP server over stdio, a bubblewrap or gVisor sandbox), mounts filesystems, drives
-// Chromium, or talks to an external server (PostgreSQL, NATS). `unit` is everything else: in-process, on
-// temp files and 127.0.0.1 servers the test itself starts. A file belongs to `e2e` when it lives in
+// Chromium, or talks to an external server (PostgreSQL, NATS); and every suite that mocks a module,
+// which needs a module graph of its own. `unit` is everything else: in-process, on temp files and
+// 127.0.0.1 servers the test itself starts, sharing one module graph per worker. A file belongs to `e2e` when it lives in
 // test/e2e/ or test/parity/, or is listed below because it is about one module but still needs one of
 // those. (Tools a test runs once to make a fixture, openssl or git, do not count.)
 export const E2E = [
@@ -46,6 +47,9 @@ export const E2E = [
   "test/secrets/broker.test.ts",
   "test/secrets/postgres.test.ts",
   "test/ledger/progress.test.ts",
+  // Mocks a module (vi.mock). Unit files share one module graph per worker: a module another file loaded
+  // first keeps the real imports it was loaded with, and the mock does not take.
+  "test/ledger/rotate-crash.test.ts",
 ];
 
 /** Whether `file` (relative to the repository, `/`-separated) matches one of the E2E globs. */

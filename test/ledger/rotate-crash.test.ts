@@ -13,11 +13,17 @@ import {
 } from "../../src/ledger/index.js";
 import { appendSerially, sqliteLedger, tempDir } from "./helpers.js";
 
-/** The step that fails: the `at`-th link, rename or store append from when it is set (-1: none). */
-const crash = vi.hoisted(() => ({ at: -1, steps: 0 }));
+/**
+ * The step that fails: the `at`-th link, rename or store append from when it is set (-1: none). `reached`
+ * holds the kinds of step counted: a mock that did not take (a module loaded before it) fails the test
+ * instead of testing less.
+ */
+const crash = vi.hoisted(() => ({ at: -1, steps: 0, reached: new Set<string>() }));
 
-function step(): void {
-  if (crash.at >= 0 && crash.steps++ === crash.at) throw new Error("injected crash");
+function step(kind: "link" | "rename" | "append"): void {
+  if (crash.at < 0) return;
+  crash.reached.add(kind);
+  if (crash.steps++ === crash.at) throw new Error("injected crash");
 }
 
 vi.mock("node:fs/promises", async (importOriginal) => {
@@ -25,11 +31,11 @@ vi.mock("node:fs/promises", async (importOriginal) => {
   return {
     ...fs,
     link: async (...args: Parameters<typeof fs.link>) => {
-      step();
+      step("link");
       return fs.link(...args);
     },
     rename: async (...args: Parameters<typeof fs.rename>) => {
-      step();
+      step("rename");
       return fs.rename(...args);
     },
   };
@@ -40,7 +46,7 @@ vi.spyOn(SqliteStore.prototype, "append").mockImplementation(async function (
   this: SqliteStore,
   ...args: Parameters<SqliteStore["append"]>
 ) {
-  step();
+  step("append");
   return append.apply(this, args);
 });
 
@@ -104,6 +110,7 @@ describe("warden key rotate stopped at any step", () => {
       expect(existsSync(join(dir, "ledger.next.key"))).toBe(false);
       expect(await verifyDatabase(db)).toMatchObject({ ok: true });
     }
+    expect(crash.reached).toEqual(new Set(["link", "rename", "append"]));
     expect(outcomes).toEqual(new Set(["old key", "finished"]));
   });
 });
