@@ -134,6 +134,30 @@ export function hasDuplicateKey(text: string): boolean {
   return false;
 }
 
+/**
+ * The first integer token in `text` (valid JSON) beyond ±(2^53−1), or null. JSON.parse rounds such a
+ * number to the nearest double while a reader with exact integers (Python's json, Go's json.Number,
+ * Java's BigInteger) keeps every digit: what is decided and recorded would not be what runs.
+ */
+export function inexactInteger(text: string): string | null {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i = stringEnd(text, i);
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < text.length && NUMBER_CHAR.test(text[end]!)) end++;
+      const token = text.slice(i, end);
+      // 16 digits or more may pass 2^53; a fraction or exponent is a decimal every reader rounds alike.
+      if (token.length >= 16 && !/[.eE]/.test(token) && !Number.isSafeInteger(Number(token))) return token;
+      i = end - 1;
+    }
+  }
+  return null;
+}
+
+const NUMBER_CHAR = /[0-9.eE+-]/;
+
 /** Index of the quote closing the string that opens at `start`: the next quote not escaped by an odd run of backslashes. */
 function stringEnd(text: string, start: number): number {
   for (let i = text.indexOf('"', start + 1); i !== -1; i = text.indexOf('"', i + 1)) {

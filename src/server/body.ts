@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
-import { hasDuplicateKey, jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
+import { hasDuplicateKey, inexactInteger, jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
 import { chargeBody } from "./token-limits.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -90,6 +90,13 @@ export function parseJson<S extends z.ZodType>(
   // decided, approved and recorded must be the one reading of it there is.
   if (hasDuplicateKey(text)) {
     throw new WardenError("INVALID_REQUEST", "body names a key twice in one object");
+  }
+  // Not quoted back: the number may be an account or card number.
+  if (inexactInteger(text) !== null) {
+    throw new WardenError(
+      "INVALID_REQUEST",
+      "body holds an integer beyond ±(2^53−1), which cannot be decided and recorded exactly: send it as a string",
+    );
   }
   if (jsonDepthExceeds(parsed, MAX_BODY_DEPTH)) {
     const field = options.argsField;

@@ -63,4 +63,29 @@ describe("request bodies", () => {
     );
     expect(fine.status).toBe(200);
   });
+
+  it("refuse an integer beyond ±(2^53−1), which JSON.parse rounds and an exact reader does not", async () => {
+    const { warden, server, token, session } = await serving();
+    const post = (body: string) =>
+      fetch(`${server.url}/v1/decisions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      });
+    // A Python agent sends 9007199254740993 and runs with it; Warden would decide and record ...992.
+    for (const amount of ["9007199254740993", "-9007199254740993", "123456789012345678901234567890"]) {
+      const answer = await post(`{"session":"${session}","tool":"pay","args":{"amount":${amount}}}`);
+      expect(answer.status).toBe(400);
+      const text = await answer.text();
+      expect(JSON.parse(text)).toMatchObject({ error: { code: "INVALID_REQUEST" } });
+      // The number is not quoted back: it may be an account number.
+      expect(text).not.toContain(amount.slice(1, 12));
+    }
+    expect(await warden.ledger.store.query({ kinds: ["call.intent"] })).toEqual([]);
+    // The largest exact integers, decimals, exponents and digits in strings are fine.
+    const fine = await post(
+      `{"session":"${session}","tool":"pay","args":{"a":9007199254740991,"b":-9007199254740991,"c":1.2345678901234567,"d":1e300,"e":"9007199254740993","f":"q\\"9007199254740993"}}`,
+    );
+    expect(fine.status).toBe(200);
+  });
 });
