@@ -32,3 +32,10 @@ export const RPC = {
   requestTimeout: -32001,
   notInitialized: -32002,
 } as const;
+
+/**
+ * The answer to a request holding an integer beyond ±(2^53−1): parsed, it would be rounded, and the
+ * tool would run with another number than the client sent (an account id, an amount).
+ */
+export const INEXACT_INTEGER_MESSAGE =
+  "invalid params: an integer beyond ±(2^53−1) cannot be passed on exactly; send it as a string";

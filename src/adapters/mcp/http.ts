@@ -5,6 +5,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import type { Context } from "hono";
 import { WardenError } from "../../errors.js";
 import type { ProviderTokens } from "../../identity/index.js";
+import { inexactInteger } from "../../json.js";
 import type { LedgerStore } from "../../ledger/index.js";
 import {
   type AuthEnv,
@@ -19,7 +20,7 @@ import {
   requireRole,
   TokenCache,
 } from "../../server/index.js";
-import { RPC } from "./errors.js";
+import { INEXACT_INTEGER_MESSAGE, RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
 
@@ -142,6 +143,14 @@ export async function listenHttp(
         body = JSON.parse(text);
       } catch {
         return rpcError(c, 400, RPC.parseError, "parse error: the body is not JSON", "INVALID_REQUEST");
+      }
+      const id = requestId(body);
+      if (id !== undefined && inexactInteger(text) !== null) {
+        return c.json({
+          jsonrpc: "2.0",
+          id,
+          error: { code: RPC.invalidParams, message: INEXACT_INTEGER_MESSAGE },
+        });
       }
     }
     const sessionId = c.req.header("mcp-session-id");
@@ -292,6 +301,12 @@ export async function listenHttp(
       await listening.close();
     },
   };
+}
+
+/** The id of a JSON-RPC request (a message with a method and an id), else undefined. */
+function requestId(body: unknown): string | number | undefined {
+  if (typeof body !== "object" || body === null || !("method" in body) || !("id" in body)) return undefined;
+  return typeof body.id === "string" || typeof body.id === "number" ? body.id : undefined;
 }
 
 function rpcError(c: Context, status: number, rpc: number, message: string, code: string): Response {

@@ -2,7 +2,8 @@
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
-import { RPC } from "./errors.js";
+import { inexactInteger } from "../../json.js";
+import { INEXACT_INTEGER_MESSAGE, RPC } from "./errors.js";
 
 /** How long a response waits for the client's answer to the ping that follows notifications. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -158,6 +159,10 @@ export class StdioDownstream implements Transport {
     if (!parsed.success) {
       // A response to nothing or a malformed notification gets no answer; a request-shaped line does.
       this.#reply(idOf(value), RPC.invalidRequest, "invalid request: not a JSON-RPC 2.0 message");
+      return;
+    }
+    if ("method" in parsed.data && "id" in parsed.data && inexactInteger(trimmed) !== null) {
+      this.#reply(parsed.data.id, RPC.invalidParams, INEXACT_INTEGER_MESSAGE);
       return;
     }
     const answered = "id" in parsed.data ? this.#waiting.get(String(parsed.data.id)) : undefined;

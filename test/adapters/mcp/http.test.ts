@@ -16,7 +16,7 @@ async function listening() {
   const { warden } = await openWarden({ default: "allow" });
   const gateway = await gatewayFor(warden, { servers: [stdioServer("everything", EVERYTHING)] });
   const listener = await gateway.listen({ port: 0 });
-  const post = (headers: Record<string, string>, path = "/mcp") =>
+  const post = (headers: Record<string, string>, path = "/mcp", body = INIT) =>
     fetch(new URL(path, listener.url), {
       method: "POST",
       headers: {
@@ -24,7 +24,7 @@ async function listening() {
         accept: "application/json, text/event-stream",
         ...headers,
       },
-      body: INIT,
+      body,
     });
   return { warden, post };
 }
@@ -69,5 +69,16 @@ describe("warden mcp --listen errors", () => {
       id: null,
       error: { code: -32603, message: "internal error", data: { code: "INTERNAL" } },
     });
+  });
+
+  it("refuses a request holding an integer it would round, answering that request", async () => {
+    const { warden, post } = await listening();
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const auth = { authorization: `Bearer ${token}` };
+    const big = INIT.replace('"capabilities":{}', '"capabilities":{"n":-12345678901234567890}');
+    const refused = await post(auth, "/mcp", big);
+    expect(await refused.json()).toMatchObject({ jsonrpc: "2.0", id: 1, error: { code: -32602 } });
+    expect(await warden.ledger.store.query({ kinds: ["session.start"] })).toEqual([]);
+    expect((await post(auth)).status).toBe(200);
   });
 });

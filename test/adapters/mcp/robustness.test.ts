@@ -56,6 +56,10 @@ describe("a bad downstream client", () => {
     // With one upstream a cursor is the upstream's own, passed through verbatim: the upstream judges it.
     peer.send(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/list", params: { cursor: "forged" } }));
     expect(await peer.answer(7)).toHaveProperty("jsonrpc", "2.0");
+    // An integer JSON.parse would round: the tool would run with another number than the client sent.
+    peer.send(call("big", "greet", { name: "x" }).replace('"name":"x"', '"name":"x","n":9007199254740993'));
+    expect(await peer.answer("big")).toMatchObject({ error: { code: -32602, message: /2\^53/ } });
+    expect(await records(warden, "call.intent")).toEqual([]);
     peer.send(call(8, "greet", { name: "x".repeat(100 * 1024) }));
     expect(await peer.answer(null)).toMatchObject({ error: { code: -32600 } });
     peer.send(call(9, "greet", { name: "still here" }));
