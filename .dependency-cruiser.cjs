@@ -5,7 +5,7 @@
 // folder cycles runs a second time without them (WARDEN_DEPS=folders, see package.json "deps").
 
 /** Top-level modules every stage may import directly: small helpers that import no stage. */
-const LEAVES = "^src/(decision|digest|errors|ids|json|people|time|tool-poisoning|trace)\\.ts$";
+const LEAVES = "^src/(decision|digest|errors|ids|json|people|safe-text|time|tool-poisoning|trace)\\.ts$";
 /** Top-level modules that assemble the stages: the public API, Warden, Session. */
 const ASSEMBLY = "^src/(index|warden|warden-postgres|session|guarded)\\.ts$";
 /** A stage's configuration module (scan/config.ts reads .warden-scan.yaml, not the policy). */

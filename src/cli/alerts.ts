@@ -1,10 +1,10 @@
 // `warden alerts`: the alert records (detections, exporter dead letters), each with the calls that caused it.
 import { type LedgerRecord, parseRecord } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
-import { safeText } from "./text.js";
 
 const HELP = `usage: warden alerts [--since 7d|ISO-TIME] [--session ID] [--limit N] [--json] [--db FILE]
 

@@ -14,10 +14,10 @@ import type { JsonValue } from "../json.js";
 import { isPostgresUrl, Ledger, ledgerSigningKey, SqliteStore } from "../ledger/index.js";
 import { normalizeName } from "../people.js";
 import { loadPolicyFile } from "../policy/index.js";
+import { safeText } from "../safe-text.js";
 import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
-import { safeText } from "./text.js";
 
 const REMOTE = `Through a running Warden: --url URL (or WARDEN_URL) and an approver's token in WARDEN_TOKEN;
 the ledger records the token's name. On the local ledger file (no --url): the approver is --as NAME

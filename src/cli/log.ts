@@ -1,11 +1,11 @@
 // `warden log` and `warden sessions`: read the ledger, filtered, as text or JSON lines.
 import { type AnyTypedRecord, type LedgerRecord, parseAnyRecord } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 import { parse, printHelp, runCommand, sinceOption, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
 import { table } from "./table.js";
-import { safeText } from "./text.js";
 
 const LOG_HELP = `usage: warden log [--session ID] [--agent NAME] [--tool NAME] [--decision allow|deny|ask]
                   [--since 7d|ISO-TIME] [--limit N] [--json] [--db FILE]

@@ -3,13 +3,13 @@ import { existsSync } from "node:fs";
 import { parseDuration } from "../config/index.js";
 import type { TokenRow } from "../ledger/index.js";
 import { loadPolicyFile } from "../policy/index.js";
+import { safeText } from "../safe-text.js";
 import { createToken, ROLES, type Role } from "../server/index.js";
 import { parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, type WardenPaths, wardenPaths } from "./paths.js";
 import { table } from "./table.js";
-import { safeText } from "./text.js";
 
 const HELP = `usage: warden token create --role agent|approver|auditor|admin [--agent NAME] [--name WHO]
                           [--ttl 90d] [--force] [--json] [--dir DIR] [--policy FILE] [--db FILE]

@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import { ArgsSeal, HeldArgs, type HeldArgsRead } from "../approvals/index.js";
 import { accountabilityOf, formatAccountability } from "../identity/index.js";
 import { type LedgerStore, loadSigningKey } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
-import { safeText } from "./text.js";
 
 const HELP = `usage: warden who CALL_ID [--json] [--db FILE] [--key-file FILE]
 

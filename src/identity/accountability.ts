@@ -2,6 +2,7 @@
 import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { type LedgerRecord, type LedgerStore, readRecord } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 
 export interface AccountabilityChain {
   callId: string;
@@ -89,31 +90,37 @@ function outcomeOf(record: LedgerRecord) {
   return { status: data.status, durationMs: data.durationMs, error: data.error?.code ?? null, at: ts };
 }
 
-/** The chain as a person reads it, one link a line. */
+/**
+ * The chain as a person reads it, one link a line. Every text an agent, a user or an approver supplied
+ * is escaped (safeText): a newline or an escape sequence in a rationale must not forge a line or
+ * rewrite the terminal of whoever reads the chain.
+ */
 export function formatAccountability(chain: AccountabilityChain): string {
-  const lines = [`call ${chain.callId} at ${chain.decidedAt}`, `  prompted by   ${chain.user}`];
+  const t = (v: string | null | undefined, none = "?") =>
+    v === null || v === undefined ? none : safeText(v);
+  const lines = [`call ${t(chain.callId)} at ${t(chain.decidedAt)}`, `  prompted by   ${t(chain.user)}`];
   for (const a of chain.agents) {
-    const owner = [a.team && `team ${a.team}`, a.developer && `developer ${a.developer}`]
+    const owner = [a.team && `team ${t(a.team)}`, a.developer && `developer ${t(a.developer)}`]
       .filter(Boolean)
       .join(", ");
-    lines.push(`  agent         ${a.name}${owner ? ` (${owner})` : ""}`);
-    lines.push(`    session     ${a.session}${a.intent ? ` — intent: ${a.intent}` : ""}`);
+    lines.push(`  agent         ${t(a.name)}${owner ? ` (${owner})` : ""}`);
+    lines.push(`    session     ${t(a.session)}${a.intent ? ` — intent: ${t(a.intent)}` : ""}`);
   }
-  lines.push(`  tool          ${chain.tool}`);
-  lines.push(`  arguments     ${JSON.stringify(chain.args)}`);
-  if (chain.redacted.length > 0) lines.push(`  redacted      ${chain.redacted.join(", ")}`);
-  lines.push(`  rationale     ${chain.rationale ?? "(none given)"}`);
+  lines.push(`  tool          ${t(chain.tool)}`);
+  lines.push(`  arguments     ${t(JSON.stringify(chain.args))}`);
+  if (chain.redacted.length > 0) lines.push(`  redacted      ${chain.redacted.map((p) => t(p)).join(", ")}`);
+  lines.push(`  rationale     ${t(chain.rationale, "(none given)")}`);
   const d = chain.decision;
   const acted = d.enforced !== d.effect ? ` (acted: ${d.enforced}, ${chain.mode} mode)` : "";
-  lines.push(`  decision      ${d.effect}${acted} by rule ${d.ruleId}: ${d.reason}`);
-  lines.push(`  policy        ${chain.policyDigest}`);
+  lines.push(`  decision      ${d.effect}${acted} by rule ${t(d.ruleId)}: ${t(d.reason)}`);
+  lines.push(`  policy        ${t(chain.policyDigest)}`);
   for (const a of chain.approvals)
-    lines.push(`  approval      ${a.decision ?? "?"} by ${a.approver ?? "?"} at ${a.at}`);
+    lines.push(`  approval      ${t(a.decision)} by ${t(a.approver)} at ${t(a.at)}`);
   if (chain.approvals.length === 0) lines.push("  approver      (none)");
   const o = chain.outcome;
   lines.push(
     o
-      ? `  outcome       ${o.status}${o.error ? ` (${o.error})` : ""}${o.durationMs !== null ? ` in ${o.durationMs} ms` : ""}`
+      ? `  outcome       ${t(o.status)}${o.error ? ` (${t(o.error)})` : ""}${o.durationMs !== null ? ` in ${o.durationMs} ms` : ""}`
       : "  outcome       (none recorded)",
   );
   return lines.join("\n");

@@ -110,6 +110,31 @@ describe("warden CLI", () => {
     expect((await cli(["who", "call-missing"], cwd)).code).toBe(1);
   });
 
+  it("who escapes what agents wrote: a rationale cannot forge a line or drive the terminal", async () => {
+    expect((await cli(["init"], cwd)).code).toBe(0);
+    const warden = await Warden.open({
+      policy: join(cwd, ".warden/policy.yaml"),
+      db: join(cwd, ".warden/ledger.db"),
+    });
+    const session = await warden.session({
+      agent: "support-bot",
+      onBehalfOf: "alice@example.com",
+      intent: "x",
+    });
+    const read = session.guard("read_ticket", async () => "ok");
+    const rationale = "fine\n  approver      approve by ciso@example.com\u001b[2J\u202e";
+    await read.with({ rationale, callId: "call-forged" })({ id: 1, note: "\u009b31m" });
+    await warden.close();
+    const who = await cli(["who", "call-forged"], cwd);
+    expect(who.code).toBe(0);
+    expect(who.stdout.split("\n").filter((l) => /[\p{Cc}\p{Cf}]/u.test(l))).toEqual([]);
+    expect(who.stdout.split("\n").filter((l) => l.trimStart().startsWith("approver"))).toEqual([
+      "  approver      (none)",
+    ]);
+    expect(who.stdout).toContain("fine\\u000a  approver      approve by ciso@example.com\\u001b[2J\\u202e");
+    expect(who.stdout).toContain("\\u009b31m");
+  });
+
   it("token create prints a token once and stores only its digest", async () => {
     await cli(["init"], cwd);
     const made = await cli(["token", "create", "--role", "agent", "--agent", "support-bot"], cwd);
