@@ -383,6 +383,25 @@ describe("dashboard in Chromium", () => {
   });
 
   // Last of the asks: the session's later refunds are let through from here on.
+  it("shows hidden characters in the user a caller named, in the feed and the call's chain", async () => {
+    const { context, page } = await signIn(auditorToken);
+    // U+200B passes the session checks (it is no control or bidirectional override) and hides in a name.
+    const other = await warden.session({
+      agent: "support-bot",
+      onBehalfOf: "alice\u200B@example.com",
+      intent: "x",
+    });
+    await other.check("read_ticket", { id: 1, note: "" }, { callId: "call_hidden_user" });
+    await page.getByRole("link", { name: "Live feed" }).click();
+    const row = page.getByTestId("feed").locator("tr", { hasText: "aliceU+200B@example.com" });
+    await row.waitFor();
+    expect(await row.textContent()).not.toContain("\u200B");
+    await page.goto(`${server.url}/calls/call_hidden_user`);
+    await page.getByTestId("chain").getByText("aliceU+200B@example.com").waitFor();
+    await other.end();
+    await context.close();
+  });
+
   it("a decision that remembers its approval says what it covers", async () => {
     const { context, page } = await signIn(approverToken);
     const running = askRefund({ order: "A-1003", amount: 12 });

@@ -29,7 +29,9 @@ export function AgentsPage() {
         {data?.agents.map((a) => (
           <article class="card" key={a.name}>
             <h2>
-              <Link href={pathTo("/agents", a.name)}>{a.name}</Link>
+              <Link href={pathTo("/agents", a.name)}>
+                <VisibleText text={a.name} />
+              </Link>
               {!a.registered && <span class="badge warn">unregistered</span>}
             </h2>
             <p class="job">{a.description ?? <span class="muted">No job description.</span>}</p>
@@ -80,7 +82,9 @@ function CallTable(props: { calls: CallSummary[] }) {
               <Badge value={c.effect} />
             </td>
             <td class="mono">{c.ruleId}</td>
-            <td>{c.reason}</td>
+            <td>
+              <VisibleText text={c.reason} />
+            </td>
           </tr>
         ))}
       </tbody>

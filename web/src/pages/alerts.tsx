@@ -78,7 +78,15 @@ export function AlertsPage() {
                   <VisibleText text={a.message} />
                   {a.action && <span class="muted"> ({a.action})</span>}
                 </td>
-                <td>{a.agent ? <Link href={pathTo("/agents", a.agent)}>{a.agent}</Link> : "—"}</td>
+                <td>
+                  {a.agent ? (
+                    <Link href={pathTo("/agents", a.agent)}>
+                      <VisibleText text={a.agent} />
+                    </Link>
+                  ) : (
+                    "—"
+                  )}
+                </td>
                 <td class="mono">
                   {a.callIds.length === 0
                     ? "—"

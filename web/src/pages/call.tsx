@@ -57,7 +57,10 @@ export function CallPage(props: { id: string }) {
         </li>
         {data.agents.map((a) => (
           <li key={a.session}>
-            <span class="label">agent</span> <Link href={pathTo("/agents", a.name)}>{a.name}</Link>
+            <span class="label">agent</span>{" "}
+            <Link href={pathTo("/agents", a.name)}>
+              <VisibleText text={a.name} />
+            </Link>
             {(a.team || a.developer) && (
               <span class="muted">
                 {" "}
@@ -100,7 +103,9 @@ export function CallPage(props: { id: string }) {
           <span class="mono small">{data.policyDigest}</span>
         </Field>
         <Field label="What became of it">
-          <span data-testid="call-became">{became(data)}</span>
+          <span data-testid="call-became">
+            <VisibleText text={became(data)} />
+          </span>
           {data.approval && (
             <>
               {" "}
@@ -113,7 +118,7 @@ export function CallPage(props: { id: string }) {
             ? "none"
             : data.approvals.map((a) => (
                 <div key={a.at}>
-                  <Badge value={a.decision ?? "?"} /> by {a.approver ?? "?"} <Time iso={a.at} />
+                  <Badge value={a.decision ?? "?"} /> by <VisibleText text={who(a)} /> <Time iso={a.at} />
                 </div>
               ))}
         </Field>

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api } from "../api.js";
 import { Badge, Empty, ErrorBox, formatMs, Link, Time } from "../components/common.js";
+import { VisibleText } from "../components/visible-text.js";
 import { useLiveRecords } from "../live.js";
 import { pathTo } from "../router.js";
 import type { Json, LedgerRecord } from "../types.js";
@@ -89,18 +90,29 @@ function Became(props: { row: CallRow }) {
     </>
   ) : null;
   if (a) {
-    if (a.status === "denied") return <span>denied by {a.deniedBy || "?"}, did not run</span>;
+    if (a.status === "denied")
+      return (
+        <span>
+          denied by <VisibleText text={a.deniedBy || "?"} />, did not run
+        </span>
+      );
     if (a.status === "expired") return <span class="muted">expired, did not run</span>;
     if (a.status === "approved")
       return (
         <span>
-          approved by {a.approvers.join(", ")}
+          approved by <VisibleText text={a.approvers.join(", ")} />
           {ran ? <>, {ran}</> : <span class="muted">, no outcome yet</span>}
         </span>
       );
     return (
       <span class="muted">
-        waiting for approval{a.approvers.length > 0 ? ` (approved so far: ${a.approvers.join(", ")})` : ""}
+        waiting for approval
+        {a.approvers.length > 0 && (
+          <>
+            {" "}
+            (approved so far: <VisibleText text={a.approvers.join(", ")} />)
+          </>
+        )}
         {ran && <>, {ran}</>}
       </span>
     );
@@ -229,8 +241,16 @@ export function FeedPage() {
                     <Time iso={r.ts} />
                   )}
                 </td>
-                <td>{r.agent ? <Link href={pathTo("/agents", r.agent)}>{r.agent}</Link> : "—"}</td>
-                <td>{r.user || "—"}</td>
+                <td>
+                  {r.agent ? (
+                    <Link href={pathTo("/agents", r.agent)}>
+                      <VisibleText text={r.agent} />
+                    </Link>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+                <td>{r.user ? <VisibleText text={r.user} /> : "—"}</td>
                 <td class="mono">{r.tool}</td>
                 <td>
                   <Badge value={r.effect} title={r.reason} />

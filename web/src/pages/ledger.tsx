@@ -145,7 +145,15 @@ export function LedgerPage() {
                     <Time iso={r.ts} />
                   </td>
                   <td class="mono">{r.kind}</td>
-                  <td>{r.agent ? <Link href={pathTo("/agents", r.agent)}>{r.agent}</Link> : "—"}</td>
+                  <td>
+                    {r.agent ? (
+                      <Link href={pathTo("/agents", r.agent)}>
+                        <VisibleText text={r.agent} />
+                      </Link>
+                    ) : (
+                      "—"
+                    )}
+                  </td>
                   <td class="wrap">
                     <VisibleText text={summary(r)} />
                   </td>

@@ -31,7 +31,9 @@ export function SessionsPage() {
                   </Link>
                 </td>
                 <td>
-                  <Link href={pathTo("/agents", s.agent)}>{s.agent}</Link>
+                  <Link href={pathTo("/agents", s.agent)}>
+                    <VisibleText text={s.agent} />
+                  </Link>
                 </td>
                 <td>
                   <VisibleText text={s.onBehalfOf} />
@@ -88,7 +90,9 @@ export function SessionDetailPage(props: { id: string }) {
       {s && (
         <dl class="facts">
           <Field label="Agent">
-            <Link href={pathTo("/agents", s.agent)}>{s.agent}</Link>
+            <Link href={pathTo("/agents", s.agent)}>
+              <VisibleText text={s.agent} />
+            </Link>
           </Field>
           <Field label="On behalf of">
             <VisibleText text={s.onBehalfOf} />
