@@ -1,9 +1,9 @@
 // `warden export --jsonl FILE|-`: the ledger as JSON lines that `warden verify --jsonl` accepts.
 import { existsSync } from "node:fs";
-import { exportJsonl, isPostgresUrl, loadSigningKey } from "../ledger/index.js";
+import { exportJsonl, isPostgresUrl } from "../ledger/index.js";
 import { missing, parse, printHelp, requireValue, runCommand } from "./args.js";
 import type { CliIO, Command } from "./io.js";
-import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
+import { commandSigningKey, KEY_FILE_OPTION, PATH_OPTIONS, wardenPaths } from "./paths.js";
 import { progressBar } from "./progress.js";
 import { isClosedPipe, isStdout, stdoutStream } from "./stdout-stream.js";
 
@@ -32,7 +32,7 @@ export const exportCommand: Command = (argv: string[], io: CliIO) =>
     const out = requireValue(values.jsonl, "--jsonl FILE");
     const paths = wardenPaths(io, values);
     if (!isPostgresUrl(paths.db) && !existsSync(paths.db)) throw missing(`no ledger at ${paths.db}`);
-    const signingKey = await loadSigningKey(signingKeyPath(io, values, paths));
+    const signingKey = await commandSigningKey(io, values, paths);
     const progress = progressBar(io, "exporting", values.quiet === true);
     let written: Awaited<ReturnType<typeof exportJsonl>>;
     try {

@@ -1,6 +1,8 @@
 // Where Warden keeps its files unless told otherwise: .warden/ in the working folder.
+
+import type { KeyObject } from "node:crypto";
 import { resolve } from "node:path";
-import { defaultKeyPaths, isPostgresUrl } from "../ledger/index.js";
+import { defaultKeyPaths, isPostgresUrl, ledgerSigningKey, loadSigningKey } from "../ledger/index.js";
 import type { CliIO } from "./io.js";
 
 export interface WardenPaths {
@@ -29,10 +31,24 @@ export function wardenPaths(io: CliIO, flags: { dir?: string; policy?: string; d
  * The signing key's file: --key-file, then $WARDEN_LEDGER_KEY_FILE (keep the key off the database's
  * disk in production), then the key beside a SQLite ledger (ledger.key for ledger.db), or DIR/ledger.key.
  */
-export function signingKeyPath(io: CliIO, flags: { "key-file"?: string }, paths: WardenPaths): string {
+function signingKeyPath(io: CliIO, flags: { "key-file"?: string }, paths: WardenPaths): string {
   const given = flags["key-file"] ?? io.env.WARDEN_LEDGER_KEY_FILE;
   if (given) return resolve(io.cwd, given);
   return isPostgresUrl(paths.db) ? paths.key : defaultKeyPaths(paths.db).privateKey;
+}
+
+/**
+ * The key a command signs with: the one --key-file (or WARDEN_LEDGER_KEY_FILE) names, else the key
+ * beside the ledger once a rotation a crash cut short is settled (the retired key must sign nothing).
+ */
+export async function commandSigningKey(
+  io: CliIO,
+  flags: { "key-file"?: string },
+  paths: WardenPaths,
+): Promise<KeyObject> {
+  const given = flags["key-file"] ?? io.env.WARDEN_LEDGER_KEY_FILE;
+  if (given || isPostgresUrl(paths.db)) return loadSigningKey(signingKeyPath(io, flags, paths));
+  return ledgerSigningKey(paths.db);
 }
 
 export const KEY_FILE_OPTION = { "key-file": { type: "string" } } as const;

@@ -1,13 +1,13 @@
 // `warden who CALL_ID`: the accountability chain of one call.
-import { existsSync } from "node:fs";
+import type { KeyObject } from "node:crypto";
 import { ArgsSeal, HeldArgs, type HeldArgsRead } from "../approvals/index.js";
 import { accountabilityOf, formatAccountability } from "../identity/index.js";
-import { type LedgerStore, loadSigningKey } from "../ledger/index.js";
+import type { LedgerStore } from "../ledger/index.js";
 import { safeText } from "../safe-text.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
-import { KEY_FILE_OPTION, PATH_OPTIONS, signingKeyPath, wardenPaths } from "./paths.js";
+import { commandSigningKey, KEY_FILE_OPTION, PATH_OPTIONS, wardenPaths } from "./paths.js";
 
 const HELP = `usage: warden who CALL_ID [--json] [--db FILE] [--key-file FILE]
 
@@ -27,10 +27,10 @@ export const whoCommand: Command = (argv: string[], io: CliIO) =>
     if (values.help) return printHelp(io, HELP);
     if (positionals.length !== 1) throw new UsageError("give exactly one CALL_ID");
     const paths = wardenPaths(io, values);
-    const keyPath = signingKeyPath(io, values, paths);
+    const key = () => commandSigningKey(io, values, paths).catch(() => null);
     const { chain, held } = await withStore(paths.db, async (store) => {
       const chain = await accountabilityOf(store, positionals[0]!);
-      return { chain, held: await heldArgsOfCall(store, chain.callId, keyPath) };
+      return { chain, held: await heldArgsOfCall(store, chain.callId, key) };
     });
     const heldArgs = held?.state === "held" ? { args: held.args, until: held.until } : null;
     if (values.json) {
@@ -54,14 +54,14 @@ export const whoCommand: Command = (argv: string[], io: CliIO) =>
 async function heldArgsOfCall(
   store: LedgerStore,
   callId: string,
-  keyPath: string,
+  signingKey: () => Promise<KeyObject | null>,
 ): Promise<HeldArgsRead | null> {
   const table = store.heldArgs ?? null;
-  if (!table || !existsSync(keyPath)) return null;
+  if (!table) return null;
   const [request] = await store.query({ callId, kinds: ["approval.request"], limit: 1 });
   const approvalId = request?.data.approvalId;
   if (typeof approvalId !== "string") return null;
-  const key = await loadSigningKey(keyPath).catch(() => null);
+  const key = await signingKey();
   if (!key) return null;
   // A read-only PostgreSQL store may predate the table: then nothing is held.
   return new HeldArgs(table, ArgsSeal.fromSigningKey(key)).read(approvalId).catch(() => null);

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -77,6 +77,23 @@ describe("warden CLI", () => {
     lines.splice(3, 1);
     writeFileSync(out, `${lines.join("\n")}\n`);
     expect((await cli(["verify", "--jsonl", out], cwd)).code).toBe(1);
+  });
+
+  it("export signs with the new key when a rotation was cut short after its record committed", async () => {
+    await seed();
+    expect((await cli(["key", "rotate", "--reason", "leaked"], cwd)).code).toBe(0);
+    // Put the files back as a crash after the commit leaves them: the new pair staged, the old in place.
+    const dir = join(cwd, ".warden");
+    const retired = readdirSync(dir).filter((f) => f.startsWith("ledger.retired-"));
+    for (const ext of ["key", "pub"]) {
+      renameSync(join(dir, `ledger.${ext}`), join(dir, `ledger.next.${ext}`));
+      renameSync(join(dir, retired.find((f) => f.endsWith(`.${ext}`))!), join(dir, `ledger.${ext}`));
+    }
+    const out = join(cwd, "ledger.jsonl");
+    expect((await cli(["export", "--jsonl", out], cwd)).code).toBe(0);
+    expect(existsSync(join(dir, "ledger.next.key"))).toBe(false);
+    const verified = await cli(["verify", "--jsonl", out], cwd);
+    expect(verified.code).toBe(0);
   });
 
   it("log, sessions and who read the history back", async () => {
