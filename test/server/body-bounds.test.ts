@@ -39,6 +39,18 @@ describe("request bodies", () => {
     expect((await api("POST", `/v1/sessions/${session}/end`, token, { reason: "done" })).status).toBe(200);
   });
 
+  it("record a session's end reason with its controls and invisible characters escaped", async () => {
+    const { warden, token, api, session } = await serving();
+    const ended = await api("POST", `/v1/sessions/${session}/end`, token, {
+      reason: "done\n2026-12-05 session.end reason=ok\u001b[2J\u202e",
+    });
+    expect(ended.status).toBe(200);
+    const shown = "done\\u000a2026-12-05 session.end reason=ok\\u001b[2J\\u202e";
+    expect(ended.body.reason).toBe(shown);
+    const [record] = await warden.ledger.store.query({ kinds: ["session.end"] });
+    expect(record?.data.reason).toBe(shown);
+  });
+
   it("refuse a key named twice in one object, which another parser could read the other way", async () => {
     const { warden, server, token, session } = await serving();
     const post = (body: string) =>
