@@ -2,7 +2,7 @@
 import { AgentUnknownError, SessionEndedError, SessionNotFoundError, WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledger/index.js";
-import { safeText } from "../safe-text.js";
+import { isPrintable, safeText } from "../safe-text.js";
 import type { IdentityPolicy } from "./config.js";
 import type { PrincipalChain } from "./principal.js";
 import type { SessionInfo, SessionRequest } from "./session-info.js";
@@ -26,8 +26,6 @@ export interface SessionRegistryDeps {
 }
 
 const MAX_TEXT = 1024;
-/** C0 and C1 controls, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates. */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 /**
  * Beyond this many, the least recently used open session is dropped from memory (about 1 KB each): it is
  * read back from the store when used again, and the sweep no longer sees it until then.
@@ -81,7 +79,7 @@ export class SessionRegistry {
       }
       // Identities are printed where people read them (terminals, the dashboard, syslog): no character
       // there may forge a line, move the cursor or reorder what a reader sees.
-      if (UNPRINTABLE.test(value)) {
+      if (!isPrintable(value)) {
         throw new WardenError(
           "INVALID_REQUEST",
           `session ${field} must not hold control characters or bidirectional overrides`,

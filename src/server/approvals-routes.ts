@@ -15,7 +15,7 @@ import { WardenError } from "../errors.js";
 import { parseRecord } from "../ledger/index.js";
 import type { Warden } from "../warden.js";
 import { type AuthEnv, type Principal, requireRole } from "./auth.js";
-import { parseJson, readJson, readText, wellFormedText } from "./body.js";
+import { parseJson, printableText, readJson, readText, wellFormedText } from "./body.js";
 import type { RouteDeps } from "./routes.js";
 import { tokenIdentity } from "./tokens.js";
 
@@ -39,7 +39,7 @@ const DecisionBody = z.strictObject({
  * and digest it decides: a signed body can then not be replayed against another approval.
  */
 const IntegrationBody = DecisionBody.extend({
-  approver: wellFormedText(256),
+  approver: printableText(256),
   approvalId: z.string().min(1).max(128),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
 });

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
 import { hasDuplicateKey, inexactInteger, jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
+import { isPrintable } from "../safe-text.js";
 import { chargeBody } from "./token-limits.js";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -128,4 +129,9 @@ export function wellFormedText(max: number, min = 1) {
     .min(min)
     .max(max)
     .refine((v) => v.isWellFormed(), "not valid Unicode (a lone surrogate)");
+}
+
+/** wellFormedText that is also printable (safe-text.ts): a name shown wherever the ledger is read. */
+export function printableText(max: number) {
+  return wellFormedText(max).refine(isPrintable, "holds control characters or bidirectional overrides");
 }

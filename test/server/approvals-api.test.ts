@@ -212,6 +212,22 @@ describe("approvals over HTTP", () => {
       signed(SECRET, "msg_5", new Date()),
     );
     expect(elsewhere.body.error.code).toBe("WEBHOOK_INVALID");
+    // The approver a bot names is printed wherever the ledger is read: no line breaks or overrides.
+    for (const [i, name] of [
+      "bob@sec.example.com\nalice@sec.example.com",
+      "\u202ebob@sec.example.com",
+    ].entries()) {
+      const forged = body.replace('"bob@sec.example.com"', JSON.stringify(name));
+      const answer = await api(
+        "POST",
+        path,
+        null,
+        forged,
+        signed(SECRET, `msg_name_${i}`, new Date(), forged),
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe("INVALID_REQUEST");
+    }
     const good = signed(SECRET, "msg_4", new Date());
     const accepted = await api("POST", path, null, body, good);
     expect(accepted.status).toBe(200);
