@@ -1,21 +1,16 @@
 // `warden approvals | approve | deny` on the local ledger file and through a running Warden's API.
-import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Warden } from "../../src/index.js";
+import type { Warden } from "../../src/index.js";
 import { createToken, startServer } from "../../src/server/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
-import { cli } from "./run-cli.js";
+import { cli, initAndOpen } from "./run-cli.js";
 
 let cwd: string;
 let warden: Warden;
 
 beforeEach(async () => {
   cwd = tempDir();
-  expect((await cli(["init"], cwd)).code).toBe(0);
-  warden = await Warden.open({
-    policy: join(cwd, ".warden/policy.yaml"),
-    db: join(cwd, ".warden/ledger.db"),
-  });
+  warden = await initAndOpen(cwd);
   onCleanup(() => warden.close());
 });
 

@@ -2,20 +2,15 @@ import { existsSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { beforeEach, describe, expect, it } from "vitest";
-import { Warden } from "../../src/index.js";
 import { tempDir } from "../helpers.js";
-import { cli } from "./run-cli.js";
+import { cli, initAndOpen } from "./run-cli.js";
 
 let cwd: string;
 let callIds: string[];
 
 /** A ledger with a little history: allowed and denied calls of a support bot. */
 async function seed() {
-  expect((await cli(["init"], cwd)).code).toBe(0);
-  const warden = await Warden.open({
-    policy: join(cwd, ".warden/policy.yaml"),
-    db: join(cwd, ".warden/ledger.db"),
-  });
+  const warden = await initAndOpen(cwd);
   const session = await warden.session({
     agent: "support-bot",
     onBehalfOf: "alice@example.com",
@@ -128,11 +123,7 @@ describe("warden CLI", () => {
   });
 
   it("who escapes what agents wrote: a rationale cannot forge a line or drive the terminal", async () => {
-    expect((await cli(["init"], cwd)).code).toBe(0);
-    const warden = await Warden.open({
-      policy: join(cwd, ".warden/policy.yaml"),
-      db: join(cwd, ".warden/ledger.db"),
-    });
+    const warden = await initAndOpen(cwd);
     const session = await warden.session({
       agent: "support-bot",
       onBehalfOf: "alice@example.com",

@@ -1,5 +1,7 @@
 // Calls the CLI as a function, capturing what it prints.
+import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
+import { Warden } from "../../src/index.js";
 
 export async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   let stdout = "";
@@ -15,4 +17,11 @@ export async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = 
     env,
   });
   return { code, stdout, stderr };
+}
+
+/** `warden init` in `cwd`, and a Warden opened on what it made (the caller closes it). */
+export async function initAndOpen(cwd: string): Promise<Warden> {
+  const init = await cli(["init"], cwd);
+  if (init.code !== 0) throw new Error(`warden init failed: ${init.stderr}`);
+  return Warden.open({ policy: join(cwd, ".warden/policy.yaml"), db: join(cwd, ".warden/ledger.db") });
 }

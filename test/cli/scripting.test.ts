@@ -6,10 +6,9 @@ import { PassThrough } from "node:stream";
 import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { progressBar } from "../../src/cli/progress.js";
-import { Warden } from "../../src/index.js";
 import { verifyJsonl } from "../../src/ledger/index.js";
 import { tempDir } from "../helpers.js";
-import { cli } from "./run-cli.js";
+import { cli, initAndOpen } from "./run-cli.js";
 
 let cwd: string;
 
@@ -24,11 +23,7 @@ beforeEach(() => {
 
 /** A ledger with one asked call that an approver then approved, remembering it for the session. */
 async function seedApproval(): Promise<string> {
-  expect((await cli(["init"], cwd)).code).toBe(0);
-  const warden = await Warden.open({
-    policy: join(cwd, ".warden/policy.yaml"),
-    db: join(cwd, ".warden/ledger.db"),
-  });
+  const warden = await initAndOpen(cwd);
   const session = await warden.session({
     agent: "support-bot",
     onBehalfOf: "carol@example.com",

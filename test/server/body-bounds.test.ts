@@ -15,7 +15,14 @@ async function serving() {
   const { token } = await createToken(warden.ledger.store, { role: "agent", agent: IDENTITY.agent });
   const api = apiClient(() => server.url);
   const session = String((await api("POST", "/v1/sessions", token, IDENTITY)).body.id);
-  return { warden, server, token, api, session };
+  /** A decision request with `body` as its raw text. */
+  const post = (body: string) =>
+    fetch(`${server.url}/v1/decisions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body,
+    });
+  return { warden, server, token, api, session, post };
 }
 
 describe("request bodies", () => {
@@ -52,13 +59,7 @@ describe("request bodies", () => {
   });
 
   it("refuse a key named twice in one object, which another parser could read the other way", async () => {
-    const { warden, server, token, session } = await serving();
-    const post = (body: string) =>
-      fetch(`${server.url}/v1/decisions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body,
-      });
+    const { warden, session, post } = await serving();
     for (const body of [
       `{"session":"${session}","tool":"t","args":{"id":1},"args":{"id":2}}`,
       `{"session":"${session}","tool":"t","args":{"to":"a@example.com","\u0074o":"b@example.com"}}`,
@@ -77,13 +78,7 @@ describe("request bodies", () => {
   });
 
   it("refuse an integer beyond ±(2^53−1), which JSON.parse rounds and an exact reader does not", async () => {
-    const { warden, server, token, session } = await serving();
-    const post = (body: string) =>
-      fetch(`${server.url}/v1/decisions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body,
-      });
+    const { warden, session, post } = await serving();
     // A Python agent sends 9007199254740993 and runs with it; Warden would decide and record ...992.
     for (const amount of ["9007199254740993", "-9007199254740993", "123456789012345678901234567890"]) {
       const answer = await post(`{"session":"${session}","tool":"pay","args":{"amount":${amount}}}`);

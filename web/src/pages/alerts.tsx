@@ -1,4 +1,5 @@
 // Alerts: what the detectors (and Warden itself) flagged, how badly, and the calls and session behind it.
+import { AgentLink } from "../components/agent-link.js";
 import { Badge, Empty, ErrorBox, Link, shortId, Time } from "../components/common.js";
 import { Pager, queryOf, TextFilter, useCursorPages, useUrlFilters } from "../components/paging.js";
 import { VisibleText } from "../components/visible-text.js";
@@ -79,13 +80,7 @@ export function AlertsPage() {
                   {a.action && <span class="muted"> ({a.action})</span>}
                 </td>
                 <td>
-                  {a.agent ? (
-                    <Link href={pathTo("/agents", a.agent)}>
-                      <VisibleText text={a.agent} />
-                    </Link>
-                  ) : (
-                    "—"
-                  )}
+                  <AgentLink agent={a.agent} />
                 </td>
                 <td class="mono">
                   {a.callIds.length === 0

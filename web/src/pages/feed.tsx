@@ -1,6 +1,7 @@
 // Live feed: each tool call with its agent, user, decision, rule and latency, as it happens.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api } from "../api.js";
+import { AgentLink } from "../components/agent-link.js";
 import { Badge, Empty, ErrorBox, formatMs, Link, Time } from "../components/common.js";
 import { VisibleText } from "../components/visible-text.js";
 import { useLiveRecords } from "../live.js";
@@ -242,13 +243,7 @@ export function FeedPage() {
                   )}
                 </td>
                 <td>
-                  {r.agent ? (
-                    <Link href={pathTo("/agents", r.agent)}>
-                      <VisibleText text={r.agent} />
-                    </Link>
-                  ) : (
-                    "—"
-                  )}
+                  <AgentLink agent={r.agent} />
                 </td>
                 <td>{r.user ? <VisibleText text={r.user} /> : "—"}</td>
                 <td class="mono">{r.tool}</td>

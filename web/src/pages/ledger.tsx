@@ -1,4 +1,5 @@
 // The ledger browser: records by agent, user, tool, kind and time, page by page, each page's range verified by the server.
+import { AgentLink } from "../components/agent-link.js";
 import { Empty, ErrorBox, Link, shortId, Time } from "../components/common.js";
 import { Pager, queryOf, TextFilter, useCursorPages, useUrlFilters } from "../components/paging.js";
 import { VisibleText } from "../components/visible-text.js";
@@ -146,13 +147,7 @@ export function LedgerPage() {
                   </td>
                   <td class="mono">{r.kind}</td>
                   <td>
-                    {r.agent ? (
-                      <Link href={pathTo("/agents", r.agent)}>
-                        <VisibleText text={r.agent} />
-                      </Link>
-                    ) : (
-                      "—"
-                    )}
+                    <AgentLink agent={r.agent} />
                   </td>
                   <td class="wrap">
                     <VisibleText text={summary(r)} />
