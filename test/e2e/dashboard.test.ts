@@ -343,6 +343,8 @@ describe("dashboard in Chromium", () => {
       to: "bob@example.com\u202Emoc.live",
       memo: "pay\u200Bpal",
       iban: "\u05D0 1234 5678",
+      site: "p\u0430ypal.com",
+      city: "\u041C\u043E\u0441\u043A\u0432\u0430",
     });
     running.catch(() => undefined);
     const id = await openPendingApproval(page);
@@ -352,6 +354,10 @@ describe("dashboard in Chromium", () => {
     expect(shown).toContain('"bob@example.comU+202Emoc.live"');
     expect(shown).toContain('"payU+200Bpal"');
     expect(shown).not.toMatch(/[\u202E\u200B]/);
+    // A Cyrillic letter in a Latin word is marked; a word all in Cyrillic is not.
+    const marked = args.locator(".lookalike");
+    expect(await marked.allTextContents()).toEqual(["\u0430"]);
+    expect(await marked.first().getAttribute("title")).toContain("Cyrillic letter in a Latin word");
     const rationale = page.locator("dd", { hasText: "refund to the" });
     expect(await rationale.textContent()).toBe("refund to the U+202EusualU+202C account");
     // Laid out in stored order: "1234" stands left of "5678", as the bytes the digest covers have it.
