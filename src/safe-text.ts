@@ -18,3 +18,33 @@ const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 export function isPrintable(text: string): boolean {
   return !UNPRINTABLE.test(text);
 }
+
+/** Scripts whose letters pass for one another (a Cyrillic "а", a Greek "ο" among Latin letters). */
+const CONFUSABLE_SCRIPTS: readonly [string, RegExp][] = [
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+  ["Armenian", /\p{Script=Armenian}/u],
+];
+
+function scriptOf(letter: string): string | null {
+  return CONFUSABLE_SCRIPTS.find(([, re]) => re.test(letter))?.[0] ?? null;
+}
+
+/**
+ * `text` with `mark(letter)` in place of each letter of a word mixing those scripts that is not of the
+ * word's main script (the one most of its letters have; Latin on a tie): "pаypal" has a Cyrillic "а".
+ */
+export function markLookAlikes(text: string, mark: (letter: string) => string): string {
+  return text.replace(/[\p{L}\p{M}]+/gu, (word) => {
+    const letters = [...word];
+    const counts = new Map<string, number>();
+    for (const l of letters) {
+      const script = scriptOf(l);
+      if (script) counts.set(script, (counts.get(script) ?? 0) + 1);
+    }
+    if (counts.size < 2) return word;
+    const main = [...counts].sort((a, b) => b[1] - a[1] || (a[0] === "Latin" ? -1 : 1))[0]![0];
+    return letters.map((l) => ((scriptOf(l) ?? main) === main ? l : mark(l))).join("");
+  });
+}

@@ -1,5 +1,6 @@
 // The Block Kit messages of a Slack approval: the question with its buttons, then the answer in its place.
 import type { JsonObject, JsonValue } from "../../json.js";
+import { markLookAlikes } from "../../safe-text.js";
 import type { ApprovalView } from "../state.js";
 
 /** What chat.postMessage and chat.update take besides the channel: fallback text and the blocks. */
@@ -189,9 +190,10 @@ function codePoint(ch: string): string {
   return ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
 }
 
-/** Hidden characters as `[U+202E]`. */
+/** Hidden characters, and letters passing for another script's in a word, as `[U+202E]`. */
 function reveal(text: string): string {
-  return text.replace(HIDDEN, (ch) => `[U+${codePoint(ch)}]`);
+  const marked = (ch: string) => `[U+${codePoint(ch)}]`;
+  return markLookAlikes(text.replace(HIDDEN, marked), marked);
 }
 
 /** mrkdwn's three control characters, as Slack documents escaping them, and hidden characters revealed. */
@@ -201,16 +203,17 @@ export function esc(text: string): string {
 
 /**
  * A title, the JSON in a code block cut to fit (the block stays closed), then a note. Hidden
- * characters are written as JSON escapes (`\u202e`): the text is still the exact arguments.
+ * characters and look-alike letters are written as JSON escapes (`\u202e`, `\u0430`): the text is
+ * still the exact arguments.
  */
 function codeSection(title: string, value: JsonValue, note: string): string {
   const room = SECTION_MAX - title.length - note.length - 16;
-  const json = JSON.stringify(value, null, 2).replace(HIDDEN, (ch) =>
+  const escaped = (ch: string) =>
     ch
       .split("")
       .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`)
-      .join(""),
-  );
+      .join("");
+  const json = markLookAlikes(JSON.stringify(value, null, 2).replace(HIDDEN, escaped), escaped);
   return `*${title}*\n\`\`\`${cut(fence(json), room)}\`\`\`${note}`;
 }
 

@@ -262,16 +262,24 @@ describe("Slack message text", () => {
       intent: "pay\u200Brun",
     });
     const to = "bob@example.com\u202Emoc.live";
-    await session.check("send_email", { to, body: "x" }, { rationale: "the \u2066usual\u2069 one" });
+    const site = "p\u0430ypal.com";
+    await session.check(
+      "send_email",
+      { to, body: "x", site, city: "\u041C\u043E\u0441\u043A\u0432\u0430" },
+      { rationale: "the \u2066usual\u2069 one at p\u0430ypal" },
+    );
     await vi.waitFor(() => expect(slack.messages.size).toBe(2));
     for (const message of slack.messages.values()) {
       const text = allText(message.blocks);
       expect(text).not.toMatch(/[\u200B\u202E\u2066\u2069]/);
       expect(text).toContain("pay[U+200B]run");
-      expect(text).toContain("the [U+2066]usual[U+2069] one");
+      expect(text).toContain("the [U+2066]usual[U+2069] one at p[U+0430]ypal");
+      // A Cyrillic letter in a Latin word is shown as its escape; a word all in Cyrillic is not.
+      expect(text).not.toContain("\u0430ypal");
+      expect(text).toContain("\u041C\u043E\u0441\u043A\u0432\u0430");
       // Still the exact arguments: the code block's JSON reads back as them.
       const args = /```([^`]*)```/.exec(text)![1]!;
-      expect(JSON.parse(JSON.parse(`"${args}"`)).to).toBe(to);
+      expect(JSON.parse(JSON.parse(`"${args}"`))).toMatchObject({ to, site });
       expect(message.text).toContain("carol@example.com");
     }
   });
