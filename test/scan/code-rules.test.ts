@@ -52,6 +52,22 @@ describe("code-shell-exec", () => {
   });
 
   it.each([
+    // Through an object literal's property, and through what a function returns.
+    ['const cp = require("child_process"); const o = { run: cp.exec }; o.run(cmd);'],
+    ['import { exec } from "child_process"; const tools = { exec }; tools.exec(cmd);'],
+    ['import { exec } from "child_process"; const o = { run: noop, run: exec }; o.run(cmd);'],
+    ['import { exec } from "child_process"; const o = { run: exec }; const r = o.run; r(cmd);'],
+    ['const cp = require("child_process"); function pick() { return cp.exec; } pick()(cmd);'],
+    ['import { execSync } from "child_process"; const pick = () => execSync; const run = pick(); run(cmd);'],
+    ['import { exec } from "child_process"; ((() => exec))()(cmd);'],
+    [
+      'import { exec } from "child_process"; function pick(x) { if (x) return noop; return exec; } pick(1)(cmd);',
+    ],
+  ])("flags the indirection %s", (src) => {
+    expect(ids(src)).toEqual(["code-shell-exec"]);
+  });
+
+  it.each([
     // A module followed into the callbacks it is handed to.
     ['import("child_process").then((cp) => cp.exec(cmd));'],
     ['import("node:child_process").then(({ exec }) => exec(cmd));'],
@@ -91,6 +107,12 @@ describe("code-shell-exec", () => {
     [
       'import { exec } from "child_process"; import { promisify } from "node:util"; const run = promisify(exec); await run("ls");',
     ],
+    // Objects and functions that hold or return something else, or exec run on a literal.
+    [
+      'import { exec } from "child_process"; const o = { run: exec, log: console.log }; o.log(cmd); o.run("ls");',
+    ],
+    ['import { exec } from "child_process"; function pick() { return () => exec; } pick()(cmd);'],
+    ['import { exec } from "child_process"; const r = exec("ls", cb); r.stdout.on("data", (d) => d);'],
   ])("does not flag the look-alike %s", (src) => {
     expect(ids(src)).toEqual([]);
   });

@@ -84,16 +84,17 @@ export function memberName(m: MemberExpression): string | undefined {
   return p.type === "Literal" && typeof p.value === "string" ? p.value : undefined;
 }
 
-/** The value of a property of an object literal, looked up by its static key. */
+/** The value of a property of an object literal, looked up by its static key (the last one, as in JS). */
 export function objectProp(node: Node | undefined, key: string): Node | undefined {
   const obj = node ? unwrap(node) : undefined;
   if (obj?.type !== "ObjectExpression") return undefined;
+  let value: Node | undefined;
   for (const p of obj.properties) {
     if (p.type !== "Property" || p.computed) continue;
     const k = p.key.type === "Identifier" ? p.key.name : p.key.type === "Literal" ? String(p.key.value) : "";
-    if (k === key) return p.value;
+    if (k === key) value = p.value;
   }
-  return undefined;
+  return value;
 }
 
 /** Names bound by a binding pattern (`a`, `{ a, b: c }`, `[a, ...rest]`, `a = 1`). */

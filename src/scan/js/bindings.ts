@@ -1,6 +1,6 @@
 // What names in one JS/TS file stand for: imports, require()s, aliases, const strings, declared values.
 
-import { isFunctionLike, memberName, type Node, patternNames, unwrap, walk } from "./ast.js";
+import { isFunctionLike, memberName, type Node, objectProp, patternNames, unwrap, walk } from "./ast.js";
 import {
   type Binding,
   functionScopeAround,
@@ -313,14 +313,20 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
     const alias = found?.kind === "value" ? found.init : undefined;
     if (alias && alias.type !== "FunctionDeclaration" && alias.type !== "ClassDeclaration") {
       const a = unwrap(alias);
-      // `const run = promisify(exec)` runs exec.
-      if (a.type === "CallExpression" && isPromisify(a.callee, b) && a.arguments[0]) {
-        return resolveCallee(a.arguments[0] as Node, b, depth + 1);
-      }
-      if (a.type === "Identifier" || a.type === "MemberExpression") return resolveCallee(a, b, depth + 1);
-      // `const run = cp.exec.bind(cp)` runs exec.
-      const bound = boundFunction(a);
-      if (bound) return resolveCallee(bound, b, depth + 1);
+      if (a.type === "Identifier" || a.type === "MemberExpression" || a.type === "CallExpression")
+        return resolveCallee(a, b, depth + 1);
+    }
+    return undefined;
+  }
+  if (n.type === "CallExpression") {
+    // `promisify(exec)`, `cp.exec.bind(cp)` and `pick()` whose one return is `cp.exec` stand for exec.
+    if (isPromisify(n.callee, b) && n.arguments[0])
+      return resolveCallee(n.arguments[0] as Node, b, depth + 1);
+    const bound = boundFunction(n);
+    if (bound) return resolveCallee(bound, b, depth + 1);
+    for (const value of returnedValues(n.callee, b)) {
+      const r = resolveCallee(value, b, depth + 1);
+      if (r) return r;
     }
     return undefined;
   }
@@ -328,10 +334,48 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
     const prop = memberKey(n, b);
     const mod = requiredModule(n.object, b);
     if (mod !== undefined) return { source: normalizeSource(mod), name: prop };
+    // `const o = { run: cp.exec }; o.run(cmd)` runs exec.
+    const member = objectMember(n.object, prop, b);
+    if (member) return resolveCallee(member, b, depth + 1);
     const inner = resolveCallee(n.object, b, depth + 1);
     if (!inner) return undefined;
     return { source: inner.source, name: inner.name ? `${inner.name}.${prop}` : prop };
   }
+  return undefined;
+}
+
+/** The value of property `prop` of the object literal `object` is, or is declared as (`{ run: exec }`, `{ exec }`). */
+function objectMember(object: Node, prop: string, b: FileBindings): Node | undefined {
+  const o = unwrap(object);
+  if (o.type !== "Identifier") return objectProp(o, prop);
+  const found = bindingOf(o, b);
+  return found?.kind === "value" ? objectProp(found.init, prop) : undefined;
+}
+
+/**
+ * What the function `callee` names may return: an arrow's expression body, or the value of each return
+ * statement of its own body (`function pick() { return cp.exec; }`), not of the functions inside it.
+ */
+function returnedValues(callee: Node, b: FileBindings): Node[] {
+  let fn = unwrap(callee);
+  if (fn.type === "Identifier") {
+    const found = bindingOf(fn, b);
+    if (found?.kind !== "value") return [];
+    fn = unwrap(found.init);
+  }
+  if (!isFunctionLike(fn) || !fn.body) return [];
+  if (fn.body.type !== "BlockStatement") return [fn.body as Node];
+  const own = fn;
+  const values: Node[] = [];
+  walk(fn.body as Node, (node) => {
+    if (node.type === "ReturnStatement" && node.argument && enclosingFunction(node, b) === own)
+      values.push(node.argument);
+  });
+  return values;
+}
+
+function enclosingFunction(node: Node, b: FileBindings): Node | undefined {
+  for (let p = b.parents.get(node); p; p = b.parents.get(p)) if (isFunctionLike(p)) return p;
   return undefined;
 }
 
