@@ -345,7 +345,7 @@ export function resolveCallee(callee: Node, b: FileBindings, depth = 0): Resolve
 }
 
 /** The value of property `prop` of the object literal `object` is, or is declared as (`{ run: exec }`, `{ exec }`). */
-function objectMember(object: Node, prop: string, b: FileBindings): Node | undefined {
+export function objectMember(object: Node, prop: string, b: FileBindings): Node | undefined {
   const o = unwrap(object);
   if (o.type !== "Identifier") return objectProp(o, prop);
   const found = bindingOf(o, b);
@@ -356,7 +356,7 @@ function objectMember(object: Node, prop: string, b: FileBindings): Node | undef
  * What the function `callee` names may return: an arrow's expression body, or the value of each return
  * statement of its own body (`function pick() { return cp.exec; }`), not of the functions inside it.
  */
-function returnedValues(callee: Node, b: FileBindings): Node[] {
+export function returnedValues(callee: Node, b: FileBindings): Node[] {
   let fn = unwrap(callee);
   if (fn.type === "Identifier") {
     const found = bindingOf(fn, b);

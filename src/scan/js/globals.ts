@@ -1,7 +1,14 @@
 // Which expressions stand for the global evaluators `eval` and `Function`, however they are reached.
 
 import { type Node, unwrap } from "./ast.js";
-import { boundFunction, declaredValue, type FileBindings, isUnbound } from "./bindings.js";
+import {
+  boundFunction,
+  declaredValue,
+  type FileBindings,
+  isUnbound,
+  objectMember,
+  returnedValues,
+} from "./bindings.js";
 import { staticString } from "./static-string.js";
 
 export type Evaluator = "eval" | "Function";
@@ -15,7 +22,8 @@ function key(m: Node & { type: "MemberExpression" }, b: FileBindings): string | 
 
 /**
  * `eval` or `Function` when `node` evaluates to that global: the bare name, `globalThis.eval`,
- * `window["ev" + "al"]`, `(0, eval)`, `eval.bind(null)`, a variable bound to one of these (`const e = eval`), and for
+ * `window["ev" + "al"]`, `(0, eval)`, `eval.bind(null)`, a variable bound to one of these (`const e = eval`), an
+ * object literal's property holding one, what a function returns when that is one, and for
  * `Function` also `Function.prototype.constructor`, `(() => {}).constructor` and `x.constructor.constructor`.
  */
 export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluator | undefined {
@@ -30,7 +38,12 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
     }
     case "CallExpression": {
       const bound = boundFunction(n);
-      return bound ? globalEvaluator(bound, b, depth + 1) : undefined;
+      if (bound) return globalEvaluator(bound, b, depth + 1);
+      for (const value of returnedValues(n.callee, b)) {
+        const found = globalEvaluator(value, b, depth + 1);
+        if (found) return found;
+      }
+      return undefined;
     }
     case "SequenceExpression": {
       const last = n.expressions[n.expressions.length - 1];
@@ -40,8 +53,11 @@ export function globalEvaluator(node: Node, b: FileBindings, depth = 0): Evaluat
       const name = key(n, b);
       const o = unwrap(n.object);
       if (name === "eval" || name === "Function") {
-        return o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && isUnbound(o, b) ? name : undefined;
+        if (o.type === "Identifier" && GLOBAL_OBJECTS.has(o.name) && isUnbound(o, b)) return name;
       }
+      const member = name === undefined ? undefined : objectMember(o, name, b);
+      if (member) return globalEvaluator(member, b, depth + 1);
+      if (name === "eval" || name === "Function") return undefined;
       if (name !== "constructor") return undefined;
       // Every function's constructor is Function (or AsyncFunction, GeneratorFunction: evaluators too).
       if (o.type === "ArrowFunctionExpression" || o.type === "FunctionExpression") return "Function";
