@@ -66,6 +66,14 @@ describe("python code rules", () => {
     // A builtin's name rebound inside a function or a method does not hide the module-level builtin.
     ["def f():\n    eval = str\neval(code)\n", "code-dynamic-eval"],
     ["class C:\n    def exec(self, q):\n        return q\nexec(code)\n", "code-dynamic-eval"],
+    // Through a dict literal's entry, and through what a function returns.
+    ["import os\nops = {'run': os.system}\nops['run'](cmd)\n", "code-shell-exec"],
+    ["import subprocess\nops = {'go': subprocess.run}\nops['go'](cmd, shell=True)\n", "code-shell-exec"],
+    ["import os\ndef pick():\n    return os.system\npick()(cmd)\n", "code-shell-exec"],
+    [
+      "def pick(x):\n    if x:\n        return print\n    return eval\nrun = pick(1)\nrun(code)\n",
+      "code-dynamic-eval",
+    ],
   ])("flags the indirect use %j", async (src, rule) => {
     expect(await ids(src)).toEqual([rule]);
   });
@@ -77,6 +85,9 @@ describe("python code rules", () => {
     ["@cache\ndef exec(q):\n    return q\nexec(query)\n"],
     ["eval = make_evaluator()\neval(x)\n"],
     ["class Runner:\n    def exec(self, q):\n        return q\nRunner().exec(cmd)\ncursor.execute(q)\n"],
+    ["import os\nops = {'run': os.system, 'say': print}\nops['say'](cmd)\nops['run']('uptime')\n"],
+    ["import os\ndef pick():\n    def inner():\n        return os.system\n    return print\npick()(cmd)\n"],
+    ["import os\ndef status():\n    return os.system('uptime')\ncode = status()\ncode(x)\n"],
   ])("does not flag the look-alike %j", async (src) => {
     expect(await ids(src)).toEqual([]);
   });

@@ -35,6 +35,10 @@ interface Scope {
   /** Names bound to literals anywhere in the file (scope-insensitive, like the JS rules' const strings). */
   consts: Set<string>;
   strings: Map<string, string>;
+  /** Dict literals bound to a name, by string key (`o = {"run": os.system}`), scope-insensitive too. */
+  dicts: Map<string, Map<string, PyNode>>;
+  /** Each `def` by name (the last one wins), to follow what a call of it returns. */
+  defs: Map<string, PyNode>;
 }
 
 /** The names a parameter list binds: `a`, `a: int`, `a=1`, `*args`, `**kw`. */
@@ -49,7 +53,13 @@ function parameterNames(fn: PyNode): string[] {
 }
 
 function collect(root: PyNode): Scope {
-  const s: Scope = { names: new PyScopes(root), consts: new Set(), strings: new Map() };
+  const s: Scope = {
+    names: new PyScopes(root),
+    consts: new Set(),
+    strings: new Map(),
+    dicts: new Map(),
+    defs: new Map(),
+  };
   s.names.bind(root, "__builtins__", "builtins");
   // Parameters, `def` and `class` names first: they hide outer names, and any alias bound later wins.
   for (const def of root.descendantsOfType(["function_definition", "class_definition", "lambda"])) {
@@ -57,6 +67,7 @@ function collect(root: PyNode): Scope {
     for (const name of parameterNames(def)) s.names.bind(def, name, null);
     const name = def.childForFieldName("name")?.text;
     if (name && def.type !== "lambda") s.names.bind(s.names.scopeAround(def), name, null);
+    if (name && def.type === "function_definition") s.defs.set(name, def);
   }
   for (const imp of root.descendantsOfType(["import_statement", "import_from_statement", "assignment"])) {
     if (!imp) continue;
@@ -67,6 +78,7 @@ function collect(root: PyNode): Scope {
       if (isLiteral(right, s)) s.consts.add(left.text);
       const text = pyString(right, s);
       if (text !== undefined) s.strings.set(left.text, text);
+      if (right.type === "dictionary") s.dicts.set(left.text, dictEntries(right, s));
       // `run = os.system`, `sp = subprocess`, `e = eval`, `m = __import__("os")`.
       s.names.bind(s.names.scopeAround(imp), left.text, resolve(right, s) ?? null);
       continue;
@@ -173,6 +185,14 @@ function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
     }
     case "parenthesized_expression":
       return node.namedChildren[0] ? resolve(node.namedChildren[0], s, depth + 1) : undefined;
+    case "subscript": {
+      // `o["run"]` of `o = {"run": os.system}`.
+      const dict = node.childForFieldName("value");
+      const key = node.childForFieldName("subscript");
+      const entry =
+        dict?.type === "identifier" && key ? s.dicts.get(dict.text)?.get(pyString(key, s) ?? "") : undefined;
+      return entry ? resolve(entry, s, depth + 1) : undefined;
+    }
     case "call": {
       const fn = node.childForFieldName("function");
       const name = fn ? resolve(fn, s, depth + 1) : undefined;
@@ -185,11 +205,41 @@ function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
         const base = resolve(first, s, depth + 1);
         return base === undefined ? undefined : `${base}.${pyString(second, s) ?? COMPUTED}`;
       }
+      // `pick()` of `def pick(): return os.system` stands for os.system.
+      const def = fn?.type === "identifier" ? s.defs.get(fn.text) : undefined;
+      for (const value of def ? returnedValues(def) : []) {
+        const returned = resolve(value, s, depth + 1);
+        if (returned) return returned;
+      }
       return undefined;
     }
     default:
       return undefined;
   }
+}
+
+/** The string-keyed entries of a dict literal: key → value node. */
+function dictEntries(dict: PyNode, s: Scope): Map<string, PyNode> {
+  const out = new Map<string, PyNode>();
+  for (const pair of dict.namedChildren) {
+    const key = pair?.type === "pair" ? pair.childForFieldName("key") : null;
+    const value = pair?.childForFieldName("value");
+    const text = key ? pyString(key, s) : undefined;
+    if (text !== undefined && value) out.set(text, value);
+  }
+  return out;
+}
+
+/** The values the `def` returns from its own body (not from the functions and lambdas inside it). */
+function returnedValues(def: PyNode): PyNode[] {
+  const out: PyNode[] = [];
+  for (const r of def.descendantsOfType("return_statement")) {
+    let p = r?.parent ?? null;
+    while (p && p.type !== "function_definition" && p.type !== "lambda") p = p.parent;
+    const value = r?.namedChildren[0];
+    if (p?.id === def.id && value) out.push(value);
+  }
+  return out;
 }
 
 const short = (name: string): string => (name.startsWith("builtins.") ? name.slice(9) : name);
