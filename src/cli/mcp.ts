@@ -6,6 +6,7 @@ import { parseEnv } from "node:util";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
 import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, ledgerSigningKey, SqliteStore } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 import { checkMcpConfig, stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
 import { openPostgres } from "../warden-postgres.js";
@@ -335,16 +336,19 @@ async function listTools(io: CliIO, db: string, json: boolean, mcp: Mcp): Promis
     io.stdout("nothing pinned yet (warden mcp pins what an upstream shows the first time it sees it)");
     return 0;
   }
+  // Names, excerpts and definitions are what an upstream server wrote: escaped, they cannot drive the
+  // terminal of the person reviewing them.
+  const out = (line: string) => io.stdout(safeText(line));
   for (const s of states) {
     const what =
       s.item === "tool" ? `${s.server}/${s.name}` : `${s.server} ${s.item}${s.name ? ` ${s.name}` : ""}`;
-    io.stdout(`${s.state.padEnd(8)} ${what}  ${s.pinned.slice(0, 19)}… ${s.action} ${s.since}`);
+    out(`${s.state.padEnd(8)} ${what}  ${s.pinned.slice(0, 19)}… ${s.action} ${s.since}`);
     if (s.pending === null) continue;
-    io.stdout(`    seen ${s.pending.slice(0, 19)}… → ${approveCommand(s)}`);
-    for (const f of s.findings) io.stdout(`    finding ${f.kind}: ${f.excerpt}`);
+    out(`    seen ${s.pending.slice(0, 19)}… → ${approveCommand(s)}`);
+    for (const f of s.findings) out(`    finding ${f.kind}: ${f.excerpt}`);
     if (s.state === "changed" || s.pinnedDefinition !== null) {
       const paths = mcp.definitionDiff(s.pinnedDefinition, s.pendingDefinition).map((c) => c.path);
-      if (s.pinnedDefinition !== null && paths.length > 0) io.stdout(`    changed: ${paths.join(", ")}`);
+      if (s.pinnedDefinition !== null && paths.length > 0) out(`    changed: ${paths.join(", ")}`);
     }
   }
   return 0;
@@ -395,12 +399,14 @@ async function approve(
   const ledger = await openWriter(paths);
   try {
     const what = mcp.describeSubject(subject);
+    // What an upstream server wrote, escaped (see listTools).
+    const out = (line: string) => io.stdout(safeText(line));
     const state = (await mcp.pinStates(ledger.store)).find(
       (s) => s.server === subject.server && s.item === subject.item && s.name === subject.name,
     );
     // What the approver is about to accept, before it is accepted (or refused for its findings).
     if (state?.pending) {
-      io.stdout(`${what}: ${state.state}, pinned ${state.pinned} → seen ${state.pending}`);
+      out(`${what}: ${state.state}, pinned ${state.pinned} → seen ${state.pending}`);
       // Poisoned on first sight, the definition is its own pin: the approver reads it whole.
       const firstSight = state.pinned === state.pending;
       if (firstSight) io.stdout("first seen with findings; the definition:");
@@ -408,11 +414,11 @@ async function approve(
         io.stdout("the pin does not record its definition (written before definitions were kept); seen:");
       const before = firstSight ? null : state.pinnedDefinition;
       for (const line of mcp.formatDiff(mcp.definitionDiff(before, state.pendingDefinition)))
-        io.stdout(`  ${line}`);
-      for (const f of state.findings) io.stdout(`  finding ${f.kind}: ${f.excerpt}`);
+        out(`  ${line}`);
+      for (const f of state.findings) out(`  finding ${f.kind}: ${f.excerpt}`);
     }
     const done = await mcp.approvePin(ledger, subject, `local:${userInfo().username}`, { force });
-    io.stdout(`approved ${what}: ${done.previous} → ${done.digest}`);
+    out(`approved ${what}: ${done.previous} → ${done.digest}`);
     return 0;
   } finally {
     await ledger.close();

@@ -90,3 +90,24 @@ describe("warden mcp approve of a poisoned definition", () => {
     await reopened.close();
   });
 });
+
+describe("warden mcp tools | approve of a definition holding escape sequences", () => {
+  it("prints what the upstream wrote with its controls escaped", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "policy.yaml"), '{"default": "allow"}');
+    const warden = await Warden.open({ policy: join(dir, "policy.yaml"), db: join(dir, "ledger.db") });
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], { FIXTURE_ESCAPES: "1" })],
+    });
+    await (await connectInMemory(gateway)).listTools();
+    await gateway.close();
+    await warden.close();
+    const table = (await cli(["mcp", "tools", "--dir", dir], dir)).stdout;
+    const refused = await cli(["mcp", "approve", "changing", "paint", "--dir", dir], dir);
+    expect(refused.stdout).toContain("Paints.");
+    for (const text of [table, refused.stdout]) {
+      expect(text.split("\n").filter((l) => /[\p{Cc}\p{Cf}]/u.test(l))).toEqual([]);
+    }
+    expect(refused.stdout).toMatch(/\\u001b\[2J|\\u009b31m/);
+  });
+});
