@@ -63,6 +63,16 @@ describe("output", () => {
     expect(r.out).toContain("--explain RULE");
   });
 
+  it("escapes controls in what the scanned project wrote: file names and the code messages quote", async () => {
+    const root = await project({
+      "src/\u001b[2Jrun\u202e.mjs": 'import { exec } from "child_process";\nexec(cmd);\n',
+    });
+    const r = await run([root]);
+    expect(r.out).toContain("code-shell-exec");
+    expect(r.out).toContain("\\u001b[2Jrun\\u202e.mjs");
+    expect(r.out.split("\n").filter((l) => /[\p{Cc}\p{Cf}]/u.test(l))).toEqual([]);
+  });
+
   it("prints JSON with --json", async () => {
     const r = await run(["npm-install-script", "--json"]);
     const json = JSON.parse(r.out);

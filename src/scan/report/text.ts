@@ -1,5 +1,6 @@
 // Human-readable report: findings grouped by file, then errors, install scripts, MCP servers and a summary.
 
+import { safeText } from "../../safe-text.js";
 import { type Finding, type ScanReport, SEVERITIES, severityRank } from "../types.js";
 
 function summary(report: ScanReport, active: Finding[]): string {
@@ -54,7 +55,9 @@ export function formatText(report: ScanReport): string {
   lines.push("", summary(report, active));
   if (active.length > 0)
     lines.push("Run `warden scan --explain RULE` for why a rule exists and how to fix it.");
-  return `${lines.join("\n")}\n`;
+  // File names, messages quoting code, package names and MCP tool descriptions come from the project
+  // scanned, which may be hostile: each line is printed with its controls escaped.
+  return `${lines.map(safeText).join("\n")}\n`;
 }
 
 /** Highest severity among unsuppressed findings, or undefined when there are none. */
