@@ -1,6 +1,6 @@
 // Argument parsing for commands: node's parseArgs, strict, with usage errors as exit code 2.
 import { type ParseArgsConfig, parseArgs } from "node:util";
-
+import { safeText } from "../safe-text.js";
 import { sinceToIso } from "../time.js";
 import type { CliIO } from "./io.js";
 import { didYouMean } from "./suggest.js";
@@ -60,13 +60,17 @@ export async function runCommand(io: CliIO, help: string, body: () => Promise<nu
   try {
     return await body();
   } catch (err) {
+    // A message may quote what a ledger, an upstream or an argument holds: printed with controls escaped.
     if (err instanceof UsageError) {
-      io.stderr(err.showHelp ? `warden: ${err.message}\n\n${help}` : `warden: ${err.message}`);
+      const message = `warden: ${safeText(err.message)}`;
+      io.stderr(err.showHelp ? `${message}\n\n${help}` : message);
       return 2;
     }
     const code = (err as { code?: unknown }).code;
     io.stderr(
-      `warden: ${typeof code === "string" ? `${code}: ` : ""}${(err as Error).message ?? String(err)}`,
+      safeText(
+        `warden: ${typeof code === "string" ? `${code}: ` : ""}${(err as Error).message ?? String(err)}`,
+      ),
     );
     return 1;
   }

@@ -1,6 +1,7 @@
 // `warden verify`: checks the hash chain and signed checkpoints of a ledger or an export, offline.
 import { existsSync } from "node:fs";
 import { isPostgresUrl, redactUrl, verifyDatabase, verifyJsonl, verifyPostgres } from "../ledger/index.js";
+import { safeText } from "../safe-text.js";
 import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -76,13 +77,15 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
       io.stdout(JSON.stringify(result));
       return result.ok ? 0 : 1;
     }
+    // Chain names and failure messages come from the ledger verified, which may have been tampered with.
+    const say = (line: string) => io.stdout(safeText(line));
     if (!result.ok) {
-      io.stdout(
+      say(
         `FAILED ${target}: chain ${result.chain}, record ${result.seq}: ${result.problem}: ${result.message}`,
       );
       return 1;
     }
-    io.stdout(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);
+    say(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);
     for (const chain of result.chains) {
       const age = Math.max(0, Math.round((Date.now() - Date.parse(chain.unsealedSince ?? "")) / 1000));
       const tail =
@@ -93,7 +96,7 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
         chain.archivedThrough === undefined
           ? ""
           : ` after signed checkpoint ${chain.archivedThrough} (earlier records archived)`;
-      io.stdout(
+      say(
         `  chain ${chain.chain}: ${chain.records} records${start}, last checkpoint at ${chain.lastCheckpointSeq || "none"}; ${tail}`,
       );
     }

@@ -120,6 +120,11 @@ describe("warden CLI", () => {
       expect(who.stdout).toContain(part);
     }
     expect((await cli(["who", "call-missing"], cwd)).code).toBe(1);
+    // An error quoting what was given (or what a ledger holds) prints it with its controls escaped.
+    const quoted = await cli(["who", "call-\u001b[2J\u202e"], cwd);
+    expect(quoted.code).toBe(1);
+    expect(quoted.stderr).toContain("call-\\u001b[2J\\u202e");
+    expect(quoted.stderr).not.toMatch(/[\p{Cc}\p{Cf}](?<!\n)/u);
   });
 
   it("who escapes what agents wrote: a rationale cannot forge a line or drive the terminal", async () => {
