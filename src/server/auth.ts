@@ -103,7 +103,12 @@ export function requireRole(...roles: readonly Role[]): MiddlewareHandler<AuthEn
   };
 }
 
-/** An agent acts only on its own agent's calls (other roles are checked by requireRole). */
+/**
+ * An agent acts only on its own agent's calls (other roles are checked by requireRole), and only on a
+ * call that exists when it asks: a call id nobody used yet is CALL_NOT_FOUND here, not let through, or
+ * another agent's call taking that id while the request goes on would be acted on (its outcome written,
+ * its approval read).
+ */
 export async function requireOwnCall(
   store: LedgerStore,
   principal: Principal,
@@ -112,6 +117,7 @@ export async function requireOwnCall(
   if (principal.role !== "agent") return;
   // Every intent under the id (ids claimed before claims were shared could have two): all must be its own.
   const intents = await store.query({ callId, kinds: ["call.intent"] });
+  if (intents.length === 0) throw new WardenError("CALL_NOT_FOUND", `no call ${callId}`);
   if (intents.some((intent) => intent.agent !== principal.agent)) {
     throw new WardenError("FORBIDDEN", "this call belongs to another agent");
   }
