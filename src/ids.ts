@@ -14,5 +14,9 @@ export function newId(prefix: IdPrefix): string {
   return `${prefix}_${time}${random}`;
 }
 
-/** Ids supplied by callers (e.g. a model's tool-call id): short printable text only. */
-export const CALLER_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * Ids supplied by callers (e.g. a model's tool-call id): short printable text only, and never `.` or `..`:
+ * in `/v1/calls/{id}` those are path segments every URL parser removes, so no client could report the
+ * call's outcome or ask how it stands.
+ */
+export const CALLER_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,128}$/;

@@ -13,6 +13,10 @@ def test_accepted_ids_stay_and_others_map_to_a_stable_digest() -> None:
     odd = "toolu 01/xyz"
     assert warden_call_id(odd) == "h:" + hashlib.sha256(odd.encode()).hexdigest()[:32]
     assert warden_call_id("x" * 129) == warden_call_id("x" * 129) != "x" * 129
+    # "." and ".." are path segments a URL drops: /v1/calls/../outcome could not report the call.
+    for dots in (".", ".."):
+        assert warden_call_id(dots) == "h:" + hashlib.sha256(dots.encode()).hexdigest()[:32]
+    assert warden_call_id("...") == "..."
 
 
 def test_the_rationale_is_the_text_plus_a_mapped_id_and_fits_the_limit() -> None:

@@ -527,7 +527,10 @@ export class Gate {
   async #claimCallId(requested: string | null | undefined): Promise<string> {
     if (requested === undefined || requested === null) return newId("call");
     if (typeof requested !== "string" || !CALLER_ID_PATTERN.test(requested)) {
-      throw new WardenError("INVALID_REQUEST", "callId must be 1–128 characters of [A-Za-z0-9_.:-]");
+      throw new WardenError(
+        "INVALID_REQUEST",
+        "callId must be 1–128 characters of [A-Za-z0-9_.:-], not . or ..",
+      );
     }
     // Reserved before the store lookup so two concurrent requests with one id cannot both pass; the
     // store's claim does the same for other processes on the database (ids used before it, by the lookup).

@@ -4,13 +4,16 @@ import { describe, expect, it } from "vitest";
 import { denialText, rationaleOf, wardenCallId } from "../../src/adapters/shared.js";
 import { RateLimitedError, ToolDeniedError } from "../../src/index.js";
 
-const CALLER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const CALLER_ID = /^(?!\.\.?$)[A-Za-z0-9_.:-]{1,128}$/;
 
 describe("adapter helpers", () => {
   it("keeps ids Warden accepts and maps every other id deterministically into the accepted shape", () => {
     expect(wardenCallId("call_abc-1.2:3")).toBe("call_abc-1.2:3");
     expect(wardenCallId(undefined)).toBeUndefined();
     expect(wardenCallId("")).toBeUndefined();
+    // Path segments a URL drops (/v1/calls/../outcome) are mapped too.
+    expect(wardenCallId("..")).toMatch(/^h:[0-9a-f]{32}$/);
+    expect(wardenCallId(".")).toMatch(/^h:[0-9a-f]{32}$/);
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 300 }), (id) => {
         const mapped = wardenCallId(id);

@@ -234,4 +234,31 @@ describe("HTTP decision service", () => {
     });
     expect(unknownAgent.body.error.code).toBe("AGENT_UNKNOWN");
   });
+
+  it("refuses the call ids . and .., which no client can put in /v1/calls/{id}, and records nothing", async () => {
+    const id = await openSession();
+    const before = (await warden.ledger.head())?.seq;
+    for (const callId of [".", ".."]) {
+      const res = await api("POST", "/v1/decisions", tokens.agent, {
+        session: id,
+        tool: "read_ticket",
+        callId,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({
+        code: "INVALID_REQUEST",
+        message: expect.stringContaining(".."),
+      });
+    }
+    expect((await warden.ledger.head())?.seq).toBe(before);
+    // Dots inside an id are fine: the URL keeps them.
+    const dotted = await api("POST", "/v1/decisions", tokens.agent, {
+      session: id,
+      tool: "read_ticket",
+      callId: "...",
+    });
+    expect(dotted.body).toMatchObject({ callId: "...", decision: "allow" });
+    const reported = await api("POST", "/v1/calls/.../outcome", tokens.agent, { status: "ok" });
+    expect(reported.status).toBe(200);
+  });
 });

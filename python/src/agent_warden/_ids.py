@@ -7,8 +7,9 @@ import json
 import re
 from typing import List, Optional
 
-# The ids Warden accepts from callers (src/ids.ts CALLER_ID_PATTERN).
-_CALLER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# The ids Warden accepts from callers (src/ids.ts CALLER_ID_PATTERN): never "." or "..", which a URL
+# path /v1/calls/{id} loses, so the call's outcome could not be reported.
+_CALLER_ID = re.compile(r"^(?!\.\.?$)[A-Za-z0-9_.:-]{1,128}$")
 # Warden refuses longer rationales (counted in UTF-16 units); the model's text is cut to fit.
 MAX_RATIONALE = 16 * 1024
 

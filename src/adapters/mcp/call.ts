@@ -9,7 +9,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Gate, GateDecision } from "../../core/index.js";
 import { WardenError } from "../../errors.js";
-import { newId } from "../../ids.js";
+import { CALLER_ID_PATTERN, newId } from "../../ids.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Session } from "../../session.js";
 import type { ToolCatalog } from "./catalog.js";
@@ -33,8 +33,6 @@ export interface CallContext {
   /** Marks a downstream request as running on an upstream, so that upstream's own requests can be tied to it. */
   track: (upstream: string, requestId: Extra["requestId"]) => () => void;
 }
-
-const CALLER_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Answers a `tools/call` request. A refusal is a tool result with isError, so the model can read it and recover. */
 export async function callTool(
@@ -196,7 +194,7 @@ async function blocked(
 
 function callIdOf(meta: Record<string, unknown>): string | undefined {
   const id = meta[META.callId];
-  return typeof id === "string" && CALLER_ID.test(id) ? id : undefined;
+  return typeof id === "string" && CALLER_ID_PATTERN.test(id) ? id : undefined;
 }
 
 function rationaleOf(meta: Record<string, unknown>): string | undefined {
