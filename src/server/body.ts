@@ -32,6 +32,11 @@ function decodeUtf8(bytes: Uint8Array): string {
  * decision costs more than the decision itself.
  */
 export async function readText(c: Context, max = MAX_BODY_BYTES): Promise<string> {
+  // The bytes are read as they come: a compressed body would be decided on as text it is not.
+  const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") {
+    throw new WardenError("INVALID_REQUEST", "content-encoding is not accepted: send the body uncompressed");
+  }
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (declared > max) throw tooLarge(max);
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -71,6 +76,14 @@ export async function readJson<S extends z.ZodType>(
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new WardenError("INVALID_REQUEST", "content-type must be application/json");
+  }
+  // JSON is UTF-8 (RFC 8259): a body labelled otherwise would be decided on as other text than its sender wrote.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+    throw new WardenError(
+      "INVALID_REQUEST",
+      "a JSON body is read as UTF-8: send it so, with charset=utf-8 or none",
+    );
   }
   return parseJson(await readText(c), schema, options);
 }

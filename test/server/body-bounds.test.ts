@@ -1,5 +1,6 @@
 // Bodies are checked where they arrive: text that is not valid Unicode, or a duration no record can hold,
 // gets INVALID_REQUEST from the route, not a failed ledger write with an internal field path.
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { createToken, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
@@ -56,6 +57,41 @@ describe("request bodies", () => {
     expect(ended.body.reason).toBe(shown);
     const [record] = await warden.ledger.store.query({ kinds: ["session.end"] });
     expect(record?.data.reason).toBe(shown);
+  });
+
+  it("refuse a body labelled with a charset other than UTF-8, or compressed, and record nothing", async () => {
+    const { warden, server, token, session } = await serving();
+    const send = (headers: Record<string, string>, body: Uint8Array | string) =>
+      fetch(`${server.url}/v1/decisions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        body,
+      });
+    // "Ã©" in ISO-8859-1 is the two bytes UTF-8 reads as "é": read as UTF-8, another text than was sent.
+    const latin1 = Buffer.from(`{"session":"${session}","tool":"t","args":{"to":"Ã©"}}`, "latin1");
+    const labelled = await send({ "content-type": "application/json; charset=iso-8859-1" }, latin1);
+    expect(labelled.status).toBe(400);
+    expect(await labelled.json()).toMatchObject({
+      error: { code: "INVALID_REQUEST", message: expect.stringContaining("UTF-8") },
+    });
+    const json = `{"session":"${session}","tool":"t","args":{}}`;
+    const zipped = await send(
+      { "content-type": "application/json", "content-encoding": "gzip" },
+      gzipSync(json),
+    );
+    expect(zipped.status).toBe(400);
+    expect(await zipped.json()).toMatchObject({
+      error: { code: "INVALID_REQUEST", message: expect.stringContaining("content-encoding") },
+    });
+    expect(await warden.ledger.store.query({ kinds: ["call.intent"] })).toEqual([]);
+    // UTF-8, said or not, in any spelling, is read.
+    for (const type of [
+      "application/json",
+      "application/json; charset=utf-8",
+      'application/json;charset="UTF-8"',
+    ]) {
+      expect((await send({ "content-type": type }, json)).status).toBe(200);
+    }
   });
 
   it("refuse a key named twice in one object, which another parser could read the other way", async () => {
