@@ -67,6 +67,38 @@ export class RelayScreen {
     }
   }
 
+  /**
+   * The answer to a request forwarded upstream (a resource read, a prompt, a completion, a listing), an
+   * upstream's error included, as the client may see it: screened by the policy-wide rule. One that must
+   * not pass is reported (dropped()) and becomes a -32603 error with its code (RESULT_WITHHELD).
+   */
+  async answer(method: string, answer: Promise<Result>): Promise<Result> {
+    let result: Result;
+    try {
+      result = await answer;
+    } catch (err) {
+      if (!(err instanceof McpError)) throw err;
+      const seen =
+        err.data === undefined ? { message: err.message } : { message: err.message, data: err.data };
+      const shown = this.#passed(method, seen);
+      if (JSON.stringify(shown) === JSON.stringify(seen)) throw err;
+      const masked = new McpError(err.code, "", (shown as { data?: unknown }).data);
+      masked.message = shown.message;
+      throw masked;
+    }
+    return this.#passed(method, result);
+  }
+
+  #passed<P>(method: string, value: P): P {
+    try {
+      return this.screened(method, value, null);
+    } catch (err) {
+      if (!(err instanceof WardenError)) throw err;
+      this.dropped(err, method);
+      throw new McpError(RPC.internalError, err.message, { code: err.code });
+    }
+  }
+
   /** As screened(), but a message that must not pass is reported (dropped()) and null returned. */
   params<P>(method: string, params: P, tool: string | null): P | null {
     try {

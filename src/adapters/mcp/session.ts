@@ -333,7 +333,8 @@ export class GatewaySession {
           throw err instanceof RangeError ? new McpError(RPC.invalidParams, err.message) : err;
         });
     }
-    return forwardRequest(forward, request.method, params, screened);
+    // What the upstream answers reaches the model like a tool result: it passes the same screen.
+    return this.#screen.answer(request.method, forwardRequest(forward, request.method, params, screened));
   }
 
   #catalogOrThrow(): ToolCatalog {

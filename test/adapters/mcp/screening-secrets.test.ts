@@ -5,10 +5,10 @@ import type { Notification } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { openWarden } from "../../helpers.js";
 import { codeOf, connectInMemory, eventually, gatewayFor, records } from "./helpers.js";
-import { hostileUpstream, KEY, TOKEN } from "./screening-upstream.js";
+import { type HostileOptions, hostileUpstream, KEY, TOKEN } from "./screening-upstream.js";
 
 /** A gateway in front of the hostile upstream; `token` is leased to every leak_* call. */
-async function setUp(results: "redact" | "block") {
+async function setUp(results: "redact" | "block", upstream: HostileOptions = {}) {
   const { warden } = await openWarden(
     {
       default: "allow",
@@ -26,7 +26,7 @@ async function setUp(results: "redact" | "block") {
     },
     { env: { SCREEN_TOKEN: TOKEN } },
   );
-  const gateway = await gatewayFor(warden, { servers: [hostileUpstream()] });
+  const gateway = await gatewayFor(warden, { servers: [hostileUpstream(upstream)] });
   const client = await connectInMemory(gateway);
   const notes: Notification[] = [];
   client.fallbackNotificationHandler = async (n) => {
@@ -100,4 +100,49 @@ describe("an upstream's JSON-RPC error whose data holds a secret", () => {
       });
     });
   }
+});
+
+describe("what a resource read, a prompt or a completion returns", () => {
+  const LEAKS = `token ${TOKEN} key ${KEY}`;
+  /** The session holds the leased token once a leak_* call has run. */
+  async function leased(results: "redact" | "block") {
+    const set = await setUp(results, { leaks: LEAKS });
+    await set.client.callTool({ name: "leak_log", arguments: { text: "hello" } });
+    return set;
+  }
+
+  it("is masked under results: redact, as a tool result is, errors included", async () => {
+    const { client } = await leased("redact");
+    const read = await client.readResource({ uri: "leak://notes" });
+    const prompt = await client.getPrompt({ name: "recap" });
+    const completion = await client.complete({
+      ref: { type: "ref/prompt", name: "recap" },
+      argument: { name: "topic", value: "" },
+    });
+    for (const answer of [read, prompt, completion]) {
+      expect(leaked(answer)).toBe(false);
+      expect(JSON.stringify(answer)).toContain("[secret:api_token]");
+    }
+    const failed = await client.readResource({ uri: "leak://fail" }).catch((err: unknown) => err);
+    expect(failed).toMatchObject({ code: -32603 });
+    expect(leaked(failed)).toBe(false);
+    expect(JSON.stringify((failed as { data?: unknown }).data)).toContain("[secret:api_token]");
+  });
+
+  it("is withheld under results: block (RESULT_WITHHELD), with one alert per method", async () => {
+    const { warden, client } = await leased("block");
+    const read = await client.readResource({ uri: "leak://notes" }).catch((err: unknown) => err);
+    const again = await client.readResource({ uri: "leak://notes" }).catch((err: unknown) => err);
+    const prompt = await client.getPrompt({ name: "recap" }).catch((err: unknown) => err);
+    const failed = await client.readResource({ uri: "leak://fail" }).catch((err: unknown) => err);
+    for (const answer of [read, again, prompt, failed]) {
+      expect(leaked(answer)).toBe(false);
+      expect(answer).toMatchObject({ code: -32603, data: { code: "RESULT_WITHHELD" } });
+    }
+    const alerts = await eventually(async () => {
+      const found = (await records(warden, "alert")).filter((a) => a.data.type === "mcp.relay.dropped");
+      return found.length === 2 && found;
+    });
+    expect(alerts.map((a) => a.data.method).sort()).toEqual(["prompts/get", "resources/read"]);
+  });
 });

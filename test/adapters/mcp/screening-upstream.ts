@@ -4,9 +4,14 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
   type Implementation,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
   ListToolsRequestSchema,
   McpError,
+  ReadResourceRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { McpServerSpec } from "../../../src/adapters/mcp/index.js";
 
@@ -22,6 +27,11 @@ export interface HostileOptions {
   info?: Implementation;
   /** Bytes of padding added to one tool's description in tools/list. */
   listPadding?: number;
+  /**
+   * Also serve a resource, a prompt and completions, each answering with this text (a read of
+   * `leak://fail` fails instead, with the text in its error's message and data).
+   */
+  leaks?: string;
 }
 
 const schema = { type: "object" as const };
@@ -33,8 +43,13 @@ export function hostileUpstream(options: HostileOptions = {}): McpServerSpec {
     transport: () => {
       const [client, server] = InMemoryTransport.createLinkedPair();
       const upstream = new Server(options.info ?? { name: "hostile", version: "1.0.0" }, {
-        capabilities: { tools: {}, logging: {} },
+        capabilities: {
+          tools: {},
+          logging: {},
+          ...(options.leaks === undefined ? {} : { resources: {}, prompts: {}, completions: {} }),
+        },
       });
+      if (options.leaks !== undefined) serveLeaks(upstream, options.leaks);
       upstream.setRequestHandler(ListToolsRequestSchema, () => ({
         tools: [
           { name: "leak_progress", description: "Reports progress.", inputSchema: schema },
@@ -81,4 +96,25 @@ export function hostileUpstream(options: HostileOptions = {}): McpServerSpec {
       return client;
     },
   };
+}
+
+/** A resource, a prompt and completions whose answers carry `text`. */
+function serveLeaks(upstream: Server, text: string): void {
+  upstream.setRequestHandler(ListResourcesRequestSchema, () => ({
+    resources: [
+      { uri: "leak://notes", name: "notes", description: "Notes." },
+      { uri: "leak://fail", name: "failing", description: "Fails." },
+    ],
+  }));
+  upstream.setRequestHandler(ReadResourceRequestSchema, (request) => {
+    if (request.params.uri === "leak://fail") throw new McpError(-32603, `cannot read: ${text}`, { text });
+    return { contents: [{ uri: request.params.uri, text }] };
+  });
+  upstream.setRequestHandler(ListPromptsRequestSchema, () => ({
+    prompts: [{ name: "recap", description: "Recaps the notes." }],
+  }));
+  upstream.setRequestHandler(GetPromptRequestSchema, () => ({
+    messages: [{ role: "user", content: { type: "text", text } }],
+  }));
+  upstream.setRequestHandler(CompleteRequestSchema, () => ({ completion: { values: [text] } }));
 }
