@@ -144,13 +144,13 @@ export async function listenHttp(
       } catch {
         return rpcError(c, 400, RPC.parseError, "parse error: the body is not JSON", "INVALID_REQUEST");
       }
-      const id = requestId(body);
-      if (id !== undefined && inexactInteger(text) !== null) {
-        return c.json({
-          jsonrpc: "2.0",
-          id,
-          error: { code: RPC.invalidParams, message: INEXACT_INTEGER_MESSAGE },
-        });
+      if (Array.isArray(body)) {
+        // A batch is refused whole: which of its messages held the integer cannot be told once parsed.
+        const ids = body.map(requestId).filter((id) => id !== undefined);
+        if (ids.length > 0 && inexactInteger(text) !== null) return c.json(ids.map(inexactRefusal));
+      } else {
+        const id = requestId(body);
+        if (id !== undefined && inexactInteger(text) !== null) return c.json(inexactRefusal(id));
       }
     }
     const sessionId = c.req.header("mcp-session-id");
@@ -307,6 +307,11 @@ export async function listenHttp(
 function requestId(body: unknown): string | number | undefined {
   if (typeof body !== "object" || body === null || !("method" in body) || !("id" in body)) return undefined;
   return typeof body.id === "string" || typeof body.id === "number" ? body.id : undefined;
+}
+
+/** The answer to a request holding an integer JSON.parse rounded. */
+function inexactRefusal(id: string | number) {
+  return { jsonrpc: "2.0", id, error: { code: RPC.invalidParams, message: INEXACT_INTEGER_MESSAGE } };
 }
 
 function rpcError(c: Context, status: number, rpc: number, message: string, code: string): Response {

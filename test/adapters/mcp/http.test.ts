@@ -81,4 +81,25 @@ describe("warden mcp --listen errors", () => {
     expect(await warden.ledger.store.query({ kinds: ["session.start"] })).toEqual([]);
     expect((await post(auth)).status).toBe(200);
   });
+
+  it("refuses a batch holding such an integer whole, answering each request in it", async () => {
+    const { warden, post } = await listening();
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const init = await post({ authorization: `Bearer ${token}` });
+    const session = {
+      authorization: `Bearer ${token}`,
+      "mcp-session-id": String(init.headers.get("mcp-session-id")),
+      "mcp-protocol-version": "2025-03-26",
+    };
+    await init.body?.cancel();
+    const call = (id: number, args: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":${args}}}`;
+    const batch = `[${call(2, '{"message":"a","n":9007199254740993}')},${call(3, '{"message":"b"}')},{"jsonrpc":"2.0","method":"notifications/initialized"}]`;
+    const refused = await post(session, "/mcp", batch);
+    expect(await refused.json()).toEqual([
+      { jsonrpc: "2.0", id: 2, error: { code: -32602, message: expect.stringMatching(/2\^53/) } },
+      { jsonrpc: "2.0", id: 3, error: { code: -32602, message: expect.stringMatching(/2\^53/) } },
+    ]);
+    expect(await warden.ledger.store.query({ kinds: ["call.intent"] })).toEqual([]);
+  });
 });
