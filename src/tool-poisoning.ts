@@ -52,8 +52,22 @@ const PATTERNS: { kind: PoisoningKind; re: RegExp; closed?: true }[] = [
   },
 ];
 
-// Zero-width and word-joiner characters, BOM, bidi embeddings/overrides/isolates, Unicode tag characters.
-const INVISIBLE = /[\u200B-\u200F\u2060-\u2064\uFEFF\u202A-\u202E\u2066-\u2069\u00AD]|[\u{E0000}-\u{E007F}]/u;
+// Runs of characters a renderer may show as nothing (Unicode's Default_Ignorable_Code_Point): zero-width and
+// joiner characters, BOM, bidi controls (U+061C too), fillers (U+3164), variation selectors, tag characters.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}+/gu;
+
+/**
+ * The first run of invisible characters, except one text or emoji presentation selector (U+FE0E, U+FE0F)
+ * right after a visible character, which is how "⚠️" is written. A run of selectors carries data (one
+ * byte each) that a model reads and a person does not see.
+ */
+function invisibleRun(text: string): RegExpExecArray | null {
+  INVISIBLE.lastIndex = 0;
+  for (let m = INVISIBLE.exec(text); m !== null; m = INVISIBLE.exec(text)) {
+    if (!(m.index > 0 && (m[0] === "\uFE0E" || m[0] === "\uFE0F"))) return m;
+  }
+  return null;
+}
 
 const show = (s: string): string =>
   s.replace(/[^\x20-\x7E]/gu, (ch) =>
@@ -84,8 +98,9 @@ export function checkToolDescription(text: string): PoisoningSignal[] {
     const excerpt = text.slice(m.index, Math.min(end, m.index + 200)).trim();
     out.push({ kind, index: m.index, excerpt: show(excerpt).slice(0, 80) });
   }
-  const hidden = INVISIBLE.exec(text);
-  if (hidden) out.push({ kind: "invisible-unicode", index: hidden.index, excerpt: show(hidden[0]) });
+  const hidden = invisibleRun(text);
+  if (hidden)
+    out.push({ kind: "invisible-unicode", index: hidden.index, excerpt: show(hidden[0]).slice(0, 80) });
   return out;
 }
 

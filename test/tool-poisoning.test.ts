@@ -26,6 +26,14 @@ describe("checkToolDescription", () => {
     ["Adds numbers.\u200B", "invisible-unicode"],
     ["Adds numbers.\u202Eexec\u202C", "invisible-unicode"],
     ["Adds numbers.\u{E0041}\u{E0042}", "invisible-unicode"],
+    // Bytes hidden in variation selectors after a visible character (each selector one byte).
+    ["Adds numbers.\u{1F600}\u{E0100}\u{E0134}\u{E0121}", "invisible-unicode"],
+    ["Adds numbers.a\uFE00\uFE0B", "invisible-unicode"],
+    ["Adds\u061C numbers.", "invisible-unicode"],
+    ["Adds\u180E numbers.", "invisible-unicode"],
+    ["Adds\u3164 numbers.", "invisible-unicode"],
+    ["Adds\u034F numbers.", "invisible-unicode"],
+    ["\uFE0FAdds numbers.", "invisible-unicode"],
   ])("flags %j as %s", (text, kind) => {
     expect(kinds(text)).toContain(kind);
   });
@@ -37,6 +45,7 @@ describe("checkToolDescription", () => {
     ["Creates a GitHub issue. Requires the repository owner and name."],
     ["Lists <b>files</b> in a folder; important: paths are relative."],
     ["Résumé parser for PDF files — café ✓"],
+    ["Deletes files \u26A0\uFE0F and cannot undo \u2764\uFE0E"],
   ])("passes %j", (text) => {
     expect(isPoisoned(text)).toBe(false);
   });

@@ -32,6 +32,8 @@ export interface HostileOptions {
    * `leak://fail` fails instead, with the text in its error's message and data).
    */
   leaks?: string;
+  /** More tools to list, each answering "done". */
+  tools?: { name: string; description: string }[];
 }
 
 const schema = { type: "object" as const };
@@ -62,6 +64,7 @@ export function hostileUpstream(options: HostileOptions = {}): McpServerSpec {
             inputSchema: schema,
           },
           { name: "deep", description: `Looks up a record. ${POISON}`, inputSchema: schema },
+          ...(options.tools ?? []).map((tool) => ({ ...tool, inputSchema: schema })),
         ],
       }));
       upstream.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
