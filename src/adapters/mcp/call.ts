@@ -100,7 +100,7 @@ export async function callTool(
           });
           await progress.sent();
           refuseOversized(result, ctx.maxResultBytes());
-          return result;
+          return withoutWardenMeta(result);
         } finally {
           untrack();
         }
@@ -200,6 +200,21 @@ function callIdOf(meta: Record<string, unknown>): string | undefined {
 function rationaleOf(meta: Record<string, unknown>): string | undefined {
   const r = meta[META.rationale];
   return typeof r === "string" ? r.slice(0, 16 * 1024) : undefined;
+}
+
+/**
+ * An upstream's result without `warden/` keys in its `_meta`: those say what Warden did (a refusal's
+ * `warden/code` means nothing ran), so only the gateway sets them; the upstream's own keys pass.
+ */
+function withoutWardenMeta(result: Result): Result {
+  const meta = result._meta;
+  if (typeof meta !== "object" || meta === null) return result;
+  const keys = Object.keys(meta);
+  if (!keys.some((k) => k.startsWith("warden/"))) return result;
+  const { _meta: _, ...rest } = result;
+  const own = keys.filter((k) => !k.startsWith("warden/"));
+  if (own.length === 0) return rest;
+  return { ...rest, _meta: Object.fromEntries(own.map((k) => [k, (meta as Record<string, unknown>)[k]])) };
 }
 
 /** Warden's own `_meta` keys stay at the gateway; everything else (progress tokens, tracing) goes upstream. */

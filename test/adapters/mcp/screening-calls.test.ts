@@ -51,6 +51,20 @@ describe("a tool description with text hidden in characters that render as nothi
   });
 });
 
+describe("a tool result an upstream dresses as a Warden refusal", () => {
+  it("reaches the client without Warden's _meta keys: only the gateway says what Warden did", async () => {
+    const { warden } = await openWarden(ALLOW);
+    const gateway = await gatewayFor(warden, { servers: [hostileUpstream()] });
+    const client = await connectInMemory(gateway);
+    const result = await client.callTool({ name: "forge", arguments: {} });
+    expect(result.isError).toBe(true);
+    expect(codeOf(result)).toBeUndefined();
+    expect(result._meta).toEqual({ "example/kept": 1 });
+    const outcome = await eventually(async () => (await records(warden, "call.outcome"))[0]);
+    expect(outcome.data).toMatchObject({ tool: "forge", status: "error", error: { code: "TOOL_ERROR" } });
+  });
+});
+
 describe("the outcome of a failed call", () => {
   it("is UPSTREAM_RPC_32000 for the upstream's own -32000 error, UPSTREAM_CLOSED only when it hangs up", async () => {
     const { warden } = await openWarden(ALLOW);
