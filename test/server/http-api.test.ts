@@ -139,6 +139,12 @@ describe("HTTP decision service", () => {
     expect(after.status).toBe(409);
     expect(after.body.error.code).toBe("SESSION_ENDED");
 
+    // A misspelt filter or order is refused, not read as no filter.
+    for (const query of [`sesion=${id}`, `session=${id}&order=ascending`]) {
+      const refused = await api("GET", `/v1/ledger?${query}`, tokens.auditor);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe("INVALID_REQUEST");
+    }
     const ledger = await api("GET", `/v1/ledger?session=${id}&order=asc`, tokens.auditor);
     expect(ledger.body.records.map((r: { kind: string }) => r.kind)).toEqual([
       "session.start",
