@@ -124,8 +124,10 @@ export class SlackChannel {
     try {
       const value = ButtonValue.safeParse(safeJson(click.value));
       if (!value.success) throw new WardenError("INVALID_REQUEST", "the button does not name an approval");
-      const name = this.#o.settings.users[payload.user.id];
-      if (!name) {
+      // Own keys only: a user id such as "constructor" must not find Object.prototype's.
+      const users = this.#o.settings.users;
+      const name = Object.hasOwn(users, payload.user.id) ? users[payload.user.id] : undefined;
+      if (typeof name !== "string" || name === "") {
         throw new WardenError(
           "FORBIDDEN",
           `your Slack user (${payload.user.id}) is not listed in approvals.slack "${this.name}" users, so it cannot decide`,

@@ -149,6 +149,10 @@ describe("Slack approvals", () => {
     await send(slack.signedRequest(slack.clickPayload(ops.ts, "U0CAROL01", "warden_approve")));
     await vi.waitFor(() => expect(slack.responses).toHaveLength(2));
     expect(slack.responses[1]).toMatchObject({ text: expect.stringContaining("FORBIDDEN") });
+    // A user id naming a property every object has is not a mapped user either.
+    await send(slack.signedRequest(slack.clickPayload(ops.ts, "constructor", "warden_approve")));
+    await vi.waitFor(() => expect(slack.responses).toHaveLength(3));
+    expect(slack.responses[2]).toMatchObject({ text: expect.stringContaining("is not listed") });
     expect(warden.approvals.queue.book.get(id)!.status).toBe("pending");
   });
 
