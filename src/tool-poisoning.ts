@@ -8,7 +8,9 @@ export type PoisoningKind =
   | "tool-shadowing"
   | "invisible-unicode"
   /** The definition holds more values or characters than are read: what was not read was not screened. */
-  | "too-large-to-screen";
+  | "too-large-to-screen"
+  /** The server showed more new or changed definitions than the gateway records for one server. */
+  | "too-many-definitions";
 
 export interface PoisoningSignal {
   kind: PoisoningKind;

@@ -38,12 +38,24 @@ export interface ReviewContext {
   agent: string | null;
 }
 
+/**
+ * Ledger records (first-sight pins and alerts) one upstream server may cause in one gateway process. An
+ * upstream showing new names or definitions on every listing would otherwise fill the ledger's disk
+ * until every call fails closed; past it, what it shows anew is hidden, with one alert.
+ */
+export const MAX_REVIEW_RECORDS_PER_SERVER = 1_000;
+
+/** Thrown inside a review when the server's budget is spent. */
+class OverBudget extends Error {}
+
 /** Shared by every session of one gateway, so a definition is pinned and alerted once per process. */
 export class ToolReviewer {
   readonly #ledger: Ledger;
   readonly #pins: PinBook;
   readonly #poisoning: "block" | "warn";
   readonly #alerted = new Set<string>();
+  /** Records written per server (see MAX_REVIEW_RECORDS_PER_SERVER). */
+  readonly #written = new Map<string, number>();
   readonly #pinning = new Map<string, Promise<unknown>>();
 
   constructor(ledger: Ledger, pins: PinBook, poisoning: "block" | "warn") {
@@ -95,10 +107,28 @@ export class ToolReviewer {
     otherTools: readonly string[],
   ): Promise<Review> {
     const fields = pinnedFields(subject.item, definition);
-    // The pin record holds the definition one level down: deeper, the ledger cannot hold it.
-    if (jsonDepthExceeds(fields, MAX_JSON_DEPTH - 1)) return this.#tooDeep(subject, ctx);
-    const digest = pinDigest(subject.item, definition);
-    const findings = signals.map((s) => ({ kind: s.kind, excerpt: s.excerpt }));
+    try {
+      // The pin record holds the definition one level down: deeper, the ledger cannot hold it.
+      if (jsonDepthExceeds(fields, MAX_JSON_DEPTH - 1)) return await this.#tooDeep(subject, ctx);
+      const digest = pinDigest(subject.item, definition);
+      const findings = signals.map((s) => ({ kind: s.kind, excerpt: s.excerpt }));
+      return await this.#compare(subject, definition, fields, digest, findings, signals, otherTools, ctx);
+    } catch (err) {
+      if (err instanceof OverBudget) return this.#overBudget(subject, ctx);
+      throw err;
+    }
+  }
+
+  async #compare(
+    subject: PinSubject,
+    definition: JsonObject,
+    fields: JsonObject,
+    digest: string,
+    findings: JsonObject[],
+    signals: PoisoningSignal[],
+    otherTools: readonly string[],
+    ctx: ReviewContext,
+  ): Promise<Review> {
     const key = pinKey(subject);
     const pin = await this.#pinFor(subject, definition, fields, digest, findings, otherTools);
     if (signals.length > 0) {
@@ -165,6 +195,7 @@ export class ToolReviewer {
       pin?.action === "approve" &&
       checkToolDefinition(definition as unknown as ToolDefinitionText, otherTools, LEGACY_FIELDS).length ===
         0;
+    this.#spend(subject.server);
     const writing = this.#pins.pin(this.#ledger, {
       ...subject,
       digest,
@@ -202,8 +233,39 @@ export class ToolReviewer {
     return { state: "poisoned", digest: "", signals };
   }
 
-  async #alertOnce(key: string, ctx: ReviewContext, data: JsonObject): Promise<void> {
+  /** Counts one record against `server`'s budget; throws OverBudget once it is spent. */
+  #spend(server: string): void {
+    const written = this.#written.get(server) ?? 0;
+    if (written >= MAX_REVIEW_RECORDS_PER_SERVER) throw new OverBudget();
+    this.#written.set(server, written + 1);
+  }
+
+  /**
+   * A server past its budget: what it shows anew is hidden whatever `poisoning` says, and one alert
+   * (outside the budget) says so.
+   */
+  async #overBudget(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
+    const what = `more than ${MAX_REVIEW_RECORDS_PER_SERVER} new or changed definitions`;
+    const excerpt = `${what} from server ${subject.server}`;
+    const signals: PoisoningSignal[] = [{ kind: "too-many-definitions", index: 0, excerpt }];
+    const data: JsonObject = {
+      type: "mcp.tool.poisoning",
+      ...subjectData(subject),
+      scheme: PIN_SCHEME,
+      mode: this.#poisoning,
+      severity: "high",
+      action: "hidden",
+      message: `server ${subject.server} showed ${what}; what it shows anew is hidden until the gateway restarts`,
+      findings: [{ kind: "too-many-definitions", excerpt }],
+    };
+    await this.#alertOnce(`flood\u0000${subject.server}`, ctx, data, false);
+    return { state: "poisoned", digest: "", signals };
+  }
+
+  /** Appends the alert once per key; `budgeted`: it counts against the subject's server. */
+  async #alertOnce(key: string, ctx: ReviewContext, data: JsonObject, budgeted = true): Promise<void> {
     if (this.#alerted.has(key)) return;
+    if (budgeted && typeof data.server === "string") this.#spend(data.server);
     this.#alerted.add(key);
     try {
       await this.#ledger.append({

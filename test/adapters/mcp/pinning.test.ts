@@ -8,6 +8,7 @@ import {
   pinStates,
 } from "../../../src/adapters/mcp/index.js";
 import { legacyToolDigest } from "../../../src/adapters/mcp/pins.js";
+import { MAX_REVIEW_RECORDS_PER_SERVER } from "../../../src/adapters/mcp/review.js";
 import { formatAlert } from "../../../src/cli/alerts.js";
 import { openWarden } from "../../helpers.js";
 import {
@@ -84,6 +85,32 @@ describe("tool pinning", () => {
     expect(codeOf(await client.callTool({ name: "greet", arguments: {} }))).toBe("MCP_TOOL_BLOCKED");
     const intents = await records(warden, "call.intent");
     expect(intents).toHaveLength(0);
+  });
+});
+
+describe("an upstream flooding the ledger", () => {
+  it("gets at most MAX_REVIEW_RECORDS_PER_SERVER records written; what it shows beyond is hidden, with one alert", async () => {
+    const { warden } = await openWarden(ALLOW_ALL);
+    const many = MAX_REVIEW_RECORDS_PER_SERVER + 50;
+    const gateway = await gatewayFor(warden, {
+      servers: [stdioServer("changing", CHANGING, [], { FIXTURE_MANY: String(many) })],
+    });
+    const client = await connectInMemory(gateway);
+    const shown = await allTools(client);
+    const pins = await records(warden, "mcp.tool.pin");
+    const alerts = (await records(warden, "alert")).filter((a) => a.data.server === "changing");
+    expect(pins.length + alerts.length).toBeLessThanOrEqual(MAX_REVIEW_RECORDS_PER_SERVER + 1);
+    expect(alerts.map((a) => (a.data.findings as { kind: string }[])[0]?.kind)).toEqual([
+      "too-many-definitions",
+    ]);
+    expect(shown).toContain("greet");
+    expect(shown.length).toBe(pins.length);
+    const hidden = `gen_${many - 1}`;
+    expect(shown).not.toContain(hidden);
+    expect(codeOf(await client.callTool({ name: hidden, arguments: {} }))).toBe("MCP_TOOL_POISONED");
+    // Listing again writes nothing more.
+    await allTools(client);
+    expect((await records(warden, "mcp.tool.pin")).length).toBe(pins.length);
   });
 });
 
