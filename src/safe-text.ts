@@ -3,8 +3,19 @@
 
 const CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
+const escaped = (ch: string): string => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`;
+
+/** Controls, format characters and line separators as `\uXXXX`: the text can neither break a line nor steer a terminal. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, escaped);
+}
+
+/**
+ * Text as a terminal shows it: escapeControls, and a letter of another script inside a word (the
+ * Cyrillic "а" of "pаypal.com") as `\u0430` too, so it cannot pass for the letter it looks like.
+ */
 export function safeText(text: string): string {
-  return text.replace(CONTROL, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`);
+  return markLookAlikes(escapeControls(text), escaped);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { AgentUnknownError, SessionEndedError, SessionNotFoundError, WardenError } from "../errors.js";
 import { newId } from "../ids.js";
 import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledger/index.js";
-import { isPrintable, safeText } from "../safe-text.js";
+import { escapeControls, isPrintable } from "../safe-text.js";
 import type { IdentityPolicy } from "./config.js";
 import type { PrincipalChain } from "./principal.js";
 import type { SessionInfo, SessionRequest } from "./session-info.js";
@@ -285,7 +285,7 @@ export class SessionRegistry {
   async end(id: string, given = "ended"): Promise<SessionInfo> {
     // The reason may quote what a caller or a sandboxed tool wrote (a host name, an error): recorded with
     // its controls and invisible characters escaped, it cannot forge a line wherever it is printed.
-    const reason = safeText(given);
+    const reason = escapeControls(given);
     const info = await this.get(id);
     if (info.endedAt) throw new SessionEndedError(id);
     // Mark first so calls racing the end record are refused, not slipped in after it.

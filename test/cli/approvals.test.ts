@@ -25,12 +25,15 @@ async function askMail(to: string, rationale: string) {
 
 describe("warden approvals / approve / deny", () => {
   it("lists and decides on the local ledger, escaping what the agent wrote", async () => {
-    const first = await askMail("eve@outside.example", "reply\u001b[2J to the customer");
+    const first = await askMail("eve@outside.ex\u0430mple", "reply\u001b[2J to the customer");
     const listed = await cli(["approvals"], cwd);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain(first.approval!.id);
     expect(listed.stdout).toContain("\\u001b[2J");
     expect(listed.stdout).not.toContain("\u001b");
+    // A Cyrillic letter inside a Latin word is written as its code point: it cannot pass for an "a".
+    expect(listed.stdout).toContain("outside.ex\\u0430mple");
+    expect(listed.stdout).not.toContain("\u0430");
     // The ledger's digest on the arguments line; the redacted body in clear only as held arguments.
     const line = (prefix: string) => listed.stdout.split("\n").find((l) => l.startsWith(prefix)) ?? "";
     expect(line("  arguments")).not.toContain("secret body");
