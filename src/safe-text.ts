@@ -42,20 +42,47 @@ function scriptOf(letter: string): string | null {
   return CONFUSABLE_SCRIPTS.find(([, re]) => re.test(letter))?.[0] ?? null;
 }
 
+/** A letter of another script than the rest of its word: at `index`, of `script`, in a `main`-script word. */
+export interface LookAlike {
+  index: number;
+  letter: string;
+  script: string;
+  main: string;
+}
+
 /**
- * `text` with `mark(letter)` in place of each letter of a word mixing those scripts that is not of the
- * word's main script (the one most of its letters have; Latin on a tie): "pаypal" has a Cyrillic "а".
+ * Each letter of a word mixing those scripts that is not of the word's main script (the one most of its
+ * letters have; Latin on a tie): "pаypal" has a Cyrillic "а". The dashboard marks them; terminals and
+ * Slack write them as code points (markLookAlikes).
  */
-export function markLookAlikes(text: string, mark: (letter: string) => string): string {
-  return text.replace(/[\p{L}\p{M}]+/gu, (word) => {
-    const letters = [...word];
+export function lookAlikes(text: string): LookAlike[] {
+  const found: LookAlike[] = [];
+  for (const word of text.matchAll(/[\p{L}\p{M}]+/gu)) {
+    const letters = [...word[0]];
     const counts = new Map<string, number>();
     for (const l of letters) {
       const script = scriptOf(l);
       if (script) counts.set(script, (counts.get(script) ?? 0) + 1);
     }
-    if (counts.size < 2) return word;
+    if (counts.size < 2) continue;
     const main = [...counts].sort((a, b) => b[1] - a[1] || (a[0] === "Latin" ? -1 : 1))[0]![0];
-    return letters.map((l) => ((scriptOf(l) ?? main) === main ? l : mark(l))).join("");
-  });
+    let index = word.index;
+    for (const letter of letters) {
+      const script = scriptOf(letter);
+      if (script && script !== main) found.push({ index, letter, script, main });
+      index += letter.length;
+    }
+  }
+  return found;
+}
+
+/** `text` with `mark(letter)` in place of each of its lookAlikes. */
+export function markLookAlikes(text: string, mark: (letter: string) => string): string {
+  let out = "";
+  let last = 0;
+  for (const { index, letter } of lookAlikes(text)) {
+    out += text.slice(last, index) + mark(letter);
+    last = index + letter.length;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }

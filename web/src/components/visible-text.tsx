@@ -1,5 +1,7 @@
 // Agent-written text as people read it: characters that are invisible or reorder what is shown appear as their code points.
 
+import { lookAlikes } from "../../../src/safe-text.js";
+
 /**
  * Controls, format characters (bidirectional embeddings, overrides, isolates and marks, zero-width
  * characters, tags), line and paragraph separators, private-use and unassigned code points, and what
@@ -17,55 +19,22 @@ function codePoint(ch: string): string {
   return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
-/**
- * Scripts whose letters pass for one another: a Cyrillic "а" or a Greek "ο" in a Latin word makes
- * "pаypal.com" read as the domain it is not.
- */
-const CONFUSABLE_SCRIPTS: readonly [string, RegExp][] = [
-  ["Latin", /\p{Script=Latin}/u],
-  ["Cyrillic", /\p{Script=Cyrillic}/u],
-  ["Greek", /\p{Script=Greek}/u],
-  ["Armenian", /\p{Script=Armenian}/u],
-];
-
-function scriptOf(letter: string): string | null {
-  return CONFUSABLE_SCRIPTS.find(([, re]) => re.test(letter))?.[0] ?? null;
-}
-
-/**
- * `text` with each letter of a word that mixes those scripts marked when it is not of the word's main
- * script (the one most of its letters have; Latin on a tie).
- */
-function lookAlikes(text: string, key: number) {
+/** `text` with each of its look-alike letters (src/safe-text.ts) marked. */
+function markedLookAlikes(text: string, key: number) {
   const out = [];
   let last = 0;
-  for (const word of text.matchAll(/[\p{L}\p{M}]+/gu)) {
-    const letters = [...word[0]];
-    const counts = new Map<string, number>();
-    for (const l of letters) {
-      const script = scriptOf(l);
-      if (script) counts.set(script, (counts.get(script) ?? 0) + 1);
-    }
-    if (counts.size < 2) continue;
-    const main = [...counts].sort((a, b) => b[1] - a[1] || (a[0] === "Latin" ? -1 : 1))[0]![0];
-    let at = word.index;
-    for (const l of letters) {
-      const script = scriptOf(l);
-      if (script && script !== main) {
-        if (at > last) out.push(text.slice(last, at));
-        out.push(
-          <span
-            key={`${key}-${at}`}
-            class="lookalike"
-            title={`a ${script} letter in a ${main} word: it may pass for another`}
-          >
-            {l}
-          </span>,
-        );
-        last = at + l.length;
-      }
-      at += l.length;
-    }
+  for (const { index, letter, script, main } of lookAlikes(text)) {
+    if (index > last) out.push(text.slice(last, index));
+    out.push(
+      <span
+        key={`${key}-${index}`}
+        class="lookalike"
+        title={`a ${script} letter in a ${main} word: it may pass for another`}
+      >
+        {letter}
+      </span>,
+    );
+    last = index + letter.length;
   }
   if (last < text.length) out.push(text.slice(last));
   return out;
@@ -76,7 +45,7 @@ function runs(text: string) {
   const out = [];
   let last = 0;
   for (const m of text.matchAll(HIDDEN)) {
-    if (m.index > last) out.push(...lookAlikes(text.slice(last, m.index), last));
+    if (m.index > last) out.push(...markedLookAlikes(text.slice(last, m.index), last));
     const name = codePoint(m[0]);
     out.push(
       <span key={m.index} class="hidden-char" title={`${name}: an invisible or direction-changing character`}>
@@ -85,7 +54,7 @@ function runs(text: string) {
     );
     last = m.index + m[0].length;
   }
-  if (last < text.length) out.push(...lookAlikes(text.slice(last), last));
+  if (last < text.length) out.push(...markedLookAlikes(text.slice(last), last));
   return out;
 }
 
