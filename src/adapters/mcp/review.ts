@@ -217,20 +217,13 @@ export class ToolReviewer {
    * A definition nested too deep to pin or screen whole: hidden whatever `poisoning` says (a change to
    * it could never be seen), with an alert that names it but cannot hold it.
    */
-  async #tooDeep(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
+  #tooDeep(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
     const excerpt = `nested deeper than ${MAX_JSON_DEPTH - 1} levels`;
-    const signals: PoisoningSignal[] = [{ kind: "too-large-to-screen", index: 0, excerpt }];
-    await this.#alertOnce(`deep\u0000${pinKey(subject)}`, ctx, {
-      type: "mcp.tool.poisoning",
-      ...subjectData(subject),
-      scheme: PIN_SCHEME,
-      mode: this.#poisoning,
-      severity: "high",
-      action: "hidden",
+    return this.#hidden(subject, ctx, `deep\u0000${pinKey(subject)}`, {
+      kind: "too-large-to-screen",
+      excerpt,
       message: `${describeSubject(subject)} is ${excerpt}: it cannot be pinned or screened, so it is hidden`,
-      findings: [{ kind: "too-large-to-screen", excerpt }],
     });
-    return { state: "poisoned", digest: "", signals };
   }
 
   /** Counts one record against `server`'s budget; throws OverBudget once it is spent. */
@@ -244,10 +237,29 @@ export class ToolReviewer {
    * A server past its budget: what it shows anew is hidden whatever `poisoning` says, and one alert
    * (outside the budget) says so.
    */
-  async #overBudget(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
+  #overBudget(subject: PinSubject, ctx: ReviewContext): Promise<Review> {
     const what = `more than ${MAX_REVIEW_RECORDS_PER_SERVER} new or changed definitions`;
-    const excerpt = `${what} from server ${subject.server}`;
-    const signals: PoisoningSignal[] = [{ kind: "too-many-definitions", index: 0, excerpt }];
+    return this.#hidden(
+      subject,
+      ctx,
+      `flood\u0000${subject.server}`,
+      {
+        kind: "too-many-definitions",
+        excerpt: `${what} from server ${subject.server}`,
+        message: `server ${subject.server} showed ${what}; what it shows anew is hidden until the gateway restarts`,
+      },
+      false,
+    );
+  }
+
+  /** Hidden whatever `poisoning` says, for a reason no poisoning rule gives; alerted once per `key`. */
+  async #hidden(
+    subject: PinSubject,
+    ctx: ReviewContext,
+    key: string,
+    why: { kind: PoisoningSignal["kind"]; excerpt: string; message: string },
+    budgeted = true,
+  ): Promise<Review> {
     const data: JsonObject = {
       type: "mcp.tool.poisoning",
       ...subjectData(subject),
@@ -255,11 +267,11 @@ export class ToolReviewer {
       mode: this.#poisoning,
       severity: "high",
       action: "hidden",
-      message: `server ${subject.server} showed ${what}; what it shows anew is hidden until the gateway restarts`,
-      findings: [{ kind: "too-many-definitions", excerpt }],
+      message: why.message,
+      findings: [{ kind: why.kind, excerpt: why.excerpt }],
     };
-    await this.#alertOnce(`flood\u0000${subject.server}`, ctx, data, false);
-    return { state: "poisoned", digest: "", signals };
+    await this.#alertOnce(key, ctx, data, budgeted);
+    return { state: "poisoned", digest: "", signals: [{ kind: why.kind, index: 0, excerpt: why.excerpt }] };
   }
 
   /** Appends the alert once per key; `budgeted`: it counts against the subject's server. */
