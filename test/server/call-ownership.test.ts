@@ -6,12 +6,10 @@ import type { LedgerStore } from "../../src/ledger/index.js";
 import { createToken, type RunningServer, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
 import { apiClient } from "./api-client.js";
+import { TWO_AGENTS } from "./two-agents.js";
 
 const POLICY = {
-  agents: {
-    "support-bot": { team: "support", developer: "dana@example.com", tools: ["read_ticket", "send_email"] },
-    "other-bot": { team: "other", developer: "x@example.com", tools: ["read_ticket"] },
-  },
+  agents: TWO_AGENTS,
   rules: [
     { id: "read", tools: ["read_ticket"], decision: "allow" },
     { id: "mail", tools: ["send_email"], decision: "ask", reason: "mail leaves the company" },
