@@ -1,6 +1,8 @@
 // Runs a command inside bubblewrap: no network but the egress proxy, read-only system, one writable work folder, limits.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
+  chmodSync,
+  chownSync,
   closeSync,
   existsSync,
   lstatSync,
@@ -8,10 +10,11 @@ import {
   openSync,
   readlinkSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import type { Readable } from "node:stream";
 import {
   type CommandSpec,
@@ -47,12 +50,25 @@ export interface BubblewrapOptions extends SandboxRunnerOptions {
 /** The BPF program in a run's control folder (not secret), opened as bwrap's fd 4 for --seccomp. */
 const SECCOMP_FILE = "seccomp.bpf";
 const SPAWNER_VARIABLES = ["LOGNAME", "SHELL", "TERM", "USER", "USERNAME"];
+/**
+ * The host user bwrap runs as when Warden is root. bwrap maps the sandbox's uid 65534 onto the uid that
+ * starts it: started by root, the tool would be the host's root (without capabilities, but the owner of
+ * every root file: /proc/sys settings such as kernel.core_pattern, root-only keys under /etc/ssl).
+ */
+const HOST_SANDBOX_ID = 65534;
+const SETPRIV = "/usr/bin/setpriv";
+
+/** True when bwrap must first give up root (Warden runs as root). */
+function dropsRoot(): boolean {
+  return process.getuid?.() === 0;
+}
 
 /**
  * Runs commands in bubblewrap. Each run gets new user, PID, network, IPC, UTS and cgroup namespaces
  * (uid 65534 inside, no capabilities), read-only /usr and the system library folders, a minimal /etc,
  * a private tmpfs /tmp, and a writable /work; nothing else of the host (no /root, /home, or the
- * Warden folder) exists inside. The network namespace has only loopback: the egress proxy's socket
+ * Warden folder) exists inside. Started by root, bwrap first becomes the host's uid 65534, so that the
+ * sandbox's uid is not the host's root. The network namespace has only loopback: the egress proxy's socket
  * is the single way out. Limits: wall clock (the whole tree is killed), RLIMIT_AS/CPU/FSIZE through
  * prlimit, output caps. kill() ends the run's PID namespace, so every process in it dies at once.
  *
@@ -76,7 +92,12 @@ export class BubblewrapRunner implements SandboxRunner {
   /** True when bwrap and socat can be run here and the seccomp filter can be built. */
   static available(options: Pick<BubblewrapOptions, "bwrap"> = {}): boolean {
     const ok = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
-    return ok(options.bwrap ?? "bwrap", ["--version"]) && ok("socat", ["-V"]) && seccompAvailable();
+    const bwrap = options.bwrap ?? "bwrap";
+    // As root, bwrap must be able to make its user namespace as the unprivileged host user.
+    const started = dropsRoot()
+      ? ok(SETPRIV, [...setprivArgs(), bwrap, "--unshare-user", "--ro-bind", "/", "/", "true"])
+      : ok(bwrap, ["--version"]);
+    return started && ok("socat", ["-V"]) && seccompAvailable();
   }
 
   run(spec: CommandSpec): Promise<RunResult> {
@@ -99,18 +120,20 @@ export class BubblewrapRunner implements SandboxRunner {
     const limits = { ...this.#o.limits, ...spec.limits };
     const args = this.#args(limits, control, work, false, spec);
     const env = this.#env(spec);
-    if (!this.#seccomp) return { command: this.#bwrapPath(), args, env, cleanup };
+    // The caller's spawner cannot change user: setpriv gives root up before bwrap starts.
+    let argv = [this.#bwrapPath(), ...args];
+    if (dropsRoot()) {
+      if (!existsSync(SETPRIV)) {
+        cleanup();
+        throw new SandboxError("SANDBOX_UNAVAILABLE", `${SETPRIV} is required to run bwrap as root`);
+      }
+      argv = [SETPRIV, ...setprivArgs(), ...argv];
+    }
+    if (!this.#seccomp) return { command: argv[0]!, args: argv.slice(1), env, cleanup };
     // The caller's spawner passes only stdio, so a shell opens the filter as bwrap's fd 4.
     return {
       command: "/bin/sh",
-      args: [
-        "-c",
-        'f=$1; shift; exec "$@" 4<"$f"',
-        "warden-bwrap",
-        join(control, SECCOMP_FILE),
-        this.#bwrapPath(),
-        ...args,
-      ],
+      args: ["-c", 'f=$1; shift; exec "$@" 4<"$f"', "warden-bwrap", join(control, SECCOMP_FILE), ...argv],
       env,
       cleanup,
     };
@@ -129,6 +152,8 @@ export class BubblewrapRunner implements SandboxRunner {
         stdio: ["pipe", "pipe", "pipe", "pipe", filter ?? "ignore"],
         detached: true,
         env: this.#env(spec),
+        // libuv drops the supplementary groups too.
+        ...(dropsRoot() ? { uid: HOST_SANDBOX_ID, gid: HOST_SANDBOX_ID } : {}),
       });
     } catch (err) {
       cleanup();
@@ -150,9 +175,18 @@ export class BubblewrapRunner implements SandboxRunner {
     try {
       control = mkdtempSync(join(root, "warden-sbx-"));
       work = spec.workDir ?? mkdtempSync(join(root, "warden-work-"));
-      for (const [name, text] of Object.entries(SANDBOX_ETC)) writeFileSync(join(control, name), text);
+      for (const [name, text] of Object.entries(SANDBOX_ETC)) {
+        writeFileSync(join(control, name), text, { mode: 0o644 });
+      }
       if (filter !== null) writeFileSync(join(control, SECCOMP_FILE), filter);
+      if (dropsRoot()) {
+        // bwrap, no longer root, binds the /etc files (nothing secret) and the work folder.
+        chmodSync(control, 0o755);
+        chownSync(work, HOST_SANDBOX_ID, HOST_SANDBOX_ID);
+        if (this.#o.proxySocket) shareSocketFolder(this.#o.proxySocket);
+      }
     } catch (err) {
+      if (err instanceof SandboxError) throw err;
       throw new SandboxError("SANDBOX_UNAVAILABLE", "could not prepare the sandbox folders", {
         code: (err as NodeJS.ErrnoException).code ?? null,
       });
@@ -263,4 +297,30 @@ export class BubblewrapRunner implements SandboxRunner {
     a.push(...spec.command);
     return a;
   }
+}
+
+/** setpriv's arguments that make the rest of its command line run as the unprivileged sandbox user. */
+function setprivArgs(): string[] {
+  const id = String(HOST_SANDBOX_ID);
+  return ["--reuid", id, "--regid", id, "--clear-groups", "--"];
+}
+
+/**
+ * Lets bwrap, run as the sandbox user, bind the proxy socket: its folder (which must be 0700, this
+ * user's) is handed to that user, and the socket made connectable. No other user can enter the folder.
+ */
+function shareSocketFolder(socketPath: string): void {
+  const folder = dirname(socketPath);
+  const st = statSync(folder);
+  if ((st.mode & 0o077) !== 0 || (st.uid !== 0 && st.uid !== HOST_SANDBOX_ID)) {
+    throw new SandboxError(
+      "SANDBOX_INVALID",
+      "proxySocket must be in a folder only this user can enter (0700)",
+    );
+  }
+  chownSync(folder, HOST_SANDBOX_ID, HOST_SANDBOX_ID);
+  // Not there yet for wrap() before the proxy starts: the proxy then creates it with its own mode.
+  try {
+    chmodSync(socketPath, 0o666);
+  } catch {}
 }

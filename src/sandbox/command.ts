@@ -12,7 +12,10 @@ export interface CommandSpec {
   env?: Readonly<Record<string, string>>;
   stdin?: string | Uint8Array;
   limits?: RunLimits;
-  /** A host folder to use as /work (kept afterwards); default a fresh one, removed after the run. */
+  /**
+   * A host folder to use as /work (kept afterwards); default a fresh one, removed after the run. Under
+   * bubblewrap with Warden as root it is handed to uid 65534, the host user bwrap then runs as.
+   */
   workDir?: string;
 }
 

@@ -207,8 +207,9 @@ export class Containment {
     const proxy = new EgressProxy({
       allow: settings.allow,
       deny: settings.deny,
-      // mkdtemp made the folder 0700: only this user can reach the socket, whatever its own mode.
-      listen: { socketPath, mode: runtime === "gvisor" ? 0o666 : 0o600 },
+      // mkdtemp made the folder 0700: only this user (and, when Warden is root, the sandbox user the
+      // runner hands it to) can reach the socket, whatever its own mode.
+      listen: { socketPath, mode: runtime === "gvisor" || process.getuid?.() === 0 ? 0o666 : 0o600 },
       inject: headers,
       onViolation: (refused) => {
         // Screened now, while the session and its leased values are alive: the kill ends it next.

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BubblewrapRunner, EgressProxy, InProcessRunner } from "../../src/sandbox/index.js";
@@ -74,6 +74,29 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
     expect(cmdlinesHolding(token)).toEqual([]);
     writeFileSync(join(work, "stop"), "");
     expect((await handle.done).exitCode).toBe(0);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("is not the host's root when Warden runs as root", async () => {
+    const shared = tempDir();
+    chmodSync(shared, 0o755);
+    writeFileSync(join(shared, "root-only.key"), "root key", { mode: 0o600 });
+    const work = tempDir();
+    const r = await new BubblewrapRunner({ readOnly: [shared] }).run({
+      workDir: work,
+      command: [
+        "sh",
+        "-c",
+        [
+          // Opening a host sysctl for writing writes nothing; a root-mapped sandbox could (kernel.core_pattern).
+          "true 2>/dev/null >> /proc/sys/kernel/core_pattern && echo sysctl-writable",
+          `cat ${join(shared, "root-only.key")} 2>/dev/null`,
+          "touch /work/made && echo made",
+        ].join("\n"),
+      ],
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("made\n");
+    expect(statSync(join(work, "made")).uid).toBe(65534);
   });
 
   it("has no network: a local server is unreachable without the proxy", async () => {
@@ -180,6 +203,7 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
 
   it("removes a fresh work folder after the run", async () => {
     const root = tempDir();
+    chmodSync(root, 0o711); // run as root, bwrap enters it as the unprivileged sandbox user
     const r = await new BubblewrapRunner({ workRoot: root }).run({
       command: ["sh", "-c", "echo x > f; pwd"],
     });
