@@ -24,8 +24,9 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
  * Returns a `fetch` that applies the same rules as the egress proxy: `deny` wins, the host must match
  * `allow`, IP literals are refused unless listed exactly, the name is resolved once and every address
  * must be public unless the host is allowed by its exact name; the connection then goes to the
- * checked address (a `lookup` that returns it), so a second DNS answer can never be used. TLS still
- * verifies the certificate against the host name. A refusal throws EgressDeniedError (EGRESS_DENIED)
+ * checked address (a `lookup` that returns it), so a second DNS answer can never be used, with the
+ * checked host as its Host header (the caller's own is replaced). TLS still verifies the certificate
+ * against the host name. A refusal throws EgressDeniedError (EGRESS_DENIED)
  * and nothing is sent. Request bodies: string, bytes, URLSearchParams.
  *
  * @example
@@ -140,6 +141,9 @@ function send(
   headers.forEach((v, k) => {
     out[k] = v;
   });
+  // The host that was checked, as the egress proxy sends it: a Host of the caller's could name another
+  // virtual host at the allowed address (a shared load balancer or CDN).
+  out.host = url.host;
   if (body !== null) out["content-length"] = String(body.length);
   const opts: RequestOptions = {
     protocol: url.protocol,

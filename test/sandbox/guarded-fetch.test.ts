@@ -21,6 +21,29 @@ describe("guardedFetch", () => {
     expect(server.seen[0]!.headers.host).toBe(`local.test:${server.port}`);
   });
 
+  it("sends the checked host as Host, whatever Host the caller set, after a redirect too", async () => {
+    let port = 0;
+    const server = await localServer((s) =>
+      s.url === "/old"
+        ? { status: 302, body: "", headers: { location: `http://other.test:${port}/new` } }
+        : { status: 200, body: "ok" },
+    );
+    port = server.port;
+    const fetch = guardedFetch(
+      ["local.test:*", "other.test:*"],
+      [],
+      fixedLookup({ "local.test": "127.0.0.1", "other.test": "127.0.0.1" }),
+    );
+    // Another virtual host at the allowed address (a shared load balancer) is not the allowed host.
+    await fetch(`http://local.test:${server.port}/a`, { headers: { Host: "admin.internal" } });
+    await fetch(`http://local.test:${server.port}/old`, { headers: { host: "admin.internal" } });
+    expect(server.seen.map((s) => s.headers.host)).toEqual([
+      `local.test:${server.port}`,
+      `local.test:${server.port}`,
+      `other.test:${server.port}`,
+    ]);
+  });
+
   it("refuses denied, unlisted, IP-literal, metadata and loopback-by-glob targets with EGRESS_DENIED", async () => {
     const server = await localServer();
     const violations: EgressViolation[] = [];
