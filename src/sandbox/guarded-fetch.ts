@@ -83,7 +83,7 @@ export function guardedFetch(
       ) {
         res.resume();
         const from = url.origin;
-        url = parseUrl(new URL(location, url), refuse);
+        url = parseUrl(location, refuse, url);
         if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
           method = "GET";
           body = null;
@@ -101,10 +101,11 @@ export function guardedFetch(
   };
 }
 
-function parseUrl(input: string | URL, refuse: (v: EgressViolation) => never): URL {
+/** `input` as an http(s) URL (relative to `base`, a redirect's), or a `bad_request` refusal. */
+function parseUrl(input: string | URL, refuse: (v: EgressViolation) => never, base?: URL): URL {
   let url: URL | null = null;
   try {
-    url = new URL(String(input));
+    url = new URL(String(input), base);
   } catch {}
   if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
     return refuse({ host: url?.hostname ?? "", port: 0, reason: "bad_request" });

@@ -89,6 +89,22 @@ describe("guardedFetch", () => {
     expect(manual.status).toBe(301);
   });
 
+  it("refuses a redirect to a location that is no URL with EGRESS_DENIED", async () => {
+    const server = await localServer(() => ({
+      status: 302,
+      body: "",
+      headers: { location: "http://other.test:99999/" },
+    }));
+    const violations: EgressViolation[] = [];
+    const fetch = guardedFetch(["local.test:*"], [], fixedLookup({ "local.test": "127.0.0.1" }), {
+      onViolation: (v) => violations.push(v),
+    });
+    const err = await fetch(`http://local.test:${server.port}/`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EgressDeniedError);
+    expect(err).toMatchObject({ code: "EGRESS_DENIED", violation: { reason: "bad_request" } });
+    expect(violations).toHaveLength(1);
+  });
+
   it("DNS rebinding: one resolution, the connection goes to the checked public address only", async () => {
     const server = await localServer();
     const lookup = fixedLookup({ "rebind.example.com": ["8.8.8.8", "127.0.0.1"] });
