@@ -145,10 +145,11 @@ export class Execution {
   /**
    * The error a tool threw, as its caller (and the model) may see it, by the rule of `tool`'s results
    * (SecretsSettings.resultsFor): values handed out to the session and credential formats are masked in
-   * an Error's message and stack; what else it carries (its cause, an AggregateError's errors, its own
-   * fields) is not rewritten, so an error still holding one there is withheld (RESULT_WITHHELD), as is
-   * every error holding one under `block`. A thrown string or object is screened as a result is. The
-   * ledger keeps only the error's code either way.
+   * an Error's message and stack; what else it carries (its name and code, however defined, its cause
+   * chain, an AggregateError's errors, its own fields) is not rewritten, so an error still holding one
+   * there is withheld (RESULT_WITHHELD), as is every error holding one under `block`, and one whose
+   * chain of causes is too long to read. A thrown string or object is screened as a result is. The
+   * ledger keeps only the error's code either way (its `code`, else its `name`: both screened here).
    */
   screenError(err: unknown, session: string, tool: string): unknown {
     const stage = this.#secrets;
@@ -158,14 +159,14 @@ export class Execution {
       const leased = stage.redactor.size(session) > 0;
       const holdsSecret = (text: string) =>
         (leased && stage.redactor.redactText(text, session) !== text) || scanCredentials(text).length > 0;
-      if (!holdsSecret(inspectError(err))) return err;
+      if (!holdsSecret(exposedText(err))) return err;
       if (stage.settings.resultsFor(tool) === "block") {
         return withheldError("the tool failed with an error that held a secret; it was withheld");
       }
       const mask = (text: string) => redactCredentials(stage.redactor.redactText(text, session)) as string;
       err.message = mask(err.message);
       if (typeof err.stack === "string") err.stack = mask(err.stack);
-      if (holdsSecret(inspectError(err))) {
+      if (holdsSecret(exposedText(err))) {
         return withheldError("the tool failed with an error whose details held a secret; it was withheld");
       }
       return err;
@@ -173,6 +174,46 @@ export class Execution {
       if (thrown instanceof WardenError && thrown.code === "RESULT_WITHHELD") return thrown;
       return withheldError("the tool failed; its error could not be screened for secrets");
     }
+  }
+}
+
+/** Errors linked from one error (causes, an AggregateError's members) read at most: a longer chain is withheld. */
+const MAX_LINKED_ERRORS = 256;
+
+/**
+ * Everything a caller may read of an error: each error of its cause chain and AggregateError members
+ * as inspectError shows it (which reaches 8 levels down only) and as JSON.stringify does, with the
+ * `name` and `code` a caller reads (a getter or a hidden field too; the ledger records one of them).
+ * Throws when the chain is longer than MAX_LINKED_ERRORS (or a getter throws): not screened, withheld.
+ */
+function exposedText(err: Error): string {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  const parts: string[] = [];
+  for (let at = 0; at < queue.length; at++) {
+    const link = queue[at];
+    if (link === null || (typeof link !== "object" && typeof link !== "function") || seen.has(link)) continue;
+    seen.add(link);
+    if (seen.size > MAX_LINKED_ERRORS) throw new Error("too many linked errors to screen");
+    const fields = link as { name?: unknown; code?: unknown; cause?: unknown; errors?: unknown };
+    parts.push(
+      link instanceof Error ? inspectError(link) : "",
+      String(fields.name),
+      String(fields.code),
+      serialized(link),
+    );
+    queue.push(fields.cause);
+    if (Array.isArray(fields.errors)) queue.push(...fields.errors);
+  }
+  return parts.join("\n");
+}
+
+/** `value` as JSON.stringify shows it (its toJSON and getters run); "" when it cannot be (a cycle). */
+function serialized(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "";
+  } catch {
+    return "";
   }
 }
 

@@ -47,6 +47,11 @@ const SECRET = "dbpass-7f3a9c2e5b1d4f60";
 
 /** A session whose `query_db` tool gets the `db` secret in its context. */
 async function sessionWithSecret(results?: "redact" | "block") {
+  return (await wardenWithSecret(results)).session;
+}
+
+/** sessionWithSecret, with its Warden. */
+async function wardenWithSecret(results?: "redact" | "block") {
   const { warden } = await openWarden(
     {
       default: "allow",
@@ -59,7 +64,12 @@ async function sessionWithSecret(results?: "redact" | "block") {
     },
     { env: { DB_PASS: SECRET } },
   );
-  return warden.session({ agent: "db-bot", onBehalfOf: "alice@example.com", intent: "report" });
+  const session = await warden.session({
+    agent: "db-bot",
+    onBehalfOf: "alice@example.com",
+    intent: "report",
+  });
+  return { warden, session };
 }
 
 /** What the caller receives when `query_db` throws what `fails` makes of the secret. */
@@ -104,6 +114,49 @@ describe("whatever a tool throws", () => {
       const err = await thrownBy(session, make);
       expect(err).toMatchObject({ code: "RESULT_WITHHELD" });
       expect(shown(err)).not.toContain(SECRET);
+    }
+  });
+
+  it("withholds an Error whose name or code (a getter, a hidden field), deep cause or toJSON holds a secret", async () => {
+    class CodeError extends Error {
+      readonly #code: string;
+      constructor(code: string) {
+        super("query failed");
+        this.#code = code;
+      }
+      get code() {
+        return this.#code;
+      }
+    }
+    const makers = [
+      (s: string) => new CodeError(s),
+      (s: string) =>
+        Object.defineProperty(new Error("query failed"), "code", { value: s, enumerable: false }),
+      (s: string) => {
+        class NamedError extends Error {
+          override get name() {
+            return s;
+          }
+        }
+        return new NamedError("query failed");
+      },
+      (s: string) => {
+        let err = new Error(`auth ${s}`);
+        for (let i = 0; i < 12; i++) err = new Error(`layer ${i}`, { cause: err });
+        return err;
+      },
+      (s: string) => Object.assign(new Error("query failed"), { toJSON: () => ({ dsn: s }) }),
+    ];
+    for (const results of ["redact", "block"] as const) {
+      for (const make of makers) {
+        const { warden, session } = await wardenWithSecret(results);
+        const err = await thrownBy(session, make);
+        expect(err).toMatchObject({ code: "RESULT_WITHHELD" });
+        expect(shown(err)).not.toContain(SECRET);
+        // The outcome record keeps the error's code (else its name): never the value.
+        const records = await warden.ledger.store.query({});
+        expect(JSON.stringify(records)).not.toContain(SECRET);
+      }
     }
   });
 
