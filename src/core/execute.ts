@@ -15,6 +15,8 @@ import {
 import type { LivePolicy } from "./live-policy.js";
 import type { ToolContext } from "./request.js";
 
+/** An object key written after a dot in a JSON path (the `redact:` dialect); others are quoted. */
+const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/;
 /** Leases of a session with no `sessions.maxDuration` still end this long after it started. */
 const DEFAULT_LEASE_HORIZON_MS = 8 * 3_600_000;
 
@@ -112,6 +114,45 @@ export class Execution {
   mayMissLeasedValues(session: string): boolean {
     const stage = this.#secrets;
     return stage !== null && stage.items.size > 0 && stage.redactor.size(session) === 0;
+  }
+
+  /**
+   * The JSON paths of `args` (a call of `session`) holding a value handed out to the session, in a form
+   * masking recognises: the intent record keeps them as digests, as it keeps credentials DLP finds. A
+   * key holding one takes its whole object (a path must not spell it). None while it holds no value.
+   */
+  leasedPaths(args: JsonValue, session: string): string[] {
+    const stage = this.#secrets;
+    if (!stage || stage.redactor.size(session) === 0) return [];
+    const holds = (text: string) => stage.redactor.redactText(text, session) !== text;
+    const paths: string[] = [];
+    const visit = (value: JsonValue, path: string): void => {
+      if (typeof value === "string" || typeof value === "number") {
+        if (holds(typeof value === "string" ? value : JSON.stringify(value))) paths.push(path);
+      } else if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) visit(value[i] as JsonValue, `${path}[${i}]`);
+      } else if (value !== null && typeof value === "object") {
+        const keys = Object.keys(value);
+        if (keys.some(holds)) paths.push(path);
+        else {
+          for (const key of keys) {
+            visit(
+              value[key] as JsonValue,
+              SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+            );
+          }
+        }
+      }
+    };
+    visit(args, "$");
+    return paths;
+  }
+
+  /** `text` with the values handed out to `session` masked (`[secret:NAME]`), as in a result. */
+  maskLeased(text: string, session: string): string {
+    const stage = this.#secrets;
+    if (!stage || stage.redactor.size(session) === 0) return text;
+    return stage.redactor.redactText(text, session);
   }
 
   /**

@@ -157,8 +157,10 @@ export class Gate {
 
   /** The request's own checks, the live session, the call id (claimed), and the policy in force. */
   async #admit(req: ToolCallRequest, runner: ToolRunner): Promise<AdmittedCall> {
-    const { args, rationale, traceparent } = checkRequest(req);
+    const { args, rationale: given, traceparent } = checkRequest(req);
     const session = await this.#sessions.active(req.session);
+    // Recorded and shown to approvers: a value handed out to the session is masked in it.
+    const rationale = given === null ? null : this.#execution.maskLeased(given, session.id);
     const callId = await this.#claimCallId(req.callId);
     const chosenId = req.callId !== undefined && req.callId !== null;
     const policy = this.#policy.current;
@@ -168,16 +170,19 @@ export class Gate {
   /** The arguments as the ledger records them, and as deciders of an approval may read them. */
   #redact(call: AdmittedCall, screening: Screening): Redaction {
     const redactPaths = call.policy.redactionsFor(call.tool);
+    // A value handed out to the session is never recorded either, however it got into the arguments.
+    const leased = this.#execution.leasedPaths(call.args, call.session.id);
+    const hidden = leased.length > 0 ? [...screening.redact, ...leased] : screening.redact;
     const recorded = applyRedactions(
       call.args,
-      screening.redact.length > 0 ? [...redactPaths, ...screening.redact] : redactPaths,
+      hidden.length > 0 ? [...redactPaths, ...hidden] : redactPaths,
     );
-    // Deciders read the policy's redacted values; credentials DLP found stay digests even for them.
+    // Deciders read the policy's redacted values; credentials DLP found (and leased values) stay digests.
     const shownArgs =
       redactPaths.length === 0
         ? null
-        : screening.redact.length > 0
-          ? applyRedactions(call.args, screening.redact).args
+        : hidden.length > 0
+          ? applyRedactions(call.args, hidden).args
           : call.args;
     return { args: recorded.args, redacted: recorded.redacted, shownArgs };
   }

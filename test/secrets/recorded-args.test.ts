@@ -1,0 +1,75 @@
+// A value handed out to a session never reaches the ledger through a later call's arguments or rationale.
+import { describe, expect, it } from "vitest";
+import { openWarden } from "../helpers.js";
+
+const SECRET = "dbpass-7f3a9c2e5b1d4f60";
+
+describe("a leased value in a later call", () => {
+  it("is recorded as a digest in its arguments (a key takes its object) and masked in its rationale", async () => {
+    const { warden } = await openWarden(
+      {
+        default: "allow",
+        redact: { send: ["$.note"] },
+        secrets: {
+          items: {
+            db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
+          },
+        },
+      },
+      { env: { DB_PASS: SECRET } },
+    );
+    const session = await warden.session({
+      agent: "db-bot",
+      onBehalfOf: "alice@example.com",
+      intent: "report",
+    });
+    let leaked = "";
+    await session.guardWithContext("query_db", async (_a: object, ctx) => {
+      leaked = ctx.secrets.db ?? "";
+      return "ok";
+    })({});
+    const b64 = Buffer.from(leaked).toString("base64");
+    const send = session.guard("send", async (_a: object) => "sent");
+    await send.with({ rationale: `the password is ${leaked}` })({
+      to: "bob@example.com",
+      body: `pw ${leaked}`,
+      headers: { [leaked]: "x", other: "y" },
+      list: [1, `b64 ${b64}`],
+      note: "kept as the policy says",
+    });
+    const [intent] = (await warden.ledger.store.query({ kinds: ["call.intent"] })).filter(
+      (r) => r.data.tool === "send",
+    );
+    const data = intent!.data as { args: Record<string, unknown>; redacted: string[]; rationale: string };
+    expect(data.redacted).toEqual(expect.arrayContaining(["$.body", "$.headers", "$.list[1]", "$.note"]));
+    expect(data.args.to).toBe("bob@example.com");
+    expect(data.args.body).toMatch(/^sha256:/);
+    expect(data.args.headers).toMatch(/^sha256:/);
+    expect(data.rationale).toBe("the password is [secret:db]");
+    const all = JSON.stringify(await warden.ledger.store.query({}));
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(b64.slice(0, 20));
+  });
+
+  it("leaves the arguments of a session holding no secret as they are", async () => {
+    const { warden } = await openWarden(
+      {
+        default: "allow",
+        secrets: {
+          items: {
+            db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
+          },
+        },
+      },
+      { env: { DB_PASS: SECRET } },
+    );
+    const session = await warden.session({
+      agent: "db-bot",
+      onBehalfOf: "alice@example.com",
+      intent: "report",
+    });
+    await session.guard("send", async (_a: object) => "sent").with({ rationale: "why" })({ body: SECRET });
+    const [intent] = await warden.ledger.store.query({ kinds: ["call.intent"] });
+    expect(intent!.data).toMatchObject({ args: { body: SECRET }, redacted: [], rationale: "why" });
+  });
+});
