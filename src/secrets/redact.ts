@@ -38,7 +38,8 @@ interface Matcher {
  * Remembers the secret values handed out per session and replaces every occurrence, in any string or
  * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
  * form (once and twice), its percent-encodings, hex, base64 / base64url and base32, also as a fragment
- * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, the
+ * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, also
+ * when that text is broken into lines (the whole wrapped run is masked then), the
  * value reversed, and (8 characters or more) spelled out with spaces, line breaks or punctuation.
  *
  * @example
@@ -126,8 +127,11 @@ function buildMatcher(values: Registration[], ignoreCase: boolean): Matcher {
   return { re, names, values, fold, percent, spread };
 }
 
+/** A run of base64 / base64url / base32 / hex characters broken into lines (MIME, PEM, `base64` output). */
+const WRAPPED_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]+(?:\r?\n[A-Za-z0-9+/=_-]+)+/g;
+
 function redactText(text: string, matcher: Matcher): string {
-  let out = text;
+  let out = text.includes("\n") ? unwrapped(text, matcher) : text;
   for (let pass = 0; pass < MAX_PASSES; pass++) {
     const before = out;
     // Percent-encoded, however the encoder chose what to escape (only texts that can hold an escape).
@@ -146,6 +150,20 @@ function redactText(text: string, matcher: Matcher): string {
   };
   const left = found(matcher.re) || matcher.spread.some(({ re }) => found(re));
   return left ? `[secret:${matcher.values.map((v) => v.name).join(",")}]` : out;
+}
+
+/**
+ * `text` with each line-wrapped encoded run that holds a value once its line breaks are taken out
+ * (an encoded value the wrap cut in two) replaced whole by that value's marker.
+ */
+function unwrapped(text: string, matcher: Matcher): string {
+  return text.replace(WRAPPED_RUN, (run) => {
+    const joined = run.replace(/\r?\n/g, "");
+    matcher.re.lastIndex = 0;
+    const found = matcher.re.exec(joined);
+    matcher.re.lastIndex = 0;
+    return found === null ? run : `[secret:${matcher.names.get(matcher.fold(found[0])) ?? "?"}]`;
+  });
 }
 
 /** The encodings of `value` that a tool's output may carry. */

@@ -108,12 +108,39 @@ describe("SecretRedactor", () => {
     expect(r.redactText(text, "ses_1")).toBe(text);
   });
 
+  it("finds a value in a longer base64 or hex text broken into lines, wherever the break falls", () => {
+    const r = new SecretRedactor();
+    const value = "Xk9-pQ2_vL7mZr4Ts8Wb";
+    r.register("ses_1", "api", value);
+    const config = Buffer.from(
+      `{"service": "reports", "region": "eu-west-1", "token": "${value}", "retries": 3}`,
+    );
+    const wraps = [
+      ...[64, 76].map((n) => config.toString("base64").replace(new RegExp(`(.{${n}})`, "g"), "$1\r\n")),
+      ...[60, 76].map((n) => config.toString("base64").replace(new RegExp(`(.{${n}})`, "g"), "$1\n")),
+      config.toString("hex").replace(/(.{64})/g, "$1\n"),
+    ];
+    for (const text of wraps) {
+      const out = r.redactText(`data:\n${text}\nend`, "ses_1");
+      expect(out, text).toContain("[secret:api]");
+      expect(out, text).toMatch(/^data:\n/);
+    }
+    // Wrapped base64 holding no value is left as it was.
+    const other = Buffer.from("x".repeat(200))
+      .toString("base64")
+      .replace(/(.{64})/g, "$1\n");
+    expect(r.redactText(other, "ses_1")).toBe(other);
+  });
+
   it("takes linear time on long texts of a value's own characters and separators", () => {
     const r = new SecretRedactor();
     r.register("ses_1", "api", "a-a-a-a-a-a-a-a-a-a-a-a-a-a-a-b");
     const started = performance.now();
     const out = r.redactText(`${"a-a- ".repeat(20_000)}c`, "ses_1");
     expect(out.endsWith("c")).toBe(true);
+    // A long line of base64 characters followed by broken lines: no run is looked for at every offset.
+    const lines = `${"a".repeat(200_000)}${"\n \n".repeat(50_000)}`;
+    expect(r.redactText(lines, "ses_1")).toBe(lines);
     // Backtracking would take minutes; a linear scan takes milliseconds.
     expect(performance.now() - started).toBeLessThan(5_000);
   });
