@@ -39,7 +39,7 @@ interface Matcher {
  * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
  * form (once and twice), its percent-encodings, hex, base64 / base64url and base32, also as a fragment
  * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, also
- * when that text is broken into lines (the whole wrapped run is masked then), the
+ * when that text is broken into lines (masked across the break), the
  * value reversed, and (8 characters or more) spelled out with spaces, line breaks or punctuation.
  *
  * @example
@@ -153,16 +153,28 @@ function redactText(text: string, matcher: Matcher): string {
 }
 
 /**
- * `text` with each line-wrapped encoded run that holds a value once its line breaks are taken out
- * (an encoded value the wrap cut in two) replaced whole by that value's marker.
+ * `text` with each encoded value a line wrap cut in two (found in a wrapped run once its breaks are taken
+ * out) replaced, across the break, by that value's marker. A value whole on one line is left to the
+ * passes after this one, which mask it where it stands and leave the lines around it as they are.
  */
 function unwrapped(text: string, matcher: Matcher): string {
   return text.replace(WRAPPED_RUN, (run) => {
-    const joined = run.replace(/\r?\n/g, "");
+    // Where each character of the joined text stands in the run.
+    const at: number[] = [];
+    for (let i = 0; i < run.length; i++) if (run[i] !== "\r" && run[i] !== "\n") at.push(i);
+    const joined = at.map((i) => run[i]).join("");
+    let out = "";
+    let last = 0;
     matcher.re.lastIndex = 0;
-    const found = matcher.re.exec(joined);
+    for (let m = matcher.re.exec(joined); m !== null; m = matcher.re.exec(joined)) {
+      const start = at[m.index]!;
+      const end = at[m.index + m[0].length - 1]! + 1;
+      if (!/[\r\n]/.test(run.slice(start, end))) continue;
+      out += `${run.slice(last, start)}[secret:${matcher.names.get(matcher.fold(m[0])) ?? "?"}]`;
+      last = end;
+    }
     matcher.re.lastIndex = 0;
-    return found === null ? run : `[secret:${matcher.names.get(matcher.fold(found[0])) ?? "?"}]`;
+    return last === 0 ? run : out + run.slice(last);
   });
 }
 

@@ -130,6 +130,11 @@ describe("SecretRedactor", () => {
       .toString("base64")
       .replace(/(.{64})/g, "$1\n");
     expect(r.redactText(other, "ses_1")).toBe(other);
+    // A value whole on one line among short lines of such characters is masked where it stands: the
+    // lines around it stay.
+    expect(r.redactText(`gvisor\nt=${value}\nok /report`, "ses_1")).toBe(
+      "gvisor\nt=[secret:api]\nok /report",
+    );
   });
 
   it("takes linear time on long texts of a value's own characters and separators", () => {
