@@ -84,19 +84,22 @@ export class SecretRedactor {
     return n;
   }
 
-  /** `value` with every registered value of `session` (of every session when omitted) replaced. */
+  /**
+   * `value` with every registered value of `session` (of every session when omitted) replaced, in any
+   * letter case: a tool printing a value upper-cased (a hex token) shows it whole, and a folded
+   * password or base64 text leaves only a few case combinations to try.
+   */
   redact(value: JsonValue, session?: string): JsonValue {
-    const matcher = this.#matcher(session, false);
+    const matcher = this.#matcher(session, true);
     return matcher === null ? value : mapStrings(value, (text) => redactText(text, matcher));
   }
 
-  /** One string, as redact() treats each string. */
+  /** One string, as redact() treats each string (`ignoreCase: false`: the exact letter case only). */
   redactText(text: string, session?: string, options: { ignoreCase?: boolean } = {}): string {
-    const matcher = this.#matcher(session, options.ignoreCase === true);
+    const matcher = this.#matcher(session, options.ignoreCase !== false);
     return matcher === null ? text : redactText(text, matcher);
   }
 
-  /** `ignoreCase` for texts that were case-folded on their way (a host name a tool tried to reach). */
   #matcher(session: string | undefined, ignoreCase: boolean): Matcher | null {
     const key = `${ignoreCase ? "i" : ""}${session === undefined ? "\0all" : `s:${session}`}`;
     if (this.#matchers.has(key)) return this.#matchers.get(key) ?? null;

@@ -108,6 +108,21 @@ describe("SecretRedactor", () => {
     expect(r.redactText(text, "ses_1")).toBe(text);
   });
 
+  it("finds a value and its encodings in any letter case", () => {
+    const r = new SecretRedactor();
+    const hex = "9f86d081884c7d659a2feaa0c55ad015";
+    r.register("ses_1", "token", hex);
+    r.register("ses_1", "pw", "Xk9-pQ2_vL7mZr4Ts8Wb");
+    const b64 = Buffer.from("Xk9-pQ2_vL7mZr4Ts8Wb").toString("base64");
+    const out = r.redact(
+      { a: hex.toUpperCase(), b: "XK9-PQ2_VL7MZR4TS8WB", c: `auth ${b64.toLowerCase()}` },
+      "ses_1",
+    );
+    expect(out).toEqual({ a: "[secret:token]", b: "[secret:pw]", c: "auth [secret:pw]" });
+    // The exact case only, when asked.
+    expect(r.redactText(hex.toUpperCase(), "ses_1", { ignoreCase: false })).toBe(hex.toUpperCase());
+  });
+
   it("finds a value in a longer base64 or hex text broken into lines, wherever the break falls", () => {
     const r = new SecretRedactor();
     const value = "Xk9-pQ2_vL7mZr4Ts8Wb";
