@@ -37,7 +37,7 @@ interface Matcher {
 /**
  * Remembers the secret values handed out per session and replaces every occurrence, in any string or
  * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
- * form (once and twice), its percent-encodings, hex, base64 / base64url and base32, also as a fragment
+ * form (once and twice, and Go's `\u003c` escaping), its HTML escaping, its percent-encodings, hex, base64 / base64url and base32, also as a fragment
  * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, also
  * when that text is broken into lines (masked across the break), the
  * value reversed, and (8 characters or more) spelled out with spaces, line breaks or punctuation.
@@ -182,11 +182,22 @@ function unwrapped(text: string, matcher: Matcher): string {
 }
 
 /** The encodings of `value` that a tool's output may carry. */
+const HTML_ENTITIES: Record<string, string> = {
+  "<": "&lt;",
+  ">": "&gt;",
+  "&": "&amp;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
 export function formsOf(value: string): Set<string> {
   const forms = new Set<string>([value]);
   const once = JSON.stringify(value).slice(1, -1);
   forms.add(once);
   forms.add(JSON.stringify(once).slice(1, -1));
+  // Go's encoding/json writes <, > and & as \u003c, \u003e, \u0026; HTML writes them as entities.
+  forms.add(once.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`));
+  forms.add(value.replace(/[<>&"']/g, (c) => HTML_ENTITIES[c] ?? c));
   try {
     forms.add(encodeURIComponent(value));
   } catch {}

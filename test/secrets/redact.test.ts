@@ -119,6 +119,17 @@ describe("SecretRedactor", () => {
       "ses_1",
     );
     expect(out).toEqual({ a: "[secret:token]", b: "[secret:pw]", c: "auth [secret:pw]" });
+    // As Go's encoding/json and HTML write a value holding <, > or &.
+    r.register("ses_1", "db", "p<ss>&w0rd\"x'");
+    expect(
+      r.redact(
+        { go: "p\\u003css\\u003e\\u0026w0rd\\\"x'", html: "p&lt;ss&gt;&amp;w0rd&quot;x&#39;" },
+        "ses_1",
+      ),
+    ).toEqual({
+      go: "[secret:db]",
+      html: "[secret:db]",
+    });
     // The exact case only, when asked.
     expect(r.redactText(hex.toUpperCase(), "ses_1", { ignoreCase: false })).toBe(hex.toUpperCase());
   });
