@@ -3,7 +3,7 @@
 import { constants as osConstants } from "node:os";
 import { isAbsolute } from "node:path";
 import { SandboxError } from "./errors.js";
-import type { RunLimits, Runner } from "./runner.js";
+import { DEFAULT_MAX_PROCESSES, type RunLimits, type Runner } from "./runner.js";
 
 export interface CommandSpec {
   /** argv; argv[0] is looked up on the sandbox's PATH (/usr/local/bin:/usr/bin:/bin). */
@@ -132,7 +132,9 @@ export function wrapperScript(port: number | null, limits: RunLimits): string {
     rl.push(`--cpu=${soft}:${soft + 1}`);
   }
   if (limits.fileSizeBytes) rl.push(`--fsize=${Math.floor(limits.fileSizeBytes)}`);
-  lines.push(rl.length > 0 ? `exec prlimit ${rl.join(" ")} -- "$@"` : 'exec "$@"');
+  const processes = Math.max(1, Math.floor(limits.processes ?? DEFAULT_MAX_PROCESSES));
+  rl.push(`--nproc=${processes}:${processes}`);
+  lines.push(`exec prlimit ${rl.join(" ")} -- "$@"`);
   return lines.join("\n");
 }
 

@@ -40,6 +40,7 @@ export const sandboxSchema = z.strictObject({
         timeout: upToAWeek.optional(),
         memoryMb: z.int().min(16).max(65_536).optional(),
         cpuSeconds: z.int().min(1).max(86_400).optional(),
+        processes: z.int().min(1).max(65_536).optional(),
         runtime: sandboxRuntime.optional(),
       }),
     )
@@ -61,9 +62,13 @@ export interface ContainmentSettings {
   onViolation: "kill-session" | "deny-request";
   alert: { url: string; secretEnv: string } | null;
   /** The limits of a command tool, or null when `tool` is not one (it runs in process). */
-  commandLimits(
-    tool: string,
-  ): { timeoutMs?: number; memoryMb?: number; cpuSeconds?: number; runtime: SandboxRuntime } | null;
+  commandLimits(tool: string): {
+    timeoutMs?: number;
+    memoryMb?: number;
+    cpuSeconds?: number;
+    processes?: number;
+    runtime: SandboxRuntime;
+  } | null;
 }
 
 /** The `egress:` and `sandbox:` sections compiled (absent sections: bubblewrap, nothing allowed out, kill-session). */
@@ -78,6 +83,7 @@ export function compileContainment(
       ...(limits.timeout !== undefined ? { timeoutMs: limits.timeout } : {}),
       ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
       ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+      ...(limits.processes !== undefined ? { processes: limits.processes } : {}),
       runtime: limits.runtime ?? runtime,
     },
   }));

@@ -106,6 +106,7 @@ export class Containment {
             ...(limits.timeoutMs !== undefined ? { timeoutMs: limits.timeoutMs } : {}),
             ...(limits.memoryMb !== undefined ? { memoryBytes: limits.memoryMb * 1024 * 1024 } : {}),
             ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+            ...(limits.processes !== undefined ? { processes: limits.processes } : {}),
           },
         }),
       limits.runtime,

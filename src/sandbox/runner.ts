@@ -12,6 +12,12 @@ export interface RunLimits {
   cpuSeconds?: number;
   /** Largest file the command may write (RLIMIT_FSIZE). */
   fileSizeBytes?: number;
+  /**
+   * Processes and threads the command may have at once (RLIMIT_NPROC, counted in the sandbox's own user
+   * namespace; default DEFAULT_MAX_PROCESSES): a fork beyond it fails inside the command, so a fork bomb
+   * cannot take the host's process table while the clock runs.
+   */
+  processes?: number;
 }
 
 /**
@@ -53,6 +59,7 @@ export interface Runner<S> extends Killable {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_OUTPUT = 1024 * 1024;
+export const DEFAULT_MAX_PROCESSES = 256;
 
 /** Collects one output stream up to a cap; `onOverflow` fires once when the cap is passed. */
 export class OutputBuffer {

@@ -185,6 +185,21 @@ describe.skipIf(!available)("BubblewrapRunner", () => {
     expect(fsize.stdout.trim()).not.toBe("0");
   });
 
+  it("bounds the processes a command may have: a fork bomb's forks fail inside it", async () => {
+    const runner = new BubblewrapRunner();
+    // 100 background sleeps against a limit of 40: the ones past it cannot be forked.
+    const forks =
+      "n=0; for i in $(seq 1 100); do (sleep 5) 2>/dev/null & n=$((n+1)); done; sleep 0.2; ps -e 2>/dev/null | wc -l";
+    const [bounded, usual] = await Promise.all([
+      runner.run({ command: ["sh", "-c", forks], limits: { processes: 40, timeoutMs: 10_000 } }),
+      runner.run({ command: ["sh", "-c", "(sleep 0.1) & (sleep 0.1) & wait; echo ok"] }),
+    ]);
+    expect(bounded.killed).toBeNull();
+    expect(bounded.stderr).toMatch(/fork/i);
+    // The default leaves room for ordinary work.
+    expect(usual.stdout.trim()).toBe("ok");
+  });
+
   it("fails closed on a bad spec and on a missing bwrap", async () => {
     const runner = new BubblewrapRunner();
     expect(() => runner.start({ command: [] })).toThrow(expect.objectContaining({ code: "SANDBOX_INVALID" }));
