@@ -42,6 +42,8 @@ const V6: [string, number, AddressClass][] = [
   ["::", 128, "unspecified"],
   ["::1", 128, "loopback"],
   ["100::", 64, "reserved"],
+  // Local-use NAT64 (RFC 8215): translates to addresses of a local network's choosing.
+  ["64:ff9b:1::", 48, "reserved"],
   ["2001::", 32, "reserved"], // Teredo: tunnels to an address we cannot see
   ["2001:db8::", 32, "reserved"],
   ["fc00::", 7, "private"],
@@ -55,7 +57,8 @@ const V6_RANGES: Range[] = V6.map(([a, prefix, cls]) => ({ bits: v6Bits(a)!, pre
 
 /**
  * The class of a non-public address, or null for a public one. IPv6 forms that carry an IPv4 address
- * (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by it.
+ * (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by it;
+ * the local-use NAT64 prefix 64:ff9b:1::/48 is not public at all.
  * Anything that is not an IP address is "reserved" (fail closed).
  */
 export function classifyAddress(address: string): AddressClass | null {

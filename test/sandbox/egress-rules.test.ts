@@ -24,6 +24,8 @@ describe("classifyAddress", () => {
     ["::ffff:7f00:1", "loopback"],
     ["::ffff:169.254.169.254", "metadata"],
     ["64:ff9b::10.0.0.1", "private"],
+    ["64:ff9b:1:a00::1", "reserved"],
+    ["64:ff9b:1::8.8.8.8", "reserved"],
     ["2002:0a00:0001::1", "private"],
     ["not an ip", "reserved"],
   ])("%s is %s", (ip, cls) => {
