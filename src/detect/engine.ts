@@ -170,8 +170,9 @@ export class Detections {
     const state = this.#sessions.touch(input.session.id, input.session.parent ?? null);
     this.#baseline.addTransition(input.session.agent, state.lastTool ?? START, input.tool);
     state.lastTool = input.tool;
-    // Only a call that will run reads anything.
-    if (enforced !== "allow") return;
+    // Only a call that may run reads anything: one held for approval runs once people approve it,
+    // wherever that is decided (another process, an HTTP agent told allow later), so it counts now.
+    if (enforced === "deny") return;
     for (const label of settings.labelsOf(input.tool).reads) state.reads.set(label, input.callId);
   }
 }

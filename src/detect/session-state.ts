@@ -92,7 +92,10 @@ export class TrackedValues {
 }
 
 export interface SessionState {
-  /** data label → the last call that read it */
+  /**
+   * Shared by the whole session tree: data label → the last call that read it. A sub-agent that reads
+   * customer records taints its parent and siblings too, as its values do.
+   */
   reads: Map<string, string>;
   /** Shared by the whole session tree: a value a sub-agent read is tracked in its parent too. */
   values: TrackedValues;
@@ -132,7 +135,7 @@ export class SessionStates {
       const rootState = root === id ? null : this.touch(root);
       this.#roots.set(id, root);
       s = {
-        reads: new Map(),
+        reads: rootState?.reads ?? new Map(),
         values: rootState?.values ?? new TrackedValues(),
         sentOut: rootState?.sentOut ?? { bytes: 0 },
         lastTool: null,

@@ -58,6 +58,56 @@ describe("flow rules", () => {
     expect(await outcome(b.run("send_email", { to: "x@corp.example" }, () => "sent"))).toBe("ok");
   });
 
+  it("a read in a sub-agent session taints its parent and siblings: the tree is one session", async () => {
+    const { warden } = await openWarden(POLICY);
+    const parent = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "report" });
+    const reader = await warden.session({ agent: "helper", onBehalfOf: "u", intent: "read", parent });
+    const sibling = await warden.session({ agent: "helper", onBehalfOf: "u", intent: "mail", parent });
+    await reader.run("read_customer", {}, () => [{ email: "ann@customer.example" }], { callId: "read-sub" });
+    for (const s of [parent, sibling]) {
+      const d = await s.check("send_email", { to: "drop@evil.example" });
+      expect(d).toMatchObject({ effect: "ask", ruleId: "detect:flow" });
+      expect(d.reason).toContain("after this session tree read customer_pii");
+    }
+    const alert = (await alertsOf(warden)).find((a) => a.session === sibling.id);
+    expect(alert?.data).toMatchObject({
+      details: { rule: "pii-out" },
+      callIds: [expect.any(String), "read-sub"],
+    });
+  });
+
+  it("a read held for approval counts: once approved it runs without the gate seeing it again", async () => {
+    const { warden } = await openWarden({
+      ...POLICY,
+      rules: [{ id: "ask-read", tools: ["read_customer"], decision: "ask" as const }],
+    });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "report" });
+    const read = await s.check("read_customer", {});
+    expect(read.enforced).toBe("ask");
+    await warden.approvals.queue.decide(read.approval!.id, {
+      decision: "approve",
+      approver: { name: "bob@example.com", role: "approver", via: "cli" },
+      reason: null,
+      remember: null,
+      digest: read.approval!.digest,
+    });
+    await s.runChecked(read, {}, () => [{ email: "ann@customer.example" }]);
+    expect(await s.check("send_email", { to: "drop@evil.example" })).toMatchObject({
+      effect: "ask",
+      ruleId: "detect:flow",
+    });
+  });
+
+  it("a refused read taints nothing", async () => {
+    const { warden } = await openWarden({
+      ...POLICY,
+      rules: [{ id: "no-read", tools: ["read_customer"], decision: "deny" as const }],
+    });
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "report" });
+    expect((await s.check("read_customer", {})).effect).toBe("deny");
+    expect((await s.check("send_email", { to: "x@corp.example" })).effect).toBe("allow");
+  });
+
   it("marks an email taken from a tool result as a recipient that needs approval", async () => {
     const { warden } = await openWarden(POLICY);
     const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "reply" });

@@ -30,7 +30,7 @@ export function flowDetector({ sessions }: Pick<DetectorContext, "sessions">): P
             detector: "flow",
             severity: "high",
             action: rule.action,
-            message: `${rule.reason}: ${input.tool} after this session read ${rule.afterReads}`,
+            message: `${rule.reason}: ${input.tool} after this session tree read ${rule.afterReads}`,
             relatedCalls: [reader],
             data: { rule: rule.id, label: rule.afterReads },
           });
