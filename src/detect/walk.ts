@@ -7,28 +7,29 @@ export const MAX_STRINGS = 2_000;
 const MAX_DEPTH = 32;
 const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/;
 
-/** The smallest integer with as many digits as the shortest card number (13). */
-const CARD_LENGTH_INTEGER = 1e12;
-
 /**
  * Calls `visit(text, path)` for every string (object keys included as their own path) in document order.
- * With `cardNumbers`, integers of 13 digits or more are visited too, as their digits: a card number
- * sent as a JSON number is still a card number. Returns false when the walk stopped at a bound.
+ * With `numberDigits`, integers of that many digits or more are visited too, as their digits: a card
+ * number (13) or a numeric honeytoken (12) sent as a JSON number is still one. Returns false when the
+ * walk stopped at a bound.
  */
 export function walkStrings(
   value: JsonValue,
   visit: (text: string, path: string) => void,
-  options: { cardNumbers?: boolean } = {},
+  options: { numberDigits?: number } = {},
 ): boolean {
   let seen = 0;
+  // The smallest integer with `numberDigits` digits; none is visited without the option.
+  const smallest =
+    options.numberDigits === undefined ? Number.POSITIVE_INFINITY : 10 ** (options.numberDigits - 1);
   const go = (v: JsonValue, path: string, depth: number): boolean => {
     if (typeof v === "string") {
       if (seen++ >= MAX_STRINGS) return false;
       visit(v, path);
       return true;
     }
-    if (typeof v === "number" && options.cardNumbers && Number.isSafeInteger(v)) {
-      if (Math.abs(v) < CARD_LENGTH_INTEGER) return true;
+    if (typeof v === "number" && Number.isSafeInteger(v)) {
+      if (Math.abs(v) < smallest) return true;
       if (seen++ >= MAX_STRINGS) return false;
       visit(String(Math.abs(v)), path);
       return true;

@@ -193,6 +193,16 @@ describe("canary tokens", () => {
     await expect(warden.addCanary("abc")).rejects.toMatchObject({ code: "INVALID_REQUEST" });
   });
 
+  it("finds a numeric honeytoken sent as a JSON number, alone or inside a longer one", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    await warden.addCanary("740012345678", "decoy account number");
+    const s = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "x" });
+    for (const account of [740012345678, -740012345678, 97400123456781]) {
+      expect((await s.check("wire", { account })).effect, String(account)).toBe("deny");
+    }
+    expect((await s.check("wire", { account: 740012345679 })).effect).toBe("allow");
+  });
+
   it("mints distinct values of every kind", async () => {
     const { warden } = await openWarden({ default: "allow" });
     const values = new Set<string>();

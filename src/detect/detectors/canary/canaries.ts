@@ -81,6 +81,8 @@ export function canaryOf(r: LedgerRecord): Canary | null {
   return { id, kind, label, value, createdAt };
 }
 
+const NUMBERS = { numberDigits: CUSTOM_CANARY_LENGTH.min };
+
 /** Every known canary, found in one pass per string: as written, in any case, and in every encoded form. */
 export class CanarySet {
   readonly #byValue = new Map<string, Canary>();
@@ -98,22 +100,30 @@ export class CanarySet {
     return this.#byValue.size;
   }
 
-  /** Canaries found in `value`, with the path of the string that held each and the form it had there. */
+  /**
+   * Canaries found in `value`, with the path of the string that held each and the form it had there.
+   * Integers as long as the shortest honeytoken are read as their digits: a decoy account or card
+   * number sent as a JSON number is still the canary.
+   */
   find(value: JsonValue): { canary: Canary; path: string; form: string }[] {
     if (this.#byValue.size === 0) return [];
     const found: { canary: Canary; path: string; form: string }[] = [];
-    walkStrings(value, (text, path) => {
-      if (text.length < ANCHOR) return;
-      const seen = new Set<Canary>();
-      const scan = (viewForm: DecodedForm | null, view: string) =>
-        this.#matcher.scan(view, ({ canary, form }) => {
-          if (seen.has(canary)) return;
-          seen.add(canary);
-          found.push({ canary, path, form: formWithin(viewForm, form) });
-        });
-      scan(null, text);
-      forEachDecodedView(text, scan);
-    });
+    walkStrings(
+      value,
+      (text, path) => {
+        if (text.length < ANCHOR) return;
+        const seen = new Set<Canary>();
+        const scan = (viewForm: DecodedForm | null, view: string) =>
+          this.#matcher.scan(view, ({ canary, form }) => {
+            if (seen.has(canary)) return;
+            seen.add(canary);
+            found.push({ canary, path, form: formWithin(viewForm, form) });
+          });
+        scan(null, text);
+        forEachDecodedView(text, scan);
+      },
+      NUMBERS,
+    );
     return found;
   }
 }
