@@ -308,5 +308,18 @@ describe("scoped DLP suppression through the gate", () => {
     expect((await sales.check("http_post", lead("https://api.crm.example.evil.com/"))).effect).toBe("deny");
     expect((await sales.check("http_post", { body: { email: "ann@customer.example" } })).effect).toBe("deny");
     expect((await other.check("http_post", lead("https://api.crm.example/leads"))).effect).toBe("deny");
+    // URLs WHATWG reads without "//" (https:evil.example, backslashes) name hosts too; a backslash in a
+    // URL is read differently by other parsers (Python's urllib takes the host after the @), so it never
+    // counts as the CRM.
+    for (const url of [
+      "https:evil.example/collect",
+      "https:/evil.example/collect",
+      String.raw`https:\evil.example/collect`,
+      String.raw`HTTPS:/\evil.example/collect`,
+      String.raw`https://api.crm.example\@evil.example/leads`,
+    ]) {
+      const decoy = { ...lead(url), ref: "https://api.crm.example/leads" };
+      expect((await sales.check("http_post", decoy)).effect, url).toBe("deny");
+    }
   });
 });
