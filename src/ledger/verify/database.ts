@@ -35,6 +35,8 @@ export async function checkDatabase(
   try {
     // One read transaction: checkpoints and records are seen as of the same instant, even with a live writer.
     db.exec("BEGIN");
+    const foreign = foreignTables(db);
+    if (foreign !== null) return unreadable(checker, foreign);
     // Files written before checkpoint format 2 (schema 4) have no v, chains, cadence columns.
     const columns = db.prepare("SELECT name FROM pragma_table_info('checkpoints')").pluck().all();
     const v2 = columns.includes("v") ? "v, chains, cadence" : "1, NULL, NULL";
@@ -69,6 +71,31 @@ export async function checkDatabase(
   } finally {
     db.close();
   }
+}
+
+/**
+ * Why the file's `records` or `checkpoints` are not the tables Warden creates, or null. A view (or a
+ * virtual table) computes its rows when read, so a crafted file could make the read never end; a
+ * records table without its primary key (chain, seq) could hold two rows at one position, and the
+ * paged read, which resumes past the last (chain, seq) it saw, would check only one of them.
+ */
+function foreignTables(db: Database.Database): string | null {
+  const found = db
+    .prepare("SELECT name, type, sql FROM sqlite_master WHERE name IN ('records', 'checkpoints')")
+    .all() as { name: string; type: string; sql: string | null }[];
+  for (const name of ["records", "checkpoints"]) {
+    const t = found.find((f) => f.name === name);
+    if (!t) return `no ${name} table: not a Warden ledger`;
+    if (t.type !== "table" || !/^CREATE TABLE /i.test(t.sql ?? ""))
+      return `${name} is a ${t.type === "table" ? "virtual table" : t.type}, not a table: not a ledger Warden wrote`;
+  }
+  const key = db
+    .prepare("SELECT name FROM pragma_table_info('records') WHERE pk > 0 ORDER BY pk")
+    .pluck()
+    .all();
+  if (key.join(",") !== "chain,seq")
+    return "the records table has no primary key (chain, seq): not a ledger Warden wrote";
+  return null;
 }
 
 /** The public key files beside the database: ledger.pub for ledger.db, then ledger.retired-*.pub oldest first. */

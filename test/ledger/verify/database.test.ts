@@ -234,6 +234,43 @@ describe("verifyDatabase", () => {
     });
   });
 
+  it("refuses records or checkpoints that are not plain tables, before reading a row", async () => {
+    // A view is computed when read: a recursive one would never end, so none is read at all.
+    tamper((sql) =>
+      sql.exec(`ALTER TABLE records RENAME TO records_kept;
+        CREATE VIEW records AS SELECT * FROM records_kept;`),
+    );
+    expect(await verifyDatabase(db)).toMatchObject({
+      ok: false,
+      problem: "unreadable",
+      message: expect.stringContaining("records is a view"),
+    });
+    tamper((sql) =>
+      sql.exec(`DROP VIEW records; ALTER TABLE records_kept RENAME TO records;
+        ALTER TABLE checkpoints RENAME TO checkpoints_kept;
+        CREATE VIEW checkpoints AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
+          SELECT 'main' AS chain, i AS seq, '' AS hash, '' AS ts, '' AS signature, '' AS key_id,
+            1 AS v, NULL AS chains, NULL AS cadence FROM n;`),
+    );
+    expect(await verifyDatabase(db)).toMatchObject({
+      ok: false,
+      problem: "unreadable",
+      message: expect.stringContaining("checkpoints is a view"),
+    });
+  });
+
+  it("refuses a records table without its primary key, which could hold two rows at one seq", async () => {
+    tamper((sql) =>
+      sql.exec(`CREATE TABLE loose AS SELECT * FROM records; DROP TABLE records;
+        ALTER TABLE loose RENAME TO records;`),
+    );
+    expect(await verifyDatabase(db)).toMatchObject({
+      ok: false,
+      problem: "unreadable",
+      message: expect.stringContaining("no primary key (chain, seq)"),
+    });
+  });
+
   it("reports an unreadable or foreign file instead of throwing", async () => {
     expect(await verifyDatabase(join(dir, "missing.db"))).toMatchObject({
       ok: false,
