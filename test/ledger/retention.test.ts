@@ -31,6 +31,7 @@ function removeThrough(seq: number, keepFrom = seq): void {
   const sql = new Database(db);
   try {
     sql.prepare("DELETE FROM records WHERE seq <= ?").run(seq);
+    sql.prepare("DELETE FROM record_index WHERE seq <= ?").run(seq); // their index entries, as prune does
     sql.prepare("DELETE FROM checkpoints WHERE seq < ?").run(keepFrom);
   } finally {
     sql.close();

@@ -81,6 +81,11 @@ const sqlite: Backend = {
           const stmt = conn.prepare(text);
           if (stmt.reader) return { rows: stmt.all(...params) as Record<string, unknown>[] };
           stmt.run(...params);
+          // Records removed leave the query index too, or verify would see them listed (index-mismatch).
+          conn
+            .prepare(`DELETE FROM record_index WHERE NOT EXISTS
+              (SELECT 1 FROM records r WHERE r.chain = record_index.chain AND r.seq = record_index.seq)`)
+            .run();
           return { rows: [] };
         } finally {
           conn.close();

@@ -64,7 +64,13 @@ export async function checkDatabase(
       await new Promise((resolve) => setImmediate(resolve));
     }
     for (const c of checkpoints.keys()) emitRest(checker, checkpoints, c);
+    const result = checker.finish();
+    if (!result.ok) return result;
+    // In the same snapshot: the index as it stood with the records just verified.
+    const stray = indexMismatch(db);
     db.exec("COMMIT");
+    if (stray === null) return result;
+    checker.fail("index-mismatch", stray.chain, stray.seq, stray.message);
     return checker.finish();
   } catch {
     return unreadable(checker, "cannot read the ledger tables");
@@ -96,6 +102,53 @@ function foreignTables(db: Database.Database): string | null {
   if (key.join(",") !== "chain,seq")
     return "the records table has no primary key (chain, seq): not a ledger Warden wrote";
   return null;
+}
+
+// The query index (stores/sqlite-index.ts) is not hashed, yet listings and filters read it: each of its
+// rows must hold its record's own values, computed as the writer computes them, and every record up to
+// the seq the index claims to cover (record_index_heads) must be in it.
+const INDEX_STRAY_SQL = `SELECT i.chain, i.seq, r.chain IS NULL AS orphan FROM record_index i
+  LEFT JOIN records r ON r.chain = i.chain AND r.seq = i.seq
+  WHERE r.chain IS NULL OR i.ts IS NOT r.ts OR i.kind IS NOT r.kind OR i.session IS NOT r.session
+    OR i.agent IS NOT r.agent OR i.call_id IS NOT r.call_id
+    OR i.tool IS NOT json_extract(r.data, '$.tool')
+    OR i.effect IS NOT json_extract(r.data, '$.decision.effect')
+  ORDER BY i.chain, i.seq LIMIT 1`;
+const INDEX_MISSING_SQL = `SELECT r.chain, r.seq FROM record_index_heads h
+  JOIN records r ON r.chain = h.chain AND r.seq <= h.seq
+  WHERE NOT EXISTS (SELECT 1 FROM record_index i WHERE i.chain = r.chain AND i.seq = r.seq)
+  ORDER BY r.chain, r.seq LIMIT 1`;
+
+/** Where the query index disagrees with the verified records, or null (also for files before the index). */
+function indexMismatch(db: Database.Database): { chain: string; seq: number; message: string } | null {
+  const tables = db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('record_index', 'record_index_heads')",
+    )
+    .pluck()
+    .all();
+  if (!tables.includes("record_index")) return null;
+  const stray = db.prepare(INDEX_STRAY_SQL).get() as
+    | { chain: string; seq: number; orphan: number }
+    | undefined;
+  if (stray) {
+    const what = stray.orphan
+      ? "the query index lists a record the ledger does not hold"
+      : "the query index holds other values than this record (time, kind, session, agent, call id, tool or effect)";
+    return {
+      chain: stray.chain,
+      seq: stray.seq,
+      message: `${what}: listings and filters would show other facts than the signed records`,
+    };
+  }
+  if (!tables.includes("record_index_heads")) return null;
+  const missing = db.prepare(INDEX_MISSING_SQL).get() as { chain: string; seq: number } | undefined;
+  if (!missing) return null;
+  return {
+    ...missing,
+    message:
+      "the query index lacks this record though it claims to cover it: listings and filters would not show it",
+  };
 }
 
 /** The public key files beside the database: ledger.pub for ledger.db, then ledger.retired-*.pub oldest first. */

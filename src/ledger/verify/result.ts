@@ -39,6 +39,12 @@ export type VerifyProblem =
   | "chain-missing"
   /** A checkpoint held elsewhere (--against) is absent here, or here with another hash. */
   | "witness-mismatch"
+  /**
+   * A SQLite ledger's query index (record_index) disagrees with the records: it lacks a record it claims
+   * to cover, or holds other values (time, kind, session, agent, call id, tool, effect) than the record,
+   * so listings and filters (warden log, the dashboard) would show other facts than the signed records.
+   */
+  | "index-mismatch"
   /** The ledger holds no record at all. */
   | "empty"
   /** The file could not be opened or read as a ledger at all. */

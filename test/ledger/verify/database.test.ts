@@ -212,6 +212,8 @@ describe("verifyDatabase", () => {
     tamper((sql) => {
       sql.prepare("DELETE FROM records WHERE seq > 5").run();
       sql.prepare("DELETE FROM checkpoints WHERE seq > 5").run();
+      // The query index still listing the records removed would show the cut.
+      sql.prepare("DELETE FROM record_index WHERE seq > 5").run();
     });
     // What remains is self-consistent; the limit of the proof is lastCheckpointSeq (an auditor compares it with
     // a checkpoint seen earlier).
@@ -232,6 +234,38 @@ describe("verifyDatabase", () => {
       checkpoints: 0,
       keySource: "none",
     });
+  });
+
+  it("catches a query index that hides a record from listings or files it under other values", async () => {
+    // The index is filled after the commit; close() brought it up to date with every record.
+    const edits = [
+      "UPDATE record_index SET effect = 'allow' WHERE seq = 5", // a denial listed as allowed
+      "UPDATE record_index SET tool = 'wire_money' WHERE seq = 6",
+      "UPDATE record_index SET kind = 'session.start' WHERE seq = 8",
+      "UPDATE record_index SET ts = '2001-01-01T00:00:00.000Z' WHERE seq = 9",
+      "DELETE FROM record_index WHERE seq = 11", // gone from every listing
+    ];
+    for (const edit of edits) {
+      const saved = new Database(db).prepare("SELECT * FROM record_index").all();
+      tamper((sql) => sql.prepare(edit).run());
+      const seq = Number(/seq = (\d+)/.exec(edit)![1]);
+      expect(await verifyDatabase(db), edit).toMatchObject({
+        ok: false,
+        chain: "main",
+        seq,
+        problem: "index-mismatch",
+      });
+      tamper((sql) => {
+        sql.prepare("DELETE FROM record_index").run();
+        const put = sql.prepare(
+          "INSERT INTO record_index VALUES (@chain, @seq, @ts, @kind, @session, @agent, @call_id, @tool, @effect)",
+        );
+        for (const row of saved) put.run(row);
+      });
+      expect(await verifyDatabase(db)).toMatchObject({ ok: true });
+    }
+    tamper((sql) => sql.prepare("UPDATE record_index SET seq = 99 WHERE seq = 12").run());
+    expect(await verifyDatabase(db)).toMatchObject({ ok: false, seq: 99, problem: "index-mismatch" });
   });
 
   it("refuses records or checkpoints that are not plain tables, before reading a row", async () => {
