@@ -55,8 +55,10 @@ export function identityOf(
   options: { delegate?: boolean } = {},
 ): ProviderIdentity {
   const subject = claims.sub;
-  if (typeof subject !== "string" || subject.length === 0)
-    throw new WardenError("TOKEN_INVALID", "the token has no subject", { reason: "subject" });
+  // The subject is recorded (a verified user's `onBehalfOfVerified`) and printed: one to 256 printable
+  // characters (OpenID Connect allows 255 ASCII), never a control, format or bidirectional character.
+  if (typeof subject !== "string" || !PRINTABLE.test(subject))
+    throw new WardenError("TOKEN_INVALID", "the token has no usable subject", { reason: "subject" });
   const base = { issuer: String(claims.iss), subject, expiresAt: Number(claims.exp) * 1000 };
   if (claims.act !== undefined) {
     // RFC 8693 §4.1: the actor is an object naming its subject; anything else is no delegation at all.
