@@ -102,4 +102,22 @@ describe("hostile provider tokens", () => {
       });
     }
   });
+
+  it("refuses an exchanged token whose act names another agent than its client", async () => {
+    const tokens = verifier();
+    for (const act of [{ sub: "payments-bot" }, { sub: "payments-bot", act: { sub: "support-bot" } }]) {
+      expect(await wardenRefusal(tokens.verify(await sign({ ...EXCHANGED, act })))).toEqual({
+        code: "TOKEN_INVALID",
+        reason: "act",
+      });
+    }
+    // An unusable client claim is no agreement either.
+    expect(
+      await wardenRefusal(tokens.verify(await sign({ ...EXCHANGED, client_id: "support-bot\u202e" }))),
+    ).toEqual({ code: "TOKEN_INVALID", reason: "act" });
+    // Without a client claim, the actor is the agent.
+    await expect(
+      tokens.verify(await sign({ ...EXCHANGED, client_id: undefined, act: { sub: "support-bot" } })),
+    ).resolves.toMatchObject({ agent: "support-bot", onBehalfOf: "ann@example.com" });
+  });
 });

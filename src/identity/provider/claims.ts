@@ -66,7 +66,12 @@ export function identityOf(
     const actor = typeof act === "object" && act !== null && typeof act.sub === "string" ? act.sub : null;
     if (actor === null || !PRINTABLE.test(actor))
       throw new WardenError("TOKEN_INVALID", "the token's act claim names no actor", { reason: "act" });
-    const agent = agentOf(claims, config) ?? actor;
+    // The actor is the agent (§4.1); a token whose client (client_id) names another one claims two agents.
+    if (claims[config.claims.agent] !== undefined && agentOf(claims, config) !== actor)
+      throw new WardenError("TOKEN_INVALID", "the token's act claim names another agent than its client", {
+        reason: "act",
+      });
+    const agent = actor;
     return { ...base, role: "agent", name: agent, agent, onBehalfOf: personName(claims, config) };
   }
   const groups = groupsOf(claims, config);
