@@ -127,6 +127,8 @@ export class Warden {
     this.sessions = new SessionRegistry({
       append: (input) => ledger.append(input),
       lookup: (id) => ledger.store.session(id),
+      startOf: async (id) =>
+        (await ledger.store.query({ session: id, kinds: ["session.start"], limit: 1 }))[0] ?? null,
       lastRecordAt: async (id) =>
         (await ledger.store.query({ session: id, newestFirst: true, limit: 1 }))[0]?.ts ?? null,
       feed,

@@ -7,7 +7,10 @@ export interface SessionInfo {
   team: string | null;
   developer: string | null;
   onBehalfOf: string;
-  /** Set when the user came from a verified token (known for sessions opened by this process). */
+  /**
+   * Set when the user came from a verified token, null when asserted; absent while not yet known (a
+   * session read back from the store: its `session.start` record says, read when a sub-agent needs it).
+   */
   verifiedUser?: VerifiedUser | null;
   intent: string;
   parent: string | null;

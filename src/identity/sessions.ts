@@ -5,7 +5,7 @@ import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledg
 import { escapeControls, isPrintable } from "../safe-text.js";
 import type { IdentityPolicy } from "./config.js";
 import type { PrincipalChain } from "./principal.js";
-import type { SessionInfo, SessionRequest } from "./session-info.js";
+import type { SessionInfo, SessionRequest, VerifiedUser } from "./session-info.js";
 
 export interface SessionRegistryDeps {
   append(input: RecordInput): Promise<LedgerRecord>;
@@ -20,6 +20,11 @@ export interface SessionRegistryDeps {
    * here is ended, since it may be busy on another instance (or was dropped from the cache).
    */
   lastRecordAt?(id: string): Promise<string | null>;
+  /**
+   * The session's `session.start` record: where a session read back from the store (opened by another
+   * instance or before a restart) says whether its user was verified, for its sub-agents to inherit.
+   */
+  startOf?(id: string): Promise<LedgerRecord | null>;
   /** Open sessions kept in memory at most (default MAX_CACHED_SESSIONS). */
   maxCached?: number;
   now?: () => number;
@@ -92,7 +97,7 @@ export class SessionRegistry {
 
     const parent = req.parent ? await this.active(req.parent) : null;
     // A sub-agent's user is its parent's: verified when the parent's was.
-    const verified = req.verifiedUser ?? parent?.verifiedUser ?? null;
+    const verified = req.verifiedUser ?? (parent ? await this.#verifiedUserOf(parent) : null);
     if (this.#deps.policy().identity.onBehalfOf === "verified" && verified === null) {
       throw new WardenError(
         "IDENTITY_UNVERIFIED",
@@ -169,6 +174,22 @@ export class SessionRegistry {
       );
     }
     return verified.name;
+  }
+
+  /**
+   * The session's verified user: known for a session opened here, else read from its `session.start`
+   * record (the store's sessions table does not keep it), so a sub-agent inherits it on any instance.
+   */
+  async #verifiedUserOf(info: SessionInfo): Promise<VerifiedUser | null> {
+    if (info.verifiedUser !== undefined) return info.verifiedUser;
+    const start = this.#deps.startOf ? await this.#deps.startOf(info.id) : null;
+    const data = start?.data as { onBehalfOfVerified?: { issuer?: unknown; subject?: unknown } } | undefined;
+    const vouched = data?.onBehalfOfVerified;
+    info.verifiedUser =
+      typeof vouched?.issuer === "string" && typeof vouched.subject === "string"
+        ? { name: info.onBehalfOf, issuer: vouched.issuer, subject: vouched.subject }
+        : null;
+    return info.verifiedUser;
   }
 
   /** How many sessions this process holds in memory. */
