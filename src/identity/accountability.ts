@@ -8,6 +8,11 @@ export interface AccountabilityChain {
   callId: string;
   /** The prompting user. */
   user: string;
+  /**
+   * Who vouched for the user (the provider and the user's subject there), from the session's
+   * `session.start` record; null when the caller named the user (asserted).
+   */
+  userVerified: { issuer: string; subject: string } | null;
   /** Each agent from the one the user prompted down to the one that called the tool. */
   agents: {
     name: string;
@@ -56,10 +61,15 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
     });
   }
   const { decision } = data;
+  const [start] =
+    intent.session === null
+      ? []
+      : await store.query({ session: intent.session, kinds: ["session.start"], limit: 1 });
   const outcome = records.find((r) => r.kind === "call.outcome");
   return {
     callId,
     user: user?.kind === "user" ? user.id : "",
+    userVerified: start ? verifiedOf(start) : null,
     agents,
     tool: data.tool,
     args: data.args,
@@ -80,6 +90,15 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
   };
 }
 
+/** The record's `onBehalfOfVerified`, when it is one (written only for a user a verified token named). */
+function verifiedOf(record: LedgerRecord): { issuer: string; subject: string } | null {
+  const vouched = (record.data as { onBehalfOfVerified?: { issuer?: unknown; subject?: unknown } })
+    .onBehalfOfVerified;
+  return typeof vouched?.issuer === "string" && typeof vouched.subject === "string"
+    ? { issuer: vouched.issuer, subject: vouched.subject }
+    : null;
+}
+
 function approvalOf(record: LedgerRecord) {
   const { data, ts } = readRecord(record, "approval.decision");
   return { approver: data.approver, decision: data.decision, via: data.via ?? null, at: ts };
@@ -98,7 +117,14 @@ function outcomeOf(record: LedgerRecord) {
 export function formatAccountability(chain: AccountabilityChain): string {
   const t = (v: string | null | undefined, none = "?") =>
     v === null || v === undefined ? none : safeText(v);
-  const lines = [`call ${t(chain.callId)} at ${t(chain.decidedAt)}`, `  prompted by   ${t(chain.user)}`];
+  const v = chain.userVerified;
+  const vouched = v
+    ? `verified by ${t(v.issuer)} as subject ${t(v.subject)}`
+    : "asserted by the caller, not verified";
+  const lines = [
+    `call ${t(chain.callId)} at ${t(chain.decidedAt)}`,
+    `  prompted by   ${t(chain.user)} (${vouched})`,
+  ];
   for (const a of chain.agents) {
     const owner = [a.team && `team ${t(a.team)}`, a.developer && `developer ${t(a.developer)}`]
       .filter(Boolean)

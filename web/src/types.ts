@@ -119,6 +119,7 @@ export interface CallSummary {
 export interface AccountabilityChain {
   callId: string;
   user: string;
+  userVerified?: { issuer: string; subject: string } | null;
   agents: {
     name: string;
     team: string | null;

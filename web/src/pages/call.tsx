@@ -53,7 +53,17 @@ export function CallPage(props: { id: string }) {
       <ol class="chain" data-testid="chain">
         <li>
           <span class="label">prompted by</span>{" "}
-          <strong>{data.user ? <VisibleText text={data.user} /> : "—"}</strong>
+          <strong>{data.user ? <VisibleText text={data.user} /> : "—"}</strong>{" "}
+          {data.userVerified ? (
+            <span class="muted" data-testid="user-verified">
+              (verified by <VisibleText text={data.userVerified.issuer} /> as subject{" "}
+              <VisibleText text={data.userVerified.subject} />)
+            </span>
+          ) : (
+            <span class="muted" data-testid="user-verified">
+              (asserted by the caller, not verified)
+            </span>
+          )}
         </li>
         {data.agents.map((a) => (
           <li key={a.session}>
