@@ -135,6 +135,22 @@ export function hasDuplicateKey(text: string): boolean {
 }
 
 /**
+ * Whether `text` (JSON) nests objects and arrays deeper than `limit`, read without parsing it: a line
+ * nested a million levels deep overflows JSON.parse's or JSON.stringify's stack.
+ */
+export function textDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) i = stringEnd(text, i);
+    else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
+}
+
+/**
  * The first integer token in `text` (valid JSON) beyond ±(2^53−1), or null. JSON.parse rounds such a
  * number to the nearest double while a reader with exact integers (Python's json, Go's json.Number,
  * Java's BigInteger) keeps every digit: what is decided and recorded would not be what runs.

@@ -80,9 +80,14 @@ export const verifyCommand: Command = (argv: string[], io: CliIO) =>
     // Chain names and failure messages come from the ledger verified, which may have been tampered with.
     const say = (line: string) => io.stdout(safeText(line));
     if (!result.ok) {
-      say(
-        `FAILED ${target}: chain ${result.chain}, record ${result.seq}: ${result.problem}: ${result.message}`,
-      );
+      // A file's line when there is one; the chain and record too when the failure names them.
+      const where = [
+        ...(result.line !== undefined ? [`line ${result.line}`] : []),
+        ...(result.chain !== null || result.line === undefined
+          ? [`chain ${result.chain}, record ${result.seq}`]
+          : []),
+      ].join(", ");
+      say(`FAILED ${target}: ${where}: ${result.problem}: ${result.message}`);
       return 1;
     }
     say(`OK ${target}: ${result.records} records, ${result.checkpoints} signed checkpoints`);

@@ -1,12 +1,15 @@
 // Verifies a JSONL export: header line, record and checkpoint lines in chain order, end line with the totals (signed from format 2).
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { hasDuplicateKey } from "../../json.js";
+import { hasDuplicateKey, MAX_JSON_DEPTH, textDepthExceeds } from "../../json.js";
 import { Checker } from "./checker.js";
 import { checkEndLine } from "./end-line.js";
 import { keyFromSpkiBase64, NO_KEY, type VerifyKey, withKeys } from "./key.js";
 import type { VerifyProblem, VerifyResult } from "./result.js";
 import type { SealingRules } from "./sealing.js";
+
+/** The deepest a line Warden writes nests: a record, its data, and data nested up to MAX_JSON_DEPTH. */
+const MAX_LINE_DEPTH = MAX_JSON_DEPTH + 2;
 
 const MAX_LINE = 64 * 1024 * 1024;
 
@@ -87,6 +90,9 @@ class LineState {
     // Lines are single JSON objects with no padding; a stray byte turned into whitespace must not pass.
     if (!text.startsWith("{") || !text.endsWith("}"))
       return this.fail("malformed", "not a JSON object line", lineNo);
+    // No line Warden writes nests deeper than a record's data may, plus the record around it.
+    if (textDepthExceeds(text, MAX_LINE_DEPTH))
+      return this.fail("malformed", `nested deeper than ${MAX_LINE_DEPTH} levels`, lineNo);
     let o: unknown;
     try {
       o = JSON.parse(text);

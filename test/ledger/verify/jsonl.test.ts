@@ -100,6 +100,20 @@ describe("exportJsonl + verifyJsonl", () => {
     });
   });
 
+  it("refuses a line nested deeper than any Warden writes, naming it, even a million levels deep", async () => {
+    const { path, lines } = await exported();
+    for (const depth of [100, 1_000_000]) {
+      const deep = [...lines];
+      deep.splice(2, 0, `{"type":"record","x":${"[".repeat(depth)}${"]".repeat(depth)}}`);
+      expect(await verifyJsonl(rewrite(path, deep))).toMatchObject({
+        ok: false,
+        problem: "malformed",
+        message: "nested deeper than 66 levels",
+        line: 3,
+      });
+    }
+  });
+
   it("catches a dropped record line, a dropped checkpoint line and a dropped end line", async () => {
     const { path, lines } = await exported();
     expect(await verifyJsonl(rewrite(path, lines.toSpliced(2, 1)))).toMatchObject({
