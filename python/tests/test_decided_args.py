@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import json
 from typing import Any, Coroutine, Dict, List
@@ -10,7 +11,7 @@ from typing import Any, Coroutine, Dict, List
 import httpx
 import pytest
 
-from agent_warden import Warden
+from agent_warden import InvalidArgs, Warden
 
 from .service import AGENT
 
@@ -123,3 +124,73 @@ def _async(seen: List[Dict[str, Any]]) -> httpx.AsyncBaseTransport:
             return sync.handle_request(request)
 
     return Transport()
+
+
+class Color(str, enum.Enum):
+    RED = "red"
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Small(int):
+    """An int that says it is small whatever it holds."""
+
+    def __abs__(self) -> int:
+        return 0
+
+
+class Finite(float):
+    """A float that holds 1.0 and converts to NaN."""
+
+    def __float__(self) -> float:
+        return float("nan")
+
+
+class Shown(dict):  # type: ignore[type-arg]
+    """A dict whose items() shows other members than it holds."""
+
+    def items(self) -> Any:
+        return [("to", "alice")]
+
+
+class PretendsToBeADict:
+    __class__ = dict  # type: ignore[assignment]
+
+
+def test_subclasses_of_json_types_are_recorded_as_the_value_they_hold() -> None:
+    received: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("pay")
+        def pay(color: str, level: int, amount: float, payment: Dict[str, Any]) -> str:
+            received.append((color, level, amount, payment))
+            return "ok"
+
+        pay(Color.RED, Level.HIGH, Finite(1.0), Shown(to="mallory"))
+    # What json.dumps writes and what the function receives: the held values, as plain types.
+    assert seen[0]["args"] == {"color": "red", "level": 3, "amount": 1.0, "payment": {"to": "mallory"}}
+    assert received == [("red", 3, 1.0, {"to": "mallory"})]
+    assert [type(x) for x in received[0]] == [str, int, float, dict]
+
+
+def test_a_subclass_cannot_slip_a_value_past_the_json_bounds() -> None:
+    ran: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("pay")
+        def pay(amount: object) -> str:
+            ran.append(amount)
+            return "ok"
+
+        # 2**53+1 is recorded by Warden (IEEE doubles) as 2**53: the ledger would not hold what ran.
+        for bad, path in [(Small(2**53 + 1), "$.amount"), ([PretendsToBeADict()], "$.amount[0]")]:
+            with pytest.raises(InvalidArgs) as refused:
+                pay(bad)
+            assert refused.value.path == path
+    assert ran == [] and seen == []

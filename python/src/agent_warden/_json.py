@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Dict, List, Optional, Set, Union, cast
+from typing import Callable, Dict, ItemsView, Iterator, List, Optional, Set, Union, cast
 
 from .errors import InvalidArgs
 
@@ -14,6 +14,10 @@ JsonValue = Union[str, int, float, bool, None, List["JsonValue"], Dict[str, "Jso
 MAX_DEPTH = 64
 # Warden parses JSON numbers as IEEE doubles: a larger integer would be recorded as another number.
 MAX_SAFE_INTEGER = 2**53 - 1
+
+# The built-in types' own readers: a subclass's overrides of __iter__ or items() do not run.
+_list_items = cast(Callable[[List[object]], Iterator[object]], list.__iter__)  # pyright: ignore[reportUnknownMemberType]
+_dict_items = cast(Callable[[Dict[object, object]], ItemsView[object, object]], dict.items)  # pyright: ignore[reportUnknownMemberType]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 
@@ -39,6 +43,10 @@ def to_json_value(value: object) -> JsonValue:
     lists and dicts with str keys of those. Tuples, sets, bytes, dates, objects, NaN, cycles and nesting
     deeper than 64 are refused rather than silently altered, because the ledger must record exactly what
     the tool received.
+
+    A subclass of a JSON type (an enum member, a ``str`` with its own ``__str__``, an ``int`` with its own
+    ``__abs__``) is read through the built-in type, never its own methods: it is the value it holds, as
+    ``json.dumps`` writes it, and no code of the caller's runs here to show one value and send another.
     """
     return _convert(value, [], set())
 
@@ -48,31 +56,36 @@ def _fail(message: str, path: List[Union[str, int]]) -> InvalidArgs:
 
 
 def _check_text(text: str, what: str, path: List[Union[str, int]]) -> str:
+    plain = str.__str__(text)  # the characters it holds, not what an overridden __str__ says
     try:
-        text.encode("utf-8")
+        str.encode(plain, "utf-8")
     except UnicodeEncodeError:
         raise _fail(f"{what} with an unpaired surrogate is not valid Unicode", path) from None
-    return str(text)
+    return plain
 
 
 def _convert(value: object, path: List[Union[str, int]], ancestors: Set[int]) -> JsonValue:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise _fail(f"{value} is outside the integers JSON numbers hold exactly (±2**53-1)", path)
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise _fail(f"{value} is not a JSON number", path)
-        return float(value)
-    if isinstance(value, str):
-        return _check_text(value, "a string", path)
-    if isinstance(value, list):
+    # type(), not isinstance(): an object whose __class__ claims to be a dict is not one.
+    kind = type(value)
+    if value is None or kind is bool:
+        return cast(Optional[bool], value)
+    if issubclass(kind, int):
+        number = int.__int__(cast(int, value))
+        if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:
+            raise _fail(f"{number} is outside the integers JSON numbers hold exactly (±2**53-1)", path)
+        return number
+    if issubclass(kind, float):
+        real = float.__float__(cast(float, value))
+        if not math.isfinite(real):
+            raise _fail(f"{real} is not a JSON number", path)
+        return real
+    if issubclass(kind, str):
+        return _check_text(cast(str, value), "a string", path)
+    if issubclass(kind, list):
         return _convert_list(cast(List[object], value), path, ancestors)
-    if isinstance(value, dict):
+    if issubclass(kind, dict):
         return _convert_dict(cast(Dict[object, object], value), path, ancestors)
-    raise _fail(f"a {type(value).__name__} is not a JSON value", path)
+    raise _fail(f"a {kind.__name__} is not a JSON value", path)
 
 
 def _enter(value: object, path: List[Union[str, int]], ancestors: Set[int]) -> None:
@@ -86,7 +99,8 @@ def _enter(value: object, path: List[Union[str, int]], ancestors: Set[int]) -> N
 def _convert_list(value: List[object], path: List[Union[str, int]], ancestors: Set[int]) -> JsonValue:
     _enter(value, path, ancestors)
     items: List[JsonValue] = []
-    for index, item in enumerate(value):
+    held = _list_items(value)
+    for index, item in enumerate(held):
         path.append(index)
         items.append(_convert(item, path, ancestors))
         path.pop()
@@ -97,11 +111,13 @@ def _convert_list(value: List[object], path: List[Union[str, int]], ancestors: S
 def _convert_dict(value: Dict[object, object], path: List[Union[str, int]], ancestors: Set[int]) -> JsonValue:
     _enter(value, path, ancestors)
     members: Dict[str, JsonValue] = {}
-    for key, item in value.items():
-        if not isinstance(key, str):
+    held = _dict_items(value)
+    for key, item in held:
+        if not issubclass(type(key), str):
             raise _fail(f"a {type(key).__name__} key is not a JSON object key", path)
-        path.append(key)
-        members[_check_text(key, "a key", path)] = _convert(item, path, ancestors)
+        text = cast(str, key)
+        path.append(str.__str__(text))
+        members[_check_text(text, "a key", path)] = _convert(item, path, ancestors)
         path.pop()
     ancestors.discard(id(value))
     return members
