@@ -6,12 +6,13 @@ import asyncio
 import enum
 import functools
 import json
-from typing import Any, Coroutine, Dict, List
+from typing import Any, AsyncIterator, Coroutine, Dict, Iterator, List
 
 import httpx
 import pytest
 
-from agent_warden import InvalidArgs, Warden
+from agent_warden import InvalidArgs, Warden, tool
+from agent_warden.adapters.plain import arun_tool_call, run_tool_call
 
 from .service import AGENT
 
@@ -194,3 +195,64 @@ def test_a_subclass_cannot_slip_a_value_past_the_json_bounds() -> None:
                 pay(bad)
             assert refused.value.path == path
     assert ran == [] and seen == []
+
+
+def test_a_generator_tool_is_refused_and_a_returned_generator_never_runs() -> None:
+    def numbers() -> Iterator[str]:
+        yield "secret"
+
+    async def more() -> AsyncIterator[str]:
+        yield "secret"
+
+    with pytest.raises(TypeError, match="generator function"):
+        tool("numbers")(numbers)
+    with pytest.raises(TypeError, match="generator function"):
+        tool("more")(functools.partial(more))
+
+    started: List[str] = []
+
+    def lazy(ran: List[str]) -> Iterator[str]:
+        ran.append("the body ran")
+        yield "secret"
+
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("lazy")
+        def hides_a_generator() -> Iterator[str]:
+            return lazy(started)
+
+        with pytest.raises(TypeError, match="returned a generator"):
+            hides_a_generator()
+        with pytest.raises(TypeError, match="returned a generator"):
+            run_tool_call(session, "lazy", "{}", lambda: lazy(started), call_id="call_1")
+    assert started == []
+    assert [(s["outcome"]["status"], s["outcome"]["error"]) for s in seen if "outcome" in s] == [
+        ("error", {"code": "TypeError"})
+    ] * 2
+
+
+def test_an_async_tool_that_returns_an_async_generator_is_refused() -> None:
+    started: List[str] = []
+
+    async def lazy() -> AsyncIterator[str]:
+        started.append("the body ran")
+        yield "secret"
+
+    async def hides_one() -> AsyncIterator[str]:
+        return lazy()
+
+    async def main() -> List[Dict[str, Any]]:
+        seen: List[Dict[str, Any]] = []
+        async with Warden("http://warden.test", "wdn_test", async_transport=_async(seen)) as warden:
+            session = await warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").aopen()
+            with pytest.raises(TypeError, match="returned a generator"):
+                await session.tool("lazy")(hides_one)()
+            with pytest.raises(TypeError, match="returned a generator"):
+                await arun_tool_call(session, "lazy", "{}", hides_one)
+        return seen
+
+    outcomes = [(s["outcome"]["status"], s["outcome"]["error"]) for s in asyncio.run(main()) if "outcome" in s]
+    assert outcomes == [("error", {"code": "TypeError"})] * 2
+    assert started == []

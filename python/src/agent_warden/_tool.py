@@ -48,6 +48,8 @@ class GuardedTool(Generic[P, R]):
         taken = [k for k in CALL_KEYWORDS if k in signature.parameters]
         if taken:
             raise TypeError(f"tool {name!r}: parameter {taken[0]!r} is reserved for Warden (the model's context)")
+        if _is_generator_callable(fn):
+            raise TypeError(f"tool {name!r} is a generator function: {_GENERATOR_WHY}")
         self.tool_name = name
         self._fn = fn
         self._signature = signature
@@ -132,6 +134,7 @@ class GuardedTool(Generic[P, R]):
                 raise TypeError(
                     f"tool {self.tool_name!r} returned an awaitable from a call made as sync: declare it async def"
                 )
+            refuse_generator(self.tool_name, result)
         except BaseException as err:
             session.record_ran(decision.call_id, started, error=err)
             raise
@@ -147,10 +150,32 @@ class GuardedTool(Generic[P, R]):
         started = time.perf_counter()
         try:
             result = await cast(Callable[..., Awaitable[Any]], self._fn)(*positional, **keywords)
+            refuse_generator(self.tool_name, result)
         except BaseException as err:
             await session.arecord_ran(decision.call_id, started, error=err)
             raise
         return await session.arecord_ran(decision.call_id, started, result=result)
+
+
+_GENERATOR_WHY = (
+    "its body would run only as the result is iterated, after the call's outcome was recorded, unscreened"
+    " and past the session's end: return the values instead"
+)
+
+
+def refuse_generator(tool: str, result: object) -> None:
+    """Raises TypeError for a generator result (closed, never started): its body would run unguarded."""
+    if inspect.isgenerator(result):
+        result.close()
+    elif not inspect.isasyncgen(result):
+        return
+    raise TypeError(f"tool {tool!r} returned a generator: {_GENERATOR_WHY}")
+
+
+def _is_generator_callable(fn: object) -> bool:
+    while isinstance(fn, functools.partial):
+        fn = cast("functools.partial[Any]", fn).func
+    return inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn)
 
 
 def _is_async_callable(fn: object) -> bool:

@@ -10,6 +10,7 @@ from typing import Any, Awaitable, Callable, Mapping, Optional, Union
 
 from .._ids import rationale_of, warden_call_id
 from .._refusal import denial_text, is_refusal
+from .._tool import refuse_generator
 from ..errors import ResultWithheld, WardenError
 from ..session import Session
 
@@ -72,6 +73,7 @@ def run_tool_call(
     started = time.perf_counter()
     try:
         value = fn(**args) if isinstance(args, dict) else fn(args)
+        refuse_generator(name, value)
     except BaseException as err:
         session.record_ran(decision.call_id, started, error=err)
         raise
@@ -107,6 +109,7 @@ async def arun_tool_call(
         value = fn(**args) if isinstance(args, dict) else fn(args)
         if inspect.isawaitable(value):
             value = await value
+        refuse_generator(name, value)
     except BaseException as err:
         await session.arecord_ran(decision.call_id, started, error=err)
         raise
