@@ -116,8 +116,8 @@ def test_a_sync_looking_callable_that_returns_a_coroutine_is_refused_and_recorde
     assert seen[-1]["outcome"]["error"] == {"code": "TypeError"}
 
 
-def _async(seen: List[Dict[str, Any]]) -> httpx.AsyncBaseTransport:
-    sync = _warden(lambda: None, seen)
+def _async(seen: List[Dict[str, Any]], on_decision: Any = lambda: None) -> httpx.AsyncBaseTransport:
+    sync = _warden(on_decision, seen)
 
     class Transport(httpx.AsyncBaseTransport):
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -256,3 +256,30 @@ def test_an_async_tool_that_returns_an_async_generator_is_refused() -> None:
     outcomes = [(s["outcome"]["status"], s["outcome"]["error"]) for s in asyncio.run(main()) if "outcome" in s]
     assert outcomes == [("error", {"code": "TypeError"})] * 2
     assert started == []
+
+
+def test_run_tool_call_runs_the_function_with_the_arguments_that_were_decided() -> None:
+    recipients = ["alice@example.com"]
+    arguments = {"to": recipients, "amount": Small(5)}
+    received: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+
+    def send(to: List[str], amount: int) -> str:
+        received.append((to, amount, type(amount)))
+        return "sent"
+
+    change = lambda: recipients.append("mallory@example.com")  # noqa: E731
+    with Warden("http://warden.test", "wdn_test", transport=_warden(change, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+        assert run_tool_call(session, "send", arguments, send, call_id="call_1").ok
+
+        async def main() -> None:
+            async with Warden("http://warden.test", "wdn_test", async_transport=_async(seen, change)) as other:
+                own = await other.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").aopen()
+                recipients[:] = ["alice@example.com"]
+                assert (await arun_tool_call(own, "send", {"to": recipients, "amount": 5}, send)).ok
+
+        asyncio.run(main())
+    assert seen[0]["args"] == {"to": ["alice@example.com"], "amount": 5}
+    assert received[0] == (["alice@example.com"], 5, int)
+    assert received[1] == (["alice@example.com"], 5, int)

@@ -45,6 +45,14 @@ def _arguments(arguments: Union[str, Mapping[str, Any]]) -> Any:
         return arguments
 
 
+def _call(fn: Callable[..., Any], decided: Any) -> Any:
+    """
+    ``fn`` with the arguments as Warden decided them (fresh plain JSON), never the caller's own objects:
+    a list the caller still holds could change while the call waits, a subclass hold another value.
+    """
+    return fn(**decided) if isinstance(decided, dict) else fn(decided)
+
+
 def run_tool_call(
     session: Session,
     name: str,
@@ -56,7 +64,8 @@ def run_tool_call(
     approval_timeout: Optional[float] = None,
 ) -> ToolCallResult:
     """
-    Runs ``fn(**arguments)`` for a model's tool call once Warden allows it. ``call_id`` is the model's
+    Runs ``fn(**arguments)`` for a model's tool call once Warden allows it, with the arguments as Warden
+    decided them (plain JSON rebuilt from the decided copy, never the caller's own objects). ``call_id`` is the model's
     tool-call id (mapped to a Warden call id as the TypeScript adapters do) and ``text`` the model's text
     that came with the call (the rationale). A refusal comes back as ``ToolCallResult(ok=False)``, the
     body not run, and so does a result Warden withheld (RESULT_WITHHELD: the body ran, nothing of its
@@ -72,7 +81,7 @@ def run_tool_call(
         raise
     started = time.perf_counter()
     try:
-        value = fn(**args) if isinstance(args, dict) else fn(args)
+        value = _call(fn, decision.args)
         refuse_generator(name, value)
     except BaseException as err:
         session.record_ran(decision.call_id, started, error=err)
@@ -106,7 +115,7 @@ async def arun_tool_call(
         raise
     started = time.perf_counter()
     try:
-        value = fn(**args) if isinstance(args, dict) else fn(args)
+        value = _call(fn, decision.args)
         if inspect.isawaitable(value):
             value = await value
         refuse_generator(name, value)
