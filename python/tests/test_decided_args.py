@@ -283,3 +283,31 @@ def test_run_tool_call_runs_the_function_with_the_arguments_that_were_decided() 
     assert seen[0]["args"] == {"to": ["alice@example.com"], "amount": 5}
     assert received[0] == (["alice@example.com"], 5, int)
     assert received[1] == (["alice@example.com"], 5, int)
+
+
+def test_a_tool_that_ran_has_its_outcome_recorded_when_its_task_is_cancelled_meanwhile() -> None:
+    seen: List[Dict[str, Any]] = []
+    sync = _warden(lambda: None, seen)
+
+    class SlowOutcome(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await request.aread()
+            if request.url.path.endswith("/outcome"):
+                await asyncio.sleep(0.2)  # the timeout below strikes while the outcome is on its way
+            return sync.handle_request(request)
+
+    async def main() -> None:
+        async with Warden("http://warden.test", "wdn_test", async_transport=SlowOutcome()) as warden:
+            session = await warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").aopen()
+
+            async def pay(amount: int) -> str:
+                await asyncio.sleep(0.05)
+                return "paid"
+
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(session.tool("pay")(pay)(10), 0.1)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(arun_tool_call(session, "pay", {"amount": 10}, pay), 0.1)
+
+    asyncio.run(main())
+    assert [s["outcome"]["result"] for s in seen if "outcome" in s] == ["paid", "paid"]

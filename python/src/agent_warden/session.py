@@ -9,7 +9,7 @@ import time
 from contextvars import ContextVar, Token
 from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Type, TypeVar, cast
 
 from ._http import Http
 from ._ids import valid_text
@@ -206,10 +206,14 @@ class Session:
     async def arecord_ran(
         self, call_id: str, started: float, *, result: object = None, error: Optional[BaseException] = None
     ) -> object:
-        """``record_ran`` for async code."""
+        """
+        ``record_ran`` for async code. The report runs to its end even when the task is cancelled
+        meanwhile (a timeout around the tool, say): the tool ran, so its outcome is recorded, and then the
+        cancellation is raised.
+        """
         try:
-            answer = await self._http.arequest(
-                "POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started))
+            answer = await _despite_cancellation(
+                self._http.arequest("POST", f"/v1/calls/{call_id}/outcome", _outcome_body(result, error, _since(started)))
             )
         except WardenError as failure:
             raise OutcomeUnrecorded(call_id, unscreened_result=result, tool_error=error) from failure
@@ -279,6 +283,21 @@ class SessionScope:
         finally:
             if token is not None:
                 _current.reset(token)
+
+
+async def _despite_cancellation(work: Awaitable[R]) -> R:
+    """Awaits ``work`` to its end; a cancellation of the awaiting task meanwhile is raised after it."""
+    task = asyncio.ensure_future(work)
+    cancelled: Optional[asyncio.CancelledError] = None
+    while not task.done():
+        try:
+            await asyncio.wait((task,))  # unlike awaiting the task, a cancellation here does not reach it
+        except asyncio.CancelledError as err:
+            cancelled = err
+    if cancelled is not None:
+        failure = None if task.cancelled() else task.exception()
+        raise cancelled from failure
+    return task.result()
 
 
 def _since(started: float) -> float:
