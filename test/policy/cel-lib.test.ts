@@ -66,6 +66,22 @@ describe("emails()", () => {
     // Cyrillic "а" in exаmple.com is another domain.
     expect(matches(colleagues, { to: "bob@ex\u0430mple.com" })).toBe(false);
   });
+
+  it("refuses a domain whose ASCII form has an empty label, such as a trailing dot spelt 。 or ．", () => {
+    // `attacker.com.` is refused as written; a full stop IDNA maps to "." must not slip it past a deny.
+    const outside = 'emails(args.to).exists(a, a.domain == "attacker.com")';
+    for (const to of [
+      "x@attacker.com.",
+      "x@attacker.com\u3002",
+      "x@attacker.com\uff0e",
+      "x@attacker.com\uff61",
+      "x@attacker.com.\u200b",
+      "x@attacker\u3002\u3002com",
+    ]) {
+      expect(matches(outside, { to }, "deny"), to).toBe(true);
+      expect(matches('emails(args.to).all(a, a.domain != "attacker.com")', { to }), to).toBe(false);
+    }
+  });
 });
 
 describe("url()", () => {

@@ -15,7 +15,8 @@ export interface Mailbox {
  * Every mailbox of an address list, groups flattened. Throws (the condition fails closed) unless the
  * whole text is one valid list with at least one mailbox: `a@x.com;b@y.com`, a line break, a missing
  * comma or an empty string is not a list a mailer would read the same way. Obsolete syntax (source
- * routes such as `<@relay:bob@x.com>`) is refused too. Domains are lower-cased, IDNs as punycode.
+ * routes such as `<@relay:bob@x.com>`) is refused too. Domains are lower-cased, IDNs as punycode; one
+ * whose ASCII form has an empty label (`attacker.com。` is `attacker.com.`) is refused.
  */
 export function parseEmails(text: string): Mailbox[] {
   if (text.length > MAX_INPUT) throw new Error("emails: the address list is too long");
@@ -35,7 +36,8 @@ function normaliseDomain(domain: string): string {
   // A domain literal ([192.0.2.1]) stays as written; a name is compared in its ASCII form.
   if (domain.startsWith("[")) return domain.toLowerCase();
   const ascii = domainToASCII(domain.normalize("NFC"));
-  if (ascii === "") throw new Error("emails: not a valid domain name");
+  // `x@attacker.com.` is refused as written; `。`, `．` and `｡` map to "." and must not bring it back.
+  if (ascii === "" || ascii.split(".").includes("")) throw new Error("emails: not a valid domain name");
   return ascii;
 }
 
