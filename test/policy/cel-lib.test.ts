@@ -122,6 +122,27 @@ describe("url()", () => {
     expect(matches('url(args.u).getEscapedPath() == "/etc"', { u: "https://x.com/a/%2e%2e/etc" })).toBe(true);
   });
 
+  it("normalises the host of every scheme, not only the ones fetch() knows (ssh, git, redis, …)", () => {
+    const evil = 'url(args.u).getHostname() == "evil.com"';
+    for (const u of [
+      "git://EVIL.com/x",
+      "ssh://git@EVIL.COM:22/x",
+      "foo://ev%69l.com/",
+      "redis://user:pw@Evil.Com:6379/0",
+      "git+ssh://EVIL.com./x",
+    ]) {
+      expect(matches(evil, { u }), u).toBe(true);
+    }
+    expect(matches('url(args.u).getHost() == "evil.com:22"', { u: "ssh://EVIL.com:22/x" })).toBe(true);
+    expect(matches("ip(url(args.u).getHostname()).isLoopback()", { u: "ssh://0x7f.1/" })).toBe(true);
+    expect(matches('url(args.u).getHostname() == "xn--vil-9la.com"', { u: "git://%C3%A9viL.com/x" })).toBe(
+      true,
+    );
+    // A host no resolver can read fails closed; a URL without a host keeps working.
+    expect(matches('url(args.u).getHostname() != "a/b"', { u: "ssh://a%2fb/" }, "deny")).toBe(true);
+    expect(matches('url(args.u).getScheme() == "mailto"', { u: "mailto:x@EVIL.com" })).toBe(true);
+  });
+
   it("refuses strings that parsers read differently: backslashes, whitespace, control characters", () => {
     const good = 'url(args.u).getHostname() == "good.com"';
     for (const u of [

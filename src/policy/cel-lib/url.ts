@@ -17,6 +17,9 @@ function ambiguous(text: string): boolean {
   return /\s/u.test(text);
 }
 
+/** Schemes whose host WHATWG parsers normalise; any other keeps its host as written (an opaque host). */
+const SPECIAL = new Set(["http:", "https:", "ws:", "wss:", "ftp:", "file:"]);
+
 /**
  * An absolute URL in its WHATWG normal form (what Node's fetch connects to): the host lower-cased,
  * IDNs in punycode, percent-encoded and numeric IPv4 hosts (`0x7f.1`, `2130706433`) as dotted quads,
@@ -26,7 +29,16 @@ export function parseUrl(text: string): URL {
   if (text.length > MAX_INPUT) throw new Error("url: too long");
   if (ambiguous(text)) throw new Error("url: whitespace, control characters or backslashes");
   if (!URL.canParse(text)) throw new Error("url: not an absolute URL");
-  return new URL(text);
+  const url = new URL(text);
+  const host = url.hostname;
+  if (!SPECIAL.has(url.protocol) && host !== "" && !host.startsWith("[")) {
+    // `ssh://EVIL.com`, `git://ev%69l.com`: the client resolves these as evil.com, so compare them so.
+    const normal = URL.canParse(`http://${host}/`) ? new URL(`http://${host}/`).hostname : "";
+    if (normal === "") throw new Error("url: not a valid host");
+    url.hostname = normal;
+    if (url.hostname !== normal) throw new Error("url: not a valid host");
+  }
+  return url;
 }
 
 function isUrl(text: string): boolean {
