@@ -67,8 +67,9 @@ export class RuleEngine {
         const reason = `tool "${input.tool}" is outside the job description of agent "${agentName}"`;
         return { effect: "deny", ruleId: "agent.tools", reason };
       }
-      team ??= registered.profile.team;
-      developer ??= registered.profile.developer;
+      // The registry in force decides: a session keeps what an older policy said when it was opened.
+      team = registered.profile.team;
+      developer = registered.profile.developer;
     }
 
     const candidates = this.candidatesFor(input.tool, agentName);

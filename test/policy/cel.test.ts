@@ -81,6 +81,23 @@ rules:
     expect(as("date_tool", { now: new Date("2024-03-04T20:00:00Z") })).toBe("default");
   });
 
+  it("take team and developer from the registry, not from a session opened under an older policy", () => {
+    const p = parsePolicy(
+      `
+agents:
+  bot: {team: support, developer: dana@example.com, tools: ["*"]}
+rules:
+  - {id: finance, tools: [pay], decision: allow, when: 'agent.team == "finance"'}
+  - {id: lee, tools: [deploy], decision: allow, when: 'agent.developer == "lee@example.com"'}
+`,
+      "p.yaml",
+    );
+    // The session still carries what the registry said when it was opened (team finance, developer lee).
+    const stale = { agent: { name: "bot", team: "finance", developer: "lee@example.com" } };
+    expect(p.evaluate(call("pay", {}, "bot", stale))).toMatchObject({ effect: "deny", ruleId: "default" });
+    expect(p.evaluate(call("deploy", {}, "bot", stale))).toMatchObject({ effect: "deny", ruleId: "default" });
+  });
+
   it("see a null team and developer when the agent is unknown to the caller and there is no registry", () => {
     expect(matches("agent.team == null && agent.developer == null && agent.name == 'bot'")).toBe(true);
   });
