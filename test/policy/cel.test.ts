@@ -159,6 +159,19 @@ describe("CEL run-time failures fail closed", () => {
     expect(d.ruleId).toBe("default");
   });
 
+  it("equality across types is false, not an error: a deny on == checks the type first", () => {
+    // CEL compares values of different types as unequal, so a list slips past a deny on equality ...
+    expect(matches('args.to == "ceo@x.com"', { to: ["ceo@x.com"] }, "deny")).toBe(false);
+    expect(matches('args.to in ["ceo@x.com"]', { to: ["ceo@x.com"] }, "deny")).toBe(false);
+    // ... unless the condition tests the type, as docs/policy.md recommends.
+    const typed = 'type(args.to) != string || args.to == "ceo@x.com"';
+    for (const to of [["ceo@x.com"], 1, { a: "ceo@x.com" }, "ceo@x.com"]) {
+      expect(matches(typed, { to }, "deny"), JSON.stringify(to)).toBe(true);
+    }
+    expect(matches(typed, {}, "deny")).toBe(true);
+    expect(matches(typed, { to: "bob@x.com" }, "deny")).toBe(false);
+  });
+
   it("a false deny condition leaves the allow in force", () => {
     const p = parsePolicy(
       "rules:\n  - {id: a, tool: t, decision: allow}\n  - {id: d, tool: t, decision: deny, when: 'args.n > 5'}\n",
