@@ -3,6 +3,7 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { openWarden } from "../helpers.js";
+import { DB_SECRET, wardenWithDbSecret } from "../secrets/db-secret.js";
 
 const KEY = "AKIAIOSFODNN7EXAMPLE";
 
@@ -43,7 +44,7 @@ describe("a failed tool's error", () => {
   });
 });
 
-const SECRET = "dbpass-7f3a9c2e5b1d4f60";
+const SECRET = DB_SECRET;
 
 /** A session whose `query_db` tool gets the `db` secret in its context. */
 async function sessionWithSecret(results?: "redact" | "block") {
@@ -51,28 +52,10 @@ async function sessionWithSecret(results?: "redact" | "block") {
 }
 
 /** sessionWithSecret, with its Warden. */
-async function wardenWithSecret(results?: "redact" | "block") {
-  const { warden } = await openWarden(
-    {
-      default: "allow",
-      secrets: {
-        ...(results ? { results } : {}),
-        items: {
-          db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
-        },
-      },
-    },
-    { env: { DB_PASS: SECRET } },
-  );
-  const session = await warden.session({
-    agent: "db-bot",
-    onBehalfOf: "alice@example.com",
-    intent: "report",
-  });
-  return { warden, session };
+function wardenWithSecret(results?: "redact" | "block") {
+  return wardenWithDbSecret(results ? { results } : {});
 }
 
-/** What the caller receives when `query_db` throws what `fails` makes of the secret. */
 async function thrownBy(
   session: Awaited<ReturnType<typeof sessionWithSecret>>,
   fails: (s: string) => unknown,

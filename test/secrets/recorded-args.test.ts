@@ -1,28 +1,10 @@
 // A value handed out to a session never reaches the ledger through a later call's arguments or rationale.
 import { describe, expect, it } from "vitest";
-import { openWarden } from "../helpers.js";
-
-const SECRET = "dbpass-7f3a9c2e5b1d4f60";
+import { DB_SECRET as SECRET, wardenWithDbSecret } from "./db-secret.js";
 
 describe("a leased value in a later call", () => {
   it("is recorded as a digest in its arguments (a key takes its object) and masked in its rationale", async () => {
-    const { warden } = await openWarden(
-      {
-        default: "allow",
-        redact: { send: ["$.note"] },
-        secrets: {
-          items: {
-            db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
-          },
-        },
-      },
-      { env: { DB_PASS: SECRET } },
-    );
-    const session = await warden.session({
-      agent: "db-bot",
-      onBehalfOf: "alice@example.com",
-      intent: "report",
-    });
+    const { warden, session } = await wardenWithDbSecret({ redact: { send: ["$.note"] } });
     let leaked = "";
     await session.guardWithContext("query_db", async (_a: object, ctx) => {
       leaked = ctx.secrets.db ?? "";
@@ -52,22 +34,7 @@ describe("a leased value in a later call", () => {
   });
 
   it("leaves the arguments of a session holding no secret as they are", async () => {
-    const { warden } = await openWarden(
-      {
-        default: "allow",
-        secrets: {
-          items: {
-            db: { provider: "env", variable: "DB_PASS", tools: ["query_db"], inject: { context: "db" } },
-          },
-        },
-      },
-      { env: { DB_PASS: SECRET } },
-    );
-    const session = await warden.session({
-      agent: "db-bot",
-      onBehalfOf: "alice@example.com",
-      intent: "report",
-    });
+    const { warden, session } = await wardenWithDbSecret();
     await session.guard("send", async (_a: object) => "sent").with({ rationale: "why" })({ body: SECRET });
     const [intent] = await warden.ledger.store.query({ kinds: ["call.intent"] });
     expect(intent!.data).toMatchObject({ args: { body: SECRET }, redacted: [], rationale: "why" });
