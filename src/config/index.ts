@@ -15,4 +15,4 @@ export {
   upToAWeek,
 } from "./fields.js";
 export { compileGlobs, escapeRegExp, globProblem } from "./glob.js";
-export { type PathStep, parseJsonPath, pathScope } from "./json-path.js";
+export { keyPath, type PathStep, parseJsonPath, pathScope } from "./json-path.js";

@@ -2,6 +2,14 @@
 
 export type PathStep = { kind: "key"; key: string } | { kind: "index"; index: number } | { kind: "any" };
 
+/** A key written after a dot; any other is quoted (the `.key` form parseJsonPath reads). */
+const DOT_KEY = /^[A-Za-z0-9_$-]+$/;
+
+/** The path of `key` in the object at `path`, as parseJsonPath reads it back: `$.to`, `$["a b"]`. */
+export function keyPath(path: string, key: string): string {
+  return DOT_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
 /** The steps of `path`, or a string saying what is wrong with it. */
 export function parseJsonPath(path: string): PathStep[] | string {
   if (!path.startsWith("$")) return `JSON path ${JSON.stringify(path)} must start with $`;

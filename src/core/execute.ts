@@ -1,6 +1,7 @@
 // The stages around running a tool: secrets leased for the call (secrets/), the contained run of a
 // command tool (sandbox/), and the result the model sees, with handed-out values and credentials masked.
 import { inspect } from "node:util";
+import { keyPath } from "../config/index.js";
 import { WardenError } from "../errors.js";
 import type { SessionInfo } from "../identity/index.js";
 import { type JsonValue, toJsonValue } from "../json.js";
@@ -15,8 +16,6 @@ import {
 import type { LivePolicy } from "./live-policy.js";
 import type { ToolContext } from "./request.js";
 
-/** An object key written after a dot in a JSON path (the `redact:` dialect); others are quoted. */
-const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/;
 /** Leases of a session with no `sessions.maxDuration` still end this long after it started. */
 const DEFAULT_LEASE_HORIZON_MS = 8 * 3_600_000;
 
@@ -135,12 +134,7 @@ export class Execution {
         const keys = Object.keys(value);
         if (keys.some(holds)) paths.push(path);
         else {
-          for (const key of keys) {
-            visit(
-              value[key] as JsonValue,
-              SIMPLE_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
-            );
-          }
+          for (const key of keys) visit(value[key] as JsonValue, keyPath(path, key));
         }
       }
     };

@@ -1,11 +1,11 @@
 // Visits the strings of a JSON value with their JSON paths, bounded so a huge argument cannot stall the gate.
+import { keyPath } from "../config/index.js";
 import type { JsonValue } from "../json.js";
 import { SECRETS } from "./patterns.js";
 
 /** Strings visited per value at most; past this, detectors see a prefix of the value (and say so). */
 export const MAX_STRINGS = 2_000;
 const MAX_DEPTH = 32;
-const SIMPLE_KEY = /^[A-Za-z0-9_$-]+$/;
 
 /**
  * Calls `visit(text, path)` for every string (object keys included as their own path) in document order.
@@ -43,11 +43,7 @@ export function walkStrings(
     for (const key in v) {
       // The `redact:` path dialect, so a path found here can be handed to applyRedactions; but what
       // lies under a key that is a credential is reported by a path that does not spell it.
-      const child = isSecretKey(key)
-        ? `${path}[#key]`
-        : SIMPLE_KEY.test(key)
-          ? `${path}.${key}`
-          : `${path}[${JSON.stringify(key)}]`;
+      const child = isSecretKey(key) ? `${path}[#key]` : keyPath(path, key);
       // A key is reported as "a key of this object", never by a path that spells it: the key may be
       // the very credential found, and paths go into alerts and the intent's `redacted`.
       if (key.length >= 6 && !go(key, `${path}#key`, depth + 1)) return false;
