@@ -146,10 +146,8 @@ export class Warden {
           await ledger.store.query({ session, newestFirst: true, limit: 50 })
         ).reverse() as unknown as JsonValue[],
       env,
-      // Host names arrive lower-cased: the leased values are looked for in any case.
-      ...(secrets
-        ? { screen: (session, text) => secrets.redactor.redactText(text, session, { ignoreCase: true }) }
-        : {}),
+      // Host names arrive lower-cased: masking looks for the leased values in any case.
+      ...(secrets ? { screen: (session, text) => secrets.redactor.redactText(text, session) } : {}),
     });
     this.gate = new Gate({
       ledger,

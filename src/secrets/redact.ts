@@ -37,10 +37,11 @@ interface Matcher {
 /**
  * Remembers the secret values handed out per session and replaces every occurrence, in any string or
  * object key of a JSON value, with `[secret:NAME]`. Besides the raw value it finds its JSON-escaped
- * form (once and twice, and Go's `\u003c` escaping), its HTML escaping, its percent-encodings, hex, base64 / base64url and base32, also as a fragment
- * of a larger base64 or base32 text (a Basic auth header, an encoded config) at any byte alignment, also
- * when that text is broken into lines (masked across the break), the
- * value reversed, and (8 characters or more) spelled out with spaces, line breaks or punctuation.
+ * form (once and twice, and Go's `\u003c` escaping), its HTML escaping, its percent-encodings, hex,
+ * base64 / base64url and base32, also as a fragment of a larger base64 or base32 text (a Basic auth
+ * header, an encoded config) at any byte alignment, also when that text is broken into lines (masked
+ * across the break), the value reversed, and (8 characters or more) spelled out with spaces, line
+ * breaks or punctuation; each in any letter case unless asked otherwise.
  *
  * @example
  * const redactor = new SecretRedactor();
@@ -181,7 +182,7 @@ function unwrapped(text: string, matcher: Matcher): string {
   });
 }
 
-/** The encodings of `value` that a tool's output may carry. */
+/** HTML's escapes of the characters it escapes in text and attributes. */
 const HTML_ENTITIES: Record<string, string> = {
   "<": "&lt;",
   ">": "&gt;",
@@ -190,6 +191,7 @@ const HTML_ENTITIES: Record<string, string> = {
   "'": "&#39;",
 };
 
+/** The encodings of `value` that a tool's output may carry. */
 export function formsOf(value: string): Set<string> {
   const forms = new Set<string>([value]);
   const once = JSON.stringify(value).slice(1, -1);
