@@ -365,18 +365,13 @@ export function returnedValues(callee: Node, b: FileBindings): Node[] {
   }
   if (!isFunctionLike(fn) || !fn.body) return [];
   if (fn.body.type !== "BlockStatement") return [fn.body as Node];
-  const own = fn;
+  const own = scopeOf(fn, b.scopes);
   const values: Node[] = [];
   walk(fn.body as Node, (node) => {
-    if (node.type === "ReturnStatement" && node.argument && enclosingFunction(node, b) === own)
+    if (node.type === "ReturnStatement" && node.argument && functionScopeAround(node, b.scopes) === own)
       values.push(node.argument);
   });
   return values;
-}
-
-function enclosingFunction(node: Node, b: FileBindings): Node | undefined {
-  for (let p = b.parents.get(node); p; p = b.parents.get(p)) if (isFunctionLike(p)) return p;
-  return undefined;
 }
 
 /** The function a `f.bind(…)` call binds: `f`. */

@@ -207,7 +207,7 @@ function resolve(node: PyNode, s: Scope, depth = 0): string | undefined {
       }
       // `pick()` of `def pick(): return os.system` stands for os.system.
       const def = fn?.type === "identifier" ? s.defs.get(fn.text) : undefined;
-      for (const value of def ? returnedValues(def) : []) {
+      for (const value of def ? returnedValues(def, s) : []) {
         const returned = resolve(value, s, depth + 1);
         if (returned) return returned;
       }
@@ -231,13 +231,11 @@ function dictEntries(dict: PyNode, s: Scope): Map<string, PyNode> {
 }
 
 /** The values the `def` returns from its own body (not from the functions and lambdas inside it). */
-function returnedValues(def: PyNode): PyNode[] {
+function returnedValues(def: PyNode, s: Scope): PyNode[] {
   const out: PyNode[] = [];
   for (const r of def.descendantsOfType("return_statement")) {
-    let p = r?.parent ?? null;
-    while (p && p.type !== "function_definition" && p.type !== "lambda") p = p.parent;
     const value = r?.namedChildren[0];
-    if (p?.id === def.id && value) out.push(value);
+    if (r && value && s.names.scopeAround(r).id === def.id) out.push(value);
   }
   return out;
 }
