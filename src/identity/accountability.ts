@@ -3,6 +3,7 @@ import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import { type LedgerRecord, type LedgerStore, readRecord } from "../ledger/index.js";
 import { safeText } from "../safe-text.js";
+import { vouchedBy } from "./session-info.js";
 
 export interface AccountabilityChain {
   callId: string;
@@ -69,7 +70,7 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
   return {
     callId,
     user: user?.kind === "user" ? user.id : "",
-    userVerified: start ? verifiedOf(start) : null,
+    userVerified: start ? vouchedBy(start) : null,
     agents,
     tool: data.tool,
     args: data.args,
@@ -88,15 +89,6 @@ export async function accountabilityOf(store: LedgerStore, callId: string): Prom
     outcome: outcome ? outcomeOf(outcome) : null,
     decidedAt: intent.ts,
   };
-}
-
-/** The record's `onBehalfOfVerified`, when it is one (written only for a user a verified token named). */
-function verifiedOf(record: LedgerRecord): { issuer: string; subject: string } | null {
-  const vouched = (record.data as { onBehalfOfVerified?: { issuer?: unknown; subject?: unknown } })
-    .onBehalfOfVerified;
-  return typeof vouched?.issuer === "string" && typeof vouched.subject === "string"
-    ? { issuer: vouched.issuer, subject: vouched.subject }
-    : null;
 }
 
 function approvalOf(record: LedgerRecord) {

@@ -41,3 +41,15 @@ export interface SessionRequest {
   /** Id of the delegating session, for sub-agents. */
   parent?: string | null;
 }
+
+/**
+ * Who vouched for a session's user, as its `session.start` record says (`onBehalfOfVerified`, written
+ * only for a user a verified token named); null for an asserted user.
+ */
+export function vouchedBy(start: { data: unknown }): { issuer: string; subject: string } | null {
+  const vouched = (start.data as { onBehalfOfVerified?: { issuer?: unknown; subject?: unknown } })
+    .onBehalfOfVerified;
+  return typeof vouched?.issuer === "string" && typeof vouched.subject === "string"
+    ? { issuer: vouched.issuer, subject: vouched.subject }
+    : null;
+}

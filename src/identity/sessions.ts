@@ -5,7 +5,7 @@ import type { LedgerRecord, RecordInput, SessionFeed, SessionRow } from "../ledg
 import { escapeControls, isPrintable } from "../safe-text.js";
 import type { IdentityPolicy } from "./config.js";
 import type { PrincipalChain } from "./principal.js";
-import type { SessionInfo, SessionRequest, VerifiedUser } from "./session-info.js";
+import { type SessionInfo, type SessionRequest, type VerifiedUser, vouchedBy } from "./session-info.js";
 
 export interface SessionRegistryDeps {
   append(input: RecordInput): Promise<LedgerRecord>;
@@ -183,12 +183,8 @@ export class SessionRegistry {
   async #verifiedUserOf(info: SessionInfo): Promise<VerifiedUser | null> {
     if (info.verifiedUser !== undefined) return info.verifiedUser;
     const start = this.#deps.startOf ? await this.#deps.startOf(info.id) : null;
-    const data = start?.data as { onBehalfOfVerified?: { issuer?: unknown; subject?: unknown } } | undefined;
-    const vouched = data?.onBehalfOfVerified;
-    info.verifiedUser =
-      typeof vouched?.issuer === "string" && typeof vouched.subject === "string"
-        ? { name: info.onBehalfOf, issuer: vouched.issuer, subject: vouched.subject }
-        : null;
+    const vouched = start ? vouchedBy(start) : null;
+    info.verifiedUser = vouched ? { name: info.onBehalfOf, ...vouched } : null;
     return info.verifiedUser;
   }
 
