@@ -30,6 +30,17 @@ export function isPrintable(text: string): boolean {
   return !UNPRINTABLE.test(text);
 }
 
+/**
+ * What the dashboard and Slack show as code points: controls, format characters (bidirectional
+ * embeddings, overrides, isolates and marks, zero-width characters, tags), line and paragraph
+ * separators, private-use and unassigned code points, and what Unicode says to draw as nothing
+ * (variation selectors, Hangul fillers, the combining grapheme joiner). Each one could make a shown
+ * value read as another. Tab, line feed and carriage return stay: prose keeps its breaks, and JSON text
+ * has them escaped already. Global: use it with replace() or matchAll().
+ */
+export const HIDDEN_CHARS =
+  /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/gu;
+
 /** Scripts whose letters pass for one another (a Cyrillic "а", a Greek "ο" among Latin letters). */
 const CONFUSABLE_SCRIPTS: readonly [string, RegExp][] = [
   ["Latin", /\p{Script=Latin}/u],

@@ -1,6 +1,6 @@
 // The Block Kit messages of a Slack approval: the question with its buttons, then the answer in its place.
 import type { JsonObject, JsonValue } from "../../json.js";
-import { markLookAlikes } from "../../safe-text.js";
+import { HIDDEN_CHARS, markLookAlikes } from "../../safe-text.js";
 import type { ApprovalView } from "../state.js";
 
 /** What chat.postMessage and chat.update take besides the channel: fallback text and the blocks. */
@@ -179,13 +179,6 @@ function slackDate(iso: string): string {
   return `<!date^${seconds}^{date_short_pretty} {time}|${iso}>`;
 }
 
-/**
- * Controls, format characters (bidirectional overrides and isolates, zero-width characters, tags),
- * line and paragraph separators, private-use and unassigned code points and what Unicode draws as
- * nothing: each could make a shown value read as another. Tab and line breaks stay.
- */
-const HIDDEN = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/gu;
-
 function codePoint(ch: string): string {
   return ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
 }
@@ -193,7 +186,7 @@ function codePoint(ch: string): string {
 /** Hidden characters, and letters passing for another script's in a word, as `[U+202E]`. */
 function reveal(text: string): string {
   const marked = (ch: string) => `[U+${codePoint(ch)}]`;
-  return markLookAlikes(text.replace(HIDDEN, marked), marked);
+  return markLookAlikes(text.replace(HIDDEN_CHARS, marked), marked);
 }
 
 /** mrkdwn's three control characters, as Slack documents escaping them, and hidden characters revealed. */
@@ -213,7 +206,7 @@ function codeSection(title: string, value: JsonValue, note: string): string {
       .split("")
       .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`)
       .join("");
-  const json = markLookAlikes(JSON.stringify(value, null, 2).replace(HIDDEN, escaped), escaped);
+  const json = markLookAlikes(JSON.stringify(value, null, 2).replace(HIDDEN_CHARS, escaped), escaped);
   return `*${title}*\n\`\`\`${cut(fence(json), room)}\`\`\`${note}`;
 }
 

@@ -1,15 +1,7 @@
 // Agent-written text as people read it: characters that are invisible or reorder what is shown appear as their code points.
 
-import { lookAlikes } from "../../../src/safe-text.js";
-
-/**
- * Controls, format characters (bidirectional embeddings, overrides, isolates and marks, zero-width
- * characters, tags), line and paragraph separators, private-use and unassigned code points, and what
- * Unicode says to draw as nothing (variation selectors, Hangul fillers, the combining grapheme joiner).
- * Each one could make a shown value read as another. Tab, line feed and carriage return stay: prose
- * keeps its breaks, and JSON text has them escaped already.
- */
-const HIDDEN = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/gu;
+// The rules Slack and terminals use too (a leaf of the server code, free of Node APIs).
+import { HIDDEN_CHARS, lookAlikes } from "../../../src/safe-text.js";
 
 /** Letters written right to left (Hebrew, Arabic and their neighbours); only to say why text reads as it does. */
 const RIGHT_TO_LEFT =
@@ -44,7 +36,7 @@ function markedLookAlikes(text: string, key: number) {
 function runs(text: string) {
   const out = [];
   let last = 0;
-  for (const m of text.matchAll(HIDDEN)) {
+  for (const m of text.matchAll(HIDDEN_CHARS)) {
     if (m.index > last) out.push(...markedLookAlikes(text.slice(last, m.index), last));
     const name = codePoint(m[0]);
     out.push(
