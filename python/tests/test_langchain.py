@@ -151,3 +151,27 @@ def _decide_two(service: Service, before: List[Dict[str, object]]) -> None:
     second = service.wait_for_new_approval([*before, first])
     service.decide(second, "deny", "not this one")
 
+
+
+def test_the_inner_tool_runs_with_the_arguments_warden_decided_on(service: Service) -> None:
+    ran.clear()
+    args: Dict[str, Any] = {"to": "c@outside.example", "body": "hi"}
+    before = service.approvals()
+
+    def change_then_approve() -> None:
+        held = service.wait_for_new_approval(before)
+        args["to"] = "someone@elsewhere.example"  # the caller's dict, changed while the call waits
+        service.decide(held, "approve")
+
+    async def main() -> Any:
+        async with Warden(service.url, service.agent_token) as warden:
+            async with warden.session(agent=AGENT, on_behalf_of=ALICE, intent="reply") as session:
+                tools, _ = warden_langchain(session, [send_email])
+                return await tools[0].ainvoke(args)
+
+    with ThreadPoolExecutor(1) as pool:
+        approver = pool.submit(change_then_approve)
+        result = asyncio.run(main())
+        approver.result()
+    assert result == "sent to c@outside.example"
+    assert ran == ["mail c@outside.example"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, cast
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, ToolMessage
@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict
 
 from .._ids import rationale_of, warden_call_id
+from .._json import JsonValue, to_json_value
 from .._rationale_log import RationaleLog
 from .._refusal import denial_text, is_refusal
 from ..decision import Decision
@@ -61,12 +62,12 @@ class WardenTool(BaseTool):
     rationales: Optional[RationaleLog] = None
 
     def run(self, tool_input: Union[str, dict[str, Any]], *args: Any, tool_call_id: Optional[str] = None, **kwargs: Any) -> Any:
-        refused, decision = self._decide(tool_input, tool_call_id)
+        refused, decision, decided = self._decide(tool_input, tool_call_id)
         if decision is None:
             return self._refusal(refused, tool_call_id)
         started = time.perf_counter()
         try:
-            output = self.inner.run(tool_input, *args, tool_call_id=tool_call_id, **kwargs)
+            output = self.inner.run(_as_input(tool_input, decided), *args, tool_call_id=tool_call_id, **kwargs)
         except BaseException as err:
             self.session.record_ran(decision.call_id, started, error=err)
             raise
@@ -79,12 +80,14 @@ class WardenTool(BaseTool):
     async def arun(
         self, tool_input: Union[str, dict[str, Any]], *args: Any, tool_call_id: Optional[str] = None, **kwargs: Any
     ) -> Any:
-        refused, decision = await self._adecide(tool_input, tool_call_id)
+        refused, decision, decided = await self._adecide(tool_input, tool_call_id)
         if decision is None:
             return self._refusal(refused, tool_call_id)
         started = time.perf_counter()
         try:
-            output = await self.inner.arun(tool_input, *args, tool_call_id=tool_call_id, **kwargs)
+            output = await self.inner.arun(
+                _as_input(tool_input, decided), *args, tool_call_id=tool_call_id, **kwargs
+            )
         except BaseException as err:
             await self.session.arecord_ran(decision.call_id, started, error=err)
             raise
@@ -106,23 +109,27 @@ class WardenTool(BaseTool):
 
     def _decide(
         self, tool_input: Union[str, dict[str, Any]], tool_call_id: Optional[str]
-    ) -> Tuple[Optional[WardenError], Optional[Decision]]:
+    ) -> Tuple[Optional[WardenError], Optional[Decision], JsonValue]:
         rationale, call_id = self._context(tool_call_id)
+        decided: JsonValue = None
         try:
-            decision = self.session.check(self.name, _recorded(tool_input), rationale=rationale, call_id=call_id)
-            return None, self.session.wait_for_approval(decision)
+            decided = _decided(tool_input)
+            decision = self.session.check(self.name, decided, rationale=rationale, call_id=call_id)
+            return None, self.session.wait_for_approval(decision), decided
         except WardenError as err:
-            return _refusal_or_raise(err), None
+            return _refusal_or_raise(err), None, decided
 
     async def _adecide(
         self, tool_input: Union[str, dict[str, Any]], tool_call_id: Optional[str]
-    ) -> Tuple[Optional[WardenError], Optional[Decision]]:
+    ) -> Tuple[Optional[WardenError], Optional[Decision], JsonValue]:
         rationale, call_id = self._context(tool_call_id)
+        decided: JsonValue = None
         try:
-            decision = await self.session.acheck(self.name, _recorded(tool_input), rationale=rationale, call_id=call_id)
-            return None, await self.session.await_approval(decision)
+            decided = _decided(tool_input)
+            decision = await self.session.acheck(self.name, decided, rationale=rationale, call_id=call_id)
+            return None, await self.session.await_approval(decision), decided
         except WardenError as err:
-            return _refusal_or_raise(err), None
+            return _refusal_or_raise(err), None, decided
 
     def _refusal(self, refused: Optional[WardenError], tool_call_id: Optional[str]) -> Any:
         assert refused is not None
@@ -133,9 +140,20 @@ class WardenTool(BaseTool):
         return ToolMessage(denial_text(refused), tool_call_id=tool_call_id, name=self.name, status="error", artifact=artifact)
 
 
-def _recorded(tool_input: Union[str, dict[str, Any]]) -> Any:
-    # The model's arguments as it sent them (plain JSON), before the tool's schema turns them into objects.
-    return tool_input if isinstance(tool_input, dict) else {"input": tool_input}
+def _decided(tool_input: Union[str, dict[str, Any]]) -> JsonValue:
+    """
+    The model's arguments as plain JSON (new dicts and lists), before the tool's schema turns them into
+    objects: what Warden decides on, records, and hands the inner tool (InvalidArgs when JSON cannot
+    carry them faithfully).
+    """
+    return to_json_value(tool_input if isinstance(tool_input, dict) else {"input": tool_input})
+
+
+def _as_input(tool_input: Union[str, dict[str, Any]], decided: JsonValue) -> Any:
+    """The inner tool's input rebuilt from what was decided, never the caller's own objects (a dict
+    changed after the check, a ``str`` subclass that reads as something else)."""
+    plain = cast(Dict[str, Any], decided)
+    return plain if isinstance(tool_input, dict) else plain["input"]
 
 
 def _content(output: Any) -> Any:
