@@ -325,6 +325,27 @@ describe("shell.parse()", () => {
     expect(matches("shell.parse(args.c).expansions", { c: IFS_CAT })).toBe(true);
   });
 
+  it("marks a brace expression as dynamic, also when quotes split it; {} alone is a word", () => {
+    const dynamic = "shell.parse(args.c).commands.exists(x, x.dynamic)";
+    // `r{m,} -rf /` runs `rm r -rf /`; `{a..c}` is three arguments.
+    for (const c of ["r{m,} -rf /", "rm -r{f,}", 'r{"m",} x', "echo {a..c}", "echo a{b,c}d"]) {
+      expect(matches(dynamic, { c }, "deny"), c).toBe(true);
+    }
+    for (const c of ["find . -exec echo {} ;", "echo '{a,b}'", "echo \\{a,b\\}"]) {
+      expect(matches(dynamic, { c }, "deny"), c).toBe(false);
+    }
+  });
+
+  it("fails closed when a line continuation joins two words: bash runs r\\<newline>m as rm", () => {
+    const rm = 'shell.parse(args.c).commands.exists(x, x.name == "rm")';
+    for (const c of ["r\\\nm -rf /", "echo $(r\\\nm -rf /)", "ls; r\\\n\\\nm x"]) {
+      expect(matches(rm, { c }, "deny"), c).toBe(true);
+    }
+    // A continuation beside a space splits words for bash too.
+    const args = 'shell.parse(args.c).commands[0].args == ["run", "-v", "x"]';
+    expect(matches(args, { c: "docker run \\\n  -v \\\nx" })).toBe(true);
+  });
+
   it("flags substitutions, redirections, pipes, operators, compound commands and assignments", () => {
     const flag = (f: string, c: string) => matches(`shell.parse(args.c).${f}`, { c });
     expect(flag("substitutions", "echo $(id)")).toBe(true);

@@ -80,14 +80,14 @@ export function parseShell(source: string): ShellScript {
       compound: false,
       assignments: false,
     };
-    visit(root, script);
+    visit(root, script, source);
     return script;
   } finally {
     tree.delete();
   }
 }
 
-function visit(node: Node, script: ShellScript): void {
+function visit(node: Node, script: ShellScript, source: string): void {
   const type = node.type;
   if (SUBSTITUTION.has(type)) script.substitutions = true;
   else if (EXPANSION.has(type)) script.expansions = true;
@@ -100,9 +100,26 @@ function visit(node: Node, script: ShellScript): void {
   // A trailing `&` runs the command in the background: the next one starts at once.
   if (node.children.some((c) => c !== null && !c.isNamed && c.type === "&")) script.operators = true;
   if (COMMANDS.has(type)) {
+    refuseJoinedWords(node, source);
     script.commands.push(command(node));
   }
-  for (const child of node.namedChildren) if (child !== null) visit(child, script);
+  for (const child of node.namedChildren) if (child !== null) visit(child, script, source);
+}
+
+/**
+ * Bash removes a backslash-newline before it splits words, so `r\<newline>m -rf /` runs rm; the grammar
+ * reads the continuation as a space between `r` and `m`. Two parts of a command with nothing but
+ * continuations between them are one word to bash: such a command line is refused, not misread.
+ */
+function refuseJoinedWords(node: Node, source: string): void {
+  let end: number | null = null;
+  for (const child of node.children) {
+    if (child === null) continue;
+    if (end !== null && child.startIndex > end && /^(?:\\\n)+$/.test(source.slice(end, child.startIndex))) {
+      throw new Error("shell.parse: a line continuation joins two words");
+    }
+    end = child.endIndex;
+  }
 }
 
 function statements(node: Node): number {
@@ -142,7 +159,7 @@ function staticWord(node: Node): string | null {
   switch (node.type) {
     case "word":
     case "number": {
-      if (GLOB.test(node.text) || node.text.startsWith("~")) return null;
+      if (GLOB.test(node.text) || node.text.startsWith("~") || braceExpansion(node.text)) return null;
       return unescapeUnquoted(node.text);
     }
     case "variable_name":
@@ -161,19 +178,32 @@ function staticWord(node: Node): string | null {
     }
     case "concatenation": {
       let out = "";
+      // The unquoted text with each quoted part as one neutral character: `{"a",b}` still expands.
+      let unquoted = "";
       for (const child of node.namedChildren) {
         if (child === null) continue;
         const part = staticWord(child);
         if (part === null) return null;
         out += part;
+        unquoted += child.type === "word" ? child.text : "_";
       }
       // Unquoted parts joined with quoted ones can still form a glob (`"a"*`): the parts said so already.
-      return out;
+      // A brace expression is split over several parts (`r`, `{`, `m,`, `}`): only the whole shows it.
+      return braceExpansion(unquoted) ? null : out;
     }
     default:
       // `$'…'`, `$"…"`, expansions, substitutions, brace expressions: known only at run time.
       return null;
   }
+}
+
+/**
+ * Whether unquoted text holds a brace expansion (`r{m,}` is `rm r`, `{a..c}` is `a b c`): an unescaped
+ * `{`, then a `,` or `..`, then a `}`. Read widely (nesting and balance are not checked); `{}` alone,
+ * as `find -exec` uses it, is no expansion.
+ */
+function braceExpansion(text: string): boolean {
+  return /\{.*(?:,|\.\.).*\}/s.test(text.replace(/\\[\s\S]/g, "_"));
 }
 
 /** Backslash removal outside quotes: `\x` is x, a backslash-newline disappears. */
