@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent, SyslogSink } from "../../../src/export/index.js";
+import { toCef } from "../../../src/export/sinks/syslog/cef.js";
 import { onCleanup, openWarden } from "../../helpers.js";
 import { alertEvent, expectBigCallDeadLettered, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { parse5424, parseCef, SyslogReceiver } from "../receivers/syslog.js";
@@ -154,6 +155,37 @@ describe("syslog sink", () => {
     expect(cef.ext.cs3).toBe('a|b\\c=d\ne\nf ]"g');
     expect(cef.ext.reason).toBe(cef.ext.cs3);
     await sink.close();
+  });
+
+  it("cuts CEF values at the lengths the CEF dictionary sets, never inside an escape or a surrogate pair", () => {
+    const sink = new SyslogSink({ name: "siem", transport: "tcp", host: "127.0.0.1", format: "cef" });
+    // 1022 characters, then an emoji (a surrogate pair) across the 1023 limit; "=" and "\\" to escape.
+    const reason = `${"=\\".repeat(511)}${"\u{1F600}".repeat(3)}`;
+    const tool = "t".repeat(600);
+    const event = recordEvent({
+      v: 1,
+      chain: "main",
+      seq: 7,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "f".repeat(64),
+      kind: "call.intent",
+      session: "ses_1",
+      agent: "bot",
+      callId: "call_1",
+      data: {
+        tool,
+        principal: [{ kind: "user", id: "u".repeat(2000) }],
+        decision: { effect: "deny", enforced: "x".repeat(100), reason },
+      },
+    });
+    const cef = parseCef(parse5424(sink.message(event)).msg);
+    expect(cef.ext.reason).toBe("=\\".repeat(511));
+    expect(cef.ext.act).toBe("x".repeat(63));
+    expect(cef.ext.suser).toBe("u".repeat(1023));
+    expect(cef.ext.cs3).toBe(tool);
+    expect(cef.name).toBe(`call.intent ${tool}`.slice(0, 512));
+    const alert = alertEvent({ type: "detect:dlp", message: "m".repeat(5000) });
+    expect(parseCef(toCef(alert)).ext.msg).toBe("m".repeat(1023));
   });
 
   it("prefixes a UTF-8 body with the BOM (RFC 5424 §6.4) and counts octets, not characters, in the frame", async () => {

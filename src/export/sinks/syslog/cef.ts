@@ -18,6 +18,40 @@ export function cefValue(value: string): string {
     .replace(/\r/g, "\\r");
 }
 
+/**
+ * Longest value, in characters, the CEF extension dictionary allows for each string key Warden writes
+ * (act and outcome 63, reason, cat, msg, suser and the labels 1023, cs1–cs6 4000); a longer value is cut
+ * there rather than left to the receiver. Header: Name 512.
+ */
+const MAX_LENGTH: Readonly<Record<string, number>> = {
+  act: 63,
+  outcome: 63,
+  reason: 1023,
+  cat: 1023,
+  msg: 1023,
+  suser: 1023,
+  cs1: 4000,
+  cs2: 4000,
+  cs3: 4000,
+  cs4: 4000,
+  cs5: 4000,
+  cs6: 4000,
+};
+const MAX_LABEL = 1023;
+const MAX_NAME = 512;
+
+/** The first `max` UTF-16 units of `value`, without splitting a surrogate pair. */
+function cefTruncate(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  // A high surrogate there would be left without its pair.
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+function limitOf(key: string): number | undefined {
+  return key.endsWith("Label") ? MAX_LABEL : MAX_LENGTH[key];
+}
+
 const CEF_SEVERITY: Record<Severity, number> = { info: 3, low: 3, medium: 5, high: 8, critical: 10 };
 
 /** CEF severity 0–10 (3 low, 5 medium, 8 high, 10 very high), from the event's severity. */
@@ -60,9 +94,20 @@ export function toCef(e: ExportEvent): string {
   ];
   const extension = ext
     .filter(([k, v]) => v !== null && !(k.endsWith("Label") && valueAfter(ext, k) === null))
-    .map(([k, v]) => `${k}=${cefValue(String(v))}`)
+    .map(([k, v]) => {
+      const limit = limitOf(k);
+      const text = String(v);
+      return `${k}=${cefValue(limit === undefined ? text : cefTruncate(text, limit))}`;
+    })
     .join(" ");
-  const header = ["Warden", "agent-warden", VERSION, e.type, name, String(cefSeverity(e))].map(cefHeader);
+  const header = [
+    "Warden",
+    "agent-warden",
+    VERSION,
+    e.type,
+    cefTruncate(name, MAX_NAME),
+    String(cefSeverity(e)),
+  ].map(cefHeader);
   return `CEF:0|${header.join("|")}|${extension}`;
 }
 
