@@ -188,6 +188,20 @@ describe("syslog sink", () => {
     expect(parseCef(toCef(alert)).ext.msg).toBe("m".repeat(1023));
   });
 
+  it("refuses header fields RFC 5424 does not allow from a library caller, rather than shift the header", () => {
+    const base = { name: "siem", transport: "tcp", host: "127.0.0.1" } as const;
+    expect(() => new SyslogSink({ ...base, appName: "my app" })).toThrow(/appName must be 1–48 printable/);
+    expect(() => new SyslogSink({ ...base, appName: "a".repeat(49) })).toThrow(/appName/);
+    expect(() => new SyslogSink({ ...base, hostname: "host\nname" })).toThrow(/hostname must be/);
+    expect(() => new SyslogSink({ ...base, facility: 24 })).toThrow(/facility must be/);
+    const ok = new SyslogSink({ ...base, appName: "my-app", hostname: "h", facility: 23 });
+    expect(parse5424(ok.message(alertEvent()))).toMatchObject({
+      appName: "my-app",
+      hostname: "h",
+      pri: 23 * 8 + 3,
+    });
+  });
+
   it("prefixes a UTF-8 body with the BOM (RFC 5424 §6.4) and counts octets, not characters, in the frame", async () => {
     const rx = await receiver();
     const sink = new SyslogSink({ name: "siem", transport: "tcp", host: "127.0.0.1", port: rx.tcpPort });

@@ -4,6 +4,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { connect as tlsConnect } from "node:tls";
+import { WardenError } from "../../../errors.js";
 import { formatEvent } from "../../format.js";
 import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
 import { readCa } from "../env.js";
@@ -49,6 +50,19 @@ export class SyslogSink implements Sink {
   constructor(options: SyslogSinkOptions) {
     this.name = options.name;
     this.#o = options;
+    // The policy's schema checks these; a library caller's value is checked here, since a space or an
+    // over-long field would shift every header field after it (RFC 5424 §6: APP-NAME 48, HOSTNAME 255).
+    const invalid = (why: string) =>
+      new WardenError("EXPORT_CONFIG_INVALID", `export sink ${options.name}: ${why}`);
+    if (options.appName !== undefined && !/^[!-~]{1,48}$/.test(options.appName))
+      throw invalid("appName must be 1–48 printable ASCII characters");
+    if (options.hostname !== undefined && !/^[!-~]{1,255}$/.test(options.hostname))
+      throw invalid("hostname must be 1–255 printable ASCII characters");
+    if (
+      options.facility !== undefined &&
+      !(Number.isInteger(options.facility) && options.facility >= 0 && options.facility <= 23)
+    )
+      throw invalid("facility must be an integer from 0 to 23");
     this.#header = {
       facility: options.facility ?? 13,
       hostname: options.hostname ?? (osHostname().replace(/[^!-~]/g, "") || "-"),
