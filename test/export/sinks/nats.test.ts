@@ -68,6 +68,16 @@ describe("nats sink", () => {
     expect((await readAll(nc, name)).length).toBe(got.length);
   });
 
+  it("refuses a subject prefix the protocol line would split or read as a wildcard", () => {
+    for (const subjectPrefix of ["a b", "a\r\nPUB x 1", "a..b", "a.*", "a.>", ".a", "a\u0000"]) {
+      expect(() => new NatsSink({ name: "bus", servers: [SERVER], subjectPrefix })).toThrow(
+        /subjectPrefix must be/,
+      );
+    }
+    const sink = new NatsSink({ name: "bus", servers: [SERVER], subjectPrefix: "acme.wärden-1" });
+    expect(sink.subjectOf(alertEvent())).toBe("acme.wärden-1.alert");
+  });
+
   it("fails (and is retried) while the stream does not exist, then delivers once it does", async (ctx) => {
     if (!available) return ctx.skip();
     const { nc, name, prefix } = await stream();

@@ -1,5 +1,6 @@
 // NATS JetStream sink: one subject per event kind (`<prefix>.<kind>`), each publish acknowledged by the stream.
 import type { JetStreamClient, NatsConnection } from "nats";
+import { WardenError } from "../../../errors.js";
 import { type BodyFormat, formatEvent } from "../../format.js";
 import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
 import { secret } from "../env.js";
@@ -18,6 +19,10 @@ export interface NatsSinkOptions {
   timeoutMs?: number;
 }
 
+/** A subject to publish on: non-empty tokens between dots, none holding whitespace, a control character or a wildcard. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+const SUBJECT = /^[^\s\x00-\x1f\x7f.*>]+(\.[^\s\x00-\x1f\x7f.*>]+)*$/;
+
 /**
  * Publishes with `Nats-Msg-Id` = the stable event id, so JetStream itself drops a re-sent event inside
  * the stream's duplicate window; a send resolves when every PubAck is in.
@@ -30,6 +35,14 @@ export class NatsSink implements Sink {
   constructor(options: NatsSinkOptions) {
     this.name = options.name;
     this.#o = options;
+    // The client writes the subject into the protocol line as it is (`PUB <subject> <size>`): a space or
+    // line break there would be read as another field or command. The policy's schema checks this too.
+    if (options.subjectPrefix !== undefined && !SUBJECT.test(options.subjectPrefix)) {
+      throw new WardenError(
+        "EXPORT_CONFIG_INVALID",
+        `export sink ${options.name}: subjectPrefix must be dot-separated tokens without spaces, control characters, * or >`,
+      );
+    }
   }
 
   subjectOf(e: ExportEvent): string {
