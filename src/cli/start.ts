@@ -19,8 +19,9 @@ its file changes; an invalid policy is refused and the old one stays. A policy t
 at start stops the start (exit 1).
 
 --db postgres://…  share one PostgreSQL database with other instances (env WARDEN_DB). Each instance
-              writes its own chain: --chain NAME (env WARDEN_CHAIN), default the first free one of
-              node-1, node-2, …; a chain another live instance writes is refused. Checkpoints are
+              writes its own chain: --chain NAME (env WARDEN_CHAIN; letters, digits, '.', '_', '-'),
+              default the first free one of node-1, node-2, …; a chain another live instance writes
+              is refused. Checkpoints are
               signed with DIR/ledger.key, which every instance must share.
 
 The ledger, its signing key and the policy must exist (warden init makes them): a --db or --dir

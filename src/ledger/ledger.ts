@@ -2,7 +2,7 @@
 import { createPublicKey, type KeyObject, sign } from "node:crypto";
 import { LedgerUnavailableError, WardenError } from "../errors.js";
 import { canonicalData, checkpointMessage, recordHash } from "./hash.js";
-import { label, snapshotInput } from "./input.js";
+import { snapshotInput } from "./input.js";
 import { keyIdOf } from "./keys.js";
 import {
   type Cadence,
@@ -16,6 +16,12 @@ import {
   type Sealer,
   type SignedHeads,
 } from "./types.js";
+
+/**
+ * What a chain may be called: its name travels in headers, ids and log lines (a NATS or webhook message
+ * id, a CEF externalId, a syslog field), where a space or line break would break or stall the export.
+ */
+const CHAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The documented default cadence: a checkpoint once 1,000 records are unsigned, and 10 s after a record. */
 export const DEFAULT_CADENCE: Cadence = { records: 1000, seconds: 10 };
@@ -133,8 +139,13 @@ export class Ledger {
         "the ledger needs an Ed25519 private key to sign checkpoints",
       );
     }
-    const chain = label(options.chain ?? "main", "chain");
-    if (!chain) throw new WardenError("INVALID_REQUEST", "the chain name must not be empty");
+    const chain = options.chain ?? "main";
+    if (!CHAIN_NAME.test(chain)) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        "a chain name is 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit",
+      );
+    }
     // Touch the store now so a broken database fails at startup, not on the first tool call.
     const head = await options.store.head(chain);
     const ledger = new Ledger(options);

@@ -262,3 +262,20 @@ describe("restart", () => {
     await restarted.close();
   });
 });
+
+describe("chain names", () => {
+  it("takes names that travel safely in export ids and headers, and refuses the rest before writing", async () => {
+    for (const chain of ["main", "node-1", "eu.west_2", "a".repeat(128)]) {
+      const ledger = await Ledger.open({ store: new MemoryStore(), signingKey: ephemeralKey(), chain });
+      expect(ledger.chain).toBe(chain);
+      await ledger.close();
+    }
+    for (const chain of ["", "two words", "a\r\nNats-Msg-Id: x", "-flag", "a:b", "ü", "a".repeat(129)]) {
+      const store = new MemoryStore();
+      await expect(Ledger.open({ store, signingKey: ephemeralKey(), chain })).rejects.toMatchObject({
+        code: "INVALID_REQUEST",
+      });
+      expect(await store.chains()).toEqual([]);
+    }
+  });
+});
