@@ -13,7 +13,15 @@ import {
   runPolicyTests,
   testPositions,
 } from "../policy/index.js";
-import { parse, requireValue, runCommand, sinceOption, UsageError, unknownChoice } from "./args.js";
+import {
+  parse,
+  printHelp,
+  requireValue,
+  runCommand,
+  sinceOption,
+  UsageError,
+  unknownChoice,
+} from "./args.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
 import { PATH_OPTIONS, wardenPaths } from "./paths.js";
@@ -87,6 +95,7 @@ async function load(file: string, io: CliIO): Promise<CompiledPolicy | null> {
 
 async function check(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { "no-tests": { type: "boolean" } });
+  if (values.help) return printHelp(io, HELP);
   const file = fileArg(positionals);
   let text: string;
   try {
@@ -125,6 +134,7 @@ async function evaluate(argv: string[], io: CliIO): Promise<number> {
     json: { type: "boolean" },
     "fail-on": { type: "string" },
   });
+  if (values.help) return printHelp(io, HELP);
   const failOn = values["fail-on"];
   if (failOn !== undefined && failOn !== "deny" && failOn !== "ask")
     throw new UsageError("--fail-on must be deny or ask");
@@ -165,6 +175,7 @@ async function evaluate(argv: string[], io: CliIO): Promise<number> {
 
 async function test(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: "string" } });
+  if (values.help) return printHelp(io, HELP);
   const format = values.format ?? "text";
   if (!(TEST_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`--format must be one of ${TEST_FORMATS.join(", ")}`);
@@ -190,6 +201,7 @@ async function replay(argv: string[], io: CliIO): Promise<number> {
     "fail-on-change": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
   });
+  if (values.help) return printHelp(io, HELP);
   const policy = await load(fileArg(positionals), io);
   if (!policy) return 2;
   const since = sinceOption(values.since);

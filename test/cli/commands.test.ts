@@ -35,6 +35,21 @@ describe("warden CLI", () => {
     expect((await cli(["log", "--bogus"], cwd)).code).toBe(2);
   });
 
+  it("every command and sub-command answers --help with its usage and exit 0", async () => {
+    const commands = [
+      ...["init", "start", "verify", "backup", "export", "prune", "log", "sessions", "who", "alerts"],
+      ...["approvals", "approve", "deny", "scan"],
+      ...["policy check", "policy eval", "policy test", "policy replay", "key rotate", "db migrate"],
+      ...["canary create", "canary add", "canary list", "token create", "token list", "token revoke"],
+      ...["mcp wrap", "mcp unwrap", "mcp tools", "mcp approve"],
+    ];
+    for (const command of commands) {
+      const run = await cli([...command.split(" "), "--help"], cwd);
+      expect({ command, code: run.code, stderr: run.stderr }).toEqual({ command, code: 0, stderr: "" });
+      expect(run.stdout, command).toMatch(/^usage: warden /);
+    }
+  });
+
   it("init creates the folder, key pair (0600) and ledger, and keeps what exists", async () => {
     const first = await cli(["init"], cwd);
     expect(first.code).toBe(0);
