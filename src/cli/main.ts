@@ -34,7 +34,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   sessions: { run: sessionsCommand, summary: "list sessions" },
   who: { run: whoCommand, summary: "print the accountability chain of a call" },
   alerts: { run: alertsCommand, summary: "list detection alerts and the calls that caused them" },
-  canary: { run: canaryCommand, summary: "create | list canary tokens (bait values that trip a deny)" },
+  canary: { run: canaryCommand, summary: "create | add | list canary tokens (bait values that trip a deny)" },
   approvals: { run: approvalsCommand, summary: "list pending approvals (--all: decided ones too)" },
   approve: { run: approveCommand, summary: "approve a pending call (--remember session|1h)" },
   deny: { run: denyCommand, summary: "deny a pending call with --reason (the agent reads it)" },
