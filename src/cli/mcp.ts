@@ -10,7 +10,7 @@ import { safeText } from "../safe-text.js";
 import { checkMcpConfig, stripJsonc } from "../scan/index.js";
 import { Warden } from "../warden.js";
 import { openPostgres } from "../warden-postgres.js";
-import { missing, parse, printHelp, runCommand, UsageError } from "./args.js";
+import { missing, parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
 import { requireLedger, requirePolicy } from "./existing.js";
 import type { CliIO, Command } from "./io.js";
 import { withStore } from "./open-store.js";
@@ -98,7 +98,8 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       return approve(io, paths, approveSubject(positionals.slice(1), values), values.force === true, mcp);
     if (positionals[0] === "wrap" || positionals[0] === "unwrap")
       return rewriteConfig(io, positionals[0], positionals.slice(1), paths, mcp);
-    if (positionals.length > 0) throw new UsageError(`unknown subcommand "${positionals[0]}"`);
+    if (positionals[0] !== undefined)
+      throw unknownChoice("mcp command", positionals[0], ["tools", "approve", "wrap", "unwrap"]);
     if (dash !== -1 && command.length === 0) throw new UsageError("no command after --");
     const poisoning = values.poisoning;
     if (poisoning !== undefined && poisoning !== "block" && poisoning !== "warn") {

@@ -183,6 +183,7 @@ describe("usage", () => {
       [["key", "rotat", "--reason", "x"], "did you mean rotate?"],
       [["db", "migrat"], "did you mean migrate?"],
       [["canary", "lst"], "did you mean list?"],
+      [["mcp", "toolz"], "did you mean tools?"],
     ] as const) {
       const run = await cli([...args], cwd);
       expect({ args, code: run.code, hint: run.stderr.includes(hint) }).toEqual({
