@@ -14,9 +14,14 @@
 //   - `GET /v1/<mount>/creds/<role>` creates a user and answers `lease_id`, `lease_duration`,
 //     `renewable`, `data: {username, password}`;
 //   - `PUT /v1/sys/leases/renew` sets the TTL to `increment` from now, capped by the role's max TTL
-//     counted from issue; `PUT /v1/sys/leases/revoke` revokes at once (an unknown lease is a no-op).
+//     counted from issue; `PUT /v1/sys/leases/revoke` revokes at once (an unknown lease is a no-op);
+//   - a sealed node answers every request 503 `{"errors":["Vault is sealed"]}`; a standby node (request
+//     forwarding off) answers 307 with `Location:` the active node's address and the same path and query;
+//   - with `requireRequestHeader` (Vault Agent's `require_request_header`), a request without
+//     `X-Vault-Request: true` gets 412 `{"errors":["missing 'X-Vault-Request' header"]}`.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 export interface FakeVaultRole {
@@ -34,6 +39,11 @@ export interface FakeVaultOptions {
   approles?: Record<string, { secretId: string; policies: string[]; tokenTtlSeconds: number }>;
   /** Policy name → path patterns (relative to /v1/, a trailing `*` matches any rest). "root" grants all. */
   policies?: Record<string, string[]>;
+  /** A standby node: every request is redirected (307) to this address (the active node's). */
+  standbyOf?: string;
+  requireRequestHeader?: boolean;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 interface Token {
@@ -70,6 +80,8 @@ export interface LoggedRequest {
   path: string;
   withToken: boolean;
   body: Record<string, unknown> | null;
+  /** The `X-Vault-Request` header as sent. */
+  vaultRequest: string | undefined;
 }
 
 /** Paths every token may use (Vault's built-in `default` policy, the part we need). */
@@ -80,6 +92,8 @@ export class FakeVault {
   address = "";
   /** Requests seen, without tokens. Bodies are kept for assertions (tests only). */
   readonly requests: LoggedRequest[] = [];
+  /** A sealed Vault answers 503 to everything. */
+  sealed = false;
   readonly #o: FakeVaultOptions;
   readonly #tokens = new Map<string, Token>();
   readonly #accessors = new Map<string, Token>();
@@ -91,15 +105,16 @@ export class FakeVault {
     this.#o = options;
     const root = this.#mint(["root"], null, null, "root", {}, "auth/token/root");
     this.rootToken = root.id;
-    this.#server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch(() => send(res, 500, { errors: ["internal error"] }));
-    });
+    };
+    this.#server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   }
 
   static async start(options: FakeVaultOptions = {}): Promise<FakeVault> {
     const vault = new FakeVault(options);
     await new Promise<void>((resolve) => vault.#server.listen(0, "127.0.0.1", resolve));
-    vault.address = `http://127.0.0.1:${(vault.#server.address() as AddressInfo).port}`;
+    vault.address = `${options.tls ? "https" : "http"}://127.0.0.1:${(vault.#server.address() as AddressInfo).port}`;
     return vault;
   }
 
@@ -229,7 +244,24 @@ export class FakeVault {
     }
     const method = req.method ?? "GET";
     const tokenHeader = req.headers["x-vault-token"];
-    this.requests.push({ method, path: url.pathname, withToken: typeof tokenHeader === "string", body });
+    const vaultRequest = req.headers["x-vault-request"];
+    this.requests.push({
+      method,
+      path: url.pathname,
+      withToken: typeof tokenHeader === "string",
+      body,
+      vaultRequest: typeof vaultRequest === "string" ? vaultRequest : undefined,
+    });
+    if (this.#o.requireRequestHeader && vaultRequest !== "true") {
+      return send(res, 412, { errors: ["missing 'X-Vault-Request' header"] });
+    }
+    if (this.sealed) return send(res, 503, { errors: ["Vault is sealed"] });
+    if (this.#o.standbyOf) {
+      const location = new URL(`${url.pathname}${url.search}`, this.#o.standbyOf).href;
+      res.writeHead(307, { location, "content-type": "text/html; charset=utf-8" });
+      res.end(`<a href="${location}">Temporary Redirect</a>.\n`);
+      return;
+    }
     if (!url.pathname.startsWith("/v1/")) return send(res, 404, { errors: [] });
     const path = url.pathname.slice(4).split("/").map(decodeURIComponent).join("/");
     const namespace = req.headers["x-vault-namespace"];

@@ -1,4 +1,7 @@
-// A minimal Vault HTTP client over `fetch`: the handful of endpoints the vault provider uses, with timeouts.
+// A minimal Vault HTTP client over node:http(s): the handful of endpoints the vault provider uses, with
+// one deadline per call, a cap on what Vault may answer, standby redirects and TLS settings.
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { SecretError } from "../errors.js";
 
 export interface VaultHttpOptions {
@@ -6,8 +9,14 @@ export interface VaultHttpOptions {
   address: string;
   /** Enterprise / OpenBao namespace, sent as `X-Vault-Namespace`. */
   namespace?: string;
-  /** Per request (default 5 s). */
+  /** Per call, redirects included: connecting, sending, and reading the whole answer (default 5 s). */
   timeoutMs?: number;
+  /** CA certificates (PEM text) trusted for `https://`; default the system's. */
+  ca?: string;
+  /** The name the server's certificate must carry (and SNI), when it is not the address's host. */
+  serverName?: string;
+  /** The largest response body read (default 1 MiB); a larger one fails the call. */
+  maxResponseBytes?: number;
 }
 
 export interface VaultResponse {
@@ -19,9 +28,8 @@ export interface VaultResponse {
 export class VaultRequestError extends SecretError {
   readonly status: number | null;
   constructor(what: string, status: number | null, cause: string) {
-    // 4xx: Vault refused (bad token, missing path, no permission): the secret is not available to us.
     super(
-      status !== null && status < 500 ? "SECRET_UNAVAILABLE" : "SECRET_PROVIDER_FAILED",
+      transient(status) ? "SECRET_PROVIDER_FAILED" : "SECRET_UNAVAILABLE",
       `vault: ${what} failed (${cause})`,
       {
         status,
@@ -33,13 +41,40 @@ export class VaultRequestError extends SecretError {
 }
 
 /**
- * Plain `fetch` against the Vault HTTP API. Errors carry the operation, the HTTP status or an errno
- * code, never the token, the request body or Vault's response (which may echo a secret).
+ * 4xx: Vault refused (bad token, missing path, no permission): the secret is not available to us.
+ * Not so 412 (a performance standby that has not caught up), 429 (a rate limit quota) or any 3xx, 5xx
+ * (sealed, no active node) or network failure: Vault did not answer the question.
+ */
+function transient(status: number | null): boolean {
+  return status === null || status < 400 || status >= 500 || status === 412 || status === 429;
+}
+
+/** Standby nodes answer 307 with the active node's address; followed at most this many times per call. */
+const MAX_REDIRECTS = 3;
+
+/** Vault's own error texts we name in an error; any other is `http_<status>` (a text may quote a path). */
+const KNOWN_ERRORS: [RegExp, string][] = [
+  [/^Vault is sealed$/i, "sealed"],
+  [/^permission denied$/i, "permission_denied"],
+  [/^missing client token$/i, "missing_token"],
+  [/rate limit quota exceeded/i, "rate_limited"],
+  [/^local node not active but active cluster node not found$/i, "no_active_node"],
+  [/required index state not present/i, "index_not_present"],
+  [/^missing 'X-Vault-Request' header$/i, "missing_request_header"],
+];
+
+/**
+ * Requests against the Vault HTTP API. Errors carry the operation, the HTTP status or an errno code,
+ * and a code for Vault's error text when it is a known one; never the token, the request body or
+ * Vault's response (which may echo a secret).
  */
 export class VaultHttp {
   readonly #base: URL;
   readonly #namespace: string | undefined;
   readonly #timeoutMs: number;
+  readonly #ca: string | undefined;
+  readonly #serverName: string | undefined;
+  readonly #maxBytes: number;
 
   constructor(options: VaultHttpOptions) {
     let url: URL | null = null;
@@ -52,56 +87,167 @@ export class VaultHttp {
         "vault: the address must be an http(s) URL without credentials",
       );
     }
-    this.#base = url;
+    this.#base = url.href.endsWith("/") ? url : new URL(`${url.href}/`);
     this.#namespace = options.namespace;
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#ca = options.ca;
+    this.#serverName = options.serverName;
+    this.#maxBytes = options.maxResponseBytes ?? 1024 * 1024;
   }
 
-  /** `path` is relative to `/v1/`, its segments already encoded. Resolves for 2xx; throws VaultRequestError otherwise. */
+  /**
+   * `path` is relative to `/v1/`, its segments already encoded. Resolves for 2xx and for the statuses
+   * in `accept` (with the body Vault sent); throws VaultRequestError otherwise.
+   */
   async call(
     what: string,
     method: "GET" | "POST" | "PUT",
     path: string,
     token: string | null,
     body?: Record<string, unknown>,
+    accept: readonly number[] = [],
   ): Promise<VaultResponse> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    // The header Vault Agent's `require_request_header` asks for, and the Go client always sends.
+    const headers: OutgoingHttpHeaders = { accept: "application/json", "x-vault-request": "true" };
     if (token !== null) headers["x-vault-token"] = token;
     if (this.#namespace) headers["x-vault-namespace"] = this.#namespace;
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const url = new URL(`v1/${path}`, this.#base.href.endsWith("/") ? this.#base : `${this.#base.href}/`);
-    let response: Response;
-    try {
-      response = await fetch(url, {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), "utf8");
+    if (payload) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = payload.length;
+    }
+    const deadline = Date.now() + this.#timeoutMs;
+    let url = new URL(`v1/${path}`, this.#base);
+    for (let hops = 0; ; hops++) {
+      const answer = await this.#once(what, method, url, headers, payload, deadline);
+      if (answer.status === 307 || answer.status === 308) {
+        if (hops >= MAX_REDIRECTS) throw new VaultRequestError(what, answer.status, "too_many_redirects");
+        url = redirectTarget(what, url, answer);
+        continue;
+      }
+      const parsed = parseBody(answer.text);
+      const ok = answer.status >= 200 && answer.status < 300;
+      if (ok && parsed === undefined) throw new VaultRequestError(what, answer.status, "bad_json");
+      if (ok || accept.includes(answer.status)) return { status: answer.status, body: parsed ?? null };
+      throw new VaultRequestError(what, answer.status, errorCause(answer.status, parsed ?? null));
+    }
+  }
+
+  #once(
+    what: string,
+    method: string,
+    url: URL,
+    headers: OutgoingHttpHeaders,
+    payload: Buffer | undefined,
+    deadline: number,
+  ): Promise<{ status: number; location: string | undefined; text: string }> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (cause: string, status: number | null = null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        reject(new VaultRequestError(what, status, cause));
+      };
+      const options = {
         method,
         headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: "error",
-      });
-    } catch (err) {
-      throw new VaultRequestError(what, null, networkCode(err));
-    }
-    let parsed: Record<string, unknown> | null = null;
-    try {
-      const text = await response.text();
-      const json: unknown = text ? JSON.parse(text) : null;
-      parsed =
-        json !== null && typeof json === "object" && !Array.isArray(json)
-          ? (json as Record<string, unknown>)
-          : null;
-    } catch (err) {
-      if (response.ok) throw new VaultRequestError(what, response.status, networkCode(err, "bad_json"));
-    }
-    if (!response.ok) throw new VaultRequestError(what, response.status, `http_${response.status}`);
-    return { status: response.status, body: parsed };
+        // The configured server name applies to the configured host, not to a node a standby redirects to.
+        ...(url.protocol === "https:"
+          ? {
+              ...(this.#ca !== undefined ? { ca: this.#ca } : {}),
+              ...(this.#serverName !== undefined && url.host === this.#base.host
+                ? { servername: this.#serverName }
+                : {}),
+            }
+          : {}),
+      };
+      const onResponse = (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const declared = Number(res.headers["content-length"]);
+        if (Number.isFinite(declared) && declared > this.#maxBytes) {
+          return fail("response_too_large", res.statusCode ?? null);
+        }
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.#maxBytes) return fail("response_too_large", res.statusCode ?? null);
+          chunks.push(chunk);
+        });
+        res.on("error", (err) => fail(networkCode(err)));
+        res.on("aborted", () => fail("network_error"));
+        res.on("end", () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            location: typeof res.headers.location === "string" ? res.headers.location : undefined,
+            text: Buffer.concat(chunks).toString("utf8"),
+          });
+        });
+      };
+      const req =
+        url.protocol === "https:"
+          ? httpsRequest(url, options, onResponse)
+          : httpRequest(url, options, onResponse);
+      const timer = setTimeout(() => fail("timeout"), Math.max(0, deadline - Date.now()));
+      req.on("error", (err) => fail(networkCode(err)));
+      req.end(payload);
+    });
   }
 }
 
+/** The URL a 307/308 points to: http(s), no credentials, never from https down to http. */
+function redirectTarget(
+  what: string,
+  from: URL,
+  answer: { status: number; location: string | undefined },
+): URL {
+  let next: URL | null = null;
+  try {
+    next = answer.location ? new URL(answer.location, from) : null;
+  } catch {}
+  if (
+    !next ||
+    (next.protocol !== "http:" && next.protocol !== "https:") ||
+    (from.protocol === "https:" && next.protocol !== "https:") ||
+    next.username ||
+    next.password
+  ) {
+    throw new VaultRequestError(what, answer.status, "bad_redirect");
+  }
+  return next;
+}
+
+/** The JSON object of a body; null for an empty body or another JSON value; undefined for broken JSON. */
+function parseBody(text: string): Record<string, unknown> | null | undefined {
+  if (text === "") return null;
+  try {
+    const json: unknown = JSON.parse(text);
+    return json !== null && typeof json === "object" && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A code for Vault's `{"errors": [...]}`: a known text's name, else `http_<status>`. */
+function errorCause(status: number, body: Record<string, unknown> | null): string {
+  if (status >= 300 && status < 400) return "unexpected_redirect";
+  const errors = Array.isArray(body?.errors) ? body.errors : [];
+  for (const e of errors) {
+    if (typeof e !== "string") continue;
+    for (const [pattern, code] of KNOWN_ERRORS) if (pattern.test(e.trim())) return code;
+  }
+  return `http_${status}`;
+}
+
 function networkCode(err: unknown, fallback = "network_error"): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) return "timeout";
-  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof cause === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(cause) ? cause : fallback;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : fallback;
 }
 
 /** Encodes a mount, path or role for a URL: `/`-separated segments, no empty, `.` or `..` segment. */

@@ -1,0 +1,239 @@
+// The vault provider's transport: headers Vault expects, sealed and standby nodes, redirects, TLS
+// settings, and answers that are too slow or too large.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type SecretSpec, VaultProvider } from "../../../src/secrets/index.js";
+import { tempDir } from "../../helpers.js";
+import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
+import { session } from "../helpers.js";
+
+const KV_VALUE = "kv-s3cret-value-0002";
+const OPTIONS: FakeVaultOptions = {
+  kv: { "secret/app/stripe": { api_key: KV_VALUE } },
+  approles: { "role-123": { secretId: "secret-456", policies: ["warden"], tokenTtlSeconds: 3600 } },
+  policies: { warden: ["auth/token/create", "secret/data/*"] },
+};
+const kvSpec: SecretSpec = {
+  name: "stripe",
+  provider: "vault",
+  tools: ["*"],
+  maxTtlMs: 600_000,
+  inject: { context: "secret" },
+  kv: { mount: "secret", path: "app/stripe", field: "api_key" },
+};
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+async function fake(options: FakeVaultOptions = OPTIONS): Promise<FakeVault> {
+  const vault = await FakeVault.start(options);
+  closers.push(() => vault.close());
+  return vault;
+}
+
+/** A plain HTTP server on 127.0.0.1 answering with `handler`; its address. */
+async function server(handler: RequestListener): Promise<string> {
+  const s = createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
+  );
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+describe("Vault transport", () => {
+  it("sends X-Vault-Request: true on every request (Vault Agent's require_request_header)", async () => {
+    const vault = await fake({ ...OPTIONS, requireRequestHeader: true });
+    const provider = new VaultProvider({
+      address: vault.address,
+      auth: { approle: { roleId: "role-123", secretId: "secret-456" } },
+    });
+    expect((await provider.lease(kvSpec, session(), 60_000)).secret).toBe(KV_VALUE);
+    expect(vault.requests.map((r) => r.vaultRequest)).toEqual(["true", "true", "true"]);
+  });
+
+  it("a sealed Vault is a provider failure named `sealed`, not a refusal", async () => {
+    const vault = await fake();
+    vault.sealed = true;
+    const provider = new VaultProvider({ address: vault.address, auth: { token: vault.rootToken } });
+    await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+      details: { status: 503, error: "sealed" },
+    });
+  });
+
+  it("429 (rate limit quota) and 412 (standby behind) are provider failures", async () => {
+    for (const [status, text, cause] of [
+      [429, 'request path "secret/data/x": rate limit quota exceeded', "rate_limited"],
+      [412, "required index state not present", "index_not_present"],
+    ] as const) {
+      const address = await server((_req, res) => {
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [text] }));
+      });
+      const provider = new VaultProvider({ address, auth: { token: "t" } });
+      await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+        details: { status, error: cause },
+      });
+    }
+  });
+
+  it("follows a standby node's 307 to the active node, method, body and token included", async () => {
+    const active = await fake();
+    const standby = await fake({ ...OPTIONS, standbyOf: active.address });
+    const provider = new VaultProvider({
+      address: standby.address,
+      auth: { approle: { roleId: "role-123", secretId: "secret-456" } },
+    });
+    expect((await provider.lease(kvSpec, session(), 60_000)).secret).toBe(KV_VALUE);
+    expect(standby.requests.map((r) => r.path)).toEqual([
+      "/v1/auth/approle/login",
+      "/v1/auth/token/create",
+      "/v1/secret/data/app/stripe",
+    ]);
+    expect(active.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/v1/auth/approle/login",
+      body: { role_id: "role-123", secret_id: "secret-456" },
+    });
+    expect(active.requests[2]).toMatchObject({ method: "GET", withToken: true });
+  });
+
+  it("refuses a redirect loop, and any 3xx but 307 and 308", async () => {
+    const loop: string[] = [];
+    const address = await server((req, res) => {
+      loop.push(req.url ?? "");
+      res.writeHead(307, { location: req.url ?? "/" }).end();
+    });
+    const looping = new VaultProvider({ address, auth: { token: "t" } });
+    await expect(looping.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+      details: { error: "too_many_redirects" },
+    });
+    expect(loop.length).toBe(4);
+    const other = await server((req, res) => {
+      res.writeHead(302, { location: `${address}${req.url}` }).end();
+    });
+    const found = new VaultProvider({ address: other, auth: { token: "t" } });
+    await expect(found.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+      details: { status: 302, error: "unexpected_redirect" },
+    });
+  });
+
+  it("fails a response larger than the cap without reading it all", async () => {
+    const huge = "x".repeat(4 * 1024 * 1024);
+    const address = await server((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: { data: { api_key: KV_VALUE, pad: huge }, metadata: {} } }));
+    });
+    const provider = new VaultProvider({ address, auth: { token: "t" } });
+    const err = await provider.lease(kvSpec, session(), 60_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "SECRET_PROVIDER_FAILED", details: { error: "response_too_large" } });
+    expect(JSON.stringify(err)).not.toContain(KV_VALUE);
+  });
+
+  it("a body that trickles in slower than the timeout fails the call at the timeout", async () => {
+    const address = await server((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"data":');
+      const drip = setInterval(() => res.write(" "), 50);
+      res.on("close", () => clearInterval(drip));
+    });
+    const provider = new VaultProvider({ address, auth: { token: "t" }, timeoutMs: 300 });
+    const started = Date.now();
+    await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+      code: "SECRET_PROVIDER_FAILED",
+      details: { error: "timeout" },
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  describe("TLS", () => {
+    let tls: { key: string; cert: string };
+    beforeAll(() => {
+      const dir = tempDir();
+      const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "ec",
+          "-pkeyopt",
+          "ec_paramgen_curve:prime256v1",
+          "-nodes",
+          "-keyout",
+          key,
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=vault.test",
+          "-addext",
+          "subjectAltName=DNS:vault.test",
+        ],
+        { stdio: "ignore" },
+      );
+      tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+    });
+
+    it("trusts the configured CA and checks the certificate against serverName", async () => {
+      const vault = await fake({ ...OPTIONS, tls });
+      const ok = new VaultProvider({
+        address: vault.address,
+        auth: { token: vault.rootToken },
+        ca: tls.cert,
+        serverName: "vault.test",
+      });
+      expect((await ok.lease(kvSpec, session(), 60_000)).secret).toBe(KV_VALUE);
+      const untrusted = new VaultProvider({
+        address: vault.address,
+        auth: { token: vault.rootToken },
+        serverName: "vault.test",
+      });
+      await expect(untrusted.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+      });
+      const wrongName = new VaultProvider({
+        address: vault.address,
+        auth: { token: vault.rootToken },
+        ca: tls.cert,
+      });
+      await expect(wrongName.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+        details: { error: "ERR_TLS_CERT_ALTNAME_INVALID" },
+      });
+      // Nothing reached the server over a connection that failed its checks.
+      expect(vault.requests).toHaveLength(2);
+    });
+
+    it("does not follow a standby's redirect from https down to http", async () => {
+      const plain = await fake();
+      const standby = await fake({ ...OPTIONS, tls, standbyOf: plain.address });
+      const provider = new VaultProvider({
+        address: standby.address,
+        auth: { token: plain.rootToken },
+        ca: tls.cert,
+        serverName: "vault.test",
+      });
+      await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+        details: { status: 307, error: "bad_redirect" },
+      });
+      expect(plain.requests).toHaveLength(0);
+    });
+  });
+});
