@@ -1,6 +1,6 @@
 // The secrets stage's configuration: the `secrets:` section (zod fragment) and what it compiles to.
 import * as z from "zod";
-import { compileGlobs, envName, globs, httpUrl, upToAWeek } from "../config/index.js";
+import { compileGlobs, duration, envName, globs, httpUrl, upToAWeek } from "../config/index.js";
 
 /** How a leased secret reaches the tool: never through the model-visible arguments. */
 const inject = z.union([
@@ -26,6 +26,14 @@ const secretProvider = z.discriminatedUnion("type", [
       .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
       .optional(),
     namespace: z.string().min(1).optional(),
+    /** PEM file of the CA certificates trusted for an https address (default the system's). */
+    caFile: z.string().min(1).optional(),
+    /** The name Vault's certificate carries, when the address's host is not it (an IP, an internal alias). */
+    serverName: z.string().min(1).max(253).optional(),
+    /** Per request to Vault (default 5s); a tool call waiting for a secret waits at most a few of these. */
+    timeout: duration
+      .refine((ms) => ms >= 100 && ms <= 120_000, { message: "between 100ms and 2m" })
+      .optional(),
   }),
   z.strictObject({
     type: z.literal("postgres"),
@@ -119,6 +127,9 @@ export type SecretProviderConfig =
       tokenEnv?: string | undefined;
       approle?: { roleIdEnv: string; secretIdEnv: string; mount?: string | undefined } | undefined;
       namespace?: string | undefined;
+      caFile?: string | undefined;
+      serverName?: string | undefined;
+      timeout?: number | undefined;
     }
   | { type: "postgres"; adminUrlEnv: string; group: string };
 

@@ -1,5 +1,6 @@
 // Wires the secrets stage for one Warden from the policy's `secrets:` section: providers (their own
 // credentials come from the environment), the broker over the ledger, and the redactor.
+import { readFileSync } from "node:fs";
 import { WardenError } from "../errors.js";
 import type { Ledger } from "../ledger/index.js";
 import { SecretBroker } from "./broker.js";
@@ -113,6 +114,10 @@ function providerFor(
         name,
         address: config.address,
         ...(config.namespace ? { namespace: config.namespace } : {}),
+        // Read at start: a missing CA file stops the start, not the first tool call.
+        ...(config.caFile ? { ca: readCa(name, config.caFile) } : {}),
+        ...(config.serverName ? { serverName: config.serverName } : {}),
+        ...(config.timeout !== undefined ? { timeoutMs: config.timeout } : {}),
         auth: config.tokenEnv
           ? { token: need(config.tokenEnv) }
           : {
@@ -125,5 +130,17 @@ function providerFor(
       });
     case "postgres":
       return new PostgresProvider({ name, adminUrl: need(config.adminUrlEnv), group: config.group });
+  }
+}
+
+function readCa(provider: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new WardenError(
+      "SECRET_PROVIDER_FAILED",
+      `secrets provider "${provider}": cannot read caFile ${path} (${typeof code === "string" ? code : "error"})`,
+    );
   }
 }

@@ -1,15 +1,22 @@
 // The vault provider's transport: headers Vault expects, sealed and standby nodes, redirects, TLS
 // settings, and answers that are too slow or too large.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type SecretSpec, VaultProvider } from "../../../src/secrets/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  compileSecrets,
+  openSecrets,
+  type SecretSpec,
+  secretsSchema,
+  VaultProvider,
+} from "../../../src/secrets/index.js";
 import { tempDir } from "../../helpers.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { session } from "../helpers.js";
+import { session, sqliteLedger } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0002";
 const OPTIONS: FakeVaultOptions = {
@@ -160,9 +167,10 @@ describe("Vault transport", () => {
   });
 
   describe("TLS", () => {
-    let tls: { key: string; cert: string };
+    let tls: { key: string; cert: string; certPath: string };
+    const dir = mkdtempSync(join(tmpdir(), "warden-vault-tls-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     beforeAll(() => {
-      const dir = tempDir();
       const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
       execFileSync(
         "openssl",
@@ -187,11 +195,11 @@ describe("Vault transport", () => {
         ],
         { stdio: "ignore" },
       );
-      tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+      tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8"), certPath: cert };
     });
 
     it("trusts the configured CA and checks the certificate against serverName", async () => {
-      const vault = await fake({ ...OPTIONS, tls });
+      const vault = await fake({ ...OPTIONS, tls: { key: tls.key, cert: tls.cert } });
       const ok = new VaultProvider({
         address: vault.address,
         auth: { token: vault.rootToken },
@@ -220,9 +228,49 @@ describe("Vault transport", () => {
       expect(vault.requests).toHaveLength(2);
     });
 
+    it("a policy's vault provider takes caFile, serverName and timeout", async () => {
+      const vault = await fake({ ...OPTIONS, tls: { key: tls.key, cert: tls.cert } });
+      const doc = (extra: Record<string, unknown>) =>
+        compileSecrets(
+          secretsSchema.parse({
+            providers: { vault: { type: "vault", address: vault.address, tokenEnv: "VT", ...extra } },
+            items: {
+              stripe: {
+                provider: "vault",
+                tools: ["pay"],
+                inject: { context: "secret" },
+                kv: { mount: "secret", path: "app/stripe", field: "api_key" },
+              },
+            },
+          }),
+        );
+      const { ledger } = await sqliteLedger();
+      const stage = await openSecrets({
+        settings: doc({ caFile: tls.certPath, serverName: "vault.test", timeout: "2s" }),
+        ledger,
+        env: { VT: vault.rootToken },
+      });
+      closers.push(() => stage.close());
+      const [lease] = await stage.broker.leaseFor(session(), "pay");
+      expect(lease!.secret).toBe(KV_VALUE);
+      expect(() =>
+        secretsSchema.parse({
+          providers: { v: { type: "vault", address: vault.address, timeout: "10m" } },
+          items: {},
+        }),
+      ).toThrow();
+      await expect(
+        openSecrets({ settings: doc({ caFile: join(tempDir(), "missing.pem") }), ledger, env: { VT: "t" } }),
+      ).rejects.toMatchObject({ code: "SECRET_PROVIDER_FAILED", message: expect.stringContaining("ENOENT") });
+    });
+
     it("does not follow a standby's redirect from https down to http", async () => {
       const plain = await fake();
-      const standby = await fake({ ...OPTIONS, tls, standbyOf: plain.address });
+      const standby = await fake({
+        ...OPTIONS,
+        tls: { key: tls.key, cert: tls.cert },
+        standbyOf: plain.address,
+      });
       const provider = new VaultProvider({
         address: standby.address,
         auth: { token: plain.rootToken },
