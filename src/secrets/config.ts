@@ -64,6 +64,11 @@ export const secretsSchema = z.strictObject({
           path: z.string().min(1),
           field: z.string().min(1),
           version: z.int().positive().optional(),
+          /** The KV engine's version (the mount's `version` option): 2 by default. */
+          kvVersion: z.union([z.literal(1), z.literal(2)]).optional(),
+        })
+        .refine((kv) => kv.kvVersion !== 1 || kv.version === undefined, {
+          message: "a KV v1 secret has no versions: drop `version` or use kvVersion 2",
         })
         .optional(),
       creds: z
@@ -79,13 +84,15 @@ export const secretsSchema = z.strictObject({
 
 export type SecretsDocument = z.output<typeof secretsSchema>;
 
-/** A KV v2 read: `GET /v1/<mount>/data/<path>`, the value of `field`. */
+/** A KV read, the value of `field`: `GET /v1/<mount>/data/<path>` (KV v2), `GET /v1/<mount>/<path>` (v1). */
 export interface VaultKvSource {
   mount: string;
   path: string;
   field: string;
-  /** A fixed version; the latest when absent. */
+  /** A fixed version (KV v2); the latest when absent. */
   version?: number | undefined;
+  /** The engine's version, 2 when absent. */
+  kvVersion?: 1 | 2 | undefined;
 }
 
 /** Dynamic credentials: `GET /v1/<mount>/creds/<role>`; `field` is the secret (default `password`). */

@@ -10,7 +10,11 @@
 //     answers with an `auth` block (`client_token`, `accessor`, `policies`, `lease_duration`, …);
 //   - revoking a token (revoke-self, revoke-accessor, or expiry) revokes its children and every lease
 //     created with it or them; `revoke-accessor` of an unknown accessor is 400 `invalid accessor`;
-//   - `GET /v1/<mount>/data/<path>` answers `{data: {data, metadata}}` (404 when absent);
+//   - `GET /v1/<mount>/data/<path>[?version=N]` answers `{data: {data, metadata}}`; 404 `{"errors":[]}`
+//     when the secret or the version does not exist, and 404 with `{data: {data: null, metadata}}` (its
+//     `deletion_time` set, or `destroyed: true`) for a deleted or destroyed version;
+//   - a KV v1 mount answers `GET /v1/<mount>/<path>` with `{data: {...}}` and a `lease_duration`
+//     (the refresh interval, 768h), 404 `{"errors":[]}` when absent;
 //   - `GET /v1/<mount>/creds/<role>` creates a user and answers `lease_id`, `lease_duration`,
 //     `renewable`, `data: {username, password}`;
 //   - `PUT /v1/sys/leases/renew` sets the TTL to `increment` from now, capped by the role's max TTL
@@ -29,10 +33,20 @@ export interface FakeVaultRole {
   maxTtlSeconds: number;
 }
 
+export interface FakeKvVersion {
+  data: Record<string, unknown>;
+  deleted?: boolean;
+  destroyed?: boolean;
+}
+
 export interface FakeVaultOptions {
   namespace?: string;
   /** KV v2 secrets: `"<mount>/<path>"` → data (version 1). */
   kv?: Record<string, Record<string, unknown>>;
+  /** KV v2 secrets with several versions: `"<mount>/<path>"` → versions 1, 2, … in order. */
+  kvVersions?: Record<string, FakeKvVersion[]>;
+  /** KV v1 mounts: mount → path → data. */
+  kv1?: Record<string, Record<string, Record<string, unknown>>>;
   /** Database roles: `"<mount>/<role>"`. */
   roles?: Record<string, FakeVaultRole>;
   /** AppRoles: role_id → secret_id, policies, token TTL. */
@@ -293,6 +307,13 @@ export class FakeVault {
       if (lease) lease.revoked = true;
       return send(res, 204, null);
     }
+    for (const [mount, secrets] of Object.entries(this.#o.kv1 ?? {})) {
+      if (method === "GET" && path.startsWith(`${mount}/`)) {
+        const data = secrets[path.slice(mount.length + 1)];
+        if (!data) return send(res, 404, { errors: [] });
+        return send(res, 200, envelope({ data, lease_duration: 768 * 3600 }));
+      }
+    }
     const kv = /^(.+?)\/data\/(.+)$/.exec(path);
     if (method === "GET" && kv) return this.#readKv(res, kv[1]!, kv[2]!, url.searchParams.get("version"));
     const creds = /^(.+?)\/creds\/([^/]+)$/.exec(path);
@@ -365,24 +386,22 @@ export class FakeVault {
   }
 
   #readKv(res: ServerResponse, mount: string, path: string, version: string | null): undefined {
-    const data = this.#o.kv?.[`${mount}/${path}`];
-    if (!data || (version !== null && version !== "1")) return send(res, 404, { errors: [] });
-    send(
-      res,
-      200,
-      envelope({
-        data: {
-          data,
-          metadata: {
-            created_time: "2026-01-01T00:00:00.000000Z",
-            custom_metadata: null,
-            deletion_time: "",
-            destroyed: false,
-            version: 1,
-          },
-        },
-      }),
-    );
+    const key = `${mount}/${path}`;
+    const one = this.#o.kv?.[key];
+    const versions = this.#o.kvVersions?.[key] ?? (one ? [{ data: one }] : []);
+    // `?version=0` (or none) is the current version.
+    const n = version === null || version === "0" ? versions.length : Number(version);
+    const entry = Number.isInteger(n) && n >= 1 ? versions[n - 1] : undefined;
+    if (!entry) return send(res, 404, { errors: [] });
+    const metadata = {
+      created_time: "2026-01-01T00:00:00.000000Z",
+      custom_metadata: null,
+      deletion_time: entry.deleted ? "2026-01-02T00:00:00.000000Z" : "",
+      destroyed: entry.destroyed === true,
+      version: n,
+    };
+    if (entry.deleted || entry.destroyed) return send(res, 404, envelope({ data: { data: null, metadata } }));
+    send(res, 200, envelope({ data: { data: entry.data, metadata } }));
   }
 
   #creds(res: ServerResponse, token: Token, mount: string, roleName: string): undefined {

@@ -140,10 +140,32 @@ export class VaultProvider implements SecretProvider {
 
   async #readKv(spec: SecretSpec, child: SessionToken, ttlMs: number): Promise<Lease> {
     const kv = spec.kv!;
-    const version = kv.version === undefined ? "" : `?version=${Math.trunc(kv.version)}`;
-    const path = `${vaultPath(kv.mount, "mount")}/data/${vaultPath(kv.path, "path")}${version}`;
-    const { body } = await this.#http.call(`read ${spec.name}`, "GET", path, child.token);
-    const value = objectAt(objectAt(body, "data"), "data")?.[kv.field];
+    const what = `read ${spec.name}`;
+    const v1 = kv.kvVersion === 1;
+    const version = v1 || kv.version === undefined ? "" : `?version=${Math.trunc(kv.version)}`;
+    const path = v1
+      ? `${vaultPath(kv.mount, "mount")}/${vaultPath(kv.path, "path")}`
+      : `${vaultPath(kv.mount, "mount")}/data/${vaultPath(kv.path, "path")}${version}`;
+    // KV v2 answers a deleted or destroyed version with 404 and its metadata: say which.
+    const { status, body } = await this.#http.call(
+      what,
+      "GET",
+      path,
+      child.token,
+      undefined,
+      v1 ? [] : [404],
+    );
+    if (status === 404) {
+      const metadata = objectAt(objectAt(body, "data"), "metadata");
+      const cause =
+        metadata?.destroyed === true
+          ? "version_destroyed"
+          : str(metadata?.deletion_time)
+            ? "version_deleted"
+            : "http_404";
+      throw new VaultRequestError(what, 404, cause);
+    }
+    const value = (v1 ? objectAt(body, "data") : objectAt(objectAt(body, "data"), "data"))?.[kv.field];
     if (typeof value !== "string" || value === "") {
       throw new SecretError(
         "SECRET_UNAVAILABLE",

@@ -1,6 +1,6 @@
 // The vault provider against the in-repo fake Vault (test/secrets/fake-vault.ts): child tokens, KV v2, dynamic creds, renew, revoke.
 import { afterEach, describe, expect, it } from "vitest";
-import { type SecretSpec, VaultProvider } from "../../../src/secrets/index.js";
+import { type SecretSpec, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
 import { session } from "../helpers.js";
 
@@ -132,6 +132,59 @@ describe("VaultProvider", () => {
     await other.revoke(
       { id: creds.id, provider: "vault", name: creds.name, revokeHandle: creds.revokeHandle },
       { final: true },
+    );
+  });
+
+  it("reads a fixed KV v2 version, and names a deleted or destroyed version in the error", async () => {
+    const { provider } = await setup({
+      ...OPTIONS,
+      kvVersions: {
+        "secret/app/rotated": [
+          { data: { api_key: "old-value-000001" } },
+          { data: { api_key: "gone-value-00002" }, deleted: true },
+          { data: { api_key: "burnt-value-0003" }, destroyed: true },
+          { data: { api_key: "current-value-04" } },
+        ],
+      },
+      policies: { warden: [...OPTIONS.policies!.warden!, "secret/data/*"] },
+    });
+    const spec = (version?: number): SecretSpec => ({
+      ...kvSpec,
+      kv: { mount: "secret", path: "app/rotated", field: "api_key", ...(version ? { version } : {}) },
+    });
+    expect((await provider.lease(spec(), session(), 1000)).secret).toBe("current-value-04");
+    expect((await provider.lease(spec(1), session(), 1000)).secret).toBe("old-value-000001");
+    for (const [version, cause] of [
+      [2, "version_deleted"],
+      [3, "version_destroyed"],
+      [9, "http_404"],
+    ] as const) {
+      const err = await provider.lease(spec(version), session(), 1000).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "SECRET_UNAVAILABLE", details: { status: 404, error: cause } });
+    }
+  });
+
+  it("reads KV v1 (`kvVersion: 1`): no /data/ in the path, the fields straight under data", async () => {
+    const { vault, provider } = await setup({
+      ...OPTIONS,
+      kv1: { kv: { "team/api": { token: "v1-secret-value-01" } } },
+      policies: { warden: [...OPTIONS.policies!.warden!, "kv/*"] },
+    });
+    const spec: SecretSpec = {
+      ...kvSpec,
+      kv: { mount: "kv", path: "team/api", field: "token", kvVersion: 1 },
+    };
+    const lease = await provider.lease(spec, session(), 1000);
+    expect(lease.secret).toBe("v1-secret-value-01");
+    expect(vault.requests.at(-1)).toMatchObject({ method: "GET", path: "/v1/kv/team/api" });
+    await expect(
+      provider.lease({ ...spec, kv: { ...spec.kv!, path: "team/none" } }, session(), 1000),
+    ).rejects.toMatchObject({ code: "SECRET_UNAVAILABLE", details: { status: 404 } });
+    const item = { provider: "vault", tools: ["*"], inject: { context: "s" } };
+    const kv = { mount: "kv", path: "team/api", field: "token", kvVersion: 1 };
+    expect(secretsSchema.safeParse({ items: { a: { ...item, kv } } }).success).toBe(true);
+    expect(secretsSchema.safeParse({ items: { a: { ...item, kv: { ...kv, version: 2 } } } }).success).toBe(
+      false,
     );
   });
 
