@@ -5,6 +5,8 @@
 //   - every request but AppRole login needs `X-Vault-Token`; a missing, unknown, expired or revoked
 //     token gets 403 `{"errors":["permission denied"]}`; so does a path the token's policies do not
 //     grant, or a namespace (`X-Vault-Namespace`) other than the server's;
+//   - `POST /v1/auth/token/renew-self` sets the calling token's TTL to `increment` (default its creation
+//     TTL) from now, capped by its max TTL (an AppRole token's `token_max_ttl`); 400 when not renewable;
 //   - `POST /v1/auth/token/create` makes a child of the calling token (unless `no_parent`, root only),
 //     with `ttl` / `explicit_max_ttl`, policies a subset of the parent's (all of them when omitted), and
 //     answers with an `auth` block (`client_token`, `accessor`, `policies`, `lease_duration`, …);
@@ -50,7 +52,10 @@ export interface FakeVaultOptions {
   /** Database roles: `"<mount>/<role>"`. */
   roles?: Record<string, FakeVaultRole>;
   /** AppRoles: role_id → secret_id, policies, token TTL. */
-  approles?: Record<string, { secretId: string; policies: string[]; tokenTtlSeconds: number }>;
+  approles?: Record<
+    string,
+    { secretId: string; policies: string[]; tokenTtlSeconds: number; tokenMaxTtlSeconds?: number }
+  >;
   /** Policy name → path patterns (relative to /v1/, a trailing `*` matches any rest). "root" grants all. */
   policies?: Record<string, string[]>;
   /** A standby node: every request is redirected (307) to this address (the active node's). */
@@ -69,6 +74,9 @@ interface Token {
   leases: Set<FakeLease>;
   /** ms epoch; null = never expires. */
   expireAt: number | null;
+  /** ms epoch past which renew-self cannot extend it; null = no limit. */
+  maxAt: number | null;
+  renewable: boolean;
   createdAt: number;
   creationTtl: number;
   displayName: string;
@@ -192,6 +200,8 @@ export class FakeVault {
       children: new Set(),
       leases: new Set(),
       expireAt: ttlSeconds === null ? null : now + ttlSeconds * 1000,
+      maxAt: null,
+      renewable: false,
       createdAt: now,
       creationTtl: ttlSeconds ?? 0,
       displayName,
@@ -290,6 +300,9 @@ export class FakeVault {
 
     if (method === "POST" && path === "auth/token/create") return this.#createToken(res, token, body ?? {});
     if (method === "GET" && path === "auth/token/lookup-self") return this.#lookupSelf(res, token);
+    if ((method === "POST" || method === "PUT") && path === "auth/token/renew-self") {
+      return this.#renewSelf(res, token, body ?? {});
+    }
     if ((method === "POST" || method === "PUT") && path === "auth/token/revoke-self") {
       this.#revokeToken(token);
       return send(res, 204, null);
@@ -327,6 +340,8 @@ export class FakeVault {
       return send(res, 400, { errors: ["invalid role or secret ID"] });
     }
     const token = this.#mint(role.policies, null, role.tokenTtlSeconds, "approle", {}, "auth/approle/login");
+    token.renewable = true;
+    if (role.tokenMaxTtlSeconds) token.maxAt = token.createdAt + role.tokenMaxTtlSeconds * 1000;
     send(res, 200, envelope({ auth: authBlock(token, { role_name: "warden" }) }));
   }
 
@@ -355,7 +370,31 @@ export class FakeVault {
       meta,
       "auth/token/create",
     );
-    send(res, 200, envelope({ auth: authBlock(child, meta, body.renewable !== false) }));
+    child.renewable = body.renewable !== false;
+    send(res, 200, envelope({ auth: authBlock(child, meta, child.renewable) }));
+  }
+
+  /** The TTL becomes `increment` (default the creation TTL) from now, capped by the token's max TTL. */
+  #renewSelf(res: ServerResponse, token: Token, body: Record<string, unknown>): undefined {
+    if (!token.renewable || token.expireAt === null) {
+      return send(res, 400, { errors: ["lease is not renewable"] });
+    }
+    const now = this.#now();
+    let ttl = parseTtl(body.increment) ?? token.creationTtl;
+    const warnings: string[] = [];
+    if (token.maxAt !== null && now + ttl * 1000 > token.maxAt) {
+      ttl = Math.max(0, Math.floor((token.maxAt - now) / 1000));
+      warnings.push("TTL of the token exceeded the effective max_ttl; TTL value is capped accordingly");
+    }
+    token.expireAt = now + ttl * 1000;
+    send(
+      res,
+      200,
+      envelope({
+        auth: { ...authBlock(token, token.meta), lease_duration: ttl },
+        warnings: warnings.length ? warnings : null,
+      }),
+    );
   }
 
   #lookupSelf(res: ServerResponse, token: Token): undefined {
@@ -377,7 +416,7 @@ export class FakeVault {
           orphan: token.orphan,
           path: token.path,
           policies: token.policies,
-          renewable: false,
+          renewable: token.renewable,
           ttl,
           type: "service",
         },

@@ -26,8 +26,12 @@ interface SessionToken {
 
 interface ParentToken {
   token: string;
-  /** ms epoch after which to log in again; Infinity for a given token. */
+  /** ms epoch after which to renew it or log in again; Infinity for a given token. */
   renewAt: number;
+  /** Whether `renew-self` may extend it (an AppRole token short of its max TTL). */
+  renewable: boolean;
+  /** The TTL it was given at login: what each renewal asks for. */
+  ttlSeconds: number;
 }
 
 /**
@@ -35,7 +39,8 @@ interface ParentToken {
  * remaining time), and reads its secrets with it; ending the session revokes that token
  * (`revoke-self`), and Vault revokes every lease created with it. Lease renewal and revocation use
  * Warden's own token, so they also work after a crash from the recorded handle
- * `{type: "vault", leaseId, accessor}`.
+ * `{type: "vault", leaseId, accessor}`. An AppRole token is renewed (`renew-self`) while it can be, as
+ * the session tokens die with it; a session whose token died anyway gets a new one at its next lease.
  *
  * @example
  * const vault = new VaultProvider({ address: "https://vault.example.com:8200", auth: { approle: { roleId, secretId } } });
@@ -70,12 +75,25 @@ export class VaultProvider implements SecretProvider {
   }
 
   async lease(spec: SecretSpec, session: SecretSession, ttlMs: number): Promise<Lease> {
-    const child = await this.#sessionToken(session);
-    if (spec.kv) return this.#readKv(spec, child, ttlMs);
-    if (spec.creds) return this.#readCreds(spec, child, ttlMs);
-    throw new SecretError("SECRET_UNAVAILABLE", `secret ${spec.name}: neither kv nor creds is set`, {
-      secret: spec.name,
-    });
+    if (!spec.kv && !spec.creds) {
+      throw new SecretError("SECRET_UNAVAILABLE", `secret ${spec.name}: neither kv nor creds is set`, {
+        secret: spec.name,
+      });
+    }
+    const read = (child: SessionToken) =>
+      spec.kv ? this.#readKv(spec, child, ttlMs) : this.#readCreds(spec, child, ttlMs);
+    const entry = this.#sessionToken(session);
+    const child = await entry;
+    try {
+      return await read(child);
+    } catch (err) {
+      if (!(err instanceof VaultRequestError && err.status === 403) || (await this.#tokenAlive(child)))
+        throw err;
+      // The session token is gone: Vault revoked it with the token that made it (an AppRole login that
+      // reached its max TTL, or was revoked). Its leases went with it; the session gets a new one.
+      if (this.#sessions.get(session.id) === entry) this.#sessions.delete(session.id);
+      return read(await this.#sessionToken(session));
+    }
   }
 
   async renew(lease: Lease, ttlMs: number): Promise<Lease> {
@@ -301,12 +319,59 @@ export class VaultProvider implements SecretProvider {
 
   #parentToken(what: string): Promise<ParentToken> {
     const auth = this.#auth;
-    if ("token" in auth) return Promise.resolve({ token: auth.token, renewAt: Number.POSITIVE_INFINITY });
-    const current = this.#parent;
-    if (current) {
-      return current.then((p) => (p.renewAt > Date.now() ? p : this.#login(what)));
+    if ("token" in auth) {
+      return Promise.resolve({
+        token: auth.token,
+        renewAt: Number.POSITIVE_INFINITY,
+        renewable: false,
+        ttlSeconds: 0,
+      });
     }
-    return this.#login(what);
+    const current = this.#parent;
+    if (!current) return this.#login(what);
+    return current.then((p) => {
+      if (p.renewAt > Date.now()) return p;
+      // Due: one caller renews (or logs in again), the others wait for it.
+      if (this.#parent !== current) return this.#parentToken(what);
+      return p.renewable ? this.#renewSelf(p, what) : this.#login(what);
+    });
+  }
+
+  /**
+   * `POST /v1/auth/token/renew-self`: keeps Warden's token, and with it the session tokens it made,
+   * alive up to its max TTL. Logging in again would leave those to die with the old token. A refused
+   * renewal logs in again; a renewal cut short by the max TTL is the last one.
+   */
+  #renewSelf(p: ParentToken, what: string): Promise<ParentToken> {
+    const renew = (async () => {
+      let body: Record<string, unknown> | null;
+      try {
+        ({ body } = await this.#http.call(
+          `renew Warden's token (${what})`,
+          "POST",
+          "auth/token/renew-self",
+          p.token,
+          {
+            increment: `${p.ttlSeconds}s`,
+          },
+        ));
+      } catch (err) {
+        if (err instanceof VaultRequestError && err.status !== null && err.status < 500)
+          return this.#login(what);
+        throw err;
+      }
+      const a = objectAt(body, "auth");
+      const seconds = num(a?.lease_duration);
+      return {
+        ...parentTimes(
+          str(a?.client_token) ?? p.token,
+          seconds,
+          a?.renewable === true && seconds >= p.ttlSeconds,
+        ),
+        ttlSeconds: p.ttlSeconds,
+      };
+    })();
+    return this.#hold(renew);
   }
 
   #login(what: string): Promise<ParentToken> {
@@ -320,19 +385,39 @@ export class VaultProvider implements SecretProvider {
       const a = objectAt(body, "auth");
       const token = str(a?.client_token);
       if (!token) throw new VaultRequestError("log in", 200, "no_token");
-      const seconds = num(a?.lease_duration);
-      // Log in again at two thirds of the token's life; 0 means it does not expire.
-      return {
-        token,
-        renewAt: seconds > 0 ? Date.now() + (seconds * 1000 * 2) / 3 : Number.POSITIVE_INFINITY,
-      };
+      return parentTimes(token, num(a?.lease_duration), a?.renewable === true);
     })();
-    this.#parent = login;
-    login.catch(() => {
-      if (this.#parent === login) this.#parent = null;
-    });
-    return login;
+    return this.#hold(login);
   }
+
+  /** Makes `next` the parent token every caller waits for; a failure is not kept. */
+  #hold(next: Promise<ParentToken>): Promise<ParentToken> {
+    this.#parent = next;
+    next.catch(() => {
+      if (this.#parent === next) this.#parent = null;
+    });
+    return next;
+  }
+
+  /** Whether `child` is still a valid token (`lookup-self`, which Vault's default policy allows). */
+  async #tokenAlive(child: SessionToken): Promise<boolean> {
+    try {
+      await this.#http.call("look up the session token", "GET", "auth/token/lookup-self", child.token);
+      return true;
+    } catch (err) {
+      return !(err instanceof VaultRequestError && err.status === 403);
+    }
+  }
+}
+
+/** Renew (or log in again) at two thirds of the token's life; 0 means it does not expire. */
+function parentTimes(token: string, seconds: number, renewable: boolean): ParentToken {
+  return {
+    token,
+    renewAt: seconds > 0 ? Date.now() + (seconds * 1000 * 2) / 3 : Number.POSITIVE_INFINITY,
+    renewable,
+    ttlSeconds: seconds,
+  };
 }
 
 function str(v: unknown): string | null {

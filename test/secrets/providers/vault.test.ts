@@ -1,5 +1,5 @@
 // The vault provider against the in-repo fake Vault (test/secrets/fake-vault.ts): child tokens, KV v2, dynamic creds, renew, revoke.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type SecretSpec, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
 import { session } from "../helpers.js";
@@ -193,6 +193,62 @@ describe("VaultProvider", () => {
     const lease = await provider.lease(kvSpec, session(), 60_000);
     expect(lease.secret).toBe(KV_VALUE);
     expect(vault.requests[0]).toMatchObject({ path: "/v1/auth/approle/login", withToken: false });
+  });
+
+  it("renews its AppRole token (renew-self) instead of logging in again, so sessions' tokens live on", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    closers.push(async () => void vi.useRealTimers());
+    const approles = {
+      "role-123": {
+        secretId: "secret-456",
+        policies: ["warden"],
+        tokenTtlSeconds: 60,
+        tokenMaxTtlSeconds: 150,
+      },
+    };
+    const { vault, provider } = await setup({ ...OPTIONS, approles }, true);
+    const first = session();
+    await provider.lease(credsSpec, first, 600_000);
+    vi.setSystemTime(Date.now() + 45_000); // past two thirds of 60 s
+    await provider.lease(kvSpec, session(), 60_000);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/approle/login")).toHaveLength(1);
+    expect(vault.requests.find((r) => r.path === "/v1/auth/token/renew-self")?.body).toEqual({
+      increment: "60s",
+    });
+    vi.setSystemTime(Date.now() + 30_000); // 75 s: the token as first issued would be gone
+    expect((await provider.lease(kvSpec, first, 60_000)).secret).toBe(KV_VALUE);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/create")).toHaveLength(2);
+  });
+
+  it("a session whose token died with Warden's (max TTL reached) gets a new one", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    closers.push(async () => void vi.useRealTimers());
+    const approles = {
+      "role-123": {
+        secretId: "secret-456",
+        policies: ["warden"],
+        tokenTtlSeconds: 60,
+        tokenMaxTtlSeconds: 60,
+      },
+    };
+    const { vault, provider } = await setup({ ...OPTIONS, approles }, true);
+    const s = session();
+    const before = await provider.lease(credsSpec, s, 600_000);
+    vi.setSystemTime(Date.now() + 61_000);
+    // Vault revoked the session token, and its lease, with the expired login token.
+    expect(vault.credsValid(before.username!, before.secret)).toBe(false);
+    const after = await provider.lease(credsSpec, s, 600_000);
+    expect(vault.credsValid(after.username!, after.secret)).toBe(true);
+    expect(after.revokeHandle.accessor).not.toBe(before.revokeHandle.accessor);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/approle/login")).toHaveLength(2);
+    // A path the policy does not grant stays a refusal: the session token is alive, and kept.
+    const denied = await provider
+      .lease({ ...kvSpec, kv: { mount: "other", path: "x", field: "y" } }, s, 1000)
+      .catch((e: unknown) => e);
+    expect(denied).toMatchObject({ code: "SECRET_UNAVAILABLE", details: { status: 403 } });
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/create")).toHaveLength(2);
+    await provider.endSession(s.id);
+    expect(vault.liveTokens()).toBe(1); // Warden's own
   });
 
   it("maps refusals to SECRET_UNAVAILABLE and never puts a token or value in the error", async () => {
