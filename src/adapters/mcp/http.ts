@@ -23,6 +23,7 @@ import {
 import { INEXACT_INTEGER_MESSAGE, RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
+import { StandaloneStream } from "./standalone-stream.js";
 
 export interface HttpListener {
   url: string;
@@ -60,6 +61,8 @@ export interface HttpListenerOptions {
 
 interface Entry {
   transport: WebStandardStreamableHTTPServerTransport;
+  /** Holds what goes on the standalone stream until the client opens it with GET. */
+  standalone: StandaloneStream;
   /** The principal (token) that opened it; only it may use the session. */
   owner: string;
   /** Requests and streams of this session still open (a live SDK client keeps its GET stream open). */
@@ -168,6 +171,9 @@ export async function listenHttp(
           quiet(entry);
           throw err;
         });
+      // A fresh GET stream (not one resumed with Last-Event-ID) is the standalone one.
+      if (c.req.method === "GET" && response.status === 200 && !c.req.header("last-event-id"))
+        entry.standalone.opened();
       return whenSent(response, () => quiet(entry));
     }
     if (c.req.method !== "POST")
@@ -214,8 +220,16 @@ export async function listenHttp(
           // SSE events carry ids, so a client that lost its connection resumes with Last-Event-ID.
           eventStore: new SessionEventStore(),
           onsessioninitialized: (id) =>
-            void sessions.set(id, { transport, owner: principal.id, open: 0, quietSince: Date.now(), end }),
+            void sessions.set(id, {
+              transport,
+              standalone,
+              owner: principal.id,
+              open: 0,
+              quietSince: Date.now(),
+              end,
+            }),
         });
+      const standalone = new StandaloneStream(transport);
       const { gate, closed, end } = gateway.attach(transport, {
         tokenAgent: principal.role === "agent" ? principal.agent : null,
         mayNameAgent: principal.role === "admin",
