@@ -17,6 +17,7 @@ import { RPC } from "./errors.js";
 import { META } from "./identity.js";
 import type { OutcomeQueue } from "./outcomes.js";
 import { type ProgressRelay, progressRelay } from "./progress.js";
+import { schemaKeptAfterMasking, structuredOf } from "./structured.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -81,10 +82,13 @@ export async function callTool(
   if (upstreamMeta === undefined) delete forwarded._meta;
   else forwarded._meta = upstreamMeta;
   const upstream = entry.upstream;
+  const tool = entry.tool;
+  /** The structuredContent as the upstream sent it, before the secrets screen. */
+  let sent: string | undefined;
   try {
     // The core pipeline runs everything after the decision: the approval held (with progress notices),
     // the upstream call, the screening of its result, the outcome record, the stop at session end.
-    return await ctx.gate.proceed<Result>(decision, {
+    const result = await ctx.gate.proceed<Result>(decision, {
       tool: name,
       args,
       signal: extra.signal,
@@ -100,6 +104,7 @@ export async function callTool(
           });
           await progress.sent();
           refuseOversized(result, ctx.maxResultBytes());
+          sent = structuredOf(result);
           return withoutWardenMeta(result);
         } finally {
           untrack();
@@ -114,6 +119,7 @@ export async function callTool(
       // Outcomes waiting in the queue join the next call's intent record in one commit.
       deferOutcome: (write) => ctx.outcomes.add(write),
     });
+    return schemaKeptAfterMasking(tool, result, sent);
   } catch (err) {
     // A refusal after the decision (approval denied, expired or changed; a result withheld; the session
     // ended) is a tool result the model reads. An upstream failure stays the JSON-RPC error it was.
