@@ -39,3 +39,10 @@ export const RPC = {
  */
 export const INEXACT_INTEGER_MESSAGE =
   "invalid params: an integer beyond ±(2^53−1) cannot be passed on exactly; send it as a string";
+
+/** The id of something sent as a JSON-RPC message, when it has one an answer can carry, else null. */
+export function idOf(value: unknown): string | number | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const id = (value as { id?: unknown }).id;
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : null;
+}

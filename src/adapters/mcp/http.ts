@@ -2,6 +2,7 @@
 // served by the same hono app factory as `warden start` (site check, authentication, body limit, errors).
 import { randomUUID } from "node:crypto";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Context } from "hono";
 import { WardenError } from "../../errors.js";
 import type { ProviderTokens } from "../../identity/index.js";
@@ -20,7 +21,7 @@ import {
   requireRole,
   TokenCache,
 } from "../../server/index.js";
-import { INEXACT_INTEGER_MESSAGE, RPC } from "./errors.js";
+import { INEXACT_INTEGER_MESSAGE, idOf, RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
 import { StandaloneStream } from "./standalone-stream.js";
@@ -148,13 +149,25 @@ export async function listenHttp(
         return rpcError(c, 400, RPC.parseError, "parse error: the body is not JSON", "INVALID_REQUEST");
       }
       if (Array.isArray(body)) {
+        // A batch is refused whole when one of its messages is not JSON-RPC, each request answered.
+        if (body.length === 0 || !body.every(isMessage))
+          return c.json(body.length === 0 ? invalidMessage(null) : body.map(idOf).map(invalidMessage), 400);
         // A batch is refused whole: which of its messages held the integer cannot be told once parsed.
         const ids = body.map(requestId).filter((id) => id !== undefined);
         if (ids.length > 0 && inexactInteger(text) !== null) return c.json(ids.map(inexactRefusal));
       } else {
+        // -32600 with the message's id, as over stdio (the SDK's transport would say -32700, id null).
+        if (!isMessage(body)) return c.json(invalidMessage(idOf(body)), 400);
         const id = requestId(body);
         if (id !== undefined && inexactInteger(text) !== null) return c.json(inexactRefusal(id));
       }
+    } else if (!["GET", "DELETE"].includes(c.req.method)) {
+      // Whether or not it names a session (the SDK's transport answers only those).
+      return c.json(
+        { jsonrpc: "2.0", id: null, error: { code: RPC.invalidRequest, message: "method not allowed" } },
+        405,
+        { allow: "GET, POST, DELETE" },
+      );
     }
     const sessionId = c.req.header("mcp-session-id");
     if (sessionId !== undefined) {
@@ -321,6 +334,17 @@ export async function listenHttp(
 function requestId(body: unknown): string | number | undefined {
   if (typeof body !== "object" || body === null || !("method" in body) || !("id" in body)) return undefined;
   return typeof body.id === "string" || typeof body.id === "number" ? body.id : undefined;
+}
+
+const isMessage = (value: unknown): boolean => JSONRPCMessageSchema.safeParse(value).success;
+
+/** The answer to a message that is not JSON-RPC 2.0. */
+function invalidMessage(id: string | number | null) {
+  return {
+    jsonrpc: "2.0",
+    id,
+    error: { code: RPC.invalidRequest, message: "invalid request: not a JSON-RPC 2.0 message" },
+  };
 }
 
 /** The answer to a request holding an integer JSON.parse rounded. */

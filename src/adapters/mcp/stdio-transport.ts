@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { inexactInteger } from "../../json.js";
-import { INEXACT_INTEGER_MESSAGE, RPC } from "./errors.js";
+import { INEXACT_INTEGER_MESSAGE, idOf, RPC } from "./errors.js";
 
 /** How long a response waits for the client's answer to the ping that follows notifications. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -182,10 +182,4 @@ export class StdioDownstream implements Transport {
     if (this.#closed) return;
     this.#output.write(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } })}\n`);
   }
-}
-
-function idOf(value: unknown): string | number | null {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
-  const id = (value as { id?: unknown }).id;
-  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : null;
 }

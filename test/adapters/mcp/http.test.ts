@@ -102,4 +102,35 @@ describe("warden mcp --listen errors", () => {
     ]);
     expect(await warden.ledger.store.query({ kinds: ["call.intent"] })).toEqual([]);
   });
+
+  it("answers a message that is not JSON-RPC 2.0 with -32600 and its id, and a method it does not serve with 405", async () => {
+    const { warden, post } = await listening();
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const auth = { authorization: `Bearer ${token}` };
+    const init = await post(auth);
+    const session = { ...auth, "mcp-session-id": String(init.headers.get("mcp-session-id")) };
+    await init.body?.cancel();
+    const wrongVersion = await post(session, "/mcp", '{"jsonrpc":"1.0","id":7,"method":"ping"}');
+    expect(wrongVersion.status).toBe(400);
+    expect(await wrongVersion.json()).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32600 } });
+    // Before any session too: an initialize without a method name is no initialize.
+    const noMethod = await post(auth, "/mcp", '{"jsonrpc":"2.0","id":"x","params":{}}');
+    expect(await noMethod.json()).toMatchObject({ id: "x", error: { code: -32600 } });
+    const batch = await post(session, "/mcp", '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"id":2}]');
+    expect(batch.status).toBe(400);
+    expect(await batch.json()).toMatchObject([
+      { id: 1, error: { code: -32600 } },
+      { id: 2, error: { code: -32600 } },
+    ]);
+    expect(await (await post(session, "/mcp", "[]")).json()).toMatchObject({
+      id: null,
+      error: { code: -32600 },
+    });
+    for (const headers of [auth, session]) {
+      const put = await fetch(new URL("/mcp", init.url), { method: "PUT", headers, body: "{}" });
+      expect(put.status).toBe(405);
+      expect(put.headers.get("allow")).toBe("GET, POST, DELETE");
+      await put.body?.cancel();
+    }
+  });
 });
