@@ -17,6 +17,7 @@ import { ledgerRoutes } from "./ledger-routes.js";
 import type { Metrics } from "./metrics.js";
 import { recordsRoutes } from "./records-routes.js";
 import type { RouteDeps } from "./routes.js";
+import { dashboardCookies, secureCookie } from "./secure-cookie.js";
 import { sessionsRoutes } from "./sessions-routes.js";
 import { slackRoutes } from "./slack-routes.js";
 import { type TokenLimitOptions, TokenLimits } from "./token-limits.js";
@@ -55,12 +56,16 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
   });
   const tokens = new TokenCache(warden.ledger.store);
   const ui = new UiSessions(tokens, options.now);
+  const cookies = dashboardCookies((c) => secureCookie(c, warden));
   const provider = currentProviderTokens(() => warden.policy.identity.provider);
   const deps: RouteDeps = {
     warden,
-    authenticated: authenticate([providerBearer(provider), bearerToken(tokens), dashboardSession(ui)], {
-      limits: new TokenLimits(options.tokenLimits),
-    }),
+    authenticated: authenticate(
+      [providerBearer(provider), bearerToken(tokens), dashboardSession(ui, cookies)],
+      {
+        limits: new TokenLimits(options.tokenLimits),
+      },
+    ),
   };
 
   // Unauthenticated, so it says only whether this instance works: no chain head, no counts.
@@ -82,7 +87,7 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
   app.route("/v1/agents", agentsRoutes(deps));
   app.route("/v1/integrity", integrityRoutes(deps));
   app.route("/v1/events", eventsRoutes(deps));
-  app.route("/ui", uiRoutes(warden, ui));
+  app.route("/ui", uiRoutes(warden, ui, cookies));
   app.route("/slack", slackRoutes(warden));
   mountStatic(app);
   return app;

@@ -1,10 +1,10 @@
 // The kinds of credential Warden's listeners accept: a bearer token, a dashboard session cookie (token or sign-on).
 import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
 import { looksLikeJwt, type ProviderTokens } from "../identity/index.js";
 import { type Credential, tokenPrincipal } from "./auth.js";
 import { isProviderRow, providerRow } from "./provider-principal.js";
+import type { DashboardCookies } from "./secure-cookie.js";
 import type { TokenCache } from "./tokens.js";
 import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
@@ -29,11 +29,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
  * The dashboard's session cookie. Its non-GET requests need the CSRF header too, because a browser
  * attaches cookies to requests that other sites trigger.
  */
-export function dashboardSession(ui: UiSessions): Credential {
+export function dashboardSession(ui: UiSessions, cookies: DashboardCookies): Credential {
   return {
-    carriedBy: (c) => getCookie(c, SESSION_COOKIE) !== undefined,
+    carriedBy: (c) => cookies.get(c, SESSION_COOKIE) !== undefined,
     async principal(c) {
-      const id = getCookie(c, SESSION_COOKIE);
+      const id = cookies.get(c, SESSION_COOKIE);
       const identity = id === undefined ? null : await ui.resolve(id);
       if (id === undefined || identity === null) return null;
       if (!SAFE_METHODS.has(c.req.method) && !csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {

@@ -2,12 +2,11 @@
 // opens a dashboard session for the person it signed on, logout ends the provider's session too.
 import { randomBytes } from "node:crypto";
 import { type Context, Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { WardenError } from "../errors.js";
 import { type ProviderConfig, SIGN_ON_WINDOW_MS, SignOn } from "../identity/index.js";
 import type { Warden } from "../warden.js";
 import { errorBody } from "./http-errors.js";
-import { secureCookie } from "./secure-cookie.js";
+import type { DashboardCookies } from "./secure-cookie.js";
 import { SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
 /**
@@ -39,7 +38,12 @@ export function signOnFor(warden: Warden, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** /ui/sso: whether sign-on is offered, its start, and the provider's callback (SSO_CALLBACK_PATH). */
-export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | null): Hono {
+export function ssoRoutes(
+  warden: Warden,
+  ui: UiSessions,
+  sso: () => SignOn | null,
+  cookies: DashboardCookies,
+): Hono {
   const app = new Hono();
   app.get("/", (c) => c.json({ enabled: sso() !== null }));
 
@@ -50,36 +54,21 @@ export function ssoRoutes(warden: Warden, ui: UiSessions, sso: () => SignOn | nu
       `${baseUrl(c, warden)}${SSO_CALLBACK_PATH}`,
       safeNext(c.req.query("next")),
     );
-    // Lax: the provider sends the browser back with a top-level GET from its own site.
-    setCookie(c, SSO_STATE_COOKIE, state, {
-      httpOnly: true,
-      sameSite: "Lax",
-      path: "/ui/sso",
-      secure: secureCookie(c, warden),
-      maxAge: SIGN_ON_WINDOW_MS / 1000,
-    });
+    // Lax: the provider sends the browser back with a top-level GET from its own site. Path=/, as the
+    // __Host- name it has on https requires.
+    cookies.set(c, SSO_STATE_COOKIE, state, { sameSite: "Lax", maxAge: SIGN_ON_WINDOW_MS / 1000 });
     return c.redirect(url, 302);
   });
 
   app.get("/callback", async (c) => {
     const signOn = sso();
     if (!signOn) return c.json(errorBody("NOT_FOUND", "single sign-on is not configured"), 404);
-    const browserState = getCookie(c, SSO_STATE_COOKIE);
-    deleteCookie(c, SSO_STATE_COOKIE, {
-      path: "/ui/sso",
-      secure: secureCookie(c, warden),
-      httpOnly: true,
-      sameSite: "Lax",
-    });
+    const browserState = cookies.get(c, SSO_STATE_COOKIE);
+    cookies.delete(c, SSO_STATE_COOKIE, { sameSite: "Lax" });
     try {
       const done = await signOn.finish(new URL(c.req.url), browserState);
       const session = ui.loginSignedOn(done.identity, done.idToken);
-      setCookie(c, SESSION_COOKIE, session.id, {
-        httpOnly: true,
-        sameSite: "Strict",
-        path: "/",
-        secure: secureCookie(c, warden),
-      });
+      cookies.set(c, SESSION_COOKIE, session.id, { sameSite: "Strict" });
       return c.redirect(done.next, 302);
     } catch (err) {
       // The login page says what went wrong; the URL carries only the stable code.

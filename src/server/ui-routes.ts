@@ -1,20 +1,19 @@
 // /ui/*: the dashboard's login with a bearer token or single sign-on (→ a cookie session), who is logged in, and logout.
 import { Hono } from "hono";
-import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
 import type { TokenRow } from "../ledger/index.js";
 import type { Warden } from "../warden.js";
 import { readJson } from "./body.js";
 import { SECURITY_HEADERS } from "./dashboard-static.js";
-import { secureCookie } from "./secure-cookie.js";
+import type { DashboardCookies } from "./secure-cookie.js";
 import { providerLogoutUrl, signOnFor, ssoRoutes } from "./sso-routes.js";
 import { tokenIdentity } from "./tokens.js";
 import { CSRF_HEADER, csrfMatches, SESSION_COOKIE, type UiSessions } from "./ui-sessions.js";
 
 const LoginBody = z.strictObject({ token: z.string().min(1).max(256) });
 
-export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
+export function uiRoutes(warden: Warden, ui: UiSessions, cookies: DashboardCookies): Hono {
   const app = new Hono();
   const sso = signOnFor(warden);
 
@@ -27,25 +26,20 @@ export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
   app.post("/login", async (c) => {
     const { token: secret } = await readJson(c, LoginBody);
     const session = await ui.login(secret);
-    setCookie(c, SESSION_COOKIE, session.id, {
-      httpOnly: true,
-      sameSite: "Strict",
-      path: "/",
-      secure: secureCookie(c, warden),
-      // A browser-session cookie: the server ends idle sessions (UI_IDLE_MS) and revoked tokens itself.
-    });
+    // A browser-session cookie: the server ends idle sessions (UI_IDLE_MS) and revoked tokens itself.
+    cookies.set(c, SESSION_COOKIE, session.id, { sameSite: "Strict" });
     return c.json(identityBody(session.token, session.csrf));
   });
 
   app.get("/me", async (c) => {
-    const id = getCookie(c, SESSION_COOKIE);
+    const id = cookies.get(c, SESSION_COOKIE);
     const identity = id ? await ui.resolve(id) : null;
     if (!identity) throw new WardenError("UNAUTHENTICATED", "not logged in");
     return c.json(identityBody(identity.token, identity.csrf));
   });
 
   app.post("/logout", async (c) => {
-    const id = getCookie(c, SESSION_COOKIE);
+    const id = cookies.get(c, SESSION_COOKIE);
     const identity = id ? await ui.resolve(id) : null;
     if (!id || !identity) throw new WardenError("UNAUTHENTICATED", "not logged in");
     if (!csrfMatches(c.req.header(CSRF_HEADER), identity.csrf)) {
@@ -53,18 +47,13 @@ export function uiRoutes(warden: Warden, ui: UiSessions): Hono {
     }
     const idToken = ui.idTokenOf(id);
     ui.end(id);
-    deleteCookie(c, SESSION_COOKIE, {
-      path: "/",
-      secure: secureCookie(c, warden),
-      httpOnly: true,
-      sameSite: "Strict",
-    });
+    cookies.delete(c, SESSION_COOKIE, { sameSite: "Strict" });
     // A single sign-on ends at the provider too: the browser goes there next.
     const logoutUrl = await providerLogoutUrl(c, warden, sso, idToken).catch(() => null);
     return logoutUrl === null ? c.body(null, 204) : c.json({ logoutUrl });
   });
 
-  app.route("/sso", ssoRoutes(warden, ui, sso));
+  app.route("/sso", ssoRoutes(warden, ui, sso, cookies));
   return app;
 }
 

@@ -132,7 +132,10 @@ describe("dashboard login", () => {
       body: JSON.stringify({ token: tokens.auditor.token }),
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get("set-cookie")).toMatch(/; Secure/);
+    // Host-only by name too: no other host of the site can set a cookie this one would read.
+    expect(res.headers.get("set-cookie")).toMatch(
+      /^__Host-warden_session=[A-Za-z0-9_-]{43}; Path=\/;.*; Secure/,
+    );
   });
 
   it("marks the cookies Secure behind a proxy that ends TLS, for requests naming the https publicUrl's host", async () => {
@@ -145,28 +148,49 @@ describe("dashboard login", () => {
     const token = (await createToken(proxied.ledger.store, { role: "approver", name: "ann@example.com" }))
       .token;
     // Plain http from the proxy, as the browser's https request arrives behind it.
-    const loginAs = (host: string) =>
-      new Promise<string>((resolve, reject) => {
-        const body = JSON.stringify({ token });
+    const send = (method: string, path: string, headers: Record<string, string>, body = "") =>
+      new Promise<{ status: number; setCookie: string }>((resolve, reject) => {
         const req = request(
           {
             host: "127.0.0.1",
             port: s.port,
-            path: "/ui/login",
-            method: "POST",
-            headers: { host, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+            path,
+            method,
+            headers: { ...headers, "content-length": Buffer.byteLength(body) },
           },
           (res) => {
             res.resume();
-            res.on("end", () => resolve(String(res.headers["set-cookie"] ?? "")));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, setCookie: String(res.headers["set-cookie"] ?? "") }),
+            );
           },
         );
         req.on("error", reject);
         req.end(body);
       });
-    expect(await loginAs("warden.corp.example")).toMatch(/^warden_session=[^;]+;.*; Secure/);
+    const loginAs = async (host: string) =>
+      (
+        await send(
+          "POST",
+          "/ui/login",
+          { host, "content-type": "application/json" },
+          JSON.stringify({ token }),
+        )
+      ).setCookie;
+    const viaProxy = await loginAs("warden.corp.example");
+    expect(viaProxy).toMatch(/^__Host-warden_session=[^;]+; Path=\/;.*; Secure/);
     // Reached directly on the loopback address over http: Secure would make the browser drop it.
-    expect(await loginAs(`127.0.0.1:${s.port}`)).not.toContain("Secure");
+    const direct = await loginAs(`127.0.0.1:${s.port}`);
+    expect(direct).toMatch(/^warden_session=/);
+    expect(direct).not.toContain("Secure");
+
+    // A cookie without the prefix, as another host of the site could set for the whole domain, is not
+    // read on the https site, even when it names a live session (here the attacker's own login).
+    const me = (host: string, cookie: string) => send("GET", "/ui/me", { host, cookie });
+    const tossed = direct.split(";")[0]!;
+    expect((await me(`127.0.0.1:${s.port}`, tossed)).status).toBe(200);
+    expect((await me("warden.corp.example", tossed)).status).toBe(401);
+    expect((await me("warden.corp.example", viaProxy.split(";")[0]!)).status).toBe(200);
   });
 
   it("names a token without a name by its id", async () => {

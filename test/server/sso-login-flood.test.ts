@@ -3,13 +3,15 @@
 // longer push out a person's sign-in, and the callback still checks state, nonce and PKCE.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { providerConfig, SignOn } from "../../src/identity/provider/index.js";
-import { type RunningServer, startServer } from "../../src/server/index.js";
+import { createApp, Metrics, type RunningServer, startServer } from "../../src/server/index.js";
 import { SSO_STATE_COOKIE } from "../../src/server/sso-routes.js";
 import type { Warden } from "../../src/warden.js";
-import { openWarden, wardenRefusal } from "../helpers.js";
+import { onCleanup, openWarden, wardenRefusal } from "../helpers.js";
 import { LocalProvider } from "../identity/local-provider.js";
 
 const FLOOD = 10_000;
+/** A Warden reached over https (the requests are handed to the app in process). */
+const HTTPS_SITE = "https://warden.example.com";
 let idp: LocalProvider;
 let warden: Warden;
 let server: RunningServer;
@@ -25,7 +27,12 @@ beforeAll(async () => {
   server = await startServer(warden, { host: "127.0.0.1", port: 0 });
   await idp.configure({
     users: { ann: { email: "ann@example.com", groups: ["approvers"] } },
-    clients: [{ id: "warden-dashboard", redirectUris: [`${server.url}/ui/sso/callback`] }],
+    clients: [
+      {
+        id: "warden-dashboard",
+        redirectUris: [`${server.url}/ui/sso/callback`, `${HTTPS_SITE}/ui/sso/callback`],
+      },
+    ],
     resources: [],
   });
 });
@@ -98,5 +105,28 @@ describe("single sign-on start", () => {
     await expect(again.finish(back, elsewhere.state)).resolves.toMatchObject({
       identity: { name: "ann@example.com" },
     });
+  });
+
+  it("on https the sign-in's cookie is host-only by name: one set by another host of the site is not read", async () => {
+    const metrics = new Metrics(warden.ledger);
+    onCleanup(() => metrics.close());
+    // Served on a network address: a loopback listener would refuse the host name (the site check).
+    const app = createApp(warden, metrics, { host: "0.0.0.0" });
+    const start = await app.request(`${HTTPS_SITE}/ui/sso/login?next=/approvals`);
+    const setCookie = start.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(
+      /^__Host-warden_sso_state=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    const sealed = /=([^;]+)/.exec(setCookie)?.[1] ?? "";
+    const redirect = `${HTTPS_SITE}/ui/sso/callback`;
+    const back = await idp.authorize(start.headers.get("location") ?? "", "ann", redirect);
+    const finish = (cookie: string) => app.request(back.href, { headers: { cookie } });
+    // The same sealed sign-in under the plain name, as a sibling host could set it for the whole domain.
+    expect((await finish(`${SSO_STATE_COOKIE}=${sealed}`)).headers.get("location")).toBe(
+      "/login?sso_error=SSO_FAILED",
+    );
+    const done = await finish(`__Host-${SSO_STATE_COOKIE}=${sealed}`);
+    expect(done.headers.get("location")).toBe("/approvals");
+    expect(done.headers.get("set-cookie")).toMatch(/__Host-warden_session=[A-Za-z0-9_-]{43}; Path=\/;/);
   });
 });
