@@ -26,6 +26,9 @@ export function uiRoutes(warden: Warden, ui: UiSessions, cookies: DashboardCooki
   app.post("/login", async (c) => {
     const { token: secret } = await readJson(c, LoginBody);
     const session = await ui.login(secret);
+    // A browser that logs in again (another person at the same browser) leaves no live session behind.
+    const previous = cookies.get(c, SESSION_COOKIE);
+    if (previous !== undefined) ui.end(previous);
     // A browser-session cookie: the server ends idle sessions (UI_IDLE_MS) and revoked tokens itself.
     cookies.set(c, SESSION_COOKIE, session.id, { sameSite: "Strict" });
     return c.json(identityBody(session.token, session.csrf));

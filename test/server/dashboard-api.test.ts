@@ -193,6 +193,21 @@ describe("dashboard login", () => {
     expect((await me("warden.corp.example", viaProxy.split(";")[0]!)).status).toBe(200);
   });
 
+  it("a second login in the same browser ends the session it replaces", async () => {
+    const first = await login(tokens.auditor.token);
+    const res = await call("POST", "/ui/login", {
+      cookie: first.cookie,
+      body: { token: tokens.approver.token },
+    });
+    expect(res.status).toBe(200);
+    const second = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
+    expect(second).not.toBe(first.cookie);
+    // The auditor's session id, kept by anyone who copied it, no longer opens anything.
+    expect((await call("GET", "/ui/me", { cookie: first.cookie })).status).toBe(401);
+    expect((await call("GET", "/v1/sessions", { cookie: first.cookie })).status).toBe(401);
+    expect((await call("GET", "/ui/me", { cookie: second })).body).toMatchObject({ role: "approver" });
+  });
+
   it("names a token without a name by its id", async () => {
     const { body } = await login(tokens.admin.token);
     expect(body).toMatchObject({ role: "admin", name: tokens.admin.id });
