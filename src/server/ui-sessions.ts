@@ -10,6 +10,11 @@ export const SESSION_COOKIE = "warden_session";
 export const CSRF_HEADER = "x-warden-csrf";
 /** A dashboard session ends after this long without a request. */
 export const UI_IDLE_MS = 12 * 60 * 60 * 1000;
+/**
+ * And this long after its login, however busy: a session id copied from a browser (or a token since
+ * leaked and still unrevoked) does not stay good for as long as someone keeps using it.
+ */
+export const UI_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 /** Logins beyond this many live sessions push out the least recently used one: memory stays bounded. */
 const MAX_UI_SESSIONS = 10_000;
 /** Logins of one token beyond this many end its least recently used dashboard session. */
@@ -21,6 +26,7 @@ interface UiSession {
   /** A single sign-on instead: who the provider said, until its ID token expires (then the session ends). */
   signedOn: { row: TokenRow; expiresAt: number; idToken: string } | null;
   csrf: string;
+  openedAt: number;
   lastSeen: number;
 }
 
@@ -69,7 +75,8 @@ export class UiSessions {
     if (mine.length >= MAX_UI_SESSIONS_PER_TOKEN) this.#sessions.delete(mine[0]![0]);
     const id = randomBytes(32).toString("base64url");
     const csrf = randomBytes(32).toString("base64url");
-    this.#sessions.set(id, { ...how, csrf, lastSeen: this.#now() });
+    const now = this.#now();
+    this.#sessions.set(id, { ...how, csrf, openedAt: now, lastSeen: now });
     return { id, token, csrf };
   }
 
@@ -81,7 +88,7 @@ export class UiSessions {
     const s = this.#sessions.get(id);
     if (!s) return null;
     const now = this.#now();
-    if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt)) {
+    if (ended(s, now)) {
       this.#sessions.delete(id);
       return null;
     }
@@ -109,16 +116,22 @@ export class UiSessions {
 
   #prune(): void {
     const now = this.#now();
-    for (const [id, s] of this.#sessions) {
-      if (now - s.lastSeen > UI_IDLE_MS || (s.signedOn !== null && now >= s.signedOn.expiresAt))
-        this.#sessions.delete(id);
-    }
+    for (const [id, s] of this.#sessions) if (ended(s, now)) this.#sessions.delete(id);
     while (this.#sessions.size >= MAX_UI_SESSIONS) {
       const oldest = this.#sessions.keys().next().value;
       if (oldest === undefined) break;
       this.#sessions.delete(oldest);
     }
   }
+}
+
+/** Idle too long, open too long, or past the ID token of its sign-on. */
+function ended(s: UiSession, now: number): boolean {
+  return (
+    now - s.lastSeen > UI_IDLE_MS ||
+    now - s.openedAt >= UI_MAX_AGE_MS ||
+    (s.signedOn !== null && now >= s.signedOn.expiresAt)
+  );
 }
 
 /** Constant-time comparison of a presented CSRF token with the session's. */

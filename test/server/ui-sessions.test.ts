@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { createToken } from "../../src/server/index.js";
 import { TokenCache } from "../../src/server/tokens.js";
-import { csrfMatches, UI_IDLE_MS, UiSessions } from "../../src/server/ui-sessions.js";
+import { csrfMatches, UI_IDLE_MS, UI_MAX_AGE_MS, UiSessions } from "../../src/server/ui-sessions.js";
 import { openWarden } from "../helpers.js";
 
 async function setup() {
@@ -25,6 +25,21 @@ describe("UiSessions", () => {
     advance(UI_IDLE_MS + 1);
     expect(await ui.resolve(id)).toBeNull();
     expect(ui.size).toBe(0);
+  });
+
+  it("ends a session 24 hours after its login, however often it is used", async () => {
+    const { ui, auditor, advance } = await setup();
+    const { id } = await ui.login(auditor.token);
+    for (let used = 0; used < UI_MAX_AGE_MS - 60 * 60_000; used += 60 * 60_000) {
+      expect(await ui.resolve(id)).not.toBeNull();
+      advance(60 * 60_000);
+    }
+    expect(await ui.resolve(id)).not.toBeNull();
+    advance(60 * 60_000);
+    expect(await ui.resolve(id)).toBeNull();
+    expect(ui.size).toBe(0);
+    // Logging in again opens a new one.
+    expect(await ui.resolve((await ui.login(auditor.token)).id)).not.toBeNull();
   });
 
   it("does not count a check without touch as activity (an open live stream)", async () => {
