@@ -166,6 +166,7 @@ describe("the SOC's dashboard in Chromium", () => {
     await context.close();
   });
 
+  // Every page loaded to network idle, in two sign-ins: far longer than the default 30 s on a loaded machine.
   it("at 390×844 no page overflows sideways, and the approval page's approve/deny are reachable", async () => {
     const auditorPages = ["/feed", "/approvals", "/alerts", "/ledger", "/sessions", "/agents", "/integrity"];
     const detail = ["/calls/call_refund_a1001", "/agents/support-bot"];
@@ -234,5 +235,5 @@ describe("the SOC's dashboard in Chromium", () => {
       expect(await overflowX(again.page), path).toBe(0);
     }
     await again.context.close();
-  });
+  }, 90_000);
 });
