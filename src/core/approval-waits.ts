@@ -87,8 +87,12 @@ export class ApprovalWaits {
     // Other arguments are refused at once, before anyone waits on the approval, and again once it is
     // decided (the book may not have held the request yet).
     const asked = this.#approvals.book.get(decision.approval!.id);
-    if (asked !== null) this.#checkArgs(decision, asked, options.args);
+    if (asked !== null) {
+      checkCall(decision, asked);
+      this.#checkArgs(decision, asked, options.args);
+    }
     const view = await this.#approvals.book.wait(decision.approval!.id, options.signal);
+    checkCall(decision, view);
     await this.#refuseUnapproved(decision, view);
     this.#checkArgs(decision, view, options.args);
     // An approval outlives nothing: a session that ended meanwhile runs no more calls.
@@ -246,6 +250,21 @@ export class ApprovalWaits {
       throw new ApprovalExpiredError(info, view.id);
     }
   }
+}
+
+/**
+ * An approval answers the one call it was asked for: a decision that names another call's approval
+ * (copied, or put together by hand) would let one person's yes run a second call, under an id whose
+ * arguments nobody approved. Refused before anything waits or runs.
+ */
+function checkCall(decision: GateDecision, view: ApprovalView): void {
+  if (view.callId === decision.callId && view.session === decision.session && view.tool === decision.tool)
+    return;
+  throw new WardenError(
+    "APPROVAL_MISMATCH",
+    `approval ${view.id} was asked for another call than ${decision.callId}; it did not run`,
+    { callId: decision.callId, tool: decision.tool },
+  );
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import type { Approver } from "../../src/approvals/index.js";
-import { Warden } from "../../src/index.js";
+import { type GateDecision, Warden } from "../../src/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
 
 const ALICE: Approver = { name: "alice@sec.example.com", role: "approver", via: "api" };
@@ -216,6 +216,31 @@ describe("the approval queue", () => {
     });
     await expect(call).rejects.toMatchObject({ code: "APPROVAL_MISMATCH" });
     expect(ran).toBe(false);
+  });
+
+  it("runs no call on another call's approval (a decision naming an approval it was not asked for)", async () => {
+    const { warden, session } = await setup();
+    const approved = await session.check("send_email", { to: "dave@example.com" });
+    const other = await session.check("send_email", { to: "attacker@evil.example" });
+    await warden.approvals.queue.decide(approved.approval!.id, { decision: "approve", approver: ALICE });
+    let ran = 0;
+    const forged = { ...other, approval: approved.approval } as GateDecision;
+    await expect(
+      session.runChecked(forged, { to: "dave@example.com" }, () => {
+        ran++;
+      }),
+    ).rejects.toMatchObject({ code: "APPROVAL_MISMATCH" });
+    await expect(session.awaitApproval(forged, { args: { to: "dave@example.com" } })).rejects.toMatchObject({
+      code: "APPROVAL_MISMATCH",
+    });
+    expect(ran).toBe(0);
+    // The approval still answers its own call, once.
+    await session.runChecked(approved, { to: "dave@example.com" }, () => {
+      ran++;
+    });
+    expect(ran).toBe(1);
+    const outcomes = await warden.ledger.store.query({ kinds: ["call.outcome"] });
+    expect(outcomes.map((o) => o.callId)).toEqual([approved.callId]);
   });
 
   it("remembers an approval for the session on the named fields only, and never a denial", async () => {
