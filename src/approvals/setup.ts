@@ -7,7 +7,7 @@ import type { Ledger } from "../ledger/index.js";
 import { MIN_SECRET_BYTES, webhookSigner } from "../webhooks/index.js";
 import type { ApprovalChannels } from "./config.js";
 import { ArgsSeal, HeldArgs } from "./held-args/index.js";
-import type { Integration } from "./inbound.js";
+import { type Integration, SeenIds } from "./inbound.js";
 import { ActionLinks } from "./links.js";
 import { ApprovalNotifier, type NotifyEntry } from "./notify.js";
 import { Approvals, type SessionEnd } from "./queue.js";
@@ -19,6 +19,11 @@ export interface ApprovalStage {
   links: ActionLinks;
   /** Chat-ops bots that may POST decisions, with their secrets. */
   integrations: Integration[];
+  /**
+   * The webhook ids of their requests already taken: one memory for every listener of this Warden
+   * (a second `startServer` on it refuses a replay as the first does).
+   */
+  integrationIds: SeenIds;
   /** Native Slack channels (policy `approvals.slack`), by name: their interactivity endpoint's handlers. */
   slack: ReadonlyMap<string, SlackChannel>;
   /** Where action links point when the policy names no `publicUrl` (`warden start` sets its own address). */
@@ -139,6 +144,7 @@ export async function openApprovals(deps: {
     queue,
     links,
     integrations,
+    integrationIds: new SeenIds(),
     slack: new Map(slack.map((c) => [c.name, c])),
     useServerUrl(url) {
       serverUrl = url.replace(/\/+$/, "");

@@ -7,7 +7,6 @@ import {
   type Approver,
   type DecisionInput,
   type HeldArgsRead,
-  SeenIds,
   verifyIntegrationRequest,
 } from "../approvals/index.js";
 import { parseDuration } from "../config/index.js";
@@ -147,13 +146,17 @@ export function approvalsRoutes({ warden, authenticated }: RouteDeps): Hono<Auth
  * verified and answered here, without a token; any other goes on to authentication.
  */
 function signedDecision(warden: Warden): MiddlewareHandler<AuthEnv, "/:id/decision"> {
-  const seen = new SeenIds();
   return async (c, next) => {
     if (c.req.header("authorization") !== undefined || c.req.header("webhook-signature") === undefined) {
       return next();
     }
     const raw = await readText(c);
-    const verified = verifyIntegrationRequest(warden.approvals.integrations, headersOf(c), raw, seen);
+    const verified = verifyIntegrationRequest(
+      warden.approvals.integrations,
+      headersOf(c),
+      raw,
+      warden.approvals.integrationIds,
+    );
     const body = parseJson(raw, IntegrationBody);
     if (body.approvalId !== c.req.param("id")) {
       throw new WardenError("WEBHOOK_INVALID", "the signed body names another approval than the URL");

@@ -236,6 +236,11 @@ describe("approvals over HTTP", () => {
       decisions: [{ approver: "bob@sec.example.com", via: "webhook:chatops", reason: "not today" }],
     });
     expect((await api("POST", path, null, body, good)).body.error.code).toBe("WEBHOOK_REPLAYED");
+    // Every listener of one Warden remembers the same requests: a replay to another one is refused too.
+    const second = await startServer(warden, { host: "127.0.0.1", port: 0 });
+    onCleanup(() => second.close());
+    const replayed = await apiClient(() => second.url)("POST", path, null, body, good);
+    expect(replayed.body.error.code).toBe("WEBHOOK_REPLAYED");
     const state = await api("GET", `/v1/calls/${call.callId}`, tokens.agent);
     // A person's denial: no code, the approver's reason is in the approval.
     expect(state.body).toMatchObject({
