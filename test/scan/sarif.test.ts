@@ -69,3 +69,37 @@ describe("SARIF 2.1.0", () => {
     expect(log.runs[0].invocations[0].toolExecutionNotifications).toHaveLength(2);
   });
 });
+
+describe("SARIF artifact URIs", () => {
+  const uriOf = (file: string): string => {
+    const report = {
+      root: "/tmp/project",
+      mode: "full" as const,
+      filesScanned: 1,
+      findings: [
+        { ruleId: "secret-hardcoded", severity: "critical" as const, message: "m", file, line: 1, column: 1 },
+      ],
+      errors: [],
+      installScripts: [],
+      mcpServers: [],
+      durationMs: 0,
+    };
+    const log = JSON.parse(formatSarif(report, "0.1.0"));
+    expect(validate(log)).toBe(true);
+    return log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri;
+  };
+
+  it("keeps #, ? and % in a file name as part of the path", () => {
+    const uri = uriOf("config/a b#c?d%25.json");
+    expect(uri).toBe("config/a%20b%23c%3Fd%2525.json");
+    const resolved = new URL(uri, "file:///tmp/project/");
+    expect(decodeURIComponent(resolved.pathname)).toBe("/tmp/project/config/a b#c?d%25.json");
+    expect(resolved.search + resolved.hash).toBe("");
+  });
+
+  it("never writes an absolute URI: a colon in the first segment is encoded", () => {
+    const uri = uriOf("c:evil.json");
+    expect(uri).toBe("c%3Aevil.json");
+    expect(new URL(uri, "file:///tmp/project/").href).toBe("file:///tmp/project/c%3Aevil.json");
+  });
+});

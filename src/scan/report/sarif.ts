@@ -24,6 +24,14 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
 
 const ruleIndex = new Map(RULES.map((r, i) => [r.id, i]));
 
+/**
+ * A project path as a relative URI reference: each segment percent-encoded whole, so `#`, `?` and `%`
+ * stay part of the name and a first segment with a colon (`c:x.json`) cannot read as a URI scheme.
+ */
+export function relativeUri(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
 function descriptor(r: (typeof RULES)[number]): ReportingDescriptor {
   return {
     id: r.id,
@@ -44,7 +52,7 @@ function result(f: Finding): Result {
     locations: [
       {
         physicalLocation: {
-          artifactLocation: { uri: encodeURI(f.file), uriBaseId: "%SRCROOT%" },
+          artifactLocation: { uri: relativeUri(f.file), uriBaseId: "%SRCROOT%" },
           region: { startLine: f.line, startColumn: f.column },
         },
       },
@@ -90,7 +98,7 @@ export function formatSarif(report: ScanReport, toolVersion: string): string {
               locations: [
                 {
                   physicalLocation: {
-                    artifactLocation: { uri: encodeURI(e.file), uriBaseId: "%SRCROOT%" },
+                    artifactLocation: { uri: relativeUri(e.file), uriBaseId: "%SRCROOT%" },
                     region: { startLine: e.line, startColumn: e.column },
                   },
                 },
