@@ -149,7 +149,15 @@ export const scanCommand: Command = async (argv, io) => {
     const sarif = v.sarif === undefined ? undefined : formatSarif(report, toolVersion());
     if (v.sarif === "-") io.stdout(sarif!);
     else io.stdout(v.json ? formatJson(report) : formatText(report));
-    if (sarif !== undefined && v.sarif !== "-") await writeFile(resolve(io.cwd, v.sarif!), sarif);
+    if (sarif !== undefined && v.sarif !== "-") {
+      try {
+        await writeFile(resolve(io.cwd, v.sarif!), sarif);
+      } catch (e) {
+        // Exit 1 means "findings" to CI: a log that was not written is an incomplete run.
+        io.stderr(`warden scan: cannot write the SARIF log: ${(e as Error).message}`);
+        return 2;
+      }
+    }
     if (report.errors.length > 0) return 2;
     const worst = worstSeverity(report);
     return worst !== undefined && severityRank(worst) >= severityRank(failOn as Severity) ? 1 : 0;

@@ -46,6 +46,12 @@ describe("exit codes", () => {
     expect(missing.err).toContain("SCAN_USAGE");
   });
 
+  it("is 2, not a crash, when the SARIF log cannot be written", async () => {
+    const r = await run(["clean", "--sarif", join(FIXTURES, "no-such-dir", "out.sarif")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/cannot write the SARIF log: ENOENT/);
+  });
+
   it("is 2 with file:line on a malformed .warden-scan.yaml", async () => {
     const root = await project({
       ".warden-scan.yaml": "suppressions:\n  - rule: code-shell-exec\n    path: 3\n",
