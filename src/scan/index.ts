@@ -1,6 +1,6 @@
 // Public entry of the scanner: `scan(options)` walks a project, runs every rule family and returns a ScanReport.
 
-import { stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { changedFiles } from "./changed.js";
 import { loadConfig } from "./config.js";
@@ -42,7 +42,8 @@ async function selectFiles(
   if (!options.changedSince) return walk(root, excluded);
   const changed = await changedFiles(root, options.changedSince);
   const present = await Promise.all(
-    changed.map(async (f) => ((await stat(join(root, f)).catch(() => null))?.isFile() ? f : undefined)),
+    // lstat: a changed symbolic link is not followed, as the full walk does not follow one.
+    changed.map(async (f) => ((await lstat(join(root, f)).catch(() => null))?.isFile() ? f : undefined)),
   );
   return present.filter(
     (f): f is string => f !== undefined && classify(f) !== undefined && !excludedPath(f, excluded),
@@ -146,7 +147,14 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
       a.column - b.column ||
       a.ruleId.localeCompare(b.ruleId),
   );
-  errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  // A file several projects read (the root .npmrc) is reported once.
+  const seenErrors = new Set<string>();
+  report.errors = errors
+    .filter((e) => {
+      const key = `${e.file}\0${e.line}\0${e.column}\0${e.message}`;
+      return !seenErrors.has(key) && seenErrors.add(key);
+    })
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
   report.durationMs = Math.round(performance.now() - started);
   return report;
 }

@@ -1,10 +1,10 @@
 // Runs the dependency rules per project folder: npm (package.json + lockfile) and Python (pyproject + locks).
 
-import { readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { finding } from "./finding.js";
 import { parseJsonLocated } from "./jsonc.js";
-import { readText } from "./read-text.js";
+import { readInRoot } from "./read-text.js";
 import { checkLockfile } from "./rules/npm-lockfile.js";
 import { checkPinning, DEP_SECTIONS, depsOf, type Manifest } from "./rules/npm-pinning.js";
 import { checkPythonLock, readToml } from "./rules/python-lock.js";
@@ -18,22 +18,34 @@ export interface ProjectResult {
 
 const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 
-async function readProjectFile(root: string, rel: string): Promise<string | undefined> {
-  try {
-    return await readText(join(root, rel));
-  } catch {
-    return undefined;
-  }
+/**
+ * The text of a project file, or undefined when it is absent. A file that is there but may not or cannot
+ * be read (a link out of the scanned folder, a FIFO, a read error) is recorded in `errors` and is
+ * undefined too: never read from outside, never skipped in silence.
+ */
+async function readProjectFile(root: string, rel: string, errors: FileError[]): Promise<string | undefined> {
+  const r = await readInRoot(root, rel);
+  if ("refused" in r && !errors.some((e) => e.file === rel))
+    errors.push({ file: rel, line: 1, column: 1, kind: "read", message: r.refused });
+  return "text" in r ? r.text : undefined;
 }
+
+/** Whether a file is there at all, readable or not. */
+const present = async (root: string, rel: string): Promise<boolean> =>
+  (await lstat(join(root, rel)).catch(() => undefined)) !== undefined;
 
 const relJoin = (dir: string, name: string): string => (dir ? `${dir}/${name}` : name);
 
 /** `registry=` and `@scope:registry=` from the folder's .npmrc, then the root's. */
-async function npmrc(root: string, dir: string): Promise<{ registry?: string; scopes: Map<string, string> }> {
+async function npmrc(
+  root: string,
+  dir: string,
+  errors: FileError[],
+): Promise<{ registry?: string; scopes: Map<string, string> }> {
   const scopes = new Map<string, string>();
   let registry: string | undefined;
   for (const d of dir ? [dir, ""] : [""]) {
-    const text = await readProjectFile(root, relJoin(d, ".npmrc"));
+    const text = await readProjectFile(root, relJoin(d, ".npmrc"), errors);
     for (const line of text?.split(/\r?\n/) ?? []) {
       const m = /^\s*(@[^:\s]+:)?registry\s*=\s*(\S+)\s*$/.exec(line);
       if (!m) continue;
@@ -52,23 +64,23 @@ export async function scanNpmProject(
 ): Promise<ProjectResult> {
   const out: ProjectResult = { findings: [], errors: [], installScripts: [] };
   const pkgRel = relJoin(dir, "package.json");
-  const text = await readProjectFile(root, pkgRel);
+  const text = await readProjectFile(root, pkgRel, out.errors);
   if (text === undefined) return out;
   const parsed = parseJsonLocated(pkgRel, text);
   if (!parsed.ok) return { ...out, errors: [parsed.error] };
   const manifest = (parsed.value ?? {}) as Manifest;
   out.findings.push(...checkPinning(pkgRel, text, manifest));
-  const lockName = (await readProjectFile(root, relJoin(dir, "npm-shrinkwrap.json")))
+  // npm (and arborist) take npm-shrinkwrap.json over package-lock.json whenever it is there.
+  const lockName = (await present(root, relJoin(dir, "npm-shrinkwrap.json")))
     ? "npm-shrinkwrap.json"
     : "package-lock.json";
   const lockRel = relJoin(dir, lockName);
-  const lockText = await readProjectFile(root, lockRel);
+  const lockText = await readProjectFile(root, lockRel, out.errors);
+  if (out.errors.length > 0) return out;
   if (lockText === undefined) {
     const hasDeps = DEP_SECTIONS.some((s) => Object.keys(depsOf(manifest, s)).length > 0);
     if (hasDeps && !(await lockAbove(root, dir))) {
-      const other = (await readProjectFile(root, relJoin(dir, "yarn.lock")))
-        ? " (yarn.lock is not checked)"
-        : "";
+      const other = (await present(root, relJoin(dir, "yarn.lock"))) ? " (yarn.lock is not checked)" : "";
       out.findings.push(
         finding("npm-lockfile-missing", pkgRel, { line: 1, column: 1 }, `no package-lock.json${other}`),
       );
@@ -77,7 +89,7 @@ export async function scanNpmProject(
   }
   const lockParsed = parseJsonLocated(lockRel, lockText);
   if (!lockParsed.ok) return { ...out, errors: [lockParsed.error] };
-  const rc = await npmrc(root, dir);
+  const rc = await npmrc(root, dir, out.errors);
   try {
     const r = await checkLockfile({
       dir: join(root, dir),
@@ -105,10 +117,7 @@ export async function scanNpmProject(
 async function lockAbove(root: string, dir: string): Promise<boolean> {
   const parts = dir ? dir.split("/") : [];
   for (let i = parts.length - 1; i >= 0; i--) {
-    if (
-      (await readProjectFile(root, relJoin(parts.slice(0, i).join("/"), "package-lock.json"))) !== undefined
-    )
-      return true;
+    if (await present(root, relJoin(parts.slice(0, i).join("/"), "package-lock.json"))) return true;
   }
   return false;
 }
@@ -117,14 +126,14 @@ async function lockAbove(root: string, dir: string): Promise<boolean> {
 export async function scanPythonProject(root: string, dir: string): Promise<ProjectResult> {
   const out: ProjectResult = { findings: [], errors: [], installScripts: [] };
   const pyRel = relJoin(dir, "pyproject.toml");
-  const pyText = await readProjectFile(root, pyRel);
+  const pyText = await readProjectFile(root, pyRel, out.errors);
   if (pyText === undefined) return out;
   const py = readToml(pyRel, pyText);
   if (!py.ok) return { ...out, errors: [py.error] };
   let lock: { rel: string; data: Record<string, unknown> } | undefined;
   for (const name of ["uv.lock", "poetry.lock"]) {
     const rel = relJoin(dir, name);
-    const text = await readProjectFile(root, rel);
+    const text = await readProjectFile(root, rel, out.errors);
     if (text === undefined) continue;
     const parsed = readToml(rel, text);
     if (!parsed.ok) return { ...out, errors: [parsed.error] };
@@ -134,7 +143,8 @@ export async function scanPythonProject(root: string, dir: string): Promise<Proj
   const siblings = (await readdir(join(root, dir))).filter((n) => /^requirements.*\.txt$/.test(n));
   let hashedRequirements = false;
   for (const r of siblings)
-    if ((await readProjectFile(root, relJoin(dir, r)))?.includes("--hash")) hashedRequirements = true;
+    if ((await readProjectFile(root, relJoin(dir, r), out.errors))?.includes("--hash"))
+      hashedRequirements = true;
   out.findings.push(...checkPythonLock({ pyRel, pyText, pyproject: py.data, lock, hashedRequirements }));
   return out;
 }
