@@ -1,17 +1,18 @@
 // Public entry of the scanner: `scan(options)` walks a project, runs every rule family and returns a ScanReport.
 
 import { lstat, stat } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { changedFiles } from "./changed.js";
 import { loadConfig } from "./config.js";
 import { ScanError } from "./errors.js";
 import { classify, excludeMatcher, walk } from "./files.js";
+import { finding } from "./finding.js";
 import { scanMcp } from "./mcp/scan-mcp.js";
 import { scanNpmProject, scanPythonProject } from "./projects.js";
-import { readTextSync } from "./read-text.js";
+import { readInRoot, readTextSync } from "./read-text.js";
 import { scanJsFile } from "./rules/code-rules.js";
 import { scanPythonFile } from "./rules/python-code.js";
-import { checkRequirements } from "./rules/python-pinning.js";
+import { checkRequirements, requirementIncludes } from "./rules/python-pinning.js";
 import { scanSecrets } from "./rules/secrets.js";
 import { applySuppressions } from "./suppressions.js";
 import type { FileError, Finding, ScanOptions, ScanReport } from "./types.js";
@@ -64,6 +65,48 @@ async function eachLimit<T>(
 }
 
 /**
+ * The files the requirements files include with `-r`, checked as requirements whatever their name
+ * (`-r deps/base.in`), followed to any depth, each once. A file outside the scanned folder or missing is
+ * a read error: pip installs what it lists, so the scan would be incomplete without it.
+ */
+async function checkIncludedRequirements(
+  root: string,
+  scanned: ReadonlyMap<string, string>,
+  excluded: (p: string) => boolean,
+): Promise<{ findings: Finding[]; errors: FileError[] }> {
+  const out = { findings: [] as Finding[], errors: [] as FileError[] };
+  const done = new Set(scanned.keys());
+  const queue = [...scanned].flatMap(([from, text]) =>
+    requirementIncludes(text).map((i) => ({ from, ...i })),
+  );
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    const { from, target, line } = next;
+    const at = { line, column: 1 };
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+      const msg = `-r ${target} reads requirements from a URL, whose content can change at any time`;
+      out.findings.push(finding("py-unpinned-requirement", from, at, msg));
+      continue;
+    }
+    const rel = posix.normalize(posix.join(posix.dirname(from), target));
+    if (posix.isAbsolute(target) || rel === ".." || rel.startsWith("../")) {
+      const message = `-r ${target} is outside the scanned folder: the requirements it lists were not checked`;
+      out.errors.push({ file: from, ...at, kind: "read", message });
+      continue;
+    }
+    if (done.has(rel) || excludedPath(rel, excluded)) continue;
+    done.add(rel);
+    const read = await readInRoot(root, rel);
+    if ("text" in read) {
+      out.findings.push(...checkRequirements(rel, read.text));
+      queue.push(...requirementIncludes(read.text).map((i) => ({ from: rel, ...i })));
+    } else if ("missing" in read) {
+      out.errors.push({ file: from, ...at, kind: "read", message: `-r ${target}: no such file` });
+    } else out.errors.push({ file: rel, line: 1, column: 1, kind: "read", message: read.refused });
+  }
+  return out;
+}
+
+/**
  * Scans a project for supply-chain and code risks.
  *
  * @example
@@ -105,6 +148,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
   const npmDirs = new Set<string>();
   const pyDirs = new Set<string>();
   const mcpConfigs: string[] = [];
+  const requirementFiles = new Map<string, string>();
   let seen = 0;
   await eachLimit(files, 16, async (rel) => {
     options.onProgress?.(++seen, files.length);
@@ -121,8 +165,10 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
       return void errors.push({ file: rel, line: 1, column: 1, kind: "read", message: (e as Error).message });
     }
     if (kind === "python-manifest") {
-      if (rel.endsWith(".txt")) findings.push(...checkRequirements(rel, text));
-      else pyDirs.add(dirOf(rel));
+      if (rel.endsWith(".txt")) {
+        findings.push(...checkRequirements(rel, text));
+        requirementFiles.set(rel, text);
+      } else pyDirs.add(dirOf(rel));
       return;
     }
     if (kind === "js") add(scanJsFile(rel, text));
@@ -130,6 +176,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     findings.push(...(await scanSecrets(rel, text)));
   });
 
+  add(await checkIncludedRequirements(root, requirementFiles, excluded));
   for (const dir of [...npmDirs].sort()) {
     const r = await scanNpmProject(root, dir, config.registry);
     add(r);

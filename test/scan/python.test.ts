@@ -1,9 +1,12 @@
 // Python: shell/eval rules on tree-sitter's tree, requirements pinning and hashes, pyproject against locks.
 
-import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { scan } from "../../src/scan/index.js";
 import { scanPythonFile } from "../../src/scan/rules/python-code.js";
 import { declaredDeps } from "../../src/scan/rules/python-lock.js";
 import { checkRequirements } from "../../src/scan/rules/python-pinning.js";
+import { cleanupProjects, project } from "./helpers.js";
 
 const ids = async (src: string): Promise<string[]> => {
   const r = await scanPythonFile("a.py", src);
@@ -188,6 +191,57 @@ describe("requirements files", () => {
 
   it("flags pins without a hash", () => {
     expect(ids("requests==2.32.3\n")).toEqual(["py-missing-hash:1"]);
+  });
+});
+
+describe("requirements files included with -r", () => {
+  afterAll(cleanupProjects);
+  const hash = "--hash=sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6";
+  const found = (r: Awaited<ReturnType<typeof scan>>) =>
+    r.findings.map((f) => `${f.ruleId}:${f.file}:${f.line}`);
+
+  it("checks an included file whatever its name, relative to the including file, to any depth", async () => {
+    const root = await project({
+      "requirements.txt": `-r deps/base.in\n--requirement=dev.txt\nrequests==2.32.3 ${hash}\n`,
+      "deps/base.in": `-r more/core.txt\nflask==3.0.0 ${hash}\n`,
+      "deps/more/core.txt": "numpy\n-r ../base.in\n",
+      "dev.txt": `pytest>=8 ${hash}\n`,
+    });
+    const report = await scan({ root });
+    expect(report.errors).toEqual([]);
+    expect(found(report)).toEqual([
+      "py-missing-hash:deps/more/core.txt:1",
+      "py-unpinned-requirement:deps/more/core.txt:1",
+      "py-unpinned-requirement:dev.txt:1",
+    ]);
+  });
+
+  it("checks an included requirements*.txt once", async () => {
+    const root = await project({
+      "requirements.txt": "-r requirements-base.txt\n",
+      "requirements-base.txt": "numpy\n",
+    });
+    expect(found(await scan({ root }))).toEqual([
+      "py-missing-hash:requirements-base.txt:1",
+      "py-unpinned-requirement:requirements-base.txt:1",
+    ]);
+  });
+
+  it("flags a requirements file read from a URL", async () => {
+    const root = await project({ "requirements.txt": "-r https://example.com/reqs.txt\n" });
+    expect(found(await scan({ root }))).toEqual(["py-unpinned-requirement:requirements.txt:1"]);
+  });
+
+  it("reports an include that is missing or outside the scanned folder instead of passing", async () => {
+    const root = await project({
+      "app/requirements.txt": "-r ../../shared.txt\n-r nope.txt\n-r /etc/reqs.txt\n",
+    });
+    const report = await scan({ root: join(root, "app") });
+    expect(report.errors.map((e) => `${e.file}:${e.line} ${e.message}`)).toEqual([
+      "requirements.txt:1 -r ../../shared.txt is outside the scanned folder: the requirements it lists were not checked",
+      "requirements.txt:2 -r nope.txt: no such file",
+      "requirements.txt:3 -r /etc/reqs.txt is outside the scanned folder: the requirements it lists were not checked",
+    ]);
   });
 });
 

@@ -67,6 +67,22 @@ export function checkRequirements(rel: string, text: string): Finding[] {
   return out;
 }
 
+/** A `-r`/`--requirement` line: pip installs what the named file lists as if it were written here. */
+export interface RequirementInclude {
+  target: string;
+  line: number;
+}
+
+/** The requirement files a requirements file includes (`-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
+export function requirementIncludes(text: string): RequirementInclude[] {
+  const out: RequirementInclude[] = [];
+  for (const { text: line, line: n } of logicalLines(text)) {
+    const m = /^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)/.exec(line);
+    if (m) out.push({ target: m[1]!, line: n });
+  }
+  return out;
+}
+
 /**
  * Why an editable target is not pinned, or null: a local path (`.`, `./pkg`) is the project's own code,
  * a VCS URL is pinned by a full commit hash (`git+https://…@<40 hex>#egg=x`), anything else is not.
