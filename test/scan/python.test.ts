@@ -189,6 +189,26 @@ describe("requirements files", () => {
     ]);
   });
 
+  it("accepts a direct reference pinned to a full commit or to its archive's sha256, and flags the rest", () => {
+    const commit = "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39";
+    const sha256 = "70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6";
+    const text = [
+      `mypkg @ git+https://github.com/x/y.git@${commit}`,
+      `git+https://github.com/x/z.git@${commit}#egg=z`,
+      `other @ https://example.com/other-1.0.tar.gz#sha256=${sha256}`,
+      "tagged @ git+https://github.com/x/t.git@v1.0",
+      "plain @ https://example.com/plain-1.0.tar.gz",
+      `insecure @ http://example.com/i-1.0.tar.gz#sha256=${sha256}`,
+      `short @ git+https://github.com/x/s.git@${commit.slice(0, 12)}`,
+    ].join("\n");
+    expect(ids(text)).toEqual([
+      "py-unpinned-requirement:4",
+      "py-unpinned-requirement:5",
+      "py-unpinned-requirement:6",
+      "py-unpinned-requirement:7",
+    ]);
+  });
+
   it("flags pins without a hash", () => {
     expect(ids("requests==2.32.3\n")).toEqual(["py-missing-hash:1"]);
   });

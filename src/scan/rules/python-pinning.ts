@@ -46,6 +46,8 @@ export function checkRequirements(rel: string, text: string): Finding[] {
     const hasHash = opts.some((o) => o.startsWith("hash"));
     const req = parseRequirement(spec);
     if (!req || req.url !== undefined || /^[a-z+]+:\/\//i.test(spec)) {
+      // pip cannot --hash a VCS checkout: a full commit hash is the pin. An archive URL's #sha256= is its hash.
+      if (pinnedUrl(req?.url ?? spec.trim())) continue;
       out.push(
         finding(
           "py-unpinned-requirement",
@@ -81,6 +83,12 @@ export function requirementIncludes(text: string): RequirementInclude[] {
     if (m) out.push({ target: m[1]!, line: n });
   }
   return out;
+}
+
+/** A VCS URL at a full commit hash (`git+https://…@<40 hex>`), or a URL carrying its archive's sha256. */
+function pinnedUrl(url: string): boolean {
+  if (/^(?:git|hg)\+/i.test(url)) return /@[0-9a-f]{40}(?:#|$)/i.test(url);
+  return /^https:\/\/\S+#sha256=[0-9a-f]{64}$/i.test(url);
 }
 
 /**
