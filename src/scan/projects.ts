@@ -80,9 +80,10 @@ export async function scanNpmProject(
   if (lockText === undefined) {
     const hasDeps = DEP_SECTIONS.some((s) => Object.keys(depsOf(manifest, s)).length > 0);
     if (hasDeps && !(await lockAbove(root, dir))) {
-      const other = (await present(root, relJoin(dir, "yarn.lock"))) ? " (yarn.lock is not checked)" : "";
+      const other = await otherLockfile(root, dir);
+      const note = other ? ` (${other} is there, but only npm lockfiles are checked)` : "";
       out.findings.push(
-        finding("npm-lockfile-missing", pkgRel, { line: 1, column: 1 }, `no package-lock.json${other}`),
+        finding("npm-lockfile-missing", pkgRel, { line: 1, column: 1 }, `no package-lock.json${note}`),
       );
     }
     return out;
@@ -111,6 +112,20 @@ export async function scanNpmProject(
     });
   }
   return out;
+}
+
+const OTHER_LOCKFILES = ["pnpm-lock.yaml", "yarn.lock", "bun.lock", "bun.lockb"];
+
+/** Another package manager's lockfile in the folder or above it (a workspace root), as a relative path. */
+async function otherLockfile(root: string, dir: string): Promise<string | undefined> {
+  const parts = dir ? dir.split("/") : [];
+  for (let i = parts.length; i >= 0; i--) {
+    for (const name of OTHER_LOCKFILES) {
+      const rel = relJoin(parts.slice(0, i).join("/"), name);
+      if (await present(root, rel)) return rel;
+    }
+  }
+  return undefined;
 }
 
 /** A workspace member has its lockfile in an ancestor folder. */

@@ -130,3 +130,21 @@ describe("registry", () => {
     expect(await rules(npmProject({ a: "1.0.0" }, { a: "1.0.0" }))).toEqual([]);
   });
 });
+
+describe("another package manager's lockfile", () => {
+  it("is named in npm-lockfile-missing, in the folder or at a workspace root above it", async () => {
+    const root = await project({
+      "package.json": '{"name":"r","dependencies":{"a":"1.0.0"}}',
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+      "packages/web/package.json": '{"name":"w","dependencies":{"b":"1.0.0"}}',
+      "tools/package.json": '{"name":"t","dependencies":{"c":"1.0.0"}}',
+      "tools/bun.lock": "{}\n",
+    });
+    const report = await scan({ root });
+    expect(report.findings.map((f) => `${f.file}: ${f.message}`)).toEqual([
+      "package.json: no package-lock.json (pnpm-lock.yaml is there, but only npm lockfiles are checked)",
+      "packages/web/package.json: no package-lock.json (pnpm-lock.yaml is there, but only npm lockfiles are checked)",
+      "tools/package.json: no package-lock.json (tools/bun.lock is there, but only npm lockfiles are checked)",
+    ]);
+  });
+});
