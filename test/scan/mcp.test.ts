@@ -43,6 +43,12 @@ describe("launchedPackage", () => {
     expect(launchedPackage(cmd, args)?.pinned).toBe(pinned);
   });
 
+  it("reads a whole command line written in command, with no args", () => {
+    expect(launchedPackage("npx -y some-server", [])).toMatchObject({ spec: "some-server", pinned: false });
+    expect(launchedPackage(" uvx  mcp-server-fetch==1.0.0 ", [])?.pinned).toBe(true);
+    expect(launchedPackage("C:\\Program Files\\nodejs\\node.exe", [])).toBeUndefined();
+  });
+
   it("ignores local programs", () => {
     expect(launchedPackage("node", ["server.js"])).toBeUndefined();
     expect(launchedPackage("sh", ["-c", "./run-server.sh --port 1"])).toBeUndefined();

@@ -110,7 +110,9 @@ export function launchedPackage(
   args: readonly string[],
   depth = 0,
 ): LaunchedPackage | undefined {
-  const inner = depth < MAX_WRAPPERS ? unwrapped(command, args) : undefined;
+  // A whole command line in `command` with no args (`"command": "npx -y pkg"`) is read as its words.
+  const line = args.length === 0 && /\s/.test(command.trim()) ? words(command) : undefined;
+  const inner = depth < MAX_WRAPPERS ? (line ?? unwrapped(command, args)) : undefined;
   if (inner)
     return inner.command === undefined ? undefined : launchedPackage(inner.command, inner.args, depth + 1);
   const cmd = basename(command).replace(/\.(cmd|exe)$/i, "");
