@@ -116,6 +116,45 @@ def test_a_sync_looking_callable_that_returns_a_coroutine_is_refused_and_recorde
     assert seen[-1]["outcome"]["error"] == {"code": "TypeError"}
 
 
+def test_a_keyword_named_like_another_parameter_is_refused_before_anything_is_sent() -> None:
+    ran: List[Any] = []
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+
+        @session.tool("send")
+        def send(to: str, /, **options: Any) -> str:
+            ran.append((to, options))
+            return "ok"
+
+        @session.tool("run")
+        def run(*argv: str, **env: str) -> str:
+            ran.append((argv, env))
+            return "ok"
+
+        @session.tool("configure")
+        def configure(**settings: Any) -> str:
+            ran.append(settings)
+            return "ok"
+
+        # Legal Python, but recorded by name the model's keyword would take the caller's argument's place
+        # (or, for **settings itself, be recorded and never reach the function).
+        model_says: Any = {"to": "mallory@evil.test"}
+        argv: Any = {"argv": ["rm", "-rf", "/"]}
+        settings: Any = {"settings": 1}
+        for call, path in [
+            (lambda: send("bob@example.com", **model_says), "$.to"),
+            (lambda: run("ls", **argv), "$.argv"),
+            (lambda: configure(**settings), "$.settings"),
+        ]:
+            with pytest.raises(InvalidArgs) as refused:
+                call()
+            assert refused.value.path == path
+        assert ran == [] and seen == []
+        send("bob@example.com", subject="hi")
+    assert ran == [("bob@example.com", {"subject": "hi"})]
+
+
 def _async(seen: List[Dict[str, Any]], on_decision: Any = lambda: None) -> httpx.AsyncBaseTransport:
     sync = _warden(on_decision, seen)
 

@@ -8,7 +8,8 @@ import sys
 import time
 from typing import Any, Awaitable, Callable, Dict, Generic, List, Optional, Tuple, TypeVar, cast
 
-from ._json import JsonValue, to_json_value
+from ._json import JsonValue, format_path, to_json_value
+from .errors import InvalidArgs
 from .session import Session
 
 if sys.version_info >= (3, 10):
@@ -83,9 +84,19 @@ class GuardedTool(Generic[P, R]):
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         named: Dict[str, Any] = {}
+        params = self._signature.parameters
         for name, value in bound.arguments.items():
-            kind = self._signature.parameters[name].kind
+            kind = params[name].kind
             if kind is inspect.Parameter.VAR_KEYWORD:
+                # Python lets **kwargs hold a key named like a positional-only, *args or **kwargs
+                # parameter; recorded by name, it would stand in for that parameter's value (a model's
+                # keyword taking the place of the caller's positional argument) or vanish from the call.
+                clash = next((key for key in value if key in params), None)
+                if clash is not None:
+                    raise InvalidArgs(
+                        f"a keyword argument has the name of the parameter {clash!r}: it cannot be recorded by name",
+                        format_path([clash]),
+                    )
                 named.update(value)
             elif kind is inspect.Parameter.VAR_POSITIONAL:
                 named[name] = list(value)
