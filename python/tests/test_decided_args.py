@@ -297,6 +297,40 @@ def test_an_async_tool_that_returns_an_async_generator_is_refused() -> None:
     assert started == []
 
 
+def test_a_coroutine_a_tool_returns_unawaited_is_refused_and_never_runs() -> None:
+    started: List[str] = []
+
+    async def send() -> str:
+        started.append("the body ran")
+        return "sent"
+
+    async def hides_one() -> "Coroutine[Any, Any, str]":
+        return send()
+
+    def looks_sync() -> "Coroutine[Any, Any, str]":
+        return send()
+
+    async def main() -> List[Dict[str, Any]]:
+        seen: List[Dict[str, Any]] = []
+        async with Warden("http://warden.test", "wdn_test", async_transport=_async(seen)) as warden:
+            session = await warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").aopen()
+            with pytest.raises(TypeError, match="returned an awaitable"):
+                await session.tool("send")(hides_one)()
+            with pytest.raises(TypeError, match="returned an awaitable"):
+                await arun_tool_call(session, "send", "{}", hides_one)
+        return seen
+
+    outcomes = [(s["outcome"]["status"], s["outcome"]["error"]) for s in asyncio.run(main()) if "outcome" in s]
+    seen: List[Dict[str, Any]] = []
+    with Warden("http://warden.test", "wdn_test", transport=_warden(lambda: None, seen)) as warden:
+        session = warden.session(agent=AGENT, on_behalf_of="u@example.com", intent="t").open()
+        with pytest.raises(TypeError, match="arun_tool_call"):
+            run_tool_call(session, "send", "{}", looks_sync)
+    outcomes += [(s["outcome"]["status"], s["outcome"]["error"]) for s in seen if "outcome" in s]
+    assert outcomes == [("error", {"code": "TypeError"})] * 3
+    assert started == []
+
+
 def test_run_tool_call_runs_the_function_with_the_arguments_that_were_decided() -> None:
     recipients = ["alice@example.com"]
     arguments = {"to": recipients, "amount": Small(5)}

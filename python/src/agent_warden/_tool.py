@@ -175,9 +175,19 @@ _GENERATOR_WHY = (
 
 
 def refuse_generator(tool: str, result: object) -> None:
-    """Raises TypeError for a generator result (closed, never started): its body would run unguarded."""
+    """
+    Raises TypeError for a generator result (closed, never started) or an awaitable one (a coroutine is
+    closed, never started): its body would run only as it is iterated or awaited, unguarded.
+    """
     if inspect.isgenerator(result):
         result.close()
+    elif inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()
+        raise TypeError(
+            f"tool {tool!r} returned an awaitable: what it does would run only when awaited, after the call's"
+            " outcome was recorded, unscreened: await it in the tool and return its value"
+        )
     elif not inspect.isasyncgen(result):
         return
     raise TypeError(f"tool {tool!r} returned a generator: {_GENERATOR_WHY}")

@@ -82,6 +82,9 @@ def run_tool_call(
     started = time.perf_counter()
     try:
         value = _call(fn, decision.args)
+        if inspect.iscoroutine(value):
+            value.close()  # never started: what it does would run only if awaited
+            raise TypeError(f"tool {name!r} is async: run it with arun_tool_call")
         refuse_generator(name, value)
     except BaseException as err:
         session.record_ran(decision.call_id, started, error=err)
