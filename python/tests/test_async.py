@@ -62,6 +62,24 @@ def test_async_warden_tool_uses_the_session_of_its_task(service: Service) -> Non
     assert service.ledger(call="call_py_b2")[0]["session"] == second
 
 
+def test_one_client_serves_one_event_loop_after_another(service: Service) -> None:
+    """A sync program that runs each agent turn with asyncio.run() keeps one Warden for all of them."""
+    ran: List[int] = []
+
+    @tool("read_ticket")
+    async def read_ticket(id: int) -> str:
+        ran.append(id)
+        return f"ticket {id}"
+
+    async def turn(warden: Warden, id: int) -> str:
+        async with warden.session(agent=AGENT, on_behalf_of=ALICE, intent=f"turn {id}"):
+            return await read_ticket(id)
+
+    with Warden(service.url, service.agent_token) as warden:
+        assert [asyncio.run(turn(warden, id)) for id in (1, 2, 3)] == ["ticket 1", "ticket 2", "ticket 3"]
+    assert ran == [1, 2, 3]
+
+
 def test_an_async_ask_waits_for_the_approver(service: Service) -> None:
     sent: List[str] = []
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from typing import Any, Dict, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -38,13 +40,33 @@ class Http:
         self._transport = transport
         self._async_transport = async_transport
         self._client: Optional[httpx.Client] = None
-        self._async_client: Optional[httpx.AsyncClient] = None
+        # An async client's connections belong to the event loop they were opened on: one client per loop,
+        # so that a program running each turn with asyncio.run() (a new loop) does not reuse a dead one.
+        self._async_clients: Dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()
+
+    def _sync_client(self) -> httpx.Client:
+        with self._lock:  # threads sharing one session make one client
+            if self._client is None:
+                self._client = httpx.Client(headers=self._headers, timeout=self._timeout, transport=self._transport)
+            return self._client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            # A closed loop's client can be neither used nor closed: it is dropped with its loop.
+            for closed in [known for known in self._async_clients if known.is_closed()]:
+                del self._async_clients[closed]
+            client = self._async_clients.get(loop)
+            if client is None:
+                client = httpx.AsyncClient(headers=self._headers, timeout=self._timeout, transport=self._async_transport)
+                self._async_clients[loop] = client
+            return client
 
     def request(self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None) -> object:
-        if self._client is None:
-            self._client = httpx.Client(headers=self._headers, timeout=self._timeout, transport=self._transport)
+        client = self._sync_client()
         try:
-            response = self._client.request(
+            response = client.request(
                 method, self.base_url + path, content=_encode(body), headers=_content_type(body), timeout=timeout or self._timeout
             )
         except httpx.HTTPError as err:
@@ -54,12 +76,9 @@ class Http:
     async def arequest(
         self, method: str, path: str, body: Optional[Mapping[str, Any]] = None, *, timeout: Optional[float] = None
     ) -> object:
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
-                headers=self._headers, timeout=self._timeout, transport=self._async_transport
-            )
+        client = self._async_client()
         try:
-            response = await self._async_client.request(
+            response = await client.request(
                 method, self.base_url + path, content=_encode(body), headers=_content_type(body), timeout=timeout or self._timeout
             )
         except httpx.HTTPError as err:
@@ -67,15 +86,18 @@ class Http:
         return _answer(response)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     async def aclose(self) -> None:
         self.close()
-        if self._async_client is not None:
-            await self._async_client.aclose()
-            self._async_client = None
+        # Only this loop's client can be closed here; another loop's connections go with their loop.
+        with self._lock:
+            client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def _encode(body: Optional[Mapping[str, Any]]) -> Optional[bytes]:
