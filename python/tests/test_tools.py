@@ -175,6 +175,50 @@ def test_warden_tool_takes_the_session_open_around_the_call(warden: Warden, serv
     assert inner.parent == outer.id
 
 
+def test_methods_classmethods_and_staticmethods_are_tools(warden: Warden, service: Service) -> None:
+    class Desk:
+        """Tools as methods: the instance or class is bound, never an argument recorded or sent."""
+
+        prefix = "ticket"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        @tool("read_ticket")
+        def read_ticket(self, id: int) -> str:
+            return f"{self.name}: {self.prefix} {id}"
+
+        @tool("lookup_order")
+        @classmethod
+        def lookup_order(cls, order: str) -> str:
+            return f"{cls.prefix} {order}"
+
+        @tool("ping")
+        @staticmethod
+        def ping(text: str = "ping") -> str:
+            return text
+
+        @staticmethod
+        @tool("ping")
+        def pong() -> str:
+            return "pong"
+
+    desk = Desk("desk 1")
+    with warden.session(agent=AGENT, on_behalf_of=ALICE, intent="methods") as session:
+        assert desk.read_ticket(7, tool_call_id="call_py_method") == "desk 1: ticket 7"
+        assert desk.read_ticket.using(rationale="typed")(id=8) == "desk 1: ticket 8"
+        assert Desk.lookup_order("A-1", tool_call_id="call_py_classmethod") == "ticket A-1"
+        assert desk.lookup_order(order="A-2") == "ticket A-2"
+        assert Desk.ping("hi", tool_call_id="call_py_staticmethod") == "hi"
+        assert desk.pong() == "pong"
+        assert desk.read_ticket.__name__ == "read_ticket"
+    intents = {r["callId"]: r["data"] for r in service.ledger(session=session.id, kind="call.intent")}
+    assert intents["call_py_method"]["args"] == {"id": 7}  # type: ignore[index]
+    assert intents["call_py_classmethod"]["args"] == {"order": "A-1"}  # type: ignore[index]
+    assert intents["call_py_staticmethod"]["args"] == {"text": "hi"}  # type: ignore[index]
+    assert len(intents) == 6
+
+
 def test_an_unreachable_warden_fails_closed(closed_port: int) -> None:
     with Warden(f"http://127.0.0.1:{closed_port}", "wdn_not-checked") as warden:
         with pytest.raises(WardenUnavailable) as unavailable:

@@ -6,6 +6,7 @@ import functools
 import inspect
 import sys
 import time
+import types
 from typing import Any, Awaitable, Callable, Dict, Generic, List, Optional, Tuple, TypeVar, cast
 
 from ._json import JsonValue, format_path, to_json_value
@@ -45,19 +46,37 @@ class GuardedTool(Generic[P, R]):
         session_of: Callable[[], Session],
         approval_timeout: Optional[float],
     ) -> None:
-        signature = inspect.signature(fn)
+        # As a method, the tool binds as its function would: a plain function to the instance it is read
+        # from, a classmethod to its class, a staticmethod to nothing. The instance or class is not an
+        # argument: it is neither recorded nor sent.
+        target: Callable[..., Any] = fn
+        self._binds: Optional[str] = "instance" if inspect.isfunction(fn) else None
+        if isinstance(fn, (classmethod, staticmethod)):
+            target = cast(Callable[..., Any], cast(Any, fn).__func__)
+            self._binds = "class" if isinstance(fn, classmethod) else None
+        signature = inspect.signature(target)
         taken = [k for k in CALL_KEYWORDS if k in signature.parameters]
         if taken:
             raise TypeError(f"tool {name!r}: parameter {taken[0]!r} is reserved for Warden (the model's context)")
-        if _is_generator_callable(fn):
+        if _is_generator_callable(target):
             raise TypeError(f"tool {name!r} is a generator function: {_GENERATOR_WHY}")
         self.tool_name = name
-        self._fn = fn
+        self._fn = target
         self._signature = signature
         self._session_of = session_of
         self._approval_timeout = approval_timeout
-        self._is_async = _is_async_callable(fn)
-        functools.update_wrapper(self, fn)
+        self._is_async = _is_async_callable(target)
+        functools.update_wrapper(self, target)
+
+    def __get__(self, instance: object, owner: Optional[type] = None) -> "GuardedTool[..., R]":
+        """The tool as a method: bound to the instance (or, for a classmethod, the class) it is read from."""
+        if self._binds == "class":
+            bound: Callable[..., R] = types.MethodType(self._fn, owner if owner is not None else type(instance))
+        elif self._binds == "instance" and instance is not None:
+            bound = types.MethodType(self._fn, instance)
+        else:
+            return self
+        return GuardedTool(self.tool_name, bound, self._session_of, self._approval_timeout)
 
     # PEP 612 cannot add keyword-only parameters to a ParamSpec: the call form takes any arguments (the
     # signature is checked when it is bound, before Warden is asked); `.using()` keeps the exact one.
@@ -75,6 +94,8 @@ class GuardedTool(Generic[P, R]):
     def _invoke(
         self, args: Tuple[Any, ...], kwargs: Dict[str, Any], rationale: Optional[str], call_id: Optional[str]
     ) -> R:
+        if self._binds == "class":
+            raise TypeError(f"tool {self.tool_name!r} is a classmethod: call it through its class or an instance")
         if self._is_async:
             return cast(R, self._run_async(args, kwargs, rationale, call_id))
         return self._run_sync(args, kwargs, rationale, call_id)
