@@ -56,6 +56,25 @@ def test_an_allowed_call_runs_and_is_recorded_with_the_model_context(warden: War
     assert [o["data"]["status"] for o in outcomes] == ["ok"]  # type: ignore[index]
 
 
+def test_a_rationale_longer_than_warden_takes_is_cut_rather_than_the_call_refused(
+    warden: Warden, service: Service
+) -> None:
+    with warden.session(agent=AGENT, on_behalf_of=ALICE, intent="a talkative model") as session:
+
+        @session.tool("read_ticket")
+        def read_ticket(id: int) -> str:
+            return f"ticket {id}"
+
+        assert read_ticket(5, rationale="😀" * 9000, tool_call_id="call_py_long_reason") == "ticket 5"
+        decision = session.check("read_ticket", {"id": 6}, rationale="x" * 20_000)
+        session.record_outcome(decision.call_id, result="ticket 6")
+    for call in ("call_py_long_reason", decision.call_id):
+        recorded = service.ledger(call=call, kind="call.intent")[0]["data"]["rationale"]  # type: ignore[index]
+        assert isinstance(recorded, str) and recorded.endswith("…")
+        # Cut to the limit (UTF-16 units), never inside a character: an emoji takes two.
+        assert 16 * 1024 - 1 <= len(recorded.encode("utf-16-le")) // 2 <= 16 * 1024
+
+
 def test_a_denied_call_raises_and_the_body_never_runs(warden: Warden) -> None:
     ran: List[str] = []
     with warden.session(agent=AGENT, on_behalf_of=ALICE, intent="t") as session:

@@ -40,8 +40,13 @@ def rationale_of(text: Optional[str], framework_id: Optional[str]) -> Optional[s
         parts.append(f"[framework call id: {_cut(json.dumps(framework_id, ensure_ascii=False), 1024)}]")
     if not parts:
         return None
-    joined = "\n".join(parts)
-    return joined if _utf16_length(joined) <= MAX_RATIONALE else _cut(joined, MAX_RATIONALE - 1) + "…"
+    return fitted_rationale("\n".join(parts))
+
+
+def fitted_rationale(text: str) -> str:
+    """``text`` as Warden takes a rationale: valid Unicode, cut (with "…") to its length limit."""
+    text = valid_text(text)
+    return text if _utf16_length(text) <= MAX_RATIONALE else _cut(text, MAX_RATIONALE - 1) + "…"
 
 
 def valid_text(text: str) -> str:

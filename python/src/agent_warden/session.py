@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Type, TypeVar, cast
 
 from ._http import Http
-from ._ids import valid_text
+from ._ids import fitted_rationale
 from ._json import JsonValue, as_list, as_object, canonical, to_json_value
 from .decision import Decision, parse_decision
 from .errors import (
@@ -320,8 +320,9 @@ def _decision_body(
 ) -> Dict[str, Any]:
     body: Dict[str, Any] = {"session": session, "tool": tool, "args": args}
     if rationale:
-        # The model's text is context, not arguments: a broken character is replaced rather than refused.
-        body["rationale"] = valid_text(rationale)
+        # The model's text is context, not arguments: a broken character is replaced, and a text longer
+        # than Warden takes is cut, rather than the call refused.
+        body["rationale"] = fitted_rationale(rationale)
     if call_id:
         body["callId"] = call_id
     return body
