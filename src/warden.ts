@@ -163,6 +163,7 @@ export class Warden {
     ledger.onAppend((records) => {
       for (const r of records) {
         if (r.kind === "canary.create") this.#detect.noteRecord(r);
+        else if (r.kind === "session.start") this.#detect.noteSessionStart(r);
         else if (r.kind === "session.end" && r.session !== null) this.#sessionEnded(r.session);
       }
     });

@@ -11,7 +11,7 @@ import {
   ToolDeniedError,
   WardenError,
 } from "../errors.js";
-import type { SessionInfo, SessionRegistry } from "../identity/index.js";
+import { rootSession, type SessionInfo, type SessionRegistry } from "../identity/index.js";
 import { CALLER_ID_PATTERN, newId } from "../ids.js";
 import { type JsonValue, toJsonValue } from "../json.js";
 import type { Ledger, RecordInput } from "../ledger/index.js";
@@ -380,7 +380,13 @@ export class Gate {
       callId: call.callId,
       tool: call.tool,
       args: call.args,
-      session: { id: session.id, agent: session.agent, intent: session.intent, parent: session.parent },
+      session: {
+        id: session.id,
+        agent: session.agent,
+        intent: session.intent,
+        parent: session.parent,
+        root: rootSession(session.principal),
+      },
       now: Date.now(),
     };
     try {

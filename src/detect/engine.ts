@@ -8,7 +8,7 @@ import type { DetectSettings } from "./config.js";
 import { type Canary, CanarySet, canaryOf } from "./detectors/canary/canaries.js";
 import type { DetectAction } from "./detectors/config.js";
 import { DETECTORS } from "./detectors/index.js";
-import { SessionStates } from "./session-state.js";
+import { SessionStates, treeOf } from "./session-state.js";
 import type { DetectInput, Finding, PreDetector } from "./types.js";
 import { urlHosts } from "./url-hosts.js";
 
@@ -162,12 +162,24 @@ export class Detections {
     this.#sessions.rememberResult(session, tool, callId, json);
   }
 
+  /**
+   * A session started (its `session.start` record): it joins its tree now, so what the tree read stays
+   * tracked for a sub-agent whose parent ends before the sub-agent's first call.
+   */
+  noteSessionStart(r: LedgerRecord): void {
+    const read = parseRecord(r, "session.start");
+    if (!read.ok || r.session === null) return;
+    const { parent, principal } = read.record.data;
+    const first = principal?.find((p) => p.kind === "agent");
+    this.#sessions.touch(r.session, first?.kind === "agent" ? first.session : parent);
+  }
+
   endSession(session: string): void {
     this.#sessions.end(session);
   }
 
   #learn(input: DetectInput, settings: DetectSettings, enforced: Effect): void {
-    const state = this.#sessions.touch(input.session.id, input.session.parent ?? null);
+    const state = this.#sessions.touch(input.session.id, treeOf(input.session));
     this.#baseline.addTransition(input.session.agent, state.lastTool ?? START, input.tool);
     state.lastTool = input.tool;
     // Only a call that may run reads anything: one held for approval runs once people approve it,

@@ -91,6 +91,17 @@ export class TrackedValues {
   }
 }
 
+/** What a session tree (a first agent's session and its sub-agents, at any depth) shares. */
+interface Tree {
+  /** The tree's first session: the key the tree is kept under. */
+  root: string;
+  reads: Map<string, string>;
+  values: TrackedValues;
+  sentOut: { bytes: number };
+  /** Sessions of the tree this process holds state for; the tree goes with the last of them. */
+  members: number;
+}
+
 export interface SessionState {
   /**
    * Shared by the whole session tree: data label → the last call that read it. A sub-agent that reads
@@ -114,32 +125,46 @@ export function valuesIn(text: string, visit: (value: string, email: boolean) =>
   for (const m of text.matchAll(EMAIL)) if (m[0].length >= MIN_VALUE_LENGTH) visit(m[0], true);
 }
 
+/** The session a detector input joins its tree through: the tree's root when known, else its parent. */
+export function treeOf(session: { parent?: string | null; root?: string | null }): string | null {
+  return session.root ?? session.parent ?? null;
+}
+
 export class SessionStates {
-  readonly #sessions = new Map<string, SessionState>();
-  /** session → the root of its tree, learned as sessions make calls. */
-  readonly #roots = new Map<string, string>();
+  readonly #sessions = new Map<string, SessionState & { tree: Tree }>();
+  /** root session → its tree, kept while any session of it is (an ended parent's reads stay its children's). */
+  readonly #trees = new Map<string, Tree>();
 
   get(id: string): SessionState | undefined {
     return this.#sessions.get(id);
   }
 
-  /** The state of a session, created on first use; `parent` joins it to its parent's tracked values. */
-  touch(id: string, parent: string | null = null): SessionState {
+  /**
+   * The state of a session, created on first use. `root` is the first session of its tree (the first
+   * agent's, which a sub-agent's principal chain names), or a session of the tree already known (its
+   * parent): the session joins that tree's reads, values and volume.
+   */
+  touch(id: string, root: string | null = null): SessionState {
     let s = this.#sessions.get(id);
     if (s === undefined) {
       if (this.#sessions.size >= MAX_SESSIONS) {
         const oldest = this.#sessions.keys().next().value;
         if (oldest !== undefined) this.end(oldest);
       }
-      const root = parent === null ? id : (this.#roots.get(parent) ?? parent);
-      const rootState = root === id ? null : this.touch(root);
-      this.#roots.set(id, root);
-      s = {
-        reads: rootState?.reads ?? new Map(),
-        values: rootState?.values ?? new TrackedValues(),
-        sentOut: rootState?.sentOut ?? { bytes: 0 },
-        lastTool: null,
-      };
+      const key = root === null || root === id ? id : (this.#sessions.get(root)?.tree.root ?? root);
+      let tree = this.#trees.get(key);
+      if (tree === undefined) {
+        tree = {
+          root: key,
+          reads: new Map(),
+          values: new TrackedValues(),
+          sentOut: { bytes: 0 },
+          members: 0,
+        };
+        this.#trees.set(key, tree);
+      }
+      tree.members++;
+      s = { reads: tree.reads, values: tree.values, sentOut: tree.sentOut, lastTool: null, tree };
       this.#sessions.set(id, s);
     }
     return s;
@@ -153,8 +178,12 @@ export class SessionStates {
     });
   }
 
+  /** A session ended: its own state goes, and its tree's once no session of the tree is left. */
   end(session: string): void {
+    const s = this.#sessions.get(session);
+    if (s === undefined) return;
     this.#sessions.delete(session);
-    this.#roots.delete(session);
+    s.tree.members--;
+    if (s.tree.members <= 0 && this.#trees.get(s.tree.root) === s.tree) this.#trees.delete(s.tree.root);
   }
 }

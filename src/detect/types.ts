@@ -13,8 +13,11 @@ export interface DetectInput {
   callId: string;
   tool: string;
   args: JsonValue;
-  /** `parent`: the session this sub-agent session was opened under; values flow across the tree. */
-  session: { id: string; agent: string; intent: string; parent?: string | null };
+  /**
+   * `parent`: the session this sub-agent session was opened under; `root`: the first session of its
+   * tree (the first agent's, however deep the sub-agent). Reads, values and volume are the tree's.
+   */
+  session: { id: string; agent: string; intent: string; parent?: string | null; root?: string | null };
   now: number;
 }
 

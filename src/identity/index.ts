@@ -2,7 +2,7 @@
 
 export { type AccountabilityChain, accountabilityOf, formatAccountability } from "./accountability.js";
 export type { AgentProfile, IdentityPolicy, SessionLimits } from "./config.js";
-export { formatChain, type Principal, type PrincipalChain } from "./principal.js";
+export { formatChain, type Principal, type PrincipalChain, rootSession } from "./principal.js";
 // The OpenID provider (provider/): its config, token verification, claims as roles, single sign-on.
 export * from "./provider/index.js";
 export type { SessionInfo, SessionRequest, VerifiedUser } from "./session-info.js";

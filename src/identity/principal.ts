@@ -17,3 +17,9 @@ export function formatChain(chain: PrincipalChain): string {
     )
     .join(" → ");
 }
+
+/** The first agent's session of a chain: the root of the session tree its last agent acts in. */
+export function rootSession(chain: PrincipalChain): string | null {
+  for (const p of chain) if (p.kind === "agent") return p.session;
+  return null;
+}

@@ -112,6 +112,32 @@ describe("tracked values", () => {
     const other = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "other" });
     expect((await other.check("post_message", { text: SECRET })).effect).toBe("allow");
   });
+
+  it("reach a sub-agent of a sub-agent that made no call of its own", async () => {
+    const { warden } = await openWarden(policy(ANY));
+    const parent = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "work" });
+    const d = await parent.check("vault_read", {});
+    await parent.recordOutcome(d.callId, { status: "ok", result: SECRET });
+    // The planner only delegates: its worker's first call comes before any of the planner's.
+    const planner = await warden.session({ agent: "planner", onBehalfOf: "u", intent: "plan", parent });
+    const worker = await warden.session({ agent: "worker", onBehalfOf: "u", intent: "do", parent: planner });
+    expect((await worker.check("post_message", { text: `pw ${SECRET}` })).effect).toBe("deny");
+    expect((await planner.check("post_message", { text: SECRET })).effect).toBe("deny");
+  });
+
+  it("stay tracked for a sub-agent after its parent session ended", async () => {
+    const { warden } = await openWarden(policy(ANY));
+    const parent = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "work" });
+    const child = await warden.session({ agent: "helper", onBehalfOf: "u", intent: "sub", parent });
+    const d = await parent.check("vault_read", {});
+    await parent.recordOutcome(d.callId, { status: "ok", result: SECRET });
+    await parent.end();
+    expect((await child.check("post_message", { text: SECRET })).effect).toBe("deny");
+    // The tree's memory goes with its last session.
+    await child.end();
+    const next = await warden.session({ agent: "bot", onBehalfOf: "u", intent: "again" });
+    expect((await next.check("post_message", { text: SECRET })).effect).toBe("allow");
+  });
 });
 
 describe("flow rule scope", () => {

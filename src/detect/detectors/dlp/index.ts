@@ -14,6 +14,7 @@ import {
   PHONE,
   SECRETS,
 } from "../../patterns.js";
+import { treeOf } from "../../session-state.js";
 import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
 import { walkStrings } from "../../walk.js";
 import type { DlpSettings } from "./config.js";
@@ -222,7 +223,7 @@ export function dlpDetector({ sessions }: Pick<DetectorContext, "sessions">): Pr
         const perSession = dlp.maxExternalBytesPerSession;
         if (perSession !== null) {
           // Counted when offered, refused or not: an agent that keeps trying is still trying to send.
-          const sent = sessions.touch(input.session.id, input.session.parent ?? null).sentOut;
+          const sent = sessions.touch(input.session.id, treeOf(input.session)).sentOut;
           sent.bytes += bytes;
           if (sent.bytes > perSession) {
             findings.push({

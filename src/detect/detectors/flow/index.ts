@@ -1,7 +1,7 @@
 // Data-flow rules across one session's calls: "after reading X, sending outside needs approval", and
 // "a value taken from a tool result may not flow into this tool's arguments without approval".
 import type { DetectSettings, ToolLabels } from "../../config.js";
-import type { TrackedValues, ValueHit } from "../../session-state.js";
+import { type TrackedValues, treeOf, type ValueHit } from "../../session-state.js";
 import type { DetectInput, DetectorContext, Finding, PreDetector } from "../../types.js";
 import { walkStrings } from "../../walk.js";
 import type { FlowRuleSpec } from "./config.js";
@@ -16,7 +16,7 @@ export function flowDetector({ sessions }: Pick<DetectorContext, "sessions">): P
     check(input: DetectInput, settings: DetectSettings): Finding[] {
       if (settings.flow.length === 0) return [];
       // A sub-agent's first call already sees what its parent session read.
-      const state = sessions.touch(input.session.id, input.session.parent ?? null);
+      const state = sessions.touch(input.session.id, treeOf(input.session));
       const labels = settings.labelsOf(input.tool);
       const findings: Finding[] = [];
       let hits: ArgumentHit[] | undefined;
