@@ -196,14 +196,17 @@ export class SinkRunner {
 
   async #send(batch: ExportEvent[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const abort = new AbortController();
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SinkError(this.sink.name, `send timed out after ${this.#options.sendTimeoutMs} ms`)),
-        this.#options.sendTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        const err = new SinkError(this.sink.name, `send timed out after ${this.#options.sendTimeoutMs} ms`);
+        // The sink stops the send given up on: its retry must not go out beside it.
+        abort.abort(err);
+        reject(err);
+      }, this.#options.sendTimeoutMs);
     });
     try {
-      await Promise.race([this.sink.send(batch), timeout]);
+      await Promise.race([this.sink.send(batch, abort.signal), timeout]);
     } finally {
       clearTimeout(timer);
     }

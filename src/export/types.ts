@@ -25,6 +25,8 @@ export interface ExportEvent {
 /**
  * A destination. `send` resolves once the receiver has taken every event (as far as the transport can
  * tell) and rejects otherwise; the exporter retries the whole batch, so a sink may deliver twice.
+ * `signal` aborts when the exporter gave up on the send (its `sendTimeout` passed): a sink stops what
+ * is still in flight, so a slow receiver is not sent each retry on top of the attempts before it.
  */
 export interface Sink {
   readonly name: string;
@@ -34,7 +36,7 @@ export interface Sink {
    * batches may arrive out of chain order; the cursor still moves only over a prefix confirmed whole.
    */
   readonly batchesInFlight?: number;
-  send(events: ExportEvent[]): Promise<void>;
+  send(events: ExportEvent[], signal?: AbortSignal): Promise<void>;
   /** Releases sockets and files; an in-flight send may reject. */
   close(): Promise<void>;
 }

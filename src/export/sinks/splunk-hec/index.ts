@@ -65,15 +65,17 @@ export class SplunkHecSink implements Sink {
     this.#ackEndpoint = new URL("services/collector/ack", base);
   }
 
-  async send(events: ExportEvent[]): Promise<void> {
+  async send(events: ExportEvent[], given?: AbortSignal): Promise<void> {
     const body = events.map((e) => JSON.stringify(this.#envelope(e))).join("\n");
     const abort = new AbortController();
     this.#aborts.add(abort);
+    // Closing the sink, or the exporter giving up on this send, cuts its request and its ack polls.
+    const signal = given ? AbortSignal.any([abort.signal, given]) : abort.signal;
     try {
-      const ackId = await this.#post(body, abort.signal);
+      const ackId = await this.#post(body, signal);
       // With indexer acknowledgement on, "Success" only means received: the batch counts as delivered
       // once the collector says it is indexed, else it is sent again (event ids let SIEMs de-duplicate).
-      if (ackId !== null) await this.#awaitAck(ackId, abort.signal);
+      if (ackId !== null) await this.#awaitAck(ackId, signal);
     } finally {
       this.#aborts.delete(abort);
     }
@@ -121,7 +123,7 @@ export class SplunkHecSink implements Sink {
         last = res.status === 200 ? "not yet indexed" : `HTTP ${res.status}`;
       } catch (err) {
         if (signal.aborted)
-          throw new SinkError(this.name, "closed while waiting for indexer acknowledgement");
+          throw new SinkError(this.name, "stopped while waiting for indexer acknowledgement");
         last = (err as Error).message;
       }
     }

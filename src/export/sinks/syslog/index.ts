@@ -78,13 +78,18 @@ export class SyslogSink implements Sink {
     return formatSyslog(e, msg, this.#header);
   }
 
-  async send(events: ExportEvent[]): Promise<void> {
+  async send(events: ExportEvent[], signal?: AbortSignal): Promise<void> {
     const messages = events.map((e) => this.message(e));
+    // Given up on (a receiver that stopped reading): drop the connection and the bytes still queued on
+    // it, or each retry would queue the batch again behind them, in memory, and arrive as many times.
+    const onAbort = () => this.#drop();
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (this.#o.transport === "udp") await this.#sendUdp(messages);
-      else await this.#sendStream(Buffer.concat(messages.map((m) => this.#frame(m))));
+      else await this.#sendStream(Buffer.concat(messages.map((m) => this.#frame(m))), signal);
     } catch (err) {
-      this.#drop();
+      // After an abort the connection is gone already; a retry may have opened the next one.
+      if (!signal?.aborted) this.#drop();
       // A message too large for one datagram, or one a line cannot hold, fails the same way on every
       // attempt: dead-letter it.
       const code = (err as NodeJS.ErrnoException).code;
@@ -92,6 +97,8 @@ export class SyslogSink implements Sink {
       throw new SinkError(this.name, `${this.#o.transport} ${this.#o.host}: ${(err as Error).message}`, {
         permanent,
       });
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
@@ -143,8 +150,10 @@ export class SyslogSink implements Sink {
     }
   }
 
-  async #sendStream(data: Buffer): Promise<void> {
+  async #sendStream(data: Buffer, signal: AbortSignal | undefined): Promise<void> {
     const socket = this.#socket ?? (await this.#connect());
+    // Connected after the send was given up on: its retry owns the connection now.
+    signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       socket.once("error", onError);

@@ -39,27 +39,29 @@ export class WebhookSink implements Sink {
     );
   }
 
-  async send(events: ExportEvent[]): Promise<void> {
+  async send(events: ExportEvent[], signal?: AbortSignal): Promise<void> {
     const limit = Math.max(1, this.#o.concurrency ?? 8);
     let next = 0;
     let failure: unknown = null;
     const worker = async () => {
-      while (failure === null && next < events.length) {
+      // Once the exporter gave up on this send, no further event of it is posted.
+      while (failure === null && next < events.length && !signal?.aborted) {
         const event = events[next++]!;
-        await this.#post(event).catch((err: unknown) => {
+        await this.#post(event, signal).catch((err: unknown) => {
           failure ??= err;
         });
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, events.length) }, worker));
     if (failure !== null) throw failure;
+    if (signal?.aborted) throw new SinkError(this.name, "send aborted");
   }
 
   async close(): Promise<void> {
     for (const a of this.#aborts) a.abort();
   }
 
-  async #post(e: ExportEvent): Promise<void> {
+  async #post(e: ExportEvent, signal: AbortSignal | undefined): Promise<void> {
     const payload = JSON.stringify({
       type: `warden.${e.type}`,
       timestamp: e.ts,
@@ -70,7 +72,7 @@ export class WebhookSink implements Sink {
     try {
       const sent = await this.#hook.post(e.id, payload, {
         timeoutMs: this.#o.timeoutMs ?? 30_000,
-        abort: abort.signal,
+        abort: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal,
       });
       if (sent.delivered) return;
       if (sent.httpStatus === null)
