@@ -91,7 +91,11 @@ export class SinkRunner {
     }
   }
 
-  /** One page of one chain (records first, then checkpoints); true if anything was delivered. */
+  /**
+   * One page of every chain that has one (records first, then checkpoints); true if anything was
+   * delivered. Every chain gets its turn each pass: a chain that always has records waiting (a busy
+   * instance on a shared database) must not hold the others back.
+   */
   async #pass(): Promise<boolean> {
     let progressed = false;
     for (const chain of await this.#store.chains()) {
@@ -100,7 +104,6 @@ export class SinkRunner {
       const head = (await this.#store.head(chain))?.seq ?? 0;
       this.#heads.set(chain, Math.max(head, this.#heads.get(chain) ?? 0));
       this.#acked.set(chain, cursor);
-      if (progressed) continue;
       const pages = await this.#pages(chain, cursor);
       if (pages.length > 0) {
         progressed = true;
