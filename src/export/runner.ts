@@ -167,8 +167,14 @@ export class SinkRunner {
             failures = 0;
             continue;
           }
-          // The cursor moves past the event only once its dead-letter record is durable.
-          return (await this.#deadLetter(batch[0]!, err)) ? 1 : 0;
+          // The cursor moves past the event only once its dead-letter record is durable. A ledger that
+          // cannot take the record now (a full disk) is tried again after a back-off, without sending
+          // the event again: the receiver's answer stands.
+          for (let tries = 1; !this.#closed; tries++) {
+            if (await this.#deadLetter(batch[0]!, err)) return 1;
+            await this.#idle(backoffDelay(tries, this.#options.retry), true);
+          }
+          return 0;
         }
         if (failures === this.#options.retry.attempts && !this.#stalled) {
           this.#stalled = true;
@@ -217,10 +223,11 @@ export class SinkRunner {
 
   /** Records in the ledger that `event` was given up on, so the gap is visible and auditable. */
   async #deadLetter(event: ExportEvent, err: unknown): Promise<boolean> {
-    this.#stats.deadLettered++;
     // A dead-letter alert about this same sink would fail the same way: skip it rather than loop.
-    if (event.type === "alert" && event.data.type === DEAD_LETTER && event.data.sink === this.sink.name)
+    if (event.type === "alert" && event.data.type === DEAD_LETTER && event.data.sink === this.sink.name) {
+      this.#stats.deadLettered++;
       return true;
+    }
     const code = err instanceof SinkError ? err.code : "EXPORT_SINK_FAILED";
     const message = err instanceof Error ? err.message : String(err);
     return this.#ledger
@@ -238,7 +245,10 @@ export class SinkRunner {
         },
       })
       .then(
-        () => true,
+        () => {
+          this.#stats.deadLettered++;
+          return true;
+        },
         () => false,
       );
   }
