@@ -160,6 +160,12 @@ export class SinkRunner {
       } catch (err) {
         failures++;
         this.#stats.failures++;
+        // The receiver took the batch's first events before failing: move past them, send the rest anew.
+        const taken = err instanceof SinkError ? Math.min(err.delivered, batch.length - 1) : 0;
+        if (taken > 0) {
+          this.#stats.delivered += taken;
+          return taken;
+        }
         if (err instanceof SinkError && err.permanent) {
           if (batch.length > 1) {
             // Find the culprit: retry the first event alone, with fresh attempts.

@@ -41,9 +41,15 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** A failed delivery. `permanent`: retrying the same events cannot help (the receiver refused the data). */
+/**
+ * A failed delivery. `permanent`: retrying the same events cannot help (the receiver refused the data).
+ * `delivered`: how many events at the start of the batch the receiver did take (a sink sending events
+ * one by one knows); the exporter moves past them and sends the rest again, so one failing event in a
+ * hundred does not send the other ninety-nine again and again.
+ */
 export class SinkError extends WardenError {
   readonly permanent: boolean;
+  delivered = 0;
 
   constructor(sink: string, message: string, options: { permanent?: boolean; status?: number } = {}) {
     super("EXPORT_SINK_FAILED", `export sink ${sink}: ${message}`, {

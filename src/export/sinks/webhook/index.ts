@@ -43,17 +43,27 @@ export class WebhookSink implements Sink {
     const limit = Math.max(1, this.#o.concurrency ?? 8);
     let next = 0;
     let failure: unknown = null;
+    const taken = events.map(() => false);
     const worker = async () => {
       // Once the exporter gave up on this send, no further event of it is posted.
       while (failure === null && next < events.length && !signal?.aborted) {
-        const event = events[next++]!;
-        await this.#post(event, signal).catch((err: unknown) => {
-          failure ??= err;
-        });
+        const i = next++;
+        await this.#post(events[i]!, signal).then(
+          () => {
+            taken[i] = true;
+          },
+          (err: unknown) => {
+            failure ??= err;
+          },
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, events.length) }, worker));
-    if (failure !== null) throw failure;
+    if (failure !== null) {
+      // The receiver took every event before the first it did not: those need not be sent again.
+      if (failure instanceof SinkError) failure.delivered = taken.indexOf(false);
+      throw failure;
+    }
     if (signal?.aborted) throw new SinkError(this.name, "send aborted");
   }
 
