@@ -193,6 +193,11 @@ export interface LedgerStore {
   readChain(chain: string, fromSeq: number, limit: number): Promise<LedgerRecord[]>;
   query(q: RecordQuery): Promise<LedgerRecord[]>;
   checkpoints(chain: string): Promise<Checkpoint[]>;
+  /**
+   * Capability: checkpoints of `chain` after `afterSeq`, in seq order, at most `limit`: a page, for a
+   * reader that must not load every checkpoint the chain ever had (the exporter). Every built-in store has it.
+   */
+  checkpointsAfter?(chain: string, afterSeq: number, limit: number): Promise<Checkpoint[]>;
   session(id: string): Promise<SessionRow | null>;
   sessions(q: { agent?: string; active?: boolean; limit?: number }): Promise<SessionRow[]>;
   putToken(row: TokenRow): Promise<void>;

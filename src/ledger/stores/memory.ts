@@ -166,6 +166,14 @@ export class MemoryStore implements LedgerStore {
     return (this.#checkpoints.get(chain) ?? []).map((c) => ({ ...c }));
   }
 
+  async checkpointsAfter(chain: string, afterSeq: number, limit: number): Promise<Checkpoint[]> {
+    const all = this.#checkpoints.get(chain) ?? [];
+    return all
+      .filter((c) => c.seq > afterSeq)
+      .slice(0, limit)
+      .map((c) => ({ ...c }));
+  }
+
   async session(id: string): Promise<SessionRow | null> {
     const row = this.#sessions.get(id);
     return row ? { ...row } : null;

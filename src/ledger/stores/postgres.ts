@@ -28,6 +28,7 @@ import { ChainWriter } from "./postgres-writer.js";
 import { checkpointValues, type Row, toCheckpoint, toRecord, toSession, toToken } from "./rows.js";
 import {
   CHAINS_SQL,
+  CHECKPOINTS_AFTER_SQL,
   CHECKPOINTS_SQL,
   GET_CURSOR_SQL,
   numbered,
@@ -295,6 +296,15 @@ export class PostgresStore implements LedgerStore {
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
     return (await this.#rows("reading checkpoints", pgSql(CHECKPOINTS_SQL), [chain])).map(toCheckpoint);
+  }
+
+  async checkpointsAfter(chain: string, afterSeq: number, limit: number): Promise<Checkpoint[]> {
+    const rows = await this.#rows("reading checkpoints", pgSql(CHECKPOINTS_AFTER_SQL), [
+      chain,
+      afterSeq,
+      limit,
+    ]);
+    return rows.map(toCheckpoint);
   }
 
   async session(id: string): Promise<SessionRow | null> {

@@ -50,6 +50,7 @@ export const CHAINS_SQL = `WITH RECURSIVE c(chain) AS (
 
 export const READ_CHAIN_SQL = `SELECT ${RECORD_COLUMNS} FROM records WHERE chain = ? AND seq >= ? ORDER BY seq LIMIT ?`;
 export const CHECKPOINTS_SQL = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? ORDER BY seq`;
+export const CHECKPOINTS_AFTER_SQL = `SELECT ${CHECKPOINT_COLUMNS} FROM checkpoints WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?`;
 export const SESSION_SQL = "SELECT * FROM sessions WHERE id = ?";
 export const PUT_TOKEN_SQL = `INSERT INTO tokens
   (id, hash, role, agent, name, created_at, revoked_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

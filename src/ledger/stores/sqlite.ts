@@ -32,6 +32,7 @@ import {
 } from "./rows.js";
 import {
   CHAINS_SQL,
+  CHECKPOINTS_AFTER_SQL,
   CHECKPOINTS_SQL,
   GET_CURSOR_SQL,
   PUT_CURSOR_SQL,
@@ -181,6 +182,11 @@ export class SqliteStore implements LedgerStore {
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
     return (await this.#rows("reading checkpoints", CHECKPOINTS_SQL, [chain])).map(toCheckpoint);
+  }
+
+  async checkpointsAfter(chain: string, afterSeq: number, limit: number): Promise<Checkpoint[]> {
+    const rows = await this.#rows("reading checkpoints", CHECKPOINTS_AFTER_SQL, [chain, afterSeq, limit]);
+    return rows.map(toCheckpoint);
   }
 
   async session(id: string): Promise<SessionRow | null> {
