@@ -1,7 +1,7 @@
 // Starts the HTTP service on a local address (127.0.0.1 unless told otherwise).
 import type { Warden } from "../warden.js";
 import { type AppOptions, createApp } from "./app.js";
-import { listenApp } from "./listen.js";
+import { type ConnectionLimits, listenApp } from "./listen.js";
 import { Metrics } from "./metrics.js";
 
 export { type AppOptions, createApp } from "./app.js";
@@ -16,7 +16,12 @@ export { readText } from "./body.js";
 export { bearerToken, providerBearer } from "./credentials.js";
 export { createHttpApp, type ErrorRenderer, type HttpAppOptions } from "./http-app.js";
 export type { PublicError } from "./http-errors.js";
-export { type Listening, listenApp } from "./listen.js";
+export {
+  type ConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  type Listening,
+  listenApp,
+} from "./listen.js";
 export { Metrics } from "./metrics.js";
 export { siteCheck } from "./site-check.js";
 export { DEFAULT_TOKEN_LIMITS, type TokenLimitOptions } from "./token-limits.js";
@@ -30,7 +35,7 @@ export interface RunningServer {
 
 export async function startServer(
   warden: Warden,
-  options: { host?: string; port?: number } & AppOptions = {},
+  options: { host?: string; port?: number; connections?: Partial<ConnectionLimits> } & AppOptions = {},
 ): Promise<RunningServer> {
   const metrics = new Metrics(warden.ledger);
   const book = warden.approvals.queue.book;
@@ -39,7 +44,11 @@ export async function startServer(
   if (exporter) metrics.trackExport(() => new Map([...exporter.stats()].map(([k, s]) => [k, s.lag])));
   const host = options.host ?? "127.0.0.1";
   const app = createApp(warden, metrics, { host, tokenLimits: options.tokenLimits, now: options.now });
-  const listening = await listenApp(app, { host, port: options.port ?? 8787 });
+  const listening = await listenApp(app, {
+    host,
+    port: options.port ?? 8787,
+    connections: options.connections,
+  });
   return {
     url: listening.origin,
     port: listening.port,

@@ -1,5 +1,6 @@
 // Serves a hono app on host:port over node:http, for `warden start` and `warden mcp --listen`.
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Env, Hono } from "hono";
 
@@ -11,14 +12,53 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** What one client can hold of a listener before it has sent a whole request. */
+export interface ConnectionLimits {
+  /**
+   * Open connections at most. Past it, a new connection takes the place of the one that has waited
+   * longest without a request in progress (idle keep-alive, or headers still coming); when every one
+   * is busy, the new one is closed. Below the process's file limit, so the ledger and the MCP upstreams
+   * always get theirs.
+   */
+  maxConnections: number;
+  /** Time a client has to send a request's headers (a slowloris sending them a byte at a time is cut). */
+  headersTimeoutMs: number;
+  /**
+   * Time a client has to send a whole request, body included. Only the request: a long poll or a stream
+   * it is answered with is not cut.
+   */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 4_096,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+};
+
 export async function listenApp<E extends Env>(
   app: Hono<E>,
-  options: { host: string; port: number },
+  options: { host: string; port: number; connections?: Partial<ConnectionLimits> },
 ): Promise<Listening> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: options.host,
+        port: options.port,
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+          // How often node looks for connections past those timeouts (default 30 s, longer than they are).
+          connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.headersTimeoutMs / 2)),
+        },
+      },
+      () => resolve(s),
+    );
     s.once("error", reject);
   });
+  boundConnections(server, limits.maxConnections);
   const port = (server.address() as AddressInfo).port;
   const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host;
   return {
@@ -31,4 +71,46 @@ export async function listenApp<E extends Env>(
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
   };
+}
+
+/**
+ * Keeps at most `max` connections open. A connection without a request in progress costs nothing to
+ * close (a client reconnects), so connections opened and left idle, by anyone, never lock others out.
+ */
+function boundConnections(server: ReturnType<typeof serve>, max: number): void {
+  /** Requests in progress per open connection. */
+  const busy = new Map<Socket, number>();
+  /** Open connections with no request in progress, the longest idle first. */
+  const idle = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    if (busy.size >= max) {
+      const oldest = idle.values().next().value;
+      if (oldest === undefined) {
+        socket.destroy();
+        return;
+      }
+      idle.delete(oldest);
+      busy.delete(oldest);
+      oldest.destroy();
+    }
+    busy.set(socket, 0);
+    idle.add(socket);
+    socket.once("close", () => {
+      busy.delete(socket);
+      idle.delete(socket);
+    });
+  });
+  server.on("request", (req: { socket: Socket }, res: ServerResponse) => {
+    const socket = req.socket;
+    const n = busy.get(socket);
+    if (n === undefined) return;
+    busy.set(socket, n + 1);
+    idle.delete(socket);
+    res.once("close", () => {
+      const left = (busy.get(socket) ?? 1) - 1;
+      if (!busy.has(socket)) return;
+      busy.set(socket, left);
+      if (left === 0) idle.add(socket);
+    });
+  });
 }
