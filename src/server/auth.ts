@@ -1,4 +1,5 @@
 // Who is calling, and may they: credentials turn a request into a principal; routes name the roles they admit.
+import type { ServerResponse } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
 import { WardenError } from "../errors.js";
 import type { VerifiedUser } from "../identity/index.js";
@@ -69,14 +70,31 @@ export function authenticate(
       throw new WardenError("UNAUTHENTICATED", "a valid bearer token is required");
     }
     c.set("principal", principal);
-    if (options.limits) admit(c, options.limits, principal.id);
-    await next();
+    if (!options.limits) return next();
+    const end = admit(c, options.limits, principal.id);
+    // In progress until its answer is wholly sent (a stream included) or its client has gone.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (outgoing === undefined) {
+      try {
+        await next();
+      } finally {
+        end();
+      }
+      return;
+    }
+    outgoing.once("close", end);
+    try {
+      await next();
+    } catch (err) {
+      end();
+      throw err;
+    }
   };
 }
 
-function admit(c: Context, limits: TokenLimits, tokenId: string): void {
+function admit(c: Context, limits: TokenLimits, tokenId: string): () => void {
   try {
-    limits.admit(c, tokenId);
+    return limits.admit(c, tokenId);
   } catch (err) {
     const retryAfterMs = err instanceof WardenError ? err.details?.retryAfterMs : undefined;
     if (typeof retryAfterMs === "number") c.header("retry-after", String(Math.ceil(retryAfterMs / 1000)));

@@ -9,6 +9,11 @@ export interface TokenLimitOptions {
   /** Body bytes a token may send per second on average, and at once (parsing costs CPU per byte). */
   bytesPerSecond: number;
   byteBurst: number;
+  /**
+   * Requests a token may have in progress at once (a long poll, an event stream, a body still coming):
+   * each holds a connection and memory until it ends, which the request budget alone does not bound.
+   */
+  maxInFlight: number;
 }
 
 /**
@@ -22,6 +27,7 @@ export const DEFAULT_TOKEN_LIMITS: TokenLimitOptions = {
   requestBurst: 20_000,
   bytesPerSecond: 512 * 1024,
   byteBurst: 2 * 1024 * 1024,
+  maxInFlight: 256,
 };
 
 interface Budget {
@@ -40,6 +46,8 @@ export class TokenLimits {
   readonly #o: TokenLimitOptions;
   readonly #now: () => number;
   readonly #budgets = new Map<string, Budget>();
+  /** Requests in progress, by token (none: absent, so the table holds only tokens at work). */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(options: Partial<TokenLimitOptions> = {}, now: () => number = Date.now) {
     this.#o = { ...DEFAULT_TOKEN_LIMITS, ...options };
@@ -48,14 +56,23 @@ export class TokenLimits {
 
   /**
    * Charges one request and its declared body size to `tokenId`, or throws RATE_LIMITED (nothing
-   * charged) when the token's budget is spent, PAYLOAD_TOO_LARGE when no budget could ever hold it. Checked before the body is read, so a refused flood
-   * costs no parsing.
+   * charged) when the token's budget is spent or it has maxInFlight requests in progress,
+   * PAYLOAD_TOO_LARGE when no budget could ever hold it. Checked before the body is read, so a refused
+   * flood costs no parsing. Returns the function that ends the request's time in progress.
    */
-  admit(c: Context, tokenId: string): void {
+  admit(c: Context, tokenId: string): () => void {
     const declared = Math.max(0, Number(c.req.header("content-length") ?? 0) || 0);
     // No wait would ever admit it: told to retry, a client would retry for ever.
     if (declared > this.#o.byteBurst) {
       throw new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${this.#o.byteBurst} bytes`);
+    }
+    const inFlight = this.#inFlight.get(tokenId) ?? 0;
+    if (inFlight >= this.#o.maxInFlight) {
+      throw new WardenError(
+        "RATE_LIMITED",
+        `this token has ${inFlight} requests in progress, its most at once: wait for one to end`,
+        { retryAfterMs: 1_000 },
+      );
     }
     const budget = this.#budget(tokenId);
     if (budget.requests < 1 || budget.bytes < declared || budget.bytes < 0) {
@@ -75,6 +92,15 @@ export class TokenLimits {
       // Only what the declared length did not cover; a budget may go below zero, refusing what follows.
       if (bytes > declared) budget.bytes -= bytes - declared;
     });
+    this.#inFlight.set(tokenId, inFlight + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.#inFlight.get(tokenId) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(tokenId, left);
+      else this.#inFlight.delete(tokenId);
+    };
   }
 
   #budget(tokenId: string): Budget {

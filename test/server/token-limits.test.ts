@@ -1,6 +1,7 @@
 // One token cannot stall the service: per-token budgets of requests and body bytes, checked before parsing.
 import { request } from "node:http";
-import { describe, expect, it } from "vitest";
+import { connect, type Socket } from "node:net";
+import { describe, expect, it, vi } from "vitest";
 import { createApp, createToken, Metrics, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden, PLAIN_POLICY } from "../helpers.js";
 import { apiClient } from "./api-client.js";
@@ -123,5 +124,40 @@ describe("per-token limits", () => {
     for (let i = 0; i < 3; i++) expect((await get(a)).status).toBe(200);
     expect((await get(a)).status).toBe(429);
     expect((await get(b)).status).toBe(200);
+  });
+
+  it("limits the requests one token has in progress at once; other tokens are answered, and a request that ends frees its place", async () => {
+    const { warden } = await openWarden(PLAIN_POLICY);
+    const server = await startServer(warden, { port: 0, tokenLimits: { maxInFlight: 3 } });
+    onCleanup(() => server.close());
+    const store = warden.ledger.store;
+    const holder = (await createToken(store, { role: "agent", agent: "slow-bot" })).token;
+    const other = (await createToken(store, { role: "agent", agent: "calm-bot" })).token;
+    // Three decisions whose bodies never finish arriving: each holds a request in progress.
+    const held: Socket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const socket = connect(server.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      onCleanup(() => void socket.destroy());
+      await new Promise((r) => socket.once("connect", r));
+      const arrived = new Promise((r) => socket.once("data", r));
+      socket.write(
+        `POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${holder}\r\n` +
+          "Content-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n{",
+      );
+      await arrived; // 100 Continue: the request is in progress
+      held.push(socket);
+    }
+    const api = apiClient(() => server.url);
+    // Once the three are admitted (their authentication is asynchronous), a fourth is refused.
+    await vi.waitFor(async () =>
+      expect(await api("GET", "/v1/calls/c1", holder)).toMatchObject({
+        status: 429,
+        body: { error: { code: "RATE_LIMITED" } },
+      }),
+    );
+    expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
+    held[0]?.destroy();
+    await vi.waitFor(async () => expect((await api("GET", "/v1/calls/c1", holder)).status).toBe(404));
   });
 });
