@@ -24,7 +24,7 @@ export {
 } from "./listen.js";
 export { Metrics } from "./metrics.js";
 export { siteCheck } from "./site-check.js";
-export { DEFAULT_TOKEN_LIMITS, type TokenLimitOptions } from "./token-limits.js";
+export { DEFAULT_TOKEN_LIMITS, type TokenLimitOptions, TokenLimits } from "./token-limits.js";
 export { createToken, hashToken, ROLES, type Role, TokenCache } from "./tokens.js";
 
 export interface RunningServer {

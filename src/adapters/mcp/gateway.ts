@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { currentProviderTokens } from "../../identity/index.js";
+import type { TokenLimitOptions } from "../../server/index.js";
 import type { Warden } from "../../warden.js";
 import type { ConnectedServer, McpServerSpec } from "./config.js";
 import { McpGatewayError } from "./errors.js";
@@ -180,7 +181,9 @@ export class McpGateway {
   }
 
   /** Streamable HTTP on host:port (default 127.0.0.1), path /mcp, bearer tokens as for `warden start`. */
-  async listen(options: { host?: string; port?: number } = {}): Promise<HttpListener> {
+  async listen(
+    options: { host?: string; port?: number; tokenLimits?: Partial<TokenLimitOptions> } = {},
+  ): Promise<HttpListener> {
     // Loaded on demand: a stdio gateway has no use for the HTTP stack.
     const { listenHttp } = await import("./http.js");
     const listener = await listenHttp(this, this.#ctx.warden.ledger.store, {
@@ -192,6 +195,7 @@ export class McpGateway {
       idleTimeoutMs: () => this.#ctx.warden.policy.mcp?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       provider: this.#ctx.providerTokens,
       resource: () => this.#ctx.warden.policy.identity.provider?.resource ?? null,
+      tokenLimits: options.tokenLimits,
     });
     this.#listeners.add(listener);
     return listener;

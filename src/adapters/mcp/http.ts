@@ -13,6 +13,7 @@ import {
   authenticate,
   bearerToken,
   createHttpApp,
+  DEFAULT_TOKEN_LIMITS,
   type ErrorRenderer,
   listenApp,
   type Principal,
@@ -20,6 +21,8 @@ import {
   readText,
   requireRole,
   TokenCache,
+  type TokenLimitOptions,
+  TokenLimits,
 } from "../../server/index.js";
 import { INEXACT_INTEGER_MESSAGE, idOf, RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
@@ -58,6 +61,11 @@ export interface HttpListenerOptions {
   provider?: () => ProviderTokens | null;
   /** This endpoint's public URL, the RFC 9728 resource (default: the listener's own URL). */
   resource?: () => string | null;
+  /**
+   * Per-token budgets of requests, body bytes and requests in progress, as `warden start`'s
+   * (DEFAULT_TOKEN_LIMITS, with a byte burst of at least maxBodyBytes so one largest message passes).
+   */
+  tokenLimits?: Partial<TokenLimitOptions>;
 }
 
 interface Entry {
@@ -120,7 +128,15 @@ export async function listenHttp(
       }),
       bearerToken(tokens),
     ],
-    { challenge },
+    {
+      challenge,
+      // One token's flood of messages, or of requests left open (a body trickled, a call that waits),
+      // must not hold the gateway for the others.
+      limits: new TokenLimits({
+        byteBurst: Math.max(DEFAULT_TOKEN_LIMITS.byteBurst, options.maxBodyBytes),
+        ...options.tokenLimits,
+      }),
+    },
   );
 
   // OAuth 2.0 Protected Resource Metadata (RFC 9728) naming the provider that issues tokens for this endpoint.

@@ -1,8 +1,9 @@
 // The MCP listener on the service's HTTP stack: JSON-RPC errors with Warden's codes, and an unexpected
 // failure that says nothing of its cause.
-import { describe, expect, it } from "vitest";
-import { createToken } from "../../../src/server/index.js";
-import { openWarden } from "../../helpers.js";
+import { connect } from "node:net";
+import { describe, expect, it, vi } from "vitest";
+import { createToken, type TokenLimitOptions } from "../../../src/server/index.js";
+import { onCleanup, openWarden } from "../../helpers.js";
 import { EVERYTHING, gatewayFor, stdioServer } from "./helpers.js";
 
 const INIT = JSON.stringify({
@@ -12,10 +13,10 @@ const INIT = JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
 });
 
-async function listening() {
+async function listening(tokenLimits: Partial<TokenLimitOptions> = {}) {
   const { warden } = await openWarden({ default: "allow" });
   const gateway = await gatewayFor(warden, { servers: [stdioServer("everything", EVERYTHING)] });
-  const listener = await gateway.listen({ port: 0 });
+  const listener = await gateway.listen({ port: 0, tokenLimits });
   const post = (headers: Record<string, string>, path = "/mcp", body = INIT) =>
     fetch(new URL(path, listener.url), {
       method: "POST",
@@ -26,7 +27,7 @@ async function listening() {
       },
       body,
     });
-  return { warden, post };
+  return { warden, post, listener };
 }
 
 interface RpcError {
@@ -132,5 +133,49 @@ describe("warden mcp --listen errors", () => {
       expect(put.headers.get("allow")).toBe("GET, POST, DELETE");
       await put.body?.cancel();
     }
+  });
+
+  it("keeps per-token limits: requests in progress past maxInFlight get 429, other tokens are served", async () => {
+    const { warden, post, listener } = await listening({ maxInFlight: 2 });
+    const holder = (await createToken(warden.ledger.store, { role: "agent", agent: "a" })).token;
+    const other = (await createToken(warden.ledger.store, { role: "agent", agent: "b" })).token;
+    // Two messages whose bodies never finish arriving.
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(listener.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      onCleanup(() => void socket.destroy());
+      await new Promise((r) => socket.once("connect", r));
+      socket.write(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${holder}\r\n` +
+          "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+          "Content-Length: 1000\r\n\r\n{",
+      );
+    }
+    await vi.waitFor(async () => {
+      const refused = await post({ authorization: `Bearer ${holder}` });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as RpcError).error.data.code).toBe("RATE_LIMITED");
+    });
+    const served = await post({ authorization: `Bearer ${other}` });
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+  });
+
+  it("refuses one token's flood of large messages once its byte budget is spent", async () => {
+    const { warden, post } = await listening({ byteBurst: 64 * 1024, bytesPerSecond: 1 });
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    const big = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "ping",
+      params: { pad: "x".repeat(20_000) },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await post({ authorization: `Bearer ${token}` }, "/mcp", big);
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
   });
 });
