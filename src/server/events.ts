@@ -8,6 +8,11 @@ export const POLL_MS = 300;
 export const HEARTBEAT_MS = 15_000;
 /** Events a client may fall behind by before it is dropped (its EventSource reconnects and re-reads). */
 export const CLIENT_BUFFER = 1024;
+/**
+ * Bytes a client may fall behind by, whatever the count: a record holds a call's arguments (up to a
+ * 1 MiB body), so 1,024 of them held for a client that stopped reading could take a gigabyte.
+ */
+export const CLIENT_BUFFER_BYTES = 4 * 1024 * 1024;
 const PAGE = 500;
 
 type Listener = (records: readonly LedgerRecord[]) => void;
@@ -131,7 +136,7 @@ export interface StreamOptions {
   visible?: (record: LedgerRecord) => boolean;
 }
 
-/** The SSE stream of one client: records, a heartbeat comment, and a bounded queue. */
+/** The SSE stream of one client: records, a heartbeat comment, and a queue bounded in events and bytes. */
 export function eventStream(feed: RecordFeed, options: StreamOptions = {}): ReadableStream<Uint8Array> {
   let cleanup: () => void = () => undefined;
   return new ReadableStream<Uint8Array>(
@@ -175,7 +180,11 @@ export function eventStream(feed: RecordFeed, options: StreamOptions = {}): Read
         cleanup();
       },
     },
-    new CountQueuingStrategy({ highWaterMark: CLIENT_BUFFER }),
+    // Each event counts as at least 4 KiB: at most CLIENT_BUFFER events and CLIENT_BUFFER_BYTES bytes.
+    {
+      highWaterMark: CLIENT_BUFFER_BYTES,
+      size: (chunk?: Uint8Array) => Math.max(chunk?.byteLength ?? 0, CLIENT_BUFFER_BYTES / CLIENT_BUFFER),
+    },
   );
 }
 

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { Warden } from "../../src/index.js";
-import { CLIENT_BUFFER, eventStream, RecordFeed } from "../../src/server/events.js";
+import { CLIENT_BUFFER, CLIENT_BUFFER_BYTES, eventStream, RecordFeed } from "../../src/server/events.js";
 import { createApp, createToken, Metrics, type RunningServer, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden } from "../helpers.js";
 
@@ -414,6 +414,29 @@ describe("GET /v1/events", () => {
     const events = text.split("\n\n").filter((e) => e.startsWith("event: record"));
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBeLessThan(CLIENT_BUFFER + 50);
+    expect(feed.listeners).toBe(0);
+  });
+
+  it("drops a client that stops reading once large records it has not read pass CLIENT_BUFFER_BYTES", async () => {
+    const feed = new RecordFeed(warden.ledger, 50);
+    const stream = eventStream(feed, { heartbeatMs: 60_000 });
+    await feed.ready();
+    // Far fewer than CLIENT_BUFFER records, but together more bytes than the client's buffer holds.
+    const pad = "x".repeat(400_000);
+    const n = Math.ceil(CLIENT_BUFFER_BYTES / pad.length) + 5;
+    const record = { kind: "alert" as const, session: null, agent: null, callId: null, data: { pad } };
+    for (let i = 0; i < n; i++) await warden.ledger.append(record);
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const events = text.split("\n\n").filter((e) => e.startsWith("event: record"));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(n);
     expect(feed.listeners).toBe(0);
   });
 
