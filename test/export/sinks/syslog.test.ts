@@ -1,46 +1,18 @@
 // Syslog sink against a local receiver: RFC 5424 over UDP, TCP and TLS (RFC 5425 framing), JSON and CEF bodies.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent, SyslogSink } from "../../../src/export/index.js";
 import { toCef } from "../../../src/export/sinks/syslog/cef.js";
 import { onCleanup, openWarden } from "../../helpers.js";
+import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { alertEvent, expectBigCallDeadLettered, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
 import { parse5424, parseCef, SyslogReceiver } from "../receivers/syslog.js";
 
-let tls: { key: string; cert: string; certPath: string };
+let tls: TestCertificate;
 
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), "warden-tls-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ],
-    { stdio: "ignore" },
-  );
-  tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8"), certPath: cert };
+  tls = selfSignedCertificate(["DNS:localhost", "IP:127.0.0.1"]);
 });
+afterAll(() => tls.remove());
 
 async function receiver(): Promise<SyslogReceiver> {
   const r = await new SyslogReceiver().start(tls);

@@ -1,10 +1,7 @@
 // The vault provider's transport: headers Vault expects, sealed and standby nodes, redirects, TLS
 // settings, and answers that are too slow or too large.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -15,6 +12,7 @@ import {
   VaultProvider,
 } from "../../../src/secrets/index.js";
 import { tempDir } from "../../helpers.js";
+import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
 import { session, sqliteLedger } from "../helpers.js";
 
@@ -167,36 +165,11 @@ describe("Vault transport", () => {
   });
 
   describe("TLS", () => {
-    let tls: { key: string; cert: string; certPath: string };
-    const dir = mkdtempSync(join(tmpdir(), "warden-vault-tls-"));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    let tls: TestCertificate;
     beforeAll(() => {
-      const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-      execFileSync(
-        "openssl",
-        [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          key,
-          "-out",
-          cert,
-          "-days",
-          "1",
-          "-subj",
-          "/CN=vault.test",
-          "-addext",
-          "subjectAltName=DNS:vault.test",
-        ],
-        { stdio: "ignore" },
-      );
-      tls = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8"), certPath: cert };
+      tls = selfSignedCertificate(["DNS:vault.test"]);
     });
+    afterAll(() => tls.remove());
 
     it("trusts the configured CA and checks the certificate against serverName", async () => {
       const vault = await fake({ ...OPTIONS, tls: { key: tls.key, cert: tls.cert } });
