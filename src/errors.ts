@@ -33,6 +33,8 @@ export type ErrorCode =
   /** The call differs from the one that was approved (or the approver saw another digest). */
   | "APPROVAL_MISMATCH"
   | "APPROVAL_NOT_FOUND"
+  /** The session already has approvals.maxPendingPerSession approvals pending: the call was denied, nobody asked. */
+  | "APPROVALS_PENDING_LIMIT"
   /** The approval was already decided, or this approver already gave their answer. */
   | "APPROVAL_CLOSED"
   /** An inbound webhook's signature, timestamp or headers do not verify. */
@@ -160,6 +162,15 @@ export class RateLimitedError extends WardenError {
     });
     this.refusal = refusal;
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The call would have asked for an approval while its session had too many pending; nobody was asked. */
+export class ApprovalsPendingLimitError extends WardenError {
+  readonly refusal: RefusalInfo;
+  constructor(refusal: RefusalInfo) {
+    super("APPROVALS_PENDING_LIMIT", `tool "${refusal.tool}" denied: ${refusal.reason}`, { ...refusal });
+    this.refusal = refusal;
   }
 }
 

@@ -25,6 +25,7 @@ export {
   ApprovalDeniedError,
   ApprovalExpiredError,
   ApprovalMismatchError,
+  ApprovalsPendingLimitError,
   type ErrorCode,
   InvalidArgsError,
   LedgerUnavailableError,

@@ -72,6 +72,8 @@ export function denialText(err: WardenError): string {
     APPROVAL_EXPIRED: "Nobody approved it in time; tell the user it is waiting for a human decision.",
     APPROVAL_MISMATCH: "The call changed after it was approved; ask again with the arguments you mean.",
     RATE_LIMITED: `Wait ${Math.ceil(Number(err.details?.retryAfterMs ?? 0) / 1000)} s before trying again.`,
+    APPROVALS_PENDING_LIMIT:
+      "Calls of this session already wait for people; do not ask again until they are decided.",
     LEDGER_UNAVAILABLE: "Warden could not record the call; try again later.",
   };
   const what = err.message.replace(/[.\s]+$/, "");

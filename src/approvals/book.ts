@@ -31,6 +31,11 @@ export class ApprovalBook {
   readonly #orphans = new Map<string, LedgerRecord[]>();
   readonly #grants = new Map<string, Grant[]>();
   readonly #waiters = new Map<string, Set<Waiter>>();
+  /**
+   * Per session, the ids of its approvals still pending, and of those this process is asking for whose
+   * request is not recorded yet (reserve): what approvals.maxPendingPerSession counts.
+   */
+  readonly #pendingBySession = new Map<string, Set<string>>();
   readonly #window: ReadWindow;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
@@ -148,6 +153,7 @@ export class ApprovalBook {
       if (!view || this.#byId.has(view.id)) return;
       this.#byId.set(view.id, view);
       this.#byCall.set(view.callId, view.id);
+      this.#addPending(view.session, view.id);
       for (const early of this.#orphans.get(view.id) ?? []) this.#applyDecision(early);
       this.#orphans.delete(view.id);
       this.#settle(view);
@@ -185,6 +191,7 @@ export class ApprovalBook {
     }
     view.status = statusOf(view, now);
     if (view.status === "pending") return;
+    this.#dropPending(view.session, view.id);
     if (view.status === "expired" && !view.decisions.some((d) => d.decision === "expire")) return;
     const grant = grantOf(view);
     if (grant)
@@ -244,8 +251,45 @@ export class ApprovalBook {
     );
   }
 
-  /** Forgets the session's remembered approvals (the session ended). */
+  /**
+   * How many approvals of `session` are pending now, those being asked for in this process (reserve)
+   * included. One decided, or past its deadline, no longer counts.
+   */
+  pendingIn(session: string, now = Date.now()): number {
+    const ids = this.#pendingBySession.get(session);
+    if (!ids) return 0;
+    for (const id of ids) {
+      const view = this.#byId.get(id);
+      if (view) this.#settle(view, now);
+    }
+    return this.#pendingBySession.get(session)?.size ?? 0;
+  }
+
+  /** Counts an approval this process is asking for before its request record is read back. */
+  reserve(session: string, id: string): void {
+    this.#addPending(session, id);
+  }
+
+  /** Stops counting a reserved approval whose request was not recorded after all. */
+  unreserve(session: string, id: string): void {
+    if (!this.#byId.has(id)) this.#dropPending(session, id);
+  }
+
+  #addPending(session: string, id: string): void {
+    const ids = this.#pendingBySession.get(session);
+    if (ids) ids.add(id);
+    else this.#pendingBySession.set(session, new Set([id]));
+  }
+
+  #dropPending(session: string, id: string): void {
+    const ids = this.#pendingBySession.get(session);
+    if (!ids?.delete(id) || ids.size > 0) return;
+    this.#pendingBySession.delete(session);
+  }
+
+  /** Forgets the session's remembered approvals and what it has pending (the session ended). */
   endSession(session: string): void {
+    this.#pendingBySession.delete(session);
     for (const [key, list] of this.#grants) {
       const kept = list.filter((g) => g.session !== session);
       if (kept.length === 0) this.#grants.delete(key);

@@ -33,6 +33,11 @@ export const approvalsSchema = z.strictObject({
   ...approvalSettings,
   /** The longest "remember for a time" an approver may choose (default 24h). */
   maxRemember: upToAWeek.optional(),
+  /**
+   * How many approvals one session may have pending at once (default 20); a call that would ask for
+   * one more is denied (APPROVALS_PENDING_LIMIT) without asking anyone.
+   */
+  maxPendingPerSession: z.int().min(1).max(100_000).optional(),
   /** Signed notifications of new pending approvals (Standard Webhooks); the secret comes from the env. */
   webhooks: z
     .array(
@@ -128,7 +133,12 @@ export interface ApprovalChannels {
   integrations: readonly { name: string; secretEnv: string }[];
   publicUrl: string | null;
   maxRememberMs: number;
+  /** The most approvals one session may have pending at once. */
+  maxPendingPerSession: number;
 }
+
+/** Generous: an agent that meets it is flooding its approvers, not waiting on them. */
+export const DEFAULT_MAX_PENDING_PER_SESSION = 20;
 
 const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);
 
@@ -175,5 +185,6 @@ export function compileApprovalChannels(doc: ApprovalsDocument): ApprovalChannel
     integrations: Object.freeze((doc.integrations ?? []).map((i) => Object.freeze({ ...i }))),
     publicUrl: doc.publicUrl?.replace(/\/+$/, "") ?? null,
     maxRememberMs: doc.maxRemember ?? 24 * 3_600_000,
+    maxPendingPerSession: doc.maxPendingPerSession ?? DEFAULT_MAX_PENDING_PER_SESSION,
   });
 }

@@ -175,7 +175,11 @@ export class Approvals {
     return { key, approvalId: grant?.approvalId ?? null };
   }
 
-  /** The `approval.request` record for a new pending approval (the gate appends it with the intent). */
+  /**
+   * The `approval.request` record for a new pending approval (the gate appends it with the intent). It
+   * counts as pending in its session from now on (ApprovalBook.pendingIn); if the record is not
+   * appended after all, `abandon` stops that.
+   */
   request(
     call: AskedCall,
     key: string,
@@ -212,7 +216,13 @@ export class Approvals {
       callId: call.callId,
       data,
     };
+    this.book.reserve(call.session, id);
     return { id, digest, expiresAt, record };
+  }
+
+  /** An approval `request` made whose record was not appended (the ledger write failed). */
+  abandon(session: string, approvalId: string): void {
+    this.book.unreserve(session, approvalId);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Approvals, AskedCall, HeldApproval } from "../approvals/index.js";
 import type { Detections, Screening } from "../detect/index.js";
 import {
   ApprovalMismatchError,
+  ApprovalsPendingLimitError,
   RateLimitedError,
   type RefusalInfo,
   SessionEndedError,
@@ -129,9 +130,10 @@ export class Gate {
     const screening = this.#runDetectors(call, limited?.refused?.verdict ?? policyVerdict);
     const redaction = this.#redact(call, screening);
     const enforcement = this.#enforce(call, screening, redaction);
+    const { refused } = enforcement;
     const decision: GateDecision = {
-      ...factsOf(call, screening.verdict, redaction),
-      ...limitRefusal(limited),
+      ...factsOf(call, refused ?? screening.verdict, redaction),
+      ...(refused ? PENDING_LIMIT : limitRefusal(limited)),
       ...enforcement.outcome,
     };
     await this.#recordIntent(decision, call, {
@@ -189,10 +191,12 @@ export class Gate {
 
   /** What happens to the call: monitor mode allows everything; an `ask` goes to the approvals stage. */
   #enforce(call: AdmittedCall, { verdict, alsoAsked }: Screening, redaction: Redaction): Enforcement {
-    const byPolicy = call.policy.mode === "monitor" ? "allow" : verdict.effect;
-    if (byPolicy !== "ask")
-      return { outcome: { enforced: byPolicy, approval: null }, record: null, held: null };
-    return this.#ask(call, verdict, redaction, alsoAsked);
+    const monitor = call.policy.mode === "monitor";
+    if (verdict.effect !== "ask") {
+      const enforced = monitor ? "allow" : verdict.effect;
+      return { outcome: { enforced, approval: null }, record: null, held: null, refused: null };
+    }
+    return this.#ask(call, verdict, redaction, alsoAsked, monitor);
   }
 
   /** The policy's verdict; a command tool outside its sandbox is refused whatever the policy says. */
@@ -210,9 +214,17 @@ export class Gate {
   /**
    * An ask is let through by a remembered approval, or becomes a pending approval recorded with the
    * intent. A detector asking besides the rule (`alsoAsked`) is named in the approval's reason, and a
-   * remembered approval of the rule does not answer it.
+   * remembered approval of the rule does not answer it. A session that already has
+   * approvals.maxPendingPerSession pending is refused instead, nobody asked. In monitor mode nothing is
+   * asked: the call is let through, and a refusal is only recorded.
    */
-  #ask(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction, alsoAsked: string[]): Enforcement {
+  #ask(
+    call: AdmittedCall,
+    verdict: PolicyDecision,
+    redaction: Redaction,
+    alsoAsked: string[],
+    monitor: boolean,
+  ): Enforcement {
     const { session, policy } = call;
     const asked: AskedCall = {
       callId: call.callId,
@@ -236,14 +248,17 @@ export class Gate {
     };
     const remembered = this.#approvals.remembered(asked);
     if (remembered.approvalId !== null && alsoAsked.length === 0) {
-      const approval: RememberedApproval = {
-        id: remembered.approvalId,
-        status: "remembered",
-        expiresAt: null,
-        digest: null,
-        required: null,
-      };
-      return { outcome: { enforced: "allow", approval }, record: null, held: null };
+      const approval: RememberedApproval | null = monitor
+        ? null
+        : { id: remembered.approvalId, status: "remembered", expiresAt: null, digest: null, required: null };
+      return { outcome: { enforced: "allow", approval }, record: null, held: null, refused: null };
+    }
+    const refused = this.#pendingLimit(call, verdict);
+    if (monitor || refused) {
+      const outcome: DecisionOutcome = monitor
+        ? { enforced: "allow", approval: null }
+        : { enforced: "deny", approval: null };
+      return { outcome, record: null, held: null, refused };
     }
     const pending = this.#approvals.request(asked, remembered.key);
     const approval: PendingApproval = {
@@ -261,7 +276,25 @@ export class Gate {
             args: asked.shownArgs,
           }
         : null;
-    return { outcome: { enforced: "ask", approval }, record: pending.record, held };
+    return { outcome: { enforced: "ask", approval }, record: pending.record, held, refused: null };
+  }
+
+  /**
+   * The deny an ask becomes when its session already has approvals.maxPendingPerSession approvals
+   * pending (decided or expired ones no longer count), or null. It keeps one session from flooding the
+   * approvers, their webhooks and chat channels, and this process's memory with requests.
+   */
+  #pendingLimit(call: AdmittedCall, verdict: PolicyDecision): PolicyDecision | null {
+    const max = call.policy.approvalChannels.maxPendingPerSession;
+    const pending = this.#approvals.book.pendingIn(call.session.id);
+    if (pending < max) return null;
+    return {
+      effect: "deny",
+      ruleId: PENDING_LIMIT_RULE,
+      reason:
+        `this session already has ${pending} approvals pending (approvals.maxPendingPerSession: ${max}); ` +
+        `rule ${verdict.ruleId} would ask for another, so nobody was asked: wait until some are decided`,
+    };
   }
 
   /**
@@ -316,6 +349,7 @@ export class Gate {
       await Promise.all([intent, ...more.map((a) => this.#ledger.append(a))]);
     } catch (err) {
       if (took) await Promise.resolve(this.#policy.limiter.refund(took)).catch(() => undefined);
+      if (approval?.status === "pending") this.#approvals.abandon(session.id, approval.id);
       if (held) await this.#approvals.release(held.approval.id).catch(() => undefined);
       // Nothing was recorded under a caller's id: it may be used again.
       if (call.chosenId) await this.#ledger.store.callIds?.release(call.callId).catch(() => undefined);
@@ -587,7 +621,13 @@ interface Enforcement {
   outcome: DecisionOutcome;
   record: RecordInput | null;
   held: { approval: HeldApproval; args: JsonValue } | null;
+  /** An ask turned into a deny by approvals.maxPendingPerSession: the verdict recorded instead. */
+  refused: PolicyDecision | null;
 }
+
+/** The rule a refusal by approvals.maxPendingPerSession names. */
+const PENDING_LIMIT_RULE = "approvals:maxPendingPerSession";
+const PENDING_LIMIT: LimitRefusal = { code: "APPROVALS_PENDING_LIMIT", retryAfterMs: null };
 
 function factsOf(call: AdmittedCall, verdict: PolicyDecision, redaction: Redaction): DecisionFacts {
   return {
@@ -662,5 +702,6 @@ export function refusalError(decision: GateDecision): WardenError {
     reason: decision.reason,
   };
   if (decision.code === "RATE_LIMITED") return new RateLimitedError(info, decision.retryAfterMs);
+  if (decision.code === "APPROVALS_PENDING_LIMIT") return new ApprovalsPendingLimitError(info);
   return new ToolDeniedError(info);
 }

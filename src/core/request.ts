@@ -44,9 +44,13 @@ export interface DecisionFacts {
   redacted: string[];
 }
 
-/** A rate limit that turned the call into a deny (in monitor mode: would have), with the wait; or none. */
+/**
+ * A limit that turned the call into a deny (in monitor mode: would have): a rate limit, with the wait, or
+ * approvals.maxPendingPerSession (an ask while the session had that many approvals pending); or none.
+ */
 export type LimitRefusal =
   | { code: "RATE_LIMITED"; retryAfterMs: number }
+  | { code: "APPROVALS_PENDING_LIMIT"; retryAfterMs: null }
   | { code: null; retryAfterMs: null };
 
 /**

@@ -64,3 +64,42 @@ describe("ApprovalBook polling", () => {
     expect(book.get(asked.approval!.id)?.status).toBe("pending");
   });
 });
+
+describe("ApprovalBook.pendingIn", () => {
+  const ALICE = { name: "alice@sec.example.com", role: "approver" as const, via: "api" };
+
+  it("counts a session's pending approvals; a decided or expired one stops counting at once", async () => {
+    const { warden } = await openWarden({
+      default: "allow",
+      rules: [{ id: "mail-asks", tool: "send_email", decision: "ask" }],
+      approvals: { timeout: "1m" },
+    });
+    const book = warden.approvals.queue.book;
+    const session = await warden.session({ agent: "bot", onBehalfOf: "carol@example.com", intent: "mail" });
+    const other = await warden.session({ agent: "bot", onBehalfOf: "carol@example.com", intent: "mail" });
+    expect(book.pendingIn(session.id)).toBe(0);
+    const a = await session.check("send_email", { to: "a@example.com" });
+    const b = await session.check("send_email", { to: "b@example.com" });
+    await other.check("send_email", { to: "c@example.com" });
+    expect(book.pendingIn(session.id)).toBe(2);
+    expect(book.pendingIn(other.id)).toBe(1);
+
+    await warden.approvals.queue.decide(a.approval!.id, { decision: "approve", approver: ALICE });
+    expect(book.pendingIn(session.id)).toBe(1);
+    // Past its deadline, before anyone records the expiry.
+    expect(book.pendingIn(session.id, Date.parse(b.approval!.expiresAt!) + 1)).toBe(0);
+    expect(book.pendingIn(other.id)).toBe(1);
+  });
+
+  it("counts a reserved approval until its request is read or it is given up", async () => {
+    const { warden } = await openWarden({ default: "allow" });
+    const book = warden.approvals.queue.book;
+    book.reserve("ses_x", "apr_1");
+    book.reserve("ses_x", "apr_2");
+    expect(book.pendingIn("ses_x")).toBe(2);
+    book.unreserve("ses_x", "apr_1");
+    expect(book.pendingIn("ses_x")).toBe(1);
+    book.endSession("ses_x");
+    expect(book.pendingIn("ses_x")).toBe(0);
+  });
+});

@@ -43,6 +43,24 @@ describe("ledger failures around a call", () => {
     await expect(send()).resolves.toBe("sent");
     await expect(send()).rejects.toMatchObject({ code: "RATE_LIMITED" });
   });
+
+  it("an ask whose intent could not be recorded does not count against approvals.maxPendingPerSession", async () => {
+    const { store, session } = await open({
+      default: "allow",
+      rules: [{ id: "mail-asks", tool: "send_email", decision: "ask" }],
+      approvals: { maxPendingPerSession: 1 },
+    });
+    for (let i = 0; i < 3; i++) {
+      store.failNext(1);
+      await expect(session.check("send_email", { to: `u${i}@example.com` })).rejects.toMatchObject({
+        code: "LEDGER_UNAVAILABLE",
+      });
+    }
+    expect((await session.check("send_email", { to: "bob@example.com" })).enforced).toBe("ask");
+    expect((await session.check("send_email", { to: "eve@example.com" })).code).toBe(
+      "APPROVALS_PENDING_LIMIT",
+    );
+  });
 });
 
 describe("Warden.open that fails part way", () => {

@@ -58,6 +58,44 @@ async function pendingCall() {
 }
 
 describe("approvals over HTTP", () => {
+  it("denies a session's ask past approvals.maxPendingPerSession (default 20) with APPROVALS_PENDING_LIMIT", async () => {
+    const session = await api("POST", "/v1/sessions", tokens.agent, {
+      agent: "mail-bot",
+      onBehalfOf: "carol@example.com",
+      intent: "reply",
+    });
+    const ask = (i: number) =>
+      api("POST", "/v1/decisions", tokens.agent, {
+        session: session.body.id,
+        tool: "send_email",
+        args: { to: `u${i}@example.com` },
+      });
+    const asked: { approval: { id: string } }[] = [];
+    for (let i = 0; i < 20; i++) {
+      const d = await ask(i);
+      expect(d.body).toMatchObject({ decision: "pending" });
+      asked.push(d.body);
+    }
+    const refused = await ask(20);
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({
+      decision: "deny",
+      effect: "deny",
+      code: "APPROVALS_PENDING_LIMIT",
+      ruleId: "approvals:maxPendingPerSession",
+      approval: null,
+    });
+    expect(refused.body.reason).toContain("20 approvals pending");
+    expect((await api("GET", "/v1/approvals?limit=100", tokens.approver)).body.approvals).toHaveLength(20);
+
+    const decided = await api("POST", `/v1/approvals/${asked[0]!.approval.id}/decision`, tokens.approver, {
+      decision: "deny",
+      reason: "no",
+    });
+    expect(decided.status).toBe(200);
+    expect((await ask(21)).body).toMatchObject({ decision: "pending" });
+  });
+
   it("shows the approvals of an ended session as closed, with the reason, and says an HTTP caller cannot be watched", async () => {
     const call = await pendingCall();
     const open = await api("GET", `/v1/approvals/${call.approval.id}`, tokens.approver);
