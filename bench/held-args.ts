@@ -18,6 +18,9 @@ export async function benchHeldArgs(n = 2_000) {
     const policy = {
       default: "allow",
       rules: [{ id: "ask", tool: "send_email", decision: "ask" }],
+      // Every call of the one session stays pending: the cap on pending approvals must not turn them
+      // into denials.
+      approvals: { maxPendingPerSession: n + 100 },
       ...(redact ? { redact: { send_email: ["$.body"] } } : {}),
     };
     const warden = await Warden.open({
@@ -28,7 +31,8 @@ export async function benchHeldArgs(n = 2_000) {
     const ms: number[] = [];
     for (let i = 0; i < n + 100; i++) {
       const t = performance.now();
-      await session.check("send_email", { ...args, i });
+      const decided = await session.check("send_email", { ...args, i });
+      if (decided.enforced !== "ask") throw new Error(`call ${i} was not asked: ${decided.reason}`);
       if (i >= 100) ms.push(performance.now() - t);
     }
     await warden.close();
