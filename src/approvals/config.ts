@@ -34,7 +34,7 @@ export const approvalsSchema = z.strictObject({
   /** The longest "remember for a time" an approver may choose (default 24h). */
   maxRemember: upToAWeek.optional(),
   /**
-   * How many approvals one session may have pending at once (default 20); a call that would ask for
+   * How many approvals one session may have pending at once (default 100); a call that would ask for
    * one more is denied (APPROVALS_PENDING_LIMIT) without asking anyone.
    */
   maxPendingPerSession: z.int().min(1).max(100_000).optional(),
@@ -138,7 +138,7 @@ export interface ApprovalChannels {
 }
 
 /** Generous: an agent that meets it is flooding its approvers, not waiting on them. */
-export const DEFAULT_MAX_PENDING_PER_SESSION = 20;
+export const DEFAULT_MAX_PENDING_PER_SESSION = 100;
 
 const DEFAULT_APPROVERS = Object.freeze(["role:approver", "role:admin"]);
 

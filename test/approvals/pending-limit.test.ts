@@ -123,9 +123,9 @@ describe("approvals.maxPendingPerSession", () => {
     expect(await warden.ledger.store.query({ kinds: ["approval.request"] })).toHaveLength(2);
   });
 
-  it("defaults to 20 and takes a positive integer only", async () => {
+  it("defaults to 100 and takes a positive integer only", async () => {
     const { warden } = await openWarden({ default: "allow" });
-    expect(warden.policy.approvalChannels.maxPendingPerSession).toBe(20);
+    expect(warden.policy.approvalChannels.maxPendingPerSession).toBe(100);
     for (const bad of [0, -1, 1.5, "20", 100_001]) {
       const opening = Warden.open({
         policy: { default: "allow", approvals: { maxPendingPerSession: bad } },

@@ -58,7 +58,7 @@ async function pendingCall() {
 }
 
 describe("approvals over HTTP", () => {
-  it("denies a session's ask past approvals.maxPendingPerSession (default 20) with APPROVALS_PENDING_LIMIT", async () => {
+  it("denies a session's ask past approvals.maxPendingPerSession (default 100) with APPROVALS_PENDING_LIMIT", async () => {
     const session = await api("POST", "/v1/sessions", tokens.agent, {
       agent: "mail-bot",
       onBehalfOf: "carol@example.com",
@@ -71,12 +71,12 @@ describe("approvals over HTTP", () => {
         args: { to: `u${i}@example.com` },
       });
     const asked: { approval: { id: string } }[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 100; i++) {
       const d = await ask(i);
       expect(d.body).toMatchObject({ decision: "pending" });
       asked.push(d.body);
     }
-    const refused = await ask(20);
+    const refused = await ask(100);
     expect(refused.status).toBe(200);
     expect(refused.body).toMatchObject({
       decision: "deny",
@@ -85,15 +85,15 @@ describe("approvals over HTTP", () => {
       ruleId: "approvals:maxPendingPerSession",
       approval: null,
     });
-    expect(refused.body.reason).toContain("20 approvals pending");
-    expect((await api("GET", "/v1/approvals?limit=100", tokens.approver)).body.approvals).toHaveLength(20);
+    expect(refused.body.reason).toContain("100 approvals pending");
+    expect((await api("GET", "/v1/approvals?limit=1000", tokens.approver)).body.approvals).toHaveLength(100);
 
     const decided = await api("POST", `/v1/approvals/${asked[0]!.approval.id}/decision`, tokens.approver, {
       decision: "deny",
       reason: "no",
     });
     expect(decided.status).toBe(200);
-    expect((await ask(21)).body).toMatchObject({ decision: "pending" });
+    expect((await ask(101)).body).toMatchObject({ decision: "pending" });
   });
 
   it("shows the approvals of an ended session as closed, with the reason, and says an HTTP caller cannot be watched", async () => {
