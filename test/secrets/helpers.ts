@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import { Ledger, type LedgerRecord, SqliteStore } from "../../src/ledger/index.js";
-import type { SecretSession } from "../../src/secrets/index.js";
+import type { SecretSession, SecretSpec } from "../../src/secrets/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
 
 let n = 0;
@@ -45,3 +45,13 @@ export function assertNoSecret(records: readonly LedgerRecord[], secret: string)
     }
   }
 }
+
+/** A KV v2 secret (`secret/app/stripe`, field `api_key`) handed to every tool as `ctx.secret`. */
+export const kvSpec: SecretSpec = {
+  name: "stripe",
+  provider: "vault",
+  tools: ["*"],
+  maxTtlMs: 600_000,
+  inject: { context: "secret" },
+  kv: { mount: "secret", path: "app/stripe", field: "api_key" },
+};

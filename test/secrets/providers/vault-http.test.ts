@@ -4,31 +4,17 @@ import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  compileSecrets,
-  openSecrets,
-  type SecretSpec,
-  secretsSchema,
-  VaultProvider,
-} from "../../../src/secrets/index.js";
+import { compileSecrets, openSecrets, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
 import { tempDir } from "../../helpers.js";
 import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { session, sqliteLedger } from "../helpers.js";
+import { kvSpec, session, sqliteLedger } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0002";
 const OPTIONS: FakeVaultOptions = {
   kv: { "secret/app/stripe": { api_key: KV_VALUE } },
   approles: { "role-123": { secretId: "secret-456", policies: ["warden"], tokenTtlSeconds: 3600 } },
   policies: { warden: ["auth/token/create", "secret/data/*"] },
-};
-const kvSpec: SecretSpec = {
-  name: "stripe",
-  provider: "vault",
-  tools: ["*"],
-  maxTtlMs: 600_000,
-  inject: { context: "secret" },
-  kv: { mount: "secret", path: "app/stripe", field: "api_key" },
 };
 
 const closers: (() => Promise<void>)[] = [];

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type SecretSpec, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { session } from "../helpers.js";
+import { kvSpec, session } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0001";
 const OPTIONS: FakeVaultOptions = {
@@ -21,14 +21,6 @@ const OPTIONS: FakeVaultOptions = {
   },
 };
 
-const kvSpec: SecretSpec = {
-  name: "stripe",
-  provider: "vault",
-  tools: ["*"],
-  maxTtlMs: 600_000,
-  inject: { context: "secret" },
-  kv: { mount: "secret", path: "app/stripe", field: "api_key" },
-};
 const credsSpec: SecretSpec = {
   name: "db",
   provider: "vault",
