@@ -187,7 +187,8 @@ describe("VaultProvider", () => {
     expect(vault.requests[0]).toMatchObject({ path: "/v1/auth/approle/login", withToken: false });
   });
 
-  it("renews its AppRole token (renew-self) instead of logging in again, so sessions' tokens live on", async () => {
+  /** An AppRole login valid 60 s (renewable up to `maxTtlSeconds`), on a clock the test moves. */
+  async function shortLivedLogin(maxTtlSeconds: number) {
     vi.useFakeTimers({ toFake: ["Date"] });
     closers.push(async () => void vi.useRealTimers());
     const approles = {
@@ -195,10 +196,14 @@ describe("VaultProvider", () => {
         secretId: "secret-456",
         policies: ["warden"],
         tokenTtlSeconds: 60,
-        tokenMaxTtlSeconds: 150,
+        tokenMaxTtlSeconds: maxTtlSeconds,
       },
     };
-    const { vault, provider } = await setup({ ...OPTIONS, approles }, true);
+    return setup({ ...OPTIONS, approles }, true);
+  }
+
+  it("renews its AppRole token (renew-self) instead of logging in again, so sessions' tokens live on", async () => {
+    const { vault, provider } = await shortLivedLogin(150);
     const first = session();
     await provider.lease(credsSpec, first, 600_000);
     vi.setSystemTime(Date.now() + 45_000); // past two thirds of 60 s
@@ -213,17 +218,7 @@ describe("VaultProvider", () => {
   });
 
   it("a session whose token died with Warden's (max TTL reached) gets a new one", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    closers.push(async () => void vi.useRealTimers());
-    const approles = {
-      "role-123": {
-        secretId: "secret-456",
-        policies: ["warden"],
-        tokenTtlSeconds: 60,
-        tokenMaxTtlSeconds: 60,
-      },
-    };
-    const { vault, provider } = await setup({ ...OPTIONS, approles }, true);
+    const { vault, provider } = await shortLivedLogin(60);
     const s = session();
     const before = await provider.lease(credsSpec, s, 600_000);
     vi.setSystemTime(Date.now() + 61_000);
