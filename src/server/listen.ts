@@ -107,8 +107,10 @@ function boundConnections(server: ReturnType<typeof serve>, max: number): void {
     busy.set(socket, n + 1);
     idle.delete(socket);
     res.once("close", () => {
-      const left = (busy.get(socket) ?? 1) - 1;
-      if (!busy.has(socket)) return;
+      const open = busy.get(socket);
+      // Gone already: the connection closed, or was cut to make room.
+      if (open === undefined) return;
+      const left = open - 1;
       busy.set(socket, left);
       if (left === 0) idle.add(socket);
     });

@@ -40,6 +40,9 @@ export const RPC = {
 export const INEXACT_INTEGER_MESSAGE =
   "invalid params: an integer beyond ±(2^53−1) cannot be passed on exactly; send it as a string";
 
+/** The answer to something that is not a JSON-RPC 2.0 message (stdio and HTTP alike). */
+export const NOT_A_MESSAGE = "invalid request: not a JSON-RPC 2.0 message";
+
 /** The id of something sent as a JSON-RPC message, when it has one an answer can carry, else null. */
 export function idOf(value: unknown): string | number | null {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return null;

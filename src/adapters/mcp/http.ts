@@ -24,7 +24,7 @@ import {
   type TokenLimitOptions,
   TokenLimits,
 } from "../../server/index.js";
-import { INEXACT_INTEGER_MESSAGE, idOf, RPC } from "./errors.js";
+import { INEXACT_INTEGER_MESSAGE, idOf, NOT_A_MESSAGE, RPC } from "./errors.js";
 import { SessionEventStore } from "./event-store.js";
 import type { McpGateway } from "./gateway.js";
 import { StandaloneStream } from "./standalone-stream.js";
@@ -348,8 +348,8 @@ export async function listenHttp(
 
 /** The id of a JSON-RPC request (a message with a method and an id), else undefined. */
 function requestId(body: unknown): string | number | undefined {
-  if (typeof body !== "object" || body === null || !("method" in body) || !("id" in body)) return undefined;
-  return typeof body.id === "string" || typeof body.id === "number" ? body.id : undefined;
+  if (typeof body !== "object" || body === null || !("method" in body)) return undefined;
+  return idOf(body) ?? undefined;
 }
 
 const isMessage = (value: unknown): boolean => JSONRPCMessageSchema.safeParse(value).success;
@@ -359,7 +359,7 @@ function invalidMessage(id: string | number | null) {
   return {
     jsonrpc: "2.0",
     id,
-    error: { code: RPC.invalidRequest, message: "invalid request: not a JSON-RPC 2.0 message" },
+    error: { code: RPC.invalidRequest, message: NOT_A_MESSAGE },
   };
 }
 

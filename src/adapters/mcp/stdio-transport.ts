@@ -3,7 +3,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import { inexactInteger } from "../../json.js";
-import { INEXACT_INTEGER_MESSAGE, idOf, RPC } from "./errors.js";
+import { INEXACT_INTEGER_MESSAGE, idOf, NOT_A_MESSAGE, RPC } from "./errors.js";
 
 /** How long a response waits for the client's answer to the ping that follows notifications. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -158,7 +158,7 @@ export class StdioDownstream implements Transport {
     const parsed = JSONRPCMessageSchema.safeParse(value);
     if (!parsed.success) {
       // A response to nothing or a malformed notification gets no answer; a request-shaped line does.
-      this.#reply(idOf(value), RPC.invalidRequest, "invalid request: not a JSON-RPC 2.0 message");
+      this.#reply(idOf(value), RPC.invalidRequest, NOT_A_MESSAGE);
       return;
     }
     if ("method" in parsed.data && "id" in parsed.data && inexactInteger(trimmed) !== null) {
