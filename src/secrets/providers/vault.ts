@@ -161,9 +161,8 @@ export class VaultProvider implements SecretProvider {
     const what = `read ${spec.name}`;
     const v1 = kv.kvVersion === 1;
     const version = v1 || kv.version === undefined ? "" : `?version=${Math.trunc(kv.version)}`;
-    const path = v1
-      ? `${vaultPath(kv.mount, "mount")}/${vaultPath(kv.path, "path")}`
-      : `${vaultPath(kv.mount, "mount")}/data/${vaultPath(kv.path, "path")}${version}`;
+    const [mount, secret] = [vaultPath(kv.mount, "mount"), vaultPath(kv.path, "path")];
+    const path = v1 ? `${mount}/${secret}` : `${mount}/data/${secret}${version}`;
     // KV v2 answers a deleted or destroyed version with 404 and its metadata: say which.
     const { status, body } = await this.#http.call(
       what,
