@@ -205,6 +205,23 @@ for (const entry of ENTRY_POINTS) {
       expect(f.ran).toContain("asked:1");
     });
 
+    it("refuses an ask past approvals.maxPendingPerSession (APPROVALS_PENDING_LIMIT), nobody asked", async () => {
+      const f = fixture();
+      const h = await entry.open({ ...policy(), approvals: { maxPendingPerSession: 1 } }, f.bodies);
+      f.bind(h);
+      const first = h.call("asked", { n: 1 });
+      const view = await pendingApproval(h.warden);
+      const second = await within(h.call("asked", { n: 2 }), 10_000);
+      expect(second).toMatchObject({ ok: false, code: "APPROVALS_PENDING_LIMIT" });
+      expect(h.warden.approvals.queue.book.list((v) => v.status === "pending", 10)).toHaveLength(1);
+      await h.warden.approvals.queue.decide(view.id, { decision: "approve", approver, digest: view.digest });
+      expect(await within(first, 10_000)).toMatchObject({ ok: true });
+      // One run: the approved call (the command harness keeps one argument set per tool, so no `n` here).
+      expect(f.ran).toHaveLength(1);
+      const intents = await h.warden.ledger.store.query({ tool: "asked", kinds: ["call.intent"] });
+      expect(intents.map((r) => r.data.args)).toEqual([{ n: 1 }, { n: 2 }]);
+    });
+
     it("never runs an ask a person denied", async () => {
       const { h, f } = await open(entry);
       answerApprovals(h.warden, "deny", "not today");
