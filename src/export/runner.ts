@@ -157,46 +157,43 @@ export class SinkRunner {
   }
 
   /**
-   * Delivers a prefix of `events` and returns its length: all of them, or, once the receiver refused a
-   * batch for good, one at a time so that only the event it refuses is dead-lettered. A receiver that
-   * is down, busy or failing is retried for as long as it takes (at-least-once: an outage loses
-   * nothing); past `retry.attempts` failures an `export.stalled` alert says the sink is behind.
-   * 0 when closing.
+   * Delivers `events` and returns how many at their start are done: all of them, fewer only when
+   * closing. An event the receiver refuses for good is dead-lettered (found by sending the events not
+   * yet taken one at a time). A retry sends only the events the receiver has not taken: sent whole
+   * again, a batch could meet the same failure each time (a load balancer with one broken backend
+   * among n, and a batch of n). A receiver that is down, busy or failing is retried for as long as it
+   * takes (at-least-once: an outage loses nothing); past `retry.attempts` failures without progress an
+   * `export.stalled` alert says the sink is behind.
    */
   async #deliver(events: ExportEvent[]): Promise<number> {
-    let batch = events;
+    // done[i]: the receiver took events[i], or it was dead-lettered.
+    const done = events.map(() => false);
+    let oneAtATime = false;
     let failures = 0;
     while (!this.#closed) {
+      const open: number[] = events.flatMap((_, i) => (done[i] ? [] : [i]));
+      if (open.length === 0) return events.length;
+      const batch: number[] = oneAtATime ? open.slice(0, 1) : open;
       try {
-        await this.#send(batch);
+        await this.#send(batch.map((i) => events[i]!));
+        for (const i of batch) done[i] = true;
         this.#stats.delivered += batch.length;
         this.#stalled = false;
-        return batch.length;
+        failures = 0;
       } catch (err) {
-        failures++;
         this.#stats.failures++;
-        // The receiver took the batch's first events before failing: move past them, send the rest anew.
-        const taken = err instanceof SinkError ? Math.min(err.delivered, batch.length - 1) : 0;
-        if (taken > 0) {
-          this.#stats.delivered += taken;
-          return taken;
-        }
+        const accepted = err instanceof SinkError ? [...err.accepted].filter((j) => j < batch.length) : [];
+        for (const j of accepted) done[batch[j]!] = true;
+        this.#stats.delivered += accepted.length;
+        const left = batch.filter((i) => !done[i]);
         if (err instanceof SinkError && err.permanent) {
-          if (batch.length > 1) {
-            // Find the culprit: retry the first event alone, with fresh attempts.
-            batch = batch.slice(0, 1);
-            failures = 0;
-            continue;
-          }
-          // The cursor moves past the event only once its dead-letter record is durable. A ledger that
-          // cannot take the record now (a full disk) is tried again after a back-off, without sending
-          // the event again: the receiver's answer stands.
-          for (let tries = 1; !this.#closed; tries++) {
-            if (await this.#deadLetter(batch[0]!, err)) return 1;
-            await this.#idle(backoffDelay(tries, this.#options.retry), true);
-          }
-          return 0;
+          failures = 0;
+          // Several events could be the one refused: try them one at a time, with fresh attempts.
+          oneAtATime = left.length > 1;
+          if (left.length === 1) await this.#deadLetterDurably(events, done, left[0]!, err);
+          continue;
         }
+        failures = accepted.length > 0 ? 1 : failures + 1;
         if (failures === this.#options.retry.attempts && !this.#stalled) {
           this.#stalled = true;
           await this.#alertStalled(err, failures);
@@ -204,7 +201,7 @@ export class SinkRunner {
         await this.#idle(backoffDelay(failures, this.#options.retry), true);
       }
     }
-    return 0;
+    return donePrefix(done);
   }
 
   /** Records once per outage that the sink is behind and still retrying, so the gap is seen elsewhere. */
@@ -239,6 +236,21 @@ export class SinkRunner {
       await Promise.race([this.sink.send(batch, abort.signal), timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Marks `events[i]` done once its dead-letter record is durable. A ledger that cannot take the record
+   * now (a full disk) is tried again after a back-off, without sending the event again: the receiver's
+   * answer stands.
+   */
+  async #deadLetterDurably(events: ExportEvent[], done: boolean[], i: number, err: unknown): Promise<void> {
+    for (let tries = 1; !this.#closed; tries++) {
+      if (await this.#deadLetter(events[i]!, err)) {
+        done[i] = true;
+        return;
+      }
+      await this.#idle(backoffDelay(tries, this.#options.retry), true);
     }
   }
 
@@ -308,6 +320,12 @@ function confirmedPrefixEnd(pages: LedgerRecord[][], delivered: number[]): numbe
     if (count < page.length) break;
   }
   return last;
+}
+
+/** How many events at the start of a batch are done (taken, or dead-lettered). */
+function donePrefix(done: boolean[]): number {
+  const first = done.indexOf(false);
+  return first === -1 ? done.length : first;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -43,13 +43,14 @@ export interface Sink {
 
 /**
  * A failed delivery. `permanent`: retrying the same events cannot help (the receiver refused the data).
- * `delivered`: how many events at the start of the batch the receiver did take (a sink sending events
- * one by one knows); the exporter moves past them and sends the rest again, so one failing event in a
- * hundred does not send the other ninety-nine again and again.
+ * `accepted`: the positions in the batch of the events the receiver did take (a sink sending events one
+ * by one knows); the exporter sends only the others again, so one failing event in a hundred does not
+ * send the other ninety-nine again and again, and a receiver that fails one request in n is never sent
+ * the same n events over and over.
  */
 export class SinkError extends WardenError {
   readonly permanent: boolean;
-  delivered = 0;
+  accepted: ReadonlySet<number> = new Set();
 
   constructor(sink: string, message: string, options: { permanent?: boolean; status?: number } = {}) {
     super("EXPORT_SINK_FAILED", `export sink ${sink}: ${message}`, {

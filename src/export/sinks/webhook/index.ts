@@ -59,12 +59,11 @@ export class WebhookSink implements Sink {
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, events.length) }, worker));
-    if (failure !== null) {
-      // The receiver took every event before the first it did not: those need not be sent again.
-      if (failure instanceof SinkError) failure.delivered = taken.indexOf(false);
-      throw failure;
-    }
-    if (signal?.aborted) throw new SinkError(this.name, "send aborted");
+    if (failure === null && !signal?.aborted) return;
+    const err = failure ?? new SinkError(this.name, "send aborted");
+    // The events the receiver took need not be sent again.
+    if (err instanceof SinkError) err.accepted = new Set(taken.flatMap((took, i) => (took ? [i] : [])));
+    throw err;
   }
 
   async close(): Promise<void> {
