@@ -7,7 +7,7 @@ import { DEFAULT_SEND_TIMEOUT_MS } from "./sinks/config.js";
 import { createSink } from "./sinks/index.js";
 import type { Sink } from "./types.js";
 
-/** A batch's deliveries before its events are dead-lettered, and the back-off between them. */
+/** Failures in a row before the `export.stalled` alert (retrying goes on), and the back-off between them. */
 export const DEFAULT_RETRY: RetryOptions = { attempts: 10, minDelayMs: 500, maxDelayMs: 60_000 };
 
 export interface ExporterOptions {
