@@ -47,18 +47,27 @@ export interface Sink {
  * by one knows); the exporter sends only the others again, so one failing event in a hundred does not
  * send the other ninety-nine again and again, and a receiver that fails one request in n is never sent
  * the same n events over and over.
+ * `retryAfterMs`: how long the receiver asked to be left alone (an HTTP Retry-After, read with
+ * `parseRetryAfter`); the exporter waits at least that long before the next attempt, at most its
+ * retry `maxDelay`. Null: the receiver named no wait, the exporter's back-off alone decides.
  */
 export class SinkError extends WardenError {
   readonly permanent: boolean;
   accepted: ReadonlySet<number> = new Set();
+  retryAfterMs: number | null;
 
-  constructor(sink: string, message: string, options: { permanent?: boolean; status?: number } = {}) {
+  constructor(
+    sink: string,
+    message: string,
+    options: { permanent?: boolean; status?: number; retryAfterMs?: number | null } = {},
+  ) {
     super("EXPORT_SINK_FAILED", `export sink ${sink}: ${message}`, {
       sink,
       ...(options.status === undefined ? {} : { status: options.status }),
     });
     this.name = "SinkError";
     this.permanent = options.permanent ?? false;
+    this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
 

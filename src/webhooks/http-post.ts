@@ -16,11 +16,19 @@ export interface PostOptions {
  */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
 
+export interface PostAnswer {
+  status: number;
+  /** The body text, cut at MAX_ANSWER_BYTES. */
+  body: string;
+  /** The answer's Retry-After value as sent (parseRetryAfter reads it), if it had one. */
+  retryAfter: string | undefined;
+}
+
 /**
- * Resolves with the status and body text whatever the status (the body cut at MAX_ANSWER_BYTES);
- * rejects on network errors and when the exchange outlasts `timeoutMs`.
+ * Resolves with the answer whatever its status; rejects on network errors and when the exchange
+ * outlasts `timeoutMs`.
  */
-export function httpPost(url: URL, body: string, o: PostOptions): Promise<{ status: number; body: string }> {
+export function httpPost(url: URL, body: string, o: PostOptions): Promise<PostAnswer> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = request(
@@ -36,7 +44,11 @@ export function httpPost(url: URL, body: string, o: PostOptions): Promise<{ stat
         let size = 0;
         const done = () => {
           clearTimeout(deadline);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            retryAfter: res.headers["retry-after"],
+          });
         };
         res.on("data", (c: Buffer) => {
           const room = MAX_ANSWER_BYTES - size;
