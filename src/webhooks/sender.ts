@@ -2,6 +2,7 @@
 import type { Webhook } from "standardwebhooks";
 import { backoffDelay } from "./backoff.js";
 import { httpPost } from "./http-post.js";
+import { parseRetryAfter } from "./retry-after.js";
 import { webhookSigner } from "./secret.js";
 
 export interface WebhookTarget {
@@ -25,6 +26,8 @@ export interface Attempt {
   retryable: boolean;
   httpStatus: number | null;
   error: string | null;
+  /** The wait the receiver asked for with Retry-After (parseRetryAfter), or null when it named none. */
+  retryAfterMs: number | null;
 }
 
 export interface DeliverOptions {
@@ -95,7 +98,7 @@ export class SignedWebhook {
     const timeout = AbortSignal.timeout(o.timeoutMs);
     const now = new Date();
     try {
-      const { status } = await httpPost(this.url, payload, {
+      const { status, retryAfter } = await httpPost(this.url, payload, {
         headers: {
           ...this.#headers,
           "content-type": "application/json",
@@ -113,6 +116,7 @@ export class SignedWebhook {
         retryable: !delivered && retryableStatus(status),
         httpStatus: status,
         error: delivered ? null : `http_${status}`,
+        retryAfterMs: delivered ? null : parseRetryAfter(retryAfter),
       };
     } catch (err) {
       if (o.abort?.aborted) return failed("aborted");
@@ -148,7 +152,7 @@ export function retryableStatus(status: number): boolean {
 }
 
 function failed(error: string): Attempt {
-  return { delivered: false, retryable: true, httpStatus: null, error };
+  return { delivered: false, retryable: true, httpStatus: null, error, retryAfterMs: null };
 }
 
 /** Resolves true after `ms`, or false at once when `stop` is (or becomes) aborted. */

@@ -36,7 +36,13 @@ describe("SignedWebhook", () => {
     const sent = await target.post("msg_1", JSON.stringify({ type: "t", data: { id: "e1", type: "x" } }), {
       timeoutMs: 2_000,
     });
-    expect(sent).toEqual({ delivered: true, retryable: false, httpStatus: 204, error: null });
+    expect(sent).toEqual({
+      delivered: true,
+      retryable: false,
+      httpStatus: 204,
+      error: null,
+      retryAfterMs: null,
+    });
     expect(rx.deliveries.map((d) => d.id)).toEqual(["msg_1"]);
     const other = await receiver(`whsec_${randomBytes(24).toString("base64")}`);
     expect(await hook(other.url).post("msg_2", "{}", { timeoutMs: 2_000 })).toMatchObject({
@@ -82,6 +88,19 @@ describe("SignedWebhook", () => {
     expect(down).toMatchObject({ status: "gave_up", attempts: 3, httpStatus: 500 });
   });
 
+  it("reads the wait a refusal's Retry-After asks for, and ignores one that is not RFC 9110's", async () => {
+    const rx = await receiver();
+    rx.status = () => 429;
+    rx.retryAfter = () => "7";
+    expect(await hook(rx.url).post("m", "{}", { timeoutMs: 2_000 })).toMatchObject({
+      httpStatus: 429,
+      retryable: true,
+      retryAfterMs: 7000,
+    });
+    rx.retryAfter = () => "in a while";
+    expect(await hook(rx.url).post("m", "{}", { timeoutMs: 2_000 })).toMatchObject({ retryAfterMs: null });
+  });
+
   it("reports network failures and timeouts by code, never a message or the URL", async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
@@ -90,7 +109,13 @@ describe("SignedWebhook", () => {
     const refused = await hook(`http://127.0.0.1:${port}/?token=hunter`).post("m", "{}", {
       timeoutMs: 2_000,
     });
-    expect(refused).toEqual({ delivered: false, retryable: true, httpStatus: null, error: "ECONNREFUSED" });
+    expect(refused).toEqual({
+      delivered: false,
+      retryable: true,
+      httpStatus: null,
+      error: "ECONNREFUSED",
+      retryAfterMs: null,
+    });
 
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));

@@ -13,6 +13,12 @@ export class WebhookReceiver {
   readonly rejected: string[] = [];
   /** Status to answer instead of 204 (e.g. 500 for an outage, 422 to refuse). */
   status: (d: Delivery) => number = () => 204;
+  /** A Retry-After value to send with an answer that is not 2xx (e.g. "1", or an HTTP-date). */
+  retryAfter: (d: Delivery) => string | undefined = () => undefined;
+  /** How long to hold an answer back (0: answer at once). */
+  answerAfterMs: (d: Delivery) => number = () => 0;
+  /** Every signed request, when it arrived (performance.now()), whatever the answer. */
+  readonly requests: { id: string; at: number }[] = [];
   port = 0;
   readonly #server: Server;
 
@@ -26,9 +32,15 @@ export class WebhookReceiver {
         try {
           const body = verifier.verify(payload, req.headers as Record<string, string>) as Delivery["body"];
           const delivery = { id: String(req.headers["webhook-id"]), body };
+          this.requests.push({ id: delivery.id, at: performance.now() });
           const status = this.status(delivery);
           if (status < 300) this.deliveries.push(delivery);
-          res.writeHead(status).end();
+          const retryAfter = status < 300 ? undefined : this.retryAfter(delivery);
+          const answer = () =>
+            res.writeHead(status, retryAfter === undefined ? {} : { "retry-after": retryAfter }).end();
+          const after = this.answerAfterMs(delivery);
+          if (after > 0) setTimeout(answer, after);
+          else answer();
         } catch (err) {
           this.rejected.push((err as Error).message);
           res.writeHead(401).end();

@@ -59,6 +59,45 @@ describe("webhook sink", () => {
     await waitFor(() => ok.deliveries.some((d) => d.body.data.type === "alert"));
   });
 
+  it.each([
+    ["delay-seconds, on a 429", 429, () => "1"],
+    // IMF-fixdate has whole seconds: the next second but one is 1 to 2 s away.
+    ["an HTTP-date, on a 503", 503, () => new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toUTCString()],
+  ])(
+    "sends an event again only once the Retry-After its answer named (%s) has passed",
+    async (_, status, after) => {
+      const rx = await receiver();
+      let throttled: string | null = null;
+      rx.status = (d) => {
+        throttled ??= d.id;
+        return d.id === throttled && rx.requests.filter((r) => r.id === d.id).length === 1 ? status : 204;
+      };
+      rx.retryAfter = after;
+      const retry = { minDelay: "10ms", maxDelay: "5s" };
+      const { warden } = await openWarden(
+        { ...POLICY, export: { retry, sinks: [{ name: "hooks", type: "webhook", url: rx.url }] } },
+        { export: { env: { WARDEN_WEBHOOK_SECRET: SECRET }, pollMs: 50 } },
+      );
+      await runCalls(warden, 1);
+      await waitFor(() => rx.deliveries.some((d) => d.id === throttled));
+      const [first, second] = rx.requests.filter((r) => r.id === throttled);
+      // The back-off alone would have sent it again within 10 ms.
+      expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    },
+  );
+
+  it("passes on the longest Retry-After of a batch's answers, not only the first failure's", async () => {
+    const rx = await receiver();
+    const [a, b] = [alertEvent(), { ...alertEvent(), id: "main:2", seq: 2 }];
+    // a fails first, naming no wait; b is throttled a moment later.
+    rx.status = (d) => (d.id === a.id ? 503 : 429);
+    rx.retryAfter = (d) => (d.id === b.id ? "2" : undefined);
+    rx.answerAfterMs = (d) => (d.id === b.id ? 200 : 0);
+    const sink = new WebhookSink({ name: "hooks", url: rx.url, secret: SECRET });
+    const err = await sink.send([a, b]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ permanent: false, retryAfterMs: 2000, details: { status: 503 } });
+  });
+
   it("refuses to start without the secret, naming the variable and no value", async () => {
     const err = await openWarden(
       {

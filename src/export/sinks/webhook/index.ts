@@ -21,8 +21,9 @@ export interface WebhookSinkOptions {
 
 /**
  * A 2xx answer acknowledges an event. 4xx other than 408/429 means the receiver refuses that event
- * for good (it is dead-lettered at once); anything else is retried by the exporter. The receiver
- * de-duplicates on `webhook-id`, which is the same on every retry and after a restart.
+ * for good (it is dead-lettered at once); anything else is retried by the exporter, after the longest
+ * Retry-After the batch's answers asked for. The receiver de-duplicates on `webhook-id`, which is the
+ * same on every retry and after a restart.
  */
 export class WebhookSink implements Sink {
   readonly name: string;
@@ -43,6 +44,9 @@ export class WebhookSink implements Sink {
     const limit = Math.max(1, this.#o.concurrency ?? 8);
     let next = 0;
     let failure: unknown = null;
+    // The longest wait any answer of the batch asked for: the requests in flight when the first
+    // failed may have been throttled too, and each such answer is the receiver speaking.
+    let retryAfterMs: number | null = null;
     const taken = events.map(() => false);
     const worker = async () => {
       // Once the exporter gave up on this send, no further event of it is posted.
@@ -54,6 +58,8 @@ export class WebhookSink implements Sink {
           },
           (err: unknown) => {
             failure ??= err;
+            const asked = err instanceof SinkError ? err.retryAfterMs : null;
+            if (asked !== null) retryAfterMs = Math.max(retryAfterMs ?? 0, asked);
           },
         );
       }
@@ -61,8 +67,11 @@ export class WebhookSink implements Sink {
     await Promise.all(Array.from({ length: Math.min(limit, events.length) }, worker));
     if (failure === null && !signal?.aborted) return;
     const err = failure ?? new SinkError(this.name, "send aborted");
-    // The events the receiver took need not be sent again.
-    if (err instanceof SinkError) err.accepted = new Set(taken.flatMap((took, i) => (took ? [i] : [])));
+    if (err instanceof SinkError) {
+      // The events the receiver took need not be sent again.
+      err.accepted = new Set(taken.flatMap((took, i) => (took ? [i] : [])));
+      err.retryAfterMs = retryAfterMs;
+    }
     throw err;
   }
 
@@ -89,6 +98,7 @@ export class WebhookSink implements Sink {
       throw new SinkError(this.name, `event ${e.id}: HTTP ${sent.httpStatus}`, {
         permanent: !sent.retryable,
         status: sent.httpStatus,
+        retryAfterMs: sent.retryAfterMs,
       });
     } finally {
       this.#aborts.delete(abort);
