@@ -18,6 +18,12 @@ export class HecReceiver {
   readonly events: HecEvent[] = [];
   mode: HecMode = "ok";
   requests = 0;
+  /** Answer this many more event posts busy (503, code 9) whatever the mode. */
+  busyNext = 0;
+  /** A Retry-After value sent with every busy answer (e.g. "1", or an HTTP-date). */
+  retryAfter: string | undefined;
+  /** When each post to the event endpoint arrived (performance.now()), whatever the answer. */
+  readonly eventPosts: number[] = [];
   refuse: (e: HecEvent) => boolean = () => false;
   /** Splunk's `max_content_length`: a larger request is answered 413, as Splunk does. */
   maxContentLength = Number.POSITIVE_INFINITY;
@@ -76,7 +82,12 @@ export class HecReceiver {
           res.writeHead(200, { "content-type": "application/json" });
           return res.end(JSON.stringify({ acks }));
         }
-        if (this.mode === "busy") return answer(503, "Server is busy", 9);
+        this.eventPosts.push(performance.now());
+        if (this.mode === "busy" || this.busyNext > 0) {
+          this.busyNext = Math.max(0, this.busyNext - 1);
+          if (this.retryAfter !== undefined) res.setHeader("retry-after", this.retryAfter);
+          return answer(503, "Server is busy", 9);
+        }
         const body = Buffer.concat(chunks);
         if (body.length > this.maxContentLength) {
           res.writeHead(413, { "content-type": "text/plain" });

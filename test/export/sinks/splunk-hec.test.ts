@@ -59,6 +59,20 @@ describe("splunk-hec sink", () => {
     expect(JSON.stringify(await warden.ledger.store.query({}))).not.toContain(TOKEN);
   });
 
+  it("sends a batch again only once the Retry-After of a busy collector's answer has passed", async () => {
+    const hec = await receiver();
+    hec.busyNext = 1;
+    hec.retryAfter = "1";
+    const { warden } = await openWarden(policy(hec.url, { retry: { minDelay: "10ms", maxDelay: "5s" } }), {
+      export: { env: ENV, pollMs: 50 },
+    });
+    await runCalls(warden, 1);
+    const ids = await expectedIds(warden);
+    await waitFor(() => ids.every((id) => hec.ids().includes(id)));
+    // The back-off alone would have sent it again within 10 ms.
+    expect(hec.eventPosts[1]! - hec.eventPosts[0]!).toBeGreaterThanOrEqual(950);
+  });
+
   it("dead-letters an event the collector refuses (400, code 6) and delivers the rest of its batch", async () => {
     const hec = await receiver();
     hec.refuse = (e) => e.event.type === "session.end";

@@ -2,7 +2,7 @@
 // indexer acknowledgement awaited when the token has it on.
 
 import { randomUUID } from "node:crypto";
-import { httpPost } from "../../../webhooks/index.js";
+import { httpPost, type PostAnswer, parseRetryAfter } from "../../../webhooks/index.js";
 import { type BodyFormat, formatEvent } from "../../format.js";
 import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
 import { DEFAULT_SEND_TIMEOUT_MS } from "../config.js";
@@ -83,7 +83,7 @@ export class SplunkHecSink implements Sink {
 
   /** Posts one batch; the collector's ack id when it has indexer acknowledgement on, else null. */
   async #post(body: string, signal: AbortSignal): Promise<number | null> {
-    let res: { status: number; body: string };
+    let res: PostAnswer;
     try {
       res = await httpPost(this.#endpoint, body, { ...this.#request(), signal });
     } catch (err) {
@@ -100,7 +100,12 @@ export class SplunkHecSink implements Sink {
     // retried until they succeed: an operator can fix a token without losing events.
     // 413: the batch is larger than the collector takes (max_content_length); alone, the event that is.
     const permanent = res.status === 413 || (res.status === 400 && (code === null || REFUSED_DATA.has(code)));
-    throw new SinkError(this.name, detail, { permanent, status: res.status });
+    // A busy collector (503, 429) may say how long to leave it alone: the exporter waits that long.
+    throw new SinkError(this.name, detail, {
+      permanent,
+      status: res.status,
+      retryAfterMs: parseRetryAfter(res.retryAfter),
+    });
   }
 
   /** Polls /services/collector/ack on this sink's channel until `ackId` is indexed or the wait ends. */
