@@ -28,7 +28,7 @@ export interface PostAnswer {
  * Resolves with the answer whatever its status; rejects on network errors and when the exchange
  * outlasts `timeoutMs`.
  */
-export function httpPost(url: URL, body: string, o: PostOptions): Promise<PostAnswer> {
+export function httpPost(url: URL, body: string | Uint8Array, o: PostOptions): Promise<PostAnswer> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = request(

@@ -42,6 +42,13 @@ export class OtlpReceiver {
   readonly spans: Span[] = [];
   readonly contentTypes: string[] = [];
   status = 200;
+  /**
+   * Answers for the next posts, in turn, before `status` applies again (e.g. a 429 with a Retry-After,
+   * its value made when the answer is: an HTTP-date is then relative to the answer).
+   */
+  readonly answers: { status: number; retryAfter?: () => string }[] = [];
+  /** When each post to /v1/traces arrived (performance.now()), whatever the answer. */
+  readonly posts: number[] = [];
   port = 0;
   readonly #server: Server;
 
@@ -51,8 +58,14 @@ export class OtlpReceiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         this.contentTypes.push(String(req.headers["content-type"]));
-        if (req.url !== "/v1/traces" || this.status !== 200) {
-          res.writeHead(req.url === "/v1/traces" ? this.status : 404).end();
+        if (req.url !== "/v1/traces") {
+          res.writeHead(404).end();
+          return;
+        }
+        this.posts.push(performance.now());
+        const { status, retryAfter } = this.answers.shift() ?? { status: this.status };
+        if (status !== 200) {
+          res.writeHead(status, retryAfter === undefined ? {} : { "retry-after": retryAfter() }).end();
           return;
         }
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpBody;

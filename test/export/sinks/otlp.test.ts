@@ -1,5 +1,8 @@
 // OTLP/HTTP sink against a local receiver: one GenAI execute_tool span per tool call, the session as the trace.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { Exporter, OtlpSink, recordEvent } from "../../../src/export/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
 import { POLICY, runCalls, waitFor } from "../helpers.js";
 import { OtlpReceiver } from "../receivers/otlp.js";
@@ -15,6 +18,57 @@ describe("otlp sink", () => {
     const alerts = async () => (await warden.ledger.store.query({ kinds: ["alert"] })).map((a) => a.data);
     await waitFor(async () => (await alerts()).length > 0);
     expect((await alerts())[0]).toMatchObject({ type: "export.dead_letter", sink: "traces" });
+  });
+
+  it.each([
+    ["delay-seconds, on a 429", 429, () => "1"],
+    // IMF-fixdate has whole seconds: the next second but one is 1 to 2 s away.
+    ["an HTTP-date, on a 503", 503, () => new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toUTCString()],
+  ])(
+    "sends spans again only once the Retry-After the collector named (%s) has passed",
+    async (_, status, after) => {
+      const rx = await new OtlpReceiver().start();
+      onCleanup(() => rx.stop());
+      rx.answers.push({ status, retryAfter: after });
+      const { warden } = await openWarden(POLICY);
+      await runCalls(warden, 1);
+      // A wait longer than the request timeout: it is the exporter's to keep, not the request's (a client
+      // that retries only within its request timeout drops such a Retry-After and tries again at once).
+      const sink = new OtlpSink({ name: "traces", url: rx.url, timeoutMs: 500 });
+      const exporter = new Exporter(warden.ledger, [{ sink, retry: { minDelayMs: 10, maxDelayMs: 5000 } }]);
+      onCleanup(() => exporter.close());
+      await waitFor(() => rx.spans.length >= 1);
+      expect(rx.posts[1]! - rx.posts[0]!).toBeGreaterThanOrEqual(950);
+    },
+  );
+
+  it("cuts its request when the exporter gives up on the send", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    onCleanup(() => {
+      silent.closeAllConnections();
+      return new Promise<void>((r) => silent.close(() => r()));
+    });
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1/traces`;
+    const sink = new OtlpSink({ name: "traces", url, timeoutMs: 20_000 });
+    const outcome = recordEvent({
+      v: 1,
+      chain: "main",
+      seq: 1,
+      ts: "2026-01-01T00:00:00.000Z",
+      hash: "0",
+      kind: "call.outcome",
+      session: "ses_1",
+      agent: "bot",
+      callId: "call_1",
+      data: { tool: "read_ticket", status: "ok", durationMs: 5 },
+    });
+    const abort = new AbortController();
+    const started = performance.now();
+    setTimeout(() => abort.abort(), 100);
+    await expect(sink.send([outcome], abort.signal)).rejects.toMatchObject({ code: "EXPORT_SINK_FAILED" });
+    // Cut at the abort, not at the request's 20 s timeout.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("sends an execute_tool span per call (refused calls too), with GenAI attributes and ids stable per call", async () => {

@@ -1,7 +1,7 @@
-// OTLP/HTTP trace sink: tool calls as GenAI execute_tool spans, sent with the official OpenTelemetry exporter.
-import type { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+// OTLP/HTTP trace sink: tool calls as GenAI execute_tool spans, encoded by OpenTelemetry's own OTLP serializer.
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { httpPost, type PostAnswer, parseRetryAfter } from "../../../webhooks/index.js";
 import { type ExportEvent, type Sink, SinkError, type SinkFactory } from "../../types.js";
 import { secret } from "../env.js";
 import type { OtlpDocument } from "./config.js";
@@ -13,66 +13,90 @@ export interface OtlpSinkOptions {
   url: string;
   headers?: Record<string, string>;
   serviceName?: string;
+  /** One request, answer included (default 10 s). */
   timeoutMs?: number;
 }
 
 /**
  * Only call outcomes and refused intents become spans (one per tool call); other events are
- * acknowledged without being sent, so the cursor still moves.
+ * acknowledged without being sent, so the cursor still moves. One POST per batch, in OTLP/JSON as
+ * OpenTelemetry's serializer writes it; the exporter's runner does every retry, so a collector's
+ * Retry-After (OTLP/HTTP throttling) reaches it whatever its length.
  */
 export class OtlpSink implements Sink {
   readonly name: string;
   readonly #o: OtlpSinkOptions;
-  #ready: Promise<{ exporter: OTLPTraceExporter; resource: Resource }> | null = null;
+  readonly #url: URL;
+  readonly #aborts = new Set<AbortController>();
+  #ready: Promise<{ encode: (spans: ReadableSpan[]) => Uint8Array | undefined; resource: Resource }> | null =
+    null;
 
   constructor(options: OtlpSinkOptions) {
     this.name = options.name;
     this.#o = options;
+    this.#url = new URL(options.url);
   }
 
-  async send(events: ExportEvent[]): Promise<void> {
+  async send(events: ExportEvent[], given?: AbortSignal): Promise<void> {
     this.#ready ??= this.#load();
-    const { exporter, resource } = await this.#ready.catch((err: unknown) => {
+    const { encode, resource } = await this.#ready.catch((err: unknown) => {
       this.#ready = null;
-      throw new SinkError(this.name, `loading the OpenTelemetry exporter: ${(err as Error).message}`);
+      throw new SinkError(this.name, `loading the OpenTelemetry serializer: ${(err as Error).message}`);
     });
     const spans = events.map((e) => toolCallSpan(e, resource)).filter((s): s is ReadableSpan => s !== null);
     if (spans.length === 0) return;
-    const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
-      exporter.export(spans, resolve),
-    );
-    // ExportResultCode.SUCCESS is 0.
-    if (result.code !== 0) {
-      const status = (result.error as { code?: unknown } | undefined)?.code;
-      // OTLP/HTTP: a 4xx other than 408 and 429 must not be retried (the collector refused the data).
-      const permanent =
-        typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429;
-      throw new SinkError(this.name, `OTLP export: ${result.error?.message ?? "failed"}`, {
-        permanent,
-        ...(typeof status === "number" ? { status } : {}),
+    const body = encode(spans);
+    if (body === undefined) throw new SinkError(this.name, "OTLP export: the spans could not be encoded");
+    const abort = new AbortController();
+    this.#aborts.add(abort);
+    let res: PostAnswer;
+    try {
+      // Closing the sink, or the exporter giving up on this send, cuts its request.
+      res = await httpPost(this.#url, body, {
+        headers: { ...this.#o.headers, "content-type": "application/json" },
+        timeoutMs: this.#o.timeoutMs ?? 10_000,
+        signal: given ? AbortSignal.any([abort.signal, given]) : abort.signal,
       });
+    } catch (err) {
+      throw new SinkError(this.name, `POST ${this.#url.origin}: ${(err as Error).message}`);
+    } finally {
+      this.#aborts.delete(abort);
     }
+    // 2xx: taken. A partial success (some spans rejected) is 200 too, and OTLP says not to send it again.
+    if (res.status >= 200 && res.status < 300) return;
+    const message = statusMessage(res.body);
+    // OTLP/HTTP: a 4xx other than 408 and 429 must not be retried (the collector refused the data).
+    const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    throw new SinkError(this.name, `OTLP export: HTTP ${res.status}${message ? ` (${message})` : ""}`, {
+      permanent,
+      status: res.status,
+      // OTLP/HTTP throttling: 429 or 503 with Retry-After, which the client should honour.
+      retryAfterMs: parseRetryAfter(res.retryAfter),
+    });
   }
 
   async close(): Promise<void> {
-    const ready = this.#ready;
-    this.#ready = null;
-    await (await ready?.catch(() => null))?.exporter.shutdown().catch(() => undefined);
+    for (const a of this.#aborts) a.abort();
   }
 
   async #load() {
     // Loaded on first use, so the SDK costs nothing to users without an OTLP sink.
-    const [{ OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
-      import("@opentelemetry/exporter-trace-otlp-http"),
+    const [{ JsonTraceSerializer }, { resourceFromAttributes }] = await Promise.all([
+      import("@opentelemetry/otlp-transformer"),
       import("@opentelemetry/resources"),
     ]);
-    const exporter = new OTLPTraceExporter({
-      url: this.#o.url,
-      headers: this.#o.headers ?? {},
-      timeoutMillis: this.#o.timeoutMs ?? 10_000,
-    });
     const resource = resourceFromAttributes({ "service.name": this.#o.serviceName ?? "warden" });
-    return { exporter, resource };
+    return { encode: (spans: ReadableSpan[]) => JsonTraceSerializer.serializeRequest(spans), resource };
+  }
+}
+
+/** The `message` of the google.rpc.Status an OTLP/JSON collector answers a failure with, if it has one. */
+function statusMessage(body: string): string | null {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
+    return typeof message === "string" ? message.slice(0, 200) : null;
+  } catch {
+    return null;
   }
 }
 
