@@ -1,7 +1,8 @@
 // Syslog sink against a local receiver: RFC 5424 over UDP, TCP and TLS (RFC 5425 framing), JSON and CEF bodies.
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordEvent, SyslogSink } from "../../../src/export/index.js";
-import { toCef } from "../../../src/export/sinks/syslog/cef.js";
+import { cefExternalId, toCef } from "../../../src/export/sinks/syslog/cef.js";
 import { onCleanup, openWarden } from "../../helpers.js";
 import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { alertEvent, expectBigCallDeadLettered, expectedIds, POLICY, runCalls, waitFor } from "../helpers.js";
@@ -158,6 +159,49 @@ describe("syslog sink", () => {
     expect(cef.name).toBe(`call.intent ${tool}`.slice(0, 512));
     const alert = alertEvent({ type: "detect:dlp", message: "m".repeat(5000) });
     expect(parseCef(toCef(alert)).ext.msg).toBe("m".repeat(1023));
+  });
+
+  it("keeps CEF's externalId within its 40 characters, the whole event id in flexString1", () => {
+    const event = (chain: string, seq: number) =>
+      recordEvent({
+        v: 1,
+        chain,
+        seq,
+        ts: "2026-01-01T00:00:00.000Z",
+        hash: "f".repeat(64),
+        kind: "alert",
+        session: null,
+        agent: null,
+        callId: null,
+        data: {},
+      });
+    // An id that fits is the externalId as it is.
+    expect(parseCef(toCef(event("main", 42))).ext).toMatchObject({
+      externalId: "main:42",
+      flexString1Label: "eventId",
+      flexString1: "main:42",
+    });
+    // The longest chain name the ledger takes.
+    const chain = `c${"h".repeat(127)}`;
+    const first = parseCef(toCef(event(chain, 1))).ext;
+    expect(first.externalId!.length).toBeLessThanOrEqual(40);
+    expect(first.flexString1).toBe(`${chain}:1`);
+    // Stable across sends, distinct per event.
+    expect(parseCef(toCef(event(chain, 1))).ext.externalId).toBe(first.externalId);
+    expect(parseCef(toCef(event(chain, 2))).ext.externalId).not.toBe(first.externalId);
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+        fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+        (name, seq) => {
+          const id = `${name}:${seq}`;
+          const externalId = cefExternalId(id);
+          expect(externalId.length).toBeLessThanOrEqual(40);
+          if (id.length <= 40) expect(externalId).toBe(id);
+          else expect(externalId).not.toContain(":");
+        },
+      ),
+    );
   });
 
   it("refuses header fields RFC 5424 does not allow from a library caller, rather than shift the header", () => {

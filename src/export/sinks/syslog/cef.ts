@@ -1,4 +1,5 @@
 // ArcSight Common Event Format (CEF:0) lines, escaped per the CEF specification.
+import { createHash } from "node:crypto";
 import type { JsonValue } from "../../../json.js";
 import { type Severity, severityOf } from "../../severity.js";
 import type { ExportEvent } from "../../types.js";
@@ -20,10 +21,13 @@ export function cefValue(value: string): string {
 
 /**
  * Longest value, in characters, the CEF extension dictionary allows for each string key Warden writes
- * (act and outcome 63, reason, cat, msg, suser and the labels 1023, cs1–cs6 4000); a longer value is cut
- * there rather than left to the receiver. Header: Name 512.
+ * (act and outcome 63, reason, cat, msg, suser, flexString1 and the labels 1023, flexString1Label 128,
+ * cs1–cs6 4000); a longer value is cut there rather than left to the receiver. Header: Name 512.
+ * externalId (40) is never cut: see cefExternalId.
  */
 const MAX_LENGTH: Readonly<Record<string, number>> = {
+  flexString1: 1023,
+  flexString1Label: 128,
   act: 63,
   outcome: 63,
   reason: 1023,
@@ -39,6 +43,7 @@ const MAX_LENGTH: Readonly<Record<string, number>> = {
 };
 const MAX_LABEL = 1023;
 const MAX_NAME = 512;
+const MAX_EXTERNAL_ID = 40;
 
 /** The first `max` UTF-16 units of `value`, without splitting a surrogate pair. */
 function cefTruncate(value: string, max: number): string {
@@ -49,7 +54,22 @@ function cefTruncate(value: string, max: number): string {
 }
 
 function limitOf(key: string): number | undefined {
-  return key.endsWith("Label") ? MAX_LABEL : MAX_LENGTH[key];
+  return MAX_LENGTH[key] ?? (key.endsWith("Label") ? MAX_LABEL : undefined);
+}
+
+/**
+ * The event id as CEF's externalId, which holds at most 40 characters: the id itself when it fits
+ * (`main:42`), else the first 40 hex digits of its SHA-256 (a chain name may have 128 characters). That
+ * is the same on every retry, unique in practice (160 bits), and never equal to an id that fits, which
+ * always has a ":". flexString1 (label eventId) carries the whole id either way.
+ *
+ * @example
+ * cefExternalId("main:42"); // "main:42"
+ * cefExternalId(`${"c".repeat(128)}:42`).length; // 40
+ */
+export function cefExternalId(id: string): string {
+  if (id.length <= MAX_EXTERNAL_ID) return id;
+  return createHash("sha256").update(id).digest("hex").slice(0, MAX_EXTERNAL_ID);
 }
 
 const CEF_SEVERITY: Record<Severity, number> = { info: 3, low: 3, medium: 5, high: 8, critical: 10 };
@@ -69,7 +89,9 @@ export function toCef(e: ExportEvent): string {
   const name = tool ? `${e.type} ${tool}` : e.type;
   const ext: [string, string | number | null][] = [
     ["rt", Date.parse(e.ts)],
-    ["externalId", e.id],
+    ["externalId", cefExternalId(e.id)],
+    ["flexString1Label", "eventId"],
+    ["flexString1", e.id],
     ["act", decision ? String(decision.enforced ?? decision.effect ?? "") : null],
     ["reason", decision && typeof decision.reason === "string" ? decision.reason : null],
     ["outcome", typeof e.data.status === "string" ? e.data.status : null],
