@@ -34,6 +34,14 @@ const secretProvider = z.discriminatedUnion("type", [
     timeout: duration
       .refine((ms) => ms >= 100 && ms <= 120_000, { message: "between 100ms and 2m" })
       .optional(),
+    /** Retries of transient answers (412, 429, 502, 503 but sealed, 504) within `timeout`. */
+    retry: z
+      .strictObject({
+        attempts: z.int().min(1).max(10).optional(),
+        minDelay: duration.optional(),
+        maxDelay: duration.optional(),
+      })
+      .optional(),
   }),
   z.strictObject({
     type: z.literal("postgres"),
@@ -137,6 +145,9 @@ export type SecretProviderConfig =
       caFile?: string | undefined;
       serverName?: string | undefined;
       timeout?: number | undefined;
+      retry?:
+        | { attempts?: number | undefined; minDelay?: number | undefined; maxDelay?: number | undefined }
+        | undefined;
     }
   | { type: "postgres"; adminUrlEnv: string; group: string };
 

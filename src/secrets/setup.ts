@@ -118,6 +118,7 @@ function providerFor(
         ...(config.caFile ? { ca: readCa(name, config.caFile) } : {}),
         ...(config.serverName ? { serverName: config.serverName } : {}),
         ...(config.timeout !== undefined ? { timeoutMs: config.timeout } : {}),
+        ...(config.retry ? { retry: retryOptions(config.retry) } : {}),
         auth: config.tokenEnv
           ? { token: need(config.tokenEnv) }
           : {
@@ -131,6 +132,14 @@ function providerFor(
     case "postgres":
       return new PostgresProvider({ name, adminUrl: need(config.adminUrlEnv), group: config.group });
   }
+}
+
+function retryOptions(r: NonNullable<Extract<SecretProviderConfig, { type: "vault" }>["retry"]>) {
+  return {
+    ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
+    ...(r.minDelay !== undefined ? { minDelayMs: r.minDelay } : {}),
+    ...(r.maxDelay !== undefined ? { maxDelayMs: r.maxDelay } : {}),
+  };
 }
 
 function readCa(provider: string, path: string): string {

@@ -24,7 +24,11 @@
 //   - a sealed node answers every request 503 `{"errors":["Vault is sealed"]}`; a standby node (request
 //     forwarding off) answers 307 with `Location:` the active node's address and the same path and query;
 //   - with `requireRequestHeader` (Vault Agent's `require_request_header`), a request without
-//     `X-Vault-Request: true` gets 412 `{"errors":["missing 'X-Vault-Request' header"]}`.
+//     `X-Vault-Request: true` gets 412 `{"errors":["missing 'X-Vault-Request' header"]}`;
+//   - `failNext` makes the next requests to a path fail before they are handled, as a node does that
+//     has not caught up (412 `required index state not present`), a rate limit quota (429, with
+//     `Retry-After` when its response headers are on), an overloaded node (503), or a load balancer
+//     in front (502, 504); nothing the request would have made (a lease, a token) is made.
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -97,6 +101,17 @@ export interface FakeLease {
   token: Token;
 }
 
+/** A transient failure `failNext` answers with. */
+export interface FakeFailure {
+  /** The request path (`/v1/...`) it applies to; every path when absent. */
+  path?: string;
+  /** How many requests get it. */
+  times: number;
+  status: number;
+  errors?: string[];
+  headers?: Record<string, string>;
+}
+
 export interface LoggedRequest {
   method: string;
   path: string;
@@ -122,6 +137,7 @@ export class FakeVault {
   readonly #leases = new Map<string, FakeLease>();
   readonly #server: Server;
   #offsetMs = 0;
+  readonly #failures: FakeFailure[] = [];
 
   private constructor(options: FakeVaultOptions) {
     this.#o = options;
@@ -145,6 +161,11 @@ export class FakeVault {
       this.#server.closeAllConnections();
       this.#server.close(() => resolve());
     });
+  }
+
+  /** The next `times` requests to `path` (any path when absent) get this answer, unhandled. */
+  failNext(failure: FakeFailure): void {
+    this.#failures.push({ ...failure });
   }
 
   /** Moves the server's clock forward (expiry tests). */
@@ -278,6 +299,14 @@ export class FakeVault {
     });
     if (this.#o.requireRequestHeader && vaultRequest !== "true") {
       return send(res, 412, { errors: ["missing 'X-Vault-Request' header"] });
+    }
+    const failure = this.#failures.find((f) => f.times > 0 && (f.path ?? url.pathname) === url.pathname);
+    if (failure) {
+      failure.times--;
+      res.setHeader("content-type", "application/json");
+      for (const [name, value] of Object.entries(failure.headers ?? {})) res.setHeader(name, value);
+      res.writeHead(failure.status).end(JSON.stringify({ errors: failure.errors ?? [] }));
+      return;
     }
     if (this.sealed) return send(res, 503, { errors: ["Vault is sealed"] });
     if (this.#o.standbyOf) {

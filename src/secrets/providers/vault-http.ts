@@ -1,5 +1,6 @@
 // A minimal Vault HTTP client over node:http(s): the handful of endpoints the vault provider uses, with
-// one deadline per call, a cap on what Vault may answer, standby redirects and TLS settings.
+// one deadline per call, retries of transient answers within it, a cap on what Vault may answer, standby
+// redirects and TLS settings.
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { SecretError } from "../errors.js";
@@ -9,8 +10,10 @@ export interface VaultHttpOptions {
   address: string;
   /** Enterprise / OpenBao namespace, sent as `X-Vault-Namespace`. */
   namespace?: string;
-  /** Per call, redirects included: connecting, sending, and reading the whole answer (default 5 s). */
+  /** Per call, redirects and retries included: connecting, sending, and reading the whole answer (default 5 s). */
   timeoutMs?: number;
+  /** Retries of transient answers (412, 429, 502, 503 but sealed, 504), all within `timeoutMs`. */
+  retry?: VaultRetryOptions;
   /** CA certificates (PEM text) trusted for `https://`; default the system's. */
   ca?: string;
   /** The name the server's certificate must carry (and SNI), when it is not the address's host. */
@@ -19,24 +22,68 @@ export interface VaultHttpOptions {
   maxResponseBytes?: number;
 }
 
+/**
+ * Capped exponential back-off with jitter, as Vault's Go client retries: each wait is drawn between half
+ * and all of `minDelayMs × 2^(n-1)`, capped at `maxDelayMs`; a `Retry-After` on a 429 or 503 is waited
+ * instead. No wait runs past the call's deadline: the last error is thrown at once.
+ */
+export interface VaultRetryOptions {
+  /** Tries in all, the first included (default 4); 1 turns retries off. */
+  attempts?: number;
+  /** The first wait (default 250 ms). */
+  minDelayMs?: number;
+  /** The longest wait (default 2 s). */
+  maxDelayMs?: number;
+}
+
+export interface VaultCallOptions {
+  /** Statuses resolved with the body Vault sent, instead of thrown. */
+  accept?: readonly number[];
+  /**
+   * Running the request twice leaves Vault as running it once does (a KV read, a lookup, a renewal, a
+   * revocation). Only such a request is retried after a 502 or 504 (a proxy in front of Vault, which may
+   * have passed the request on) or a connection that broke once the request may have been sent: Vault may
+   * have carried it out. A request that makes something each time it runs (a dynamic-credentials read,
+   * a token, a login) is retried only after an answer that says Vault did not carry it out: see
+   * `retryable`.
+   */
+  idempotent?: boolean;
+}
+
 export interface VaultResponse {
   status: number;
   body: Record<string, unknown> | null;
 }
 
-/** One Vault request that failed: `status` null for a network error or timeout. */
+/**
+ * One Vault request that failed: `status` null for a network error or timeout. `details.attempts` is
+ * how many times it was sent, when more than once.
+ */
 export class VaultRequestError extends SecretError {
   readonly status: number | null;
-  constructor(what: string, status: number | null, cause: string) {
+  /** The error's code (`details.error`): a known Vault error text's name, `http_<status>`, an errno code. */
+  readonly reason: string;
+  /** How long Vault asked us to wait (`Retry-After` on a 429 or 503), in ms. */
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    what: string,
+    status: number | null,
+    cause: string,
+    extra: { retryAfterMs?: number | undefined; attempts?: number } = {},
+  ) {
+    const attempts = extra.attempts ?? 1;
     super(
       transient(status) ? "SECRET_PROVIDER_FAILED" : "SECRET_UNAVAILABLE",
-      `vault: ${what} failed (${cause})`,
+      `vault: ${what} failed (${cause}${attempts > 1 ? `, ${attempts} tries` : ""})`,
       {
         status,
         error: cause,
+        ...(attempts > 1 ? { attempts } : {}),
       },
     );
     this.status = status;
+    this.reason = cause;
+    this.retryAfterMs = extra.retryAfterMs;
   }
 }
 
@@ -49,7 +96,49 @@ function transient(status: number | null): boolean {
   return status === null || status < 400 || status >= 500 || status === 412 || status === 429;
 }
 
-/** Standby nodes answer 307 with the active node's address; followed at most this many times per call. */
+/**
+ * Whether a failed try is worth another within the deadline. Vault's own Go client retries 412, 429,
+ * every 5xx but 501, and connection failures; we retry:
+ *   - 412: a performance standby (or performance secondary) has not yet caught up with the state the
+ *     request needs (a token just made on the active node); Vault's consistency docs say to retry it;
+ *   - 429: a rate limit quota; the quota is checked before the request is handled;
+ *   - 503 but `Vault is sealed`: a node without an active node, or refusing work it has no capacity for
+ *     (adaptive overload protection, whose docs say to retry with back-off and jitter). A sealed (or
+ *     uninitialized, which is sealed too) node needs an operator to unseal it: retrying only delays
+ *     the failure;
+ *   - a connection that could not be made (nothing was sent).
+ * These answers say Vault did not carry the request out, so retrying a request that makes a lease or a
+ * token cannot make two. Beyond them, only an `idempotent` request is retried: after a 502 or 504 (a
+ * proxy that may have passed it to Vault before failing) or a connection broken after sending.
+ */
+function retryable(err: VaultRequestError, idempotent: boolean): boolean {
+  const { status, reason } = err;
+  if (status === null) return NOT_SENT.has(reason) || (idempotent && MAYBE_SENT.has(reason));
+  if (status === 412 || status === 429) return true;
+  if (status === 503) return reason !== "sealed";
+  return idempotent && (status === 502 || status === 504);
+}
+
+/** Connection failures before anything was sent. */
+const NOT_SENT = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+/** Connection failures after which Vault may have received the request. */
+const MAYBE_SENT = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "network_error"]);
+
+/** The wait before try `attempt + 1`: half to all of the doubled `min`, capped at `max`. */
+function backoff(attempt: number, min: number, max: number): number {
+  const cap = Math.min(max, min * 2 ** (attempt - 1));
+  return cap / 2 + (Math.random() * cap) / 2;
+}
+
+/** `Retry-After` (RFC 9110): seconds, or an HTTP date; undefined when absent or unreadable. */
+function retryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** Standby nodes answer 307 with the active node's address; followed at most this many times per try. */
 const MAX_REDIRECTS = 3;
 
 /** Vault's own error texts we name in an error; any other is `http_<status>` (a text may quote a path). */
@@ -75,6 +164,9 @@ export class VaultHttp {
   readonly #ca: string | undefined;
   readonly #serverName: string | undefined;
   readonly #maxBytes: number;
+  readonly #attempts: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
 
   constructor(options: VaultHttpOptions) {
     let url: URL | null = null;
@@ -93,11 +185,15 @@ export class VaultHttp {
     this.#ca = options.ca;
     this.#serverName = options.serverName;
     this.#maxBytes = options.maxResponseBytes ?? 1024 * 1024;
+    this.#attempts = Math.max(1, Math.trunc(options.retry?.attempts ?? 4));
+    this.#minDelayMs = Math.max(0, options.retry?.minDelayMs ?? 250);
+    this.#maxDelayMs = Math.max(this.#minDelayMs, options.retry?.maxDelayMs ?? 2000);
   }
 
   /**
    * `path` is relative to `/v1/`, its segments already encoded. Resolves for 2xx and for the statuses
-   * in `accept` (with the body Vault sent); throws VaultRequestError otherwise.
+   * in `options.accept` (with the body Vault sent); throws VaultRequestError otherwise. A transient
+   * answer is tried again (see `retryable`) while the deadline allows; past it, the last error is thrown.
    */
   async call(
     what: string,
@@ -105,7 +201,7 @@ export class VaultHttp {
     path: string,
     token: string | null,
     body?: Record<string, unknown>,
-    accept: readonly number[] = [],
+    options: VaultCallOptions = {},
   ): Promise<VaultResponse> {
     // The header Vault Agent's `require_request_header` asks for, and the Go client always sends.
     const headers: OutgoingHttpHeaders = { accept: "application/json", "x-vault-request": "true" };
@@ -117,19 +213,55 @@ export class VaultHttp {
       headers["content-length"] = payload.length;
     }
     const deadline = Date.now() + this.#timeoutMs;
-    let url = new URL(`v1/${path}`, this.#base);
+    const request = { what, method, headers, payload, deadline, accept: options.accept ?? [] };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#try(request, new URL(`v1/${path}`, this.#base));
+      } catch (err) {
+        if (!(err instanceof VaultRequestError)) throw err;
+        const wait = err.retryAfterMs ?? backoff(attempt, this.#minDelayMs, this.#maxDelayMs);
+        if (
+          attempt >= this.#attempts ||
+          !retryable(err, options.idempotent === true) ||
+          Date.now() + wait >= deadline
+        ) {
+          throw attempt === 1
+            ? err
+            : new VaultRequestError(what, err.status, err.reason, { attempts: attempt });
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  /** One try: the request, and the standby redirects it meets. */
+  async #try(
+    r: {
+      what: string;
+      method: string;
+      headers: OutgoingHttpHeaders;
+      payload: Buffer | undefined;
+      deadline: number;
+      accept: readonly number[];
+    },
+    start: URL,
+  ): Promise<VaultResponse> {
+    let url = start;
     for (let hops = 0; ; hops++) {
-      const answer = await this.#once(what, method, url, headers, payload, deadline);
+      const answer = await this.#once(r.what, r.method, url, r.headers, r.payload, r.deadline);
       if (answer.status === 307 || answer.status === 308) {
-        if (hops >= MAX_REDIRECTS) throw new VaultRequestError(what, answer.status, "too_many_redirects");
-        url = redirectTarget(what, url, answer);
+        if (hops >= MAX_REDIRECTS) throw new VaultRequestError(r.what, answer.status, "too_many_redirects");
+        url = redirectTarget(r.what, url, answer);
         continue;
       }
       const parsed = parseBody(answer.text);
       const ok = answer.status >= 200 && answer.status < 300;
-      if (ok && parsed === undefined) throw new VaultRequestError(what, answer.status, "bad_json");
-      if (ok || accept.includes(answer.status)) return { status: answer.status, body: parsed ?? null };
-      throw new VaultRequestError(what, answer.status, errorCause(answer.status, parsed ?? null));
+      if (ok && parsed === undefined) throw new VaultRequestError(r.what, answer.status, "bad_json");
+      if (ok || r.accept.includes(answer.status)) return { status: answer.status, body: parsed ?? null };
+      throw new VaultRequestError(r.what, answer.status, errorCause(answer.status, parsed ?? null), {
+        retryAfterMs:
+          answer.status === 429 || answer.status === 503 ? retryAfter(answer.retryAfter) : undefined,
+      });
     }
   }
 
@@ -140,7 +272,7 @@ export class VaultHttp {
     headers: OutgoingHttpHeaders,
     payload: Buffer | undefined,
     deadline: number,
-  ): Promise<{ status: number; location: string | undefined; text: string }> {
+  ): Promise<{ status: number; location: string | undefined; retryAfter: string | undefined; text: string }> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (cause: string, status: number | null = null) => {
@@ -184,6 +316,8 @@ export class VaultHttp {
           resolve({
             status: res.statusCode ?? 0,
             location: typeof res.headers.location === "string" ? res.headers.location : undefined,
+            retryAfter:
+              typeof res.headers["retry-after"] === "string" ? res.headers["retry-after"] : undefined,
             text: Buffer.concat(chunks).toString("utf8"),
           });
         });

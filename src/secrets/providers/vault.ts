@@ -104,10 +104,14 @@ export class VaultProvider implements SecretProvider {
       });
     }
     const { body } = await this.#withParent("renew a lease", (token) =>
-      this.#http.call("renew a lease", "PUT", "sys/leases/renew", token, {
-        lease_id: vaultLease,
-        increment: Math.max(1, Math.ceil(ttlMs / 1000)),
-      }),
+      this.#http.call(
+        "renew a lease",
+        "PUT",
+        "sys/leases/renew",
+        token,
+        { lease_id: vaultLease, increment: Math.max(1, Math.ceil(ttlMs / 1000)) },
+        IDEMPOTENT,
+      ),
     );
     const seconds = num(body?.lease_duration);
     const granted = Math.min(ttlMs, seconds * 1000);
@@ -125,10 +129,14 @@ export class VaultProvider implements SecretProvider {
     if (vaultLease) {
       // sync: true — the call returns once the backend has removed the credential, not merely queued it.
       await this.#withParent("revoke a lease", (token) =>
-        this.#http.call("revoke a lease", "PUT", "sys/leases/revoke", token, {
-          lease_id: vaultLease,
-          sync: true,
-        }),
+        this.#http.call(
+          "revoke a lease",
+          "PUT",
+          "sys/leases/revoke",
+          token,
+          { lease_id: vaultLease, sync: true },
+          IDEMPOTENT,
+        ),
       );
     }
     if (options.final && accessor) await this.#revokeAccessor(accessor);
@@ -145,7 +153,14 @@ export class VaultProvider implements SecretProvider {
       return; // never created: nothing to revoke
     }
     try {
-      await this.#http.call("revoke the session token", "POST", "auth/token/revoke-self", child.token);
+      await this.#http.call(
+        "revoke the session token",
+        "POST",
+        "auth/token/revoke-self",
+        child.token,
+        undefined,
+        IDEMPOTENT,
+      );
     } catch (err) {
       // 403: the token is already invalid (expired, or revoked with its parent), and so are its leases.
       if (!(err instanceof VaultRequestError && err.status === 403)) throw err;
@@ -164,14 +179,10 @@ export class VaultProvider implements SecretProvider {
     const [mount, secret] = [vaultPath(kv.mount, "mount"), vaultPath(kv.path, "path")];
     const path = v1 ? `${mount}/${secret}` : `${mount}/data/${secret}${version}`;
     // KV v2 answers a deleted or destroyed version with 404 and its metadata: say which.
-    const { status, body } = await this.#http.call(
-      what,
-      "GET",
-      path,
-      child.token,
-      undefined,
-      v1 ? [] : [404],
-    );
+    const { status, body } = await this.#http.call(what, "GET", path, child.token, undefined, {
+      accept: v1 ? [] : [404],
+      idempotent: true,
+    });
     if (status === 404) {
       const metadata = objectAt(objectAt(body, "data"), "metadata");
       const cause =
@@ -207,6 +218,9 @@ export class VaultProvider implements SecretProvider {
   async #readCreds(spec: SecretSpec, child: SessionToken, ttlMs: number): Promise<Lease> {
     const creds = spec.creds!;
     const path = `${vaultPath(creds.mount, "mount")}/creds/${vaultPath(creds.role, "role")}`;
+    // Each read makes a lease (and a database user): not idempotent, so retried only after an answer that
+    // says Vault did not run it (see VaultHttp). Should one run anyway, its lease belongs to the session
+    // token and is revoked with it at the session's end.
     const { body } = await this.#http.call(`read ${spec.name}`, "GET", path, child.token);
     const vaultLease = str(body?.lease_id);
     const data = objectAt(body, "data");
@@ -232,10 +246,14 @@ export class VaultProvider implements SecretProvider {
     if (seconds * 1000 > ttlMs && renewable) {
       // Shorten the lease to what the spec and the session allow (a renewal sets the TTL from now).
       const renewed = await this.#withParent("shorten a lease", (token) =>
-        this.#http.call("shorten a lease", "PUT", "sys/leases/renew", token, {
-          lease_id: vaultLease,
-          increment: Math.max(1, Math.ceil(ttlMs / 1000)),
-        }),
+        this.#http.call(
+          "shorten a lease",
+          "PUT",
+          "sys/leases/renew",
+          token,
+          { lease_id: vaultLease, increment: Math.max(1, Math.ceil(ttlMs / 1000)) },
+          IDEMPOTENT,
+        ),
       ).catch(() => null);
       if (renewed) {
         seconds = num(renewed.body?.lease_duration);
@@ -296,7 +314,14 @@ export class VaultProvider implements SecretProvider {
   async #revokeAccessor(accessor: string): Promise<void> {
     try {
       await this.#withParent("revoke a session token", (token) =>
-        this.#http.call("revoke a session token", "POST", "auth/token/revoke-accessor", token, { accessor }),
+        this.#http.call(
+          "revoke a session token",
+          "POST",
+          "auth/token/revoke-accessor",
+          token,
+          { accessor },
+          IDEMPOTENT,
+        ),
       );
     } catch (err) {
       // 400 "invalid accessor": the token is gone already (revoked, or expired and tidied).
@@ -350,9 +375,8 @@ export class VaultProvider implements SecretProvider {
           "POST",
           "auth/token/renew-self",
           p.token,
-          {
-            increment: `${p.ttlSeconds}s`,
-          },
+          { increment: `${p.ttlSeconds}s` },
+          IDEMPOTENT,
         ));
       } catch (err) {
         if (err instanceof VaultRequestError && err.status !== null && err.status < 500)
@@ -401,13 +425,23 @@ export class VaultProvider implements SecretProvider {
   /** Whether `child` is still a valid token (`lookup-self`, which Vault's default policy allows). */
   async #tokenAlive(child: SessionToken): Promise<boolean> {
     try {
-      await this.#http.call("look up the session token", "GET", "auth/token/lookup-self", child.token);
+      await this.#http.call(
+        "look up the session token",
+        "GET",
+        "auth/token/lookup-self",
+        child.token,
+        undefined,
+        IDEMPOTENT,
+      );
       return true;
     } catch (err) {
       return !(err instanceof VaultRequestError && err.status === 403);
     }
   }
 }
+
+/** Requests that may run twice (reads, lookups, renewals, revocations): retried on more failures. */
+const IDEMPOTENT = { idempotent: true } as const;
 
 /** Renew (or log in again) at two thirds of the token's life; 0 means it does not expire. */
 function parentTimes(token: string, seconds: number, renewable: boolean): ParentToken {

@@ -4,7 +4,14 @@ import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { compileSecrets, openSecrets, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
+import {
+  compileSecrets,
+  openSecrets,
+  type SecretSpec,
+  secretsSchema,
+  VaultProvider,
+  type VaultProviderOptions,
+} from "../../../src/secrets/index.js";
 import { tempDir } from "../../helpers.js";
 import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
@@ -53,17 +60,22 @@ describe("Vault transport", () => {
     expect(vault.requests.map((r) => r.vaultRequest)).toEqual(["true", "true", "true"]);
   });
 
-  it("a sealed Vault is a provider failure named `sealed`, not a refusal", async () => {
+  it("a sealed Vault is a provider failure named `sealed`, not a refusal, and is not retried", async () => {
     const vault = await fake();
     vault.sealed = true;
-    const provider = new VaultProvider({ address: vault.address, auth: { token: vault.rootToken } });
+    const provider = new VaultProvider({
+      address: vault.address,
+      auth: { token: vault.rootToken },
+      retry: { attempts: 5, minDelayMs: 1, maxDelayMs: 1 },
+    });
     await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
       code: "SECRET_PROVIDER_FAILED",
       details: { status: 503, error: "sealed" },
     });
+    expect(vault.requests).toHaveLength(1);
   });
 
-  it("429 (rate limit quota) and 412 (standby behind) are provider failures", async () => {
+  it("429 (rate limit quota) and 412 (standby behind) that last are provider failures", async () => {
     for (const [status, text, cause] of [
       [429, 'request path "secret/data/x": rate limit quota exceeded', "rate_limited"],
       [412, "required index state not present", "index_not_present"],
@@ -71,10 +83,14 @@ describe("Vault transport", () => {
       const address = await server((_req, res) => {
         res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ errors: [text] }));
       });
-      const provider = new VaultProvider({ address, auth: { token: "t" } });
+      const provider = new VaultProvider({
+        address,
+        auth: { token: "t" },
+        retry: { attempts: 2, minDelayMs: 1, maxDelayMs: 1 },
+      });
       await expect(provider.lease(kvSpec, session(), 60_000)).rejects.toMatchObject({
         code: "SECRET_PROVIDER_FAILED",
-        details: { status, error: cause },
+        details: { status, error: cause, attempts: 2 },
       });
     }
   });
@@ -150,6 +166,113 @@ describe("Vault transport", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  describe("retries", () => {
+    const KV_PATH = "/v1/secret/data/app/stripe";
+    const FAST = { attempts: 4, minDelayMs: 1, maxDelayMs: 5 };
+    const CREDS_OPTIONS: FakeVaultOptions = {
+      ...OPTIONS,
+      roles: { "database/readonly": { defaultTtlSeconds: 600, maxTtlSeconds: 3600 } },
+    };
+    const credsSpec: SecretSpec = {
+      name: "db",
+      provider: "vault",
+      tools: ["*"],
+      maxTtlMs: 600_000,
+      inject: { context: "secret" },
+      creds: { mount: "database", role: "readonly" },
+    };
+    const rootProvider = (vault: FakeVault, extra: Partial<VaultProviderOptions> = {}) =>
+      new VaultProvider({ address: vault.address, auth: { token: vault.rootToken }, retry: FAST, ...extra });
+    const hits = (vault: FakeVault, path: string) => vault.requests.filter((r) => r.path === path).length;
+
+    it("tries again after 412, 429, 502, 503 (not sealed) and 504, within the deadline", async () => {
+      for (const [status, errors] of [
+        [412, ["required index state not present"]],
+        [429, ['request path "secret/data/app/stripe": rate limit quota exceeded']],
+        [502, []],
+        [503, ["Vault server temporarily overloaded"]],
+        [504, []],
+      ] as const) {
+        const vault = await fake();
+        vault.failNext({ path: KV_PATH, times: 2, status, errors: [...errors] });
+        expect((await rootProvider(vault).lease(kvSpec, session(), 60_000)).secret).toBe(KV_VALUE);
+        expect(hits(vault, KV_PATH)).toBe(3);
+      }
+    });
+
+    it("a request that makes a lease or a token is tried again only after an answer saying it did not run", async () => {
+      const vault = await fake(CREDS_OPTIONS);
+      const provider = rootProvider(vault);
+      const CREDS = "/v1/database/creds/readonly";
+      // A performance standby that has not yet seen the session token made on the active node.
+      vault.failNext({ path: "/v1/auth/token/create", times: 1, status: 412 });
+      vault.failNext({ path: CREDS, times: 1, status: 412 });
+      vault.failNext({ path: CREDS, times: 1, status: 503, errors: ["Vault server temporarily overloaded"] });
+      const lease = await provider.lease(credsSpec, session(), 60_000);
+      expect(vault.credsValid(lease.username!, lease.secret)).toBe(true);
+      expect(hits(vault, "/v1/auth/token/create")).toBe(2);
+      expect(hits(vault, CREDS)).toBe(3);
+      // A proxy's 502 or 504 may hide a read Vault carried out (a second lease): not tried again.
+      for (const status of [502, 504]) {
+        vault.failNext({ path: CREDS, times: 1, status });
+        const before = hits(vault, CREDS);
+        await expect(provider.lease(credsSpec, session(), 60_000)).rejects.toMatchObject({
+          code: "SECRET_PROVIDER_FAILED",
+          details: { status },
+        });
+        expect(hits(vault, CREDS)).toBe(before + 1);
+      }
+    });
+
+    it("waits the Retry-After of a 429, and fails at once when it ends past the deadline", async () => {
+      const vault = await fake();
+      const limited = { path: KV_PATH, times: 1, status: 429, errors: ["rate limit quota exceeded"] };
+      vault.failNext({ ...limited, headers: { "retry-after": "1" } });
+      const started = Date.now();
+      expect((await rootProvider(vault, { timeoutMs: 4000 }).lease(kvSpec, session(), 1000)).secret).toBe(
+        KV_VALUE,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+      vault.failNext({ ...limited, headers: { "retry-after": "60" } });
+      await expect(rootProvider(vault).lease(kvSpec, session(), 1000)).rejects.toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+        details: { status: 429, error: "rate_limited" },
+      });
+      expect(hits(vault, KV_PATH)).toBe(3);
+    });
+
+    it("gives up after the last try, or at the deadline, with the typed provider error", async () => {
+      const vault = await fake();
+      vault.failNext({
+        path: KV_PATH,
+        times: 1000,
+        status: 503,
+        errors: ["Vault server temporarily overloaded"],
+      });
+      await expect(
+        rootProvider(vault, { retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 1 } }).lease(
+          kvSpec,
+          session(),
+          1000,
+        ),
+      ).rejects.toMatchObject({ code: "SECRET_PROVIDER_FAILED", details: { status: 503, attempts: 3 } });
+      expect(hits(vault, KV_PATH)).toBe(3);
+      const started = Date.now();
+      const err = await rootProvider(vault, {
+        timeoutMs: 300,
+        retry: { attempts: 10, minDelayMs: 100, maxDelayMs: 100 },
+      })
+        .lease(kvSpec, session(), 1000)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "SECRET_PROVIDER_FAILED", details: { status: 503 } });
+      // Waits of 50-100 ms in a 300 ms deadline: a few tries, not ten, and no wait past the deadline.
+      const tries = hits(vault, KV_PATH) - 3;
+      expect(tries).toBeGreaterThanOrEqual(2);
+      expect(tries).toBeLessThan(10);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+  });
+
   describe("TLS", () => {
     let tls: TestCertificate;
     beforeAll(() => {
@@ -187,7 +310,7 @@ describe("Vault transport", () => {
       expect(vault.requests).toHaveLength(2);
     });
 
-    it("a policy's vault provider takes caFile, serverName and timeout", async () => {
+    it("a policy's vault provider takes caFile, serverName, timeout and retry", async () => {
       const vault = await fake({ ...OPTIONS, tls: { key: tls.key, cert: tls.cert } });
       const doc = (extra: Record<string, unknown>) =>
         compileSecrets(
@@ -205,13 +328,20 @@ describe("Vault transport", () => {
         );
       const { ledger } = await sqliteLedger();
       const stage = await openSecrets({
-        settings: doc({ caFile: tls.certPath, serverName: "vault.test", timeout: "2s" }),
+        settings: doc({
+          caFile: tls.certPath,
+          serverName: "vault.test",
+          timeout: "2s",
+          retry: { attempts: 3, minDelay: "10ms", maxDelay: "20ms" },
+        }),
         ledger,
         env: { VT: vault.rootToken },
       });
       closers.push(() => stage.close());
+      vault.failNext({ path: "/v1/secret/data/app/stripe", times: 2, status: 429 });
       const [lease] = await stage.broker.leaseFor(session(), "pay");
       expect(lease!.secret).toBe(KV_VALUE);
+      expect(() => doc({ retry: { attempts: 0 } })).toThrow();
       expect(() =>
         secretsSchema.parse({
           providers: { v: { type: "vault", address: vault.address, timeout: "10m" } },
