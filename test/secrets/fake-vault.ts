@@ -8,8 +8,11 @@
 //   - `POST /v1/auth/token/renew-self` sets the calling token's TTL to `increment` (default its creation
 //     TTL) from now, capped by its max TTL (an AppRole token's `token_max_ttl`); 400 when not renewable;
 //   - `POST /v1/auth/token/create` makes a child of the calling token (unless `no_parent`, root only),
-//     with `ttl` / `explicit_max_ttl`, policies a subset of the parent's (all of them when omitted), and
-//     answers with an `auth` block (`client_token`, `accessor`, `policies`, `lease_duration`, …);
+//     with `ttl` / `explicit_max_ttl` (which also caps its renewals), `renewable` (default true),
+//     policies a subset of the parent's (all of them when omitted), and answers with an `auth` block
+//     (`client_token`, `accessor`, `policies`, `lease_duration`, `renewable`, …);
+//   - `GET /v1/auth/token/lookup-self` answers the calling token's `ttl` (seconds left, 0 for none),
+//     `creation_ttl`, `explicit_max_ttl`, `renewable`, `expire_time`, policies and metadata;
 //   - revoking a token (revoke-self, revoke-accessor, or expiry) revokes its children and every lease
 //     created with it or them; `revoke-accessor` of an unknown accessor is 400 `invalid accessor`;
 //   - `GET /v1/<mount>/data/<path>[?version=N]` answers `{data: {data, metadata}}`; 404 `{"errors":[]}`
@@ -400,6 +403,7 @@ export class FakeVault {
       "auth/token/create",
     );
     child.renewable = body.renewable !== false;
+    if (max !== null && max > 0) child.maxAt = child.createdAt + max * 1000;
     send(res, 200, envelope({ auth: authBlock(child, meta, child.renewable) }));
   }
 
@@ -438,7 +442,11 @@ export class FakeVault {
           creation_ttl: token.creationTtl,
           display_name: token.displayName,
           expire_time: token.expireAt === null ? null : new Date(token.expireAt).toISOString(),
-          explicit_max_ttl: 0,
+          // A login's max TTL is its role's `token_max_ttl`, not an explicit one.
+          explicit_max_ttl:
+            token.maxAt === null || token.path !== "auth/token/create"
+              ? 0
+              : Math.round((token.maxAt - token.createdAt) / 1000),
           id: token.id,
           meta: token.meta,
           num_uses: 0,

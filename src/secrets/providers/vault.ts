@@ -26,21 +26,30 @@ interface SessionToken {
 
 interface ParentToken {
   token: string;
-  /** ms epoch after which to renew it or log in again; Infinity for a given token. */
+  /** ms epoch after which to renew it, log in again, or (a given token that cannot be renewed) fail. */
   renewAt: number;
-  /** Whether `renew-self` may extend it (an AppRole token short of its max TTL). */
+  /** ms epoch at which Vault lets it expire; Infinity when it does not. */
+  expiresAt: number;
+  /** Whether `renew-self` may extend it (a renewable token short of its max TTL). */
   renewable: boolean;
-  /** The TTL it was given at login: what each renewal asks for. */
+  /** The TTL it was given at login or creation: what each renewal asks for. */
   ttlSeconds: number;
+  /** Why it can no longer be renewed, when it cannot. */
+  end?: TokenEnd;
 }
+
+/** Why Warden's own token cannot be renewed: Vault made it so, its max TTL was reached, or Vault refused. */
+type TokenEnd = "not_renewable" | "max_ttl" | "renewal_refused";
 
 /**
  * Each Warden session gets its own child token (`POST /v1/auth/token/create`, TTL = the session's
  * remaining time), and reads its secrets with it; ending the session revokes that token
  * (`revoke-self`), and Vault revokes every lease created with it. Lease renewal and revocation use
  * Warden's own token, so they also work after a crash from the recorded handle
- * `{type: "vault", leaseId, accessor}`. An AppRole token is renewed (`renew-self`) while it can be, as
- * the session tokens die with it; a session whose token died anyway gets a new one at its next lease.
+ * `{type: "vault", leaseId, accessor}`. Warden's own token, from a login or given in `tokenEnv`, is
+ * renewed (`renew-self`) while it can be, as the session tokens die with it; a login's token that cannot
+ * be is replaced by logging in again, a given one serves until it expires and then fails with
+ * `token_expired`. A session whose token died anyway gets a new one at its next lease.
  *
  * @example
  * const vault = new VaultProvider({ address: "https://vault.example.com:8200", auth: { approle: { roleId, secretId } } });
@@ -329,7 +338,7 @@ export class VaultProvider implements SecretProvider {
     }
   }
 
-  /** Runs `fn` with Warden's token; on 403 with an AppRole token, logs in again once and retries. */
+  /** Runs `fn` with Warden's token; on 403 with a token from a login, logs in again once and retries. */
   async #withParent<T>(what: string, fn: (token: string) => Promise<T>): Promise<T> {
     const parent = await this.#parentToken(what);
     try {
@@ -342,32 +351,59 @@ export class VaultProvider implements SecretProvider {
   }
 
   #parentToken(what: string): Promise<ParentToken> {
-    const auth = this.#auth;
-    if ("token" in auth) {
-      return Promise.resolve({
-        token: auth.token,
-        renewAt: Number.POSITIVE_INFINITY,
-        renewable: false,
-        ttlSeconds: 0,
-      });
-    }
+    const given = "token" in this.#auth;
     const current = this.#parent;
-    if (!current) return this.#login(what);
+    if (!current) return given ? this.#lookupGiven(what) : this.#login(what);
     return current.then((p) => {
       if (p.renewAt > Date.now()) return p;
       // Due: one caller renews (or logs in again), the others wait for it.
       if (this.#parent !== current) return this.#parentToken(what);
-      return p.renewable ? this.#renewSelf(p, what) : this.#login(what);
+      if (p.renewable) return this.#renewSelf(p, what);
+      if (!given) return this.#login(what);
+      // A given token that can no longer be renewed serves until it expires; then nothing can replace it.
+      if (p.expiresAt > Date.now()) return this.#hold(Promise.resolve({ ...p, renewAt: p.expiresAt }));
+      throw new SecretError(
+        "SECRET_PROVIDER_FAILED",
+        `vault provider ${this.name}: Warden's token (tokenEnv) expired at ${new Date(p.expiresAt).toISOString()} and cannot be renewed (${p.end ?? "not_renewable"}); give Warden a new token, or log in with approle`,
+        { error: "token_expired", reason: p.end ?? "not_renewable" },
+      );
     });
+  }
+
+  /**
+   * A token given in `tokenEnv`: `GET /v1/auth/token/lookup-self` says whether it expires and whether it
+   * is renewable. One that expires is renewed (`renew-self`) as a login's token is, before it expires;
+   * one that cannot be serves until it expires and then fails with `token_expired`.
+   */
+  #lookupGiven(what: string): Promise<ParentToken> {
+    const token = (this.#auth as { token: string }).token;
+    const lookup = (async () => {
+      const { body } = await this.#http.call(
+        `look up Warden's token (${what})`,
+        "GET",
+        "auth/token/lookup-self",
+        token,
+        undefined,
+        IDEMPOTENT,
+      );
+      const data = objectAt(body, "data");
+      const seconds = num(data?.ttl);
+      const renewable = data?.renewable === true;
+      const p = { ...parentTimes(token, seconds, renewable), ttlSeconds: num(data?.creation_ttl) || seconds };
+      return renewable ? p : { ...p, renewAt: p.expiresAt, end: "not_renewable" as const };
+    })();
+    return this.#hold(lookup);
   }
 
   /**
    * `POST /v1/auth/token/renew-self`: keeps Warden's token, and with it the session tokens it made,
    * alive up to its max TTL. Logging in again would leave those to die with the old token. A refused
-   * renewal logs in again; a renewal cut short by the max TTL is the last one.
+   * renewal logs in again (a given token serves on until it expires); a renewal cut short by the max TTL
+   * is the last one. When Vault does not answer, the token serves on while it lasts and the next use
+   * tries again.
    */
   #renewSelf(p: ParentToken, what: string): Promise<ParentToken> {
-    const renew = (async () => {
+    const renew = (async (): Promise<ParentToken> => {
       let body: Record<string, unknown> | null;
       try {
         ({ body } = await this.#http.call(
@@ -379,19 +415,20 @@ export class VaultProvider implements SecretProvider {
           IDEMPOTENT,
         ));
       } catch (err) {
-        if (err instanceof VaultRequestError && err.status !== null && err.status < 500)
-          return this.#login(what);
+        if (err instanceof VaultRequestError && err.status !== null && err.status < 500) {
+          if (!("token" in this.#auth)) return this.#login(what);
+          return { ...p, renewable: false, renewAt: p.expiresAt, end: "renewal_refused" };
+        }
+        if (p.expiresAt > Date.now()) return p;
         throw err;
       }
       const a = objectAt(body, "auth");
       const seconds = num(a?.lease_duration);
+      const renewable = a?.renewable === true && seconds >= p.ttlSeconds;
       return {
-        ...parentTimes(
-          str(a?.client_token) ?? p.token,
-          seconds,
-          a?.renewable === true && seconds >= p.ttlSeconds,
-        ),
+        ...parentTimes(str(a?.client_token) ?? p.token, seconds, renewable),
         ttlSeconds: p.ttlSeconds,
+        ...(renewable ? {} : { end: "max_ttl" as const }),
       };
     })();
     return this.#hold(renew);
@@ -445,10 +482,12 @@ const IDEMPOTENT = { idempotent: true } as const;
 
 /** Renew (or log in again) at two thirds of the token's life; 0 means it does not expire. */
 function parentTimes(token: string, seconds: number, renewable: boolean): ParentToken {
+  const now = Date.now();
   return {
     token,
-    renewAt: seconds > 0 ? Date.now() + (seconds * 1000 * 2) / 3 : Number.POSITIVE_INFINITY,
-    renewable,
+    renewAt: seconds > 0 ? now + (seconds * 1000 * 2) / 3 : Number.POSITIVE_INFINITY,
+    expiresAt: seconds > 0 ? now + seconds * 1000 : Number.POSITIVE_INFINITY,
+    renewable: renewable && seconds > 0,
     ttlSeconds: seconds,
   };
 }

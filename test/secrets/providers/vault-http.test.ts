@@ -306,8 +306,8 @@ describe("Vault transport", () => {
         code: "SECRET_PROVIDER_FAILED",
         details: { error: "ERR_TLS_CERT_ALTNAME_INVALID" },
       });
-      // Nothing reached the server over a connection that failed its checks.
-      expect(vault.requests).toHaveLength(2);
+      // Nothing reached the server over a connection that failed its checks (lookup-self, create, read).
+      expect(vault.requests).toHaveLength(3);
     });
 
     it("a policy's vault provider takes caFile, serverName, timeout and retry", async () => {

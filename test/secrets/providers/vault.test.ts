@@ -238,6 +238,69 @@ describe("VaultProvider", () => {
     expect(vault.liveTokens()).toBe(1); // Warden's own
   });
 
+  /** A token made by root, as an operator would hand Warden one in `tokenEnv`: TTL 60 s. */
+  async function givenToken(vault: FakeVault, options: Record<string, unknown>): Promise<string> {
+    const res = await fetch(`${vault.address}/v1/auth/token/create`, {
+      method: "POST",
+      headers: { "x-vault-token": vault.rootToken, "content-type": "application/json" },
+      body: JSON.stringify({ policies: ["warden"], ttl: "60s", ...options }),
+    });
+    return ((await res.json()) as { auth: { client_token: string } }).auth.client_token;
+  }
+
+  it("renews a renewable token from tokenEnv (renew-self) before it expires, so sessions' tokens live on", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    closers.push(async () => void vi.useRealTimers());
+    const vault = await FakeVault.start(OPTIONS);
+    closers.push(() => vault.close());
+    const token = await givenToken(vault, {});
+    const provider = new VaultProvider({ address: vault.address, auth: { token }, timeoutMs: 2000 });
+    const first = session();
+    await provider.lease(credsSpec, first, 600_000);
+    vi.setSystemTime(Date.now() + 45_000); // past two thirds of 60 s
+    // A renewal Vault fails to answer does not fail the lease: the token serves on, the next use renews.
+    vault.failNext({ path: "/v1/auth/token/renew-self", times: 1, status: 500 });
+    await provider.lease(kvSpec, session(), 60_000);
+    vi.setSystemTime(Date.now() + 5_000);
+    await provider.lease(kvSpec, session(), 60_000);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/lookup-self")).toHaveLength(1);
+    const renewals = vault.requests.filter((r) => r.path === "/v1/auth/token/renew-self");
+    expect(renewals.map((r) => r.body)).toEqual([{ increment: "60s" }, { increment: "60s" }]);
+    vi.setSystemTime(Date.now() + 30_000); // 80 s: the token as first issued would be gone
+    expect(vault.tokenValid(token)).toBe(true);
+    expect((await provider.lease(kvSpec, first, 60_000)).secret).toBe(KV_VALUE);
+    // The given token, then one per session (three): the first session's was still alive, and reused.
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/create")).toHaveLength(4);
+  });
+
+  it("a token from tokenEnv that cannot be renewed fails with token_expired once it expires", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    closers.push(async () => void vi.useRealTimers());
+    const vault = await FakeVault.start(OPTIONS);
+    closers.push(() => vault.close());
+    for (const [options, reason, at] of [
+      [{ renewable: false }, "not_renewable", 61_000],
+      // Renewable, but only up to its explicit max TTL of 90 s: the renewal at 45 s is the last.
+      [{ explicit_max_ttl: "90s" }, "max_ttl", 91_000],
+    ] as const) {
+      const start = Date.now();
+      const token = await givenToken(vault, options);
+      const provider = new VaultProvider({ address: vault.address, auth: { token }, timeoutMs: 2000 });
+      await provider.lease(kvSpec, session(), 1000);
+      vi.setSystemTime(start + 45_000);
+      await provider.lease(kvSpec, session(), 1000);
+      vi.setSystemTime(start + at);
+      const sent = vault.requests.length;
+      const err = await provider.lease(kvSpec, session(), 1000).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: "SECRET_PROVIDER_FAILED",
+        details: { error: "token_expired", reason },
+      });
+      expect(JSON.stringify({ ...(err as object), message: (err as Error).message })).not.toContain(token);
+      expect(vault.requests.length).toBe(sent); // known expired: nothing sent
+    }
+  });
+
   it("maps refusals to SECRET_UNAVAILABLE and never puts a token or value in the error", async () => {
     const { vault, provider } = await setup();
     const bad = new VaultProvider({ address: vault.address, auth: { token: "hvs.not-a-real-token" } });
