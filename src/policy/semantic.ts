@@ -64,11 +64,6 @@ export function crossCheck(doc: unknown): RawIssue[] {
       issues.push({ path: at, message: "a file secret needs `path`" });
     if (type === "vault" && "kv" in item === "creds" in item)
       issues.push({ path: at, message: "a vault secret needs either `kv` or `creds`" });
-    if (type === "vault" && isObj(p) && "tokenEnv" in p === "approle" in p)
-      issues.push({
-        path: ["secrets", "providers", item.provider],
-        message: "a vault provider needs either `tokenEnv` or `approle`",
-      });
   }
 
   // zod's record() skips a "__proto__" key without a word, so the entry would silently vanish.

@@ -15,15 +15,31 @@ const inject = z.union([
   z.strictObject({ context: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "an identifier") }),
 ]);
 const secretName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a secret name uses letters, digits and _ . -");
-const secretProvider = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("env") }),
-  z.strictObject({ type: z.literal("file") }),
-  z.strictObject({
+/** The ways a vault provider logs in: exactly one is given. */
+const VAULT_AUTH = ["tokenEnv", "approle", "kubernetes", "jwt"] as const;
+const authMount = z.string().min(1).optional();
+const vaultProvider = z
+  .strictObject({
     type: z.literal("vault"),
     address: httpUrl("address"),
+    /** A Vault token in this variable; renewed while Vault allows when it expires. */
     tokenEnv: envName.optional(),
-    approle: z
-      .strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: z.string().min(1).optional() })
+    approle: z.strictObject({ roleIdEnv: envName, secretIdEnv: envName, mount: authMount }).optional(),
+    /** Kubernetes auth: the pod's service-account JWT (re-read at each login: the kubelet rotates it). */
+    kubernetes: z
+      .strictObject({ role: z.string().min(1), mount: authMount, jwtFile: z.string().min(1).optional() })
+      .optional(),
+    /** JWT auth: a JWT from a file (re-read at each login) or a variable; `role` else Vault's default_role. */
+    jwt: z
+      .strictObject({
+        role: z.string().min(1).optional(),
+        mount: authMount,
+        jwtFile: z.string().min(1).optional(),
+        jwtEnv: envName.optional(),
+      })
+      .refine((j) => (j.jwtFile === undefined) !== (j.jwtEnv === undefined), {
+        message: "a jwt login reads its JWT from either `jwtFile` or `jwtEnv`",
+      })
       .optional(),
     namespace: z.string().min(1).optional(),
     /** PEM file of the CA certificates trusted for an https address (default the system's). */
@@ -42,7 +58,27 @@ const secretProvider = z.discriminatedUnion("type", [
         maxDelay: duration.optional(),
       })
       .optional(),
-  }),
+  })
+  .superRefine((p, ctx) => {
+    const given = VAULT_AUTH.filter((k) => p[k] !== undefined);
+    if (given.length === 1) return;
+    const ways = "`tokenEnv`, `approle`, `kubernetes` or `jwt`";
+    if (given.length === 0) {
+      ctx.addIssue({ code: "custom", path: [], message: `a vault provider needs one of ${ways}` });
+      return;
+    }
+    for (const key of given.slice(1)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `a vault provider logs in one way: \`${key}\` and \`${given[0]}\` are both set; keep one of ${ways}`,
+      });
+    }
+  });
+const secretProvider = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("env") }),
+  z.strictObject({ type: z.literal("file") }),
+  vaultProvider,
   z.strictObject({
     type: z.literal("postgres"),
     adminUrlEnv: envName,
@@ -141,6 +177,15 @@ export type SecretProviderConfig =
       address: string;
       tokenEnv?: string | undefined;
       approle?: { roleIdEnv: string; secretIdEnv: string; mount?: string | undefined } | undefined;
+      kubernetes?: { role: string; mount?: string | undefined; jwtFile?: string | undefined } | undefined;
+      jwt?:
+        | {
+            role?: string | undefined;
+            mount?: string | undefined;
+            jwtFile?: string | undefined;
+            jwtEnv?: string | undefined;
+          }
+        | undefined;
       namespace?: string | undefined;
       caFile?: string | undefined;
       serverName?: string | undefined;

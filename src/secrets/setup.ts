@@ -1,6 +1,6 @@
 // Wires the secrets stage for one Warden from the policy's `secrets:` section: providers (their own
 // credentials come from the environment), the broker over the ledger, and the redactor.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { WardenError } from "../errors.js";
 import type { Ledger } from "../ledger/index.js";
 import { SecretBroker } from "./broker.js";
@@ -8,7 +8,8 @@ import type { SecretProviderConfig, SecretSpec, SecretsSettings } from "./config
 import { EnvProvider } from "./providers/env.js";
 import { FileProvider } from "./providers/file.js";
 import { PostgresProvider } from "./providers/postgres.js";
-import { VaultProvider } from "./providers/vault.js";
+import { type VaultAuth, VaultProvider } from "./providers/vault.js";
+import { SERVICE_ACCOUNT_TOKEN } from "./providers/vault-auth.js";
 import { SecretRedactor } from "./redact.js";
 import type { Lease, SecretProvider } from "./types.js";
 
@@ -119,22 +120,58 @@ function providerFor(
         ...(config.serverName ? { serverName: config.serverName } : {}),
         ...(config.timeout !== undefined ? { timeoutMs: config.timeout } : {}),
         ...(config.retry ? { retry: retryOptions(config.retry) } : {}),
-        auth: config.tokenEnv
-          ? { token: need(config.tokenEnv) }
-          : {
-              approle: {
-                roleId: need(config.approle!.roleIdEnv),
-                secretId: need(config.approle!.secretIdEnv),
-                ...(config.approle!.mount ? { mount: config.approle!.mount } : {}),
-              },
-            },
+        auth: vaultAuth(name, config, need),
       });
     case "postgres":
       return new PostgresProvider({ name, adminUrl: need(config.adminUrlEnv), group: config.group });
   }
 }
 
-function retryOptions(r: NonNullable<Extract<SecretProviderConfig, { type: "vault" }>["retry"]>) {
+type VaultConfig = Extract<SecretProviderConfig, { type: "vault" }>;
+
+/**
+ * The provider's login from the policy (the schema lets exactly one through). Variables are read now; a
+ * JWT file is only checked now (readable), and read at each login, as it is rotated in place.
+ */
+function vaultAuth(name: string, config: VaultConfig, need: (variable: string) => string): VaultAuth {
+  const mount = (m: string | undefined) => (m ? { mount: m } : {});
+  if (config.tokenEnv) return { token: need(config.tokenEnv) };
+  if (config.approle) {
+    const { roleIdEnv, secretIdEnv } = config.approle;
+    return {
+      approle: { roleId: need(roleIdEnv), secretId: need(secretIdEnv), ...mount(config.approle.mount) },
+    };
+  }
+  if (config.kubernetes) {
+    const { role, jwtFile } = config.kubernetes;
+    readable(name, jwtFile ?? SERVICE_ACCOUNT_TOKEN);
+    return { kubernetes: { role, ...mount(config.kubernetes.mount), ...(jwtFile ? { jwtFile } : {}) } };
+  }
+  const jwt = config.jwt!;
+  if (jwt.jwtFile) readable(name, jwt.jwtFile);
+  return {
+    jwt: {
+      ...(jwt.role ? { role: jwt.role } : {}),
+      ...mount(jwt.mount),
+      ...(jwt.jwtFile ? { jwtFile: jwt.jwtFile } : { jwt: need(jwt.jwtEnv!) }),
+    },
+  };
+}
+
+/** A JWT file that cannot be read stops the start, not the first tool call. */
+function readable(provider: string, path: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new WardenError(
+      "SECRET_PROVIDER_FAILED",
+      `secrets provider "${provider}": cannot read the JWT file ${path} (${typeof code === "string" ? code : "error"})`,
+    );
+  }
+}
+
+function retryOptions(r: NonNullable<VaultConfig["retry"]>) {
   return {
     ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
     ...(r.minDelay !== undefined ? { minDelayMs: r.minDelay } : {}),

@@ -1,8 +1,16 @@
 // A FAKE HashiCorp Vault for tests: an in-repo node:http server written from Vault's public HTTP API
-// documentation (token auth method, AppRole login, KV v2, database `creds`, sys/leases). It is not Vault
+// documentation (token auth method, AppRole, Kubernetes and JWT logins, KV v2, database `creds`,
+// sys/leases). It is not Vault
 // and was not derived from Vault's source; it implements only the endpoints the vault provider uses,
 // with the semantics the docs describe:
-//   - every request but AppRole login needs `X-Vault-Token`; a missing, unknown, expired or revoked
+//   - `POST /v1/auth/<mount>/login` logs in: AppRole (mount `approle`) with `role_id` and `secret_id`;
+//     Kubernetes (mount `kubernetes`) with `role` and a service-account `jwt`; JWT (mount `jwt`) with
+//     `jwt` and `role`, or the configured `default_role` without one. Each answers an `auth` block with a
+//     renewable token of the role's TTL and max TTL. The docs give only the success answer; the fake
+//     refuses a missing or unknown role or a missing JWT with 400, and a JWT that does not verify (for
+//     Kubernetes, one the TokenReview API refuses: here, one not in `validJwts`) with 403 `permission
+//     denied` (Kubernetes) or 400 (JWT);
+//   - every request but a login needs `X-Vault-Token`; a missing, unknown, expired or revoked
 //     token gets 403 `{"errors":["permission denied"]}`; so does a path the token's policies do not
 //     grant, or a namespace (`X-Vault-Namespace`) other than the server's;
 //   - `POST /v1/auth/token/renew-self` sets the calling token's TTL to `increment` (default its creation
@@ -48,6 +56,22 @@ export interface FakeKvVersion {
   destroyed?: boolean;
 }
 
+/** What a login role gives: the token's policies, TTL, and max TTL (renewals stop there). */
+export interface FakeLoginRole {
+  policies: string[];
+  tokenTtlSeconds: number;
+  tokenMaxTtlSeconds?: number;
+}
+
+/** A Kubernetes or JWT auth mount: its roles, and the JWTs that verify now (`acceptJwts` changes them). */
+export interface FakeJwtAuth {
+  mount?: string;
+  roles: Record<string, FakeLoginRole>;
+  validJwts: string[];
+  /** JWT auth's `default_role`, used by a login without `role`. */
+  defaultRole?: string;
+}
+
 export interface FakeVaultOptions {
   namespace?: string;
   /** KV v2 secrets: `"<mount>/<path>"` → data (version 1). */
@@ -59,10 +83,11 @@ export interface FakeVaultOptions {
   /** Database roles: `"<mount>/<role>"`. */
   roles?: Record<string, FakeVaultRole>;
   /** AppRoles: role_id → secret_id, policies, token TTL. */
-  approles?: Record<
-    string,
-    { secretId: string; policies: string[]; tokenTtlSeconds: number; tokenMaxTtlSeconds?: number }
-  >;
+  approles?: Record<string, FakeLoginRole & { secretId: string }>;
+  /** Kubernetes auth (mount default `kubernetes`). */
+  kubernetes?: FakeJwtAuth;
+  /** JWT auth (mount default `jwt`). */
+  jwt?: FakeJwtAuth;
   /** Policy name → path patterns (relative to /v1/, a trailing `*` matches any rest). "root" grants all. */
   policies?: Record<string, string[]>;
   /** A standby node: every request is redirected (307) to this address (the active node's). */
@@ -164,6 +189,12 @@ export class FakeVault {
       this.#server.closeAllConnections();
       this.#server.close(() => resolve());
     });
+  }
+
+  /** From now on only these JWTs verify at `method`'s login (a rotated service-account token). */
+  acceptJwts(method: "kubernetes" | "jwt", jwts: string[]): void {
+    const auth = this.#o[method];
+    if (auth) auth.validJwts = [...jwts];
   }
 
   /** The next `times` requests to `path` (any path when absent) get this answer, unhandled. */
@@ -324,7 +355,12 @@ export class FakeVault {
     if ((this.#o.namespace ?? undefined) !== (typeof namespace === "string" ? namespace : undefined)) {
       return send(res, 403, { errors: ["permission denied"] });
     }
-    if (method === "POST" && /^auth\/approle\/login$/.test(path)) return this.#login(res, body);
+    const login = method === "POST" || method === "PUT" ? /^auth\/(.+)\/login$/.exec(path)?.[1] : undefined;
+    if (login === "approle") return this.#login(res, body);
+    for (const kind of ["kubernetes", "jwt"] as const) {
+      const auth = this.#o[kind];
+      if (auth && login === (auth.mount ?? kind)) return this.#jwtLogin(res, kind, auth, body);
+    }
     const token = this.#valid(
       typeof tokenHeader === "string" ? (this.#tokens.get(tokenHeader) ?? null) : null,
     );
@@ -371,10 +407,43 @@ export class FakeVault {
     if (!role || role.secretId !== body?.secret_id) {
       return send(res, 400, { errors: ["invalid role or secret ID"] });
     }
-    const token = this.#mint(role.policies, null, role.tokenTtlSeconds, "approle", {}, "auth/approle/login");
+    this.#issue(res, role, "approle", { role_name: "warden" });
+  }
+
+  #jwtLogin(
+    res: ServerResponse,
+    kind: "kubernetes" | "jwt",
+    auth: FakeJwtAuth,
+    body: Record<string, unknown> | null,
+  ): undefined {
+    const name = typeof body?.role === "string" && body.role !== "" ? body.role : auth.defaultRole;
+    if (!name || (kind === "kubernetes" && body?.role === undefined)) {
+      return send(res, 400, { errors: ["missing role"] });
+    }
+    const role = auth.roles[name];
+    if (!role) return send(res, 400, { errors: [`invalid role name "${name}"`] });
+    const jwt = body?.jwt;
+    if (typeof jwt !== "string" || jwt === "") return send(res, 400, { errors: ["missing jwt"] });
+    if (!auth.validJwts.includes(jwt)) {
+      return kind === "kubernetes"
+        ? send(res, 403, { errors: ["permission denied"] })
+        : send(res, 400, { errors: ["error validating token: invalid signature"] });
+    }
+    this.#issue(res, role, kind, { role: name }, `auth/${auth.mount ?? kind}/login`);
+  }
+
+  /** A login's token: renewable, the role's TTL, capped at its max TTL. */
+  #issue(
+    res: ServerResponse,
+    role: FakeLoginRole,
+    display: string,
+    metadata: Record<string, string>,
+    path = "auth/approle/login",
+  ): undefined {
+    const token = this.#mint(role.policies, null, role.tokenTtlSeconds, display, metadata, path);
     token.renewable = true;
     if (role.tokenMaxTtlSeconds) token.maxAt = token.createdAt + role.tokenMaxTtlSeconds * 1000;
-    send(res, 200, envelope({ auth: authBlock(token, { role_name: "warden" }) }));
+    send(res, 200, envelope({ auth: authBlock(token, metadata) }));
   }
 
   #createToken(res: ServerResponse, parent: Token, body: Record<string, unknown>): undefined {

@@ -6,14 +6,15 @@ import type { SecretSpec } from "../config.js";
 import { SecretError } from "../errors.js";
 import type { Lease, RevokeOptions, RevokeTarget, SecretProvider, SecretSession } from "../types.js";
 import { leaseId } from "./static.js";
+import { checkAuth, loginRequest, type VaultAuth } from "./vault-auth.js";
 import { objectAt, VaultHttp, type VaultHttpOptions, VaultRequestError, vaultPath } from "./vault-http.js";
 
-export type VaultAuth = { token: string } | { approle: { roleId: string; secretId: string; mount?: string } };
+export type { VaultAuth } from "./vault-auth.js";
 
 export interface VaultProviderOptions extends VaultHttpOptions {
   /** Provider name secret specs refer to (default "vault"). */
   name?: string;
-  /** How Warden itself logs in: a token, or AppRole (`POST /v1/auth/<mount>/login`, mount default `approle`). */
+  /** How Warden itself logs in: a token, or AppRole, Kubernetes or JWT (`POST /v1/auth/<mount>/login`). */
   auth: VaultAuth;
   /** Policies of each session's child token (default: those of Warden's token). */
   sessionPolicies?: string[];
@@ -73,14 +74,7 @@ export class VaultProvider implements SecretProvider {
     this.#http = new VaultHttp(options);
     this.#auth = options.auth;
     this.#policies = options.sessionPolicies;
-    if (
-      "token" in this.#auth ? !this.#auth.token : !this.#auth.approle.roleId || !this.#auth.approle.secretId
-    ) {
-      throw new SecretError(
-        "SECRET_PROVIDER_FAILED",
-        `vault provider ${this.name}: no credentials to log in with`,
-      );
-    }
+    checkAuth(this.name, this.#auth);
   }
 
   async lease(spec: SecretSpec, session: SecretSession, ttlMs: number): Promise<Lease> {
@@ -344,7 +338,7 @@ export class VaultProvider implements SecretProvider {
     try {
       return await fn(parent.token);
     } catch (err) {
-      if (!("approle" in this.#auth) || !(err instanceof VaultRequestError && err.status === 403)) throw err;
+      if ("token" in this.#auth || !(err instanceof VaultRequestError && err.status === 403)) throw err;
       this.#parent = null;
       return fn((await this.#parentToken(what)).token);
     }
@@ -364,7 +358,7 @@ export class VaultProvider implements SecretProvider {
       if (p.expiresAt > Date.now()) return this.#hold(Promise.resolve({ ...p, renewAt: p.expiresAt }));
       throw new SecretError(
         "SECRET_PROVIDER_FAILED",
-        `vault provider ${this.name}: Warden's token (tokenEnv) expired at ${new Date(p.expiresAt).toISOString()} and cannot be renewed (${p.end ?? "not_renewable"}); give Warden a new token, or log in with approle`,
+        `vault provider ${this.name}: Warden's token (tokenEnv) expired at ${new Date(p.expiresAt).toISOString()} and cannot be renewed (${p.end ?? "not_renewable"}); give Warden a new token, or log in with approle, kubernetes or jwt`,
         { error: "token_expired", reason: p.end ?? "not_renewable" },
       );
     });
@@ -434,14 +428,12 @@ export class VaultProvider implements SecretProvider {
     return this.#hold(renew);
   }
 
+  /** `POST /v1/auth/<mount>/login` with the method's credentials (a JWT file read afresh). */
   #login(what: string): Promise<ParentToken> {
-    const auth = this.#auth as { approle: { roleId: string; secretId: string; mount?: string } };
-    const mount = vaultPath(auth.approle.mount ?? "approle", "AppRole mount");
+    const auth = this.#auth as Exclude<VaultAuth, { token: string }>;
     const login = (async () => {
-      const { body } = await this.#http.call(`log in (${what})`, "POST", `auth/${mount}/login`, null, {
-        role_id: auth.approle.roleId,
-        secret_id: auth.approle.secretId,
-      });
+      const request = await loginRequest(this.name, auth);
+      const { body } = await this.#http.call(`log in (${what})`, "POST", request.path, null, request.body);
       const a = objectAt(body, "auth");
       const token = str(a?.client_token);
       if (!token) throw new VaultRequestError("log in", 200, "no_token");
