@@ -17,6 +17,7 @@
 //     TTL) from now, capped by its max TTL (an AppRole token's `token_max_ttl`); 400 when not renewable;
 //   - `POST /v1/auth/token/create` makes a child of the calling token (unless `no_parent`, root only),
 //     with `ttl` / `explicit_max_ttl` (which also caps its renewals), `renewable` (default true),
+//     `no_default_policy` (without the `default` policy, lookup-self and renew-self are refused),
 //     policies a subset of the parent's (all of them when omitted), and answers with an `auth` block
 //     (`client_token`, `accessor`, `policies`, `lease_duration`, `renewable`, …);
 //   - `GET /v1/auth/token/lookup-self` answers the calling token's `ttl` (seconds left, 0 for none),
@@ -114,6 +115,8 @@ interface Token {
   displayName: string;
   meta: Record<string, string>;
   orphan: boolean;
+  /** Whether it has Vault's `default` policy (lookup-self, renew-self, revoke-self): not with `no_default_policy`. */
+  defaultPolicy: boolean;
   path: string;
   revoked: boolean;
 }
@@ -262,6 +265,7 @@ export class FakeVault {
       displayName,
       meta,
       orphan: parent === null,
+      defaultPolicy: true,
       path,
       revoked: false,
     };
@@ -300,7 +304,7 @@ export class FakeVault {
 
   #allowed(token: Token, path: string): boolean {
     if (token.policies.includes("root")) return true;
-    if (DEFAULT_POLICY.includes(path)) return true;
+    if (token.defaultPolicy && DEFAULT_POLICY.includes(path)) return true;
     for (const name of token.policies) {
       for (const pattern of this.#o.policies?.[name] ?? []) {
         if (pattern.endsWith("*") ? path.startsWith(pattern.slice(0, -1)) : path === pattern) return true;
@@ -472,6 +476,7 @@ export class FakeVault {
       "auth/token/create",
     );
     child.renewable = body.renewable !== false;
+    child.defaultPolicy = body.no_default_policy !== true;
     if (max !== null && max > 0) child.maxAt = child.createdAt + max * 1000;
     send(res, 200, envelope({ auth: authBlock(child, meta, child.renewable) }));
   }

@@ -372,14 +372,23 @@ export class VaultProvider implements SecretProvider {
   #lookupGiven(what: string): Promise<ParentToken> {
     const token = (this.#auth as { token: string }).token;
     const lookup = (async () => {
-      const { body } = await this.#http.call(
-        `look up Warden's token (${what})`,
-        "GET",
-        "auth/token/lookup-self",
-        token,
-        undefined,
-        IDEMPOTENT,
-      );
+      let body: Record<string, unknown> | null;
+      try {
+        ({ body } = await this.#http.call(
+          `look up Warden's token (${what})`,
+          "GET",
+          "auth/token/lookup-self",
+          token,
+          undefined,
+          IDEMPOTENT,
+        ));
+      } catch (err) {
+        if (!(err instanceof VaultRequestError && err.status === 403)) throw err;
+        // Refused: a token without Vault's `default` policy (which grants lookup-self and renew-self)
+        // cannot be renewed either, or one that is not valid, which its first use will say. Used as given.
+        const never = Number.POSITIVE_INFINITY;
+        return { token, renewAt: never, expiresAt: never, renewable: false, ttlSeconds: 0 };
+      }
       const data = objectAt(body, "data");
       const seconds = num(data?.ttl);
       const renewable = data?.renewable === true;

@@ -273,6 +273,15 @@ describe("VaultProvider", () => {
     expect(vault.requests.filter((r) => r.path === "/v1/auth/token/create")).toHaveLength(4);
   });
 
+  it("a token from tokenEnv whose policies do not allow lookup-self is used as given", async () => {
+    const { vault } = await setup();
+    const token = await givenToken(vault, { no_default_policy: true, ttl: "1h" });
+    const provider = new VaultProvider({ address: vault.address, auth: { token } });
+    expect((await provider.lease(kvSpec, session(), 1000)).secret).toBe(KV_VALUE);
+    expect((await provider.lease(kvSpec, session(), 1000)).secret).toBe(KV_VALUE);
+    expect(vault.requests.filter((r) => r.path === "/v1/auth/token/lookup-self")).toHaveLength(1);
+  });
+
   it("a token from tokenEnv that cannot be renewed fails with token_expired once it expires", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     closers.push(async () => void vi.useRealTimers());
