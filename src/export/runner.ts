@@ -6,7 +6,7 @@ import {
   type LedgerStore,
   serviceAlert,
 } from "../ledger/index.js";
-import { backoffDelay, type RetryOptions } from "../webhooks/index.js";
+import { backoffDelay, type RetryOptions, retryDelay } from "../webhooks/index.js";
 import { checkpointEvent, recordEvent } from "./event.js";
 import { type ExportEvent, type Sink, SinkError } from "./types.js";
 
@@ -198,21 +198,13 @@ export class SinkRunner {
           this.#stalled = true;
           await this.#alertStalled(err, failures);
         }
-        await this.#idle(this.#retryDelay(failures, err), true);
+        await this.#idle(
+          retryDelay(failures, this.#options.retry, err instanceof SinkError ? err.retryAfterMs : null),
+          true,
+        );
       }
     }
     return donePrefix(done);
-  }
-
-  /**
-   * The wait before the next attempt after the `failures`-th failure in a row: the back-off, or longer
-   * when the receiver asked for a longer one (Retry-After), but never past `retry.maxDelay`: a receiver
-   * must not park the exporter for a day, and an outage keeps at most that long a gap between attempts.
-   */
-  #retryDelay(failures: number, err: unknown): number {
-    const backoff = backoffDelay(failures, this.#options.retry);
-    const asked = err instanceof SinkError ? err.retryAfterMs : null;
-    return asked === null ? backoff : Math.max(backoff, Math.min(asked, this.#options.retry.maxDelayMs));
   }
 
   /** Records once per outage that the sink is behind and still retrying, so the gap is seen elsewhere. */

@@ -15,3 +15,18 @@ export function backoffDelay(failures: number, retry: RetryOptions, random = Mat
   // Half fixed, half jitter: never a zero wait (a hot loop against a down receiver), still spread out.
   return cap / 2 + random() * (cap / 2);
 }
+
+/**
+ * The wait after the `failures`-th failure when the receiver may have asked for one (Retry-After): the
+ * back-off, or the receiver's longer wait, but never past `maxDelayMs`: a receiver must not park the
+ * sender for a day.
+ */
+export function retryDelay(
+  failures: number,
+  retry: RetryOptions,
+  askedMs: number | null,
+  random = Math.random,
+): number {
+  const backoff = backoffDelay(failures, retry, random);
+  return askedMs === null ? backoff : Math.max(backoff, Math.min(askedMs, retry.maxDelayMs));
+}

@@ -1,6 +1,6 @@
 // One signed webhook sender (Standard Webhooks) for exported events, approval notifications and sandbox alerts.
 import type { Webhook } from "standardwebhooks";
-import { backoffDelay } from "./backoff.js";
+import { retryDelay } from "./backoff.js";
 import { httpPost } from "./http-post.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { webhookSigner } from "./secret.js";
@@ -136,9 +136,10 @@ export class SignedWebhook {
       const outcome = { attempts: attempt, httpStatus: result.httpStatus, error: result.error };
       if (result.delivered) return { status: "delivered", ...outcome, stopped: false };
       if (last) return { status: "gave_up", ...outcome, stopped: false };
-      const delay = backoffDelay(
+      const delay = retryDelay(
         attempt,
         { attempts, minDelayMs: o.minDelayMs, maxDelayMs: o.maxDelayMs },
+        result.retryAfterMs,
         o.random,
       );
       if (!(await wait(delay, o.stop))) return { status: "gave_up", ...outcome, stopped: true };

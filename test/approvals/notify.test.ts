@@ -138,6 +138,29 @@ describe("ApprovalNotifier", () => {
     expect(JSON.stringify(entries)).not.toContain("hunter2");
   });
 
+  it("waits the Retry-After a busy receiver names, never past maxDelayMs", async () => {
+    const rx = await new Receiver().listen();
+    const at: number[] = [];
+    rx.answer = (res, n) => {
+      at.push(Date.now());
+      if (n === 1) res.writeHead(503, { "retry-after": "1" }).end();
+      else if (n === 2) res.writeHead(429, { "retry-after": "3600" }).end();
+      else res.writeHead(204).end();
+    };
+    const { record, settled } = recorder();
+    notifier({
+      webhooks: [{ name: "bot", url: rx.url, secret: SECRET }],
+      record,
+      maxDelayMs: 1500,
+    }).notify(EVENT);
+    await settled();
+    expect(rx.received).toHaveLength(3);
+    // The first wait is the receiver's second (the back-off alone is a few ms); the hour is cut to 1.5 s.
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1400);
+    expect(at[2]! - at[1]!).toBeLessThan(10_000);
+  });
+
   it("retries a refused connection until the receiver is up, with the same webhook-id", async () => {
     // A port nobody listens on: take one, then free it.
     const probe = await new Receiver().listen();
