@@ -8,16 +8,36 @@ import { POLICY, runCalls, waitFor } from "../helpers.js";
 import { OtlpReceiver } from "../receivers/otlp.js";
 
 describe("otlp sink", () => {
-  it("dead-letters what the collector refuses for good (400, which OTLP says not to retry)", async () => {
+  it.each([400, 408, 500, 501])(
+    "dead-letters what the collector answers %i, which OTLP says not to retry",
+    async (status) => {
+      const rx = await new OtlpReceiver().start();
+      onCleanup(() => rx.stop());
+      rx.status = status;
+      const sink = { name: "traces", type: "otlp", url: rx.url };
+      const { warden } = await openWarden(
+        { ...POLICY, export: { sinks: [sink] } },
+        { export: { pollMs: 50 } },
+      );
+      await runCalls(warden, 2);
+      const alerts = async () => (await warden.ledger.store.query({ kinds: ["alert"] })).map((a) => a.data);
+      await waitFor(async () => (await alerts()).length > 0);
+      expect((await alerts())[0]).toMatchObject({ type: "export.dead_letter", sink: "traces" });
+    },
+  );
+
+  it("retries 429, 502, 503 and 504, the answers OTLP calls retryable, until the collector takes the spans", async () => {
     const rx = await new OtlpReceiver().start();
     onCleanup(() => rx.stop());
-    rx.status = 400;
-    const sink = { name: "traces", type: "otlp", url: rx.url };
-    const { warden } = await openWarden({ ...POLICY, export: { sinks: [sink] } }, { export: { pollMs: 50 } });
-    await runCalls(warden, 2);
-    const alerts = async () => (await warden.ledger.store.query({ kinds: ["alert"] })).map((a) => a.data);
-    await waitFor(async () => (await alerts()).length > 0);
-    expect((await alerts())[0]).toMatchObject({ type: "export.dead_letter", sink: "traces" });
+    rx.answers.push({ status: 429 }, { status: 502 }, { status: 503 }, { status: 504 });
+    const { warden } = await openWarden(POLICY);
+    await runCalls(warden, 1);
+    const sink = new OtlpSink({ name: "traces", url: rx.url });
+    const exporter = new Exporter(warden.ledger, [{ sink, retry: { minDelayMs: 1, maxDelayMs: 5 } }]);
+    onCleanup(() => exporter.close());
+    await waitFor(() => rx.spans.length > 0);
+    expect(rx.answers).toEqual([]);
+    expect(await warden.ledger.store.query({ kinds: ["alert"] })).toEqual([]);
   });
 
   it.each([

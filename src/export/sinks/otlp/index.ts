@@ -65,8 +65,8 @@ export class OtlpSink implements Sink {
     // 2xx: taken. A partial success (some spans rejected) is 200 too, and OTLP says not to send it again.
     if (res.status >= 200 && res.status < 300) return;
     const message = statusMessage(res.body);
-    // OTLP/HTTP: a 4xx other than 408 and 429 must not be retried (the collector refused the data).
-    const permanent = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+    // OTLP/HTTP: only 429, 502, 503 and 504 are retryable; any other 4xx or 5xx must not be retried.
+    const permanent = res.status >= 400 && !RETRYABLE.has(res.status);
     throw new SinkError(this.name, `OTLP export: HTTP ${res.status}${message ? ` (${message})` : ""}`, {
       permanent,
       status: res.status,
@@ -91,6 +91,9 @@ export class OtlpSink implements Sink {
 }
 
 /** The `message` of the google.rpc.Status an OTLP/JSON collector answers a failure with, if it has one. */
+/** The answers OTLP/HTTP lets a client send again (the specification's "Retryable Response Codes"). */
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
 function statusMessage(body: string): string | null {
   try {
     const message = (JSON.parse(body) as { message?: unknown } | null)?.message;
