@@ -160,6 +160,13 @@ export const RULES: readonly RuleInfo[] = [
     `Reference the secret instead of inlining it (\`\${env:NAME}\`, VS Code \`\${input:…}\`), or let Warden's secrets broker inject it.`,
   ),
   rule(
+    "mcp-insecure-transport",
+    "high",
+    "MCP server reached over plain HTTP",
+    "An `http://` (or `ws://`) server URL to a host other than loopback sends the server's credentials (Authorization headers, tokens in the URL) and every tool call and result in clear text: anyone on the network path can read them, or rewrite the tool results and descriptions the model acts on.",
+    "Use `https://` (or `wss://`) for a server on another machine; plain `http://` is fine only on loopback (`localhost`, `127.0.0.0/8`, `[::1]`).",
+  ),
+  rule(
     "mcp-tool-poisoning",
     "critical",
     "MCP tool description carries hidden instructions",

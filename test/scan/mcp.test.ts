@@ -112,6 +112,68 @@ describe("mcp-inline-secret", () => {
   });
 });
 
+describe("mcp-insecure-transport", () => {
+  const transport = async (config: object, rel = ".mcp.json") =>
+    (await checkMcpConfig(rel, JSON.stringify(config))).findings
+      .filter((f) => f.ruleId === "mcp-insecure-transport")
+      .map((f) => f.message);
+  const server = (url: string) => ({ mcpServers: { s: { type: "http", url } } });
+
+  it.each([
+    ["http://mcp.example.com/mcp", "http:// at mcp.example.com"],
+    ["HTTP://MCP.Example.com:8080/sse", "http:// at MCP.Example.com"],
+    ["http://10.0.4.12:3000/mcp", "http:// at 10.0.4.12"],
+    ["http://user:pw@[2001:db8::1]:80/mcp", "http:// at [2001:db8::1]"],
+    ["ws://mcp.example.com/ws", "ws:// at mcp.example.com"],
+    ["http://0.0.0.0:3000/mcp", "http:// at 0.0.0.0"],
+    ["http://127.0.0.1.nip.io/mcp", "http:// at 127.0.0.1.nip.io"],
+    ["http://localhost.example.com/mcp", "http:// at localhost.example.com"],
+    [`http://${ref("env:MCP_HOST")}:8080/mcp`, `http:// at ${ref("env:MCP_HOST")}`],
+  ])("flags %s", async (url, what) => {
+    const [msg, ...rest] = await transport(server(url));
+    expect(rest).toEqual([]);
+    expect(msg).toContain(what);
+    expect(msg).not.toContain("pw");
+  });
+
+  it.each([
+    ["https://mcp.example.com/mcp"],
+    ["wss://mcp.example.com/ws"],
+    ["http://localhost:3000/mcp"],
+    ["http://LOCALHOST/mcp"],
+    ["http://127.0.0.1:8080/sse"],
+    ["http://127.45.2.9/mcp"],
+    ["http://127.1/mcp"],
+    ["http://[::1]:3000/mcp"],
+    ["http://[::ffff:127.0.0.1]/mcp"],
+    [`http://localhost:${ref("env:PORT")}/mcp`],
+  ])("does not flag %s", async (url) => {
+    expect(await transport(server(url))).toEqual([]);
+  });
+
+  it("reads VS Code's servers and the serverUrl spelling, at the server's line", async () => {
+    const vscode =
+      '{\n  "servers": {\n    "remote": { "type": "sse", "url": "http://mcp.example.com/sse", },\n  },\n}\n';
+    const r = await checkMcpConfig(".vscode/mcp.json", vscode);
+    expect(r.findings.map((f) => `${f.ruleId}:${f.line}:${f.package}`)).toEqual([
+      "mcp-insecure-transport:3:remote",
+    ]);
+    expect(await transport({ mcpServers: { w: { serverUrl: "http://mcp.example.com/mcp" } } })).toHaveLength(
+      1,
+    );
+  });
+
+  it("is in the SARIF log as an error with its rule", async () => {
+    const root = await project({ ".mcp.json": JSON.stringify(server("http://mcp.example.com/mcp")) });
+    const report = await scan({ root });
+    expect(report.findings.map((f) => [f.ruleId, f.severity])).toEqual([["mcp-insecure-transport", "high"]]);
+    const run = JSON.parse(formatSarif(report, "0.0.0")).runs[0];
+    expect(run.results[0]).toMatchObject({ ruleId: "mcp-insecure-transport", level: "error" });
+    const rule = run.tool.driver.rules[run.results[0].ruleIndex];
+    expect(rule).toMatchObject({ id: "mcp-insecure-transport", properties: { "security-severity": "8.0" } });
+  });
+});
+
 describe("reports of inline secrets", () => {
   it("list each server's launch line without the secrets flagged in it, in text, JSON and SARIF", async () => {
     const token = fakeGithubToken();
