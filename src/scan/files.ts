@@ -30,7 +30,16 @@ export type FileKind =
 
 const JS_EXT = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 const SECRET_ONLY = /(?:^|\/)\.env(?:\.[\w.-]+)?$|\.(?:json|ya?ml|toml|ini|cfg|conf|properties)$/;
-const NPM_FILES = new Set(["package.json", "package-lock.json", "npm-shrinkwrap.json", ".npmrc"]);
+const NPM_FILES = new Set([
+  "package.json",
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "pnpm-lock.yaml",
+  "yarn.lock",
+  "bun.lock",
+  "bun.lockb",
+  ".npmrc",
+]);
 const PY_FILES = new Set(["pyproject.toml", "uv.lock", "poetry.lock"]);
 
 /** True for the MCP client configs `warden scan` reads. */

@@ -8,7 +8,8 @@ import { ScanError } from "./errors.js";
 import { classify, excludeMatcher, walk } from "./files.js";
 import { finding } from "./finding.js";
 import { scanMcp } from "./mcp/scan-mcp.js";
-import { scanNpmProject, scanPythonProject } from "./projects.js";
+import { type NpmScanContext, scanNpmProject } from "./npm-project.js";
+import { scanPythonProject } from "./python-project.js";
 import { readInRoot, readTextSync } from "./read-text.js";
 import { scanJsFile } from "./rules/code-rules.js";
 import { scanPythonFile } from "./rules/python-code.js";
@@ -106,6 +107,30 @@ async function checkIncludedRequirements(
   return out;
 }
 
+const once = <T>(fn: () => T): (() => T) => {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: fn() };
+    return made.value;
+  };
+};
+
+/** The `name` of every package.json in the scanned tree: the repository's own packages. */
+async function packageNames(root: string, excluded: (p: string) => boolean): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const rel of await walk(root, excluded)) {
+    if (posix.basename(rel) !== "package.json") continue;
+    const read = await readInRoot(root, rel);
+    try {
+      const name = "text" in read ? (JSON.parse(read.text) as { name?: unknown }).name : undefined;
+      if (typeof name === "string") names.add(name);
+    } catch {
+      // A package.json that does not parse is reported by its own project's check.
+    }
+  }
+  return names;
+}
+
 /**
  * Scans a project for supply-chain and code risks.
  *
@@ -177,8 +202,16 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
   });
 
   add(await checkIncludedRequirements(root, requirementFiles, excluded));
+  const npm: NpmScanContext = {
+    root,
+    registryOverride: config.registry,
+    scannedDirs: npmDirs,
+    excluded: (rel) => excludedPath(rel, excluded),
+    locks: new Map(),
+    localNames: once(() => packageNames(root, excluded)),
+  };
   for (const dir of [...npmDirs].sort()) {
-    const r = await scanNpmProject(root, dir, config.registry);
+    const r = await scanNpmProject(npm, dir);
     add(r);
     report.installScripts.push(...r.installScripts);
   }

@@ -1,6 +1,6 @@
 // Test helpers for the scanner: temporary projects, a fake CLI IO, and the fixtures folder.
 
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +19,28 @@ export async function project(files: Record<string, string>): Promise<string> {
     await writeFile(join(root, rel), text);
   }
   return root;
+}
+
+/**
+ * A temporary copy of a fixture project (a folder under test/fixtures/scan/), with some files replaced:
+ * a string is the new content, a function rewrites the old one, null deletes the file.
+ */
+export async function fixtureProject(
+  fixture: string,
+  edits: Record<string, string | null | ((old: string) => string)> = {},
+): Promise<string> {
+  const files: Record<string, string> = {};
+  const base = join(FIXTURES, fixture);
+  for (const entry of await readdir(base, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files[path.slice(base.length + 1)] = await readFile(path, "utf8");
+  }
+  for (const [rel, edit] of Object.entries(edits)) {
+    if (edit === null) delete files[rel];
+    else files[rel] = typeof edit === "function" ? edit(files[rel] ?? "") : edit;
+  }
+  return project(files);
 }
 
 export async function cleanupProjects(): Promise<void> {

@@ -132,7 +132,7 @@ describe("registry", () => {
 });
 
 describe("another package manager's lockfile", () => {
-  it("is named in npm-lockfile-missing, in the folder or at a workspace root above it", async () => {
+  it("is read in the folder or at a workspace root above it; one the scan cannot read is named", async () => {
     const root = await project({
       "package.json": '{"name":"r","dependencies":{"a":"1.0.0"}}',
       "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
@@ -141,10 +141,10 @@ describe("another package manager's lockfile", () => {
       "tools/bun.lock": "{}\n",
     });
     const report = await scan({ root });
-    expect(report.findings.map((f) => `${f.file}: ${f.message}`)).toEqual([
-      "package.json: no package-lock.json (pnpm-lock.yaml is there, but only npm lockfiles are checked)",
-      "packages/web/package.json: no package-lock.json (pnpm-lock.yaml is there, but only npm lockfiles are checked)",
-      "tools/package.json: no package-lock.json (tools/bun.lock is there, but only npm lockfiles are checked)",
+    expect(report.findings.map((f) => `${f.ruleId} ${f.file}: ${f.message}`)).toEqual([
+      "npm-lockfile-missing packages/web/package.json: no lockfile records this project: pnpm-lock.yaml above records no project at packages/web",
+      "npm-lockfile-out-of-sync pnpm-lock.yaml: dependencies.a is not in the lockfile",
+      "npm-lockfile-missing tools/package.json: no lockfile the scan can read: tools/bun.lock is Bun's lockfile, which the scan does not read yet",
     ]);
   });
 });

@@ -3,9 +3,10 @@
 import npa from "npm-package-arg";
 import { finding } from "../finding.js";
 import { positionOf } from "../location.js";
+import { DEP_SECTIONS } from "../lockfiles/model.js";
 import type { Finding } from "../types.js";
 
-export const DEP_SECTIONS = ["dependencies", "devDependencies", "optionalDependencies"] as const;
+export { DEP_SECTIONS };
 
 export type Manifest = Record<string, unknown>;
 
