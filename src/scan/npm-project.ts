@@ -18,10 +18,9 @@ const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 /** npm's lockfiles, the one npm takes first first: npm-shrinkwrap.json wins whenever it is there. */
 const NPM_LOCKS = ["npm-shrinkwrap.json", "package-lock.json"];
 /** The other package managers' lockfiles the scan reads. */
-const OTHER_LOCKS = ["pnpm-lock.yaml"];
+const OTHER_LOCKS = ["pnpm-lock.yaml", "yarn.lock"];
 /** Lockfiles that are there but that the scan cannot read, and why. */
 const UNREADABLE: Record<string, string> = {
-  "yarn.lock": "Yarn's lockfile, which the scan does not read yet",
   "bun.lock": "Bun's lockfile, which the scan does not read yet",
   "bun.lockb":
     "Bun's binary lockfile, which the scan cannot read: `bun install --save-text-lockfile` writes bun.lock",
@@ -196,10 +195,18 @@ async function checkNpmLock(
 
 /**
  * A project without a lockfile of its own: covered by the nearest folder above that has one, when that
- * lockfile records it (a workspace member), and checked against that record.
+ * lockfile records it (a workspace member), and checked against that record. Without dependencies it
+ * needs no lockfile, but a record of it must still match.
  */
-async function checkLockAbove(ctx: NpmScanContext, dir: string, manifest: Manifest, out: ProjectResult) {
-  const pkgRel = relJoin(dir, "package.json");
+async function checkLockAbove(
+  ctx: NpmScanContext,
+  dir: string,
+  manifest: Manifest,
+  out: ProjectResult,
+  hasDeps: boolean,
+): Promise<void> {
+  const missing = (why: string) =>
+    hasDeps && out.findings.push(finding("npm-lockfile-missing", relJoin(dir, "package.json"), TOP, why));
   const parts = dir ? dir.split("/") : [];
   for (let i = parts.length - 1; i >= 0; i--) {
     const above = parts.slice(0, i).join("/");
@@ -209,24 +216,26 @@ async function checkLockAbove(ctx: NpmScanContext, dir: string, manifest: Manife
     if (locks.npm) return;
     const path = posix.relative(above || ".", dir);
     const unrecorded: string[] = [];
+    let recorded = false;
     for (const lockRel of locks.others) {
       const lock = await readLock(ctx, lockRel, out.errors);
-      if (!lock) return;
-      const drift = await driftFindings(ctx, lock, lockRel, path, manifest);
+      // One that cannot be read is an error already: the scan is incomplete, not this project unlocked.
+      const drift = lock ? await driftFindings(ctx, lock, lockRel, path, manifest) : [];
       if (drift === "absent") unrecorded.push(lockRel);
-      else return void out.findings.push(...drift);
+      else {
+        recorded = true;
+        out.findings.push(...drift);
+      }
     }
+    if (recorded) return;
     const why = unrecorded.length
       ? `${unrecorded.join(" and ")} above records no project at ${path}`
-      : `${unreadableNote(locks.unreadable!)}`;
-    out.findings.push(
-      finding("npm-lockfile-missing", pkgRel, TOP, `no lockfile records this project: ${why}`),
-    );
+      : unreadableNote(locks.unreadable!);
+    missing(`no lockfile records this project: ${why}`);
     return;
   }
   const names = [...NPM_LOCKS.slice().reverse(), ...OTHER_LOCKS];
-  const msg = `no lockfile (${names.slice(0, -1).join(", ")} or ${names.at(-1)}) here or in a folder above`;
-  out.findings.push(finding("npm-lockfile-missing", pkgRel, TOP, msg));
+  missing(`no lockfile (${names.slice(0, -1).join(", ")} or ${names.at(-1)}) here or in a folder above`);
 }
 
 /** All npm findings for the project in `dir` (relative to root, "" for root). */
@@ -243,12 +252,12 @@ export async function scanNpmProject(ctx: NpmScanContext, dir: string): Promise<
   if (locks.npm) await checkNpmLock(ctx, dir, locks.npm, manifest, out);
   for (const lockRel of locks.others) await checkOwnLock(ctx, dir, lockRel, manifest, out);
   if (locks.npm || locks.others.length > 0) return out;
-  if (!DEP_SECTIONS.some((s) => Object.keys(depsOf(manifest, s)).length > 0)) return out;
+  const hasDeps = DEP_SECTIONS.some((s) => Object.keys(depsOf(manifest, s)).length > 0);
   if (locks.unreadable) {
     const msg = `no lockfile the scan can read: ${unreadableNote(locks.unreadable)}`;
-    out.findings.push(finding("npm-lockfile-missing", pkgRel, TOP, msg));
+    if (hasDeps) out.findings.push(finding("npm-lockfile-missing", pkgRel, TOP, msg));
     return out;
   }
-  await checkLockAbove(ctx, dir, manifest, out);
+  await checkLockAbove(ctx, dir, manifest, out, hasDeps);
   return out;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CliIO } from "../../src/cli/io.js";
+import { type ScanOptions, scan } from "../../src/scan/index.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "scan");
 
@@ -70,3 +71,32 @@ export function fakeIO(cwd: string): FakeIO {
 
 /** A GitHub-token-shaped string built at run time, so no test file holds one. */
 export const fakeGithubToken = (): string => `ghp_${"R8kQ2vW9mZx4Lp7TnB3cYh6Jd1Fs5Ga0EuVq"}`;
+
+/** An edit for fixtureProject: replaces `from` (which must be there) with `to`. */
+export const swap =
+  (from: string, to: string) =>
+  (old: string): string => {
+    if (!old.includes(from)) throw new Error(`fixture has no ${JSON.stringify(from)}`);
+    return old.replace(from, to);
+  };
+
+const LOCK_RULES = new Set([
+  "npm-lockfile-missing",
+  "npm-lockfile-out-of-sync",
+  "npm-missing-integrity",
+  "npm-untrusted-registry",
+  "npm-install-script",
+]);
+
+/** Scans `root` and lists its npm lockfile findings as `rule file:line package`, with the errors and the report. */
+export async function lockFindings(root: string, options: Omit<ScanOptions, "root"> = {}) {
+  const report = await scan({ root, ...options });
+  return {
+    errors: report.errors,
+    findings: report.findings
+      .filter((f) => LOCK_RULES.has(f.ruleId))
+      .map((f) => `${f.ruleId} ${f.file}:${f.line} ${f.package ?? ""}`.trim()),
+    messages: report.findings.filter((f) => LOCK_RULES.has(f.ruleId)).map((f) => f.message),
+    report,
+  };
+}

@@ -3,17 +3,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { scan } from "../../src/scan/index.js";
 import { readPnpmLock } from "../../src/scan/lockfiles/pnpm.js";
-import { cleanupProjects, fixtureProject, project } from "./helpers.js";
+import { cleanupProjects, fixtureProject, lockFindings, project, swap } from "./helpers.js";
 
 afterAll(cleanupProjects);
-
-/** Replaces `from` (which must be there) with `to`. */
-const swap =
-  (from: string, to: string) =>
-  (old: string): string => {
-    if (!old.includes(from)) throw new Error(`fixture has no ${JSON.stringify(from)}`);
-    return old.replace(from, to);
-  };
 
 const lockRules = new Set([
   "npm-lockfile-missing",
@@ -22,16 +14,7 @@ const lockRules = new Set([
   "npm-untrusted-registry",
   "npm-install-script",
 ]);
-const found = async (root: string) => {
-  const report = await scan({ root });
-  return {
-    errors: report.errors,
-    findings: report.findings
-      .filter((f) => lockRules.has(f.ruleId))
-      .map((f) => `${f.ruleId} ${f.file}:${f.line} ${f.package ?? ""}`.trim()),
-    report,
-  };
-};
+const found = (root: string) => lockFindings(root);
 
 describe("pnpm-lock.yaml 9.x", () => {
   it("pins a project whose package.json agrees with it: no finding", async () => {

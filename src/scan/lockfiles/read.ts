@@ -3,6 +3,8 @@
 import { posix } from "node:path";
 import { type LockRead, lockError } from "./model.js";
 import { readPnpmLock } from "./pnpm.js";
+import { readYarnBerryLock } from "./yarn-berry.js";
+import { readYarnClassicLock } from "./yarn-classic.js";
 
 /** The lockfile at `rel`, read by what its name says it is. Never throws: a reader's failure is an error. */
 export function readJsLock(rel: string, text: string): LockRead {
@@ -10,6 +12,9 @@ export function readJsLock(rel: string, text: string): LockRead {
     switch (posix.basename(rel)) {
       case "pnpm-lock.yaml":
         return readPnpmLock(rel, text);
+      case "yarn.lock":
+        // Berry's lockfile is YAML and always starts its entries with __metadata; classic's has none.
+        return /^__metadata:/m.test(text) ? readYarnBerryLock(rel, text) : readYarnClassicLock(rel, text);
       default:
         return lockError(rel, { line: 1, column: 1 }, "not a lockfile the scan reads");
     }

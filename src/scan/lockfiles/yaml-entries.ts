@@ -12,8 +12,8 @@ export interface YamlEntry {
 
 export interface YamlLockDocs {
   docs: Document.Parsed[];
-  /** The entries of the top-level map `key` of a document (none when it is absent or not a map). */
-  entries: (doc: Document.Parsed, key: string) => YamlEntry[];
+  /** The entries of the top-level map `key` of a document, or of the document itself for null (none when not a map). */
+  entries: (doc: Document.Parsed, key: string | null) => YamlEntry[];
   /** Where a top-level key of a document is, or line 1. */
   keyAt: (doc: Document.Parsed, key: string) => Position;
 }
@@ -37,8 +37,8 @@ export function readYamlDocs(rel: string, text: string): YamlLockDocs | { error:
     const problem = doc.errors[0];
     if (problem) return fail(problem.pos[0], problem.message);
   }
-  const topMap = (doc: Document.Parsed, key: string) => {
-    const node = isMap(doc.contents) ? doc.contents.get(key, true) : undefined;
+  const topMap = (doc: Document.Parsed, key: string | null) => {
+    const node = key === null ? doc.contents : isMap(doc.contents) ? doc.contents.get(key, true) : undefined;
     return isMap(node) ? node : undefined;
   };
   return {
