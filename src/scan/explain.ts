@@ -38,7 +38,7 @@ export const RULES: readonly RuleInfo[] = [
     "high",
     "package.json without a lockfile",
     "Without a lockfile every install resolves the whole tree afresh, so transitive versions and their integrity hashes are never fixed.",
-    "Run the project's package manager (`npm install`, `pnpm install`, `yarn install`) and commit the lockfile it writes; install with `npm ci`, `pnpm install --frozen-lockfile` or `yarn install --immutable` (classic: `--frozen-lockfile`) in CI.",
+    "Run the project's package manager (`npm install`, `pnpm install`, `yarn install`, `bun install`) and commit the lockfile it writes; install with `npm ci`, `pnpm install --frozen-lockfile`, `yarn install --immutable` (classic: `--frozen-lockfile`) or `bun install --frozen-lockfile` in CI.",
   ),
   rule(
     "npm-lockfile-out-of-sync",

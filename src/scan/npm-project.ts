@@ -18,10 +18,9 @@ const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
 /** npm's lockfiles, the one npm takes first first: npm-shrinkwrap.json wins whenever it is there. */
 const NPM_LOCKS = ["npm-shrinkwrap.json", "package-lock.json"];
 /** The other package managers' lockfiles the scan reads. */
-const OTHER_LOCKS = ["pnpm-lock.yaml", "yarn.lock"];
+const OTHER_LOCKS = ["pnpm-lock.yaml", "yarn.lock", "bun.lock"];
 /** Lockfiles that are there but that the scan cannot read, and why. */
 const UNREADABLE: Record<string, string> = {
-  "bun.lock": "Bun's lockfile, which the scan does not read yet",
   "bun.lockb":
     "Bun's binary lockfile, which the scan cannot read: `bun install --save-text-lockfile` writes bun.lock",
 };

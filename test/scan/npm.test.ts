@@ -132,19 +132,35 @@ describe("registry", () => {
 });
 
 describe("another package manager's lockfile", () => {
-  it("is read in the folder or at a workspace root above it; one the scan cannot read is named", async () => {
+  it("is read in the folder or at a workspace root above it; one that does not parse is an error", async () => {
     const root = await project({
       "package.json": '{"name":"r","dependencies":{"a":"1.0.0"}}',
       "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
       "packages/web/package.json": '{"name":"w","dependencies":{"b":"1.0.0"}}',
       "tools/package.json": '{"name":"t","dependencies":{"c":"1.0.0"}}',
       "tools/bun.lock": "{}\n",
+      "cli/package.json": '{"name":"c","dependencies":{"d":"1.0.0"}}',
+      "cli/bun.lockb": "\u0000",
     });
     const report = await scan({ root });
     expect(report.findings.map((f) => `${f.ruleId} ${f.file}: ${f.message}`)).toEqual([
+      "npm-lockfile-missing cli/package.json: no lockfile the scan can read: cli/bun.lockb is Bun's binary lockfile, which the scan cannot read: `bun install --save-text-lockfile` writes bun.lock",
       "npm-lockfile-missing packages/web/package.json: no lockfile records this project: pnpm-lock.yaml above records no project at packages/web",
       "npm-lockfile-out-of-sync pnpm-lock.yaml: dependencies.a is not in the lockfile",
-      "npm-lockfile-missing tools/package.json: no lockfile the scan can read: tools/bun.lock is Bun's lockfile, which the scan does not read yet",
+    ]);
+    expect(report.errors).toEqual([
+      expect.objectContaining({
+        file: "tools/bun.lock",
+        kind: "parse",
+        message: "not a bun.lock: no lockfileVersion",
+      }),
+    ]);
+  });
+
+  it("is looked for when there is none: the message names the lockfiles read", async () => {
+    const root = await project({ "package.json": '{"name":"r","dependencies":{"a":"1.0.0"}}' });
+    expect((await scan({ root })).findings.map((f) => f.message)).toEqual([
+      "no lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock or bun.lock) here or in a folder above",
     ]);
   });
 });

@@ -1,6 +1,7 @@
 // Reads a pnpm, Yarn or Bun lockfile by its name; a file that does not parse as one is a located error.
 
 import { posix } from "node:path";
+import { readBunLock } from "./bun.js";
 import { type LockRead, lockError } from "./model.js";
 import { readPnpmLock } from "./pnpm.js";
 import { readYarnBerryLock } from "./yarn-berry.js";
@@ -15,6 +16,8 @@ export function readJsLock(rel: string, text: string): LockRead {
       case "yarn.lock":
         // Berry's lockfile is YAML and always starts its entries with __metadata; classic's has none.
         return /^__metadata:/m.test(text) ? readYarnBerryLock(rel, text) : readYarnClassicLock(rel, text);
+      case "bun.lock":
+        return readBunLock(rel, text);
       default:
         return lockError(rel, { line: 1, column: 1 }, "not a lockfile the scan reads");
     }
