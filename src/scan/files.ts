@@ -40,7 +40,7 @@ const NPM_FILES = new Set([
   "bun.lockb",
   ".npmrc",
 ]);
-const PY_FILES = new Set(["pyproject.toml", "uv.lock", "poetry.lock"]);
+const PY_FILES = new Set(["pyproject.toml", "uv.lock", "poetry.lock", "Pipfile", "Pipfile.lock"]);
 
 /** True for the MCP client configs `warden scan` reads. */
 export function isMcpConfig(rel: string): boolean {

@@ -1,32 +1,19 @@
-// Rules py-lockfile-missing and py-lockfile-out-of-sync: pyproject.toml against uv.lock / poetry.lock.
+// Rules py-lockfile-missing, py-lockfile-out-of-sync and py-missing-hash: pyproject.toml against uv.lock /
+// poetry.lock, Pipfile against Pipfile.lock, and the hashes every lockfile records.
 
-import { parse as parseToml, TomlError } from "smol-toml";
 import { finding } from "../finding.js";
 import { positionOf } from "../location.js";
+import type { PyLock } from "../python/locks.js";
 import { normalizeName, parseRequirement, type Requirement } from "../python/pep508.js";
-import type { FileError, Finding } from "../types.js";
+import type { Table } from "../python/toml.js";
+import type { Finding } from "../types.js";
 
-type Table = Record<string, unknown>;
+export { readToml } from "../python/toml.js";
 
 const table = (v: unknown): Table =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Table) : {};
 const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((s): s is string => typeof s === "string") : [];
-
-/** Parses TOML or returns a located parse error. */
-export function readToml(
-  rel: string,
-  text: string,
-): { ok: true; data: Table } | { ok: false; error: FileError } {
-  try {
-    return { ok: true, data: parseToml(text) as Table };
-  } catch (e) {
-    const line = e instanceof TomlError ? e.line : 1;
-    const column = e instanceof TomlError ? e.column : 1;
-    const message = (e as Error).message.split("\n")[0] ?? "invalid TOML";
-    return { ok: false, error: { file: rel, line, column, kind: "parse", message } };
-  }
-}
 
 /** Direct dependencies declared in pyproject.toml (PEP 621, PEP 735 groups, Poetry tables). */
 export function declaredDeps(pyproject: Table): Requirement[] {
@@ -46,30 +33,11 @@ export function declaredDeps(pyproject: Table): Requirement[] {
   return reqs;
 }
 
-/** Names locked in uv.lock or poetry.lock, and uv's record of the project's own requirements. */
-function lockedNames(lock: Table): { names: Set<string>; requiresDist: Set<string> | undefined } {
-  const names = new Set<string>();
-  let requiresDist: Set<string> | undefined;
-  for (const pkg of Array.isArray(lock.package) ? lock.package : []) {
-    const p = table(pkg);
-    if (typeof p.name === "string") names.add(normalizeName(p.name));
-    const source = table(p.source);
-    if (source.editable === "." || source.virtual === ".") {
-      const meta = table(p.metadata);
-      const reqs: unknown[] = Array.isArray(meta["requires-dist"]) ? [...meta["requires-dist"]] : [];
-      for (const group of Object.values(table(meta["requires-dev"])))
-        if (Array.isArray(group)) reqs.push(...group);
-      requiresDist = new Set(reqs.map((r) => normalizeName(String(table(r).name))));
-    }
-  }
-  return { names, requiresDist };
-}
-
 export interface PyLockInput {
   pyRel: string;
   pyText: string;
   pyproject: Table;
-  lock: { rel: string; data: Table } | undefined;
+  lock: PyLock | undefined;
   /** A requirements file with hashes next to pyproject.toml also fixes the tree. */
   hashedRequirements: boolean;
 }
@@ -82,7 +50,7 @@ export function checkPythonLock(input: PyLockInput): Finding[] {
     const msg = `${deps.length} dependencies declared but no uv.lock or poetry.lock next to it`;
     return [finding("py-lockfile-missing", input.pyRel, { line: 1, column: 1 }, msg)];
   }
-  const { names, requiresDist } = lockedNames(input.lock.data);
+  const { names, requiresDist } = input.lock;
   const out: Finding[] = [];
   for (const dep of deps) {
     const inLock = requiresDist ? requiresDist.has(dep.key) : names.has(dep.key);
@@ -105,6 +73,67 @@ export function checkPythonLock(input: PyLockInput): Finding[] {
       const msg = `${input.lock.rel} still requires ${name}, which pyproject.toml no longer declares`;
       out.push(finding("py-lockfile-out-of-sync", input.lock.rel, { line: 1, column: 1 }, msg, name));
     }
+  }
+  return out;
+}
+
+/** A package the installer downloads, locked without a hash: nothing checks that the file is the one locked. */
+export function checkLockHashes(lock: PyLock): Finding[] {
+  return lock.packages
+    .filter((p) => p.needsHash && !p.hashed)
+    .map((p) => {
+      const what = p.version ? `${p.name} ${p.version}` : p.name;
+      return finding(
+        "py-missing-hash",
+        lock.rel,
+        p.at,
+        `${what} is locked without a hash`,
+        normalizeName(p.name),
+      );
+    });
+}
+
+/** Pipfile tables that are not package sections. */
+const PIPFILE_OTHER = new Set(["source", "requires", "scripts", "pipenv"]);
+
+/**
+ * The packages a Pipfile declares, with the Pipfile.lock section each is locked in: `[packages]` in
+ * `default`, `[dev-packages]` in `develop`, and any other table (a pipenv category) in its own name.
+ */
+export function pipfileDeps(pipfile: Table): { name: string; key: string; section: string }[] {
+  const out: { name: string; key: string; section: string }[] = [];
+  for (const [group, value] of Object.entries(pipfile)) {
+    if (PIPFILE_OTHER.has(group) || typeof value !== "object" || value === null || Array.isArray(value))
+      continue;
+    const section = group === "packages" ? "default" : group === "dev-packages" ? "develop" : group;
+    for (const name of Object.keys(value)) out.push({ name, key: normalizeName(name), section });
+  }
+  return out;
+}
+
+export interface PipfileLockInput {
+  pipRel: string;
+  pipText: string;
+  pipfile: Table;
+  lock: PyLock | undefined;
+  hashedRequirements: boolean;
+}
+
+/** A Pipfile with packages needs a Pipfile.lock that locks each of them in its section. */
+export function checkPipfileLock(input: PipfileLockInput): Finding[] {
+  const deps = pipfileDeps(input.pipfile);
+  if (deps.length === 0) return [];
+  if (!input.lock) {
+    if (input.hashedRequirements) return [];
+    const msg = `${deps.length} packages declared but no Pipfile.lock next to it`;
+    return [finding("py-lockfile-missing", input.pipRel, { line: 1, column: 1 }, msg)];
+  }
+  const out: Finding[] = [];
+  for (const dep of deps) {
+    if (input.lock.sections?.get(dep.section)?.has(dep.key)) continue;
+    const at = positionOf(input.pipText, dep.name);
+    const msg = `${dep.name} is declared but not in ${input.lock.rel} (section "${dep.section}")`;
+    out.push(finding("py-lockfile-out-of-sync", input.pipRel, at, msg, dep.key));
   }
   return out;
 }
