@@ -57,6 +57,31 @@ describe("project files the scan reads beside a manifest", () => {
     ]);
   }, 10_000);
 
+  it("neither opens a FIFO nor follows a link out for pnpm, Yarn, Bun and pipenv lockfiles", async () => {
+    const outside = await project({ "yarn.lock": '# yarn lockfile v1\n\n\nzod@4.6.7:\n  version "4.6.7"\n' });
+    const deps = '{"name":"x","dependencies":{"zod":"4.6.7"}}';
+    const root = await project({
+      "a/package.json": deps,
+      "b/package.json": deps,
+      "c/package.json": deps,
+      "py/Pipfile": '[packages]\nrequests = "==2.32.3"\n',
+    });
+    execFileSync("mkfifo", [
+      join(root, "a/pnpm-lock.yaml"),
+      join(root, "b/bun.lock"),
+      join(root, "py/Pipfile.lock"),
+    ]);
+    await symlink(join(outside, "yarn.lock"), join(root, "c/yarn.lock"));
+    const report = await scan({ root });
+    expect(report.errors.map((e) => [e.file, e.message])).toEqual([
+      ["a/pnpm-lock.yaml", "not a regular file: not read"],
+      ["b/bun.lock", "not a regular file: not read"],
+      ["c/yarn.lock", "symbolic link to a path outside the scanned folder: not followed"],
+      ["py/Pipfile.lock", "not a regular file: not read"],
+    ]);
+    expect(report.findings.filter((f) => f.ruleId.includes("lockfile"))).toEqual([]);
+  }, 10_000);
+
   it("reports a linked-out .npmrc once, however many projects read it", async () => {
     const outside = await project({ ".npmrc": "registry=https://evil.example/\n" });
     const root = await project({

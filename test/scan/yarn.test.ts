@@ -1,6 +1,7 @@
 // yarn.lock, classic (v1) and Berry (2+): it pins a project like package-lock.json does, and the same rules read it.
 
 import { afterAll, describe, expect, it } from "vitest";
+import { readYarnBerryLock } from "../../src/scan/lockfiles/yarn-berry.js";
 import { readYarnClassicLock } from "../../src/scan/lockfiles/yarn-classic.js";
 import { cleanupProjects, fixtureProject, lockFindings, project, swap } from "./helpers.js";
 
@@ -185,6 +186,17 @@ describe("Yarn Berry yarn.lock", () => {
     expect(r.messages[1]).toBe(
       "yaml@2.9.1 is resolved from https://npm.pkg.example/download/yaml/2.9.1/yaml-2.9.1.tgz, not from https://registry.npmjs.org/",
     );
+  });
+
+  it("does not take a patch: entry whose patched locator does not decode for a registry package", () => {
+    const r = readYarnBerryLock(
+      "yarn.lock",
+      '__metadata:\n  version: 8\n\n"zod@patch:zod@npm%3A4.6.7#./p.patch":\n  version: 4.6.7\n  resolution: "zod@patch:zod@npm%E0%A4%A#./p.patch::version=4.6.7"\n  checksum: 10c0/ab\n',
+    );
+    expect(r.ok && r.lock.packages[0]?.source).toEqual({
+      kind: "remote",
+      url: "patch:zod@npm%E0%A4%A#./p.patch",
+    });
   });
 
   it("reports a project below the root that no workspace entry records", async () => {

@@ -23,7 +23,13 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 function resolutionSource(reference: string): { source: PackageSource; commit?: string } {
   const [locator = "", params = ""] = reference.split("::");
   if (locator.startsWith("patch:")) {
-    const inner = splitNameAt(decodeURIComponent(locator.slice(6).replace(/#.*$/, "")));
+    let decoded: string | undefined;
+    try {
+      decoded = decodeURIComponent(locator.slice(6).replace(/#.*$/, ""));
+    } catch {
+      // A malformed escape: the patched package cannot be told, so it is not taken for a registry one.
+    }
+    const inner = decoded === undefined ? undefined : splitNameAt(decoded);
     return inner ? resolutionSource(inner.rest) : { source: { kind: "remote", url: locator } };
   }
   if (locator.startsWith("npm:")) {
