@@ -70,9 +70,10 @@ export const SCAN_OPTIONS = {
 export const SCAN_HELP = [
   "usage: warden scan [PATH] [options]",
   "",
-  "Supply-chain and code checks for agent projects: npm and Python pinning and lockfiles, code rules",
-  "for agent tools (shell, eval, file writes, network, tools that bypass Warden), hard-coded secrets,",
-  "MCP client configs and the servers a Warden policy launches (.warden/policy.yaml, mcp.servers).",
+  "Supply-chain and code checks for agent projects: npm and Python pinning and lockfiles (npm, pnpm,",
+  "Yarn, Bun; requirements, uv, Poetry, pipenv), code rules for agent tools (shell, eval, file writes,",
+  "network, tools that bypass Warden), hard-coded secrets, MCP client configs and the servers a Warden",
+  "policy launches (.warden/policy.yaml, mcp.servers).",
   "PATH defaults to the current directory.",
   "",
   "options:",
