@@ -15,7 +15,7 @@ import type { FileError } from "./types.js";
 export type { ProjectResult } from "./project-files.js";
 
 const DEFAULT_REGISTRY = "https://registry.npmjs.org/";
-/** npm's lockfiles, the one npm takes first first: npm-shrinkwrap.json wins whenever it is there. */
+/** npm's lockfiles, in the order npm takes them: npm-shrinkwrap.json wins whenever it is there. */
 const NPM_LOCKS = ["npm-shrinkwrap.json", "package-lock.json"];
 /** The other package managers' lockfiles the scan reads. */
 const OTHER_LOCKS = ["pnpm-lock.yaml", "yarn.lock", "bun.lock"];
@@ -204,8 +204,9 @@ async function checkLockAbove(
   out: ProjectResult,
   hasDeps: boolean,
 ): Promise<void> {
-  const missing = (why: string) =>
-    hasDeps && out.findings.push(finding("npm-lockfile-missing", relJoin(dir, "package.json"), TOP, why));
+  const missing = (why: string): void => {
+    if (hasDeps) out.findings.push(finding("npm-lockfile-missing", relJoin(dir, "package.json"), TOP, why));
+  };
   const parts = dir ? dir.split("/") : [];
   for (let i = parts.length - 1; i >= 0; i--) {
     const above = parts.slice(0, i).join("/");

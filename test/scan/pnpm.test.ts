@@ -204,6 +204,35 @@ describe("pnpm-lock.yaml beside other lockfiles and settings", () => {
   });
 });
 
+describe("pnpm-lock.yaml and packages named like Object's own properties", () => {
+  it("compares a dependency named constructor as any other", async () => {
+    const lock = [
+      "lockfileVersion: '9.0'",
+      "",
+      "importers:",
+      "",
+      "  .:",
+      "    dependencies:",
+      "      zod:",
+      "        specifier: 4.6.7",
+      "        version: 4.6.7",
+      "",
+      "packages:",
+      "",
+      "  zod@4.6.7:",
+      "    resolution: {integrity: sha512-g8W2D2kU6a8untc053fX1uVBKzM7yqAxW/3zwk83+6RyF2+SKOuV+c0wBDhUwzV1PaGapmZH+rmcUzPf+3CGwg==}",
+      "",
+    ].join("\n");
+    const root = await project({
+      "package.json": '{"name":"p","dependencies":{"zod":"4.6.7","constructor":"1.0.0"}}',
+      "pnpm-lock.yaml": lock,
+    });
+    const r = await found(root);
+    expect(r.findings).toEqual(["npm-lockfile-out-of-sync pnpm-lock.yaml:5 constructor"]);
+    expect(r.messages).toEqual(["dependencies.constructor is not in the lockfile"]);
+  });
+});
+
 describe("pnpm-lock.yaml 6.x", () => {
   it("pins a single project, whose sections are at the top level", async () => {
     const r = await found(await fixtureProject("lockfiles/pnpm-v6"));

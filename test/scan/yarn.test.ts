@@ -111,6 +111,17 @@ describe("Yarn classic yarn.lock", () => {
     expect(r.findings).toEqual([]);
   });
 
+  it("reads packages named like Object's own properties as plain names", async () => {
+    const lock = `# yarn lockfile v1\n\n\nconstructor@1.0.0:\n  version "1.0.0"\n  resolved "https://registry.yarnpkg.com/constructor/-/constructor-1.0.0.tgz#${COMMIT}"\n  dependencies:\n    toString "1.0.0"\n\ntoString@1.0.0:\n  version "1.0.0"\n  resolved "https://registry.yarnpkg.com/toString/-/toString-1.0.0.tgz#${COMMIT}"\n`;
+    const root = await project({
+      "package.json": '{"name":"p","dependencies":{"constructor":"1.0.0"}}',
+      "yarn.lock": lock,
+    });
+    const r = await lockFindings(root);
+    expect(r.errors).toEqual([]);
+    expect(r.findings).toEqual([]);
+  });
+
   it("reads quoted keys, several patterns per entry and JSON escapes", () => {
     const r = readYarnClassicLock(
       "yarn.lock",

@@ -66,7 +66,8 @@ function parseBlocks(
   text: string,
 ): { entries: { keys: string[]; block: Block; at: Position }[] } | LockRead {
   const entries: { keys: string[]; block: Block; at: Position }[] = [];
-  const stack: Block[] = [{}];
+  // Blocks without a prototype, so a package named "constructor" or "__proto__" is just a key.
+  const stack: Block[] = [Object.create(null) as Block];
   const lines = text.split(/\r?\n/);
   for (let n = 0; n < lines.length; n++) {
     const raw = lines[n]!;
@@ -83,9 +84,10 @@ function parseBlocks(
     const line = parseLine(raw.slice(indent));
     if (typeof line === "string") return lockError(rel, { line: n + 1, column: indent + 1 }, line);
     const parent = stack[depth]!;
-    for (const key of line.keys) if (key in parent) return lockError(rel, at, `"${key}" is there twice`);
+    for (const key of line.keys)
+      if (Object.hasOwn(parent, key)) return lockError(rel, at, `"${key}" is there twice`);
     if (line.value === undefined) {
-      const block: Block = {};
+      const block = Object.create(null) as Block;
       for (const key of line.keys) parent[key] = block;
       stack.push(block);
       if (depth === 0) entries.push({ keys: line.keys, block, at: { line: n + 1, column: indent + 1 } });

@@ -41,7 +41,7 @@ export function lockDrift(
     const seen = new Set<string>();
     for (const { section, name, spec } of wanted) {
       seen.add(name);
-      const have = importer.deps[name];
+      const have = Object.hasOwn(importer.deps, name) ? importer.deps[name] : undefined;
       if (have === undefined) drift.set(`${prefix}${section}.${name} is not in the lockfile`, name);
       else if (berrySpec(have) !== berrySpec(spec))
         drift.set(`${prefix}${section}.${name} is "${spec}" but the lockfile has "${have}"`, name);
@@ -52,16 +52,17 @@ export function lockDrift(
   }
   for (const section of DEP_SECTIONS) {
     const want = depsOf(manifest, section);
-    const have = importer.sections[section] ?? {};
+    const have = new Map(Object.entries(importer.sections[section] ?? {}));
     for (const [name, spec] of Object.entries(want)) {
       // pnpm's excludeLinksFromLockfile leaves link: dependencies out of the importer on purpose.
       if (lock.linksExcluded && spec.startsWith("link:")) continue;
-      if (have[name] === undefined) drift.set(`${prefix}${section}.${name} is not in the lockfile`, name);
-      else if (have[name] !== spec)
-        drift.set(`${prefix}${section}.${name} is "${spec}" but the lockfile has "${have[name]}"`, name);
+      const locked = have.get(name);
+      if (locked === undefined) drift.set(`${prefix}${section}.${name} is not in the lockfile`, name);
+      else if (locked !== spec)
+        drift.set(`${prefix}${section}.${name} is "${spec}" but the lockfile has "${locked}"`, name);
     }
-    for (const name of Object.keys(have))
-      if (want[name] === undefined) drift.set(`${prefix}the lockfile still lists ${section}.${name}`, name);
+    for (const name of have.keys())
+      if (!Object.hasOwn(want, name)) drift.set(`${prefix}the lockfile still lists ${section}.${name}`, name);
   }
   return drift;
 }
