@@ -150,16 +150,15 @@ async function checkOwnLock(
     const drift = await driftFindings(ctx, lock, lockRel, path, (parsed.value ?? {}) as Manifest);
     if (drift !== "absent") out.findings.push(...drift);
   }
-  const rc = await npmrc(ctx.root, dir, out.errors);
-  const r = checkLockedPackages({
-    lock,
-    lockRel,
-    manifest,
-    registry: ctx.registryOverride ?? rc.registry ?? DEFAULT_REGISTRY,
-    scopes: rc.scopes,
-  });
+  const r = checkLockedPackages({ lock, lockRel, manifest, ...(await registries(ctx, dir, out.errors)) });
   out.findings.push(...r.findings);
   out.installScripts.push(...r.installScripts);
+}
+
+/** The registry packages are expected from (the scan's override, else `.npmrc`'s, else npm's) and per-scope ones. */
+async function registries(ctx: NpmScanContext, dir: string, errors: FileError[]) {
+  const rc = await npmrc(ctx.root, dir, errors);
+  return { registry: ctx.registryOverride ?? rc.registry ?? DEFAULT_REGISTRY, scopes: rc.scopes };
 }
 
 /** The npm checks of package-lock.json (or npm-shrinkwrap.json), read with arborist. */
@@ -175,16 +174,9 @@ async function checkNpmLock(
   if (lockText === undefined) return void out.errors.push(...errors);
   const lockParsed = parseJsonLocated(lockRel, lockText);
   if (!lockParsed.ok) return void out.errors.push(lockParsed.error);
-  const rc = await npmrc(ctx.root, dir, out.errors);
+  const where = await registries(ctx, dir, out.errors);
   try {
-    const r = await checkLockfile({
-      dir: join(ctx.root, dir),
-      lockRel,
-      lockText,
-      manifest,
-      registry: ctx.registryOverride ?? rc.registry ?? DEFAULT_REGISTRY,
-      scopes: rc.scopes,
-    });
+    const r = await checkLockfile({ dir: join(ctx.root, dir), lockRel, lockText, manifest, ...where });
     out.findings.push(...r.findings);
     out.installScripts.push(...r.installScripts);
   } catch (e) {

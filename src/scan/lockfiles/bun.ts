@@ -6,6 +6,7 @@ import {
   DEP_SECTIONS,
   type DepSection,
   FULL_COMMIT,
+  isObj,
   type JsLockfile,
   type LockedPackage,
   type LockRead,
@@ -14,8 +15,6 @@ import {
   splitNameAt,
 } from "./model.js";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
 /** What an empty registry means in a bun.lock npm entry: the default registry, Bun's and npm's. */

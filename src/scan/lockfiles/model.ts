@@ -3,6 +3,10 @@
 import type { Position } from "../location.js";
 import type { FileError } from "../types.js";
 
+/** A parsed JSON or YAML mapping, its values not yet checked. */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
 export type JsLockKind = "pnpm" | "yarn-classic" | "yarn-berry" | "bun";
 
 /** Where a locked package is downloaded from. */

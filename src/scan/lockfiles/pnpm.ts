@@ -5,18 +5,18 @@ import {
   DEP_SECTIONS,
   type DepSection,
   FULL_COMMIT,
+  isObj,
   type JsLockfile,
   type LockedImporter,
   type LockedPackage,
   type LockRead,
   lockError,
+  type Obj,
   type PackageSource,
   splitNameAt,
 } from "./model.js";
 import { readYamlDocs, type YamlEntry } from "./yaml-entries.js";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** Hosts whose tarball URL carries the commit it was built from, which pins it (pnpm's own rule). */

@@ -2,6 +2,7 @@
 
 import {
   FULL_COMMIT,
+  isObj,
   type JsLockfile,
   type LockedPackage,
   type LockRead,
@@ -10,9 +11,6 @@ import {
   splitNameAt,
 } from "./model.js";
 import { readYamlDocs } from "./yaml-entries.js";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Where a resolution (`name@npm:1.2.3`, `name@patch:name@npm%3A1.2.3#…`, `name@https://…`) comes from, and
