@@ -2,7 +2,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import { Ledger, type LedgerRecord, SqliteStore } from "../../src/ledger/index.js";
-import type { SecretSession, SecretSpec } from "../../src/secrets/index.js";
+import {
+  compileSecrets,
+  type SecretSession,
+  type SecretSpec,
+  secretsSchema,
+} from "../../src/secrets/index.js";
 import { onCleanup, tempDir } from "../helpers.js";
 
 let n = 0;
@@ -55,3 +60,30 @@ export const kvSpec: SecretSpec = {
   inject: { context: "secret" },
   kv: { mount: "secret", path: "app/stripe", field: "api_key" },
 };
+
+/** A Vault database-engine lease (role `readonly` of the `database` mount). */
+export const credsSpec: SecretSpec = {
+  name: "db",
+  provider: "vault",
+  tools: ["*"],
+  maxTtlMs: 600_000,
+  inject: { context: "secret" },
+  creds: { mount: "database", role: "readonly" },
+};
+
+/** The secrets stage's config for one Vault provider (`provider`: its address and login) and the KV item `stripe`. */
+export function vaultKvSecrets(provider: Record<string, unknown>) {
+  return compileSecrets(
+    secretsSchema.parse({
+      providers: { vault: { type: "vault", ...provider } },
+      items: {
+        stripe: {
+          provider: "vault",
+          tools: ["pay"],
+          inject: { context: "secret" },
+          kv: { mount: "secret", path: "app/stripe", field: "api_key" },
+        },
+      },
+    }),
+  );
+}

@@ -5,10 +5,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkPolicyText } from "../../../src/policy/index.js";
-import { compileSecrets, openSecrets, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
+import { openSecrets, VaultProvider } from "../../../src/secrets/index.js";
 import { tempDir } from "../../helpers.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { allRecords, assertNoSecret, kvSpec, session, sqliteLedger } from "../helpers.js";
+import { allRecords, assertNoSecret, kvSpec, session, sqliteLedger, vaultKvSecrets } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0003";
 const ROLE = { policies: ["warden"], tokenTtlSeconds: 60, tokenMaxTtlSeconds: 60 };
@@ -134,20 +134,7 @@ describe("Vault logins", () => {
     });
     const jwtFile = join(tempDir(), "token");
     writeFileSync(jwtFile, jwt);
-    const settings = (login: Record<string, unknown>) =>
-      compileSecrets(
-        secretsSchema.parse({
-          providers: { vault: { type: "vault", address: vault.address, ...login } },
-          items: {
-            stripe: {
-              provider: "vault",
-              tools: ["pay"],
-              inject: { context: "secret" },
-              kv: { mount: "secret", path: "app/stripe", field: "api_key" },
-            },
-          },
-        }),
-      );
+    const settings = (login: Record<string, unknown>) => vaultKvSecrets({ address: vault.address, ...login });
     const { ledger } = await sqliteLedger();
     for (const login of [
       { kubernetes: { role: "warden", jwtFile } },

@@ -5,9 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  compileSecrets,
   openSecrets,
-  type SecretSpec,
   secretsSchema,
   VaultProvider,
   type VaultProviderOptions,
@@ -15,7 +13,7 @@ import {
 import { tempDir } from "../../helpers.js";
 import { selfSignedCertificate, type TestCertificate } from "../../tls.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { kvSpec, session, sqliteLedger } from "../helpers.js";
+import { credsSpec, kvSpec, session, sqliteLedger, vaultKvSecrets } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0002";
 const OPTIONS: FakeVaultOptions = {
@@ -173,14 +171,6 @@ describe("Vault transport", () => {
       ...OPTIONS,
       roles: { "database/readonly": { defaultTtlSeconds: 600, maxTtlSeconds: 3600 } },
     };
-    const credsSpec: SecretSpec = {
-      name: "db",
-      provider: "vault",
-      tools: ["*"],
-      maxTtlMs: 600_000,
-      inject: { context: "secret" },
-      creds: { mount: "database", role: "readonly" },
-    };
     const rootProvider = (vault: FakeVault, extra: Partial<VaultProviderOptions> = {}) =>
       new VaultProvider({ address: vault.address, auth: { token: vault.rootToken }, retry: FAST, ...extra });
     const hits = (vault: FakeVault, path: string) => vault.requests.filter((r) => r.path === path).length;
@@ -317,19 +307,7 @@ describe("Vault transport", () => {
     it("a policy's vault provider takes caFile, serverName, timeout and retry", async () => {
       const vault = await fake({ ...OPTIONS, tls: { key: tls.key, cert: tls.cert } });
       const doc = (extra: Record<string, unknown>) =>
-        compileSecrets(
-          secretsSchema.parse({
-            providers: { vault: { type: "vault", address: vault.address, tokenEnv: "VT", ...extra } },
-            items: {
-              stripe: {
-                provider: "vault",
-                tools: ["pay"],
-                inject: { context: "secret" },
-                kv: { mount: "secret", path: "app/stripe", field: "api_key" },
-              },
-            },
-          }),
-        );
+        vaultKvSecrets({ address: vault.address, tokenEnv: "VT", ...extra });
       const { ledger } = await sqliteLedger();
       const stage = await openSecrets({
         settings: doc({

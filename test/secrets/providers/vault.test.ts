@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type SecretSpec, secretsSchema, VaultProvider } from "../../../src/secrets/index.js";
 import { FakeVault, type FakeVaultOptions } from "../fake-vault.js";
-import { kvSpec, session } from "../helpers.js";
+import { credsSpec, kvSpec, session } from "../helpers.js";
 
 const KV_VALUE = "kv-s3cret-value-0001";
 const OPTIONS: FakeVaultOptions = {
@@ -19,15 +19,6 @@ const OPTIONS: FakeVaultOptions = {
       "database/creds/*",
     ],
   },
-};
-
-const credsSpec: SecretSpec = {
-  name: "db",
-  provider: "vault",
-  tools: ["*"],
-  maxTtlMs: 600_000,
-  inject: { context: "secret" },
-  creds: { mount: "database", role: "readonly" },
 };
 
 const closers: (() => Promise<void>)[] = [];
