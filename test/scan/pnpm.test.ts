@@ -16,6 +16,25 @@ const lockRules = new Set([
 ]);
 const found = (root: string) => lockFindings(root);
 
+/** A pnpm 9 lockfile of a project whose one dependency is zod 4.6.7. */
+const ZOD_ONLY = [
+  "lockfileVersion: '9.0'",
+  "",
+  "importers:",
+  "",
+  "  .:",
+  "    dependencies:",
+  "      zod:",
+  "        specifier: 4.6.7",
+  "        version: 4.6.7",
+  "",
+  "packages:",
+  "",
+  "  zod@4.6.7:",
+  "    resolution: {integrity: sha512-g8W2D2kU6a8untc053fX1uVBKzM7yqAxW/3zwk83+6RyF2+SKOuV+c0wBDhUwzV1PaGapmZH+rmcUzPf+3CGwg==}",
+  "",
+].join("\n");
+
 describe("pnpm-lock.yaml 9.x", () => {
   it("pins a project whose package.json agrees with it: no finding", async () => {
     const r = await found(await fixtureProject("lockfiles/pnpm-v9"));
@@ -178,27 +197,10 @@ describe("pnpm-lock.yaml beside other lockfiles and settings", () => {
         },
       },
     });
-    const pnpmLock = [
-      "lockfileVersion: '9.0'",
-      "",
-      "importers:",
-      "",
-      "  .:",
-      "    dependencies:",
-      "      zod:",
-      "        specifier: 4.6.7",
-      "        version: 4.6.7",
-      "",
-      "packages:",
-      "",
-      "  zod@4.6.7:",
-      "    resolution: {integrity: sha512-g8W2D2kU6a8untc053fX1uVBKzM7yqAxW/3zwk83+6RyF2+SKOuV+c0wBDhUwzV1PaGapmZH+rmcUzPf+3CGwg==}",
-      "",
-    ].join("\n");
     const root = await project({
       "package.json": manifest,
       "package-lock.json": npmLock,
-      "pnpm-lock.yaml": pnpmLock,
+      "pnpm-lock.yaml": ZOD_ONLY,
     });
     expect((await found(root)).findings).toEqual(["npm-lockfile-out-of-sync pnpm-lock.yaml:5 yaml"]);
   });
@@ -206,26 +208,9 @@ describe("pnpm-lock.yaml beside other lockfiles and settings", () => {
 
 describe("pnpm-lock.yaml and packages named like Object's own properties", () => {
   it("compares a dependency named constructor as any other", async () => {
-    const lock = [
-      "lockfileVersion: '9.0'",
-      "",
-      "importers:",
-      "",
-      "  .:",
-      "    dependencies:",
-      "      zod:",
-      "        specifier: 4.6.7",
-      "        version: 4.6.7",
-      "",
-      "packages:",
-      "",
-      "  zod@4.6.7:",
-      "    resolution: {integrity: sha512-g8W2D2kU6a8untc053fX1uVBKzM7yqAxW/3zwk83+6RyF2+SKOuV+c0wBDhUwzV1PaGapmZH+rmcUzPf+3CGwg==}",
-      "",
-    ].join("\n");
     const root = await project({
       "package.json": '{"name":"p","dependencies":{"zod":"4.6.7","constructor":"1.0.0"}}',
-      "pnpm-lock.yaml": lock,
+      "pnpm-lock.yaml": ZOD_ONLY,
     });
     const r = await found(root);
     expect(r.findings).toEqual(["npm-lockfile-out-of-sync pnpm-lock.yaml:5 constructor"]);
