@@ -151,6 +151,32 @@ describe("mcp-insecure-transport", () => {
     expect(await transport(server(url))).toEqual([]);
   });
 
+  it("sees the URL behind a wrapped or bridged entry: warden mcp --url, mcp-remote", async () => {
+    const stdio = (command: string, args: string[]) => ({ mcpServers: { s: { command, args } } });
+    const wrapped = ["-y", "agent-warden@0.1.0", "mcp", "--policy", "p.yaml", "--name", "s"];
+    for (const config of [
+      stdio("npx", [...wrapped, "--url", "http://mcp.example.com/mcp", "--transport", "http"]),
+      stdio("npx", [...wrapped, "--url=http://mcp.example.com/mcp"]),
+      stdio("warden", ["mcp", "--url", "http://mcp.example.com/mcp"]),
+      stdio("npx", ["-y", "mcp-remote@0.1.29", "http://mcp.example.com/mcp", "--header", "x:y"]),
+      stdio("/usr/local/bin/mcp-remote", ["http://mcp.example.com/mcp"]),
+    ]) {
+      expect(await transport(config), JSON.stringify(config)).toEqual([
+        expect.stringContaining("http:// at mcp.example.com"),
+      ]);
+    }
+    for (const config of [
+      stdio("npx", [...wrapped, "--url", "https://mcp.example.com/mcp"]),
+      stdio("npx", [...wrapped, "--url", "http://127.0.0.1:9000/mcp"]),
+      stdio("npx", ["-y", "mcp-remote@0.1.29", "https://mcp.example.com/mcp"]),
+      // After `--` is the server the gateway runs, whose own arguments are not the gateway's.
+      stdio("npx", [...wrapped, "--", "node", "server.js", "--url", "http://mcp.example.com/mcp"]),
+      stdio("node", ["server.js", "--url", "http://mcp.example.com/mcp"]),
+    ]) {
+      expect(await transport(config), JSON.stringify(config)).toEqual([]);
+    }
+  });
+
   it("reads VS Code's servers and the serverUrl spelling, at the server's line", async () => {
     const vscode =
       '{\n  "servers": {\n    "remote": { "type": "sse", "url": "http://mcp.example.com/sse", },\n  },\n}\n';

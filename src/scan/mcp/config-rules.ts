@@ -6,7 +6,7 @@ import { looksLikeSecret } from "../rules/secrets.js";
 import type { FileError, Finding, McpServerEntry } from "../types.js";
 import { type McpServerConfig, readMcpConfig } from "./config-read.js";
 import { type LaunchedPackage, launchedPackage } from "./launch.js";
-import { isLoopbackHost, plainTextTarget } from "./plain-http.js";
+import { bridgedUrls, isLoopbackHost, plainTextTarget } from "./plain-http.js";
 
 /** Words that name a credential by themselves, and endings that make one (GITHUBTOKEN, apiKey, DB_PASSWD). */
 const SECRET_WORDS = new Set([
@@ -155,8 +155,12 @@ export async function checkMcpConfig(rel: string, text: string): Promise<McpConf
       const msg = `server "${s.name}" has an inline secret in ${secrets.join(", ")}`;
       findings.push(finding("mcp-inline-secret", rel, at, msg, s.name));
     }
-    const plain = s.url === undefined ? undefined : plainTextTarget(s.url);
-    if (plain && !isLoopbackHost(plain.host)) {
+    const urls = [
+      ...(s.url === undefined ? [] : [s.url]),
+      ...(s.command ? bridgedUrls(s.command, s.args) : []),
+    ];
+    for (const plain of urls.map(plainTextTarget)) {
+      if (!plain || isLoopbackHost(plain.host)) continue;
       const msg = `server "${s.name}" is reached over plain ${plain.scheme}:// at ${plain.host || "(no host)"}: its credentials and tool results cross the network unencrypted`;
       findings.push(finding("mcp-insecure-transport", rel, at, msg, s.name));
     }

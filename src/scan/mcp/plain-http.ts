@@ -1,5 +1,6 @@
 // Rule mcp-insecure-transport's test: an MCP server URL in clear text (http://, ws://) to a host that is not loopback.
 
+import { basename } from "node:path";
 import ipaddr from "ipaddr.js";
 
 /**
@@ -44,4 +45,26 @@ export function isLoopbackHost(host: string): boolean {
   if (name === "localhost") return true;
   const bare = name.replace(/^\[|\]$/g, "");
   return ipaddr.isValid(bare) && ipaddr.process(bare).range() === "loopback";
+}
+
+/**
+ * The remote server URLs a stdio entry connects to on the client's behalf: `warden mcp … --url URL`
+ * (as `warden mcp wrap` writes a URL server) and `mcp-remote URL`. Wrapping or bridging must not hide
+ * a clear-text connection.
+ */
+export function bridgedUrls(command: string, args: readonly string[]): string[] {
+  const words = [command, ...args];
+  const urls: string[] = [];
+  const bridge = words.findIndex((w) => /^mcp-remote(?:@|$)/.test(basename(w)));
+  const remote = bridge < 0 ? undefined : words.slice(bridge + 1).find((w) => !w.startsWith("-"));
+  if (remote !== undefined) urls.push(remote);
+  if (!words.some((w) => /^(?:agent-warden(?:@|$)|warden$)/.test(basename(w))) || !args.includes("mcp"))
+    return urls;
+  // The gateway's own options end at `--`; what follows is the server it runs.
+  const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  for (const [i, w] of own.entries()) {
+    if (w === "--url" && own[i + 1] !== undefined) urls.push(own[i + 1]!);
+    else if (w.startsWith("--url=")) urls.push(w.slice("--url=".length));
+  }
+  return urls;
 }
