@@ -3,6 +3,7 @@
 // redirects and TLS settings.
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { backoffDelay, parseRetryAfter } from "../../webhooks/index.js";
 import { SecretError } from "../errors.js";
 
 export interface VaultHttpOptions {
@@ -124,20 +125,6 @@ const NOT_SENT = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EAI_AG
 /** Connection failures after which Vault may have received the request. */
 const MAYBE_SENT = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "network_error"]);
 
-/** The wait before try `attempt + 1`: half to all of the doubled `min`, capped at `max`. */
-function backoff(attempt: number, min: number, max: number): number {
-  const cap = Math.min(max, min * 2 ** (attempt - 1));
-  return cap / 2 + (Math.random() * cap) / 2;
-}
-
-/** `Retry-After` (RFC 9110): seconds, or an HTTP date; undefined when absent or unreadable. */
-function retryAfter(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 /** Standby nodes answer 307 with the active node's address; followed at most this many times per try. */
 const MAX_REDIRECTS = 3;
 
@@ -219,7 +206,13 @@ export class VaultHttp {
         return await this.#try(request, new URL(`v1/${path}`, this.#base));
       } catch (err) {
         if (!(err instanceof VaultRequestError)) throw err;
-        const wait = err.retryAfterMs ?? backoff(attempt, this.#minDelayMs, this.#maxDelayMs);
+        const wait =
+          err.retryAfterMs ??
+          backoffDelay(attempt, {
+            attempts: this.#attempts,
+            minDelayMs: this.#minDelayMs,
+            maxDelayMs: this.#maxDelayMs,
+          });
         if (
           attempt >= this.#attempts ||
           !retryable(err, options.idempotent === true) ||
@@ -260,7 +253,9 @@ export class VaultHttp {
       if (ok || r.accept.includes(answer.status)) return { status: answer.status, body: parsed ?? null };
       throw new VaultRequestError(r.what, answer.status, errorCause(answer.status, parsed ?? null), {
         retryAfterMs:
-          answer.status === 429 || answer.status === 503 ? retryAfter(answer.retryAfter) : undefined,
+          answer.status === 429 || answer.status === 503
+            ? (parseRetryAfter(answer.retryAfter) ?? undefined)
+            : undefined,
       });
     }
   }
