@@ -2,7 +2,7 @@
 // replaces the message with the outcome.
 import { WardenError } from "../../errors.js";
 import type { JsonValue } from "../../json.js";
-import { backoffDelay } from "../../webhooks/index.js";
+import { retryDelay } from "../../webhooks/index.js";
 import type { SlackChannelSettings } from "../config.js";
 import { SeenIds } from "../inbound.js";
 import type { NotifyEntry } from "../notify.js";
@@ -200,9 +200,8 @@ export class SlackChannel {
         const last = !retryable || attempt >= attempts || this.#closed;
         await this.#record(view, attempt, last ? "gave_up" : "failed", e.httpStatus, e.slackError);
         if (last) return;
-        const wait =
-          e.retryAfterMs ??
-          backoffDelay(attempt, { attempts, minDelayMs: this.#o.baseDelayMs ?? 500, maxDelayMs: 30_000 });
+        const retry = { attempts, minDelayMs: this.#o.baseDelayMs ?? 500, maxDelayMs: 30_000 };
+        const wait = retryDelay(attempt, retry, e.retryAfterMs);
         await new Promise((r) => setTimeout(r, wait).unref());
       }
     }

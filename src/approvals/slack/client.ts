@@ -1,7 +1,7 @@
 // Slack's Web API as Warden uses it: chat.postMessage, chat.update, and a message's response_url.
 import { WardenError } from "../../errors.js";
 import type { JsonObject } from "../../json.js";
-import { httpPost } from "../../webhooks/index.js";
+import { httpPost, parseRetryAfter } from "../../webhooks/index.js";
 import type { SlackMessage } from "./blocks.js";
 
 export interface SlackApiOptions {
@@ -98,11 +98,11 @@ export class SlackApi {
     headers: Record<string, string>,
   ): Promise<{ status: number; text: string; retryAfter: number | null }> {
     try {
-      const { status, body: text } = await httpPost(url, JSON.stringify(body), {
+      const answer = await httpPost(url, JSON.stringify(body), {
         headers: { "content-type": "application/json; charset=utf-8", ...headers },
         timeoutMs: this.#timeoutMs,
       });
-      return { status, text, retryAfter: null };
+      return { status: answer.status, text: answer.body, retryAfter: parseRetryAfter(answer.retryAfter) };
     } catch (err) {
       // A code only: an error message can quote the URL.
       const code = (err as NodeJS.ErrnoException).code;

@@ -26,12 +26,12 @@ const BLOCK_TYPES = new Set(["header", "section", "context", "actions", "input",
 
 export class FakeSlack {
   readonly messages = new Map<string, SlackMessage>();
-  /** Every Web API call in order: method and JSON body. */
-  readonly calls: { method: string; body: Record<string, unknown> }[] = [];
+  /** Every Web API call in order: method, JSON body and when it arrived. */
+  readonly calls: { method: string; body: Record<string, unknown>; at: number }[] = [];
   /** What arrived at response_url, in order. */
   readonly responses: Record<string, unknown>[] = [];
-  /** Answer chat.postMessage with this HTTP status next (then normal again). */
-  failNextPost: number | null = null;
+  /** Answer chat.postMessage with this HTTP status next (then normal again), with a Retry-After if given. */
+  failNextPost: number | { status: number; retryAfter: string } | null = null;
   #server: Server | null = null;
   #seq = 0;
   readonly #o: FakeSlackOptions;
@@ -53,7 +53,7 @@ export class FakeSlack {
     this.#server = createServer((req, res) => {
       void body(req).then((text) => {
         const reply = this.#handle(req, text);
-        res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8" });
+        res.writeHead(reply.status, { "content-type": "application/json; charset=utf-8", ...reply.headers });
         res.end(JSON.stringify(reply.body));
       });
     });
@@ -64,7 +64,10 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.#server?.close(() => resolve()));
   }
 
-  #handle(req: IncomingMessage, text: string): { status: number; body: Record<string, unknown> } {
+  #handle(
+    req: IncomingMessage,
+    text: string,
+  ): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
     if (req.url?.startsWith("/response/")) {
       this.responses.push(JSON.parse(text));
       return { status: 200, body: { ok: true } };
@@ -77,12 +80,20 @@ export class FakeSlack {
       return ok({ ok: false, error: "invalid_form_data" });
     }
     const body = JSON.parse(text) as Record<string, unknown>;
-    this.calls.push({ method, body });
+    this.calls.push({ method, body, at: Date.now() });
     if (method === "chat.postMessage") {
       if (this.failNextPost !== null) {
-        const status = this.failNextPost;
+        const fail =
+          typeof this.failNextPost === "number" ? { status: this.failNextPost } : this.failNextPost;
         this.failNextPost = null;
-        return { status, body: { ok: false, error: "internal_error" } };
+        // Slack's rate limit: HTTP 429 with Retry-After in seconds (api.slack.com/docs/rate-limits).
+        if (fail.status === 429)
+          return { status: 429, body: { ok: false, error: "ratelimited" }, headers: retryAfterOf(fail) };
+        return {
+          status: fail.status,
+          body: { ok: false, error: "internal_error" },
+          headers: retryAfterOf(fail),
+        };
       }
       if (!this.#o.channels.includes(String(body.channel)))
         return ok({ ok: false, error: "channel_not_found" });
@@ -241,4 +252,8 @@ function body(req: IncomingMessage): Promise<string> {
     });
     req.on("end", () => resolve(text));
   });
+}
+
+function retryAfterOf(fail: { status: number; retryAfter?: string }): Record<string, string> {
+  return fail.retryAfter === undefined ? {} : { "retry-after": fail.retryAfter };
 }

@@ -240,6 +240,17 @@ describe("Slack approvals", () => {
       expect(notes.filter((r) => r.data.status === "delivered")).toHaveLength(2);
     });
   });
+
+  it("waits the Retry-After of Slack's rate limit before posting again", async () => {
+    slack.failNextPost = { status: 429, retryAfter: "1" };
+    const session = await warden.session({ agent: "mail-bot", onBehalfOf: "carol@example.com", intent: "x" });
+    await session.check("send_email", { to: "a@example.com", body: "hi" });
+    await vi.waitFor(() => expect(slack.messages.size).toBe(2), { timeout: 5_000 });
+    const posts = slack.calls.filter((c) => c.method === "chat.postMessage").map((c) => c.at);
+    // Two channels: one post refused, then the other channel's and the retry.
+    expect(posts).toHaveLength(3);
+    expect(Math.max(...posts) - Math.min(...posts)).toBeGreaterThanOrEqual(950);
+  });
 });
 
 describe("Slack message text", () => {
