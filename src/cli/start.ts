@@ -18,6 +18,11 @@ WARDEN_PORT). The policy is reloaded on SIGHUP and when
 its file changes; an invalid policy is refused and the old one stays. A policy that does not load
 at start stops the start (exit 1).
 
+The policy's server: section sets the HTTP limits (docs/policy.md#server): maxConnections (4096),
+headersTimeout (10s), requestTimeout (60s), and each token's budgets under perToken
+(requestsPerSecond, requestBurst, bytesPerSecond, byteBurst, maxInFlight). A reload applies perToken
+at once; the connection limits are read when the listener starts and take effect at the next start.
+
 --db postgres://…  share one PostgreSQL database with other instances (env WARDEN_DB). Each instance
               writes its own chain: --chain NAME (env WARDEN_CHAIN; letters, digits, '.', '_', '-'),
               default the first free one of node-1, node-2, …; a chain another live instance writes

@@ -7,6 +7,7 @@ import { compileDetect } from "../detect/config.js";
 import { type AgentProfile, compileAgents, compileIdentity, compileSessions } from "../identity/config.js";
 import { compileContainment } from "../sandbox/config.js";
 import { compileSecrets } from "../secrets/config.js";
+import { compileHttpLimits } from "../server/config.js";
 import { type CompiledRule, type RegisteredAgent, RuleEngine } from "./evaluate.js";
 import { compileLimits } from "./limits-config.js";
 import type { PolicyDocument, RuleDocument } from "./schema.js";
@@ -44,6 +45,7 @@ export function compilePolicy(doc: PolicyDocument, source: string, digest: strin
     sessionLimits: compileSessions(doc.sessions),
     secrets: doc.secrets === undefined ? null : compileSecrets(doc.secrets),
     containment: compileContainment(doc.egress, doc.sandbox),
+    server: compileHttpLimits(doc.server),
   } satisfies CompiledPolicy);
 }
 

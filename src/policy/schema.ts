@@ -8,6 +8,7 @@ import { exportSchema } from "../export/config.js";
 import { agentsSchema, identitySchema, sessionsSchema } from "../identity/config.js";
 import { egressSchema, sandboxSchema } from "../sandbox/config.js";
 import { secretsSchema } from "../secrets/config.js";
+import { serverSchema } from "../server/config.js";
 import { compileCondition } from "./cel.js";
 import { limitsSchema } from "./limits-config.js";
 
@@ -74,6 +75,8 @@ export const policySchema = z.strictObject({
   secrets: secretsSchema.optional(),
   egress: egressSchema.optional(),
   sandbox: sandboxSchema.optional(),
+  /** The decision service's HTTP limits: connections (read at start) and per-token budgets. */
+  server: serverSchema.optional(),
 });
 
 export type PolicyDocument = z.output<typeof policySchema>;

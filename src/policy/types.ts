@@ -11,6 +11,7 @@ import type { AgentProfile, IdentitySettings, SessionLimits } from "../identity/
 import type { JsonValue } from "../json.js";
 import type { ContainmentSettings } from "../sandbox/config.js";
 import type { SecretsSettings } from "../secrets/config.js";
+import type { HttpLimits } from "../server/config.js";
 import type { LimitSpec } from "./limits-config.js";
 
 /** What a policy sees of a call. */
@@ -74,4 +75,9 @@ export interface CompiledPolicy {
   /** null when the policy has no `secrets:` section. */
   readonly secrets: SecretsSettings | null;
   readonly containment: ContainmentSettings;
+  /**
+   * `server:` — the decision service's connection limits (read when it starts listening) and per-token
+   * budgets (read per request); only the keys the policy sets.
+   */
+  readonly server: HttpLimits;
 }

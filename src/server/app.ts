@@ -7,6 +7,7 @@ import { alertsRoutes } from "./alerts-routes.js";
 import { approvalsRoutes } from "./approvals-routes.js";
 import { type AuthEnv, authenticate } from "./auth.js";
 import { callsRoutes } from "./calls-routes.js";
+import type { TokenLimitOptions } from "./config.js";
 import { bearerToken, dashboardSession, providerBearer } from "./credentials.js";
 import { mountStatic } from "./dashboard-static.js";
 import { decisionsRoutes } from "./decisions-routes.js";
@@ -20,7 +21,7 @@ import type { RouteDeps } from "./routes.js";
 import { dashboardCookies, secureCookie } from "./secure-cookie.js";
 import { sessionsRoutes } from "./sessions-routes.js";
 import { slackRoutes } from "./slack-routes.js";
-import { type TokenLimitOptions, TokenLimits } from "./token-limits.js";
+import { TokenLimits } from "./token-limits.js";
 import { TokenCache } from "./tokens.js";
 import { uiRoutes } from "./ui-routes.js";
 import { UiSessions } from "./ui-sessions.js";
@@ -31,7 +32,10 @@ export interface AppOptions {
    * loopback host names (the site check, applied to every route).
    */
   host?: string;
-  /** Per-token request and byte budgets (DEFAULT_TOKEN_LIMITS when unset). */
+  /**
+   * Per-token request and byte budgets, over the policy's `server.perToken` (read per request, so a
+   * reload changes them), over DEFAULT_TOKEN_LIMITS.
+   */
   tokenLimits?: Partial<TokenLimitOptions>;
   /** The clock dashboard sessions expire by (tests move it). */
   now?: () => number;
@@ -63,7 +67,7 @@ export function createApp(warden: Warden, metrics: Metrics, options: AppOptions 
     authenticated: authenticate(
       [providerBearer(provider), bearerToken(tokens), dashboardSession(ui, cookies)],
       {
-        limits: new TokenLimits(options.tokenLimits),
+        limits: new TokenLimits(() => ({ ...warden.policy.server.tokenLimits, ...options.tokenLimits })),
       },
     ),
   };

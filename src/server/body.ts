@@ -5,9 +5,9 @@ import { z } from "zod";
 import { InvalidArgsError, WardenError } from "../errors.js";
 import { hasDuplicateKey, inexactInteger, jsonDepthExceeds, MAX_JSON_DEPTH } from "../json.js";
 import { isPrintable } from "../safe-text.js";
+import { MAX_BODY_BYTES } from "./config.js";
 import { chargeBody } from "./token-limits.js";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
 export const MAX_BODY_DEPTH = 64;
 
 function tooLarge(max: number): WardenError {

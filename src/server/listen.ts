@@ -3,38 +3,17 @@ import type { ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Env, Hono } from "hono";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./config.js";
 
 export interface Listening {
   /** http://host:port, with an IPv6 host in brackets. */
   origin: string;
   port: number;
+  /** The connection limits it keeps, fixed when it started. */
+  connections: ConnectionLimits;
   /** Stops listening and drops open connections (keep-alive ones included). */
   close(): Promise<void>;
 }
-
-/** What one client can hold of a listener before it has sent a whole request. */
-export interface ConnectionLimits {
-  /**
-   * Open connections at most. Past it, a new connection takes the place of the one that has waited
-   * longest without a request in progress (idle keep-alive, or headers still coming); when every one
-   * is busy, the new one is closed. Below the process's file limit, so the ledger and the MCP upstreams
-   * always get theirs.
-   */
-  maxConnections: number;
-  /** Time a client has to send a request's headers (a slowloris sending them a byte at a time is cut). */
-  headersTimeoutMs: number;
-  /**
-   * Time a client has to send a whole request, body included. Only the request: a long poll or a stream
-   * it is answered with is not cut.
-   */
-  requestTimeoutMs: number;
-}
-
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  maxConnections: 4_096,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
-};
 
 export async function listenApp<E extends Env>(
   app: Hono<E>,
@@ -64,6 +43,7 @@ export async function listenApp<E extends Env>(
   return {
     origin: `http://${shownHost}:${port}`,
     port,
+    connections: limits,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

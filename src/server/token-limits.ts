@@ -1,34 +1,7 @@
 // Per-token limits on requests and body bytes, so one token cannot hold the event loop for everyone else.
 import type { Context } from "hono";
 import { WardenError } from "../errors.js";
-
-export interface TokenLimitOptions {
-  /** Requests a token may make per second on average, and at once. */
-  requestsPerSecond: number;
-  requestBurst: number;
-  /** Body bytes a token may send per second on average, and at once (parsing costs CPU per byte). */
-  bytesPerSecond: number;
-  byteBurst: number;
-  /**
-   * Requests a token may have in progress at once (a long poll, an event stream, a body still coming):
-   * each holds a connection and memory until it ends, which the request budget alone does not bound.
-   */
-  maxInFlight: number;
-}
-
-/**
- * Bytes bound the CPU a token can take: parsing, hashing and recording cost about 0.65–1 µs per body
- * byte (a 1 MB body of 60,000 keys took 0.65 s), so 512 KiB/s keeps one token below about half of the
- * service, while some 4,000 small decisions a second (and bursts of 2 MiB) still fit. The request
- * budget is above what one instance serves, a backstop for empty requests.
- */
-export const DEFAULT_TOKEN_LIMITS: TokenLimitOptions = {
-  requestsPerSecond: 10_000,
-  requestBurst: 20_000,
-  bytesPerSecond: 512 * 1024,
-  byteBurst: 2 * 1024 * 1024,
-  maxInFlight: 256,
-};
+import { DEFAULT_TOKEN_LIMITS, type TokenLimitOptions } from "./config.js";
 
 interface Budget {
   requests: number;
@@ -43,14 +16,21 @@ const MAX_BUDGETS = 10_000;
 const meters = new WeakMap<object, (bytes: number) => void>();
 
 export class TokenLimits {
-  readonly #o: TokenLimitOptions;
+  readonly #options: () => Partial<TokenLimitOptions>;
   readonly #now: () => number;
   readonly #budgets = new Map<string, Budget>();
   /** Requests in progress, by token (none: absent, so the table holds only tokens at work). */
   readonly #inFlight = new Map<string, number>();
 
-  constructor(options: Partial<TokenLimitOptions> = {}, now: () => number = Date.now) {
-    this.#o = { ...DEFAULT_TOKEN_LIMITS, ...options };
+  /**
+   * `options` over DEFAULT_TOKEN_LIMITS; a function is read at each request, so the budgets follow a
+   * policy reload (a budget holding more than a lowered burst is cut to it at its next request).
+   */
+  constructor(
+    options: Partial<TokenLimitOptions> | (() => Partial<TokenLimitOptions>) = {},
+    now: () => number = Date.now,
+  ) {
+    this.#options = typeof options === "function" ? options : () => options;
     this.#now = now;
   }
 
@@ -61,22 +41,22 @@ export class TokenLimits {
    * flood costs no parsing. Returns the function that ends the request's time in progress.
    */
   admit(c: Context, tokenId: string): () => void {
+    const o: TokenLimitOptions = { ...DEFAULT_TOKEN_LIMITS, ...this.#options() };
     const declared = Math.max(0, Number(c.req.header("content-length") ?? 0) || 0);
     // No wait would ever admit it: told to retry, a client would retry for ever.
-    if (declared > this.#o.byteBurst) {
-      throw new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${this.#o.byteBurst} bytes`);
+    if (declared > o.byteBurst) {
+      throw new WardenError("PAYLOAD_TOO_LARGE", `body larger than ${o.byteBurst} bytes`);
     }
     const inFlight = this.#inFlight.get(tokenId) ?? 0;
-    if (inFlight >= this.#o.maxInFlight) {
+    if (inFlight >= o.maxInFlight) {
       throw new WardenError(
         "RATE_LIMITED",
         `this token has ${inFlight} requests in progress, its most at once: wait for one to end`,
         { retryAfterMs: 1_000 },
       );
     }
-    const budget = this.#budget(tokenId);
+    const budget = this.#budget(tokenId, o);
     if (budget.requests < 1 || budget.bytes < declared || budget.bytes < 0) {
-      const o = this.#o;
       const waitMs = Math.max(
         budget.requests < 1 ? ((1 - budget.requests) / o.requestsPerSecond) * 1000 : 0,
         ((Math.min(declared, o.byteBurst) - budget.bytes) / o.bytesPerSecond) * 1000,
@@ -103,12 +83,11 @@ export class TokenLimits {
     };
   }
 
-  #budget(tokenId: string): Budget {
+  #budget(tokenId: string, o: TokenLimitOptions): Budget {
     const now = this.#now();
-    const o = this.#o;
     let budget = this.#budgets.get(tokenId);
     if (!budget) {
-      if (this.#budgets.size >= MAX_BUDGETS) this.#dropFull(now);
+      if (this.#budgets.size >= MAX_BUDGETS) this.#dropFull(now, o);
       budget = { requests: o.requestBurst, bytes: o.byteBurst, at: now };
       this.#budgets.set(tokenId, budget);
       return budget;
@@ -122,8 +101,7 @@ export class TokenLimits {
   }
 
   /** Forgets budgets that have refilled: they hold nothing a fresh one would not. */
-  #dropFull(now: number): void {
-    const o = this.#o;
+  #dropFull(now: number, o: TokenLimitOptions): void {
     for (const [id, b] of this.#budgets) {
       const seconds = Math.max(0, now - b.at) / 1000;
       if (

@@ -1,8 +1,9 @@
 // Connections a client opens and leaves idle, or fills slowly, cannot lock other clients out.
 import { connect, type Socket } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createToken, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden, PLAIN_POLICY } from "../helpers.js";
+import { busyRequest, closedOrAnswered } from "./raw-connections.js";
 
 /** A raw connection to the server, its close noticed. */
 function open(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
@@ -98,6 +99,23 @@ describe("connection limits", () => {
       "closed",
     );
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+});
+
+describe("connection limits from the policy's server: section", () => {
+  it("maxConnections: 2 closes a third connection while two requests are in progress", async () => {
+    const { warden } = await openWarden({ ...PLAIN_POLICY, server: { maxConnections: 2 } });
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    expect(server.connections.maxConnections).toBe(2);
+    const token = (await createToken(warden.ledger.store, { role: "agent", agent: "slow-bot" })).token;
+    const held = [];
+    for (let i = 0; i < 2; i++) held.push(await busyRequest(server.port, "/v1/decisions", token));
+    // Both in progress: the third has no idle connection to take the place of, and is closed unanswered.
+    expect(await closedOrAnswered(server.port)).toBe("closed");
+    // One of them ends: the next connection is answered.
+    held[0]?.destroy();
+    await vi.waitFor(async () => expect(await closedOrAnswered(server.port)).toMatch(/^HTTP\/1\.1 200/));
   });
 });
 

@@ -1,10 +1,12 @@
 // One token cannot stall the service: per-token budgets of requests and body bytes, checked before parsing.
+import { writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { createApp, createToken, Metrics, startServer } from "../../src/server/index.js";
-import { onCleanup, openWarden, PLAIN_POLICY } from "../helpers.js";
+import { onCleanup, openWarden, PLAIN_POLICY, tempDir } from "../helpers.js";
 import { apiClient } from "./api-client.js";
+import { busyRequest } from "./raw-connections.js";
 
 /** A POST with a declared length that reads the answer even when the server refuses before reading the body. */
 function post(url: string, token: string, body: string) {
@@ -159,5 +161,32 @@ describe("per-token limits", () => {
     expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
     held[0]?.destroy();
     await vi.waitFor(async () => expect((await api("GET", "/v1/calls/c1", holder)).status).toBe(404));
+  });
+
+  it("takes the budgets from the policy's server.perToken, and a reload changes them", async () => {
+    const file = `${tempDir()}/policy.yaml`;
+    const policy = (maxInFlight: number) =>
+      `allowed_tools: [read_database]\nserver:\n  perToken: { maxInFlight: ${maxInFlight} }\n`;
+    writeFileSync(file, policy(1));
+    const { warden } = await openWarden(file);
+    const server = await startServer(warden, { port: 0 });
+    onCleanup(() => server.close());
+    const store = warden.ledger.store;
+    const holder = (await createToken(store, { role: "agent", agent: "slow-bot" })).token;
+    const other = (await createToken(store, { role: "agent", agent: "calm-bot" })).token;
+    await busyRequest(server.port, "/v1/decisions", holder);
+    const api = apiClient(() => server.url);
+    // Once the held one is admitted (its authentication is asynchronous), a second is refused.
+    await vi.waitFor(async () =>
+      expect(await api("GET", "/v1/calls/c1", holder)).toMatchObject({
+        status: 429,
+        body: { error: { code: "RATE_LIMITED" } },
+      }),
+    );
+    expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
+    // A reload that allows two at once: the same second request is answered, the held one still open.
+    writeFileSync(file, policy(2));
+    expect(await warden.reloadPolicy()).toMatchObject({ ok: true, changed: true });
+    expect((await api("GET", "/v1/calls/c1", holder)).status).toBe(404);
   });
 });
