@@ -33,7 +33,9 @@ sse, SSE server; without --transport, SSE when Streamable HTTP is refused with a
 stdio, or Streamable HTTP on HOST:PORT/mcp with --listen (bearer tokens from warden token create;
 agent or admin role). With the policy's identity.provider, --listen also takes the provider's tokens
 and serves OAuth protected resource metadata (RFC 9728), so MCP clients sign in with the provider
-(docs/identity.md).
+(docs/identity.md). The policy's mcp.listen sets --listen's HTTP limits, with the keys of server:
+(docs/mcp.md); its connection limits are read when the listener starts, its perToken budgets follow
+a reload.
 
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent, unless the

@@ -3,6 +3,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import * as z from "zod";
 import { duration, upToAWeek } from "../../config/index.js";
 import { type SandboxRuntime, sandboxRuntime } from "../../sandbox/config.js";
+import { compileHttpLimits, type HttpLimits, httpLimitsSchema } from "../../server/config.js";
 
 // `${env:VAR}` is VS Code's and Cursor's spelling of the same reference.
 export const VARIABLE = /^(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
@@ -85,8 +86,11 @@ const mcpServer = z
     }
   });
 
+/** Largest downstream message when the policy does not say (mcp.maxMessageBytes). */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** The `warden mcp` gateway: upstream servers, the poisoning verdict, the default identity, limits. */
-export const mcpSchema = z.strictObject({
+const mcpFields = z.strictObject({
   servers: z
     .record(
       z.string().regex(MCP_SERVER_NAME, "a server name uses letters, digits, - and single _"),
@@ -111,6 +115,20 @@ export const mcpSchema = z.strictObject({
   idleTimeout: upToAWeek.optional(),
   /** Largest upstream result passed to the client, in bytes of JSON (default 16 MiB). */
   maxResultBytes: z.int().min(1024).optional(),
+  /** `--listen`'s connection limits (read when it starts) and per-token budgets: the keys of `server:`. */
+  listen: httpLimitsSchema.optional(),
+});
+
+export const mcpSchema = mcpFields.superRefine((mcp, ctx) => {
+  // Told to wait, a client would retry a message no byte budget can hold for ever.
+  const burst = mcp.listen?.perToken?.byteBurst;
+  const largest = mcp.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  if (burst !== undefined && burst < largest)
+    ctx.addIssue({
+      code: "custom",
+      path: ["listen", "perToken", "byteBurst"],
+      message: `must be at least mcp.maxMessageBytes (${largest}): a largest message could never pass`,
+    });
 });
 
 export type McpDocument = z.output<typeof mcpSchema>;
@@ -167,6 +185,8 @@ export interface McpSettings {
   idleTimeoutMs: number;
   /** Largest upstream result (bytes of JSON) relayed to the client; a larger one is refused and recorded. */
   maxResultBytes: number;
+  /** `mcp.listen`: what the policy sets of `--listen`'s connection limits and per-token budgets. */
+  listen: HttpLimits;
 }
 
 /**
@@ -196,10 +216,11 @@ export function compileMcp(mcp: McpDocument): McpSettings {
     },
     connectTimeoutMs: mcp.timeouts?.connect ?? 10_000,
     requestTimeoutMs: mcp.timeouts?.request ?? 60_000,
-    maxMessageBytes: mcp.maxMessageBytes ?? 4 * 1024 * 1024,
+    maxMessageBytes: mcp.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     allowedOrigins: mcp.allowedOrigins ?? [],
     maxSessionsPerToken: mcp.maxSessionsPerToken ?? null,
     idleTimeoutMs: mcp.idleTimeout ?? 30 * 60_000,
     maxResultBytes: mcp.maxResultBytes ?? 16 * 1024 * 1024,
+    listen: compileHttpLimits(mcp.listen),
   };
 }

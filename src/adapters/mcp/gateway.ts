@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { currentProviderTokens } from "../../identity/index.js";
-import type { TokenLimitOptions } from "../../server/index.js";
+import type { ConnectionLimits, HttpLimits, TokenLimitOptions } from "../../server/index.js";
 import type { Warden } from "../../warden.js";
 import type { ConnectedServer, McpServerSpec } from "./config.js";
 import { McpGatewayError } from "./errors.js";
@@ -20,6 +20,8 @@ import { specTransport } from "./upstream.js";
 const MAX_SESSIONS_PER_TOKEN = 16;
 /** How long an HTTP session may sit with nothing open when the policy does not say (mcp.idleTimeout). */
 const IDLE_TIMEOUT_MS = 30 * 60_000;
+/** A policy without `mcp.listen`: every limit its default. */
+const NO_LIMITS: HttpLimits = { connections: {}, tokenLimits: {} };
 
 /** One downstream connection being served. */
 export interface Attached {
@@ -180,12 +182,22 @@ export class McpGateway {
     await closed;
   }
 
-  /** Streamable HTTP on host:port (default 127.0.0.1), path /mcp, bearer tokens as for `warden start`. */
+  /**
+   * Streamable HTTP on host:port (default 127.0.0.1), path /mcp, bearer tokens as for `warden start`.
+   * `connections` and `tokenLimits` override the policy's `mcp.listen`; its connection limits are read
+   * now and kept until the listener stops, its per-token budgets at each request (a reload changes them).
+   */
   async listen(
-    options: { host?: string; port?: number; tokenLimits?: Partial<TokenLimitOptions> } = {},
+    options: {
+      host?: string;
+      port?: number;
+      connections?: Partial<ConnectionLimits>;
+      tokenLimits?: Partial<TokenLimitOptions>;
+    } = {},
   ): Promise<HttpListener> {
     // Loaded on demand: a stdio gateway has no use for the HTTP stack.
     const { listenHttp } = await import("./http.js");
+    const limits = () => this.#ctx.warden.policy.mcp?.listen ?? NO_LIMITS;
     const listener = await listenHttp(this, this.#ctx.warden.ledger.store, {
       host: options.host ?? "127.0.0.1",
       port: options.port ?? 0,
@@ -195,7 +207,8 @@ export class McpGateway {
       idleTimeoutMs: () => this.#ctx.warden.policy.mcp?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       provider: this.#ctx.providerTokens,
       resource: () => this.#ctx.warden.policy.identity.provider?.resource ?? null,
-      tokenLimits: options.tokenLimits,
+      tokenLimits: () => ({ ...limits().tokenLimits, ...options.tokenLimits }),
+      connections: { ...limits().connections, ...options.connections },
     });
     this.#listeners.add(listener);
     return listener;

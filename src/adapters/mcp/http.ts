@@ -12,6 +12,7 @@ import {
   type AuthEnv,
   authenticate,
   bearerToken,
+  type ConnectionLimits,
   createHttpApp,
   DEFAULT_TOKEN_LIMITS,
   type ErrorRenderer,
@@ -32,6 +33,8 @@ import { StandaloneStream } from "./standalone-stream.js";
 export interface HttpListener {
   url: string;
   port: number;
+  /** The connection limits the listener keeps until it stops (a policy reload does not change them). */
+  connections: ConnectionLimits;
   /**
    * Ends the sessions with no request in flight and no stream open for longer than `mcp.idleTimeout`
    * at `now`; runs by itself every so often. Resolves with how many it ended.
@@ -62,10 +65,12 @@ export interface HttpListenerOptions {
   /** This endpoint's public URL, the RFC 9728 resource (default: the listener's own URL). */
   resource?: () => string | null;
   /**
-   * Per-token budgets of requests, body bytes and requests in progress, as `warden start`'s
-   * (DEFAULT_TOKEN_LIMITS, with a byte burst of at least maxBodyBytes so one largest message passes).
+   * Per-token budgets of requests, body bytes and requests in progress, as `warden start`'s, read per
+   * request (DEFAULT_TOKEN_LIMITS, with a byte burst of at least maxBodyBytes so one largest message passes).
    */
-  tokenLimits?: Partial<TokenLimitOptions>;
+  tokenLimits?: () => Partial<TokenLimitOptions>;
+  /** Connection limits over DEFAULT_CONNECTION_LIMITS, read once: the listener keeps them. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 interface Entry {
@@ -132,10 +137,10 @@ export async function listenHttp(
       challenge,
       // One token's flood of messages, or of requests left open (a body trickled, a call that waits),
       // must not hold the gateway for the others.
-      limits: new TokenLimits({
+      limits: new TokenLimits(() => ({
         byteBurst: Math.max(DEFAULT_TOKEN_LIMITS.byteBurst, options.maxBodyBytes),
-        ...options.tokenLimits,
-      }),
+        ...options.tokenLimits?.(),
+      })),
     },
   );
 
@@ -329,11 +334,16 @@ export async function listenHttp(
   );
   idleTimer.unref();
 
-  const listening = await listenApp(app, { host: options.host, port: options.port });
+  const listening = await listenApp(app, {
+    host: options.host,
+    port: options.port,
+    connections: options.connections,
+  });
   origin = listening.origin;
   return {
     url: `${listening.origin}${MCP_PATH}`,
     port: listening.port,
+    connections: listening.connections,
     closeIdle,
     endSessionsOf,
     endRevoked,

@@ -60,6 +60,40 @@ describe("policy mcp: section", () => {
   });
 });
 
+describe("policy mcp.listen: section", () => {
+  it("compiles --listen's connection limits and per-token budgets, the keys of server:", () => {
+    const policy = parsePolicy(
+      "mcp:\n  listen:\n    maxConnections: 64\n    requestTimeout: 30s\n    perToken: { maxInFlight: 4, byteBurst: 8388608 }\n",
+      "p.yaml",
+    );
+    expect(policy.mcp?.listen).toEqual({
+      connections: { maxConnections: 64, requestTimeoutMs: 30_000 },
+      tokenLimits: { maxInFlight: 4, byteBurst: 8_388_608 },
+    });
+    expect(parsePolicy("mcp: {}", "p").mcp?.listen).toEqual({ connections: {}, tokenLimits: {} });
+  });
+
+  it("refuses unknown keys, out-of-range values and a byte burst below the largest message, each located", () => {
+    const issues = checkPolicyText(
+      "mcp:\n  listen:\n    maxConnections: -1\n    host: 0.0.0.0\n    perToken: { maxInFlight: 0 }\n",
+      "p.yaml",
+    );
+    expect(issues.map((i) => [i.path.join("."), `${i.line}:${i.column}`])).toEqual([
+      ["mcp.listen.maxConnections", "3:21"],
+      ["mcp.listen.host", "4:5"],
+      ["mcp.listen.perToken.maxInFlight", "5:30"],
+    ]);
+    // A message larger than the burst could never pass: the default 4 MiB, or mcp.maxMessageBytes.
+    const burst = checkPolicyText("mcp:\n  listen:\n    perToken: { byteBurst: 2097152 }\n", "p.yaml");
+    expect(burst.map((i) => [i.path.join("."), `${i.line}:${i.column}`])).toEqual([
+      ["mcp.listen.perToken.byteBurst", "3:28"],
+    ]);
+    expect(burst[0]?.message).toContain("at least mcp.maxMessageBytes (4194304)");
+    const smaller = "mcp:\n  maxMessageBytes: 1048576\n  listen:\n    perToken: { byteBurst: 2097152 }\n";
+    expect(checkPolicyText(smaller, "p.yaml")).toEqual([]);
+  });
+});
+
 describe("neverAllowed", () => {
   const policy = parsePolicy(
     JSON.stringify({

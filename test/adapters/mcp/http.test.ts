@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { createToken, type TokenLimitOptions } from "../../../src/server/index.js";
 import { onCleanup, openWarden } from "../../helpers.js";
+import { busyRequest, closedOrAnswered } from "../../server/raw-connections.js";
 import { EVERYTHING, gatewayFor, stdioServer } from "./helpers.js";
 
 const INIT = JSON.stringify({
@@ -13,8 +14,10 @@ const INIT = JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
 });
 
-async function listening(tokenLimits: Partial<TokenLimitOptions> = {}) {
-  const { warden } = await openWarden({ default: "allow" });
+const ACCEPT = "application/json, text/event-stream";
+
+async function listening(tokenLimits: Partial<TokenLimitOptions> = {}, policy: Record<string, unknown> = {}) {
+  const { warden } = await openWarden({ default: "allow", ...policy });
   const gateway = await gatewayFor(warden, { servers: [stdioServer("everything", EVERYTHING)] });
   const listener = await gateway.listen({ port: 0, tokenLimits });
   const post = (headers: Record<string, string>, path = "/mcp", body = INIT) =>
@@ -22,7 +25,7 @@ async function listening(tokenLimits: Partial<TokenLimitOptions> = {}) {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        accept: "application/json, text/event-stream",
+        accept: ACCEPT,
         ...headers,
       },
       body,
@@ -177,5 +180,31 @@ describe("warden mcp --listen errors", () => {
       await res.body?.cancel();
     }
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("takes maxConnections from the policy's mcp.listen: a third connection is closed while two requests are in progress", async () => {
+    const { warden, listener } = await listening({}, { mcp: { listen: { maxConnections: 2 } } });
+    expect(listener.connections.maxConnections).toBe(2);
+    const { token } = await createToken(warden.ledger.store, { role: "agent", agent: "a" });
+    for (let i = 0; i < 2; i++) await busyRequest(listener.port, "/mcp", token, { Accept: ACCEPT });
+    expect(await closedOrAnswered(listener.port)).toBe("closed");
+  });
+
+  it("takes per-token budgets from the policy's mcp.listen.perToken: maxInFlight 1 refuses a second request in progress", async () => {
+    const { warden, post, listener } = await listening(
+      {},
+      { mcp: { listen: { perToken: { maxInFlight: 1 } } } },
+    );
+    const holder = (await createToken(warden.ledger.store, { role: "agent", agent: "a" })).token;
+    const other = (await createToken(warden.ledger.store, { role: "agent", agent: "b" })).token;
+    await busyRequest(listener.port, "/mcp", holder, { Accept: ACCEPT });
+    await vi.waitFor(async () => {
+      const refused = await post({ authorization: `Bearer ${holder}` });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as RpcError).error.data.code).toBe("RATE_LIMITED");
+    });
+    const served = await post({ authorization: `Bearer ${other}` });
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
   });
 });
