@@ -4,10 +4,11 @@ import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { type LaunchedServer, MCP_SERVER_NAME } from "../adapters/mcp/config.js";
-import type { McpGateway, PinSubject } from "../adapters/mcp/index.js";
+import type { HttpListener, McpGateway, PinSubject } from "../adapters/mcp/index.js";
 import { defaultKeyPaths, isPostgresUrl, Ledger, ledgerSigningKey, SqliteStore } from "../ledger/index.js";
 import { safeText } from "../safe-text.js";
 import { checkMcpConfig, stripJsonc } from "../scan/index.js";
+import { connectionChanges } from "../server/index.js";
 import { Warden } from "../warden.js";
 import { openPostgres } from "../warden-postgres.js";
 import { missing, parse, printHelp, runCommand, UsageError, unknownChoice } from "./args.js";
@@ -34,8 +35,8 @@ stdio, or Streamable HTTP on HOST:PORT/mcp with --listen (bearer tokens from war
 agent or admin role). With the policy's identity.provider, --listen also takes the provider's tokens
 and serves OAuth protected resource metadata (RFC 9728), so MCP clients sign in with the provider
 (docs/identity.md). The policy's mcp.listen sets --listen's HTTP limits, with the keys of server:
-(docs/mcp.md); its connection limits are read when the listener starts, its perToken budgets follow
-a reload.
+(docs/mcp.md); its connection limits are read when the listener starts (a reload that changes them
+says on stderr that they wait for a restart), its perToken budgets follow a reload.
 
 Identity (stdio): --agent/--on-behalf-of/--intent, else the policy's mcp.identity. Over HTTP the agent
 is the token's; x-warden-on-behalf-of and x-warden-intent headers name the user and intent, unless the
@@ -117,11 +118,22 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
     const servers = commandLineServer(io, name, command, values);
     const made = isPostgresUrl(paths.db) ? [paths.key] : [paths.db, defaultKeyPaths(paths.db).privateKey];
     const missingBefore = made.filter((file) => !existsSync(file));
-    const warden = await Warden.open({
+    // Set once listening: a reload compares the policy's connection limits with the ones it keeps.
+    let listener: HttpListener | null = null;
+    const warden: Warden = await Warden.open({
       policy: paths.policy,
       db: paths.db,
       ...(isPostgresUrl(paths.db) ? { signingKey: paths.key } : {}),
       watchPolicy: true,
+      onPolicyReload: (result) => {
+        if (!result.ok || !result.changed || listener === null) return;
+        const wanted = warden.policy.mcp?.listen.connections ?? {};
+        const kept = connectionChanges("mcp.listen", listener.connections, wanted);
+        if (kept.length > 0)
+          io.stderr(
+            `warden mcp: ${kept.join(", ")}: connection limits take effect when warden mcp --listen restarts; until then the listener keeps the ones it started with`,
+          );
+      },
     });
     // stderr: stdout is the MCP channel.
     for (const file of missingBefore) if (existsSync(file)) io.stderr(`warden mcp: created ${file}`);
@@ -147,7 +159,7 @@ export const mcpCommand: Command = (argv: string[], io: CliIO) =>
       process.once("SIGTERM", resolve);
     });
     if (listen !== null) {
-      const listener = await gateway.listen(listen);
+      listener = await gateway.listen(listen);
       io.stderr(`warden mcp: listening on ${listener.url} (policy ${warden.policy.digest})`);
       await stop;
     } else {

@@ -1,7 +1,7 @@
 // `warden start`: the HTTP decision service, with the policy reloaded on SIGHUP and on file change.
 import { existsSync, readFileSync } from "node:fs";
 import { isPostgresUrl } from "../ledger/index.js";
-import { startServer } from "../server/index.js";
+import { connectionChanges, type RunningServer, startServer } from "../server/index.js";
 import { Warden } from "../warden.js";
 import { parse, printHelp, runCommand, UsageError } from "./args.js";
 import { requireLedger, requirePolicy } from "./existing.js";
@@ -21,7 +21,8 @@ at start stops the start (exit 1).
 The policy's server: section sets the HTTP limits (docs/policy.md#server): maxConnections (4096),
 headersTimeout (10s), requestTimeout (60s), and each token's budgets under perToken
 (requestsPerSecond, requestBurst, bytesPerSecond, byteBurst, maxInFlight). A reload applies perToken
-at once; the connection limits are read when the listener starts and take effect at the next start.
+at once; the connection limits are read when the listener starts, and a reload that changes them
+says on stderr that they wait for a restart.
 
 --db postgres://…  share one PostgreSQL database with other instances (env WARDEN_DB). Each instance
               writes its own chain: --chain NAME (env WARDEN_CHAIN; letters, digits, '.', '_', '-'),
@@ -69,7 +70,9 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
     // PostgreSQL with --init: Warden.open creates DIR/ledger.key, only while the database has no key.
     if (!values.init && !values.quickstart) requireLedger(paths);
 
-    const warden = await Warden.open({
+    // Set once listening: a reload compares the policy's connection limits with the ones it keeps.
+    let server: RunningServer | null = null;
+    const warden: Warden = await Warden.open({
       policy: paths.policy,
       db: paths.db,
       ...(isPostgresUrl(paths.db)
@@ -80,12 +83,24 @@ export const startCommand: Command = (argv: string[], io: CliIO) =>
       watchPolicy: true,
       // The policy's `export:` sinks run in this process; their secrets come from this environment.
       export: { env: io.env },
-      onPolicyReload: (result) =>
-        result.ok
-          ? result.changed && io.stdout(`warden: policy reloaded (${result.digest})`)
-          : io.stderr(`warden: policy reload refused, the previous policy stays: ${result.error.message}`),
+      onPolicyReload: (result) => {
+        if (!result.ok) {
+          io.stderr(`warden: policy reload refused, the previous policy stays: ${result.error.message}`);
+          return;
+        }
+        if (!result.changed) return;
+        io.stdout(`warden: policy reloaded (${result.digest})`);
+        const kept =
+          server === null
+            ? []
+            : connectionChanges("server", server.connections, warden.policy.server.connections);
+        if (kept.length > 0)
+          io.stderr(
+            `warden: ${kept.join(", ")}: connection limits take effect when warden start restarts; until then the listener keeps the ones it started with`,
+          );
+      },
     });
-    const server = await startServer(warden, { host, port });
+    server = await startServer(warden, { host, port });
     warden.approvals.useServerUrl(server.url);
     io.stdout(
       `warden: listening on ${server.url} (policy ${warden.policy.digest}, mode ${warden.policy.mode}, chain ${warden.ledger.chain})`,

@@ -24,7 +24,7 @@ export {
 export { bearerToken, providerBearer } from "./credentials.js";
 export { createHttpApp, type ErrorRenderer, type HttpAppOptions } from "./http-app.js";
 export type { PublicError } from "./http-errors.js";
-export { type Listening, listenApp } from "./listen.js";
+export { connectionChanges, type Listening, listenApp } from "./listen.js";
 export { Metrics } from "./metrics.js";
 export { siteCheck } from "./site-check.js";
 export { TokenLimits } from "./token-limits.js";

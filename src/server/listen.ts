@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Env, Hono } from "hono";
+import { formatDuration } from "../config/index.js";
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./config.js";
 
 export interface Listening {
@@ -95,4 +96,30 @@ function boundConnections(server: ReturnType<typeof serve>, max: number): void {
       if (left === 0) idle.add(socket);
     });
   });
+}
+
+const SETTING_NAMES: [keyof ConnectionLimits, string][] = [
+  ["maxConnections", "maxConnections"],
+  ["headersTimeoutMs", "headersTimeout"],
+  ["requestTimeoutMs", "requestTimeout"],
+];
+
+/**
+ * What a listener started with `running` would keep of `wanted` (the policy's now) until a restart:
+ * one `section.key (old → new)` per setting that differs, in the policy's words. Empty when none does.
+ * @example
+ * connectionChanges("server", DEFAULT_CONNECTION_LIMITS, { maxConnections: 100 });
+ * // ["server.maxConnections (4096 → 100)"]
+ */
+export function connectionChanges(
+  section: string,
+  running: ConnectionLimits,
+  wanted: Partial<ConnectionLimits>,
+): string[] {
+  const next = { ...DEFAULT_CONNECTION_LIMITS, ...wanted };
+  const shown = (key: keyof ConnectionLimits, value: number) =>
+    key === "maxConnections" ? String(value) : formatDuration(value);
+  return SETTING_NAMES.filter(([key]) => next[key] !== running[key]).map(
+    ([key, name]) => `${section}.${name} (${shown(key, running[key])} → ${shown(key, next[key])})`,
+  );
 }

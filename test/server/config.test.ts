@@ -1,6 +1,7 @@
 // The policy's `server:` section: connection limits and per-token budgets of the decision service.
 import { describe, expect, it } from "vitest";
 import { parsePolicy } from "../../src/policy/index.js";
+import { connectionChanges, DEFAULT_CONNECTION_LIMITS } from "../../src/server/index.js";
 import { issuesOf, where } from "../policy/helpers.js";
 
 describe("policy server: section", () => {
@@ -83,5 +84,21 @@ describe("policy server: section", () => {
     expect(parsePolicy("server:\n  perToken: { byteBurst: 1048576 }\n", "p").server.tokenLimits).toEqual({
       byteBurst: 1_048_576,
     });
+  });
+});
+
+describe("connectionChanges", () => {
+  it("names, in the policy's words, the settings a running listener keeps until a restart", () => {
+    expect(connectionChanges("server", DEFAULT_CONNECTION_LIMITS, {})).toEqual([]);
+    expect(
+      connectionChanges("server", DEFAULT_CONNECTION_LIMITS, {
+        maxConnections: 4_096,
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 120_000,
+      }),
+    ).toEqual(["server.headersTimeout (10s → 5s)", "server.requestTimeout (1m → 2m)"]);
+    // A key removed from the policy goes back to its default.
+    const running = { ...DEFAULT_CONNECTION_LIMITS, maxConnections: 2 };
+    expect(connectionChanges("mcp.listen", running, {})).toEqual(["mcp.listen.maxConnections (2 → 4096)"]);
   });
 });

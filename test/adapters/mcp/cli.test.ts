@@ -1,7 +1,8 @@
 // `warden mcp tools` and `warden mcp approve` as functions, on a ledger a gateway wrote.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli/main.js";
 import { Warden } from "../../../src/warden.js";
 import { cli } from "../../cli/run-cli.js";
 import { tempDir } from "../../helpers.js";
@@ -109,5 +110,36 @@ describe("warden mcp tools | approve of a definition holding escape sequences", 
       expect(text.split("\n").filter((l) => /[\p{Cc}\p{Cf}]/u.test(l))).toEqual([]);
     }
     expect(refused.stdout).toMatch(/\\u001b\[2J|\\u009b31m/);
+  });
+});
+
+describe("warden mcp --listen with mcp.listen:", () => {
+  it("listens with the policy's limits; a reload that changes a connection limit says it waits for a restart", async () => {
+    const cwd = tempDir();
+    expect((await cli(["init"], cwd)).code).toBe(0);
+    const file = join(cwd, ".warden/policy.yaml");
+    const original = readFileSync(file, "utf8");
+    const withListen = (listen: string) => `${original}\nmcp:\n  listen:\n${listen}`;
+    writeFileSync(file, withListen("    headersTimeout: 5s\n"));
+    let stderr = "";
+    const io = {
+      stdout: () => undefined,
+      stderr: (t: string) => {
+        stderr += `${t}\n`;
+      },
+      cwd,
+      env: {},
+    };
+    // The upstream is never started: no client opens a session.
+    const running = main(["mcp", "--listen", "127.0.0.1:0", "--", process.execPath, "-e", ""], io);
+    await vi.waitFor(() => expect(stderr).toContain("listening on"), 10_000);
+    // headersTimeout back to its default, maxConnections down from its own.
+    writeFileSync(file, withListen("    maxConnections: 100\n    perToken: { maxInFlight: 8 }\n"));
+    await vi.waitFor(() => expect(stderr).toContain("mcp.listen."), 10_000);
+    expect(stderr).toContain(
+      "warden mcp: mcp.listen.maxConnections (4096 → 100), mcp.listen.headersTimeout (5s → 10s): connection limits take effect when warden mcp --listen restarts",
+    );
+    process.emit("SIGTERM");
+    expect(await running).toBe(0);
   });
 });
