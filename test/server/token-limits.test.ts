@@ -1,7 +1,7 @@
 // One token cannot stall the service: per-token budgets of requests and body bytes, checked before parsing.
 import { writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { createApp, createToken, Metrics, startServer } from "../../src/server/index.js";
 import { onCleanup, openWarden, PLAIN_POLICY, tempDir } from "../helpers.js";
@@ -137,28 +137,10 @@ describe("per-token limits", () => {
     const other = (await createToken(store, { role: "agent", agent: "calm-bot" })).token;
     // Three decisions whose bodies never finish arriving: each holds a request in progress.
     const held: Socket[] = [];
-    for (let i = 0; i < 3; i++) {
-      const socket = connect(server.port, "127.0.0.1");
-      socket.on("error", () => undefined);
-      onCleanup(() => void socket.destroy());
-      await new Promise((r) => socket.once("connect", r));
-      const arrived = new Promise((r) => socket.once("data", r));
-      socket.write(
-        `POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${holder}\r\n` +
-          "Content-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n{",
-      );
-      await arrived; // 100 Continue: the request is in progress
-      held.push(socket);
-    }
+    for (let i = 0; i < 3; i++) held.push(await busyRequest(server.port, "/v1/decisions", holder));
     const api = apiClient(() => server.url);
     // Once the three are admitted (their authentication is asynchronous), a fourth is refused.
-    await vi.waitFor(async () =>
-      expect(await api("GET", "/v1/calls/c1", holder)).toMatchObject({
-        status: 429,
-        body: { error: { code: "RATE_LIMITED" } },
-      }),
-    );
-    expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
+    await expectRefusedWhileOthersServed(api, holder, other);
     held[0]?.destroy();
     await vi.waitFor(async () => expect((await api("GET", "/v1/calls/c1", holder)).status).toBe(404));
   });
@@ -177,16 +159,25 @@ describe("per-token limits", () => {
     await busyRequest(server.port, "/v1/decisions", holder);
     const api = apiClient(() => server.url);
     // Once the held one is admitted (its authentication is asynchronous), a second is refused.
-    await vi.waitFor(async () =>
-      expect(await api("GET", "/v1/calls/c1", holder)).toMatchObject({
-        status: 429,
-        body: { error: { code: "RATE_LIMITED" } },
-      }),
-    );
-    expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
+    await expectRefusedWhileOthersServed(api, holder, other);
     // A reload that allows two at once: the same second request is answered, the held one still open.
     writeFileSync(file, policy(2));
     expect(await warden.reloadPolicy()).toMatchObject({ ok: true, changed: true });
     expect((await api("GET", "/v1/calls/c1", holder)).status).toBe(404);
   });
 });
+
+/** `holder`'s next request gets 429 RATE_LIMITED (its requests in progress are at the cap); `other`'s is answered. */
+async function expectRefusedWhileOthersServed(
+  api: ReturnType<typeof apiClient>,
+  holder: string,
+  other: string,
+): Promise<void> {
+  await vi.waitFor(async () =>
+    expect(await api("GET", "/v1/calls/c1", holder)).toMatchObject({
+      status: 429,
+      body: { error: { code: "RATE_LIMITED" } },
+    }),
+  );
+  expect((await api("GET", "/v1/calls/c1", other)).status).toBe(404);
+}

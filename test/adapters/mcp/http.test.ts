@@ -1,9 +1,6 @@
-// The MCP listener on the service's HTTP stack: JSON-RPC errors with Warden's codes, and an unexpected
-// failure that says nothing of its cause.
-import { connect } from "node:net";
 import { describe, expect, it, vi } from "vitest";
 import { createToken, type TokenLimitOptions } from "../../../src/server/index.js";
-import { onCleanup, openWarden } from "../../helpers.js";
+import { openWarden } from "../../helpers.js";
 import { busyRequest, closedOrAnswered } from "../../server/raw-connections.js";
 import { EVERYTHING, gatewayFor, stdioServer } from "./helpers.js";
 
@@ -142,26 +139,8 @@ describe("warden mcp --listen errors", () => {
     const { warden, post, listener } = await listening({ maxInFlight: 2 });
     const holder = (await createToken(warden.ledger.store, { role: "agent", agent: "a" })).token;
     const other = (await createToken(warden.ledger.store, { role: "agent", agent: "b" })).token;
-    // Two messages whose bodies never finish arriving.
-    for (let i = 0; i < 2; i++) {
-      const socket = connect(listener.port, "127.0.0.1");
-      socket.on("error", () => undefined);
-      onCleanup(() => void socket.destroy());
-      await new Promise((r) => socket.once("connect", r));
-      socket.write(
-        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${holder}\r\n` +
-          "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
-          "Content-Length: 1000\r\n\r\n{",
-      );
-    }
-    await vi.waitFor(async () => {
-      const refused = await post({ authorization: `Bearer ${holder}` });
-      expect(refused.status).toBe(429);
-      expect(((await refused.json()) as RpcError).error.data.code).toBe("RATE_LIMITED");
-    });
-    const served = await post({ authorization: `Bearer ${other}` });
-    expect(served.status).toBe(200);
-    await served.body?.cancel();
+    for (let i = 0; i < 2; i++) await busyRequest(listener.port, "/mcp", holder, { Accept: ACCEPT });
+    await expectRefusedWhileOthersServed(post, holder, other);
   });
 
   it("refuses one token's flood of large messages once its byte budget is spent", async () => {
@@ -198,13 +177,22 @@ describe("warden mcp --listen errors", () => {
     const holder = (await createToken(warden.ledger.store, { role: "agent", agent: "a" })).token;
     const other = (await createToken(warden.ledger.store, { role: "agent", agent: "b" })).token;
     await busyRequest(listener.port, "/mcp", holder, { Accept: ACCEPT });
-    await vi.waitFor(async () => {
-      const refused = await post({ authorization: `Bearer ${holder}` });
-      expect(refused.status).toBe(429);
-      expect(((await refused.json()) as RpcError).error.data.code).toBe("RATE_LIMITED");
-    });
-    const served = await post({ authorization: `Bearer ${other}` });
-    expect(served.status).toBe(200);
-    await served.body?.cancel();
+    await expectRefusedWhileOthersServed(post, holder, other);
   });
 });
+
+/** `holder`'s next request gets 429 RATE_LIMITED (its requests in progress are at the cap); `other`'s is served. */
+async function expectRefusedWhileOthersServed(
+  post: (headers: Record<string, string>) => Promise<Response>,
+  holder: string,
+  other: string,
+): Promise<void> {
+  await vi.waitFor(async () => {
+    const refused = await post({ authorization: `Bearer ${holder}` });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as RpcError).error.data.code).toBe("RATE_LIMITED");
+  });
+  const served = await post({ authorization: `Bearer ${other}` });
+  expect(served.status).toBe(200);
+  await served.body?.cancel();
+}
