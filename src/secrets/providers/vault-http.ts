@@ -13,7 +13,7 @@ export interface VaultHttpOptions {
   namespace?: string;
   /** Per call, redirects and retries included: connecting, sending, and reading the whole answer (default 5 s). */
   timeoutMs?: number;
-  /** Retries of transient answers (412, 429, 502, 503 but sealed, 504), all within `timeoutMs`. */
+  /** Retries of transient answers (412, 429, 503 but sealed; 500, 502, 504 for requests that may run twice), all within `timeoutMs`. */
   retry?: VaultRetryOptions;
   /** CA certificates (PEM text) trusted for `https://`; default the system's. */
   ca?: string;
@@ -109,15 +109,16 @@ function transient(status: number | null): boolean {
  *     the failure;
  *   - a connection that could not be made (nothing was sent).
  * These answers say Vault did not carry the request out, so retrying a request that makes a lease or a
- * token cannot make two. Beyond them, only an `idempotent` request is retried: after a 502 or 504 (a
- * proxy that may have passed it to Vault before failing) or a connection broken after sending.
+ * token cannot make two. Beyond them, only an `idempotent` request is retried: after a 500 (an internal
+ * error, such as a storage backend failing for a moment, which may come after the work was done), a 502
+ * or 504 (a proxy that may have passed it to Vault before failing) or a connection broken after sending.
  */
 function retryable(err: VaultRequestError, idempotent: boolean): boolean {
   const { status, reason } = err;
   if (status === null) return NOT_SENT.has(reason) || (idempotent && MAYBE_SENT.has(reason));
   if (status === 412 || status === 429) return true;
   if (status === 503) return reason !== "sealed";
-  return idempotent && (status === 502 || status === 504);
+  return idempotent && (status === 500 || status === 502 || status === 504);
 }
 
 /** Connection failures before anything was sent. */

@@ -175,10 +175,11 @@ describe("Vault transport", () => {
       new VaultProvider({ address: vault.address, auth: { token: vault.rootToken }, retry: FAST, ...extra });
     const hits = (vault: FakeVault, path: string) => vault.requests.filter((r) => r.path === path).length;
 
-    it("tries again after 412, 429, 502, 503 (not sealed) and 504, within the deadline", async () => {
+    it("tries again after 412, 429, 500, 502, 503 (not sealed) and 504, within the deadline", async () => {
       for (const [status, errors] of [
         [412, ["required index state not present"]],
         [429, ['request path "secret/data/app/stripe": rate limit quota exceeded']],
+        [500, ["failed to read from storage"]],
         [502, []],
         [503, ["Vault server temporarily overloaded"]],
         [504, []],
@@ -202,8 +203,8 @@ describe("Vault transport", () => {
       expect(vault.credsValid(lease.username!, lease.secret)).toBe(true);
       expect(hits(vault, "/v1/auth/token/create")).toBe(2);
       expect(hits(vault, CREDS)).toBe(3);
-      // A proxy's 502 or 504 may hide a read Vault carried out (a second lease): not tried again.
-      for (const status of [502, 504]) {
+      // A 500 or a proxy's 502 or 504 may hide a read Vault carried out (a second lease): not tried again.
+      for (const status of [500, 502, 504]) {
         vault.failNext({ path: CREDS, times: 1, status });
         const before = hits(vault, CREDS);
         await expect(provider.lease(credsSpec, session(), 60_000)).rejects.toMatchObject({
