@@ -46,7 +46,9 @@ export class OtlpSink implements Sink {
     const spans = events.map((e) => toolCallSpan(e, resource)).filter((s): s is ReadableSpan => s !== null);
     if (spans.length === 0) return;
     const body = encode(spans);
-    if (body === undefined) throw new SinkError(this.name, "OTLP export: the spans could not be encoded");
+    // The same spans encode the same way on every try: the event that cannot be is dead-lettered.
+    if (body === undefined)
+      throw new SinkError(this.name, "OTLP export: the spans could not be encoded", { permanent: true });
     const abort = new AbortController();
     this.#aborts.add(abort);
     let res: PostAnswer;
