@@ -11,7 +11,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { tool as agentsTool, RunContext } from "@openai/agents";
 import { tool as aiTool } from "ai";
-import { expect } from "vitest";
+import { expect, onTestFailed } from "vitest";
 import { z } from "zod";
 import { wardenTools } from "../../src/adapters/ai-sdk/index.js";
 import { wardenLangChainTools } from "../../src/adapters/langchain/index.js";
@@ -551,7 +551,13 @@ const mcpStdio: EntryPoint = {
         "--intent",
         IDENTITY.intent,
       ],
-      stderr: "ignore",
+      stderr: "pipe",
+    });
+    // What the gateway process says (an outcome it could not record, a crash) is shown when a cell fails.
+    const said: string[] = [];
+    transport.stderr?.on("data", (chunk: Buffer) => said.push(chunk.toString()));
+    onTestFailed(() => {
+      if (said.length > 0) console.error(`warden mcp (stdio) stderr:\n${said.join("")}`);
     });
     const client = new Client({ name: "parity", version: "1.0.0" });
     await client.connect(transport);
