@@ -1,5 +1,6 @@
 // GET /v1/alerts: alert records as the SOC reads them (severity, detector, the calls and session), filtered and paged.
 import { Hono } from "hono";
+import { WardenError } from "../errors.js";
 import type { JsonValue } from "../json.js";
 import type { LedgerRecord, RecordPosition } from "../ledger/index.js";
 import { type AuthEnv, requireRole } from "./auth.js";
@@ -68,6 +69,14 @@ export function alertsRoutes({ warden, authenticated }: RouteDeps): Hono<AuthEnv
   app.get("/", authenticated, requireRole("auditor", "admin"), async (c) => {
     const q = readListQuery(c.req.query());
     const severities = listOf(q.severity);
+    // A misspelt severity would match nothing and read as "no alerts": refused instead.
+    const unknown = [...(severities ?? [])].find((s) => !(SEVERITIES as readonly string[]).includes(s));
+    if (unknown !== undefined) {
+      throw new WardenError(
+        "INVALID_REQUEST",
+        `severity is a comma-separated list of ${SEVERITIES.join(", ")}, not "${unknown.slice(0, 64)}"`,
+      );
+    }
     const detectors = listOf(q.detector);
     const alerts: AlertView[] = [];
     let after: RecordPosition | undefined = q.after;

@@ -223,6 +223,13 @@ describe("GET /v1/alerts", () => {
 
     const critical = await api("GET", "/v1/alerts?severity=critical,high", tokens.auditor);
     expect(critical.body.alerts.map((a: { detector: string }) => a.detector)).toEqual(["canary"]);
+    // A misspelt severity is refused, not read as "no alerts".
+    for (const query of ["severity=hihg", "severity=high,Critical"]) {
+      expect(await api("GET", `/v1/alerts?${query}`, tokens.auditor)).toMatchObject({
+        status: 400,
+        body: { error: { code: "INVALID_REQUEST" } },
+      });
+    }
     const byDetector = await api("GET", "/v1/alerts?detector=intent", tokens.admin);
     expect(byDetector.body.alerts).toHaveLength(1);
     const byAgent = await api("GET", "/v1/alerts?agent=billing-bot", tokens.auditor);
